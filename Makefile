@@ -1,0 +1,114 @@
+# apipe — build, test, benchmark, install.
+#
+#   make                      build the programs into $(O)/bin
+#   make check                run every test with prove
+#   make DEVELOPER=1          warnings are errors
+#   make SANITIZE=address,undefined check
+#   make bench | demo | fuzz | install | uninstall | clean
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PROGRAMS = records
+
+ifdef SANITIZE
+O ?= build-san
+SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+O ?= build
+SANFLAGS =
+endif
+
+WARN = -Wall -Wextra
+ifeq ($(DEVELOPER),1)
+WARN += -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+	-Wvla -Wformat=2 -Wundef -Wcast-align -Wwrite-strings -Wmissing-declarations
+endif
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+LIBS =
+
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
+LIBAPIPE = $(O)/libapipe.a
+COMMON_OBJ = $(O)/cmd/common.o
+BINS = $(PROGRAMS:%=$(O)/bin/%)
+
+UNIT_SRC = $(wildcard tests/unit/t-*.c)
+UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+TEST_HELPERS = $(O)/tests/jsoncheck $(O)/tests/genrecords
+
+all: $(BINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBAPIPE): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/bin/%: $(O)/cmd/%.o $(COMMON_OBJ) $(LIBAPIPE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(LIBAPIPE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/jsoncheck: $(O)/tests/jsoncheck.o $(LIBAPIPE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/genrecords: $(O)/tests/bench/genrecords.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+TEST_ENV = APIPE_TOP=$(CURDIR) APIPE_BIN=$(CURDIR)/$(O)/bin APIPE_TESTBIN=$(CURDIR)/$(O)/tests
+
+check: all $(UNIT_BINS) $(TEST_HELPERS)
+	$(TEST_ENV) prove -j2 tests/*.t
+
+bench: all $(TEST_HELPERS)
+	$(TEST_ENV) sh tests/bench/run.sh
+
+demo: all
+	$(TEST_ENV) sh tests/demo.sh
+
+FUZZ_CC ?= clang
+FUZZ_TARGETS = json
+FUZZ_BINS = $(FUZZ_TARGETS:%=build-fuzz/fuzz-%)
+FUZZTIME ?= 30
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(LIB_SRC)
+
+fuzz: $(FUZZ_BINS)
+
+fuzz-run: fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus-$$t; \
+		build-fuzz/fuzz-$$t -max_total_time=$(FUZZTIME) -max_len=4096 \
+			build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(PROGRAMS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all check bench demo fuzz fuzz-run install uninstall clean
+.SECONDARY:
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

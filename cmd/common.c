@@ -1,0 +1,126 @@
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "../lib/statefile.h"
+
+const char *progname = "apipe";
+static struct timespec started;
+
+void tool_init(const char *name)
+{
+	progname = name;
+	signal(SIGPIPE, SIG_IGN);
+	clock_gettime(CLOCK_MONOTONIC, &started);
+}
+
+double tool_seconds(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - started.tv_sec) +
+	       (double)(now.tv_nsec - started.tv_nsec) / 1e9;
+}
+
+void warnmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+void die_err(const struct aperr *e)
+{
+	die(e->code ? e->code : EX_SOFTWARE, "%s", e->msg);
+}
+
+void usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage);
+	exit(EX_USAGE);
+}
+
+void tool_common_opt(struct cli_common *c, int opt, const char *arg, const char *usage)
+{
+	struct aperr e;
+	int r = cli_common_opt(c, opt, arg, &e);
+
+	if (r < 0)
+		usage_error(usage, "%s", e.msg);
+	if (r == 0) {
+		fputs(usage, stderr);
+		exit(EX_USAGE);
+	}
+}
+
+void tool_common_done(const struct cli_common *c, const char *usage)
+{
+	if (c->help) {
+		fputs(usage, stdout);
+		exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+	}
+	if (c->version) {
+		printf("%s (apipe) %s\n", progname, APIPE_VERSION);
+		exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+	}
+}
+
+void tool_write_stats(const char *path, const struct strbuf *json)
+{
+	struct aperr e;
+	struct strbuf s = STRBUF_INIT;
+
+	if (strbuf_add(&s, json->buf, json->len) < 0 || strbuf_addch(&s, '\n') < 0)
+		die(EX_OSERR, "out of memory");
+	if (statefile_write(path, s.buf, s.len, 0, &e) < 0) {
+		aperr_prefix(&e, "--stats");
+		die(EX_CANTCREAT, "%s", e.msg);
+	}
+	strbuf_release(&s);
+}
+
+void tool_check_write(int r, const struct aperr *e)
+{
+	if (r == 0)
+		return;
+	if (r == LW_EPIPE)
+		exit(0);
+	die(EX_IOERR, "%s", e->msg);
+}
+
+void tool_finish(struct lwriter *out)
+{
+	struct aperr e;
+
+	tool_check_write(lwriter_flush(out, &e), &e);
+	if (close(out->fd) < 0)
+		die(EX_IOERR, "%s: close failed", out->name);
+	lwriter_release(out);
+}

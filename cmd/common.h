@@ -1,0 +1,53 @@
+/*
+ * common: what every program's main() shares.  Unlike lib/, this side
+ * prints and exits: die() is only called from cmd/.
+ */
+#ifndef APIPE_CMD_COMMON_H
+#define APIPE_CMD_COMMON_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../lib/cli.h"
+#include "../lib/err.h"
+#include "../lib/jsonl.h"
+#include "../lib/strbuf.h"
+
+extern const char *progname;
+
+/* Set the program name, ignore SIGPIPE (EPIPE is handled on write). */
+void tool_init(const char *name);
+/* "name: message" on stderr, then exit(code). */
+void die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+void die_err(const struct aperr *e) __attribute__((noreturn));
+/* "name: message" on stderr. */
+void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "usage: …" on stderr and exit 64. */
+void usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+/*
+ * Handle an option the tool did not recognise: common options are taken,
+ * '?' (getopt's complaint, already printed) exits 64.
+ */
+void tool_common_opt(struct cli_common *c, int opt, const char *arg, const char *usage);
+/* After the getopt loop: --help prints usage and exits 0, --version likewise. */
+void tool_common_done(const struct cli_common *c, const char *usage);
+/* Seconds since tool_init(). */
+double tool_seconds(void);
+/* Write a --stats file atomically; dies with 73 on failure. */
+void tool_write_stats(const char *path, const struct strbuf *json);
+/*
+ * Handle a writer result: 0 returns, LW_EPIPE exits 0 quietly (the reader
+ * went away), -1 dies with the message.
+ */
+void tool_check_write(int r, const struct aperr *e);
+/* Flush stdout's writer and close it, with tool_check_write semantics. */
+void tool_finish(struct lwriter *out);
+
+/* One entry point per program (git's cmd_<name>). */
+int cmd_records(int argc, char **argv);
+int cmd_dedupe(int argc, char **argv);
+int cmd_watermark(int argc, char **argv);
+
+#endif

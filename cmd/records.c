@@ -1,0 +1,242 @@
+/*
+ * records: explode each page's record array into one record a line.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "../lib/deadletter.h"
+#include "../lib/json.h"
+#include "../lib/records.h"
+
+static const char usage_text[] =
+	"usage: records [-hqv] [--path pointer] [--meta] [--dead-letter file]\n"
+	"               [--stats file] [--max-line size] [--max-depth n]\n";
+
+enum { OPT_PATH = CLI_OPT_FIRST_TOOL, OPT_META, OPT_DEAD_LETTER };
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "path", required_argument, NULL, OPT_PATH },
+	{ "meta", no_argument, NULL, OPT_META },
+	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct records_run {
+	struct cli_common common;
+	struct json_ptr path;
+	int have_path, meta;
+	const char *dead_letter;
+	struct deadletter dl;
+	struct lwriter out;
+	struct strbuf metabuf;
+	uint64_t lines, records, pages;
+};
+
+/* Reject one input line: dead-letter it, or stop the run naming the line. */
+static void reject(struct records_run *r, uint64_t lineno, const char *line, size_t n,
+		   int is_json, const char *instance, const char *msg)
+{
+	struct aperr e;
+
+	if (!r->dead_letter) {
+		if (instance && *instance)
+			die(EX_DATAERR, "line %llu: %s: %s", (unsigned long long)lineno,
+			    instance, msg);
+		die(EX_DATAERR, "line %llu: %s", (unsigned long long)lineno, msg);
+	}
+	if (dl_write(&r->dl, lineno, line, n, is_json, instance, msg, &e) < 0)
+		die_err(&e);
+	if (r->common.verbose)
+		warnmsg("line %llu: %s (dead-lettered)", (unsigned long long)lineno, msg);
+}
+
+/* The "_apipe" member spliced into each record by --meta (without index). */
+static void build_meta(struct records_run *r, const struct json_doc *d,
+		       const struct records_page *pg, uint64_t lineno)
+{
+	static const char *const keys[] = { "url", "page", "fetched_at" };
+	struct strbuf *m = &r->metabuf;
+	size_t k;
+
+	strbuf_reset(m);
+	strbuf_addstr(m, ",\"_apipe\":{");
+	if (pg->envelope) {
+		for (k = 0; k < 3; k++) {
+			uint32_t v = json_get(d, 0, keys[k], strlen(keys[k]));
+
+			if (!v)
+				continue;
+			strbuf_addf(m, "\"%s\":", keys[k]);
+			json_minify(d, v, m);
+			strbuf_addch(m, ',');
+		}
+	} else {
+		strbuf_addf(m, "\"line\":%llu,", (unsigned long long)lineno);
+	}
+	strbuf_addstr(m, "\"index\":");
+}
+
+static void emit(struct records_run *r, const struct json_doc *d, uint32_t rec,
+		 size_t index)
+{
+	struct aperr e;
+	size_t n = json_srclen(d, rec);
+	char *o;
+
+	if (!r->meta) {
+		tool_check_write(lwriter_reserve(&r->out, n + 1, &e), &e);
+		o = r->out.buf + r->out.len;
+		n = json_minify_to(d, rec, o);
+		o[n] = '\n';
+		r->out.len += n + 1;
+		return;
+	}
+	tool_check_write(lwriter_reserve(&r->out, n + r->metabuf.len + 32, &e), &e);
+	o = r->out.buf + r->out.len;
+	n = json_minify_to(d, rec, o) - 1;	/* drop the closing '}' */
+	if (json_first(d, rec)) {
+		memcpy(o + n, r->metabuf.buf, r->metabuf.len);
+		n += r->metabuf.len;
+	} else {
+		memcpy(o + n, r->metabuf.buf + 1, r->metabuf.len - 1);
+		n += r->metabuf.len - 1;
+	}
+	n += (size_t)snprintf(o + n, 32, "%zu}}\n", index);
+	r->out.len += n;
+}
+
+static void process(struct records_run *r, struct json_doc *d, struct json_error *je,
+		    struct records_page *pg, const char *line, size_t n, uint64_t lineno)
+{
+	struct aperr e;
+	uint32_t i;
+	size_t index = 0;
+	int pr = json_parse(d, line, n, je);
+
+	if (pr == -2)
+		die(EX_OSERR, "line %llu: out of memory", (unsigned long long)lineno);
+	if (pr < 0) {
+		json_error_to_aperr(je, &e);
+		reject(r, lineno, line, n, 0, je->pointer.len ? je->pointer.buf : NULL, e.msg);
+		return;
+	}
+	if (records_find(d, r->have_path ? &r->path : NULL, pg, &e) < 0) {
+		reject(r, lineno, line, n, 1, pg->where.len ? pg->where.buf : NULL, e.msg);
+		return;
+	}
+	if (r->meta) {
+		for (i = pg->array != JSON_ABSENT ? json_first(d, pg->array) : 0; i; i = json_next(d, pg->array, i)) {
+			uint32_t rec = pg->edges ? json_get(d, i, "node", 4) : i;
+
+			if (json_type(d, rec) != JSON_OBJECT) {
+				struct strbuf p = STRBUF_INIT;
+
+				strbuf_addstr(&p, pg->where.buf ? pg->where.buf : "");
+				json_ptr_append_index(&p, index);
+				reject(r, lineno, line, n, 1, p.buf,
+				       "--meta needs records that are objects");
+				strbuf_release(&p);
+				return;
+			}
+			index++;
+		}
+		build_meta(r, d, pg, lineno);
+		index = 0;
+	}
+	r->pages++;
+	if (pg->array == JSON_ABSENT)
+		return;
+	for (i = json_first(d, pg->array); i; i = json_next(d, pg->array, i)) {
+		emit(r, d, pg->edges ? json_get(d, i, "node", 4) : i, index++);
+		r->records++;
+	}
+}
+
+static void write_stats(struct records_run *r, const struct lreader *in)
+{
+	struct strbuf s = STRBUF_INIT;
+
+	strbuf_addf(&s, "{\"tool\":\"records\",\"lines\":%llu,\"empty_lines\":%llu,"
+		    "\"pages\":%llu,\"records\":%llu,\"dead_lettered\":%llu,"
+		    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"seconds\":%.3f}",
+		    (unsigned long long)r->lines, (unsigned long long)in->empty,
+		    (unsigned long long)r->pages, (unsigned long long)r->records,
+		    (unsigned long long)r->dl.count, (unsigned long long)in->bytes,
+		    (unsigned long long)r->out.bytes, tool_seconds());
+	tool_write_stats(r->common.stats, &s);
+	strbuf_release(&s);
+}
+
+int cmd_records(int argc, char **argv)
+{
+	struct records_run r;
+	struct lreader in;
+	struct json_doc d;
+	struct json_error je;
+	struct records_page pg;
+	struct aperr e;
+	const char *line;
+	size_t n;
+	int c, rc;
+
+	memset(&r, 0, sizeof(r));
+	cli_common_init(&r.common);
+	strbuf_init(&r.metabuf, 0);
+	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_PATH:
+			if (r.have_path)
+				json_ptr_release(&r.path);
+			if (json_ptr_parse(&r.path, optarg, &e) < 0)
+				usage_error(usage_text, "--path: %s", e.msg);
+			r.have_path = 1;
+			break;
+		case OPT_META: r.meta = 1; break;
+		case OPT_DEAD_LETTER: r.dead_letter = optarg; break;
+		default: tool_common_opt(&r.common, c, optarg, usage_text);
+		}
+	}
+	tool_common_done(&r.common, usage_text);
+	if (optind != argc)
+		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+	if (r.dead_letter && dl_open(&r.dl, r.dead_letter, &e) < 0)
+		die_err(&e);
+	if (lreader_init(&in, 0, "stdin", r.common.max_line, &e) < 0 ||
+	    lwriter_init(&r.out, 1, "stdout", 0, &e) < 0)
+		die_err(&e);
+	json_doc_init(&d, r.common.max_depth);
+	json_error_init(&je);
+	records_page_init(&pg);
+	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
+		r.lines++;
+		process(&r, &d, &je, &pg, line, n, in.lineno);
+	}
+	if (rc < 0)
+		die_err(&e);
+	tool_finish(&r.out);
+	if (dl_close(&r.dl, &e) < 0)
+		die_err(&e);
+	if (r.common.stats)
+		write_stats(&r, &in);
+	if (r.dl.count && !r.common.quiet)
+		warnmsg("%llu line%s dead-lettered to %s", (unsigned long long)r.dl.count,
+			r.dl.count == 1 ? "" : "s", r.dead_letter);
+	records_page_release(&pg);
+	json_error_release(&je);
+	json_doc_release(&d);
+	lreader_release(&in);
+	strbuf_release(&r.metabuf);
+	if (r.have_path)
+		json_ptr_release(&r.path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("records");
+	return cmd_records(argc, argv);
+}

@@ -1,0 +1,13 @@
+/* base64: RFC 4648 encoding and decoding (standard alphabet, padded). */
+#ifndef APIPE_BASE64_H
+#define APIPE_BASE64_H
+
+#include <stddef.h>
+
+#include "strbuf.h"
+
+int base64_encode(struct strbuf *out, const void *data, size_t n);
+/* Decode; whitespace is not allowed.  0, or -1 on bad input or no room. */
+int base64_decode(struct strbuf *out, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,43 @@
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "jsonl.h"
+#include "num.h"
+
+void cli_common_init(struct cli_common *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_line = LREADER_DEFAULT_MAX_LINE;
+	c->max_depth = JSON_DEFAULT_DEPTH;
+}
+
+int cli_common_opt(struct cli_common *c, int opt, const char *arg, struct aperr *e)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case 'h': c->help = 1; return 1;
+	case CLI_OPT_VERSION: c->version = 1; return 1;
+	case 'q': c->quiet = 1; c->verbose = 0; return 1;
+	case 'v': c->verbose++; c->quiet = 0; return 1;
+	case CLI_OPT_STATS: c->stats = arg; return 1;
+	case CLI_OPT_MAX_LINE:
+		if (num_parse_size(arg, &v, "--max-line", e) < 0)
+			return -1;
+		if (v == 0 || v > JSON_MAX_SIZE)
+			return aperr_set(e, EX_USAGE, "--max-line: must be between 1 and %zu bytes",
+					 JSON_MAX_SIZE);
+		c->max_line = (size_t)v;
+		return 1;
+	case CLI_OPT_MAX_DEPTH:
+		if (num_parse_u64(arg, &v, "--max-depth", e) < 0)
+			return -1;
+		if (v == 0 || v > 100000)
+			return aperr_set(e, EX_USAGE, "--max-depth: must be between 1 and 100000");
+		c->max_depth = (unsigned)v;
+		return 1;
+	default:
+		return 0;
+	}
+}

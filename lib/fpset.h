@@ -1,0 +1,47 @@
+/*
+ * fpset: a set of 128-bit fingerprints in at most 32 bytes per member.
+ *
+ * The set is split into 256 parts by the fingerprint's top byte; each part
+ * is an ordered linear-probing table (entries of a run sorted by
+ * fingerprint, so a miss stops early) kept between 53% and 80% full, grown
+ * by half when full.  Parts grow one at a time, so the memory peak of a
+ * growth is one part, not the whole set.  16 bytes a slot at ≥ 53% load is
+ * ≤ 30 bytes a member.
+ *
+ * Ownership: the set owns its tables; fpset_release() frees them.
+ * The fingerprint {0,0} is stored as {0,1}; with random 128-bit hashes the
+ * odds that this merges two members are 2^-128 per pair.
+ */
+#ifndef APIPE_FPSET_H
+#define APIPE_FPSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+
+#define FPSET_PARTS 256
+
+struct fpset_part {
+	struct hash128 *slot;	/* cap home slots plus an overflow tail */
+	size_t cap, n;
+};
+
+struct fpset {
+	struct fpset_part part[FPSET_PARTS];
+	uint64_t count;
+};
+
+void fpset_init(struct fpset *s);
+void fpset_release(struct fpset *s);
+/* Size the set for n members up front (optional). 0 or -1. */
+int fpset_reserve(struct fpset *s, uint64_t n);
+/* 1 when h was added, 0 when it was already there, -1 out of memory. */
+int fpset_add(struct fpset *s, struct hash128 h);
+int fpset_has(const struct fpset *s, struct hash128 h);
+/* Call fn for every member, in a deterministic order; stops on non-zero. */
+int fpset_each(const struct fpset *s, int (*fn)(void *ctx, struct hash128 h), void *ctx);
+/* Bytes held by the tables. */
+size_t fpset_bytes(const struct fpset *s);
+
+#endif

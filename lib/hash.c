@@ -1,0 +1,105 @@
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "hash.h"
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND \
+	do { \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+	} while (0)
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	       (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+	       (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static void sip(const uint8_t key[16], const void *data, size_t n, int wide,
+		uint64_t out[2])
+{
+	const uint8_t *p = data, *end = p + (n & ~(size_t)7);
+	uint64_t k0 = le64(key), k1 = le64(key + 8);
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = k1 ^ 0x7465646279746573ULL;
+	uint64_t b = (uint64_t)n << 56, m;
+
+	if (wide)
+		v1 ^= 0xee;
+	for (; p != end; p += 8) {
+		m = le64(p);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	switch (n & 7) {
+	case 7: b |= (uint64_t)p[6] << 48; /* fall through */
+	case 6: b |= (uint64_t)p[5] << 40; /* fall through */
+	case 5: b |= (uint64_t)p[4] << 32; /* fall through */
+	case 4: b |= (uint64_t)p[3] << 24; /* fall through */
+	case 3: b |= (uint64_t)p[2] << 16; /* fall through */
+	case 2: b |= (uint64_t)p[1] << 8; /* fall through */
+	case 1: b |= (uint64_t)p[0]; break;
+	case 0: break;
+	}
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= wide ? 0xee : 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	out[0] = v0 ^ v1 ^ v2 ^ v3;
+	if (!wide)
+		return;
+	v1 ^= 0xdd;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	out[1] = v0 ^ v1 ^ v2 ^ v3;
+}
+
+void siphash128(const uint8_t key[16], const void *data, size_t n, struct hash128 *out)
+{
+	uint64_t o[2];
+
+	sip(key, data, n, 1, o);
+	out->lo = o[0];
+	out->hi = o[1];
+}
+
+uint64_t siphash64(const uint8_t key[16], const void *data, size_t n)
+{
+	uint64_t o[2];
+
+	sip(key, data, n, 0, o);
+	return o[0];
+}
+
+int hash_random(void *buf, size_t n)
+{
+	uint8_t *p = buf;
+
+	while (n) {
+		ssize_t k = getrandom(p, n, 0);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}

@@ -1,0 +1,21 @@
+/*
+ * hash: SipHash-2-4 with 128-bit output (Aumasson & Bernstein), keyed.
+ * Used for key fingerprints: with a random key per seen-set, crafted keys
+ * cannot be made to collide.
+ */
+#ifndef APIPE_HASH_H
+#define APIPE_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hash128 {
+	uint64_t lo, hi;
+};
+
+void siphash128(const uint8_t key[16], const void *data, size_t n, struct hash128 *out);
+uint64_t siphash64(const uint8_t key[16], const void *data, size_t n);
+/* Fill buf with n random bytes from the kernel; 0 or -1. */
+int hash_random(void *buf, size_t n);
+
+#endif

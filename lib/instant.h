@@ -1,0 +1,48 @@
+/*
+ * instant: UTC instants, parsed in one place.
+ *
+ * An instant is seconds since the Unix epoch plus attoseconds (10^-18 s),
+ * so fractional seconds of any practical length compare exactly (digits
+ * beyond the 18th are dropped).  Parsing accepts RFC 3339 / ISO 8601
+ * timestamps (Z or ±hh:mm, ±hhmm, ±hh offsets) and epoch seconds or
+ * milliseconds given as JSON numbers.
+ */
+#ifndef APIPE_INSTANT_H
+#define APIPE_INSTANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct instant {
+	int64_t sec;
+	uint64_t asec;	/* 0 … 10^18-1 */
+};
+
+#define INSTANT_ASEC_PER_SEC 1000000000000000000ULL
+
+/*
+ * RFC 3339 date-time.  With strict, only the RFC 3339 form is taken
+ * ("T" or "t" separator, an offset required, two-digit fields); otherwise
+ * also a space separator, a missing offset (taken as UTC), ±hhmm and ±hh
+ * offsets, and a date alone (midnight UTC).  Returns 0 or -1.
+ */
+int instant_parse(const char *s, size_t n, int strict, struct instant *out);
+/* A JSON number of seconds (unit_ms 0) or milliseconds (1) since the epoch. */
+int instant_from_epoch(const char *num, size_t n, int unit_ms, struct instant *out);
+int instant_cmp(const struct instant *a, const struct instant *b);
+/* a - b, and a + b (durations are instants counted from zero). */
+void instant_sub(struct instant *a, const struct instant *b);
+/* "2026-11-23T12:00:00.123Z": fraction only as long as needed; buf ≥ 48. */
+size_t instant_format(const struct instant *t, char *buf, size_t bufsz);
+/* Seconds or milliseconds since the epoch, rounded down. */
+int64_t instant_epoch(const struct instant *t, int unit_ms);
+void instant_now(struct instant *t);
+/*
+ * A duration such as 10m, 1h30m, 90s, 250ms, 2d, 1w or a plain number of
+ * seconds.  Returns 0 or -1 with EX_USAGE.
+ */
+int duration_parse(const char *s, struct instant *out, struct aperr *e);
+
+#endif

@@ -1,0 +1,688 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "json.h"
+#include "num.h"
+#include "utf8.h"
+
+void json_doc_init(struct json_doc *d, unsigned max_depth)
+{
+	memset(d, 0, sizeof(*d));
+	d->max_depth = max_depth ? max_depth : JSON_DEFAULT_DEPTH;
+}
+
+void json_doc_release(struct json_doc *d)
+{
+	free(d->tok);
+	free(d->stack);
+	d->tok = NULL;
+	d->stack = NULL;
+	d->ntok = d->atok = 0;
+}
+
+void json_error_init(struct json_error *je)
+{
+	je->offset = 0;
+	je->msg[0] = '\0';
+	strbuf_init(&je->pointer, 1 << 20);
+}
+
+void json_error_release(struct json_error *je)
+{
+	strbuf_release(&je->pointer);
+}
+
+const char *json_type_name(enum json_type t)
+{
+	switch (t) {
+	case JSON_NULL: return "null";
+	case JSON_FALSE: case JSON_TRUE: return "boolean";
+	case JSON_NUMBER: return "number";
+	case JSON_STRING: return "string";
+	case JSON_ARRAY: return "array";
+	case JSON_OBJECT: return "object";
+	default: return "nothing";
+	}
+}
+
+static int grow_tape(struct json_doc *d)
+{
+	uint32_t n = d->atok ? d->atok * 2 : 256;
+	struct json_tok *t;
+
+	if (d->atok >= UINT32_MAX / 2)
+		return -1;
+	t = realloc(d->tok, (size_t)n * sizeof(*t));
+	if (!t)
+		return -1;
+	d->tok = t;
+	d->atok = n;
+	return 0;
+}
+
+/*
+ * The pointer of the innermost value being read when parsing stopped.  A
+ * token whose next is 0 is still open (a container on the stack, or the
+ * value that failed); complete tokens have next set.
+ */
+static void error_pointer(struct json_doc *d, unsigned depth, struct json_error *je)
+{
+	struct strbuf *p = &je->pointer;
+	unsigned k;
+
+	strbuf_reset(p);
+	for (k = 0; k < depth; k++) {
+		uint32_t c = d->stack[k];
+		uint32_t stop = k + 1 < depth ? d->stack[k + 1] + 1 : d->ntok;
+		uint32_t i = c + 1;
+
+		if (d->tok[c].type == JSON_ARRAY) {
+			size_t idx = 0;
+
+			while (i < stop && d->tok[i].next != 0) {
+				i = d->tok[i].next;
+				idx++;
+			}
+			if (i < stop)
+				json_ptr_append_index(p, idx);
+		} else {
+			uint32_t key = 0;
+
+			while (i < stop) {
+				key = i;
+				if (i + 1 >= stop || d->tok[i + 1].next == 0)
+					break;
+				i = d->tok[i + 1].next;
+				key = 0;
+			}
+			if (key) {
+				struct strbuf dec = STRBUF_INIT;
+
+				if (json_str_decode(d, key, &dec) == 0)
+					json_ptr_append(p, dec.buf ? dec.buf : "", dec.len);
+				strbuf_release(&dec);
+			}
+		}
+	}
+}
+
+static int fail(struct json_doc *d, unsigned depth, struct json_error *je,
+		const char *p, const char *msg)
+{
+	if (!je)
+		return -1;
+	je->offset = (size_t)(p - d->src);
+	if (p >= d->src + d->len)
+		snprintf(je->msg, sizeof(je->msg), "%s at end of input", msg);
+	else if ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f)
+		snprintf(je->msg, sizeof(je->msg), "%s, found '%c'", msg, *p);
+	else
+		snprintf(je->msg, sizeof(je->msg), "%s, found byte 0x%02x", msg,
+			 (unsigned char)*p);
+	error_pointer(d, depth, je);
+	return -1;
+}
+
+static inline const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static inline int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Scan a string starting at the opening quote.  Returns the position after
+ * the closing quote, or NULL with *why set.  Sets *escaped.
+ */
+static const char *scan_string(const char *p, const char *end, int *escaped,
+			       const char **errat, const char **why)
+{
+	p++;
+	for (;;) {
+#ifdef __SSE2__
+		while (end - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i m = _mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+				_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+			int mask = _mm_movemask_epi8(m);
+
+			if (mask) {
+				p += __builtin_ctz((unsigned)mask);
+				break;
+			}
+			p += 16;
+		}
+#endif
+		if (p >= end) {
+			*errat = p;
+			*why = "unterminated string";
+			return NULL;
+		}
+		unsigned char c = (unsigned char)*p;
+		if (c == '"')
+			return p + 1;
+		if (c == '\\') {
+			*escaped = 1;
+			if (end - p < 2) {
+				*errat = end;
+				*why = "unterminated escape";
+				return NULL;
+			}
+			switch (p[1]) {
+			case '"': case '\\': case '/': case 'b': case 'f':
+			case 'n': case 'r': case 't':
+				p += 2;
+				continue;
+			case 'u':
+				if (end - p < 6 || hexval(p[2]) < 0 || hexval(p[3]) < 0 ||
+				    hexval(p[4]) < 0 || hexval(p[5]) < 0) {
+					*errat = p;
+					*why = "bad \\u escape (four hex digits expected)";
+					return NULL;
+				}
+				p += 6;
+				continue;
+			default:
+				*errat = p;
+				*why = "bad escape in string";
+				return NULL;
+			}
+		}
+		if (c < 0x20) {
+			*errat = p;
+			*why = "control character in string (must be escaped)";
+			return NULL;
+		}
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		size_t n = utf8_valid_seq((const unsigned char *)p, (size_t)(end - p));
+		if (!n) {
+			*errat = p;
+			*why = "invalid UTF-8 in string";
+			return NULL;
+		}
+		p += n;
+	}
+}
+
+static const char *scan_number(const char *p, const char *end)
+{
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end)
+		return NULL;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (++p < end && *p >= '0' && *p <= '9')
+			;
+	else
+		return NULL;
+	if (p < end && *p == '.') {
+		if (++p >= end || *p < '0' || *p > '9')
+			return NULL;
+		while (++p < end && *p >= '0' && *p <= '9')
+			;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return NULL;
+		while (++p < end && *p >= '0' && *p <= '9')
+			;
+	}
+	return p;
+}
+
+int json_parse(struct json_doc *d, const char *src, size_t len, struct json_error *je)
+{
+	const char *p = src, *end = src + len, *q;
+	unsigned depth = 0;
+	uint32_t t;
+
+	d->src = src;
+	d->len = len;
+	d->ntok = 0;
+	d->has_ws = 0;
+	if (je) {
+		je->msg[0] = '\0';
+		strbuf_reset(&je->pointer);
+	}
+	if (len > JSON_MAX_SIZE)
+		return fail(d, 0, je, src, "document too large");
+	if (!d->stack) {
+		d->stack = malloc(sizeof(*d->stack) * d->max_depth);
+		if (!d->stack)
+			return -2;
+	}
+	p = skip_ws(p, end);
+
+value:
+	if (d->ntok == d->atok && grow_tape(d) < 0)
+		return -2;
+	t = d->ntok++;
+	d->tok[t].start = (uint32_t)(p - src);
+	d->tok[t].flags = 0;
+	d->tok[t].next = 0;
+	if (p >= end)
+		return fail(d, depth, je, p, "expected a value");
+	switch (*p) {
+	case '{':
+	case '[':
+		if (depth >= d->max_depth)
+			return fail(d, depth, je, p, "nesting too deep");
+		d->tok[t].type = *p == '{' ? JSON_OBJECT : JSON_ARRAY;
+		d->tok[t].next = 0;
+		d->stack[depth++] = t;
+		q = skip_ws(p + 1, end);
+		if (q != p + 1)
+			d->has_ws = 1;
+		p = q;
+		if (p < end && *p == (d->tok[t].type == JSON_OBJECT ? '}' : ']'))
+			goto close;
+		if (d->tok[t].type == JSON_OBJECT) {
+			goto key;
+		}
+		goto value;
+	case '"': {
+		int esc = 0;
+		const char *errat = NULL, *why = NULL;
+
+		q = scan_string(p, end, &esc, &errat, &why);
+		if (!q)
+			return fail(d, depth, je, errat, why);
+		d->tok[t].type = JSON_STRING;
+		d->tok[t].flags = esc ? JSON_F_ESCAPED : 0;
+		p = q;
+		break;
+	}
+	case 't':
+		if (end - p < 4 || memcmp(p, "true", 4))
+			return fail(d, depth, je, p, "expected a value");
+		d->tok[t].type = JSON_TRUE;
+		p += 4;
+		break;
+	case 'f':
+		if (end - p < 5 || memcmp(p, "false", 5))
+			return fail(d, depth, je, p, "expected a value");
+		d->tok[t].type = JSON_FALSE;
+		p += 5;
+		break;
+	case 'n':
+		if (end - p < 4 || memcmp(p, "null", 4))
+			return fail(d, depth, je, p, "expected a value");
+		d->tok[t].type = JSON_NULL;
+		p += 4;
+		break;
+	default:
+		q = scan_number(p, end);
+		if (!q)
+			return fail(d, depth, je, p, "expected a value");
+		d->tok[t].type = JSON_NUMBER;
+		p = q;
+		break;
+	}
+	d->tok[t].end = (uint32_t)(p - src);
+	d->tok[t].next = t + 1;
+
+after:
+	if (!depth) {
+		p = skip_ws(p, end);
+		if (p != end)
+			return fail(d, 0, je, p, "trailing data after the JSON value");
+		return 0;
+	}
+	q = skip_ws(p, end);
+	if (q != p)
+		d->has_ws = 1;
+	p = q;
+	t = d->stack[depth - 1];
+	if (p < end && *p == ',') {
+		q = skip_ws(p + 1, end);
+		if (q != p + 1)
+			d->has_ws = 1;
+		p = q;
+		if (d->tok[t].type == JSON_OBJECT) {
+			goto key;
+		}
+		goto value;
+	}
+	if (p < end && *p == (d->tok[t].type == JSON_OBJECT ? '}' : ']'))
+		goto close;
+	return fail(d, depth, je, p, d->tok[t].type == JSON_OBJECT ?
+		    "expected ',' or '}' after object member" :
+		    "expected ',' or ']' after array element");
+
+close:
+	t = d->stack[--depth];
+	p++;
+	d->tok[t].end = (uint32_t)(p - src);
+	d->tok[t].next = d->ntok;
+	goto after;
+
+key:
+	if (p >= end || *p != '"')
+		return fail(d, depth, je, p, "expected a string key");
+	{
+		int esc = 0;
+		const char *errat = NULL, *why = NULL;
+
+		q = scan_string(p, end, &esc, &errat, &why);
+		if (!q)
+			return fail(d, depth, je, errat, why);
+		if (d->ntok == d->atok && grow_tape(d) < 0)
+			return -2;
+		t = d->ntok++;
+		d->tok[t].type = JSON_STRING;
+		d->tok[t].flags = esc ? JSON_F_ESCAPED : 0;
+		d->tok[t].start = (uint32_t)(p - src);
+		d->tok[t].end = (uint32_t)(q - src);
+		d->tok[t].next = t + 1;
+		p = q;
+	}
+	q = skip_ws(p, end);
+	if (q != p)
+		d->has_ws = 1;
+	p = q;
+	if (p >= end || *p != ':')
+		return fail(d, depth, je, p, "expected ':' after object key");
+	q = skip_ws(p + 1, end);
+	if (q != p + 1)
+		d->has_ws = 1;
+	p = q;
+	goto value;
+}
+
+int json_error_to_aperr(const struct json_error *je, struct aperr *e)
+{
+	if (je->pointer.len)
+		return aperr_set(e, EX_DATAERR, "invalid JSON at byte %zu (in %s): %s",
+				 je->offset + 1, je->pointer.buf, je->msg);
+	return aperr_set(e, EX_DATAERR, "invalid JSON at byte %zu: %s",
+			 je->offset + 1, je->msg);
+}
+
+size_t json_count(const struct json_doc *d, uint32_t c)
+{
+	size_t n = 0;
+	uint32_t i;
+
+	for (i = json_first(d, c); i; i = json_next(d, c, i))
+		n++;
+	return n;
+}
+
+/* Decode one escape at s (s[0] == '\\'); returns bytes consumed, fills out. */
+static size_t decode_escape(const char *s, const char *end, char out[4], size_t *outn)
+{
+	unsigned cp;
+
+	switch (s[1]) {
+	case 'b': out[0] = '\b'; *outn = 1; return 2;
+	case 'f': out[0] = '\f'; *outn = 1; return 2;
+	case 'n': out[0] = '\n'; *outn = 1; return 2;
+	case 'r': out[0] = '\r'; *outn = 1; return 2;
+	case 't': out[0] = '\t'; *outn = 1; return 2;
+	case 'u':
+		break;
+	default: out[0] = s[1]; *outn = 1; return 2;
+	}
+	cp = (unsigned)(hexval(s[2]) << 12 | hexval(s[3]) << 8 | hexval(s[4]) << 4 | hexval(s[5]));
+	if (cp >= 0xd800 && cp <= 0xdbff && end - s >= 12 && s[6] == '\\' && s[7] == 'u') {
+		unsigned lo = (unsigned)(hexval(s[8]) << 12 | hexval(s[9]) << 8 |
+					 hexval(s[10]) << 4 | hexval(s[11]));
+
+		if (lo >= 0xdc00 && lo <= 0xdfff) {
+			*outn = utf8_encode(0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00), out);
+			return 12;
+		}
+	}
+	if (cp >= 0xd800 && cp <= 0xdfff)
+		cp = 0xfffd;
+	*outn = utf8_encode(cp, out);
+	return 6;
+}
+
+int json_unescape(const char *s, size_t n, struct strbuf *out)
+{
+	const char *end = s + n, *run = s;
+
+	while (s < end) {
+		const char *bs = memchr(s, '\\', (size_t)(end - s));
+		char buf[4];
+		size_t bn;
+
+		if (!bs)
+			break;
+		if (strbuf_add(out, run, (size_t)(bs - run)) < 0)
+			return -1;
+		s = bs + decode_escape(bs, end, buf, &bn);
+		if (strbuf_add(out, buf, bn) < 0)
+			return -1;
+		run = s;
+	}
+	return strbuf_add(out, run, (size_t)(end - run));
+}
+
+int json_str_decode(const struct json_doc *d, uint32_t t, struct strbuf *out)
+{
+	const char *s = json_src(d, t) + 1;
+	size_t n = json_srclen(d, t) - 2;
+
+	if (!(d->tok[t].flags & JSON_F_ESCAPED))
+		return strbuf_add(out, s, n);
+	return json_unescape(s, n, out);
+}
+
+int json_str_eq(const struct json_doc *d, uint32_t t, const char *k, size_t kn)
+{
+	const char *s = json_src(d, t) + 1;
+	const char *end = s + json_srclen(d, t) - 2;
+
+	if (d->tok[t].type != JSON_STRING)
+		return 0;
+	if (!(d->tok[t].flags & JSON_F_ESCAPED))
+		return (size_t)(end - s) == kn && memcmp(s, k, kn) == 0;
+	while (s < end) {
+		if (*s == '\\') {
+			char buf[4];
+			size_t bn;
+
+			s += decode_escape(s, end, buf, &bn);
+			if (kn < bn || memcmp(k, buf, bn))
+				return 0;
+			k += bn;
+			kn -= bn;
+		} else {
+			if (!kn || *k != *s)
+				return 0;
+			k++, kn--, s++;
+		}
+	}
+	return kn == 0;
+}
+
+uint32_t json_get(const struct json_doc *d, uint32_t obj, const char *key, size_t klen)
+{
+	uint32_t i;
+
+	if (d->tok[obj].type != JSON_OBJECT)
+		return 0;
+	for (i = json_first(d, obj); i; i = json_next(d, obj, i))
+		if (json_str_eq(d, i, key, klen))
+			return i + 1;
+	return 0;
+}
+
+size_t json_minify_to(const struct json_doc *d, uint32_t t, char *out0)
+{
+	const char *s = json_src(d, t), *end = s + json_srclen(d, t);
+	char *out = out0;
+	int in_str = 0;
+
+	if (!d->has_ws || d->tok[t].type < JSON_ARRAY) {
+		memcpy(out, s, (size_t)(end - s));
+		return (size_t)(end - s);
+	}
+	while (s < end) {
+		char c = *s++;
+
+		if (in_str) {
+			*out++ = c;
+			if (c == '\\')
+				*out++ = *s++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+			continue;
+		} else {
+			if (c == '"')
+				in_str = 1;
+			*out++ = c;
+		}
+	}
+	return (size_t)(out - out0);
+}
+
+int json_minify(const struct json_doc *d, uint32_t t, struct strbuf *out)
+{
+	size_t n = json_srclen(d, t);
+
+	if (strbuf_grow(out, n) < 0)
+		return -1;
+	out->len += json_minify_to(d, t, out->buf + out->len);
+	out->buf[out->len] = '\0';
+	return 0;
+}
+
+int json_quote(struct strbuf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run;
+
+	if (strbuf_addch(out, '"') < 0)
+		return -1;
+	run = p;
+	while (p < end) {
+		unsigned char c = *p;
+		char esc[7];
+		size_t en = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			p++;
+			continue;
+		}
+		if (strbuf_add(out, run, (size_t)(p - run)) < 0)
+			return -1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+			en = 6;
+		}
+		if (strbuf_add(out, esc, en) < 0)
+			return -1;
+		run = ++p;
+	}
+	if (strbuf_add(out, run, (size_t)(p - run)) < 0)
+		return -1;
+	return strbuf_addch(out, '"');
+}
+
+static int canon_bytes(struct strbuf *out, char tag, const char *s, size_t n)
+{
+	unsigned char hdr[5];
+
+	hdr[0] = (unsigned char)tag;
+	hdr[1] = (unsigned char)(n >> 24);
+	hdr[2] = (unsigned char)(n >> 16);
+	hdr[3] = (unsigned char)(n >> 8);
+	hdr[4] = (unsigned char)n;
+	if (strbuf_add(out, hdr, 5) < 0)
+		return -1;
+	return strbuf_add(out, s, n);
+}
+
+int json_canon(const struct json_doc *d, uint32_t t, struct strbuf *out)
+{
+	switch (d->tok[t].type) {
+	case JSON_NULL: return strbuf_addch(out, 'z');
+	case JSON_FALSE: return strbuf_addch(out, 'f');
+	case JSON_TRUE: return strbuf_addch(out, 't');
+	case JSON_NUMBER: {
+		struct strbuf n = STRBUF_INIT;
+		int r = num_canon(json_src(d, t), json_srclen(d, t), &n);
+
+		if (!r)
+			r = canon_bytes(out, 'n', n.buf, n.len);
+		strbuf_release(&n);
+		return r;
+	}
+	case JSON_STRING: {
+		size_t at;
+
+		if (!(d->tok[t].flags & JSON_F_ESCAPED))
+			return canon_bytes(out, 's', json_src(d, t) + 1, json_srclen(d, t) - 2);
+		if (canon_bytes(out, 's', "", 0) < 0)
+			return -1;
+		at = out->len;
+		if (json_str_decode(d, t, out) < 0)
+			return -1;
+		{
+			size_t n = out->len - at;
+			unsigned char *h = (unsigned char *)out->buf + at - 4;
+
+			h[0] = (unsigned char)(n >> 24);
+			h[1] = (unsigned char)(n >> 16);
+			h[2] = (unsigned char)(n >> 8);
+			h[3] = (unsigned char)n;
+		}
+		return 0;
+	}
+	case JSON_ARRAY:
+	case JSON_OBJECT: {
+		int obj = d->tok[t].type == JSON_OBJECT;
+		uint32_t i;
+
+		if (strbuf_addch(out, obj ? '{' : '[') < 0)
+			return -1;
+		for (i = json_first(d, t); i; i = json_next(d, t, i)) {
+			if (json_canon(d, i, out) < 0)
+				return -1;
+			if (obj && json_canon(d, i + 1, out) < 0)
+				return -1;
+		}
+		return strbuf_addch(out, obj ? '}' : ']');
+	}
+	default:
+		return -1;
+	}
+}

@@ -1,0 +1,173 @@
+/*
+ * json: the project's JSON core.
+ *
+ * A document (one JSONL line) is parsed into a flat tape of tokens that
+ * point into the caller's source bytes; nothing is converted or copied, so
+ * every string and number keeps its exact source text.  The parser is
+ * strict RFC 8259: UTF-8 is validated, control characters in strings and
+ * trailing garbage are rejected, numbers follow the grammar, and nesting is
+ * bounded (default 512) with an explicit stack, never recursion.  Duplicate
+ * object keys are accepted; lookups return the first occurrence.
+ *
+ * Ownership: struct json_doc owns its token array and reuses it across
+ * json_parse() calls (parse line after line into one doc and the array
+ * stops growing).  The source buffer stays the caller's and must outlive
+ * every use of the tokens.  json_doc_release() frees the tape.
+ */
+#ifndef APIPE_JSON_H
+#define APIPE_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "strbuf.h"
+
+enum json_type {
+	JSON_NONE = 0,
+	JSON_NULL,
+	JSON_FALSE,
+	JSON_TRUE,
+	JSON_NUMBER,
+	JSON_STRING,
+	JSON_ARRAY,
+	JSON_OBJECT,
+};
+
+#define JSON_F_ESCAPED 1	/* string contains backslash escapes */
+
+struct json_tok {
+	uint32_t start;	/* offset of the first byte ('"', '[', digit …) */
+	uint32_t end;	/* offset one past the last byte */
+	uint32_t next;	/* index of the first token after this value's subtree */
+	uint16_t type;	/* enum json_type */
+	uint16_t flags;	/* JSON_F_* */
+};
+
+#define JSON_DEFAULT_DEPTH 512
+#define JSON_MAX_SIZE ((size_t)UINT32_MAX - 1)
+
+struct json_doc {
+	const char *src;	/* borrowed: the parsed bytes */
+	size_t len;
+	struct json_tok *tok;	/* owned: tok[0] is the root value */
+	uint32_t ntok, atok;
+	uint32_t *stack;	/* owned: open containers while parsing */
+	unsigned max_depth;
+	int has_ws;	/* insignificant whitespace inside the root value */
+};
+
+/* Where and why the last json_parse() failed. */
+struct json_error {
+	size_t offset;		/* byte offset of the offending byte */
+	char msg[128];		/* e.g. "unexpected ',' after value" */
+	struct strbuf pointer;	/* JSON Pointer of the value being read */
+};
+
+void json_doc_init(struct json_doc *d, unsigned max_depth);
+void json_doc_release(struct json_doc *d);
+void json_error_init(struct json_error *je);
+void json_error_release(struct json_error *je);
+
+/*
+ * Parse exactly one JSON value (with optional surrounding whitespace) from
+ * src[0..len).  Returns 0 on success (d->tok[0] is the root), -1 on a syntax
+ * error (filled into je when non-NULL), -2 when memory ran out.
+ */
+int json_parse(struct json_doc *d, const char *src, size_t len,
+	       struct json_error *je);
+
+/* Format a parse failure as "byte N (at /ptr): msg" into e->msg. */
+int json_error_to_aperr(const struct json_error *je, struct aperr *e);
+
+static inline enum json_type json_type(const struct json_doc *d, uint32_t t)
+{
+	return (enum json_type)d->tok[t].type;
+}
+static inline const char *json_src(const struct json_doc *d, uint32_t t)
+{
+	return d->src + d->tok[t].start;
+}
+static inline size_t json_srclen(const struct json_doc *d, uint32_t t)
+{
+	return d->tok[t].end - d->tok[t].start;
+}
+const char *json_type_name(enum json_type t);
+
+/*
+ * Iteration.  For arrays: for (i = json_first(d, a); i; i = json_next(d, a, i)).
+ * For objects the iterator visits keys; the value is key + 1.
+ * 0 means "no more" (the root token is never a child).
+ */
+static inline uint32_t json_first(const struct json_doc *d, uint32_t c)
+{
+	return c + 1 < d->tok[c].next ? c + 1 : 0;
+}
+static inline uint32_t json_next(const struct json_doc *d, uint32_t c, uint32_t i)
+{
+	uint32_t n = d->tok[c].type == JSON_OBJECT ? d->tok[i + 1].next : d->tok[i].next;
+
+	return n < d->tok[c].next ? n : 0;
+}
+/* Number of elements or members. */
+size_t json_count(const struct json_doc *d, uint32_t c);
+
+/* Member lookup by unescaped key; returns the value token or 0. */
+uint32_t json_get(const struct json_doc *d, uint32_t obj, const char *key, size_t klen);
+
+/* Does string token t decode to exactly s[0..n)? */
+int json_str_eq(const struct json_doc *d, uint32_t t, const char *s, size_t n);
+/*
+ * Append the decoded bytes of string token t to out.  Lone surrogates
+ * decode to U+FFFD.  Returns 0 or -1 (out of room).
+ */
+int json_str_decode(const struct json_doc *d, uint32_t t, struct strbuf *out);
+/* Decode a raw JSON string body (between the quotes, already validated). */
+int json_unescape(const char *s, size_t n, struct strbuf *out);
+
+/*
+ * Append value t with insignificant whitespace removed; strings and
+ * numbers are copied byte for byte.
+ */
+int json_minify(const struct json_doc *d, uint32_t t, struct strbuf *out);
+/* Same, into a caller buffer known to hold json_srclen() bytes; returns bytes written. */
+size_t json_minify_to(const struct json_doc *d, uint32_t t, char *out);
+
+/* Append s[0..n) as a JSON string literal (quotes included). */
+int json_quote(struct strbuf *out, const char *s, size_t n);
+
+/*
+ * Canonical form for key equality and hashing: strings unescaped, numbers
+ * by exact value (1, 1.0 and 10e-1 alike), containers recursively.  The
+ * encoding is self-delimiting, so concatenating several values gives an
+ * unambiguous composite key.  Two values are equal as keys exactly when
+ * their canonical forms are equal.
+ */
+int json_canon(const struct json_doc *d, uint32_t t, struct strbuf *out);
+
+/*
+ * JSON Pointer (RFC 6901).  A pointer is compiled once with json_ptr_parse()
+ * and evaluated per document.  struct json_ptr owns its segment storage.
+ */
+struct json_ptr_seg {
+	char *s;	/* unescaped reference token (owned by the pointer) */
+	size_t n;
+	long idx;	/* array index, or -1 when the token is not one */
+};
+struct json_ptr {
+	char *text;	/* the pointer as given (owned) */
+	struct json_ptr_seg *seg;
+	size_t nseg;
+};
+
+/* Returns 0, or -1 with EX_USAGE in e for a malformed pointer. */
+int json_ptr_parse(struct json_ptr *p, const char *text, struct aperr *e);
+void json_ptr_release(struct json_ptr *p);
+#define JSON_ABSENT UINT32_MAX
+/* Token the pointer refers to, starting at token root; JSON_ABSENT when absent. */
+uint32_t json_ptr_eval(const struct json_ptr *p, const struct json_doc *d, uint32_t root);
+/* Append "/" and the escaped reference token (~ → ~0, / → ~1). */
+int json_ptr_append(struct strbuf *ptr, const char *tok, size_t n);
+int json_ptr_append_index(struct strbuf *ptr, size_t i);
+
+#endif

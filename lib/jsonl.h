@@ -1,0 +1,71 @@
+/*
+ * jsonl: streaming line input and checked buffered output.
+ *
+ * struct lreader reads a file descriptor in large blocks and hands out one
+ * line at a time (without its "\n" or "\r\n"), numbering lines from 1.
+ * Empty lines are skipped and counted; a final line without a newline is a
+ * line like any other (noted in last_unterminated).  A line longer than
+ * max_line is an error, not a crash.  The reader owns its buffer; a line
+ * returned by lreader_next() is valid until the next call.
+ *
+ * struct lwriter buffers output to a descriptor and checks every write.
+ * A closed pipe (EPIPE) is reported as LW_EPIPE so the tool can end
+ * quietly with status 0, as readers like head(1) expect.
+ */
+#ifndef APIPE_JSONL_H
+#define APIPE_JSONL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define LREADER_DEFAULT_MAX_LINE ((size_t)64 << 20)
+
+struct lreader {
+	int fd;
+	const char *name;	/* for messages: "stdin" or a path */
+	char *buf;
+	size_t alloc, start, end;
+	size_t max_line;
+	uint64_t lineno;	/* number of the line last returned */
+	uint64_t empty;		/* empty lines skipped */
+	uint64_t bytes;		/* bytes read */
+	int eof;
+	int last_unterminated;	/* the last line had no newline */
+};
+
+int lreader_init(struct lreader *r, int fd, const char *name, size_t max_line,
+		 struct aperr *e);
+void lreader_release(struct lreader *r);
+/*
+ * Next non-empty line: 1 with line and len set, 0 at end of input, -1 on a
+ * read error or an over-long line (e->msg names the line number).
+ */
+int lreader_next(struct lreader *r, const char **line, size_t *len, struct aperr *e);
+
+#define LW_EPIPE (-2)
+
+struct lwriter {
+	int fd;
+	const char *name;
+	char *buf;
+	size_t len, alloc;
+	uint64_t bytes;		/* bytes handed to the descriptor */
+	int failed;		/* sticky: 0, -1 (I/O error) or LW_EPIPE */
+};
+
+int lwriter_init(struct lwriter *w, int fd, const char *name, size_t bufsize,
+		 struct aperr *e);
+void lwriter_release(struct lwriter *w);
+/* Each returns 0, -1 (error in e) or LW_EPIPE.  Errors are sticky. */
+int lwriter_write(struct lwriter *w, const void *data, size_t n, struct aperr *e);
+/* Write data followed by "\n". */
+int lwriter_line(struct lwriter *w, const void *data, size_t n, struct aperr *e);
+int lwriter_flush(struct lwriter *w, struct aperr *e);
+/* Flush, then fsync the descriptor when it is a regular file. */
+int lwriter_sync(struct lwriter *w, struct aperr *e);
+/* Room for n more bytes at w->buf + w->len (flushing first if needed). */
+int lwriter_reserve(struct lwriter *w, size_t n, struct aperr *e);
+
+#endif

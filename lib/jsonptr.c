@@ -1,0 +1,137 @@
+/* RFC 6901 JSON Pointer: the project's one implementation (see json.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+void json_ptr_release(struct json_ptr *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nseg; i++)
+		free(p->seg[i].s);
+	free(p->seg);
+	free(p->text);
+	memset(p, 0, sizeof(*p));
+}
+
+static long parse_index(const char *s, size_t n)
+{
+	long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18 || (n > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int json_ptr_parse(struct json_ptr *p, const char *text, struct aperr *e)
+{
+	const char *s = text;
+	size_t n = 0, i;
+
+	memset(p, 0, sizeof(*p));
+	if (*s && *s != '/')
+		return aperr_set(e, EX_USAGE,
+				 "bad JSON Pointer '%s': must be empty or start with '/'", text);
+	for (i = 0; s[i]; i++)
+		if (s[i] == '/')
+			n++;
+	p->text = strdup(text);
+	p->seg = calloc(n ? n : 1, sizeof(*p->seg));
+	if (!p->text || !p->seg) {
+		json_ptr_release(p);
+		return aperr_set(e, EX_OSERR, "out of memory");
+	}
+	while (*s == '/') {
+		const char *t = ++s, *r;
+		struct json_ptr_seg *g = &p->seg[p->nseg];
+		char *o;
+
+		while (*s && *s != '/')
+			s++;
+		g->s = malloc((size_t)(s - t) + 1);
+		if (!g->s) {
+			json_ptr_release(p);
+			return aperr_set(e, EX_OSERR, "out of memory");
+		}
+		p->nseg++;
+		for (o = g->s, r = t; r < s; r++) {
+			if (*r != '~') {
+				*o++ = *r;
+			} else if (r + 1 < s && (r[1] == '0' || r[1] == '1')) {
+				*o++ = r[1] == '0' ? '~' : '/';
+				r++;
+			} else {
+				json_ptr_release(p);
+				return aperr_set(e, EX_USAGE,
+						 "bad JSON Pointer '%s': '~' must be followed by 0 or 1",
+						 text);
+			}
+		}
+		*o = '\0';
+		g->n = (size_t)(o - g->s);
+		g->idx = parse_index(g->s, g->n);
+	}
+	return 0;
+}
+
+uint32_t json_ptr_eval(const struct json_ptr *p, const struct json_doc *d, uint32_t t)
+{
+	size_t k;
+
+	for (k = 0; k < p->nseg; k++) {
+		const struct json_ptr_seg *g = &p->seg[k];
+
+		if (d->tok[t].type == JSON_OBJECT) {
+			t = json_get(d, t, g->s, g->n);
+			if (!t)
+				return JSON_ABSENT;
+		} else if (d->tok[t].type == JSON_ARRAY) {
+			uint32_t i;
+			long n = g->idx;
+
+			if (n < 0)
+				return JSON_ABSENT;
+			for (i = json_first(d, t); i && n > 0; i = json_next(d, t, i))
+				n--;
+			if (!i)
+				return JSON_ABSENT;
+			t = i;
+		} else {
+			return JSON_ABSENT;
+		}
+	}
+	return t;
+}
+
+int json_ptr_append(struct strbuf *ptr, const char *tok, size_t n)
+{
+	size_t i;
+
+	if (strbuf_addch(ptr, '/') < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int r;
+
+		if (tok[i] == '~')
+			r = strbuf_add(ptr, "~0", 2);
+		else if (tok[i] == '/')
+			r = strbuf_add(ptr, "~1", 2);
+		else
+			r = strbuf_addch(ptr, tok[i]);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int json_ptr_append_index(struct strbuf *ptr, size_t i)
+{
+	return strbuf_addf(ptr, "/%zu", i);
+}

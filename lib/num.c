@@ -1,0 +1,219 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "num.h"
+
+#define EXP_SAT ((int64_t)4000000000000000000LL)
+
+int num_decompose(const char *s, size_t len, struct decnum *dn)
+{
+	const char *p = s, *end = s + len;
+	int64_t exp = 0;
+	size_t i, total, last;
+
+	memset(dn, 0, sizeof(*dn));
+	if (p < end && *p == '-') {
+		dn->neg = 1;
+		p++;
+	}
+	dn->ip = p;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	dn->in = (size_t)(p - dn->ip);
+	if (!dn->in || (dn->in > 1 && dn->ip[0] == '0'))
+		return -1;
+	if (p < end && *p == '.') {
+		dn->fp = ++p;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		dn->fn = (size_t)(p - dn->fp);
+		if (!dn->fn)
+			return -1;
+	} else {
+		dn->fp = p;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		int eneg = 0;
+		const char *e0;
+
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		e0 = p;
+		while (p < end && *p >= '0' && *p <= '9') {
+			if (exp < EXP_SAT)
+				exp = exp * 10 + (*p - '0');
+			p++;
+		}
+		if (p == e0)
+			return -1;
+		if (exp > EXP_SAT)
+			exp = EXP_SAT;
+		if (eneg)
+			exp = -exp;
+	}
+	if (p != end)
+		return -1;
+	total = dn->in + dn->fn;
+	for (i = 0; i < total; i++)
+		if ((i < dn->in ? dn->ip[i] : dn->fp[i - dn->in]) != '0')
+			break;
+	if (i == total) {
+		dn->zero = 1;
+		dn->neg = 0;
+		return 0;
+	}
+	dn->lead = i;
+	for (last = total - 1; last > i; last--)
+		if ((last < dn->in ? dn->ip[last] : dn->fp[last - dn->in]) != '0')
+			break;
+	dn->nsig = last - i + 1;
+	dn->adj = (int64_t)dn->in - (int64_t)dn->lead + exp;
+	return 0;
+}
+
+char num_digit(const struct decnum *dn, size_t i)
+{
+	size_t j = dn->lead + i;
+
+	return j < dn->in ? dn->ip[j] : dn->fp[j - dn->in];
+}
+
+int num_valid(const char *text, size_t len)
+{
+	struct decnum dn;
+
+	return num_decompose(text, len, &dn) == 0;
+}
+
+static int cmp_mag(const struct decnum *a, const struct decnum *b)
+{
+	size_t i, n;
+
+	if (a->zero || b->zero)
+		return a->zero && b->zero ? 0 : a->zero ? -1 : 1;
+	if (a->adj != b->adj)
+		return a->adj < b->adj ? -1 : 1;
+	n = a->nsig < b->nsig ? a->nsig : b->nsig;
+	for (i = 0; i < n; i++) {
+		char x = num_digit(a, i), y = num_digit(b, i);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return a->nsig == b->nsig ? 0 : a->nsig < b->nsig ? -1 : 1;
+}
+
+int num_cmp_dec(const struct decnum *a, const struct decnum *b)
+{
+	if (a->neg != b->neg)
+		return a->neg ? -1 : 1;
+	return a->neg ? -cmp_mag(a, b) : cmp_mag(a, b);
+}
+
+int num_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	struct decnum x, y;
+
+	num_decompose(a, alen, &x);
+	num_decompose(b, blen, &y);
+	return num_cmp_dec(&x, &y);
+}
+
+int num_canon(const char *text, size_t len, struct strbuf *out)
+{
+	struct decnum dn;
+	size_t i;
+
+	if (num_decompose(text, len, &dn) < 0)
+		return -1;
+	if (dn.zero)
+		return strbuf_addch(out, '0');
+	if (dn.neg && strbuf_addch(out, '-') < 0)
+		return -1;
+	if (strbuf_grow(out, dn.nsig) < 0)
+		return -1;
+	for (i = 0; i < dn.nsig; i++)
+		out->buf[out->len++] = num_digit(&dn, i);
+	out->buf[out->len] = '\0';
+	return strbuf_addf(out, "e%lld", (long long)dn.adj);
+}
+
+int num_to_i64(const char *text, size_t len, int64_t *out)
+{
+	struct decnum dn;
+	uint64_t v = 0;
+	size_t i;
+
+	if (num_decompose(text, len, &dn) < 0)
+		return -1;
+	if (dn.zero) {
+		*out = 0;
+		return 0;
+	}
+	if (dn.adj < (int64_t)dn.nsig || dn.adj > 19)
+		return -1;	/* has a fraction, or too large */
+	for (i = 0; i < (size_t)dn.adj; i++) {
+		unsigned d = i < dn.nsig ? (unsigned)(num_digit(&dn, i) - '0') : 0;
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (dn.neg) {
+		if (v > (uint64_t)INT64_MAX + 1)
+			return -1;
+		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	} else {
+		if (v > (uint64_t)INT64_MAX)
+			return -1;
+		*out = (int64_t)v;
+	}
+	return 0;
+}
+
+int num_parse_u64(const char *s, uint64_t *out, const char *opt, struct aperr *e)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s < '0' || *s > '9')
+		return aperr_set(e, EX_USAGE, "%s: '%s' is not a whole number", opt, s);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return aperr_set(e, EX_USAGE, "%s: '%s' is not a whole number", opt, s);
+	*out = v;
+	return 0;
+}
+
+int num_parse_size(const char *s, uint64_t *out, const char *opt, struct aperr *e)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!*s || *s < '0' || *s > '9')
+		return aperr_set(e, EX_USAGE, "%s: '%s' is not a size", opt, s);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return aperr_set(e, EX_USAGE, "%s: '%s' is too large", opt, s);
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default:
+		return aperr_set(e, EX_USAGE, "%s: '%s' is not a size (use K, M or G)", opt, s);
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return aperr_set(e, EX_USAGE, "%s: '%s' is not a size", opt, s);
+	*out = (uint64_t)v << shift;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * strbuf: a growable byte buffer with a hard cap.
+ *
+ * Ownership: a strbuf owns buf; strbuf_release() frees it and leaves an
+ * empty buffer that may be reused.  buf is always NUL-terminated after any
+ * successful call, so it can be handed to C string functions when the
+ * content has no NUL of its own.  Every growing call fails (returns -1 and
+ * leaves the content unchanged) rather than exceed cap or on allocation
+ * failure; it never exits.
+ */
+#ifndef APIPE_STRBUF_H
+#define APIPE_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define STRBUF_DEFAULT_CAP ((size_t)1 << 32)
+
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+	size_t cap;	/* hard upper bound on len */
+};
+
+#define STRBUF_INIT { NULL, 0, 0, STRBUF_DEFAULT_CAP }
+
+void strbuf_init(struct strbuf *sb, size_t cap);
+void strbuf_release(struct strbuf *sb);
+/* Ensure room for extra more bytes (plus the NUL); 0 or -1. */
+int strbuf_grow(struct strbuf *sb, size_t extra);
+int strbuf_add(struct strbuf *sb, const void *data, size_t len);
+int strbuf_addstr(struct strbuf *sb, const char *s);
+int strbuf_addch(struct strbuf *sb, int c);
+int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static inline void strbuf_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+/* Hand the buffer to the caller (who frees it); sb becomes empty. */
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+
+#endif
