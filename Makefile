@@ -13,7 +13,7 @@ DESTDIR ?=
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PROGRAMS = records
+PROGRAMS = records dedupe watermark
 
 ifdef SANITIZE
 O ?= build-san

@@ -87,6 +87,11 @@ int num_valid(const char *text, size_t len)
 	return num_decompose(text, len, &dn) == 0;
 }
 
+int num_valid_text(const char *s)
+{
+	return num_valid(s, strlen(s));
+}
+
 static int cmp_mag(const struct decnum *a, const struct decnum *b)
 {
 	size_t i, n;

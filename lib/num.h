@@ -41,6 +41,7 @@ int num_canon(const char *text, size_t len, struct strbuf *out);
 int num_to_i64(const char *text, size_t len, int64_t *out);
 /* 1 when text is a valid JSON number. */
 int num_valid(const char *text, size_t len);
+int num_valid_text(const char *s);
 
 /* Command-line values.  Each returns 0, or -1 with EX_USAGE in e naming opt. */
 int num_parse_u64(const char *s, uint64_t *out, const char *opt, struct aperr *e);

@@ -1,0 +1,426 @@
+/*
+ * dedupe: drop records whose key was already seen.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "../lib/deadletter.h"
+#include "../lib/fpset.h"
+#include "../lib/json.h"
+#include "../lib/ordval.h"
+#include "../lib/seenfile.h"
+#include "../lib/statefile.h"
+
+static const char usage_text[] =
+	"usage: dedupe [-hqv] --key pointer [--key pointer ...]\n"
+	"              [--latest --version pointer] [--seen file]\n"
+	"              [--missing error | pass | dead-letter:file]\n"
+	"              [--stats file] [--max-line size] [--max-depth n]\n";
+
+enum { OPT_KEY = CLI_OPT_FIRST_TOOL, OPT_LATEST, OPT_VERSION, OPT_SEEN, OPT_MISSING };
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "latest", no_argument, NULL, OPT_LATEST },
+	{ "version-field", required_argument, NULL, OPT_VERSION },
+	{ "missing", required_argument, NULL, OPT_MISSING },
+	{ "seen", required_argument, NULL, OPT_SEEN },
+	{ NULL, 0, NULL, 0 }
+};
+
+enum missing_policy { MISSING_ERROR, MISSING_PASS, MISSING_DEAD_LETTER };
+
+/* --latest: the best record so far for one key, kept in first-seen order. */
+struct latest_entry {
+	char *rec;
+	size_t len;
+	struct ordval version;
+};
+
+struct latest_map {
+	struct hash128 *h;	/* slot fingerprints ({0,0} empty) */
+	uint32_t *idx;		/* entry index per slot */
+	size_t cap, n;
+	struct latest_entry *ent;
+	size_t nent, aent;
+};
+
+struct dedupe_run {
+	struct cli_common common;
+	struct json_ptr *keys;
+	size_t nkeys;
+	int latest;
+	struct json_ptr version;
+	int have_version;
+	const char *seen;
+	enum missing_policy missing;
+	const char *dead_letter;
+	struct deadletter dl;
+	struct lwriter out;
+	struct fpset set;
+	struct latest_map map;
+	uint8_t sipkey[16];
+	uint64_t keyspec;
+	struct strbuf canon;
+	struct ordval ver;
+	uint64_t lines, written, duplicates, missing_count, seen_loaded;
+};
+
+static void parse_missing(struct dedupe_run *r, const char *arg)
+{
+	if (!strcmp(arg, "error"))
+		r->missing = MISSING_ERROR;
+	else if (!strcmp(arg, "pass"))
+		r->missing = MISSING_PASS;
+	else if (!strncmp(arg, "dead-letter:", 12) && arg[12]) {
+		r->missing = MISSING_DEAD_LETTER;
+		r->dead_letter = arg + 12;
+	} else
+		usage_error(usage_text, "--missing: '%s' is not error, pass or dead-letter:FILE", arg);
+}
+
+/* A line that cannot be deduplicated: stop, pass it on, or dead-letter it. */
+static void reject(struct dedupe_run *r, uint64_t lineno, const char *line, size_t n,
+		   int is_json, const char *instance, const char *msg)
+{
+	struct aperr e;
+
+	r->missing_count++;
+	if (is_json && r->missing == MISSING_PASS) {
+		tool_check_write(lwriter_line(&r->out, line, n, &e), &e);
+		r->written++;
+		return;
+	}
+	if (r->missing != MISSING_DEAD_LETTER) {
+		if (instance)
+			die(EX_DATAERR, "line %llu: %s: %s", (unsigned long long)lineno, instance, msg);
+		die(EX_DATAERR, "line %llu: %s", (unsigned long long)lineno, msg);
+	}
+	if (dl_write(&r->dl, lineno, line, n, is_json, instance, msg, &e) < 0)
+		die_err(&e);
+}
+
+/*
+ * Fingerprint the record's key; 0, or -1 after handling a missing key.
+ */
+static int fingerprint(struct dedupe_run *r, const struct json_doc *d, uint64_t lineno,
+		       const char *line, size_t n, struct hash128 *h)
+{
+	size_t k;
+
+	strbuf_reset(&r->canon);
+	for (k = 0; k < r->nkeys; k++) {
+		uint32_t t = json_ptr_eval(&r->keys[k], d, 0);
+
+		if (t == JSON_ABSENT || json_type(d, t) == JSON_NULL) {
+			reject(r, lineno, line, n, 1, r->keys[k].text[0] ? r->keys[k].text : "",
+			       t == JSON_ABSENT ? "key is missing" : "key is null");
+			return -1;
+		}
+		if (json_canon(d, t, &r->canon) < 0)
+			die(EX_OSERR, "line %llu: out of memory", (unsigned long long)lineno);
+	}
+	siphash128(r->sipkey, r->canon.buf, r->canon.len, h);
+	return 0;
+}
+
+static void map_grow(struct latest_map *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024, i;
+	struct hash128 *h = calloc(cap, sizeof(*h));
+	uint32_t *idx = calloc(cap, sizeof(*idx));
+
+	if (!h || !idx)
+		die(EX_OSERR, "out of memory");
+	for (i = 0; i < m->cap; i++) {
+		size_t j;
+
+		if (!m->h[i].lo && !m->h[i].hi)
+			continue;
+		for (j = m->h[i].lo & (cap - 1); h[j].lo || h[j].hi; j = (j + 1) & (cap - 1))
+			;
+		h[j] = m->h[i];
+		idx[j] = m->idx[i];
+	}
+	free(m->h);
+	free(m->idx);
+	m->h = h;
+	m->idx = idx;
+	m->cap = cap;
+}
+
+/* The entry for h, created (with *fresh set) when it is new. */
+static struct latest_entry *map_get(struct latest_map *m, struct hash128 h, int *fresh)
+{
+	size_t j;
+
+	if (!h.lo && !h.hi)
+		h.hi = 1;
+	if ((m->n + 1) * 2 > m->cap)
+		map_grow(m);
+	for (j = h.lo & (m->cap - 1); m->h[j].lo || m->h[j].hi; j = (j + 1) & (m->cap - 1))
+		if (m->h[j].lo == h.lo && m->h[j].hi == h.hi) {
+			*fresh = 0;
+			return &m->ent[m->idx[j]];
+		}
+	if (m->nent == m->aent) {
+		m->aent = m->aent ? m->aent * 2 : 1024;
+		m->ent = realloc(m->ent, m->aent * sizeof(*m->ent));
+		if (!m->ent)
+			die(EX_OSERR, "out of memory");
+	}
+	m->h[j] = h;
+	m->idx[j] = (uint32_t)m->nent;
+	m->n++;
+	*fresh = 1;
+	memset(&m->ent[m->nent], 0, sizeof(m->ent[0]));
+	ordval_init(&m->ent[m->nent].version);
+	return &m->ent[m->nent++];
+}
+
+static void keep_latest(struct dedupe_run *r, const struct json_doc *d, struct hash128 h,
+			const char *line, size_t n, uint64_t lineno)
+{
+	uint32_t t = json_ptr_eval(&r->version, d, 0);
+	struct latest_entry *le;
+	struct aperr e;
+	int fresh;
+
+	if (t == JSON_ABSENT || json_type(d, t) == JSON_NULL) {
+		reject(r, lineno, line, n, 1, r->version.text,
+		       t == JSON_ABSENT ? "version is missing" : "version is null");
+		return;
+	}
+	if (ordval_set(&r->ver, d, t, ORD_AUTO, &e) < 0) {
+		reject(r, lineno, line, n, 1, r->version.text, e.msg);
+		return;
+	}
+	le = map_get(&r->map, h, &fresh);
+	if (!fresh) {
+		if (le->version.kind != r->ver.kind) {
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "version is a %s here but a %s in an earlier record",
+				 ordkind_name(r->ver.kind), ordkind_name(le->version.kind));
+			reject(r, lineno, line, n, 1, r->version.text, msg);
+			return;
+		}
+		r->duplicates++;
+		if (ordval_cmp(&r->ver, &le->version) < 0)
+			return;	/* older: the kept record stays */
+	}
+	free(le->rec);
+	le->rec = malloc(n ? n : 1);
+	if (!le->rec || ordval_copy(&le->version, &r->ver) < 0)
+		die(EX_OSERR, "out of memory at line %llu", (unsigned long long)lineno);
+	memcpy(le->rec, line, n);
+	le->len = n;
+}
+
+static void flush_latest(struct dedupe_run *r)
+{
+	struct aperr e;
+	size_t i;
+
+	for (i = 0; i < r->map.nent; i++) {
+		struct latest_entry *le = &r->map.ent[i];
+
+		tool_check_write(lwriter_line(&r->out, le->rec, le->len, &e), &e);
+		r->written++;
+		free(le->rec);
+		ordval_release(&le->version);
+	}
+	free(r->map.ent);
+	free(r->map.h);
+	free(r->map.idx);
+}
+
+static void process(struct dedupe_run *r, struct json_doc *d, struct json_error *je,
+		    const char *line, size_t n, uint64_t lineno)
+{
+	struct hash128 h;
+	struct aperr e;
+	int pr = json_parse(d, line, n, je);
+
+	if (pr == -2)
+		die(EX_OSERR, "line %llu: out of memory", (unsigned long long)lineno);
+	if (pr < 0) {
+		json_error_to_aperr(je, &e);
+		reject(r, lineno, line, n, 0, je->pointer.len ? je->pointer.buf : NULL, e.msg);
+		return;
+	}
+	if (fingerprint(r, d, lineno, line, n, &h) < 0)
+		return;
+	if (r->latest) {
+		keep_latest(r, d, h, line, n, lineno);
+		return;
+	}
+	switch (fpset_add(&r->set, h)) {
+	case 1:
+		tool_check_write(lwriter_line(&r->out, line, n, &e), &e);
+		r->written++;
+		break;
+	case 0:
+		r->duplicates++;
+		break;
+	default:
+		die(EX_OSERR, "out of memory after %llu keys", (unsigned long long)r->set.count);
+	}
+}
+
+static void write_stats(struct dedupe_run *r, const struct lreader *in)
+{
+	struct strbuf s = STRBUF_INIT;
+
+	strbuf_addf(&s, "{\"tool\":\"dedupe\",\"lines\":%llu,\"empty_lines\":%llu,"
+		    "\"written\":%llu,\"duplicates\":%llu,\"missing\":%llu,"
+		    "\"dead_lettered\":%llu,\"seen_loaded\":%llu,\"keys\":%llu,"
+		    "\"bytes_in\":%llu,\"seconds\":%.3f}",
+		    (unsigned long long)r->lines, (unsigned long long)in->empty,
+		    (unsigned long long)r->written, (unsigned long long)r->duplicates,
+		    (unsigned long long)r->missing_count, (unsigned long long)r->dl.count,
+		    (unsigned long long)r->seen_loaded,
+		    (unsigned long long)(r->latest ? r->map.n : r->set.count),
+		    (unsigned long long)in->bytes, tool_seconds());
+	tool_write_stats(r->common.stats, &s);
+	strbuf_release(&s);
+}
+
+static void parse_args(struct dedupe_run *r, int argc, char **argv)
+{
+	struct aperr e;
+	struct strbuf spec = STRBUF_INIT;
+	size_t k;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KEY:
+			r->keys = realloc(r->keys, (r->nkeys + 1) * sizeof(*r->keys));
+			if (!r->keys)
+				die(EX_OSERR, "out of memory");
+			if (json_ptr_parse(&r->keys[r->nkeys], optarg, &e) < 0)
+				usage_error(usage_text, "--key: %s", e.msg);
+			r->nkeys++;
+			break;
+		case OPT_LATEST: r->latest = 1; break;
+		case OPT_VERSION:
+			if (r->have_version)
+				json_ptr_release(&r->version);
+			if (json_ptr_parse(&r->version, optarg, &e) < 0)
+				usage_error(usage_text, "--version-field: %s", e.msg);
+			r->have_version = 1;
+			break;
+		case OPT_SEEN: r->seen = optarg; break;
+		case OPT_MISSING: parse_missing(r, optarg); break;
+		default: tool_common_opt(&r->common, c, optarg, usage_text);
+		}
+	}
+	tool_common_done(&r->common, usage_text);
+	if (optind != argc)
+		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+	if (!r->nkeys)
+		usage_error(usage_text, "--key is required");
+	if (r->latest != r->have_version)
+		usage_error(usage_text, "--latest and --version-field go together");
+	if (r->latest && r->seen)
+		usage_error(usage_text, "--seen keeps the first copy of a key; it cannot be used with --latest");
+	for (k = 0; k < r->nkeys; k++) {
+		strbuf_addstr(&spec, r->keys[k].text);
+		strbuf_addch(&spec, '\0');
+	}
+	r->keyspec = siphash64((const uint8_t *)"apipe-dedupe-key", spec.buf, spec.len);
+	strbuf_release(&spec);
+}
+
+int cmd_dedupe(int argc, char **argv)
+{
+	struct dedupe_run r;
+	struct lreader in;
+	struct json_doc d;
+	struct json_error je;
+	struct aperr e;
+	const char *line;
+	size_t n, k;
+	int rc, lockfd = -1;
+
+	memset(&r, 0, sizeof(r));
+	cli_common_init(&r.common);
+	strbuf_init(&r.canon, 0);
+	ordval_init(&r.ver);
+	fpset_init(&r.set);
+	/* getopt_long's --version belongs to the common options; --version
+	 * POINTER for dedupe is spelled --version-field (see the man page). */
+	for (k = 1; k < (size_t)argc; k++) {
+		if (!strcmp(argv[k], "--"))
+			break;
+		if (!strcmp(argv[k], "--version") && k + 1 < (size_t)argc &&
+		    (argv[k + 1][0] == '/' || argv[k + 1][0] == '\0'))
+			argv[k] = (char *)"--version-field";
+		else if (!strncmp(argv[k], "--version=", 10) &&
+			 asprintf(&argv[k], "--version-field=%s", argv[k] + 10) < 0)
+			die(EX_OSERR, "out of memory");
+	}
+	parse_args(&r, argc, argv);
+	if (r.dead_letter && dl_open(&r.dl, r.dead_letter, &e) < 0)
+		die_err(&e);
+	if (r.seen) {
+		lockfd = statefile_lock(r.seen, "seen-file", &e);
+		if (lockfd < 0)
+			die_err(&e);
+		if (seenfile_load(r.seen, r.keyspec, &r.set, r.sipkey, &e) < 0)
+			die_err(&e);
+		r.seen_loaded = r.set.count;
+	} else if (hash_random(r.sipkey, sizeof(r.sipkey)) < 0) {
+		die(EX_OSERR, "cannot get random bytes");
+	}
+	if (lreader_init(&in, 0, "stdin", r.common.max_line, &e) < 0 ||
+	    lwriter_init(&r.out, 1, "stdout", 0, &e) < 0)
+		die_err(&e);
+	json_doc_init(&d, r.common.max_depth);
+	json_error_init(&je);
+	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
+		r.lines++;
+		process(&r, &d, &je, line, n, in.lineno);
+	}
+	if (rc < 0)
+		die_err(&e);
+	if (r.latest)
+		flush_latest(&r);
+	tool_finish(&r.out);
+	if (dl_close(&r.dl, &e) < 0)
+		die_err(&e);
+	if (r.seen && seenfile_save(r.seen, r.keyspec, &r.set, r.sipkey, &e) < 0)
+		die_err(&e);
+	statefile_unlock(lockfd);
+	if (r.common.stats)
+		write_stats(&r, &in);
+	if (r.common.verbose)
+		warnmsg("%llu lines, %llu written, %llu duplicates dropped",
+			(unsigned long long)r.lines, (unsigned long long)r.written,
+			(unsigned long long)r.duplicates);
+	if (r.dl.count && !r.common.quiet)
+		warnmsg("%llu line%s dead-lettered to %s", (unsigned long long)r.dl.count,
+			r.dl.count == 1 ? "" : "s", r.dead_letter);
+	fpset_release(&r.set);
+	for (k = 0; k < r.nkeys; k++)
+		json_ptr_release(&r.keys[k]);
+	free(r.keys);
+	if (r.have_version)
+		json_ptr_release(&r.version);
+	ordval_release(&r.ver);
+	strbuf_release(&r.canon);
+	json_error_release(&je);
+	json_doc_release(&d);
+	lreader_release(&in);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("dedupe");
+	return cmd_dedupe(argc, argv);
+}
