@@ -62,6 +62,7 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(LIBAPIPE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/tests/jsoncheck: $(O)/tests/jsoncheck.o $(LIBAPIPE)
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/tests/genrecords: $(O)/tests/bench/genrecords.o

@@ -10,6 +10,22 @@
 
 const char *progname = "apipe";
 static struct timespec started;
+static struct lwriter *tool_out;
+
+void tool_set_output(struct lwriter *out)
+{
+	tool_out = out;
+}
+
+/* What was already accepted reaches the reader even when the run stops. */
+static void flush_output(void)
+{
+	struct aperr e;
+
+	if (tool_out && !tool_out->failed)
+		lwriter_flush(tool_out, &e);
+	tool_out = NULL;
+}
 
 void tool_init(const char *name)
 {
@@ -42,6 +58,7 @@ void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
+	flush_output();
 	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -110,6 +127,7 @@ void tool_check_write(int r, const struct aperr *e)
 {
 	if (r == 0)
 		return;
+	tool_out = NULL;
 	if (r == LW_EPIPE)
 		exit(0);
 	die(EX_IOERR, "%s", e->msg);
@@ -120,6 +138,7 @@ void tool_finish(struct lwriter *out)
 	struct aperr e;
 
 	tool_check_write(lwriter_flush(out, &e), &e);
+	tool_out = NULL;
 	if (close(out->fd) < 0)
 		die(EX_IOERR, "%s: close failed", out->name);
 	lwriter_release(out);

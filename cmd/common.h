@@ -42,6 +42,8 @@ void tool_write_stats(const char *path, const struct strbuf *json);
  * went away), -1 dies with the message.
  */
 void tool_check_write(int r, const struct aperr *e);
+/* The writer die() flushes before exiting, so accepted output is not lost. */
+void tool_set_output(struct lwriter *out);
 /* Flush stdout's writer and close it, with tool_check_write semantics. */
 void tool_finish(struct lwriter *out);
 

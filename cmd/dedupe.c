@@ -95,7 +95,7 @@ static void reject(struct dedupe_run *r, uint64_t lineno, const char *line, size
 		return;
 	}
 	if (r->missing != MISSING_DEAD_LETTER) {
-		if (instance)
+		if (is_json && instance)
 			die(EX_DATAERR, "line %llu: %s: %s", (unsigned long long)lineno, instance, msg);
 		die(EX_DATAERR, "line %llu: %s", (unsigned long long)lineno, msg);
 	}
@@ -380,6 +380,7 @@ int cmd_dedupe(int argc, char **argv)
 	if (lreader_init(&in, 0, "stdin", r.common.max_line, &e) < 0 ||
 	    lwriter_init(&r.out, 1, "stdout", 0, &e) < 0)
 		die_err(&e);
+	tool_set_output(&r.out);
 	json_doc_init(&d, r.common.max_depth);
 	json_error_init(&je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {

@@ -43,7 +43,7 @@ static void reject(struct records_run *r, uint64_t lineno, const char *line, siz
 	struct aperr e;
 
 	if (!r->dead_letter) {
-		if (instance && *instance)
+		if (is_json && instance && *instance)
 			die(EX_DATAERR, "line %llu: %s: %s", (unsigned long long)lineno,
 			    instance, msg);
 		die(EX_DATAERR, "line %llu: %s", (unsigned long long)lineno, msg);
@@ -208,6 +208,7 @@ int cmd_records(int argc, char **argv)
 	if (lreader_init(&in, 0, "stdin", r.common.max_line, &e) < 0 ||
 	    lwriter_init(&r.out, 1, "stdout", 0, &e) < 0)
 		die_err(&e);
+	tool_set_output(&r.out);
 	json_doc_init(&d, r.common.max_depth);
 	json_error_init(&je);
 	records_page_init(&pg);

@@ -442,6 +442,7 @@ static int do_track(struct wm_opts *o)
 	if (lreader_init(&in, 0, "stdin", o->common.max_line, &e) < 0 ||
 	    lwriter_init(&out, 1, "stdout", 0, &e) < 0)
 		die_err(&e);
+	tool_set_output(&out);
 	json_doc_init(&d, o->common.max_depth);
 	json_error_init(&je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {

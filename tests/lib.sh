@@ -1,0 +1,82 @@
+# tests/lib.sh: shared TAP helpers for the tool tests (sourced, POSIX sh).
+#
+#   . "$APIPE_TOP/tests/lib.sh"
+#   run records --path /data < in     # stdout in ./out, stderr in ./err, status in $rc
+#   is "$rc" 0 "exit status"
+#   is_file out expected "records"
+#   done_testing
+#
+# Each test script runs in its own temporary directory, removed on exit.
+# The built programs come first on PATH.
+
+: "${APIPE_BIN:?run the tests through make check}"
+: "${APIPE_TOP:?run the tests through make check}"
+PATH="$APIPE_BIN:$PATH"
+export PATH LC_ALL=C
+
+tap_n=0
+tap_failed=0
+TESTDIR=$(mktemp -d "${TMPDIR:-/tmp}/apipe-test.XXXXXX")
+trap 'rm -rf "$TESTDIR"' EXIT
+trap 'exit 1' INT TERM
+cd "$TESTDIR" || exit 1
+
+diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+ok() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# run CMD ARGS…: stdout to ./out, stderr to ./err, status to $rc.
+run() {
+	rc=0
+	"$@" >out 2>err || rc=$?
+}
+
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got:  $1" "want: $2"
+		[ -s err ] && diag "stderr:" "$(head -5 err)"
+	fi
+}
+
+# is_file GOT WANT DESC: byte-identical files.
+is_file() {
+	if cmp -s "$1" "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diff "$2" "$1" | head -20 | sed 's/^/# /'
+	fi
+}
+
+# like FILE REGEX DESC: a line of FILE matches the extended regex.
+like() {
+	if grep -Eq -- "$2" "$1"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "no line of $1 matches: $2" "$(head -5 "$1")"
+	fi
+}
+
+# lines LIST…: write the arguments as lines to stdout.
+lines() {
+	printf '%s\n' "$@"
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}

@@ -1,0 +1,245 @@
+/* lib/json, lib/jsonptr, lib/num: table-driven unit tests. */
+#include <stdlib.h>
+
+#include "../tap.h"
+#include "../../lib/json.h"
+#include "../../lib/num.h"
+
+static struct json_doc d;
+static struct json_error je;
+
+static int parses(const char *s)
+{
+	return json_parse(&d, s, strlen(s), &je) == 0;
+}
+
+static void test_accept_reject(void)
+{
+	static const char *const good[] = {
+		"0", "-0", "1.5e+10", "-12.0E-3", "12345678901234567890123", "1.0e+400",
+		"\"\"", "\"\\u00e9\\ud83d\\ude00\"", "\"é日本\xf0\x9f\x98\x80\"", "true", "false",
+		"null", " [ ] ", "{}", "{\"a\":[1,{\"b\":null}],\"a\":2}", "\t\r\n[1]\n",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "[[[[[]]]]]", "\"\\ud800\"",
+	};
+	static const char *const bad[] = {
+		"", " ", "01", "-", "1.", ".5", "1e", "+1", "0x10", "NaN", "[1,]", "{\"a\":1,}",
+		"[1 2]", "{\"a\" 1}", "{a:1}", "\"abc", "\"\x01\"", "\"\\x\"", "\"\\u12\"",
+		"[1]]", "[1] x", "tru", "nul", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"",
+		"\"\xe2\x82\"", "{\"a\":}", "[", "{", "'a'", "1 2", "\xef\xbb\xbf[]",
+	};
+	size_t i;
+	char desc[128];
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(desc, sizeof(desc), "accepts %.60s", good[i]);
+		ok(parses(good[i]), desc);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(desc, sizeof(desc), "rejects %.60s", bad[i]);
+		ok(!parses(bad[i]), desc);
+	}
+}
+
+static void test_depth(void)
+{
+	char buf[2100];
+	struct json_doc d2;
+
+	memset(buf, '[', 1000);
+	memset(buf + 1000, ']', 1000);
+	buf[2000] = 0;
+	ok(!parses(buf), "1000 nested arrays exceed the default depth of 512");
+	ok(strstr(je.msg, "too deep") != NULL, "the error says the nesting is too deep");
+	json_doc_init(&d2, 1000);
+	ok(json_parse(&d2, buf, 2000, NULL) == 0, "a depth limit of 1000 accepts them");
+	json_doc_release(&d2);
+	memset(buf, '[', 512);
+	memset(buf + 512, ']', 512);
+	ok(json_parse(&d, buf, 1024, NULL) == 0, "512 nested arrays are accepted");
+}
+
+static void test_error_pointer(void)
+{
+	static const struct { const char *doc, *ptr; size_t off; } cases[] = {
+		{ "{\"a\":{\"b\":[1,2,x]}}", "/a/b/2", 15 },
+		{ "{\"a\":1,\"c~/\":tru}", "/c~0~1", 13 },
+		{ "[1,2", "", 4 },
+		{ "[1,{\"k\":\"\x01\"}]", "/1/k", 9 },
+	};
+	size_t i;
+	char desc[128];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ok(!parses(cases[i].doc), "bad document rejected");
+		snprintf(desc, sizeof(desc), "error pointer for %s", cases[i].doc);
+		is_mem(je.pointer.buf ? je.pointer.buf : "", je.pointer.len, cases[i].ptr, desc);
+		is_int(je.offset, cases[i].off, "error offset");
+	}
+}
+
+static void test_pointer(void)
+{
+	static const char doc[] =
+		"{\"a\":{\"b\":[10,20,{\"c\":\"x\"}]},\"m~n\":1,\"s/t\":2,\"\":3,"
+		"\"\\u0041\":4,\"dup\":5,\"dup\":6,\"01\":7}";
+	static const struct { const char *ptr, *want; } cases[] = {
+		{ "", NULL }, { "/a/b/0", "10" }, { "/a/b/2/c", "\"x\"" }, { "/m~0n", "1" },
+		{ "/s~1t", "2" }, { "/", "3" }, { "/A", "4" }, { "/dup", "5" }, { "/01", "7" },
+		{ "/a/b/3", "" }, { "/a/b/-", "" }, { "/a/b/01", "" }, { "/zz", "" },
+		{ "/a/b/0/x", "" },
+	};
+	struct json_ptr p;
+	struct aperr e;
+	size_t i;
+	char desc[128];
+
+	ok(parses(doc), "pointer document parses");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t t;
+
+		ok(json_ptr_parse(&p, cases[i].ptr, &e) == 0, "pointer parses");
+		t = json_ptr_eval(&p, &d, 0);
+		snprintf(desc, sizeof(desc), "pointer '%s'", cases[i].ptr);
+		if (!cases[i].want)
+			is_int(t, 0, desc);
+		else if (!*cases[i].want)
+			is_int(t, JSON_ABSENT, desc);
+		else
+			is_mem(json_src(&d, t), json_srclen(&d, t), cases[i].want, desc);
+		json_ptr_release(&p);
+	}
+	ok(json_ptr_parse(&p, "a/b", &e) < 0, "a pointer must start with /");
+	ok(json_ptr_parse(&p, "/a~2", &e) < 0, "~2 is not an escape");
+	ok(json_ptr_parse(&p, "/a~", &e) < 0, "a lone ~ is not an escape");
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		json_ptr_append(&sb, "a/b~c", 5);
+		json_ptr_append_index(&sb, 7);
+		is_str(sb.buf, "/a~1b~0c/7", "pointers are built with escapes");
+		strbuf_release(&sb);
+	}
+}
+
+static void test_minify(void)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ " { \"a\" : [ 1 , 2.50 , 1.0e+400 ] , \"s\" : \" x  y \" } ",
+		  "{\"a\":[1,2.50,1.0e+400],\"s\":\" x  y \"}" },
+		{ "[\"\\u00e9\", \"é\", \"\\\" \\\\ \"]", "[\"\\u00e9\",\"é\",\"\\\" \\\\ \"]" },
+		{ "12345678901234567890123", "12345678901234567890123" },
+		{ "{\"a\":{}}", "{\"a\":{}}" },
+	};
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ok(parses(cases[i].in), "minify input parses");
+		strbuf_reset(&sb);
+		json_minify(&d, 0, &sb);
+		is_mem(sb.buf, sb.len, cases[i].out, "minified byte for byte");
+	}
+	strbuf_release(&sb);
+}
+
+static int key_equal(const char *a, const char *b)
+{
+	struct strbuf x = STRBUF_INIT, y = STRBUF_INIT;
+	int r;
+
+	parses(a);
+	json_canon(&d, 0, &x);
+	parses(b);
+	json_canon(&d, 0, &y);
+	r = x.len == y.len && memcmp(x.buf, y.buf, x.len) == 0;
+	strbuf_release(&x);
+	strbuf_release(&y);
+	return r;
+}
+
+static void test_canon(void)
+{
+	static const struct { const char *a, *b; int eq; } cases[] = {
+		{ "1", "1.0", 1 }, { "1", "10e-1", 1 }, { "100", "1e2", 1 }, { "0", "-0.0", 1 },
+		{ "0.5", "5E-1", 1 }, { "1", "2", 0 }, { "1", "\"1\"", 0 }, { "\"A\"", "\"\\u0041\"", 1 },
+		{ "\"é\"", "\"\\u00e9\"", 1 }, { "\"a\"", "\"b\"", 0 }, { "null", "false", 0 },
+		{ "[1,\"a\"]", "[1.0,\"\\u0061\"]", 1 }, { "[1,2]", "[2,1]", 0 },
+		{ "{\"a\":1}", "{\"\\u0061\":1.00}", 1 }, { "[\"ab\"]", "[\"a\",\"b\"]", 0 },
+		{ "12345678901234567890123", "12345678901234567890124", 0 },
+		{ "12345678901234567890123", "1.2345678901234567890123e22", 1 },
+		{ "\"\\ud83d\\ude00\"", "\"\xf0\x9f\x98\x80\"", 1 },
+	};
+	size_t i;
+	char desc[160];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(desc, sizeof(desc), "%s %s %s as keys", cases[i].a,
+			 cases[i].eq ? "equals" : "differs from", cases[i].b);
+		is_int(key_equal(cases[i].a, cases[i].b), cases[i].eq, desc);
+	}
+}
+
+static int sign(int x)
+{
+	return x < 0 ? -1 : x > 0;
+}
+
+static void test_numbers(void)
+{
+	static const struct { const char *a, *b; int cmp; } cases[] = {
+		{ "1", "2", -1 }, { "2", "1", 1 }, { "1.0", "1", 0 }, { "-1", "1", -1 },
+		{ "-2", "-1", -1 }, { "0.1", "0.09", 1 }, { "1e3", "999.999", 1 },
+		{ "-0", "0", 0 }, { "12345678901234567890123", "12345678901234567890122", 1 },
+		{ "1e-400", "0", 1 }, { "-1e-400", "0", -1 }, { "1.0e+400", "1e400", 0 },
+		{ "9007199254740993", "9007199254740992", 1 },
+	};
+	size_t i;
+	int64_t v;
+	char desc[128];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(desc, sizeof(desc), "compare %s with %s", cases[i].a, cases[i].b);
+		is_int(sign(num_cmp(cases[i].a, strlen(cases[i].a), cases[i].b,
+				    strlen(cases[i].b))), cases[i].cmp, desc);
+	}
+	ok(num_to_i64("1.5e1", 5, &v) == 0 && v == 15, "1.5e1 is the integer 15");
+	ok(num_to_i64("1.5", 3, &v) < 0, "1.5 is not an integer");
+	ok(num_to_i64("9223372036854775807", 19, &v) == 0 && v == INT64_MAX, "INT64_MAX");
+	ok(num_to_i64("9223372036854775808", 19, &v) < 0, "INT64_MAX + 1 overflows");
+	ok(num_to_i64("-9223372036854775808", 20, &v) == 0 && v == INT64_MIN, "INT64_MIN");
+	ok(!num_valid("01", 2) && !num_valid("1.", 2) && num_valid("-0.0e-0", 7),
+	   "number grammar");
+}
+
+static void test_iteration(void)
+{
+	uint32_t i;
+	size_t n = 0;
+
+	ok(parses("{\"a\":[1,[2,3],{\"x\":4}],\"b\":true}"), "iteration doc parses");
+	is_int(json_count(&d, 0), 2, "two members");
+	i = json_get(&d, 0, "a", 1);
+	is_int(json_count(&d, i), 3, "three elements");
+	for (i = json_first(&d, i); i; i = json_next(&d, json_get(&d, 0, "a", 1), i))
+		n++;
+	is_int(n, 3, "iterating visits three elements");
+	ok(json_type(&d, json_get(&d, 0, "b", 1)) == JSON_TRUE, "b is true");
+	is_int(json_get(&d, 0, "c", 1), 0, "absent member");
+}
+
+int main(void)
+{
+	json_doc_init(&d, 0);
+	json_error_init(&je);
+	test_accept_reject();
+	test_depth();
+	test_error_pointer();
+	test_pointer();
+	test_minify();
+	test_canon();
+	test_numbers();
+	test_iteration();
+	json_error_release(&je);
+	json_doc_release(&d);
+	return done_testing();
+}
