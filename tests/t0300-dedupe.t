@@ -1,0 +1,124 @@
+#!/bin/sh
+# dedupe: first wins, composite keys, --latest, --seen, --missing.
+. "$APIPE_TOP/tests/lib.sh"
+
+lines '{"id":1,"v":"a"}' '{"id":2,"v":"b"}' '{"id":1.0,"v":"c"}' '{"id":"1","v":"d"}' \
+	'{"id":10e-1,"v":"e"}' '{"id":"\u0031","v":"f"}' '{"id":3}' '{"id":2}' > in
+run dedupe --key /id < in
+lines '{"id":1,"v":"a"}' '{"id":2,"v":"b"}' '{"id":"1","v":"d"}' '{"id":3}' > want
+is "$rc" 0 "exit 0"
+is_file out want "first copy of each key wins; 1, 1.0 and 10e-1 are one key; \"1\" and \"\\u0031\" another"
+
+# records pass byte-identical, whitespace and all
+printf '%s\n' '{ "id" : 7 ,  "x":1.50 }' '{"id":7}' > in
+run dedupe --key /id < in
+is "$(cat out)" '{ "id" : 7 ,  "x":1.50 }' "a kept record is written byte for byte"
+
+# composite keys
+lines '{"a":1,"b":"x"}' '{"a":1,"b":"y"}' '{"a":1,"b":"x","c":1}' '{"a":"1x","b":""}' '{"a":"1","b":"x"}' > in
+run dedupe --key /a --key /b < in
+is "$(wc -l < out | tr -d ' ')" 4 "composite keys: only the exact (a,b) repeat is dropped"
+like out '"a":"1","b":"x"' "no ambiguity between (1,\"x\") and (\"1\",\"x\")"
+
+# nested and escaped pointers, object keys
+lines '{"k":{"a/b":{"id":[1,2]}}}' '{"k":{"a/b":{"id":[1.0,2]}}}' '{"k":{"a/b":{"id":[2,1]}}}' > in
+run dedupe --key '/k/a~1b/id' < in
+is "$(wc -l < out | tr -d ' ')" 2 "array keys compare by value, in order"
+
+# missing keys
+lines '{"id":1}' '{"x":1}' '{"id":null}' '{"id":1}' > in
+run dedupe --key /id < in
+is "$rc" 65 "a missing key stops the run: exit 65"
+like err '^dedupe: line 2: /id: key is missing$' "naming line and pointer"
+is "$(cat out)" '{"id":1}' "records before it were written"
+run dedupe --key /id --missing pass < in
+is "$(tr '\n' ' ' < out)" '{"id":1} {"x":1} {"id":null} ' "--missing pass writes keyless records through"
+run dedupe --key /id --missing dead-letter:dl.jsonl < in
+is "$rc" 0 "--missing dead-letter: exit 0"
+is "$(tr '\n' ' ' < out)" '{"id":1} ' "only keyed records written"
+is "$(jq -c '[.line,.errors[0].instance,.errors[0].message]' dl.jsonl | tr '\n' ' ')" \
+	'[2,"/id","key is missing"] [3,"/id","key is null"] ' "dead letters name line, pointer and reason"
+lines '{"id":1}' 'oops' > in
+run dedupe --key /id < in
+is "$rc" 65 "a line that is not JSON: exit 65"
+like err 'line 2: invalid JSON at byte 1' "naming the line"
+run dedupe --key /id --missing bogus < in
+is "$rc" 64 "a bad --missing is a usage error"
+run dedupe < in
+is "$rc" 64 "--key is required"
+
+# --latest --version: greatest version per key, first-seen order
+lines '{"id":"a","u":"2026-01-01T10:00:00+02:00","n":1}' \
+	'{"id":"b","u":"2026-01-01T00:00:00Z","n":2}' \
+	'{"id":"a","u":"2026-01-01T09:00:00Z","n":3}' \
+	'{"id":"b","u":"2025-12-31T23:59:59Z","n":4}' \
+	'{"id":"a","u":"2026-01-01T08:59:59.999Z","n":5}' > in
+run dedupe --key /id --latest --version /u < in
+lines '{"id":"a","u":"2026-01-01T09:00:00Z","n":3}' '{"id":"b","u":"2026-01-01T00:00:00Z","n":2}' > want
+is_file out want "--latest compares timestamps as instants and keeps first-seen order"
+lines '{"id":1,"v":9}' '{"id":1,"v":10}' '{"id":1,"v":9.5}' > in
+run dedupe --key /id --latest --version /v < in
+is "$(cat out)" '{"id":1,"v":10}' "numbers by value (10 > 9.5 > 9)"
+lines '{"id":1,"v":"b"}' '{"id":1,"v":"ab"}' > in
+run dedupe --key /id --latest --version-field /v < in
+is "$(cat out)" '{"id":1,"v":"b"}' "strings bytewise"
+lines '{"id":1,"v":1}' '{"id":1,"v":"x"}' > in
+run dedupe --key /id --latest --version /v < in
+is "$rc" 65 "mixed version types: exit 65"
+like err 'line 2: /v: version is a string here but a number in an earlier record' "says so"
+run dedupe --key /id --latest < in
+is "$rc" 64 "--latest without --version is a usage error"
+run dedupe --key /id --latest --version /v --seen s < in
+is "$rc" 64 "--latest with --seen is a usage error"
+
+# --seen: keys remembered across runs, saved only at clean end of input
+lines '{"id":1}' '{"id":2}' > in1
+lines '{"id":2}' '{"id":3}' '{"id":1}' '{"id":4}' > in2
+run dedupe --key /id --seen seen.bin < in1
+is "$(tr '\n' ' ' < out)" '{"id":1} {"id":2} ' "first run writes everything"
+is "$(wc -c < seen.bin | tr -d ' ')" $((64 + 2 * 16)) "seen-file: 64-byte header and 16 bytes a key"
+is "$(head -c 8 seen.bin)" "APIPESEN" "seen-file magic"
+run dedupe --key /id --seen seen.bin --stats st.json < in2
+is "$(tr '\n' ' ' < out)" '{"id":3} {"id":4} ' "second run drops keys seen before"
+is "$(jq -c '[.seen_loaded,.written,.duplicates,.keys]' st.json)" "[2,2,2,4]" "--stats counts"
+run dedupe --key /x --seen seen.bin < in2
+is "$rc" 78 "another --key with the same seen-file: exit 78"
+like err 'built with other --key pointers' "says why"
+lines '{"id":5}' 'bad' > in3
+run dedupe --key /id --seen seen.bin < in3
+is "$rc" 65 "a failed run exits 65"
+is "$(wc -c < seen.bin | tr -d ' ')" $((64 + 4 * 16)) "and does not save its keys"
+cp seen.bin seen.bak
+printf 'X' | dd of=seen.bin bs=1 seek=70 conv=notrunc 2>/dev/null
+run dedupe --key /id --seen seen.bin < in1
+is "$rc" 65 "a damaged seen-file: exit 65"
+like err 'damaged seen-file \(checksum mismatch\)' "is reported, not reset"
+head -c 80 seen.bak > seen.bin
+run dedupe --key /id --seen seen.bin < in1
+is "$rc" 65 "a truncated seen-file: exit 65"
+echo "not a seen file" > seen.bin
+run dedupe --key /id --seen seen.bin < in1
+like err 'not a dedupe seen-file' "a foreign file is refused"
+cp seen.bak seen.bin
+# a concurrent run holds the lock
+mkfifo fifo
+dedupe --key /id --seen seen.bin < fifo > /dev/null 2>&1 &
+exec 3> fifo
+sleep 0.3
+run dedupe --key /id --seen seen.bin < in1
+is "$rc" 75 "a second run on the same seen-file: exit 75"
+like err 'in use by another run' "says the seen-file is in use"
+exec 3>&-
+wait
+
+# many keys: exact counts, saved and reloaded
+seq 1 200000 | sed 's/.*/{"id":&}/' > big
+seq 150001 250000 | sed 's/.*/{"id":&}/' > big2
+run dedupe --key /id --seen many.bin < big
+is "$(wc -l < out | tr -d ' ')" 200000 "200000 distinct keys written"
+run dedupe --key /id --seen many.bin < big2
+is "$(wc -l < out | tr -d ' ')" 50000 "after reload only the 50000 new keys pass"
+is "$(head -1 out)" '{"id":200001}' "starting with the first new one"
+run sh -c 'cat big big | dedupe --key /id | wc -l'
+is "$(tr -d ' ' < out)" 200000 "each key exactly once from a doubled stream"
+done_testing
