@@ -507,11 +507,13 @@ static int valid_name(const char *s)
 	return 1;
 }
 
+static int dispatch(struct wm_opts *o, int argc, char **argv);
+
 int cmd_watermark(int argc, char **argv)
 {
 	struct wm_opts o;
 	struct aperr e;
-	int c;
+	int c, r;
 
 	memset(&o, 0, sizeof(o));
 	cli_common_init(&o.common);
@@ -559,20 +561,27 @@ int cmd_watermark(int argc, char **argv)
 		usage_error(usage_text, "--name '%s': use letters, digits, '.', '_' and '-'", o.name);
 	if (asprintf(&o.path, "%s/%s.json", o.state, o.name) < 0)
 		die(EX_OSERR, "out of memory");
-	if (!strcmp(o.cmd, "set")) {
+	r = dispatch(&o, argc, argv);
+	free(o.path);
+	return r;
+}
+
+static int dispatch(struct wm_opts *o, int argc, char **argv)
+{
+	if (!strcmp(o->cmd, "set")) {
 		if (optind + 1 != argc)
 			usage_error(usage_text, "set takes one value");
-		return do_set(&o, argv[optind]);
+		return do_set(o, argv[optind]);
 	}
 	if (optind != argc)
 		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
-	if (!strcmp(o.cmd, "get"))
-		return do_get(&o);
-	if (!strcmp(o.cmd, "track"))
-		return do_track(&o);
-	if (!strcmp(o.cmd, "commit"))
-		return do_commit(&o);
-	usage_error(usage_text, "unknown command '%s'", o.cmd);
+	if (!strcmp(o->cmd, "get"))
+		return do_get(o);
+	if (!strcmp(o->cmd, "track"))
+		return do_track(o);
+	if (!strcmp(o->cmd, "commit"))
+		return do_commit(o);
+	usage_error(usage_text, "unknown command '%s'", o->cmd);
 }
 
 int main(int argc, char **argv)
