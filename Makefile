@@ -76,8 +76,8 @@ check: all $(UNIT_BINS) $(TEST_HELPERS)
 bench: all $(TEST_HELPERS)
 	$(TEST_ENV) sh tests/bench/run.sh
 
-demo: all
-	$(TEST_ENV) sh tests/demo.sh
+demo: all $(TEST_HELPERS)
+	$(TEST_ENV) bash tests/demo.sh
 
 FUZZ_CC ?= clang
 FUZZ_TARGETS = json

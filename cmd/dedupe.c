@@ -368,6 +368,14 @@ int cmd_dedupe(int argc, char **argv)
 	if (r.dead_letter && dl_open(&r.dl, r.dead_letter, &e) < 0)
 		die_err(&e);
 	if (r.seen) {
+		char *dir = strdup(r.seen), *slash = dir ? strrchr(dir, '/') : NULL;
+
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (statefile_mkdirs(dir, &e) < 0)
+				die_err(&e);
+		}
+		free(dir);
 		lockfd = statefile_lock(r.seen, "seen-file", &e);
 		if (lockfd < 0)
 			die_err(&e);

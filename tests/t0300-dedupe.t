@@ -111,6 +111,10 @@ like err 'in use by another run' "says the seen-file is in use"
 exec 3>&-
 wait
 
+run dedupe --key /id --seen new/dir/s.bin < in1
+is "$rc" 0 "--seen creates the seen-file's directory"
+ok "$([ -s new/dir/s.bin ]; echo $?)" "and saves the file there"
+
 # many keys: exact counts, saved and reloaded
 seq 1 200000 | sed 's/.*/{"id":&}/' > big
 seq 150001 250000 | sed 's/.*/{"id":&}/' > big2

@@ -1,0 +1,56 @@
+#!/bin/sh
+# make bench: throughput of the filters against cat | cat and jq, measured in
+# one invocation on the same generated data.  Prints MB/s, ratios and max RSS.
+# BENCH_RECORDS (default 1000000, about 350 MB) sets the size.
+set -eu
+: "${APIPE_BIN:?run through make bench}"
+PATH="$APIPE_BIN:$PATH"
+n=${BENCH_RECORDS:-1000000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/apipe-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+"$APIPE_TESTBIN/genrecords" -n "$n" > "$work/records.jsonl"
+"$APIPE_TESTBIN/genrecords" -n "$n" -p 100 > "$work/pages.jsonl"
+mb=$(($(wc -c < "$work/records.jsonl") / 1000000))
+mbp=$(($(wc -c < "$work/pages.jsonl") / 1000000))
+
+# measure NAME INPUT_MB COMMAND: seconds and max RSS of sh -c COMMAND
+measure() {
+	/usr/bin/time -f '%e %M' -o "$work/time" sh -c "$3" > /dev/null
+	read -r secs rss < "$work/time"
+	awk -v n="$1" -v mb="$2" -v s="$secs" -v r="$rss" \
+		'BEGIN { if (s < 0.01) s = 0.01; printf "%-34s %8.1f MB/s %8.2f s %8.1f MiB\n", n, mb / s, s, r / 1024 }'
+	echo "$1 $2 $secs" >> "$work/results"
+}
+
+echo "apipe bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $n records ($mb MB as records, $mbp MB as pages)"
+echo "$(printf '%-34s %13s %10s %12s' what throughput time max-rss)"
+cd "$work"
+measure "cat | cat (records)" "$mb" "cat records.jsonl | cat"
+measure "cat | cat (pages)" "$mbp" "cat pages.jsonl | cat"
+measure "records" "$mbp" "cat pages.jsonl | records"
+measure "dedupe --key /id" "$mb" "cat records.jsonl | dedupe --key /id"
+measure "watermark track" "$mb" "cat records.jsonl | watermark track --state st --name b --field /updated_at"
+if command -v jq > /dev/null; then
+	measure "jq -c '.body.data[]'" "$mbp" "cat pages.jsonl | jq -c '.body.data[]'"
+	measure "jq -c 'unique_by(.id)' (dedupe)" "$mb" "cat records.jsonl | jq -c -n '[inputs] | unique_by(.id) | .[]'"
+	measure "jq -c . (watermark)" "$mb" "cat records.jsonl | jq -c ."
+fi
+echo
+awk '
+	{ mb[$1 " " $2 " " $3] = 0 }
+	{ name = $0; sub(/ [0-9.]+ [0-9.]+$/, "", name); s[name] = $(NF); m[name] = $(NF - 1) }
+	END {
+		rate["cat-r"] = m["cat | cat (records)"] / s["cat | cat (records)"]
+		rate["cat-p"] = m["cat | cat (pages)"] / s["cat | cat (pages)"]
+		split("records|dedupe --key /id|watermark track", tools, "|")
+		split("pages|records|records", base, "|")
+		split("jq -c '\''.body.data[]'\''|jq -c '\''unique_by(.id)'\'' (dedupe)|jq -c . (watermark)", jqs, "|")
+		printf "%-20s %14s %14s   target: >= 0.5x cat, >= 10x jq\n", "filter", "vs cat | cat", "vs jq"
+		for (i = 1; i <= 3; i++) {
+			r = m[tools[i]] / s[tools[i]]
+			c = r / (base[i] == "pages" ? rate["cat-p"] : rate["cat-r"])
+			j = (jqs[i] in s) ? r / (m[jqs[i]] / s[jqs[i]]) : 0
+			printf "%-20s %13.2fx %13.1fx   %s\n", tools[i], c, j, (c >= 0.5 && (j == 0 || j >= 10)) ? "holds" : "MISSES"
+		}
+	}' "$work/results"
