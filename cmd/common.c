@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "../lib/json.h"
 #include "../lib/statefile.h"
 
 const char *progname = "apipe";
@@ -142,4 +143,14 @@ void tool_finish(struct lwriter *out)
 	if (close(out->fd) < 0)
 		die(EX_IOERR, "%s: close failed", out->name);
 	lwriter_release(out);
+}
+
+int tool_parse_line(struct json_doc *d, struct json_error *je, const char *line,
+		    size_t n, uint64_t lineno, struct aperr *e)
+{
+	int r = json_parse(d, line, n, je);
+
+	if (r == -2)
+		die(EX_OSERR, "line %llu: out of memory", (unsigned long long)lineno);
+	return r < 0 ? json_error_to_aperr(je, e) : 0;
 }

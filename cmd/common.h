@@ -42,6 +42,15 @@ void tool_write_stats(const char *path, const struct strbuf *json);
  * went away), -1 dies with the message.
  */
 void tool_check_write(int r, const struct aperr *e);
+struct json_doc;
+struct json_error;
+/*
+ * Parse one input line into d.  Returns 0, or -1 with a message naming
+ * the byte and the JSON Pointer in e (the error pointer stays in je);
+ * running out of memory ends the run.
+ */
+int tool_parse_line(struct json_doc *d, struct json_error *je, const char *line,
+		    size_t n, uint64_t lineno, struct aperr *e);
 /* The writer die() flushes before exiting, so accepted output is not lost. */
 void tool_set_output(struct lwriter *out);
 /* Flush stdout's writer and close it, with tool_check_write semantics. */

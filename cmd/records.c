@@ -115,12 +115,8 @@ static void process(struct records_run *r, struct json_doc *d, struct json_error
 	struct aperr e;
 	uint32_t i;
 	size_t index = 0;
-	int pr = json_parse(d, line, n, je);
 
-	if (pr == -2)
-		die(EX_OSERR, "line %llu: out of memory", (unsigned long long)lineno);
-	if (pr < 0) {
-		json_error_to_aperr(je, &e);
+	if (tool_parse_line(d, je, line, n, lineno, &e) < 0) {
 		reject(r, lineno, line, n, 0, je->pointer.len ? je->pointer.buf : NULL, e.msg);
 		return;
 	}

@@ -374,15 +374,11 @@ static void track_line(struct track_run *t, struct json_doc *d, struct json_erro
 {
 	struct aperr e;
 	uint32_t v;
-	int pr = json_parse(d, line, n, je);
 	const char *why = NULL;
 
-	if (pr == -2)
-		die(EX_OSERR, "out of memory at line %llu", (unsigned long long)lineno);
-	if (pr < 0) {
-		json_error_to_aperr(je, &e);
+	if (tool_parse_line(d, je, line, n, lineno, &e) < 0)
 		why = e.msg;
-	} else if ((v = json_ptr_eval(&t->field, d, 0)) == JSON_ABSENT) {
+	else if ((v = json_ptr_eval(&t->field, d, 0)) == JSON_ABSENT) {
 		why = "field is missing";
 	} else if (ordval_set(&t->cur, d, v, t->kind, &e) < 0) {
 		why = e.msg;

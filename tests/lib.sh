@@ -76,6 +76,18 @@ lines() {
 	printf '%s\n' "$@"
 }
 
+# wait_locked LOCKFILE: wait (at most 30 s) until another process holds
+# an flock(2) lock on LOCKFILE; returns non-zero if it never does.
+wait_locked() {
+	i=0
+	while [ "$i" -lt 300 ]; do
+		[ -e "$1" ] && ! flock -n "$1" true 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 done_testing() {
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]

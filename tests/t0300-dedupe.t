@@ -104,7 +104,8 @@ cp seen.bak seen.bin
 mkfifo fifo
 dedupe --key /id --seen seen.bin < fifo > /dev/null 2>&1 &
 exec 3> fifo
-sleep 0.3
+wait_locked seen.bin.lock
+ok "$?" "the background run holds the lock"
 run dedupe --key /id --seen seen.bin < in1
 is "$rc" 75 "a second run on the same seen-file: exit 75"
 like err 'in use by another run' "says the seen-file is in use"

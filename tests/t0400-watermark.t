@@ -97,7 +97,8 @@ cp gh.bak st/gh.json
 mkfifo fifo
 watermark track $W --field /u < fifo > /dev/null 2>&1 &
 exec 3> fifo
-sleep 0.3
+wait_locked st/gh.json.lock
+ok "$?" "the background run holds the lock"
 run watermark track $W --field /u < /dev/null
 is "$rc" 75 "a second concurrent track on one name: exit 75"
 like err 'watermark gh is in use by another run' "says so"
