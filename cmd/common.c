@@ -154,3 +154,16 @@ int tool_parse_line(struct json_doc *d, struct json_error *je, const char *line,
 		die(EX_OSERR, "line %llu: out of memory", (unsigned long long)lineno);
 	return r < 0 ? json_error_to_aperr(je, e) : 0;
 }
+
+void tool_filter_init(const struct cli_common *c, struct lreader *in, struct lwriter *out,
+		      struct json_doc *d, struct json_error *je)
+{
+	struct aperr e;
+
+	if (lreader_init(in, 0, "stdin", c->max_line, &e) < 0 ||
+	    lwriter_init(out, 1, "stdout", 0, &e) < 0)
+		die_err(&e);
+	tool_set_output(out);
+	json_doc_init(d, c->max_depth);
+	json_error_init(je);
+}

@@ -51,6 +51,12 @@ struct json_error;
  */
 int tool_parse_line(struct json_doc *d, struct json_error *je, const char *line,
 		    size_t n, uint64_t lineno, struct aperr *e);
+/*
+ * Set up a filter: line reader on stdin and writer on stdout (registered
+ * with tool_set_output) bounded by the common options, and a parser.
+ */
+void tool_filter_init(const struct cli_common *c, struct lreader *in, struct lwriter *out,
+		      struct json_doc *d, struct json_error *je);
 /* The writer die() flushes before exiting, so accepted output is not lost. */
 void tool_set_output(struct lwriter *out);
 /* Flush stdout's writer and close it, with tool_check_write semantics. */

@@ -381,12 +381,7 @@ int cmd_dedupe(int argc, char **argv)
 	} else if (hash_random(r.sipkey, sizeof(r.sipkey)) < 0) {
 		die(EX_OSERR, "cannot get random bytes");
 	}
-	if (lreader_init(&in, 0, "stdin", r.common.max_line, &e) < 0 ||
-	    lwriter_init(&r.out, 1, "stdout", 0, &e) < 0)
-		die_err(&e);
-	tool_set_output(&r.out);
-	json_doc_init(&d, r.common.max_depth);
-	json_error_init(&je);
+	tool_filter_init(&r.common, &in, &r.out, &d, &je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
 		r.lines++;
 		process(&r, &d, &je, line, n, in.lineno);

@@ -201,12 +201,7 @@ int cmd_records(int argc, char **argv)
 		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
 	if (r.dead_letter && dl_open(&r.dl, r.dead_letter, &e) < 0)
 		die_err(&e);
-	if (lreader_init(&in, 0, "stdin", r.common.max_line, &e) < 0 ||
-	    lwriter_init(&r.out, 1, "stdout", 0, &e) < 0)
-		die_err(&e);
-	tool_set_output(&r.out);
-	json_doc_init(&d, r.common.max_depth);
-	json_error_init(&je);
+	tool_filter_init(&r.common, &in, &r.out, &d, &je);
 	records_page_init(&pg);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
 		r.lines++;

@@ -435,12 +435,7 @@ static int do_track(struct wm_opts *o)
 		    ordkind_name(s.kind), ordkind_name((enum ordkind)o->type));
 	ordval_init(&t.max);
 	ordval_init(&t.cur);
-	if (lreader_init(&in, 0, "stdin", o->common.max_line, &e) < 0 ||
-	    lwriter_init(&out, 1, "stdout", 0, &e) < 0)
-		die_err(&e);
-	tool_set_output(&out);
-	json_doc_init(&d, o->common.max_depth);
-	json_error_init(&je);
+	tool_filter_init(&o->common, &in, &out, &d, &je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
 		t.lines++;
 		track_line(&t, &d, &je, line, n, in.lineno);
