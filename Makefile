@@ -13,7 +13,7 @@ DESTDIR ?=
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PROGRAMS = records dedupe watermark
+PROGRAMS = fetch-page records dedupe watermark
 
 ifdef SANITIZE
 O ?= build-san
@@ -31,7 +31,7 @@ endif
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
-LIBS =
+LIBS = -lcurl -lcrypto -lm
 
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
@@ -41,7 +41,7 @@ BINS = $(PROGRAMS:%=$(O)/bin/%)
 
 UNIT_SRC = $(wildcard tests/unit/t-*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
-TEST_HELPERS = $(O)/tests/jsoncheck $(O)/tests/genrecords
+TEST_HELPERS = $(O)/tests/jsoncheck $(O)/tests/genrecords $(O)/tests/mock-api
 
 all: $(BINS)
 
@@ -64,6 +64,14 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(LIBAPIPE)
 $(O)/tests/jsoncheck: $(O)/tests/jsoncheck.o $(LIBAPIPE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/mock-api.o: tests/mock-api/mock-api.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/tests/mock-api: $(O)/tests/mock-api.o $(LIBAPIPE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lmicrohttpd -lz $(LIBS) -lpthread
 
 $(O)/tests/genrecords: $(O)/tests/bench/genrecords.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^

@@ -66,5 +66,6 @@ void tool_finish(struct lwriter *out);
 int cmd_records(int argc, char **argv);
 int cmd_dedupe(int argc, char **argv);
 int cmd_watermark(int argc, char **argv);
+int cmd_fetch_page(int argc, char **argv);
 
 #endif

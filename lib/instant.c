@@ -233,6 +233,94 @@ int64_t instant_epoch(const struct instant *t, int unit_ms)
 	return t->sec * 1000 + (int64_t)(t->asec / 1000000000000000ULL);
 }
 
+static int month_index(const char *s)
+{
+	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int i;
+
+	for (i = 0; i < 12; i++)
+		if (!strncmp(names + 3 * i, s, 3))
+			return i + 1;
+	return 0;
+}
+
+/* Skip a day name ("Sun" or "Sunday") and return what follows it. */
+static const char *skip_day_name(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && ((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z')))
+		q++;
+	return q - p >= 3 ? q : NULL;
+}
+
+static int hms(const char *p, unsigned *h, unsigned *mi, unsigned *sec)
+{
+	if (p[2] != ':' || p[5] != ':' || digits(p, 2, h) || digits(p + 3, 2, mi) ||
+	    digits(p + 6, 2, sec) || *h > 23 || *mi > 59 || *sec > 60)
+		return -1;
+	return 0;
+}
+
+int instant_parse_http_date(const char *s, size_t n, struct instant *out)
+{
+	const char *p, *end = s + n;
+	unsigned D = 0, M = 0, Y = 0, h, mi, sec;
+	char buf[64];
+
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n >= sizeof(buf) || n < 20)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	end = buf + n;
+	p = skip_day_name(buf, end);
+	if (!p)
+		return -1;
+	if (p[0] == ',' && p[1] == ' ' && end - p == 27 && p[4] == ' ' && p[8] == ' ' &&
+	    p[13] == ' ' && !strcmp(p + 22, " GMT")) {
+		/* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+		if (digits(p + 2, 2, &D) || !(M = (unsigned)month_index(p + 5)) ||
+		    digits(p + 9, 4, &Y) || hms(p + 14, &h, &mi, &sec))
+			return -1;
+	} else if (p[0] == ',' && p[1] == ' ' && end - p == 24 && p[4] == '-' && p[8] == '-' &&
+		   p[11] == ' ' && !strcmp(p + 20, " GMT")) {
+		/* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT; two-digit years
+		 * that look more than 50 years ahead are in the past century. */
+		struct instant now;
+		int64_t ny, nd;
+		unsigned nm, ndd;
+
+		if (digits(p + 2, 2, &D) || !(M = (unsigned)month_index(p + 5)) ||
+		    digits(p + 9, 2, &Y) || hms(p + 12, &h, &mi, &sec))
+			return -1;
+		instant_now(&now);
+		nd = now.sec / 86400;
+		civil_from_days(nd, &ny, &nm, &ndd);
+		Y += (unsigned)(ny / 100 * 100);
+		if ((int64_t)Y > ny + 50)
+			Y -= 100;
+	} else if (p[0] == ' ' && end - p == 21 && p[4] == ' ' && p[7] == ' ' && p[16] == ' ') {
+		/* asctime: Sun Nov  6 08:49:37 1994 */
+		if (!(M = (unsigned)month_index(p + 1)))
+			return -1;
+		if (p[5] == ' ')
+			D = 0, digits(p + 6, 1, &D);
+		else if (digits(p + 5, 2, &D))
+			return -1;
+		if (hms(p + 8, &h, &mi, &sec) || digits(p + 17, 4, &Y))
+			return -1;
+	} else {
+		return -1;
+	}
+	if (D < 1 || D > month_days(Y, M))
+		return -1;
+	out->sec = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + (sec > 59 ? 59 : sec);
+	out->asec = 0;
+	return 0;
+}
+
 void instant_now(struct instant *t)
 {
 	struct timespec ts;

@@ -40,6 +40,11 @@ size_t instant_format(const struct instant *t, char *buf, size_t bufsz);
 int64_t instant_epoch(const struct instant *t, int unit_ms);
 void instant_now(struct instant *t);
 /*
+ * An HTTP-date (RFC 9110 section 5.6.7) in any of its three forms:
+ * IMF-fixdate, RFC 850 and asctime.  Returns 0 or -1.
+ */
+int instant_parse_http_date(const char *s, size_t n, struct instant *out);
+/*
  * A duration such as 10m, 1h30m, 90s, 250ms, 2d, 1w or a plain number of
  * seconds.  Returns 0 or -1 with EX_USAGE.
  */

@@ -54,6 +54,11 @@ static int make_room(struct lreader *r, struct aperr *e)
 	return 0;
 }
 
+int lreader_ready(const struct lreader *r)
+{
+	return r->eof || (r->buf && memchr(r->buf + r->start, '\n', r->end - r->start));
+}
+
 int lreader_next(struct lreader *r, const char **line, size_t *len, struct aperr *e)
 {
 	size_t scanned = 0;

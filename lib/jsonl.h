@@ -43,6 +43,8 @@ void lreader_release(struct lreader *r);
  * read error or an over-long line (e->msg names the line number).
  */
 int lreader_next(struct lreader *r, const char **line, size_t *len, struct aperr *e);
+/* Would lreader_next() return without reading (a whole line buffered, or EOF)? */
+int lreader_ready(const struct lreader *r);
 
 #define LW_EPIPE (-2)
 

@@ -1,0 +1,549 @@
+/*
+ * fetch-page: one HTTP exchange per request, written as one envelope a line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "../lib/envelope.h"
+#include "../lib/httpcli.h"
+#include "../lib/json.h"
+
+static const char usage_text[] =
+	"usage: fetch-page [-hqv] [--body] [--unordered] [--fail-on statuses]\n"
+	HTTP_CLI_USAGE
+	"       [--stats file] [--max-line size] [--max-depth n] [url ...]\n";
+
+enum { OPT_BODY = CLI_OPT_FIRST_TOOL, OPT_UNORDERED, OPT_FAIL_ON };
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	HTTP_CLI_LONGOPTS,
+	{ "body", no_argument, NULL, OPT_BODY },
+	{ "unordered", no_argument, NULL, OPT_UNORDERED },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* What one request carries besides the HTTP part. */
+struct job {
+	struct http_req req;
+	struct strbuf meta;
+	uint64_t lineno;
+};
+
+struct fetch_run {
+	struct cli_common common;
+	struct http_cli hc;
+	struct http_client client;
+	int body_only, unordered;
+	int fail_none;
+	unsigned char fail_on[600];	/* --fail-on statuses; all zero: the default */
+	struct lwriter out;
+	struct lreader in;
+	int use_stdin, input_done;
+	char **urls;
+	int nurls, next_url;
+	struct aperr input_err;
+	int input_failed;
+	uint64_t submitted, written;
+	struct job **ring;		/* finished jobs waiting for their turn */
+	size_t window;
+	struct json_doc d, rd;
+	struct json_error je;
+	struct strbuf env;
+	uint64_t ok, failed, final_status[600];
+	int exit_code;
+	double last_progress;
+	int tty;
+};
+
+static const char *const statuses_help = "a list of statuses or classes: 404,429,5xx, or none";
+
+static int parse_fail_on(struct fetch_run *f, const char *arg, struct aperr *e)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+
+	if (!copy)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t n = strlen(tok);
+
+		if (!strcmp(tok, "none")) {
+			f->fail_none = 1;
+		} else if (n == 3 && tok[0] >= '1' && tok[0] <= '5' && tok[1] == 'x' && tok[2] == 'x') {
+			int c = (tok[0] - '0') * 100, i;
+
+			for (i = 0; i < 100; i++)
+				f->fail_on[c + i] = 1;
+		} else if (n == 3 && tok[0] >= '1' && tok[0] <= '5' && strspn(tok, "0123456789") == 3) {
+			f->fail_on[atoi(tok)] = 1;
+		} else {
+			free(copy);
+			return aperr_set(e, EX_USAGE, "--fail-on: '%s' is not %s", tok, statuses_help);
+		}
+	}
+	free(copy);
+	return 0;
+}
+
+static void on_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	warnmsg("%s", line);
+}
+
+/* Parse request line n into job j: a URL, or a JSON request object. */
+static int request_line(struct fetch_run *f, struct job *j, const char *line, size_t n,
+			struct aperr *e)
+{
+	struct json_doc *d = &f->rd;
+	struct strbuf v = STRBUF_INIT;
+	uint32_t k;
+	int rc = -1, first_meta = 1;
+
+	while (n && (*line == ' ' || *line == '\t'))
+		line++, n--;
+	if (*line != '{') {
+		while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+			n--;
+		if (memchr(line, ' ', n) || memchr(line, '\0', n))
+			return aperr_set(e, EX_DATAERR, "line %llu: not a URL or a JSON request",
+					 (unsigned long long)j->lineno);
+		strbuf_add(&v, line, n);
+		rc = http_cli_request(&f->hc, &j->req, v.buf, e);
+		strbuf_release(&v);
+		return rc;
+	}
+	if (tool_parse_line(d, &f->je, line, n, j->lineno, e) < 0)
+		return -1;
+	if (json_type(d, 0) != JSON_OBJECT)
+		return aperr_set(e, EX_DATAERR, "line %llu: a request is a JSON object",
+				 (unsigned long long)j->lineno);
+	k = json_get(d, 0, "url", 3);
+	if (!k || json_type(d, k) != JSON_STRING || json_str_decode(d, k, &v) < 0 || !v.len) {
+		aperr_set(e, EX_DATAERR, "line %llu: /url: %s", (unsigned long long)j->lineno,
+			  k ? "must be a non-empty string" : "missing");
+		goto out;
+	}
+	if (http_cli_request(&f->hc, &j->req, v.buf, e) < 0)
+		goto out;
+	for (k = json_first(d, 0); k; k = json_next(d, 0, k)) {
+		uint32_t val = k + 1;
+		const char *key = json_src(d, k) + 1;
+		size_t kl = json_srclen(d, k) - 2;
+		enum json_type t = json_type(d, val);
+
+		strbuf_reset(&v);
+		if (json_str_eq(d, k, "url", 3)) {
+			continue;
+		} else if (json_str_eq(d, k, "method", 6)) {
+			if (t != JSON_STRING || json_str_decode(d, val, &v) < 0 || !v.len ||
+			    strpbrk(v.buf, " \r\n")) {
+				aperr_set(e, EX_DATAERR, "line %llu: /method: must be a method name",
+					  (unsigned long long)j->lineno);
+				goto out;
+			}
+			free(j->req.method);
+			j->req.method = strbuf_detach(&v, NULL);
+		} else if (json_str_eq(d, k, "headers", 7)) {
+			uint32_t h;
+
+			if (t != JSON_OBJECT) {
+				aperr_set(e, EX_DATAERR, "line %llu: /headers: must be an object",
+					  (unsigned long long)j->lineno);
+				goto out;
+			}
+			for (h = json_first(d, val); h; h = json_next(d, val, h)) {
+				struct strbuf hl = STRBUF_INIT;
+				int bad;
+
+				json_str_decode(d, h, &hl);
+				strbuf_addstr(&hl, ": ");
+				bad = json_type(d, h + 1) != JSON_STRING ||
+				      json_str_decode(d, h + 1, &hl) < 0 || strpbrk(hl.buf, "\r\n");
+				if (!bad)
+					j->req.headers = curl_slist_append(j->req.headers, hl.buf);
+				strbuf_release(&hl);
+				if (bad) {
+					aperr_set(e, EX_DATAERR,
+						  "line %llu: /headers: values must be one-line strings",
+						  (unsigned long long)j->lineno);
+					goto out;
+				}
+			}
+		} else if (json_str_eq(d, k, "query", 5)) {
+			struct strbuf url = STRBUF_INIT;
+			uint32_t q;
+
+			if (t != JSON_OBJECT) {
+				aperr_set(e, EX_DATAERR, "line %llu: /query: must be an object",
+					  (unsigned long long)j->lineno);
+				goto out;
+			}
+			strbuf_addstr(&url, j->req.url);
+			for (q = json_first(d, val); q; q = json_next(d, val, q)) {
+				struct strbuf name = STRBUF_INIT, qv = STRBUF_INIT;
+				uint32_t x = q + 1, item;
+				int many = json_type(d, x) == JSON_ARRAY;
+
+				json_str_decode(d, q, &name);
+				for (item = many ? json_first(d, x) : x; item;
+				     item = many ? json_next(d, x, item) : 0) {
+					enum json_type it = json_type(d, item);
+
+					strbuf_reset(&qv);
+					if (it == JSON_STRING)
+						json_str_decode(d, item, &qv);
+					else if (it == JSON_NUMBER || it == JSON_TRUE || it == JSON_FALSE)
+						strbuf_add(&qv, json_src(d, item), json_srclen(d, item));
+					else
+						continue;	/* null: no parameter */
+					http_add_query(&url, name.buf ? name.buf : "", name.len,
+						       qv.buf ? qv.buf : "", qv.len);
+				}
+				strbuf_release(&name);
+				strbuf_release(&qv);
+			}
+			free(j->req.url);
+			j->req.url = strbuf_detach(&url, NULL);
+		} else if (json_str_eq(d, k, "body", 4)) {
+			strbuf_reset(&j->req.body);
+			if (t == JSON_STRING) {
+				json_str_decode(d, val, &j->req.body);
+			} else {
+				json_minify(d, val, &j->req.body);
+				j->req.headers = curl_slist_append(j->req.headers,
+								   "Content-Type: application/json");
+			}
+			j->req.has_body = 1;
+		} else {
+			/* anything else is carried into the envelope under meta */
+			strbuf_addch(&j->meta, first_meta ? '{' : ',');
+			first_meta = 0;
+			strbuf_addch(&j->meta, '"');
+			strbuf_add(&j->meta, key, kl);
+			strbuf_addstr(&j->meta, "\":");
+			json_minify(d, val, &j->meta);
+		}
+	}
+	if (!first_meta)
+		strbuf_addch(&j->meta, '}');
+	rc = 0;
+out:
+	strbuf_release(&v);
+	return rc;
+}
+
+/* The next request from the arguments or stdin: 1, 0 when there is none now. */
+static int next_request(struct fetch_run *f, int may_block, struct job **out)
+{
+	struct job *j;
+	struct aperr e;
+	const char *line = NULL;
+	size_t n = 0;
+	int r;
+
+	*out = NULL;
+	if (f->input_done)
+		return 0;
+	if (!f->use_stdin) {
+		if (f->next_url >= f->nurls) {
+			f->input_done = 1;
+			return 0;
+		}
+	} else if (!may_block && !lreader_ready(&f->in)) {
+		struct pollfd p = { f->in.fd, POLLIN, 0 };
+
+		if (poll(&p, 1, 0) <= 0)
+			return 0;
+	}
+	if (f->use_stdin) {
+		r = lreader_next(&f->in, &line, &n, &e);
+		if (r <= 0) {
+			f->input_done = 1;
+			if (r < 0) {
+				f->input_err = e;
+				f->input_failed = 1;
+			}
+			return 0;
+		}
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		die(EX_OSERR, "out of memory");
+	http_req_init(&j->req);
+	strbuf_init(&j->meta, STRBUF_DEFAULT_CAP);
+	j->req.udata = j;
+	j->req.seq = f->submitted;
+	if (f->use_stdin) {
+		j->lineno = f->in.lineno;
+		r = request_line(f, j, line, n, &e);
+	} else {
+		r = http_cli_request(&f->hc, &j->req, f->urls[f->next_url++], &e);
+	}
+	if (r < 0) {
+		/* Stop reading; what is in flight is still written. */
+		f->input_done = 1;
+		f->input_err = e;
+		f->input_failed = 1;
+		http_req_release(&j->req);
+		strbuf_release(&j->meta);
+		free(j);
+		return 0;
+	}
+	*out = j;
+	return 1;
+}
+
+static int request_fails(const struct fetch_run *f, const struct http_req *r)
+{
+	int any = 0, i;
+
+	if (f->fail_none)
+		return 0;
+	for (i = 0; i < 600 && !any; i++)
+		any = f->fail_on[i];
+	if (!any)
+		return r->outcome == HTTP_FAILED || r->exit_code != 0;
+	if (r->outcome == HTTP_FAILED && !r->status)
+		return 1;
+	return r->status > 0 && r->status < 600 && f->fail_on[r->status];
+}
+
+static void write_job(struct fetch_run *f, struct job *j)
+{
+	struct http_req *r = &j->req;
+	struct envelope_opts eo;
+	struct aperr e;
+
+	if (request_fails(f, r)) {
+		f->failed++;
+		if (!f->exit_code)
+			f->exit_code = r->exit_code ? r->exit_code : EX_UNAVAILABLE;
+		if (!f->common.quiet) {
+			struct strbuf u = STRBUF_INIT;
+
+			http_redact_url(&u, r->url, f->hc.auth.key_name);
+			secrets_scrub(&f->hc.secrets, &u);
+			if (r->error[0])
+				warnmsg("%s: %s", u.buf, r->error);
+			else
+				warnmsg("%s: HTTP %ld", u.buf, r->status);
+			strbuf_release(&u);
+		}
+	} else {
+		f->ok++;
+	}
+	if (r->status > 0 && r->status < 600)
+		f->final_status[r->status]++;
+	strbuf_reset(&f->env);
+	if (f->body_only) {
+		if (r->resp_body.len) {
+			if (json_parse(&f->d, r->resp_body.buf, r->resp_body.len, &f->je) == 0)
+				json_minify(&f->d, 0, &f->env);
+			else
+				strbuf_add(&f->env, r->resp_body.buf, r->resp_body.len);
+			tool_check_write(lwriter_line(&f->out, f->env.buf, f->env.len, &e), &e);
+		}
+	} else {
+		memset(&eo, 0, sizeof(eo));
+		eo.meta = j->meta.len ? j->meta.buf : NULL;
+		eo.meta_len = j->meta.len;
+		eo.secrets = &f->hc.secrets;
+		if (f->hc.auth.kind == AUTH_KEY_QUERY)
+			eo.redact_param = f->hc.auth.key_name;
+		if (f->hc.auth.kind == AUTH_KEY_HEADER)
+			eo.redact_header = f->hc.auth.key_name;
+		if (envelope_build(&f->env, r, &eo, &f->d, &f->je) < 0)
+			die(EX_SOFTWARE, "%s: the envelope exceeds the size limit", r->url);
+		tool_check_write(lwriter_line(&f->out, f->env.buf, f->env.len, &e), &e);
+	}
+	http_req_release(&j->req);
+	strbuf_release(&j->meta);
+	free(j);
+	f->written++;
+}
+
+static void progress(struct fetch_run *f, int final)
+{
+	double now = tool_seconds();
+
+	if (!f->tty || f->common.quiet)
+		return;
+	if (!final && now - f->last_progress < 0.25)
+		return;
+	f->last_progress = now;
+	if (f->use_stdin)
+		fprintf(stderr, "\r%s: %llu done", progname, (unsigned long long)f->written);
+	else
+		fprintf(stderr, "\r%s: %llu/%d done", progname, (unsigned long long)f->written,
+			f->nurls);
+	fprintf(stderr, ", %llu retries, %.1f req/s ",
+		(unsigned long long)f->client.stats.retries,
+		now > 0 ? (double)f->written / now : 0.0);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static void run(struct fetch_run *f)
+{
+	struct aperr e;
+
+	for (;;) {
+		struct http_req *r;
+		int failed;
+
+		/* Keep the pipe full, within the reorder window. */
+		while (!f->input_done && f->submitted - f->written < f->window) {
+			struct job *j;
+
+			if (!next_request(f, http_pending(&f->client) == 0 &&
+						     f->submitted == f->written, &j))
+				break;
+			if (http_submit(&f->client, &j->req, &e) < 0)
+				die_err(&e);
+			f->submitted++;
+		}
+		if (!http_pending(&f->client) && f->input_done)
+			break;
+		r = http_next(&f->client,
+			      f->use_stdin && !f->input_done && f->submitted - f->written < f->window
+				      ? f->in.fd : -1,
+			      &failed, &e);
+		if (failed)
+			die_err(&e);
+		if (!r)
+			continue;
+		if (f->unordered) {
+			write_job(f, r->udata);
+		} else {
+			f->ring[r->seq % f->window] = r->udata;
+			while (f->ring[f->written % f->window]) {
+				struct job *j = f->ring[f->written % f->window];
+
+				f->ring[f->written % f->window] = NULL;
+				write_job(f, j);
+			}
+		}
+		progress(f, 0);
+	}
+}
+
+static void write_stats(struct fetch_run *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+	double secs = tool_seconds();
+	int first = 1;
+	size_t i;
+
+	strbuf_addf(&sb, "{\"requests\":%llu,\"succeeded\":%llu,\"failed\":%llu,\"status\":{",
+		    (unsigned long long)f->written, (unsigned long long)f->ok,
+		    (unsigned long long)f->failed);
+	for (i = 0; i < 600; i++) {
+		if (!f->final_status[i])
+			continue;
+		strbuf_addf(&sb, "%s\"%zu\":%llu", first ? "" : ",", i,
+			    (unsigned long long)f->final_status[i]);
+		first = 0;
+	}
+	strbuf_addstr(&sb, "},");
+	http_stats_json(&f->client, &sb);
+	strbuf_addf(&sb, ",\"seconds\":%.3f,\"requests_per_second\":%.1f}\n", secs,
+		    secs > 0 ? (double)f->written / secs : 0.0);
+	secrets_scrub(&f->hc.secrets, &sb);
+	tool_write_stats(f->common.stats, &sb);
+	strbuf_release(&sb);
+}
+
+int cmd_fetch_page(int argc, char **argv)
+{
+	struct fetch_run f;
+	struct aperr e;
+	int opt, r;
+
+	memset(&f, 0, sizeof(f));
+	cli_common_init(&f.common);
+	http_cli_init(&f.hc);
+	while ((opt = getopt_long(argc, argv, "hqv" HTTP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_BODY: f.body_only = 1; break;
+		case OPT_UNORDERED: f.unordered = 1; break;
+		case OPT_FAIL_ON:
+			if (parse_fail_on(&f, optarg, &e) < 0)
+				usage_error(usage_text, "%s", e.msg);
+			break;
+		default:
+			r = http_cli_opt(&f.hc, opt, optarg, &e);
+			if (r < 0) {
+				if (e.code == EX_USAGE)
+					usage_error(usage_text, "%s", e.msg);
+				die_err(&e);
+			}
+			if (!r)
+				tool_common_opt(&f.common, opt, optarg, usage_text);
+		}
+	}
+	tool_common_done(&f.common, usage_text);
+	if (http_cli_finish(&f.hc, &e) < 0) {
+		if (e.code == EX_USAGE)
+			usage_error(usage_text, "%s", e.msg);
+		die_err(&e);
+	}
+	f.urls = argv + optind;
+	f.nurls = argc - optind;
+	f.use_stdin = f.nurls == 0;
+	if (f.use_stdin && lreader_init(&f.in, 0, "stdin", f.common.max_line, &e) < 0)
+		die_err(&e);
+	if (lwriter_init(&f.out, 1, "stdout", 1 << 16, &e) < 0)
+		die_err(&e);
+	tool_set_output(&f.out);
+	json_doc_init(&f.d, f.common.max_depth);
+	json_doc_init(&f.rd, f.common.max_depth);
+	json_error_init(&f.je);
+	strbuf_init(&f.env, f.common.max_line);
+	f.hc.pol.max_body = f.hc.pol.max_body < f.common.max_line ? f.hc.pol.max_body
+								 : f.common.max_line;
+	f.window = (size_t)f.hc.pol.concurrency * 4;
+	f.ring = calloc(f.window, sizeof(*f.ring));
+	if (!f.ring)
+		die(EX_OSERR, "out of memory");
+	f.tty = isatty(2);
+	if (http_client_init(&f.client, &f.hc.pol, &f.hc.auth, &f.hc.secrets, &e) < 0)
+		die_err(&e);
+	if (f.common.verbose) {
+		f.client.log = on_log;
+		f.tty = 0;
+	}
+	run(&f);
+	progress(&f, 1);
+	if (f.common.stats)
+		write_stats(&f);
+	tool_finish(&f.out);
+	if (f.input_failed) {
+		secrets_scrub_str(&f.hc.secrets, f.input_err.msg);
+		die_err(&f.input_err);
+	}
+	http_client_release(&f.client);
+	free(f.ring);
+	json_doc_release(&f.d);
+	json_doc_release(&f.rd);
+	json_error_release(&f.je);
+	strbuf_release(&f.env);
+	if (f.use_stdin)
+		lreader_release(&f.in);
+	http_cli_release(&f.hc);
+	curl_global_cleanup();
+	return f.exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("fetch-page");
+	return cmd_fetch_page(argc, argv);
+}

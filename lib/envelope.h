@@ -1,0 +1,41 @@
+/*
+ * envelope: one response as one JSON line (DESIGN.md, "The response
+ * envelope").
+ *
+ *   {"url","method","status","headers":{…},"fetched_at","elapsed_ms",
+ *    "attempts","page"?,"page_key"?,"meta"?,
+ *    "body"|"body_text"|"body_base64"?,"error"?:{"kind","message"}}
+ *
+ * Header names are lowercased, repeated headers joined with ", ", values
+ * of secret-bearing headers and query parameters replaced by the mask.  A
+ * JSON body is kept with its insignificant whitespace removed and every
+ * string and number exactly as sent; any other body is body_text when it
+ * is UTF-8, body_base64 otherwise.
+ */
+#ifndef APIPE_ENVELOPE_H
+#define APIPE_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "json.h"
+
+struct envelope_opts {
+	const char *meta;		/* a minified JSON object to carry, or NULL */
+	size_t meta_len;
+	uint64_t page;			/* 1-based page number, 0: none */
+	const char *page_key;		/* NULL: none */
+	const char *redact_param;	/* one more query parameter to mask */
+	const char *redact_header;	/* one more header to mask */
+	const struct secrets *secrets;	/* values to scrub from url, headers, error */
+};
+
+/*
+ * Append r's envelope (no newline) to out, using d and je as scratch for
+ * the body.  Returns 0, or -1 when out's cap is exceeded.
+ */
+int envelope_build(struct strbuf *out, const struct http_req *r,
+		   const struct envelope_opts *o, struct json_doc *d, struct json_error *je);
+
+#endif

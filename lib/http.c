@@ -1,0 +1,831 @@
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <math.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth.h"
+#include "hash.h"
+#include "http.h"
+
+#define MIN_WAIT 0.01	/* no wait is shorter: a Retry-After of 0 is not a hot loop */
+
+void http_policy_init(struct http_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->connect_timeout_ms = 10000;
+	p->timeout_ms = 120000;
+	p->retries = 5;
+	p->retry_delay = 1;
+	p->max_delay = 60;
+	p->concurrency = 1;
+	p->max_body = (size_t)64 << 20;
+	p->compressed = 1;
+	p->user_agent = "apipe/0.1.0";
+}
+
+void http_req_init(struct http_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	strbuf_init(&r->body, STRBUF_DEFAULT_CAP);
+	strbuf_init(&r->resp_headers, (size_t)1 << 20);
+	strbuf_init(&r->resp_body, STRBUF_DEFAULT_CAP);
+}
+
+void http_req_reset_result(struct http_req *r)
+{
+	r->outcome = HTTP_OK;
+	r->status = 0;
+	strbuf_reset(&r->resp_headers);
+	strbuf_reset(&r->resp_body);
+	r->attempts = r->retries_used = 0;
+	r->elapsed_ms = r->waited_ms = 0;
+	r->exit_code = 0;
+	r->error_kind[0] = r->error[0] = '\0';
+	r->reauthed = r->too_large = 0;
+	r->first_start = r->not_before = 0;
+}
+
+void http_req_release(struct http_req *r)
+{
+	free(r->method);
+	free(r->url);
+	curl_slist_free_all(r->headers);
+	curl_slist_free_all(r->sent_headers);
+	free(r->sent_url);
+	strbuf_release(&r->body);
+	strbuf_release(&r->resp_headers);
+	strbuf_release(&r->resp_body);
+	if (r->easy)
+		curl_easy_cleanup(r->easy);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *http_req_header(const struct http_req *r, const char *name, size_t *n)
+{
+	const char *p = r->resp_headers.buf, *end = p + r->resp_headers.len;
+
+	while (p && p < end) {
+		const char *v = p + strlen(p) + 1;
+
+		if (!strcmp(p, name)) {
+			*n = strlen(v);
+			return v;
+		}
+		p = v + strlen(v) + 1;
+	}
+	return NULL;
+}
+
+/* --- redaction ---------------------------------------------------------- */
+
+static int name_in(const char *name, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if (strlen(*list) == n && !strncasecmp(*list, name, n))
+			return 1;
+	return 0;
+}
+
+int http_sensitive_header(const char *name, size_t n)
+{
+	static const char *const names[] = {
+		"authorization", "proxy-authorization", "cookie", "set-cookie",
+		"x-api-key", "api-key", "x-auth-token", "x-access-token", "private-token",
+		"x-amz-security-token", NULL
+	};
+	return name_in(name, n, names);
+}
+
+int http_sensitive_param(const char *name, size_t n)
+{
+	static const char *const names[] = {
+		"access_token", "refresh_token", "id_token", "token", "api_key", "apikey",
+		"api-key", "key", "secret", "client_secret", "password", "passwd",
+		"signature", "sig", "auth", "code", "code_verifier", "x-api-key", NULL
+	};
+	return name_in(name, n, names);
+}
+
+int http_redact_url(struct strbuf *out, const char *url, const char *extra)
+{
+	const char *q = strchr(url, '?'), *frag, *p;
+
+	if (!q)
+		return strbuf_addstr(out, url);
+	strbuf_add(out, url, (size_t)(q - url) + 1);
+	frag = strchr(q, '#');
+	if (!frag)
+		frag = q + strlen(q);
+	p = q + 1;
+	while (p < frag) {
+		const char *amp = memchr(p, '&', (size_t)(frag - p)), *eq;
+		size_t kl;
+
+		if (!amp)
+			amp = frag;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		kl = (size_t)((eq ? eq : amp) - p);
+		if (eq && (http_sensitive_param(p, kl) ||
+			   (extra && strlen(extra) == kl && !strncasecmp(extra, p, kl)))) {
+			strbuf_add(out, p, kl + 1);
+			strbuf_addstr(out, SECRET_MASK);
+		} else {
+			strbuf_add(out, p, (size_t)(amp - p));
+		}
+		if (amp < frag)
+			strbuf_addch(out, '&');
+		p = amp + 1;
+	}
+	return strbuf_addstr(out, frag);
+}
+
+/* --- easy handles -------------------------------------------------------- */
+
+void http_easy_setup(CURL *easy, const struct http_policy *p)
+{
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, p->timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, p->user_agent);
+	if (p->compressed)
+		curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
+			 p->http1 ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, p->insecure ? 0L : 1L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, p->insecure ? 0L : 2L);
+	if (p->cacert)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, p->cacert);
+	if (p->cert)
+		curl_easy_setopt(easy, CURLOPT_SSLCERT, p->cert);
+	if (p->key)
+		curl_easy_setopt(easy, CURLOPT_SSLKEY, p->key);
+	if (p->follow) {
+		curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 20L);
+	}
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct http_req *r = ud;
+	size_t n = size * nmemb;
+
+	if (r->resp_body.len + n > r->resp_body.cap || strbuf_add(&r->resp_body, data, n) < 0) {
+		r->too_large = 1;
+		return 0;
+	}
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct http_req *r = ud;
+	size_t n = size * nmemb, i, nl;
+	const char *colon, *v;
+	size_t vl;
+
+	if (n >= 5 && !memcmp(data, "HTTP/", 5)) {
+		/* A new response (after a 1xx or a redirect): keep only the last. */
+		strbuf_reset(&r->resp_headers);
+		return n;
+	}
+	colon = memchr(data, ':', n);
+	if (!colon || colon == data)
+		return n;
+	nl = (size_t)(colon - data);
+	v = colon + 1;
+	vl = n - nl - 1;
+	while (vl && (*v == ' ' || *v == '\t'))
+		v++, vl--;
+	while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ' ||
+		      v[vl - 1] == '\t'))
+		vl--;
+	if (memchr(data, '\0', nl) || memchr(v, '\0', vl))
+		return n;
+	if (strbuf_grow(&r->resp_headers, nl + vl + 2) < 0)
+		return n;	/* a header block past 1 MiB: keep what fits */
+	for (i = 0; i < nl; i++)
+		strbuf_addch(&r->resp_headers, tolower((unsigned char)data[i]));
+	strbuf_addch(&r->resp_headers, '\0');
+	strbuf_add(&r->resp_headers, v, vl);
+	strbuf_addch(&r->resp_headers, '\0');
+	return n;
+}
+
+static void logf_(struct http_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void logf_(struct http_client *c, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	if (!c->log)
+		return;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	secrets_scrub(c->secrets, &sb);
+	if (sb.buf)
+		c->log(c->log_ctx, sb.buf);
+	strbuf_release(&sb);
+}
+
+/* Prepare r's easy handle for one attempt.  Returns 0 or -1 (e). */
+static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned key,
+			   struct aperr *e)
+{
+	struct strbuf url = STRBUF_INIT;
+	struct curl_slist *h = NULL, *l;
+	const char *method = r->method ? r->method : r->has_body ? "POST" : "GET";
+	int have_accept = 0;
+
+	if (!r->easy && !(r->easy = curl_easy_init()))
+		return aperr_set(e, EX_OSERR, "cannot create a transfer");
+	curl_easy_reset(r->easy);
+	http_easy_setup(r->easy, &c->pol);
+	r->resp_body.cap = c->pol.max_body;
+	strbuf_addstr(&url, r->url);
+	for (l = r->headers; l; l = l->next) {
+		if (!strncasecmp(l->data, "accept:", 7))
+			have_accept = 1;
+		h = curl_slist_append(h, l->data);
+	}
+	if (!have_accept)
+		h = curl_slist_append(h, "Accept: application/json");
+	if (c->auth && !r->no_auth && auth_apply(c->auth, c, key, &h, &url, &r->token_gen, e) < 0) {
+		curl_slist_free_all(h);
+		strbuf_release(&url);
+		return -1;
+	}
+	curl_slist_free_all(r->sent_headers);
+	r->sent_headers = h;
+	free(r->sent_url);
+	r->sent_url = strbuf_detach(&url, NULL);
+	r->key = key;
+	curl_easy_setopt(r->easy, CURLOPT_URL, r->sent_url);
+	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(r->easy, CURLOPT_NOBODY, 1L);
+	else if (strcmp(method, "GET") || r->has_body) {
+		if (r->has_body) {
+			curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+					 (curl_off_t)r->body.len);
+			curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS,
+					 r->body.buf ? r->body.buf : "");
+		}
+		if (strcmp(method, "POST") || !r->has_body)
+			curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
+	}
+	strbuf_reset(&r->resp_headers);
+	strbuf_reset(&r->resp_body);
+	r->too_large = 0;
+	r->attempts++;
+	c->stats.attempts++;
+	if (r->attempts == 1)
+		r->first_start = mono_now();
+	if (c->log) {
+		struct strbuf red = STRBUF_INIT;
+
+		http_redact_url(&red, r->url, c->auth ? c->auth->key_name : NULL);
+		logf_(c, "> %s %s (attempt %u)", method, red.buf ? red.buf : "", r->attempts);
+		strbuf_release(&red);
+	}
+	return 0;
+}
+
+/* --- the client ---------------------------------------------------------- */
+
+int http_client_init(struct http_client *c, const struct http_policy *p, struct auth *auth,
+		     struct secrets *secrets, struct aperr *e)
+{
+	unsigned i;
+
+	memset(c, 0, sizeof(*c));
+	c->pol = *p;
+	if (!c->pol.concurrency)
+		c->pol.concurrency = 1;
+	c->auth = auth;
+	c->secrets = secrets;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return aperr_set(e, EX_OSERR, "cannot initialise libcurl");
+	if (!(c->multi = curl_multi_init()))
+		return aperr_set(e, EX_OSERR, "cannot initialise libcurl");
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->pol.concurrency);
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->pol.concurrency + 4);
+	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	c->nslots = auth ? auth_nkeys(auth) : 1;
+	c->slots = calloc(c->nslots, sizeof(*c->slots));
+	if (!c->slots)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	for (i = 0; i < c->nslots; i++)
+		c->slots[i].remaining = -1;
+	bucket_init(&c->bucket, p->rate, p->burst, mono_now());
+	if (hash_random(&c->rng, sizeof(c->rng)) < 0 || !c->rng)
+		c->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
+	return 0;
+}
+
+void http_client_release(struct http_client *c)
+{
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	free(c->waiting);
+	free(c->done);
+	free(c->slots);
+	memset(c, 0, sizeof(*c));
+}
+
+static double rand01(struct http_client *c)
+{
+	/* xorshift64*: jitter only, not security. */
+	c->rng ^= c->rng >> 12;
+	c->rng ^= c->rng << 25;
+	c->rng ^= c->rng >> 27;
+	return (double)((c->rng * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+static int push(struct http_req ***arr, size_t *n, size_t *alloc, struct http_req *r)
+{
+	if (*n == *alloc) {
+		size_t na = *alloc ? *alloc * 2 : 16;
+		struct http_req **nv = realloc(*arr, na * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		*arr = nv;
+		*alloc = na;
+	}
+	(*arr)[(*n)++] = r;
+	return 0;
+}
+
+int http_submit(struct http_client *c, struct http_req *r, struct aperr *e)
+{
+	http_req_reset_result(r);
+	r->not_before = 0;
+	if (push(&c->waiting, &c->nwaiting, &c->awaiting, r) < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	c->stats.requests++;
+	return 0;
+}
+
+size_t http_pending(const struct http_client *c)
+{
+	return c->nwaiting + c->running + (c->ndone - c->done_head);
+}
+
+static int finish(struct http_client *c, struct http_req *r)
+{
+	instant_now(&r->fetched_at);
+	if (r->outcome == HTTP_FAILED || r->exit_code)
+		c->stats.failed++;
+	c->stats.status[r->status >= 100 && r->status < 600 ? r->status / 100 : 0]++;
+	if (c->done_head && c->done_head == c->ndone)
+		c->ndone = c->done_head = 0;
+	return push(&c->done, &c->ndone, &c->adone, r);
+}
+
+static void fail(struct http_req *r, int code, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fail(struct http_req *r, int code, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->exit_code = code;
+	snprintf(r->error_kind, sizeof(r->error_kind), "%s", kind);
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
+
+/* Choose the key (quota slot) for the next start: -1 when all are paused. */
+static int pick_slot(struct http_client *c, double now, double *until)
+{
+	int best = -1;
+	unsigned i;
+
+	*until = 0;
+	for (i = 0; i < c->nslots; i++) {
+		struct quota_slot *s = &c->slots[i];
+
+		if (s->paused_until > now) {
+			if (!*until || s->paused_until < *until)
+				*until = s->paused_until;
+			continue;
+		}
+		if (s->paused_until) {
+			/* The window has reset. */
+			s->paused_until = 0;
+			s->remaining = -1;
+		}
+		if (best < 0) {
+			best = (int)i;
+			continue;
+		}
+		{
+			struct quota_slot *b = &c->slots[best];
+			long long rs = s->remaining < 0 ? LLONG_MAX : s->remaining;
+			long long rb = b->remaining < 0 ? LLONG_MAX : b->remaining;
+
+			if (rs > rb || (rs == rb && s->inflight < b->inflight))
+				best = (int)i;
+		}
+	}
+	return best;
+}
+
+/* Start what may start now; *wake is when something else may. */
+static int start_ready(struct http_client *c, double now, double *wake, struct aperr *e)
+{
+	size_t i;
+
+	*wake = 0;
+	while (c->running < c->pol.concurrency && c->nwaiting) {
+		size_t pick = c->nwaiting;
+		double until, b;
+		struct http_req *r;
+		int slot;
+
+		/* The earliest-submitted request that is due. */
+		for (i = 0; i < c->nwaiting; i++) {
+			if (c->waiting[i]->not_before <= now &&
+			    (pick == c->nwaiting || c->waiting[i]->seq < c->waiting[pick]->seq))
+				pick = i;
+			else if (c->waiting[i]->not_before > now &&
+				 (!*wake || c->waiting[i]->not_before < *wake))
+				*wake = c->waiting[i]->not_before;
+		}
+		if (pick == c->nwaiting)
+			break;
+		slot = pick_slot(c, now, &until);
+		if (slot < 0 || (b = bucket_take(&c->bucket, now)) > 0) {
+			double w = slot < 0 ? until : now + b;
+
+			if (!c->gated_since)
+				c->gated_since = now;
+			if (!*wake || w < *wake)
+				*wake = w;
+			return 0;
+		}
+		if (c->gated_since) {
+			c->stats.throttle_ms += (now - c->gated_since) * 1000;
+			c->gated_since = 0;
+		}
+		r = c->waiting[pick];
+		c->waiting[pick] = c->waiting[--c->nwaiting];
+		if (prepare_attempt(c, r, (unsigned)slot, e) < 0) {
+			if (e->code == EX_NOPERM || e->code == EX_TEMPFAIL || e->code == EX_UNAVAILABLE) {
+				/* The credentials cannot be had: this request fails. */
+				r->outcome = HTTP_FAILED;
+				fail(r, e->code, "auth", "%s", e->msg);
+				if (finish(c, r) < 0)
+					return aperr_set(e, EX_OSERR, "out of memory");
+				continue;
+			}
+			return -1;
+		}
+		if (c->slots[slot].remaining > 0)
+			c->slots[slot].remaining--;
+		c->slots[slot].inflight++;
+		if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK)
+			return aperr_set(e, EX_OSERR, "cannot start a transfer");
+		c->running++;
+	}
+	return 0;
+}
+
+static int retryable_status(long s)
+{
+	return s == 408 || s == 425 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+}
+
+static const char *curl_kind(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT: return "timeout";
+	case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY: return "resolve";
+	case CURLE_COULDNT_CONNECT: return "connect";
+	case CURLE_GOT_NOTHING: case CURLE_RECV_ERROR: case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE: case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return "connection";
+	case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM: case CURLE_SSL_CIPHER: case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR: case CURLE_SSL_CRL_BADFILE: case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return "tls";
+	case CURLE_UNSUPPORTED_PROTOCOL: case CURLE_URL_MALFORMAT: return "url";
+	case CURLE_TOO_MANY_REDIRECTS: return "redirects";
+	default: return "transfer";
+	}
+}
+
+static int curl_retryable(CURLcode rc)
+{
+	const char *k = curl_kind(rc);
+
+	return !strcmp(k, "timeout") || !strcmp(k, "resolve") || !strcmp(k, "connect") ||
+	       !strcmp(k, "connection");
+}
+
+/* Update r's quota slot from the response's rate-limit headers. */
+static void note_quota(struct http_client *c, struct http_req *r, double now, struct rl_info *ri)
+{
+	struct quota_slot *s = &c->slots[r->key < c->nslots ? r->key : 0];
+	const char *p = r->resp_headers.buf, *end = p + r->resp_headers.len;
+	double rn = real_now();
+
+	rl_info_init(ri);
+	while (p && p < end) {
+		const char *v = p + strlen(p) + 1;
+
+		rl_info_header(ri, p, v, strlen(v), rn);
+		p = v + strlen(v) + 1;
+	}
+	if (ri->have_remaining) {
+		s->remaining = ri->remaining - (long long)s->inflight;
+		if (s->remaining < 0)
+			s->remaining = 0;
+		if (s->remaining <= c->pol.min_remaining && !s->paused_until) {
+			double wait = ri->have_reset ? ri->reset_in : c->pol.retry_delay;
+
+			if (wait < MIN_WAIT)
+				wait = MIN_WAIT;
+			if (wait > c->pol.max_delay)
+				wait = c->pol.max_delay;
+			s->paused_until = now + wait;
+			c->stats.quota_ms += wait * 1000;
+			logf_(c, "* quota: %lld left, waiting %.3f s for the window to reset",
+			      ri->remaining, wait);
+		}
+	}
+}
+
+/* Schedule r again after delay seconds, or finish it when the budget says no. */
+static int retry_or_give_up(struct http_client *c, struct http_req *r, double now,
+			    double ra, int have_ra, const struct rl_info *ri, const char *why)
+{
+	double delay, cap = c->pol.max_delay;
+	const char *reason;
+
+	if (r->retries_used >= c->pol.retries) {
+		fail(r, EX_TEMPFAIL, "retry-budget", "%s; gave up after %u attempts", why,
+		     r->attempts);
+		return 1;
+	}
+	if (have_ra) {
+		if (ra > cap) {
+			fail(r, EX_TEMPFAIL, "retry-after",
+			     "%s; the server asked to wait %.3f s, more than --max-delay %.3f s",
+			     why, ra, cap);
+			return 1;
+		}
+		delay = ra;
+		reason = "retry-after";
+	} else if (r->status == 429 && ri->have_remaining && ri->remaining <= 0 && ri->have_reset &&
+		   ri->reset_in > 0) {
+		if (ri->reset_in > cap) {
+			fail(r, EX_TEMPFAIL, "rate-limit",
+			     "%s; the quota resets in %.3f s, more than --max-delay %.3f s", why,
+			     ri->reset_in, cap);
+			return 1;
+		}
+		delay = ri->reset_in;
+		reason = "rate-limit";
+	} else {
+		double ceil = c->pol.retry_delay * ldexp(1.0, (int)(r->retries_used < 30 ? r->retries_used : 30));
+
+		if (ceil > cap)
+			ceil = cap;
+		delay = rand01(c) * ceil;
+		reason = "backoff";
+	}
+	{
+		double floor = c->pol.retry_delay / 10;
+
+		if (floor < MIN_WAIT)
+			floor = MIN_WAIT;
+		if (delay < floor)
+			delay = floor;
+	}
+	if (c->pol.retry_max_time > 0 && now + delay - r->first_start > c->pol.retry_max_time) {
+		fail(r, EX_TEMPFAIL, "retry-budget",
+		     "%s; a retry in %.3f s would pass --retry-max-time %.3f s", why, delay,
+		     c->pol.retry_max_time);
+		return 1;
+	}
+	r->retries_used++;
+	c->stats.retries++;
+	r->waited_ms += delay * 1000;
+	if (!strcmp(reason, "retry-after"))
+		c->stats.retry_after_ms += delay * 1000;
+	else if (!strcmp(reason, "rate-limit"))
+		c->stats.quota_ms += delay * 1000;
+	else
+		c->stats.backoff_ms += delay * 1000;
+	logf_(c, "* %s: retry %u in %.3f s (%s)", why, r->retries_used, delay, reason);
+	r->not_before = now + delay;
+	return 0;
+}
+
+/* One attempt of r ended with rc: finish it or schedule another. */
+static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, struct aperr *e)
+{
+	double now = mono_now(), ra = 0;
+	struct rl_info ri;
+	int have_ra = 0, give_up = 0;
+	long status = 0;
+	curl_off_t total = 0;
+	char why[256];
+	size_t n;
+	const char *v;
+
+	curl_multi_remove_handle(c->multi, r->easy);
+	c->running--;
+	if (c->slots[r->key < c->nslots ? r->key : 0].inflight)
+		c->slots[r->key < c->nslots ? r->key : 0].inflight--;
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total);
+	r->elapsed_ms = (double)total / 1000;
+	r->status = rc == CURLE_OK ? status : 0;
+	if (rc == CURLE_OK && status > 0 && status < 600)
+		c->stats.by_status[status]++;
+	note_quota(c, r, now, &ri);
+	if ((v = http_req_header(r, "retry-after", &n)) &&
+	    retry_after_parse(v, n, real_now(), &ra) == 0)
+		have_ra = 1;
+
+	if (rc != CURLE_OK) {
+		if (r->too_large) {
+			r->outcome = HTTP_FAILED;
+			fail(r, EX_DATAERR, "too-large", "the response body exceeds %zu bytes",
+			     c->pol.max_body);
+			give_up = 1;
+		} else {
+			snprintf(why, sizeof(why), "%s", curl_easy_strerror(rc));
+			logf_(c, "< %s (attempt %u)", why, r->attempts);
+			if (curl_retryable(rc)) {
+				give_up = retry_or_give_up(c, r, now, 0, 0, &ri, why);
+			} else {
+				fail(r, EX_UNAVAILABLE, curl_kind(rc), "%s", why);
+				give_up = 1;
+			}
+			if (give_up) {
+				r->outcome = HTTP_FAILED;
+				if (!strcmp(r->error_kind, "retry-budget"))
+					snprintf(r->error_kind, sizeof(r->error_kind), "%s", curl_kind(rc));
+			}
+		}
+	} else {
+		logf_(c, "< %ld (%.0f ms, attempt %u)", status, r->elapsed_ms, r->attempts);
+		c->stats.bytes += r->resp_body.len;
+		if (status == 401 && c->auth && !r->no_auth && auth_refreshable(c->auth) &&
+		    !r->reauthed) {
+			r->reauthed = 1;
+			c->stats.reauths++;
+			auth_invalidate(c->auth, r->token_gen);
+			r->not_before = now;
+			logf_(c, "* 401: getting a new token and trying once more");
+		} else if (retryable_status(status)) {
+			snprintf(why, sizeof(why), "HTTP %ld", status);
+			give_up = retry_or_give_up(c, r, now, ra, have_ra, &ri, why);
+		} else {
+			give_up = 1;
+			if (status >= 400)
+				fail(r, EX_UNAVAILABLE, "http", "HTTP %ld", status);
+		}
+	}
+	if (give_up) {
+		secrets_scrub_str(c->secrets, r->error);
+		if (finish(c, r) < 0)
+			return aperr_set(e, EX_OSERR, "out of memory");
+		return 0;
+	}
+	if (push(&c->waiting, &c->nwaiting, &c->awaiting, r) < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+struct http_req *http_next(struct http_client *c, int watch_fd, int *failed, struct aperr *e)
+{
+	*failed = 0;
+	for (;;) {
+		struct curl_waitfd wfd;
+		double now, wake;
+		int still, nmsg, timeout, numfds = 0;
+		CURLMsg *m;
+
+		if (c->done_head < c->ndone)
+			return c->done[c->done_head++];
+		if (!c->nwaiting && !c->running)
+			return NULL;
+		now = mono_now();
+		if (start_ready(c, now, &wake, e) < 0) {
+			*failed = 1;
+			return NULL;
+		}
+		if (c->done_head < c->ndone)
+			continue;
+		curl_multi_perform(c->multi, &still);
+		while ((m = curl_multi_info_read(c->multi, &nmsg))) {
+			struct http_req *r = NULL;
+
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+			if (attempt_done(c, r, m->data.result, e) < 0) {
+				*failed = 1;
+				return NULL;
+			}
+		}
+		if (c->done_head < c->ndone)
+			continue;
+		timeout = 1000;
+		if (wake) {
+			double ms = (wake - mono_now()) * 1000;
+
+			if (ms < timeout)
+				timeout = ms < 1 ? 1 : (int)ceil(ms);
+		}
+		if (!c->running && c->nwaiting && !wake)
+			timeout = 1;
+		wfd.fd = watch_fd;
+		wfd.events = CURL_WAIT_POLLIN;
+		wfd.revents = 0;
+		curl_multi_poll(c->multi, watch_fd >= 0 ? &wfd : NULL, watch_fd >= 0 ? 1 : 0,
+				timeout, &numfds);
+		if (watch_fd >= 0 && wfd.revents)
+			return NULL;
+	}
+}
+
+int http_perform_one(struct http_client *c, struct http_req *r, struct aperr *e)
+{
+	http_req_reset_result(r);
+	for (;;) {
+		CURLcode rc;
+		double now;
+
+		if (prepare_attempt(c, r, 0, e) < 0)
+			return -1;
+		/* Token requests carry their own credentials, not the run's. */
+		rc = curl_easy_perform(r->easy);
+		c->running++;
+		c->slots[0].inflight++;
+		if (attempt_done(c, r, rc, e) < 0)
+			return -1;
+		if (c->ndone > c->done_head && c->done[c->ndone - 1] == r) {
+			c->ndone--;
+			return 0;
+		}
+		/* Scheduled for another attempt: wait here. */
+		c->nwaiting--;
+		now = mono_now();
+		if (r->not_before > now) {
+			struct timespec ts;
+			double d = r->not_before - now;
+
+			ts.tv_sec = (time_t)d;
+			ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+int http_stats_json(const struct http_client *c, struct strbuf *out)
+{
+	const struct http_stats *s = &c->stats;
+	int first = 1;
+	size_t i;
+
+	strbuf_addf(out, "\"attempts\":%llu,\"retries\":%llu,\"reauths\":%llu,"
+		    "\"token_refreshes\":%u,\"bytes\":%llu,\"responses\":{",
+		    (unsigned long long)s->attempts, (unsigned long long)s->retries,
+		    (unsigned long long)s->reauths, c->auth ? c->auth->refreshes : 0,
+		    (unsigned long long)s->bytes);
+	for (i = 100; i < 600; i++) {
+		if (!s->by_status[i])
+			continue;
+		strbuf_addf(out, "%s\"%zu\":%llu", first ? "" : ",", i,
+			    (unsigned long long)s->by_status[i]);
+		first = 0;
+	}
+	return strbuf_addf(out, "},\"retry_after_ms\":%.0f,\"backoff_ms\":%.0f,"
+			   "\"quota_ms\":%.0f,\"throttle_ms\":%.0f",
+			   s->retry_after_ms, s->backoff_ms, s->quota_ms, s->throttle_ms);
+}

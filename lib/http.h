@@ -1,0 +1,188 @@
+/*
+ * http: requests with retries, rate limits and auth, many at a time.
+ *
+ * A struct http_client drives libcurl's multi interface: connections are
+ * reused, HTTP/2 is used where offered, compressed responses are accepted
+ * and connect and total timeouts are always set.  The caller submits
+ * requests and takes finished ones back; in between the client retries
+ * what is worth retrying (timeouts, connection errors, 408, 425, 429, 500,
+ * 502, 503, 504 -- never another 4xx) with exponential backoff and full
+ * jitter, honours Retry-After and rate-limit headers, keeps a token bucket,
+ * rotates API keys by remaining quota, and refreshes OAuth2 tokens (once
+ * more on a 401).
+ *
+ * Ownership: the caller allocates a struct http_req, fills the request
+ * part (http_req_init, then url/method/headers/body) and passes it to
+ * http_submit(); the client holds it until http_next() hands it back with
+ * the result part filled.  http_req_release() frees what the request owns.
+ * Secrets never reach the result: URLs, messages and log lines are
+ * scrubbed through the client's struct secrets.
+ */
+#ifndef APIPE_HTTP_H
+#define APIPE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "err.h"
+#include "instant.h"
+#include "ratelimit.h"
+#include "secret.h"
+#include "strbuf.h"
+
+struct auth;
+
+struct http_policy {
+	long connect_timeout_ms;	/* default 10 s */
+	long timeout_ms;		/* whole attempt, default 120 s */
+	unsigned retries;		/* retries after the first attempt, default 5 */
+	double retry_delay;		/* backoff base in seconds, default 1 */
+	double max_delay;		/* cap on any one wait, default 60 s */
+	double retry_max_time;		/* give up retrying after this many seconds; 0: no limit */
+	long long min_remaining;	/* throttle when a quota falls to this, default 0 */
+	double rate, burst;		/* token bucket; rate 0: off */
+	unsigned concurrency;		/* transfers at once, default 1 */
+	size_t max_body;		/* response body cap, default 64 MiB */
+	int compressed;			/* ask for gzip/deflate/br, default on */
+	int insecure;			/* do not verify TLS */
+	int follow;			/* follow redirects */
+	int http1;			/* HTTP/1.1 only */
+	const char *cert, *key, *cacert;	/* client certificate, its key, CA bundle */
+	const char *user_agent;
+};
+
+void http_policy_init(struct http_policy *p);
+
+enum http_outcome {
+	HTTP_OK,		/* a final response; status says which */
+	HTTP_FAILED		/* no usable response: error_kind and error says why */
+};
+
+struct http_req {
+	/* The request: set by the caller, owned by the request. */
+	char *method;			/* NULL: GET, or POST when there is a body */
+	char *url;
+	struct curl_slist *headers;	/* "Name: value" lines */
+	struct strbuf body;
+	int has_body;
+	int no_auth;			/* do not add the run's credentials */
+	uint64_t seq;
+	void *udata;
+
+	/* The result, filled by the client. */
+	enum http_outcome outcome;
+	long status;			/* final HTTP status, 0 when none */
+	struct strbuf resp_headers;	/* "name\0value\0" pairs, names lowercased */
+	struct strbuf resp_body;
+	unsigned attempts;
+	double elapsed_ms;		/* the final attempt */
+	double waited_ms;		/* total wait before retries */
+	struct instant fetched_at;	/* when the final response ended */
+	int exit_code;			/* EX_* when the request finally failed, else 0 */
+	char error_kind[24];		/* "timeout", "connection", "tls", "retry-budget", … */
+	char error[512];		/* scrubbed message */
+
+	/* Private to the client. */
+	CURL *easy;
+	struct curl_slist *sent_headers;
+	char *sent_url;
+	double first_start, not_before;
+	unsigned retries_used, token_gen, key;
+	int reauthed, too_large, in_header_block;
+};
+
+void http_req_init(struct http_req *r);
+void http_req_release(struct http_req *r);
+/* Clear the result part so the request can be submitted again. */
+void http_req_reset_result(struct http_req *r);
+/* The value of response header name (lowercase), or NULL; *n its length. */
+const char *http_req_header(const struct http_req *r, const char *name, size_t *n);
+
+struct http_stats {
+	uint64_t requests, attempts, retries, reauths, failed;
+	uint64_t bytes;			/* response body bytes received */
+	uint64_t status[6];		/* final responses by class: 1xx … 5xx, [0] none */
+	uint64_t by_status[600];	/* every response (all attempts) by status */
+	double retry_after_ms;		/* waits the server asked for (Retry-After) */
+	double backoff_ms;		/* waits chosen by the backoff policy */
+	double quota_ms;		/* waits for a rate-limit window to reset */
+	double throttle_ms;		/* time starts were held back by --rate or quotas */
+};
+
+typedef void (*http_log_fn)(void *ctx, const char *line);
+
+struct http_client {
+	CURLM *multi;
+	struct http_policy pol;
+	struct auth *auth;		/* not owned; may be NULL */
+	struct secrets *secrets;	/* not owned */
+	http_log_fn log;
+	void *log_ctx;
+	struct http_req **waiting;	/* submitted, not yet started */
+	size_t nwaiting, awaiting;
+	struct http_req **done;		/* finished, not yet handed back */
+	size_t ndone, adone, done_head;
+	unsigned running;
+	struct quota_slot {
+		long long remaining;	/* -1: unknown */
+		double paused_until;
+		unsigned inflight;
+	} *slots;
+	unsigned nslots;
+	struct bucket bucket;
+	double gated_since;		/* a start was held back since then (0: not) */
+	uint64_t rng;
+	struct http_stats stats;
+};
+
+/*
+ * Set up a client.  auth may be NULL; secrets must outlive the client.
+ * Returns 0 or -1 (e).
+ */
+int http_client_init(struct http_client *c, const struct http_policy *p, struct auth *auth,
+		     struct secrets *secrets, struct aperr *e);
+void http_client_release(struct http_client *c);
+/* Hand r to the client; it comes back from http_next(). */
+int http_submit(struct http_client *c, struct http_req *r, struct aperr *e);
+/* Requests submitted and not yet handed back. */
+size_t http_pending(const struct http_client *c);
+/*
+ * Run transfers until a request finishes and return it (ownership goes
+ * back to the caller), or until watch_fd (when >= 0) is readable, or
+ * nothing is pending: then NULL.  A NULL with -1 in *err_out means a
+ * client-level failure described in e.
+ */
+struct http_req *http_next(struct http_client *c, int watch_fd, int *failed,
+			   struct aperr *e);
+
+/*
+ * One blocking exchange outside the multi loop (used for token requests):
+ * the same policy, retries and TLS settings.  Fills r's result part.
+ */
+int http_perform_one(struct http_client *c, struct http_req *r, struct aperr *e);
+
+/*
+ * Append the client's counters as JSON object members (no braces):
+ * "attempts", "retries", "reauths", "token_refreshes", "bytes",
+ * "responses" (every response by status), waits in milliseconds.
+ */
+int http_stats_json(const struct http_client *c, struct strbuf *out);
+
+/* Apply the policy's timeouts, TLS and protocol settings to an easy handle. */
+void http_easy_setup(CURL *easy, const struct http_policy *p);
+
+/*
+ * Does a response header or query parameter of this name carry a secret?
+ * (authorization, cookie, x-api-key, access_token, …)
+ */
+int http_sensitive_header(const char *name, size_t n);
+int http_sensitive_param(const char *name, size_t n);
+/*
+ * Append url to out with the values of sensitive query parameters (and
+ * of the extra parameter name, when non-NULL) replaced by SECRET_MASK.
+ */
+int http_redact_url(struct strbuf *out, const char *url, const char *extra);
+
+#endif

@@ -1,0 +1,438 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "httpcli.h"
+#include "json.h"
+#include "num.h"
+
+void http_cli_init(struct http_cli *h)
+{
+	memset(h, 0, sizeof(*h));
+	http_policy_init(&h->pol);
+	secrets_init(&h->secrets);
+	auth_init(&h->auth, &h->secrets);
+	strbuf_init(&h->query, (size_t)1 << 20);
+	strbuf_init(&h->data, STRBUF_DEFAULT_CAP);
+}
+
+void http_cli_release(struct http_cli *h)
+{
+	auth_release(&h->auth);
+	secrets_release(&h->secrets);
+	free(h->method);
+	curl_slist_free_all(h->headers);
+	strbuf_release(&h->query);
+	strbuf_release(&h->data);
+	free(h->pending_keys);
+	free(h->key_name);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Seconds as a decimal number, > 0 (or >= 0 with zero_ok). */
+static int seconds(const char *arg, const char *opt, int zero_ok, double *out,
+		   struct aperr *e)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (end == arg || *end || v != v || v < 0 || (!zero_ok && v == 0) || v > 1e9)
+		return aperr_set(e, EX_USAGE, "%s: '%s' is not a number of seconds", opt, arg);
+	*out = v;
+	return 0;
+}
+
+static int count(const char *arg, const char *opt, unsigned long max, unsigned long *out,
+		 struct aperr *e)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (end == arg || *end || *arg == '-' || v > max)
+		return aperr_set(e, EX_USAGE, "%s: '%s' is not a number from 0 to %lu", opt, arg,
+				 max);
+	*out = v;
+	return 0;
+}
+
+/* name=value, both percent-encoded. */
+static int query_pair(struct strbuf *out, const char *name, size_t nl, const char *value,
+		      size_t vl)
+{
+	char *n = curl_easy_escape(NULL, name, (int)nl);
+	char *v = curl_easy_escape(NULL, value, (int)vl);
+	int r = n && v ? strbuf_addf(out, "%s=%s", n, v) : -1;
+
+	curl_free(n);
+	curl_free(v);
+	return r;
+}
+
+int http_add_query(struct strbuf *url, const char *name, size_t nl, const char *value,
+		   size_t vl)
+{
+	if (!url->len || !memchr(url->buf, '?', url->len))
+		strbuf_addch(url, '?');
+	else if (url->buf[url->len - 1] != '?' && url->buf[url->len - 1] != '&')
+		strbuf_addch(url, '&');
+	return query_pair(url, name, nl, value, vl);
+}
+
+static int resolve(struct http_cli *h, const char *ref, const char *what, char **out,
+		   struct aperr *e)
+{
+	return secret_resolve(ref, what, &h->secrets, out, e);
+}
+
+/* NAME=SECRET: the name, and the resolved secret. */
+static int named_secret(struct http_cli *h, const char *arg, const char *opt, char **name,
+			char **value, struct aperr *e)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg)
+		return aperr_set(e, EX_USAGE, "%s: expected NAME=SECRET, e.g. X-Api-Key=env:API_KEY",
+				 opt);
+	if (!(*name = strndup(arg, (size_t)(eq - arg))))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	if (resolve(h, eq + 1, opt, value, e) < 0) {
+		free(*name);
+		*name = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int set_kind(struct http_cli *h, enum auth_kind k, struct aperr *e)
+{
+	if (h->auth.kind != AUTH_NONE && h->auth.kind != k)
+		return aperr_set(e, EX_USAGE, "only one kind of authentication per run");
+	h->auth.kind = k;
+	return 0;
+}
+
+static int header_opt(struct http_cli *h, const char *arg, struct aperr *e)
+{
+	const char *colon = strchr(arg, ':');
+	struct curl_slist *n;
+
+	if (!colon || colon == arg)
+		return aperr_set(e, EX_USAGE, "-H: expected 'Name: value', got '%s'", arg);
+	if (http_sensitive_header(arg, (size_t)(colon - arg)))
+		return aperr_set(e, EX_USAGE,
+				 "-H %.*s: credentials on the command line are refused (they "
+				 "show in ps); use --bearer, --basic or --api-key-header with "
+				 "env:NAME or file:PATH", (int)(colon - arg), arg);
+	n = curl_slist_append(h->headers, arg);
+	if (!n)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	h->headers = n;
+	return 0;
+}
+
+static int rate_opt(struct http_cli *h, const char *arg, struct aperr *e)
+{
+	char *end;
+	double v = strtod(arg, &end), per = 1;
+
+	if (!strcmp(end, "/s") || !*end)
+		per = 1;
+	else if (!strcmp(end, "/m"))
+		per = 60;
+	else if (!strcmp(end, "/h"))
+		per = 3600;
+	else
+		end = (char *)arg;
+	if (end == arg || v != v || v <= 0)
+		return aperr_set(e, EX_USAGE, "--rate: expected N, N/s, N/m or N/h, got '%s'", arg);
+	h->pol.rate = v / per;
+	return 0;
+}
+
+int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
+{
+	unsigned long n;
+	double s;
+	char *name = NULL, *value = NULL;
+	int r = 0;
+
+	switch (opt) {
+	case 'X':
+		free(h->method);
+		if (!(h->method = strdup(arg)))
+			return aperr_set(e, EX_OSERR, "out of memory");
+		return 1;
+	case 'H':
+		return header_opt(h, arg, e) < 0 ? -1 : 1;
+	case 'd':
+	case HTTP_OPT_DATA_JSON:
+		if (h->has_data)
+			strbuf_addch(&h->data, '&');
+		if (opt == HTTP_OPT_DATA_JSON) {
+			struct json_doc d;
+			struct json_error je;
+			int bad;
+
+			json_doc_init(&d, JSON_DEFAULT_DEPTH);
+			json_error_init(&je);
+			bad = json_parse(&d, arg, strlen(arg), &je) != 0;
+			json_doc_release(&d);
+			json_error_release(&je);
+			if (bad || h->has_data)
+				return aperr_set(e, EX_USAGE, "--data-json: %s",
+						 bad ? "not valid JSON" : "only one JSON body");
+			h->data_json = 1;
+		}
+		if (arg[0] == '@') {
+			/* like curl: the file's content */
+			FILE *f = fopen(arg + 1, "rb");
+			char buf[65536];
+			size_t got;
+
+			if (!f)
+				return aperr_errno(e, EX_NOINPUT, "-d %s", arg);
+			while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+				strbuf_add(&h->data, buf, got);
+			fclose(f);
+		} else {
+			strbuf_addstr(&h->data, arg);
+		}
+		h->has_data = 1;
+		return 1;
+	case HTTP_OPT_QUERY: {
+		const char *eq = strchr(arg, '=');
+
+		if (!eq || eq == arg)
+			return aperr_set(e, EX_USAGE, "--query: expected NAME=VALUE, got '%s'", arg);
+		if (h->query.len)
+			strbuf_addch(&h->query, '&');
+		query_pair(&h->query, arg, (size_t)(eq - arg), eq + 1, strlen(eq + 1));
+		return 1;
+	}
+	case 'j':
+		if (count(arg, "-j", 1000, &n, e) < 0 || !n)
+			return aperr_set(e, EX_USAGE, "-j: expected 1 to 1000, got '%s'", arg);
+		h->pol.concurrency = (unsigned)n;
+		return 1;
+	case 'L': h->pol.follow = 1; return 1;
+	case 'k': h->pol.insecure = 1; return 1;
+	case HTTP_OPT_RETRY:
+		if (count(arg, "--retry", 1000, &n, e) < 0)
+			return -1;
+		h->pol.retries = (unsigned)n;
+		return 1;
+	case HTTP_OPT_RETRY_DELAY:
+		return seconds(arg, "--retry-delay", 0, &h->pol.retry_delay, e) < 0 ? -1 : 1;
+	case HTTP_OPT_RETRY_MAX_TIME:
+		return seconds(arg, "--retry-max-time", 0, &h->pol.retry_max_time, e) < 0 ? -1 : 1;
+	case HTTP_OPT_MAX_DELAY:
+		return seconds(arg, "--max-delay", 0, &h->pol.max_delay, e) < 0 ? -1 : 1;
+	case HTTP_OPT_CONNECT_TIMEOUT:
+		if (seconds(arg, "--connect-timeout", 0, &s, e) < 0)
+			return -1;
+		h->pol.connect_timeout_ms = (long)(s * 1000 + 0.5);
+		return 1;
+	case HTTP_OPT_MAX_TIME:
+		if (seconds(arg, "--max-time", 0, &s, e) < 0)
+			return -1;
+		h->pol.timeout_ms = (long)(s * 1000 + 0.5);
+		return 1;
+	case HTTP_OPT_MAX_BODY: {
+		uint64_t v;
+
+		if (num_parse_size(arg, &v, "--max-body", e) < 0)
+			return -1;
+		h->pol.max_body = (size_t)v;
+		return 1;
+	}
+	case HTTP_OPT_RATE: return rate_opt(h, arg, e) < 0 ? -1 : 1;
+	case HTTP_OPT_BURST:
+		if (count(arg, "--burst", 1000000, &n, e) < 0)
+			return -1;
+		h->pol.burst = (double)n;
+		return 1;
+	case HTTP_OPT_MIN_REMAINING:
+		if (count(arg, "--min-remaining", 1000000000, &n, e) < 0)
+			return -1;
+		h->pol.min_remaining = (long long)n;
+		return 1;
+	case HTTP_OPT_COMPRESSED: h->pol.compressed = 1; return 1;
+	case HTTP_OPT_NO_COMPRESSED: h->pol.compressed = 0; return 1;
+	case HTTP_OPT_HTTP1: h->pol.http1 = 1; return 1;
+	case HTTP_OPT_CERT: h->pol.cert = arg; return 1;
+	case HTTP_OPT_KEY: h->pol.key = arg; return 1;
+	case HTTP_OPT_CACERT: h->pol.cacert = arg; return 1;
+	case HTTP_OPT_KEY_HEADER:
+	case HTTP_OPT_KEY_QUERY:
+		if (named_secret(h, arg, opt == HTTP_OPT_KEY_HEADER ? "--api-key-header"
+								    : "--api-key-query",
+				 &name, &value, e) < 0)
+			return -1;
+		r = auth_add_key(&h->auth, opt == HTTP_OPT_KEY_HEADER ? AUTH_KEY_HEADER
+								      : AUTH_KEY_QUERY,
+				 name, value, e);
+		free(name);
+		explicit_bzero(value, strlen(value));
+		free(value);
+		return r < 0 ? -1 : 1;
+	case HTTP_OPT_KEYS:
+		free(h->pending_keys);
+		if (!(h->pending_keys = strdup(arg)))
+			return aperr_set(e, EX_OSERR, "out of memory");
+		return 1;
+	case HTTP_OPT_KEY_NAME:
+		free(h->key_name);
+		if (!(h->key_name = strdup(arg)))
+			return aperr_set(e, EX_OSERR, "out of memory");
+		return 1;
+	case HTTP_OPT_BEARER:
+		if (set_kind(h, AUTH_BEARER, e) < 0)
+			return -1;
+		free(h->auth.bearer);
+		return resolve(h, arg, "--bearer", &h->auth.bearer, e) < 0 ? -1 : 1;
+	case HTTP_OPT_BASIC: {
+		const char *colon = strchr(arg, ':');
+		struct strbuf sb = STRBUF_INIT;
+
+		if (set_kind(h, AUTH_BASIC, e) < 0)
+			return -1;
+		if (!colon || colon == arg)
+			return aperr_set(e, EX_USAGE, "--basic: expected USER:SECRET, e.g. "
+					 "alice:env:PASSWORD");
+		if (resolve(h, colon + 1, "--basic", &value, e) < 0)
+			return -1;
+		strbuf_add(&sb, arg, (size_t)(colon - arg) + 1);
+		strbuf_addstr(&sb, value);
+		explicit_bzero(value, strlen(value));
+		free(value);
+		free(h->auth.basic);
+		h->auth.basic = strbuf_detach(&sb, NULL);
+		return 1;
+	}
+	case HTTP_OPT_TOKEN_URL:
+		if (set_kind(h, AUTH_OAUTH2, e) < 0)
+			return -1;
+		free(h->auth.token_url);
+		h->auth.token_url = strdup(arg);
+		return 1;
+	case HTTP_OPT_CLIENT_ID:
+		free(h->auth.client_id);
+		h->auth.client_id = strdup(arg);
+		return 1;
+	case HTTP_OPT_CLIENT_SECRET:
+		free(h->auth.client_secret);
+		return resolve(h, arg, "--client-secret", &h->auth.client_secret, e) < 0 ? -1 : 1;
+	case HTTP_OPT_SCOPE:
+		if (h->auth.scope) {
+			/* repeated --scope: space-separated, as OAuth2 wants */
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_addf(&sb, "%s %s", h->auth.scope, arg);
+			free(h->auth.scope);
+			h->auth.scope = strbuf_detach(&sb, NULL);
+		} else {
+			h->auth.scope = strdup(arg);
+		}
+		return 1;
+	case HTTP_OPT_REFRESH_TOKEN:
+		free(h->auth.refresh_token);
+		return resolve(h, arg, "--refresh-token", &h->auth.refresh_token, e) < 0 ? -1 : 1;
+	case HTTP_OPT_TOKEN_MARGIN:
+		return seconds(arg, "--token-margin", 1, &h->auth.margin, e) < 0 ? -1 : 1;
+	case HTTP_OPT_JWT_ALG:
+		if (!strcasecmp(arg, "HS256"))
+			h->auth.jwt_alg = JWT_HS256;
+		else if (!strcasecmp(arg, "RS256"))
+			h->auth.jwt_alg = JWT_RS256;
+		else
+			return aperr_set(e, EX_USAGE, "--jwt-alg: HS256 or RS256, not '%s'", arg);
+		return 1;
+	case HTTP_OPT_JWT_KEY:
+		free(h->auth.jwt_key);
+		return resolve(h, arg, "--jwt-key", &h->auth.jwt_key, e) < 0 ? -1 : 1;
+	case HTTP_OPT_JWT_CLAIMS:
+		free(h->auth.jwt_claims);
+		h->auth.jwt_claims = strdup(arg);
+		return 1;
+	case HTTP_OPT_JWT_TTL:
+		return seconds(arg, "--jwt-ttl", 0, &h->auth.jwt_ttl, e) < 0 ? -1 : 1;
+	default:
+		return 0;
+	}
+}
+
+int http_cli_finish(struct http_cli *h, struct aperr *e)
+{
+	if (h->key_name && !h->pending_keys)
+		return aperr_set(e, EX_USAGE, "--api-key-name goes with --api-keys");
+	if (h->pending_keys) {
+		const char *name = h->key_name ? h->key_name : "X-Api-Key";
+		enum auth_kind k = AUTH_KEY_HEADER;
+		char *list = h->pending_keys, *tok, *save = NULL;
+
+		if (!strncmp(name, "query:", 6)) {
+			k = AUTH_KEY_QUERY;
+			name += 6;
+		} else if (!strncmp(name, "header:", 7)) {
+			name += 7;
+		}
+		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			char *v;
+			int r;
+
+			if (resolve(h, tok, "--api-keys", &v, e) < 0)
+				return -1;
+			r = auth_add_key(&h->auth, k, name, v, e);
+			explicit_bzero(v, strlen(v));
+			free(v);
+			if (r < 0)
+				return -1;
+		}
+	}
+	if (h->auth.jwt_alg && h->auth.kind == AUTH_NONE)
+		h->auth.kind = AUTH_JWT;
+	if (h->data_json) {
+		struct curl_slist *l;
+		int have = 0;
+
+		for (l = h->headers; l; l = l->next)
+			if (!strncasecmp(l->data, "content-type:", 13))
+				have = 1;
+		if (!have)
+			h->headers = curl_slist_append(h->headers, "Content-Type: application/json");
+	}
+	return auth_check(&h->auth, e);
+}
+
+int http_cli_request(const struct http_cli *h, struct http_req *r, const char *url,
+		     struct aperr *e)
+{
+	struct strbuf u = STRBUF_INIT;
+	struct curl_slist *l;
+
+	strbuf_addstr(&u, url);
+	if (h->query.len) {
+		char *frag = strchr(u.buf, '#');
+
+		if (frag)
+			u.buf[u.len = (size_t)(frag - u.buf)] = '\0';
+		strbuf_addch(&u, strchr(u.buf, '?') ? '&' : '?');
+		strbuf_add(&u, h->query.buf, h->query.len);
+	}
+	free(r->url);
+	r->url = strbuf_detach(&u, NULL);
+	if (h->method) {
+		free(r->method);
+		r->method = strdup(h->method);
+	}
+	for (l = h->headers; l; l = l->next)
+		r->headers = curl_slist_append(r->headers, l->data);
+	if (h->has_data) {
+		strbuf_reset(&r->body);
+		strbuf_add(&r->body, h->data.buf, h->data.len);
+		r->has_body = 1;
+	}
+	if (!r->url || (h->method && !r->method))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return 0;
+}

@@ -1,0 +1,124 @@
+/*
+ * httpcli: the command-line options every HTTP program shares (fetch-page,
+ * paginate): request shape, auth, retries, rate limits, timeouts and TLS,
+ * parsed in one place.  A program puts HTTP_CLI_LONGOPTS in its getopt
+ * table and HTTP_CLI_SHORTOPTS in its short option string, hands each
+ * option to http_cli_opt(), then calls http_cli_finish() once.
+ *
+ * Ownership: struct http_cli owns its struct secrets, struct auth and the
+ * request template; http_cli_release() wipes and frees them.
+ */
+#ifndef APIPE_HTTPCLI_H
+#define APIPE_HTTPCLI_H
+
+#include <getopt.h>
+
+#include "auth.h"
+#include "cli.h"
+#include "http.h"
+#include "secret.h"
+
+enum {
+	HTTP_OPT_QUERY = CLI_OPT_FIRST_TOOL + 100,
+	HTTP_OPT_DATA_JSON, HTTP_OPT_RETRY, HTTP_OPT_RETRY_DELAY, HTTP_OPT_RETRY_MAX_TIME,
+	HTTP_OPT_MAX_DELAY, HTTP_OPT_CONNECT_TIMEOUT, HTTP_OPT_MAX_TIME, HTTP_OPT_RATE,
+	HTTP_OPT_BURST, HTTP_OPT_MIN_REMAINING, HTTP_OPT_COMPRESSED, HTTP_OPT_NO_COMPRESSED,
+	HTTP_OPT_HTTP1, HTTP_OPT_CERT, HTTP_OPT_KEY, HTTP_OPT_CACERT, HTTP_OPT_KEY_HEADER,
+	HTTP_OPT_KEY_QUERY, HTTP_OPT_KEYS, HTTP_OPT_KEY_NAME, HTTP_OPT_BEARER, HTTP_OPT_BASIC,
+	HTTP_OPT_TOKEN_URL, HTTP_OPT_CLIENT_ID, HTTP_OPT_CLIENT_SECRET, HTTP_OPT_SCOPE,
+	HTTP_OPT_REFRESH_TOKEN, HTTP_OPT_TOKEN_MARGIN, HTTP_OPT_JWT_ALG, HTTP_OPT_JWT_KEY,
+	HTTP_OPT_JWT_CLAIMS, HTTP_OPT_JWT_TTL, HTTP_OPT_MAX_BODY
+};
+
+#define HTTP_CLI_SHORTOPTS "X:H:d:j:Lk"
+
+#define HTTP_CLI_LONGOPTS \
+	{ "request", required_argument, NULL, 'X' }, \
+	{ "header", required_argument, NULL, 'H' }, \
+	{ "data", required_argument, NULL, 'd' }, \
+	{ "data-json", required_argument, NULL, HTTP_OPT_DATA_JSON }, \
+	{ "query", required_argument, NULL, HTTP_OPT_QUERY }, \
+	{ "parallel", required_argument, NULL, 'j' }, \
+	{ "location", no_argument, NULL, 'L' }, \
+	{ "insecure", no_argument, NULL, 'k' }, \
+	{ "retry", required_argument, NULL, HTTP_OPT_RETRY }, \
+	{ "retry-delay", required_argument, NULL, HTTP_OPT_RETRY_DELAY }, \
+	{ "retry-max-time", required_argument, NULL, HTTP_OPT_RETRY_MAX_TIME }, \
+	{ "max-delay", required_argument, NULL, HTTP_OPT_MAX_DELAY }, \
+	{ "connect-timeout", required_argument, NULL, HTTP_OPT_CONNECT_TIMEOUT }, \
+	{ "max-time", required_argument, NULL, HTTP_OPT_MAX_TIME }, \
+	{ "max-body", required_argument, NULL, HTTP_OPT_MAX_BODY }, \
+	{ "rate", required_argument, NULL, HTTP_OPT_RATE }, \
+	{ "burst", required_argument, NULL, HTTP_OPT_BURST }, \
+	{ "min-remaining", required_argument, NULL, HTTP_OPT_MIN_REMAINING }, \
+	{ "compressed", no_argument, NULL, HTTP_OPT_COMPRESSED }, \
+	{ "no-compressed", no_argument, NULL, HTTP_OPT_NO_COMPRESSED }, \
+	{ "http1.1", no_argument, NULL, HTTP_OPT_HTTP1 }, \
+	{ "cert", required_argument, NULL, HTTP_OPT_CERT }, \
+	{ "key", required_argument, NULL, HTTP_OPT_KEY }, \
+	{ "cacert", required_argument, NULL, HTTP_OPT_CACERT }, \
+	{ "api-key-header", required_argument, NULL, HTTP_OPT_KEY_HEADER }, \
+	{ "api-key-query", required_argument, NULL, HTTP_OPT_KEY_QUERY }, \
+	{ "api-keys", required_argument, NULL, HTTP_OPT_KEYS }, \
+	{ "api-key-name", required_argument, NULL, HTTP_OPT_KEY_NAME }, \
+	{ "bearer", required_argument, NULL, HTTP_OPT_BEARER }, \
+	{ "basic", required_argument, NULL, HTTP_OPT_BASIC }, \
+	{ "oauth2-token-url", required_argument, NULL, HTTP_OPT_TOKEN_URL }, \
+	{ "client-id", required_argument, NULL, HTTP_OPT_CLIENT_ID }, \
+	{ "client-secret", required_argument, NULL, HTTP_OPT_CLIENT_SECRET }, \
+	{ "scope", required_argument, NULL, HTTP_OPT_SCOPE }, \
+	{ "refresh-token", required_argument, NULL, HTTP_OPT_REFRESH_TOKEN }, \
+	{ "token-margin", required_argument, NULL, HTTP_OPT_TOKEN_MARGIN }, \
+	{ "jwt-alg", required_argument, NULL, HTTP_OPT_JWT_ALG }, \
+	{ "jwt-key", required_argument, NULL, HTTP_OPT_JWT_KEY }, \
+	{ "jwt-claims", required_argument, NULL, HTTP_OPT_JWT_CLAIMS }, \
+	{ "jwt-ttl", required_argument, NULL, HTTP_OPT_JWT_TTL }
+
+/* The usage lines for these options, for a program's usage text. */
+#define HTTP_CLI_USAGE \
+"       [-X method] [-H 'name: value']... [-d data | --data-json json]\n" \
+"       [--query name=value]... [-j n] [-L] [-k] [--http1.1] [--no-compressed]\n" \
+"       [--retry n] [--retry-delay s] [--retry-max-time s] [--max-delay s]\n" \
+"       [--connect-timeout s] [--max-time s] [--max-body size]\n" \
+"       [--rate n[/s|/m|/h]] [--burst n] [--min-remaining n]\n" \
+"       [--cert file] [--key file] [--cacert file]\n" \
+"       [--api-key-header name=secret] [--api-key-query name=secret]\n" \
+"       [--api-keys secret,...] [--api-key-name [query:]name]\n" \
+"       [--bearer secret] [--basic user:secret]\n" \
+"       [--oauth2-token-url url --client-id id --client-secret secret]\n" \
+"       [--scope scope] [--refresh-token secret] [--token-margin s]\n" \
+"       [--jwt-alg HS256|RS256 --jwt-key secret] [--jwt-claims json] [--jwt-ttl s]\n"
+
+struct http_cli {
+	struct http_policy pol;
+	struct secrets secrets;
+	struct auth auth;
+	/* The request template: applied to every request the program makes. */
+	char *method;
+	struct curl_slist *headers;
+	struct strbuf query;		/* "a=1&b=2", already encoded */
+	struct strbuf data;
+	int has_data, data_json;
+	/* --api-keys waits for --api-key-name */
+	char *pending_keys;
+	char *key_name;
+};
+
+void http_cli_init(struct http_cli *h);
+void http_cli_release(struct http_cli *h);
+/* 1: taken, 0: not an HTTP option, -1: bad value (e). */
+int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e);
+/* After the options: resolve what waits, check the whole.  0 or -1 (e). */
+int http_cli_finish(struct http_cli *h, struct aperr *e);
+
+/*
+ * Fill r (initialised) for url from the template: method, headers, query
+ * parameters and body.  The caller may then add its own.  0 or -1 (e).
+ */
+int http_cli_request(const struct http_cli *h, struct http_req *r, const char *url,
+		     struct aperr *e);
+/* Append name=value (both percent-encoded) to a URL, after "?" or "&". */
+int http_add_query(struct strbuf *url, const char *name, size_t nl, const char *value,
+		   size_t vl);
+
+#endif
