@@ -121,7 +121,7 @@ static int request_line(struct fetch_run *f, struct job *j, const char *line, si
 		return rc;
 	}
 	if (tool_parse_line(d, &f->je, line, n, j->lineno, e) < 0)
-		return -1;
+		return aperr_prefix(e, "line %llu", (unsigned long long)j->lineno);
 	if (json_type(d, 0) != JSON_OBJECT)
 		return aperr_set(e, EX_DATAERR, "line %llu: a request is a JSON object",
 				 (unsigned long long)j->lineno);

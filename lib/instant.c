@@ -278,7 +278,7 @@ int instant_parse_http_date(const char *s, size_t n, struct instant *out)
 	p = skip_day_name(buf, end);
 	if (!p)
 		return -1;
-	if (p[0] == ',' && p[1] == ' ' && end - p == 27 && p[4] == ' ' && p[8] == ' ' &&
+	if (p[0] == ',' && p[1] == ' ' && end - p == 26 && p[4] == ' ' && p[8] == ' ' &&
 	    p[13] == ' ' && !strcmp(p + 22, " GMT")) {
 		/* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
 		if (digits(p + 2, 2, &D) || !(M = (unsigned)month_index(p + 5)) ||

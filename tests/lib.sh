@@ -13,11 +13,14 @@
 : "${APIPE_TOP:?run the tests through make check}"
 PATH="$APIPE_BIN:$PATH"
 export PATH LC_ALL=C
+# Tests talk to 127.0.0.1 only: no proxy may stand in between.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
 
 tap_n=0
 tap_failed=0
 TESTDIR=$(mktemp -d "${TMPDIR:-/tmp}/apipe-test.XXXXXX")
-trap 'rm -rf "$TESTDIR"' EXIT
+mock_pids=
+trap 'for p in $mock_pids; do kill "$p" 2>/dev/null; done; rm -rf "$TESTDIR"' EXIT
 trap 'exit 1' INT TERM
 cd "$TESTDIR" || exit 1
 
@@ -86,6 +89,34 @@ wait_locked() {
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# start_mock NAME ARGS…: run tests/mock-api with ARGS, logging requests to
+# NAME.log; sets $PORT and $BASE (http://127.0.0.1:PORT).  Stopped on exit.
+start_mock() {
+	_name=$1
+	shift
+	rm -f "$_name.port"
+	"$APIPE_TESTBIN/mock-api" --port-file "$_name.port" --log "$_name.log" "$@" &
+	mock_pids="$mock_pids $!"
+	_i=0
+	while [ ! -s "$_name.port" ] && [ "$_i" -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	PORT=$(cat "$_name.port") || { echo "Bail out! mock-api did not start"; exit 1; }
+	BASE="http://127.0.0.1:$PORT"
+}
+
+# stop_mocks: stop every mock started so far.
+stop_mocks() {
+	for p in $mock_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	mock_pids=
+}
+
+# count FILE REGEX: how many lines of FILE match.
+count() {
+	grep -Ec -- "$2" "$1" || true
 }
 
 done_testing() {

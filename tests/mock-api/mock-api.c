@@ -38,7 +38,7 @@ static const char usage_text[] =
 "                [--key value]... [--key-header name] [--key-param name]\n"
 "                [--bearer-token value] [--user user:password]\n"
 "                [--client-id id] [--client-secret secret] [--refresh-token value]\n"
-"                [--token-ttl seconds] [--jwt-secret value]\n"
+"                [--token-ttl seconds] [--expires-in seconds] [--jwt-secret value]\n"
 "                [--quota n] [--quota-window seconds] [--reset-style epoch|delta]\n"
 "                [--fault-rate percent] [--latency-ms n] [--mutate-after n]\n"
 "                [--mutate-insert n] [--drift added|removed|retyped] [--gzip]\n"
@@ -58,6 +58,7 @@ static const char usage_text[] =
 "  GET /keyset?updated_after=&limit=  [records with updated_at > T]\n"
 "  GET /items/ID                      one record\n"
 "  GET /echo                          the request as JSON\n"
+"  GET /raw?kind=text|binary          a body that is not JSON\n"
 "  POST /oauth/token                  client_credentials, refresh_token, jwt-bearer\n"
 "Faults on any data request: fail=CODE|drop|truncate|error-body [fail_times=K]\n"
 "  [retry_after=SECONDS|date:S|rfc850:S|asctime:S] [latency_ms=N]\n";
@@ -84,7 +85,7 @@ static struct {
 	size_t nkeys;
 	const char *key_header, *key_param;
 	const char *bearer, *user, *client_id, *client_secret, *jwt_secret;
-	double token_ttl;
+	double token_ttl, expires_in;	/* real lifetime, and what is announced */
 	struct token *tokens;
 	size_t ntokens;
 	unsigned quota;
@@ -653,7 +654,8 @@ static void token_endpoint(struct MHD_Connection *c, const char *body, struct re
 		r->status = 200;
 		strbuf_reset(&r->body);
 		strbuf_addf(&r->body, "{\"access_token\":\"%s\",\"token_type\":\"Bearer\","
-			    "\"expires_in\":%g,\"refresh_token\":\"%s\"}", at, S.token_ttl, rt);
+			    "\"expires_in\":%g,\"refresh_token\":\"%s\"}", at,
+			    S.expires_in > 0 ? S.expires_in : S.token_ttl, rt);
 		add_header(r, "Cache-Control", "no-store");
 	}
 	pthread_mutex_unlock(&S.mu);
@@ -794,6 +796,18 @@ static void page_data(struct MHD_Connection *c, const char *path, struct reply *
 			add_record(o, i + 1);
 		}
 		strbuf_addch(o, ']');
+	} else if (!strcmp(path, "/raw")) {
+		const char *kind = arg(c, "kind");
+
+		if (kind && !strcmp(kind, "binary")) {
+			static const char bin[] = { '\x89', 'P', 'N', 'G', '\0', '\xff', '\x01' };
+
+			strbuf_add(o, bin, sizeof(bin));
+			r->ctype = "application/octet-stream";
+		} else {
+			strbuf_addstr(o, "plain text, caf\xc3\xa9\n\"quoted\"");
+			r->ctype = "text/plain; charset=utf-8";
+		}
 	} else if (!strncmp(path, "/items/", 7)) {
 		long id = strtol(path + 7, NULL, 10);
 
@@ -962,8 +976,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		token_endpoint(c, ctx->body.buf ? ctx->body.buf : "", &r);
 	} else if (!strcmp(url, "/echo")) {
 		echo(c, method, ctx->uri, &ctx->body, &r);
-	} else if (!fault(c, ctx->uri, &r, n) && check_auth(c, &r, who, sizeof(who)) &&
-		   quota(&r, who)) {
+	} else if (check_auth(c, &r, who, sizeof(who)) && quota(&r, who) &&
+		   !fault(c, ctx->uri, &r, n)) {
 		page_data(c, url, &r);
 	}
 	log_request(c, n, method, ctx->uri, &ctx->body, &r, who);
@@ -1032,7 +1046,7 @@ enum {
 	O_PORT_FILE = 256, O_PORT, O_SEED, O_RECORDS, O_LOG, O_AUTH, O_KEY, O_KEY_HEADER,
 	O_KEY_PARAM, O_BEARER, O_USER, O_CLIENT_ID, O_CLIENT_SECRET, O_REFRESH, O_TTL,
 	O_JWT_SECRET, O_QUOTA, O_WINDOW, O_RESET, O_FAULT_RATE, O_LATENCY, O_MUTATE_AFTER,
-	O_MUTATE_INSERT, O_DRIFT, O_GZIP
+	O_MUTATE_INSERT, O_DRIFT, O_GZIP, O_EXPIRES_IN
 };
 
 int main(int argc, char **argv)
@@ -1064,6 +1078,7 @@ int main(int argc, char **argv)
 		{ "mutate-insert", required_argument, NULL, O_MUTATE_INSERT },
 		{ "drift", required_argument, NULL, O_DRIFT },
 		{ "gzip", no_argument, NULL, O_GZIP },
+		{ "expires-in", required_argument, NULL, O_EXPIRES_IN },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *port_file = NULL;
@@ -1123,6 +1138,7 @@ int main(int argc, char **argv)
 		case O_MUTATE_INSERT: S.mutate_insert = strtoul(optarg, NULL, 10); break;
 		case O_DRIFT: S.drift = optarg; break;
 		case O_GZIP: S.gzip = 1; break;
+		case O_EXPIRES_IN: S.expires_in = strtod(optarg, NULL); break;
 		default: fputs(usage_text, stderr); return 64;
 		}
 	}
