@@ -5,6 +5,10 @@
 # run in order, in one directory holding tests/fixtures/examples/.
 . "$APIPE_TOP/tests/lib.sh"
 
+# Pages of the HTTP programs run against the mock API at $BASE.
+start_mock api --records 100
+export BASE
+
 for page in "$APIPE_TOP"/man/*.1; do
 	name=$(basename "$page" .1)
 	mkdir "$name" && cp -R "$APIPE_TOP"/tests/fixtures/examples/. "$name"/

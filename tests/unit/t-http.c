@@ -1,0 +1,188 @@
+/* lib/ratelimit, HTTP-dates, lib/secret, URL redaction, JWT signing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "../../lib/auth.h"
+#include "../../lib/http.h"
+#include "../../lib/instant.h"
+#include "../../lib/ratelimit.h"
+#include "../../lib/secret.h"
+
+static void test_http_dates(void)
+{
+	static const char *const good[] = {
+		"Sun, 06 Nov 1994 08:49:37 GMT",	/* IMF-fixdate */
+		"Sunday, 06-Nov-94 08:49:37 GMT",	/* RFC 850 */
+		"Sun Nov  6 08:49:37 1994",		/* asctime */
+	};
+	static const char *const bad[] = {
+		"Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 31 Feb 1994 08:49:37 GMT",
+		"Sun, 06 Nov 1994 25:49:37 GMT", "06 Nov 1994 08:49:37 GMT", "Sun, 06 Xyz 1994 08:49:37 GMT",
+		"Sun Nov 6 08:49:37 1994", "", "Sunday",
+	};
+	struct instant t;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		char desc[96];
+
+		snprintf(desc, sizeof(desc), "HTTP-date %s", good[i]);
+		ok(instant_parse_http_date(good[i], strlen(good[i]), &t) == 0 && t.sec == 784111777,
+		   desc);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char desc[96];
+
+		snprintf(desc, sizeof(desc), "not an HTTP-date: '%s'", bad[i]);
+		ok(instant_parse_http_date(bad[i], strlen(bad[i]), &t) < 0, desc);
+	}
+}
+
+static void test_retry_after(void)
+{
+	double d;
+
+	ok(retry_after_parse("120", 3, 0, &d) == 0 && d == 120, "Retry-After: 120");
+	ok(retry_after_parse("1.5", 3, 0, &d) == 0 && d == 1.5, "Retry-After: 1.5");
+	ok(retry_after_parse(" 7 ", 3, 0, &d) == 0 && d == 7, "Retry-After with spaces");
+	ok(retry_after_parse("-3", 2, 0, &d) == 0 && d == -3, "a negative Retry-After parses (the client floors it)");
+	ok(retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", 29, 784111770, &d) == 0 && d == 7,
+	   "Retry-After as a date: seconds from now");
+	ok(retry_after_parse("soon", 4, 0, &d) < 0, "Retry-After: soon is refused");
+	ok(retry_after_parse("1e3", 3, 0, &d) < 0, "Retry-After: no exponents");
+}
+
+static void feed(struct rl_info *i, const char *name, const char *v, double now)
+{
+	rl_info_header(i, name, v, strlen(v), now);
+}
+
+static void test_rl_info(void)
+{
+	struct rl_info i;
+	double now = 1800000000;
+
+	rl_info_init(&i);
+	feed(&i, "x-ratelimit-limit", "5000", now);
+	feed(&i, "x-ratelimit-remaining", "42", now);
+	feed(&i, "x-ratelimit-reset", "1800000030", now);
+	ok(i.have_limit && i.limit == 5000 && i.have_remaining && i.remaining == 42 &&
+	   i.have_reset && i.reset_in == 30, "X-RateLimit-*: reset as epoch seconds");
+	rl_info_init(&i);
+	feed(&i, "x-ratelimit-reset", "45", now);
+	ok(i.reset_in == 45, "X-RateLimit-Reset as a delta");
+	rl_info_init(&i);
+	feed(&i, "x-ratelimit-reset", "1800000012000", now);
+	ok(i.reset_in == 12, "X-RateLimit-Reset as epoch milliseconds");
+	rl_info_init(&i);
+	feed(&i, "ratelimit", "limit=100, remaining=7, reset=9", now);
+	ok(i.limit == 100 && i.remaining == 7 && i.reset_in == 9, "RateLimit: limit=, remaining=, reset=");
+	rl_info_init(&i);
+	feed(&i, "ratelimit", "\"default\";r=3;t=11", now);
+	feed(&i, "ratelimit-policy", "\"default\";q=50;w=60", now);
+	ok(i.remaining == 3 && i.reset_in == 11 && i.limit == 50, "RateLimit structured form and policy");
+	rl_info_init(&i);
+	feed(&i, "ratelimit-remaining", "0", now);
+	ok(i.have_remaining && i.remaining == 0, "RateLimit-Remaining (older drafts)");
+	rl_info_init(&i);
+	feed(&i, "content-type", "application/json", now);
+	feed(&i, "x-ratelimit-remaining", "lots", now);
+	ok(!i.have_remaining && !i.have_reset && !i.have_limit, "unrelated or malformed headers are ignored");
+}
+
+static void test_bucket(void)
+{
+	struct bucket b;
+
+	bucket_init(&b, 2, 2, 100);
+	ok(bucket_take(&b, 100) == 0 && bucket_take(&b, 100) == 0, "a burst of 2 passes");
+	is_int((long long)(bucket_take(&b, 100) * 1000), 500, "the third waits 1/rate");
+	ok(bucket_take(&b, 100.5) == 0, "after the wait it passes");
+	bucket_init(&b, 0, 0, 0);
+	ok(bucket_take(&b, 0) == 0 && bucket_take(&b, 0) == 0, "rate 0: no limit");
+}
+
+static void redact(const char *url, const char *extra, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	http_redact_url(&sb, url, extra);
+	is_str(sb.buf, want, url);
+	strbuf_release(&sb);
+}
+
+static void test_redaction(void)
+{
+	struct secrets s;
+	struct strbuf sb = STRBUF_INIT;
+	struct aperr e;
+	char *v = NULL;
+	FILE *f;
+	char path[64], ref[80];
+
+	redact("https://a.example/x?page=2", NULL, "https://a.example/x?page=2");
+	redact("https://a.example/x?access_token=abc&page=2", NULL,
+	       "https://a.example/x?access_token=REDACTED&page=2");
+	redact("https://a.example/x?API_KEY=abc#frag", NULL, "https://a.example/x?API_KEY=REDACTED#frag");
+	redact("https://a.example/x?k=1&mykey=zz&sig=q", "mykey",
+	       "https://a.example/x?k=1&mykey=REDACTED&sig=REDACTED");
+	redact("https://a.example/x?token", NULL, "https://a.example/x?token");
+	ok(http_sensitive_header("Authorization", 13) && http_sensitive_header("set-cookie", 10) &&
+	   !http_sensitive_header("content-type", 12), "sensitive header names");
+
+	secrets_init(&s);
+	setenv("APIPE_T_SECRET", "s3cr/t+value", 1);
+	ok(secret_resolve("env:APIPE_T_SECRET", "--x", &s, &v, &e) == 0 && !strcmp(v, "s3cr/t+value"),
+	   "env: reference");
+	free(v);
+	ok(secret_resolve("s3cr/t+value", "--x", &s, &v, &e) < 0 && e.code == EX_USAGE &&
+	   strstr(e.msg, "literal secrets are refused"), "a literal is refused");
+	ok(secret_resolve("env:APIPE_T_NOPE", "--x", &s, &v, &e) < 0 && e.code == EX_CONFIG,
+	   "an unset variable is a configuration error");
+	snprintf(path, sizeof(path), "/tmp/apipe-t-http.%ld", (long)getpid());
+	snprintf(ref, sizeof(ref), "file:%s", path);
+	f = fopen(path, "w");
+	fputs("filevalue\n", f);
+	fclose(f);
+	ok(secret_resolve(ref, "--x", &s, &v, &e) == 0 && !strcmp(v, "filevalue"),
+	   "file: reference, newline dropped");
+	free(v);
+	remove(path);
+	strbuf_addstr(&sb, "a s3cr/t+value b s3cr%2Ft%2Bvalue c filevalue");
+	secrets_scrub(&s, &sb);
+	is_str(sb.buf, "a REDACTED b REDACTED c REDACTED", "scrub plain and percent-encoded values");
+	secrets_release(&s);
+	strbuf_release(&sb);
+}
+
+static void test_jwt(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct aperr e;
+
+	ok(jwt_sign(&sb, JWT_HS256, "secret-key", "{\"sub\":\"x\",\"iat\":1,\"exp\":2}", 300, &e) == 0,
+	   "HS256 signs");
+	is_str(sb.buf,
+	       "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4IiwiaWF0IjoxLCJleHAiOjJ9."
+	       "VC5fKtH11UtSasa4CDimM1iLmBUrW_IgaaEs1ETtlFk", "HS256 token matches a reference");
+	strbuf_reset(&sb);
+	ok(jwt_sign(&sb, JWT_HS256, "k", "[1]", 300, &e) < 0 && e.code == EX_USAGE,
+	   "claims must be an object");
+	ok(jwt_sign(&sb, JWT_RS256, "not a pem", "{}", 300, &e) < 0 && e.code == EX_CONFIG,
+	   "RS256 needs a PEM key");
+	strbuf_release(&sb);
+}
+
+int main(void)
+{
+	test_http_dates();
+	test_retry_after();
+	test_rl_info();
+	test_bucket();
+	test_redaction();
+	test_jwt();
+	return done_testing();
+}
