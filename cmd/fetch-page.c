@@ -84,8 +84,9 @@ static int parse_fail_on(struct fetch_run *f, const char *arg, struct aperr *e)
 		} else if (n == 3 && tok[0] >= '1' && tok[0] <= '5' && strspn(tok, "0123456789") == 3) {
 			f->fail_on[atoi(tok)] = 1;
 		} else {
+			aperr_set(e, EX_USAGE, "--fail-on: '%s' is not %s", tok, statuses_help);
 			free(copy);
-			return aperr_set(e, EX_USAGE, "--fail-on: '%s' is not %s", tok, statuses_help);
+			return -1;
 		}
 	}
 	free(copy);

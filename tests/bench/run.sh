@@ -54,3 +54,44 @@ awk '
 			printf "%-20s %13.2fx %13.1fx   %s\n", tools[i], c, j, (c >= 0.5 && (j == 0 || j >= 10)) ? "holds" : "MISSES"
 		}
 	}' "$work/results"
+
+# --- HTTP: fetch-page against curl, over loopback, the same URLs --------------
+# BENCH_REQUESTS (default 2000) small JSON responses from tests/mock-api.
+nreq=${BENCH_REQUESTS:-2000}
+"$APIPE_TESTBIN/mock-api" --port-file port --records 100 &
+mock=$!
+trap 'kill $mock 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+i=0
+while [ ! -s port ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+base="http://127.0.0.1:$(cat port)"
+awk -v n="$nreq" -v b="$base" 'BEGIN { for (i = 0; i < n; i++) printf "%s/items/%d\n", b, i % 100 + 1 }' > urls
+sed 's/.*/url = "&"/' urls > curl.cfg
+
+# rmeasure NAME COMMAND: requests per second of sh -c COMMAND (best of 3)
+rmeasure() {
+	best=0
+	for k in 1 2 3; do
+		t0=$(date +%s.%N)
+		sh -c "$2" > /dev/null 2>&1
+		t1=$(date +%s.%N)
+		best=$(awk -v n="$nreq" -v s="$t0" -v e="$t1" -v b="$best" \
+			'BEGIN { d = e - s; if (d < 0.001) d = 0.001; r = n / d; print (r > b ? r : b) }')
+	done
+	printf '%-44s %10.0f req/s\n' "$1" "$best"
+	echo "$1|$best" >> "$work/rates"
+}
+
+echo
+echo "HTTP: $nreq requests to the mock API on 127.0.0.1 (best of 3)"
+: > rates
+rmeasure "curl --parallel --parallel-max 16" "curl -s --parallel --parallel-max 16 -K curl.cfg"
+rmeasure "fetch-page -j 16" "fetch-page -j 16 < urls"
+rmeasure "curl (sequential, keep-alive)" "curl -s -K curl.cfg"
+rmeasure "fetch-page -j 1" "fetch-page -j 1 < urls"
+awk -F'|' '{ r[$1] = $2 }
+	END {
+		p = r["fetch-page -j 16"] / r["curl --parallel --parallel-max 16"]
+		q = r["fetch-page -j 1"] / r["curl (sequential, keep-alive)"]
+		printf "%-44s %9.2fx   target >= 1.0x: %s\n", "fetch-page -j 16 vs curl --parallel", p, ((p >= 1) ? "holds" : "MISSES")
+		printf "%-44s %9.2fx   target >= 1.0x: %s\n", "fetch-page -j 1 vs curl sequential", q, ((q >= 1) ? "holds" : "MISSES")
+	}' rates
