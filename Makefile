@@ -95,7 +95,7 @@ FUZZTIME ?= 30
 build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(LIB_SRC)
+		-o $@ $< $(LIB_SRC) $(LIBS)
 
 fuzz: $(FUZZ_BINS)
 
