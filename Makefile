@@ -13,7 +13,7 @@ DESTDIR ?=
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PROGRAMS = fetch-page records dedupe watermark
+PROGRAMS = fetch-page records dedupe store-raw watermark
 
 ifdef SANITIZE
 O ?= build-san
@@ -31,7 +31,7 @@ endif
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
-LIBS = -lcurl -lcrypto -lm
+LIBS = -lcurl -lcrypto -lz -lm -lpthread
 
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)

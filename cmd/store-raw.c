@@ -1,0 +1,918 @@
+/*
+ * store-raw: pass envelopes through unchanged while archiving them as gzip
+ * segments plus a manifest; --replay reads an archive back, --list shows it.
+ *
+ * Archiving: the main thread reads, writes each line to stdout, checks it
+ * and gathers it into 1 MiB chunks; worker threads compress the chunks as
+ * independent gzip members (so both cores work, and zcat still reads the
+ * segment as one stream); a writer thread appends them in order to the
+ * segment's temporary file and, at the segment's end, makes it durable and
+ * lists it.  The chunk ring is bounded, so a slow disk slows the pipeline
+ * down instead of growing memory.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "../lib/archive.h"
+#include "../lib/hash.h"
+#include "../lib/http.h"
+#include "../lib/json.h"
+#include "../lib/num.h"
+#include "../lib/statefile.h"
+
+static const char usage_text[] =
+	"usage: store-raw [-hqv] [--append] [--redact] [--segment-size size]\n"
+	"                 [--segment-lines n] [--level 1-9] [--threads n] [--stats file]\n"
+	"                 [--max-line size] [--max-depth n] dir\n"
+	"       store-raw --replay [-qv] [--endpoint prefix] [--since time] [--until time]\n"
+	"                 [--latest] [--verify | --no-verify] [--keep-going] dir\n"
+	"       store-raw --list [--json] dir\n";
+
+enum {
+	OPT_APPEND = CLI_OPT_FIRST_TOOL, OPT_REDACT, OPT_SEGMENT_SIZE, OPT_SEGMENT_LINES,
+	OPT_LEVEL, OPT_THREADS, OPT_REPLAY, OPT_LIST, OPT_JSON, OPT_ENDPOINT, OPT_SINCE,
+	OPT_UNTIL, OPT_LATEST, OPT_VERIFY, OPT_NO_VERIFY, OPT_KEEP_GOING
+};
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "append", no_argument, NULL, OPT_APPEND },
+	{ "redact", no_argument, NULL, OPT_REDACT },
+	{ "segment-size", required_argument, NULL, OPT_SEGMENT_SIZE },
+	{ "segment-lines", required_argument, NULL, OPT_SEGMENT_LINES },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "replay", no_argument, NULL, OPT_REPLAY },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "latest", no_argument, NULL, OPT_LATEST },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
+	{ "keep-going", no_argument, NULL, OPT_KEEP_GOING },
+	{ NULL, 0, NULL, 0 }
+};
+
+#define CHUNK_SIZE ((size_t)1 << 20)
+#define MAX_WORKERS 16
+
+enum job_state { JOB_FREE, JOB_FILLED, JOB_BUSY, JOB_COMPRESSED };
+
+struct job {
+	enum job_state state;
+	uint64_t seq;
+	struct strbuf in, out;
+	int seg_start, seg_end;
+	char name[96];
+	struct seg_meta meta;		/* the segment's summary, with seg_end */
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done, freed;
+	struct job *jobs;
+	size_t njobs;
+	uint64_t next_write;
+	int stop, failed, level;
+	struct aperr err;
+	const char *dir;
+	pthread_t workers[MAX_WORKERS], writer;
+	unsigned nworkers;
+	uint64_t segments, compressed;
+};
+
+struct store_run {
+	struct cli_common common;
+	const char *dir;
+	int append, redact, replay, list, json, latest, verify, keep_going;
+	uint64_t segment_size, segment_lines;
+	int level;
+	unsigned threads;
+	const char *endpoint;
+	struct instant since, until;
+	int have_since, have_until;
+};
+
+/* --- the compression pool ---------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct job *j = NULL;
+		size_t i;
+
+		for (i = 0; i < p->njobs; i++)
+			if (p->jobs[i].state == JOB_FILLED && (!j || p->jobs[i].seq < j->seq))
+				j = &p->jobs[i];
+		if (!j) {
+			if (p->stop)
+				break;
+			pthread_cond_wait(&p->work, &p->mu);
+			continue;
+		}
+		j->state = JOB_BUSY;
+		pthread_mutex_unlock(&p->mu);
+		strbuf_reset(&j->out);
+		if (j->in.len && gz_member(&j->out, j->in.buf, j->in.len, p->level) < 0) {
+			pthread_mutex_lock(&p->mu);
+			if (!p->failed) {
+				p->failed = 1;
+				aperr_set(&p->err, EX_OSERR, "compression failed (out of memory?)");
+			}
+			pthread_mutex_unlock(&p->mu);
+		}
+		pthread_mutex_lock(&p->mu);
+		j->state = JOB_COMPRESSED;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void *writer_main(void *arg)
+{
+	struct pool *p = arg;
+	struct seg_writer w;
+	int open = 0;
+
+	for (;;) {
+		struct job *j;
+		struct aperr e;
+		int bad;
+
+		pthread_mutex_lock(&p->mu);
+		j = &p->jobs[p->next_write % p->njobs];
+		while (!(j->state == JOB_COMPRESSED && j->seq == p->next_write)) {
+			if (p->stop && j->state == JOB_FREE) {
+				pthread_mutex_unlock(&p->mu);
+				if (open)
+					segw_abort(&w);
+				return NULL;
+			}
+			pthread_cond_wait(&p->done, &p->mu);
+		}
+		bad = p->failed;
+		pthread_mutex_unlock(&p->mu);
+		if (!bad) {
+			int r = 0;
+
+			if (j->seg_start) {
+				r = segw_open(&w, p->dir, j->name, &e);
+				open = r == 0;
+			}
+			if (!r && j->out.len)
+				r = segw_write(&w, j->out.buf, j->out.len, &e);
+			if (!r && j->seg_end) {
+				open = 0;
+				r = segw_commit(&w, p->dir, &j->meta, &e);
+				if (!r)
+					p->segments++;
+			}
+			p->compressed += j->out.len;
+			if (r < 0) {
+				if (open)
+					segw_abort(&w);
+				open = 0;
+				pthread_mutex_lock(&p->mu);
+				if (!p->failed) {
+					p->failed = 1;
+					p->err = e;
+				}
+				pthread_mutex_unlock(&p->mu);
+			}
+		} else if (open) {
+			segw_abort(&w);
+			open = 0;
+		}
+		pthread_mutex_lock(&p->mu);
+		strbuf_reset(&j->in);
+		seg_meta_release(&j->meta);
+		j->seg_start = j->seg_end = 0;
+		j->state = JOB_FREE;
+		p->next_write++;
+		pthread_cond_broadcast(&p->freed);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+static void pool_start(struct pool *p, const char *dir, int level, unsigned workers)
+{
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	pthread_cond_init(&p->freed, NULL);
+	p->dir = dir;
+	p->level = level;
+	p->nworkers = workers;
+	p->njobs = 2 * (size_t)workers + 2;
+	p->jobs = calloc(p->njobs, sizeof(*p->jobs));
+	if (!p->jobs)
+		die(EX_OSERR, "out of memory");
+	for (i = 0; i < p->njobs; i++) {
+		strbuf_init(&p->jobs[i].in, STRBUF_DEFAULT_CAP);
+		strbuf_init(&p->jobs[i].out, STRBUF_DEFAULT_CAP);
+		seg_meta_init(&p->jobs[i].meta);
+	}
+	for (i = 0; i < workers; i++)
+		if (pthread_create(&p->workers[i], NULL, worker_main, p) != 0)
+			die(EX_OSERR, "cannot start a compression thread");
+	if (pthread_create(&p->writer, NULL, writer_main, p) != 0)
+		die(EX_OSERR, "cannot start the writer thread");
+}
+
+/* The job that takes sequence number seq, once it is free. */
+static struct job *pool_get(struct pool *p, uint64_t seq)
+{
+	struct job *j = &p->jobs[seq % p->njobs];
+
+	pthread_mutex_lock(&p->mu);
+	while (j->state != JOB_FREE)
+		pthread_cond_wait(&p->freed, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	j->seq = seq;
+	return j;
+}
+
+static void pool_submit(struct pool *p, struct job *j)
+{
+	pthread_mutex_lock(&p->mu);
+	j->state = JOB_FILLED;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static int pool_failed(struct pool *p, struct aperr *e)
+{
+	int f;
+
+	pthread_mutex_lock(&p->mu);
+	f = p->failed;
+	if (f)
+		*e = p->err;
+	pthread_mutex_unlock(&p->mu);
+	return f;
+}
+
+/* Wait for everything submitted to be written, then stop the threads. */
+static void pool_finish(struct pool *p)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_cond_broadcast(&p->done);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nworkers; i++)
+		pthread_join(p->workers[i], NULL);
+	pthread_mutex_lock(&p->mu);
+	pthread_cond_broadcast(&p->done);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->writer, NULL);
+	for (i = 0; i < p->njobs; i++) {
+		strbuf_release(&p->jobs[i].in);
+		strbuf_release(&p->jobs[i].out);
+		seg_meta_release(&p->jobs[i].meta);
+	}
+	free(p->jobs);
+}
+
+/* --- archiving -------------------------------------------------------------------- */
+
+struct span {
+	size_t start, end;
+};
+
+/*
+ * Credentials left in an envelope's headers (or its request's): the byte
+ * ranges of their values, and the pointer of the first, in *where.
+ */
+static size_t find_credentials(const struct json_doc *d, struct span *sp, size_t max,
+			       struct strbuf *where)
+{
+	static const char *const objs[] = { "headers", "request" };
+	size_t n = 0, k;
+	const char *base = json_src(d, 0);
+
+	if (json_type(d, 0) != JSON_OBJECT)
+		return 0;
+	for (k = 0; k < 2; k++) {
+		uint32_t h = json_get(d, 0, objs[k], strlen(objs[k])), m;
+
+		if (h && k == 1 && json_type(d, h) == JSON_OBJECT)
+			h = json_get(d, h, "headers", 7);
+		if (!h || json_type(d, h) != JSON_OBJECT)
+			continue;
+		for (m = json_first(d, h); m; m = json_next(d, h, m)) {
+			struct strbuf name = STRBUF_INIT;
+			uint32_t v = m + 1;
+
+			json_str_decode(d, m, &name);
+			if (name.len && http_sensitive_header(name.buf, name.len) &&
+			    !(json_type(d, v) == JSON_STRING && json_str_eq(d, v, SECRET_MASK, strlen(SECRET_MASK))) &&
+			    json_type(d, v) != JSON_NULL && n < max) {
+				if (!n) {
+					strbuf_addstr(where, k ? "/request/headers" : "/headers");
+					json_ptr_append(where, name.buf, name.len);
+				}
+				sp[n].start = (size_t)(json_src(d, v) - base);
+				sp[n].end = sp[n].start + json_srclen(d, v);
+				n++;
+			}
+			strbuf_release(&name);
+		}
+	}
+	return n;
+}
+
+static void archive(struct store_run *s)
+{
+	struct lreader in;
+	struct lwriter out;
+	struct json_doc d;
+	struct json_error je;
+	struct pool p;
+	struct aperr e;
+	struct manifest m;
+	struct strbuf report = STRBUF_INIT, lockpath = STRBUF_INIT, red = STRBUF_INIT;
+	struct job *j = NULL;
+	struct seg_meta meta;
+	const char *line;
+	size_t n;
+	uint64_t seg_bytes = 0, seg_lines = 0, seq, chunk = 0, redacted = 0, lines = 0;
+	int lockfd, r, existing;
+
+	tool_filter_init(&s->common, &in, &out, &d, &je);
+	if (statefile_mkdirs(s->dir, &e) < 0)
+		die(EX_CANTCREAT, "%s: cannot create the archive directory: %s", s->dir, e.msg);
+	strbuf_addf(&lockpath, "%s/archive", s->dir);
+	lockfd = statefile_lock(lockpath.buf, "archive", &e);
+	if (lockfd < 0) {
+		if (e.code == EX_TEMPFAIL)
+			die(EX_TEMPFAIL, "%s: another store-raw is writing to this archive", s->dir);
+		die_err(&e);
+	}
+	if (manifest_read(s->dir, &m, &e) < 0)
+		die_err(&e);
+	existing = m.n > 0 || m.torn;
+	manifest_release(&m);
+	if (existing && !s->append)
+		die(EX_CANTCREAT, "%s: already holds an archive; use --append to continue it", s->dir);
+	if (archive_recover(s->dir, s->level, &report, &e) < 0)
+		die_err(&e);
+	if (report.len && !s->common.quiet) {
+		char *l, *save = NULL;
+
+		for (l = strtok_r(report.buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			warnmsg("%s: recovered: %s", s->dir, l);
+	}
+	if (manifest_read(s->dir, &m, &e) < 0)
+		die_err(&e);
+	seq = m.max_seq;
+	manifest_release(&m);
+	seg_meta_init(&meta);
+	pool_start(&p, s->dir, s->level, s->threads);
+
+	while ((r = lreader_next(&in, &line, &n, &e)) == 1) {
+		const char *arch = line;
+		size_t an = n;
+		int parsed = json_parse(&d, line, n, &je) == 0;
+
+		lines++;
+		tool_check_write(lwriter_line(&out, line, n, &e), &e);
+		if (parsed) {
+			struct span sp[16];
+			struct strbuf where = STRBUF_INIT;
+			size_t ns = find_credentials(&d, sp, 16, &where), k, at = 0;
+
+			if (ns && !s->redact) {
+				/* Finish what is archived so far, then stop. */
+				tool_finish(&out);
+				if (j) {
+					j->seg_end = 1;
+					j->meta = meta;
+					seg_meta_init(&meta);
+					pool_submit(&p, j);
+				}
+				pool_finish(&p);
+				die(EX_DATAERR, "line %llu: %s: the envelope still carries a credential; "
+				    "store-raw does not archive secrets (redact them upstream, or pass --redact)",
+				    (unsigned long long)in.lineno, where.buf);
+			}
+			if (ns) {
+				strbuf_reset(&red);
+				for (k = 0; k < ns; k++) {
+					strbuf_add(&red, line + at, sp[k].start - at);
+					strbuf_addstr(&red, "\"" SECRET_MASK "\"");
+					at = sp[k].end;
+				}
+				strbuf_add(&red, line + at, n - at);
+				arch = red.buf;
+				an = red.len;
+				if (!redacted++ && !s->common.quiet)
+					warnmsg("line %llu: %s: a credential in an envelope; archived as %s",
+						(unsigned long long)in.lineno, where.buf, SECRET_MASK);
+				json_parse(&d, arch, an, &je);
+			}
+			strbuf_release(&where);
+		}
+		if (seg_lines && (seg_bytes + an + 1 > s->segment_size ||
+				  (s->segment_lines && seg_lines >= s->segment_lines))) {
+			if (!j)
+				j = pool_get(&p, chunk++);
+			j->seg_end = 1;
+			j->meta = meta;
+			seg_meta_init(&meta);
+			pool_submit(&p, j);
+			j = NULL;
+			seg_bytes = seg_lines = 0;
+		}
+		if (!j) {
+			j = pool_get(&p, chunk++);
+			if (!seg_lines) {
+				j->seg_start = 1;
+				archive_segment_name(j->name, sizeof(j->name), ++seq);
+			}
+		}
+		if (strbuf_add(&j->in, arch, an) < 0 || strbuf_addch(&j->in, '\n') < 0)
+			die(EX_OSERR, "out of memory");
+		seg_meta_add(&meta, parsed ? &d : NULL, an);
+		seg_bytes += an + 1;
+		seg_lines++;
+		if (j->in.len >= CHUNK_SIZE) {
+			pool_submit(&p, j);
+			j = NULL;
+		}
+		if (!lreader_ready(&in))
+			tool_check_write(lwriter_flush(&out, &e), &e);
+		if (pool_failed(&p, &e))
+			break;
+	}
+	if (r < 0) {
+		tool_finish(&out);
+		if (j) {
+			j->seg_end = 1;
+			j->meta = meta;
+			seg_meta_init(&meta);
+			pool_submit(&p, j);
+		}
+		pool_finish(&p);
+		die_err(&e);
+	}
+	if (seg_lines && !pool_failed(&p, &e)) {
+		if (!j)
+			j = pool_get(&p, chunk++);
+		j->seg_end = 1;
+		j->meta = meta;
+		seg_meta_init(&meta);
+		pool_submit(&p, j);
+	} else if (j) {
+		pool_submit(&p, j);
+	}
+	pool_finish(&p);
+	seg_meta_release(&meta);
+	if (pool_failed(&p, &e)) {
+		tool_finish(&out);
+		die(EX_IOERR, "%s: %s; the segment being written was dropped, the manifest lists "
+		    "only complete segments", s->dir, e.msg);
+	}
+	if (s->common.stats) {
+		struct strbuf st = STRBUF_INIT;
+
+		strbuf_addf(&st, "{\"lines\":%llu,\"bytes\":%llu,\"segments\":%llu,"
+			    "\"compressed_bytes\":%llu,\"redacted\":%llu,\"seconds\":%.3f}\n",
+			    (unsigned long long)lines, (unsigned long long)in.bytes,
+			    (unsigned long long)p.segments, (unsigned long long)p.compressed,
+			    (unsigned long long)redacted, tool_seconds());
+		tool_write_stats(s->common.stats, &st);
+		strbuf_release(&st);
+	}
+	tool_finish(&out);
+	statefile_unlock(lockfd);
+	lreader_release(&in);
+	json_doc_release(&d);
+	json_error_release(&je);
+	strbuf_release(&report);
+	strbuf_release(&lockpath);
+	strbuf_release(&red);
+}
+
+/* --- replay ------------------------------------------------------------------------ */
+
+/* URL -> the newest copy's (time, ordinal), for --latest. */
+struct latest_map {
+	struct latest_slot {
+		struct hash128 h;
+		struct instant t;
+		uint64_t ord;
+		int used;
+	} *s;
+	size_t cap, n;
+	uint8_t key[16];
+};
+
+static struct latest_slot *latest_find(struct latest_map *m, const struct hash128 *h)
+{
+	size_t i = (size_t)h->lo & (m->cap - 1);
+
+	while (m->s[i].used && (m->s[i].h.lo != h->lo || m->s[i].h.hi != h->hi))
+		i = (i + 1) & (m->cap - 1);
+	return &m->s[i];
+}
+
+static void latest_note(struct latest_map *m, const char *url, size_t ul,
+			const struct instant *t, uint64_t ord)
+{
+	struct hash128 h;
+	struct latest_slot *sl;
+
+	if (m->n * 2 >= m->cap) {
+		struct latest_slot *old = m->s;
+		size_t oc = m->cap, i;
+
+		m->cap = oc ? oc * 2 : 1024;
+		m->s = calloc(m->cap, sizeof(*m->s));
+		if (!m->s)
+			die(EX_OSERR, "out of memory");
+		for (i = 0; i < oc; i++)
+			if (old[i].used)
+				*latest_find(m, &old[i].h) = old[i];
+		free(old);
+	}
+	siphash128(m->key, url, ul, &h);
+	sl = latest_find(m, &h);
+	if (!sl->used) {
+		sl->used = 1;
+		sl->h = h;
+		m->n++;
+	} else if (instant_cmp(t, &sl->t) < 0) {
+		return;		/* an older copy */
+	}
+	sl->t = *t;
+	sl->ord = ord;
+}
+
+struct replay {
+	struct store_run *s;
+	struct manifest m;
+	struct json_doc d;
+	struct json_error je;
+	struct lwriter out;
+	struct latest_map latest;
+	int exit_code;
+	uint64_t ord, emitted;
+};
+
+/* Does envelope line pass the filters?  url and t are set for --latest. */
+static int selected(struct replay *rp, const char *line, size_t n, struct strbuf *url,
+		    struct instant *t)
+{
+	struct store_run *s = rp->s;
+	uint32_t k;
+
+	t->sec = 0;
+	t->asec = 0;
+	strbuf_reset(url);
+	if (!s->endpoint && !s->have_since && !s->have_until && !s->latest)
+		return 1;
+	if (json_parse(&rp->d, line, n, &rp->je) != 0 || json_type(&rp->d, 0) != JSON_OBJECT)
+		return !s->endpoint && !s->have_since && !s->have_until;
+	if ((k = json_get(&rp->d, 0, "url", 3)) && json_type(&rp->d, k) == JSON_STRING)
+		json_str_decode(&rp->d, k, url);
+	if ((k = json_get(&rp->d, 0, "fetched_at", 10)) && json_type(&rp->d, k) == JSON_STRING)
+		instant_parse(json_src(&rp->d, k) + 1, json_srclen(&rp->d, k) - 2, 0, t);
+	if (s->endpoint && (!url->len || strncmp(url->buf, s->endpoint, strlen(s->endpoint))))
+		return 0;
+	if (s->have_since && instant_cmp(t, &s->since) < 0)
+		return 0;
+	if (s->have_until && instant_cmp(t, &s->until) > 0)
+		return 0;
+	return 1;
+}
+
+static int segment_may_match(const struct store_run *s, const struct manifest_entry *me)
+{
+	size_t i;
+	int any = 0;
+
+	if (s->endpoint && !me->endpoints_truncated && me->endpoints) {
+		for (i = 0; i < me->nendpoints && !any; i++)
+			any = !strncmp(me->endpoints[i], s->endpoint, strlen(s->endpoint)) ||
+			      !strncmp(s->endpoint, me->endpoints[i], strlen(me->endpoints[i]));
+		if (!any)
+			return 0;
+	}
+	if (me->have_time && s->have_since && instant_cmp(&me->last, &s->since) < 0)
+		return 0;
+	if (me->have_time && s->have_until && instant_cmp(&me->first, &s->until) > 0)
+		return 0;
+	return 1;
+}
+
+static void replay_fail(struct replay *rp, const struct aperr *e)
+{
+	if (!rp->s->keep_going) {
+		tool_finish(&rp->out);
+		die_err(e);
+	}
+	warnmsg("%s (skipped: --keep-going)", e->msg);
+	if (!rp->exit_code)
+		rp->exit_code = e->code;
+}
+
+/* One pass over the selected segments; emit (pass 2) or note (pass 1). */
+static void replay_pass(struct replay *rp, int emit)
+{
+	struct store_run *s = rp->s;
+	struct strbuf path = STRBUF_INIT, url = STRBUF_INIT;
+	size_t i;
+
+	rp->ord = 0;
+	for (i = 0; i < rp->m.n; i++) {
+		const struct manifest_entry *me = &rp->m.e[i];
+		struct gzlines g;
+		struct aperr e;
+		const char *line;
+		size_t n;
+		int r;
+
+		if (!segment_may_match(s, me))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", s->dir, me->file);
+		if (s->verify && (emit || !s->latest)) {
+			char sha[65];
+
+			if (sha256_file(path.buf, sha, &e) < 0) {
+				if (e.code == EX_NOINPUT)
+					aperr_set(&e, EX_NOINPUT, "%s: missing (listed in the manifest)",
+						  path.buf);
+				replay_fail(rp, &e);
+				continue;
+			}
+			if (strcmp(sha, me->sha256)) {
+				aperr_set(&e, EX_DATAERR, "%s: corrupt: its SHA-256 does not match the "
+					  "manifest", path.buf);
+				replay_fail(rp, &e);
+				continue;
+			}
+		}
+		if (gzlines_open(&g, path.buf, s->common.max_line, &e) < 0) {
+			if (e.code == EX_NOINPUT)
+				aperr_set(&e, EX_NOINPUT, "%s: missing (listed in the manifest)", path.buf);
+			if (emit || !s->latest)
+				replay_fail(rp, &e);
+			continue;
+		}
+		while ((r = gzlines_next(&g, &line, &n, &e)) == 1) {
+			struct instant t;
+
+			rp->ord++;
+			if (!selected(rp, line, n, &url, &t))
+				continue;
+			if (!emit) {
+				latest_note(&rp->latest, url.buf ? url.buf : "", url.len, &t, rp->ord);
+				continue;
+			}
+			if (s->latest) {
+				struct hash128 h;
+				struct latest_slot *sl;
+
+				siphash128(rp->latest.key, url.buf ? url.buf : "", url.len, &h);
+				sl = rp->latest.cap ? latest_find(&rp->latest, &h) : NULL;
+				if (!sl || !sl->used || sl->ord != rp->ord)
+					continue;
+			}
+			tool_check_write(lwriter_line(&rp->out, line, n, &e), &e);
+			rp->emitted++;
+		}
+		gzlines_close(&g);
+		if (r < 0 && (emit || !s->latest))
+			replay_fail(rp, &e);
+	}
+	strbuf_release(&path);
+	strbuf_release(&url);
+}
+
+static int replay(struct store_run *s)
+{
+	struct replay rp;
+	struct aperr e;
+	struct stat st;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.s = s;
+	if (stat(s->dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		die(EX_NOINPUT, "%s: no such archive directory", s->dir);
+	if (manifest_read(s->dir, &rp.m, &e) < 0)
+		die_err(&e);
+	if (rp.m.torn) {
+		aperr_set(&e, EX_DATAERR, "%s/%s: line %llu is incomplete (a crash while listing?); "
+			  "store-raw --append %s repairs it", s->dir, ARCHIVE_MANIFEST,
+			  (unsigned long long)rp.m.torn_lineno, s->dir);
+		if (!s->keep_going)
+			die_err(&e);
+		warnmsg("%s (skipped: --keep-going)", e.msg);
+		rp.exit_code = EX_DATAERR;
+	}
+	if (lwriter_init(&rp.out, 1, "stdout", 0, &e) < 0)
+		die_err(&e);
+	tool_set_output(&rp.out);
+	json_doc_init(&rp.d, s->common.max_depth);
+	json_error_init(&rp.je);
+	if (s->latest) {
+		hash_random(rp.latest.key, sizeof(rp.latest.key));
+		replay_pass(&rp, 0);
+	}
+	replay_pass(&rp, 1);
+	if (s->common.stats) {
+		struct strbuf st2 = STRBUF_INIT;
+
+		strbuf_addf(&st2, "{\"segments\":%zu,\"lines\":%llu,\"emitted\":%llu,\"seconds\":%.3f}\n",
+			    rp.m.n, (unsigned long long)rp.ord, (unsigned long long)rp.emitted,
+			    tool_seconds());
+		tool_write_stats(s->common.stats, &st2);
+		strbuf_release(&st2);
+	}
+	tool_finish(&rp.out);
+	manifest_release(&rp.m);
+	free(rp.latest.s);
+	json_doc_release(&rp.d);
+	json_error_release(&rp.je);
+	return rp.exit_code;
+}
+
+/* --- list --------------------------------------------------------------------------- */
+
+static void human(char *buf, size_t n, uint64_t v)
+{
+	if (v >= 10ULL << 30)
+		snprintf(buf, n, "%.1fG", (double)v / (1 << 30));
+	else if (v >= 10ULL << 20)
+		snprintf(buf, n, "%.1fM", (double)v / (1 << 20));
+	else if (v >= 10ULL << 10)
+		snprintf(buf, n, "%.1fK", (double)v / (1 << 10));
+	else
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+}
+
+static int list(struct store_run *s)
+{
+	struct manifest m;
+	struct aperr e;
+	struct lwriter out;
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t lines = 0, pages = 0, bytes = 0, ubytes = 0;
+	char a[32], b[32], first[64] = "-", last[64] = "-";
+	size_t i;
+
+	if (manifest_read(s->dir, &m, &e) < 0)
+		die_err(&e);
+	if (lwriter_init(&out, 1, "stdout", 0, &e) < 0)
+		die_err(&e);
+	tool_set_output(&out);
+	if (!s->json)
+		strbuf_addf(&sb, "%-36s %9s %7s %8s %8s %6s  %-24s %s\n", "segment", "lines", "pages",
+			    "bytes", "gzip", "ratio", "first fetched_at", "last fetched_at");
+	for (i = 0; i < m.n; i++) {
+		const struct manifest_entry *me = &m.e[i];
+		char f[64] = "-", l[64] = "-";
+
+		if (s->json) {
+			strbuf_addstr(&sb, me->line);
+			strbuf_addch(&sb, '\n');
+		} else {
+			if (me->have_time) {
+				instant_format(&me->first, f, sizeof(f));
+				instant_format(&me->last, l, sizeof(l));
+			}
+			human(a, sizeof(a), me->ubytes);
+			human(b, sizeof(b), me->bytes);
+			strbuf_addf(&sb, "%-36s %9llu %7llu %8s %8s %5.1fx  %-24s %s\n", me->file,
+				    (unsigned long long)me->lines, (unsigned long long)me->pages, a, b,
+				    me->bytes ? (double)me->ubytes / (double)me->bytes : 0.0, f, l);
+		}
+		if (me->have_time) {
+			if (!strcmp(first, "-") || i == 0)
+				instant_format(&me->first, first, sizeof(first));
+			instant_format(&me->last, last, sizeof(last));
+		}
+		lines += me->lines;
+		pages += me->pages;
+		bytes += me->bytes;
+		ubytes += me->ubytes;
+		tool_check_write(lwriter_write(&out, sb.buf, sb.len, &e), &e);
+		strbuf_reset(&sb);
+	}
+	if (!s->json) {
+		human(a, sizeof(a), ubytes);
+		human(b, sizeof(b), bytes);
+		strbuf_addf(&sb, "%-36s %9llu %7llu %8s %8s %5.1fx  %-24s %s\n", "total",
+			    (unsigned long long)lines, (unsigned long long)pages, a, b,
+			    bytes ? (double)ubytes / (double)bytes : 0.0, first, last);
+		if (m.torn)
+			strbuf_addf(&sb, "warning: manifest line %llu is incomplete\n",
+				    (unsigned long long)m.torn_lineno);
+		tool_check_write(lwriter_write(&out, sb.buf, sb.len, &e), &e);
+	}
+	tool_finish(&out);
+	strbuf_release(&sb);
+	manifest_release(&m);
+	return 0;
+}
+
+/* --- main ----------------------------------------------------------------------------- */
+
+static void time_opt(const char *arg, const char *opt, struct instant *t)
+{
+	if (instant_parse(arg, strlen(arg), 0, t) < 0)
+		usage_error(usage_text, "%s: '%s' is not an RFC 3339 time", opt, arg);
+}
+
+int cmd_store_raw(int argc, char **argv)
+{
+	struct store_run s;
+	struct aperr e;
+	uint64_t v;
+	int opt;
+	long nproc;
+
+	memset(&s, 0, sizeof(s));
+	cli_common_init(&s.common);
+	s.segment_size = (uint64_t)64 << 20;
+	s.level = 6;
+	s.verify = 1;
+	nproc = sysconf(_SC_NPROCESSORS_ONLN);
+	s.threads = nproc < 1 ? 1 : nproc > 4 ? 4 : (unsigned)nproc;
+	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_APPEND: s.append = 1; break;
+		case OPT_REDACT: s.redact = 1; break;
+		case OPT_SEGMENT_SIZE:
+			if (num_parse_size(optarg, &s.segment_size, "--segment-size", &e) < 0 ||
+			    !s.segment_size)
+				usage_error(usage_text, "--segment-size: a size such as 64M");
+			break;
+		case OPT_SEGMENT_LINES:
+			if (num_parse_u64(optarg, &s.segment_lines, "--segment-lines", &e) < 0 ||
+			    !s.segment_lines)
+				usage_error(usage_text, "--segment-lines: a positive number");
+			break;
+		case OPT_LEVEL:
+			if (num_parse_u64(optarg, &v, "--level", &e) < 0 || v < 1 || v > 9)
+				usage_error(usage_text, "--level: 1 to 9");
+			s.level = (int)v;
+			break;
+		case OPT_THREADS:
+			if (num_parse_u64(optarg, &v, "--threads", &e) < 0 || v < 1 || v > MAX_WORKERS)
+				usage_error(usage_text, "--threads: 1 to %d", MAX_WORKERS);
+			s.threads = (unsigned)v;
+			break;
+		case OPT_REPLAY: s.replay = 1; break;
+		case OPT_LIST: s.list = 1; break;
+		case OPT_JSON: s.json = 1; break;
+		case OPT_ENDPOINT: s.endpoint = optarg; break;
+		case OPT_SINCE: time_opt(optarg, "--since", &s.since); s.have_since = 1; break;
+		case OPT_UNTIL: time_opt(optarg, "--until", &s.until); s.have_until = 1; break;
+		case OPT_LATEST: s.latest = 1; break;
+		case OPT_VERIFY: s.verify = 1; break;
+		case OPT_NO_VERIFY: s.verify = 0; break;
+		case OPT_KEEP_GOING: s.keep_going = 1; break;
+		default: tool_common_opt(&s.common, opt, optarg, usage_text);
+		}
+	}
+	tool_common_done(&s.common, usage_text);
+	if (argc - optind != 1)
+		usage_error(usage_text, "one archive directory is needed");
+	s.dir = argv[optind];
+	if (s.replay + s.list > 1)
+		usage_error(usage_text, "--replay and --list do not go together");
+	if (!s.replay && (s.endpoint || s.have_since || s.have_until || s.latest || s.keep_going))
+		usage_error(usage_text, "--endpoint, --since, --until, --latest and --keep-going go with --replay");
+	if (s.replay)
+		return replay(&s);
+	if (s.list)
+		return list(&s);
+	archive(&s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("store-raw");
+	return cmd_store_raw(argc, argv);
+}

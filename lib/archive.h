@@ -1,0 +1,146 @@
+/*
+ * archive: a directory of gzip segments and the manifest that lists them
+ * (DESIGN.md, "Archive").
+ *
+ *   DIR/seg-20261123T120000Z-000001.jsonl.gz   one or more gzip members
+ *   DIR/manifest.jsonl                         one line per complete segment
+ *   DIR/quarantine/                            leftovers that could not be saved
+ *
+ * A segment is written under "<name>.tmp", fsynced, renamed, the directory
+ * fsynced, and only then listed in the manifest (which is fsynced too), so
+ * the manifest never lists a file that is not complete.  archive_recover()
+ * puts a directory back in that state after a crash.
+ *
+ * Ownership: every struct here owns its buffers; the _release functions
+ * free them.  Nothing prints: what recovery did is appended to a report.
+ */
+#ifndef APIPE_ARCHIVE_H
+#define APIPE_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "err.h"
+#include "instant.h"
+#include "json.h"
+#include "strbuf.h"
+
+#define ARCHIVE_MANIFEST "manifest.jsonl"
+#define ARCHIVE_MAX_ENDPOINTS 100
+
+/* What a manifest line says about its segment, built line by line. */
+struct seg_meta {
+	uint64_t lines, ubytes, pages, records;
+	int have_records, have_time, endpoints_truncated;
+	struct instant first, last;
+	char first_s[64], last_s[64];	/* fetched_at as it appeared */
+	uint64_t status[600];
+	char **endpoints;
+	size_t nendpoints;
+};
+
+void seg_meta_init(struct seg_meta *m);
+void seg_meta_release(struct seg_meta *m);
+/* Count one archived line of n bytes; d is its parse (NULL when not JSON). */
+void seg_meta_add(struct seg_meta *m, const struct json_doc *d, size_t n);
+/* Append the manifest line (with its newline) for segment file. */
+int seg_meta_manifest(const struct seg_meta *m, const char *file, const char *sha256,
+		      uint64_t bytes, struct strbuf *out);
+
+/* One listed segment, as read back from the manifest. */
+struct manifest_entry {
+	char *file;
+	char sha256[65];
+	uint64_t bytes, ubytes, lines, pages;
+	int have_time;
+	struct instant first, last;
+	char **endpoints;
+	size_t nendpoints;
+	int endpoints_truncated;
+	char *line;			/* the manifest line itself */
+};
+
+struct manifest {
+	struct manifest_entry *e;
+	size_t n;
+	uint64_t max_seq;		/* highest segment sequence number listed */
+	size_t good_len;		/* bytes of complete, valid lines */
+	int torn;			/* the last line is incomplete */
+	uint64_t torn_lineno;
+};
+
+void manifest_release(struct manifest *m);
+/*
+ * Read DIR/manifest.jsonl (absent: empty).  A final line without its
+ * newline or that does not parse is reported in torn; any other bad line
+ * is an error (EX_DATAERR naming the line).
+ */
+int manifest_read(const char *dir, struct manifest *m, struct aperr *e);
+/* Append line to DIR/manifest.jsonl and fsync it. */
+int manifest_append(const char *dir, const char *line, size_t n, struct aperr *e);
+
+/* Compress in[0..n) as one complete gzip member appended to out. */
+int gz_member(struct strbuf *out, const void *in, size_t n, int level);
+
+/* A segment being written: temporary file plus running SHA-256. */
+struct seg_writer {
+	int fd;
+	struct strbuf tmp, path;	/* DIR/name.tmp and DIR/name */
+	char name[96];
+	EVP_MD_CTX *sha;
+	uint64_t bytes;
+};
+
+int segw_open(struct seg_writer *w, const char *dir, const char *name, struct aperr *e);
+int segw_write(struct seg_writer *w, const void *data, size_t n, struct aperr *e);
+/*
+ * fsync, rename into place, fsync the directory, then list it in the
+ * manifest with meta.  The writer is closed either way.
+ */
+int segw_commit(struct seg_writer *w, const char *dir, const struct seg_meta *meta,
+		struct aperr *e);
+void segw_abort(struct seg_writer *w);	/* close and remove the temporary file */
+
+/* "seg-<UTC time>-<seq>.jsonl.gz" for now and seq. */
+void archive_segment_name(char *buf, size_t n, uint64_t seq);
+
+/* Lines out of a file of gzip members. */
+struct gzlines {
+	int fd;
+	z_stream z;
+	int zinit, zdone;
+	unsigned char *in;
+	char *out;
+	size_t out_alloc, start, end;
+	size_t max_line;
+	uint64_t lineno, offset;
+	int eof;
+	const char *name;
+};
+
+int gzlines_open(struct gzlines *g, const char *path, size_t max_line, struct aperr *e);
+/*
+ * Next line (without its newline): 1, 0 at a clean end, -1 when the file
+ * is corrupt or truncated (EX_DATAERR) or cannot be read (EX_IOERR).
+ * Only complete lines are returned.
+ */
+int gzlines_next(struct gzlines *g, const char **line, size_t *len, struct aperr *e);
+void gzlines_close(struct gzlines *g);
+
+/* SHA-256 of a whole file as 64 hex digits.  0, or -1 (EX_NOINPUT/EX_IOERR). */
+int sha256_file(const char *path, char hex[65], struct aperr *e);
+
+/*
+ * Bring DIR back to a consistent state after a crash (call it holding the
+ * archive's lock): repair a torn last manifest line, list complete
+ * segments that were renamed but not listed, save the complete lines of
+ * a leftover temporary segment as a new listed segment, and move what
+ * cannot be saved to DIR/quarantine/.  Each action is described on a line
+ * of report.  0 or -1 (e).
+ */
+int archive_recover(const char *dir, int level, struct strbuf *report, struct aperr *e);
+
+#endif

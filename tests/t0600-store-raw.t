@@ -1,0 +1,212 @@
+#!/bin/sh
+# store-raw: archive and replay byte for byte, manifest counts, crash
+# recovery after kill -9, corruption, a full disk, credentials.
+. "$APIPE_TOP/tests/lib.sh"
+
+G="$APIPE_TESTBIN/genrecords"
+# envelope LINE URL FETCHED_AT STATUS [EXTRA]: one small envelope
+envelope() {
+	printf '{"url":"%s","method":"GET","status":%s,"headers":{"content-type":"application/json"%s},"fetched_at":"%s","elapsed_ms":1,"attempts":1,"body":{"data":[{"id":"%s"}]}}\n' \
+		"$1" "$3" "${4:-}" "$2" "$1"
+}
+sumf() { jq -s "map(.$1) | add" "$2"; }
+
+# --- round trip: 100,000 envelopes ------------------------------------------------
+"$G" -n 100000 -p 1 > big.jsonl
+run store-raw --segment-size 4M --stats st a1 < big.jsonl
+is "$rc" 0 "archiving 100,000 envelopes exits 0"
+is_file out big.jsonl "stdout is the input, byte for byte"
+store-raw --replay a1 > replay.jsonl
+is_file replay.jsonl big.jsonl "replay gives back every envelope, byte for byte"
+for f in a1/seg-*.jsonl.gz; do zcat "$f"; done > zcat.jsonl
+is_file zcat.jsonl big.jsonl "the segments are plain gzip that zcat reads"
+nseg=$(ls a1/seg-*.jsonl.gz | wc -l)
+is "$(wc -l < a1/manifest.jsonl)" "$nseg" "one manifest line per segment ($nseg)"
+is "$([ "$nseg" -gt 5 ] && echo rotated)" rotated "--segment-size rotated the segments"
+is "$(sumf lines a1/manifest.jsonl)/$(sumf pages a1/manifest.jsonl)" "100000/100000" "manifest: lines and pages add up"
+is "$(sumf uncompressed_bytes a1/manifest.jsonl)" "$(wc -c < big.jsonl)" "manifest: uncompressed bytes add up"
+is "$(jq -s 'map(.status["200"]) | add' a1/manifest.jsonl)" 100000 "manifest: status counts"
+bad=0
+while read -r l; do
+	f=$(echo "$l" | jq -r .file)
+	[ "$(sha256sum "a1/$f" | cut -d' ' -f1)" = "$(echo "$l" | jq -r .sha256)" ] || bad=1
+	[ "$(wc -c < "a1/$f")" = "$(echo "$l" | jq -r .bytes)" ] || bad=1
+done < a1/manifest.jsonl
+is "$bad" 0 "manifest: sha256 and size of every segment are right"
+is "$(head -1 a1/manifest.jsonl | jq -c '[.endpoints, .first_fetched_at <= .last_fetched_at]')" \
+	'[["http://127.0.0.1/items"],true]' "manifest: endpoints without query, time range"
+is "$(jq -r '[.lines, .segments] | @tsv' st)" "100000	$nseg" "--stats: lines and segments"
+ls a1 | grep -c '\.tmp' > tmpcount || true
+is "$(cat tmpcount)" 0 "no temporary file left behind"
+
+run store-raw --segment-lines 300 a2 < big.jsonl
+is "$(jq -s 'map(.lines) | max' a2/manifest.jsonl)/$(wc -l < a2/manifest.jsonl)" "300/334" \
+	"--segment-lines 300: 334 segments of at most 300 lines"
+
+# --- append, locks -------------------------------------------------------------------
+head -1000 big.jsonl > first.jsonl
+sed -n '1001,1500p' big.jsonl > second.jsonl
+store-raw a3 < first.jsonl > /dev/null
+run store-raw a3 < second.jsonl
+is "$rc" 73 "an existing archive without --append: exit 73"
+like err 'already holds an archive; use --append' "with a clear message"
+run store-raw --append a3 < second.jsonl
+is "$rc" 0 "--append continues it"
+store-raw --replay a3 > got
+head -1500 big.jsonl > want
+is_file got want "replay: both runs, in order"
+is "$(jq -r .file a3/manifest.jsonl | sed 's/.*-\([0-9]*\)\.jsonl\.gz/\1/' | tr '\n' ' ')" "000001 000002 " \
+	"segment numbers continue"
+flock a3/archive.lock sleep 5 &
+wait_locked a3/archive.lock
+run store-raw --append a3 < second.jsonl
+is "$rc" 75 "a second writer is refused: exit 75"
+like err 'another store-raw is writing to this archive' "naming the reason"
+wait
+
+# --- credentials -------------------------------------------------------------------------
+{
+	envelope "https://api.example.com/a" 2026-11-23T10:00:00Z 200
+	envelope "https://api.example.com/b" 2026-11-23T10:00:01Z 200 ',"authorization":"Bearer live-token-1"'
+	envelope "https://api.example.com/c" 2026-11-23T10:00:02Z 200
+} > cred.jsonl
+run store-raw a4 < cred.jsonl
+is "$rc" 65 "an envelope carrying a credential is refused: exit 65"
+like err '^store-raw: line 2: /headers/authorization: the envelope still carries a credential' "naming the line and the pointer"
+is "$(store-raw --replay a4 | jq -r .url)" "https://api.example.com/a" "what came before is archived"
+run store-raw --redact a5 < cred.jsonl
+is "$rc" 0 "--redact archives it"
+is_file out cred.jsonl "stdout is still unchanged"
+like err 'archived as REDACTED' "with a warning"
+is "$(store-raw --replay a5 | grep -c live-token-1)" 0 "the archive does not hold the secret"
+is "$(store-raw --replay a5 | sed -n 2p | jq -r .headers.authorization)" REDACTED "the value is masked"
+envelope "https://api.example.com/d" 2026-11-23T10:00:00Z 200 ',"set-cookie":"REDACTED"' > masked.jsonl
+run store-raw a6 < masked.jsonl
+is "$rc" 0 "an already redacted header passes"
+
+# --- replay filters -------------------------------------------------------------------
+{
+	envelope "https://api.example.com/users?page=1" 2026-11-20T10:00:00Z 200
+	envelope "https://api.example.com/orders?page=1" 2026-11-21T10:00:00Z 200
+	envelope "https://api.example.com/users?page=1" 2026-11-22T10:00:00+02:00 200
+	envelope "https://api.example.com/users?page=2" 2026-11-22T09:00:00Z 503
+} > f.jsonl
+store-raw --segment-lines 2 a7 < f.jsonl > /dev/null
+is "$(store-raw --replay --endpoint https://api.example.com/users a7 | jq -r .fetched_at | tr '\n' ' ')" \
+	"2026-11-20T10:00:00Z 2026-11-22T10:00:00+02:00 2026-11-22T09:00:00Z " "--endpoint keeps one endpoint"
+is "$(store-raw --replay --since 2026-11-21T00:00:00Z --until 2026-11-22T08:30:00Z a7 | jq -r .fetched_at | tr '\n' ' ')" \
+	"2026-11-21T10:00:00Z 2026-11-22T10:00:00+02:00 " "--since/--until compare UTC instants"
+is "$(store-raw --replay --latest a7 | jq -r '.url + " " + .fetched_at' | tr '\n' '|')" \
+	"https://api.example.com/orders?page=1 2026-11-21T10:00:00Z|https://api.example.com/users?page=1 2026-11-22T10:00:00+02:00|https://api.example.com/users?page=2 2026-11-22T09:00:00Z|" \
+	"--latest keeps the newest copy of each page, in archive order"
+
+# --- --list ------------------------------------------------------------------------------
+run store-raw --list a7
+is "$(sed -n 1p out | awk '{print $1, $2, $3}')" "segment lines pages" "--list prints a header"
+is "$(tail -1 out | awk '{print $1, $2, $3}')" "total 4 4" "and a total"
+run store-raw --list --json a7
+is_file out a7/manifest.jsonl "--list --json prints the manifest lines"
+
+# --- corruption ------------------------------------------------------------------------
+cp -R a3 c1
+seg=$(ls c1/seg-*.gz | head -1)
+printf 'X' | dd of="$seg" bs=1 seek=100 conv=notrunc 2>/dev/null
+run store-raw --replay c1
+is "$rc" 65 "a flipped byte: exit 65"
+like err "^store-raw: $seg: corrupt: its SHA-256 does not match the manifest" "naming the file"
+run store-raw --replay --keep-going c1
+is "$rc" 65 "--keep-going still exits 65"
+is_file out second.jsonl "and replays the other segments"
+cp -R a3 c2
+seg=$(ls c2/seg-*.gz | head -1)
+head -c 5000 "$seg" > t && mv t "$seg"
+run store-raw --replay c2
+is "$rc" 65 "a truncated segment: exit 65"
+run store-raw --replay --no-verify c2
+is "$rc" 65 "a truncated segment without --verify: exit 65"
+like err "$seg: truncated" "the gzip reader notices"
+cp -R a3 c3
+rm "$(ls c3/seg-*.gz | head -1)"
+run store-raw --replay c3
+is "$rc" 66 "a missing segment: exit 66"
+like err 'missing \(listed in the manifest\)' "naming it"
+cp -R a3 c4
+head -c $(( $(head -1 c4/manifest.jsonl | wc -c) + 40 )) a3/manifest.jsonl > c4/manifest.jsonl
+run store-raw --replay c4
+is "$rc" 65 "a manifest torn mid-line: exit 65"
+like err 'manifest.jsonl: line 2 is incomplete' "naming the line"
+run store-raw --append c4 < /dev/null
+is "$rc" 0 "--append repairs it"
+like err 'recovered: manifest.jsonl: line 2 was torn' "saying so"
+like err 'complete but not listed; listed now \(500 lines\)' "and lists the complete segment again"
+store-raw --replay c4 > got
+is_file got want "nothing was lost"
+run store-raw --replay nonexistent
+is "$rc" 66 "no archive: exit 66"
+
+# --- a leftover temporary segment -------------------------------------------------------------
+mkdir c5
+head -c 30000 "$(ls a1/seg-*.gz | head -1)" > c5/seg-20260101T000000Z-000001.jsonl.gz.tmp
+run store-raw --append c5 < /dev/null
+is "$rc" 0 "a leftover temporary segment is recovered"
+like err 'left over by an interrupted run; its [0-9]+ complete lines are now seg-' "saying how many lines"
+n=$(store-raw --replay c5 | wc -l)
+store-raw --replay c5 > got
+head -n "$n" big.jsonl > want5
+is "$([ "$n" -gt 0 ] && cmp -s got want5 && echo prefix)" prefix "its complete lines are a prefix of the input ($n)"
+printf 'garbage' > c5/seg-20260101T000000Z-000009.jsonl.gz.tmp
+run store-raw --append c5 < /dev/null
+like err 'moved to quarantine/' "what cannot be read goes to quarantine"
+is "$(ls c5/quarantine)" "seg-20260101T000000Z-000009.jsonl.gz.tmp" "there it is"
+
+# --- kill -9 at random moments -----------------------------------------------------------------
+"$G" -n 200000 -p 1 > crash.jsonl
+total=$(wc -l < crash.jsonl)
+fails=0
+i=1
+while [ $i -le 20 ]; do
+	rm -rf k
+	store-raw --segment-size 1M k < crash.jsonl > /dev/null 2>&1 &
+	pid=$!
+	sleep "0.0$(( (i * 37) % 90 + 5 ))"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	if [ -d k ]; then
+		store-raw --replay k > got 2>/dev/null || { fails=$((fails + 1)); diag "run $i: replay failed"; }
+		n=$(wc -l < got)
+		head -n "$n" crash.jsonl | cmp -s - got || { fails=$((fails + 1)); diag "run $i: not a prefix"; }
+		store-raw --append k < /dev/null > /dev/null 2>&1 || { fails=$((fails + 1)); diag "run $i: recovery failed"; }
+		n=$(store-raw --replay k | wc -l)
+		tail -n "+$((n + 1))" crash.jsonl | store-raw --append k > /dev/null 2>&1 ||
+			{ fails=$((fails + 1)); diag "run $i: append failed"; }
+		store-raw --replay k | cmp -s - crash.jsonl ||
+			{ fails=$((fails + 1)); diag "run $i: after the rerun the archive is not the input"; }
+	fi
+	i=$((i + 1))
+done
+is "$fails" 0 "20 kills: listed segments verify, replay is a prefix, a rerun with --append completes it"
+
+# --- a full disk ---------------------------------------------------------------------------------
+# small segments fit under the file size limit; the last one, incompressible, does not
+cp first.jsonl disk.jsonl
+printf '{"url":"https://api.example.com/blob","status":200,"body_text":"%s"}\n' \
+	"$(head -c 800000 /dev/urandom | base64 -w0)" >> disk.jsonl
+rc=0
+(trap '' XFSZ; ulimit -f 1000; exec store-raw --segment-size 100K full < disk.jsonl > /dev/null 2> err) || rc=$?
+is "$rc" 74 "a full disk (file size limit): exit 74"
+like err 'the segment being written was dropped, the manifest lists only complete segments' "with a clear message"
+run store-raw --replay full
+is "$rc" 0 "every listed segment verifies"
+n=$(wc -l < out)
+is "$([ "$n" -gt 0 ] && head -n "$n" disk.jsonl | cmp -s - out && echo prefix)" prefix \
+	"what is listed is a prefix of the input ($n lines)"
+is "$(ls full | grep -c tmp)" 0 "no temporary segment is left"
+
+# --- usage -------------------------------------------------------------------------------------------
+run store-raw
+is "$rc" 64 "no directory: usage error"
+run store-raw --latest x
+is "$rc" 64 "--latest without --replay: usage error"
+run store-raw --help
+like out '^usage: store-raw ' "--help prints the usage"
+done_testing
