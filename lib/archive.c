@@ -808,7 +808,8 @@ int archive_recover(const char *dir, int level, struct strbuf *report, struct ap
 		nnames++;
 	}
 	closedir(dh);
-	qsort(names, nnames, sizeof(*names), cmp_str);
+	if (nnames)
+		qsort(names, nnames, sizeof(*names), cmp_str);
 	/* New segments are numbered after every name present, listed or not. */
 	seq = m.max_seq;
 	for (i = 0; i < nnames; i++)

@@ -36,6 +36,10 @@ if command -v jq > /dev/null; then
 	measure "jq -c 'unique_by(.id)' (dedupe)" "$mb" "cat records.jsonl | jq -c -n '[inputs] | unique_by(.id) | .[]'"
 	measure "jq -c . (watermark)" "$mb" "cat records.jsonl | jq -c ."
 fi
+measure "gzip -6 (pages)" "$mbp" "gzip -6 < pages.jsonl > pages.gz"
+measure "store-raw (pages)" "$mbp" "store-raw arch < pages.jsonl"
+measure "zcat (pages)" "$mbp" "zcat pages.gz"
+measure "store-raw --replay (pages)" "$mbp" "store-raw --replay arch"
 echo
 awk '
 	{ mb[$1 " " $2 " " $3] = 0 }
@@ -53,6 +57,10 @@ awk '
 			j = (jqs[i] in s) ? r / (m[jqs[i]] / s[jqs[i]]) : 0
 			printf "%-20s %13.2fx %13.1fx   %s\n", tools[i], c, j, (c >= 0.5 && (j == 0 || j >= 10)) ? "holds" : "MISSES"
 		}
+		a = s["gzip -6 (pages)"] / s["store-raw (pages)"]
+		z = s["zcat (pages)"] / s["store-raw --replay (pages)"]
+		printf "%-20s %13.2fx vs gzip -6   target: >= 1.0x: %s\n", "store-raw", a, ((a >= 1) ? "holds" : "MISSES")
+		printf "%-20s %13.2fx vs zcat      target: >= 0.9x: %s\n", "store-raw --replay", z, ((z >= 0.9) ? "holds" : "MISSES")
 	}' "$work/results"
 
 # --- HTTP: fetch-page against curl, over loopback, the same URLs --------------
