@@ -88,13 +88,13 @@ demo: all $(TEST_HELPERS)
 	$(TEST_ENV) bash tests/demo.sh
 
 FUZZ_CC ?= clang
-FUZZ_TARGETS = json
+FUZZ_TARGETS = json headers
 FUZZ_BINS = $(FUZZ_TARGETS:%=build-fuzz/fuzz-%)
 FUZZTIME ?= 30
 
 build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(LIB_SRC) $(LIBS)
 
 fuzz: $(FUZZ_BINS)

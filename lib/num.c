@@ -42,8 +42,8 @@ int num_decompose(const char *s, size_t len, struct decnum *dn)
 			eneg = *p++ == '-';
 		e0 = p;
 		while (p < end && *p >= '0' && *p <= '9') {
-			if (exp < EXP_SAT)
-				exp = exp * 10 + (*p - '0');
+			/* past EXP_SAT / 10 one more digit saturates anyway */
+			exp = exp < EXP_SAT / 10 ? exp * 10 + (*p - '0') : EXP_SAT;
 			p++;
 		}
 		if (p == e0)

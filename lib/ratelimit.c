@@ -65,9 +65,19 @@ void rl_info_init(struct rl_info *i)
 	memset(i, 0, sizeof(*i));
 }
 
+/* A count as sent, clamped into long long (servers send what they like). */
+static long long clamp_count(double d)
+{
+	if (d != d || d < 0)
+		return 0;
+	return d > 9e18 ? 9000000000000000000LL : (long long)d;
+}
+
 /* A reset value: epoch milliseconds, epoch seconds, or seconds from now. */
 static double reset_delta(double r, double now)
 {
+	if (r != r || r > 1e15)
+		return 1e9;	/* absurd: the caller's cap applies */
 	if (r >= 1e12)
 		return r / 1000 - now;
 	if (r >= 1e9)
@@ -103,13 +113,13 @@ static void parse_ietf(struct rl_info *i, const char *v, size_t n, double now)
 			continue;
 		if ((kl == 9 && !strncmp(k, "remaining", 9)) || (kl == 1 && *k == 'r')) {
 			i->have_remaining = 1;
-			i->remaining = (long long)d;
+			i->remaining = clamp_count(d);
 		} else if ((kl == 5 && !strncmp(k, "reset", 5)) || (kl == 1 && *k == 't')) {
 			i->have_reset = 1;
 			i->reset_in = reset_delta(d, now);
 		} else if ((kl == 5 && !strncmp(k, "limit", 5)) || (kl == 1 && *k == 'q')) {
 			i->have_limit = 1;
-			i->limit = (long long)d;
+			i->limit = clamp_count(d);
 		}
 	}
 }
@@ -135,10 +145,10 @@ void rl_info_header(struct rl_info *i, const char *name, const char *v, size_t n
 		return;
 	if (!strcmp(s, "limit")) {
 		i->have_limit = 1;
-		i->limit = (long long)d;
+		i->limit = clamp_count(d);
 	} else if (!strcmp(s, "remaining")) {
 		i->have_remaining = 1;
-		i->remaining = (long long)d;
+		i->remaining = clamp_count(d);
 	} else if (!strcmp(s, "reset")) {
 		i->have_reset = 1;
 		i->reset_in = reset_delta(d, now);

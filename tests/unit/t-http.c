@@ -8,6 +8,7 @@
 #include "../../lib/auth.h"
 #include "../../lib/http.h"
 #include "../../lib/instant.h"
+#include "../../lib/link.h"
 #include "../../lib/ratelimit.h"
 #include "../../lib/secret.h"
 
@@ -176,8 +177,66 @@ static void test_jwt(void)
 	strbuf_release(&sb);
 }
 
+static void link_case(const char *hdr, const char *want, const char *desc)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct aperr e;
+	int r = link_find(hdr, strlen(hdr), "next", &sb, &e);
+
+	if (!want)
+		is_int(r, 0, desc);
+	else if (!strcmp(want, "ERROR"))
+		is_int(r, -1, desc);
+	else
+		ok(r == 1 && sb.buf && !strcmp(sb.buf, want), desc);
+	strbuf_release(&sb);
+}
+
+static void test_links(void)
+{
+	struct strbuf sb = STRBUF_INIT, big = STRBUF_INIT;
+	struct aperr e;
+	size_t i;
+
+	link_case("<https://a/x?page=2>; rel=\"next\"", "https://a/x?page=2", "one link");
+	link_case("<https://a/x?page=1>; rel=\"first\", <https://a/x?page=3>; rel=\"next\", "
+		  "<https://a/x?page=9>; rel=\"last\"", "https://a/x?page=3", "next among several rels");
+	link_case("<https://a/x?tags=a,b&page=2>; title=\"next, please; or; not\"; rel=\"next\"",
+		  "https://a/x?tags=a,b&page=2", "commas in the URL and in a quoted parameter");
+	link_case("<https://a/p2>; rel=\"prev next\"", "https://a/p2", "several relation types in one rel");
+	link_case("<https://a/p2>; REL=NEXT", "https://a/p2", "unquoted, case-insensitive");
+	link_case("<https://a/p1>; rel=\"prev\"", NULL, "no next");
+	link_case("<https://a/p1>; rel=\"nextpage\"", NULL, "nextpage is not next");
+	link_case(", ,<https://a/p2>; rel=next", "https://a/p2", "empty list elements");
+	link_case("</items?page=2>; rel=\"next\"", "/items?page=2", "a relative reference as written");
+	link_case("https://a/p2; rel=next", "ERROR", "no angle brackets: an error");
+	link_case("<https://a/p2; rel=next", "ERROR", "unterminated <");
+	link_case("<https://a/p2>; title=\"x; rel=next", "ERROR", "unterminated quoted string");
+	/* hostile: a long header must not take quadratic time (it would time out) */
+	for (i = 0; i < 200000; i++)
+		strbuf_addstr(&big, "<u>; rel=\"a\"; title=\"b,c\", ");
+	strbuf_addstr(&big, "<https://a/last>; rel=next");
+	ok(link_find(big.buf, big.len, "next", &sb, &e) == 1 && !strcmp(sb.buf, "https://a/last"),
+	   "200,000 links: the next one is found");
+	strbuf_reset(&sb);
+	ok(url_resolve("https://api.example.com/v1/items?page=1", "/v1/items?page=2", &sb, &e) == 0 &&
+	   !strcmp(sb.buf, "https://api.example.com/v1/items?page=2"), "resolve an absolute path");
+	strbuf_reset(&sb);
+	ok(url_resolve("https://api.example.com/v1/items?page=1", "?page=3", &sb, &e) == 0 &&
+	   !strcmp(sb.buf, "https://api.example.com/v1/items?page=3"), "resolve a query-only reference");
+	strbuf_reset(&sb);
+	ok(url_resolve("https://api.example.com/v1/items", "http://other.example/x", &sb, &e) == 0 &&
+	   !strcmp(sb.buf, "http://other.example/x"), "an absolute URL stays");
+	strbuf_reset(&sb);
+	ok(url_resolve("https://api.example.com/v1/items", "file:///etc/passwd", &sb, &e) < 0,
+	   "a file: URL is refused");
+	strbuf_release(&sb);
+	strbuf_release(&big);
+}
+
 int main(void)
 {
+	test_links();
 	test_http_dates();
 	test_retry_after();
 	test_rl_info();

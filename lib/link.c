@@ -1,0 +1,131 @@
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "link.h"
+
+static const char *skip_ows(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* Is rel among the space-separated relation types in v[0..n)? */
+static int rel_has(const char *v, size_t n, const char *rel)
+{
+	size_t rl = strlen(rel), i = 0;
+
+	while (i < n) {
+		size_t j;
+
+		while (i < n && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		j = i;
+		while (j < n && v[j] != ' ' && v[j] != '\t')
+			j++;
+		if (j - i == rl && !strncasecmp(v + i, rel, rl))
+			return 1;
+		i = j;
+	}
+	return 0;
+}
+
+int link_find(const char *v, size_t n, const char *rel, struct strbuf *out, struct aperr *e)
+{
+	const char *p = v, *end = v + n;
+
+	for (;;) {
+		const char *uri, *uri_end;
+		int match = 0;
+
+		p = skip_ows(p, end);
+		while (p < end && *p == ',')	/* empty elements are allowed */
+			p = skip_ows(p + 1, end);
+		if (p >= end)
+			return 0;
+		if (*p != '<')
+			return aperr_set(e, EX_DATAERR, "Link header: expected '<' at byte %zu",
+					 (size_t)(p - v));
+		uri = ++p;
+		uri_end = memchr(p, '>', (size_t)(end - p));
+		if (!uri_end)
+			return aperr_set(e, EX_DATAERR, "Link header: unterminated '<' at byte %zu",
+					 (size_t)(uri - 1 - v));
+		p = skip_ows(uri_end + 1, end);
+		while (p < end && *p == ';') {
+			const char *name, *val = NULL;
+			size_t nl, vl = 0;
+			struct strbuf q = STRBUF_INIT;
+
+			p = skip_ows(p + 1, end);
+			name = p;
+			while (p < end && *p != '=' && *p != ';' && *p != ',' && *p != ' ' && *p != '\t')
+				p++;
+			nl = (size_t)(p - name);
+			p = skip_ows(p, end);
+			if (p < end && *p == '=') {
+				p = skip_ows(p + 1, end);
+				if (p < end && *p == '"') {
+					/* quoted-string: \ escapes the next byte */
+					p++;
+					while (p < end && *p != '"') {
+						if (*p == '\\' && p + 1 < end)
+							p++;
+						strbuf_addch(&q, *p++);
+					}
+					if (p >= end) {
+						strbuf_release(&q);
+						return aperr_set(e, EX_DATAERR,
+								 "Link header: unterminated quoted string");
+					}
+					p++;
+					val = q.buf ? q.buf : "";
+					vl = q.len;
+				} else {
+					val = p;
+					while (p < end && *p != ';' && *p != ',' && *p != ' ' && *p != '\t')
+						p++;
+					vl = (size_t)(p - val);
+				}
+			}
+			if (nl == 3 && !strncasecmp(name, "rel", 3) && val && !match)
+				match = rel_has(val, vl, rel);
+			strbuf_release(&q);
+			p = skip_ows(p, end);
+		}
+		if (p < end && *p != ',')
+			return aperr_set(e, EX_DATAERR, "Link header: unexpected '%c' at byte %zu", *p,
+					 (size_t)(p - v));
+		if (match) {
+			strbuf_add(out, uri, (size_t)(uri_end - uri));
+			return 1;
+		}
+	}
+}
+
+int url_resolve(const char *base, const char *ref, struct strbuf *out, struct aperr *e)
+{
+	CURLU *u = curl_url();
+	char *s = NULL, *scheme = NULL;
+	int r = -1;
+
+	if (!u)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK)
+		aperr_set(e, EX_DATAERR, "'%s' is not a URL", base);
+	else if (curl_url_set(u, CURLUPART_URL, ref, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+		aperr_set(e, EX_DATAERR, "'%s' is not a URL reference", ref);
+	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		 (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")))
+		aperr_set(e, EX_DATAERR, "'%s' is not an http or https URL", ref);
+	else if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
+		aperr_set(e, EX_DATAERR, "'%s' cannot be resolved", ref);
+	else
+		r = strbuf_addstr(out, s) < 0 ? aperr_set(e, EX_OSERR, "out of memory") : 0;
+	curl_free(s);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return r;
+}
