@@ -252,6 +252,15 @@ is "$(printf '%s' "$jwt" | cut -d. -f2 | tr '_-' '/+' | awk '{ while (length($0)
 	'["apipe",4102444800,true]' "claims kept, iat filled in, a given exp kept"
 no_secrets out err
 
+# a JWT bearer assertion exchanged for an access token (RFC 7523)
+start_mock ja --auth oauth2 --jwt-secret env:JS
+run fetch-page --stats st --oauth2-token-url "$BASE/oauth/token" --jwt-alg HS256 --jwt-key env:JS \
+	--jwt-claims '{"iss":"apipe"}' "$BASE/items/1"
+is "$rc/$(jq -r .status out)" "0/200" "JWT bearer grant: the access token works"
+is "$(jq -r .body ja.log | head -1 | cut -d'&' -f1)" "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer" \
+	"the token request uses the jwt-bearer grant"
+no_secrets out st
+
 # key rotation by remaining quota: 3 keys, 10 requests each per window
 start_mock kr --auth key-header --key env:K1 --key env:K2 --key env:K3 --quota 10 --quota-window 60
 i=0; : > thirty; while [ $i -lt 30 ]; do echo "$BASE/items/$((i + 1))" >> thirty; i=$((i + 1)); done
