@@ -267,6 +267,21 @@ static int pool_failed(struct pool *p, struct aperr *e)
 	return f;
 }
 
+/*
+ * End the segment being filled: its last job (an empty one when the last
+ * chunk already went) carries the summary, so the writer lists it.
+ */
+static void end_segment(struct pool *p, struct job **j, uint64_t *chunk, struct seg_meta *meta)
+{
+	if (!*j)
+		*j = pool_get(p, (*chunk)++);
+	(*j)->seg_end = 1;
+	(*j)->meta = *meta;
+	seg_meta_init(meta);
+	pool_submit(p, *j);
+	*j = NULL;
+}
+
 /* Wait for everything submitted to be written, then stop the threads. */
 static void pool_finish(struct pool *p)
 {
@@ -402,12 +417,8 @@ static void archive(struct store_run *s)
 			if (ns && !s->redact) {
 				/* Finish what is archived so far, then stop. */
 				tool_finish(&out);
-				if (j) {
-					j->seg_end = 1;
-					j->meta = meta;
-					seg_meta_init(&meta);
-					pool_submit(&p, j);
-				}
+				if (seg_lines)
+					end_segment(&p, &j, &chunk, &meta);
 				pool_finish(&p);
 				die(EX_DATAERR, "line %llu: %s: the envelope still carries a credential; "
 				    "store-raw does not archive secrets (redact them upstream, or pass --redact)",
@@ -432,13 +443,7 @@ static void archive(struct store_run *s)
 		}
 		if (seg_lines && (seg_bytes + an + 1 > s->segment_size ||
 				  (s->segment_lines && seg_lines >= s->segment_lines))) {
-			if (!j)
-				j = pool_get(&p, chunk++);
-			j->seg_end = 1;
-			j->meta = meta;
-			seg_meta_init(&meta);
-			pool_submit(&p, j);
-			j = NULL;
+			end_segment(&p, &j, &chunk, &meta);
 			seg_bytes = seg_lines = 0;
 		}
 		if (!j) {
@@ -464,25 +469,15 @@ static void archive(struct store_run *s)
 	}
 	if (r < 0) {
 		tool_finish(&out);
-		if (j) {
-			j->seg_end = 1;
-			j->meta = meta;
-			seg_meta_init(&meta);
-			pool_submit(&p, j);
-		}
+		if (seg_lines)
+			end_segment(&p, &j, &chunk, &meta);
 		pool_finish(&p);
 		die_err(&e);
 	}
-	if (seg_lines && !pool_failed(&p, &e)) {
-		if (!j)
-			j = pool_get(&p, chunk++);
-		j->seg_end = 1;
-		j->meta = meta;
-		seg_meta_init(&meta);
-		pool_submit(&p, j);
-	} else if (j) {
-		pool_submit(&p, j);
-	}
+	if (seg_lines && !pool_failed(&p, &e))
+		end_segment(&p, &j, &chunk, &meta);
+	else if (j)
+		pool_submit(&p, j);	/* the writer drops it after a failure */
 	pool_finish(&p);
 	seg_meta_release(&meta);
 	if (pool_failed(&p, &e)) {

@@ -74,6 +74,16 @@ run store-raw a4 < cred.jsonl
 is "$rc" 65 "an envelope carrying a credential is refused: exit 65"
 like err '^store-raw: line 2: /headers/authorization: the envelope still carries a credential' "naming the line and the pointer"
 is "$(store-raw --replay a4 | jq -r .url)" "https://api.example.com/a" "what came before is archived"
+# the credential right after a full 1 MiB chunk: the segment so far is still listed
+awk 'BEGIN { for (i = 0; i < 1024; i++) {
+		l = sprintf("{\"url\":\"https://api.example.com/%04d\",\"status\":200,\"pad\":\"", i)
+		while (length(l) < 1021) l = l "x"
+		print l "\"}" } }' > chunk.jsonl
+is "$(wc -c < chunk.jsonl)" 1048576 "1024 lines of exactly 1 KiB"
+envelope "https://api.example.com/z" 2026-11-23T10:00:01Z 200 ',"cookie":"sid=live-cookie-1"' >> chunk.jsonl
+run store-raw ac < chunk.jsonl
+is "$rc" 65 "a credential after a full chunk: exit 65"
+is "$(store-raw --replay ac | wc -l)" 1024 "the 1024 lines before it are archived"
 run store-raw --redact a5 < cred.jsonl
 is "$rc" 0 "--redact archives it"
 is_file out cred.jsonl "stdout is still unchanged"
