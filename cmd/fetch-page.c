@@ -440,20 +440,12 @@ static void write_stats(struct fetch_run *f)
 {
 	struct strbuf sb = STRBUF_INIT;
 	double secs = tool_seconds();
-	int first = 1;
-	size_t i;
 
-	strbuf_addf(&sb, "{\"requests\":%llu,\"succeeded\":%llu,\"failed\":%llu,\"status\":{",
+	strbuf_addf(&sb, "{\"requests\":%llu,\"succeeded\":%llu,\"failed\":%llu,\"status\":",
 		    (unsigned long long)f->written, (unsigned long long)f->ok,
 		    (unsigned long long)f->failed);
-	for (i = 0; i < 600; i++) {
-		if (!f->final_status[i])
-			continue;
-		strbuf_addf(&sb, "%s\"%zu\":%llu", first ? "" : ",", i,
-			    (unsigned long long)f->final_status[i]);
-		first = 0;
-	}
-	strbuf_addstr(&sb, "},");
+	json_add_counts(&sb, f->final_status, 600);
+	strbuf_addch(&sb, ',');
 	http_stats_json(&f->client, &sb);
 	strbuf_addf(&sb, ",\"seconds\":%.3f,\"requests_per_second\":%.1f}\n", secs,
 		    secs > 0 ? (double)f->written / secs : 0.0);

@@ -104,7 +104,6 @@ int seg_meta_manifest(const struct seg_meta *m, const char *file, const char *sh
 		      uint64_t bytes, struct strbuf *out)
 {
 	size_t i;
-	int first = 1;
 
 	strbuf_addstr(out, "{\"file\":");
 	json_quote(out, file, strlen(file));
@@ -129,15 +128,8 @@ int seg_meta_manifest(const struct seg_meta *m, const char *file, const char *sh
 	strbuf_addch(out, ']');
 	if (m->endpoints_truncated)
 		strbuf_addstr(out, ",\"endpoints_truncated\":true");
-	strbuf_addstr(out, ",\"status\":{");
-	for (i = 0; i < 600; i++) {
-		if (!m->status[i])
-			continue;
-		strbuf_addf(out, "%s\"%zu\":%llu", first ? "" : ",", i,
-			    (unsigned long long)m->status[i]);
-		first = 0;
-	}
-	strbuf_addch(out, '}');
+	strbuf_addstr(out, ",\"status\":");
+	json_add_counts(out, m->status, 600);
 	if (m->have_records)
 		strbuf_addf(out, ",\"records\":%llu", (unsigned long long)m->records);
 	return strbuf_addstr(out, "}\n");

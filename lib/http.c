@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "hash.h"
 #include "http.h"
+#include "json.h"
 
 #define MIN_WAIT 0.01	/* no wait is shorter: a Retry-After of 0 is not a hot loop */
 
@@ -810,22 +811,14 @@ int http_perform_one(struct http_client *c, struct http_req *r, struct aperr *e)
 int http_stats_json(const struct http_client *c, struct strbuf *out)
 {
 	const struct http_stats *s = &c->stats;
-	int first = 1;
-	size_t i;
 
 	strbuf_addf(out, "\"attempts\":%llu,\"retries\":%llu,\"reauths\":%llu,"
-		    "\"token_refreshes\":%u,\"bytes\":%llu,\"responses\":{",
+		    "\"token_refreshes\":%u,\"bytes\":%llu,\"responses\":",
 		    (unsigned long long)s->attempts, (unsigned long long)s->retries,
 		    (unsigned long long)s->reauths, c->auth ? c->auth->refreshes : 0,
 		    (unsigned long long)s->bytes);
-	for (i = 100; i < 600; i++) {
-		if (!s->by_status[i])
-			continue;
-		strbuf_addf(out, "%s\"%zu\":%llu", first ? "" : ",", i,
-			    (unsigned long long)s->by_status[i]);
-		first = 0;
-	}
-	return strbuf_addf(out, "},\"retry_after_ms\":%.0f,\"backoff_ms\":%.0f,"
+	json_add_counts(out, s->by_status, 600);
+	return strbuf_addf(out, ",\"retry_after_ms\":%.0f,\"backoff_ms\":%.0f,"
 			   "\"quota_ms\":%.0f,\"throttle_ms\":%.0f",
 			   s->retry_after_ms, s->backoff_ms, s->quota_ms, s->throttle_ms);
 }

@@ -575,6 +575,21 @@ int json_minify(const struct json_doc *d, uint32_t t, struct strbuf *out)
 	return 0;
 }
 
+int json_add_counts(struct strbuf *out, const uint64_t *counts, size_t n)
+{
+	const char *sep = "";
+	size_t i;
+
+	strbuf_addch(out, '{');
+	for (i = 0; i < n; i++) {
+		if (!counts[i])
+			continue;
+		strbuf_addf(out, "%s\"%zu\":%llu", sep, i, (unsigned long long)counts[i]);
+		sep = ",";
+	}
+	return strbuf_addch(out, '}');
+}
+
 int json_quote(struct strbuf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -8,6 +8,7 @@
 #include "../../lib/auth.h"
 #include "../../lib/http.h"
 #include "../../lib/instant.h"
+#include "../../lib/json.h"
 #include "../../lib/link.h"
 #include "../../lib/ratelimit.h"
 #include "../../lib/secret.h"
@@ -234,8 +235,25 @@ static void test_links(void)
 	strbuf_release(&big);
 }
 
+static void test_counts(void)
+{
+	uint64_t c[600] = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+
+	json_add_counts(&sb, c, 600);
+	is_str(sb.buf, "{}", "no counts: {}");
+	c[200] = 7;
+	c[503] = 2;
+	c[0] = 1;
+	strbuf_reset(&sb);
+	json_add_counts(&sb, c, 600);
+	is_str(sb.buf, "{\"0\":1,\"200\":7,\"503\":2}", "non-zero counts by index");
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
+	test_counts();
 	test_links();
 	test_http_dates();
 	test_retry_after();
