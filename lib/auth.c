@@ -113,22 +113,6 @@ void auth_invalidate(struct auth *a, unsigned gen)
 
 /* --- JWT ----------------------------------------------------------------- */
 
-static void b64url(struct strbuf *out, const void *data, size_t n)
-{
-	size_t start = out->len, i, j;
-
-	base64_encode(out, data, n);
-	for (i = j = start; i < out->len; i++) {
-		char ch = out->buf[i];
-
-		if (ch == '=')
-			continue;
-		out->buf[j++] = ch == '+' ? '-' : ch == '/' ? '_' : ch;
-	}
-	out->len = j;
-	out->buf[j] = '\0';
-}
-
 int jwt_sign(struct strbuf *out, enum jwt_alg alg, const char *key, const char *claims,
 	     double ttl, struct aperr *e)
 {
@@ -160,9 +144,9 @@ int jwt_sign(struct strbuf *out, enum jwt_alg alg, const char *key, const char *
 	else
 		payload.buf[--payload.len] = '}';
 	strbuf_reset(&input);
-	b64url(&input, hdr, strlen(hdr));
+	base64url_encode(&input, hdr, strlen(hdr));
 	strbuf_addch(&input, '.');
-	b64url(&input, payload.buf, payload.len);
+	base64url_encode(&input, payload.buf, payload.len);
 
 	if (alg == JWT_HS256) {
 		unsigned len = 0;
@@ -193,7 +177,7 @@ int jwt_sign(struct strbuf *out, enum jwt_alg alg, const char *key, const char *
 	}
 	strbuf_add(out, input.buf, input.len);
 	strbuf_addch(out, '.');
-	b64url(out, sig, siglen);
+	base64url_encode(out, sig, siglen);
 	r = 0;
 out:
 	explicit_bzero(sig, sizeof(sig));

@@ -3,7 +3,8 @@
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int base64_encode(struct strbuf *out, const void *data, size_t n)
+static int encode(struct strbuf *out, const void *data, size_t n, const char *abc,
+		  int pad)
 {
 	const unsigned char *p = data;
 	size_t i;
@@ -15,22 +16,39 @@ int base64_encode(struct strbuf *out, const void *data, size_t n)
 	for (i = 0; i + 2 < n; i += 3) {
 		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
 
-		*o++ = alphabet[v >> 18];
-		*o++ = alphabet[v >> 12 & 63];
-		*o++ = alphabet[v >> 6 & 63];
-		*o++ = alphabet[v & 63];
+		*o++ = abc[v >> 18];
+		*o++ = abc[v >> 12 & 63];
+		*o++ = abc[v >> 6 & 63];
+		*o++ = abc[v & 63];
 	}
 	if (i < n) {
 		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
 
-		*o++ = alphabet[v >> 18];
-		*o++ = alphabet[v >> 12 & 63];
-		*o++ = i + 1 < n ? alphabet[v >> 6 & 63] : '=';
-		*o++ = '=';
+		*o++ = abc[v >> 18];
+		*o++ = abc[v >> 12 & 63];
+		if (i + 1 < n)
+			*o++ = abc[v >> 6 & 63];
+		else if (pad)
+			*o++ = '=';
+		if (pad)
+			*o++ = '=';
 	}
 	out->len = (size_t)(o - out->buf);
 	out->buf[out->len] = '\0';
 	return 0;
+}
+
+int base64_encode(struct strbuf *out, const void *data, size_t n)
+{
+	return encode(out, data, n, alphabet, 1);
+}
+
+int base64url_encode(struct strbuf *out, const void *data, size_t n)
+{
+	static const char url[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+	return encode(out, data, n, url, 0);
 }
 
 static int val(int c)
@@ -67,4 +85,24 @@ int base64_decode(struct strbuf *out, const char *s, size_t n)
 			return -1;
 	}
 	return 0;
+}
+
+int base64url_decode(struct strbuf *out, const char *s, size_t n)
+{
+	struct strbuf std = STRBUF_INIT;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+' || s[i] == '/') {
+			strbuf_release(&std);
+			return -1;
+		}
+		strbuf_addch(&std, s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i]);
+	}
+	while (std.len % 4)
+		strbuf_addch(&std, '=');
+	r = base64_decode(out, std.buf ? std.buf : "", std.len);
+	strbuf_release(&std);
+	return r;
 }

@@ -219,30 +219,24 @@ static unsigned long clampn(long v, unsigned long def)
 
 static void cursor_for(char *buf, size_t n, unsigned long off)
 {
-	/* opaque, but decodable: base64 of "o:<offset>" without padding */
+	/* opaque, but decodable: base64url of "o:<offset>" */
 	struct strbuf sb = STRBUF_INIT;
 	char raw[32];
 
 	snprintf(raw, sizeof(raw), "o:%lu", off);
-	base64_encode(&sb, raw, strlen(raw));
-	while (sb.len && sb.buf[sb.len - 1] == '=')
-		sb.buf[--sb.len] = '\0';
+	base64url_encode(&sb, raw, strlen(raw));
 	snprintf(buf, n, "%s", sb.buf);
 	strbuf_release(&sb);
 }
 
 static long cursor_offset(const char *c)
 {
-	struct strbuf sb = STRBUF_INIT, pad = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT;
 	long off = -1;
 
-	strbuf_addstr(&pad, c);
-	while (pad.len % 4)
-		strbuf_addch(&pad, '=');
-	if (base64_decode(&sb, pad.buf, pad.len) == 0 && sb.len > 2 && !memcmp(sb.buf, "o:", 2))
+	if (base64url_decode(&sb, c, strlen(c)) == 0 && sb.len > 2 && !memcmp(sb.buf, "o:", 2))
 		off = strtol(sb.buf + 2, NULL, 10);
 	strbuf_release(&sb);
-	strbuf_release(&pad);
 	return off;
 }
 
@@ -405,45 +399,28 @@ static const char *issue_token(int refresh, double ttl)
 	return S.tokens[S.ntokens++].value;
 }
 
-static void b64url(struct strbuf *out, const void *p, size_t n)
-{
-	size_t i, s = out->len;
-
-	base64_encode(out, p, n);
-	for (i = s; i < out->len; i++)
-		out->buf[i] = out->buf[i] == '+' ? '-' : out->buf[i] == '/' ? '_' : out->buf[i];
-	while (out->len > s && out->buf[out->len - 1] == '=')
-		out->buf[--out->len] = '\0';
-}
-
 /* An HS256 JWT signed with --jwt-secret and not expired. */
 static int jwt_valid(const char *jwt)
 {
 	const char *dot2 = strrchr(jwt, '.'), *dot1 = strchr(jwt, '.');
 	unsigned char mac[64];
 	unsigned len = 0;
-	struct strbuf sig = STRBUF_INIT, pay = STRBUF_INIT, pad = STRBUF_INIT;
+	struct strbuf sig = STRBUF_INIT, pay = STRBUF_INIT;
 	struct json_doc d;
 	struct json_error je;
 	int ok = 0;
 	uint32_t exp;
-	size_t i;
 
 	if (!S.jwt_secret || !dot1 || dot1 == dot2)
 		return 0;
 	HMAC(EVP_sha256(), S.jwt_secret, (int)strlen(S.jwt_secret),
 	     (const unsigned char *)jwt, (size_t)(dot2 - jwt), mac, &len);
-	b64url(&sig, mac, len);
+	base64url_encode(&sig, mac, len);
 	if (strcmp(sig.buf, dot2 + 1))
 		goto out;
-	strbuf_add(&pad, dot1 + 1, (size_t)(dot2 - dot1 - 1));
-	for (i = 0; i < pad.len; i++)
-		pad.buf[i] = pad.buf[i] == '-' ? '+' : pad.buf[i] == '_' ? '/' : pad.buf[i];
-	while (pad.len % 4)
-		strbuf_addch(&pad, '=');
 	json_doc_init(&d, 32);
 	json_error_init(&je);
-	if (base64_decode(&pay, pad.buf, pad.len) == 0 &&
+	if (base64url_decode(&pay, dot1 + 1, (size_t)(dot2 - dot1 - 1)) == 0 &&
 	    json_parse(&d, pay.buf, pay.len, &je) == 0 && (exp = json_get(&d, 0, "exp", 3)) &&
 	    strtod(json_src(&d, exp), NULL) > now_real())
 		ok = 1;
@@ -452,7 +429,6 @@ static int jwt_valid(const char *jwt)
 out:
 	strbuf_release(&sig);
 	strbuf_release(&pay);
-	strbuf_release(&pad);
 	return ok;
 }
 

@@ -155,6 +155,15 @@ static void test_base64_utf8(void)
 	}
 	ok(base64_decode(&sb, "Zm9=v", 5) < 0 && base64_decode(&sb, "Z===", 4) < 0,
 	   "bad base64 refused");
+	strbuf_reset(&sb);
+	base64url_encode(&sb, "\xfb\xff\xbf" "fo", 5);
+	is_str(sb.buf, "-_-_Zm8", "base64url: URL alphabet, no padding");
+	strbuf_reset(&sb);
+	ok(base64url_decode(&sb, "-_-_Zm8", 7) == 0 && sb.len == 5 &&
+	   !memcmp(sb.buf, "\xfb\xff\xbf" "fo", 5), "base64url decodes unpadded");
+	strbuf_reset(&sb);
+	ok(base64url_decode(&sb, "Zm8=", 4) == 0 && !strcmp(sb.buf, "fo"), "and padded");
+	ok(base64url_decode(&sb, "+/8", 3) < 0, "the standard alphabet's +/ is refused");
 	strbuf_release(&sb);
 	ok(utf8_valid("a\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80", 10), "valid UTF-8");
 	ok(!utf8_valid("\xc0\x80", 2) && !utf8_valid("\xed\xa0\x80", 3) &&
