@@ -42,16 +42,15 @@ static int seconds(const char *arg, const char *opt, int zero_ok, double *out,
 	return 0;
 }
 
-static int count(const char *arg, const char *opt, unsigned long max, unsigned long *out,
+/* A whole number up to max, through the one number parser. */
+static int count(const char *arg, const char *opt, uint64_t max, uint64_t *out,
 		 struct aperr *e)
 {
-	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
-
-	if (end == arg || *end || *arg == '-' || v > max)
-		return aperr_set(e, EX_USAGE, "%s: '%s' is not a number from 0 to %lu", opt, arg,
-				 max);
-	*out = v;
+	if (num_parse_u64(arg, out, opt, e) < 0)
+		return -1;
+	if (*out > max)
+		return aperr_set(e, EX_USAGE, "%s: '%s' is more than %llu", opt, arg,
+				 (unsigned long long)max);
 	return 0;
 }
 
@@ -151,7 +150,7 @@ static int rate_opt(struct http_cli *h, const char *arg, struct aperr *e)
 
 int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 {
-	unsigned long n;
+	uint64_t n;
 	double s;
 	char *name = NULL, *value = NULL;
 	int r = 0;
