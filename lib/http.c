@@ -544,10 +544,16 @@ static int curl_retryable(CURLcode rc)
 	       !strcmp(k, "connection");
 }
 
+/* The quota slot (API key) r's last attempt used. */
+static struct quota_slot *slot_of(struct http_client *c, const struct http_req *r)
+{
+	return &c->slots[r->key < c->nslots ? r->key : 0];
+}
+
 /* Update r's quota slot from the response's rate-limit headers. */
 static void note_quota(struct http_client *c, struct http_req *r, double now, struct rl_info *ri)
 {
-	struct quota_slot *s = &c->slots[r->key < c->nslots ? r->key : 0];
+	struct quota_slot *s = slot_of(c, r);
 	const char *p = r->resp_headers.buf, *end = p + r->resp_headers.len;
 	double rn = real_now();
 
@@ -577,15 +583,20 @@ static void note_quota(struct http_client *c, struct http_req *r, double now, st
 	}
 }
 
-/* Schedule r again after delay seconds, or finish it when the budget says no. */
+/*
+ * Schedule r again after delay seconds, or finish it when the budget says
+ * no: then the error kind is spent, "retry-budget" after a status, the
+ * transport's kind ("timeout", "connect", …) after a transfer error.
+ */
 static int retry_or_give_up(struct http_client *c, struct http_req *r, double now,
-			    double ra, int have_ra, const struct rl_info *ri, const char *why)
+			    double ra, int have_ra, const struct rl_info *ri, const char *why,
+			    const char *spent)
 {
 	double delay, cap = c->pol.max_delay;
 	const char *reason;
 
 	if (r->retries_used >= c->pol.retries) {
-		fail(r, EX_TEMPFAIL, "retry-budget", "%s; gave up after %u attempts", why,
+		fail(r, EX_TEMPFAIL, spent, "%s; gave up after %u attempts", why,
 		     r->attempts);
 		return 1;
 	}
@@ -625,7 +636,7 @@ static int retry_or_give_up(struct http_client *c, struct http_req *r, double no
 			delay = floor;
 	}
 	if (c->pol.retry_max_time > 0 && now + delay - r->first_start > c->pol.retry_max_time) {
-		fail(r, EX_TEMPFAIL, "retry-budget",
+		fail(r, EX_TEMPFAIL, spent,
 		     "%s; a retry in %.3f s would pass --retry-max-time %.3f s", why, delay,
 		     c->pol.retry_max_time);
 		return 1;
@@ -658,8 +669,8 @@ static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, 
 
 	curl_multi_remove_handle(c->multi, r->easy);
 	c->running--;
-	if (c->slots[r->key < c->nslots ? r->key : 0].inflight)
-		c->slots[r->key < c->nslots ? r->key : 0].inflight--;
+	if (slot_of(c, r)->inflight)
+		slot_of(c, r)->inflight--;
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total);
 	r->elapsed_ms = (double)total / 1000;
@@ -681,16 +692,14 @@ static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, 
 			snprintf(why, sizeof(why), "%s", curl_easy_strerror(rc));
 			logf_(c, "< %s (attempt %u)", why, r->attempts);
 			if (curl_retryable(rc)) {
-				give_up = retry_or_give_up(c, r, now, 0, 0, &ri, why);
+				give_up = retry_or_give_up(c, r, now, 0, 0, &ri, why,
+							   curl_kind(rc));
 			} else {
 				fail(r, EX_UNAVAILABLE, curl_kind(rc), "%s", why);
 				give_up = 1;
 			}
-			if (give_up) {
+			if (give_up)
 				r->outcome = HTTP_FAILED;
-				if (!strcmp(r->error_kind, "retry-budget"))
-					snprintf(r->error_kind, sizeof(r->error_kind), "%s", curl_kind(rc));
-			}
 		}
 	} else {
 		logf_(c, "< %ld (%.0f ms, attempt %u)", status, r->elapsed_ms, r->attempts);
@@ -704,7 +713,8 @@ static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, 
 			logf_(c, "* 401: getting a new token and trying once more");
 		} else if (retryable_status(status)) {
 			snprintf(why, sizeof(why), "HTTP %ld", status);
-			give_up = retry_or_give_up(c, r, now, ra, have_ra, &ri, why);
+			give_up = retry_or_give_up(c, r, now, ra, have_ra, &ri, why,
+						   "retry-budget");
 		} else {
 			give_up = 1;
 			if (status >= 400)
