@@ -212,6 +212,14 @@ static void add_array(struct strbuf *o, unsigned long from, unsigned long to)
 	strbuf_addch(o, ']');
 }
 
+/* A page number argument: 1 when absent or below 1. */
+static long page_arg(struct MHD_Connection *c)
+{
+	long p = argl(c, "page", 1);
+
+	return p < 1 ? 1 : p;
+}
+
 static unsigned long clampn(long v, unsigned long def)
 {
 	return v <= 0 ? def : v > 1000 ? 1000 : (unsigned long)v;
@@ -665,11 +673,8 @@ static void page_data(struct MHD_Connection *c, const char *path, struct reply *
 		add_array(o, (unsigned long)off, (unsigned long)off + lim);
 		strbuf_addf(o, ",\"total\":%lu,\"offset\":%ld,\"limit\":%lu}", N, off, lim);
 	} else if (!strcmp(path, "/pages")) {
-		long p = argl(c, "page", 1);
+		long p = page_arg(c);
 		unsigned long per = clampn(argl(c, "per_page", 0), 10);
-
-		if (p < 1)
-			p = 1;
 		strbuf_addstr(o, "{\"data\":");
 		add_array(o, (unsigned long)(p - 1) * per, (unsigned long)p * per);
 		strbuf_addf(o, ",\"page\":%ld,\"per_page\":%lu,\"total_pages\":%lu,\"total\":%lu}",
@@ -703,41 +708,23 @@ static void page_data(struct MHD_Connection *c, const char *path, struct reply *
 				strbuf_addstr(o, "null,\"has_more\":false}}");
 		}
 	} else if (!strcmp(path, "/next")) {
-		long p = argl(c, "page", 1);
+		long p = page_arg(c);
 		unsigned long lim = clampn(argl(c, "limit", 0), 10);
-
-		if (p < 1)
-			p = 1;
 		strbuf_addstr(o, "{\"data\":");
 		add_array(o, (unsigned long)(p - 1) * lim, (unsigned long)p * lim);
-		if ((unsigned long)p * lim < N)
-			strbuf_addf(o, ",\"next\":\"%s/next?page=%ld&limit=%lu\"}",
-				    argl(c, "absolute", 0) ? "http://127.0.0.1:" : "",
-				    p + 1, lim);
-		else
+		if ((unsigned long)p * lim < N) {
+			char origin[48] = "";
+
+			if (argl(c, "absolute", 0))
+				snprintf(origin, sizeof(origin), "http://127.0.0.1:%u", S.port);
+			strbuf_addf(o, ",\"next\":\"%s/next?page=%ld&limit=%lu\"}", origin, p + 1, lim);
+		} else {
 			strbuf_addstr(o, ",\"next\":null}");
-		if (argl(c, "absolute", 0)) {
-			/* splice the port in after the host */
-			char *h = strstr(o->buf, "127.0.0.1:");
-			char port[16];
-
-			if (h) {
-				size_t at = (size_t)(h - o->buf) + 10, tail = o->len - at;
-				int pl = snprintf(port, sizeof(port), "%u", S.port);
-
-				strbuf_grow(o, (size_t)pl);
-				memmove(o->buf + at + pl, o->buf + at, tail + 1);
-				memcpy(o->buf + at, port, (size_t)pl);
-				o->len += (size_t)pl;
-			}
 		}
 	} else if (!strcmp(path, "/link")) {
-		long p = argl(c, "page", 1);
+		long p = page_arg(c);
 		unsigned long per = clampn(argl(c, "per_page", 0), 10);
 		unsigned long last = (N + per - 1) / per;
-
-		if (p < 1)
-			p = 1;
 		add_array(o, (unsigned long)(p - 1) * per, (unsigned long)p * per);
 		if ((unsigned long)p < last)
 			add_header(r, "Link",
