@@ -1,6 +1,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "secret.h"
 #include "statefile.h"
 
@@ -45,9 +47,7 @@ static int add_one(struct secrets *s, const char *value)
 
 int secrets_add(struct secrets *s, const char *value)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	struct strbuf enc = STRBUF_INIT;
-	const unsigned char *p;
+	char *enc;
 	int r;
 
 	if (strlen(value) < 4)
@@ -55,18 +55,11 @@ int secrets_add(struct secrets *s, const char *value)
 	if (add_one(s, value) < 0)
 		return -1;
 	/* The percent-encoded form, as it appears in a query string. */
-	for (p = (const unsigned char *)value; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-			strbuf_addch(&enc, *p);
-		} else {
-			strbuf_addch(&enc, '%');
-			strbuf_addch(&enc, hex[*p >> 4]);
-			strbuf_addch(&enc, hex[*p & 15]);
-		}
-	}
-	r = enc.len && strcmp(enc.buf, value) ? add_one(s, enc.buf) : 0;
-	strbuf_release(&enc);
+	enc = curl_easy_escape(NULL, value, 0);
+	if (!enc)
+		return -1;
+	r = strcmp(enc, value) ? add_one(s, enc) : 0;
+	curl_free(enc);
 	return r;
 }
 
