@@ -99,148 +99,6 @@ static void on_log(void *ctx, const char *line)
 	warnmsg("%s", line);
 }
 
-/* Parse request line n into job j: a URL, or a JSON request object. */
-static int request_line(struct fetch_run *f, struct job *j, const char *line, size_t n,
-			struct aperr *e)
-{
-	struct json_doc *d = &f->rd;
-	struct strbuf v = STRBUF_INIT;
-	uint32_t k;
-	int rc = -1, first_meta = 1;
-
-	while (n && (*line == ' ' || *line == '\t'))
-		line++, n--;
-	if (*line != '{') {
-		while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-			n--;
-		if (memchr(line, ' ', n) || memchr(line, '\0', n))
-			return aperr_set(e, EX_DATAERR, "line %llu: not a URL or a JSON request",
-					 (unsigned long long)j->lineno);
-		strbuf_add(&v, line, n);
-		rc = http_cli_request(&f->hc, &j->req, v.buf, e);
-		strbuf_release(&v);
-		return rc;
-	}
-	if (tool_parse_line(d, &f->je, line, n, j->lineno, e) < 0)
-		return aperr_prefix(e, "line %llu", (unsigned long long)j->lineno);
-	if (json_type(d, 0) != JSON_OBJECT)
-		return aperr_set(e, EX_DATAERR, "line %llu: a request is a JSON object",
-				 (unsigned long long)j->lineno);
-	k = json_get(d, 0, "url", 3);
-	if (!k || json_type(d, k) != JSON_STRING || json_str_decode(d, k, &v) < 0 || !v.len) {
-		aperr_set(e, EX_DATAERR, "line %llu: /url: %s", (unsigned long long)j->lineno,
-			  k ? "must be a non-empty string" : "missing");
-		goto out;
-	}
-	if (http_cli_request(&f->hc, &j->req, v.buf, e) < 0)
-		goto out;
-	for (k = json_first(d, 0); k; k = json_next(d, 0, k)) {
-		uint32_t val = k + 1;
-		const char *key = json_src(d, k) + 1;
-		size_t kl = json_srclen(d, k) - 2;
-		enum json_type t = json_type(d, val);
-
-		strbuf_reset(&v);
-		if (json_str_eq(d, k, "url", 3)) {
-			continue;
-		} else if (json_str_eq(d, k, "method", 6)) {
-			if (t != JSON_STRING || json_str_decode(d, val, &v) < 0 || !v.len ||
-			    strpbrk(v.buf, " \r\n")) {
-				aperr_set(e, EX_DATAERR, "line %llu: /method: must be a method name",
-					  (unsigned long long)j->lineno);
-				goto out;
-			}
-			free(j->req.method);
-			j->req.method = strbuf_detach(&v, NULL);
-		} else if (json_str_eq(d, k, "headers", 7)) {
-			uint32_t h;
-
-			if (t != JSON_OBJECT) {
-				aperr_set(e, EX_DATAERR, "line %llu: /headers: must be an object",
-					  (unsigned long long)j->lineno);
-				goto out;
-			}
-			for (h = json_first(d, val); h; h = json_next(d, val, h)) {
-				struct strbuf hl = STRBUF_INIT;
-				int bad;
-
-				json_str_decode(d, h, &hl);
-				strbuf_addstr(&hl, ": ");
-				bad = json_type(d, h + 1) != JSON_STRING ||
-				      json_str_decode(d, h + 1, &hl) < 0 || strpbrk(hl.buf, "\r\n");
-				if (!bad)
-					j->req.headers = curl_slist_append(j->req.headers, hl.buf);
-				strbuf_release(&hl);
-				if (bad) {
-					aperr_set(e, EX_DATAERR,
-						  "line %llu: /headers: values must be one-line strings",
-						  (unsigned long long)j->lineno);
-					goto out;
-				}
-			}
-		} else if (json_str_eq(d, k, "query", 5)) {
-			struct strbuf url = STRBUF_INIT;
-			uint32_t q;
-
-			if (t != JSON_OBJECT) {
-				aperr_set(e, EX_DATAERR, "line %llu: /query: must be an object",
-					  (unsigned long long)j->lineno);
-				goto out;
-			}
-			strbuf_addstr(&url, j->req.url);
-			for (q = json_first(d, val); q; q = json_next(d, val, q)) {
-				struct strbuf name = STRBUF_INIT, qv = STRBUF_INIT;
-				uint32_t x = q + 1, item;
-				int many = json_type(d, x) == JSON_ARRAY;
-
-				json_str_decode(d, q, &name);
-				for (item = many ? json_first(d, x) : x; item;
-				     item = many ? json_next(d, x, item) : 0) {
-					enum json_type it = json_type(d, item);
-
-					strbuf_reset(&qv);
-					if (it == JSON_STRING)
-						json_str_decode(d, item, &qv);
-					else if (it == JSON_NUMBER || it == JSON_TRUE || it == JSON_FALSE)
-						strbuf_add(&qv, json_src(d, item), json_srclen(d, item));
-					else
-						continue;	/* null: no parameter */
-					http_add_query(&url, name.buf ? name.buf : "", name.len,
-						       qv.buf ? qv.buf : "", qv.len);
-				}
-				strbuf_release(&name);
-				strbuf_release(&qv);
-			}
-			free(j->req.url);
-			j->req.url = strbuf_detach(&url, NULL);
-		} else if (json_str_eq(d, k, "body", 4)) {
-			strbuf_reset(&j->req.body);
-			if (t == JSON_STRING) {
-				json_str_decode(d, val, &j->req.body);
-			} else {
-				json_minify(d, val, &j->req.body);
-				j->req.headers = curl_slist_append(j->req.headers,
-								   "Content-Type: application/json");
-			}
-			j->req.has_body = 1;
-		} else {
-			/* anything else is carried into the envelope under meta */
-			strbuf_addch(&j->meta, first_meta ? '{' : ',');
-			first_meta = 0;
-			strbuf_addch(&j->meta, '"');
-			strbuf_add(&j->meta, key, kl);
-			strbuf_addstr(&j->meta, "\":");
-			json_minify(d, val, &j->meta);
-		}
-	}
-	if (!first_meta)
-		strbuf_addch(&j->meta, '}');
-	rc = 0;
-out:
-	strbuf_release(&v);
-	return rc;
-}
-
 /* The next request from the arguments or stdin: 1, 0 when there is none now. */
 static int next_request(struct fetch_run *f, int may_block, struct job **out)
 {
@@ -284,7 +142,8 @@ static int next_request(struct fetch_run *f, int may_block, struct job **out)
 	j->req.seq = f->submitted;
 	if (f->use_stdin) {
 		j->lineno = f->in.lineno;
-		r = request_line(f, j, line, n, &e);
+		r = http_cli_request_line(&f->hc, &f->rd, &f->je, line, n, j->lineno,
+					  &j->req, &j->meta, &e);
 	} else {
 		r = http_cli_request(&f->hc, &j->req, f->urls[f->next_url++], &e);
 	}

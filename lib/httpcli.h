@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "http.h"
+#include "json.h"
 #include "secret.h"
 
 enum {
@@ -117,6 +118,16 @@ int http_cli_finish(struct http_cli *h, struct aperr *e);
  */
 int http_cli_request(const struct http_cli *h, struct http_req *r, const char *url,
 		     struct aperr *e);
+/*
+ * Parse request line number lineno (a URL, or a JSON request object
+ * {"url","method"?,"headers"?,"query"?,"body"?, …}) into r (initialised)
+ * through the template; fields of the object that are not part of the
+ * request are appended to meta as a minified JSON object.  d and je are
+ * scratch.  Returns 0, or -1 with EX_DATAERR naming the line and member.
+ */
+int http_cli_request_line(const struct http_cli *h, struct json_doc *d, struct json_error *je,
+			  const char *line, size_t n, uint64_t lineno, struct http_req *r,
+			  struct strbuf *meta, struct aperr *e);
 /* Append name=value (both percent-encoded) to a URL, after "?" or "&". */
 int http_add_query(struct strbuf *url, const char *name, size_t nl, const char *value,
 		   size_t vl);
