@@ -13,7 +13,7 @@ DESTDIR ?=
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PROGRAMS = fetch-page records dedupe store-raw watermark
+PROGRAMS = fetch-page paginate records dedupe store-raw watermark
 
 ifdef SANITIZE
 O ?= build-san

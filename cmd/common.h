@@ -67,6 +67,7 @@ int cmd_records(int argc, char **argv);
 int cmd_dedupe(int argc, char **argv);
 int cmd_watermark(int argc, char **argv);
 int cmd_fetch_page(int argc, char **argv);
+int cmd_paginate(int argc, char **argv);
 int cmd_store_raw(int argc, char **argv);
 
 #endif

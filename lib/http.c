@@ -385,6 +385,33 @@ int http_submit(struct http_client *c, struct http_req *r, struct aperr *e)
 	return 0;
 }
 
+static struct quota_slot *slot_of(struct http_client *c, const struct http_req *r);
+
+void http_abandon(struct http_client *c, struct http_req *r)
+{
+	size_t i;
+
+	if (r->in_multi) {
+		curl_multi_remove_handle(c->multi, r->easy);
+		r->in_multi = 0;
+		c->running--;
+		if (slot_of(c, r)->inflight)
+			slot_of(c, r)->inflight--;
+		return;
+	}
+	for (i = 0; i < c->nwaiting; i++)
+		if (c->waiting[i] == r) {
+			c->waiting[i] = c->waiting[--c->nwaiting];
+			return;
+		}
+	for (i = c->done_head; i < c->ndone; i++)
+		if (c->done[i] == r) {
+			memmove(c->done + i, c->done + i + 1, (c->ndone - i - 1) * sizeof(*c->done));
+			c->ndone--;
+			return;
+		}
+}
+
 size_t http_pending(const struct http_client *c)
 {
 	return c->nwaiting + c->running + (c->ndone - c->done_head);
@@ -506,6 +533,7 @@ static int start_ready(struct http_client *c, double now, double *wake, struct a
 		c->slots[slot].inflight++;
 		if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK)
 			return aperr_set(e, EX_OSERR, "cannot start a transfer");
+		r->in_multi = 1;
 		c->running++;
 	}
 	return 0;
@@ -668,6 +696,7 @@ static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, 
 	const char *v;
 
 	curl_multi_remove_handle(c->multi, r->easy);
+	r->in_multi = 0;
 	c->running--;
 	if (slot_of(c, r)->inflight)
 		slot_of(c, r)->inflight--;

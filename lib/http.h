@@ -90,7 +90,7 @@ struct http_req {
 	char *sent_url;
 	double first_start, not_before;
 	unsigned retries_used, token_gen, key;
-	int reauthed, too_large, in_header_block;
+	int reauthed, too_large, in_header_block, in_multi;
 };
 
 void http_req_init(struct http_req *r);
@@ -146,6 +146,12 @@ int http_client_init(struct http_client *c, const struct http_policy *p, struct 
 void http_client_release(struct http_client *c);
 /* Hand r to the client; it comes back from http_next(). */
 int http_submit(struct http_client *c, struct http_req *r, struct aperr *e);
+/*
+ * Take r back before it finished (a transfer no longer wanted): it is
+ * stopped, forgotten by the client and never handed back by http_next();
+ * ownership returns to the caller at once.
+ */
+void http_abandon(struct http_client *c, struct http_req *r);
 /* Requests submitted and not yet handed back. */
 size_t http_pending(const struct http_client *c);
 /*

@@ -77,6 +77,84 @@ int http_add_query(struct strbuf *url, const char *name, size_t nl, const char *
 	return query_pair(url, name, nl, value, vl);
 }
 
+/* Is the query pair p[0..n) named name (compared percent-decoded)? */
+static int pair_named(const char *p, size_t n, const char *name, struct strbuf *value)
+{
+	const char *eq = memchr(p, '=', n);
+	size_t kl = eq ? (size_t)(eq - p) : n;
+	int dl = 0, match;
+	char *k = curl_easy_unescape(NULL, p, (int)kl, &dl);
+
+	match = k && (size_t)dl == strlen(name) && !memcmp(k, name, (size_t)dl);
+	curl_free(k);
+	if (match && value) {
+		char *v = curl_easy_unescape(NULL, eq ? eq + 1 : p + n,
+				       eq ? (int)(n - kl - 1) : 0, &dl);
+		if (!v)
+			return -1;
+		strbuf_reset(value);
+		strbuf_add(value, v, (size_t)dl);
+		curl_free(v);
+	}
+	return match;
+}
+
+/* The query part of url: [*qs, *qe). */
+static void query_span(const char *url, const char **qs, const char **qe)
+{
+	const char *q = strchr(url, '?'), *h = strchr(url, '#');
+
+	if (!q || (h && h < q)) {
+		*qs = *qe = h ? h : url + strlen(url);
+		return;
+	}
+	*qs = q + 1;
+	*qe = h ? h : url + strlen(url);
+}
+
+int http_get_query(const char *url, const char *name, struct strbuf *value)
+{
+	const char *qs, *qe, *p;
+
+	query_span(url, &qs, &qe);
+	for (p = qs; p < qe;) {
+		const char *amp = memchr(p, '&', (size_t)(qe - p));
+		size_t n = amp ? (size_t)(amp - p) : (size_t)(qe - p);
+		int r = n ? pair_named(p, n, name, value) : 0;
+
+		if (r)
+			return r;
+		p += n + 1;
+	}
+	return 0;
+}
+
+int http_set_query(struct strbuf *url, const char *name, const char *value)
+{
+	struct strbuf o = STRBUF_INIT;
+	const char *u = url->buf ? url->buf : "", *qs, *qe, *p;
+	int any = 0, r;
+
+	query_span(u, &qs, &qe);
+	strbuf_add(&o, u, (size_t)(qs - u));
+	if (qs > u && qs[-1] == '?')
+		o.len--, o.buf[o.len] = '\0';
+	for (p = qs; p < qe;) {
+		const char *amp = memchr(p, '&', (size_t)(qe - p));
+		size_t n = amp ? (size_t)(amp - p) : (size_t)(qe - p);
+
+		if (n && !pair_named(p, n, name, NULL)) {
+			strbuf_addch(&o, any++ ? '&' : '?');
+			strbuf_add(&o, p, n);
+		}
+		p += n + 1;
+	}
+	r = value ? http_add_query(&o, name, strlen(name), value, strlen(value)) : 0;
+	strbuf_release(url);
+	*url = o;
+	return r < 0 ? -1 : 0;
+}
+
 static int resolve(struct http_cli *h, const char *ref, const char *what, char **out,
 		   struct aperr *e)
 {

@@ -1,0 +1,970 @@
+/*
+ * paginate: every page of a listing, to its natural end, resumable.
+ *
+ * One listing is crawled at a time.  Each page's envelope is written and
+ * flushed before the checkpoint names the next request, so a killed run
+ * resumes at the first page it had not written.  Offset and page styles
+ * may fetch ahead (-j): pages are still written in order, and a page that
+ * shows the guess was wrong (a short offset page) discards what was
+ * fetched ahead.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "../lib/envelope.h"
+#include "../lib/fpset.h"
+#include "../lib/hash.h"
+#include "../lib/httpcli.h"
+#include "../lib/json.h"
+#include "../lib/num.h"
+#include "../lib/paginate.h"
+#include "../lib/statefile.h"
+
+static const char usage_text[] =
+	"usage: paginate [-hqv] [--style style] [--records-path pointer]\n"
+	"       [--cursor-path pointer --cursor-param name] [--next-path pointer]\n"
+	"       [--limit n] [--offset-param name] [--limit-param name]\n"
+	"       [--page-param name] [--start-page n] [--per-page n] [--per-page-param name]\n"
+	"       [--key-field pointer --key-param name] [--has-more-path pointer]\n"
+	"       [--max-pages n] [--max-empty-pages n] [--checkpoint file [--restart]]\n"
+	"       [-o file]\n"
+	HTTP_CLI_USAGE
+	"       [--stats file] [--max-line size] [--max-depth n] [url ...]\n";
+
+enum {
+	OPT_STYLE = CLI_OPT_FIRST_TOOL, OPT_RECORDS_PATH, OPT_CURSOR_PATH, OPT_CURSOR_PARAM,
+	OPT_NEXT_PATH, OPT_LIMIT, OPT_OFFSET_PARAM, OPT_LIMIT_PARAM, OPT_PAGE_PARAM,
+	OPT_START_PAGE, OPT_PER_PAGE, OPT_PER_PAGE_PARAM, OPT_KEY_FIELD, OPT_KEY_PARAM,
+	OPT_MORE_PATH, OPT_MAX_PAGES, OPT_MAX_EMPTY, OPT_CHECKPOINT, OPT_RESTART
+};
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	HTTP_CLI_LONGOPTS,
+	{ "style", required_argument, NULL, OPT_STYLE },
+	{ "records-path", required_argument, NULL, OPT_RECORDS_PATH },
+	{ "cursor-path", required_argument, NULL, OPT_CURSOR_PATH },
+	{ "cursor-param", required_argument, NULL, OPT_CURSOR_PARAM },
+	{ "next-path", required_argument, NULL, OPT_NEXT_PATH },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "offset-param", required_argument, NULL, OPT_OFFSET_PARAM },
+	{ "limit-param", required_argument, NULL, OPT_LIMIT_PARAM },
+	{ "page-param", required_argument, NULL, OPT_PAGE_PARAM },
+	{ "start-page", required_argument, NULL, OPT_START_PAGE },
+	{ "per-page", required_argument, NULL, OPT_PER_PAGE },
+	{ "per-page-param", required_argument, NULL, OPT_PER_PAGE_PARAM },
+	{ "key-field", required_argument, NULL, OPT_KEY_FIELD },
+	{ "key-param", required_argument, NULL, OPT_KEY_PARAM },
+	{ "has-more-path", required_argument, NULL, OPT_MORE_PATH },
+	{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
+	{ "max-empty-pages", required_argument, NULL, OPT_MAX_EMPTY },
+	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+	{ "restart", no_argument, NULL, OPT_RESTART },
+	{ "output", required_argument, NULL, 'o' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* One page request in flight. */
+struct job {
+	struct http_req req;
+	uint64_t gen;		/* the guess it belongs to (fetch-ahead) */
+	uint64_t page;		/* 1-based page number */
+	uint64_t pos;		/* offset or page number (offset and page styles) */
+};
+
+/* One listing: its start request, as the template of every page request. */
+struct listing {
+	struct http_req tmpl;
+	struct strbuf meta;
+	uint64_t index;
+};
+
+/* Where a listing's crawl stands: the next page not yet written. */
+struct crawl {
+	struct pg_spec spec;
+	int resolved;			/* the style is known (not auto before page 1) */
+	struct strbuf next;		/* URL of the next page to write */
+	uint64_t page, pos, step;	/* its number, its position, the offset step */
+	uint64_t empty_run;		/* empty pages in a row that still pointed on */
+	uint64_t records, pages;
+	int done, has_total;
+	uint64_t total;
+	struct fpset seen;		/* requests already made (a loop is an error) */
+	uint64_t prev_hash;		/* the previous page's records (offset/page) */
+	int has_prev;
+	/* fetch-ahead: pages gen_page.. were guessed at gen_pos + k * gen_step */
+	uint64_t gen, gen_page, gen_pos, gen_step, last_submitted;
+	struct job **ring;
+	size_t ringn;
+	struct job **live;		/* submitted, not yet back */
+	size_t nlive, alive;
+};
+
+struct pg_run {
+	struct cli_common common;
+	struct http_cli hc;
+	struct http_client client;
+	struct pg_spec user;
+	uint64_t max_pages, max_empty;
+	const char *checkpoint, *outpath;
+	int restart, lockfd;
+	struct lwriter out;
+	uint64_t out_base;
+	struct lreader in;
+	int use_stdin;
+	char **urls;
+	int nurls;
+	struct json_doc d, rd, cd;
+	struct json_error je;
+	struct strbuf env, why, tmp;
+	struct pg_result res;
+	struct crawl c;
+	/* the checkpoint read at start */
+	struct strbuf ck;
+	int have_ck;
+	uint64_t ck_listing;
+	uint32_t ck_next;
+	/* totals of this run */
+	uint64_t listings, pages, records, empty_pages, reported_total;
+	int any_total, stopped_max;
+	const char *last_style;
+	uint8_t key[16];
+	int tty;
+	double last_progress;
+};
+
+static void on_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	warnmsg("%s", line);
+}
+
+/* A URL fit for messages and checkpoints: secrets masked. */
+static const char *shown(struct pg_run *p, const char *url)
+{
+	strbuf_reset(&p->tmp);
+	http_redact_url(&p->tmp, url, p->hc.auth.kind == AUTH_KEY_QUERY ? p->hc.auth.key_name : NULL);
+	secrets_scrub(&p->hc.secrets, &p->tmp);
+	return p->tmp.buf ? p->tmp.buf : "";
+}
+
+static void die_page(struct pg_run *p, uint64_t page, const char *url, int code, const char *msg)
+	__attribute__((noreturn));
+static void die_page(struct pg_run *p, uint64_t page, const char *url, int code, const char *msg)
+{
+	struct strbuf m = STRBUF_INIT;
+
+	strbuf_addstr(&m, msg);
+	secrets_scrub(&p->hc.secrets, &m);
+	die(code, "page %llu (%s): %s", (unsigned long long)page, shown(p, url),
+	    m.buf ? m.buf : "");
+}
+
+/* ---- the checkpoint ---- */
+
+static void checkpoint_write(struct pg_run *p, struct listing *l, int listing_done)
+{
+	struct crawl *c = &p->c;
+	struct strbuf j = STRBUF_INIT;
+	struct aperr e;
+
+	if (!p->checkpoint)
+		return;
+	if (p->outpath && lwriter_sync(&p->out, &e) < 0)
+		die_err(&e);
+	strbuf_addf(&j, "{\"version\":1,\"listing\":%llu,\"output_bytes\":%llu",
+		    (unsigned long long)(l->index + (listing_done ? 1 : 0)),
+		    (unsigned long long)(p->out_base + p->out.bytes));
+	if (!listing_done) {
+		strbuf_addstr(&j, ",\"start\":");
+		json_quote(&j, shown(p, l->tmpl.url), p->tmp.len);
+		strbuf_addstr(&j, ",\"next\":");
+		json_quote(&j, c->next.buf, c->next.len);
+		strbuf_addf(&j, ",\"page\":%llu,\"pos\":%llu,\"step\":%llu,\"empty_run\":%llu,"
+			    "\"records\":%llu,\"pages\":%llu",
+			    (unsigned long long)c->page, (unsigned long long)c->pos,
+			    (unsigned long long)c->step, (unsigned long long)c->empty_run,
+			    (unsigned long long)c->records, (unsigned long long)c->pages);
+		if (c->has_total)
+			strbuf_addf(&j, ",\"total\":%llu", (unsigned long long)c->total);
+		strbuf_addstr(&j, ",\"spec\":");
+		pg_spec_json(&c->spec, &j);
+	}
+	strbuf_addstr(&j, "}\n");
+	secrets_scrub(&p->hc.secrets, &j);
+	if (statefile_write(p->checkpoint, j.buf, j.len, 1, &e) < 0)
+		die_err(&e);
+	strbuf_release(&j);
+}
+
+static uint64_t ck_num(struct pg_run *p, const char *name)
+{
+	uint32_t t = json_get(&p->cd, 0, name, strlen(name));
+	int64_t v = 0;
+
+	if (!t || json_type(&p->cd, t) != JSON_NUMBER ||
+	    num_to_i64(json_src(&p->cd, t), json_srclen(&p->cd, t), &v) < 0 || v < 0)
+		die(EX_DATAERR, "%s: /%s: not a whole number; use --restart to start over",
+		    p->checkpoint, name);
+	return (uint64_t)v;
+}
+
+/* Read the checkpoint of an interrupted run, if there is one. */
+static void checkpoint_load(struct pg_run *p)
+{
+	struct aperr e;
+	int r;
+	uint32_t t;
+
+	if (!p->checkpoint || p->restart)
+		return;
+	r = statefile_read(p->checkpoint, &p->ck, 1 << 24, &e);
+	if (r < 0)
+		die_err(&e);
+	if (r == 1)
+		return;
+	if (json_parse(&p->cd, p->ck.buf, p->ck.len, &p->je) < 0 ||
+	    json_type(&p->cd, 0) != JSON_OBJECT || ck_num(p, "version") != 1)
+		die(EX_DATAERR, "%s: not a paginate checkpoint; use --restart to start over",
+		    p->checkpoint);
+	p->have_ck = 1;
+	p->ck_listing = ck_num(p, "listing");
+	t = json_get(&p->cd, 0, "next", 4);
+	p->ck_next = t && json_type(&p->cd, t) == JSON_STRING ? t : 0;
+}
+
+/* Open -o FILE: cut back to what the checkpoint vouches for, or empty it. */
+static void open_output(struct pg_run *p)
+{
+	struct aperr e;
+	int fd = 1;
+
+	if (p->outpath) {
+		struct stat st;
+		uint64_t keep = p->have_ck ? ck_num(p, "output_bytes") : 0;
+
+		fd = open(p->outpath, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0 || fstat(fd, &st) < 0)
+			die(EX_CANTCREAT, "%s: %s", p->outpath, strerror(errno));
+		if (S_ISREG(st.st_mode)) {
+			if ((uint64_t)st.st_size < keep)
+				die(EX_DATAERR, "%s holds %lld bytes, fewer than the %llu the checkpoint "
+				    "%s recorded: it changed since; use --restart to start over",
+				    p->outpath, (long long)st.st_size, (unsigned long long)keep,
+				    p->checkpoint);
+			if (ftruncate(fd, (off_t)keep) < 0 || lseek(fd, 0, SEEK_END) < 0)
+				die(EX_IOERR, "%s: %s", p->outpath, strerror(errno));
+			p->out_base = keep;
+		}
+	}
+	if (lwriter_init(&p->out, fd, p->outpath ? p->outpath : "stdout", 1 << 16, &e) < 0)
+		die_err(&e);
+	tool_set_output(&p->out);
+}
+
+/* ---- requests ---- */
+
+static struct job *job_new(struct listing *l, const char *url)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	struct curl_slist *h;
+
+	if (!j)
+		die(EX_OSERR, "out of memory");
+	http_req_init(&j->req);
+	j->req.udata = j;
+	j->req.url = strdup(url);
+	if (l->tmpl.method)
+		j->req.method = strdup(l->tmpl.method);
+	for (h = l->tmpl.headers; h; h = h->next)
+		j->req.headers = curl_slist_append(j->req.headers, h->data);
+	if (l->tmpl.has_body) {
+		strbuf_add(&j->req.body, l->tmpl.body.buf, l->tmpl.body.len);
+		j->req.has_body = 1;
+	}
+	if (!j->req.url || (l->tmpl.method && !j->req.method))
+		die(EX_OSERR, "out of memory");
+	return j;
+}
+
+static void job_free(struct job *j)
+{
+	http_req_release(&j->req);
+	free(j);
+}
+
+static void submit(struct pg_run *p, struct listing *l, const char *url, uint64_t page,
+		   uint64_t pos)
+{
+	struct crawl *c = &p->c;
+	struct job *j = job_new(l, url);
+	struct aperr e;
+
+	j->gen = c->gen;
+	j->page = page;
+	j->pos = pos;
+	j->req.seq = page;
+	if (c->nlive == c->alive) {
+		c->alive = c->alive ? c->alive * 2 : 16;
+		c->live = realloc(c->live, c->alive * sizeof(*c->live));
+		if (!c->live)
+			die(EX_OSERR, "out of memory");
+	}
+	c->live[c->nlive++] = j;
+	if (http_submit(&p->client, &j->req, &e) < 0)
+		die_err(&e);
+	c->last_submitted = page;
+}
+
+static void unlive(struct crawl *c, struct job *j)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlive; i++)
+		if (c->live[i] == j) {
+			c->live[i] = c->live[--c->nlive];
+			return;
+		}
+}
+
+/* Forget every guess: stop what is in flight, drop what waits in the ring. */
+static void drop_ahead(struct pg_run *p)
+{
+	struct crawl *c = &p->c;
+	size_t i;
+
+	for (i = 0; i < c->nlive; i++) {
+		http_abandon(&p->client, &c->live[i]->req);
+		job_free(c->live[i]);
+	}
+	c->nlive = 0;
+	for (i = 0; i < c->ringn; i++)
+		if (c->ring[i]) {
+			job_free(c->ring[i]);
+			c->ring[i] = NULL;
+		}
+	c->gen++;
+	c->last_submitted = c->page - 1;
+}
+
+static int fetch_ahead(const struct pg_run *p)
+{
+	const struct crawl *c = &p->c;
+
+	return c->resolved && p->hc.pol.concurrency > 1 &&
+	       (c->spec.style == PG_PAGE || (c->spec.style == PG_OFFSET && c->step > 0));
+}
+
+/* Keep the requests going: the next page, and pages ahead where allowed. */
+static void submit_more(struct pg_run *p, struct listing *l)
+{
+	struct crawl *c = &p->c;
+	char num[24];
+
+	if (!fetch_ahead(p)) {
+		if (c->last_submitted < c->page)
+			submit(p, l, c->next.buf, c->page, c->pos);
+		return;
+	}
+	if (c->last_submitted < c->page) {
+		c->gen_page = c->page;
+		c->gen_pos = c->pos;
+		c->gen_step = c->spec.style == PG_PAGE ? 1 : c->step;
+		submit(p, l, c->next.buf, c->page, c->pos);
+	}
+	while (c->last_submitted + 1 < c->page + p->hc.pol.concurrency &&
+	       (!p->max_pages || c->last_submitted + 1 < c->page + (p->max_pages - p->pages))) {
+		uint64_t pg = c->last_submitted + 1;
+		uint64_t pos = c->gen_pos + (pg - c->gen_page) * c->gen_step;
+		struct strbuf u = STRBUF_INIT;
+
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)pos);
+		if (pg_url(&c->spec, l->tmpl.url, num, &u) < 0)
+			die(EX_OSERR, "out of memory");
+		submit(p, l, u.buf, pg, pos);
+		strbuf_release(&u);
+	}
+}
+
+/* ---- one page ---- */
+
+static void progress(struct pg_run *p, int final)
+{
+	double now = tool_seconds();
+
+	if (!p->tty || p->common.quiet || (!final && now - p->last_progress < 0.25))
+		return;
+	p->last_progress = now;
+	fprintf(stderr, "\r%s: %llu pages, %llu records, %llu retries ", progname,
+		(unsigned long long)p->pages, (unsigned long long)p->records,
+		(unsigned long long)p->client.stats.retries);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static void write_envelope(struct pg_run *p, struct listing *l, struct job *j)
+{
+	struct envelope_opts eo;
+	struct aperr e;
+	char key[33];
+
+	memset(&eo, 0, sizeof(eo));
+	eo.meta = l->meta.len ? l->meta.buf : NULL;
+	eo.meta_len = l->meta.len;
+	eo.page = j->page;
+	eo.secrets = &p->hc.secrets;
+	if (p->hc.auth.kind == AUTH_KEY_QUERY)
+		eo.redact_param = p->hc.auth.key_name;
+	if (p->hc.auth.kind == AUTH_KEY_HEADER)
+		eo.redact_header = p->hc.auth.key_name;
+	if (pg_page_key(&j->req, eo.redact_param, key) < 0)
+		die(EX_OSERR, "out of memory");
+	eo.page_key = key;
+	strbuf_reset(&p->env);
+	if (envelope_build(&p->env, &j->req, &eo, &p->d, &p->je) < 0)
+		die_page(p, j->page, j->req.url, EX_SOFTWARE, "the envelope exceeds the size limit");
+	tool_check_write(lwriter_line(&p->out, p->env.buf, p->env.len, &e), &e);
+	tool_check_write(lwriter_flush(&p->out, &e), &e);
+}
+
+/* Where the page leads: sets c->next, or c->done. */
+static void next_page(struct pg_run *p, struct listing *l, struct job *j)
+{
+	struct crawl *c = &p->c;
+	struct pg_result *res = &p->res;
+	size_t n = res->nrecords;
+	char num[24];
+	int more = 0;
+
+	strbuf_reset(&c->next);
+	switch (c->spec.style) {
+	case PG_CURSOR:
+	case PG_KEYSET:
+		more = res->has_token && res->more != 0;
+		if (more && pg_url(&c->spec, l->tmpl.url, res->token.buf, &c->next) < 0)
+			die(EX_OSERR, "out of memory");
+		break;
+	case PG_NEXT_URL:
+	case PG_LINK:
+		more = res->has_token && res->more != 0;
+		if (more) {
+			strbuf_add(&c->next, res->token.buf, res->token.len);
+			/* the key goes in once, by the auth layer, whatever the server echoes */
+			if (p->hc.auth.kind == AUTH_KEY_QUERY &&
+			    http_set_query(&c->next, p->hc.auth.key_name, NULL) < 0)
+				die(EX_OSERR, "out of memory");
+		}
+		break;
+	case PG_OFFSET:
+		more = n > 0;
+		c->pos += n;
+		if (!c->step || n < c->step)
+			c->step = n;	/* the server's own page size, when it caps limit */
+		break;
+	case PG_PAGE:
+		more = n > 0;
+		c->pos++;
+		break;
+	default:
+		break;	/* none: one page */
+	}
+	if (more && (c->spec.style == PG_OFFSET || c->spec.style == PG_PAGE)) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)c->pos);
+		if (pg_url(&c->spec, l->tmpl.url, num, &c->next) < 0)
+			die(EX_OSERR, "out of memory");
+	}
+	if (!more) {
+		c->done = 1;
+		return;
+	}
+	if (n == 0) {
+		if (++c->empty_run > p->max_empty) {
+			char m[160];
+
+			snprintf(m, sizeof(m), "%llu empty pages in a row still point to a next page; "
+				 "stopping (see --max-empty-pages)", (unsigned long long)c->empty_run);
+			die_page(p, j->page, j->req.url, EX_DATAERR, m);
+		}
+	} else {
+		c->empty_run = 0;
+	}
+	{
+		struct hash128 h;
+		int r;
+
+		siphash128(p->key, c->next.buf, c->next.len, &h);
+		r = fpset_add(&c->seen, h);
+		if (r < 0)
+			die(EX_OSERR, "out of memory");
+		if (r == 0) {
+			struct strbuf m = STRBUF_INIT;
+
+			if (c->spec.style == PG_CURSOR || c->spec.style == PG_KEYSET)
+				strbuf_addf(&m, "the next %s '%s' was already followed: the listing "
+					    "loops; stopping",
+					    c->spec.style == PG_CURSOR ? "cursor" : "key", res->token.buf);
+			else
+				strbuf_addf(&m, "the next URL %s was already followed: the listing "
+					    "loops; stopping", shown(p, c->next.buf));
+			die_page(p, j->page, j->req.url, EX_DATAERR, m.buf);
+		}
+	}
+}
+
+/* The same records as the page before: the server ignores the position. */
+static void check_stuck(struct pg_run *p, struct job *j)
+{
+	struct crawl *c = &p->c;
+	uint64_t h;
+
+	if ((c->spec.style != PG_OFFSET && c->spec.style != PG_PAGE) || !p->res.nrecords)
+		return;
+	h = siphash64(p->key, json_src(&p->d, p->res.array), json_srclen(&p->d, p->res.array));
+	if (c->has_prev && h == c->prev_hash) {
+		char m[200];
+
+		snprintf(m, sizeof(m), "the same records as page %llu: does the API ignore '%s'? "
+			 "stopping", (unsigned long long)(j->page - 1),
+			 c->spec.style == PG_OFFSET ? c->spec.offset_param : c->spec.page_param);
+		die_page(p, j->page, j->req.url, EX_DATAERR, m);
+	}
+	c->prev_hash = h;
+	c->has_prev = 1;
+}
+
+static void handle_page(struct pg_run *p, struct listing *l, struct job *j)
+{
+	struct crawl *c = &p->c;
+	struct http_req *r = &j->req;
+	const struct json_doc *d = NULL;
+	struct aperr e;
+
+	if (r->outcome == HTTP_FAILED || r->exit_code || r->status < 200 || r->status > 299) {
+		char m[600];
+
+		if (r->error[0])
+			snprintf(m, sizeof(m), "%s", r->error);
+		else
+			snprintf(m, sizeof(m), "HTTP %ld", r->status);
+		die_page(p, j->page, r->url, r->exit_code ? r->exit_code : EX_UNAVAILABLE, m);
+	}
+	if (r->resp_body.len && json_parse(&p->d, r->resp_body.buf, r->resp_body.len, &p->je) == 0)
+		d = &p->d;
+	if (!c->resolved) {
+		if (pg_detect(&c->spec, r->url, r, d, &p->why, &e) < 0)
+			die_page(p, j->page, r->url, e.code, e.msg);
+		c->resolved = 1;
+		c->pos = pg_start_position(&c->spec, l->tmpl.url);
+		c->step = c->spec.style == PG_OFFSET ? c->spec.limit : 0;
+		if (p->common.verbose)
+			warnmsg("auto: style %s: %s", pg_style_name(c->spec.style), p->why.buf);
+	}
+	if (!d && r->resp_body.len) {
+		json_error_to_aperr(&p->je, &e);
+		die_page(p, j->page, r->url, EX_DATAERR, e.msg);
+	}
+	if (pg_examine(&c->spec, r->url, r, d, &p->res, &e) < 0)
+		die_page(p, j->page, r->url, e.code, e.msg);
+	check_stuck(p, j);
+	next_page(p, l, j);
+	if (p->res.has_total && !c->has_total) {
+		c->has_total = 1;
+		c->total = p->res.total;
+	}
+	if (p->common.verbose)
+		warnmsg("page %llu: %zu records%s%s", (unsigned long long)j->page, p->res.nrecords,
+			c->done ? ", the last page" : ", next ",
+			c->done ? "" : shown(p, c->next.buf));
+	write_envelope(p, l, j);
+	c->records += p->res.nrecords;
+	c->pages++;
+	p->records += p->res.nrecords;
+	p->pages++;
+	if (!p->res.nrecords)
+		p->empty_pages++;
+	c->page++;
+	if (!c->done && p->max_pages && p->pages >= p->max_pages) {
+		p->stopped_max = 1;
+		c->done = 1;
+		checkpoint_write(p, l, 0);
+	} else if (!c->done) {
+		checkpoint_write(p, l, 0);
+	}
+	progress(p, 0);
+}
+
+/* ---- one listing ---- */
+
+static void crawl_begin(struct pg_run *p, struct listing *l, int resume)
+{
+	struct crawl *c = &p->c;
+	struct aperr e;
+	struct hash128 h;
+
+	memset(c, 0, sizeof(*c));
+	strbuf_init(&c->next, 0);
+	fpset_init(&c->seen);
+	c->ringn = p->hc.pol.concurrency * 2 + 2;
+	c->ring = calloc(c->ringn, sizeof(*c->ring));
+	if (!c->ring)
+		die(EX_OSERR, "out of memory");
+	if (resume) {
+		struct json_doc *cd = &p->cd;
+		uint32_t t = json_get(cd, 0, "start", 5);
+		struct strbuf v = STRBUF_INIT;
+
+		json_str_decode(cd, t, &v);
+		if (!t || !v.buf || strcmp(v.buf, shown(p, l->tmpl.url)))
+			die(EX_CONFIG, "%s was written for a crawl of %s, not %s; use --restart to "
+			    "start over", p->checkpoint, v.buf ? v.buf : "?", p->tmp.buf);
+		strbuf_release(&v);
+		if (pg_spec_from_json(&c->spec, cd, json_get(cd, 0, "spec", 4), &e) < 0) {
+			aperr_prefix(&e, "%s", p->checkpoint);
+			die_err(&e);
+		}
+		c->resolved = c->spec.style != PG_AUTO;
+		json_str_decode(cd, p->ck_next, &c->next);
+		c->page = ck_num(p, "page");
+		c->pos = ck_num(p, "pos");
+		c->step = ck_num(p, "step");
+		c->empty_run = ck_num(p, "empty_run");
+		c->records = ck_num(p, "records");
+		c->pages = ck_num(p, "pages");
+		if (json_get(cd, 0, "total", 5)) {
+			c->has_total = 1;
+			c->total = ck_num(p, "total");
+		}
+		if (p->common.verbose)
+			warnmsg("resuming at page %llu from %s", (unsigned long long)c->page,
+				p->checkpoint);
+	} else {
+		if (pg_spec_copy(&c->spec, &p->user, &e) < 0)
+			die_err(&e);
+		c->resolved = c->spec.style != PG_AUTO;
+		c->page = 1;
+		if (c->resolved) {
+			if (pg_url(&c->spec, l->tmpl.url, NULL, &c->next) < 0)
+				die(EX_OSERR, "out of memory");
+			c->pos = pg_start_position(&c->spec, l->tmpl.url);
+			c->step = c->spec.style == PG_OFFSET ? c->spec.limit : 0;
+		} else {
+			strbuf_addstr(&c->next, l->tmpl.url);
+		}
+	}
+	c->last_submitted = c->page - 1;
+	siphash128(p->key, c->next.buf, c->next.len, &h);
+	fpset_add(&c->seen, h);
+}
+
+static void crawl_end(struct pg_run *p)
+{
+	struct crawl *c = &p->c;
+	size_t i;
+
+	for (i = 0; i < c->nlive; i++) {
+		http_abandon(&p->client, &c->live[i]->req);
+		job_free(c->live[i]);
+	}
+	for (i = 0; i < c->ringn; i++)
+		if (c->ring[i])
+			job_free(c->ring[i]);
+	free(c->ring);
+	free(c->live);
+	fpset_release(&c->seen);
+	strbuf_release(&c->next);
+	pg_spec_release(&c->spec);
+}
+
+static void crawl(struct pg_run *p, struct listing *l, int resume)
+{
+	struct crawl *c = &p->c;
+	struct aperr e;
+
+	crawl_begin(p, l, resume);
+	while (!c->done) {
+		struct http_req *r;
+		struct job *j;
+		int failed;
+
+		submit_more(p, l);
+		r = http_next(&p->client, -1, &failed, &e);
+		if (failed)
+			die_err(&e);
+		if (!r)
+			die(EX_SOFTWARE, "page %llu: no request in flight", (unsigned long long)c->page);
+		j = r->udata;
+		unlive(c, j);
+		if (j->gen != c->gen || j->page < c->page || j->page >= c->page + c->ringn) {
+			job_free(j);
+			continue;
+		}
+		c->ring[j->page % c->ringn] = j;
+		while (!c->done && (j = c->ring[c->page % c->ringn]) && j->page == c->page) {
+			int guessed;
+
+			c->ring[c->page % c->ringn] = NULL;
+			handle_page(p, l, j);
+			job_free(j);
+			/* was the page after it guessed right? */
+			guessed = c->gen_step && c->last_submitted >= c->page &&
+				  c->gen_pos + (c->page - c->gen_page) * c->gen_step == c->pos;
+			if (!c->done && fetch_ahead(p) && c->last_submitted >= c->page && !guessed)
+				drop_ahead(p);
+		}
+	}
+	p->listings++;
+	p->last_style = pg_style_name(c->spec.style);
+	if (c->has_total) {
+		p->any_total = 1;
+		p->reported_total += c->total;
+		if (!p->stopped_max && c->total != c->records && !p->common.quiet)
+			warnmsg("%s: the API reported a total of %llu records; the crawl fetched %llu",
+				shown(p, l->tmpl.url), (unsigned long long)c->total,
+				(unsigned long long)c->records);
+	}
+	if (!p->stopped_max)
+		checkpoint_write(p, l, 1);
+	crawl_end(p);
+}
+
+/* ---- the listings ---- */
+
+/* The next listing from the arguments or stdin: 1, or 0 at the end. */
+static int next_listing(struct pg_run *p, struct listing *l, uint64_t index)
+{
+	struct aperr e;
+	const char *line;
+	size_t n;
+	int r;
+
+	http_req_init(&l->tmpl);
+	strbuf_init(&l->meta, STRBUF_DEFAULT_CAP);
+	l->index = index;
+	if (!p->use_stdin) {
+		if (index >= (uint64_t)p->nurls)
+			return 0;
+		r = http_cli_request(&p->hc, &l->tmpl, p->urls[index], &e);
+	} else {
+		do {
+			r = lreader_next(&p->in, &line, &n, &e);
+			if (r < 0)
+				die_err(&e);
+			if (r == 0)
+				return 0;
+		} while (strspn(line, " \t") == n);	/* blank lines are no listings */
+		r = http_cli_request_line(&p->hc, &p->rd, &p->je, line, n, p->in.lineno, &l->tmpl,
+					  &l->meta, &e);
+	}
+	if (r < 0) {
+		secrets_scrub_str(&p->hc.secrets, e.msg);
+		die_err(&e);
+	}
+	return 1;
+}
+
+static void listing_release(struct listing *l)
+{
+	http_req_release(&l->tmpl);
+	strbuf_release(&l->meta);
+}
+
+static void write_stats(struct pg_run *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+	double secs = tool_seconds();
+
+	strbuf_addf(&sb, "{\"listings\":%llu,\"pages\":%llu,\"records\":%llu,\"empty_pages\":%llu,"
+		    "\"style\":\"%s\",\"stopped\":\"%s\",\"total_reported\":",
+		    (unsigned long long)p->listings, (unsigned long long)p->pages,
+		    (unsigned long long)p->records, (unsigned long long)p->empty_pages,
+		    p->last_style ? p->last_style : "none", p->stopped_max ? "max-pages" : "end");
+	if (p->any_total)
+		strbuf_addf(&sb, "%llu", (unsigned long long)p->reported_total);
+	else
+		strbuf_addstr(&sb, "null");
+	strbuf_addf(&sb, ",\"requests\":%llu,", (unsigned long long)p->client.stats.requests);
+	http_stats_json(&p->client, &sb);
+	strbuf_addf(&sb, ",\"seconds\":%.3f,\"pages_per_second\":%.1f}\n", secs,
+		    secs > 0 ? (double)p->pages / secs : 0.0);
+	secrets_scrub(&p->hc.secrets, &sb);
+	tool_write_stats(p->common.stats, &sb);
+	strbuf_release(&sb);
+}
+
+static void run(struct pg_run *p)
+{
+	struct listing l;
+	uint64_t i;
+
+	for (i = 0; next_listing(p, &l, i); i++) {
+		if (p->max_pages && p->pages >= p->max_pages)
+			p->stopped_max = 1;	/* the checkpoint names this listing next */
+		else if (!p->have_ck || i >= p->ck_listing)
+			crawl(p, &l, p->have_ck && i == p->ck_listing && p->ck_next);
+		listing_release(&l);
+		if (p->stopped_max)
+			break;
+	}
+	if (!p->stopped_max)
+		listing_release(&l);
+	if (p->stopped_max && !p->common.quiet)
+		warnmsg("stopped after %llu pages (--max-pages)%s", (unsigned long long)p->pages,
+			p->checkpoint ? "; the checkpoint resumes the crawl" : "");
+	if (p->checkpoint && !p->stopped_max) {
+		struct strbuf lock = STRBUF_INIT;
+
+		if (unlink(p->checkpoint) < 0 && errno != ENOENT)
+			die(EX_CANTCREAT, "%s: %s", p->checkpoint, strerror(errno));
+		strbuf_addf(&lock, "%s.lock", p->checkpoint);
+		unlink(lock.buf);
+		strbuf_release(&lock);
+	}
+}
+
+static void spec_opt(struct pg_run *p, int opt, const char *arg)
+{
+	struct pg_spec *s = &p->user;
+	struct aperr e;
+	char **field = NULL;
+	uint64_t *num = NULL;
+
+	switch (opt) {
+	case OPT_STYLE:
+		if (pg_style_parse(arg, &s->style, &e) < 0 || s->style == PG_NONE)
+			usage_error(usage_text, "--style: '%s' is not one of auto, cursor, next-url, "
+				    "link, offset, page, keyset", arg);
+		return;
+	case OPT_RECORDS_PATH: field = &s->records_path; break;
+	case OPT_CURSOR_PATH: field = &s->cursor_path; break;
+	case OPT_CURSOR_PARAM: field = &s->cursor_param; break;
+	case OPT_NEXT_PATH: field = &s->next_path; break;
+	case OPT_OFFSET_PARAM: field = &s->offset_param; break;
+	case OPT_LIMIT_PARAM: field = &s->limit_param; break;
+	case OPT_PAGE_PARAM: field = &s->page_param; break;
+	case OPT_PER_PAGE_PARAM: field = &s->per_page_param; break;
+	case OPT_KEY_FIELD: field = &s->key_field; break;
+	case OPT_KEY_PARAM: field = &s->key_param; break;
+	case OPT_MORE_PATH: field = &s->more_path; break;
+	case OPT_LIMIT: num = &s->limit; break;
+	case OPT_PER_PAGE: num = &s->per_page; break;
+	case OPT_START_PAGE: num = &s->start_page; s->start_page_set = 1; break;
+	case OPT_MAX_PAGES: num = &p->max_pages; break;
+	case OPT_MAX_EMPTY: num = &p->max_empty; break;
+	default: break;
+	}
+	if (field && (!*arg || pg_spec_set(field, arg) < 0))
+		usage_error(usage_text, "an empty value for a name or pointer option");
+	if (num && num_parse_u64(arg, num, "option", &e) < 0)
+		usage_error(usage_text, "%s", e.msg);
+}
+
+int cmd_paginate(int argc, char **argv)
+{
+	struct pg_run p;
+	struct aperr e;
+	int opt, r;
+
+	memset(&p, 0, sizeof(p));
+	cli_common_init(&p.common);
+	http_cli_init(&p.hc);
+	pg_spec_init(&p.user);
+	p.max_empty = 3;
+	p.lockfd = -1;
+	strbuf_init(&p.why, 0);
+	strbuf_init(&p.tmp, 0);
+	strbuf_init(&p.ck, 0);
+	while ((opt = getopt_long(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'o': p.outpath = optarg; break;
+		case OPT_CHECKPOINT: p.checkpoint = optarg; break;
+		case OPT_RESTART: p.restart = 1; break;
+		default:
+			if (opt >= OPT_STYLE && opt <= OPT_MAX_EMPTY) {
+				spec_opt(&p, opt, optarg);
+				break;
+			}
+			r = http_cli_opt(&p.hc, opt, optarg, &e);
+			if (r < 0) {
+				if (e.code == EX_USAGE)
+					usage_error(usage_text, "%s", e.msg);
+				die_err(&e);
+			}
+			if (!r)
+				tool_common_opt(&p.common, opt, optarg, usage_text);
+		}
+	}
+	tool_common_done(&p.common, usage_text);
+	if (http_cli_finish(&p.hc, &e) < 0) {
+		if (e.code == EX_USAGE)
+			usage_error(usage_text, "%s", e.msg);
+		die_err(&e);
+	}
+	if (pg_spec_compile(&p.user, &e) < 0)
+		usage_error(usage_text, "%s", e.msg);
+	if (p.restart && !p.checkpoint)
+		usage_error(usage_text, "--restart goes with --checkpoint");
+	p.urls = argv + optind;
+	p.nurls = argc - optind;
+	p.use_stdin = p.nurls == 0;
+	if (p.use_stdin && lreader_init(&p.in, 0, "stdin", p.common.max_line, &e) < 0)
+		die_err(&e);
+	if (p.checkpoint) {
+		strbuf_addf(&p.tmp, "checkpoint %s", p.checkpoint);
+		p.lockfd = statefile_lock(p.checkpoint, p.tmp.buf, &e);
+		if (p.lockfd < 0)
+			die_err(&e);
+	}
+	json_doc_init(&p.d, p.common.max_depth);
+	json_doc_init(&p.rd, p.common.max_depth);
+	json_doc_init(&p.cd, 16);
+	json_error_init(&p.je);
+	strbuf_init(&p.env, p.common.max_line);
+	pg_result_init(&p.res);
+	checkpoint_load(&p);
+	open_output(&p);
+	if (hash_random(p.key, sizeof(p.key)) < 0)
+		die(EX_OSERR, "no random bytes for the loop check");
+	p.hc.pol.max_body = p.hc.pol.max_body < p.common.max_line ? p.hc.pol.max_body
+								 : p.common.max_line;
+	p.tty = isatty(2);
+	if (http_client_init(&p.client, &p.hc.pol, &p.hc.auth, &p.hc.secrets, &e) < 0)
+		die_err(&e);
+	if (p.common.verbose) {
+		p.client.log = on_log;
+		p.tty = 0;
+	}
+	run(&p);
+	progress(&p, 1);
+	if (p.common.stats)
+		write_stats(&p);
+	tool_finish(&p.out);
+	http_client_release(&p.client);
+	statefile_unlock(p.lockfd);
+	pg_result_release(&p.res);
+	pg_spec_release(&p.user);
+	json_doc_release(&p.d);
+	json_doc_release(&p.rd);
+	json_doc_release(&p.cd);
+	json_error_release(&p.je);
+	strbuf_release(&p.env);
+	strbuf_release(&p.why);
+	strbuf_release(&p.tmp);
+	strbuf_release(&p.ck);
+	if (p.use_stdin)
+		lreader_release(&p.in);
+	http_cli_release(&p.hc);
+	curl_global_cleanup();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("paginate");
+	return cmd_paginate(argc, argv);
+}

@@ -1,0 +1,128 @@
+/*
+ * paginate: how a listing announces its next page, and how the next
+ * request carries it.
+ *
+ * Styles: cursor (a value in the body sent back in a query parameter),
+ * next-url (a URL in the body), link (an RFC 8288 Link header rel="next"),
+ * offset (offset/limit parameters), page (a page number), keyset (the last
+ * record's key sent back), and none (a listing of one page).  pg_detect()
+ * chooses one from a first response for --style auto; pg_examine() reads
+ * what every later response says; pg_url() builds the request for a
+ * position.  None of these fetch, write or decide when a crawl ends: the
+ * program does (cmd/paginate.c), so the rules stay in one visible place.
+ *
+ * Ownership: struct pg_spec owns its strings and compiled pointers
+ * (pg_spec_release frees them); struct pg_result owns its buffers and is
+ * reused page after page.  Results point into the caller's parsed body.
+ */
+#ifndef APIPE_PAGINATE_H
+#define APIPE_PAGINATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "http.h"
+#include "json.h"
+#include "records.h"
+#include "strbuf.h"
+
+enum pg_style {
+	PG_AUTO, PG_CURSOR, PG_NEXT_URL, PG_LINK, PG_OFFSET, PG_PAGE, PG_KEYSET, PG_NONE
+};
+
+struct pg_spec {
+	enum pg_style style;
+	char *cursor_path, *cursor_param;	/* cursor */
+	char *next_path;			/* next-url */
+	char *more_path;			/* a boolean "more pages follow" (has_more), optional */
+	char *offset_param, *limit_param;	/* offset; limit 0: not sent */
+	uint64_t limit;
+	char *page_param, *per_page_param;	/* page; per_page 0: not sent */
+	uint64_t start_page, per_page;
+	int start_page_set;
+	char *key_field, *key_param;		/* keyset */
+	char *records_path;			/* NULL: detected as records(1) does */
+	/* compiled by pg_spec_compile() */
+	struct json_ptr cursor_ptr, next_ptr, more_ptr, key_ptr, records_ptr;
+	int compiled;
+};
+
+/* Defaults: auto; offset/limit, page/per_page, start page 1. */
+void pg_spec_init(struct pg_spec *s);
+void pg_spec_release(struct pg_spec *s);
+/* Replace the string *field with a copy of v (NULL clears).  0 or -1. */
+int pg_spec_set(char **field, const char *v);
+/* "cursor" → PG_CURSOR …; 0, or -1 (EX_USAGE) for an unknown name. */
+int pg_style_parse(const char *name, enum pg_style *out, struct aperr *e);
+const char *pg_style_name(enum pg_style s);
+/*
+ * Check that the style has what it needs (cursor: --cursor-path and
+ * --cursor-param; next-url: --next-path; keyset: --key-field and
+ * --key-param) and compile the pointers.  0, or -1 (EX_USAGE).
+ */
+int pg_spec_compile(struct pg_spec *s, struct aperr *e);
+/* dst (uninitialised) becomes a copy of src.  0 or -1. */
+int pg_spec_copy(struct pg_spec *dst, const struct pg_spec *src, struct aperr *e);
+/* The spec as a JSON object (for checkpoints), and back.  0 or -1. */
+int pg_spec_json(const struct pg_spec *s, struct strbuf *out);
+int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
+		      struct aperr *e);
+
+/* What one response says about the next page. */
+struct pg_result {
+	struct records_page rp;
+	uint32_t array;			/* the record array, JSON_ABSENT when none */
+	size_t nrecords;
+	int more;			/* -1: not said, 0: no more pages, 1: more */
+	int has_token;			/* a non-empty cursor, next URL or last key */
+	struct strbuf token;		/* cursor; next URL (resolved); last key */
+	int has_total;
+	uint64_t total;			/* a total/total_count the API reported */
+	struct strbuf scratch;
+};
+
+void pg_result_init(struct pg_result *res);
+void pg_result_release(struct pg_result *res);
+
+/*
+ * Choose a style for --style auto from the first response r to url, whose
+ * body d parsed as JSON (NULL when it did not).  Fills s (style and the
+ * names it needs) and says why in why.  Returns 0, or -1 with EX_DATAERR
+ * and a message listing what the response showed when it cannot decide.
+ */
+int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
+	      const struct json_doc *d, struct strbuf *why, struct aperr *e);
+
+/*
+ * Read response r to url (body d) under spec s into res: the record
+ * array, the next cursor / URL / last key, has_more, a reported total.
+ * Returns 0, or -1: EX_DATAERR (no record array, a bad next link, a
+ * record without its key), EX_UNAVAILABLE (a 200 whose body reports an
+ * error, as {"ok":false} or {"error":…} without records).
+ */
+int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *r,
+	       const struct json_doc *d, struct pg_result *res, struct aperr *e);
+
+/*
+ * The request URL for a position of the style, from base (the listing's
+ * start URL): value is the cursor, the offset, the page number or the last
+ * key; NULL gives the first request (limit / per_page applied).  Replaces
+ * out.  0 or -1.
+ */
+int pg_url(const struct pg_spec *s, const char *base, const char *value, struct strbuf *out);
+
+/*
+ * The position the start URL itself stands for: its offset (0 when
+ * absent) or its page number (the start page when absent).
+ */
+uint64_t pg_start_position(const struct pg_spec *s, const char *base);
+
+/*
+ * page_key: a stable name for the request r (method, URL with secret
+ * parameters and extra_param masked, body): 32 hex digits of its SHA-256.
+ * The same request gives the same key in any run.  0 or -1.
+ */
+int pg_page_key(const struct http_req *r, const char *extra_param, char out[33]);
+
+#endif
