@@ -154,6 +154,17 @@ static const char *shown(struct pg_run *p, const char *url)
 	return p->tmp.buf ? p->tmp.buf : "";
 }
 
+/* The same, cut to a length a message can carry. */
+static const char *shown_short(struct pg_run *p, const char *url)
+{
+	shown(p, url);
+	if (p->tmp.len > 300) {
+		p->tmp.len = 297;
+		strbuf_addstr(&p->tmp, "...");
+	}
+	return p->tmp.buf ? p->tmp.buf : "";
+}
+
 static void die_page(struct pg_run *p, uint64_t page, const char *url, int code, const char *msg)
 	__attribute__((noreturn));
 static void die_page(struct pg_run *p, uint64_t page, const char *url, int code, const char *msg)
@@ -162,7 +173,7 @@ static void die_page(struct pg_run *p, uint64_t page, const char *url, int code,
 
 	strbuf_addstr(&m, msg);
 	secrets_scrub(&p->hc.secrets, &m);
-	die(code, "page %llu (%s): %s", (unsigned long long)page, shown(p, url),
+	die(code, "page %llu (%s): %s", (unsigned long long)page, shown_short(p, url),
 	    m.buf ? m.buf : "");
 }
 
@@ -511,7 +522,7 @@ static void next_page(struct pg_run *p, struct listing *l, struct job *j)
 					    c->spec.style == PG_CURSOR ? "cursor" : "key", res->token.buf);
 			else
 				strbuf_addf(&m, "the next URL %s was already followed: the listing "
-					    "loops; stopping", shown(p, c->next.buf));
+					    "loops; stopping", shown_short(p, c->next.buf));
 			die_page(p, j->page, j->req.url, EX_DATAERR, m.buf);
 		}
 	}

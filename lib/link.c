@@ -53,6 +53,11 @@ int link_find(const char *v, size_t n, const char *rel, struct strbuf *out, stru
 		if (!uri_end)
 			return aperr_set(e, EX_DATAERR, "Link header: unterminated '<' at byte %zu",
 					 (size_t)(uri - 1 - v));
+		for (; p < uri_end; p++)
+			if ((unsigned char)*p <= ' ' || *p == '<' || *p == '"' || *p == 0x7f)
+				return aperr_set(e, EX_DATAERR,
+						 "Link header: byte %zu cannot be part of a URI",
+						 (size_t)(p - v));
 		p = skip_ows(uri_end + 1, end);
 		while (p < end && *p == ';') {
 			const char *name, *val = NULL;

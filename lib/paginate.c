@@ -388,7 +388,7 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 
 			k = v ? link_find(v, n, "next", &ref, e) : 0;
 			if (k < 0)
-				rc = aperr_prefix(e, "Link header");
+				rc = -1;
 		} else {
 			t = json_ptr_eval(&s->next_ptr, d, 0);
 			k = t != JSON_ABSENT && json_type(d, t) == JSON_NUMBER ? -1
@@ -563,7 +563,7 @@ static void describe(const struct json_doc *d, const struct http_req *r,
 		return;
 	}
 	if (json_type(d, 0) != JSON_OBJECT) {
-		strbuf_addf(o, ", a body that is %s", json_type_name(json_type(d, 0)));
+		strbuf_addf(o, ", a bare %s body", json_type_name(json_type(d, 0)));
 		return;
 	}
 	strbuf_addstr(o, ", body members");
@@ -606,7 +606,11 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 	pg_result_init(&res);
 	strbuf_reset(why);
 	/* 1. RFC 8288 Link header (GitHub and every API that follows it) */
-	if (link && link_find(link, n, "next", &probe, NULL) == 1) {
+	if (link && link_find(link, n, "next", &probe, e) < 0) {
+		aperr_prefix(e, "cannot tell how this API paginates");
+		goto done;
+	}
+	if (link && probe.len) {
 		choose(s, PG_LINK);
 		strbuf_addstr(why, "the Link header has rel=\"next\"");
 		rc = 0;

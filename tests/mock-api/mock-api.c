@@ -50,12 +50,19 @@ static const char usage_text[] =
 "  GET /items?offset=&limit=          {items, total, offset, limit}\n"
 "  GET /pages?page=&per_page=         {data, page, per_page, total_pages, total}\n"
 "  GET /cursor?cursor=&limit=         {data, next_cursor}   (empty_tail=1: an empty\n"
-"                                     last page that still carries a cursor)\n"
+"                                     last page that still carries a cursor;\n"
+"                                     loop_at=K: from offset K the cursor repeats)\n"
 "  GET /nested?cursor=&limit=         {results, pagination:{next_cursor, has_more}}\n"
 "  GET /next?page=&limit=             {data, next}  (relative; absolute=1)\n"
 "  GET /link?page=&per_page=          [records] with a Link header (rel=\"next\")\n"
 "  GET /keyset?since_id=&limit=       [records with id > since_id]\n"
 "  GET /keyset?updated_after=&limit=  [records with updated_at > T]\n"
+"  GET /stripe?starting_after=&limit= {object, url, has_more, data}  (Stripe)\n"
+"  GET /slack?cursor=&limit=          {ok, members, response_metadata:{next_cursor}}\n"
+"                                     (\"\" on the last page; ok_false=1: an error)\n"
+"  GET /google?pageToken=&pageSize=   {kind, files, nextPageToken}  (Google)\n"
+"  GET /jsonapi?page[number]=&page[size]=  {data, links:{next}, meta:{total}}\n"
+"  GET /hostile?kind=huge|scheme|self|garbage  a Link header built to hurt\n"
 "  GET /items/ID                      one record\n"
 "  GET /echo                          the request as JSON\n"
 "  GET /raw?kind=text|binary          a body that is not JSON\n"
@@ -684,12 +691,15 @@ static void page_data(struct MHD_Connection *c, const char *path, struct reply *
 		long off = cs && *cs ? cursor_offset(cs) : 0;
 		unsigned long lim = clampn(argl(c, "limit", 0), 10), end;
 		int empty_tail = argl(c, "empty_tail", 0) > 0, more;
+		long loop_at = argl(c, "loop_at", 0);
 
 		if (off < 0) {
 			error_reply(r, 400, "bad_cursor", "unknown cursor");
 			return;
 		}
 		end = (unsigned long)off + lim;
+		if (loop_at > 0 && end > (unsigned long)loop_at)
+			end = (unsigned long)loop_at;	/* the next cursor names this page again */
 		/* With empty_tail the page at N is empty and still points on. */
 		more = end < N || (empty_tail && (unsigned long)off <= N);
 		cursor_for(cur, sizeof(cur), end < N ? end : (unsigned long)off < N ? N : N + 1);
@@ -759,6 +769,80 @@ static void page_data(struct MHD_Connection *c, const char *path, struct reply *
 			add_record(o, i + 1);
 		}
 		strbuf_addch(o, ']');
+	} else if (!strcmp(path, "/stripe")) {
+		long after = argl(c, "starting_after", 0);
+		unsigned long lim = clampn(argl(c, "limit", 0), 10);
+		unsigned long from = after > 0 ? (unsigned long)after : 0;
+
+		strbuf_addstr(o, "{\"object\":\"list\",\"url\":\"/v1/customers\",");
+		strbuf_addf(o, "\"has_more\":%s,\"data\":", from + lim < N ? "true" : "false");
+		add_array(o, from, from + lim);
+		strbuf_addch(o, '}');
+	} else if (!strcmp(path, "/slack")) {
+		const char *cs = arg(c, "cursor");
+		long off = cs && *cs ? cursor_offset(cs) : 0;
+		unsigned long lim = clampn(argl(c, "limit", 0), 10);
+
+		if (argl(c, "ok_false", 0) || off < 0) {
+			strbuf_addstr(o, "{\"ok\":false,\"error\":\"invalid_auth\"}");
+			return;
+		}
+		cursor_for(cur, sizeof(cur), (unsigned long)off + lim);
+		strbuf_addstr(o, "{\"ok\":true,\"members\":");
+		add_array(o, (unsigned long)off, (unsigned long)off + lim);
+		strbuf_addf(o, ",\"response_metadata\":{\"next_cursor\":\"%s\"}}",
+			    (unsigned long)off + lim < N ? cur : "");
+	} else if (!strcmp(path, "/google")) {
+		const char *cs = arg(c, "pageToken");
+		long off = cs && *cs ? cursor_offset(cs) : 0;
+		unsigned long lim = clampn(argl(c, "pageSize", 0), 10);
+
+		if (off < 0) {
+			error_reply(r, 400, "invalid_argument", "bad pageToken");
+			return;
+		}
+		cursor_for(cur, sizeof(cur), (unsigned long)off + lim);
+		strbuf_addstr(o, "{\"kind\":\"drive#fileList\",");
+		if ((unsigned long)off + lim < N)
+			strbuf_addf(o, "\"nextPageToken\":\"%s\",", cur);
+		strbuf_addstr(o, "\"files\":");
+		add_array(o, (unsigned long)off, (unsigned long)off + lim);
+		strbuf_addch(o, '}');
+	} else if (!strcmp(path, "/jsonapi")) {
+		long p = argl(c, "page[number]", 1);
+		unsigned long per = clampn(argl(c, "page[size]", 0), 10);
+
+		if (p < 1)
+			p = 1;
+		strbuf_addstr(o, "{\"data\":");
+		add_array(o, (unsigned long)(p - 1) * per, (unsigned long)p * per);
+		strbuf_addf(o, ",\"links\":{\"self\":\"/jsonapi?page[number]=%ld&page[size]=%lu\","
+			    "\"next\":", p, per);
+		if ((unsigned long)p * per < N)
+			strbuf_addf(o, "\"/jsonapi?page[number]=%ld&page[size]=%lu\"", p + 1, per);
+		else
+			strbuf_addstr(o, "null");
+		strbuf_addf(o, "},\"meta\":{\"total\":%lu}}", N);
+	} else if (!strcmp(path, "/hostile")) {
+		const char *kind = arg(c, "kind");
+		struct strbuf l = STRBUF_INIT;
+		unsigned long i;
+
+		add_array(o, 0, 2);
+		if (kind && !strcmp(kind, "huge")) {
+			/* 84 KB of unclosed "<" and quotes: a quadratic parser stalls */
+			for (i = 0; i < 12000; i++)
+				strbuf_addstr(&l, "<a\";,\"");
+			strbuf_addstr(&l, "<http://127.0.0.1/x>; rel=\"next\"");
+		} else if (kind && !strcmp(kind, "scheme")) {
+			strbuf_addstr(&l, "<file:///etc/passwd>; rel=\"next\"");
+		} else if (kind && !strcmp(kind, "self")) {
+			strbuf_addstr(&l, "</hostile?kind=self>; rel=\"next\"");
+		} else {
+			strbuf_addstr(&l, "rel=\"next\"; <<>>, ;;; \"");
+		}
+		add_header(r, "Link", "%s", l.buf);
+		strbuf_release(&l);
 	} else if (!strcmp(path, "/raw")) {
 		const char *kind = arg(c, "kind");
 
@@ -1126,6 +1210,7 @@ int main(int argc, char **argv)
 				     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(1 << 20),
 				     MHD_OPTION_END);
 	}
 	if (!d) {
