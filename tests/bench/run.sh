@@ -68,7 +68,8 @@ awk '
 nreq=${BENCH_REQUESTS:-2000}
 "$APIPE_TESTBIN/mock-api" --port-file port --records 100 &
 mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+mock2=
+trap 'kill $mock $mock2 2>/dev/null; rm -rf "$work"' EXIT INT TERM
 i=0
 while [ ! -s port ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 base="http://127.0.0.1:$(cat port)"
@@ -103,3 +104,40 @@ awk -F'|' '{ r[$1] = $2 }
 		printf "%-44s %9.2fx   target >= 1.0x: %s\n", "fetch-page -j 16 vs curl --parallel", p, ((p >= 1) ? "holds" : "MISSES")
 		printf "%-44s %9.2fx   target >= 1.0x: %s\n", "fetch-page -j 1 vs curl sequential", q, ((q >= 1) ? "holds" : "MISSES")
 	}' rates
+
+# --- paginate: 200 pages at 10 ms of server latency -----------------------------
+# The floor is pages x latency; a sequential crawl should add little to it,
+# and fetching ahead should divide it.
+"$APIPE_TESTBIN/mock-api" --port-file port2 --records 2000 &
+mock2=$!
+i=0
+while [ ! -s port2 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+base2="http://127.0.0.1:$(cat port2)"
+
+# tmeasure NAME COMMAND: seconds of sh -c COMMAND (best of 3)
+tmeasure() {
+	best=
+	for k in 1 2 3; do
+		t0=$(date +%s.%N)
+		sh -c "$2" > /dev/null 2>&1
+		t1=$(date +%s.%N)
+		best=$(awk -v s="$t0" -v e="$t1" -v b="$best" \
+			'BEGIN { d = e - s; print ((b == "" || d < b) ? d : b) }')
+	done
+	printf '%-44s %10.3f s\n' "$1" "$best"
+	echo "$1|$best" >> "$work/times"
+}
+
+echo
+echo "paginate: 200 pages of 10 records, 10 ms server latency each (best of 3)"
+: > "$work/times"
+tmeasure "paginate cursor (floor 2.000 s)" "paginate '$base2/cursor?limit=10&latency_ms=10'"
+tmeasure "paginate offset -j 1" "paginate --style offset --limit 10 -j 1 '$base2/items?latency_ms=10'"
+tmeasure "paginate offset -j 8" "paginate --style offset --limit 10 -j 8 '$base2/items?latency_ms=10'"
+awk -F'|' '{ t[$1] = $2 }
+	END {
+		c = t["paginate cursor (floor 2.000 s)"] / 2.0
+		j = t["paginate offset -j 1"] / t["paginate offset -j 8"]
+		printf "%-44s %9.3fx   target <= 1.05x: %s\n", "paginate cursor vs pages x latency", c, ((c <= 1.05) ? "holds" : "MISSES")
+		printf "%-44s %9.2fx   target >= 6x: %s\n", "paginate offset -j 8 speed-up over -j 1", j, ((j >= 6) ? "holds" : "MISSES")
+	}' "$work/times"

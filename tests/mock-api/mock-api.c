@@ -7,9 +7,11 @@
  * Run `mock-api --help` for the options and endpoints.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,6 +328,38 @@ static void retry_after(struct reply *r, const char *spec)
 	}
 }
 
+/*
+ * Hold the response ms milliseconds, closely: the kernel's sleep overshoots
+ * by a fraction of a millisecond, so the last 300 us are waited out.
+ */
+static void latency(long ms)
+{
+	struct timespec now, until;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	until = now;
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (ms > 1) {
+		struct timespec early = until;
+
+		early.tv_nsec -= 300000L;
+		if (early.tv_nsec < 0) {
+			early.tv_sec--;
+			early.tv_nsec += 1000000000L;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &early, NULL) == EINTR)
+			;
+	}
+	do
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	while (now.tv_sec < until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec < until.tv_nsec));
+}
+
 /* A fault asked for by the request's own parameters, or drawn at random. */
 static int fault(struct MHD_Connection *c, const char *uri, struct reply *r, unsigned long n)
 {
@@ -334,9 +368,9 @@ static int fault(struct MHD_Connection *c, const char *uri, struct reply *r, uns
 	char kind[32] = "";
 
 	if (lat > 0)
-		usleep((useconds_t)lat * 1000);
+		latency(lat);
 	if (S.latency_ms)
-		usleep(S.latency_ms * 1000);
+		latency(S.latency_ms);
 	if (f) {
 		struct counter *k;
 		long times = argl(c, "fail_times", 1);
@@ -1203,6 +1237,8 @@ int main(int argc, char **argv)
 		sa.sin_family = AF_INET;
 		sa.sin_port = htons((uint16_t)port);
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		/* --latency-ms and latency_ms mean what they say: no timer slack */
+		prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
 				     0, NULL, NULL, handler, NULL,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
