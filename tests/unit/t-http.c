@@ -10,6 +10,8 @@
 #include "../../lib/instant.h"
 #include "../../lib/json.h"
 #include "../../lib/link.h"
+#include "../../lib/httpcli.h"
+#include "../../lib/paginate.h"
 #include "../../lib/ratelimit.h"
 #include "../../lib/secret.h"
 
@@ -213,6 +215,8 @@ static void test_links(void)
 	link_case("https://a/p2; rel=next", "ERROR", "no angle brackets: an error");
 	link_case("<https://a/p2; rel=next", "ERROR", "unterminated <");
 	link_case("<https://a/p2>; title=\"x; rel=next", "ERROR", "unterminated quoted string");
+	link_case("<a\";,\"<https://a/p2>; rel=next", "ERROR", "'\"' and '<' cannot be in a URI");
+	link_case("<https://a/p 2>; rel=next", "ERROR", "nor a space");
 	/* hostile: a long header must not take quadratic time (it would time out) */
 	for (i = 0; i < 200000; i++)
 		strbuf_addstr(&big, "<u>; rel=\"a\"; title=\"b,c\", ");
@@ -235,6 +239,90 @@ static void test_links(void)
 	strbuf_release(&big);
 }
 
+static void query_case(const char *url, const char *name, const char *value, const char *want)
+{
+	struct strbuf u = STRBUF_INIT;
+	char desc[200];
+
+	strbuf_addstr(&u, url);
+	snprintf(desc, sizeof(desc), "set %s=%s in %s", name, value ? value : "(none)", url);
+	ok(http_set_query(&u, name, value) == 0 && u.buf && !strcmp(u.buf, want), desc);
+	if (u.buf && strcmp(u.buf, want))
+		printf("#   got %s\n", u.buf);
+	strbuf_release(&u);
+}
+
+static void test_query(void)
+{
+	struct strbuf v = STRBUF_INIT;
+
+	query_case("https://a/x", "cursor", "c1", "https://a/x?cursor=c1");
+	query_case("https://a/x?limit=10", "cursor", "c1", "https://a/x?limit=10&cursor=c1");
+	query_case("https://a/x?cursor=old&limit=10", "cursor", "new", "https://a/x?limit=10&cursor=new");
+	query_case("https://a/x?cursor=a&cursor=b", "cursor", "c", "https://a/x?cursor=c");
+	query_case("https://a/x?page%5Bnumber%5D=2&z=1", "page[number]", "3",
+		   "https://a/x?z=1&page%5Bnumber%5D=3");
+	query_case("https://a/x?c=1#frag", "c", "a b/+", "https://a/x?c=a%20b%2F%2B");
+	query_case("https://a/x?key=s&q=1", "key", NULL, "https://a/x?q=1");
+	query_case("https://a/x?key=s", "key", NULL, "https://a/x");
+	query_case("https://a/x?cursors=1", "cursor", "2", "https://a/x?cursors=1&cursor=2");
+	ok(http_get_query("https://a/x?limit=25&offset=5", "offset", &v) == 1 && !strcmp(v.buf, "5"),
+	   "get a parameter");
+	ok(http_get_query("https://a/x?q=a%20b", "q", &v) == 1 && !strcmp(v.buf, "a b"),
+	   "get decodes the value");
+	is_int(http_get_query("https://a/x?offsets=1#offset=2", "offset", &v), 0,
+	       "get: no such parameter (a longer name, the fragment)");
+	strbuf_release(&v);
+}
+
+static void test_pg_url(void)
+{
+	struct pg_spec s, c;
+	struct strbuf u = STRBUF_INIT, j1 = STRBUF_INIT, j2 = STRBUF_INIT;
+	struct aperr e;
+
+	pg_spec_init(&s);
+	s.style = PG_OFFSET;
+	s.limit = 50;
+	ok(pg_spec_compile(&s, &e) == 0, "offset compiles with the default names");
+	pg_url(&s, "https://a/items?offset=7&q=1", NULL, &u);
+	is_str(u.buf, "https://a/items?offset=7&q=1&limit=50", "offset: the first request adds the limit");
+	is_int(pg_start_position(&s, "https://a/items?offset=7&q=1"), 7, "offset: starts at the URL's offset");
+	pg_url(&s, "https://a/items?offset=7&q=1", "57", &u);
+	is_str(u.buf, "https://a/items?q=1&offset=57&limit=50", "offset: a later page");
+	s.style = PG_PAGE;
+	s.per_page = 20;
+	pg_url(&s, "https://a/p", "3", &u);
+	is_str(u.buf, "https://a/p?page=3&per_page=20", "page: number and size");
+	pg_url(&s, "https://a/p", NULL, &u);
+	is_str(u.buf, "https://a/p?per_page=20", "page: the first request leaves the page to the server");
+	s.start_page = 0;
+	s.start_page_set = 1;
+	pg_url(&s, "https://a/p", NULL, &u);
+	is_str(u.buf, "https://a/p?page=0&per_page=20", "page: --start-page 0 is sent");
+	is_int(pg_start_position(&s, "https://a/p?page=5"), 0, "page: --start-page wins over the URL");
+	s.style = PG_CURSOR;
+	ok(pg_spec_compile(&s, &e) < 0 && e.code == EX_USAGE, "cursor without its path is a usage error");
+	pg_spec_set(&s.cursor_path, "/meta/next");
+	pg_spec_set(&s.cursor_param, "after");
+	ok(pg_spec_compile(&s, &e) == 0, "cursor with path and parameter compiles");
+	pg_url(&s, "https://a/e?after=x&n=1", "y==", &u);
+	is_str(u.buf, "https://a/e?n=1&after=y%3D%3D", "cursor: replaced and encoded");
+	ok(pg_spec_copy(&c, &s, &e) == 0, "a spec copies (through its JSON form)");
+	pg_spec_json(&s, &j1);
+	pg_spec_json(&c, &j2);
+	is_str(j2.buf, j1.buf, "... and the copy is the same spec");
+	is_str(j1.buf, "{\"style\":\"cursor\",\"cursor_path\":\"/meta/next\",\"cursor_param\":\"after\","
+	       "\"offset_param\":\"offset\",\"limit_param\":\"limit\",\"page_param\":\"page\","
+	       "\"per_page_param\":\"per_page\",\"limit\":50,\"start_page\":0,\"per_page\":20,"
+	       "\"start_page_set\":true}", "the JSON form of a spec");
+	pg_spec_release(&s);
+	pg_spec_release(&c);
+	strbuf_release(&u);
+	strbuf_release(&j1);
+	strbuf_release(&j2);
+}
+
 static void test_counts(void)
 {
 	uint64_t c[600] = { 0 };
@@ -255,6 +343,8 @@ int main(void)
 {
 	test_counts();
 	test_links();
+	test_query();
+	test_pg_url();
 	test_http_dates();
 	test_retry_after();
 	test_rl_info();
