@@ -13,7 +13,7 @@ DESTDIR ?=
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PROGRAMS = fetch-page paginate records dedupe store-raw watermark
+PROGRAMS = fetch-page paginate records dedupe store-raw watermark oauth-login
 
 ifdef SANITIZE
 O ?= build-san
@@ -56,6 +56,9 @@ $(LIBAPIPE): $(LIB_OBJ)
 $(O)/bin/%: $(O)/cmd/%.o $(COMMON_OBJ) $(LIBAPIPE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# the redirect listener
+$(O)/bin/oauth-login: LIBS += -lmicrohttpd
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIBAPIPE)
 	@mkdir -p $(dir $@)

@@ -68,6 +68,7 @@ int cmd_dedupe(int argc, char **argv);
 int cmd_watermark(int argc, char **argv);
 int cmd_fetch_page(int argc, char **argv);
 int cmd_paginate(int argc, char **argv);
+int cmd_oauth_login(int argc, char **argv);
 int cmd_store_raw(int argc, char **argv);
 
 #endif

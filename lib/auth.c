@@ -12,6 +12,9 @@
 #include "base64.h"
 #include "http.h"
 #include "json.h"
+#include "ratelimit.h"
+#include "statefile.h"
+#include "tokenstore.h"
 
 void auth_init(struct auth *a, struct secrets *secrets)
 {
@@ -49,6 +52,7 @@ void auth_release(struct auth *a)
 	wipe(&a->jwt_key);
 	free(a->jwt_claims);
 	wipe(&a->jwt);
+	free(a->store_path);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -80,7 +84,8 @@ int auth_check(const struct auth *a, struct aperr *e)
 	if (a->kind == AUTH_OAUTH2) {
 		if (!a->token_url)
 			return aperr_set(e, EX_USAGE, "OAuth2 needs --oauth2-token-url");
-		if (!a->refresh_token && !a->jwt_alg && (!a->client_id || !a->client_secret))
+		if (!a->refresh_token && !a->jwt_alg && !a->store_path &&
+		    (!a->client_id || !a->client_secret))
 			return aperr_set(e, EX_USAGE,
 					 "--oauth2-token-url needs --client-id and --client-secret, "
 					 "--refresh-token, or a --jwt-key assertion");
@@ -244,7 +249,7 @@ static int take_token(struct auth *a, const struct http_req *r, double asked_at,
 	wipe(&a->access_token);
 	a->access_token = strbuf_detach(&v, NULL);
 	secrets_add(a->secrets, a->access_token);
-	a->expires_at = 0;
+	a->expires_at = a->expires_real = 0;
 	t = json_get(&d, 0, "expires_in", 10);
 	if (t) {
 		double s = 0;
@@ -255,8 +260,15 @@ static int take_token(struct auth *a, const struct http_req *r, double asked_at,
 			s = strtod(json_src(&d, t) + 1, NULL);
 		if (s > 0) {
 			a->expires_at = asked_at + s;
+			a->expires_real = real_now() - (mono_now() - asked_at) + s;
 			a->lifetime = s;
 		}
+	}
+	a->obtained_real = real_now();
+	t = json_get(&d, 0, "scope", 5);
+	if (t && json_type(&d, t) == JSON_STRING && json_str_decode(&d, t, &v) == 0 && v.len) {
+		free(a->scope);
+		a->scope = strbuf_detach(&v, NULL);
 	}
 	t = json_get(&d, 0, "refresh_token", 13);
 	if (t && json_type(&d, t) == JSON_STRING && json_str_decode(&d, t, &v) == 0 && v.len) {
@@ -296,7 +308,7 @@ static void grant_error(const struct http_req *r, char *buf, size_t n)
 }
 
 static int token_request(struct auth *a, struct http_client *c, const char *grant,
-			 struct aperr *e)
+			 const char *const *extra, struct aperr *e)
 {
 	struct http_req r;
 	struct strbuf form = STRBUF_INIT;
@@ -316,7 +328,9 @@ static int token_request(struct auth *a, struct http_client *c, const char *gran
 			goto out;
 		form_add(&form, "assertion", a->jwt);
 	}
-	if (a->scope)
+	for (; extra && extra[0]; extra += 2)
+		form_add(&form, extra[0], extra[1]);
+	if (a->scope && strcmp(grant, "authorization_code"))
 		form_add(&form, "scope", a->scope);
 	if (a->client_id && !a->client_secret)
 		form_add(&form, "client_id", a->client_id);
@@ -371,25 +385,160 @@ out:
 	return rc;
 }
 
+/* The refresh margin: at most half a short-lived token's life. */
+static double margin_of(const struct auth *a, double lifetime)
+{
+	return a->margin < lifetime / 2 ? a->margin : lifetime / 2;
+}
+
+/* Does the current access token last at least the margin? */
+static int token_fresh(const struct auth *a)
+{
+	return a->access_token && !a->stale &&
+	       (!a->expires_at || mono_now() < a->expires_at - margin_of(a, a->lifetime));
+}
+
+/* Take the store's token set as ours (secrets remembered). */
+static int adopt(struct auth *a, struct tokenset *ts, struct aperr *e)
+{
+	double now = real_now();
+
+	if (ts->access_token) {
+		wipe(&a->access_token);
+		a->access_token = ts->access_token;
+		ts->access_token = NULL;
+		secrets_add(a->secrets, a->access_token);
+		a->gen++;
+		a->stale = 0;
+	}
+	if (ts->refresh_token) {
+		wipe(&a->refresh_token);
+		a->refresh_token = ts->refresh_token;
+		ts->refresh_token = NULL;
+		secrets_add(a->secrets, a->refresh_token);
+	}
+	a->expires_real = ts->expires_at;
+	a->obtained_real = ts->obtained_at;
+	a->expires_at = ts->expires_at ? mono_now() + (ts->expires_at - now) : 0;
+	a->lifetime = ts->expires_at && ts->obtained_at ? ts->expires_at - ts->obtained_at : 0;
+	if (!a->token_url && ts->token_url && !(a->token_url = strdup(ts->token_url)))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	if (!a->client_id && ts->client_id && !(a->client_id = strdup(ts->client_id)))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	if (!a->scope && ts->scope && !(a->scope = strdup(ts->scope)))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+int auth_tokenset(const struct auth *a, struct tokenset *ts)
+{
+	tokenset_release(ts);
+	ts->expires_at = a->expires_real;
+	ts->obtained_at = a->obtained_real;
+	return tokenset_set(&ts->access_token, a->access_token) |
+	       tokenset_set(&ts->refresh_token, a->refresh_token) |
+	       tokenset_set(&ts->token_type, "Bearer") | tokenset_set(&ts->scope, a->scope) |
+	       tokenset_set(&ts->token_url, a->token_url) | tokenset_set(&ts->client_id, a->client_id);
+}
+
+int auth_load_store(struct auth *a, const char *path, struct aperr *e)
+{
+	struct tokenset ts;
+	int rc;
+
+	if (a->kind != AUTH_NONE && a->kind != AUTH_OAUTH2)
+		return aperr_set(e, EX_USAGE, "only one kind of authentication per run");
+	tokenset_init(&ts);
+	rc = tokenstore_read(path, &ts, e) < 0 ? -1 : adopt(a, &ts, e);
+	tokenset_release(&ts);
+	if (rc < 0)
+		return -1;
+	free(a->store_path);
+	if (!(a->store_path = strdup(path)))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	a->kind = AUTH_OAUTH2;
+	return 0;
+}
+
+/*
+ * A token from the store: under its lock, take a newer token another
+ * process wrote, or refresh with the newest refresh token and write the
+ * result back before anyone else can read the old one.
+ */
+static int store_token(struct auth *a, struct http_client *c, struct aperr *e)
+{
+	struct tokenset ts;
+	int fd, rc = -1;
+
+	fd = tokenstore_lock(a->store_path, e);
+	if (fd < 0)
+		return -1;
+	tokenset_init(&ts);
+	if (tokenstore_read(a->store_path, &ts, e) < 0)
+		goto out;
+	if (ts.access_token && (!a->access_token || strcmp(ts.access_token, a->access_token)) &&
+	    (!ts.expires_at || real_now() < ts.expires_at -
+					       margin_of(a, ts.expires_at - ts.obtained_at))) {
+		rc = adopt(a, &ts, e);		/* another process refreshed */
+		goto out;
+	}
+	if (adopt(a, &ts, e) < 0)
+		goto out;
+	if (!a->refresh_token) {
+		aperr_set(e, EX_NOPERM, "%s: the access token expired and there is no refresh "
+			  "token; run oauth-login again", a->store_path);
+		goto out;
+	}
+	if (token_request(a, c, "refresh_token", NULL, e) < 0) {
+		if (e->code == EX_NOPERM)
+			aperr_set(e, EX_NOPERM, "%s: the refresh was refused (the grant was revoked or "
+				  "expired): %s; run oauth-login again", a->store_path, e->msg);
+		goto out;
+	}
+	if (auth_tokenset(a, &ts) < 0) {
+		aperr_set(e, EX_OSERR, "out of memory");
+		goto out;
+	}
+	rc = tokenstore_write(a->store_path, &ts, e);
+out:
+	tokenset_release(&ts);
+	statefile_unlock(fd);
+	return rc;
+}
+
+int auth_refresh_now(struct auth *a, struct http_client *c, struct aperr *e)
+{
+	a->stale = 1;
+	if (a->store_path)
+		return store_token(a, c, e);
+	return token_request(a, c, "refresh_token", NULL, e);
+}
+
+int auth_exchange_code(struct auth *a, struct http_client *c, const char *code,
+		       const char *verifier, const char *redirect_uri, struct aperr *e)
+{
+	const char *extra[] = { "code", code, "redirect_uri", redirect_uri, "code_verifier",
+				verifier, NULL };
+
+	return token_request(a, c, "authorization_code", extra, e);
+}
+
 /* An access token valid for at least the margin. */
 static int oauth_token(struct auth *a, struct http_client *c, struct aperr *e)
 {
-	if (a->access_token && !a->stale) {
-		/* Short-lived tokens: the margin is at most half their life. */
-		double margin = a->margin < a->lifetime / 2 ? a->margin : a->lifetime / 2;
-
-		if (!a->expires_at || mono_now() < a->expires_at - margin)
-			return 0;
-	}
+	if (token_fresh(a))
+		return 0;
+	if (a->store_path)
+		return store_token(a, c, e);
 	if (a->refresh_token) {
-		if (token_request(a, c, "refresh_token", e) == 0)
+		if (token_request(a, c, "refresh_token", NULL, e) == 0)
 			return 0;
 		if (!(a->client_id && a->client_secret) && !a->jwt_alg)
 			return -1;
 	}
 	if (a->jwt_alg)
-		return token_request(a, c, "urn:ietf:params:oauth:grant-type:jwt-bearer", e);
-	return token_request(a, c, "client_credentials", e);
+		return token_request(a, c, "urn:ietf:params:oauth:grant-type:jwt-bearer", NULL, e);
+	return token_request(a, c, "client_credentials", NULL, e);
 }
 
 int auth_apply(struct auth *a, struct http_client *c, unsigned key, struct curl_slist **h,

@@ -54,6 +54,8 @@ struct auth {
 	unsigned gen;			/* bumped on every new access token */
 	int stale;			/* refresh before the next use */
 	unsigned refreshes;
+	double expires_real, obtained_real;	/* Unix times of the current token */
+	char *store_path;		/* a token store (oauth-login) to share, or NULL */
 
 	/* JWT */
 	enum jwt_alg jwt_alg;
@@ -88,6 +90,27 @@ int auth_apply(struct auth *a, struct http_client *c, unsigned key, struct curl_
 	       struct strbuf *url, unsigned *gen, struct aperr *e);
 /* A request sent with token generation gen got a 401: refresh before the next use. */
 void auth_invalidate(struct auth *a, unsigned gen);
+
+struct tokenset;
+/*
+ * Use the token store at path (written by oauth-login): its access and
+ * refresh tokens, expiry, token URL, client id and scope (what the options
+ * set wins).  Refreshes then happen under the store's lock and are written
+ * back to it, so runs sharing the store always hold the newest refresh
+ * token.  0 or -1 (EX_NOINPUT, EX_CONFIG, EX_DATAERR).
+ */
+int auth_load_store(struct auth *a, const char *path, struct aperr *e);
+/* Fill ts (initialised) with the current token set.  0 or -1. */
+int auth_tokenset(const struct auth *a, struct tokenset *ts);
+/* Refresh the access token now (through the store when there is one).  0 or -1. */
+int auth_refresh_now(struct auth *a, struct http_client *c, struct aperr *e);
+/*
+ * The authorization_code grant (RFC 6749 4.1.3, with the PKCE verifier
+ * of RFC 7636): the token set goes into a.  0 or -1 (EX_NOPERM when the
+ * endpoint refuses the code).
+ */
+int auth_exchange_code(struct auth *a, struct http_client *c, const char *code,
+		       const char *verifier, const char *redirect_uri, struct aperr *e);
 
 /*
  * A compact JWT for claims (a JSON object; iat and exp added unless

@@ -26,6 +26,7 @@ void http_cli_release(struct http_cli *h)
 	strbuf_release(&h->data);
 	free(h->pending_keys);
 	free(h->key_name);
+	free(h->store);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -392,6 +393,10 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 		free(h->auth.token_url);
 		h->auth.token_url = strdup(arg);
 		return 1;
+	case HTTP_OPT_STORE:
+		free(h->store);
+		h->store = strdup(arg);
+		return 1;
 	case HTTP_OPT_CLIENT_ID:
 		free(h->auth.client_id);
 		h->auth.client_id = strdup(arg);
@@ -466,6 +471,8 @@ int http_cli_finish(struct http_cli *h, struct aperr *e)
 				return -1;
 		}
 	}
+	if (h->store && auth_load_store(&h->auth, h->store, e) < 0)
+		return -1;
 	if (h->auth.jwt_alg && h->auth.kind == AUTH_NONE)
 		h->auth.kind = AUTH_JWT;
 	if (h->data_json) {

@@ -28,7 +28,7 @@ enum {
 	HTTP_OPT_KEY_QUERY, HTTP_OPT_KEYS, HTTP_OPT_KEY_NAME, HTTP_OPT_BEARER, HTTP_OPT_BASIC,
 	HTTP_OPT_TOKEN_URL, HTTP_OPT_CLIENT_ID, HTTP_OPT_CLIENT_SECRET, HTTP_OPT_SCOPE,
 	HTTP_OPT_REFRESH_TOKEN, HTTP_OPT_TOKEN_MARGIN, HTTP_OPT_JWT_ALG, HTTP_OPT_JWT_KEY,
-	HTTP_OPT_JWT_CLAIMS, HTTP_OPT_JWT_TTL, HTTP_OPT_MAX_BODY
+	HTTP_OPT_JWT_CLAIMS, HTTP_OPT_JWT_TTL, HTTP_OPT_MAX_BODY, HTTP_OPT_STORE
 };
 
 #define HTTP_CLI_SHORTOPTS "X:H:d:j:Lk"
@@ -65,6 +65,7 @@ enum {
 	{ "bearer", required_argument, NULL, HTTP_OPT_BEARER }, \
 	{ "basic", required_argument, NULL, HTTP_OPT_BASIC }, \
 	{ "oauth2-token-url", required_argument, NULL, HTTP_OPT_TOKEN_URL }, \
+	{ "oauth2-store", required_argument, NULL, HTTP_OPT_STORE }, \
 	{ "client-id", required_argument, NULL, HTTP_OPT_CLIENT_ID }, \
 	{ "client-secret", required_argument, NULL, HTTP_OPT_CLIENT_SECRET }, \
 	{ "scope", required_argument, NULL, HTTP_OPT_SCOPE }, \
@@ -88,6 +89,7 @@ enum {
 "       [--bearer secret] [--basic user:secret]\n" \
 "       [--oauth2-token-url url --client-id id --client-secret secret]\n" \
 "       [--scope scope] [--refresh-token secret] [--token-margin s]\n" \
+"       [--oauth2-store file]\n" \
 "       [--jwt-alg HS256|RS256 --jwt-key secret] [--jwt-claims json] [--jwt-ttl s]\n"
 
 struct http_cli {
@@ -103,6 +105,7 @@ struct http_cli {
 	/* --api-keys waits for --api-key-name */
 	char *pending_keys;
 	char *key_name;
+	char *store;			/* --oauth2-store, loaded by http_cli_finish */
 };
 
 void http_cli_init(struct http_cli *h);

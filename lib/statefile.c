@@ -150,7 +150,7 @@ int statefile_read(const char *path, struct strbuf *out, size_t limit, struct ap
 	return 0;
 }
 
-int statefile_lock(const char *path, const char *what, struct aperr *e)
+static int lock_file(const char *path, const char *what, int wait, struct aperr *e)
 {
 	struct strbuf lk = STRBUF_INIT;
 	int fd;
@@ -163,7 +163,9 @@ int statefile_lock(const char *path, const char *what, struct aperr *e)
 		strbuf_release(&lk);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (wait && errno == EINTR)
+			continue;
 		if (errno == EWOULDBLOCK)
 			aperr_set(e, EX_TEMPFAIL, "%s is in use by another run (lock %s)",
 				  what, lk.buf);
@@ -175,6 +177,16 @@ int statefile_lock(const char *path, const char *what, struct aperr *e)
 	}
 	strbuf_release(&lk);
 	return fd;
+}
+
+int statefile_lock(const char *path, const char *what, struct aperr *e)
+{
+	return lock_file(path, what, 0, e);
+}
+
+int statefile_lock_wait(const char *path, const char *what, struct aperr *e)
+{
+	return lock_file(path, what, 1, e);
 }
 
 void statefile_unlock(int fd)

@@ -41,6 +41,8 @@ int statefile_read(const char *path, struct strbuf *out, size_t limit, struct ap
  * what names the thing for the message ("watermark gh-repos").
  */
 int statefile_lock(const char *path, const char *what, struct aperr *e);
+/* The same, waiting for the lock however long another process holds it. */
+int statefile_lock_wait(const char *path, const char *what, struct aperr *e);
 void statefile_unlock(int fd);
 
 /* fsync the directory that holds path. */

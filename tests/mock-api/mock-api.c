@@ -26,6 +26,8 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <curl/curl.h>
 #include <zlib.h>
 
 #include "../../lib/base64.h"
@@ -44,6 +46,7 @@ static const char usage_text[] =
 "                [--quota n] [--quota-window seconds] [--reset-style epoch|delta]\n"
 "                [--fault-rate percent] [--latency-ms n] [--mutate-after n]\n"
 "                [--mutate-insert n] [--drift added|removed|retyped] [--gzip]\n"
+"                [--code-ttl seconds]\n"
 "\n"
 "Secrets (--key, --bearer-token, --user, --client-secret, --refresh-token,\n"
 "--jwt-secret) may be given as env:NAME; this is a test server.\n"
@@ -68,7 +71,10 @@ static const char usage_text[] =
 "  GET /items/ID                      one record\n"
 "  GET /echo                          the request as JSON\n"
 "  GET /raw?kind=text|binary          a body that is not JSON\n"
-"  POST /oauth/token                  client_credentials, refresh_token, jwt-bearer\n"
+"  GET /authorize?response_type=code&client_id=&redirect_uri=&state=\n"
+"      &code_challenge=&code_challenge_method=S256   302 to redirect_uri with a code\n"
+"  POST /oauth/token                  client_credentials, refresh_token, jwt-bearer,\n"
+"                                     authorization_code (PKCE S256 checked)\n"
 "Faults on any data request: fail=CODE|drop|truncate|error-body [fail_times=K]\n"
 "  [retry_after=SECONDS|date:S|rfc850:S|asctime:S] [latency_ms=N]\n";
 
@@ -95,6 +101,13 @@ static struct {
 	const char *key_header, *key_param;
 	const char *bearer, *user, *client_id, *client_secret, *jwt_secret;
 	double token_ttl, expires_in;	/* real lifetime, and what is announced */
+	double code_ttl;		/* authorization codes */
+	struct code {
+		char *code, *challenge, *redirect_uri, *client_id;
+		double expires;
+		int used;
+	} *codes;
+	size_t ncodes;
 	struct token *tokens;
 	size_t ntokens;
 	unsigned quota;
@@ -636,6 +649,85 @@ static int client_ok(struct MHD_Connection *c, const char *body)
 	return ok;
 }
 
+/* GET /authorize: the user "consents" at once; 302 back with a code. */
+static void authorize(struct MHD_Connection *c, struct reply *r)
+{
+	const char *rt = arg(c, "response_type"), *id = arg(c, "client_id");
+	const char *ru = arg(c, "redirect_uri"), *st = arg(c, "state");
+	const char *ch = arg(c, "code_challenge"), *m = arg(c, "code_challenge_method");
+	struct code *k;
+	char code[40];
+	unsigned char rnd[16];
+	size_t i;
+	char *es;
+
+	if (!rt || strcmp(rt, "code") || !id || !ru || !st || !ch || !m || strcmp(m, "S256") ||
+	    strncmp(ru, "http://127.0.0.1:", 17) || (S.client_id && strcmp(id, S.client_id))) {
+		error_reply(r, 400, "invalid_request", "bad authorization request");
+		return;
+	}
+	hash_random(rnd, sizeof(rnd));
+	memcpy(code, "code_", 5);
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(code + 5 + 2 * i, 3, "%02x", rnd[i]);
+	pthread_mutex_lock(&S.mu);
+	S.codes = realloc(S.codes, (S.ncodes + 1) * sizeof(*S.codes));
+	k = &S.codes[S.ncodes++];
+	k->code = strdup(code);
+	k->challenge = strdup(ch);
+	k->redirect_uri = strdup(ru);
+	k->client_id = strdup(id);
+	k->expires = now_real() + S.code_ttl;
+	k->used = 0;
+	pthread_mutex_unlock(&S.mu);
+	es = curl_escape(st, 0);
+	r->status = 302;
+	add_header(r, "Location", "%s%scode=%s&state=%s", ru, strchr(ru, '?') ? "&" : "?", code, es);
+	curl_free(es);
+	strbuf_reset(&r->body);
+	strbuf_addstr(&r->body, "{}");
+}
+
+/* The authorization_code grant: the code, its redirect_uri and the PKCE verifier. */
+static int code_ok(const char *body, char *why, size_t wn)
+{
+	char *code = form_value(body, "code"), *ru = form_value(body, "redirect_uri");
+	char *ver = form_value(body, "code_verifier");
+	unsigned char md[32];
+	struct strbuf ch = STRBUF_INIT;
+	size_t i;
+	int ok = 0;
+
+	snprintf(why, wn, "unknown code");
+	for (i = 0; code && i < S.ncodes; i++) {
+		struct code *k = &S.codes[i];
+
+		if (strcmp(k->code, code))
+			continue;
+		if (k->used) {
+			snprintf(why, wn, "code already used");
+		} else if (now_real() > k->expires) {
+			snprintf(why, wn, "code expired");
+		} else if (!ru || strcmp(ru, k->redirect_uri)) {
+			snprintf(why, wn, "redirect_uri mismatch");
+		} else {
+			SHA256((const unsigned char *)(ver ? ver : ""), ver ? strlen(ver) : 0, md);
+			base64url_encode(&ch, md, sizeof(md));
+			if (!ver || strcmp(ch.buf, k->challenge))
+				snprintf(why, wn, "PKCE verification failed");
+			else
+				ok = 1;
+		}
+		k->used = 1;
+		break;
+	}
+	strbuf_release(&ch);
+	free(code);
+	free(ru);
+	free(ver);
+	return ok;
+}
+
 static void token_endpoint(struct MHD_Connection *c, const char *body, struct reply *r)
 {
 	char *grant = form_value(body, "grant_type");
@@ -644,6 +736,18 @@ static void token_endpoint(struct MHD_Connection *c, const char *body, struct re
 	pthread_mutex_lock(&S.mu);
 	if (!grant) {
 		error_reply(r, 400, "invalid_request", "no grant_type");
+	} else if (!strcmp(grant, "authorization_code")) {
+		char why[64], *id = form_value(body, "client_id");
+
+		if (!id && !client_ok(c, body))
+			error_reply(r, 401, "invalid_client", "bad client credentials");
+		else if (id && S.client_id && strcmp(id, S.client_id))
+			error_reply(r, 401, "invalid_client", "unknown client");
+		else if (!code_ok(body, why, sizeof(why)))
+			error_reply(r, 400, "invalid_grant", why);
+		else
+			rt = "";
+		free(id);
 	} else if (!strcmp(grant, "client_credentials")) {
 		if (!client_ok(c, body))
 			error_reply(r, 401, "invalid_client", "bad client credentials");
@@ -1055,6 +1159,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 
 	if (!strcmp(url, "/oauth/token") && !strcmp(method, "POST")) {
 		token_endpoint(c, ctx->body.buf ? ctx->body.buf : "", &r);
+	} else if (!strcmp(url, "/authorize")) {
+		authorize(c, &r);
 	} else if (!strcmp(url, "/echo")) {
 		echo(c, method, ctx->uri, &ctx->body, &r);
 	} else if (check_auth(c, &r, who, sizeof(who)) && quota(&r, who) &&
@@ -1127,7 +1233,7 @@ enum {
 	O_PORT_FILE = 256, O_PORT, O_SEED, O_RECORDS, O_LOG, O_AUTH, O_KEY, O_KEY_HEADER,
 	O_KEY_PARAM, O_BEARER, O_USER, O_CLIENT_ID, O_CLIENT_SECRET, O_REFRESH, O_TTL,
 	O_JWT_SECRET, O_QUOTA, O_WINDOW, O_RESET, O_FAULT_RATE, O_LATENCY, O_MUTATE_AFTER,
-	O_MUTATE_INSERT, O_DRIFT, O_GZIP, O_EXPIRES_IN
+	O_MUTATE_INSERT, O_DRIFT, O_GZIP, O_EXPIRES_IN, O_CODE_TTL
 };
 
 int main(int argc, char **argv)
@@ -1160,6 +1266,7 @@ int main(int argc, char **argv)
 		{ "drift", required_argument, NULL, O_DRIFT },
 		{ "gzip", no_argument, NULL, O_GZIP },
 		{ "expires-in", required_argument, NULL, O_EXPIRES_IN },
+		{ "code-ttl", required_argument, NULL, O_CODE_TTL },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *port_file = NULL;
@@ -1175,6 +1282,7 @@ int main(int argc, char **argv)
 	S.key_header = "X-Api-Key";
 	S.key_param = "api_key";
 	S.token_ttl = 3600;
+	S.code_ttl = 60;
 	S.quota_window = 60;
 	S.mutate_insert = 5;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -1220,6 +1328,7 @@ int main(int argc, char **argv)
 		case O_DRIFT: S.drift = optarg; break;
 		case O_GZIP: S.gzip = 1; break;
 		case O_EXPIRES_IN: S.expires_in = strtod(optarg, NULL); break;
+		case O_CODE_TTL: S.code_ttl = strtod(optarg, NULL); break;
 		default: fputs(usage_text, stderr); return 64;
 		}
 	}

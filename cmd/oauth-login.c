@@ -1,0 +1,451 @@
+/*
+ * oauth-login: a person's consent, once, in a browser (OAuth2 authorization
+ * code with PKCE), kept in a 0600 token store that fetch-page and paginate
+ * refresh from then on.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <openssl/sha.h>
+
+#include "common.h"
+#include "../lib/auth.h"
+#include "../lib/base64.h"
+#include "../lib/hash.h"
+#include "../lib/http.h"
+#include "../lib/instant.h"
+#include "../lib/json.h"
+#include "../lib/num.h"
+#include "../lib/ratelimit.h"
+#include "../lib/secret.h"
+#include "../lib/tokenstore.h"
+
+static const char usage_text[] =
+	"usage: oauth-login [-hqv] --authorize-url url --token-url url --client-id id\n"
+	"       [--client-secret secret] [--scope scope]... [--redirect-port n]\n"
+	"       [--no-browser] [--timeout s] --store file\n"
+	"       oauth-login --refresh [--client-secret secret] --store file\n"
+	"       oauth-login --show --store file\n";
+
+enum {
+	OPT_AUTHORIZE = CLI_OPT_FIRST_TOOL, OPT_TOKEN_URL, OPT_CLIENT_ID, OPT_CLIENT_SECRET,
+	OPT_SCOPE, OPT_PORT, OPT_NO_BROWSER, OPT_TIMEOUT, OPT_STORE, OPT_REFRESH, OPT_SHOW
+};
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "authorize-url", required_argument, NULL, OPT_AUTHORIZE },
+	{ "token-url", required_argument, NULL, OPT_TOKEN_URL },
+	{ "client-id", required_argument, NULL, OPT_CLIENT_ID },
+	{ "client-secret", required_argument, NULL, OPT_CLIENT_SECRET },
+	{ "scope", required_argument, NULL, OPT_SCOPE },
+	{ "redirect-port", required_argument, NULL, OPT_PORT },
+	{ "no-browser", no_argument, NULL, OPT_NO_BROWSER },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "refresh", no_argument, NULL, OPT_REFRESH },
+	{ "show", no_argument, NULL, OPT_SHOW },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* What the browser's redirect brought. */
+enum outcome { WAITING, GOT_CODE, BAD_STATE, REFUSED, NO_CODE };
+
+struct login {
+	struct cli_common common;
+	const char *authorize_url, *token_url, *client_id, *store;
+	char *client_secret;
+	struct strbuf scope;
+	uint64_t port;
+	int no_browser, refresh, show;
+	uint64_t timeout;
+	struct secrets secrets;
+	/* the redirect */
+	char state[48], verifier[64], challenge[48];
+	pthread_mutex_t mu;
+	int wake[2];
+	enum outcome outcome;
+	char *code, *error;
+};
+
+/* n random bytes as base64url text (no padding) into out. */
+static void random_text(char *out, size_t outsz, size_t n)
+{
+	unsigned char rnd[48];
+	struct strbuf sb = STRBUF_INIT;
+
+	if (n > sizeof(rnd) || hash_random(rnd, n) < 0)
+		die(EX_OSERR, "no random bytes");
+	base64url_encode(&sb, rnd, n);
+	if (!sb.buf || sb.len >= outsz)
+		die(EX_OSERR, "out of memory");
+	memcpy(out, sb.buf, sb.len + 1);
+	strbuf_release(&sb);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+								  MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* The redirect from the provider: GET /callback?code=…&state=… */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct login *l = cls;
+	const char *code, *state, *error;
+	enum outcome o;
+	const char *page;
+	unsigned status;
+
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	if (!*con_cls) {
+		*con_cls = l;
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") || strcmp(url, "/callback"))
+		return reply(c, 404, "Not found.\n");
+	code = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "code");
+	state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
+	error = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "error");
+	if (!state || strcmp(state, l->state)) {
+		o = BAD_STATE;
+		status = 400;
+		page = "This sign-in did not start here (state mismatch); nothing was stored.\n";
+	} else if (error) {
+		o = REFUSED;
+		status = 400;
+		page = "The provider did not grant access; nothing was stored.\n";
+	} else if (!code || !*code) {
+		o = NO_CODE;
+		status = 400;
+		page = "The redirect carried no code; nothing was stored.\n";
+	} else {
+		o = GOT_CODE;
+		status = 200;
+		page = "Signed in. You can close this window and return to the terminal.\n";
+	}
+	pthread_mutex_lock(&l->mu);
+	if (l->outcome == WAITING) {
+		l->outcome = o;
+		if (code && o == GOT_CODE)
+			l->code = strdup(code);
+		if (error)
+			l->error = strndup(error, 200);
+		if (write(l->wake[1], "x", 1) < 0)
+			o = WAITING;	/* the pipe is ours and empty: cannot fail */
+	} else {
+		status = 409;
+		page = "This sign-in is already finished.\n";
+	}
+	pthread_mutex_unlock(&l->mu);
+	return reply(c, status, page);
+}
+
+static void open_browser(const char *url)
+{
+	char *argv[] = { (char *)"xdg-open", (char *)url, NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) == 0)
+		warnmsg("opened the URL with xdg-open");
+	posix_spawn_file_actions_destroy(&fa);
+}
+
+/* The authorization URL: response_type, client, redirect, scope, state, PKCE. */
+static void authorization_url(struct login *l, const char *redirect, struct strbuf *u)
+{
+	const char *pairs[] = { "response_type", "code", "client_id", l->client_id,
+				"redirect_uri", redirect, "scope", l->scope.buf, "state", l->state,
+				"code_challenge", l->challenge, "code_challenge_method", "S256" };
+	size_t i;
+
+	strbuf_addstr(u, l->authorize_url);
+	for (i = 0; i < sizeof(pairs) / sizeof(*pairs); i += 2) {
+		char *v;
+
+		if (!pairs[i + 1])
+			continue;
+		v = curl_easy_escape(NULL, pairs[i + 1], 0);
+		strbuf_addf(u, "%c%s=%s", strchr(u->buf, '?') ? '&' : '?', pairs[i], v ? v : "");
+		curl_free(v);
+	}
+}
+
+static void client_init(struct login *l, struct auth *a, struct http_client *c)
+{
+	struct http_policy pol;
+	struct aperr e;
+
+	auth_init(a, &l->secrets);
+	a->kind = AUTH_OAUTH2;
+	if ((l->token_url && !(a->token_url = strdup(l->token_url))) ||
+	    (l->client_id && !(a->client_id = strdup(l->client_id))) ||
+	    (l->client_secret && !(a->client_secret = strdup(l->client_secret))) ||
+	    (l->scope.len && !(a->scope = strdup(l->scope.buf))))
+		die(EX_OSERR, "out of memory");
+	http_policy_init(&pol);
+	if (http_client_init(c, &pol, a, &l->secrets, &e) < 0)
+		die_err(&e);
+}
+
+static void write_store(struct login *l, struct auth *a)
+{
+	struct tokenset ts;
+	struct aperr e;
+
+	tokenset_init(&ts);
+	if (auth_tokenset(a, &ts) < 0)
+		die(EX_OSERR, "out of memory");
+	if (tokenstore_write(l->store, &ts, &e) < 0)
+		die_err(&e);
+	tokenset_release(&ts);
+}
+
+static void login(struct login *l)
+{
+	struct MHD_Daemon *d;
+	struct sockaddr_in sa;
+	struct strbuf redirect = STRBUF_INIT, url = STRBUF_INIT;
+	struct http_client client;
+	struct auth a;
+	struct aperr e;
+	struct pollfd p;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	struct strbuf ch = STRBUF_INIT;
+	double deadline;
+	int r;
+
+	if (tokenstore_check(l->store, &e) < 0)
+		die_err(&e);
+	random_text(l->state, sizeof(l->state), 24);
+	random_text(l->verifier, sizeof(l->verifier), 32);	/* 43 characters */
+	SHA256((const unsigned char *)l->verifier, strlen(l->verifier), md);
+	base64url_encode(&ch, md, sizeof(md));
+	snprintf(l->challenge, sizeof(l->challenge), "%s", ch.buf);
+	strbuf_release(&ch);
+	if (pipe(l->wake) < 0)
+		die(EX_OSERR, "pipe: %s", strerror(errno));
+	pthread_mutex_init(&l->mu, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)l->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, l,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+	if (!d)
+		die(EX_CANTCREAT, "cannot listen on 127.0.0.1:%llu for the redirect",
+		    (unsigned long long)l->port);
+	strbuf_addf(&redirect, "http://127.0.0.1:%u/callback",
+		    (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
+	authorization_url(l, redirect.buf, &url);
+	fprintf(stderr, "%s: open this URL in a browser to sign in:\n%s\n", progname, url.buf);
+	if (!l->common.quiet)
+		warnmsg("waiting for the redirect to %s", redirect.buf);
+	fflush(stderr);
+	if (!l->no_browser && (getenv("DISPLAY") || getenv("WAYLAND_DISPLAY")))
+		open_browser(url.buf);
+	deadline = mono_now() + (double)l->timeout;
+	p.fd = l->wake[0];
+	p.events = POLLIN;
+	do {
+		double left = deadline - mono_now();
+
+		r = left > 0 ? poll(&p, 1, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1) : 0;
+	} while (r < 0 && errno == EINTR);
+	MHD_stop_daemon(d);
+	if (r == 0)
+		die(EX_TEMPFAIL, "no redirect came back within %llu seconds (--timeout); nothing "
+		    "was stored", (unsigned long long)l->timeout);
+	switch (l->outcome) {
+	case BAD_STATE:
+		die(EX_NOPERM, "the redirect's state does not match this sign-in (a forged or "
+		    "stale redirect); nothing was stored");
+	case REFUSED:
+		die(EX_NOPERM, "the provider refused: %s; nothing was stored",
+		    l->error ? l->error : "?");
+	case NO_CODE:
+		die(EX_NOPERM, "the redirect carried no code; nothing was stored");
+	default:
+		break;
+	}
+	client_init(l, &a, &client);
+	if (auth_exchange_code(&a, &client, l->code, l->verifier, redirect.buf, &e) < 0) {
+		secrets_scrub_str(&l->secrets, e.msg);
+		die_err(&e);
+	}
+	write_store(l, &a);
+	if (!l->common.quiet)
+		warnmsg("signed in; the tokens are in %s", l->store);
+	explicit_bzero(l->code, strlen(l->code));
+	free(l->code);
+	free(l->error);
+	http_client_release(&client);
+	auth_release(&a);
+	strbuf_release(&redirect);
+	strbuf_release(&url);
+	close(l->wake[0]);
+	close(l->wake[1]);
+	pthread_mutex_destroy(&l->mu);
+}
+
+static void refresh(struct login *l)
+{
+	struct http_client client;
+	struct auth a;
+	struct aperr e;
+
+	client_init(l, &a, &client);
+	if (auth_load_store(&a, l->store, &e) < 0 || auth_refresh_now(&a, &client, &e) < 0) {
+		secrets_scrub_str(&l->secrets, e.msg);
+		die_err(&e);
+	}
+	if (l->common.verbose)
+		warnmsg("refreshed; the new tokens are in %s", l->store);
+	http_client_release(&client);
+	auth_release(&a);
+}
+
+static void show(struct login *l)
+{
+	struct tokenset ts;
+	struct aperr e;
+	struct strbuf o = STRBUF_INIT;
+	char when[64] = "";
+
+	tokenset_init(&ts);
+	if (tokenstore_read(l->store, &ts, &e) < 0)
+		die_err(&e);
+	strbuf_addstr(&o, "{\"store\":");
+	json_quote(&o, l->store, strlen(l->store));
+	if (ts.token_url) {
+		strbuf_addstr(&o, ",\"token_url\":");
+		json_quote(&o, ts.token_url, strlen(ts.token_url));
+	}
+	if (ts.client_id) {
+		strbuf_addstr(&o, ",\"client_id\":");
+		json_quote(&o, ts.client_id, strlen(ts.client_id));
+	}
+	strbuf_addstr(&o, ",\"scope\":");
+	if (ts.scope)
+		json_quote(&o, ts.scope, strlen(ts.scope));
+	else
+		strbuf_addstr(&o, "null");
+	if (ts.expires_at > 0) {
+		struct instant t = { (int64_t)ts.expires_at, 0 };
+
+		instant_format(&t, when, sizeof(when));
+		strbuf_addf(&o, ",\"expires_at\":\"%s\",\"expires_in\":%.0f", when,
+			    ts.expires_at - real_now());
+	} else {
+		strbuf_addstr(&o, ",\"expires_at\":null,\"expires_in\":null");
+	}
+	strbuf_addf(&o, ",\"refresh_token\":%s}\n", ts.refresh_token ? "true" : "false");
+	fwrite(o.buf, 1, o.len, stdout);
+	if (fflush(stdout) != 0)
+		die(EX_IOERR, "stdout: %s", strerror(errno));
+	strbuf_release(&o);
+	tokenset_release(&ts);
+}
+
+int cmd_oauth_login(int argc, char **argv)
+{
+	struct login l;
+	struct aperr e;
+	int opt;
+
+	memset(&l, 0, sizeof(l));
+	cli_common_init(&l.common);
+	secrets_init(&l.secrets);
+	strbuf_init(&l.scope, 0);
+	l.timeout = 300;
+	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_AUTHORIZE: l.authorize_url = optarg; break;
+		case OPT_TOKEN_URL: l.token_url = optarg; break;
+		case OPT_CLIENT_ID: l.client_id = optarg; break;
+		case OPT_CLIENT_SECRET:
+			free(l.client_secret);
+			if (secret_resolve(optarg, "--client-secret", &l.secrets, &l.client_secret,
+					   &e) < 0) {
+				if (e.code == EX_USAGE)
+					usage_error(usage_text, "%s", e.msg);
+				die_err(&e);
+			}
+			break;
+		case OPT_SCOPE:
+			strbuf_addf(&l.scope, "%s%s", l.scope.len ? " " : "", optarg);
+			break;
+		case OPT_PORT:
+			if (num_parse_u64(optarg, &l.port, "--redirect-port", &e) < 0 || l.port > 65535)
+				usage_error(usage_text, "--redirect-port: not a port number");
+			break;
+		case OPT_NO_BROWSER: l.no_browser = 1; break;
+		case OPT_TIMEOUT:
+			if (num_parse_u64(optarg, &l.timeout, "--timeout", &e) < 0 || !l.timeout)
+				usage_error(usage_text, "--timeout: a whole number of seconds above 0");
+			break;
+		case OPT_STORE: l.store = optarg; break;
+		case OPT_REFRESH: l.refresh = 1; break;
+		case OPT_SHOW: l.show = 1; break;
+		default:
+			tool_common_opt(&l.common, opt, optarg, usage_text);
+		}
+	}
+	tool_common_done(&l.common, usage_text);
+	if (optind < argc)
+		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+	if (!l.store)
+		usage_error(usage_text, "--store is required");
+	if (l.refresh + l.show > 1)
+		usage_error(usage_text, "--refresh and --show go alone");
+	if (!l.refresh && !l.show && (!l.authorize_url || !l.token_url || !l.client_id))
+		usage_error(usage_text, "a sign-in needs --authorize-url, --token-url and --client-id");
+	if (l.show)
+		show(&l);
+	else if (l.refresh)
+		refresh(&l);
+	else
+		login(&l);
+	if (l.client_secret) {
+		explicit_bzero(l.client_secret, strlen(l.client_secret));
+		free(l.client_secret);
+	}
+	secrets_release(&l.secrets);
+	strbuf_release(&l.scope);
+	curl_global_cleanup();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("oauth-login");
+	return cmd_oauth_login(argc, argv);
+}
