@@ -107,6 +107,22 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	return ret;
 }
 
+/* Per-connection marks: seen once, and "this one carried the outcome". */
+static char seen_mark, outcome_mark;
+
+/* After the browser has its page: wake the main thread, which stops the listener. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct login *l = cls;
+
+	(void)c;
+	(void)toe;
+	if (*con_cls == &outcome_mark && write(l->wake[1], "x", 1) < 0)
+		warnmsg("cannot wake the main thread: %s", strerror(errno));
+	*con_cls = NULL;
+}
+
 /* The redirect from the provider: GET /callback?code=…&state=… */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
@@ -122,7 +138,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)upload;
 	(void)upload_size;
 	if (!*con_cls) {
-		*con_cls = l;
+		*con_cls = &seen_mark;
 		return MHD_YES;
 	}
 	if (strcmp(method, "GET") || strcmp(url, "/callback"))
@@ -154,8 +170,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			l->code = strdup(code);
 		if (error)
 			l->error = strndup(error, 200);
-		if (write(l->wake[1], "x", 1) < 0)
-			o = WAITING;	/* the pipe is ours and empty: cannot fail */
+		*con_cls = &outcome_mark;
 	} else {
 		status = 409;
 		page = "This sign-in is already finished.\n";
@@ -259,6 +274,7 @@ static void login(struct login *l)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, l,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
 	if (!d)
 		die(EX_CANTCREAT, "cannot listen on 127.0.0.1:%llu for the redirect",
