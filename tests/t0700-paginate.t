@@ -187,6 +187,22 @@ is "$(test -e ck && echo left || echo removed)" removed "the checkpoint is remov
 run $P --checkpoint ck -o pages.jsonl "$M/cursor?limit=700"
 is "$(jq -r .page pages.jsonl | head -1):$(wc -l < pages.jsonl)" "1:15" "without a checkpoint a run starts over"
 
+# a checkpoint across listings read from stdin
+lines "$M/cursor?limit=1000" "$M/items?limit=1000" > two
+cat all all | sort -n > want2
+for stop in 13 10; do
+	rm -f ck2
+	run $P --checkpoint ck2 --max-pages $stop -o two.jsonl < two
+	is "$rc:$(wc -l < two.jsonl)" "0:$stop" "stdin listings: --max-pages $stop stops after $stop pages"
+	is "$(jq -r .listing ck2)" 1 "... the checkpoint names the second listing"
+	run $P --checkpoint ck2 -o two.jsonl < two
+	is "$rc" 0 "... the resumed run skips the finished listing and completes the second"
+	ids two.jsonl > got
+	is_file got want2 "... every record of both listings exactly once"
+	is "$(jq -r .page two.jsonl | paste -sd ' ' -)" "$(seq 1 10 | paste -sd ' ' -) $(seq 1 11 | paste -sd ' ' -)" \
+		"... and every page once, in order"
+done
+
 run $P --checkpoint ck --max-pages 2 -o p2.jsonl "$M/cursor?limit=700"
 run $P --checkpoint ck -o p2.jsonl "$M/items?limit=700"
 is "$rc" 78 "a checkpoint of another crawl exits 78"
