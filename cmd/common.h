@@ -69,6 +69,7 @@ int cmd_watermark(int argc, char **argv);
 int cmd_fetch_page(int argc, char **argv);
 int cmd_paginate(int argc, char **argv);
 int cmd_oauth_login(int argc, char **argv);
+int cmd_upsert(int argc, char **argv);
 int cmd_store_raw(int argc, char **argv);
 
 #endif

@@ -13,9 +13,10 @@
 #include "../lib/num.h"
 #include "../lib/ordval.h"
 #include "../lib/statefile.h"
+#include "../lib/db.h"
 
 static const char usage_text[] =
-	"usage: watermark get --state dir --name name [--lookback duration]\n"
+	"usage: watermark get --state dir | --db path --name name [--lookback duration]\n"
 	"                 [--format raw | rfc3339 | epoch | epoch-ms] [--default value]\n"
 	"       watermark track --state dir --name name --field pointer [--type type]\n"
 	"                 [--commit-on-eof] [--skip-invalid]\n"
@@ -26,7 +27,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_STATE = CLI_OPT_FIRST_TOOL, OPT_NAME, OPT_FIELD, OPT_TYPE, OPT_COMMIT_ON_EOF,
-	OPT_SKIP_INVALID, OPT_LOOKBACK, OPT_FORMAT, OPT_DEFAULT
+	OPT_SKIP_INVALID, OPT_LOOKBACK, OPT_FORMAT, OPT_DEFAULT, OPT_DB
 };
 
 static const struct option longopts[] = {
@@ -40,12 +41,13 @@ static const struct option longopts[] = {
 	{ "lookback", required_argument, NULL, OPT_LOOKBACK },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "default", required_argument, NULL, OPT_DEFAULT },
+	{ "db", required_argument, NULL, OPT_DB },
 	{ NULL, 0, NULL, 0 }
 };
 
 struct wm_opts {
 	struct cli_common common;
-	const char *cmd, *state, *name, *field, *format, *deflt;
+	const char *cmd, *state, *name, *field, *format, *deflt, *db;
 	int type;		/* enum ordkind, ORD_AUTO when not given */
 	int commit_on_eof, skip_invalid, have_lookback;
 	struct instant lookback;
@@ -262,6 +264,41 @@ static int do_get(struct wm_opts *o)
 			    o->name, o->state);
 		puts(o->deflt);
 	} else {
+		print_value(o, &s, &s.current);
+	}
+	state_release(&s);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die(EX_IOERR, "stdout: write error");
+	return 0;
+}
+
+/* get --db: the watermark upsert committed with its rows (table apipe_state). */
+static int do_get_db(struct wm_opts *o)
+{
+	struct wm_state s;
+	struct ordval v;
+	struct aperr e;
+	struct db *db = db_open(o->db, &e);
+	int r;
+
+	if (!db)
+		die_err(&e);
+	state_init(&s);
+	r = db_state_get(db, o->name, &s.current, &e);
+	if (r < 0)
+		die_err(&e);
+	db_close(db);
+	if (r == 0) {
+		if (!o->deflt)
+			die(EX_NOINPUT, "no watermark '%s' in %s yet (give --default for a first run)",
+			    o->name, o->db);
+		puts(o->deflt);
+	} else {
+		ordval_init(&v);
+		if (ordval_set_text(&v, s.current.buf, s.current.len, ORD_AUTO, &e) < 0)
+			die_err(&e);
+		s.kind = v.kind;
+		ordval_release(&v);
 		print_value(o, &s, &s.current);
 	}
 	state_release(&s);
@@ -533,14 +570,24 @@ int cmd_watermark(int argc, char **argv)
 			break;
 		case OPT_FORMAT: o.format = optarg; break;
 		case OPT_DEFAULT: o.deflt = optarg; break;
+		case OPT_DB: o.db = optarg; break;
 		default: tool_common_opt(&o.common, c, optarg, usage_text);
 		}
 	}
 	tool_common_done(&o.common, usage_text);
 	if (!o.cmd)
 		usage_error(usage_text, "say get, track, commit, set or list");
-	if (!o.state)
+	if (o.db && strcmp(o.cmd, "get"))
+		usage_error(usage_text, "--db goes with get (upsert writes that watermark)");
+	if (o.db && o.state)
+		usage_error(usage_text, "--state or --db, not both");
+	if (!o.state && !o.db)
 		usage_error(usage_text, "--state is required");
+	if (o.db) {
+		if (!o.name)
+			usage_error(usage_text, "--name is required");
+		return do_get_db(&o);
+	}
 	if (!strcmp(o.cmd, "list")) {
 		if (optind != argc)
 			usage_error(usage_text, "unexpected argument '%s'", argv[optind]);

@@ -1,0 +1,88 @@
+/*
+ * db: the table upsert lands records in, and the state kept beside it.
+ *
+ * A table holds the key columns, typed columns taken from each record,
+ * the whole record as JSON text ("record") and when it was written
+ * ("ingested_at"); the table apipe_state(name, value, updated_at) holds
+ * watermarks written in the same transaction as the rows they cover.
+ *
+ * The backend is SQLite (a path, or sqlite:PATH): WAL mode, full
+ * synchronous commits, writers serialised by BEGIN IMMEDIATE with a busy
+ * timeout.  (PostgreSQL URLs are recognised and refused until that
+ * backend exists.)
+ *
+ * Ownership: struct db owns its connection and prepared statements;
+ * db_close() finalises them.  Values point into the caller's buffers.
+ */
+#ifndef APIPE_DB_H
+#define APIPE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "json.h"
+#include "strbuf.h"
+
+enum db_type { DB_ANY, DB_TEXT, DB_INTEGER, DB_REAL, DB_BOOLEAN, DB_JSON, DB_TIMESTAMP };
+
+struct db_column {
+	char *name;
+	enum db_type type;	/* DB_ANY for keys: strings as text, integers as integers */
+	struct json_ptr ptr;
+};
+
+/* A value bound to a statement; s is owned by the value. */
+struct db_value {
+	int null;
+	enum { DBV_TEXT, DBV_INT, DBV_REAL } kind;
+	int64_t i;
+	double r;
+	struct strbuf s;
+};
+
+struct db;
+
+/* "text", "integer", … → the type; -1 for an unknown name. */
+int db_type_parse(const char *name);
+const char *db_type_name(enum db_type t);
+
+/*
+ * Take the value at col's pointer in d (root token root) for col's type.
+ * Returns 0 (an absent value or null is v->null), or -1 with EX_DATAERR
+ * saying what was found instead (the caller names the pointer).
+ */
+int db_value_from_json(const struct db_column *col, const struct json_doc *d, uint32_t root,
+		       struct db_value *v, struct aperr *e);
+void db_value_init(struct db_value *v);
+void db_value_release(struct db_value *v);
+
+/* Open url (a path or sqlite:PATH).  EX_CANTCREAT, EX_CONFIG or EX_UNAVAILABLE. */
+struct db *db_open(const char *url, struct aperr *e);
+void db_close(struct db *db);
+
+/*
+ * Create table (keys first, then the other columns, record, ingested_at)
+ * and apipe_state when missing, and prepare the statements.  An existing
+ * table missing one of the columns is EX_CONFIG.
+ */
+int db_prepare(struct db *db, const char *table, const struct db_column *cols, size_t ncols,
+	       size_t nkeys, struct aperr *e);
+
+/* BEGIN IMMEDIATE (waits for other writers), COMMIT, ROLLBACK. */
+int db_begin(struct db *db, struct aperr *e);
+int db_commit(struct db *db, struct aperr *e);
+void db_rollback(struct db *db);
+
+/* The stored record for the key values (nkeys of them): 1 found, 0 not, -1 error. */
+int db_find(struct db *db, const struct db_value *keys, struct strbuf *record, struct aperr *e);
+/* Insert or replace the row: every column's value, the record, ingested_at. */
+int db_put(struct db *db, const struct db_value *vals, const char *record, size_t n,
+	   const char *ingested_at, struct aperr *e);
+
+/* apipe_state: 1 found (value set), 0 not, -1 error. */
+int db_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e);
+int db_state_put(struct db *db, const char *name, const char *value, const char *updated_at,
+		 struct aperr *e);
+
+#endif
