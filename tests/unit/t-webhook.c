@@ -1,0 +1,94 @@
+/* lib/webhook: the published test vectors of each scheme, and tampering. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../tap.h"
+#include "../../lib/webhook.h"
+
+/* Headers as "name\0value\0…\0". */
+static const char *lookup(void *ctx, const char *name)
+{
+	const char *p = ctx;
+
+	while (*p) {
+		const char *v = p + strlen(p) + 1;
+
+		if (!strcasecmp(p, name))
+			return v;
+		p = v + strlen(v) + 1;
+	}
+	return NULL;
+}
+
+static int verify(enum wh_scheme s, const char *secret, const char *hdrs, const char *body,
+		  double now, double tol, char *why)
+{
+	struct strbuf key = STRBUF_INIT;
+	struct aperr e;
+	int r;
+
+	if (wh_key(s, secret, &key, &e) < 0)
+		return -2;
+	r = wh_verify(s, &key, NULL, lookup, (void *)hdrs, body, strlen(body), now, tol, why, 128);
+	strbuf_release(&key);
+	return r;
+}
+
+#define GH_SIG "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+#define SLACK_BODY "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+
+int main(void)
+{
+	char why[128];
+	static const char gh[] = "X-Hub-Signature-256\0" GH_SIG "\0";
+	static const char gh_bad[] = "X-Hub-Signature-256\0sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e18\0";
+	static const char std[] = "webhook-id\0msg_p5jXN8AQM9LWM0D4loKWxJek\0webhook-timestamp\0" "1614265330\0"
+				  "webhook-signature\0v1,bm9ldHJ1ZQ== v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=\0";
+	static const char slack[] = "X-Slack-Signature\0v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503\0"
+				    "X-Slack-Request-Timestamp\0" "1531420618\0";
+	static const char stripe[] = "Stripe-Signature\0t=1700000000,v1=c89214b5b5da833daed6f0b8c5bb6bd58cea9022bd80ccc78230f3942d632925,v0=x\0";
+
+	/* GitHub's documented example */
+	is_int(verify(WH_GITHUB, "It's a Secret to Everybody", gh, "Hello, World!", 0, 0, why), 0,
+	       "GitHub: the documented example verifies");
+	is_int(verify(WH_GITHUB, "It's a Secret to Everybody", gh, "Hello, World?", 0, 0, why), -1,
+	       "GitHub: a tampered body does not");
+	is_str(why, "bad signature", "... as a bad signature");
+	is_int(verify(WH_GITHUB, "It's a secret to everybody", gh, "Hello, World!", 0, 0, why), -1,
+	       "GitHub: a wrong secret does not");
+	is_int(verify(WH_GITHUB, "It's a Secret to Everybody", gh_bad, "Hello, World!", 0, 0, why), -1,
+	       "GitHub: a signature one bit off does not");
+	is_int(verify(WH_GITHUB, "It's a Secret to Everybody", "\0", "Hello, World!", 0, 0, why), -1,
+	       "GitHub: no signature header");
+	is_str(why, "missing X-Hub-Signature-256", "... says which header is missing");
+
+	/* The Standard Webhooks specification's example */
+	is_int(verify(WH_STANDARD, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", std,
+		      "{\"test\": 2432232314}", 1614265330, 300, why), 0,
+	       "Standard Webhooks: the spec's example verifies (among several signatures)");
+	is_int(verify(WH_STANDARD, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", std,
+		      "{\"test\": 2432232314}", 1614265330 + 301, 300, why), -1,
+	       "Standard Webhooks: 301 s later it is stale");
+	ok(!strncmp(why, "stale timestamp", 15), "... as a stale timestamp");
+	is_int(verify(WH_STANDARD, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", std,
+		      "{\"test\": 2432232315}", 1614265330, 300, why), -1,
+	       "Standard Webhooks: a tampered body does not verify");
+	is_int(verify(WH_STANDARD, "whsec_!!", std, "{}", 0, 0, why), -2,
+	       "Standard Webhooks: a secret that is not base64 is refused");
+
+	/* Slack's documented example */
+	is_int(verify(WH_SLACK, "8f742231b10e8888abcd99yyyzzz85a5", slack, SLACK_BODY, 1531420618, 300,
+		      why), 0, "Slack: the documented example verifies");
+	is_int(verify(WH_SLACK, "8f742231b10e8888abcd99yyyzzz85a5", slack, SLACK_BODY, 1531420618 + 3600,
+		      300, why), -1, "Slack: an hour later it is stale");
+
+	/* Stripe: t and v1 over "t.body" (vector computed with openssl dgst) */
+	is_int(verify(WH_STRIPE, "whsec_test", stripe, "{\"id\":\"evt_1\"}", 1700000000, 300, why), 0,
+	       "Stripe: t=…,v1=… over \"t.body\" verifies, other schemes ignored");
+	is_int(verify(WH_STRIPE, "whsec_test", stripe, "{\"id\":\"evt_2\"}", 1700000000, 300, why), -1,
+	       "Stripe: a tampered body does not");
+	is_int(verify(WH_STRIPE, "whsec_test", stripe, "{\"id\":\"evt_1\"}", 1700000000 - 400, 300, why),
+	       -1, "Stripe: outside the tolerance it is stale");
+	return done_testing();
+}
