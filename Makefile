@@ -13,7 +13,7 @@ DESTDIR ?=
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PROGRAMS = fetch-page paginate records dedupe store-raw watermark upsert oauth-login
+PROGRAMS = fetch-page paginate records dedupe store-raw watermark upsert webhook-recv oauth-login
 
 ifdef SANITIZE
 O ?= build-san
@@ -57,8 +57,9 @@ $(O)/bin/%: $(O)/cmd/%.o $(COMMON_OBJ) $(LIBAPIPE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-# the redirect listener
+# the redirect listener and the webhook server
 $(O)/bin/oauth-login: LIBS += -lmicrohttpd
+$(O)/bin/webhook-recv: LIBS += -lmicrohttpd
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIBAPIPE)
 	@mkdir -p $(dir $@)

@@ -70,6 +70,7 @@ int cmd_fetch_page(int argc, char **argv);
 int cmd_paginate(int argc, char **argv);
 int cmd_oauth_login(int argc, char **argv);
 int cmd_upsert(int argc, char **argv);
+int cmd_webhook_recv(int argc, char **argv);
 int cmd_store_raw(int argc, char **argv);
 
 #endif

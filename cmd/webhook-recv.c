@@ -1,0 +1,540 @@
+/*
+ * webhook-recv: receive pushed events, verify their signatures, and write
+ * each accepted one durably before acknowledging it.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "common.h"
+#include "../lib/base64.h"
+#include "../lib/fpset.h"
+#include "../lib/hash.h"
+#include "../lib/http.h"
+#include "../lib/instant.h"
+#include "../lib/json.h"
+#include "../lib/num.h"
+#include "../lib/ratelimit.h"
+#include "../lib/secret.h"
+#include "../lib/statefile.h"
+#include "../lib/utf8.h"
+#include "../lib/webhook.h"
+
+static const char usage_text[] =
+	"usage: webhook-recv [-hqv] --listen addr:port --secret secret\n"
+	"       --scheme github | stripe | slack | standard | hmac-sha256 [--header name]\n"
+	"       [--tolerance s] [--out dir] [--max-body size] [--port-file file]\n"
+	"       [--stats file]\n";
+
+enum {
+	OPT_LISTEN = CLI_OPT_FIRST_TOOL, OPT_SECRET, OPT_SCHEME, OPT_HEADER, OPT_TOLERANCE,
+	OPT_OUT, OPT_MAX_BODY, OPT_PORT_FILE
+};
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "secret", required_argument, NULL, OPT_SECRET },
+	{ "scheme", required_argument, NULL, OPT_SCHEME },
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "tolerance", required_argument, NULL, OPT_TOLERANCE },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct recv {
+	struct cli_common common;
+	enum wh_scheme scheme;
+	const char *listen, *header, *out_dir, *port_file;
+	uint64_t tolerance, max_body;
+	struct secrets secrets;
+	struct strbuf key;
+	/* the sink, under mu */
+	pthread_mutex_t mu;
+	int fd;				/* events file, or 1 */
+	struct fpset seen;
+	uint8_t seen_key[16];
+	uint64_t accepted, duplicates, rejected[600];
+};
+
+/* One request: its body as it arrives. */
+struct conn {
+	struct strbuf body;
+	int too_big;
+};
+
+static const char *header_of(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result respond(struct recv *rv, struct MHD_Connection *c, unsigned status,
+			       const char *text)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+								  MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	if (status == 405)
+		MHD_add_response_header(r, "Allow", "POST");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	if (status >= 400) {
+		pthread_mutex_lock(&rv->mu);
+		rv->rejected[status < 600 ? status : 0]++;
+		pthread_mutex_unlock(&rv->mu);
+		if (rv->common.verbose)
+			warnmsg("%u: %s", status, text);
+	}
+	return ret;
+}
+
+struct hdr_ctx {
+	struct strbuf *o;
+	int first;
+};
+
+static enum MHD_Result add_header_json(void *cls, enum MHD_ValueKind kind, const char *k,
+				       const char *v)
+{
+	struct hdr_ctx *h = cls;
+	struct strbuf low = STRBUF_INIT;
+	size_t i;
+
+	(void)kind;
+	for (i = 0; k[i]; i++)
+		strbuf_addch(&low, (char)(k[i] >= 'A' && k[i] <= 'Z' ? k[i] + 32 : k[i]));
+	strbuf_addch(h->o, h->first ? '{' : ',');
+	h->first = 0;
+	json_quote(h->o, low.buf ? low.buf : "", low.len);
+	strbuf_addch(h->o, ':');
+	if (http_sensitive_header(low.buf ? low.buf : "", low.len))
+		strbuf_addstr(h->o, "\"" SECRET_MASK "\"");
+	else
+		json_quote(h->o, v, strlen(v));
+	strbuf_release(&low);
+	return MHD_YES;
+}
+
+/* The delivery's id: its scheme's header, else the JSON body's id or event_id. */
+static void delivery_id(struct recv *rv, struct MHD_Connection *c, struct json_doc *d,
+			int is_json, struct strbuf *id)
+{
+	const char *h = wh_id_header(rv->scheme);
+	const char *v = h ? header_of(c, h) : NULL;
+	uint32_t t;
+
+	strbuf_reset(id);
+	if (v && *v) {
+		strbuf_addstr(id, v);
+		return;
+	}
+	if (!is_json || json_type(d, 0) != JSON_OBJECT)
+		return;
+	t = json_get(d, 0, rv->scheme == WH_SLACK ? "event_id" : "id",
+		     rv->scheme == WH_SLACK ? 8 : 2);
+	if (t && json_type(d, t) == JSON_STRING)
+		json_str_decode(d, t, id);
+}
+
+/* Write all of buf to fd.  0 or -1. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, struct conn *k)
+{
+	struct json_doc d;
+	struct json_error je;
+	struct strbuf line = STRBUF_INIT, id = STRBUF_INIT;
+	struct hdr_ctx hc;
+	struct instant now;
+	char when[64], why[160];
+	int is_json, dup = 0, failed = 0;
+	struct hash128 h;
+
+	if (wh_verify(rv->scheme, &rv->key, rv->header, header_of, c, k->body.buf ? k->body.buf : "",
+		      k->body.len, real_now(), (double)rv->tolerance, why, sizeof(why)) < 0) {
+		size_t l = strlen(why);
+
+		if (l + 1 < sizeof(why))
+			memcpy(why + l, "\n", 2);
+		return respond(rv, c, 401, why);
+	}
+	json_doc_init(&d, 512);
+	json_error_init(&je);
+	is_json = k->body.len && json_parse(&d, k->body.buf, k->body.len, &je) == 0;
+	if (!is_json && !wh_allows_text(rv->scheme)) {
+		json_doc_release(&d);
+		json_error_release(&je);
+		return respond(rv, c, 400, "the body is not JSON\n");
+	}
+	instant_now(&now);
+	instant_format(&now, when, sizeof(when));
+	delivery_id(rv, c, &d, is_json, &id);
+	strbuf_init(&line, (size_t)-1);
+	strbuf_addf(&line, "{\"received_at\":\"%s\",\"id\":", when);
+	if (id.len)
+		json_quote(&line, id.buf, id.len);
+	else
+		strbuf_addstr(&line, "null");
+	strbuf_addf(&line, ",\"scheme\":\"%s\",\"headers\":", wh_scheme_name(rv->scheme));
+	hc.o = &line;
+	hc.first = 1;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_json, &hc);
+	if (hc.first)
+		strbuf_addch(&line, '{');
+	strbuf_addch(&line, '}');
+	if (is_json) {
+		strbuf_addstr(&line, ",\"body\":");
+		json_minify(&d, 0, &line);
+	} else if (utf8_valid(k->body.buf ? k->body.buf : "", k->body.len)) {
+		strbuf_addstr(&line, ",\"body_text\":");
+		json_quote(&line, k->body.buf ? k->body.buf : "", k->body.len);
+	} else {
+		strbuf_addstr(&line, ",\"body_base64\":\"");
+		base64_encode(&line, k->body.buf, k->body.len);
+		strbuf_addch(&line, '"');
+	}
+	strbuf_addstr(&line, "}\n");
+	secrets_scrub(&rv->secrets, &line);
+	siphash128(rv->seen_key, id.buf ? id.buf : "", id.len, &h);
+	pthread_mutex_lock(&rv->mu);
+	if (id.len && fpset_has(&rv->seen, h)) {
+		dup = 1;
+		rv->duplicates++;
+	} else if (write_all(rv->fd, line.buf, line.len) < 0 ||
+		   (rv->out_dir && fdatasync(rv->fd) < 0)) {
+		failed = errno ? errno : EIO;
+	} else {
+		if (id.len)
+			fpset_add(&rv->seen, h);
+		rv->accepted++;
+	}
+	pthread_mutex_unlock(&rv->mu);
+	json_doc_release(&d);
+	json_error_release(&je);
+	strbuf_release(&line);
+	strbuf_release(&id);
+	if (failed) {
+		warnmsg("cannot store an event: %s; it was not acknowledged", strerror(failed));
+		return respond(rv, c, 503, "the event could not be stored; send it again\n");
+	}
+	return respond(rv, c, 200, dup ? "duplicate delivery; already stored\n" : "stored\n");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct recv *rv = cls;
+	struct conn *k = *con_cls;
+
+	(void)url;
+	(void)version;
+	if (!k) {
+		k = calloc(1, sizeof(*k));
+		if (!k)
+			return MHD_NO;
+		strbuf_init(&k->body, (size_t)-1);
+		*con_cls = k;
+		return MHD_YES;
+	}
+	if (strcmp(method, "POST"))
+		return respond(rv, c, 405, "only POST is accepted\n");
+	if (*upload_size) {
+		if (k->body.len + *upload_size > rv->max_body)
+			k->too_big = 1;
+		else
+			strbuf_add(&k->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (k->too_big)
+		return respond(rv, c, 413, "the body is larger than --max-body\n");
+	return accept_event(rv, c, k);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct conn *k = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (k) {
+		strbuf_release(&k->body);
+		free(k);
+		*con_cls = NULL;
+	}
+}
+
+/* Remember the ids of the events already in dir, so a redelivery is not stored twice. */
+static void load_seen(struct recv *rv)
+{
+	DIR *dir = opendir(rv->out_dir);
+	struct dirent *de;
+	struct json_doc d;
+	struct json_error je;
+	struct strbuf path = STRBUF_INIT, id = STRBUF_INIT;
+
+	if (!dir)
+		return;
+	json_doc_init(&d, 512);
+	json_error_init(&je);
+	while ((de = readdir(dir))) {
+		struct lreader in;
+		struct aperr e;
+		const char *line;
+		size_t n;
+		int fd;
+
+		if (strncmp(de->d_name, "events-", 7) || !strstr(de->d_name, ".jsonl"))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", rv->out_dir, de->d_name);
+		fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || lreader_init(&in, fd, path.buf, 1u << 30, &e) < 0) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		while (lreader_next(&in, &line, &n, &e) > 0) {
+			uint32_t t;
+			struct hash128 h;
+
+			if (json_parse(&d, line, n, &je) < 0 || !(t = json_get(&d, 0, "id", 2)) ||
+			    json_type(&d, t) != JSON_STRING)
+				continue;
+			strbuf_reset(&id);
+			json_str_decode(&d, t, &id);
+			siphash128(rv->seen_key, id.buf ? id.buf : "", id.len, &h);
+			fpset_add(&rv->seen, h);
+		}
+		lreader_release(&in);
+		close(fd);
+	}
+	closedir(dir);
+	json_doc_release(&d);
+	json_error_release(&je);
+	strbuf_release(&path);
+	strbuf_release(&id);
+}
+
+static void open_sink(struct recv *rv)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct instant now;
+	struct aperr e;
+	char when[64], *p, *q;
+
+	rv->fd = 1;
+	if (!rv->out_dir)
+		return;
+	if (statefile_mkdirs(rv->out_dir, &e) < 0)
+		die_err(&e);
+	load_seen(rv);
+	instant_now(&now);
+	instant_format(&now, when, sizeof(when));
+	for (p = q = when; *p; p++)	/* 20261123T120000Z: no ':' or '-' in names */
+		if (*p != ':' && *p != '-' && *p != '.')
+			*q++ = *p;
+	*q = '\0';
+	strbuf_addf(&path, "%s/events-%s-%ld.jsonl", rv->out_dir, when, (long)getpid());
+	rv->fd = open(path.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (rv->fd < 0)
+		die(EX_CANTCREAT, "%s: %s", path.buf, strerror(errno));
+	if (statefile_sync_dir(path.buf, &e) < 0)
+		die_err(&e);
+	strbuf_release(&path);
+}
+
+static struct MHD_Daemon *start(struct recv *rv)
+{
+	struct sockaddr_in sa;
+	struct MHD_Daemon *d;
+	const char *colon = strrchr(rv->listen, ':');
+	char host[64];
+	uint64_t port;
+	struct aperr e;
+
+	if (!colon || (size_t)(colon - rv->listen) >= sizeof(host) ||
+	    num_parse_u64(colon + 1, &port, "--listen", &e) < 0 || port > 65535)
+		usage_error(usage_text, "--listen: expected ADDR:PORT, as 127.0.0.1:8080");
+	memcpy(host, rv->listen, (size_t)(colon - rv->listen));
+	host[colon - rv->listen] = '\0';
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, *host ? host : "0.0.0.0", &sa.sin_addr) != 1)
+		usage_error(usage_text, "--listen: '%s' is not an IPv4 address", host);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+				     MHD_USE_ITC,
+			     0, NULL, NULL, on_request, rv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, rv,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
+	if (!d)
+		die(EX_UNAVAILABLE, "cannot listen on %s", rv->listen);
+	port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+	if (rv->port_file) {
+		char num[16];
+
+		snprintf(num, sizeof(num), "%llu\n", (unsigned long long)port);
+		if (statefile_write(rv->port_file, num, strlen(num), 0, &e) < 0)
+			die_err(&e);
+	}
+	if (!rv->common.quiet)
+		warnmsg("listening on %s:%llu for %s events", *host ? host : "0.0.0.0",
+			(unsigned long long)port, wh_scheme_name(rv->scheme));
+	return d;
+}
+
+/* SIGTERM: stop accepting, let what is in flight finish, then go. */
+static void serve(struct recv *rv)
+{
+	struct MHD_Daemon *d;
+	sigset_t set;
+	int sig, i;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);	/* the server's threads inherit it */
+	d = start(rv);
+	sigwait(&set, &sig);
+	{
+		MHD_socket s = MHD_quiesce_daemon(d);
+
+		if (s != MHD_INVALID_SOCKET)
+			close(s);
+	}
+	for (i = 0; i < 300; i++) {
+		const union MHD_DaemonInfo *info =
+			MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+		if (!info || !info->num_connections)
+			break;
+		usleep(100000);
+	}
+	MHD_stop_daemon(d);
+	if (!rv->common.quiet)
+		warnmsg("stopped: %llu events stored, %llu duplicates", (unsigned long long)rv->accepted,
+			(unsigned long long)rv->duplicates);
+}
+
+static void write_stats(struct recv *rv)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "{\"accepted\":%llu,\"duplicates\":%llu,\"rejected\":",
+		    (unsigned long long)rv->accepted, (unsigned long long)rv->duplicates);
+	json_add_counts(&sb, rv->rejected, 600);
+	strbuf_addf(&sb, ",\"seconds\":%.3f}\n", tool_seconds());
+	tool_write_stats(rv->common.stats, &sb);
+	strbuf_release(&sb);
+}
+
+int cmd_webhook_recv(int argc, char **argv)
+{
+	struct recv rv;
+	struct aperr e;
+	char *secret = NULL;
+	int opt, have_scheme = 0;
+
+	memset(&rv, 0, sizeof(rv));
+	cli_common_init(&rv.common);
+	secrets_init(&rv.secrets);
+	strbuf_init(&rv.key, 0);
+	rv.tolerance = 300;
+	rv.max_body = 1 << 20;
+	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_LISTEN: rv.listen = optarg; break;
+		case OPT_SECRET:
+			free(secret);
+			if (secret_resolve(optarg, "--secret", &rv.secrets, &secret, &e) < 0) {
+				if (e.code == EX_USAGE)
+					usage_error(usage_text, "%s", e.msg);
+				die_err(&e);
+			}
+			break;
+		case OPT_SCHEME:
+			if (wh_scheme_parse(optarg, &rv.scheme, &e) < 0)
+				usage_error(usage_text, "%s", e.msg);
+			have_scheme = 1;
+			break;
+		case OPT_HEADER: rv.header = optarg; break;
+		case OPT_TOLERANCE:
+			if (num_parse_u64(optarg, &rv.tolerance, "--tolerance", &e) < 0)
+				usage_error(usage_text, "%s", e.msg);
+			break;
+		case OPT_OUT: rv.out_dir = optarg; break;
+		case OPT_MAX_BODY:
+			if (num_parse_size(optarg, &rv.max_body, "--max-body", &e) < 0)
+				usage_error(usage_text, "%s", e.msg);
+			break;
+		case OPT_PORT_FILE: rv.port_file = optarg; break;
+		default: tool_common_opt(&rv.common, opt, optarg, usage_text);
+		}
+	}
+	tool_common_done(&rv.common, usage_text);
+	if (!rv.listen || !secret || !have_scheme)
+		usage_error(usage_text, "--listen, --secret and --scheme are required");
+	if (rv.header && rv.scheme != WH_HMAC)
+		usage_error(usage_text, "--header goes with --scheme hmac-sha256");
+	if (optind < argc)
+		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+	if (wh_key(rv.scheme, secret, &rv.key, &e) < 0)
+		die_err(&e);
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+	pthread_mutex_init(&rv.mu, NULL);
+	fpset_init(&rv.seen);
+	if (hash_random(rv.seen_key, sizeof(rv.seen_key)) < 0)
+		die(EX_OSERR, "no random bytes");
+	open_sink(&rv);
+	serve(&rv);
+	if (rv.out_dir && (fsync(rv.fd) < 0 || close(rv.fd) < 0))
+		die(EX_IOERR, "%s: %s", rv.out_dir, strerror(errno));
+	if (rv.common.stats)
+		write_stats(&rv);
+	explicit_bzero(rv.key.buf, rv.key.len);
+	strbuf_release(&rv.key);
+	fpset_release(&rv.seen);
+	secrets_release(&rv.secrets);
+	pthread_mutex_destroy(&rv.mu);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("webhook-recv");
+	return cmd_webhook_recv(argc, argv);
+}

@@ -1,0 +1,161 @@
+#!/bin/sh
+# webhook-recv: each scheme's published test vector, tampering, wrong
+# secrets, stale timestamps, duplicates, limits, restarts, and a load of
+# signed requests with curl --parallel: every accepted event exactly once.
+. "$APIPE_TOP/tests/lib.sh"
+
+# start_wh NAME ARGS…: run webhook-recv; $URL is where it listens.
+wh_pids=
+start_wh() {
+	_n=$1
+	shift
+	rm -f "$_n.port"
+	webhook-recv --listen 127.0.0.1:0 --port-file "$_n.port" "$@" 2> "$_n.err" > "$_n.out" &
+	wh_pid=$!
+	wh_pids="$wh_pids $wh_pid"
+	_i=0
+	while [ ! -s "$_n.port" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+	URL="http://127.0.0.1:$(cat "$_n.port")/hook"
+}
+stop_wh() {
+	kill -TERM "$wh_pid"
+	wait_rc=0
+	wait "$wh_pid" || wait_rc=$?
+}
+trap 'for p in $wh_pids; do kill "$p" 2>/dev/null; done; rm -rf "$TESTDIR"' EXIT
+
+# post ARGS…: curl a POST, print the status then the body.
+post() {
+	curl -s -o resp -w '%{http_code}' "$@"
+}
+hmac_hex() {	# KEY MESSAGE
+	printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" | awk '{ print $NF }'
+}
+
+# --- GitHub: the documented example ------------------------------------------------
+export GH_SECRET="It's a Secret to Everybody"
+start_wh gh --secret env:GH_SECRET --scheme github --out gh.d
+SIG="sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+is "$(post -H "X-Hub-Signature-256: $SIG" -H 'X-GitHub-Delivery: d-1' --data-binary 'Hello, World!' "$URL")" 200 \
+	"GitHub: the documented example is accepted"
+is "$(cat resp)" "stored" "... and acknowledged as stored"
+is "$(post -H "X-Hub-Signature-256: $SIG" -H 'X-GitHub-Delivery: d-1' --data-binary 'Hello, World!' "$URL")" 200 \
+	"the same delivery again is acknowledged"
+is "$(cat resp)" "duplicate delivery; already stored" "... as a duplicate"
+is "$(post -H "X-Hub-Signature-256: $SIG" -H 'X-GitHub-Delivery: d-2' --data-binary 'Hello, World?' "$URL")" 401 \
+	"a tampered body: 401"
+is "$(cat resp)" "bad signature" "... saying why"
+is "$(post -H "X-Hub-Signature-256: sha256=$(hmac_hex "wrong secret" 'Hello, World!')" --data-binary 'Hello, World!' "$URL")" 401 \
+	"a wrong secret: 401"
+is "$(post --data-binary 'Hello, World!' "$URL")" 401 "no signature: 401"
+is "$(cat resp)" "missing X-Hub-Signature-256" "... naming the header"
+body='{"action":"opened","number":12345678901234567890.10,"s":"caf\u00e9"}'
+is "$(post -H "X-Hub-Signature-256: sha256=$(hmac_hex "$GH_SECRET" "$body")" -H 'X-GitHub-Delivery: d-3' \
+	-H 'Content-Type: application/json' -H 'Authorization: Bearer tok' --data-binary "$body" "$URL")" 200 \
+	"a signed JSON event is accepted"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" 405 "GET: 405"
+stop_wh
+is "$wait_rc" 0 "SIGTERM: webhook-recv exits 0"
+cat gh.d/events-*.jsonl > gh.events
+is "$(wc -l < gh.events)" 2 "two events were stored (the duplicate and the rejected ones were not)"
+is "$(sed -n 1p gh.events | jq -c '[.id, .scheme, .body_text]')" '["d-1","github","Hello, World!"]' \
+	"a form body is kept as body_text, with its delivery id"
+is "$(sed -n 2p gh.events | sed 's/.*"body"://; s/}$//')" "$body" "a JSON body is kept byte for byte"
+is "$(sed -n 2p gh.events | jq -r '.headers.authorization')" "REDACTED" "credential headers are redacted"
+like gh.d/events-*.jsonl '"received_at":"20[0-9-]+T[0-9:.]+Z"' "each event has received_at"
+is "$(stat -c %a gh.d/events-*.jsonl)" 600 "the events file is private"
+is "$(grep -c "$GH_SECRET" gh.d/events-*.jsonl gh.err | awk -F: '{ s += $2 } END { print s }')" 0 \
+	"the secret is in no event and no message"
+
+start_wh gh2 --secret env:GH_SECRET --scheme github --out gh.d
+is "$(post -H "X-Hub-Signature-256: $SIG" -H 'X-GitHub-Delivery: d-1' --data-binary 'Hello, World!' "$URL"):$(cat resp)" \
+	"200:duplicate delivery; already stored" "after a restart, a delivery stored before is still a duplicate"
+stop_wh
+
+# --- Standard Webhooks: the specification's example ---------------------------------
+export STD_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+start_wh std --secret env:STD_SECRET --scheme standard --tolerance 0
+is "$(post -H 'webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek' -H 'webhook-timestamp: 1614265330' \
+	-H 'webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' --data-binary '{"test": 2432232314}' "$URL")" 200 \
+	"Standard Webhooks: the spec's example is accepted (--tolerance 0: no clock check)"
+is "$(post -H 'webhook-id: msg_2' -H 'webhook-timestamp: 1614265330' -H 'webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' \
+	--data-binary '{"test": 2432232314}' "$URL")" 401 "another id under the same signature: 401"
+is "$(post -H 'webhook-id: m' -H 'webhook-timestamp: 1' -H 'webhook-signature: v1,x' --data-binary 'plain' "$URL")" 401 \
+	"a bad signature on a text body: 401 first"
+stop_wh
+is "$(jq -c '[.id, .body]' std.out)" '["msg_p5jXN8AQM9LWM0D4loKWxJek",{"test":2432232314}]' \
+	"without --out, events go to standard output"
+start_wh std2 --secret env:STD_SECRET --scheme standard
+is "$(post -H 'webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek' -H 'webhook-timestamp: 1614265330' \
+	-H 'webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' --data-binary '{"test": 2432232314}' "$URL")" 401 \
+	"Standard Webhooks: the same example years later is stale"
+like resp '^stale timestamp' "... and says so"
+stop_wh
+
+# --- Slack: the documented example ----------------------------------------------------
+export SLACK_SECRET=8f742231b10e8888abcd99yyyzzz85a5
+SLACK_BODY='token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c'
+start_wh slack --secret env:SLACK_SECRET --scheme slack --tolerance 0
+is "$(post -H 'X-Slack-Request-Timestamp: 1531420618' \
+	-H 'X-Slack-Signature: v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503' \
+	--data-binary "$SLACK_BODY" "$URL")" 200 "Slack: the documented example is accepted"
+stop_wh
+is "$(jq -r .body_text slack.out)" "$SLACK_BODY" "... a slash command form kept as body_text"
+
+# --- Stripe: t and v1, tolerance, JSON only --------------------------------------------
+export STRIPE_SECRET=whsec_stripe_test
+start_wh stripe --secret env:STRIPE_SECRET --scheme stripe
+now=$(date +%s)
+evt='{"id":"evt_1","type":"charge.succeeded"}'
+is "$(post -H "Stripe-Signature: t=$now,v1=$(hmac_hex "$STRIPE_SECRET" "$now.$evt"),v0=abc" --data-binary "$evt" "$URL")" 200 \
+	"Stripe: a fresh signed event is accepted"
+old=$((now - 400))
+is "$(post -H "Stripe-Signature: t=$old,v1=$(hmac_hex "$STRIPE_SECRET" "$old.$evt")" --data-binary "$evt" "$URL")" 401 \
+	"Stripe: 400 s old with a 300 s tolerance: 401"
+is "$(post -H "Stripe-Signature: t=$now,v1=$(hmac_hex "$STRIPE_SECRET" "$now.not json")" --data-binary "not json" "$URL")" 400 \
+	"Stripe: a body that is not JSON: 400"
+is "$(post -H "Stripe-Signature: t=$now,v1=$(hmac_hex "$STRIPE_SECRET" "$now.$evt")" --data-binary "$evt" "$URL")" 200 \
+	"Stripe: the same event id again is acknowledged"
+stop_wh
+is "$(jq -r .id stripe.out | tr '\n' ' ')" "evt_1 " "... and stored once (its id is the event's)"
+
+# --- plain HMAC, limits -----------------------------------------------------------------
+export H_SECRET=s3cr3t
+start_wh hm --secret env:H_SECRET --scheme hmac-sha256 --header X-Sig --max-body 100 --stats hm.st
+b64=$(printf 'abc' | openssl dgst -sha256 -hmac "$H_SECRET" -binary | base64)
+is "$(post -H "X-Sig: $b64" -H 'X-Delivery-Id: h1' --data-binary 'abc' "$URL")" 200 "hmac-sha256: a base64 signature"
+is "$(post -H "X-Sig: sha256=$(hmac_hex "$H_SECRET" abd)" -H 'X-Delivery-Id: h2' --data-binary 'abd' "$URL")" 200 \
+	"hmac-sha256: a sha256=HEX signature"
+big=$(head -c 200 /dev/zero | tr '\0' x)
+is "$(post -H "X-Sig: $(hmac_hex "$H_SECRET" "$big")" --data-binary "$big" "$URL")" 413 "a body over --max-body: 413"
+stop_wh
+is "$(jq -c '[.accepted, .duplicates, .rejected["413"]]' hm.st)" '[2,0,1]' "--stats counts what happened"
+
+# --- a load of signed requests ---------------------------------------------------------------
+start_wh load --secret env:H_SECRET --scheme hmac-sha256 --header X-Sig --out load.d
+python3 - "$URL" "$H_SECRET" > load.cfg <<'PY'
+import hashlib, hmac, sys
+url, key = sys.argv[1], sys.argv[2].encode()
+for i in range(3000):
+    body = '{"n":%d,"pad":"%s"}' % (i, "x" * (i % 50))
+    sig = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+    print('next\nurl = "%s"\nheader = "X-Sig: %s"\nheader = "X-Delivery-Id: load-%d"\ndata-binary = "%s"\nwrite-out = "%%{http_code}\\n"\nsilent\noutput = "/dev/null"' % (url, sig, i, body.replace('"', '\\"')))
+PY
+curl -s --parallel --parallel-max 50 -K load.cfg > codes1 2>/dev/null
+curl -s --parallel --parallel-max 50 -K load.cfg > codes2 2>/dev/null
+stop_wh
+is "$(sort codes1 | uniq -c | awk '{ print $2 ":" $1 }')" "200:3000" "3,000 signed requests at 50 at a time: all acknowledged"
+is "$(sort codes2 | uniq -c | awk '{ print $2 ":" $1 }')" "200:3000" "... and all of them again"
+cat load.d/events-*.jsonl | jq -r .body.n | sort -n > got
+seq 0 2999 > want
+is_file got want "every accepted event is stored exactly once"
+
+# --- usage -------------------------------------------------------------------------------------
+run webhook-recv --listen 127.0.0.1:0 --secret literal --scheme github
+is "$rc" 64 "a literal secret is refused"
+run webhook-recv --listen 127.0.0.1:0 --secret env:H_SECRET --scheme nope
+is "$rc" 64 "an unknown scheme is a usage error"
+run webhook-recv --listen 127.0.0.1:0 --secret env:H_SECRET --scheme github --header X
+is "$rc" 64 "--header goes with hmac-sha256"
+
+done_testing
