@@ -31,7 +31,7 @@ endif
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
-LIBS = -lcurl -lcrypto -lsqlite3 -lz -lm -lpthread
+LIBS = -lcurl -lcrypto -lsqlite3 -lpq -lz -lm -lpthread
 
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)

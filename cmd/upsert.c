@@ -213,7 +213,7 @@ static void one(struct up *u, const char *line, size_t n)
 {
 	struct aperr e;
 	size_t i;
-	int r;
+	int r, same;
 
 	u->records++;
 	if (tool_parse_line(&u->d, &u->je, line, n, u->in.lineno, &e) < 0) {
@@ -252,10 +252,10 @@ static void one(struct up *u, const char *line, size_t n)
 			u->have_wm_batch = 1;
 		}
 	}
-	r = db_find(u->db, u->vals, &u->stored, &e);
+	r = db_find(u->db, u->vals, line, n, &u->stored, &same, &e);
 	if (r < 0)
 		die_db(u, &e);
-	if (r == 1 && u->stored.len == n && !memcmp(u->stored.buf, line, n)) {
+	if (r == 1 && same) {
 		u->unchanged++;
 	} else if (r == 1 && u->have_newer && older(u)) {
 		u->skipped++;

@@ -2,18 +2,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
+#include <postgresql/libpq-fe.h>
 
 #include "db.h"
 #include "instant.h"
 #include "num.h"
 
 struct db {
+	PGconn *pg;			/* PostgreSQL, or else SQLite: */
 	sqlite3 *h;
 	sqlite3_stmt *find, *put, *begin, *commit, *rollback, *sget, *sput;
 	size_t ncols, nkeys;
+	int in_tx;
+	const struct db_column *cols;
 };
+
+static struct db *pg_open(const char *url, struct aperr *e);
+static int pg_prepare(struct db *db, const char *table, const struct db_column *cols,
+		      size_t ncols, size_t nkeys, struct aperr *e);
+static int pg_exec(struct db *db, const char *sql, const char *what, struct aperr *e);
+static int pg_find(struct db *db, const struct db_value *keys, const char *rec, size_t n,
+		   struct strbuf *record, int *same, struct aperr *e);
+static int pg_put(struct db *db, const struct db_value *vals, const char *record, size_t n,
+		  const char *ingested_at, struct aperr *e);
+static int pg_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e);
+static int pg_state_put(struct db *db, const char *name, const char *value,
+			const char *updated_at, struct aperr *e);
 
 static const char *const type_names[] = {
 	"any", "text", "integer", "real", "boolean", "json", "timestamp"
@@ -171,10 +188,8 @@ struct db *db_open(const char *url, struct aperr *e)
 	struct db *db;
 	const char *path = url;
 
-	if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11)) {
-		aperr_set(e, EX_CONFIG, "%s: the PostgreSQL sink is not built yet; use SQLite", url);
-		return NULL;
-	}
+	if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11))
+		return pg_open(url, e);
 	if (!strncmp(url, "sqlite:", 7))
 		path = url + 7;
 	db = calloc(1, sizeof(*db));
@@ -205,6 +220,11 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
+	if (db->pg) {
+		PQfinish(db->pg);
+		free(db);
+		return;
+	}
 	sqlite3_finalize(db->find);
 	sqlite3_finalize(db->put);
 	sqlite3_finalize(db->begin);
@@ -270,6 +290,9 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 
 	db->ncols = ncols;
 	db->nkeys = nkeys;
+	db->cols = cols;
+	if (db->pg)
+		return pg_prepare(db, table, cols, ncols, nkeys, e);
 	strbuf_addstr(&q, "CREATE TABLE IF NOT EXISTS ");
 	ident(&q, table);
 	strbuf_addstr(&q, " (");
@@ -348,16 +371,24 @@ static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct a
 
 int db_begin(struct db *db, struct aperr *e)
 {
+	if (db->pg)
+		return pg_exec(db, "BEGIN", "BEGIN", e);
 	return step_done(db, db->begin, "BEGIN", e);
 }
 
 int db_commit(struct db *db, struct aperr *e)
 {
+	if (db->pg)
+		return pg_exec(db, "COMMIT", "COMMIT", e);
 	return step_done(db, db->commit, "COMMIT", e);
 }
 
 void db_rollback(struct db *db)
 {
+	if (db->pg) {
+		PQclear(PQexec(db->pg, "ROLLBACK"));
+		return;
+	}
 	if (!sqlite3_get_autocommit(db->h)) {
 		sqlite3_step(db->rollback);
 		sqlite3_reset(db->rollback);
@@ -376,11 +407,15 @@ static void bind(sqlite3_stmt *st, int i, const struct db_value *v)
 		sqlite3_bind_text(st, i, v->s.buf ? v->s.buf : "", (int)v->s.len, SQLITE_STATIC);
 }
 
-int db_find(struct db *db, const struct db_value *keys, struct strbuf *record, struct aperr *e)
+int db_find(struct db *db, const struct db_value *keys, const char *rec, size_t n,
+	    struct strbuf *record, int *same, struct aperr *e)
 {
 	size_t i;
 	int r;
 
+	*same = 0;
+	if (db->pg)
+		return pg_find(db, keys, rec, n, record, same, e);
 	sqlite3_reset(db->find);
 	for (i = 0; i < db->nkeys; i++)
 		bind(db->find, (int)i + 1, &keys[i]);
@@ -390,6 +425,7 @@ int db_find(struct db *db, const struct db_value *keys, struct strbuf *record, s
 		strbuf_add(record, sqlite3_column_text(db->find, 0),
 			   (size_t)sqlite3_column_bytes(db->find, 0));
 		sqlite3_reset(db->find);
+		*same = record->len == n && !memcmp(record->buf, rec, n);
 		return 1;
 	}
 	sqlite3_reset(db->find);
@@ -401,6 +437,8 @@ int db_put(struct db *db, const struct db_value *vals, const char *record, size_
 {
 	size_t i;
 
+	if (db->pg)
+		return pg_put(db, vals, record, n, ingested_at, e);
 	for (i = 0; i < db->ncols; i++)
 		bind(db->put, (int)i + 1, &vals[i]);
 	sqlite3_bind_text(db->put, (int)db->ncols + 1, record, (int)n, SQLITE_STATIC);
@@ -412,6 +450,8 @@ int db_state_get(struct db *db, const char *name, struct strbuf *value, struct a
 {
 	int r;
 
+	if (db->pg)
+		return pg_state_get(db, name, value, e);
 	if (!db->sget && sqlite3_prepare_v2(db->h, "SELECT value FROM apipe_state WHERE name = ?1",
 					    -1, &db->sget, NULL) != SQLITE_OK) {
 		if (strstr(sqlite3_errmsg(db->h), "no such table"))
@@ -435,8 +475,328 @@ int db_state_get(struct db *db, const char *name, struct strbuf *value, struct a
 int db_state_put(struct db *db, const char *name, const char *value, const char *updated_at,
 		 struct aperr *e)
 {
+	if (db->pg)
+		return pg_state_put(db, name, value, updated_at, e);
 	sqlite3_bind_text(db->sput, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(db->sput, 2, value, -1, SQLITE_STATIC);
 	sqlite3_bind_text(db->sput, 3, updated_at, -1, SQLITE_STATIC);
 	return step_done(db, db->sput, "INSERT INTO apipe_state", e);
+}
+
+/* ---- PostgreSQL ---- */
+
+static int pgerr(struct db *db, PGresult *res, const char *what, struct aperr *e)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	int code = PQstatus(db->pg) != CONNECTION_OK ? EX_TEMPFAIL
+		 : state && (!strncmp(state, "40", 2) || !strncmp(state, "55P03", 5) ||
+			     !strncmp(state, "57", 2) || !strncmp(state, "08", 2)) ? EX_TEMPFAIL
+		 : state && !strncmp(state, "42", 2) ? EX_CONFIG
+		 : state && !strncmp(state, "22", 2) ? EX_DATAERR : EX_UNAVAILABLE;
+	char msg[300];
+	size_t l;
+
+	snprintf(msg, sizeof(msg), "%s", PQerrorMessage(db->pg));
+	l = strlen(msg);
+	while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
+		msg[--l] = '\0';
+	PQclear(res);
+	return aperr_set(e, code, "%s: %s", what, msg);
+}
+
+static int pg_exec(struct db *db, const char *sql, const char *what, struct aperr *e)
+{
+	PGresult *res = PQexec(db->pg, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pgerr(db, res, what, e);
+	PQclear(res);
+	return 0;
+}
+
+static struct db *pg_open(const char *url, struct aperr *e)
+{
+	struct db *db = calloc(1, sizeof(*db));
+	int tries;
+
+	if (!db) {
+		aperr_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	for (tries = 0;; tries++) {
+		db->pg = PQconnectdb(url);
+		if (db->pg && PQstatus(db->pg) == CONNECTION_OK)
+			break;
+		if (tries == 3) {
+			char msg[300];
+			size_t l;
+
+			snprintf(msg, sizeof(msg), "%s", db->pg ? PQerrorMessage(db->pg) : "out of memory");
+			l = strlen(msg);
+			while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
+				msg[--l] = '\0';
+			aperr_set(e, EX_TEMPFAIL, "cannot connect to PostgreSQL: %s", msg);
+			db_close(db);
+			return NULL;
+		}
+		PQfinish(db->pg);
+		db->pg = NULL;
+		usleep(200000u << tries);	/* a server starting or restarting */
+	}
+	if (pg_exec(db, "SET client_min_messages = warning", "SET", e) < 0) {
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static const char *pg_type(enum db_type t)
+{
+	switch (t) {
+	case DB_INTEGER: return " bigint";
+	case DB_REAL: return " double precision";
+	case DB_BOOLEAN: return " boolean";
+	case DB_JSON: return " jsonb";
+	case DB_TIMESTAMP: return " timestamptz";
+	default: return " text";
+	}
+}
+
+/* "$n" with the cast a column's type needs. */
+static void pg_param(struct strbuf *q, size_t n, enum db_type t)
+{
+	strbuf_addf(q, "$%zu", n);
+	if (t == DB_JSON)
+		strbuf_addstr(q, "::jsonb");
+	else if (t == DB_TIMESTAMP)
+		strbuf_addstr(q, "::timestamptz");
+	else if (t == DB_INTEGER)
+		strbuf_addstr(q, "::bigint");
+	else if (t == DB_REAL)
+		strbuf_addstr(q, "::double precision");
+	else if (t == DB_BOOLEAN)
+		strbuf_addstr(q, "::boolean");
+}
+
+static int pg_prepare(struct db *db, const char *table, const struct db_column *cols,
+		      size_t ncols, size_t nkeys, struct aperr *e)
+{
+	struct strbuf q = STRBUF_INIT;
+	PGresult *res;
+	size_t i;
+	int rc = -1;
+
+	strbuf_addstr(&q, "CREATE TABLE IF NOT EXISTS ");
+	ident(&q, table);
+	strbuf_addstr(&q, " (");
+	for (i = 0; i < ncols; i++) {
+		ident(&q, cols[i].name);
+		strbuf_addstr(&q, pg_type(cols[i].type));
+		strbuf_addstr(&q, i < nkeys ? " NOT NULL, " : ", ");
+	}
+	strbuf_addstr(&q, "\"record\" jsonb NOT NULL, \"ingested_at\" timestamptz NOT NULL, "
+			  "PRIMARY KEY (");
+	for (i = 0; i < nkeys; i++) {
+		if (i)
+			strbuf_addstr(&q, ", ");
+		ident(&q, cols[i].name);
+	}
+	strbuf_addstr(&q, "))");
+	if (pg_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
+	    pg_exec(db, "CREATE TABLE IF NOT EXISTS apipe_state (name text PRIMARY KEY, "
+			"value text NOT NULL, updated_at timestamptz NOT NULL)", "CREATE TABLE", e) < 0)
+		goto out;
+	/* every column there? */
+	for (i = 0; i <= ncols + 1; i++) {
+		const char *name = i < ncols ? cols[i].name : i == ncols ? "record" : "ingested_at";
+		const char *pv[2] = { table, name };
+
+		res = PQexecParams(db->pg, "SELECT 1 FROM information_schema.columns WHERE "
+				   "table_name = $1 AND column_name = $2", 2, NULL, pv, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			pgerr(db, res, "information_schema", e);
+			goto out;
+		}
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			aperr_set(e, EX_CONFIG, "table %s exists without a column %s", table, name);
+			goto out;
+		}
+		PQclear(res);
+	}
+	strbuf_reset(&q);
+	strbuf_addf(&q, "SELECT \"record\"::text, \"record\" = $%zu::jsonb FROM ", nkeys + 1);
+	ident(&q, table);
+	for (i = 0; i < nkeys; i++) {
+		strbuf_addstr(&q, i ? " AND " : " WHERE ");
+		ident(&q, cols[i].name);
+		strbuf_addf(&q, " = $%zu", i + 1);
+	}
+	res = PQprepare(db->pg, "find", q.buf, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pgerr(db, res, "prepare", e);
+		goto out;
+	}
+	PQclear(res);
+	strbuf_reset(&q);
+	strbuf_addstr(&q, "INSERT INTO ");
+	ident(&q, table);
+	strbuf_addstr(&q, " (");
+	for (i = 0; i < ncols; i++) {
+		ident(&q, cols[i].name);
+		strbuf_addstr(&q, ", ");
+	}
+	strbuf_addstr(&q, "\"record\", \"ingested_at\") VALUES (");
+	for (i = 0; i < ncols; i++) {
+		pg_param(&q, i + 1, cols[i].type);
+		strbuf_addstr(&q, ", ");
+	}
+	strbuf_addf(&q, "$%zu::jsonb, $%zu::timestamptz) ON CONFLICT (", ncols + 1, ncols + 2);
+	for (i = 0; i < nkeys; i++) {
+		if (i)
+			strbuf_addstr(&q, ", ");
+		ident(&q, cols[i].name);
+	}
+	strbuf_addstr(&q, ") DO UPDATE SET ");
+	for (i = nkeys; i < ncols; i++) {
+		ident(&q, cols[i].name);
+		strbuf_addstr(&q, " = excluded.");
+		ident(&q, cols[i].name);
+		strbuf_addstr(&q, ", ");
+	}
+	strbuf_addstr(&q, "\"record\" = excluded.\"record\", \"ingested_at\" = excluded.\"ingested_at\"");
+	res = PQprepare(db->pg, "put", q.buf, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pgerr(db, res, "prepare", e);
+		goto out;
+	}
+	PQclear(res);
+	rc = 0;
+out:
+	strbuf_release(&q);
+	return rc;
+}
+
+/* A value as libpq text: integers and reals printed, booleans as t/f. */
+static const char *pg_text(const struct db_value *v, enum db_type t, char *buf, size_t n)
+{
+	if (v->null)
+		return NULL;
+	if (v->kind == DBV_INT) {
+		if (t == DB_BOOLEAN)
+			return v->i ? "t" : "f";
+		snprintf(buf, n, "%lld", (long long)v->i);
+		return buf;
+	}
+	if (v->kind == DBV_REAL) {
+		snprintf(buf, n, "%.17g", v->r);
+		return buf;
+	}
+	return v->s.buf ? v->s.buf : "";
+}
+
+static int pg_find(struct db *db, const struct db_value *keys, const char *rec, size_t n,
+		   struct strbuf *record, int *same, struct aperr *e)
+{
+	const char **pv = calloc(db->nkeys + 1, sizeof(*pv));
+	char (*buf)[32] = calloc(db->nkeys + 1, sizeof(*buf));
+	struct strbuf r = STRBUF_INIT;
+	PGresult *res;
+	size_t i;
+	int found;
+
+	if (!pv || !buf) {
+		free(pv);
+		free(buf);
+		return aperr_set(e, EX_OSERR, "out of memory");
+	}
+	for (i = 0; i < db->nkeys; i++)
+		pv[i] = pg_text(&keys[i], db->cols[i].type, buf[i], sizeof(buf[i]));
+	strbuf_init(&r, (size_t)-1);
+	strbuf_add(&r, rec, n);
+	pv[db->nkeys] = r.buf;
+	res = PQexecPrepared(db->pg, "find", (int)db->nkeys + 1, pv, NULL, NULL, 0);
+	free(pv);
+	free(buf);
+	strbuf_release(&r);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pgerr(db, res, "SELECT", e);
+	found = PQntuples(res) > 0;
+	if (found) {
+		strbuf_reset(record);
+		strbuf_add(record, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+		*same = !strcmp(PQgetvalue(res, 0, 1), "t");
+	}
+	PQclear(res);
+	return found;
+}
+
+static int pg_put(struct db *db, const struct db_value *vals, const char *record, size_t n,
+		  const char *ingested_at, struct aperr *e)
+{
+	const char **pv = calloc(db->ncols + 2, sizeof(*pv));
+	char (*buf)[32] = calloc(db->ncols + 2, sizeof(*buf));
+	struct strbuf r = STRBUF_INIT;
+	PGresult *res;
+	size_t i;
+
+	if (!pv || !buf) {
+		free(pv);
+		free(buf);
+		return aperr_set(e, EX_OSERR, "out of memory");
+	}
+	for (i = 0; i < db->ncols; i++)
+		pv[i] = pg_text(&vals[i], db->cols[i].type, buf[i], sizeof(buf[i]));
+	strbuf_init(&r, (size_t)-1);
+	strbuf_add(&r, record, n);
+	pv[db->ncols] = r.buf;
+	pv[db->ncols + 1] = ingested_at;
+	res = PQexecPrepared(db->pg, "put", (int)db->ncols + 2, pv, NULL, NULL, 0);
+	free(pv);
+	free(buf);
+	strbuf_release(&r);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pgerr(db, res, "INSERT", e);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e)
+{
+	const char *pv[1] = { name };
+	PGresult *res = PQexecParams(db->pg, "SELECT value FROM apipe_state WHERE name = $1", 1,
+				     NULL, pv, NULL, NULL, 0);
+	int found;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		if (state && !strcmp(state, "42P01")) {	/* no such table: no watermark */
+			PQclear(res);
+			return 0;
+		}
+		return pgerr(db, res, "SELECT", e);
+	}
+	found = PQntuples(res) > 0;
+	if (found) {
+		strbuf_reset(value);
+		strbuf_add(value, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+	}
+	PQclear(res);
+	return found;
+}
+
+static int pg_state_put(struct db *db, const char *name, const char *value,
+			const char *updated_at, struct aperr *e)
+{
+	const char *pv[3] = { name, value, updated_at };
+	PGresult *res = PQexecParams(db->pg, "INSERT INTO apipe_state (name, value, updated_at) "
+				     "VALUES ($1, $2, $3::timestamptz) ON CONFLICT (name) DO UPDATE "
+				     "SET value = excluded.value, updated_at = excluded.updated_at",
+				     3, NULL, pv, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pgerr(db, res, "INSERT INTO apipe_state", e);
+	PQclear(res);
+	return 0;
 }

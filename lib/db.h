@@ -6,10 +6,11 @@
  * ("ingested_at"); the table apipe_state(name, value, updated_at) holds
  * watermarks written in the same transaction as the rows they cover.
  *
- * The backend is SQLite (a path, or sqlite:PATH): WAL mode, full
- * synchronous commits, writers serialised by BEGIN IMMEDIATE with a busy
- * timeout.  (PostgreSQL URLs are recognised and refused until that
- * backend exists.)
+ * SQLite (a path, or sqlite:PATH): WAL mode, full synchronous commits,
+ * writers serialised by BEGIN IMMEDIATE with a busy timeout; the record is
+ * TEXT, byte for byte.  PostgreSQL (postgresql://… or postgres://…, libpq):
+ * the record is jsonb, timestamps timestamptz, untyped columns text; rows
+ * go through prepared statements one at a time within the transaction.
  *
  * Ownership: struct db owns its connection and prepared statements;
  * db_close() finalises them.  Values point into the caller's buffers.
@@ -74,8 +75,13 @@ int db_begin(struct db *db, struct aperr *e);
 int db_commit(struct db *db, struct aperr *e);
 void db_rollback(struct db *db);
 
-/* The stored record for the key values (nkeys of them): 1 found, 0 not, -1 error. */
-int db_find(struct db *db, const struct db_value *keys, struct strbuf *record, struct aperr *e);
+/*
+ * The stored record for the key values (nkeys of them) into record, and
+ * whether it equals rec[0..n) (bytes in SQLite, JSON values in
+ * PostgreSQL's jsonb): 1 found, 0 not, -1 error.
+ */
+int db_find(struct db *db, const struct db_value *keys, const char *rec, size_t n,
+	    struct strbuf *record, int *same, struct aperr *e);
 /* Insert or replace the row: every column's value, the record, ingested_at. */
 int db_put(struct db *db, const struct db_value *vals, const char *record, size_t n,
 	   const char *ingested_at, struct aperr *e);
