@@ -40,6 +40,22 @@ measure "gzip -6 (pages)" "$mbp" "gzip -6 < pages.jsonl > pages.gz"
 measure "store-raw (pages)" "$mbp" "store-raw arch < pages.jsonl"
 measure "zcat (pages)" "$mbp" "zcat pages.gz"
 measure "store-raw --replay (pages)" "$mbp" "store-raw --replay arch"
+if command -v sqlite3 > /dev/null; then
+	cat > import.sql <<'SQL'
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+CREATE TABLE raw(line TEXT);
+.mode ascii
+.separator "\037" "\n"
+.import records.jsonl raw
+CREATE TABLE items(id PRIMARY KEY, record TEXT NOT NULL, ingested_at TEXT NOT NULL);
+INSERT INTO items SELECT json_extract(line, '$.id'), line, strftime('%Y-%m-%dT%H:%M:%fZ') FROM raw WHERE true
+  ON CONFLICT (id) DO UPDATE SET record = excluded.record, ingested_at = excluded.ingested_at;
+SQL
+	measure "sqlite3 .import + INSERT" "$mb" "sqlite3 ref.db < import.sql"
+	measure "upsert (SQLite)" "$mb" "upsert --db up.db --table items --key /id < records.jsonl"
+	measure "upsert again (all unchanged)" "$mb" "upsert --db up.db --table items --key /id < records.jsonl"
+fi
 echo
 awk '
 	{ mb[$1 " " $2 " " $3] = 0 }
@@ -61,6 +77,10 @@ awk '
 		z = s["zcat (pages)"] / s["store-raw --replay (pages)"]
 		printf "%-20s %13.2fx vs gzip -6   target: >= 1.0x: %s\n", "store-raw", a, ((a >= 1) ? "holds" : "MISSES")
 		printf "%-20s %13.2fx vs zcat      target: >= 0.9x: %s\n", "store-raw --replay", z, ((z >= 0.9) ? "holds" : "MISSES")
+		if ("upsert (SQLite)" in s) {
+			u = s["sqlite3 .import + INSERT"] / s["upsert (SQLite)"]
+			printf "%-20s %13.2fx vs the sqlite3 shell importing the same records (target >= 1.0x: %s)\n", "upsert (SQLite)", u, ((u >= 1) ? "holds" : "MISSES")
+		}
 	}' "$work/results"
 
 # --- HTTP: fetch-page against curl, over loopback, the same URLs --------------
@@ -141,3 +161,31 @@ awk -F'|' '{ t[$1] = $2 }
 		printf "%-44s %9.3fx   target <= 1.05x: %s\n", "paginate cursor vs pages x latency", c, ((c <= 1.05) ? "holds" : "MISSES")
 		printf "%-44s %9.2fx   target >= 6x: %s\n", "paginate offset -j 8 speed-up over -j 1", j, ((j >= 6) ? "holds" : "MISSES")
 	}' "$work/times"
+
+# --- webhook-recv: signed events accepted per second ----------------------------------
+if command -v python3 > /dev/null; then
+	nev=${BENCH_EVENTS:-5000}
+	export BENCH_WH_SECRET=bench-secret
+	webhook-recv -q --listen 127.0.0.1:0 --port-file whport --secret env:BENCH_WH_SECRET \
+		--scheme hmac-sha256 --out events &
+	wh=$!
+	i=0
+	while [ ! -s whport ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	python3 - "http://127.0.0.1:$(cat whport)/" "$BENCH_WH_SECRET" "$nev" > wh.cfg <<'PY'
+import hashlib, hmac, sys
+url, key, n = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3])
+for i in range(n):
+    body = '{"n":%d,"event":"bench","pad":"%s"}' % (i, "x" * 200)
+    sig = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+    print('next\nurl = "%s"\nheader = "X-Signature: %s"\nheader = "X-Delivery-Id: b-%d"\ndata-binary = "%s"\noutput = "/dev/null"' % (url, sig, i, body.replace('"', '\\"')))
+PY
+	t0=$(date +%s.%N)
+	curl -s --parallel --parallel-max 32 -K wh.cfg 2> /dev/null
+	t1=$(date +%s.%N)
+	kill -TERM $wh
+	wait $wh || true
+	stored=$(cat events/events-*.jsonl | wc -l)
+	echo
+	awk -v n="$nev" -v s="$t0" -v e="$t1" -v st="$stored" 'BEGIN {
+		printf "webhook-recv: %d signed events from curl --parallel --parallel-max 32: %.0f events/s, each fsynced before its 200 (%d stored)\n", n, n / (e - s), st }'
+fi
