@@ -131,6 +131,22 @@ is "$(post -H "X-Sig: $(hmac_hex "$H_SECRET" "$big")" --data-binary "$big" "$URL
 stop_wh
 is "$(jq -c '[.accepted, .duplicates, .rejected["413"]]' hm.st)" '[2,0,1]' "--stats counts what happened"
 
+# --- SIGTERM lets a request in flight finish --------------------------------------------
+start_wh slow --secret env:H_SECRET --scheme hmac-sha256 --header X-Sig --out slow.d
+slowbody="{\"big\":\"$(head -c 60000 /dev/zero | tr '\0' a)\"}"
+curl -s -o /dev/null -w '%{http_code}' --limit-rate 20k -H "X-Sig: $(hmac_hex "$H_SECRET" "$slowbody")" \
+	-H 'X-Delivery-Id: slow-1' --data-binary "$slowbody" "$URL" > slowcode &
+cpid=$!
+sleep 1
+kill -TERM "$wh_pid"
+sleep 0.3
+is "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" 000 "after SIGTERM no new connection is accepted"
+wait "$cpid"
+is "$(cat slowcode)" 200 "... but the upload in flight completes and is acknowledged"
+wait_rc=0
+wait "$wh_pid" || wait_rc=$?
+is "$wait_rc:$(cat slow.d/events-*.jsonl | jq -r .id)" "0:slow-1" "... is stored, and the server exits 0"
+
 # --- a load of signed requests ---------------------------------------------------------------
 start_wh load --secret env:H_SECRET --scheme hmac-sha256 --header X-Sig --out load.d
 python3 - "$URL" "$H_SECRET" > load.cfg <<'PY'
