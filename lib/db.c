@@ -281,11 +281,121 @@ static int check_columns(struct db *db, const char *table, const struct db_colum
 	return rc;
 }
 
+/*
+ * The SQL both backends share, in their dialects: SQLite numbers its
+ * parameters ?N and types loosely; PostgreSQL numbers them $N and casts
+ * them to the column's type, and keeps the record as jsonb.
+ */
+struct dialect {
+	int pg;
+	const char *(*type)(enum db_type t);
+};
+
+static const char *sql_type(enum db_type t);
+static const char *pg_type(enum db_type t);
+static const struct dialect sqlite_dialect = { 0, sql_type };
+static const struct dialect pg_dialect = { 1, pg_type };
+
+static void param(struct strbuf *q, const struct dialect *dl, size_t n, enum db_type t)
+{
+	static const char *const casts[] = {
+		[DB_JSON] = "::jsonb", [DB_TIMESTAMP] = "::timestamptz", [DB_INTEGER] = "::bigint",
+		[DB_REAL] = "::double precision", [DB_BOOLEAN] = "::boolean"
+	};
+
+	strbuf_addf(q, "%c%zu", dl->pg ? '$' : '?', n);
+	if (dl->pg && (unsigned)t < sizeof(casts) / sizeof(*casts) && casts[t])
+		strbuf_addstr(q, casts[t]);
+}
+
+static void key_list(struct strbuf *q, const struct db_column *cols, size_t nkeys)
+{
+	size_t i;
+
+	for (i = 0; i < nkeys; i++) {
+		if (i)
+			strbuf_addstr(q, ", ");
+		ident(q, cols[i].name);
+	}
+}
+
+static void sql_create(struct strbuf *q, const struct dialect *dl, const char *table,
+		       const struct db_column *cols, size_t ncols, size_t nkeys)
+{
+	size_t i;
+
+	strbuf_addstr(q, "CREATE TABLE IF NOT EXISTS ");
+	ident(q, table);
+	strbuf_addstr(q, " (");
+	for (i = 0; i < ncols; i++) {
+		ident(q, cols[i].name);
+		strbuf_addstr(q, dl->type(cols[i].type));
+		strbuf_addstr(q, i < nkeys ? " NOT NULL, " : ", ");
+	}
+	strbuf_addf(q, "\"record\" %s NOT NULL, \"ingested_at\" %s NOT NULL, PRIMARY KEY (",
+		    dl->pg ? "jsonb" : "TEXT", dl->pg ? "timestamptz" : "TEXT");
+	key_list(q, cols, nkeys);
+	strbuf_addstr(q, "))");
+}
+
+static void sql_find(struct strbuf *q, const struct dialect *dl, const char *table,
+		     const struct db_column *cols, size_t nkeys)
+{
+	size_t i;
+
+	if (dl->pg)
+		strbuf_addf(q, "SELECT \"record\"::text, \"record\" = $%zu::jsonb FROM ", nkeys + 1);
+	else
+		strbuf_addstr(q, "SELECT \"record\" FROM ");
+	ident(q, table);
+	for (i = 0; i < nkeys; i++) {
+		strbuf_addstr(q, i ? " AND " : " WHERE ");
+		ident(q, cols[i].name);
+		strbuf_addstr(q, " = ");
+		param(q, dl, i + 1, DB_ANY);
+	}
+}
+
+static void sql_upsert(struct strbuf *q, const struct dialect *dl, const char *table,
+		       const struct db_column *cols, size_t ncols, size_t nkeys)
+{
+	size_t i;
+
+	strbuf_addstr(q, "INSERT INTO ");
+	ident(q, table);
+	strbuf_addstr(q, " (");
+	for (i = 0; i < ncols; i++) {
+		ident(q, cols[i].name);
+		strbuf_addstr(q, ", ");
+	}
+	strbuf_addstr(q, "\"record\", \"ingested_at\") VALUES (");
+	for (i = 0; i < ncols; i++) {
+		param(q, dl, i + 1, cols[i].type);
+		strbuf_addstr(q, ", ");
+	}
+	param(q, dl, ncols + 1, dl->pg ? DB_JSON : DB_TEXT);
+	strbuf_addstr(q, ", ");
+	param(q, dl, ncols + 2, dl->pg ? DB_TIMESTAMP : DB_TEXT);
+	strbuf_addstr(q, ") ON CONFLICT (");
+	key_list(q, cols, nkeys);
+	strbuf_addstr(q, ") DO UPDATE SET ");
+	for (i = nkeys; i < ncols; i++) {
+		ident(q, cols[i].name);
+		strbuf_addstr(q, " = excluded.");
+		ident(q, cols[i].name);
+		strbuf_addstr(q, ", ");
+	}
+	strbuf_addstr(q, "\"record\" = excluded.\"record\", \"ingested_at\" = excluded.\"ingested_at\"");
+}
+
+#define STATE_TABLE_SQL(time_type) \
+	"CREATE TABLE IF NOT EXISTS apipe_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, " \
+	"updated_at " time_type " NOT NULL)"
+
 int db_prepare(struct db *db, const char *table, const struct db_column *cols, size_t ncols,
 	       size_t nkeys, struct aperr *e)
 {
 	struct strbuf q = STRBUF_INIT;
-	size_t i;
 	int rc = -1;
 
 	db->ncols = ncols;
@@ -293,61 +403,16 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 	db->cols = cols;
 	if (db->pg)
 		return pg_prepare(db, table, cols, ncols, nkeys, e);
-	strbuf_addstr(&q, "CREATE TABLE IF NOT EXISTS ");
-	ident(&q, table);
-	strbuf_addstr(&q, " (");
-	for (i = 0; i < ncols; i++) {
-		ident(&q, cols[i].name);
-		strbuf_addstr(&q, sql_type(cols[i].type));
-		strbuf_addstr(&q, i < nkeys ? " NOT NULL, " : ", ");
-	}
-	strbuf_addstr(&q, "\"record\" TEXT NOT NULL, \"ingested_at\" TEXT NOT NULL, PRIMARY KEY (");
-	for (i = 0; i < nkeys; i++) {
-		if (i)
-			strbuf_addstr(&q, ", ");
-		ident(&q, cols[i].name);
-	}
-	strbuf_addstr(&q, "))");
-	if (exec(db, q.buf, e) < 0 ||
-	    exec(db, "CREATE TABLE IF NOT EXISTS apipe_state (name TEXT PRIMARY KEY, "
-		     "value TEXT NOT NULL, updated_at TEXT NOT NULL)", e) < 0 ||
+	sql_create(&q, &sqlite_dialect, table, cols, ncols, nkeys);
+	if (exec(db, q.buf, e) < 0 || exec(db, STATE_TABLE_SQL("TEXT"), e) < 0 ||
 	    check_columns(db, table, cols, ncols, e) < 0)
 		goto out;
 	strbuf_reset(&q);
-	strbuf_addstr(&q, "SELECT \"record\" FROM ");
-	ident(&q, table);
-	for (i = 0; i < nkeys; i++) {
-		strbuf_addstr(&q, i ? " AND " : " WHERE ");
-		ident(&q, cols[i].name);
-		strbuf_addf(&q, " = ?%zu", i + 1);
-	}
+	sql_find(&q, &sqlite_dialect, table, cols, nkeys);
 	if (prep(db, q.buf, &db->find, e) < 0)
 		goto out;
 	strbuf_reset(&q);
-	strbuf_addstr(&q, "INSERT INTO ");
-	ident(&q, table);
-	strbuf_addstr(&q, " (");
-	for (i = 0; i < ncols; i++) {
-		ident(&q, cols[i].name);
-		strbuf_addstr(&q, ", ");
-	}
-	strbuf_addstr(&q, "\"record\", \"ingested_at\") VALUES (");
-	for (i = 0; i < ncols + 2; i++)
-		strbuf_addf(&q, "%s?%zu", i ? ", " : "", i + 1);
-	strbuf_addstr(&q, ") ON CONFLICT (");
-	for (i = 0; i < nkeys; i++) {
-		if (i)
-			strbuf_addstr(&q, ", ");
-		ident(&q, cols[i].name);
-	}
-	strbuf_addstr(&q, ") DO UPDATE SET ");
-	for (i = nkeys; i < ncols; i++) {
-		ident(&q, cols[i].name);
-		strbuf_addstr(&q, " = excluded.");
-		ident(&q, cols[i].name);
-		strbuf_addstr(&q, ", ");
-	}
-	strbuf_addstr(&q, "\"record\" = excluded.\"record\", \"ingested_at\" = excluded.\"ingested_at\"");
+	sql_upsert(&q, &sqlite_dialect, table, cols, ncols, nkeys);
 	if (prep(db, q.buf, &db->put, e) < 0 ||
 	    prep(db, "INSERT INTO apipe_state (name, value, updated_at) VALUES (?1, ?2, ?3) "
 		     "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
@@ -562,22 +627,6 @@ static const char *pg_type(enum db_type t)
 	}
 }
 
-/* "$n" with the cast a column's type needs. */
-static void pg_param(struct strbuf *q, size_t n, enum db_type t)
-{
-	strbuf_addf(q, "$%zu", n);
-	if (t == DB_JSON)
-		strbuf_addstr(q, "::jsonb");
-	else if (t == DB_TIMESTAMP)
-		strbuf_addstr(q, "::timestamptz");
-	else if (t == DB_INTEGER)
-		strbuf_addstr(q, "::bigint");
-	else if (t == DB_REAL)
-		strbuf_addstr(q, "::double precision");
-	else if (t == DB_BOOLEAN)
-		strbuf_addstr(q, "::boolean");
-}
-
 static int pg_prepare(struct db *db, const char *table, const struct db_column *cols,
 		      size_t ncols, size_t nkeys, struct aperr *e)
 {
@@ -586,25 +635,9 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	size_t i;
 	int rc = -1;
 
-	strbuf_addstr(&q, "CREATE TABLE IF NOT EXISTS ");
-	ident(&q, table);
-	strbuf_addstr(&q, " (");
-	for (i = 0; i < ncols; i++) {
-		ident(&q, cols[i].name);
-		strbuf_addstr(&q, pg_type(cols[i].type));
-		strbuf_addstr(&q, i < nkeys ? " NOT NULL, " : ", ");
-	}
-	strbuf_addstr(&q, "\"record\" jsonb NOT NULL, \"ingested_at\" timestamptz NOT NULL, "
-			  "PRIMARY KEY (");
-	for (i = 0; i < nkeys; i++) {
-		if (i)
-			strbuf_addstr(&q, ", ");
-		ident(&q, cols[i].name);
-	}
-	strbuf_addstr(&q, "))");
+	sql_create(&q, &pg_dialect, table, cols, ncols, nkeys);
 	if (pg_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
-	    pg_exec(db, "CREATE TABLE IF NOT EXISTS apipe_state (name text PRIMARY KEY, "
-			"value text NOT NULL, updated_at timestamptz NOT NULL)", "CREATE TABLE", e) < 0)
+	    pg_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0)
 		goto out;
 	/* every column there? */
 	for (i = 0; i <= ncols + 1; i++) {
@@ -624,53 +657,19 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 		}
 		PQclear(res);
 	}
-	strbuf_reset(&q);
-	strbuf_addf(&q, "SELECT \"record\"::text, \"record\" = $%zu::jsonb FROM ", nkeys + 1);
-	ident(&q, table);
-	for (i = 0; i < nkeys; i++) {
-		strbuf_addstr(&q, i ? " AND " : " WHERE ");
-		ident(&q, cols[i].name);
-		strbuf_addf(&q, " = $%zu", i + 1);
+	for (i = 0; i < 2; i++) {
+		strbuf_reset(&q);
+		if (i == 0)
+			sql_find(&q, &pg_dialect, table, cols, nkeys);
+		else
+			sql_upsert(&q, &pg_dialect, table, cols, ncols, nkeys);
+		res = PQprepare(db->pg, i == 0 ? "find" : "put", q.buf, 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pgerr(db, res, "prepare", e);
+			goto out;
+		}
+		PQclear(res);
 	}
-	res = PQprepare(db->pg, "find", q.buf, 0, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pgerr(db, res, "prepare", e);
-		goto out;
-	}
-	PQclear(res);
-	strbuf_reset(&q);
-	strbuf_addstr(&q, "INSERT INTO ");
-	ident(&q, table);
-	strbuf_addstr(&q, " (");
-	for (i = 0; i < ncols; i++) {
-		ident(&q, cols[i].name);
-		strbuf_addstr(&q, ", ");
-	}
-	strbuf_addstr(&q, "\"record\", \"ingested_at\") VALUES (");
-	for (i = 0; i < ncols; i++) {
-		pg_param(&q, i + 1, cols[i].type);
-		strbuf_addstr(&q, ", ");
-	}
-	strbuf_addf(&q, "$%zu::jsonb, $%zu::timestamptz) ON CONFLICT (", ncols + 1, ncols + 2);
-	for (i = 0; i < nkeys; i++) {
-		if (i)
-			strbuf_addstr(&q, ", ");
-		ident(&q, cols[i].name);
-	}
-	strbuf_addstr(&q, ") DO UPDATE SET ");
-	for (i = nkeys; i < ncols; i++) {
-		ident(&q, cols[i].name);
-		strbuf_addstr(&q, " = excluded.");
-		ident(&q, cols[i].name);
-		strbuf_addstr(&q, ", ");
-	}
-	strbuf_addstr(&q, "\"record\" = excluded.\"record\", \"ingested_at\" = excluded.\"ingested_at\"");
-	res = PQprepare(db->pg, "put", q.buf, 0, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pgerr(db, res, "prepare", e);
-		goto out;
-	}
-	PQclear(res);
 	rc = 0;
 out:
 	strbuf_release(&q);

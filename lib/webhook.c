@@ -1,3 +1,4 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,19 +63,22 @@ int wh_key(enum wh_scheme s, const char *secret, struct strbuf *key, struct aper
 	return strbuf_addstr(key, secret) < 0 ? aperr_set(e, EX_OSERR, "out of memory") : 0;
 }
 
-/* HMAC-SHA256 over the concatenation of parts. */
-static void mac(const struct strbuf *key, const char *const *parts, const size_t *lens,
-		size_t nparts, unsigned char out[32])
+/* HMAC-SHA256 of the prefix strings (a NULL-terminated list) followed by the body. */
+static void mac(const struct strbuf *key, unsigned char out[32], const char *body, size_t n, ...)
 {
 	struct strbuf m = STRBUF_INIT;
-	unsigned int n = 32;
-	size_t i;
+	unsigned int outlen = 32;
+	const char *part;
+	va_list ap;
 
 	strbuf_init(&m, (size_t)-1);
-	for (i = 0; i < nparts; i++)
-		strbuf_add(&m, parts[i], lens[i]);
+	va_start(ap, n);
+	while ((part = va_arg(ap, const char *)))
+		strbuf_addstr(&m, part);
+	va_end(ap);
+	strbuf_add(&m, body, n);
 	if (!HMAC(EVP_sha256(), key->buf, (int)key->len, (const unsigned char *)(m.buf ? m.buf : ""),
-		  m.len, out, &n))
+		  m.len, out, &outlen))
 		memset(out, 0, 32);
 	strbuf_release(&m);
 }
@@ -157,8 +161,6 @@ int wh_verify(enum wh_scheme s, const struct strbuf *key, const char *sig_header
 {
 	unsigned char want[32];
 	const char *sig, *ts, *id;
-	const char *parts[5];
-	size_t lens[5];
 
 	switch (s) {
 	case WH_GITHUB:
@@ -167,9 +169,7 @@ int wh_verify(enum wh_scheme s, const struct strbuf *key, const char *sig_header
 			return fail(why, wl, "missing X-Hub-Signature-256");
 		if (strncmp(sig, "sha256=", 7))
 			return fail(why, wl, "X-Hub-Signature-256 is not sha256=HEX");
-		parts[0] = body;
-		lens[0] = n;
-		mac(key, parts, lens, 1, want);
+		mac(key, want, body, n, (char *)NULL);
 		return matches(sig + 7, strlen(sig + 7), want, 0) ? 0 : fail(why, wl, "bad signature");
 	case WH_STRIPE: {
 		const char *p;
@@ -194,13 +194,7 @@ int wh_verify(enum wh_scheme s, const struct strbuf *key, const char *sig_header
 		}
 		if (fresh(tbuf, "Stripe-Signature", now, tolerance, why, wl) < 0)
 			return -1;
-		parts[0] = tbuf;
-		lens[0] = strlen(tbuf);
-		parts[1] = ".";
-		lens[1] = 1;
-		parts[2] = body;
-		lens[2] = n;
-		mac(key, parts, lens, 3, want);
+		mac(key, want, body, n, tbuf, ".", (char *)NULL);
 		for (p = sig; *p;) {
 			size_t l = strcspn(p, ",");
 
@@ -227,15 +221,7 @@ int wh_verify(enum wh_scheme s, const struct strbuf *key, const char *sig_header
 			return fail(why, wl, "X-Slack-Signature is not v0=HEX");
 		if (fresh(ts, "X-Slack-Request-Timestamp", now, tolerance, why, wl) < 0)
 			return -1;
-		parts[0] = "v0:";
-		lens[0] = 3;
-		parts[1] = ts;
-		lens[1] = strlen(ts);
-		parts[2] = ":";
-		lens[2] = 1;
-		parts[3] = body;
-		lens[3] = n;
-		mac(key, parts, lens, 4, want);
+		mac(key, want, body, n, "v0:", ts, ":", (char *)NULL);
 		return matches(sig + 3, strlen(sig + 3), want, 0) ? 0 : fail(why, wl, "bad signature");
 	case WH_STANDARD: {
 		const char *p;
@@ -250,17 +236,7 @@ int wh_verify(enum wh_scheme s, const struct strbuf *key, const char *sig_header
 			return fail(why, wl, "missing webhook-signature");
 		if (fresh(ts, "webhook-timestamp", now, tolerance, why, wl) < 0)
 			return -1;
-		parts[0] = id;
-		lens[0] = strlen(id);
-		parts[1] = ".";
-		lens[1] = 1;
-		parts[2] = ts;
-		lens[2] = strlen(ts);
-		parts[3] = ".";
-		lens[3] = 1;
-		parts[4] = body;
-		lens[4] = n;
-		mac(key, parts, lens, 5, want);
+		mac(key, want, body, n, id, ".", ts, ".", (char *)NULL);
 		for (p = sig; *p;) {
 			size_t l = strcspn(p, " ");
 
@@ -288,9 +264,7 @@ int wh_verify(enum wh_scheme s, const struct strbuf *key, const char *sig_header
 		if (!strncasecmp(sig, "sha256=", 7))
 			sig += 7;
 		l = strlen(sig);
-		parts[0] = body;
-		lens[0] = n;
-		mac(key, parts, lens, 1, want);
+		mac(key, want, body, n, (char *)NULL);
 		return matches(sig, l, want, l != 64) ? 0 : fail(why, wl, "bad signature");
 	}
 	}
