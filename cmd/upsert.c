@@ -46,7 +46,7 @@ struct up {
 	const char *dburl, *table, *wm_name, *dl_path;
 	struct db_column *cols;
 	size_t ncols, nkeys;
-	uint64_t batch;
+	uint64_t batch_size;
 	struct json_ptr newer, wm_field;
 	int have_newer, have_wm;
 	struct db *db;
@@ -60,6 +60,9 @@ struct up {
 	struct ordval a, b, wm, wm_batch;
 	int have_wm_batch, in_tx;
 	uint64_t in_batch;
+	struct strbuf batch;		/* the open batch's lines, for a replay */
+	uint64_t b_count[4];		/* its inserted, updated, unchanged, skipped */
+	unsigned retries;		/* replays of the open batch */
 	char now[64];
 	uint64_t inserted, updated, unchanged, skipped, dead, batches, records;
 };
@@ -130,51 +133,153 @@ static void die_db(struct up *u, struct aperr *e)
 	die_err(e);
 }
 
-static void begin(struct up *u)
+static int begin(struct up *u, struct aperr *e)
 {
-	struct aperr e;
-	int tries;
+	struct instant t;
 
-	for (tries = 0;; tries++) {
-		if (db_begin(u->db, &e) == 0)
-			break;
-		if (e.code != EX_TEMPFAIL || tries >= 5)
-			die_db(u, &e);
-		usleep(100000u << tries);	/* the database is busy: back off */
-	}
+	if (db_begin(u->db, e) < 0)
+		return -1;
 	u->in_tx = 1;
 	u->in_batch = 0;
 	u->have_wm_batch = 0;
-	{
-		struct instant t;
+	memset(u->b_count, 0, sizeof(u->b_count));
+	instant_now(&t);
+	instant_format(&t, u->now, sizeof(u->now));
+	return 0;
+}
 
-		instant_now(&t);
-		instant_format(&t, u->now, sizeof(u->now));
+/* The batch's watermark, and COMMIT. */
+static int commit_tx(struct up *u, struct aperr *e)
+{
+	if (u->have_wm && u->have_wm_batch) {
+		/* the batch's max, unless the stored one is later */
+		int r = db_state_get(u->db, u->wm_name, &u->stored, e);
+
+		if (r < 0)
+			return -1;
+		if (r == 0 || ordval_set_text(&u->wm, u->stored.buf, u->stored.len, ORD_AUTO, e) < 0 ||
+		    u->wm.kind != u->wm_batch.kind || ordval_cmp(&u->wm_batch, &u->wm) > 0) {
+			if (db_state_put(u->db, u->wm_name, u->wm_batch.raw.buf, u->now, e) < 0)
+				return -1;
+		}
+	}
+	return db_commit(u->db, e);
+}
+
+/* Extract the parsed record's columns and watermark: 0, or -1 naming the pointer. */
+static int extract(struct up *u, const char **ptr, struct aperr *e)
+{
+	size_t i;
+
+	for (i = 0; i < u->ncols; i++) {
+		*ptr = u->cols[i].ptr.text;
+		if (db_value_from_json(&u->cols[i], &u->d, 0, &u->vals[i], e) < 0)
+			return -1;
+		if (i < u->nkeys && u->vals[i].null)
+			return aperr_set(e, EX_DATAERR, "the record has no key here");
+	}
+	if (u->have_wm) {
+		uint32_t t = json_ptr_eval(&u->wm_field, &u->d, 0);
+
+		*ptr = u->wm_field.text;
+		if (t == JSON_ABSENT)
+			return aperr_set(e, EX_DATAERR, "no watermark field");
+		if (ordval_set(&u->a, &u->d, t, ORD_AUTO, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Is the incoming record older than the stored one (by --only-newer)? */
+static int older(struct up *u);
+
+/* Land one extracted record in the open transaction.  0, or -1 (e). */
+static int apply(struct up *u, const char *line, size_t n, struct aperr *e)
+{
+	int r, same;
+
+	if (u->have_wm && (!u->have_wm_batch || (u->a.kind == u->wm_batch.kind &&
+						  ordval_cmp(&u->a, &u->wm_batch) > 0))) {
+		ordval_copy(&u->wm_batch, &u->a);
+		u->have_wm_batch = 1;
+	}
+	r = db_find(u->db, u->vals, line, n, &u->stored, &same, e);
+	if (r < 0)
+		return -1;
+	if (r == 1 && same) {
+		u->b_count[2]++;
+	} else if (r == 1 && u->have_newer && older(u)) {
+		u->b_count[3]++;
+	} else {
+		if (db_put(u->db, u->vals, line, n, u->now, e) < 0)
+			return -1;
+		u->b_count[r == 1 ? 1 : 0]++;
+	}
+	u->in_batch++;
+	return 0;
+}
+
+/* Begin again and land every line of the open batch once more. */
+static int replay(struct up *u, struct aperr *e)
+{
+	const char *p = u->batch.buf, *end = p + u->batch.len, *ptr;
+
+	if (begin(u, e) < 0)
+		return -1;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)(nl - p);
+
+		if (json_parse(&u->d, p, n, &u->je) < 0 || extract(u, &ptr, e) < 0)
+			return aperr_set(e, EX_SOFTWARE, "a batch line no longer parses");
+		if (apply(u, p, n, e) < 0)
+			return -1;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/*
+ * A database operation failed with e.  A transient failure (busy, locked,
+ * a lost connection, a serialisation failure) rolls back, reconnects and
+ * replays the open batch, a few times with backoff; anything else ends
+ * the run.
+ */
+static void recover(struct up *u, struct aperr *e)
+{
+	for (;;) {
+		if (e->code != EX_TEMPFAIL || u->retries >= 6)
+			die_db(u, e);
+		db_rollback(u->db);
+		u->in_tx = 0;
+		if (!u->common.quiet)
+			warnmsg("%s; replaying the batch (%u)", e->msg, u->retries + 1);
+		usleep(100000u << u->retries);
+		u->retries++;
+		if (db_reconnect(u->db, e) == 0 && replay(u, e) == 0)
+			return;
 	}
 }
 
 static void commit(struct up *u)
 {
 	struct aperr e;
+	size_t i;
 
 	if (!u->in_tx)
 		return;
-	if (u->have_wm && u->have_wm_batch) {
-		/* the batch's max, unless the stored one is later */
-		int r = db_state_get(u->db, u->wm_name, &u->stored, &e);
-
-		if (r < 0)
-			die_db(u, &e);
-		if (r == 0 || ordval_set_text(&u->wm, u->stored.buf, u->stored.len, ORD_AUTO, &e) < 0 ||
-		    u->wm.kind != u->wm_batch.kind || ordval_cmp(&u->wm_batch, &u->wm) > 0) {
-			if (db_state_put(u->db, u->wm_name, u->wm_batch.raw.buf, u->now, &e) < 0)
-				die_db(u, &e);
-		}
-	}
-	if (db_commit(u->db, &e) < 0)
-		die_db(u, &e);
+	while (commit_tx(u, &e) < 0)
+		recover(u, &e);
 	u->in_tx = 0;
 	u->batches++;
+	u->retries = 0;
+	strbuf_reset(&u->batch);
+	u->inserted += u->b_count[0];
+	u->updated += u->b_count[1];
+	u->unchanged += u->b_count[2];
+	u->skipped += u->b_count[3];
+	for (i = 0; i < 4; i++)
+		u->b_count[i] = 0;
 }
 
 /* A record that cannot land: to the dead letter, or the end of the run. */
@@ -212,8 +317,7 @@ static int older(struct up *u)
 static void one(struct up *u, const char *line, size_t n)
 {
 	struct aperr e;
-	size_t i;
-	int r, same;
+	const char *ptr = NULL;
 
 	u->records++;
 	if (tool_parse_line(&u->d, &u->je, line, n, u->in.lineno, &e) < 0) {
@@ -224,50 +328,17 @@ static void one(struct up *u, const char *line, size_t n)
 		reject(u, line, n, 1, "", "a record is a JSON object");
 		return;
 	}
-	for (i = 0; i < u->ncols; i++) {
-		if (db_value_from_json(&u->cols[i], &u->d, 0, &u->vals[i], &e) < 0) {
-			reject(u, line, n, 1, u->cols[i].ptr.text, e.msg);
-			return;
-		}
-		if (i < u->nkeys && u->vals[i].null) {
-			reject(u, line, n, 1, u->cols[i].ptr.text, "the record has no key here");
-			return;
-		}
+	if (extract(u, &ptr, &e) < 0) {
+		reject(u, line, n, 1, ptr, e.msg);
+		return;
 	}
-	if (u->have_wm) {
-		uint32_t t = json_ptr_eval(&u->wm_field, &u->d, 0);
-
-		if (t == JSON_ABSENT || ordval_set(&u->a, &u->d, t, ORD_AUTO, &e) < 0) {
-			reject(u, line, n, 1, u->wm_field.text,
-			       t == JSON_ABSENT ? "no watermark field" : e.msg);
-			return;
-		}
-	}
-	if (!u->in_tx)
-		begin(u);
-	if (u->have_wm) {
-		if (!u->have_wm_batch || (u->a.kind == u->wm_batch.kind &&
-					  ordval_cmp(&u->a, &u->wm_batch) > 0)) {
-			ordval_copy(&u->wm_batch, &u->a);
-			u->have_wm_batch = 1;
-		}
-	}
-	r = db_find(u->db, u->vals, line, n, &u->stored, &same, &e);
-	if (r < 0)
-		die_db(u, &e);
-	if (r == 1 && same) {
-		u->unchanged++;
-	} else if (r == 1 && u->have_newer && older(u)) {
-		u->skipped++;
-	} else {
-		if (db_put(u->db, u->vals, line, n, u->now, &e) < 0)
-			die_db(u, &e);
-		if (r == 1)
-			u->updated++;
-		else
-			u->inserted++;
-	}
-	if (++u->in_batch >= u->batch)
+	if (!u->in_tx && begin(u, &e) < 0)
+		recover(u, &e);		/* the batch is empty: this begins again */
+	strbuf_add(&u->batch, line, n);
+	strbuf_addch(&u->batch, '\n');
+	if (apply(u, line, n, &e) < 0)
+		recover(u, &e);		/* the replay lands this line too */
+	if (u->in_batch >= u->batch_size)
 		commit(u);
 }
 
@@ -295,7 +366,7 @@ int cmd_upsert(int argc, char **argv)
 
 	memset(&u, 0, sizeof(u));
 	cli_common_init(&u.common);
-	u.batch = 1000;
+	u.batch_size = 1000;
 	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_DB: u.dburl = optarg; break;
@@ -312,7 +383,7 @@ int cmd_upsert(int argc, char **argv)
 		}
 		case OPT_COLUMN: add_column(&u, optarg, 0); break;
 		case OPT_BATCH:
-			if (num_parse_u64(optarg, &u.batch, "--batch", &e) < 0 || !u.batch)
+			if (num_parse_u64(optarg, &u.batch_size, "--batch", &e) < 0 || !u.batch_size)
 				usage_error(usage_text, "--batch: a whole number above 0");
 			break;
 		case OPT_ONLY_NEWER:
@@ -341,6 +412,7 @@ int cmd_upsert(int argc, char **argv)
 	json_doc_init(&u.sd, u.common.max_depth);
 	strbuf_init(&u.stored, u.common.max_line);
 	strbuf_init(&u.scratch, 0);
+	strbuf_init(&u.batch, (size_t)-1);
 	ordval_init(&u.a);
 	ordval_init(&u.b);
 	ordval_init(&u.wm);
@@ -387,6 +459,7 @@ int cmd_upsert(int argc, char **argv)
 	ordval_release(&u.wm_batch);
 	strbuf_release(&u.stored);
 	strbuf_release(&u.scratch);
+	strbuf_release(&u.batch);
 	json_doc_release(&u.d);
 	json_doc_release(&u.sd);
 	json_error_release(&u.je);

@@ -18,6 +18,7 @@ struct db {
 	size_t ncols, nkeys;
 	int in_tx;
 	const struct db_column *cols;
+	char *table;
 };
 
 static struct db *pg_open(const char *url, struct aperr *e);
@@ -220,6 +221,7 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
+	free(db->table);
 	if (db->pg) {
 		PQfinish(db->pg);
 		free(db);
@@ -401,6 +403,9 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 	db->ncols = ncols;
 	db->nkeys = nkeys;
 	db->cols = cols;
+	free(db->table);
+	if (!(db->table = strdup(table)))
+		return aperr_set(e, EX_OSERR, "out of memory");
 	if (db->pg)
 		return pg_prepare(db, table, cols, ncols, nkeys, e);
 	sql_create(&q, &sqlite_dialect, table, cols, ncols, nkeys);
@@ -432,6 +437,18 @@ static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct a
 	if (r != SQLITE_DONE && r != SQLITE_ROW)
 		return sqlerr(db, e, what);
 	return 0;
+}
+
+int db_reconnect(struct db *db, struct aperr *e)
+{
+	if (!db->pg || PQstatus(db->pg) == CONNECTION_OK)
+		return 0;
+	PQreset(db->pg);
+	if (PQstatus(db->pg) != CONNECTION_OK)
+		return aperr_set(e, EX_TEMPFAIL, "cannot reconnect to PostgreSQL");
+	if (pg_exec(db, "SET client_min_messages = warning", "SET", e) < 0)
+		return -1;
+	return db->table ? pg_prepare(db, db->table, db->cols, db->ncols, db->nkeys, e) : 0;
 }
 
 int db_begin(struct db *db, struct aperr *e)

@@ -70,6 +70,11 @@ void db_close(struct db *db);
 int db_prepare(struct db *db, const char *table, const struct db_column *cols, size_t ncols,
 	       size_t nkeys, struct aperr *e);
 
+/*
+ * After a lost connection: connect again and prepare the statements again
+ * (PostgreSQL; a no-op for SQLite).  0, or -1 (EX_TEMPFAIL).
+ */
+int db_reconnect(struct db *db, struct aperr *e);
 /* BEGIN IMMEDIATE (waits for other writers), COMMIT, ROLLBACK. */
 int db_begin(struct db *db, struct aperr *e);
 int db_commit(struct db *db, struct aperr *e);

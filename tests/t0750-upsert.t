@@ -174,6 +174,39 @@ suite() {
 		"$B: watermark get --db takes --lookback"
 	run watermark get --db "$(url w)" --name other
 	is "$rc" 66 "$B: a watermark upsert never wrote: exit 66"
+
+	if [ "$B" = pg ]; then
+		# the connection is lost inside a batch: reconnect and replay it
+		newdb lost
+		rm -f feed
+		mkfifo feed
+		upsert --db "$(url lost)" --table items --key /id --batch 100 --stats lost.st < feed 2> lost.err &
+		pid=$!
+		exec 3> feed
+		head -1050 all.jsonl >&3
+		i=0
+		until [ "$(q lost 'SELECT count(*) FROM items' 2>/dev/null)" = 1000 ] || [ $i -ge 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		sleep 0.3
+		q postgres "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = 'lost'" > /dev/null
+		tail -n +1051 all.jsonl >&3
+		exec 3>&-
+		rc=0
+		wait $pid || rc=$?
+		is "$rc" 0 "$B: a connection lost inside a batch: the run goes on"
+		like lost.err 'replaying the batch \(1\)' "$B: ... saying it replays the batch"
+		is "$(q lost 'SELECT count(*), count(DISTINCT id) FROM items')" "2000|2000" "$B: ... and every record lands once"
+		is "$(jq -c '[.inserted, .batches]' lost.st)" "[2000,20]" "$B: ... counted once"
+	else
+		# another writer holds the database for a while: wait for it
+		(echo 'BEGIN EXCLUSIVE;'; sleep 1.5; echo 'COMMIT;') | sqlite3 "$(url t)" &
+		sleep 0.3
+		run $U --stats st < v2.jsonl
+		is "$rc:$(jq -c '[.updated]' st)" "0:[500]" "$B: a database locked by another writer is waited for"
+		wait
+	fi
 }
 
 suite sqlite
