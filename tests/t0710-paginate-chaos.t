@@ -35,6 +35,7 @@ chaos() {
 	rc=0
 	$P --checkpoint ck -o "$name.jsonl" --stats "$name.st" "$@" 2>>"$name.err" || rc=$?
 	is "$rc" 0 "$name: the run after $k kills completes"
+	[ "$rc" = 0 ] || diag "stderr of the runs:" "$(tail -5 "$name.err")"
 	records < "$name.jsonl" | jq -r .id | sort -n > got
 	is_file got all "$name: every record exactly once after kill -9 and resume"
 	np=$(wc -l < "$name.jsonl")
@@ -60,6 +61,7 @@ tokens=$(grep -c '"path":"/oauth/token"' chaos.log)
 is "$([ "$faults" -gt 500 ] && echo many)" many "hundreds of faults were injected ($faults)"
 is "$([ "$tokens" -gt 20 ] && echo many)" many "tokens were fetched again and again ($tokens)"
 is "$(cat ./*.err | grep -c . || true)" 0 "no run printed an error"
+diag "$(cat ./*.err | head -5)"
 
 # To a pipe, the page in flight may be written again; page_key drops it.
 rm -f ck ck.lock piped.jsonl
