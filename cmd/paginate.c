@@ -193,8 +193,10 @@ static void checkpoint_write(struct pg_run *p, struct listing *l, int listing_do
 		    (unsigned long long)(l->index + (listing_done ? 1 : 0)),
 		    (unsigned long long)(p->out_base + p->out.bytes));
 	if (!listing_done) {
+		const char *start = shown(p, l->tmpl.url);	/* sets p->tmp first */
+
 		strbuf_addstr(&j, ",\"start\":");
-		json_quote(&j, shown(p, l->tmpl.url), p->tmp.len);
+		json_quote(&j, start, strlen(start));
 		strbuf_addstr(&j, ",\"next\":");
 		json_quote(&j, c->next.buf, c->next.len);
 		strbuf_addf(&j, ",\"page\":%llu,\"pos\":%llu,\"step\":%llu,\"empty_run\":%llu,"

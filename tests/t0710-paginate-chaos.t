@@ -60,8 +60,10 @@ faults=$(grep -c '"fault":"[a-z0-9]' chaos.log)
 tokens=$(grep -c '"path":"/oauth/token"' chaos.log)
 is "$([ "$faults" -gt 500 ] && echo many)" many "hundreds of faults were injected ($faults)"
 is "$([ "$tokens" -gt 20 ] && echo many)" many "tokens were fetched again and again ($tokens)"
-is "$(cat ./*.err | grep -c . || true)" 0 "no run printed an error"
-diag "$(cat ./*.err | head -5)"
+# (LeakSanitizer's note that a thread was exiting while it looked is no error of ours)
+cat ./*.err | grep -v '^==[0-9]*==Unable to get registers from thread' > all.err || true
+is "$(grep -c . all.err || true)" 0 "no run printed an error"
+[ -s all.err ] && diag "$(head -5 all.err)"
 
 # To a pipe, the page in flight may be written again; page_key drops it.
 rm -f ck ck.lock piped.jsonl
