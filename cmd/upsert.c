@@ -11,6 +11,7 @@
 #include "common.h"
 #include "../lib/db.h"
 #include "../lib/deadletter.h"
+#include "../lib/hash.h"
 #include "../lib/instant.h"
 #include "../lib/json.h"
 #include "../lib/num.h"
@@ -50,7 +51,7 @@ struct up {
 	struct json_ptr newer, wm_field;
 	int have_newer, have_wm;
 	struct db *db;
-	struct db_value *vals;
+	uint8_t mapkey[16];
 	struct lreader in;
 	struct lwriter out;
 	struct json_doc d, sd;
@@ -59,10 +60,19 @@ struct up {
 	struct strbuf stored, scratch;
 	struct ordval a, b, wm, wm_batch;
 	int have_wm_batch, in_tx;
-	uint64_t in_batch;
-	struct strbuf batch;		/* the open batch's lines, for a replay */
-	uint64_t b_count[4];		/* its inserted, updated, unchanged, skipped */
-	unsigned retries;		/* replays of the open batch */
+	/* the open batch: its lines (each followed by '\n'), rows, and what to write */
+	struct strbuf batch;
+	struct db_row *rows;
+	size_t nrows, arows;
+	size_t *off;			/* where each row's line starts in batch */
+	struct strbuf *key;		/* each row's key, as bytes */
+	const char **after;		/* the stored record once the row is applied */
+	size_t *afterlen;
+	struct db_row **wr;
+	size_t nwr;
+	ssize_t *pending;		/* per row: its index in wr, or -1 */
+	size_t *map, nmap;		/* key → 1 + the latest row with it */
+	uint64_t b_count[4];		/* inserted, updated, unchanged, skipped */
 	char now[64];
 	uint64_t inserted, updated, unchanged, skipped, dead, batches, records;
 };
@@ -133,49 +143,16 @@ static void die_db(struct up *u, struct aperr *e)
 	die_err(e);
 }
 
-static int begin(struct up *u, struct aperr *e)
-{
-	struct instant t;
-
-	if (db_begin(u->db, e) < 0)
-		return -1;
-	u->in_tx = 1;
-	u->in_batch = 0;
-	u->have_wm_batch = 0;
-	memset(u->b_count, 0, sizeof(u->b_count));
-	instant_now(&t);
-	instant_format(&t, u->now, sizeof(u->now));
-	return 0;
-}
-
-/* The batch's watermark, and COMMIT. */
-static int commit_tx(struct up *u, struct aperr *e)
-{
-	if (u->have_wm && u->have_wm_batch) {
-		/* the batch's max, unless the stored one is later */
-		int r = db_state_get(u->db, u->wm_name, &u->stored, e);
-
-		if (r < 0)
-			return -1;
-		if (r == 0 || ordval_set_text(&u->wm, u->stored.buf, u->stored.len, ORD_AUTO, e) < 0 ||
-		    u->wm.kind != u->wm_batch.kind || ordval_cmp(&u->wm_batch, &u->wm) > 0) {
-			if (db_state_put(u->db, u->wm_name, u->wm_batch.raw.buf, u->now, e) < 0)
-				return -1;
-		}
-	}
-	return db_commit(u->db, e);
-}
-
-/* Extract the parsed record's columns and watermark: 0, or -1 naming the pointer. */
-static int extract(struct up *u, const char **ptr, struct aperr *e)
+/* Extract the parsed record (u->d) into row r: 0, or -1 naming the pointer. */
+static int extract(struct up *u, struct db_row *r, const char **ptr, struct aperr *e)
 {
 	size_t i;
 
 	for (i = 0; i < u->ncols; i++) {
 		*ptr = u->cols[i].ptr.text;
-		if (db_value_from_json(&u->cols[i], &u->d, 0, &u->vals[i], e) < 0)
+		if (db_value_from_json(&u->cols[i], &u->d, 0, &r->vals[i], e) < 0)
 			return -1;
-		if (i < u->nkeys && u->vals[i].null)
+		if (i < u->nkeys && r->vals[i].null)
 			return aperr_set(e, EX_DATAERR, "the record has no key here");
 	}
 	if (u->have_wm) {
@@ -190,96 +167,203 @@ static int extract(struct up *u, const char **ptr, struct aperr *e)
 	return 0;
 }
 
-/* Is the incoming record older than the stored one (by --only-newer)? */
-static int older(struct up *u);
-
-/* Land one extracted record in the open transaction.  0, or -1 (e). */
-static int apply(struct up *u, const char *line, size_t n, struct aperr *e)
+/* Is record rec older than cur by --only-newer (both present and comparable)? */
+static int older(struct up *u, const char *rec, size_t n, const char *cur, size_t curn)
 {
-	int r, same;
+	uint32_t nt, st;
+	struct aperr e;
 
-	if (u->have_wm && (!u->have_wm_batch || (u->a.kind == u->wm_batch.kind &&
-						  ordval_cmp(&u->a, &u->wm_batch) > 0))) {
-		ordval_copy(&u->wm_batch, &u->a);
-		u->have_wm_batch = 1;
-	}
-	r = db_find(u->db, u->vals, line, n, &u->stored, &same, e);
-	if (r < 0)
-		return -1;
-	if (r == 1 && same) {
-		u->b_count[2]++;
-	} else if (r == 1 && u->have_newer && older(u)) {
-		u->b_count[3]++;
-	} else {
-		if (db_put(u->db, u->vals, line, n, u->now, e) < 0)
-			return -1;
-		u->b_count[r == 1 ? 1 : 0]++;
-	}
-	u->in_batch++;
-	return 0;
+	if (json_parse(&u->d, rec, n, &u->je) < 0 || json_parse(&u->sd, cur, curn, &u->je) < 0)
+		return 0;
+	nt = json_ptr_eval(&u->newer, &u->d, 0);
+	st = json_ptr_eval(&u->newer, &u->sd, 0);
+	if (nt == JSON_ABSENT || st == JSON_ABSENT || ordval_set(&u->a, &u->d, nt, ORD_AUTO, &e) < 0 ||
+	    ordval_set(&u->b, &u->sd, st, ORD_AUTO, &e) < 0 || u->a.kind != u->b.kind)
+		return 0;
+	return ordval_cmp(&u->a, &u->b) < 0;
 }
 
-/* Begin again and land every line of the open batch once more. */
-static int replay(struct up *u, struct aperr *e)
+/* The key of row r as bytes: each value's kind and text, NUL-separated. */
+static void key_bytes(struct up *u, const struct db_row *r, struct strbuf *k)
 {
-	const char *p = u->batch.buf, *end = p + u->batch.len, *ptr;
+	size_t i;
 
-	if (begin(u, e) < 0)
-		return -1;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = (size_t)(nl - p);
+	strbuf_reset(k);
+	for (i = 0; i < u->nkeys; i++) {
+		const struct db_value *v = &r->vals[i];
 
-		if (json_parse(&u->d, p, n, &u->je) < 0 || extract(u, &ptr, e) < 0)
-			return aperr_set(e, EX_SOFTWARE, "a batch line no longer parses");
-		if (apply(u, p, n, e) < 0)
-			return -1;
-		p = nl + 1;
+		if (v->kind == DBV_INT)
+			strbuf_addf(k, "i%lld", (long long)v->i);
+		else if (v->kind == DBV_REAL)
+			strbuf_addf(k, "r%.17g", v->r);
+		else {
+			strbuf_addch(k, 's');
+			strbuf_add(k, v->s.buf ? v->s.buf : "", v->s.len);
+		}
+		strbuf_addch(k, '\0');
 	}
+}
+
+/*
+ * Decide each row in input order, as if applied one at a time: insert,
+ * update, unchanged or skipped (--only-newer), against what is stored or
+ * what an earlier row of the batch made of its key.  Only a key's last
+ * write goes to the database.
+ */
+static void decide(struct up *u)
+{
+	size_t i, nmap = 16;
+
+	while (nmap < u->nrows * 2)
+		nmap *= 2;
+	if (nmap > u->nmap) {
+		u->map = realloc(u->map, nmap * sizeof(*u->map));
+		u->nmap = nmap;
+	}
+	if (!u->map)
+		die(EX_OSERR, "out of memory");
+	memset(u->map, 0, u->nmap * sizeof(*u->map));
+	u->nwr = 0;
+	memset(u->b_count, 0, sizeof(u->b_count));
+	for (i = 0; i < u->nrows; i++) {
+		struct db_row *r = &u->rows[i];
+		uint64_t h = siphash64(u->mapkey, u->key[i].buf, u->key[i].len);
+		size_t slot = (size_t)h & (u->nmap - 1), j = 0;
+		const char *cur = r->stored.buf;
+		size_t curn = r->stored.len;
+		int found = r->found, same = r->same, write;
+
+		for (; u->map[slot]; slot = (slot + 1) & (u->nmap - 1)) {
+			j = u->map[slot] - 1;
+			if (u->key[j].len == u->key[i].len &&
+			    !memcmp(u->key[j].buf, u->key[i].buf, u->key[i].len))
+				break;
+		}
+		if (u->map[slot]) {
+			/* an earlier row of this batch had the key */
+			cur = u->after[j];
+			curn = u->afterlen[j];
+			found = cur != NULL;
+			same = found && curn == r->n && !memcmp(cur, r->rec, r->n);
+		}
+		write = !found || (!same && !(u->have_newer && older(u, r->rec, r->n, cur, curn)));
+		u->b_count[!found ? 0 : same ? 2 : write ? 1 : 3]++;
+		u->pending[i] = -1;
+		if (write) {
+			if (u->map[slot] && u->pending[j] >= 0) {
+				/* the earlier write is superseded: this one takes its place */
+				u->wr[u->pending[j]] = r;
+				u->pending[i] = u->pending[j];
+				u->pending[j] = -1;
+			} else {
+				u->pending[i] = (ssize_t)u->nwr;
+				u->wr[u->nwr++] = r;
+			}
+			u->after[i] = r->rec;
+			u->afterlen[i] = r->n;
+		} else {
+			u->after[i] = found ? cur : NULL;
+			u->afterlen[i] = found ? curn : 0;
+		}
+		u->map[slot] = i + 1;
+	}
+}
+
+/* One attempt at the open batch: lookup, decide, write, watermark, commit. */
+static int flush_once(struct up *u, struct aperr *e)
+{
+	struct instant t;
+	size_t i;
+
+	if (db_begin(u->db, e) < 0)
+		return -1;
+	u->in_tx = 1;
+	instant_now(&t);
+	instant_format(&t, u->now, sizeof(u->now));
+	for (i = 0; i < u->nrows; i++) {
+		u->rows[i].rec = u->batch.buf + u->off[i];
+		u->rows[i].n = (i + 1 < u->nrows ? u->off[i + 1] : u->batch.len) - u->off[i] - 1;
+	}
+	if (db_lookup(u->db, u->rows, u->nrows, e) < 0)
+		return -1;
+	decide(u);
+	if (db_write(u->db, u->wr, u->nwr, u->now, e) < 0)
+		return -1;
+	if (u->have_wm && u->have_wm_batch) {
+		/* the batch's max, unless the stored one is later */
+		int r = db_state_get(u->db, u->wm_name, &u->stored, e);
+
+		if (r < 0)
+			return -1;
+		if (r == 0 || ordval_set_text(&u->wm, u->stored.buf, u->stored.len, ORD_AUTO, e) < 0 ||
+		    u->wm.kind != u->wm_batch.kind || ordval_cmp(&u->wm_batch, &u->wm) > 0) {
+			if (db_state_put(u->db, u->wm_name, u->wm_batch.raw.buf, u->now, e) < 0)
+				return -1;
+		}
+	}
+	if (db_commit(u->db, e) < 0)
+		return -1;
+	u->in_tx = 0;
 	return 0;
 }
 
 /*
- * A database operation failed with e.  A transient failure (busy, locked,
- * a lost connection, a serialisation failure) rolls back, reconnects and
- * replays the open batch, a few times with backoff; anything else ends
- * the run.
+ * Land the open batch.  A transient failure (a lock, a lost connection, a
+ * serialisation failure) rolls back, reconnects and tries the whole batch
+ * again, up to six times with growing pauses; anything else ends the run.
  */
-static void recover(struct up *u, struct aperr *e)
+static void flush(struct up *u)
 {
-	for (;;) {
-		if (e->code != EX_TEMPFAIL || u->retries >= 6)
-			die_db(u, e);
+	struct aperr e;
+	unsigned tries = 0;
+
+	if (!u->nrows)
+		return;
+	while (flush_once(u, &e) < 0) {
+		if (e.code != EX_TEMPFAIL || tries >= 6)
+			die_db(u, &e);
 		db_rollback(u->db);
 		u->in_tx = 0;
 		if (!u->common.quiet)
-			warnmsg("%s; replaying the batch (%u)", e->msg, u->retries + 1);
-		usleep(100000u << u->retries);
-		u->retries++;
-		if (db_reconnect(u->db, e) == 0 && replay(u, e) == 0)
-			return;
+			warnmsg("%s; replaying the batch (%u)", e.msg, tries + 1);
+		usleep(100000u << tries);
+		tries++;
+		if (db_reconnect(u->db, &e) < 0 && tries >= 6)
+			die_db(u, &e);
 	}
-}
-
-static void commit(struct up *u)
-{
-	struct aperr e;
-	size_t i;
-
-	if (!u->in_tx)
-		return;
-	while (commit_tx(u, &e) < 0)
-		recover(u, &e);
-	u->in_tx = 0;
 	u->batches++;
-	u->retries = 0;
-	strbuf_reset(&u->batch);
 	u->inserted += u->b_count[0];
 	u->updated += u->b_count[1];
 	u->unchanged += u->b_count[2];
 	u->skipped += u->b_count[3];
-	for (i = 0; i < 4; i++)
-		u->b_count[i] = 0;
+	u->nrows = 0;
+	u->have_wm_batch = 0;
+	strbuf_reset(&u->batch);
+}
+
+/* Room for one more row in the open batch. */
+static struct db_row *next_row(struct up *u)
+{
+	if (u->nrows == u->arows) {
+		size_t na = u->arows ? u->arows * 2 : 64, i;
+
+		u->rows = realloc(u->rows, na * sizeof(*u->rows));
+		u->off = realloc(u->off, na * sizeof(*u->off));
+		u->key = realloc(u->key, na * sizeof(*u->key));
+		u->after = realloc(u->after, na * sizeof(*u->after));
+		u->afterlen = realloc(u->afterlen, na * sizeof(*u->afterlen));
+		u->wr = realloc(u->wr, na * sizeof(*u->wr));
+		u->pending = realloc(u->pending, na * sizeof(*u->pending));
+		if (!u->rows || !u->off || !u->key || !u->after || !u->afterlen || !u->wr ||
+		    !u->pending)
+			die(EX_OSERR, "out of memory");
+		for (i = u->arows; i < na; i++) {
+			db_row_init(&u->rows[i], u->ncols);
+			strbuf_init(&u->key[i], 0);
+		}
+		u->arows = na;
+	}
+	return &u->rows[u->nrows];
 }
 
 /* A record that cannot land: to the dead letter, or the end of the run. */
@@ -299,25 +383,11 @@ static void reject(struct up *u, const char *line, size_t n, int is_json, const 
 	u->dead++;
 }
 
-/* Is the incoming record older than the stored one (by --only-newer)? */
-static int older(struct up *u)
-{
-	uint32_t nt = json_ptr_eval(&u->newer, &u->d, 0), st;
-	struct aperr e;
-
-	if (nt == JSON_ABSENT || json_parse(&u->sd, u->stored.buf, u->stored.len, &u->je) < 0)
-		return 0;
-	st = json_ptr_eval(&u->newer, &u->sd, 0);
-	if (st == JSON_ABSENT || ordval_set(&u->a, &u->d, nt, ORD_AUTO, &e) < 0 ||
-	    ordval_set(&u->b, &u->sd, st, ORD_AUTO, &e) < 0 || u->a.kind != u->b.kind)
-		return 0;
-	return ordval_cmp(&u->a, &u->b) < 0;
-}
-
 static void one(struct up *u, const char *line, size_t n)
 {
 	struct aperr e;
 	const char *ptr = NULL;
+	struct db_row *r;
 
 	u->records++;
 	if (tool_parse_line(&u->d, &u->je, line, n, u->in.lineno, &e) < 0) {
@@ -328,18 +398,22 @@ static void one(struct up *u, const char *line, size_t n)
 		reject(u, line, n, 1, "", "a record is a JSON object");
 		return;
 	}
-	if (extract(u, &ptr, &e) < 0) {
+	r = next_row(u);
+	if (extract(u, r, &ptr, &e) < 0) {
 		reject(u, line, n, 1, ptr, e.msg);
 		return;
 	}
-	if (!u->in_tx && begin(u, &e) < 0)
-		recover(u, &e);		/* the batch is empty: this begins again */
+	if (u->have_wm && (!u->have_wm_batch || (u->a.kind == u->wm_batch.kind &&
+						  ordval_cmp(&u->a, &u->wm_batch) > 0))) {
+		ordval_copy(&u->wm_batch, &u->a);
+		u->have_wm_batch = 1;
+	}
+	key_bytes(u, r, &u->key[u->nrows]);
+	u->off[u->nrows] = u->batch.len;
 	strbuf_add(&u->batch, line, n);
 	strbuf_addch(&u->batch, '\n');
-	if (apply(u, line, n, &e) < 0)
-		recover(u, &e);		/* the replay lands this line too */
-	if (u->in_batch >= u->batch_size)
-		commit(u);
+	if (++u->nrows >= u->batch_size)
+		flush(u);
 }
 
 static void write_stats(struct up *u)
@@ -417,11 +491,8 @@ int cmd_upsert(int argc, char **argv)
 	ordval_init(&u.b);
 	ordval_init(&u.wm);
 	ordval_init(&u.wm_batch);
-	u.vals = calloc(u.ncols, sizeof(*u.vals));
-	if (!u.vals)
-		die(EX_OSERR, "out of memory");
-	for (i = 0; i < u.ncols; i++)
-		db_value_init(&u.vals[i]);
+	if (hash_random(u.mapkey, sizeof(u.mapkey)) < 0)
+		die(EX_OSERR, "no random bytes");
 	if (u.dl_path && dl_open(&u.dl, u.dl_path, &e) < 0)
 		die_err(&e);
 	u.db = db_open(u.dburl, &e);
@@ -431,7 +502,7 @@ int cmd_upsert(int argc, char **argv)
 		one(&u, line, n);
 	if (r < 0)
 		die_db(&u, &e);
-	commit(&u);
+	flush(&u);
 	if (dl_close(&u.dl, &e) < 0)
 		die_err(&e);
 	if (u.common.stats)
@@ -442,12 +513,22 @@ int cmd_upsert(int argc, char **argv)
 			(unsigned long long)u.unchanged, (unsigned long long)u.skipped,
 			(unsigned long long)u.dead);
 	db_close(u.db);
+	for (i = 0; i < u.arows; i++) {
+		db_row_release(&u.rows[i], u.ncols);
+		strbuf_release(&u.key[i]);
+	}
+	free(u.rows);
+	free(u.off);
+	free(u.key);
+	free(u.after);
+	free(u.afterlen);
+	free(u.wr);
+	free(u.pending);
+	free(u.map);
 	for (i = 0; i < u.ncols; i++) {
-		db_value_release(&u.vals[i]);
 		json_ptr_release(&u.cols[i].ptr);
 		free(u.cols[i].name);
 	}
-	free(u.vals);
 	free(u.cols);
 	if (u.have_newer)
 		json_ptr_release(&u.newer);

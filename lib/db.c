@@ -674,13 +674,66 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 		}
 		PQclear(res);
 	}
-	for (i = 0; i < 2; i++) {
+	/* the batch path: keys and rows go through temporary tables shaped like the table */
+	strbuf_reset(&q);
+	strbuf_addstr(&q, "CREATE TEMP TABLE IF NOT EXISTS apipe_lookup AS SELECT 0::bigint AS seq, ");
+	key_list(&q, cols, nkeys);
+	strbuf_addstr(&q, ", \"record\" FROM ");
+	ident(&q, table);
+	strbuf_addstr(&q, " WITH NO DATA");
+	if (pg_exec(db, q.buf, "CREATE TEMP TABLE", e) < 0)
+		goto out;
+	strbuf_reset(&q);
+	strbuf_addstr(&q, "CREATE TEMP TABLE IF NOT EXISTS apipe_write AS SELECT ");
+	for (i = 0; i < ncols; i++) {
+		ident(&q, cols[i].name);
+		strbuf_addstr(&q, ", ");
+	}
+	strbuf_addstr(&q, "\"record\", \"ingested_at\" FROM ");
+	ident(&q, table);
+	strbuf_addstr(&q, " WITH NO DATA");
+	if (pg_exec(db, q.buf, "CREATE TEMP TABLE", e) < 0)
+		goto out;
+	for (i = 0; i < 4; i++) {
+		static const char *const names[] = { "find", "put", "lookup", "write" };
+		size_t k;
+
 		strbuf_reset(&q);
-		if (i == 0)
+		if (i == 0) {
 			sql_find(&q, &pg_dialect, table, cols, nkeys);
-		else
+		} else if (i == 1) {
 			sql_upsert(&q, &pg_dialect, table, cols, ncols, nkeys);
-		res = PQprepare(db->pg, i == 0 ? "find" : "put", q.buf, 0, NULL);
+		} else if (i == 2) {
+			strbuf_addstr(&q, "SELECT l.seq, t.\"record\"::text, t.\"record\" = l.\"record\" "
+					  "FROM apipe_lookup l JOIN ");
+			ident(&q, table);
+			strbuf_addstr(&q, " t ON ");
+			for (k = 0; k < nkeys; k++) {
+				if (k)
+					strbuf_addstr(&q, " AND ");
+				strbuf_addstr(&q, "t.");
+				ident(&q, cols[k].name);
+				strbuf_addstr(&q, " = l.");
+				ident(&q, cols[k].name);
+			}
+		} else {
+			size_t at;
+
+			sql_upsert(&q, &pg_dialect, table, cols, ncols, nkeys);
+			/* the same statement, its VALUES (...) replaced by the staged rows */
+			at = (size_t)(strstr(q.buf, " VALUES (") - q.buf);
+			{
+				const char *rest = strstr(q.buf, ") ON CONFLICT");
+				struct strbuf w = STRBUF_INIT;
+
+				strbuf_add(&w, q.buf, at);
+				strbuf_addstr(&w, " SELECT * FROM apipe_write");
+				strbuf_addstr(&w, rest + 1);
+				strbuf_release(&q);
+				q = w;
+			}
+		}
+		res = PQprepare(db->pg, names[i], q.buf, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			pgerr(db, res, "prepare", e);
 			goto out;
@@ -815,4 +868,169 @@ static int pg_state_put(struct db *db, const char *name, const char *value,
 		return pgerr(db, res, "INSERT INTO apipe_state", e);
 	PQclear(res);
 	return 0;
+}
+
+/* ---- batches ---- */
+
+void db_row_init(struct db_row *r, size_t ncols)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->vals = calloc(ncols ? ncols : 1, sizeof(*r->vals));
+	for (i = 0; r->vals && i < ncols; i++)
+		db_value_init(&r->vals[i]);
+	strbuf_init(&r->stored, (size_t)-1);
+}
+
+void db_row_release(struct db_row *r, size_t ncols)
+{
+	size_t i;
+
+	for (i = 0; r->vals && i < ncols; i++)
+		db_value_release(&r->vals[i]);
+	free(r->vals);
+	strbuf_release(&r->stored);
+}
+
+/* One field of COPY's text format: \N for NULL, backslash escapes. */
+static void copy_field(struct strbuf *o, const char *s, size_t n)
+{
+	size_t i;
+
+	if (!s) {
+		strbuf_addstr(o, "\\N");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '\\': strbuf_addstr(o, "\\\\"); break;
+		case '\t': strbuf_addstr(o, "\\t"); break;
+		case '\n': strbuf_addstr(o, "\\n"); break;
+		case '\r': strbuf_addstr(o, "\\r"); break;
+		default: strbuf_addch(o, s[i]);
+		}
+	}
+}
+
+static void copy_value(struct strbuf *o, const struct db_value *v, enum db_type t)
+{
+	char buf[32];
+	const char *s = pg_text(v, t, buf, sizeof(buf));
+
+	copy_field(o, s, s == v->s.buf ? v->s.len : s ? strlen(s) : 0);
+}
+
+/* COPY data into table (columns as given) from o. */
+static int pg_copy(struct db *db, const char *sql, const struct strbuf *o, struct aperr *e)
+{
+	PGresult *res = PQexec(db->pg, sql);
+	int rc = 0;
+
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		return pgerr(db, res, "COPY", e);
+	PQclear(res);
+	if ((o->len && PQputCopyData(db->pg, o->buf, (int)o->len) != 1) ||
+	    PQputCopyEnd(db->pg, NULL) != 1)
+		rc = aperr_set(e, EX_TEMPFAIL, "COPY: %s", PQerrorMessage(db->pg));
+	while ((res = PQgetResult(db->pg))) {
+		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			rc = pgerr(db, res, "COPY", e);
+			continue;
+		}
+		PQclear(res);
+	}
+	return rc;
+}
+
+int db_lookup(struct db *db, struct db_row *rows, size_t n, struct aperr *e)
+{
+	struct strbuf o = STRBUF_INIT;
+	PGresult *res;
+	size_t i, k;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		rows[i].found = rows[i].same = 0;
+		strbuf_reset(&rows[i].stored);
+	}
+	if (!db->pg) {
+		for (i = 0; i < n; i++) {
+			r = db_find(db, rows[i].vals, rows[i].rec, rows[i].n, &rows[i].stored,
+				    &rows[i].same, e);
+			if (r < 0)
+				return -1;
+			rows[i].found = r;
+		}
+		return 0;
+	}
+	strbuf_init(&o, (size_t)-1);
+	for (i = 0; i < n; i++) {
+		strbuf_addf(&o, "%zu", i);
+		for (k = 0; k < db->nkeys; k++) {
+			strbuf_addch(&o, '\t');
+			copy_value(&o, &rows[i].vals[k], db->cols[k].type);
+		}
+		strbuf_addch(&o, '\t');
+		copy_field(&o, rows[i].rec, rows[i].n);
+		strbuf_addch(&o, '\n');
+	}
+	r = pg_copy(db, "COPY apipe_lookup FROM STDIN", &o, e);
+	strbuf_release(&o);
+	if (r < 0)
+		return -1;
+	res = PQexecPrepared(db->pg, "lookup", 0, NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pgerr(db, res, "SELECT", e);
+	for (k = 0; k < (size_t)PQntuples(res); k++) {
+		i = strtoul(PQgetvalue(res, (int)k, 0), NULL, 10);
+		if (i >= n)
+			continue;
+		rows[i].found = 1;
+		strbuf_add(&rows[i].stored, PQgetvalue(res, (int)k, 1),
+			   (size_t)PQgetlength(res, (int)k, 1));
+		rows[i].same = !strcmp(PQgetvalue(res, (int)k, 2), "t");
+	}
+	PQclear(res);
+	return pg_exec(db, "TRUNCATE apipe_lookup", "TRUNCATE", e);
+}
+
+int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *ingested_at,
+	     struct aperr *e)
+{
+	struct strbuf o = STRBUF_INIT;
+	size_t i, k;
+	int r;
+
+	if (!db->pg) {
+		for (i = 0; i < n; i++)
+			if (db_put(db, rows[i]->vals, rows[i]->rec, rows[i]->n, ingested_at, e) < 0)
+				return -1;
+		return 0;
+	}
+	if (!n)
+		return 0;
+	strbuf_init(&o, (size_t)-1);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < db->ncols; k++) {
+			copy_value(&o, &rows[i]->vals[k], db->cols[k].type);
+			strbuf_addch(&o, '\t');
+		}
+		copy_field(&o, rows[i]->rec, rows[i]->n);
+		strbuf_addch(&o, '\t');
+		copy_field(&o, ingested_at, strlen(ingested_at));
+		strbuf_addch(&o, '\n');
+	}
+	r = pg_copy(db, "COPY apipe_write FROM STDIN", &o, e);
+	strbuf_release(&o);
+	if (r < 0)
+		return -1;
+	{
+		PGresult *res = PQexecPrepared(db->pg, "write", 0, NULL, NULL, NULL, 0);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return pgerr(db, res, "INSERT", e);
+		PQclear(res);
+	}
+	return pg_exec(db, "TRUNCATE apipe_write", "TRUNCATE", e);
 }

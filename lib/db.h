@@ -91,6 +91,34 @@ int db_find(struct db *db, const struct db_value *keys, const char *rec, size_t 
 int db_put(struct db *db, const struct db_value *vals, const char *record, size_t n,
 	   const char *ingested_at, struct aperr *e);
 
+/*
+ * A batch row: its column values (keys first) and record, and what
+ * db_lookup() found stored under its key.
+ */
+struct db_row {
+	struct db_value *vals;		/* ncols of them, owned by the row */
+	const char *rec;		/* the record, borrowed */
+	size_t n;
+	int found, same;		/* a stored row; equal to rec (bytes, or jsonb values) */
+	struct strbuf stored;		/* its record */
+};
+
+void db_row_init(struct db_row *r, size_t ncols);
+void db_row_release(struct db_row *r, size_t ncols);
+/*
+ * Look up the stored rows of a batch's keys: SQLite one SELECT a row,
+ * PostgreSQL one COPY of the keys into a temporary table and one join.
+ * 0 or -1 (e).
+ */
+int db_lookup(struct db *db, struct db_row *rows, size_t n, struct aperr *e);
+/*
+ * Insert or update the rows (their keys distinct): SQLite one statement a
+ * row, PostgreSQL one COPY into a temporary table and one INSERT … ON
+ * CONFLICT.  0 or -1 (e).
+ */
+int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *ingested_at,
+	     struct aperr *e);
+
 /* apipe_state: 1 found (value set), 0 not, -1 error. */
 int db_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e);
 int db_state_put(struct db *db, const char *name, const char *value, const char *updated_at,
