@@ -31,7 +31,7 @@ endif
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
-LIBS = -lcurl -lcrypto -lsqlite3 -lpq -lz -lm -lpthread
+LIBS = -lcurl -lcrypto -lsqlite3 -lpq -lpcre2-8 -lz -lm -lpthread
 
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
@@ -41,7 +41,7 @@ BINS = $(PROGRAMS:%=$(O)/bin/%)
 
 UNIT_SRC = $(wildcard tests/unit/t-*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
-TEST_HELPERS = $(O)/tests/jsoncheck $(O)/tests/genrecords $(O)/tests/mock-api
+TEST_HELPERS = $(O)/tests/jsoncheck $(O)/tests/genrecords $(O)/tests/mock-api $(O)/tests/schemasuite
 
 all: $(BINS)
 
@@ -66,6 +66,10 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(LIBAPIPE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/tests/jsoncheck: $(O)/tests/jsoncheck.o $(LIBAPIPE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/schemasuite: $(O)/tests/schemasuite.o $(LIBAPIPE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

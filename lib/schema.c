@@ -1,0 +1,1515 @@
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "num.h"
+#include "schema.h"
+#include "utf8.h"
+
+/* ---- resources and the URI registry ---- */
+
+struct sch_resource {
+	char *uri;		/* absolute, without fragment */
+	char *text;
+	size_t n;
+	struct json_doc doc;
+};
+
+struct sch_reg {
+	char *uri;		/* absolute; "#name" appended for anchors */
+	size_t res;
+	uint32_t tok;
+};
+
+enum {
+	T_NULL = 1, T_BOOLEAN = 2, T_OBJECT = 4, T_ARRAY = 8, T_NUMBER = 16, T_STRING = 32,
+	T_INTEGER = 64
+};
+
+enum { N_MIN, N_MAX, N_XMIN, N_XMAX, N_MULT };
+
+struct prop {
+	struct strbuf name;
+	struct sch_node *s;
+	pcre2_code *re;		/* patternProperties */
+};
+
+struct depreq {
+	struct strbuf name;
+	struct strbuf *req;
+	size_t n;
+};
+
+struct sch_node {
+	size_t res;
+	uint32_t tok;
+	int boolean;		/* -1: an object schema; 0 false; 1 true */
+	struct strbuf path;	/* where the schema is: its resource's URI and a pointer */
+	unsigned types;		/* 0: any */
+	const char *num[5];
+	size_t numlen[5];
+	int has_len[2], has_items[2], has_props[2], has_contains[2], unique;
+	uint64_t len[2], items_n[2], props_n[2], contains_n[2];
+	pcre2_code *pattern;
+	struct prop *props, *pats, *depschemas;
+	size_t nprops, npats, ndepschemas;
+	struct sch_node *additional, *names, *items, *contains, *not_, *if_, *then_, *else_;
+	struct sch_node *more_items;	/* draft-07 additionalItems after an items array */
+	struct sch_node **prefix, **all, **any, **one;
+	size_t nprefix, nall, nany, none;
+	struct strbuf *required;
+	size_t nrequired;
+	struct depreq *depreq;
+	size_t ndepreq;
+	uint32_t enum_tok, const_tok;	/* in the node's resource */
+	int has_enum, has_const;
+	char *ref;		/* absolute URI of $ref, resolved when first used */
+	struct sch_node *ref_node;
+};
+
+void sch_init(struct sch *s, enum sch_draft draft)
+{
+	memset(s, 0, sizeof(*s));
+	s->draft = draft;
+	s->max_errors = 32;
+}
+
+static void props_free(struct prop *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		strbuf_release(&p[i].name);
+		if (p[i].re)
+			pcre2_code_free(p[i].re);
+	}
+	free(p);
+}
+
+static void node_free(struct sch_node *n)
+{
+	size_t i, k;
+
+	strbuf_release(&n->path);
+	if (n->pattern)
+		pcre2_code_free(n->pattern);
+	props_free(n->props, n->nprops);
+	props_free(n->pats, n->npats);
+	props_free(n->depschemas, n->ndepschemas);
+	for (i = 0; i < n->nrequired; i++)
+		strbuf_release(&n->required[i]);
+	for (i = 0; i < n->ndepreq; i++) {
+		strbuf_release(&n->depreq[i].name);
+		for (k = 0; k < n->depreq[i].n; k++)
+			strbuf_release(&n->depreq[i].req[k]);
+		free(n->depreq[i].req);
+	}
+	free(n->prefix);
+	free(n->all);
+	free(n->any);
+	free(n->one);
+	free(n->required);
+	free(n->depreq);
+	free(n->ref);
+	free(n);
+}
+
+void sch_release(struct sch *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nnodes; i++)
+		node_free(s->nodes[i]);
+	for (i = 0; i < s->nres; i++) {
+		free(s->res[i].uri);
+		free(s->res[i].text);
+		json_doc_release(&s->res[i].doc);
+	}
+	for (i = 0; i < s->nregs; i++)
+		free(s->regs[i].uri);
+	free(s->nodes);
+	free(s->res);
+	free(s->regs);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- URIs ---- */
+
+/* Does s start with a scheme ("urn:", "http:")? */
+static int has_scheme(const char *s)
+{
+	const char *p = s;
+
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return 0;
+	while (*p && (((*p | 32) >= 'a' && (*p | 32) <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '+' || *p == '-' || *p == '.'))
+		p++;
+	return *p == ':';
+}
+
+/* Remove "." and ".." segments from the path part of out, from index at. */
+static void dot_segments(struct strbuf *out, size_t at)
+{
+	struct strbuf o = STRBUF_INIT;
+	const char *p = out->buf + at, *end;
+	const char *q = strpbrk(p, "?#");
+
+	end = q ? q : out->buf + out->len;
+	while (p < end) {
+		const char *slash = memchr(p + 1, '/', (size_t)(end - p - 1));
+		const char *seg_end = slash ? slash : end;
+		size_t sl = (size_t)(seg_end - p);
+
+		if ((sl == 2 && !memcmp(p, "/.", 2)) ) {
+			if (!slash)
+				strbuf_addch(&o, '/');
+		} else if (sl == 3 && !memcmp(p, "/..", 3)) {
+			char *last = o.len ? memrchr(o.buf, '/', o.len) : NULL;
+
+			o.len = last ? (size_t)(last - o.buf) : 0;
+			if (o.buf)
+				o.buf[o.len] = '\0';
+			if (!slash)
+				strbuf_addch(&o, '/');
+		} else {
+			strbuf_add(&o, p, sl);
+		}
+		p = seg_end;
+	}
+	strbuf_addstr(&o, end);
+	out->len = at;
+	out->buf[at] = '\0';
+	strbuf_add(out, o.buf ? o.buf : "", o.len);
+	strbuf_release(&o);
+}
+
+/* RFC 3986 section 5.2, for the URIs schemas use. */
+static void uri_resolve(const char *base, const char *ref, struct strbuf *out)
+{
+	const char *hash, *colon, *auth_end;
+	size_t blen;
+
+	strbuf_reset(out);
+	if (has_scheme(ref) || !base || !*base) {
+		strbuf_addstr(out, ref);
+		return;
+	}
+	hash = strchr(base, '#');
+	blen = hash ? (size_t)(hash - base) : strlen(base);
+	if (*ref == '#') {
+		strbuf_add(out, base, blen);
+		strbuf_addstr(out, ref);
+		return;
+	}
+	if (!*ref) {
+		strbuf_add(out, base, blen);
+		return;
+	}
+	colon = strchr(base, ':');
+	if (!colon) {
+		strbuf_addstr(out, ref);
+		return;
+	}
+	if (ref[0] == '/' && ref[1] == '/') {
+		strbuf_add(out, base, (size_t)(colon - base) + 1);
+		strbuf_addstr(out, ref);
+		return;
+	}
+	auth_end = colon + 1;
+	if (auth_end[0] == '/' && auth_end[1] == '/') {
+		auth_end = strchr(auth_end + 2, '/');
+		if (!auth_end || auth_end > base + blen)
+			auth_end = base + blen;
+	}
+	if (*ref == '/') {
+		strbuf_add(out, base, (size_t)(auth_end - base));
+		strbuf_addstr(out, ref);
+		dot_segments(out, (size_t)(auth_end - base));
+		return;
+	}
+	if (*ref == '?') {
+		const char *q = memchr(base, '?', blen);
+
+		strbuf_add(out, base, q ? (size_t)(q - base) : blen);
+		strbuf_addstr(out, ref);
+		return;
+	}
+	{
+		/* merge: the base path up to its last '/' */
+		const char *q = memchr(base, '?', blen);
+		size_t plen = q ? (size_t)(q - base) : blen;
+		const char *slash = memrchr(auth_end, '/', (size_t)(base + plen - auth_end));
+
+		if (slash)
+			strbuf_add(out, base, (size_t)(slash - base) + 1);
+		else {
+			strbuf_add(out, base, (size_t)(auth_end - base));
+			if (auth_end > colon + 1)
+				strbuf_addch(out, '/');
+		}
+		strbuf_addstr(out, ref);
+		dot_segments(out, (size_t)(auth_end - base));
+	}
+}
+
+static int reg_add(struct sch *s, const char *uri, size_t res, uint32_t tok)
+{
+	size_t i;
+
+	for (i = 0; i < s->nregs; i++)
+		if (!strcmp(s->regs[i].uri, uri))
+			return 0;	/* the first registration wins */
+	if (s->nregs == s->aregs) {
+		size_t na = s->aregs ? s->aregs * 2 : 16;
+		struct sch_reg *r = realloc(s->regs, na * sizeof(*r));
+
+		if (!r)
+			return -1;
+		s->regs = r;
+		s->aregs = na;
+	}
+	s->regs[s->nregs].uri = strdup(uri);
+	s->regs[s->nregs].res = res;
+	s->regs[s->nregs].tok = tok;
+	return s->regs[s->nregs++].uri ? 0 : -1;
+}
+
+static const struct sch_reg *reg_find(const struct sch *s, const char *uri, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < s->nregs; i++)
+		if (strlen(s->regs[i].uri) == n && !memcmp(s->regs[i].uri, uri, n))
+			return &s->regs[i];
+	return NULL;
+}
+
+/* The string member key of object tok, decoded into out: 1 present, 0 not. */
+static int str_member(const struct json_doc *d, uint32_t tok, const char *key, struct strbuf *out)
+{
+	uint32_t t = json_get(d, tok, key, strlen(key));
+
+	strbuf_reset(out);
+	return t && json_type(d, t) == JSON_STRING && json_str_decode(d, t, out) == 0;
+}
+
+static const char *const schema_objects[] = {	/* objects of schemas */
+	"properties", "patternProperties", "$defs", "definitions", "dependentSchemas",
+	"dependencies", NULL
+};
+static const char *const schema_arrays[] = {	/* arrays of schemas */
+	"prefixItems", "allOf", "anyOf", "oneOf", "items", NULL
+};
+static const char *const schema_values[] = {	/* one schema */
+	"not", "if", "then", "else", "contains", "additionalProperties", "propertyNames",
+	"unevaluatedProperties", "unevaluatedItems", "additionalItems", "items", NULL
+};
+
+static int in_list(const struct json_doc *d, uint32_t key, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i]; i++)
+		if (json_str_eq(d, key, list[i], strlen(list[i])))
+			return 1;
+	return 0;
+}
+
+/* Register the $id and $anchor locations of the schema at tok, under base. */
+static int scan(struct sch *s, size_t res, uint32_t tok, const char *base, unsigned depth)
+{
+	const struct json_doc *d = &s->res[res].doc;
+	struct strbuf id = STRBUF_INIT, abs = STRBUF_INIT, v = STRBUF_INIT;
+	uint32_t k;
+	int rc = 0;
+
+	if (json_type(d, tok) != JSON_OBJECT || depth > 200)
+		return 0;
+	strbuf_addstr(&abs, base);
+	if (str_member(d, tok, "$id", &id) && id.buf) {
+		if (s->draft == SCH_DRAFT_7 && id.buf[0] == '#') {
+			/* draft-07: "$id": "#name" is an anchor */
+			uri_resolve(base, id.buf, &v);	/* v is not id: no aliasing */
+			rc = reg_add(s, v.buf, res, tok);
+		} else if (!(s->draft == SCH_DRAFT_7 && json_get(d, tok, "$ref", 4))) {
+			uri_resolve(base, id.buf, &abs);
+			{
+				char *h = strchr(abs.buf, '#');
+
+				if (h) {
+					abs.len = (size_t)(h - abs.buf);
+					*h = '\0';
+				}
+			}
+			rc = reg_add(s, abs.buf, res, tok);
+		}
+	}
+	if (rc == 0 && str_member(d, tok, "$anchor", &v) && v.buf) {
+		strbuf_reset(&id);
+		strbuf_addf(&id, "%s#%s", abs.buf, v.buf);
+		rc = reg_add(s, id.buf, res, tok);
+	}
+	if (rc == 0 && str_member(d, tok, "$dynamicAnchor", &v) && v.buf) {
+		strbuf_reset(&id);
+		strbuf_addf(&id, "%s#%s", abs.buf, v.buf);
+		rc = reg_add(s, id.buf, res, tok);
+	}
+	for (k = json_first(d, tok); rc == 0 && k; k = json_next(d, tok, k)) {
+		uint32_t val = k + 1, c;
+
+		if (in_list(d, k, schema_objects) && json_type(d, val) == JSON_OBJECT) {
+			for (c = json_first(d, val); rc == 0 && c; c = json_next(d, val, c))
+				rc = scan(s, res, c + 1, abs.buf, depth + 1);
+		} else if (in_list(d, k, schema_arrays) && json_type(d, val) == JSON_ARRAY) {
+			for (c = json_first(d, val); rc == 0 && c; c = json_next(d, val, c))
+				rc = scan(s, res, c, abs.buf, depth + 1);
+		} else if (in_list(d, k, schema_values)) {
+			rc = scan(s, res, val, abs.buf, depth + 1);
+		}
+	}
+	strbuf_release(&id);
+	strbuf_release(&abs);
+	strbuf_release(&v);
+	return rc;
+}
+
+int sch_add_resource(struct sch *s, const char *uri, const char *text, size_t n,
+		     struct aperr *e)
+{
+	struct sch_resource *r;
+	struct json_error je;
+	struct strbuf id = STRBUF_INIT;
+	int rc;
+
+	if (s->nres == s->ares) {
+		size_t na = s->ares ? s->ares * 2 : 8;
+		struct sch_resource *nr = realloc(s->res, na * sizeof(*nr));
+
+		if (!nr)
+			return aperr_set(e, EX_OSERR, "out of memory");
+		s->res = nr;
+		s->ares = na;
+	}
+	r = &s->res[s->nres];
+	memset(r, 0, sizeof(*r));
+	r->text = malloc(n + 1);
+	if (!r->text)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	memcpy(r->text, text, n);
+	r->text[n] = '\0';
+	r->n = n;
+	json_doc_init(&r->doc, 512);
+	json_error_init(&je);
+	if (json_parse(&r->doc, r->text, n, &je) < 0) {
+		json_error_to_aperr(&je, e);
+		e->code = EX_CONFIG;
+		json_error_release(&je);
+		json_doc_release(&r->doc);
+		free(r->text);
+		return aperr_prefix(e, "%s: the schema is not JSON", uri && *uri ? uri : "schema");
+	}
+	json_error_release(&je);
+	if (json_type(&r->doc, 0) == JSON_OBJECT && str_member(&r->doc, 0, "$id", &id) && id.buf &&
+	    id.buf[0] != '#') {
+		struct strbuf abs = STRBUF_INIT;
+		char *h;
+
+		uri_resolve(uri, id.buf, &abs);
+		h = strchr(abs.buf, '#');
+		if (h)
+			*h = '\0';
+		r->uri = strdup(abs.buf);
+		strbuf_release(&abs);
+	} else {
+		r->uri = strdup(uri ? uri : "");
+	}
+	strbuf_release(&id);
+	s->nres++;
+	rc = reg_add(s, r->uri, s->nres - 1, 0);
+	if (rc == 0 && uri && *uri && strcmp(uri, r->uri))
+		rc = reg_add(s, uri, s->nres - 1, 0);
+	if (rc == 0)
+		rc = scan(s, s->nres - 1, 0, r->uri, 0);
+	return rc < 0 ? aperr_set(e, EX_OSERR, "out of memory") : 0;
+}
+
+/* ---- compiling ---- */
+
+struct comp {
+	struct sch *s;
+	struct aperr *e;
+};
+
+static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const char *base,
+				const char *path, unsigned depth);
+
+static int bad(struct comp *c, const char *path, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int bad(struct comp *c, const char *path, const char *key, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return aperr_set(c->e, EX_CONFIG, "invalid schema at %s/%s: %s", path, key, msg);
+}
+
+static int nonneg(const struct json_doc *d, uint32_t t, uint64_t *out)
+{
+	int64_t v;
+
+	if (json_type(d, t) != JSON_NUMBER || num_to_i64(json_src(d, t), json_srclen(d, t), &v) < 0 ||
+	    v < 0)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/* ECMA-262 names General_Category values in full; PCRE2 10.42 knows the short ones. */
+static void ecma_properties(const char *src, size_t n, struct strbuf *out)
+{
+	static const char *const names[][2] = {
+		{ "Letter", "L" }, { "Lowercase_Letter", "Ll" }, { "Uppercase_Letter", "Lu" },
+		{ "Titlecase_Letter", "Lt" }, { "Modifier_Letter", "Lm" }, { "Other_Letter", "Lo" },
+		{ "Mark", "M" }, { "Number", "N" }, { "Decimal_Number", "Nd" }, { "digit", "Nd" },
+		{ "Letter_Number", "Nl" }, { "Other_Number", "No" }, { "Punctuation", "P" },
+		{ "punct", "P" }, { "Symbol", "S" }, { "Math_Symbol", "Sm" },
+		{ "Currency_Symbol", "Sc" }, { "Separator", "Z" }, { "Space_Separator", "Zs" },
+		{ "Other", "C" }, { "Control", "Cc" }, { "cntrl", "Cc" }
+	};
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (src[i] == '\\' && i + 2 < n && (src[i + 1] == 'p' || src[i + 1] == 'P') &&
+		    src[i + 2] == '{') {
+			const char *close = memchr(src + i + 3, '}', n - i - 3);
+			size_t len = close ? (size_t)(close - src - i - 3) : 0;
+			const char *name = src + i + 3;
+
+			if (!strncmp(name, "General_Category=", 17) || !strncmp(name, "gc=", 3)) {
+				size_t skip = name[0] == 'g' && name[1] == 'c' ? 3 : 17;
+
+				name += skip;
+				len -= skip;
+			}
+			for (k = 0; close && k < sizeof(names) / sizeof(*names); k++)
+				if (strlen(names[k][0]) == len && !memcmp(name, names[k][0], len)) {
+					strbuf_addf(out, "\\%c{%s}", src[i + 1], names[k][1]);
+					i = (size_t)(close - src) + 1;
+					break;
+				}
+			if (close && k < sizeof(names) / sizeof(*names))
+				continue;
+		}
+		if (src[i] == '\\' && i + 1 < n) {
+			strbuf_add(out, src + i, 2);
+			i += 2;
+			continue;
+		}
+		strbuf_addch(out, src[i++]);
+	}
+}
+
+static pcre2_code *regex(const char *src0, size_t n0, char *err, size_t errn)
+{
+	int code;
+	PCRE2_SIZE off;
+	struct strbuf tr = STRBUF_INIT;
+	const char *src;
+	size_t n;
+	pcre2_code *re;
+
+	ecma_properties(src0, n0, &tr);
+	src = tr.buf ? tr.buf : "";
+	n = tr.len;
+	re = pcre2_compile((PCRE2_SPTR)src, n, PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY, &code,
+			   &off, NULL);
+	strbuf_release(&tr);
+
+	if (!re) {
+		PCRE2_UCHAR buf[120];
+
+		pcre2_get_error_message(code, buf, sizeof(buf));
+		snprintf(err, errn, "bad pattern at offset %zu: %s", (size_t)off, (char *)buf);
+		return NULL;
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+static struct sch_node *new_node(struct comp *c, size_t res, uint32_t tok, const char *path)
+{
+	struct sch *s = c->s;
+	struct sch_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		goto oom;
+	n->res = res;
+	n->tok = tok;
+	n->boolean = -1;
+	strbuf_init(&n->path, 0);
+	strbuf_addstr(&n->path, path);
+	if (s->nnodes == s->anodes) {
+		size_t na = s->anodes ? s->anodes * 2 : 64;
+		struct sch_node **nn = realloc(s->nodes, na * sizeof(*nn));
+
+		if (!nn) {
+			node_free(n);
+			goto oom;
+		}
+		s->nodes = nn;
+		s->anodes = na;
+	}
+	s->nodes[s->nnodes++] = n;
+	return n;
+oom:
+	aperr_set(c->e, EX_OSERR, "out of memory");
+	return NULL;
+}
+
+/* Compile each schema of an array member into *out. */
+static int sub_array(struct comp *c, size_t res, uint32_t arr, const char *base, const char *path,
+		     const char *key, struct sch_node ***out, size_t *n, unsigned depth)
+{
+	const struct json_doc *d = &c->s->res[res].doc;
+	struct strbuf p = STRBUF_INIT;
+	uint32_t i;
+	size_t k = 0;
+
+	if (json_type(d, arr) != JSON_ARRAY || !json_first(d, arr))
+		return bad(c, path, key, "must be a non-empty array of schemas");
+	*n = json_count(d, arr);
+	*out = calloc(*n, sizeof(**out));
+	if (!*out)
+		return aperr_set(c->e, EX_OSERR, "out of memory");
+	for (i = json_first(d, arr); i; i = json_next(d, arr, i), k++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s/%zu", path, key, k);
+		(*out)[k] = compile(c, res, i, base, p.buf, depth + 1);
+		if (!(*out)[k]) {
+			strbuf_release(&p);
+			return -1;
+		}
+	}
+	strbuf_release(&p);
+	return 0;
+}
+
+/* Compile each schema of an object member into props. */
+static int sub_object(struct comp *c, size_t res, uint32_t obj, const char *base, const char *path,
+		      const char *key, struct prop **out, size_t *n, int patterns, unsigned depth)
+{
+	const struct json_doc *d = &c->s->res[res].doc;
+	struct strbuf p = STRBUF_INIT;
+	uint32_t i;
+	size_t k = 0;
+
+	if (json_type(d, obj) != JSON_OBJECT)
+		return bad(c, path, key, "must be an object of schemas");
+	*n = json_count(d, obj);
+	*out = calloc(*n ? *n : 1, sizeof(**out));
+	if (!*out)
+		return aperr_set(c->e, EX_OSERR, "out of memory");
+	for (i = json_first(d, obj); i; i = json_next(d, obj, i), k++) {
+		struct prop *pr = &(*out)[k];
+		char err[200];
+
+		strbuf_init(&pr->name, 0);
+		json_str_decode(d, i, &pr->name);
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", path, key);
+		json_ptr_append(&p, pr->name.buf ? pr->name.buf : "", pr->name.len);
+		if (patterns && !(pr->re = regex(pr->name.buf ? pr->name.buf : "", pr->name.len, err,
+						  sizeof(err)))) {
+			strbuf_release(&p);
+			return bad(c, path, key, "%s", err);
+		}
+		pr->s = compile(c, res, i + 1, base, p.buf, depth + 1);
+		if (!pr->s) {
+			strbuf_release(&p);
+			return -1;
+		}
+	}
+	strbuf_release(&p);
+	return 0;
+}
+
+static struct sch_node *sub(struct comp *c, size_t res, uint32_t t, const char *base,
+			    const char *path, const char *key, unsigned depth)
+{
+	struct strbuf p = STRBUF_INIT;
+	struct sch_node *n;
+
+	strbuf_addf(&p, "%s/%s", path, key);
+	n = compile(c, res, t, base, p.buf, depth + 1);
+	strbuf_release(&p);
+	return n;
+}
+
+static int strings(struct comp *c, const struct json_doc *d, uint32_t arr, const char *path,
+		   const char *key, struct strbuf **out, size_t *n)
+{
+	uint32_t i;
+	size_t k = 0;
+
+	if (json_type(d, arr) != JSON_ARRAY)
+		return bad(c, path, key, "must be an array of strings");
+	*n = json_count(d, arr);
+	*out = calloc(*n ? *n : 1, sizeof(**out));
+	if (!*out)
+		return aperr_set(c->e, EX_OSERR, "out of memory");
+	for (i = json_first(d, arr); i; i = json_next(d, arr, i), k++) {
+		strbuf_init(&(*out)[k], 0);
+		if (json_type(d, i) != JSON_STRING)
+			return bad(c, path, key, "must be an array of strings");
+		json_str_decode(d, i, &(*out)[k]);
+	}
+	return 0;
+}
+
+static const struct { const char *name; unsigned bit; } type_names[] = {
+	{ "null", T_NULL }, { "boolean", T_BOOLEAN }, { "object", T_OBJECT },
+	{ "array", T_ARRAY }, { "number", T_NUMBER }, { "string", T_STRING },
+	{ "integer", T_INTEGER }
+};
+
+static int type_bit(const struct json_doc *d, uint32_t t, unsigned *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(type_names) / sizeof(*type_names); i++)
+		if (json_str_eq(d, t, type_names[i].name, strlen(type_names[i].name))) {
+			*out |= type_names[i].bit;
+			return 0;
+		}
+	return -1;
+}
+
+static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const char *base,
+				const char *path, unsigned depth)
+{
+	struct sch *s = c->s;
+	const struct json_doc *d = &s->res[res].doc;
+	struct sch_node *n;
+	struct strbuf abs = STRBUF_INIT, v = STRBUF_INIT;
+	uint32_t k, t;
+	size_t i;
+	int draft7 = s->draft == SCH_DRAFT_7, ok = 0;
+	static const char *const numkeys[] = { "minimum", "maximum", "exclusiveMinimum",
+					       "exclusiveMaximum", "multipleOf" };
+
+	for (i = 0; i < s->nnodes; i++)	/* one node per schema location */
+		if (s->nodes[i]->res == res && s->nodes[i]->tok == tok)
+			return s->nodes[i];
+	if (depth > 500) {
+		aperr_set(c->e, EX_CONFIG, "invalid schema at %s: nested too deeply", path);
+		return NULL;
+	}
+	n = new_node(c, res, tok, path);
+	if (!n)
+		return NULL;
+	if (json_type(d, tok) == JSON_TRUE || json_type(d, tok) == JSON_FALSE) {
+		n->boolean = json_type(d, tok) == JSON_TRUE;
+		return n;
+	}
+	if (json_type(d, tok) != JSON_OBJECT) {
+		aperr_set(c->e, EX_CONFIG, "invalid schema at %s: a schema is an object or a boolean",
+			  *path ? path : "/");
+		return NULL;
+	}
+	strbuf_addstr(&abs, base);
+	if (str_member(d, tok, "$id", &v) && v.buf && v.buf[0] != '#' &&
+	    !(draft7 && json_get(d, tok, "$ref", 4))) {
+		char *h;
+
+		uri_resolve(base, v.buf, &abs);
+		h = strchr(abs.buf, '#');
+		if (h) {
+			abs.len = (size_t)(h - abs.buf);
+			*h = '\0';
+		}
+	}
+	if ((t = json_get(d, tok, "$ref", 4))) {
+		strbuf_reset(&v);
+		if (json_type(d, t) != JSON_STRING || json_str_decode(d, t, &v) < 0) {
+			bad(c, path, "$ref", "must be a string");
+			goto out;
+		}
+		{
+			struct strbuf r = STRBUF_INIT;
+
+			uri_resolve(abs.buf, v.buf, &r);	/* not in place: it resets its output */
+			n->ref = strdup(r.buf ? r.buf : "");
+			strbuf_release(&r);
+		}
+		if (draft7) {	/* draft-07: $ref's siblings are ignored */
+			ok = 1;
+			goto out;
+		}
+	}
+	for (k = json_first(d, tok); k; k = json_next(d, tok, k)) {
+		uint32_t val = k + 1;
+		char key[64];
+		size_t kl = json_srclen(d, k) - 2;
+
+		if (kl >= sizeof(key) || json_type(d, k) != JSON_STRING)
+			continue;
+		memcpy(key, json_src(d, k) + 1, kl);
+		key[kl] = '\0';
+		if (!strcmp(key, "type")) {
+			if (json_type(d, val) == JSON_STRING) {
+				if (type_bit(d, val, &n->types) < 0) {
+					bad(c, path, key, "unknown type");
+					goto out;
+				}
+			} else if (json_type(d, val) == JSON_ARRAY) {
+				for (t = json_first(d, val); t; t = json_next(d, val, t))
+					if (json_type(d, t) != JSON_STRING || type_bit(d, t, &n->types) < 0) {
+						bad(c, path, key, "unknown type");
+						goto out;
+					}
+			} else {
+				bad(c, path, key, "must be a string or an array");
+				goto out;
+			}
+		} else if (!strcmp(key, "enum")) {
+			if (json_type(d, val) != JSON_ARRAY) {
+				bad(c, path, key, "must be an array");
+				goto out;
+			}
+			n->has_enum = 1;
+			n->enum_tok = val;
+		} else if (!strcmp(key, "const")) {
+			n->has_const = 1;
+			n->const_tok = val;
+		} else if ((i = 0, !strcmp(key, numkeys[0])) || (i = 1, !strcmp(key, numkeys[1])) ||
+			   (i = 2, !strcmp(key, numkeys[2])) || (i = 3, !strcmp(key, numkeys[3])) ||
+			   (i = 4, !strcmp(key, numkeys[4]))) {
+			if (draft7 && (i == 2 || i == 3) && json_type(d, val) != JSON_NUMBER)
+				continue;
+			if (json_type(d, val) != JSON_NUMBER) {
+				bad(c, path, key, "must be a number");
+				goto out;
+			}
+			if (i == N_MULT && (json_src(d, val)[0] == '-' ||
+					    num_cmp(json_src(d, val), json_srclen(d, val), "0", 1) == 0)) {
+				bad(c, path, key, "must be greater than 0");
+				goto out;
+			}
+			n->num[i] = json_src(d, val);
+			n->numlen[i] = json_srclen(d, val);
+		} else if (!strcmp(key, "minLength") || !strcmp(key, "maxLength") ||
+			   !strcmp(key, "minItems") || !strcmp(key, "maxItems") ||
+			   !strcmp(key, "minProperties") || !strcmp(key, "maxProperties") ||
+			   !strcmp(key, "minContains") || !strcmp(key, "maxContains")) {
+			int mx = key[1] == 'a';
+			uint64_t x;
+			int *has;
+			uint64_t *slot;
+
+			if (nonneg(d, val, &x) < 0) {
+				bad(c, path, key, "must be a non-negative integer");
+				goto out;
+			}
+			if (strstr(key, "Length")) {
+				has = &n->has_len[mx];
+				slot = &n->len[mx];
+			} else if (strstr(key, "Items")) {
+				has = &n->has_items[mx];
+				slot = &n->items_n[mx];
+			} else if (strstr(key, "Properties")) {
+				has = &n->has_props[mx];
+				slot = &n->props_n[mx];
+			} else {
+				if (draft7)
+					continue;
+				has = &n->has_contains[mx];
+				slot = &n->contains_n[mx];
+			}
+			*has = 1;
+			*slot = x;
+		} else if (!strcmp(key, "uniqueItems")) {
+			n->unique = json_type(d, val) == JSON_TRUE;
+		} else if (!strcmp(key, "pattern")) {
+			char err[200];
+
+			strbuf_reset(&v);
+			if (json_type(d, val) != JSON_STRING || json_str_decode(d, val, &v) < 0) {
+				bad(c, path, key, "must be a string");
+				goto out;
+			}
+			if (!(n->pattern = regex(v.buf ? v.buf : "", v.len, err, sizeof(err)))) {
+				bad(c, path, key, "%s", err);
+				goto out;
+			}
+		} else if (!strcmp(key, "required")) {
+			if (strings(c, d, val, path, key, &n->required, &n->nrequired) < 0)
+				goto out;
+		} else if (!strcmp(key, "properties")) {
+			if (sub_object(c, res, val, abs.buf, path, key, &n->props, &n->nprops, 0, depth) < 0)
+				goto out;
+		} else if (!strcmp(key, "patternProperties")) {
+			if (sub_object(c, res, val, abs.buf, path, key, &n->pats, &n->npats, 1, depth) < 0)
+				goto out;
+		} else if (!strcmp(key, "dependentSchemas") && !draft7) {
+			if (sub_object(c, res, val, abs.buf, path, key, &n->depschemas, &n->ndepschemas, 0,
+				       depth) < 0)
+				goto out;
+		} else if ((!strcmp(key, "dependentRequired") && !draft7) ||
+			   (!strcmp(key, "dependencies") && draft7)) {
+			if (json_type(d, val) != JSON_OBJECT) {
+				bad(c, path, key, "must be an object");
+				goto out;
+			}
+			for (t = json_first(d, val); t; t = json_next(d, val, t)) {
+				if (json_type(d, t + 1) == JSON_ARRAY) {
+					struct depreq *dr;
+
+					n->depreq = realloc(n->depreq, (n->ndepreq + 1) * sizeof(*n->depreq));
+					dr = &n->depreq[n->ndepreq++];
+					memset(dr, 0, sizeof(*dr));
+					strbuf_init(&dr->name, 0);
+					json_str_decode(d, t, &dr->name);
+					if (strings(c, d, t + 1, path, key, &dr->req, &dr->n) < 0)
+						goto out;
+				} else if (draft7) {
+					struct prop *pr;
+					struct strbuf p = STRBUF_INIT;
+
+					n->depschemas = realloc(n->depschemas,
+								(n->ndepschemas + 1) * sizeof(*n->depschemas));
+					pr = &n->depschemas[n->ndepschemas++];
+					memset(pr, 0, sizeof(*pr));
+					strbuf_init(&pr->name, 0);
+					json_str_decode(d, t, &pr->name);
+					strbuf_addf(&p, "%s/%s", path, key);
+					json_ptr_append(&p, pr->name.buf ? pr->name.buf : "", pr->name.len);
+					pr->s = compile(c, res, t + 1, abs.buf, p.buf, depth + 1);
+					strbuf_release(&p);
+					if (!pr->s)
+						goto out;
+				} else {
+					bad(c, path, key, "values must be arrays of strings");
+					goto out;
+				}
+			}
+		} else if (!strcmp(key, "additionalProperties")) {
+			if (!(n->additional = sub(c, res, val, abs.buf, path, key, depth)))
+				goto out;
+		} else if (!strcmp(key, "propertyNames")) {
+			if (!(n->names = sub(c, res, val, abs.buf, path, key, depth)))
+				goto out;
+		} else if (!strcmp(key, "not")) {
+			if (!(n->not_ = sub(c, res, val, abs.buf, path, key, depth)))
+				goto out;
+		} else if (!strcmp(key, "if")) {
+			if (!(n->if_ = sub(c, res, val, abs.buf, path, key, depth)))
+				goto out;
+		} else if (!strcmp(key, "then")) {
+			if (!(n->then_ = sub(c, res, val, abs.buf, path, key, depth)))
+				goto out;
+		} else if (!strcmp(key, "else")) {
+			if (!(n->else_ = sub(c, res, val, abs.buf, path, key, depth)))
+				goto out;
+		} else if (!strcmp(key, "contains")) {
+			if (!(n->contains = sub(c, res, val, abs.buf, path, key, depth)))
+				goto out;
+		} else if (!strcmp(key, "allOf")) {
+			if (sub_array(c, res, val, abs.buf, path, key, &n->all, &n->nall, depth) < 0)
+				goto out;
+		} else if (!strcmp(key, "anyOf")) {
+			if (sub_array(c, res, val, abs.buf, path, key, &n->any, &n->nany, depth) < 0)
+				goto out;
+		} else if (!strcmp(key, "oneOf")) {
+			if (sub_array(c, res, val, abs.buf, path, key, &n->one, &n->none, depth) < 0)
+				goto out;
+		} else if (!strcmp(key, "prefixItems") && !draft7) {
+			if (sub_array(c, res, val, abs.buf, path, key, &n->prefix, &n->nprefix, depth) < 0)
+				goto out;
+		} else if (!strcmp(key, "items")) {
+			if (draft7 && json_type(d, val) == JSON_ARRAY) {
+				if (json_first(d, val) &&
+				    sub_array(c, res, val, abs.buf, path, key, &n->prefix, &n->nprefix, depth) < 0)
+					goto out;
+				if (!json_first(d, val))
+					n->prefix = calloc(1, sizeof(*n->prefix));
+			} else if (!(n->items = sub(c, res, val, abs.buf, path, key, depth))) {
+				goto out;
+			}
+		} else if (!strcmp(key, "additionalItems") && draft7) {
+			t = json_get(d, tok, "items", 5);
+			if (t && json_type(d, t) == JSON_ARRAY &&
+			    !(n->more_items = sub(c, res, val, abs.buf, path, key, depth)))
+				goto out;
+		} else if (!strcmp(key, "$defs") || !strcmp(key, "definitions")) {
+			if (json_type(d, val) != JSON_OBJECT) {
+				bad(c, path, key, "must be an object");
+				goto out;
+			}
+		}
+	}
+	ok = 1;
+out:
+	strbuf_release(&abs);
+	strbuf_release(&v);
+	return ok ? n : NULL;
+}
+
+/* The schema a reference names, compiled on first use. */
+static struct sch_node *target(struct sch *s, struct sch_node *n, struct aperr *e)
+{
+	const char *uri = n->ref, *h;
+	const struct sch_reg *r;
+	struct comp c = { s, e };
+	struct strbuf path = STRBUF_INIT, base = STRBUF_INIT;
+
+	if (n->ref_node)
+		return n->ref_node;
+	h = strchr(uri, '#');
+	if (h && h[1] && h[1] != '/') {
+		r = reg_find(s, uri, strlen(uri));	/* an anchor */
+		h = NULL;
+	} else {
+		r = reg_find(s, uri, h ? (size_t)(h - uri) : strlen(uri));
+	}
+	if (!r) {
+		aperr_set(e, EX_CONFIG, "invalid schema at %s: $ref %s resolves to no known schema",
+			  n->path.len ? n->path.buf : "/", uri);
+		return NULL;
+	}
+	{
+		const struct json_doc *d = &s->res[r->res].doc;
+		uint32_t t = r->tok;
+
+		strbuf_addstr(&base, s->res[r->res].uri);
+		if (h && h[1] == '/') {
+			struct json_ptr p;
+			struct strbuf dec = STRBUF_INIT;
+			size_t i;
+
+			/* the fragment is percent-encoded */
+			for (i = 1; h[i]; i++) {
+				if (h[i] == '%' && h[i + 1] && h[i + 2]) {
+					char hex[3] = { h[i + 1], h[i + 2], 0 };
+
+					strbuf_addch(&dec, (char)strtol(hex, NULL, 16));
+					i += 2;
+				} else {
+					strbuf_addch(&dec, h[i]);
+				}
+			}
+			if (json_ptr_parse(&p, dec.buf, e) < 0 ||
+			    (t = json_ptr_eval(&p, d, r->tok)) == JSON_ABSENT) {
+				if (p.text)
+					json_ptr_release(&p);
+				strbuf_release(&dec);
+				aperr_set(e, EX_CONFIG, "invalid schema at %s: $ref %s points at nothing",
+					  n->path.len ? n->path.buf : "/", uri);
+				return NULL;
+			}
+			json_ptr_release(&p);
+			strbuf_release(&dec);
+		}
+		strbuf_addf(&path, "%s", uri);
+		n->ref_node = compile(&c, r->res, t, base.buf, path.buf, 0);
+	}
+	strbuf_release(&path);
+	strbuf_release(&base);
+	return n->ref_node;
+}
+
+int sch_compile(struct sch *s, const char *uri, const char *text, size_t n, struct aperr *e)
+{
+	struct comp c = { s, e };
+	size_t res = s->nres;
+
+	if (sch_add_resource(s, uri, text, n, e) < 0)
+		return -1;
+	s->root = compile(&c, res, 0, s->res[res].uri, "", 0);
+	return s->root ? 0 : -1;
+}
+
+/* ---- validating ---- */
+
+void sch_errors_init(struct sch_errors *es)
+{
+	memset(es, 0, sizeof(*es));
+}
+
+void sch_errors_reset(struct sch_errors *es)
+{
+	es->n = 0;
+	es->total = 0;
+}
+
+void sch_errors_release(struct sch_errors *es)
+{
+	size_t i;
+
+	for (i = 0; i < es->a; i++) {
+		strbuf_release(&es->e[i].instance);
+		strbuf_release(&es->e[i].schema);
+	}
+	free(es->e);
+	memset(es, 0, sizeof(*es));
+}
+
+struct vctx {
+	struct sch *s;
+	struct sch_errors *es;
+	struct strbuf ipath;
+	struct aperr *e;
+	unsigned depth;
+	int failed;		/* a limit or a bad reference: stop */
+};
+
+static int fail(struct vctx *v, const struct sch_node *n, const char *kw, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(struct vctx *v, const struct sch_node *n, const char *kw, const char *fmt, ...)
+{
+	struct sch_errors *es = v->es;
+	struct sch_error *er;
+	va_list ap;
+
+	if (!es)
+		return 0;
+	es->total++;
+	if (es->n >= v->s->max_errors)
+		return 0;
+	if (es->n == es->a) {
+		size_t na = es->a ? es->a * 2 : 8, i;
+		struct sch_error *ne = realloc(es->e, na * sizeof(*ne));
+
+		if (!ne)
+			return 0;
+		for (i = es->a; i < na; i++) {
+			strbuf_init(&ne[i].instance, 0);
+			strbuf_init(&ne[i].schema, 0);
+		}
+		es->e = ne;
+		es->a = na;
+	}
+	er = &es->e[es->n++];
+	strbuf_reset(&er->instance);
+	strbuf_reset(&er->schema);
+	strbuf_add(&er->instance, v->ipath.buf ? v->ipath.buf : "", v->ipath.len);
+	strbuf_addf(&er->schema, "%s/%s", n->path.buf ? n->path.buf : "", kw);
+	snprintf(er->keyword, sizeof(er->keyword), "%s", kw);
+	va_start(ap, fmt);
+	vsnprintf(er->message, sizeof(er->message), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t);
+
+/* Evaluate a subschema at a child instance location. */
+static int child(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
+		 const char *seg, size_t seglen, int index, size_t idx)
+{
+	size_t keep = v->ipath.len;
+	int r;
+
+	if (index)
+		json_ptr_append_index(&v->ipath, idx);
+	else
+		json_ptr_append(&v->ipath, seg, seglen);
+	r = check(v, n, d, t);
+	v->ipath.len = keep;
+	if (v->ipath.buf)
+		v->ipath.buf[keep] = '\0';
+	return r;
+}
+
+/* Evaluate quietly: no errors recorded.  1 valid, 0 not. */
+static int quiet(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t)
+{
+	struct sch_errors *es = v->es;
+	int r;
+
+	v->es = NULL;
+	r = check(v, n, d, t);
+	v->es = es;
+	return r;
+}
+
+static int is_integer(const struct json_doc *d, uint32_t t)
+{
+	struct decnum dn;
+
+	if (num_decompose(json_src(d, t), json_srclen(d, t), &dn) < 0)
+		return 0;
+	return dn.zero || (int64_t)dn.nsig <= dn.adj;
+}
+
+/* Is x a multiple of m, exactly?  -1 when too large to tell exactly. */
+static int multiple(const char *x, size_t xl, const char *m, size_t ml)
+{
+	struct decnum dx, dm;
+	unsigned __int128 mod = 0, rem = 0;
+	int64_t ex, em, k;
+	size_t i;
+
+	if (num_decompose(x, xl, &dx) < 0 || num_decompose(m, ml, &dm) < 0)
+		return -1;
+	if (dx.zero)
+		return 1;
+	if (dm.nsig > 19)
+		return -1;
+	for (i = 0; i < dm.nsig; i++)
+		mod = mod * 10 + (unsigned)(num_digit(&dm, i) - '0');
+	ex = dx.adj - (int64_t)dx.nsig;
+	em = dm.adj - (int64_t)dm.nsig;
+	if (ex < em)
+		return 0;	/* x's last digit is finer than m's */
+	for (i = 0; i < dx.nsig; i++)
+		rem = (rem * 10 + (unsigned)(num_digit(&dx, i) - '0')) % mod;
+	for (k = 0; k < ex - em && k < 100000; k++) {
+		if (!rem)
+			return 1;
+		rem = rem * 10 % mod;
+	}
+	return rem == 0;
+}
+
+/*
+ * JSON equality as JSON Schema means it: numbers by value (1 and 1.0
+ * alike), strings after unescaping, arrays in order, objects as sets of
+ * members whatever their order.
+ */
+static int equal(const struct json_doc *a, uint32_t x, const struct json_doc *b, uint32_t y,
+		 unsigned depth)
+{
+	enum json_type tx = json_type(a, x), ty = json_type(b, y);
+	uint32_t i, j;
+
+	if (tx != ty || depth > 512)
+		return 0;
+	switch (tx) {
+	case JSON_NUMBER:
+		return num_cmp(json_src(a, x), json_srclen(a, x), json_src(b, y), json_srclen(b, y)) == 0;
+	case JSON_STRING: {
+		struct strbuf p = STRBUF_INIT, q = STRBUF_INIT;
+		int r;
+
+		json_str_decode(a, x, &p);
+		json_str_decode(b, y, &q);
+		r = p.len == q.len && (!p.len || !memcmp(p.buf, q.buf, p.len));
+		strbuf_release(&p);
+		strbuf_release(&q);
+		return r;
+	}
+	case JSON_ARRAY:
+		for (i = json_first(a, x), j = json_first(b, y); i && j;
+		     i = json_next(a, x, i), j = json_next(b, y, j))
+			if (!equal(a, i, b, j, depth + 1))
+				return 0;
+		return !i && !j;
+	case JSON_OBJECT: {
+		struct strbuf k = STRBUF_INIT;
+		int r = json_count(a, x) == json_count(b, y);
+
+		for (i = json_first(a, x); r && i; i = json_next(a, x, i)) {
+			uint32_t m;
+
+			strbuf_reset(&k);
+			json_str_decode(a, i, &k);
+			m = json_get(b, y, k.buf ? k.buf : "", k.len);
+			r = m && equal(a, i + 1, b, m, depth + 1);
+		}
+		strbuf_release(&k);
+		return r;
+	}
+	default:
+		return 1;	/* null, true, false: the type says it all */
+	}
+}
+
+static int unique_items(const struct json_doc *d, uint32_t arr, size_t *a, size_t *b)
+{
+	uint32_t i, j;
+	size_t ia = 0, ib;
+
+	for (i = json_first(d, arr); i; i = json_next(d, arr, i), ia++) {
+		ib = ia + 1;
+		for (j = json_next(d, arr, i); j; j = json_next(d, arr, j), ib++)
+			if (equal(d, i, d, j, 0)) {
+				*a = ia;
+				*b = ib;
+				return 0;
+			}
+	}
+	return 1;
+}
+
+static int re_match(pcre2_code *re, const char *s, size_t n)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	int r = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+
+	pcre2_match_data_free(md);
+	return r >= 0;
+}
+
+static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t)
+{
+	enum json_type jt = json_type(d, t);
+	int ok = 1;
+	size_t i;
+
+	if (v->failed)
+		return 0;
+	if (n->boolean >= 0)
+		return n->boolean ? 1 : fail(v, n, "false", "no value is allowed here");
+	if (++v->depth > 2000) {
+		v->failed = 1;
+		aperr_set(v->e, EX_CONFIG, "the schema recurses without end at %s", n->path.buf);
+		return 0;
+	}
+	if (n->ref) {
+		struct sch_node *tn = target(v->s, n, v->e);
+
+		if (!tn) {
+			v->failed = 1;
+			v->depth--;
+			return 0;
+		}
+		ok &= check(v, tn, d, t);
+	}
+	if (n->types) {
+		unsigned bit = jt == JSON_NULL ? T_NULL : jt == JSON_TRUE || jt == JSON_FALSE ? T_BOOLEAN
+			     : jt == JSON_OBJECT ? T_OBJECT : jt == JSON_ARRAY ? T_ARRAY
+			     : jt == JSON_STRING ? T_STRING : T_NUMBER;
+
+		if (!(n->types & bit) && !(bit == T_NUMBER && (n->types & T_INTEGER) && is_integer(d, t)))
+			ok = fail(v, n, "type", "%s is not allowed here", json_type_name(jt));
+	}
+	if (n->has_const && !equal(d, t, &v->s->res[n->res].doc, n->const_tok, 0))
+		ok = fail(v, n, "const", "the value is not the one allowed");
+	if (n->has_enum) {
+		const struct json_doc *sd = &v->s->res[n->res].doc;
+		uint32_t x;
+		int found = 0;
+
+		for (x = json_first(sd, n->enum_tok); x && !found; x = json_next(sd, n->enum_tok, x))
+			found = equal(d, t, sd, x, 0);
+		if (!found)
+			ok = fail(v, n, "enum", "the value is not one of the %zu allowed",
+				  json_count(sd, n->enum_tok));
+	}
+	if (jt == JSON_NUMBER) {
+		const char *x = json_src(d, t);
+		size_t xl = json_srclen(d, t);
+
+		if (n->num[N_MIN] && num_cmp(x, xl, n->num[N_MIN], n->numlen[N_MIN]) < 0)
+			ok = fail(v, n, "minimum", "%.*s is less than %.*s", (int)xl, x,
+				  (int)n->numlen[N_MIN], n->num[N_MIN]);
+		if (n->num[N_MAX] && num_cmp(x, xl, n->num[N_MAX], n->numlen[N_MAX]) > 0)
+			ok = fail(v, n, "maximum", "%.*s is greater than %.*s", (int)xl, x,
+				  (int)n->numlen[N_MAX], n->num[N_MAX]);
+		if (n->num[N_XMIN] && num_cmp(x, xl, n->num[N_XMIN], n->numlen[N_XMIN]) <= 0)
+			ok = fail(v, n, "exclusiveMinimum", "%.*s is not greater than %.*s", (int)xl, x,
+				  (int)n->numlen[N_XMIN], n->num[N_XMIN]);
+		if (n->num[N_XMAX] && num_cmp(x, xl, n->num[N_XMAX], n->numlen[N_XMAX]) >= 0)
+			ok = fail(v, n, "exclusiveMaximum", "%.*s is not less than %.*s", (int)xl, x,
+				  (int)n->numlen[N_XMAX], n->num[N_XMAX]);
+		if (n->num[N_MULT]) {
+			int m = multiple(x, xl, n->num[N_MULT], n->numlen[N_MULT]);
+
+			if (m < 0) {
+				double q = strtod(x, NULL) / strtod(n->num[N_MULT], NULL);
+
+				m = isfinite(q) && q == floor(q);
+			}
+			if (!m)
+				ok = fail(v, n, "multipleOf", "%.*s is not a multiple of %.*s", (int)xl, x,
+					  (int)n->numlen[N_MULT], n->num[N_MULT]);
+		}
+	}
+	if (jt == JSON_STRING && (n->has_len[0] || n->has_len[1] || n->pattern)) {
+		struct strbuf str = STRBUF_INIT;
+		size_t cps;
+
+		json_str_decode(d, t, &str);
+		cps = utf8_count(str.buf ? str.buf : "", str.len);
+		if (n->has_len[0] && cps < n->len[0])
+			ok = fail(v, n, "minLength", "%zu characters, fewer than %llu", cps,
+				  (unsigned long long)n->len[0]);
+		if (n->has_len[1] && cps > n->len[1])
+			ok = fail(v, n, "maxLength", "%zu characters, more than %llu", cps,
+				  (unsigned long long)n->len[1]);
+		if (n->pattern && !re_match(n->pattern, str.buf ? str.buf : "", str.len))
+			ok = fail(v, n, "pattern", "does not match the pattern");
+		strbuf_release(&str);
+	}
+	if (jt == JSON_ARRAY) {
+		size_t count = json_count(d, t), idx = 0, matched = 0, a, b;
+		uint32_t it;
+
+		if (n->has_items[0] && count < n->items_n[0])
+			ok = fail(v, n, "minItems", "%zu items, fewer than %llu", count,
+				  (unsigned long long)n->items_n[0]);
+		if (n->has_items[1] && count > n->items_n[1])
+			ok = fail(v, n, "maxItems", "%zu items, more than %llu", count,
+				  (unsigned long long)n->items_n[1]);
+		if (n->unique && !unique_items(d, t, &a, &b))
+			ok = fail(v, n, "uniqueItems", "items %zu and %zu are equal", a, b);
+		for (it = json_first(d, t); it; it = json_next(d, t, it), idx++) {
+			if (n->prefix && idx < n->nprefix) {
+				if (n->prefix[idx])
+					ok &= child(v, n->prefix[idx], d, it, NULL, 0, 1, idx);
+			} else if (n->prefix && n->more_items) {
+				ok &= child(v, n->more_items, d, it, NULL, 0, 1, idx);
+			} else if (n->items && !(v->s->draft == SCH_DRAFT_7 && n->prefix)) {
+				ok &= child(v, n->items, d, it, NULL, 0, 1, idx);
+			}
+			if (n->contains && quiet(v, n->contains, d, it))
+				matched++;
+		}
+		if (n->contains) {
+			uint64_t lo = n->has_contains[0] ? n->contains_n[0] : 1;
+
+			if (matched < lo)
+				ok = fail(v, n, n->has_contains[0] ? "minContains" : "contains",
+					  "%zu items match contains, fewer than %llu", matched,
+					  (unsigned long long)lo);
+			if (n->has_contains[1] && matched > n->contains_n[1])
+				ok = fail(v, n, "maxContains", "%zu items match contains, more than %llu",
+					  matched, (unsigned long long)n->contains_n[1]);
+		}
+	}
+	if (jt == JSON_OBJECT) {
+		size_t count = json_count(d, t);
+		uint32_t k;
+		struct strbuf name = STRBUF_INIT;
+
+		if (n->has_props[0] && count < n->props_n[0])
+			ok = fail(v, n, "minProperties", "%zu properties, fewer than %llu", count,
+				  (unsigned long long)n->props_n[0]);
+		if (n->has_props[1] && count > n->props_n[1])
+			ok = fail(v, n, "maxProperties", "%zu properties, more than %llu", count,
+				  (unsigned long long)n->props_n[1]);
+		for (i = 0; i < n->nrequired; i++)
+			if (!json_get(d, t, n->required[i].buf ? n->required[i].buf : "", n->required[i].len)) {
+				size_t keep = v->ipath.len;
+
+				ok = fail(v, n, "required", "%s is required",
+					  n->required[i].buf ? n->required[i].buf : "");
+				(void)keep;
+			}
+		for (i = 0; i < n->ndepreq; i++) {
+			size_t r;
+
+			if (!json_get(d, t, n->depreq[i].name.buf ? n->depreq[i].name.buf : "",
+				      n->depreq[i].name.len))
+				continue;
+			for (r = 0; r < n->depreq[i].n; r++)
+				if (!json_get(d, t, n->depreq[i].req[r].buf ? n->depreq[i].req[r].buf : "",
+					      n->depreq[i].req[r].len))
+					ok = fail(v, n, v->s->draft == SCH_DRAFT_7 ? "dependencies"
+										   : "dependentRequired",
+						  "%s needs %s", n->depreq[i].name.buf,
+						  n->depreq[i].req[r].buf ? n->depreq[i].req[r].buf : "");
+		}
+		for (i = 0; i < n->ndepschemas; i++)
+			if (json_get(d, t, n->depschemas[i].name.buf ? n->depschemas[i].name.buf : "",
+				     n->depschemas[i].name.len))
+				ok &= check(v, n->depschemas[i].s, d, t);
+		for (k = json_first(d, t); k; k = json_next(d, t, k)) {
+			int matched = 0;
+
+			strbuf_reset(&name);
+			json_str_decode(d, k, &name);
+			for (i = 0; i < n->nprops; i++)
+				if (n->props[i].name.len == name.len &&
+				    !memcmp(n->props[i].name.buf ? n->props[i].name.buf : "",
+					    name.buf ? name.buf : "", name.len)) {
+					matched = 1;
+					ok &= child(v, n->props[i].s, d, k + 1, name.buf, name.len, 0, 0);
+				}
+			for (i = 0; i < n->npats; i++)
+				if (re_match(n->pats[i].re, name.buf ? name.buf : "", name.len)) {
+					matched = 1;
+					ok &= child(v, n->pats[i].s, d, k + 1, name.buf, name.len, 0, 0);
+				}
+			if (!matched && n->additional)
+				ok &= child(v, n->additional, d, k + 1, name.buf, name.len, 0, 0);
+			if (n->names) {
+				/* the name as a string instance: parse it as one */
+				struct strbuf js = STRBUF_INIT;
+				struct json_doc nd;
+				struct json_error je;
+
+				json_quote(&js, name.buf ? name.buf : "", name.len);
+				json_doc_init(&nd, 4);
+				json_error_init(&je);
+				if (json_parse(&nd, js.buf, js.len, &je) == 0 && !check(v, n->names, &nd, 0))
+					ok = fail(v, n, "propertyNames", "the property name %s is not allowed",
+						  js.buf);
+				json_doc_release(&nd);
+				json_error_release(&je);
+				strbuf_release(&js);
+			}
+		}
+		strbuf_release(&name);
+	}
+	for (i = 0; i < n->nall; i++)
+		ok &= check(v, n->all[i], d, t);
+	if (n->nany) {
+		int any = 0;
+
+		for (i = 0; i < n->nany; i++)
+			any |= quiet(v, n->any[i], d, t);
+		if (!any)
+			ok = fail(v, n, "anyOf", "the value matches none of the %zu schemas", n->nany);
+	}
+	if (n->none) {
+		size_t matches = 0;
+
+		for (i = 0; i < n->none; i++)
+			matches += (size_t)quiet(v, n->one[i], d, t);
+		if (matches != 1)
+			ok = fail(v, n, "oneOf", "the value matches %zu of the schemas, not exactly one",
+				  matches);
+	}
+	if (n->not_ && quiet(v, n->not_, d, t))
+		ok = fail(v, n, "not", "the value matches a schema it must not");
+	if (n->if_) {
+		if (quiet(v, n->if_, d, t)) {
+			if (n->then_)
+				ok &= check(v, n->then_, d, t);
+		} else if (n->else_) {
+			ok &= check(v, n->else_, d, t);
+		}
+	}
+	v->depth--;
+	return ok && !v->failed;
+}
+
+int sch_validate(struct sch *s, const struct json_doc *d, uint32_t t, struct sch_errors *es,
+		 struct aperr *e)
+{
+	struct vctx v;
+	int r;
+
+	memset(&v, 0, sizeof(v));
+	v.s = s;
+	v.es = es;
+	v.e = e;
+	strbuf_init(&v.ipath, 0);
+	if (es)
+		sch_errors_reset(es);
+	r = check(&v, s->root, d, t);
+	strbuf_release(&v.ipath);
+	if (v.failed)
+		return -1;
+	return r;
+}

@@ -1,0 +1,82 @@
+/*
+ * schema: JSON Schema (draft 2020-12 and draft-07), compiled once and
+ * applied to many instances.
+ *
+ * Work in progress (issue 7): the core, applicator and validation
+ * keywords, $ref within a schema and to resources registered with
+ * sch_add_resource() by $id, $anchor, $defs/definitions, $id base URI
+ * resolution, if/then/else, dependentSchemas/dependentRequired,
+ * prefixItems/items/contains with minContains/maxContains, patterns
+ * through PCRE2 (UTF, no implicit anchoring), lengths in code points,
+ * exact number comparison and exact multipleOf on decimals.  Not yet:
+ * $dynamicRef/$dynamicAnchor, unevaluatedProperties/unevaluatedItems,
+ * format assertion, vocabularies.
+ *
+ * Ownership: struct sch owns every compiled node, the schema texts it
+ * was given (copied) and its registry; sch_release() frees them.
+ * Errors found by sch_validate() go to a struct sch_errors the caller
+ * owns and resets.
+ */
+#ifndef APIPE_SCHEMA_H
+#define APIPE_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "json.h"
+#include "strbuf.h"
+
+enum sch_draft { SCH_DRAFT_2020_12, SCH_DRAFT_7 };
+
+struct sch_node;
+struct sch_resource;
+struct sch_reg;
+
+struct sch {
+	enum sch_draft draft;
+	struct sch_resource *res;	/* registered documents, by base URI */
+	size_t nres, ares;
+	struct sch_reg *regs;		/* URI (and URI#anchor) → schema location */
+	size_t nregs, aregs;
+	struct sch_node *root;
+	struct sch_node **nodes;	/* every node, for release */
+	size_t nnodes, anodes;
+	unsigned max_errors;		/* per instance, default 32 */
+};
+
+struct sch_error {
+	struct strbuf instance, schema;
+	char keyword[32];
+	char message[200];
+};
+
+struct sch_errors {
+	struct sch_error *e;
+	size_t n, a;
+	uint64_t total;		/* including those past the cap */
+};
+
+void sch_init(struct sch *s, enum sch_draft draft);
+void sch_release(struct sch *s);
+/*
+ * Register a schema document under uri (its $id wins when it has one),
+ * for $ref to find.  The text is copied.  0, or -1 (EX_CONFIG naming the
+ * byte or pointer).
+ */
+int sch_add_resource(struct sch *s, const char *uri, const char *text, size_t n,
+		     struct aperr *e);
+/*
+ * Compile the schema text as the root (registered under uri, may be
+ * "").  0, or -1 with EX_CONFIG and the JSON Pointer into the schema.
+ */
+int sch_compile(struct sch *s, const char *uri, const char *text, size_t n, struct aperr *e);
+
+void sch_errors_init(struct sch_errors *es);
+void sch_errors_reset(struct sch_errors *es);
+void sch_errors_release(struct sch_errors *es);
+/* 1 valid, 0 invalid (errors in es when non-NULL), -1 a limit was hit (e). */
+int sch_validate(struct sch *s, const struct json_doc *d, uint32_t t, struct sch_errors *es,
+		 struct aperr *e);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * schemasuite: run JSON-Schema-Test-Suite files through lib/schema.
+ *
+ *   schemasuite --draft 2020-12|7 --remotes DIR --meta DIR [-v] FILE...
+ *
+ * Prints "FILE PASSED TOTAL" per file (a test whose schema does not
+ * compile counts as failed), and with -v each failure.  Exits 0.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../lib/json.h"
+#include "../lib/schema.h"
+#include "../lib/statefile.h"
+
+static int verbose;
+
+/* Register every .json file under dir as prefix/relative-path. */
+static void add_tree(struct sch *s, const char *dir, const char *prefix, int by_id)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+
+	if (!dp)
+		return;
+	while ((de = readdir(dp))) {
+		char path[4096], uri[4096];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		snprintf(uri, sizeof(uri), "%s/%s", prefix, de->d_name);
+		if (stat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			add_tree(s, path, uri, by_id);
+		} else if (strstr(de->d_name, ".json")) {
+			struct strbuf text = STRBUF_INIT;
+			struct aperr e;
+
+			if (statefile_read(path, &text, 1 << 24, &e) == 0)
+				sch_add_resource(s, by_id ? "" : uri, text.buf, text.len, &e);
+			strbuf_release(&text);
+		}
+	}
+	closedir(dp);
+}
+
+int main(int argc, char **argv)
+{
+	enum sch_draft draft = SCH_DRAFT_2020_12;
+	const char *remotes = NULL, *meta = NULL;
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--draft") && i + 1 < argc)
+			draft = !strcmp(argv[++i], "7") ? SCH_DRAFT_7 : SCH_DRAFT_2020_12;
+		else if (!strcmp(argv[i], "--remotes") && i + 1 < argc)
+			remotes = argv[++i];
+		else if (!strcmp(argv[i], "--meta") && i + 1 < argc)
+			meta = argv[++i];
+		else if (!strcmp(argv[i], "-v"))
+			verbose = 1;
+	}
+	for (; i < argc; i++) {
+		struct strbuf text = STRBUF_INIT, src = STRBUF_INIT;
+		struct json_doc d, td;
+		struct json_error je;
+		struct aperr e;
+		uint32_t g, t;
+		unsigned passed = 0, total = 0;
+		const char *base = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
+
+		json_doc_init(&d, 512);
+		json_doc_init(&td, 512);
+		json_error_init(&je);
+		if (statefile_read(argv[i], &text, 1 << 26, &e) != 0 ||
+		    json_parse(&d, text.buf, text.len, &je) < 0) {
+			printf("%s 0 0 unreadable\n", base);
+			continue;
+		}
+		for (g = json_first(&d, 0); g; g = json_next(&d, 0, g)) {
+			uint32_t schema = json_get(&d, g, "schema", 6), tests = json_get(&d, g, "tests", 5);
+			struct sch s;
+			int compiled;
+
+			sch_init(&s, draft);
+			if (remotes)
+				add_tree(&s, remotes, "http://localhost:1234", 0);
+			if (meta)
+				add_tree(&s, meta, "", 1);
+			strbuf_reset(&src);
+			json_minify(&d, schema, &src);
+			compiled = sch_compile(&s, "", src.buf, src.len, &e) == 0;
+			if (!compiled && verbose)
+				printf("# %s: %.*s: schema: %s\n", base, 80, json_src(&d, g + 2), e.msg);
+			for (t = json_first(&d, tests); t; t = json_next(&d, tests, t)) {
+				uint32_t data = json_get(&d, t, "data", 4), valid = json_get(&d, t, "valid", 5);
+				int want = json_type(&d, valid) == JSON_TRUE, got = -1;
+				struct strbuf ds = STRBUF_INIT;
+
+				total++;
+				if (compiled) {
+					json_minify(&d, data, &ds);
+					if (json_parse(&td, ds.buf, ds.len, &je) == 0)
+						got = sch_validate(&s, &td, 0, NULL, &e);
+				}
+				if (got == want)
+					passed++;
+				else if (verbose)
+					printf("# %s: %.*s: want %d, got %d%s%s\n", base,
+					       (int)json_srclen(&d, json_get(&d, t, "description", 11)),
+					       json_src(&d, json_get(&d, t, "description", 11)), want, got,
+					       got < 0 ? ": " : "", got < 0 ? e.msg : "");
+				strbuf_release(&ds);
+			}
+			sch_release(&s);
+		}
+		printf("%s %u %u\n", base, passed, total);
+		strbuf_release(&text);
+		strbuf_release(&src);
+		json_doc_release(&d);
+		json_doc_release(&td);
+		json_error_release(&je);
+	}
+	return 0;
+}

@@ -1,0 +1,21 @@
+#!/bin/sh
+# lib/schema against the official JSON-Schema-Test-Suite (draft 2020-12 and
+# draft-07), remote references served from its remotes/ folder and the
+# metaschemas from ../shared/testsuites/metaschemas.  lib/schema is a work
+# in progress (issue 7): tests/fixtures/schema-suite-passes.txt holds the
+# pass count of every file, and a count may rise but never fall.
+. "$APIPE_TOP/tests/lib.sh"
+
+S="$APIPE_TOP/../shared/testsuites"
+T="$S/JSON-Schema-Test-Suite"
+[ -d "$T/tests" ] || { echo "Bail out! $T is missing"; exit 1; }
+for draft in 2020-12 7; do
+	"$APIPE_TESTBIN/schemasuite" --draft "$draft" --remotes "$T/remotes" --meta "$S/metaschemas" \
+		"$T/tests/draft$draft"/*.json | sed "s/^/draft$draft /"
+done > now.txt
+while read -r dr file passed total; do
+	got=$(awk -v d="$dr" -v f="$file" '$1 == d && $2 == f { print $3 }' now.txt)
+	is "$([ "${got:-0}" -ge "$passed" ] && echo kept)" kept "$dr/$file: $got of $total pass (at least $passed)"
+done < "$APIPE_TOP/tests/fixtures/schema-suite-passes.txt"
+awk '{ p += $3; t += $4 } END { printf "# %d of %d suite tests pass\n", p, t }' now.txt
+done_testing
