@@ -24,6 +24,7 @@ struct sch_reg {
 	char *uri;		/* absolute; "#name" appended for anchors */
 	size_t res;
 	uint32_t tok;
+	int dynamic;		/* a $dynamicAnchor */
 };
 
 enum {
@@ -60,6 +61,7 @@ struct sch_node {
 	size_t nprops, npats, ndepschemas;
 	struct sch_node *additional, *names, *items, *contains, *not_, *if_, *then_, *else_;
 	struct sch_node *more_items;	/* draft-07 additionalItems after an items array */
+	struct sch_node *uneval_props, *uneval_items;
 	struct sch_node **prefix, **all, **any, **one;
 	size_t nprefix, nall, nany, none;
 	struct strbuf *required;
@@ -70,6 +72,9 @@ struct sch_node {
 	int has_enum, has_const;
 	char *ref;		/* absolute URI of $ref, resolved when first used */
 	struct sch_node *ref_node;
+	char *dynref;		/* absolute URI of $dynamicRef */
+	struct sch_node *dyn_node;	/* its initial target */
+	char *base;		/* the URI of the schema resource this schema is in */
 };
 
 void sch_init(struct sch *s, enum sch_draft draft)
@@ -116,6 +121,8 @@ static void node_free(struct sch_node *n)
 	free(n->required);
 	free(n->depreq);
 	free(n->ref);
+	free(n->dynref);
+	free(n->base);
 	free(n);
 }
 
@@ -277,6 +284,7 @@ static int reg_add(struct sch *s, const char *uri, size_t res, uint32_t tok)
 	s->regs[s->nregs].uri = strdup(uri);
 	s->regs[s->nregs].res = res;
 	s->regs[s->nregs].tok = tok;
+	s->regs[s->nregs].dynamic = 0;
 	return s->regs[s->nregs++].uri ? 0 : -1;
 }
 
@@ -355,10 +363,14 @@ static int scan(struct sch *s, size_t res, uint32_t tok, const char *base, unsig
 		strbuf_addf(&id, "%s#%s", abs.buf, v.buf);
 		rc = reg_add(s, id.buf, res, tok);
 	}
-	if (rc == 0 && str_member(d, tok, "$dynamicAnchor", &v) && v.buf) {
+	if (rc == 0 && s->draft != SCH_DRAFT_7 && str_member(d, tok, "$dynamicAnchor", &v) && v.buf) {
+		size_t before = s->nregs;
+
 		strbuf_reset(&id);
 		strbuf_addf(&id, "%s#%s", abs.buf, v.buf);
 		rc = reg_add(s, id.buf, res, tok);
+		if (rc == 0 && s->nregs > before)
+			s->regs[s->nregs - 1].dynamic = 1;
 	}
 	for (k = json_first(d, tok); rc == 0 && k; k = json_next(d, tok, k)) {
 		uint32_t val = k + 1, c;
@@ -693,6 +705,23 @@ static int type_bit(const struct json_doc *d, uint32_t t, unsigned *out)
 	return -1;
 }
 
+/* The keywords of the validation vocabulary. */
+static int validation_keyword(const char *k)
+{
+	static const char *const kw[] = {
+		"type", "enum", "const", "multipleOf", "maximum", "exclusiveMaximum", "minimum",
+		"exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
+		"uniqueItems", "maxContains", "minContains", "maxProperties", "minProperties",
+		"required", "dependentRequired", NULL
+	};
+	size_t i;
+
+	for (i = 0; kw[i]; i++)
+		if (!strcmp(k, kw[i]))
+			return 1;
+	return 0;
+}
+
 static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const char *base,
 				const char *path, unsigned depth)
 {
@@ -728,14 +757,37 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 	strbuf_addstr(&abs, base);
 	if (str_member(d, tok, "$id", &v) && v.buf && v.buf[0] != '#' &&
 	    !(draft7 && json_get(d, tok, "$ref", 4))) {
+		const struct sch_reg *r = NULL;
 		char *h;
 
-		uri_resolve(base, v.buf, &abs);
+		/* the URI scan() registered for this very schema, when it did */
+		for (i = 0; i < s->nregs && !r; i++)
+			if (s->regs[i].res == res && s->regs[i].tok == tok && !strchr(s->regs[i].uri, '#'))
+				r = &s->regs[i];
+		if (r) {
+			strbuf_reset(&abs);
+			strbuf_addstr(&abs, r->uri);
+		} else {
+			uri_resolve(base, v.buf, &abs);
+		}
 		h = strchr(abs.buf, '#');
 		if (h) {
 			abs.len = (size_t)(h - abs.buf);
 			*h = '\0';
 		}
+	}
+	n->base = strdup(abs.buf ? abs.buf : "");
+	if (!draft7 && (t = json_get(d, tok, "$dynamicRef", 11))) {
+		struct strbuf r = STRBUF_INIT;
+
+		strbuf_reset(&v);
+		if (json_type(d, t) != JSON_STRING || json_str_decode(d, t, &v) < 0) {
+			bad(c, path, "$dynamicRef", "must be a string");
+			goto out;
+		}
+		uri_resolve(abs.buf, v.buf, &r);
+		n->dynref = strdup(r.buf ? r.buf : "");
+		strbuf_release(&r);
 	}
 	if ((t = json_get(d, tok, "$ref", 4))) {
 		strbuf_reset(&v);
@@ -764,6 +816,8 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 			continue;
 		memcpy(key, json_src(d, k) + 1, kl);
 		key[kl] = '\0';
+		if (s->no_validation && validation_keyword(key))
+			continue;
 		if (!strcmp(key, "type")) {
 			if (json_type(d, val) == JSON_STRING) {
 				if (type_bit(d, val, &n->types) < 0) {
@@ -949,6 +1003,12 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 			if (t && json_type(d, t) == JSON_ARRAY &&
 			    !(n->more_items = sub(c, res, val, abs.buf, path, key, depth)))
 				goto out;
+		} else if (!strcmp(key, "unevaluatedProperties") && !draft7) {
+			if (!(n->uneval_props = sub(c, res, val, abs.buf, path, key, depth)))
+				goto out;
+		} else if (!strcmp(key, "unevaluatedItems") && !draft7) {
+			if (!(n->uneval_items = sub(c, res, val, abs.buf, path, key, depth)))
+				goto out;
 		} else if (!strcmp(key, "$defs") || !strcmp(key, "definitions")) {
 			if (json_type(d, val) != JSON_OBJECT) {
 				bad(c, path, key, "must be an object");
@@ -963,16 +1023,16 @@ out:
 	return ok ? n : NULL;
 }
 
-/* The schema a reference names, compiled on first use. */
-static struct sch_node *target(struct sch *s, struct sch_node *n, struct aperr *e)
+/* The schema an absolute URI names (n is the referring schema, for messages). */
+static struct sch_node *resolve(struct sch *s, const struct sch_node *n, const char *uri,
+				struct aperr *e)
 {
-	const char *uri = n->ref, *h;
+	const char *h;
 	const struct sch_reg *r;
 	struct comp c = { s, e };
 	struct strbuf path = STRBUF_INIT, base = STRBUF_INIT;
+	struct sch_node *tn;
 
-	if (n->ref_node)
-		return n->ref_node;
 	h = strchr(uri, '#');
 	if (h && h[1] && h[1] != '/') {
 		r = reg_find(s, uri, strlen(uri));	/* an anchor */
@@ -989,7 +1049,8 @@ static struct sch_node *target(struct sch *s, struct sch_node *n, struct aperr *
 		const struct json_doc *d = &s->res[r->res].doc;
 		uint32_t t = r->tok;
 
-		strbuf_addstr(&base, s->res[r->res].uri);
+		/* the registered location's URI (an embedded $id's, not its document's) */
+		strbuf_add(&base, r->uri, strcspn(r->uri, "#"));
 		if (h && h[1] == '/') {
 			struct json_ptr p;
 			struct strbuf dec = STRBUF_INIT;
@@ -1015,14 +1076,53 @@ static struct sch_node *target(struct sch *s, struct sch_node *n, struct aperr *
 					  n->path.len ? n->path.buf : "/", uri);
 				return NULL;
 			}
+			{
+				/* the base URI there: every $id on the way down counts */
+				uint32_t cur = r->tok;
+				size_t k;
+
+				for (k = 0; k < p.nseg && cur != JSON_ABSENT; k++) {
+					if (json_type(d, cur) == JSON_OBJECT && k > 0 &&
+					    str_member(d, cur, "$id", &dec) && dec.buf && dec.buf[0] != '#') {
+						struct strbuf nb = STRBUF_INIT;
+
+						uri_resolve(base.buf, dec.buf, &nb);
+						strbuf_reset(&base);
+						strbuf_addstr(&base, nb.buf);
+						strbuf_release(&nb);
+					}
+					if (json_type(d, cur) == JSON_OBJECT)
+						cur = json_get(d, cur, p.seg[k].s, p.seg[k].n);
+					else if (json_type(d, cur) == JSON_ARRAY && p.seg[k].idx >= 0) {
+						uint32_t x = json_first(d, cur);
+						long j;
+
+						for (j = 0; x && j < p.seg[k].idx; j++)
+							x = json_next(d, cur, x);
+						cur = x ? x : JSON_ABSENT;
+					} else {
+						cur = JSON_ABSENT;
+					}
+					if (!cur)
+						cur = JSON_ABSENT;
+				}
+			}
 			json_ptr_release(&p);
 			strbuf_release(&dec);
 		}
 		strbuf_addf(&path, "%s", uri);
-		n->ref_node = compile(&c, r->res, t, base.buf, path.buf, 0);
+		tn = compile(&c, r->res, t, base.buf, path.buf, 0);
 	}
 	strbuf_release(&path);
 	strbuf_release(&base);
+	return tn;
+}
+
+/* The schema $ref names, compiled on first use. */
+static struct sch_node *target(struct sch *s, struct sch_node *n, struct aperr *e)
+{
+	if (!n->ref_node)
+		n->ref_node = resolve(s, n, n->ref, e);
 	return n->ref_node;
 }
 
@@ -1033,6 +1133,22 @@ int sch_compile(struct sch *s, const char *uri, const char *text, size_t n, stru
 
 	if (sch_add_resource(s, uri, text, n, e) < 0)
 		return -1;
+	{
+		/* a metaschema that declares its vocabularies may leave validation out */
+		struct strbuf ms = STRBUF_INIT;
+		const struct sch_reg *r;
+
+		if (s->draft != SCH_DRAFT_7 && str_member(&s->res[res].doc, 0, "$schema", &ms) && ms.buf &&
+		    (r = reg_find(s, ms.buf, strcspn(ms.buf, "#")))) {
+			const struct json_doc *md = &s->res[r->res].doc;
+			uint32_t voc = json_get(md, r->tok, "$vocabulary", 11);
+
+			if (voc && json_type(md, voc) == JSON_OBJECT &&
+			    !json_get(md, voc, "https://json-schema.org/draft/2020-12/vocab/validation", 54))
+				s->no_validation = 1;
+		}
+		strbuf_release(&ms);
+	}
 	s->root = compile(&c, res, 0, s->res[res].uri, "", 0);
 	return s->root ? 0 : -1;
 }
@@ -1069,7 +1185,49 @@ struct vctx {
 	struct aperr *e;
 	unsigned depth;
 	int failed;		/* a limit or a bad reference: stop */
+	const char **scope;	/* the dynamic scope: resource URIs entered, outermost first */
+	size_t nscope, ascope;
 };
+
+/* Does schema n carry "$dynamicAnchor": name? */
+static int dynamic_anchor(const struct sch *s, const struct sch_node *n, const char *name)
+{
+	const struct json_doc *d = &s->res[n->res].doc;
+	uint32_t t = json_get(d, n->tok, "$dynamicAnchor", 14);
+
+	return t && json_type(d, t) == JSON_STRING && json_str_eq(d, t, name, strlen(name));
+}
+
+/*
+ * $dynamicRef: the initial target, unless it bears a $dynamicAnchor of the
+ * fragment's name; then the outermost resource of the dynamic scope that
+ * has such a $dynamicAnchor wins.
+ */
+static struct sch_node *dynamic_target(struct vctx *v, struct sch_node *n)
+{
+	struct sch *s = v->s;
+	const char *h = strchr(n->dynref, '#');
+	struct strbuf u = STRBUF_INIT;
+	size_t i, k;
+
+	if (!n->dyn_node)
+		n->dyn_node = resolve(s, n, n->dynref, v->e);
+	if (!n->dyn_node || !h || !h[1] || h[1] == '/' || !dynamic_anchor(s, n->dyn_node, h + 1))
+		return n->dyn_node;
+	for (i = 0; i < v->nscope; i++) {
+		strbuf_reset(&u);
+		strbuf_addf(&u, "%s#%s", v->scope[i], h + 1);
+		for (k = 0; k < s->nregs; k++)
+			if (s->regs[k].dynamic && !strcmp(s->regs[k].uri, u.buf)) {
+				struct sch_node *tn = resolve(s, n, u.buf, v->e);
+
+				strbuf_release(&u);
+				return tn;
+			}
+	}
+	strbuf_release(&u);
+	return n->dyn_node;
+}
 
 static int fail(struct vctx *v, const struct sch_node *n, const char *kw, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -1109,7 +1267,87 @@ static int fail(struct vctx *v, const struct sch_node *n, const char *kw, const 
 	return 0;
 }
 
-static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t);
+/*
+ * What the keywords that succeeded evaluated at one instance location,
+ * for unevaluatedProperties and unevaluatedItems: the member key tokens
+ * of an object, the indices of an array.
+ */
+struct ann {
+	uint32_t *keys;
+	size_t nkeys, akeys;
+	unsigned char *items;	/* one flag per index */
+	size_t nitems;
+};
+
+static void ann_init(struct ann *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+static void ann_release(struct ann *a)
+{
+	free(a->keys);
+	free(a->items);
+}
+
+static void ann_key(struct ann *a, uint32_t k)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->nkeys; i++)
+		if (a->keys[i] == k)
+			return;
+	if (a->nkeys == a->akeys) {
+		size_t na = a->akeys ? a->akeys * 2 : 8;
+		uint32_t *nk = realloc(a->keys, na * sizeof(*nk));
+
+		if (!nk)
+			return;
+		a->keys = nk;
+		a->akeys = na;
+	}
+	a->keys[a->nkeys++] = k;
+}
+
+static int ann_has_key(const struct ann *a, uint32_t k)
+{
+	size_t i;
+
+	for (i = 0; i < a->nkeys; i++)
+		if (a->keys[i] == k)
+			return 1;
+	return 0;
+}
+
+static void ann_item(struct ann *a, size_t i, size_t count)
+{
+	if (!a)
+		return;
+	if (!a->items) {
+		a->items = calloc(count ? count : 1, 1);
+		a->nitems = count;
+	}
+	if (a->items && i < a->nitems)
+		a->items[i] = 1;
+}
+
+static void ann_merge(struct ann *dst, const struct ann *src)
+{
+	size_t i;
+
+	if (!dst)
+		return;
+	for (i = 0; i < src->nkeys; i++)
+		ann_key(dst, src->keys[i]);
+	for (i = 0; i < src->nitems; i++)
+		if (src->items[i])
+			ann_item(dst, i, src->nitems);
+}
+
+static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
+		 struct ann *a);
 
 /* Evaluate a subschema at a child instance location. */
 static int child(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
@@ -1122,21 +1360,30 @@ static int child(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		json_ptr_append_index(&v->ipath, idx);
 	else
 		json_ptr_append(&v->ipath, seg, seglen);
-	r = check(v, n, d, t);
+	r = check(v, n, d, t, NULL);
 	v->ipath.len = keep;
 	if (v->ipath.buf)
 		v->ipath.buf[keep] = '\0';
 	return r;
 }
 
-/* Evaluate quietly: no errors recorded.  1 valid, 0 not. */
-static int quiet(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t)
+/*
+ * Evaluate quietly (no errors recorded); a valid schema's annotations go
+ * to a.  1 valid, 0 not.
+ */
+static int quiet(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
+		 struct ann *a)
 {
 	struct sch_errors *es = v->es;
+	struct ann mine;
 	int r;
 
 	v->es = NULL;
-	r = check(v, n, d, t);
+	ann_init(&mine);
+	r = check(v, n, d, t, a ? &mine : NULL);
+	if (r && a)
+		ann_merge(a, &mine);
+	ann_release(&mine);
 	v->es = es;
 	return r;
 }
@@ -1259,11 +1506,21 @@ static int re_match(pcre2_code *re, const char *s, size_t n)
 	return r >= 0;
 }
 
-static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t)
+static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
+		 struct ann *ann)
 {
 	enum json_type jt = json_type(d, t);
 	int ok = 1;
 	size_t i;
+	struct ann local, *a = ann;
+	int pushed = 0;
+
+	/*
+	 * Each schema collects what it and its own subschemas evaluated; its
+	 * unevaluated* see only that, and the parent gets it when valid.
+	 */
+	ann_init(&local);
+	a = ann || n->uneval_props || n->uneval_items ? &local : NULL;
 
 	if (v->failed)
 		return 0;
@@ -1274,15 +1531,38 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		aperr_set(v->e, EX_CONFIG, "the schema recurses without end at %s", n->path.buf);
 		return 0;
 	}
-	if (n->ref) {
-		struct sch_node *tn = target(v->s, n, v->e);
+	if (n->base && (!v->nscope || strcmp(v->scope[v->nscope - 1], n->base))) {
+		if (v->nscope == v->ascope) {
+			size_t na = v->ascope ? v->ascope * 2 : 16;
+			const char **ns = realloc(v->scope, na * sizeof(*ns));
+
+			if (!ns) {
+				v->failed = 1;
+				v->depth--;
+				return 0;
+			}
+			v->scope = ns;
+			v->ascope = na;
+		}
+		v->scope[v->nscope++] = n->base;
+		pushed = 1;
+	}
+	if (n->dynref) {
+		struct sch_node *tn = dynamic_target(v, n);
 
 		if (!tn) {
 			v->failed = 1;
-			v->depth--;
-			return 0;
+		} else {
+			ok &= check(v, tn, d, t, a);
 		}
-		ok &= check(v, tn, d, t);
+	}
+	if (n->ref) {
+		struct sch_node *tn = target(v->s, n, v->e);
+
+		if (!tn)
+			v->failed = 1;
+		else
+			ok &= check(v, tn, d, t, a);
 	}
 	if (n->types) {
 		unsigned bit = jt == JSON_NULL ? T_NULL : jt == JSON_TRUE || jt == JSON_FALSE ? T_BOOLEAN
@@ -1351,7 +1631,7 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		strbuf_release(&str);
 	}
 	if (jt == JSON_ARRAY) {
-		size_t count = json_count(d, t), idx = 0, matched = 0, a, b;
+		size_t count = json_count(d, t), idx = 0, matched = 0, du, dv;
 		uint32_t it;
 
 		if (n->has_items[0] && count < n->items_n[0])
@@ -1360,19 +1640,23 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		if (n->has_items[1] && count > n->items_n[1])
 			ok = fail(v, n, "maxItems", "%zu items, more than %llu", count,
 				  (unsigned long long)n->items_n[1]);
-		if (n->unique && !unique_items(d, t, &a, &b))
-			ok = fail(v, n, "uniqueItems", "items %zu and %zu are equal", a, b);
+		if (n->unique && !unique_items(d, t, &du, &dv))
+			ok = fail(v, n, "uniqueItems", "items %zu and %zu are equal", du, dv);
 		for (it = json_first(d, t); it; it = json_next(d, t, it), idx++) {
 			if (n->prefix && idx < n->nprefix) {
 				if (n->prefix[idx])
 					ok &= child(v, n->prefix[idx], d, it, NULL, 0, 1, idx);
+				ann_item(a, idx, count);
 			} else if (n->prefix && n->more_items) {
 				ok &= child(v, n->more_items, d, it, NULL, 0, 1, idx);
 			} else if (n->items && !(v->s->draft == SCH_DRAFT_7 && n->prefix)) {
 				ok &= child(v, n->items, d, it, NULL, 0, 1, idx);
+				ann_item(a, idx, count);
 			}
-			if (n->contains && quiet(v, n->contains, d, it))
+			if (n->contains && quiet(v, n->contains, d, it, NULL)) {
 				matched++;
+				ann_item(a, idx, count);
+			}
 		}
 		if (n->contains) {
 			uint64_t lo = n->has_contains[0] ? n->contains_n[0] : 1;
@@ -1422,7 +1706,7 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		for (i = 0; i < n->ndepschemas; i++)
 			if (json_get(d, t, n->depschemas[i].name.buf ? n->depschemas[i].name.buf : "",
 				     n->depschemas[i].name.len))
-				ok &= check(v, n->depschemas[i].s, d, t);
+				ok &= check(v, n->depschemas[i].s, d, t, a);
 		for (k = json_first(d, t); k; k = json_next(d, t, k)) {
 			int matched = 0;
 
@@ -1433,15 +1717,19 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 				    !memcmp(n->props[i].name.buf ? n->props[i].name.buf : "",
 					    name.buf ? name.buf : "", name.len)) {
 					matched = 1;
+					ann_key(a, k);
 					ok &= child(v, n->props[i].s, d, k + 1, name.buf, name.len, 0, 0);
 				}
 			for (i = 0; i < n->npats; i++)
 				if (re_match(n->pats[i].re, name.buf ? name.buf : "", name.len)) {
 					matched = 1;
+					ann_key(a, k);
 					ok &= child(v, n->pats[i].s, d, k + 1, name.buf, name.len, 0, 0);
 				}
-			if (!matched && n->additional)
+			if (!matched && n->additional) {
+				ann_key(a, k);
 				ok &= child(v, n->additional, d, k + 1, name.buf, name.len, 0, 0);
+			}
 			if (n->names) {
 				/* the name as a string instance: parse it as one */
 				struct strbuf js = STRBUF_INIT;
@@ -1451,7 +1739,8 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 				json_quote(&js, name.buf ? name.buf : "", name.len);
 				json_doc_init(&nd, 4);
 				json_error_init(&je);
-				if (json_parse(&nd, js.buf, js.len, &je) == 0 && !check(v, n->names, &nd, 0))
+				if (json_parse(&nd, js.buf, js.len, &je) == 0 &&
+				    !check(v, n->names, &nd, 0, NULL))
 					ok = fail(v, n, "propertyNames", "the property name %s is not allowed",
 						  js.buf);
 				json_doc_release(&nd);
@@ -1462,12 +1751,12 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		strbuf_release(&name);
 	}
 	for (i = 0; i < n->nall; i++)
-		ok &= check(v, n->all[i], d, t);
+		ok &= check(v, n->all[i], d, t, a);
 	if (n->nany) {
 		int any = 0;
 
 		for (i = 0; i < n->nany; i++)
-			any |= quiet(v, n->any[i], d, t);
+			any |= quiet(v, n->any[i], d, t, a);
 		if (!any)
 			ok = fail(v, n, "anyOf", "the value matches none of the %zu schemas", n->nany);
 	}
@@ -1475,21 +1764,52 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		size_t matches = 0;
 
 		for (i = 0; i < n->none; i++)
-			matches += (size_t)quiet(v, n->one[i], d, t);
+			matches += (size_t)quiet(v, n->one[i], d, t, a);
 		if (matches != 1)
 			ok = fail(v, n, "oneOf", "the value matches %zu of the schemas, not exactly one",
 				  matches);
 	}
-	if (n->not_ && quiet(v, n->not_, d, t))
+	if (n->not_ && quiet(v, n->not_, d, t, NULL))
 		ok = fail(v, n, "not", "the value matches a schema it must not");
 	if (n->if_) {
-		if (quiet(v, n->if_, d, t)) {
+		if (quiet(v, n->if_, d, t, a)) {
 			if (n->then_)
-				ok &= check(v, n->then_, d, t);
+				ok &= check(v, n->then_, d, t, a);
 		} else if (n->else_) {
-			ok &= check(v, n->else_, d, t);
+			ok &= check(v, n->else_, d, t, a);
 		}
 	}
+	/* last: what no other keyword (nor a valid subschema) evaluated */
+	if (n->uneval_props && jt == JSON_OBJECT) {
+		uint32_t k;
+		struct strbuf name = STRBUF_INIT;
+
+		for (k = json_first(d, t); k; k = json_next(d, t, k)) {
+			if (ann_has_key(a, k))
+				continue;
+			strbuf_reset(&name);
+			json_str_decode(d, k, &name);
+			ok &= child(v, n->uneval_props, d, k + 1, name.buf, name.len, 0, 0);
+			ann_key(a, k);
+		}
+		strbuf_release(&name);
+	}
+	if (n->uneval_items && jt == JSON_ARRAY) {
+		size_t count = json_count(d, t), idx = 0;
+		uint32_t it;
+
+		for (it = json_first(d, t); it; it = json_next(d, t, it), idx++) {
+			if (a->items && idx < a->nitems && a->items[idx])
+				continue;
+			ok &= child(v, n->uneval_items, d, it, NULL, 0, 1, idx);
+			ann_item(a, idx, count);
+		}
+	}
+	if (ann && ok && !v->failed)
+		ann_merge(ann, &local);
+	ann_release(&local);
+	if (pushed)
+		v->nscope--;
 	v->depth--;
 	return ok && !v->failed;
 }
@@ -1507,8 +1827,9 @@ int sch_validate(struct sch *s, const struct json_doc *d, uint32_t t, struct sch
 	strbuf_init(&v.ipath, 0);
 	if (es)
 		sch_errors_reset(es);
-	r = check(&v, s->root, d, t);
+	r = check(&v, s->root, d, t, NULL);
 	strbuf_release(&v.ipath);
+	free(v.scope);
 	if (v.failed)
 		return -1;
 	return r;

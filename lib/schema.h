@@ -2,15 +2,19 @@
  * schema: JSON Schema (draft 2020-12 and draft-07), compiled once and
  * applied to many instances.
  *
- * Work in progress (issue 7): the core, applicator and validation
- * keywords, $ref within a schema and to resources registered with
- * sch_add_resource() by $id, $anchor, $defs/definitions, $id base URI
- * resolution, if/then/else, dependentSchemas/dependentRequired,
- * prefixItems/items/contains with minContains/maxContains, patterns
- * through PCRE2 (UTF, no implicit anchoring), lengths in code points,
- * exact number comparison and exact multipleOf on decimals.  Not yet:
- * $dynamicRef/$dynamicAnchor, unevaluatedProperties/unevaluatedItems,
- * format assertion, vocabularies.
+ * The core, applicator, unevaluated and validation vocabularies: $ref and
+ * $dynamicRef/$dynamicAnchor (the dynamic scope is the resources entered
+ * during evaluation), resources found by $id, $anchor or JSON Pointer
+ * among the schema and those registered with sch_add_resource(), $id base
+ * URI resolution, unevaluatedProperties/unevaluatedItems from the
+ * annotations of each schema's own valid subschemas, patterns through
+ * PCRE2 (UTF, no implicit anchoring, ECMA-262 property names), lengths in
+ * code points, numbers compared exactly and multipleOf exact on decimals,
+ * a metaschema's $vocabulary leaving validation out.  Draft-07 keeps its
+ * own rules ($ref siblings ignored, items arrays, additionalItems,
+ * dependencies, "$id": "#name" anchors).  Every required test of the
+ * official suite passes for both drafts.  Not yet: format assertion
+ * (formats are annotations only) and the validate/schema programs.
  *
  * Ownership: struct sch owns every compiled node, the schema texts it
  * was given (copied) and its registry; sch_release() frees them.
@@ -43,6 +47,7 @@ struct sch {
 	struct sch_node **nodes;	/* every node, for release */
 	size_t nnodes, anodes;
 	unsigned max_errors;		/* per instance, default 32 */
+	int no_validation;		/* the metaschema's $vocabulary leaves validation out */
 };
 
 struct sch_error {
