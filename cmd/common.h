@@ -71,6 +71,7 @@ int cmd_paginate(int argc, char **argv);
 int cmd_oauth_login(int argc, char **argv);
 int cmd_upsert(int argc, char **argv);
 int cmd_webhook_recv(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 int cmd_store_raw(int argc, char **argv);
 
 #endif

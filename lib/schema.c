@@ -1,14 +1,17 @@
+#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "num.h"
 #include "schema.h"
+#include "statefile.h"
 #include "utf8.h"
 
 /* ---- resources and the URI registry ---- */
@@ -449,6 +452,36 @@ int sch_add_resource(struct sch *s, const char *uri, const char *text, size_t n,
 	if (rc == 0)
 		rc = scan(s, s->nres - 1, 0, r->uri, 0);
 	return rc < 0 ? aperr_set(e, EX_OSERR, "out of memory") : 0;
+}
+
+int sch_add_dir(struct sch *s, const char *dir, const char *prefix, struct aperr *e)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!dp)
+		return aperr_errno(e, EX_NOINPUT, "%s: cannot read the schema directory", dir);
+	while (rc == 0 && (de = readdir(dp))) {
+		struct strbuf path = STRBUF_INIT, uri = STRBUF_INIT, text = STRBUF_INIT;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		strbuf_addf(&path, "%s/%s", dir, de->d_name);
+		strbuf_addf(&uri, "%s%s%s", prefix, *prefix ? "/" : "", de->d_name);
+		if (stat(path.buf, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = sch_add_dir(s, path.buf, uri.buf, e);
+		else if (strstr(de->d_name, ".json") &&
+			 ((rc = statefile_read(path.buf, &text, 1 << 26, e)) != 0 ||
+			  (rc = sch_add_resource(s, uri.buf, text.buf, text.len, e)) != 0))
+			rc = aperr_prefix(e, "%s", path.buf);
+		strbuf_release(&path);
+		strbuf_release(&uri);
+		strbuf_release(&text);
+	}
+	closedir(dp);
+	return rc;
 }
 
 /* ---- compiling ---- */
@@ -1072,6 +1105,8 @@ static struct sch_node *resolve(struct sch *s, const struct sch_node *n, const c
 				if (p.text)
 					json_ptr_release(&p);
 				strbuf_release(&dec);
+				strbuf_release(&base);
+				strbuf_release(&path);
 				aperr_set(e, EX_CONFIG, "invalid schema at %s: $ref %s points at nothing",
 					  n->path.len ? n->path.buf : "/", uri);
 				return NULL;
@@ -1150,7 +1185,21 @@ int sch_compile(struct sch *s, const char *uri, const char *text, size_t n, stru
 		strbuf_release(&ms);
 	}
 	s->root = compile(&c, res, 0, s->res[res].uri, "", 0);
-	return s->root ? 0 : -1;
+	if (!s->root)
+		return -1;
+	{
+		/* every reference resolves now, not at the first record (compiling may add nodes) */
+		size_t i;
+
+		for (i = 0; i < s->nnodes; i++) {
+			struct sch_node *x = s->nodes[i];
+
+			if ((x->ref && !target(s, x, e)) ||
+			    (x->dynref && !x->dyn_node && !(x->dyn_node = resolve(s, x, x->dynref, e))))
+				return -1;
+		}
+	}
+	return 0;
 }
 
 /* ---- validating ---- */

@@ -72,6 +72,12 @@ void sch_release(struct sch *s);
 int sch_add_resource(struct sch *s, const char *uri, const char *text, size_t n,
 		     struct aperr *e);
 /*
+ * Register every .json file under dir (recursively) as a resource, under
+ * prefix/relative-path (relative-path when prefix is "") and its $id.
+ * 0, or -1 (EX_NOINPUT for an unreadable directory, or the file's error).
+ */
+int sch_add_dir(struct sch *s, const char *dir, const char *prefix, struct aperr *e);
+/*
  * Compile the schema text as the root (registered under uri, may be
  * "").  0, or -1 with EX_CONFIG and the JSON Pointer into the schema.
  */

@@ -6,49 +6,15 @@
  * Prints "FILE PASSED TOTAL" per file (a test whose schema does not
  * compile counts as failed), and with -v each failure.  Exits 0.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../lib/json.h"
 #include "../lib/schema.h"
 #include "../lib/statefile.h"
 
 static int verbose;
-
-/* Register every .json file under dir as prefix/relative-path. */
-static void add_tree(struct sch *s, const char *dir, const char *prefix, int by_id)
-{
-	DIR *dp = opendir(dir);
-	struct dirent *de;
-
-	if (!dp)
-		return;
-	while ((de = readdir(dp))) {
-		char path[4096], uri[4096];
-		struct stat st;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		snprintf(uri, sizeof(uri), "%s/%s", prefix, de->d_name);
-		if (stat(path, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			add_tree(s, path, uri, by_id);
-		} else if (strstr(de->d_name, ".json")) {
-			struct strbuf text = STRBUF_INIT;
-			struct aperr e;
-
-			if (statefile_read(path, &text, 1 << 24, &e) == 0)
-				sch_add_resource(s, by_id ? "" : uri, text.buf, text.len, &e);
-			strbuf_release(&text);
-		}
-	}
-	closedir(dp);
-}
 
 int main(int argc, char **argv)
 {
@@ -89,10 +55,9 @@ int main(int argc, char **argv)
 			int compiled;
 
 			sch_init(&s, draft);
-			if (remotes)
-				add_tree(&s, remotes, "http://localhost:1234", 0);
-			if (meta)
-				add_tree(&s, meta, "", 1);
+			if ((remotes && sch_add_dir(&s, remotes, "http://localhost:1234", &e) < 0) ||
+			    (meta && sch_add_dir(&s, meta, "meta:", &e) < 0))
+				printf("# %s\n", e.msg);
 			strbuf_reset(&src);
 			json_minify(&d, schema, &src);
 			compiled = sch_compile(&s, "", src.buf, src.len, &e) == 0;

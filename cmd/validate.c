@@ -1,0 +1,313 @@
+/*
+ * validate: records against a JSON Schema, valid ones passed on byte for
+ * byte, invalid ones to a dead letter with every reason.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "../lib/deadletter.h"
+#include "../lib/json.h"
+#include "../lib/num.h"
+#include "../lib/schema.h"
+#include "../lib/statefile.h"
+
+static const char usage_text[] =
+	"usage: validate [-hqv] --schema file [--draft 2020-12 | 7] [--dead-letter file]\n"
+	"       [--max-invalid-rate percent] [--min-records n] [--ref-dir dir]\n"
+	"       [--stats file] [--max-line size] [--max-depth n]\n";
+
+enum {
+	OPT_SCHEMA = CLI_OPT_FIRST_TOOL, OPT_DRAFT, OPT_DEAD_LETTER, OPT_MAX_RATE, OPT_MIN_RECORDS,
+	OPT_REF_DIR
+};
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "schema", required_argument, NULL, OPT_SCHEMA },
+	{ "draft", required_argument, NULL, OPT_DRAFT },
+	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
+	{ "max-invalid-rate", required_argument, NULL, OPT_MAX_RATE },
+	{ "min-records", required_argument, NULL, OPT_MIN_RECORDS },
+	{ "ref-dir", required_argument, NULL, OPT_REF_DIR },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Error counts by keyword. */
+struct kind {
+	char keyword[32];
+	uint64_t n;
+};
+
+struct val {
+	struct cli_common common;
+	const char *schema_path, *dl_path, *ref_dir;
+	int draft;		/* -1: from the schema's $schema */
+	double max_rate;	/* < 0: no alarm */
+	uint64_t min_records;
+	struct sch s;
+	struct sch_errors es;
+	struct deadletter dl;
+	struct lreader in;
+	struct lwriter out;
+	struct json_doc d;
+	struct json_error je;
+	struct strbuf errs;
+	uint64_t records, valid, invalid;
+	struct kind *kinds;
+	size_t nkinds;
+};
+
+static void count_kind(struct val *v, const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < v->nkinds; i++)
+		if (!strcmp(v->kinds[i].keyword, kw)) {
+			v->kinds[i].n++;
+			return;
+		}
+	v->kinds = realloc(v->kinds, (v->nkinds + 1) * sizeof(*v->kinds));
+	if (!v->kinds)
+		die(EX_OSERR, "out of memory");
+	snprintf(v->kinds[v->nkinds].keyword, sizeof(v->kinds[v->nkinds].keyword), "%s", kw);
+	v->kinds[v->nkinds++].n = 1;
+}
+
+static void load_schema(struct val *v)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct json_doc d;
+	struct json_error je;
+	struct aperr e;
+	int r = statefile_read(v->schema_path, &text, 1 << 26, &e);
+
+	if (r == 1)
+		die(EX_NOINPUT, "%s: no such schema", v->schema_path);
+	if (r < 0)
+		die_err(&e);
+	if (v->draft < 0) {
+		/* the schema's own $schema says which draft */
+		struct strbuf ms = STRBUF_INIT;
+		uint32_t t;
+
+		json_doc_init(&d, 512);
+		json_error_init(&je);
+		v->draft = SCH_DRAFT_2020_12;
+		if (json_parse(&d, text.buf, text.len, &je) == 0 && json_type(&d, 0) == JSON_OBJECT &&
+		    (t = json_get(&d, 0, "$schema", 7)) && json_type(&d, t) == JSON_STRING &&
+		    json_str_decode(&d, t, &ms) == 0 && ms.buf &&
+		    (strstr(ms.buf, "draft-07") || strstr(ms.buf, "draft-06") || strstr(ms.buf, "draft-04")))
+			v->draft = SCH_DRAFT_7;
+		json_doc_release(&d);
+		json_error_release(&je);
+		strbuf_release(&ms);
+	}
+	sch_init(&v->s, (enum sch_draft)v->draft);
+	if (v->ref_dir && sch_add_dir(&v->s, v->ref_dir, "", &e) < 0)
+		die_err(&e);
+	if (sch_compile(&v->s, "", text.buf, text.len, &e) < 0) {
+		aperr_prefix(&e, "%s", v->schema_path);
+		die_err(&e);
+	}
+	strbuf_release(&text);
+}
+
+/* The record's errors as a JSON array, for the dead letter. */
+static void errors_json(struct val *v)
+{
+	size_t i;
+
+	strbuf_reset(&v->errs);
+	strbuf_addch(&v->errs, '[');
+	for (i = 0; i < v->es.n; i++) {
+		const struct sch_error *er = &v->es.e[i];
+
+		if (i)
+			strbuf_addch(&v->errs, ',');
+		strbuf_addstr(&v->errs, "{\"instance\":");
+		json_quote(&v->errs, er->instance.buf ? er->instance.buf : "", er->instance.len);
+		strbuf_addstr(&v->errs, ",\"schema\":");
+		json_quote(&v->errs, er->schema.buf ? er->schema.buf : "", er->schema.len);
+		strbuf_addstr(&v->errs, ",\"keyword\":");
+		json_quote(&v->errs, er->keyword, strlen(er->keyword));
+		strbuf_addstr(&v->errs, ",\"message\":");
+		json_quote(&v->errs, er->message, strlen(er->message));
+		strbuf_addch(&v->errs, '}');
+	}
+	strbuf_addch(&v->errs, ']');
+}
+
+static void one(struct val *v, const char *line, size_t n)
+{
+	struct aperr e;
+	int r;
+
+	v->records++;
+	if (tool_parse_line(&v->d, &v->je, line, n, v->in.lineno, &e) < 0) {
+		v->invalid++;
+		count_kind(v, "json");
+		if (!v->dl_path)
+			die(EX_DATAERR, "line %llu: %s", (unsigned long long)v->in.lineno, e.msg);
+		if (dl_write(&v->dl, v->in.lineno, line, n, 0,
+			     v->je.pointer.len ? v->je.pointer.buf : NULL, e.msg, &e) < 0)
+			die_err(&e);
+		return;
+	}
+	r = sch_validate(&v->s, &v->d, 0, &v->es, &e);
+	if (r < 0)
+		die(e.code, "line %llu: %s", (unsigned long long)v->in.lineno, e.msg);
+	if (r == 1) {
+		v->valid++;
+		tool_check_write(lwriter_line(&v->out, line, n, &e), &e);
+		return;
+	}
+	v->invalid++;
+	{
+		size_t i;
+
+		for (i = 0; i < v->es.n; i++)
+			count_kind(v, v->es.e[i].keyword);
+	}
+	if (!v->dl_path) {
+		const struct sch_error *er = &v->es.e[0];
+
+		die(EX_DATAERR, "line %llu: %s: %s (schema %s)", (unsigned long long)v->in.lineno,
+		    er->instance.len ? er->instance.buf : "/", er->message,
+		    er->schema.buf ? er->schema.buf : "");
+	}
+	errors_json(v);
+	if (dl_write_errors(&v->dl, v->in.lineno, line, n, 1, v->errs.buf, v->errs.len, &e) < 0)
+		die_err(&e);
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct kind *x = a, *y = b;
+
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->keyword, y->keyword);
+}
+
+static void write_stats(struct val *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	strbuf_addf(&sb, "{\"records\":%llu,\"valid\":%llu,\"invalid\":%llu,\"errors\":{",
+		    (unsigned long long)v->records, (unsigned long long)v->valid,
+		    (unsigned long long)v->invalid);
+	for (i = 0; i < v->nkinds; i++) {
+		if (i)
+			strbuf_addch(&sb, ',');
+		json_quote(&sb, v->kinds[i].keyword, strlen(v->kinds[i].keyword));
+		strbuf_addf(&sb, ":%llu", (unsigned long long)v->kinds[i].n);
+	}
+	strbuf_addf(&sb, "},\"seconds\":%.3f}\n", tool_seconds());
+	tool_write_stats(v->common.stats, &sb);
+	strbuf_release(&sb);
+}
+
+/* The "suddenly 10% invalid" alarm: 1 when the rate is over the limit. */
+static int alarm_rate(struct val *v)
+{
+	double rate;
+	struct strbuf top = STRBUF_INIT;
+	size_t i;
+
+	if (v->max_rate < 0 || !v->records || v->records < v->min_records)
+		return 0;
+	rate = 100.0 * (double)v->invalid / (double)v->records;
+	if (rate <= v->max_rate)
+		return 0;
+	qsort(v->kinds, v->nkinds, sizeof(*v->kinds), by_count);
+	for (i = 0; i < v->nkinds && i < 5; i++)
+		strbuf_addf(&top, "%s%s %llu", i ? ", " : "", v->kinds[i].keyword,
+			    (unsigned long long)v->kinds[i].n);
+	warnmsg("ALARM: %.2f%% of %llu records were invalid, more than --max-invalid-rate %g%%; "
+		"most frequent errors: %s", rate, (unsigned long long)v->records, v->max_rate,
+		top.buf ? top.buf : "none");
+	strbuf_release(&top);
+	return 1;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	struct val v;
+	struct aperr e;
+	const char *line;
+	size_t n;
+	int opt, r, alarm;
+
+	memset(&v, 0, sizeof(v));
+	cli_common_init(&v.common);
+	v.draft = -1;
+	v.max_rate = -1;
+	v.min_records = 100;
+	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SCHEMA: v.schema_path = optarg; break;
+		case OPT_DRAFT:
+			if (!strcmp(optarg, "2020-12"))
+				v.draft = SCH_DRAFT_2020_12;
+			else if (!strcmp(optarg, "7"))
+				v.draft = SCH_DRAFT_7;
+			else
+				usage_error(usage_text, "--draft: 2020-12 or 7");
+			break;
+		case OPT_DEAD_LETTER: v.dl_path = optarg; break;
+		case OPT_MAX_RATE: {
+			char *end;
+
+			v.max_rate = strtod(optarg, &end);
+			if (*end || end == optarg || v.max_rate < 0 || v.max_rate > 100)
+				usage_error(usage_text, "--max-invalid-rate: a percentage from 0 to 100");
+			break;
+		}
+		case OPT_MIN_RECORDS:
+			if (num_parse_u64(optarg, &v.min_records, "--min-records", &e) < 0)
+				usage_error(usage_text, "%s", e.msg);
+			break;
+		case OPT_REF_DIR: v.ref_dir = optarg; break;
+		default: tool_common_opt(&v.common, opt, optarg, usage_text);
+		}
+	}
+	tool_common_done(&v.common, usage_text);
+	if (!v.schema_path)
+		usage_error(usage_text, "--schema is required");
+	if (optind < argc)
+		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+	load_schema(&v);
+	tool_filter_init(&v.common, &v.in, &v.out, &v.d, &v.je);
+	sch_errors_init(&v.es);
+	strbuf_init(&v.errs, (size_t)-1);
+	if (v.dl_path && dl_open(&v.dl, v.dl_path, &e) < 0)
+		die_err(&e);
+	while ((r = lreader_next(&v.in, &line, &n, &e)) > 0)
+		one(&v, line, n);
+	if (r < 0)
+		die_err(&e);
+	if (dl_close(&v.dl, &e) < 0)
+		die_err(&e);
+	tool_finish(&v.out);
+	if (v.common.stats)
+		write_stats(&v);
+	if (v.common.verbose)
+		warnmsg("%llu records: %llu valid, %llu invalid", (unsigned long long)v.records,
+			(unsigned long long)v.valid, (unsigned long long)v.invalid);
+	alarm = alarm_rate(&v);
+	sch_errors_release(&v.es);
+	sch_release(&v.s);
+	strbuf_release(&v.errs);
+	free(v.kinds);
+	json_doc_release(&v.d);
+	json_error_release(&v.je);
+	lreader_release(&v.in);
+	return alarm ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("validate");
+	return cmd_validate(argc, argv);
+}

@@ -1,0 +1,82 @@
+#!/bin/sh
+# validate: valid records byte for byte, invalid ones to the dead letter
+# with every reason, the invalid-rate alarm, invalid schemas, --ref-dir.
+. "$APIPE_TOP/tests/lib.sh"
+
+F="$APIPE_TOP/tests/fixtures/schemas"
+cat > s.json <<'J'
+{"type":"object","required":["id"],"properties":{"id":{"type":"integer"},"name":{"type":"string","maxLength":4},"n":{"multipleOf":0.1}}}
+J
+lines '{"id":1, "name":"caf\u00e9"}' '{"id":2,"n":12345678901234567890.3}' '{"id":"3","name":"toolong"}' \
+	'{"name":"x"}' '[1' '{"id":4,"n":0.35}' > in.jsonl
+
+run validate --schema s.json --dead-letter dl.jsonl --stats st < in.jsonl
+is "$rc" 0 "with --dead-letter the run goes on"
+lines '{"id":1, "name":"caf\u00e9"}' '{"id":2,"n":12345678901234567890.3}' > want
+is_file out want "valid records pass byte for byte (whitespace and escapes kept; big decimals exact)"
+is "$(jq -c '[.line, [.errors[] | [.instance, .schema, .keyword]]]' dl.jsonl | tr '\n' ' ')" \
+	'[3,[["/id","/properties/id/type","type"],["/name","/properties/name/maxLength","maxLength"]]] [4,[["","/required","required"]]] [5,[[null,null,null]]] [6,[["/n","/properties/n/multipleOf","multipleOf"]]] ' \
+	"each invalid record has every error with instance and schema pointers"
+is "$(sed -n 1p dl.jsonl | jq -c .record)" '{"id":"3","name":"toolong"}' "the dead letter keeps the record"
+is "$(sed -n 3p dl.jsonl | jq -r .input_text)" '[1' "a line that is not JSON is kept as text"
+is "$(jq -c '[.records, .valid, .invalid, .errors.type, .errors.required, .errors.json]' st)" '[6,2,4,1,1,1]' \
+	"--stats counts records and errors by keyword"
+
+run validate --schema s.json < in.jsonl
+is "$rc" 65 "without --dead-letter the first invalid record stops the run (65)"
+like err '^validate: line 3: /id: integer is not allowed|^validate: line 3: /id: string is not allowed here \(schema /properties/id/type\)' \
+	"... naming the line, the pointer and the schema location"
+is "$(wc -l < out)" 2 "... after passing the valid records before it"
+
+# --- the alarm ------------------------------------------------------------------------
+awk 'BEGIN { for (i = 1; i <= 200; i++) printf "{\"id\":%s}\n", (i % 10 == 0 ? "\"bad\"" : i) }' > many.jsonl
+run validate --schema s.json --dead-letter dl2.jsonl --max-invalid-rate 5 < many.jsonl
+is "$rc" 1 "10% invalid with --max-invalid-rate 5: exit 1"
+like err 'ALARM: 10\.00% of 200 records were invalid, more than --max-invalid-rate 5%; most frequent errors: type 20' \
+	"... loudly, with the rate and the top error kinds"
+is "$(wc -l < out):$(wc -l < dl2.jsonl)" "180:20" "... and every record still went somewhere"
+run validate --schema s.json --dead-letter dl3.jsonl --max-invalid-rate 15 < many.jsonl
+is "$rc" 0 "10% invalid with --max-invalid-rate 15: exit 0"
+head -20 many.jsonl > few.jsonl
+run validate --schema s.json --dead-letter dl4.jsonl --max-invalid-rate 1 < few.jsonl
+is "$rc" 0 "fewer records than --min-records (100): no alarm"
+run validate --schema s.json --dead-letter dl4.jsonl --max-invalid-rate 1 --min-records 10 < few.jsonl
+is "$rc" 1 "... and with --min-records 10 the alarm sounds"
+
+# --- schemas --------------------------------------------------------------------------------
+echo '{"type":"object","properties":{"a":{"minLength":-1}}}' > bad.json
+run validate --schema bad.json < in.jsonl
+is "$rc" 78 "an invalid schema: exit 78"
+like err 'bad.json: invalid schema at /properties/a/minLength: must be a non-negative integer' "... with the pointer into the schema"
+echo '{"$ref":"#/$defs/missing"}' > bad2.json
+run validate --schema bad2.json < in.jsonl
+is "$rc" 78 "a \$ref to nothing: exit 78"
+run validate --schema nope.json < in.jsonl
+is "$rc" 66 "a missing schema file: exit 66"
+
+lines '{"id":"o1","status":"paid","updated_at":"2026-11-22T10:15:00Z","amount":10.5}' \
+	'{"id":"o2","status":"paid","updated_at":"2026-11-22T10:15:00Z","amount":-1}' > orders.jsonl
+run validate --schema "$F/order.schema.json" --ref-dir "$F" --dead-letter odl.jsonl < orders.jsonl
+is "$rc:$(wc -l < out)" "0:1" "--ref-dir resolves \$ref by the referenced schema's \$id"
+is "$(jq -r '.errors[0].schema' odl.jsonl)" "https://example.com/money.schema.json/minimum" \
+	"... and errors inside it name where they are"
+
+echo '{"$schema":"http://json-schema.org/draft-07/schema#","items":[{"type":"integer"}],"additionalItems":false}' > d7.json
+lines '[1]' '[1,2]' > arr.jsonl
+run validate --schema d7.json --dead-letter d7dl.jsonl < arr.jsonl
+is "$(cat out):$(jq -c .record d7dl.jsonl)" "[1]:[1,2]" "a draft-07 schema is read as draft-07 (\$schema)"
+
+# --- hostile records ------------------------------------------------------------------------
+awk 'BEGIN { for (i = 0; i < 400; i++) printf "["; for (i = 0; i < 400; i++) printf "]"; print "" }' > deep.jsonl
+echo '{"items":{"$ref":"#"}}' > rec.json
+run validate --schema rec.json < deep.jsonl
+is "$rc:$(wc -c < out)" "0:801" "a record nested 400 deep against a recursive schema"
+awk 'BEGIN { printf "{\"id\":1,\"name\":\"ab\",\"pad\":\""; for (i = 0; i < 200000; i++) printf "xxxxxxxxxx"; print "\"}" }' > big.jsonl
+run validate --schema s.json < big.jsonl
+is "$rc:$(wc -c < out)" "0:$(wc -c < big.jsonl)" "a 2 MB record passes through whole"
+
+run validate --help
+is "$rc" 0 "--help exits 0"
+run validate < in.jsonl
+is "$rc" 64 "--schema is required"
+done_testing
