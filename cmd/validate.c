@@ -15,12 +15,13 @@
 
 static const char usage_text[] =
 	"usage: validate [-hqv] --schema file [--draft 2020-12 | 7] [--dead-letter file]\n"
-	"       [--max-invalid-rate percent] [--min-records n] [--ref-dir dir]\n"
+	"       [--max-invalid-rate percent] [--min-records n] [--format-assert]\n"
+	"       [--ref-dir dir]\n"
 	"       [--stats file] [--max-line size] [--max-depth n]\n";
 
 enum {
 	OPT_SCHEMA = CLI_OPT_FIRST_TOOL, OPT_DRAFT, OPT_DEAD_LETTER, OPT_MAX_RATE, OPT_MIN_RECORDS,
-	OPT_REF_DIR
+	OPT_REF_DIR, OPT_FORMAT_ASSERT
 };
 
 static const struct option longopts[] = {
@@ -31,6 +32,7 @@ static const struct option longopts[] = {
 	{ "max-invalid-rate", required_argument, NULL, OPT_MAX_RATE },
 	{ "min-records", required_argument, NULL, OPT_MIN_RECORDS },
 	{ "ref-dir", required_argument, NULL, OPT_REF_DIR },
+	{ "format-assert", no_argument, NULL, OPT_FORMAT_ASSERT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -44,6 +46,7 @@ struct val {
 	struct cli_common common;
 	const char *schema_path, *dl_path, *ref_dir;
 	int draft;		/* -1: from the schema's $schema */
+	int format_assert;
 	double max_rate;	/* < 0: no alarm */
 	uint64_t min_records;
 	struct sch s;
@@ -105,6 +108,7 @@ static void load_schema(struct val *v)
 		strbuf_release(&ms);
 	}
 	sch_init(&v->s, (enum sch_draft)v->draft);
+	v->s.format_assert = v->format_assert;
 	if (v->ref_dir && sch_add_dir(&v->s, v->ref_dir, "", &e) < 0)
 		die_err(&e);
 	if (sch_compile(&v->s, "", text.buf, text.len, &e) < 0) {
@@ -269,6 +273,7 @@ int cmd_validate(int argc, char **argv)
 				usage_error(usage_text, "%s", e.msg);
 			break;
 		case OPT_REF_DIR: v.ref_dir = optarg; break;
+		case OPT_FORMAT_ASSERT: v.format_assert = 1; break;
 		default: tool_common_opt(&v.common, opt, optarg, usage_text);
 		}
 	}

@@ -9,6 +9,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "format.h"
 #include "num.h"
 #include "schema.h"
 #include "statefile.h"
@@ -78,6 +79,7 @@ struct sch_node {
 	char *dynref;		/* absolute URI of $dynamicRef */
 	struct sch_node *dyn_node;	/* its initial target */
 	char *base;		/* the URI of the schema resource this schema is in */
+	char *format;
 };
 
 void sch_init(struct sch *s, enum sch_draft draft)
@@ -126,6 +128,7 @@ static void node_free(struct sch_node *n)
 	free(n->ref);
 	free(n->dynref);
 	free(n->base);
+	free(n->format);
 	free(n);
 }
 
@@ -937,6 +940,11 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 				bad(c, path, key, "%s", err);
 				goto out;
 			}
+		} else if (!strcmp(key, "format") && json_type(d, val) == JSON_STRING) {
+			strbuf_reset(&v);
+			json_str_decode(d, val, &v);
+			free(n->format);
+			n->format = strdup(v.buf ? v.buf : "");
 		} else if (!strcmp(key, "required")) {
 			if (strings(c, d, val, path, key, &n->required, &n->nrequired) < 0)
 				goto out;
@@ -1662,6 +1670,14 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 				ok = fail(v, n, "multipleOf", "%.*s is not a multiple of %.*s", (int)xl, x,
 					  (int)n->numlen[N_MULT], n->num[N_MULT]);
 		}
+	}
+	if (jt == JSON_STRING && n->format && v->s->format_assert) {
+		struct strbuf str = STRBUF_INIT;
+
+		json_str_decode(d, t, &str);
+		if (format_check(n->format, str.buf ? str.buf : "", str.len) == 0)
+			ok = fail(v, n, "format", "not a valid %s", n->format);
+		strbuf_release(&str);
 	}
 	if (jt == JSON_STRING && (n->has_len[0] || n->has_len[1] || n->pattern)) {
 		struct strbuf str = STRBUF_INIT;

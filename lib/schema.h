@@ -48,6 +48,7 @@ struct sch {
 	size_t nnodes, anodes;
 	unsigned max_errors;		/* per instance, default 32 */
 	int no_validation;		/* the metaschema's $vocabulary leaves validation out */
+	int format_assert;		/* check "format" (lib/format) instead of only noting it */
 };
 
 struct sch_error {

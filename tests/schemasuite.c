@@ -1,7 +1,7 @@
 /*
  * schemasuite: run JSON-Schema-Test-Suite files through lib/schema.
  *
- *   schemasuite --draft 2020-12|7 --remotes DIR --meta DIR [-v] FILE...
+ *   schemasuite --draft 2020-12|7 --remotes DIR --meta DIR [--format-assert] [-v] FILE...
  *
  * Prints "FILE PASSED TOTAL" per file (a test whose schema does not
  * compile counts as failed), and with -v each failure.  Exits 0.
@@ -14,7 +14,7 @@
 #include "../lib/schema.h"
 #include "../lib/statefile.h"
 
-static int verbose;
+static int verbose, format_assert;
 
 int main(int argc, char **argv)
 {
@@ -31,6 +31,8 @@ int main(int argc, char **argv)
 			meta = argv[++i];
 		else if (!strcmp(argv[i], "-v"))
 			verbose = 1;
+		else if (!strcmp(argv[i], "--format-assert"))
+			format_assert = 1;
 	}
 	for (; i < argc; i++) {
 		struct strbuf text = STRBUF_INIT, src = STRBUF_INIT;
@@ -55,6 +57,7 @@ int main(int argc, char **argv)
 			int compiled;
 
 			sch_init(&s, draft);
+			s.format_assert = format_assert;
 			if ((remotes && sch_add_dir(&s, remotes, "http://localhost:1234", &e) < 0) ||
 			    (meta && sch_add_dir(&s, meta, "meta:", &e) < 0))
 				printf("# %s\n", e.msg);

@@ -76,8 +76,10 @@ for s in $(sed -n '161,170p' sleeps); do
 	wait "$pid" 2>/dev/null && break	# finished before the kill: the crawl is whole
 done
 [ -e ck ] && $P --checkpoint ck "$M/cursor?limit=100" >> piped.jsonl
-# a killed run may leave a torn last line; the next line starts after it
-grep -E '^\{.*\}$' piped.jsonl | jq -c 'select(.page_key)' > whole.jsonl
+# A killed run may leave a torn last line (SIGKILL can cut a large write),
+# and the next run's first line then continues it: keep each line from its
+# last '{"url":' on (every envelope starts so), and drop what is not JSON.
+sed 's/.*\({"url":\)/\1/' piped.jsonl | jq -c -R 'fromjson? | select(.page_key)' > whole.jsonl
 dups=$(jq -r .page_key whole.jsonl | sort | uniq -d | wc -l)
 is "$([ "$dups" -le "$k" ] && echo ok)" ok "to a pipe, at most the page in flight is repeated per kill ($dups pages, $k kills)"
 jq -c -s 'unique_by(.page_key) | sort_by(.page) | .[]' whole.jsonl > dedup.jsonl

@@ -66,6 +66,18 @@ lines '[1]' '[1,2]' > arr.jsonl
 run validate --schema d7.json --dead-letter d7dl.jsonl < arr.jsonl
 is "$(cat out):$(jq -c .record d7dl.jsonl)" "[1]:[1,2]" "a draft-07 schema is read as draft-07 (\$schema)"
 
+# --- formats ----------------------------------------------------------------------------------
+echo '{"properties":{"at":{"format":"date-time"},"ip":{"format":"ipv4"},"u":{"format":"uuid"}}}' > fmt.json
+lines '{"at":"2026-02-28T23:59:60Z","ip":"10.0.0.1","u":"2eb8aa08-aa98-11ea-b4aa-73b441d16380"}' \
+	'{"at":"2026-02-30T00:00:00Z"}' '{"ip":"10.0.0.01"}' '{"u":"2eb8aa08-aa98-11ea-b4aa-73b441d1638"}' \
+	'{"at":"2026-12-31T12:59:60Z"}' > fmt.jsonl
+run validate --schema fmt.json < fmt.jsonl
+is "$(wc -l < out)" 5 "format is an annotation by default"
+run validate --schema fmt.json --format-assert --dead-letter fdl.jsonl < fmt.jsonl
+is "$(jq -r .at out)" "2026-02-28T23:59:60Z" "--format-assert: only valid formats pass (a leap second at 23:59:60 UTC is one)"
+is "$(jq -r '.errors[0].instance' fdl.jsonl | tr '\n' ' ')" "/at /ip /u /at " \
+	"... the others (Feb 30, a leading zero, a short uuid, a leap second at noon) name the failing member"
+
 # --- hostile records ------------------------------------------------------------------------
 awk 'BEGIN { for (i = 0; i < 400; i++) printf "["; for (i = 0; i < 400; i++) printf "]"; print "" }' > deep.jsonl
 echo '{"items":{"$ref":"#"}}' > rec.json

@@ -1,0 +1,423 @@
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "format.h"
+
+static int digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int num(const char *s, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+static int full_date(const char *s, size_t n)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d;
+
+	if (n != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4) || !digits(s + 5, 2) ||
+	    !digits(s + 8, 2))
+		return 0;
+	y = num(s, 4);
+	m = num(s + 5, 2);
+	d = num(s + 8, 2);
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+/* hh:mm:ss[.frac](Z|±hh:mm); a leap second only where UTC is 23:59:60. */
+static int full_time(const char *s, size_t n)
+{
+	int h, m, sec, oh = 0, om = 0, sign = 0;
+	size_t i = 8;
+
+	if (n < 9 || s[2] != ':' || s[5] != ':' || !digits(s, 2) || !digits(s + 3, 2) ||
+	    !digits(s + 6, 2))
+		return 0;
+	h = num(s, 2);
+	m = num(s + 3, 2);
+	sec = num(s + 6, 2);
+	if (i < n && s[i] == '.') {
+		size_t f = ++i;
+
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == f)
+			return 0;
+	}
+	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+		if (i + 1 != n)
+			return 0;
+	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
+		if (n - i != 6 || s[i + 3] != ':' || !digits(s + i + 1, 2) || !digits(s + i + 4, 2))
+			return 0;
+		sign = s[i] == '+' ? 1 : -1;
+		oh = num(s + i + 1, 2);
+		om = num(s + i + 4, 2);
+		if (oh > 23 || om > 59)
+			return 0;
+	} else {
+		return 0;
+	}
+	if (h > 23 || m > 59 || sec > 60)
+		return 0;
+	if (sec == 60) {
+		int utc = ((h * 60 + m - sign * (oh * 60 + om)) % 1440 + 1440) % 1440;
+
+		return utc == 23 * 60 + 59;
+	}
+	return 1;
+}
+
+static int date_time(const char *s, size_t n)
+{
+	return n > 11 && (s[10] == 'T' || s[10] == 't') && full_date(s, 10) &&
+	       full_time(s + 11, n - 11);
+}
+
+/* P[nY][nM][nD][T[nH][nM][nS]] with at least one part, or PnW alone. */
+static int duration(const char *s, size_t n)
+{
+	static const char date_units[] = "YMD", time_units[] = "HMS";
+	size_t i = 1;
+	int any = 0, in_time = 0;
+	const char *units = date_units;
+
+	if (n < 2 || s[0] != 'P')
+		return 0;
+	if (s[n - 1] == 'W')
+		return n > 2 && digits(s + 1, n - 2);
+	while (i < n) {
+		size_t start = i;
+		const char *u;
+
+		if (s[i] == 'T') {
+			if (in_time || i + 1 >= n)
+				return 0;
+			in_time = 1;
+			units = time_units;
+			i++;
+			continue;
+		}
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == start || i >= n || !(u = strchr(units, s[i])) || !*u)
+			return 0;
+		/* the first unit of a part may be any; then each the next one (Y M D, H M S) */
+		if (units != date_units && units != time_units && u != units)
+			return 0;
+		units = u + 1;
+		any = 1;
+		i++;
+	}
+	return any && s[n - 1] != 'T';
+}
+
+static int hostname(const char *s, size_t n)
+{
+	size_t i, label = 0;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-'))
+			return 0;
+		if (c == '-' && label == 0)
+			return 0;
+		if (++label > 63)
+			return 0;
+		/* "--" in the 3rd and 4th place is for A-labels (xn--) only */
+		if (label == 4 && c == '-' && s[i - 1] == '-' &&
+		    !((s[i - 3] | 32) == 'x' && (s[i - 2] | 32) == 'n'))
+			return 0;
+	}
+	return label > 0 && s[n - 1] != '-';
+}
+
+static int ipv4(const char *s, size_t n)
+{
+	size_t i = 0, parts = 0;
+
+	while (parts < 4) {
+		size_t st = i;
+
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == st || i - st > 3 || (i - st > 1 && s[st] == '0') || num(s + st, i - st) > 255)
+			return 0;
+		parts++;
+		if (parts < 4) {
+			if (i >= n || s[i] != '.')
+				return 0;
+			i++;
+		}
+	}
+	return i == n;
+}
+
+static int ipv6(const char *s, size_t n)
+{
+	char buf[64];
+	unsigned char out[16];
+	size_t i;
+
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+		      (s[i] >= 'A' && s[i] <= 'F') || s[i] == ':' || s[i] == '.'))
+			return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (memchr(s, '.', n)) {
+		/* an embedded IPv4 address follows the last ':' and has no leading zeros */
+		const char *last = memrchr(s, ':', n);
+
+		if (!last || !ipv4(last + 1, n - (size_t)(last + 1 - s)))
+			return 0;
+	}
+	return inet_pton(AF_INET6, buf, out) == 1;
+}
+
+static int email(const char *s, size_t n)
+{
+	const char *at;
+	size_t i, ln;
+
+	if (n && s[0] == '"') {
+		/* a quoted local part */
+		for (i = 1; i < n && s[i] != '"'; i++)
+			if (s[i] == '\\')
+				i++;
+		if (i >= n || i + 1 >= n || s[i + 1] != '@')
+			return 0;
+		at = s + i + 1;
+	} else {
+		at = memchr(s, '@', n);
+		if (!at)
+			return 0;
+		ln = (size_t)(at - s);
+		if (ln == 0 || s[0] == '.' || s[ln - 1] == '.')
+			return 0;
+		for (i = 0; i < ln; i++) {
+			char c = s[i];
+
+			if (c == '.' && s[i + 1] == '.')
+				return 0;
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			      strchr("!#$%&'*+-/=?^_`{|}~.", c)))
+				return 0;
+		}
+	}
+	at++;
+	n -= (size_t)(at - s);
+	if (n > 2 && at[0] == '[' && at[n - 1] == ']') {
+		if (n > 7 && !strncmp(at + 1, "IPv6:", 5))
+			return ipv6(at + 6, n - 7);
+		return ipv4(at + 1, n - 2);
+	}
+	return hostname(at, n);
+}
+
+/* RFC 3986 characters; need_scheme for uri, not for uri-reference. */
+static int uri(const char *s, size_t n, int need_scheme)
+{
+	size_t i, colon = 0;
+	int scheme = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '%') {
+			if (i + 2 >= n + 0 || !strchr("0123456789abcdefABCDEF", s[i + 1]) || !s[i + 1] ||
+			    !strchr("0123456789abcdefABCDEF", s[i + 2]) || !s[i + 2])
+				return 0;
+			i += 2;
+			continue;
+		}
+		if (c <= ' ' || c >= 0x7f || strchr("\"<>\\^`{|}", c))
+			return 0;
+	}
+	/* a scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" before any / ? # */
+	for (i = 0; i < n && !strchr("/?#", s[i]); i++)
+		if (s[i] == ':') {
+			colon = i;
+			scheme = 1;
+			break;
+		}
+	if (scheme) {
+		if (colon == 0 || !((s[0] | 32) >= 'a' && (s[0] | 32) <= 'z'))
+			return 0;
+		for (i = 1; i < colon; i++)
+			if (!(((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+			      s[i] == '+' || s[i] == '-' || s[i] == '.'))
+				return need_scheme ? 0 : 0;
+	}
+	if (need_scheme && !scheme)
+		return 0;
+	{
+		/* the authority: brackets only around an IP literal */
+		const char *p = scheme ? s + colon + 1 : s, *end = s + n;
+
+		if (end - p >= 2 && p[0] == '/' && p[1] == '/') {
+			const char *a = p + 2, *ae = a, *at, *host, *he, *q;
+
+			while (ae < end && !strchr("/?#", *ae))
+				ae++;
+			/* [userinfo "@"] host [":" port] */
+			at = memchr(a, '@', (size_t)(ae - a));
+			if (at && memchr(at + 1, '@', (size_t)(ae - at - 1)))
+				return 0;
+			for (q = a; at && q < at; q++)
+				if (!(isalnum((unsigned char)*q) || strchr("-._~%!$&'()*+,;=:", *q)))
+					return 0;
+			host = at ? at + 1 : a;
+			if (host < ae && *host == '[') {
+				he = memchr(host, ']', (size_t)(ae - host));
+				if (!he || (he - host > 1 && host[1] != 'v' && host[1] != 'V' &&
+					    !ipv6(host + 1, (size_t)(he - host - 1))))
+					return 0;
+				he++;
+			} else {
+				he = memchr(host, ':', (size_t)(ae - host));
+				if (!he)
+					he = ae;
+				for (q = host; q < he; q++)
+					if (!(isalnum((unsigned char)*q) || strchr("-._~%!$&'()*+,;=", *q)))
+						return 0;
+			}
+			if (he < ae) {
+				if (*he != ':')
+					return 0;
+				for (q = he + 1; q < ae; q++)
+					if (*q < '0' || *q > '9')
+						return 0;
+			}
+		} else {
+			for (; p < end && *p != '#'; p++)
+				if (*p == '[' || *p == ']')
+					return 0;
+		}
+	}
+	return 1;
+}
+
+static int uuid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != 36)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i]) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int json_pointer(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n && s[0] != '/')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == '~' && (i + 1 >= n || (s[i + 1] != '0' && s[i + 1] != '1')))
+			return 0;
+	return 1;
+}
+
+static int relative_json_pointer(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == 0 || (i > 1 && s[0] == '0'))
+		return 0;
+	if (i < n && (s[i] == '+' || s[i] == '-')) {
+		size_t st = ++i;
+
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == st || (i - st > 1 && s[st] == '0'))
+			return 0;
+	}
+	return i == n || (s[i] == '#' && i + 1 == n) || json_pointer(s + i, n - i);
+}
+
+static int regex_ok(const char *s, size_t n)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)s, n, PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
+
+	if (!re)
+		return 0;
+	pcre2_code_free(re);
+	return 1;
+}
+
+int format_check(const char *name, const char *s, size_t n)
+{
+	if (!strcmp(name, "date-time"))
+		return date_time(s, n);
+	if (!strcmp(name, "date"))
+		return full_date(s, n);
+	if (!strcmp(name, "time"))
+		return full_time(s, n);
+	if (!strcmp(name, "duration"))
+		return duration(s, n);
+	if (!strcmp(name, "email"))
+		return email(s, n);
+	if (!strcmp(name, "hostname"))
+		return hostname(s, n);
+	if (!strcmp(name, "ipv4"))
+		return ipv4(s, n);
+	if (!strcmp(name, "ipv6"))
+		return ipv6(s, n);
+	if (!strcmp(name, "uri"))
+		return uri(s, n, 1);
+	if (!strcmp(name, "uri-reference"))
+		return uri(s, n, 0);
+	if (!strcmp(name, "uuid"))
+		return uuid(s, n);
+	if (!strcmp(name, "regex"))
+		return regex_ok(s, n);
+	if (!strcmp(name, "json-pointer"))
+		return json_pointer(s, n);
+	if (!strcmp(name, "relative-json-pointer"))
+		return relative_json_pointer(s, n);
+	return -1;
+}

@@ -1,0 +1,20 @@
+/*
+ * format: the JSON Schema "format" values validate can assert.
+ *
+ * date-time, date and time (RFC 3339, leap seconds only at 23:59:60 UTC),
+ * duration (RFC 3339 appendix A), email (RFC 5321 addresses: dot-atom or
+ * quoted local part, a hostname or an address literal), hostname
+ * (RFC 1123), ipv4 (dotted decimal, no leading zeros), ipv6 (RFC 4291, no
+ * zone), uri and uri-reference (RFC 3986 characters and shape), uuid
+ * (RFC 4122 text form), regex (compiles as validate's patterns do),
+ * json-pointer (RFC 6901) and relative-json-pointer.
+ */
+#ifndef APIPE_FORMAT_H
+#define APIPE_FORMAT_H
+
+#include <stddef.h>
+
+/* 1 when s[0..n) is of format name, 0 when not, -1 for a format not known here. */
+int format_check(const char *name, const char *s, size_t n);
+
+#endif
