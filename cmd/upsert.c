@@ -57,7 +57,7 @@ struct up {
 	struct json_doc d, sd;
 	struct json_error je;
 	struct deadletter dl;
-	struct strbuf stored, scratch;
+	struct strbuf stored;
 	struct ordval a, b, wm, wm_batch;
 	int have_wm_batch, in_tx;
 	/* the open batch: its lines (each followed by '\n'), rows, and what to write */
@@ -485,7 +485,6 @@ int cmd_upsert(int argc, char **argv)
 	tool_filter_init(&u.common, &u.in, &u.out, &u.d, &u.je);
 	json_doc_init(&u.sd, u.common.max_depth);
 	strbuf_init(&u.stored, u.common.max_line);
-	strbuf_init(&u.scratch, 0);
 	strbuf_init(&u.batch, (size_t)-1);
 	ordval_init(&u.a);
 	ordval_init(&u.b);
@@ -539,7 +538,6 @@ int cmd_upsert(int argc, char **argv)
 	ordval_release(&u.wm);
 	ordval_release(&u.wm_batch);
 	strbuf_release(&u.stored);
-	strbuf_release(&u.scratch);
 	strbuf_release(&u.batch);
 	json_doc_release(&u.d);
 	json_doc_release(&u.sd);

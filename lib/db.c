@@ -16,7 +16,6 @@ struct db {
 	sqlite3 *h;
 	sqlite3_stmt *find, *put, *begin, *commit, *rollback, *sget, *sput;
 	size_t ncols, nkeys;
-	int in_tx;
 	const struct db_column *cols;
 	char *table;
 };
@@ -25,10 +24,6 @@ static struct db *pg_open(const char *url, struct aperr *e);
 static int pg_prepare(struct db *db, const char *table, const struct db_column *cols,
 		      size_t ncols, size_t nkeys, struct aperr *e);
 static int pg_exec(struct db *db, const char *sql, const char *what, struct aperr *e);
-static int pg_find(struct db *db, const struct db_value *keys, const char *rec, size_t n,
-		   struct strbuf *record, int *same, struct aperr *e);
-static int pg_put(struct db *db, const struct db_value *vals, const char *record, size_t n,
-		  const char *ingested_at, struct aperr *e);
 static int pg_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e);
 static int pg_state_put(struct db *db, const char *name, const char *value,
 			const char *updated_at, struct aperr *e);
@@ -298,18 +293,6 @@ static const char *pg_type(enum db_type t);
 static const struct dialect sqlite_dialect = { 0, sql_type };
 static const struct dialect pg_dialect = { 1, pg_type };
 
-static void param(struct strbuf *q, const struct dialect *dl, size_t n, enum db_type t)
-{
-	static const char *const casts[] = {
-		[DB_JSON] = "::jsonb", [DB_TIMESTAMP] = "::timestamptz", [DB_INTEGER] = "::bigint",
-		[DB_REAL] = "::double precision", [DB_BOOLEAN] = "::boolean"
-	};
-
-	strbuf_addf(q, "%c%zu", dl->pg ? '$' : '?', n);
-	if (dl->pg && (unsigned)t < sizeof(casts) / sizeof(*casts) && casts[t])
-		strbuf_addstr(q, casts[t]);
-}
-
 static void key_list(struct strbuf *q, const struct db_column *cols, size_t nkeys)
 {
 	size_t i;
@@ -340,26 +323,27 @@ static void sql_create(struct strbuf *q, const struct dialect *dl, const char *t
 	strbuf_addstr(q, "))");
 }
 
-static void sql_find(struct strbuf *q, const struct dialect *dl, const char *table,
-		     const struct db_column *cols, size_t nkeys)
+/* SQLite: the stored record of one key, bound as ?1…?nkeys. */
+static void sql_find(struct strbuf *q, const char *table, const struct db_column *cols,
+		     size_t nkeys)
 {
 	size_t i;
 
-	if (dl->pg)
-		strbuf_addf(q, "SELECT \"record\"::text, \"record\" = $%zu::jsonb FROM ", nkeys + 1);
-	else
-		strbuf_addstr(q, "SELECT \"record\" FROM ");
+	strbuf_addstr(q, "SELECT \"record\" FROM ");
 	ident(q, table);
 	for (i = 0; i < nkeys; i++) {
 		strbuf_addstr(q, i ? " AND " : " WHERE ");
 		ident(q, cols[i].name);
-		strbuf_addstr(q, " = ");
-		param(q, dl, i + 1, DB_ANY);
+		strbuf_addf(q, " = ?%zu", i + 1);
 	}
 }
 
-static void sql_upsert(struct strbuf *q, const struct dialect *dl, const char *table,
-		       const struct db_column *cols, size_t ncols, size_t nkeys)
+/*
+ * Insert or update rows: one row bound as ?1…?(ncols+2) (SQLite), or all
+ * the rows of the table from (PostgreSQL's staged batch).
+ */
+static void sql_upsert(struct strbuf *q, const char *table, const struct db_column *cols,
+		       size_t ncols, size_t nkeys, const char *from)
 {
 	size_t i;
 
@@ -370,15 +354,16 @@ static void sql_upsert(struct strbuf *q, const struct dialect *dl, const char *t
 		ident(q, cols[i].name);
 		strbuf_addstr(q, ", ");
 	}
-	strbuf_addstr(q, "\"record\", \"ingested_at\") VALUES (");
-	for (i = 0; i < ncols; i++) {
-		param(q, dl, i + 1, cols[i].type);
-		strbuf_addstr(q, ", ");
+	strbuf_addstr(q, "\"record\", \"ingested_at\")");
+	if (from) {
+		strbuf_addf(q, " SELECT * FROM %s", from);
+	} else {
+		strbuf_addstr(q, " VALUES (");
+		for (i = 0; i < ncols + 2; i++)
+			strbuf_addf(q, "%s?%zu", i ? ", " : "", i + 1);
+		strbuf_addch(q, ')');
 	}
-	param(q, dl, ncols + 1, dl->pg ? DB_JSON : DB_TEXT);
-	strbuf_addstr(q, ", ");
-	param(q, dl, ncols + 2, dl->pg ? DB_TIMESTAMP : DB_TEXT);
-	strbuf_addstr(q, ") ON CONFLICT (");
+	strbuf_addstr(q, " ON CONFLICT (");
 	key_list(q, cols, nkeys);
 	strbuf_addstr(q, ") DO UPDATE SET ");
 	for (i = nkeys; i < ncols; i++) {
@@ -413,11 +398,11 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 	    check_columns(db, table, cols, ncols, e) < 0)
 		goto out;
 	strbuf_reset(&q);
-	sql_find(&q, &sqlite_dialect, table, cols, nkeys);
+	sql_find(&q, table, cols, nkeys);
 	if (prep(db, q.buf, &db->find, e) < 0)
 		goto out;
 	strbuf_reset(&q);
-	sql_upsert(&q, &sqlite_dialect, table, cols, ncols, nkeys);
+	sql_upsert(&q, table, cols, ncols, nkeys, NULL);
 	if (prep(db, q.buf, &db->put, e) < 0 ||
 	    prep(db, "INSERT INTO apipe_state (name, value, updated_at) VALUES (?1, ?2, ?3) "
 		     "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
@@ -489,15 +474,14 @@ static void bind(sqlite3_stmt *st, int i, const struct db_value *v)
 		sqlite3_bind_text(st, i, v->s.buf ? v->s.buf : "", (int)v->s.len, SQLITE_STATIC);
 }
 
-int db_find(struct db *db, const struct db_value *keys, const char *rec, size_t n,
-	    struct strbuf *record, int *same, struct aperr *e)
+/* SQLite: the stored record of one key, and whether it is byte for byte rec. 1, 0 or -1. */
+static int sqlite_find(struct db *db, const struct db_value *keys, const char *rec, size_t n,
+		       struct strbuf *record, int *same, struct aperr *e)
 {
 	size_t i;
 	int r;
 
 	*same = 0;
-	if (db->pg)
-		return pg_find(db, keys, rec, n, record, same, e);
 	sqlite3_reset(db->find);
 	for (i = 0; i < db->nkeys; i++)
 		bind(db->find, (int)i + 1, &keys[i]);
@@ -514,13 +498,12 @@ int db_find(struct db *db, const struct db_value *keys, const char *rec, size_t 
 	return r == SQLITE_DONE ? 0 : sqlerr(db, e, "SELECT");
 }
 
-int db_put(struct db *db, const struct db_value *vals, const char *record, size_t n,
-	   const char *ingested_at, struct aperr *e)
+/* SQLite: insert or update one row. */
+static int sqlite_put(struct db *db, const struct db_value *vals, const char *record, size_t n,
+		      const char *ingested_at, struct aperr *e)
 {
 	size_t i;
 
-	if (db->pg)
-		return pg_put(db, vals, record, n, ingested_at, e);
 	for (i = 0; i < db->ncols; i++)
 		bind(db->put, (int)i + 1, &vals[i]);
 	sqlite3_bind_text(db->put, (int)db->ncols + 1, record, (int)n, SQLITE_STATIC);
@@ -694,16 +677,12 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	strbuf_addstr(&q, " WITH NO DATA");
 	if (pg_exec(db, q.buf, "CREATE TEMP TABLE", e) < 0)
 		goto out;
-	for (i = 0; i < 4; i++) {
-		static const char *const names[] = { "find", "put", "lookup", "write" };
+	for (i = 0; i < 2; i++) {
+		static const char *const names[] = { "lookup", "write" };
 		size_t k;
 
 		strbuf_reset(&q);
 		if (i == 0) {
-			sql_find(&q, &pg_dialect, table, cols, nkeys);
-		} else if (i == 1) {
-			sql_upsert(&q, &pg_dialect, table, cols, ncols, nkeys);
-		} else if (i == 2) {
 			strbuf_addstr(&q, "SELECT l.seq, t.\"record\"::text, t.\"record\" = l.\"record\" "
 					  "FROM apipe_lookup l JOIN ");
 			ident(&q, table);
@@ -717,21 +696,7 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 				ident(&q, cols[k].name);
 			}
 		} else {
-			size_t at;
-
-			sql_upsert(&q, &pg_dialect, table, cols, ncols, nkeys);
-			/* the same statement, its VALUES (...) replaced by the staged rows */
-			at = (size_t)(strstr(q.buf, " VALUES (") - q.buf);
-			{
-				const char *rest = strstr(q.buf, ") ON CONFLICT");
-				struct strbuf w = STRBUF_INIT;
-
-				strbuf_add(&w, q.buf, at);
-				strbuf_addstr(&w, " SELECT * FROM apipe_write");
-				strbuf_addstr(&w, rest + 1);
-				strbuf_release(&q);
-				q = w;
-			}
+			sql_upsert(&q, table, cols, ncols, nkeys, "apipe_write");
 		}
 		res = PQprepare(db->pg, names[i], q.buf, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -762,72 +727,6 @@ static const char *pg_text(const struct db_value *v, enum db_type t, char *buf, 
 		return buf;
 	}
 	return v->s.buf ? v->s.buf : "";
-}
-
-static int pg_find(struct db *db, const struct db_value *keys, const char *rec, size_t n,
-		   struct strbuf *record, int *same, struct aperr *e)
-{
-	const char **pv = calloc(db->nkeys + 1, sizeof(*pv));
-	char (*buf)[32] = calloc(db->nkeys + 1, sizeof(*buf));
-	struct strbuf r = STRBUF_INIT;
-	PGresult *res;
-	size_t i;
-	int found;
-
-	if (!pv || !buf) {
-		free(pv);
-		free(buf);
-		return aperr_set(e, EX_OSERR, "out of memory");
-	}
-	for (i = 0; i < db->nkeys; i++)
-		pv[i] = pg_text(&keys[i], db->cols[i].type, buf[i], sizeof(buf[i]));
-	strbuf_init(&r, (size_t)-1);
-	strbuf_add(&r, rec, n);
-	pv[db->nkeys] = r.buf;
-	res = PQexecPrepared(db->pg, "find", (int)db->nkeys + 1, pv, NULL, NULL, 0);
-	free(pv);
-	free(buf);
-	strbuf_release(&r);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return pgerr(db, res, "SELECT", e);
-	found = PQntuples(res) > 0;
-	if (found) {
-		strbuf_reset(record);
-		strbuf_add(record, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-		*same = !strcmp(PQgetvalue(res, 0, 1), "t");
-	}
-	PQclear(res);
-	return found;
-}
-
-static int pg_put(struct db *db, const struct db_value *vals, const char *record, size_t n,
-		  const char *ingested_at, struct aperr *e)
-{
-	const char **pv = calloc(db->ncols + 2, sizeof(*pv));
-	char (*buf)[32] = calloc(db->ncols + 2, sizeof(*buf));
-	struct strbuf r = STRBUF_INIT;
-	PGresult *res;
-	size_t i;
-
-	if (!pv || !buf) {
-		free(pv);
-		free(buf);
-		return aperr_set(e, EX_OSERR, "out of memory");
-	}
-	for (i = 0; i < db->ncols; i++)
-		pv[i] = pg_text(&vals[i], db->cols[i].type, buf[i], sizeof(buf[i]));
-	strbuf_init(&r, (size_t)-1);
-	strbuf_add(&r, record, n);
-	pv[db->ncols] = r.buf;
-	pv[db->ncols + 1] = ingested_at;
-	res = PQexecPrepared(db->pg, "put", (int)db->ncols + 2, pv, NULL, NULL, 0);
-	free(pv);
-	free(buf);
-	strbuf_release(&r);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		return pgerr(db, res, "INSERT", e);
-	PQclear(res);
-	return 0;
 }
 
 static int pg_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e)
@@ -956,7 +855,7 @@ int db_lookup(struct db *db, struct db_row *rows, size_t n, struct aperr *e)
 	}
 	if (!db->pg) {
 		for (i = 0; i < n; i++) {
-			r = db_find(db, rows[i].vals, rows[i].rec, rows[i].n, &rows[i].stored,
+			r = sqlite_find(db, rows[i].vals, rows[i].rec, rows[i].n, &rows[i].stored,
 				    &rows[i].same, e);
 			if (r < 0)
 				return -1;
@@ -1004,7 +903,7 @@ int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *in
 
 	if (!db->pg) {
 		for (i = 0; i < n; i++)
-			if (db_put(db, rows[i]->vals, rows[i]->rec, rows[i]->n, ingested_at, e) < 0)
+			if (sqlite_put(db, rows[i]->vals, rows[i]->rec, rows[i]->n, ingested_at, e) < 0)
 				return -1;
 		return 0;
 	}

@@ -81,17 +81,6 @@ int db_commit(struct db *db, struct aperr *e);
 void db_rollback(struct db *db);
 
 /*
- * The stored record for the key values (nkeys of them) into record, and
- * whether it equals rec[0..n) (bytes in SQLite, JSON values in
- * PostgreSQL's jsonb): 1 found, 0 not, -1 error.
- */
-int db_find(struct db *db, const struct db_value *keys, const char *rec, size_t n,
-	    struct strbuf *record, int *same, struct aperr *e);
-/* Insert or replace the row: every column's value, the record, ingested_at. */
-int db_put(struct db *db, const struct db_value *vals, const char *record, size_t n,
-	   const char *ingested_at, struct aperr *e);
-
-/*
  * A batch row: its column values (keys first) and record, and what
  * db_lookup() found stored under its key.
  */
