@@ -64,7 +64,7 @@ struct recv {
 	struct strbuf key;
 	/* the sink, under mu */
 	pthread_mutex_t mu;
-	int fd;				/* events file, or 1 */
+	struct lwriter out;		/* the events file, or stdout */
 	struct fpset seen;
 	uint8_t seen_key[16];
 	uint64_t accepted, duplicates, rejected[600];
@@ -151,22 +151,6 @@ static void delivery_id(struct recv *rv, struct MHD_Connection *c, struct json_d
 		json_str_decode(d, t, id);
 }
 
-/* Write all of buf to fd.  0 or -1. */
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, struct conn *k)
 {
 	struct json_doc d;
@@ -176,6 +160,7 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 	struct instant now;
 	char when[64], why[160];
 	int is_json, dup = 0, failed = 0;
+	struct aperr we = { 0, "" };
 	struct hash128 h;
 
 	if (wh_verify(rv->scheme, &rv->key, rv->header, header_of, c, k->body.buf ? k->body.buf : "",
@@ -228,9 +213,9 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 	if (id.len && fpset_has(&rv->seen, h)) {
 		dup = 1;
 		rv->duplicates++;
-	} else if (write_all(rv->fd, line.buf, line.len) < 0 ||
-		   (rv->out_dir && fdatasync(rv->fd) < 0)) {
-		failed = errno ? errno : EIO;
+	} else if (lwriter_write(&rv->out, line.buf, line.len, &we) != 0 ||
+		   (rv->out_dir ? lwriter_sync(&rv->out, &we) : lwriter_flush(&rv->out, &we)) != 0) {
+		failed = 1;	/* durably written before the 200, or not acknowledged */
 	} else {
 		if (id.len)
 			fpset_add(&rv->seen, h);
@@ -242,7 +227,8 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 	strbuf_release(&line);
 	strbuf_release(&id);
 	if (failed) {
-		warnmsg("cannot store an event: %s; it was not acknowledged", strerror(failed));
+		warnmsg("cannot store an event: %s; it was not acknowledged",
+			we.msg[0] ? we.msg : "standard output was closed");
 		return respond(rv, c, 503, "the event could not be stored; send it again\n");
 	}
 	return respond(rv, c, 200, dup ? "duplicate delivery; already stored\n" : "stored\n");
@@ -353,10 +339,13 @@ static void open_sink(struct recv *rv)
 	struct instant now;
 	struct aperr e;
 	char when[64], *p, *q;
+	int fd;
 
-	rv->fd = 1;
-	if (!rv->out_dir)
+	if (!rv->out_dir) {
+		if (lwriter_init(&rv->out, 1, "stdout", 1 << 16, &e) < 0)
+			die_err(&e);
 		return;
+	}
 	if (statefile_mkdirs(rv->out_dir, &e) < 0)
 		die_err(&e);
 	load_seen(rv);
@@ -367,12 +356,12 @@ static void open_sink(struct recv *rv)
 			*q++ = *p;
 	*q = '\0';
 	strbuf_addf(&path, "%s/events-%s-%ld.jsonl", rv->out_dir, when, (long)getpid());
-	rv->fd = open(path.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (rv->fd < 0)
+	fd = open(path.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
 		die(EX_CANTCREAT, "%s: %s", path.buf, strerror(errno));
-	if (statefile_sync_dir(path.buf, &e) < 0)
+	if (statefile_sync_dir(path.buf, &e) < 0 ||
+	    lwriter_init(&rv->out, fd, strbuf_detach(&path, NULL), 1 << 16, &e) < 0)
 		die_err(&e);
-	strbuf_release(&path);
 }
 
 static struct MHD_Daemon *start(struct recv *rv)
@@ -521,8 +510,12 @@ int cmd_webhook_recv(int argc, char **argv)
 		die(EX_OSERR, "no random bytes");
 	open_sink(&rv);
 	serve(&rv);
-	if (rv.out_dir && (fsync(rv.fd) < 0 || close(rv.fd) < 0))
-		die(EX_IOERR, "%s: %s", rv.out_dir, strerror(errno));
+	tool_check_write(rv.out_dir ? lwriter_sync(&rv.out, &e) : lwriter_flush(&rv.out, &e), &e);
+	if (rv.out_dir) {
+		close(rv.out.fd);
+		free((char *)rv.out.name);
+	}
+	lwriter_release(&rv.out);
 	if (rv.common.stats)
 		write_stats(&rv);
 	explicit_bzero(rv.key.buf, rv.key.len);
