@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,17 +67,33 @@ static void uncompile(struct pg_spec *s)
 	s->compiled = 0;
 }
 
+/* The spec's string fields, by their names in a checkpoint's JSON. */
+static const struct {
+	const char *name;
+	size_t off;
+} spec_strings[] = {
+	{ "cursor_path", offsetof(struct pg_spec, cursor_path) },
+	{ "cursor_param", offsetof(struct pg_spec, cursor_param) },
+	{ "next_path", offsetof(struct pg_spec, next_path) },
+	{ "more_path", offsetof(struct pg_spec, more_path) },
+	{ "offset_param", offsetof(struct pg_spec, offset_param) },
+	{ "limit_param", offsetof(struct pg_spec, limit_param) },
+	{ "page_param", offsetof(struct pg_spec, page_param) },
+	{ "per_page_param", offsetof(struct pg_spec, per_page_param) },
+	{ "key_field", offsetof(struct pg_spec, key_field) },
+	{ "key_param", offsetof(struct pg_spec, key_param) },
+	{ "records_path", offsetof(struct pg_spec, records_path) },
+};
+#define SPEC_FIELD(s, i) ((char **)((char *)(s) + spec_strings[i].off))
+
 void pg_spec_release(struct pg_spec *s)
 {
-	char **f[] = { &s->cursor_path, &s->cursor_param, &s->next_path, &s->more_path,
-		       &s->offset_param, &s->limit_param, &s->page_param, &s->per_page_param,
-		       &s->key_field, &s->key_param, &s->records_path };
 	size_t i;
 
 	uncompile(s);
-	for (i = 0; i < sizeof(f) / sizeof(*f); i++) {
-		free(*f[i]);
-		*f[i] = NULL;
+	for (i = 0; i < sizeof(spec_strings) / sizeof(*spec_strings); i++) {
+		free(*SPEC_FIELD(s, i));
+		*SPEC_FIELD(s, i) = NULL;
 	}
 }
 
@@ -146,21 +163,12 @@ static void json_member(struct strbuf *o, const char *name, const char *v)
 
 int pg_spec_json(const struct pg_spec *s, struct strbuf *out)
 {
-	size_t before = out->len;
+	size_t before = out->len, i;
 
 	strbuf_addstr(out, "{");
 	json_member(out, "style", pg_style_name(s->style));
-	json_member(out, "cursor_path", s->cursor_path);
-	json_member(out, "cursor_param", s->cursor_param);
-	json_member(out, "next_path", s->next_path);
-	json_member(out, "more_path", s->more_path);
-	json_member(out, "offset_param", s->offset_param);
-	json_member(out, "limit_param", s->limit_param);
-	json_member(out, "page_param", s->page_param);
-	json_member(out, "per_page_param", s->per_page_param);
-	json_member(out, "key_field", s->key_field);
-	json_member(out, "key_param", s->key_param);
-	json_member(out, "records_path", s->records_path);
+	for (i = 0; i < sizeof(spec_strings) / sizeof(*spec_strings); i++)
+		json_member(out, spec_strings[i].name, *SPEC_FIELD(s, i));
 	strbuf_addf(out, ",\"limit\":%llu,\"start_page\":%llu,\"per_page\":%llu%s}",
 		    (unsigned long long)s->limit, (unsigned long long)s->start_page,
 		    (unsigned long long)s->per_page, s->start_page_set ? ",\"start_page_set\":true" : "");
@@ -170,14 +178,6 @@ int pg_spec_json(const struct pg_spec *s, struct strbuf *out)
 int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
 		      struct aperr *e)
 {
-	static const char *const names[] = {
-		"cursor_path", "cursor_param", "next_path", "more_path", "offset_param",
-		"limit_param", "page_param", "per_page_param", "key_field", "key_param",
-		"records_path"
-	};
-	char **f[] = { &s->cursor_path, &s->cursor_param, &s->next_path, &s->more_path,
-		       &s->offset_param, &s->limit_param, &s->page_param, &s->per_page_param,
-		       &s->key_field, &s->key_param, &s->records_path };
 	struct strbuf v = STRBUF_INIT;
 	uint32_t t;
 	size_t i;
@@ -191,13 +191,13 @@ int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
 		strbuf_release(&v);
 		return aperr_set(e, EX_DATAERR, "/spec/style: not a style");
 	}
-	for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
-		t = json_get(d, obj, names[i], strlen(names[i]));
+	for (i = 0; i < sizeof(spec_strings) / sizeof(*spec_strings); i++) {
+		t = json_get(d, obj, spec_strings[i].name, strlen(spec_strings[i].name));
 		strbuf_reset(&v);
 		if (t && json_type(d, t) == JSON_STRING && json_str_decode(d, t, &v) == 0)
-			pg_spec_set(f[i], v.buf ? v.buf : "");
+			pg_spec_set(SPEC_FIELD(s, i), v.buf ? v.buf : "");
 		else
-			pg_spec_set(f[i], NULL);
+			pg_spec_set(SPEC_FIELD(s, i), NULL);
 	}
 	for (i = 0; i < 3; i++) {
 		t = json_get(d, obj, numnames[i], strlen(numnames[i]));
