@@ -361,14 +361,8 @@ static void show(struct login *l)
 		die_err(&e);
 	strbuf_addstr(&o, "{\"store\":");
 	json_quote(&o, l->store, strlen(l->store));
-	if (ts.token_url) {
-		strbuf_addstr(&o, ",\"token_url\":");
-		json_quote(&o, ts.token_url, strlen(ts.token_url));
-	}
-	if (ts.client_id) {
-		strbuf_addstr(&o, ",\"client_id\":");
-		json_quote(&o, ts.client_id, strlen(ts.client_id));
-	}
+	json_add_member(&o, "token_url", ts.token_url);
+	json_add_member(&o, "client_id", ts.client_id);
 	strbuf_addstr(&o, ",\"scope\":");
 	if (ts.scope)
 		json_quote(&o, ts.scope, strlen(ts.scope));

@@ -153,22 +153,14 @@ static int json_u64(const struct json_doc *d, uint32_t t, uint64_t *out)
 
 /* ---- checkpoints ---- */
 
-static void json_member(struct strbuf *o, const char *name, const char *v)
-{
-	if (!v)
-		return;
-	strbuf_addf(o, "%s\"%s\":", o->buf[o->len - 1] == '{' ? "" : ",", name);
-	json_quote(o, v, strlen(v));
-}
-
 int pg_spec_json(const struct pg_spec *s, struct strbuf *out)
 {
 	size_t before = out->len, i;
 
 	strbuf_addstr(out, "{");
-	json_member(out, "style", pg_style_name(s->style));
+	json_add_member(out, "style", pg_style_name(s->style));
 	for (i = 0; i < sizeof(spec_strings) / sizeof(*spec_strings); i++)
-		json_member(out, spec_strings[i].name, *SPEC_FIELD(s, i));
+		json_add_member(out, spec_strings[i].name, *SPEC_FIELD(s, i));
 	strbuf_addf(out, ",\"limit\":%llu,\"start_page\":%llu,\"per_page\":%llu%s}",
 		    (unsigned long long)s->limit, (unsigned long long)s->start_page,
 		    (unsigned long long)s->per_page, s->start_page_set ? ",\"start_page_set\":true" : "");

@@ -116,14 +116,6 @@ out:
 	return rc;
 }
 
-static void member(struct strbuf *o, const char *name, const char *v)
-{
-	if (!v)
-		return;
-	strbuf_addf(o, ",\"%s\":", name);
-	json_quote(o, v, strlen(v));
-}
-
 int tokenstore_write(const char *path, const struct tokenset *ts, struct aperr *e)
 {
 	struct strbuf o = STRBUF_INIT;
@@ -133,12 +125,12 @@ int tokenstore_write(const char *path, const struct tokenset *ts, struct aperr *
 		return -1;
 	strbuf_addf(&o, "{\"expires_at\":%.3f,\"obtained_at\":%.3f", ts->expires_at,
 		    ts->obtained_at);
-	member(&o, "access_token", ts->access_token);
-	member(&o, "refresh_token", ts->refresh_token);
-	member(&o, "token_type", ts->token_type);
-	member(&o, "scope", ts->scope);
-	member(&o, "token_url", ts->token_url);
-	member(&o, "client_id", ts->client_id);
+	json_add_member(&o, "access_token", ts->access_token);
+	json_add_member(&o, "refresh_token", ts->refresh_token);
+	json_add_member(&o, "token_type", ts->token_type);
+	json_add_member(&o, "scope", ts->scope);
+	json_add_member(&o, "token_url", ts->token_url);
+	json_add_member(&o, "client_id", ts->client_id);
 	strbuf_addstr(&o, "}\n");
 	rc = o.buf ? statefile_write(path, o.buf, o.len, 1, e)
 		   : aperr_set(e, EX_OSERR, "out of memory");
