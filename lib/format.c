@@ -1,11 +1,10 @@
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "format.h"
+#include "strbuf.h"
 
 static int digits(const char *s, size_t n)
 {
@@ -256,8 +255,8 @@ static int uri(const char *s, size_t n, int need_scheme)
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '%') {
-			if (i + 2 >= n + 0 || !strchr("0123456789abcdefABCDEF", s[i + 1]) || !s[i + 1] ||
-			    !strchr("0123456789abcdefABCDEF", s[i + 2]) || !s[i + 2])
+			if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2]))
 				return 0;
 			i += 2;
 			continue;
@@ -278,7 +277,7 @@ static int uri(const char *s, size_t n, int need_scheme)
 		for (i = 1; i < colon; i++)
 			if (!(((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
 			      s[i] == '+' || s[i] == '-' || s[i] == '.'))
-				return need_scheme ? 0 : 0;
+				return 0;
 	}
 	if (need_scheme && !scheme)
 		return 0;
@@ -339,7 +338,7 @@ static int uuid(const char *s, size_t n)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i] != '-')
 				return 0;
-		} else if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i]) {
+		} else if (!isxdigit((unsigned char)s[i])) {
 			return 0;
 		}
 	}
@@ -377,11 +376,82 @@ static int relative_json_pointer(const char *s, size_t n)
 	return i == n || (s[i] == '#' && i + 1 == n) || json_pointer(s + i, n - i);
 }
 
-static int regex_ok(const char *s, size_t n)
+/* ECMA-262 names General_Category values in full; PCRE2 10.42 knows the short ones. */
+static void ecma_properties(const char *src, size_t n, struct strbuf *out)
+{
+	static const char *const names[][2] = {
+		{ "Letter", "L" }, { "Lowercase_Letter", "Ll" }, { "Uppercase_Letter", "Lu" },
+		{ "Titlecase_Letter", "Lt" }, { "Modifier_Letter", "Lm" }, { "Other_Letter", "Lo" },
+		{ "Mark", "M" }, { "Number", "N" }, { "Decimal_Number", "Nd" }, { "digit", "Nd" },
+		{ "Letter_Number", "Nl" }, { "Other_Number", "No" }, { "Punctuation", "P" },
+		{ "punct", "P" }, { "Symbol", "S" }, { "Math_Symbol", "Sm" },
+		{ "Currency_Symbol", "Sc" }, { "Separator", "Z" }, { "Space_Separator", "Zs" },
+		{ "Other", "C" }, { "Control", "Cc" }, { "cntrl", "Cc" }
+	};
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (src[i] == '\\' && i + 2 < n && (src[i + 1] == 'p' || src[i + 1] == 'P') &&
+		    src[i + 2] == '{') {
+			const char *close = memchr(src + i + 3, '}', n - i - 3);
+			size_t len = close ? (size_t)(close - src - i - 3) : 0;
+			const char *name = src + i + 3;
+
+			if (!strncmp(name, "General_Category=", 17) || !strncmp(name, "gc=", 3)) {
+				size_t skip = name[0] == 'g' && name[1] == 'c' ? 3 : 17;
+
+				name += skip;
+				len -= skip;
+			}
+			for (k = 0; close && k < sizeof(names) / sizeof(*names); k++)
+				if (strlen(names[k][0]) == len && !memcmp(name, names[k][0], len)) {
+					strbuf_addf(out, "\\%c{%s}", src[i + 1], names[k][1]);
+					i = (size_t)(close - src) + 1;
+					break;
+				}
+			if (close && k < sizeof(names) / sizeof(*names))
+				continue;
+		}
+		if (src[i] == '\\' && i + 1 < n) {
+			strbuf_add(out, src + i, 2);
+			i += 2;
+			continue;
+		}
+		strbuf_addch(out, src[i++]);
+	}
+}
+
+pcre2_code *format_regex(const char *src0, size_t n0, char *err, size_t errn)
 {
 	int code;
 	PCRE2_SIZE off;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)s, n, PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
+	struct strbuf tr = STRBUF_INIT;
+	const char *src;
+	size_t n;
+	pcre2_code *re;
+
+	ecma_properties(src0, n0, &tr);
+	src = tr.buf ? tr.buf : "";
+	n = tr.len;
+	re = pcre2_compile((PCRE2_SPTR)src, n, PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY, &code,
+			   &off, NULL);
+	strbuf_release(&tr);
+
+	if (!re) {
+		PCRE2_UCHAR buf[120];
+
+		pcre2_get_error_message(code, buf, sizeof(buf));
+		snprintf(err, errn, "bad pattern at offset %zu: %s", (size_t)off, (char *)buf);
+		return NULL;
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+static int regex_ok(const char *s, size_t n)
+{
+	char err[200];
+	pcre2_code *re = format_regex(s, n, err, sizeof(err));
 
 	if (!re)
 		return 0;
@@ -389,35 +459,33 @@ static int regex_ok(const char *s, size_t n)
 	return 1;
 }
 
+static int uri_absolute(const char *s, size_t n)
+{
+	return uri(s, n, 1);
+}
+
+static int uri_reference(const char *s, size_t n)
+{
+	return uri(s, n, 0);
+}
+
+static const struct {
+	const char *name;
+	int (*check)(const char *s, size_t n);
+} formats[] = {
+	{ "date-time", date_time }, { "date", full_date }, { "time", full_time },
+	{ "duration", duration }, { "email", email }, { "hostname", hostname },
+	{ "ipv4", ipv4 }, { "ipv6", ipv6 }, { "uri", uri_absolute },
+	{ "uri-reference", uri_reference }, { "uuid", uuid }, { "regex", regex_ok },
+	{ "json-pointer", json_pointer }, { "relative-json-pointer", relative_json_pointer },
+};
+
 int format_check(const char *name, const char *s, size_t n)
 {
-	if (!strcmp(name, "date-time"))
-		return date_time(s, n);
-	if (!strcmp(name, "date"))
-		return full_date(s, n);
-	if (!strcmp(name, "time"))
-		return full_time(s, n);
-	if (!strcmp(name, "duration"))
-		return duration(s, n);
-	if (!strcmp(name, "email"))
-		return email(s, n);
-	if (!strcmp(name, "hostname"))
-		return hostname(s, n);
-	if (!strcmp(name, "ipv4"))
-		return ipv4(s, n);
-	if (!strcmp(name, "ipv6"))
-		return ipv6(s, n);
-	if (!strcmp(name, "uri"))
-		return uri(s, n, 1);
-	if (!strcmp(name, "uri-reference"))
-		return uri(s, n, 0);
-	if (!strcmp(name, "uuid"))
-		return uuid(s, n);
-	if (!strcmp(name, "regex"))
-		return regex_ok(s, n);
-	if (!strcmp(name, "json-pointer"))
-		return json_pointer(s, n);
-	if (!strcmp(name, "relative-json-pointer"))
-		return relative_json_pointer(s, n);
+	size_t i;
+
+	for (i = 0; i < sizeof(formats) / sizeof(*formats); i++)
+		if (!strcmp(name, formats[i].name))
+			return formats[i].check(s, n);
 	return -1;
 }

@@ -14,6 +14,18 @@
 
 #include <stddef.h>
 
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+
+/*
+ * A JSON Schema pattern as a PCRE2 regular expression, as close to
+ * ECMA-262 as PCRE2 goes: UTF and Unicode properties (long property names
+ * mapped to PCRE2's), '$' only at the end, no implicit anchoring, JIT
+ * compiled.  NULL with the reason in err when it does not compile.
+ */
+pcre2_code *format_regex(const char *src, size_t n, char *err, size_t errn);
 /* 1 when s[0..n) is of format name, 0 when not, -1 for a format not known here. */
 int format_check(const char *name, const char *s, size_t n);
 

@@ -179,7 +179,7 @@ static void dot_segments(struct strbuf *out, size_t at)
 		const char *seg_end = slash ? slash : end;
 		size_t sl = (size_t)(seg_end - p);
 
-		if ((sl == 2 && !memcmp(p, "/.", 2)) ) {
+		if (sl == 2 && !memcmp(p, "/.", 2)) {
 			if (!slash)
 				strbuf_addch(&o, '/');
 		} else if (sl == 3 && !memcmp(p, "/..", 3)) {
@@ -521,78 +521,6 @@ static int nonneg(const struct json_doc *d, uint32_t t, uint64_t *out)
 	return 0;
 }
 
-/* ECMA-262 names General_Category values in full; PCRE2 10.42 knows the short ones. */
-static void ecma_properties(const char *src, size_t n, struct strbuf *out)
-{
-	static const char *const names[][2] = {
-		{ "Letter", "L" }, { "Lowercase_Letter", "Ll" }, { "Uppercase_Letter", "Lu" },
-		{ "Titlecase_Letter", "Lt" }, { "Modifier_Letter", "Lm" }, { "Other_Letter", "Lo" },
-		{ "Mark", "M" }, { "Number", "N" }, { "Decimal_Number", "Nd" }, { "digit", "Nd" },
-		{ "Letter_Number", "Nl" }, { "Other_Number", "No" }, { "Punctuation", "P" },
-		{ "punct", "P" }, { "Symbol", "S" }, { "Math_Symbol", "Sm" },
-		{ "Currency_Symbol", "Sc" }, { "Separator", "Z" }, { "Space_Separator", "Zs" },
-		{ "Other", "C" }, { "Control", "Cc" }, { "cntrl", "Cc" }
-	};
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (src[i] == '\\' && i + 2 < n && (src[i + 1] == 'p' || src[i + 1] == 'P') &&
-		    src[i + 2] == '{') {
-			const char *close = memchr(src + i + 3, '}', n - i - 3);
-			size_t len = close ? (size_t)(close - src - i - 3) : 0;
-			const char *name = src + i + 3;
-
-			if (!strncmp(name, "General_Category=", 17) || !strncmp(name, "gc=", 3)) {
-				size_t skip = name[0] == 'g' && name[1] == 'c' ? 3 : 17;
-
-				name += skip;
-				len -= skip;
-			}
-			for (k = 0; close && k < sizeof(names) / sizeof(*names); k++)
-				if (strlen(names[k][0]) == len && !memcmp(name, names[k][0], len)) {
-					strbuf_addf(out, "\\%c{%s}", src[i + 1], names[k][1]);
-					i = (size_t)(close - src) + 1;
-					break;
-				}
-			if (close && k < sizeof(names) / sizeof(*names))
-				continue;
-		}
-		if (src[i] == '\\' && i + 1 < n) {
-			strbuf_add(out, src + i, 2);
-			i += 2;
-			continue;
-		}
-		strbuf_addch(out, src[i++]);
-	}
-}
-
-static pcre2_code *regex(const char *src0, size_t n0, char *err, size_t errn)
-{
-	int code;
-	PCRE2_SIZE off;
-	struct strbuf tr = STRBUF_INIT;
-	const char *src;
-	size_t n;
-	pcre2_code *re;
-
-	ecma_properties(src0, n0, &tr);
-	src = tr.buf ? tr.buf : "";
-	n = tr.len;
-	re = pcre2_compile((PCRE2_SPTR)src, n, PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY, &code,
-			   &off, NULL);
-	strbuf_release(&tr);
-
-	if (!re) {
-		PCRE2_UCHAR buf[120];
-
-		pcre2_get_error_message(code, buf, sizeof(buf));
-		snprintf(err, errn, "bad pattern at offset %zu: %s", (size_t)off, (char *)buf);
-		return NULL;
-	}
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	return re;
-}
-
 static struct sch_node *new_node(struct comp *c, size_t res, uint32_t tok, const char *path)
 {
 	struct sch *s = c->s;
@@ -675,7 +603,7 @@ static int sub_object(struct comp *c, size_t res, uint32_t obj, const char *base
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s/%s", path, key);
 		json_ptr_append(&p, pr->name.buf ? pr->name.buf : "", pr->name.len);
-		if (patterns && !(pr->re = regex(pr->name.buf ? pr->name.buf : "", pr->name.len, err,
+		if (patterns && !(pr->re = format_regex(pr->name.buf ? pr->name.buf : "", pr->name.len, err,
 						  sizeof(err)))) {
 			strbuf_release(&p);
 			return bad(c, path, key, "%s", err);
@@ -936,7 +864,7 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 				bad(c, path, key, "must be a string");
 				goto out;
 			}
-			if (!(n->pattern = regex(v.buf ? v.buf : "", v.len, err, sizeof(err)))) {
+			if (!(n->pattern = format_regex(v.buf ? v.buf : "", v.len, err, sizeof(err)))) {
 				bad(c, path, key, "%s", err);
 				goto out;
 			}
@@ -1747,13 +1675,9 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 			ok = fail(v, n, "maxProperties", "%zu properties, more than %llu", count,
 				  (unsigned long long)n->props_n[1]);
 		for (i = 0; i < n->nrequired; i++)
-			if (!json_get(d, t, n->required[i].buf ? n->required[i].buf : "", n->required[i].len)) {
-				size_t keep = v->ipath.len;
-
+			if (!json_get(d, t, n->required[i].buf ? n->required[i].buf : "", n->required[i].len))
 				ok = fail(v, n, "required", "%s is required",
 					  n->required[i].buf ? n->required[i].buf : "");
-				(void)keep;
-			}
 		for (i = 0; i < n->ndepreq; i++) {
 			size_t r;
 
