@@ -579,11 +579,6 @@ static void describe(const struct json_doc *d, const struct http_req *r,
 			    (unsigned long long)res->total);
 }
 
-static void choose(struct pg_spec *s, enum pg_style st)
-{
-	s->style = st;
-}
-
 int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 	      const struct json_doc *d, struct strbuf *why, struct aperr *e)
 {
@@ -603,7 +598,7 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 		goto done;
 	}
 	if (link && probe.len) {
-		choose(s, PG_LINK);
+		s->style = PG_LINK;
 		strbuf_addstr(why, "the Link header has rel=\"next\"");
 		rc = 0;
 		goto done;
@@ -624,7 +619,7 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 				break;
 		}
 		if (m < 3) {
-			choose(s, PG_LINK);
+			s->style = PG_LINK;
 			strbuf_addf(why, "the Link header has rel=\"%s\" and no rel=\"next\": the last page",
 				    rels[m]);
 			rc = 0;
@@ -639,7 +634,7 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 		if (t == JSON_ABSENT || json_type(d, t) != JSON_STRING)
 			continue;
 		if (scalar_value(d, t, &v) > 0 && looks_like_url(v.buf)) {
-			choose(s, PG_NEXT_URL);
+			s->style = PG_NEXT_URL;
 			pg_spec_set(&s->next_path, next_url_paths[i]);
 			strbuf_addf(why, "%s holds a URL", next_url_paths[i]);
 			rc = 0;
@@ -659,7 +654,7 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 			continue;
 		if (k == 0 && json_type(d, t) != JSON_NULL && json_type(d, t) != JSON_STRING)
 			continue;
-		choose(s, PG_CURSOR);
+		s->style = PG_CURSOR;
 		pg_spec_set(&s->cursor_path, cursor_paths[i].path);
 		pg_spec_set(&s->cursor_param, cursor_paths[i].param);
 		for (p = 0; cursor_params[p]; p++)
@@ -679,14 +674,14 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 			continue;
 		pg_spec_set(&s->more_path, more_paths[i]);
 		if (json_type(d, t) == JSON_FALSE) {
-			choose(s, PG_NONE);
+			s->style = PG_NONE;
 			strbuf_addf(why, "%s is false: the only page", more_paths[i]);
 			rc = 0;
 			goto done;
 		}
 		t = res.nrecords ? json_get(d, last_record(d, &res), "id", 2) : 0;
 		if (t && (json_type(d, t) == JSON_STRING || json_type(d, t) == JSON_NUMBER)) {
-			choose(s, PG_KEYSET);
+			s->style = PG_KEYSET;
 			pg_spec_set(&s->key_field, "/id");
 			pg_spec_set(&s->key_param, http_get_query(url, "starting_after", &probe) == 1 ||
 							   http_get_query(url, "after", &probe) != 1
@@ -724,7 +719,7 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 		    (first_number(d, limits, &w2) != JSON_ABSENT || res.has_total)) {
 			const char *param = strrchr(which, '/') + 1;
 
-			choose(s, PG_OFFSET);
+			s->style = PG_OFFSET;
 			pg_spec_set(&s->offset_param, param);
 			if (http_get_query(url, "limit", &probe) == 1 && probe.buf)
 				num_parse_u64(probe.buf, &s->limit, "limit", NULL);
@@ -740,7 +735,7 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 			const char *param = strrchr(which, '/') + 1;
 			uint64_t cur = 1;
 
-			choose(s, PG_PAGE);
+			s->style = PG_PAGE;
 			/* the body's name is the parameter's only when the URL uses it */
 			if (http_get_query(url, param, &probe) != 1)
 				param = "page";
@@ -781,7 +776,7 @@ unsaid:
 			goto done;
 		}
 	}
-	choose(s, PG_NONE);
+	s->style = PG_NONE;
 	strbuf_addstr(why, "no Link header, next URL, cursor, has_more, offset or page fields: "
 			   "a listing of one page");
 	rc = 0;
