@@ -115,7 +115,8 @@ void tool_write_stats(const char *path, const struct strbuf *json)
 	struct aperr e;
 	struct strbuf s = STRBUF_INIT;
 
-	if (strbuf_add(&s, json->buf, json->len) < 0 || strbuf_addch(&s, '\n') < 0)
+	if (strbuf_add(&s, json->buf, json->len) < 0 ||
+	    ((!s.len || s.buf[s.len - 1] != '\n') && strbuf_addch(&s, '\n') < 0))
 		die(EX_OSERR, "out of memory");
 	if (statefile_write(path, s.buf, s.len, 0, &e) < 0) {
 		aperr_prefix(&e, "--stats");

@@ -72,6 +72,7 @@ int cmd_oauth_login(int argc, char **argv);
 int cmd_upsert(int argc, char **argv);
 int cmd_webhook_recv(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
 int cmd_store_raw(int argc, char **argv);
 
 #endif

@@ -13,8 +13,8 @@
  * a metaschema's $vocabulary leaving validation out.  Draft-07 keeps its
  * own rules ($ref siblings ignored, items arrays, additionalItems,
  * dependencies, "$id": "#name" anchors).  Every required test of the
- * official suite passes for both drafts.  Not yet: format assertion
- * (formats are annotations only) and the validate/schema programs.
+ * official suite passes for both drafts.  "format" is an annotation
+ * unless format_assert is set, then lib/format checks it.
  *
  * Ownership: struct sch owns every compiled node, the schema texts it
  * was given (copied) and its registry; sch_release() frees them.

@@ -42,6 +42,13 @@ static inline void strbuf_reset(struct strbuf *sb)
 	if (sb->buf)
 		sb->buf[0] = '\0';
 }
+/* Cut sb back to its first len bytes (len <= sb->len). */
+static inline void strbuf_setlen(struct strbuf *sb, size_t len)
+{
+	sb->len = len;
+	if (sb->buf)
+		sb->buf[len] = '\0';
+}
 /* Hand the buffer to the caller (who frees it); sb becomes empty. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 
