@@ -34,7 +34,11 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS = -lcurl -lcrypto -lsqlite3 -lpq -lpcre2-8 -lz -lm -lpthread
 
 LIB_SRC = $(wildcard lib/*.c)
-LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
+LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o) $(O)/gen/metaschemas.o
+# The JSON Schema metaschemas, embedded so that $ref to them needs no network;
+# their README (source and license) is copied beside them and installed.
+METASCHEMAS ?= ../shared/testsuites/metaschemas
+METASCHEMA_FILES = $(shell find $(METASCHEMAS) -name '*.json' 2>/dev/null)
 LIBAPIPE = $(O)/libapipe.a
 COMMON_OBJ = $(O)/cmd/common.o
 BINS = $(PROGRAMS:%=$(O)/bin/%)
@@ -47,6 +51,14 @@ all: $(BINS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/gen/metaschemas.c build-fuzz/gen/metaschemas.c: tools/embed-metaschemas.sh $(METASCHEMA_FILES)
+	@mkdir -p $(dir $@) $(dir $@)../share/metaschemas
+	sh tools/embed-metaschemas.sh $(METASCHEMAS) > $@.tmp && mv $@.tmp $@
+	cp $(METASCHEMAS)/README.md $(dir $@)../share/metaschemas/README.md
+
+$(O)/gen/metaschemas.o: $(O)/gen/metaschemas.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBAPIPE): $(LIB_OBJ)
@@ -100,10 +112,10 @@ FUZZ_TARGETS = json headers
 FUZZ_BINS = $(FUZZ_TARGETS:%=build-fuzz/fuzz-%)
 FUZZTIME ?= 30
 
-build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC) $(wildcard lib/*.h)
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC) $(wildcard lib/*.h) build-fuzz/gen/metaschemas.c
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ $< $(LIB_SRC) $(LIBS)
+		-o $@ $< $(LIB_SRC) build-fuzz/gen/metaschemas.c $(LIBS)
 
 fuzz: $(FUZZ_BINS)
 
@@ -118,9 +130,12 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(PROGRAMS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/apipe/metaschemas
+	install -m 644 $(O)/share/metaschemas/README.md $(DESTDIR)$(PREFIX)/share/doc/apipe/metaschemas/
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/apipe
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -10,6 +10,7 @@
 #include <pcre2.h>
 
 #include "format.h"
+#include "metaschemas.h"
 #include "num.h"
 #include "schema.h"
 #include "statefile.h"
@@ -1097,12 +1098,31 @@ static struct sch_node *target(struct sch *s, struct sch_node *n, struct aperr *
 	return n->ref_node;
 }
 
+/*
+ * The embedded metaschemas, registered after everything the caller gave
+ * (the first registration of a URI wins, so the caller's copies do).
+ */
+static int add_builtins(struct sch *s, struct aperr *e)
+{
+	struct strbuf uri = STRBUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sch_nbuiltins && rc == 0; i++) {
+		strbuf_reset(&uri);
+		strbuf_addf(&uri, "apipe-metaschema:%s", sch_builtins[i].path);
+		rc = sch_add_resource(s, uri.buf, sch_builtins[i].text, strlen(sch_builtins[i].text), e);
+	}
+	strbuf_release(&uri);
+	return rc;
+}
+
 int sch_compile(struct sch *s, const char *uri, const char *text, size_t n, struct aperr *e)
 {
 	struct comp c = { s, e };
 	size_t res = s->nres;
 
-	if (sch_add_resource(s, uri, text, n, e) < 0)
+	if (sch_add_resource(s, uri, text, n, e) < 0 || add_builtins(s, e) < 0)
 		return -1;
 	{
 		/* a metaschema that declares its vocabularies may leave validation out */

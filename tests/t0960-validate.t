@@ -87,6 +87,18 @@ awk 'BEGIN { printf "{\"id\":1,\"name\":\"ab\",\"pad\":\""; for (i = 0; i < 2000
 run validate --schema s.json < big.jsonl
 is "$rc:$(wc -c < out)" "0:$(wc -c < big.jsonl)" "a 2 MB record passes through whole"
 
+# --- the embedded metaschemas ----------------------------------------------------------------
+echo '{"$ref":"https://json-schema.org/draft/2020-12/schema"}' > meta.json
+lines '{"type":"object","properties":{"a":{"minLength":2}}}' '{"type":"thing"}' '{"minLength":-1}' > schemas.jsonl
+run validate --schema meta.json --dead-letter mdl.jsonl < schemas.jsonl
+is "$rc:$(wc -l < out):$(jq -c '[.line, [.errors[].instance]]' mdl.jsonl | tr '\n' ' ')" \
+	'0:1:[2,["/type"]] [3,["/minLength"]] ' \
+	"\$ref to the draft 2020-12 metaschema resolves offline (embedded at build time)"
+echo '{"$schema":"http://json-schema.org/draft-07/schema#","$ref":"http://json-schema.org/draft-07/schema#"}' > meta7.json
+lines '{"type":"object"}' '{"type":3}' > schemas7.jsonl
+run validate --schema meta7.json --dead-letter mdl7.jsonl < schemas7.jsonl
+is "$rc:$(wc -l < out):$(jq -c .line mdl7.jsonl)" '0:1:2' "... and so does the draft-07 metaschema"
+
 run validate --help
 is "$rc" 0 "--help exits 0"
 run validate < in.jsonl
