@@ -1,10 +1,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <strings.h>
 #include <string.h>
 
 #include "format.h"
+#include "idna.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 static int digits(const char *s, size_t n)
 {
@@ -130,6 +133,12 @@ static int duration(const char *s, size_t n)
 	return any && s[n - 1] != 'T';
 }
 
+/* An "xn--" label must be a valid A-label. */
+static int alabel(const char *s, size_t n)
+{
+	return n < 4 || strncasecmp(s, "xn--", 4) || idna_alabel_ok(s, n);
+}
+
 static int hostname(const char *s, size_t n)
 {
 	size_t i, label = 0;
@@ -140,7 +149,7 @@ static int hostname(const char *s, size_t n)
 		char c = s[i];
 
 		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
+			if (label == 0 || s[i - 1] == '-' || !alabel(s + i - label, label))
 				return 0;
 			label = 0;
 			continue;
@@ -157,7 +166,49 @@ static int hostname(const char *s, size_t n)
 		    !((s[i - 3] | 32) == 'x' && (s[i - 2] | 32) == 'n'))
 			return 0;
 	}
-	return label > 0 && s[n - 1] != '-';
+	return label > 0 && s[n - 1] != '-' && alabel(s + n - label, label);
+}
+
+/*
+ * An internationalised host name: labels separated by '.' or the
+ * ideographic and full-width full stops, each an ASCII host name label
+ * (an xn-- one a valid A-label) or a valid U-label.
+ */
+static int idn_hostname(const char *s, size_t n)
+{
+	size_t i = 0, start = 0, total = 0;
+
+	if (n == 0 || !utf8_valid(s, n))
+		return 0;
+	while (i <= n) {
+		size_t dot = 0;
+
+		if (i < n && s[i] == '.')
+			dot = 1;
+		else if (i + 3 <= n && (!memcmp(s + i, "\xe3\x80\x82", 3) ||	/* U+3002 */
+					!memcmp(s + i, "\xef\xbc\x8e", 3) ||	/* U+FF0E */
+					!memcmp(s + i, "\xef\xbd\xa1", 3)))	/* U+FF61 */
+			dot = 3;
+		if (i == n || dot) {
+			const char *l = s + start;
+			size_t ln = i - start, k;
+
+			for (k = 0; k < ln && !((unsigned char)l[k] & 0x80); k++)
+				;
+			/* a U-label's A-label has "xn--" and a character or more per code point */
+			if (ln == 0 || (k == ln ? !hostname(l, ln) :
+					4 + utf8_count(l, ln) > 63 || !idna_ulabel_ok(l, ln)))
+				return 0;
+			total += ln + 1;
+			if (i == n)
+				break;
+			i += dot;
+			start = i;
+			continue;
+		}
+		i++;
+	}
+	return total <= 254;
 }
 
 static int ipv4(const char *s, size_t n)
@@ -475,6 +526,7 @@ static const struct {
 } formats[] = {
 	{ "date-time", date_time }, { "date", full_date }, { "time", full_time },
 	{ "duration", duration }, { "email", email }, { "hostname", hostname },
+	{ "idn-hostname", idn_hostname },
 	{ "ipv4", ipv4 }, { "ipv6", ipv6 }, { "uri", uri_absolute },
 	{ "uri-reference", uri_reference }, { "uuid", uuid }, { "regex", regex_ok },
 	{ "json-pointer", json_pointer }, { "relative-json-pointer", relative_json_pointer },

@@ -4,7 +4,8 @@
  * date-time, date and time (RFC 3339, leap seconds only at 23:59:60 UTC),
  * duration (RFC 3339 appendix A), email (RFC 5321 addresses: dot-atom or
  * quoted local part, a hostname or an address literal), hostname
- * (RFC 1123), ipv4 (dotted decimal, no leading zeros), ipv6 (RFC 4291, no
+ * (RFC 1123; xn-- labels must be valid A-labels, lib/idna), idn-hostname
+ * (U-labels or host name labels, lib/idna), ipv4 (dotted decimal, no leading zeros), ipv6 (RFC 4291, no
  * zone), uri and uri-reference (RFC 3986 characters and shape), uuid
  * (RFC 4122 text form), regex (compiles as validate's patterns do),
  * json-pointer (RFC 6901) and relative-json-pointer.
