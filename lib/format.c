@@ -532,12 +532,19 @@ static const struct {
 	{ "json-pointer", json_pointer }, { "relative-json-pointer", relative_json_pointer },
 };
 
-int format_check(const char *name, const char *s, size_t n)
+format_fn format_lookup(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(formats) / sizeof(*formats); i++)
 		if (!strcmp(name, formats[i].name))
-			return formats[i].check(s, n);
-	return -1;
+			return formats[i].check;
+	return NULL;
+}
+
+int format_check(const char *name, const char *s, size_t n)
+{
+	format_fn f = format_lookup(name);
+
+	return f ? f(s, n) : -1;
 }

@@ -27,6 +27,10 @@
  * compiled.  NULL with the reason in err when it does not compile.
  */
 pcre2_code *format_regex(const char *src, size_t n, char *err, size_t errn);
+/* A format's check: 1 when s[0..n) is of the format, 0 when not. */
+typedef int (*format_fn)(const char *s, size_t n);
+/* The check of format name, or NULL for a format not known here. */
+format_fn format_lookup(const char *name);
 /* 1 when s[0..n) is of format name, 0 when not, -1 for a format not known here. */
 int format_check(const char *name, const char *s, size_t n);
 

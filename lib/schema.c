@@ -79,8 +79,9 @@ struct sch_node {
 	struct sch_node *ref_node;
 	char *dynref;		/* absolute URI of $dynamicRef */
 	struct sch_node *dyn_node;	/* its initial target */
-	char *base;		/* the URI of the schema resource this schema is in */
+	const char *base;	/* the URI of the schema resource this schema is in (interned) */
 	char *format;
+	format_fn format_fn;	/* its check (lib/format), NULL when not known */
 };
 
 void sch_init(struct sch *s, enum sch_draft draft)
@@ -128,10 +129,23 @@ static void node_free(struct sch_node *n)
 	free(n->depreq);
 	free(n->ref);
 	free(n->dynref);
-	free(n->base);
 	free(n->format);
 	free(n);
 }
+
+/* One step of the instance location: a member name or an array index. */
+struct seg {
+	const char *name;	/* NULL for an index */
+	size_t n;		/* name length, or the index */
+};
+
+/* What validation reuses from one instance to the next. */
+struct sch_vstate {
+	struct seg *segs;
+	size_t asegs;
+	const char **scope;
+	size_t ascope;
+};
 
 void sch_release(struct sch *s)
 {
@@ -143,6 +157,14 @@ void sch_release(struct sch *s)
 		free(s->res[i].uri);
 		free(s->res[i].text);
 		json_doc_release(&s->res[i].doc);
+	}
+	for (i = 0; i < s->nbases; i++)
+		free(s->bases[i]);
+	free(s->bases);
+	if (s->vs) {
+		free(s->vs->segs);
+		free(s->vs->scope);
+		free(s->vs);
 	}
 	for (i = 0; i < s->nregs; i++)
 		free(s->regs[i].uri);
@@ -495,6 +517,31 @@ struct comp {
 	struct aperr *e;
 };
 
+/*
+ * One copy of each base URI, owned by s: nodes of one resource share the
+ * pointer, so the dynamic scope compares pointers.  NULL when out of memory.
+ */
+static const char *intern(struct sch *s, const char *uri)
+{
+	size_t i;
+
+	for (i = 0; i < s->nbases; i++)
+		if (!strcmp(s->bases[i], uri))
+			return s->bases[i];
+	if (s->nbases == s->abases) {
+		size_t na = s->abases ? 2 * s->abases : 8;
+		char **nb = realloc(s->bases, na * sizeof(*nb));
+
+		if (!nb)
+			return NULL;
+		s->bases = nb;
+		s->abases = na;
+	}
+	if (!(s->bases[s->nbases] = strdup(uri)))
+		return NULL;
+	return s->bases[s->nbases++];
+}
+
 static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const char *base,
 				const char *path, unsigned depth);
 
@@ -741,7 +788,7 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 			*h = '\0';
 		}
 	}
-	n->base = strdup(abs.buf ? abs.buf : "");
+	n->base = intern(c->s, abs.buf ? abs.buf : "");
 	if (!draft7 && (t = json_get(d, tok, "$dynamicRef", 11))) {
 		struct strbuf r = STRBUF_INIT;
 
@@ -874,6 +921,7 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 			json_str_decode(d, val, &v);
 			free(n->format);
 			n->format = strdup(v.buf ? v.buf : "");
+			n->format_fn = format_lookup(n->format);
 		} else if (!strcmp(key, "required")) {
 			if (strings(c, d, val, path, key, &n->required, &n->nrequired) < 0)
 				goto out;
@@ -1186,7 +1234,8 @@ void sch_errors_release(struct sch_errors *es)
 struct vctx {
 	struct sch *s;
 	struct sch_errors *es;
-	struct strbuf ipath;
+	struct seg *segs;	/* the instance location, built into a pointer only on failure */
+	size_t nsegs, asegs;
 	struct aperr *e;
 	unsigned depth;
 	int failed;		/* a limit or a bad reference: stop */
@@ -1263,7 +1312,15 @@ static int fail(struct vctx *v, const struct sch_node *n, const char *kw, const 
 	er = &es->e[es->n++];
 	strbuf_reset(&er->instance);
 	strbuf_reset(&er->schema);
-	strbuf_add(&er->instance, v->ipath.buf ? v->ipath.buf : "", v->ipath.len);
+	{
+		size_t i;
+
+		for (i = 0; i < v->nsegs; i++)
+			if (v->segs[i].name)
+				json_ptr_append(&er->instance, v->segs[i].name, v->segs[i].n);
+			else
+				json_ptr_append_index(&er->instance, v->segs[i].n);
+	}
 	strbuf_addf(&er->schema, "%s/%s", n->path.buf ? n->path.buf : "", kw);
 	snprintf(er->keyword, sizeof(er->keyword), "%s", kw);
 	va_start(ap, fmt);
@@ -1358,17 +1415,24 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 static int child(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
 		 const char *seg, size_t seglen, int index, size_t idx)
 {
-	size_t keep = v->ipath.len;
 	int r;
 
-	if (index)
-		json_ptr_append_index(&v->ipath, idx);
-	else
-		json_ptr_append(&v->ipath, seg, seglen);
+	if (v->nsegs == v->asegs) {
+		size_t na = v->asegs ? v->asegs * 2 : 32;
+		struct seg *ns = realloc(v->segs, na * sizeof(*ns));
+
+		if (!ns) {
+			v->failed = 1;
+			return 0;
+		}
+		v->segs = ns;
+		v->asegs = na;
+	}
+	v->segs[v->nsegs].name = index ? NULL : seg ? seg : "";
+	v->segs[v->nsegs].n = index ? idx : seglen;
+	v->nsegs++;
 	r = check(v, n, d, t, NULL);
-	v->ipath.len = keep;
-	if (v->ipath.buf)
-		v->ipath.buf[keep] = '\0';
+	v->nsegs--;
 	return r;
 }
 
@@ -1504,11 +1568,54 @@ static int unique_items(const struct json_doc *d, uint32_t arr, size_t *a, size_
 
 static int re_match(pcre2_code *re, const char *s, size_t n)
 {
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-	int r = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+	/* whether it matches is all that counts: one pair of offsets will do, for every pattern */
+	static __thread pcre2_match_data *md;
 
-	pcre2_match_data_free(md);
-	return r >= 0;
+	if (!md && !(md = pcre2_match_data_create(1, NULL)))
+		return 0;
+	return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0;
+}
+
+/*
+ * Is key (kn bytes) a member of object obj?  The search starts at *from
+ * (a key token, 0 for the first) and wraps around; the key after the one
+ * found goes back to *from, as members usually come in the order asked.
+ */
+static int find_key(const struct json_doc *d, uint32_t obj, uint32_t *from, const char *key,
+		    size_t kn)
+{
+	uint32_t start = *from ? *from : json_first(d, obj), k = start;
+
+	while (k) {
+		if (json_str_eq(d, k, key, kn)) {
+			*from = json_next(d, obj, k);
+			return 1;
+		}
+		k = json_next(d, obj, k);
+		if (!k)
+			k = json_first(d, obj);
+		if (k == start)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * The text of string token t: its source bytes when it has no escapes,
+ * else decoded into buf.
+ */
+static void str_view(const struct json_doc *d, uint32_t t, struct strbuf *buf, const char **p,
+		     size_t *n)
+{
+	if (!(d->tok[t].flags & JSON_F_ESCAPED)) {
+		*p = json_src(d, t) + 1;
+		*n = json_srclen(d, t) - 2;
+		return;
+	}
+	strbuf_reset(buf);
+	json_str_decode(d, t, buf);
+	*p = buf->buf ? buf->buf : "";
+	*n = buf->len;
 }
 
 static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
@@ -1536,7 +1643,7 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		aperr_set(v->e, EX_CONFIG, "the schema recurses without end at %s", n->path.buf);
 		return 0;
 	}
-	if (n->base && (!v->nscope || strcmp(v->scope[v->nscope - 1], n->base))) {
+	if (n->base && (!v->nscope || v->scope[v->nscope - 1] != n->base)) {
 		if (v->nscope == v->ascope) {
 			size_t na = v->ascope ? v->ascope * 2 : 16;
 			const char **ns = realloc(v->scope, na * sizeof(*ns));
@@ -1619,29 +1726,27 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 					  (int)n->numlen[N_MULT], n->num[N_MULT]);
 		}
 	}
-	if (jt == JSON_STRING && n->format && v->s->format_assert) {
-		struct strbuf str = STRBUF_INIT;
+	if (jt == JSON_STRING &&
+	    ((n->format && v->s->format_assert) || n->has_len[0] || n->has_len[1] || n->pattern)) {
+		struct strbuf buf = STRBUF_INIT;
+		const char *str;
+		size_t sl, cps;
 
-		json_str_decode(d, t, &str);
-		if (format_check(n->format, str.buf ? str.buf : "", str.len) == 0)
+		str_view(d, t, &buf, &str, &sl);
+		if (n->format && v->s->format_assert && n->format_fn && !n->format_fn(str, sl))
 			ok = fail(v, n, "format", "not a valid %s", n->format);
-		strbuf_release(&str);
-	}
-	if (jt == JSON_STRING && (n->has_len[0] || n->has_len[1] || n->pattern)) {
-		struct strbuf str = STRBUF_INIT;
-		size_t cps;
-
-		json_str_decode(d, t, &str);
-		cps = utf8_count(str.buf ? str.buf : "", str.len);
-		if (n->has_len[0] && cps < n->len[0])
-			ok = fail(v, n, "minLength", "%zu characters, fewer than %llu", cps,
-				  (unsigned long long)n->len[0]);
-		if (n->has_len[1] && cps > n->len[1])
-			ok = fail(v, n, "maxLength", "%zu characters, more than %llu", cps,
-				  (unsigned long long)n->len[1]);
-		if (n->pattern && !re_match(n->pattern, str.buf ? str.buf : "", str.len))
+		if (n->has_len[0] || n->has_len[1]) {
+			cps = utf8_count(str, sl);
+			if (n->has_len[0] && cps < n->len[0])
+				ok = fail(v, n, "minLength", "%zu characters, fewer than %llu", cps,
+					  (unsigned long long)n->len[0]);
+			if (n->has_len[1] && cps > n->len[1])
+				ok = fail(v, n, "maxLength", "%zu characters, more than %llu", cps,
+					  (unsigned long long)n->len[1]);
+		}
+		if (n->pattern && !re_match(n->pattern, str, sl))
 			ok = fail(v, n, "pattern", "does not match the pattern");
-		strbuf_release(&str);
+		strbuf_release(&buf);
 	}
 	if (jt == JSON_ARRAY) {
 		size_t count = json_count(d, t), idx = 0, matched = 0, du, dv;
@@ -1694,8 +1799,9 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		if (n->has_props[1] && count > n->props_n[1])
 			ok = fail(v, n, "maxProperties", "%zu properties, more than %llu", count,
 				  (unsigned long long)n->props_n[1]);
-		for (i = 0; i < n->nrequired; i++)
-			if (!json_get(d, t, n->required[i].buf ? n->required[i].buf : "", n->required[i].len))
+		for (i = 0, k = 0; i < n->nrequired; i++)
+			if (!find_key(d, t, &k, n->required[i].buf ? n->required[i].buf : "",
+				      n->required[i].len))
 				ok = fail(v, n, "required", "%s is required",
 					  n->required[i].buf ? n->required[i].buf : "");
 		for (i = 0; i < n->ndepreq; i++) {
@@ -1716,28 +1822,35 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 			if (json_get(d, t, n->depschemas[i].name.buf ? n->depschemas[i].name.buf : "",
 				     n->depschemas[i].name.len))
 				ok &= check(v, n->depschemas[i].s, d, t, a);
+		size_t hint = 0;
+
 		for (k = json_first(d, t); k; k = json_next(d, t, k)) {
 			int matched = 0;
+			const char *nm;
+			size_t nl, j;
 
-			strbuf_reset(&name);
-			json_str_decode(d, k, &name);
-			for (i = 0; i < n->nprops; i++)
-				if (n->props[i].name.len == name.len &&
-				    !memcmp(n->props[i].name.buf ? n->props[i].name.buf : "",
-					    name.buf ? name.buf : "", name.len)) {
+			str_view(d, k, &name, &nm, &nl);
+			/* members usually come in the schema's order: look from the last match on */
+			for (j = 0; j < n->nprops; j++) {
+				i = (hint + j) % n->nprops;
+				if (n->props[i].name.len == nl &&
+				    !memcmp(n->props[i].name.buf ? n->props[i].name.buf : "", nm, nl)) {
 					matched = 1;
+					hint = i + 1;
 					ann_key(a, k);
-					ok &= child(v, n->props[i].s, d, k + 1, name.buf, name.len, 0, 0);
+					ok &= child(v, n->props[i].s, d, k + 1, nm, nl, 0, 0);
+					break;
 				}
+			}
 			for (i = 0; i < n->npats; i++)
-				if (re_match(n->pats[i].re, name.buf ? name.buf : "", name.len)) {
+				if (re_match(n->pats[i].re, nm, nl)) {
 					matched = 1;
 					ann_key(a, k);
-					ok &= child(v, n->pats[i].s, d, k + 1, name.buf, name.len, 0, 0);
+					ok &= child(v, n->pats[i].s, d, k + 1, nm, nl, 0, 0);
 				}
 			if (!matched && n->additional) {
 				ann_key(a, k);
-				ok &= child(v, n->additional, d, k + 1, name.buf, name.len, 0, 0);
+				ok &= child(v, n->additional, d, k + 1, nm, nl, 0, 0);
 			}
 			if (n->names) {
 				/* the name as a string instance: parse it as one */
@@ -1745,7 +1858,7 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 				struct json_doc nd;
 				struct json_error je;
 
-				json_quote(&js, name.buf ? name.buf : "", name.len);
+				json_quote(&js, nm, nl);
 				json_doc_init(&nd, 4);
 				json_error_init(&je);
 				if (json_parse(&nd, js.buf, js.len, &je) == 0 &&
@@ -1829,16 +1942,23 @@ int sch_validate(struct sch *s, const struct json_doc *d, uint32_t t, struct sch
 	struct vctx v;
 	int r;
 
+	if (!s->vs && !(s->vs = calloc(1, sizeof(*s->vs))))
+		return aperr_set(e, EX_OSERR, "out of memory");
 	memset(&v, 0, sizeof(v));
 	v.s = s;
 	v.es = es;
 	v.e = e;
-	strbuf_init(&v.ipath, 0);
+	v.segs = s->vs->segs;
+	v.asegs = s->vs->asegs;
+	v.scope = s->vs->scope;
+	v.ascope = s->vs->ascope;
 	if (es)
 		sch_errors_reset(es);
 	r = check(&v, s->root, d, t, NULL);
-	strbuf_release(&v.ipath);
-	free(v.scope);
+	s->vs->segs = v.segs;
+	s->vs->asegs = v.asegs;
+	s->vs->scope = v.scope;
+	s->vs->ascope = v.ascope;
 	if (v.failed)
 		return -1;
 	return r;

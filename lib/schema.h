@@ -36,6 +36,7 @@ enum sch_draft { SCH_DRAFT_2020_12, SCH_DRAFT_7 };
 struct sch_node;
 struct sch_resource;
 struct sch_reg;
+struct sch_vstate;
 
 struct sch {
 	enum sch_draft draft;
@@ -49,6 +50,9 @@ struct sch {
 	unsigned max_errors;		/* per instance, default 32 */
 	int no_validation;		/* the metaschema's $vocabulary leaves validation out */
 	int format_assert;		/* check "format" (lib/format) instead of only noting it */
+	struct sch_vstate *vs;		/* what sch_validate() reuses between instances */
+	char **bases;			/* base URIs, one copy each */
+	size_t nbases, abases;
 };
 
 struct sch_error {
@@ -87,7 +91,10 @@ int sch_compile(struct sch *s, const char *uri, const char *text, size_t n, stru
 void sch_errors_init(struct sch_errors *es);
 void sch_errors_reset(struct sch_errors *es);
 void sch_errors_release(struct sch_errors *es);
-/* 1 valid, 0 invalid (errors in es when non-NULL), -1 a limit was hit (e). */
+/*
+ * 1 valid, 0 invalid (errors in es when non-NULL), -1 a limit was hit (e).
+ * Not reentrant: one struct sch validates one instance at a time.
+ */
 int sch_validate(struct sch *s, const struct json_doc *d, uint32_t t, struct sch_errors *es,
 		 struct aperr *e);
 

@@ -1,9 +1,11 @@
 /*
  * genrecords: deterministic benchmark and test data.
- *   genrecords [-n records] [-p per_page] [-s seed]
+ *   genrecords [-x] [-n records] [-p per_page] [-s seed]
  * Writes n records (about 300 bytes each: nested objects, unicode, escaped
  * text, big numbers, nulls) as JSON lines, or with -p as response envelopes
- * holding per_page records each.  Same arguments, same bytes.
+ * holding per_page records each.  -x adds four members (an enum, a currency
+ * code, order lines as an array of objects, a creation time) for the
+ * validate benchmark's 15-property schema.  Same arguments, same bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +22,8 @@ static uint64_t next(void)
 	return state;
 }
 
+static int extended;
+
 static void record(FILE *f, unsigned long id)
 {
 	static const char *const cities[] = {
@@ -34,7 +38,7 @@ static void record(FILE *f, unsigned long id)
 		"\"score\":%llu%llu,\"ratio\":0.%llu,\"active\":%s,\"tags\":[\"t%u\",\"t%u\"],"
 		"\"address\":{\"street\":\"%u Main St\",\"city\":\"%s\","
 		"\"geo\":{\"lat\":%u.%04u,\"lon\":-%u.%04u}},\"parent\":%s,"
-		"\"note\":\"line one\\nline two \\ud83d\\ude00 \xe2\x9c\x93\"}",
+		"\"note\":\"line one\\nline two \\ud83d\\ude00 \xe2\x9c\x93\"",
 		id, (unsigned)(r >> 20) % 12 + 1, day, sec / 3600, sec / 60 % 60, sec % 60,
 		(unsigned)(r >> 40) % 1000, id, id,
 		(unsigned long long)(r % 100000000000ULL) + 1, (unsigned long long)(r >> 3) % 1000000000000ULL,
@@ -43,6 +47,19 @@ static void record(FILE *f, unsigned long id)
 		cities[(r >> 30) % 8], (unsigned)(r >> 33) % 90, (unsigned)(r >> 36) % 10000,
 		(unsigned)(r >> 43) % 180, (unsigned)(r >> 47) % 10000,
 		r % 5 ? "null" : "{\"id\":1}");
+	if (extended) {
+		static const char *const status[] = { "open", "paid", "shipped", "cancelled" };
+		unsigned k, nl = (unsigned)(r >> 50) % 3 + 1;
+
+		fprintf(f, ",\"status\":\"%s\",\"currency\":\"%s\",\"lines\":[", status[(r >> 52) % 4],
+			r >> 54 & 1 ? "EUR" : "USD");
+		for (k = 0; k < nl; k++)
+			fprintf(f, "%s{\"sku\":\"SKU-%u\",\"qty\":%u,\"price\":%u.%02u}", k ? "," : "",
+				(unsigned)(r >> (k * 7)) % 100000, k + 1, (unsigned)(r >> 20) % 500 + 1,
+				(unsigned)(r >> 9) % 100);
+		fprintf(f, "],\"created_at\":\"2025-%02u-%02uT08:00:00Z\"", (unsigned)(r >> 20) % 12 + 1, day);
+	}
+	putc('}', f);
 }
 
 int main(int argc, char **argv)
@@ -51,13 +68,14 @@ int main(int argc, char **argv)
 	int c;
 
 	state = 0x9e3779b97f4a7c15ULL;
-	while ((c = getopt(argc, argv, "n:p:s:")) != -1) {
+	while ((c = getopt(argc, argv, "xn:p:s:")) != -1) {
 		switch (c) {
+		case 'x': extended = 1; break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 'p': per_page = strtoul(optarg, NULL, 10); break;
 		case 's': state ^= strtoull(optarg, NULL, 10) * 0xbf58476d1ce4e5b9ULL; break;
 		default:
-			fputs("usage: genrecords [-n records] [-p per_page] [-s seed]\n", stderr);
+			fputs("usage: genrecords [-x] [-n records] [-p per_page] [-s seed]\n", stderr);
 			return 64;
 		}
 	}

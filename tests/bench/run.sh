@@ -11,7 +11,10 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 "$APIPE_TESTBIN/genrecords" -n "$n" > "$work/records.jsonl"
 "$APIPE_TESTBIN/genrecords" -n "$n" -p 100 > "$work/pages.jsonl"
+"$APIPE_TESTBIN/genrecords" -x -n "$n" > "$work/orders.jsonl"
+cp "$APIPE_TOP/tests/bench/orders.schema.json" "$work/"
 mb=$(($(wc -c < "$work/records.jsonl") / 1000000))
+mbo=$(($(wc -c < "$work/orders.jsonl") / 1000000))
 mbp=$(($(wc -c < "$work/pages.jsonl") / 1000000))
 
 # measure NAME INPUT_MB COMMAND: seconds and max RSS of sh -c COMMAND
@@ -31,6 +34,14 @@ measure "cat | cat (pages)" "$mbp" "cat pages.jsonl | cat"
 measure "records" "$mbp" "cat pages.jsonl | records"
 measure "dedupe --key /id" "$mb" "cat records.jsonl | dedupe --key /id"
 measure "watermark track" "$mb" "cat records.jsonl | watermark track --state st --name b --field /updated_at"
+measure "cat | cat (orders)" "$mbo" "cat orders.jsonl | cat"
+measure "validate (15 properties, formats)" "$mbo" "cat orders.jsonl | validate --schema orders.schema.json --format-assert"
+if command -v ajv > /dev/null; then
+	# ajv-cli reads one JSON document: the records as an array, against an array schema
+	{ printf '['; sed '1!s/^/,/' orders.jsonl; printf ']'; } > orders.json
+	jq '{"$schema": ."$schema", type: "array", items: del(."$schema", ."$id")}' orders.schema.json > orders-array.schema.json
+	measure "ajv-cli validate (same records)" "$mbo" "ajv validate --spec=draft2020 -c ajv-formats -s orders-array.schema.json -d orders.json"
+fi
 if command -v jq > /dev/null; then
 	measure "jq -c '.body.data[]'" "$mbp" "cat pages.jsonl | jq -c '.body.data[]'"
 	measure "jq -c 'unique_by(.id)' (dedupe)" "$mb" "cat records.jsonl | jq -c -n '[inputs] | unique_by(.id) | .[]'"
@@ -73,6 +84,10 @@ awk '
 			j = (jqs[i] in s) ? r / (m[jqs[i]] / s[jqs[i]]) : 0
 			printf "%-20s %13.2fx %13.1fx   %s\n", tools[i], c, j, (c >= 0.5 && (j == 0 || j >= 10)) ? "holds" : "MISSES"
 		}
+		v = (m["validate (15 properties, formats)"] / s["validate (15 properties, formats)"]) / (m["cat | cat (orders)"] / s["cat | cat (orders)"])
+		printf "%-20s %13.2fx vs cat | cat   target: >= 0.3x: %s\n", "validate", v, ((v >= 0.3) ? "holds" : "MISSES")
+		if ("ajv-cli validate (same records)" in s)
+			printf "%-20s %13.2fx vs ajv-cli\n", "validate", s["ajv-cli validate (same records)"] / s["validate (15 properties, formats)"]
 		a = s["gzip -6 (pages)"] / s["store-raw (pages)"]
 		z = s["zcat (pages)"] / s["store-raw --replay (pages)"]
 		printf "%-20s %13.2fx vs gzip -6   target: >= 1.0x: %s\n", "store-raw", a, ((a >= 1) ? "holds" : "MISSES")
