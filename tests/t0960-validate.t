@@ -87,6 +87,12 @@ awk 'BEGIN { printf "{\"id\":1,\"name\":\"ab\",\"pad\":\""; for (i = 0; i < 2000
 run validate --schema s.json < big.jsonl
 is "$rc:$(wc -c < out)" "0:$(wc -c < big.jsonl)" "a 2 MB record passes through whole"
 
+echo '{"properties":{"lines":{"items":{"properties":{"q":{"minimum":1}}}},"a/b~c":{"type":"string"},"e\u0301":{"type":"string"}}}' > paths.json
+lines '{"lines":[{"q":1},{"q":0}],"a/b~c":1,"e\u0301":2}' > paths.jsonl
+run validate --schema paths.json --dead-letter pdl.jsonl < paths.jsonl
+is "$(jq -c '[.errors[].instance]' pdl.jsonl)" "$(printf '["/lines/1/q","/a~1b~0c","/e\314\201"]')" \
+	"error locations: array indexes, escaped names (~1, ~0), names decoded from \\u escapes"
+
 # --- the embedded metaschemas ----------------------------------------------------------------
 echo '{"$ref":"https://json-schema.org/draft/2020-12/schema"}' > meta.json
 lines '{"type":"object","properties":{"a":{"minLength":2}}}' '{"type":"thing"}' '{"minLength":-1}' > schemas.jsonl
