@@ -105,7 +105,7 @@ bench: all $(TEST_HELPERS)
 	$(TEST_ENV) sh tests/bench/run.sh
 
 demo: all $(TEST_HELPERS)
-	$(TEST_ENV) bash tests/demo.sh
+	$(TEST_ENV) bash examples/demo.sh
 
 FUZZ_CC ?= clang
 FUZZ_TARGETS = json headers

@@ -45,7 +45,8 @@ static const char usage_text[] =
 "                [--token-ttl seconds] [--expires-in seconds] [--jwt-secret value]\n"
 "                [--quota n] [--quota-window seconds] [--reset-style epoch|delta]\n"
 "                [--fault-rate percent] [--latency-ms n] [--mutate-after n]\n"
-"                [--mutate-insert n] [--drift added|removed|retyped] [--gzip]\n"
+"                [--mutate-insert n] [--no-mutate-update]\n"
+"                [--drift added|removed|retyped] [--gzip]\n"
 "                [--code-ttl seconds]\n"
 "\n"
 "Secrets (--key, --bearer-token, --user, --client-secret, --refresh-token,\n"
@@ -116,6 +117,7 @@ static struct {
 	unsigned fault_rate, latency_ms;
 	unsigned long mutate_after, mutate_insert, data_requests;
 	int mutated;
+	int no_mutate_update;	/* the mutation only inserts */
 	const char *drift;
 	int gzip;
 	unsigned long nreq;
@@ -197,7 +199,7 @@ static void add_record(struct strbuf *o, unsigned long id)
 	char ts[64];
 	unsigned long h = (id * 2654435761UL) ^ S.seed;
 
-	if (S.mutated && id % 10 == 1)
+	if (S.mutated && !S.no_mutate_update && id % 10 == 1)
 		t.sec += 86400 * 200;	/* updated while the crawl ran */
 	instant_format(&t, ts, sizeof(ts));
 	strbuf_addf(o, "{\"id\":%lu,\"updated_at\":\"%s\",\"name\":\"%s %lu\",", id, ts,
@@ -899,7 +901,8 @@ static void page_data(struct MHD_Connection *c, const char *path, struct reply *
 		strbuf_addch(o, '[');
 		for (i = since > 0 ? (unsigned long)since : 0; i < N && n < lim; i++) {
 			if (ua && 1767225600 + (int64_t)(i + 1) * 60 +
-					  (S.mutated && (i + 1) % 10 == 1 ? 86400 * 200 : 0) <=
+					  (S.mutated && !S.no_mutate_update && (i + 1) % 10 == 1 ?
+					   86400 * 200 : 0) <=
 				  after.sec)
 				continue;
 			if (n++)
@@ -1233,7 +1236,7 @@ enum {
 	O_PORT_FILE = 256, O_PORT, O_SEED, O_RECORDS, O_LOG, O_AUTH, O_KEY, O_KEY_HEADER,
 	O_KEY_PARAM, O_BEARER, O_USER, O_CLIENT_ID, O_CLIENT_SECRET, O_REFRESH, O_TTL,
 	O_JWT_SECRET, O_QUOTA, O_WINDOW, O_RESET, O_FAULT_RATE, O_LATENCY, O_MUTATE_AFTER,
-	O_MUTATE_INSERT, O_DRIFT, O_GZIP, O_EXPIRES_IN, O_CODE_TTL
+	O_MUTATE_INSERT, O_NO_MUTATE_UPDATE, O_DRIFT, O_GZIP, O_EXPIRES_IN, O_CODE_TTL
 };
 
 int main(int argc, char **argv)
@@ -1263,6 +1266,7 @@ int main(int argc, char **argv)
 		{ "latency-ms", required_argument, NULL, O_LATENCY },
 		{ "mutate-after", required_argument, NULL, O_MUTATE_AFTER },
 		{ "mutate-insert", required_argument, NULL, O_MUTATE_INSERT },
+		{ "no-mutate-update", no_argument, NULL, O_NO_MUTATE_UPDATE },
 		{ "drift", required_argument, NULL, O_DRIFT },
 		{ "gzip", no_argument, NULL, O_GZIP },
 		{ "expires-in", required_argument, NULL, O_EXPIRES_IN },
@@ -1325,6 +1329,7 @@ int main(int argc, char **argv)
 		case O_LATENCY: S.latency_ms = (unsigned)atoi(optarg); break;
 		case O_MUTATE_AFTER: S.mutate_after = strtoul(optarg, NULL, 10); break;
 		case O_MUTATE_INSERT: S.mutate_insert = strtoul(optarg, NULL, 10); break;
+		case O_NO_MUTATE_UPDATE: S.no_mutate_update = 1; break;
 		case O_DRIFT: S.drift = optarg; break;
 		case O_GZIP: S.gzip = 1; break;
 		case O_EXPIRES_IN: S.expires_in = strtod(optarg, NULL); break;
