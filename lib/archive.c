@@ -225,30 +225,22 @@ bad:
 	return -1;
 }
 
-int manifest_read(const char *dir, struct manifest *m, struct aperr *e)
+int manifest_parse(const char *buf, size_t len, const char *name, struct manifest *m,
+		   struct aperr *e)
 {
-	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT;
 	struct json_doc d;
 	struct json_error je;
 	size_t pos = 0;
 	uint64_t lineno = 0;
-	int r;
 
 	memset(m, 0, sizeof(*m));
-	strbuf_addf(&path, "%s/%s", dir, ARCHIVE_MANIFEST);
-	r = statefile_read(path.buf, &buf, (size_t)1 << 30, e);
-	if (r != 0) {
-		strbuf_release(&path);
-		strbuf_release(&buf);
-		return r < 0 ? -1 : 0;
-	}
 	json_doc_init(&d, 16);
 	json_error_init(&je);
-	while (pos < buf.len) {
-		const char *s = buf.buf + pos, *nl = memchr(s, '\n', buf.len - pos);
-		size_t n = nl ? (size_t)(nl - s) : buf.len - pos;
+	while (pos < len) {
+		const char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - s) : len - pos;
 		struct manifest_entry me;
-		int last = !nl || pos + n + 1 >= buf.len;
+		int last = !nl || pos + n + 1 >= len;
 
 		lineno++;
 		if (!nl || parse_entry(&d, &je, s, n, &me) < 0) {
@@ -257,7 +249,7 @@ int manifest_read(const char *dir, struct manifest *m, struct aperr *e)
 				m->torn_lineno = lineno;
 				break;
 			}
-			aperr_set(e, EX_DATAERR, "%s: line %llu: not a manifest entry", path.buf,
+			aperr_set(e, EX_DATAERR, "%s: line %llu: not a manifest entry", name,
 				  (unsigned long long)lineno);
 			goto fail;
 		}
@@ -279,16 +271,29 @@ int manifest_read(const char *dir, struct manifest *m, struct aperr *e)
 	}
 	json_doc_release(&d);
 	json_error_release(&je);
-	strbuf_release(&path);
-	strbuf_release(&buf);
 	return 0;
 fail:
 	json_doc_release(&d);
 	json_error_release(&je);
-	strbuf_release(&path);
-	strbuf_release(&buf);
 	manifest_release(m);
 	return -1;
+}
+
+int manifest_read(const char *dir, struct manifest *m, struct aperr *e)
+{
+	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	strbuf_addf(&path, "%s/%s", dir, ARCHIVE_MANIFEST);
+	r = statefile_read(path.buf, &buf, (size_t)1 << 30, e);
+	if (r == 0)
+		r = manifest_parse(buf.buf ? buf.buf : "", buf.len, path.buf, m, e);
+	else
+		r = r < 0 ? -1 : 0;
+	strbuf_release(&path);
+	strbuf_release(&buf);
+	return r;
 }
 
 static int write_all(int fd, const void *data, size_t n, const char *what, struct aperr *e)

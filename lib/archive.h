@@ -79,6 +79,9 @@ void manifest_release(struct manifest *m);
  * is an error (EX_DATAERR naming the line).
  */
 int manifest_read(const char *dir, struct manifest *m, struct aperr *e);
+/* The same from the manifest's bytes in memory; name is for messages. */
+int manifest_parse(const char *buf, size_t len, const char *name, struct manifest *m,
+		   struct aperr *e);
 /* Append line to DIR/manifest.jsonl and fsync it. */
 int manifest_append(const char *dir, const char *line, size_t n, struct aperr *e);
 
