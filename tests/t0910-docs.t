@@ -1,0 +1,34 @@
+#!/bin/sh
+# The manuals: every program has one, mandoc finds nothing to warn about,
+# and each program's --help names exactly the options of its SYNOPSIS.
+. "$APIPE_TOP/tests/lib.sh"
+
+# man_opts PAGE: the options a page's SYNOPSIS names, one a line, sorted
+man_opts() {
+	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$1" | grep -o 'Fl [^ ]*' |
+		sed 's/^Fl \\-/--/; s/^Fl /-/; s/\\-/-/g; s/\\&//g' |
+		awk '/^--/ { print; next } { s = $0; sub(/^-/, "", s); for (i = 1; i <= length(s); i++) print "-" substr(s, i, 1) }' |
+		sort -u
+}
+# usage_opts PROGRAM: the options its --help names
+usage_opts() {
+	"$1" --help 2>&1 | grep -oE '(^|[ [|])--?[a-zA-Z0-9][a-zA-Z0-9.-]*' | sed 's/^[ [|]//' |
+		awk '/^--/ { print; next } { s = $0; sub(/^-/, "", s); for (i = 1; i <= length(s); i++) print "-" substr(s, i, 1) }' |
+		sort -u
+}
+
+programs=$(sed -n 's/^PROGRAMS = //p' "$APIPE_TOP/Makefile")
+for p in $programs; do
+	page="$APIPE_TOP/man/$p.1"
+	is "$([ -f "$page" ] && echo yes)" yes "$p has a manual"
+	mandoc -T lint -W warning "$page" > lint 2>&1 || true
+	is "$(cat lint)" "" "mandoc -T lint finds no warning in $p.1"
+	run "$p" --help
+	is "$rc" 0 "$p --help exits 0"
+	man_opts "$page" > man.opts
+	usage_opts "$p" > usage.opts
+	is "$(wc -l < man.opts | tr -d ' ')" "$(wc -l < usage.opts | tr -d ' ')" "$p: as many options in --help as in the SYNOPSIS"
+	is_file usage.opts man.opts "$p --help names the options of its SYNOPSIS"
+	is "$(grep -c '^\.Sh EXIT STATUS' "$page")" 1 "$p.1 has EXIT STATUS"
+done
+done_testing
