@@ -23,9 +23,10 @@ measure() {
 	read -r secs rss < "$work/time"
 	awk -v n="$1" -v mb="$2" -v s="$secs" -v r="$rss" \
 		'BEGIN { if (s < 0.01) s = 0.01; printf "%-34s %8.1f MB/s %8.2f s %8.1f MiB\n", n, mb / s, s, r / 1024 }'
-	echo "$1 $2 $secs" >> "$work/results"
+	echo "$1 $2 $secs $rss" >> "$work/results"
 }
 
+: > "$work/report"
 echo "apipe bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $n records ($mb MB as records, $mbp MB as pages)"
 echo "$(printf '%-34s %13s %10s %12s' what throughput time max-rss)"
 cd "$work"
@@ -67,36 +68,42 @@ SQL
 	measure "upsert (SQLite)" "$mb" "upsert --db up.db --table items --key /id < records.jsonl"
 	measure "upsert again (all unchanged)" "$mb" "upsert --db up.db --table items --key /id < records.jsonl"
 fi
-echo
 awk '
-	{ mb[$1 " " $2 " " $3] = 0 }
-	{ name = $0; sub(/ [0-9.]+ [0-9.]+$/, "", name); s[name] = $(NF); m[name] = $(NF - 1) }
+	{ name = $0; sub(/ [0-9.]+ [0-9.]+ [0-9]+$/, "", name); s[name] = $(NF - 1); m[name] = $(NF - 2); r[name] = $(NF) }
+	function row(what, fig, ref, ratio, target, ok, rss) {
+		printf "%s\t%s\t%s\t%.2fx\t%s\t%s\t%s\n", what, fig, ref, ratio, target, ok ? "holds" : "MISSES", rss
+	}
+	function mbs(n) { return sprintf("%.0f MB/s", m[n] / s[n]) }
+	function mib(n) { return sprintf("%.1f MiB", r[n] / 1024) }
 	END {
 		rate["cat-r"] = m["cat | cat (records)"] / s["cat | cat (records)"]
 		rate["cat-p"] = m["cat | cat (pages)"] / s["cat | cat (pages)"]
 		split("records|dedupe --key /id|watermark track", tools, "|")
 		split("pages|records|records", base, "|")
 		split("jq -c '\''.body.data[]'\''|jq -c '\''unique_by(.id)'\'' (dedupe)|jq -c . (watermark)", jqs, "|")
-		printf "%-20s %14s %14s   target: >= 0.5x cat, >= 10x jq\n", "filter", "vs cat | cat", "vs jq"
 		for (i = 1; i <= 3; i++) {
-			r = m[tools[i]] / s[tools[i]]
-			c = r / (base[i] == "pages" ? rate["cat-p"] : rate["cat-r"])
-			j = (jqs[i] in s) ? r / (m[jqs[i]] / s[jqs[i]]) : 0
-			printf "%-20s %13.2fx %13.1fx   %s\n", tools[i], c, j, (c >= 0.5 && (j == 0 || j >= 10)) ? "holds" : "MISSES"
+			t = tools[i]
+			c = (m[t] / s[t]) / (base[i] == "pages" ? rate["cat-p"] : rate["cat-r"])
+			row(t, mbs(t), "cat | cat", c, ">= 0.5x", c >= 0.5, mib(t))
+			if (jqs[i] in s) {
+				j = (m[t] / s[t]) / (m[jqs[i]] / s[jqs[i]])
+				row(t, mbs(t), jqs[i], j, ">= 10x", j >= 10, mib(t))
+			}
 		}
-		v = (m["validate (15 properties, formats)"] / s["validate (15 properties, formats)"]) / (m["cat | cat (orders)"] / s["cat | cat (orders)"])
-		printf "%-20s %13.2fx vs cat | cat   target: >= 0.3x: %s\n", "validate", v, ((v >= 0.3) ? "holds" : "MISSES")
+		v = "validate (15 properties, formats)"
+		c = (m[v] / s[v]) / (m["cat | cat (orders)"] / s["cat | cat (orders)"])
+		row("validate --format-assert", mbs(v), "cat | cat", c, ">= 0.3x", c >= 0.3, mib(v))
 		if ("ajv-cli validate (same records)" in s)
-			printf "%-20s %13.2fx vs ajv-cli\n", "validate", s["ajv-cli validate (same records)"] / s["validate (15 properties, formats)"]
+			row("validate --format-assert", mbs(v), "ajv-cli", s["ajv-cli validate (same records)"] / s[v], "-", 1, mib(v))
 		a = s["gzip -6 (pages)"] / s["store-raw (pages)"]
+		row("store-raw", mbs("store-raw (pages)"), "gzip -6", a, ">= 1.0x", a >= 1, mib("store-raw (pages)"))
 		z = s["zcat (pages)"] / s["store-raw --replay (pages)"]
-		printf "%-20s %13.2fx vs gzip -6   target: >= 1.0x: %s\n", "store-raw", a, ((a >= 1) ? "holds" : "MISSES")
-		printf "%-20s %13.2fx vs zcat      target: >= 0.9x: %s\n", "store-raw --replay", z, ((z >= 0.9) ? "holds" : "MISSES")
+		row("store-raw --replay", mbs("store-raw --replay (pages)"), "zcat", z, ">= 0.9x", z >= 0.9, mib("store-raw --replay (pages)"))
 		if ("upsert (SQLite)" in s) {
 			u = s["sqlite3 .import + INSERT"] / s["upsert (SQLite)"]
-			printf "%-20s %13.2fx vs the sqlite3 shell importing the same records (target >= 1.0x: %s)\n", "upsert (SQLite)", u, ((u >= 1) ? "holds" : "MISSES")
+			row("upsert (SQLite)", mbs("upsert (SQLite)"), "sqlite3 shell import", u, ">= 1.0x", u >= 1, mib("upsert (SQLite)"))
 		}
-	}' "$work/results"
+	}' "$work/results" >> "$work/report"
 
 # --- HTTP: fetch-page against curl, over loopback, the same URLs --------------
 # BENCH_REQUESTS (default 2000) small JSON responses from tests/mock-api.
@@ -136,9 +143,9 @@ awk -F'|' '{ r[$1] = $2 }
 	END {
 		p = r["fetch-page -j 16"] / r["curl --parallel --parallel-max 16"]
 		q = r["fetch-page -j 1"] / r["curl (sequential, keep-alive)"]
-		printf "%-44s %9.2fx   target >= 1.0x: %s\n", "fetch-page -j 16 vs curl --parallel", p, ((p >= 1) ? "holds" : "MISSES")
-		printf "%-44s %9.2fx   target >= 1.0x: %s\n", "fetch-page -j 1 vs curl sequential", q, ((q >= 1) ? "holds" : "MISSES")
-	}' rates
+		printf "fetch-page -j 16\t%.0f req/s\tcurl --parallel-max 16\t%.2fx\t>= 1.0x\t%s\t-\n", r["fetch-page -j 16"], p, ((p >= 1) ? "holds" : "MISSES")
+		printf "fetch-page -j 1\t%.0f req/s\tcurl (sequential)\t%.2fx\t>= 1.0x\t%s\t-\n", r["fetch-page -j 1"], q, ((q >= 1) ? "holds" : "MISSES")
+	}' rates >> "$work/report"
 
 # --- paginate: 200 pages at 10 ms of server latency -----------------------------
 # The floor is pages x latency; a sequential crawl should add little to it,
@@ -173,9 +180,9 @@ awk -F'|' '{ t[$1] = $2 }
 	END {
 		c = t["paginate cursor (floor 2.000 s)"] / 2.0
 		j = t["paginate offset -j 1"] / t["paginate offset -j 8"]
-		printf "%-44s %9.3fx   target <= 1.05x: %s\n", "paginate cursor vs pages x latency", c, ((c <= 1.05) ? "holds" : "MISSES")
-		printf "%-44s %9.2fx   target >= 6x: %s\n", "paginate offset -j 8 speed-up over -j 1", j, ((j >= 6) ? "holds" : "MISSES")
-	}' "$work/times"
+		printf "paginate (cursor)\t%.3f s\t200 pages x 10 ms\t%.3fx\t<= 1.05x\t%s\t-\n", t["paginate cursor (floor 2.000 s)"], c, ((c <= 1.05) ? "holds" : "MISSES")
+		printf "paginate offset -j 8\t%.3f s\tpaginate offset -j 1\t%.2fx\t>= 6x\t%s\t-\n", t["paginate offset -j 8"], j, ((j >= 6) ? "holds" : "MISSES")
+	}' "$work/times" >> "$work/report"
 
 # --- webhook-recv: signed events accepted per second ----------------------------------
 if command -v python3 > /dev/null; then
@@ -200,7 +207,13 @@ PY
 	kill -TERM $wh
 	wait $wh || true
 	stored=$(cat events/events-*.jsonl | wc -l)
-	echo
 	awk -v n="$nev" -v s="$t0" -v e="$t1" -v st="$stored" 'BEGIN {
-		printf "webhook-recv: %d signed events from curl --parallel --parallel-max 32: %.0f events/s, each fsynced before its 200 (%d stored)\n", n, n / (e - s), st }'
+		printf "webhook-recv (%d stored, fsynced)\t%.0f events/s\tcurl --parallel-max 32 sending\t-\tall stored\t%s\t-\n", st, n / (e - s), (st == n ? "holds" : "MISSES") }' >> "$work/report"
 fi
+
+# --- the report -------------------------------------------------------------------------
+echo
+echo "apipe bench report: $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $n records"
+awk -F'\t' '
+	BEGIN { printf "%-34s %-14s %-32s %8s %9s %-7s %s\n", "figure", "measured", "reference", "ratio", "target", "", "max RSS" }
+	{ printf "%-34s %-14s %-32s %8s %9s %-7s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/report"
