@@ -117,10 +117,30 @@ int num_cmp_dec(const struct decnum *a, const struct decnum *b)
 	return a->neg ? -cmp_mag(a, b) : cmp_mag(a, b);
 }
 
+/* A JSON integer of at most 18 digits (so it fits an int64_t) into *v. */
+static int small_int(const char *s, size_t n, int64_t *v)
+{
+	size_t i = s[0] == '-';
+	int64_t x = 0;
+
+	if (n - i == 0 || n - i > 18)
+		return 0;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		x = x * 10 + (s[i] - '0');
+	}
+	*v = s[0] == '-' ? -x : x;
+	return 1;
+}
+
 int num_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	struct decnum x, y;
+	int64_t i, j;
 
+	if (alen && blen && small_int(a, alen, &i) && small_int(b, blen, &j))
+		return i < j ? -1 : i > j;
 	num_decompose(a, alen, &x);
 	num_decompose(b, blen, &y);
 	return num_cmp_dec(&x, &y);

@@ -1749,7 +1749,9 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		strbuf_release(&buf);
 	}
 	if (jt == JSON_ARRAY) {
-		size_t count = json_count(d, t), idx = 0, matched = 0, du, dv;
+		/* counting the items walks them: only when something needs the count */
+		size_t count = n->has_items[0] || n->has_items[1] || a ? json_count(d, t) : 0;
+		size_t idx = 0, matched = 0, du, dv;
 		uint32_t it;
 
 		if (n->has_items[0] && count < n->items_n[0])
@@ -1789,7 +1791,7 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		}
 	}
 	if (jt == JSON_OBJECT) {
-		size_t count = json_count(d, t);
+		size_t count = n->has_props[0] || n->has_props[1] ? json_count(d, t) : 0;
 		uint32_t k;
 		struct strbuf name = STRBUF_INIT;
 
