@@ -304,7 +304,6 @@ is "$rc" 0 "-j 16 under 20% faults: exit 0"
 jq -c "$strip" out > j16
 is "$(wc -l < j16)" 200 "200 envelopes"
 is_file j16 j1 "-j 16 output equals -j 1 output (timing fields aside)"
-is "$(count ch.log '"fault":"')" "$(count ch.log '"fault":"')" "faults were injected"
 faults=$(count ch.log '"fault":"')
 is "$([ "$faults" -gt 40 ] && echo yes)" yes "at least 40 faults were injected ($faults)"
 

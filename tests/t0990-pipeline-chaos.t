@@ -72,6 +72,13 @@ faults=$(grep -c '"fault":"[a-z0-9]' chaos.log || true)
 tokens=$(grep -c '"path":"/oauth/token"' chaos.log || true)
 is "$([ "$faults" -gt 30 ] && echo many)" many "faults were injected ($faults)"
 is "$([ "$tokens" -gt 10 ] && echo many)" many "tokens expired and were fetched again ($tokens)"
+ra_s=$(grep -c '"fault":"\(429\|503\)"' chaos.log || true)
+ra_d=$(grep -c '"fault":"\(429\|503\) retry-after-date"' chaos.log || true)
+is "$([ "$ra_s" -gt 0 ] && [ "$ra_d" -gt 0 ] && echo both)" both \
+	"429s and 503s came with Retry-After in seconds ($ra_s) and as an HTTP-date ($ra_d)"
+for f in drop truncate 500 502 504; do
+	is "$([ "$(grep -c "\"fault\":\"$f\"" chaos.log)" -gt 0 ] && echo yes)" yes "faults of kind $f were injected"
+done
 grep -v '^==[0-9]*==Unable to get registers from thread' sync.err | grep -v '^$' > errors || true
 diag "messages of the killed runs (recoveries and the like):" "$(sort errors | uniq -c | sort -rn | head -5)"
 done_testing

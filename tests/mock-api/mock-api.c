@@ -381,6 +381,7 @@ static int fault(struct MHD_Connection *c, const char *uri, struct reply *r, uns
 	const char *f = arg(c, "fail");
 	long lat = argl(c, "latency_ms", 0);
 	char kind[32] = "";
+	const char *random_ra = "0";
 
 	if (lat > 0)
 		latency(lat);
@@ -407,6 +408,8 @@ static int fault(struct MHD_Connection *c, const char *uri, struct reply *r, uns
 		h = siphash64(key, &n, sizeof(n));
 		if (h % 100 < S.fault_rate)
 			snprintf(kind, sizeof(kind), "%s", mix[(h >> 8) % 8]);
+		/* Retry-After as delay-seconds or as an HTTP-date, by turns */
+		random_ra = (h >> 16) & 1 ? "date:0" : "0";
 	}
 	if (!*kind)
 		return 0;
@@ -424,8 +427,11 @@ static int fault(struct MHD_Connection *c, const char *uri, struct reply *r, uns
 		return 1;
 	}
 	error_reply(r, atoi(kind) ? atoi(kind) : 500, "fault", "injected fault");
-	if (r->status == 429 || r->status == 503)
-		retry_after(r, arg(c, "retry_after") ? arg(c, "retry_after") : f ? NULL : "0");
+	if (r->status == 429 || r->status == 503) {
+		retry_after(r, arg(c, "retry_after") ? arg(c, "retry_after") : f ? NULL : random_ra);
+		if (!f && !arg(c, "retry_after") && strcmp(random_ra, "0"))
+			snprintf(r->fault, sizeof(r->fault), "%s retry-after-date", kind);
+	}
 	return 1;
 }
 
