@@ -828,6 +828,9 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 			continue;
 		memcpy(key, json_src(d, k) + 1, kl);
 		key[kl] = '\0';
+		/* a keyword given twice: the first counts, as for every member lookup */
+		if (json_get(d, tok, key, kl) != val)
+			continue;
 		if (s->no_validation && validation_keyword(key))
 			continue;
 		if (!strcmp(key, "type")) {

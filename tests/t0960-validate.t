@@ -93,6 +93,13 @@ run validate --schema paths.json --dead-letter pdl.jsonl < paths.jsonl
 is "$(jq -c '[.errors[].instance]' pdl.jsonl)" "$(printf '["/lines/1/q","/a~1b~0c","/e\314\201"]')" \
 	"error locations: array indexes, escaped names (~1, ~0), names decoded from \\u escapes"
 
+# a keyword given twice: the first counts (as for every lookup), and nothing leaks (the fuzzer's find)
+echo '{"patternProperties":{"^a":{"type":"string"}},"patternProperties":{"^b":{"type":"string"}},"minimum":5,"minimum":1}' > dup.json
+lines '{"a":1}' '{"b":1}' '3' '7' > dup.jsonl
+run validate --schema dup.json --dead-letter ddl.jsonl < dup.jsonl
+is "$rc:$(tr '\n' ' ' < out):$(jq -c .line ddl.jsonl | tr '\n' ' ')" '0:{"b":1} 7 :1 3 ' \
+	"a repeated keyword: the first one applies"
+
 # --- the embedded metaschemas ----------------------------------------------------------------
 echo '{"$ref":"https://json-schema.org/draft/2020-12/schema"}' > meta.json
 lines '{"type":"object","properties":{"a":{"minLength":2}}}' '{"type":"thing"}' '{"minLength":-1}' > schemas.jsonl
