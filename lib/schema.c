@@ -247,7 +247,7 @@ static void uri_resolve(const char *base, const char *ref, struct strbuf *out)
 		strbuf_add(out, base, blen);
 		return;
 	}
-	colon = strchr(base, ':');
+	colon = memchr(base, ':', blen);
 	if (!colon) {
 		strbuf_addstr(out, ref);
 		return;
@@ -258,10 +258,11 @@ static void uri_resolve(const char *base, const char *ref, struct strbuf *out)
 		return;
 	}
 	auth_end = colon + 1;
-	if (auth_end[0] == '/' && auth_end[1] == '/') {
-		auth_end = strchr(auth_end + 2, '/');
-		if (!auth_end || auth_end > base + blen)
-			auth_end = base + blen;
+	if (auth_end + 1 < base + blen && auth_end[0] == '/' && auth_end[1] == '/') {
+		/* the authority ends at the path or the query */
+		auth_end += 2;
+		while (auth_end < base + blen && *auth_end != '/' && *auth_end != '?')
+			auth_end++;
 	}
 	if (*ref == '/') {
 		strbuf_add(out, base, (size_t)(auth_end - base));
@@ -270,7 +271,7 @@ static void uri_resolve(const char *base, const char *ref, struct strbuf *out)
 		return;
 	}
 	if (*ref == '?') {
-		const char *q = memchr(base, '?', blen);
+		const char *q = memchr(auth_end, '?', (size_t)(base + blen - auth_end));
 
 		strbuf_add(out, base, q ? (size_t)(q - base) : blen);
 		strbuf_addstr(out, ref);
@@ -278,7 +279,7 @@ static void uri_resolve(const char *base, const char *ref, struct strbuf *out)
 	}
 	{
 		/* merge: the base path up to its last '/' */
-		const char *q = memchr(base, '?', blen);
+		const char *q = memchr(auth_end, '?', (size_t)(base + blen - auth_end));
 		size_t plen = q ? (size_t)(q - base) : blen;
 		const char *slash = memrchr(auth_end, '/', (size_t)(base + plen - auth_end));
 

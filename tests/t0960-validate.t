@@ -100,6 +100,12 @@ run validate --schema dup.json --dead-letter ddl.jsonl < dup.jsonl
 is "$rc:$(tr '\n' ' ' < out):$(jq -c .line ddl.jsonl | tr '\n' ' ')" '0:{"b":1} 7 :1 3 ' \
 	"a repeated keyword: the first one applies"
 
+# a base URI with a '?' before its '//' (the fuzzer's find): resolution stays in bounds
+echo '{"$id":"htt?s://apipe/x.json","$defs":{"a":{"$id":"b.json","type":"string"}},"$ref":"b.json"}' > odd.json
+lines '"x"' '1' > odd.jsonl
+run validate --schema odd.json --dead-letter oddl.jsonl < odd.jsonl
+is "$rc:$(cat out):$(jq -c .line oddl.jsonl)" '0:"x":2' "an odd base URI resolves without reading out of bounds"
+
 # --- the embedded metaschemas ----------------------------------------------------------------
 echo '{"$ref":"https://json-schema.org/draft/2020-12/schema"}' > meta.json
 lines '{"type":"object","properties":{"a":{"minLength":2}}}' '{"type":"thing"}' '{"minLength":-1}' > schemas.jsonl
