@@ -158,10 +158,7 @@ static const char *shown(struct pg_run *p, const char *url)
 static const char *shown_short(struct pg_run *p, const char *url)
 {
 	shown(p, url);
-	if (p->tmp.len > 300) {
-		p->tmp.len = 297;
-		strbuf_addstr(&p->tmp, "...");
-	}
+	strbuf_shorten(&p->tmp, 300);
 	return p->tmp.buf ? p->tmp.buf : "";
 }
 

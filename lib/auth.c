@@ -559,7 +559,7 @@ int auth_apply(struct auth *a, struct http_client *c, unsigned key, struct curl_
 		char *f = strchr(url->buf, '#');
 
 		if (f)
-			url->buf[url->len = (size_t)(f - url->buf)] = '\0';
+			strbuf_setlen(url, (size_t)(f - url->buf));
 		if (!strchr(url->buf, '?'))
 			strbuf_addch(url, '?');
 		else if (url->buf[url->len - 1] != '?' && url->buf[url->len - 1] != '&')

@@ -499,7 +499,7 @@ int http_cli_request(const struct http_cli *h, struct http_req *r, const char *u
 		char *frag = strchr(u.buf, '#');
 
 		if (frag)
-			u.buf[u.len = (size_t)(frag - u.buf)] = '\0';
+			strbuf_setlen(&u, (size_t)(frag - u.buf));
 		strbuf_addch(&u, strchr(u.buf, '?') ? '&' : '?');
 		strbuf_add(&u, h->query.buf, h->query.len);
 	}

@@ -494,6 +494,33 @@ int json_str_decode(const struct json_doc *d, uint32_t t, struct strbuf *out)
 	return json_unescape(s, n, out);
 }
 
+int json_str_view(const struct json_doc *d, uint32_t t, struct strbuf *buf, const char **p,
+		  size_t *n)
+{
+	if (!(d->tok[t].flags & JSON_F_ESCAPED)) {
+		*p = json_src(d, t) + 1;
+		*n = json_srclen(d, t) - 2;
+		return 0;
+	}
+	strbuf_reset(buf);
+	if (json_str_decode(d, t, buf) < 0)
+		return -1;
+	*p = buf->buf ? buf->buf : "";
+	*n = buf->len;
+	return 0;
+}
+
+int json_u64(const struct json_doc *d, uint32_t t, uint64_t *out)
+{
+	int64_t v;
+
+	if (json_type(d, t) != JSON_NUMBER || num_to_i64(json_src(d, t), json_srclen(d, t), &v) < 0 ||
+	    v < 0)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
 int json_str_eq(const struct json_doc *d, uint32_t t, const char *k, size_t kn)
 {
 	const char *s = json_src(d, t) + 1;

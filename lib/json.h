@@ -122,6 +122,15 @@ int json_str_eq(const struct json_doc *d, uint32_t t, const char *s, size_t n);
  * decode to U+FFFD.  Returns 0 or -1 (out of room).
  */
 int json_str_decode(const struct json_doc *d, uint32_t t, struct strbuf *out);
+/*
+ * The decoded text of string token t in *p, *n: its source bytes when it
+ * has no escapes (no copy), else decoded into buf (reset first).  Returns
+ * 0 or -1 (out of room).
+ */
+int json_str_view(const struct json_doc *d, uint32_t t, struct strbuf *buf, const char **p,
+		  size_t *n);
+/* A number token that is a whole number >= 0 (2.0 and 1e2 are) into *out: 0, else -1. */
+int json_u64(const struct json_doc *d, uint32_t t, uint64_t *out);
 /* Decode a raw JSON string body (between the quotes, already validated). */
 int json_unescape(const char *s, size_t n, struct strbuf *out);
 

@@ -139,18 +139,6 @@ int pg_spec_compile(struct pg_spec *s, struct aperr *e)
 	return 0;
 }
 
-/* A JSON number that is a whole number ≥ 0: 0, else -1. */
-static int json_u64(const struct json_doc *d, uint32_t t, uint64_t *out)
-{
-	int64_t v;
-
-	if (json_type(d, t) != JSON_NUMBER || num_to_i64(json_src(d, t), json_srclen(d, t), &v) < 0 ||
-	    v < 0)
-		return -1;
-	*out = (uint64_t)v;
-	return 0;
-}
-
 /* ---- checkpoints ---- */
 
 int pg_spec_json(const struct pg_spec *s, struct strbuf *out)
@@ -303,10 +291,7 @@ static const char *snippet(const struct json_doc *d, struct strbuf *sb)
 {
 	strbuf_reset(sb);
 	json_minify(d, 0, sb);
-	if (sb->len > 200) {
-		sb->len = 197;
-		strbuf_addstr(sb, "...");
-	}
+	strbuf_shorten(sb, 200);
 	return sb->buf ? sb->buf : "";
 }
 

@@ -117,7 +117,7 @@ static void detect(const struct json_doc *d, uint32_t t, struct strbuf *where,
 			f->array = arrkey + 1;
 			f->edges = is_edges(d, arrkey, arrkey + 1);
 		}
-		where->len = base;
+		strbuf_setlen(where, base);
 		return;
 	}
 	if (narr > 1) {
@@ -126,7 +126,7 @@ static void detect(const struct json_doc *d, uint32_t t, struct strbuf *where,
 				continue;
 			append_key(where, d, i);
 			add_candidate(f, d, i + 1, where);
-			where->len = base;
+			strbuf_setlen(where, base);
 		}
 		return;
 	}
@@ -137,7 +137,7 @@ static void detect(const struct json_doc *d, uint32_t t, struct strbuf *where,
 			continue;
 		append_key(where, d, i);
 		detect(d, i + 1, where, depth + 1, f);
-		where->len = base;
+		strbuf_setlen(where, base);
 	}
 }
 

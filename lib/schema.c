@@ -208,9 +208,7 @@ static void dot_segments(struct strbuf *out, size_t at)
 		} else if (sl == 3 && !memcmp(p, "/..", 3)) {
 			char *last = o.len ? memrchr(o.buf, '/', o.len) : NULL;
 
-			o.len = last ? (size_t)(last - o.buf) : 0;
-			if (o.buf)
-				o.buf[o.len] = '\0';
+			strbuf_setlen(&o, last ? (size_t)(last - o.buf) : 0);
 			if (!slash)
 				strbuf_addch(&o, '/');
 		} else {
@@ -219,8 +217,7 @@ static void dot_segments(struct strbuf *out, size_t at)
 		p = seg_end;
 	}
 	strbuf_addstr(&o, end);
-	out->len = at;
-	out->buf[at] = '\0';
+	strbuf_setlen(out, at);
 	strbuf_add(out, o.buf ? o.buf : "", o.len);
 	strbuf_release(&o);
 }
@@ -380,10 +377,8 @@ static int scan(struct sch *s, size_t res, uint32_t tok, const char *base, unsig
 			{
 				char *h = strchr(abs.buf, '#');
 
-				if (h) {
-					abs.len = (size_t)(h - abs.buf);
-					*h = '\0';
-				}
+				if (h)
+					strbuf_setlen(&abs, (size_t)(h - abs.buf));
 			}
 			rc = reg_add(s, abs.buf, res, tok);
 		}
@@ -557,17 +552,6 @@ static int bad(struct comp *c, const char *path, const char *key, const char *fm
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return aperr_set(c->e, EX_CONFIG, "invalid schema at %s/%s: %s", path, key, msg);
-}
-
-static int nonneg(const struct json_doc *d, uint32_t t, uint64_t *out)
-{
-	int64_t v;
-
-	if (json_type(d, t) != JSON_NUMBER || num_to_i64(json_src(d, t), json_srclen(d, t), &v) < 0 ||
-	    v < 0)
-		return -1;
-	*out = (uint64_t)v;
-	return 0;
 }
 
 static struct sch_node *new_node(struct comp *c, size_t res, uint32_t tok, const char *path)
@@ -784,10 +768,8 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 			uri_resolve(base, v.buf, &abs);
 		}
 		h = strchr(abs.buf, '#');
-		if (h) {
-			abs.len = (size_t)(h - abs.buf);
-			*h = '\0';
-		}
+		if (h)
+			strbuf_setlen(&abs, (size_t)(h - abs.buf));
 	}
 	n->base = intern(c->s, abs.buf ? abs.buf : "");
 	if (!draft7 && (t = json_get(d, tok, "$dynamicRef", 11))) {
@@ -885,7 +867,7 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 			int *has;
 			uint64_t *slot;
 
-			if (nonneg(d, val, &x) < 0) {
+			if (json_u64(d, val, &x) < 0) {
 				bad(c, path, key, "must be a non-negative integer");
 				goto out;
 			}
@@ -1604,24 +1586,6 @@ static int find_key(const struct json_doc *d, uint32_t obj, uint32_t *from, cons
 	return 0;
 }
 
-/*
- * The text of string token t: its source bytes when it has no escapes,
- * else decoded into buf.
- */
-static void str_view(const struct json_doc *d, uint32_t t, struct strbuf *buf, const char **p,
-		     size_t *n)
-{
-	if (!(d->tok[t].flags & JSON_F_ESCAPED)) {
-		*p = json_src(d, t) + 1;
-		*n = json_srclen(d, t) - 2;
-		return;
-	}
-	strbuf_reset(buf);
-	json_str_decode(d, t, buf);
-	*p = buf->buf ? buf->buf : "";
-	*n = buf->len;
-}
-
 static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
 		 struct ann *ann)
 {
@@ -1736,7 +1700,7 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		const char *str;
 		size_t sl, cps;
 
-		str_view(d, t, &buf, &str, &sl);
+		json_str_view(d, t, &buf, &str, &sl);
 		if (n->format && v->s->format_assert && n->format_fn && !n->format_fn(str, sl))
 			ok = fail(v, n, "format", "not a valid %s", n->format);
 		if (n->has_len[0] || n->has_len[1]) {
@@ -1835,7 +1799,7 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 			const char *nm;
 			size_t nl, j;
 
-			str_view(d, k, &name, &nm, &nl);
+			json_str_view(d, k, &name, &nm, &nl);
 			/* members usually come in the schema's order: look from the last match on */
 			for (j = 0; j < n->nprops; j++) {
 				i = (hint + j) % n->nprops;

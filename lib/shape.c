@@ -43,24 +43,25 @@ void shape_free(struct shape *sh)
 	free(sh);
 }
 
-const char *shape_type_name(unsigned bit)
+/* The name of single bit in a table of names, one a bit from the lowest. */
+static const char *bit_name(const char *const *names, unsigned n, unsigned bit)
 {
 	unsigned i;
 
-	for (i = 0; i < SH_NTYPES; i++)
+	for (i = 0; i < n; i++)
 		if (bit == 1u << i)
-			return type_names[i];
+			return names[i];
 	return "?";
+}
+
+const char *shape_type_name(unsigned bit)
+{
+	return bit_name(type_names, SH_NTYPES, bit);
 }
 
 const char *shape_format_name(unsigned bit)
 {
-	unsigned i;
-
-	for (i = 0; i < SHF_N; i++)
-		if (bit == 1u << i)
-			return format_names[i];
-	return "?";
+	return bit_name(format_names, SHF_N, bit);
 }
 
 unsigned shape_format_pick(unsigned mask)
@@ -147,22 +148,6 @@ static void first(uint64_t *line, uint64_t lineno)
 		*line = lineno;
 }
 
-/* The decoded text of string token t (pointing into d or into scratch). */
-static int str_text(struct ctx *c, const struct json_doc *d, uint32_t t, const char **s, size_t *n)
-{
-	if (!(d->tok[t].flags & JSON_F_ESCAPED)) {
-		*s = json_src(d, t) + 1;
-		*n = json_srclen(d, t) - 2;
-		return 0;
-	}
-	strbuf_reset(&c->scratch);
-	if (json_str_decode(d, t, &c->scratch) < 0)
-		return oom(c->e);
-	*s = c->scratch.buf ? c->scratch.buf : "";
-	*n = c->scratch.len;
-	return 0;
-}
-
 static void observe_string(struct shape *sh, const char *s, size_t n, uint64_t lineno)
 {
 	unsigned m, bit;
@@ -195,8 +180,8 @@ static int observe_object(struct shape *sh, const struct json_doc *d, uint32_t t
 		const char *name;
 		size_t n;
 
-		if (str_text(c, d, k, &name, &n) < 0)
-			return -1;
+		if (json_str_view(d, k, &c->scratch, &name, &n) < 0)
+			return oom(c->e);
 		p = find_prop(sh, name, n);
 		if (!p && !(p = add_prop(sh, name, n)))
 			return oom(c->e);
@@ -243,8 +228,8 @@ static int observe(struct shape *sh, const struct json_doc *d, uint32_t t, struc
 		const char *s;
 		size_t n;
 
-		if (str_text(c, d, t, &s, &n) < 0)
-			return -1;
+		if (json_str_view(d, t, &c->scratch, &s, &n) < 0)
+			return oom(c->e);
 		observe_string(sh, s, n, c->lineno);
 		return 0;
 	}

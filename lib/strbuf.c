@@ -112,3 +112,11 @@ char *strbuf_detach(struct strbuf *sb, size_t *len)
 	sb->alloc = 0;
 	return p;
 }
+
+int strbuf_shorten(struct strbuf *sb, size_t max)
+{
+	if (sb->len <= max)
+		return 0;
+	strbuf_setlen(sb, max - 3);
+	return strbuf_addstr(sb, "...");
+}

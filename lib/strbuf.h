@@ -49,6 +49,8 @@ static inline void strbuf_setlen(struct strbuf *sb, size_t len)
 	if (sb->buf)
 		sb->buf[len] = '\0';
 }
+/* Cut sb to at most max bytes (max > 3), the last three "..." when it was cut. */
+int strbuf_shorten(struct strbuf *sb, size_t max);
 /* Hand the buffer to the caller (who frees it); sb becomes empty. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 
