@@ -110,13 +110,23 @@ void tool_common_done(const struct cli_common *c, const char *usage)
 	}
 }
 
+void tool_read_file(const char *path, const char *what, struct strbuf *out)
+{
+	struct aperr e;
+	int r = statefile_read(path, out, 1 << 26, &e);
+
+	if (r == 1)
+		die(EX_NOINPUT, "%s: no such %s", path, what);
+	if (r < 0)
+		die_err(&e);
+}
+
 void tool_write_stats(const char *path, const struct strbuf *json)
 {
 	struct aperr e;
 	struct strbuf s = STRBUF_INIT;
 
-	if (strbuf_add(&s, json->buf, json->len) < 0 ||
-	    ((!s.len || s.buf[s.len - 1] != '\n') && strbuf_addch(&s, '\n') < 0))
+	if (strbuf_add(&s, json->buf, json->len) < 0 || strbuf_addch(&s, '\n') < 0)
 		die(EX_OSERR, "out of memory");
 	if (statefile_write(path, s.buf, s.len, 0, &e) < 0) {
 		aperr_prefix(&e, "--stats");

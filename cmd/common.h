@@ -35,7 +35,12 @@ void tool_common_opt(struct cli_common *c, int opt, const char *arg, const char 
 void tool_common_done(const struct cli_common *c, const char *usage);
 /* Seconds since tool_init(). */
 double tool_seconds(void);
-/* Write a --stats file atomically; dies with 73 on failure. */
+/*
+ * Read the whole file a program needs (a schema, a baseline) into out,
+ * at most 64 MiB; dies with 66 "path: no such what" when it is missing.
+ */
+void tool_read_file(const char *path, const char *what, struct strbuf *out);
+/* Write a --stats file (json and a newline) atomically; dies with 73 on failure. */
 void tool_write_stats(const char *path, const struct strbuf *json);
 /*
  * Handle a writer result: 0 returns, LW_EPIPE exits 0 quietly (the reader

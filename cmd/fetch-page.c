@@ -306,7 +306,7 @@ static void write_stats(struct fetch_run *f)
 	json_add_counts(&sb, f->final_status, 600);
 	strbuf_addch(&sb, ',');
 	http_stats_json(&f->client, &sb);
-	strbuf_addf(&sb, ",\"seconds\":%.3f,\"requests_per_second\":%.1f}\n", secs,
+	strbuf_addf(&sb, ",\"seconds\":%.3f,\"requests_per_second\":%.1f}", secs,
 		    secs > 0 ? (double)f->written / secs : 0.0);
 	secrets_scrub(&f->hc.secrets, &sb);
 	tool_write_stats(f->common.stats, &sb);

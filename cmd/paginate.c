@@ -800,7 +800,7 @@ static void write_stats(struct pg_run *p)
 		strbuf_addstr(&sb, "null");
 	strbuf_addf(&sb, ",\"requests\":%llu,", (unsigned long long)p->client.stats.requests);
 	http_stats_json(&p->client, &sb);
-	strbuf_addf(&sb, ",\"seconds\":%.3f,\"pages_per_second\":%.1f}\n", secs,
+	strbuf_addf(&sb, ",\"seconds\":%.3f,\"pages_per_second\":%.1f}", secs,
 		    secs > 0 ? (double)p->pages / secs : 0.0);
 	secrets_scrub(&p->hc.secrets, &sb);
 	tool_write_stats(p->common.stats, &sb);

@@ -85,12 +85,8 @@ static void load_baseline(struct run *r, const char *path)
 	struct json_doc d;
 	struct json_error je;
 	struct aperr e;
-	int rc = statefile_read(path, &text, 1 << 26, &e);
 
-	if (rc == 1)
-		die(EX_NOINPUT, "%s: no such baseline", path);
-	if (rc < 0)
-		die_err(&e);
+	tool_read_file(path, "baseline", &text);
 	json_doc_init(&d, r->common.max_depth);
 	json_error_init(&je);
 	if (json_parse(&d, text.buf ? text.buf : "", text.len, &je) < 0) {
@@ -272,7 +268,7 @@ static void write_stats(struct run *r)
 	strbuf_addf(&sb, "{\"records\":%llu", (unsigned long long)r->records);
 	if (r->diff)
 		strbuf_addf(&sb, ",\"changes\":%llu", (unsigned long long)r->changes);
-	strbuf_addf(&sb, ",\"seconds\":%.3f}\n", tool_seconds());
+	strbuf_addf(&sb, ",\"seconds\":%.3f}", tool_seconds());
 	tool_write_stats(r->common.stats, &sb);
 	strbuf_release(&sb);
 }

@@ -489,7 +489,7 @@ static void archive(struct store_run *s)
 		struct strbuf st = STRBUF_INIT;
 
 		strbuf_addf(&st, "{\"lines\":%llu,\"bytes\":%llu,\"segments\":%llu,"
-			    "\"compressed_bytes\":%llu,\"redacted\":%llu,\"seconds\":%.3f}\n",
+			    "\"compressed_bytes\":%llu,\"redacted\":%llu,\"seconds\":%.3f}",
 			    (unsigned long long)lines, (unsigned long long)in.bytes,
 			    (unsigned long long)p.segments, (unsigned long long)p.compressed,
 			    (unsigned long long)redacted, tool_seconds());
@@ -737,7 +737,7 @@ static int replay(struct store_run *s)
 	if (s->common.stats) {
 		struct strbuf st2 = STRBUF_INIT;
 
-		strbuf_addf(&st2, "{\"segments\":%zu,\"lines\":%llu,\"emitted\":%llu,\"seconds\":%.3f}\n",
+		strbuf_addf(&st2, "{\"segments\":%zu,\"lines\":%llu,\"emitted\":%llu,\"seconds\":%.3f}",
 			    rp.m.n, (unsigned long long)rp.ord, (unsigned long long)rp.emitted,
 			    tool_seconds());
 		tool_write_stats(s->common.stats, &st2);

@@ -421,7 +421,7 @@ static void write_stats(struct up *u)
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addf(&sb, "{\"records\":%llu,\"inserted\":%llu,\"updated\":%llu,\"unchanged\":%llu,"
-		    "\"skipped\":%llu,\"dead_lettered\":%llu,\"batches\":%llu,\"seconds\":%.3f}\n",
+		    "\"skipped\":%llu,\"dead_lettered\":%llu,\"batches\":%llu,\"seconds\":%.3f}",
 		    (unsigned long long)u->records, (unsigned long long)u->inserted,
 		    (unsigned long long)u->updated, (unsigned long long)u->unchanged,
 		    (unsigned long long)u->skipped, (unsigned long long)u->dead,

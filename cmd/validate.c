@@ -11,7 +11,6 @@
 #include "../lib/json.h"
 #include "../lib/num.h"
 #include "../lib/schema.h"
-#include "../lib/statefile.h"
 
 static const char usage_text[] =
 	"usage: validate [-hqv] --schema file [--draft 2020-12 | 7] [--dead-letter file]\n"
@@ -84,12 +83,8 @@ static void load_schema(struct val *v)
 	struct json_doc d;
 	struct json_error je;
 	struct aperr e;
-	int r = statefile_read(v->schema_path, &text, 1 << 26, &e);
 
-	if (r == 1)
-		die(EX_NOINPUT, "%s: no such schema", v->schema_path);
-	if (r < 0)
-		die_err(&e);
+	tool_read_file(v->schema_path, "schema", &text);
 	if (v->draft < 0) {
 		/* the schema's own $schema says which draft */
 		struct strbuf ms = STRBUF_INIT;
@@ -207,7 +202,7 @@ static void write_stats(struct val *v)
 		json_quote(&sb, v->kinds[i].keyword, strlen(v->kinds[i].keyword));
 		strbuf_addf(&sb, ":%llu", (unsigned long long)v->kinds[i].n);
 	}
-	strbuf_addf(&sb, "},\"seconds\":%.3f}\n", tool_seconds());
+	strbuf_addf(&sb, "},\"seconds\":%.3f}", tool_seconds());
 	tool_write_stats(v->common.stats, &sb);
 	strbuf_release(&sb);
 }

@@ -445,7 +445,7 @@ static void write_stats(struct recv *rv)
 	strbuf_addf(&sb, "{\"accepted\":%llu,\"duplicates\":%llu,\"rejected\":",
 		    (unsigned long long)rv->accepted, (unsigned long long)rv->duplicates);
 	json_add_counts(&sb, rv->rejected, 600);
-	strbuf_addf(&sb, ",\"seconds\":%.3f}\n", tool_seconds());
+	strbuf_addf(&sb, ",\"seconds\":%.3f}", tool_seconds());
 	tool_write_stats(rv->common.stats, &sb);
 	strbuf_release(&sb);
 }
