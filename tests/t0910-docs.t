@@ -3,18 +3,19 @@
 # and each program's --help names exactly the options of its SYNOPSIS.
 . "$APIPE_TOP/tests/lib.sh"
 
-# man_opts PAGE: the options a page's SYNOPSIS names, one a line, sorted
+# options: option words, one a line, to a sorted set (-hqv is -h, -q and -v)
+options() {
+	awk '/^--/ { print; next } { s = $0; sub(/^-/, "", s); for (i = 1; i <= length(s); i++) print "-" substr(s, i, 1) }' |
+		sort -u
+}
+# man_opts PAGE: the options a page's SYNOPSIS names
 man_opts() {
 	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$1" | grep -o 'Fl [^ ]*' |
-		sed 's/^Fl \\-/--/; s/^Fl /-/; s/\\-/-/g; s/\\&//g' |
-		awk '/^--/ { print; next } { s = $0; sub(/^-/, "", s); for (i = 1; i <= length(s); i++) print "-" substr(s, i, 1) }' |
-		sort -u
+		sed 's/^Fl \\-/--/; s/^Fl /-/; s/\\-/-/g; s/\\&//g' | options
 }
 # usage_opts PROGRAM: the options its --help names
 usage_opts() {
-	"$1" --help 2>&1 | grep -oE '(^|[ [|])--?[a-zA-Z0-9][a-zA-Z0-9.-]*' | sed 's/^[ [|]//' |
-		awk '/^--/ { print; next } { s = $0; sub(/^-/, "", s); for (i = 1; i <= length(s); i++) print "-" substr(s, i, 1) }' |
-		sort -u
+	"$1" --help 2>&1 | grep -oE '(^|[ [|])--?[a-zA-Z0-9][a-zA-Z0-9.-]*' | sed 's/^[ [|]//' | options
 }
 
 programs=$(sed -n 's/^PROGRAMS = //p' "$APIPE_TOP/Makefile")
