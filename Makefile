@@ -29,15 +29,33 @@ WARN += -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arit
 	-Wvla -Wformat=2 -Wundef -Wcast-align -Wwrite-strings -Wmissing-declarations
 endif
 
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
+# Libraries are found through pkg-config (PKG_CONFIG=… for another tree).
+PKG_CONFIG ?= pkg-config
+DEPS = libcurl libcrypto sqlite3 libpq libpcre2-8 zlib
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
+ifeq ($(strip $(DEP_LIBS)),)
+$(error pkg-config found none of: $(DEPS); install pkg-config and the -dev packages README.md names)
+endif
+MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(DEP_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
-LIBS = -lcurl -lcrypto -lsqlite3 -lpq -lpcre2-8 -lz -lm -lpthread
+LIBS = $(DEP_LIBS) -lm -lpthread
+
+# Everything built depends on $(O)/FLAGS, which changes only when the
+# compiler, its flags or the libraries do: a rebuild follows a change of
+# CFLAGS, DEVELOPER or SANITIZE without a make clean.
+BUILD_FLAGS = $(CC) $(ALL_CFLAGS) | $(ALL_LDFLAGS) $(LIBS) $(MHD_LIBS)
+$(O)/FLAGS: FORCE
+	@mkdir -p $(O)
+	@printf '%s\n' '$(BUILD_FLAGS)' | cmp -s - $@ || printf '%s\n' '$(BUILD_FLAGS)' > $@
 
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o) $(O)/gen/metaschemas.o
 # The JSON Schema metaschemas, embedded so that $ref to them needs no network;
 # their README (source and license) is copied beside them and installed.
-METASCHEMAS ?= ../shared/testsuites/metaschemas
+METASCHEMAS ?= share/metaschemas
 METASCHEMA_FILES = $(shell find $(METASCHEMAS) -name '*.json' 2>/dev/null)
 LIBAPIPE = $(O)/libapipe.a
 COMMON_OBJ = $(O)/cmd/common.o
@@ -49,7 +67,7 @@ TEST_HELPERS = $(O)/tests/jsoncheck $(O)/tests/genrecords $(O)/tests/mock-api $(
 
 all: $(BINS)
 
-$(O)/%.o: %.c
+$(O)/%.o: %.c $(O)/FLAGS
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -58,7 +76,7 @@ $(O)/gen/metaschemas.c build-fuzz/gen/metaschemas.c: tools/embed-metaschemas.sh 
 	sh tools/embed-metaschemas.sh $(METASCHEMAS) > $@.tmp && mv $@.tmp $@
 	cp $(METASCHEMAS)/README.md $(dir $@)../share/metaschemas/README.md
 
-$(O)/gen/metaschemas.o: $(O)/gen/metaschemas.c
+$(O)/gen/metaschemas.o: $(O)/gen/metaschemas.c $(O)/FLAGS
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBAPIPE): $(LIB_OBJ)
@@ -70,8 +88,8 @@ $(O)/bin/%: $(O)/cmd/%.o $(COMMON_OBJ) $(LIBAPIPE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # the redirect listener and the webhook server
-$(O)/bin/oauth-login: LIBS += -lmicrohttpd
-$(O)/bin/webhook-recv: LIBS += -lmicrohttpd
+$(O)/bin/oauth-login: LIBS += $(MHD_LIBS)
+$(O)/bin/webhook-recv: LIBS += $(MHD_LIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(LIBAPIPE)
 	@mkdir -p $(dir $@)
@@ -85,13 +103,13 @@ $(O)/tests/schemasuite: $(O)/tests/schemasuite.o $(LIBAPIPE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(O)/tests/mock-api.o: tests/mock-api/mock-api.c
+$(O)/tests/mock-api.o: tests/mock-api/mock-api.c $(O)/FLAGS
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(O)/tests/mock-api: $(O)/tests/mock-api.o $(LIBAPIPE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lmicrohttpd -lz $(LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MHD_LIBS) $(LIBS)
 
 $(O)/tests/genrecords: $(O)/tests/bench/genrecords.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
@@ -114,7 +132,7 @@ FUZZTIME ?= 30
 
 build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC) $(wildcard lib/*.h) build-fuzz/gen/metaschemas.c
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(DEP_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(LIB_SRC) build-fuzz/gen/metaschemas.c $(LIBS)
 
 fuzz: $(FUZZ_BINS)
@@ -140,7 +158,8 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check bench demo fuzz fuzz-run install uninstall clean
+FORCE:
+.PHONY: FORCE all check bench demo fuzz fuzz-run install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

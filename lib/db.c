@@ -1,11 +1,12 @@
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
-#include <postgresql/libpq-fe.h>
+#include <libpq-fe.h>
 
 #include "db.h"
 #include "instant.h"
@@ -113,6 +114,15 @@ int db_value_from_json(const struct db_column *col, const struct json_doc *d, ui
 			break;
 		v->kind = DBV_REAL;
 		v->r = strtod(json_src(d, t), NULL);
+		/* a value a double cannot hold does not fit: no Inf, no silent 0 */
+		if (isinf(v->r))
+			break;
+		if (v->r == 0) {
+			struct decnum dn;
+
+			if (num_decompose(json_src(d, t), json_srclen(d, t), &dn) < 0 || !dn.zero)
+				break;
+		}
 		return 0;
 	case DB_BOOLEAN:
 		if (jt != JSON_TRUE && jt != JSON_FALSE)

@@ -141,5 +141,6 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 		strbuf_addch(out, '}');
 	}
 	strbuf_release(&tmp);
-	return strbuf_addch(out, '}');
+	strbuf_addch(out, '}');
+	return strbuf_failed(out) ? -1 : 0;
 }

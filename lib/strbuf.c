@@ -13,6 +13,7 @@ void strbuf_init(struct strbuf *sb, size_t cap)
 	sb->len = 0;
 	sb->alloc = 0;
 	sb->cap = cap ? cap : STRBUF_DEFAULT_CAP;
+	sb->failed = 0;
 }
 
 void strbuf_release(struct strbuf *sb)
@@ -22,6 +23,7 @@ void strbuf_release(struct strbuf *sb)
 	sb->buf = NULL;
 	sb->len = 0;
 	sb->alloc = 0;
+	sb->failed = 0;
 }
 
 int strbuf_grow(struct strbuf *sb, size_t extra)
@@ -29,8 +31,12 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 	size_t want, n;
 	char *p;
 
-	if (extra > sb->cap || sb->len > sb->cap - extra)
+	if (sb->failed)
 		return -1;
+	if (extra > sb->cap || sb->len > sb->cap - extra) {
+		sb->failed = 1;
+		return -1;
+	}
 	want = sb->len + extra + 1;
 	if (want <= sb->alloc)
 		return 0;
@@ -38,8 +44,10 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 	while (n < want)
 		n = n < SIZE_MAX / 2 ? n * 2 : want;
 	p = realloc(sb->buf == strbuf_empty ? NULL : sb->buf, n);
-	if (!p)
+	if (!p) {
+		sb->failed = 1;
 		return -1;
+	}
 	if (!sb->buf)
 		p[0] = '\0';
 	sb->buf = p;

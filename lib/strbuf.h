@@ -7,6 +7,11 @@
  * content has no NUL of its own.  Every growing call fails (returns -1 and
  * leaves the content unchanged) rather than exceed cap or on allocation
  * failure; it never exits.
+ *
+ * A failure is sticky (as curl's dynbuf): once an append has failed, every
+ * later append fails too and strbuf_failed() is true, so a writer may make
+ * a run of appends and check once at the end.  strbuf_reset(),
+ * strbuf_init() and strbuf_release() clear it.
  */
 #ifndef APIPE_STRBUF_H
 #define APIPE_STRBUF_H
@@ -21,9 +26,10 @@ struct strbuf {
 	size_t len;
 	size_t alloc;
 	size_t cap;	/* hard upper bound on len */
+	int failed;	/* an append failed since the last reset */
 };
 
-#define STRBUF_INIT { NULL, 0, 0, STRBUF_DEFAULT_CAP }
+#define STRBUF_INIT { NULL, 0, 0, STRBUF_DEFAULT_CAP, 0 }
 
 void strbuf_init(struct strbuf *sb, size_t cap);
 void strbuf_release(struct strbuf *sb);
@@ -39,10 +45,16 @@ int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 static inline void strbuf_reset(struct strbuf *sb)
 {
 	sb->len = 0;
+	sb->failed = 0;
 	if (sb->buf)
 		sb->buf[0] = '\0';
 }
-/* Cut sb back to its first len bytes (len <= sb->len). */
+/* Did an append fail since the last reset? */
+static inline int strbuf_failed(const struct strbuf *sb)
+{
+	return sb->failed;
+}
+/* Cut sb back to its first len bytes (len <= sb->len); a failure stays. */
 static inline void strbuf_setlen(struct strbuf *sb, size_t len)
 {
 	sb->len = len;

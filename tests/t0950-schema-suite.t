@@ -1,22 +1,22 @@
 #!/bin/sh
 # lib/schema against the official JSON-Schema-Test-Suite (draft 2020-12 and
 # draft-07), remote references served from its remotes/ folder and the
-# metaschemas from ../shared/testsuites/metaschemas.
+# metaschemas from share/metaschemas.
 # tests/fixtures/schema-suite-passes.txt holds the pass count of every file
 # (today every test of every required file): a count may rise, never fall.
 . "$APIPE_TOP/tests/lib.sh"
 
-S="$APIPE_TOP/../shared/testsuites"
+S="$APIPE_TOP/tests/suites"
 T="$S/JSON-Schema-Test-Suite"
 [ -d "$T/tests" ] || { echo "Bail out! $T is missing"; exit 1; }
 for draft in 2020-12 7; do
-	"$APIPE_TESTBIN/schemasuite" --draft "$draft" --remotes "$T/remotes" --meta "$S/metaschemas" \
+	"$APIPE_TESTBIN/schemasuite" --draft "$draft" --remotes "$T/remotes" --meta "$APIPE_TOP/share/metaschemas" \
 		"$T/tests/draft$draft"/*.json | sed "s/^/draft$draft /"
 	# the optional tests: reported, and ratcheted like the rest; formats asserted
-	"$APIPE_TESTBIN/schemasuite" --draft "$draft" --remotes "$T/remotes" --meta "$S/metaschemas" \
+	"$APIPE_TESTBIN/schemasuite" --draft "$draft" --remotes "$T/remotes" --meta "$APIPE_TOP/share/metaschemas" \
 		"$T/tests/draft$draft"/optional/*.json | sed "s/^/draft$draft-optional /"
 	"$APIPE_TESTBIN/schemasuite" --format-assert --draft "$draft" --remotes "$T/remotes" \
-		--meta "$S/metaschemas" "$T/tests/draft$draft"/optional/format/*.json |
+		--meta "$APIPE_TOP/share/metaschemas" "$T/tests/draft$draft"/optional/format/*.json |
 		sed "s/^/draft$draft-format /"
 done > now.txt
 while read -r dr file passed total; do

@@ -1,0 +1,354 @@
+/* lib/archive and lib/db (SQLite): contracts, crash recovery and errors. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "../../lib/archive.h"
+#include "../../lib/db.h"
+#include "../../lib/json.h"
+#include "../../lib/statefile.h"
+
+static char dir[] = "/tmp/apipe-t-store-XXXXXX";
+static struct json_doc d;
+static struct json_error je;
+
+static const char *const lines[] = {
+	"{\"url\":\"http://h/a?page=1\",\"status\":200,\"fetched_at\":\"2026-01-01T00:00:00.000Z\",\"body\":[1]}",
+	"{\"url\":\"http://h/a?page=2\",\"status\":200,\"fetched_at\":\"2026-01-01T00:00:01.000Z\",\"body\":[]}",
+	"{\"url\":\"http://h/b\",\"status\":503,\"fetched_at\":\"2026-01-01T00:00:02.000Z\"}",
+};
+
+/* Write the lines as one committed segment named name; 0 or -1. */
+static int write_segment(const char *name, size_t from, size_t to, struct aperr *e)
+{
+	struct seg_meta m;
+	struct seg_writer w;
+	struct strbuf raw = STRBUF_INIT, gz = STRBUF_INIT;
+	size_t i;
+	int r;
+
+	seg_meta_init(&m);
+	for (i = from; i < to; i++) {
+		json_parse(&d, lines[i], strlen(lines[i]), &je);
+		seg_meta_add(&m, &d, strlen(lines[i]) + 1);
+		strbuf_addstr(&raw, lines[i]);
+		strbuf_addch(&raw, '\n');
+	}
+	gz_member(&gz, raw.buf, raw.len, 6);
+	r = segw_open(&w, dir, name, e);
+	if (r == 0)
+		r = segw_write(&w, gz.buf, gz.len, e);
+	if (r == 0)
+		r = segw_commit(&w, dir, &m, e);
+	else
+		segw_abort(&w);
+	seg_meta_release(&m);
+	strbuf_release(&raw);
+	strbuf_release(&gz);
+	return r;
+}
+
+static size_t read_lines(const char *path, struct strbuf *all, int *rc)
+{
+	struct gzlines g;
+	struct aperr e;
+	const char *l;
+	size_t n, count = 0;
+
+	strbuf_reset(all);
+	*rc = gzlines_open(&g, path, 1 << 20, &e);
+	if (*rc < 0)
+		return 0;
+	while ((*rc = gzlines_next(&g, &l, &n, &e)) == 1) {
+		strbuf_add(all, l, n);
+		strbuf_addch(all, '\n');
+		count++;
+	}
+	gzlines_close(&g);
+	return count;
+}
+
+static void test_archive(void)
+{
+	struct manifest m;
+	struct aperr e;
+	struct strbuf all = STRBUF_INIT, p = STRBUF_INIT, report = STRBUF_INIT;
+	char hex[65], name[96];
+	int rc;
+
+	archive_segment_name(name, sizeof(name), 7);
+	ok(strncmp(name, "seg-", 4) == 0 && strstr(name, "-000007.jsonl.gz") != NULL,
+	   "segment names: seg-<time>-<seq>.jsonl.gz");
+	is_int(manifest_read(dir, &m, &e), 0, "an archive without a manifest is empty");
+	is_int(m.n, 0, "no segments");
+	manifest_release(&m);
+
+	is_int(write_segment("seg-20260101T000000Z-000001.jsonl.gz", 0, 3, &e), 0,
+	       "write, fsync, rename and list a segment");
+	is_int(manifest_read(dir, &m, &e), 0, "the manifest reads back");
+	is_int(m.n, 1, "one segment listed");
+	is_int(m.max_seq, 1, "its sequence number");
+	if (m.n == 1) {
+		is_int(m.e[0].lines, 3, "three lines");
+		is_int(m.e[0].pages, 3, "three pages");
+		ok(m.e[0].have_time, "the time span");
+		is_int(m.e[0].nendpoints, 2, "two endpoints (the query dropped)");
+		strbuf_addf(&p, "%s/%s", dir, m.e[0].file);
+		is_int(sha256_file(p.buf, hex, &e), 0, "hash the file");
+		is_str(hex, m.e[0].sha256, "the manifest's sha256 is the file's");
+		is_int(read_lines(p.buf, &all, &rc), 3, "every line reads back");
+		is_int(rc, 0, "to a clean end");
+		ok(all.len == strlen(lines[0]) + strlen(lines[1]) + strlen(lines[2]) + 3 &&
+		   !strncmp(all.buf, lines[0], strlen(lines[0])), "byte for byte");
+		ok(strstr(m.e[0].line, "\"status\":{\"200\":2,\"503\":1}") ||
+		   strstr(m.e[0].line, "\"503\":1"), "status counts in the manifest line");
+	}
+	manifest_release(&m);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/x.gz", dir);
+	{
+		struct strbuf gz = STRBUF_INIT;
+		int fd = open(p.buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		gz_member(&gz, "a\nb\n", 4, 1);
+		gz_member(&gz, "c\nd", 3, 1);
+		ok(write(fd, gz.buf, gz.len - 4) > 0, "a file of two members, the second's trailer cut");
+		close(fd);
+		strbuf_release(&gz);
+	}
+	is_int(read_lines(p.buf, &all, &rc), 3, "the complete lines are read");
+	is_mem(all.buf, all.len, "a\nb\nc\n", "and not the unterminated last");
+	is_int(rc, -1, "then the truncation is an error, not an end");
+	is_int(sha256_file("/nonexistent/x", hex, &e), -1, "hashing a missing file");
+	is_int(e.code, EX_NOINPUT, "EX_NOINPUT");
+
+	/* a crash: a torn manifest line, an unlisted complete segment, a leftover .tmp */
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/%s", dir, ARCHIVE_MANIFEST);
+	{
+		int fd = open(p.buf, O_WRONLY | O_APPEND);
+
+		ok(write(fd, "{\"file\":\"seg-torn", 17) == 17, "tear the manifest's last line");
+		close(fd);
+	}
+	is_int(manifest_read(dir, &m, &e), 0, "a torn last line still reads");
+	ok(m.torn && m.n == 1, "reported as torn, the good line kept");
+	manifest_release(&m);
+	{
+		struct strbuf raw = STRBUF_INIT, gz = STRBUF_INIT;
+		int fd;
+
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/seg-20260101T000000Z-000003.jsonl.gz.tmp", dir);
+		fd = open(p.buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		strbuf_addf(&raw, "%s\n%s\n", lines[0], lines[1]);
+		gz_member(&gz, raw.buf, raw.len, 6);
+		gz_member(&gz, lines[2], 20, 6);
+		ok(write(fd, gz.buf, gz.len - 9) > 0, "a leftover segment: two lines and a torn third");
+		close(fd);
+		strbuf_release(&raw);
+		strbuf_release(&gz);
+	}
+	{
+		struct seg_writer w;
+
+		/* complete and renamed, but the crash came before the manifest */
+		struct strbuf raw = STRBUF_INIT, gz = STRBUF_INIT;
+
+		strbuf_addf(&raw, "%s\n", lines[2]);
+		gz_member(&gz, raw.buf, raw.len, 6);
+		segw_open(&w, dir, "seg-20260101T000000Z-000002.jsonl.gz", &e);
+		segw_write(&w, gz.buf, gz.len, &e);
+		fsync(w.fd);
+		close(w.fd);
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/seg-20260101T000000Z-000002.jsonl.gz", dir);
+		ok(rename(w.tmp.buf, p.buf) == 0, "an unlisted complete segment");
+		strbuf_reset(&w.tmp);
+		w.fd = -1;
+		segw_abort(&w);
+		strbuf_release(&w.path);
+		if (w.sha)
+			EVP_MD_CTX_free(w.sha);
+		strbuf_release(&raw);
+		strbuf_release(&gz);
+	}
+	is_int(archive_recover(dir, 6, &report, &e), 0, "recover");
+	ok(strstr(report.buf, "torn") != NULL, "the report names the torn manifest line");
+	is_int(manifest_read(dir, &m, &e), 0, "the manifest reads");
+	ok(!m.torn, "no longer torn");
+	is_int(m.n, 3, "the unlisted segment and the saved leftover are listed");
+	{
+		size_t i, total = 0;
+
+		for (i = 0; i < m.n; i++) {
+			strbuf_reset(&p);
+			strbuf_addf(&p, "%s/%s", dir, m.e[i].file);
+			total += read_lines(p.buf, &all, &rc);
+			ok(rc == 0 && sha256_file(p.buf, hex, &e) == 0 && !strcmp(hex, m.e[i].sha256),
+			   "each listed segment is complete and matches its sha256");
+		}
+		is_int(total, 3 + 1 + 2, "every complete line is kept, the torn one dropped");
+	}
+	manifest_release(&m);
+	strbuf_reset(&report);
+	is_int(archive_recover(dir, 6, &report, &e), 0, "recover again");
+	is_int(report.len, 0, "has nothing to do");
+
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/%s", dir, ARCHIVE_MANIFEST);
+	{
+		int fd = open(p.buf, O_WRONLY | O_TRUNC);
+
+		ok(write(fd, "not json\n{}\n", 12) == 12, "a manifest whose first line is bad");
+		close(fd);
+	}
+	is_int(manifest_read(dir, &m, &e), -1, "is an error");
+	is_int(e.code, EX_DATAERR, "EX_DATAERR");
+	ok(strstr(e.msg, "line 1") != NULL, "naming the line");
+	manifest_release(&m);
+	strbuf_release(&all);
+	strbuf_release(&p);
+	strbuf_release(&report);
+}
+
+static int col(struct db_column *c, const char *name, const char *ptr, enum db_type t)
+{
+	struct aperr e;
+
+	c->name = strdup(name);
+	c->type = t;
+	return json_ptr_parse(&c->ptr, ptr, &e);
+}
+
+static int value_of(struct db_column *c, const char *json, struct db_value *v, struct aperr *e)
+{
+	json_parse(&d, json, strlen(json), &je);
+	return db_value_from_json(c, &d, 0, v, e);
+}
+
+static void test_db(void)
+{
+	struct db_column cols[3];
+	struct db_value v;
+	struct aperr e;
+	struct strbuf url = STRBUF_INIT, st = STRBUF_INIT;
+	struct db *db;
+	struct db_row rows[3], *wr[3];
+	static const char *const recs[] = {
+		"{\"id\":1,\"n\":1.5,\"t\":\"2026-01-01T01:00:00+01:00\"}",
+		"{\"id\":\"a\",\"n\":2}",
+		"{\"id\":3,\"n\":null}",
+	};
+	size_t i;
+
+	is_int(db_type_parse("timestamp"), DB_TIMESTAMP, "type names");
+	is_int(db_type_parse("float"), -1, "an unknown type name is -1");
+	is_str(db_type_name(DB_BOOLEAN), "boolean", "and back");
+
+	col(&cols[0], "id", "/id", DB_ANY);
+	col(&cols[1], "n", "/n", DB_REAL);
+	col(&cols[2], "t", "/t", DB_TIMESTAMP);
+	db_value_init(&v);
+	is_int(value_of(&cols[0], "{\"id\":12}", &v, &e), 0, "a key integer");
+	ok(v.kind == DBV_INT && v.i == 12, "is an integer");
+	is_int(value_of(&cols[0], "{\"id\":1.0}", &v, &e), 0, "a key 1.0");
+	ok(v.kind == DBV_TEXT && !strcmp(v.s.buf, "1.0"), "is its text, not 1");
+	is_int(value_of(&cols[2], "{\"t\":\"2026-01-01T01:00:00+01:00\"}", &v, &e), 0, "a timestamp");
+	is_str(v.s.buf, "2026-01-01T00:00:00Z", "is stored as UTC");
+	is_int(value_of(&cols[2], "{\"t\":\"noon\"}", &v, &e), -1, "a timestamp that is not one");
+	is_int(e.code, EX_DATAERR, "EX_DATAERR");
+	ok(strstr(e.msg, "column t") != NULL, "naming the column");
+	is_int(value_of(&cols[1], "{}", &v, &e), 0, "an absent value");
+	ok(v.null, "is NULL");
+	is_int(value_of(&cols[1], "{\"n\":\"1\"}", &v, &e), -1, "a string in a real column");
+	is_int(value_of(&cols[1], "{\"n\":1e999999999}", &v, &e), -1, "a real that overflows a double");
+	is_int(value_of(&cols[1], "{\"n\":0.1e-999999}", &v, &e), -1, "a real that underflows to 0");
+	is_int(value_of(&cols[1], "{\"n\":0.000e5}", &v, &e), 0, "a real zero");
+	is_int(value_of(&cols[1], "{\"n\":1e-300}", &v, &e), 0, "a small real that fits");
+	db_value_release(&v);
+
+	strbuf_addf(&url, "sqlite:%s/t.db", dir);
+	db = db_open(url.buf, &e);
+	ok(db != NULL, "open SQLite");
+	if (!db)
+		return;
+	is_int(db_prepare(db, "t", cols, 3, 1, &e), 0, "create the table");
+	for (i = 0; i < 3; i++) {
+		db_row_init(&rows[i], 3);
+		json_parse(&d, recs[i], strlen(recs[i]), &je);
+		db_value_from_json(&cols[0], &d, 0, &rows[i].vals[0], &e);
+		db_value_from_json(&cols[1], &d, 0, &rows[i].vals[1], &e);
+		db_value_from_json(&cols[2], &d, 0, &rows[i].vals[2], &e);
+		rows[i].rec = recs[i];
+		rows[i].n = strlen(recs[i]);
+		wr[i] = &rows[i];
+	}
+	is_int(db_begin(db, &e), 0, "begin");
+	is_int(db_lookup(db, rows, 3, &e), 0, "look up three new keys");
+	ok(!rows[0].found && !rows[1].found && !rows[2].found, "none is stored");
+	is_int(db_write(db, wr, 2, "2026-12-01T00:00:00.000Z", &e), 0, "write two");
+	is_int(db_state_put(db, "wm", "\"2026-01-01T00:00:00Z\"", "2026-12-01T00:00:00.000Z", &e),
+	       0, "a watermark in the same transaction");
+	is_int(db_commit(db, &e), 0, "commit");
+	is_int(db_begin(db, &e), 0, "begin");
+	is_int(db_lookup(db, rows, 3, &e), 0, "look up again");
+	ok(rows[0].found && rows[0].same, "the first is stored, the same bytes");
+	is_mem(rows[1].stored.buf, rows[1].stored.len, recs[1], "the record is kept byte for byte");
+	ok(!rows[2].found, "the unwritten one is not");
+	db_state_put(db, "wm", "\"2027-01-01T00:00:00Z\"", "2026-12-01T00:00:00.000Z", &e);
+	db_rollback(db);
+	is_int(db_state_get(db, "wm", &st, &e), 1, "the watermark");
+	is_str(st.buf, "\"2026-01-01T00:00:00Z\"", "as committed, the rolled-back one gone");
+	is_int(db_state_get(db, "other", &st, &e), 0, "a name never written: 0");
+	for (i = 0; i < 3; i++)
+		db_row_release(&rows[i], 3);
+	db_close(db);
+
+	db = db_open(url.buf, &e);
+	{
+		struct db_column more[4];
+
+		memcpy(more, cols, sizeof(cols));
+		col(&more[3], "extra", "/x", DB_TEXT);
+		is_int(db_prepare(db, "t", more, 4, 1, &e), -1, "a table without an asked-for column");
+		is_int(e.code, EX_CONFIG, "is EX_CONFIG");
+		ok(strstr(e.msg, "extra") != NULL, "naming the column");
+		json_ptr_release(&more[3].ptr);
+		free(more[3].name);
+	}
+	db_close(db);
+	strbuf_reset(&url);
+	strbuf_addf(&url, "%s/no/such/dir/t.db", dir);
+	ok(db_open(url.buf, &e) == NULL, "a database that cannot be created");
+	ok(e.code == EX_CANTCREAT || e.code == EX_UNAVAILABLE, "is EX_CANTCREAT or EX_UNAVAILABLE");
+	for (i = 0; i < 3; i++) {
+		json_ptr_release(&cols[i].ptr);
+		free(cols[i].name);
+	}
+	strbuf_release(&url);
+	strbuf_release(&st);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	json_doc_init(&d, 64);
+	json_error_init(&je);
+	test_archive();
+	test_db();
+	json_doc_release(&d);
+	json_error_release(&je);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return done_testing();
+}
