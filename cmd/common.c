@@ -1,4 +1,7 @@
+#include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,15 @@ void tool_init(const char *name)
 	progname = name;
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &started);
+}
+
+void tool_hold_secrets(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	/* a core dump of a process holding a token would hold the token */
+	if (setrlimit(RLIMIT_CORE, &none) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die(EX_OSERR, "cannot turn core dumps off: %s", strerror(errno));
 }
 
 double tool_seconds(void)

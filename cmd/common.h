@@ -33,6 +33,11 @@ void usage_error(const char *usage, const char *fmt, ...)
 void tool_common_opt(struct cli_common *c, int opt, const char *arg, const char *usage);
 /* After the getopt loop: --help prints usage and exits 0, --version likewise. */
 void tool_common_done(const struct cli_common *c, const char *usage);
+/*
+ * The program will hold secrets (tokens, keys, passwords): no core dump
+ * and no ptrace by other users' processes (RLIMIT_CORE 0, not dumpable).
+ */
+void tool_hold_secrets(void);
 /* Seconds since tool_init(). */
 double tool_seconds(void);
 /*

@@ -176,6 +176,17 @@ static int request_fails(const struct fetch_run *f, const struct http_req *r)
 	return r->status > 0 && r->status < 600 && f->fail_on[r->status];
 }
 
+/* r's URL fit for a message: credentials masked (the result lives until the next call). */
+static const char *shown_url(struct fetch_run *f, const struct http_req *r)
+{
+	static struct strbuf u = STRBUF_INIT;
+
+	strbuf_release(&u);
+	http_redact_url(&u, r->url, f->hc.auth.key_name);
+	secrets_scrub(&f->hc.secrets, &u);
+	return u.buf ? u.buf : "";
+}
+
 static void write_job(struct fetch_run *f, struct job *j)
 {
 	struct http_req *r = &j->req;
@@ -187,15 +198,10 @@ static void write_job(struct fetch_run *f, struct job *j)
 		if (!f->exit_code)
 			f->exit_code = r->exit_code ? r->exit_code : EX_UNAVAILABLE;
 		if (!f->common.quiet) {
-			struct strbuf u = STRBUF_INIT;
-
-			http_redact_url(&u, r->url, f->hc.auth.key_name);
-			secrets_scrub(&f->hc.secrets, &u);
 			if (r->error[0])
-				warnmsg("%s: %s", u.buf, r->error);
+				warnmsg("%s: %s", shown_url(f, r), r->error);
 			else
-				warnmsg("%s: HTTP %ld", u.buf, r->status);
-			strbuf_release(&u);
+				warnmsg("%s: HTTP %ld", shown_url(f, r), r->status);
 		}
 	} else {
 		f->ok++;
@@ -205,10 +211,16 @@ static void write_job(struct fetch_run *f, struct job *j)
 	strbuf_reset(&f->env);
 	if (f->body_only) {
 		if (r->resp_body.len) {
-			if (json_parse(&f->d, r->resp_body.buf, r->resp_body.len, &f->je) == 0)
+			if (json_parse(&f->d, r->resp_body.buf, r->resp_body.len, &f->je) == 0) {
 				json_minify(&f->d, 0, &f->env);
-			else
+				secrets_scrub_json(&f->hc.secrets, &f->env);
+			} else {
 				strbuf_add(&f->env, r->resp_body.buf, r->resp_body.len);
+				secrets_scrub(&f->hc.secrets, &f->env);
+			}
+			if (strbuf_failed(&f->env))
+				die(EX_DATAERR, "%s: the body exceeds --max-line %zu bytes", shown_url(f, r),
+				    f->common.max_line);
 			tool_check_write(lwriter_line(&f->out, f->env.buf, f->env.len, &e), &e);
 		}
 	} else {
@@ -221,7 +233,8 @@ static void write_job(struct fetch_run *f, struct job *j)
 		if (f->hc.auth.kind == AUTH_KEY_HEADER)
 			eo.redact_header = f->hc.auth.key_name;
 		if (envelope_build(&f->env, r, &eo, &f->d, &f->je) < 0)
-			die(EX_SOFTWARE, "%s: the envelope exceeds the size limit", r->url);
+			die(EX_DATAERR, "%s: the envelope exceeds --max-line %zu bytes", shown_url(f, r),
+			    f->common.max_line);
 		tool_check_write(lwriter_line(&f->out, f->env.buf, f->env.len, &e), &e);
 	}
 	http_req_release(&j->req);
@@ -397,5 +410,6 @@ int cmd_fetch_page(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	tool_init("fetch-page");
+	tool_hold_secrets();
 	return cmd_fetch_page(argc, argv);
 }

@@ -457,5 +457,6 @@ int cmd_oauth_login(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	tool_init("oauth-login");
+	tool_hold_secrets();
 	return cmd_oauth_login(argc, argv);
 }

@@ -24,6 +24,7 @@
 #include "../lib/json.h"
 #include "../lib/num.h"
 #include "../lib/paginate.h"
+#include "../lib/url.h"
 #include "../lib/statefile.h"
 
 static const char usage_text[] =
@@ -83,6 +84,8 @@ struct listing {
 	struct http_req tmpl;
 	struct strbuf meta;
 	uint64_t index;
+	struct strbuf origin;		/* the start URL's origin: where credentials go */
+	char id[33];			/* the start request's identity (pg_request_id) */
 };
 
 /* Where a listing's crawl stands: the next page not yet written. */
@@ -109,6 +112,7 @@ struct crawl {
 struct pg_run {
 	struct cli_common common;
 	struct http_cli hc;
+	int holds_creds;		/* auth, or a credential header in the template */
 	struct http_client client;
 	struct pg_spec user;
 	uint64_t max_pages, max_empty;
@@ -194,6 +198,7 @@ static void checkpoint_write(struct pg_run *p, struct listing *l, int listing_do
 
 		strbuf_addstr(&j, ",\"start\":");
 		json_quote(&j, start, strlen(start));
+		strbuf_addf(&j, ",\"start_id\":\"%s\"", l->id);
 		strbuf_addstr(&j, ",\"next\":");
 		json_quote(&j, c->next.buf, c->next.len);
 		strbuf_addf(&j, ",\"page\":%llu,\"pos\":%llu,\"step\":%llu,\"empty_run\":%llu,"
@@ -298,7 +303,8 @@ static struct job *job_new(struct listing *l, const char *url)
 		strbuf_add(&j->req.body, l->tmpl.body.buf, l->tmpl.body.len);
 		j->req.has_body = 1;
 	}
-	if (!j->req.url || (l->tmpl.method && !j->req.method))
+	j->req.cred_origin = strdup(l->origin.buf ? l->origin.buf : "");
+	if (!j->req.url || !j->req.cred_origin || (l->tmpl.method && !j->req.method))
 		die(EX_OSERR, "out of memory");
 	return j;
 }
@@ -433,14 +439,43 @@ static void write_envelope(struct pg_run *p, struct listing *l, struct job *j)
 		eo.redact_param = p->hc.auth.key_name;
 	if (p->hc.auth.kind == AUTH_KEY_HEADER)
 		eo.redact_header = p->hc.auth.key_name;
-	if (pg_page_key(&j->req, eo.redact_param, key) < 0)
+	if (pg_request_id(&j->req, &p->hc.secrets, key) < 0)
 		die(EX_OSERR, "out of memory");
 	eo.page_key = key;
 	strbuf_reset(&p->env);
 	if (envelope_build(&p->env, &j->req, &eo, &p->d, &p->je) < 0)
-		die_page(p, j->page, j->req.url, EX_SOFTWARE, "the envelope exceeds the size limit");
+		die_page(p, j->page, j->req.url, EX_DATAERR, "the envelope exceeds --max-line");
 	tool_check_write(lwriter_line(&p->out, p->env.buf, p->env.len, &e), &e);
 	tool_check_write(lwriter_flush(&p->out, &e), &e);
+}
+
+/*
+ * A next page on another origin than the listing's start: the run's
+ * credentials may not follow it there (an https listing never goes on over
+ * http with them), so the crawl stops unless the user trusts that origin.
+ */
+static void check_origin(struct pg_run *p, struct listing *l, struct job *j)
+{
+	struct crawl *c = &p->c;
+	struct strbuf to = STRBUF_INIT, m = STRBUF_INIT;
+
+	struct curl_slist *h;
+	int creds = p->holds_creds;
+
+	for (h = l->tmpl.headers; h && !creds; h = h->next)
+		creds = http_sensitive_header(h->data, strcspn(h->data, ":"));
+	if (!creds || http_creds_allowed(&p->client, &j->req, c->next.buf))
+		return;
+	if (url_origin(c->next.buf, &to) < 0)
+		strbuf_addstr(&to, "an unknown origin");
+	if (url_is_https(l->origin.buf) && !url_is_https(to.buf))
+		strbuf_addf(&m, "the next page is at %s, plain http after %s: the credentials "
+			    "are not sent without TLS; stopping", to.buf, l->origin.buf);
+	else
+		strbuf_addf(&m, "the next page is at %s, another origin than %s where the "
+			    "credentials were given; stopping (--trust-origin %s follows it)",
+			    to.buf, l->origin.buf, to.buf);
+	die_page(p, j->page, j->req.url, EX_DATAERR, m.buf ? m.buf : "another origin");
 }
 
 /* Where the page leads: sets c->next, or c->done. */
@@ -493,6 +528,7 @@ static void next_page(struct pg_run *p, struct listing *l, struct job *j)
 		c->done = 1;
 		return;
 	}
+	check_origin(p, l, j);
 	if (n == 0) {
 		if (++c->empty_run > p->max_empty) {
 			char m[160];
@@ -629,10 +665,14 @@ static void crawl_begin(struct pg_run *p, struct listing *l, int resume)
 		uint32_t t = json_get(cd, 0, "start", 5);
 		struct strbuf v = STRBUF_INIT;
 
+		uint32_t id = json_get(cd, 0, "start_id", 8);
+
 		json_str_decode(cd, t, &v);
-		if (!t || !v.buf || strcmp(v.buf, shown(p, l->tmpl.url)))
+		/* the real request decides, not its masked text: ?code=US is not ?code=FR */
+		if (!t || !v.buf || !id || !json_str_eq(cd, id, l->id, strlen(l->id)))
 			die(EX_CONFIG, "%s was written for a crawl of %s, not %s; use --restart to "
-			    "start over", p->checkpoint, v.buf ? v.buf : "?", p->tmp.buf);
+			    "start over", p->checkpoint, v.buf ? v.buf : "?",
+			    shown(p, l->tmpl.url));
 		strbuf_release(&v);
 		if (pg_spec_from_json(&c->spec, cd, json_get(cd, 0, "spec", 4), &e) < 0) {
 			aperr_prefix(&e, "%s", p->checkpoint);
@@ -775,6 +815,11 @@ static int next_listing(struct pg_run *p, struct listing *l, uint64_t index)
 		secrets_scrub_str(&p->hc.secrets, e.msg);
 		die_err(&e);
 	}
+	strbuf_init(&l->origin, 0);
+	if (url_origin(l->tmpl.url, &l->origin) < 0)
+		die(EX_USAGE, "%s: not an http or https URL", shown_short(p, l->tmpl.url));
+	if (pg_request_id(&l->tmpl, &p->hc.secrets, l->id) < 0)
+		die(EX_OSERR, "out of memory");
 	return 1;
 }
 
@@ -782,6 +827,7 @@ static void listing_release(struct listing *l)
 {
 	http_req_release(&l->tmpl);
 	strbuf_release(&l->meta);
+	strbuf_release(&l->origin);
 }
 
 static void write_stats(struct pg_run *p)
@@ -929,6 +975,9 @@ int cmd_paginate(int argc, char **argv)
 		p.lockfd = statefile_lock(p.checkpoint, p.tmp.buf, &e);
 		if (p.lockfd < 0)
 			die_err(&e);
+		/* a run killed inside a checkpoint write left its temporary file */
+		if (statefile_clean(p.checkpoint, &e) < 0)
+			die_err(&e);
 	}
 	json_doc_init(&p.d, p.common.max_depth);
 	json_doc_init(&p.rd, p.common.max_depth);
@@ -943,6 +992,13 @@ int cmd_paginate(int argc, char **argv)
 	p.hc.pol.max_body = p.hc.pol.max_body < p.common.max_line ? p.hc.pol.max_body
 								 : p.common.max_line;
 	p.tty = isatty(2);
+	{
+		struct curl_slist *h;
+
+		p.holds_creds = p.hc.auth.kind != AUTH_NONE;
+		for (h = p.hc.headers; h; h = h->next)
+			p.holds_creds |= http_sensitive_header(h->data, strcspn(h->data, ":"));
+	}
 	if (http_client_init(&p.client, &p.hc.pol, &p.hc.auth, &p.hc.secrets, &e) < 0)
 		die_err(&e);
 	if (p.common.verbose) {
@@ -976,5 +1032,6 @@ int cmd_paginate(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	tool_init("paginate");
+	tool_hold_secrets();
 	return cmd_paginate(argc, argv);
 }

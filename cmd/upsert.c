@@ -550,5 +550,6 @@ int cmd_upsert(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	tool_init("upsert");
+	tool_hold_secrets();
 	return cmd_upsert(argc, argv);
 }

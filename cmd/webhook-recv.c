@@ -529,5 +529,6 @@ int cmd_webhook_recv(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	tool_init("webhook-recv");
+	tool_hold_secrets();
 	return cmd_webhook_recv(argc, argv);
 }

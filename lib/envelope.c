@@ -94,6 +94,14 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	if (o->secrets)
 		secrets_scrub(o->secrets, &tmp);
 	json_quote(out, tmp.buf ? tmp.buf : "", tmp.len);
+	if (r->final_url) {
+		strbuf_reset(&tmp);
+		http_redact_url(&tmp, r->final_url, o->redact_param);
+		if (o->secrets)
+			secrets_scrub(o->secrets, &tmp);
+		strbuf_addstr(out, ",\"final_url\":");
+		json_quote(out, tmp.buf ? tmp.buf : "", tmp.len);
+	}
 	strbuf_addstr(out, ",\"method\":");
 	{
 		const char *m = r->method ? r->method : r->has_body ? "POST" : "GET";
@@ -142,5 +150,8 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	}
 	strbuf_release(&tmp);
 	strbuf_addch(out, '}');
+	/* a value the run holds as a secret never leaves, wherever a server echoed it */
+	if (o->secrets)
+		secrets_scrub_json(o->secrets, out);
 	return strbuf_failed(out) ? -1 : 0;
 }

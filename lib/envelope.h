@@ -2,12 +2,14 @@
  * envelope: one response as one JSON line (DESIGN.md, "The response
  * envelope").
  *
- *   {"url","method","status","headers":{…},"fetched_at","elapsed_ms",
+ *   {"url","final_url"?,"method","status","headers":{…},"fetched_at","elapsed_ms",
  *    "attempts","page"?,"page_key"?,"meta"?,
  *    "body"|"body_text"|"body_base64"?,"error"?:{"kind","message"}}
  *
  * Header names are lowercased, repeated headers joined with ", ", values
- * of secret-bearing headers and query parameters replaced by the mask.  A
+ * of secret-bearing headers and query parameters replaced by the mask, and
+ * every value the run holds as a secret masked wherever it appears, body
+ * included (a server that echoes a key does not put it on stdout).  A
  * JSON body is kept with its insignificant whitespace removed and every
  * string and number exactly as sent; any other body is body_text when it
  * is UTF-8, body_base64 otherwise.

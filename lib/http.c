@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "hash.h"
 #include "http.h"
+#include "url.h"
 #include "json.h"
 
 #define MIN_WAIT 0.01	/* no wait is shorter: a Retry-After of 0 is not a hot loop */
@@ -50,12 +51,18 @@ void http_req_reset_result(struct http_req *r)
 	r->error_kind[0] = r->error[0] = '\0';
 	r->reauthed = r->too_large = 0;
 	r->first_start = r->not_before = 0;
+	free(r->final_url);
+	r->final_url = NULL;
+	r->redirects = 0;
+	r->redir_get = r->in_hop = 0;
 }
 
 void http_req_release(struct http_req *r)
 {
 	free(r->method);
 	free(r->url);
+	free(r->cred_origin);
+	free(r->final_url);
 	curl_slist_free_all(r->headers);
 	curl_slist_free_all(r->sent_headers);
 	free(r->sent_url);
@@ -108,7 +115,7 @@ int http_sensitive_param(const char *name, size_t n)
 	static const char *const names[] = {
 		"access_token", "refresh_token", "id_token", "token", "api_key", "apikey",
 		"api-key", "key", "secret", "client_secret", "password", "passwd",
-		"signature", "sig", "auth", "code", "code_verifier", "x-api-key", NULL
+		"signature", "sig", "auth", "code_verifier", "x-api-key", NULL
 	};
 	return name_in(name, n, names);
 }
@@ -166,10 +173,8 @@ void http_easy_setup(CURL *easy, const struct http_policy *p)
 		curl_easy_setopt(easy, CURLOPT_SSLCERT, p->cert);
 	if (p->key)
 		curl_easy_setopt(easy, CURLOPT_SSLKEY, p->key);
-	if (p->follow) {
-		curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 20L);
-	}
+	/* redirects are followed by the client, hop by hop (attempt_done) */
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -241,29 +246,64 @@ static void logf_(struct http_client *c, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
+int http_creds_allowed(const struct http_client *c, const struct http_req *r,
+		       const char *target)
+{
+	struct strbuf base = STRBUF_INIT, to = STRBUF_INIT;
+	int ok = 0;
+	size_t i;
+
+	if (r->cred_origin)
+		strbuf_addstr(&base, r->cred_origin);
+	else if (url_origin(r->url, &base) < 0)
+		goto out;
+	if (url_origin(target, &to) < 0)
+		goto out;
+	if (!strcmp(base.buf, to.buf)) {
+		ok = 1;
+		goto out;
+	}
+	if (url_is_https(base.buf) && !url_is_https(to.buf))
+		goto out;	/* never downgrade, trusted or not */
+	for (i = 0; i < c->pol.ntrusted && !ok; i++)
+		ok = !strcmp(c->pol.trusted[i], to.buf);
+out:
+	strbuf_release(&base);
+	strbuf_release(&to);
+	return ok;
+}
+
 /* Prepare r's easy handle for one attempt.  Returns 0 or -1 (e). */
 static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned key,
 			   struct aperr *e)
 {
 	struct strbuf url = STRBUF_INIT;
 	struct curl_slist *h = NULL, *l;
-	const char *method = r->method ? r->method : r->has_body ? "POST" : "GET";
-	int have_accept = 0;
+	const char *method = r->redir_get ? "GET" : r->method ? r->method : r->has_body ? "POST" : "GET";
+	const char *target = r->final_url ? r->final_url : r->url;
+	int have_accept = 0, creds = http_creds_allowed(c, r, target), body = r->has_body && !r->redir_get;
 
 	if (!r->easy && !(r->easy = curl_easy_init()))
 		return aperr_set(e, EX_OSERR, "cannot create a transfer");
 	curl_easy_reset(r->easy);
 	http_easy_setup(r->easy, &c->pol);
 	r->resp_body.cap = c->pol.max_body;
-	strbuf_addstr(&url, r->url);
+	strbuf_addstr(&url, target);
 	for (l = r->headers; l; l = l->next) {
+		size_t nl = strcspn(l->data, ":");
+
 		if (!strncasecmp(l->data, "accept:", 7))
 			have_accept = 1;
+		if (!creds && http_sensitive_header(l->data, nl))
+			continue;	/* a credential header stays with its origin */
 		h = curl_slist_append(h, l->data);
 	}
 	if (!have_accept)
 		h = curl_slist_append(h, "Accept: application/json");
-	if (c->auth && !r->no_auth && auth_apply(c->auth, c, key, &h, &url, &r->token_gen, e) < 0) {
+	if (!creds && r->redirects)
+		logf_(c, "* %s is another origin: no credentials sent there", target);
+	if (c->auth && !r->no_auth && creds &&
+	    auth_apply(c->auth, c, key, &h, &url, &r->token_gen, e) < 0) {
 		curl_slist_free_all(h);
 		strbuf_release(&url);
 		return -1;
@@ -282,27 +322,30 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	if (!strcmp(method, "HEAD"))
 		curl_easy_setopt(r->easy, CURLOPT_NOBODY, 1L);
-	else if (strcmp(method, "GET") || r->has_body) {
-		if (r->has_body) {
+	else if (strcmp(method, "GET") || body) {
+		if (body) {
 			curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 					 (curl_off_t)r->body.len);
 			curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS,
 					 r->body.buf ? r->body.buf : "");
 		}
-		if (strcmp(method, "POST") || !r->has_body)
+		if (strcmp(method, "POST") || !body)
 			curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
 	}
 	strbuf_reset(&r->resp_headers);
 	strbuf_reset(&r->resp_body);
 	r->too_large = 0;
-	r->attempts++;
+	if (r->in_hop)
+		r->in_hop = 0;	/* a redirect's next hop is part of the same attempt */
+	else
+		r->attempts++;
 	c->stats.attempts++;
 	if (r->attempts == 1)
 		r->first_start = mono_now();
 	if (c->log) {
 		struct strbuf red = STRBUF_INIT;
 
-		http_redact_url(&red, r->url, c->auth ? c->auth->key_name : NULL);
+		http_redact_url(&red, target, c->auth ? c->auth->key_name : NULL);
 		logf_(c, "> %s %s (attempt %u)", method, red.buf ? red.buf : "", r->attempts);
 		strbuf_release(&red);
 	}
@@ -731,9 +774,35 @@ static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, 
 				r->outcome = HTTP_FAILED;
 		}
 	} else {
+		char *loc = NULL;
+
 		logf_(c, "< %ld (%.0f ms, attempt %u)", status, r->elapsed_ms, r->attempts);
 		c->stats.bytes += r->resp_body.len;
-		if (status == 401 && c->auth && !r->no_auth && auth_refreshable(c->auth) &&
+		if (c->pol.follow && !r->no_auth &&
+		    (status == 301 || status == 302 || status == 303 || status == 307 ||
+		     status == 308) &&
+		    curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
+			char *to;
+
+			if (r->redirects >= 20) {
+				fail(r, EX_UNAVAILABLE, "redirects", "more than 20 redirects");
+				give_up = 1;
+			} else if (!(to = strdup(loc))) {
+				return aperr_set(e, EX_OSERR, "out of memory");
+			} else {
+				free(r->final_url);
+				r->final_url = to;
+				r->redirects++;
+				r->in_hop = 1;
+				if (status == 303 || ((status == 301 || status == 302) && r->has_body &&
+						      (!r->method || !strcmp(r->method, "POST"))))
+					r->redir_get = 1;
+				r->not_before = now;
+				if (push(&c->waiting, &c->nwaiting, &c->awaiting, r) < 0)
+					return aperr_set(e, EX_OSERR, "out of memory");
+				return 0;
+			}
+		} else if (status == 401 && c->auth && !r->no_auth && auth_refreshable(c->auth) &&
 		    !r->reauthed) {
 			r->reauthed = 1;
 			c->stats.reauths++;

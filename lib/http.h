@@ -11,6 +11,12 @@
  * rotates API keys by remaining quota, and refreshes OAuth2 tokens (once
  * more on a 401).
  *
+ * Credentials (auth, and sensitive headers of the request) go only to the
+ * request's credential origin (cred_origin, else the origin of url) and to
+ * the policy's trusted origins, never from https to http.  Redirects (with
+ * policy.follow) are followed here, hop by hop, under that rule: a hop to
+ * another origin is made without them.  Token requests never follow one.
+ *
  * Ownership: the caller allocates a struct http_req, fills the request
  * part (http_req_init, then url/method/headers/body) and passes it to
  * http_submit(); the client holds it until http_next() hands it back with
@@ -47,7 +53,9 @@ struct http_policy {
 	size_t max_body;		/* response body cap, default 64 MiB */
 	int compressed;			/* ask for gzip/deflate/br, default on */
 	int insecure;			/* do not verify TLS */
-	int follow;			/* follow redirects */
+	int follow;			/* follow redirects (20 at most) */
+	char *const *trusted;		/* origins credentials may also go to (url_origin form) */
+	size_t ntrusted;
 	int http1;			/* HTTP/1.1 only */
 	const char *cert, *key, *cacert;	/* client certificate, its key, CA bundle */
 	const char *user_agent;
@@ -64,6 +72,7 @@ struct http_req {
 	/* The request: set by the caller, owned by the request. */
 	char *method;			/* NULL: GET, or POST when there is a body */
 	char *url;
+	char *cred_origin;		/* where the run's credentials may go; NULL: url's origin */
 	struct curl_slist *headers;	/* "Name: value" lines */
 	struct strbuf body;
 	int has_body;
@@ -72,6 +81,8 @@ struct http_req {
 	void *udata;
 
 	/* The result, filled by the client. */
+	char *final_url;		/* the last redirect's target; NULL: not redirected */
+	unsigned redirects;
 	enum http_outcome outcome;
 	long status;			/* final HTTP status, 0 when none */
 	struct strbuf resp_headers;	/* "name\0value\0" pairs, names lowercased */
@@ -91,6 +102,8 @@ struct http_req {
 	double first_start, not_before;
 	unsigned retries_used, token_gen, key;
 	int reauthed, too_large, in_header_block, in_multi;
+	int redir_get;			/* a 303 (or a 301/302 after POST) turned it into a GET */
+	int in_hop;			/* the next start is a redirect's hop, not an attempt */
 };
 
 void http_req_init(struct http_req *r);
@@ -175,6 +188,13 @@ int http_perform_one(struct http_client *c, struct http_req *r, struct aperr *e)
  * "responses" (every response by status), waits in milliseconds.
  */
 int http_stats_json(const struct http_client *c, struct strbuf *out);
+
+/*
+ * May the run's credentials be sent to target for r?  1 yes, 0 no (another
+ * origin that is not trusted, or https to http).
+ */
+int http_creds_allowed(const struct http_client *c, const struct http_req *r,
+		       const char *target);
 
 /* Apply the policy's timeouts, TLS and protocol settings to an easy handle. */
 void http_easy_setup(CURL *easy, const struct http_policy *p);

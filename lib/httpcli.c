@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "httpcli.h"
+#include "url.h"
 #include "json.h"
 #include "num.h"
 
@@ -27,6 +28,9 @@ void http_cli_release(struct http_cli *h)
 	free(h->pending_keys);
 	free(h->key_name);
 	free(h->store);
+	while (h->ntrusted)
+		free(h->trusted[--h->ntrusted]);
+	free(h->trusted);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -393,6 +397,26 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 		free(h->auth.token_url);
 		h->auth.token_url = strdup(arg);
 		return 1;
+	case HTTP_OPT_TRUST_ORIGIN: {
+		struct strbuf o = STRBUF_INIT;
+		char **nt;
+
+		if (url_origin_arg(arg, &o) < 0) {
+			strbuf_release(&o);
+			return aperr_set(e, EX_USAGE, "--trust-origin: '%s' is not an origin "
+					 "(scheme://host[:port], http or https)", arg);
+		}
+		nt = realloc(h->trusted, (h->ntrusted + 1) * sizeof(*nt));
+		if (!nt) {
+			strbuf_release(&o);
+			return aperr_set(e, EX_OSERR, "out of memory");
+		}
+		h->trusted = nt;
+		h->trusted[h->ntrusted++] = strbuf_detach(&o, NULL);
+		h->pol.trusted = h->trusted;
+		h->pol.ntrusted = h->ntrusted;
+		return 1;
+	}
 	case HTTP_OPT_STORE:
 		free(h->store);
 		h->store = strdup(arg);

@@ -28,7 +28,8 @@ enum {
 	HTTP_OPT_KEY_QUERY, HTTP_OPT_KEYS, HTTP_OPT_KEY_NAME, HTTP_OPT_BEARER, HTTP_OPT_BASIC,
 	HTTP_OPT_TOKEN_URL, HTTP_OPT_CLIENT_ID, HTTP_OPT_CLIENT_SECRET, HTTP_OPT_SCOPE,
 	HTTP_OPT_REFRESH_TOKEN, HTTP_OPT_TOKEN_MARGIN, HTTP_OPT_JWT_ALG, HTTP_OPT_JWT_KEY,
-	HTTP_OPT_JWT_CLAIMS, HTTP_OPT_JWT_TTL, HTTP_OPT_MAX_BODY, HTTP_OPT_STORE
+	HTTP_OPT_JWT_CLAIMS, HTTP_OPT_JWT_TTL, HTTP_OPT_MAX_BODY, HTTP_OPT_STORE,
+	HTTP_OPT_TRUST_ORIGIN
 };
 
 #define HTTP_CLI_SHORTOPTS "X:H:d:j:Lk"
@@ -74,7 +75,8 @@ enum {
 	{ "jwt-alg", required_argument, NULL, HTTP_OPT_JWT_ALG }, \
 	{ "jwt-key", required_argument, NULL, HTTP_OPT_JWT_KEY }, \
 	{ "jwt-claims", required_argument, NULL, HTTP_OPT_JWT_CLAIMS }, \
-	{ "jwt-ttl", required_argument, NULL, HTTP_OPT_JWT_TTL }
+	{ "jwt-ttl", required_argument, NULL, HTTP_OPT_JWT_TTL }, \
+	{ "trust-origin", required_argument, NULL, HTTP_OPT_TRUST_ORIGIN }
 
 /* The usage lines for these options, for a program's usage text. */
 #define HTTP_CLI_USAGE \
@@ -83,7 +85,7 @@ enum {
 "       [--retry n] [--retry-delay s] [--retry-max-time s] [--max-delay s]\n" \
 "       [--connect-timeout s] [--max-time s] [--max-body size]\n" \
 "       [--rate n[/s|/m|/h]] [--burst n] [--min-remaining n]\n" \
-"       [--cert file] [--key file] [--cacert file]\n" \
+"       [--cert file] [--key file] [--cacert file] [--trust-origin origin]...\n" \
 "       [--api-key-header name=secret] [--api-key-query name=secret]\n" \
 "       [--api-keys secret,...] [--api-key-name [query:]name]\n" \
 "       [--bearer secret] [--basic user:secret]\n" \
@@ -106,6 +108,8 @@ struct http_cli {
 	char *pending_keys;
 	char *key_name;
 	char *store;			/* --oauth2-store, loaded by http_cli_finish */
+	char **trusted;			/* --trust-origin, normalised (pol.trusted points here) */
+	size_t ntrusted;
 };
 
 void http_cli_init(struct http_cli *h);

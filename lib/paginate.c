@@ -774,7 +774,7 @@ done:
 	return rc;
 }
 
-int pg_page_key(const struct http_req *r, const char *extra_param, char out[33])
+int pg_request_id(const struct http_req *r, const struct secrets *secrets, char out[33])
 {
 	struct strbuf m = STRBUF_INIT;
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -783,15 +783,19 @@ int pg_page_key(const struct http_req *r, const char *extra_param, char out[33])
 
 	strbuf_addstr(&m, r->method ? r->method : r->has_body ? "POST" : "GET");
 	strbuf_addch(&m, '\n');
-	http_redact_url(&m, r->url, extra_param);
+	strbuf_addstr(&m, r->url);
+	/* a held secret a server echoed into a link does not make a page another */
+	if (secrets)
+		secrets_scrub(secrets, &m);
 	strbuf_addch(&m, '\n');
 	if (r->has_body)
 		strbuf_add(&m, r->body.buf, r->body.len);
-	if (!m.buf) {
+	if (strbuf_failed(&m) || !m.buf) {
 		strbuf_release(&m);
 		return -1;
 	}
 	SHA256((const unsigned char *)m.buf, m.len, md);
+	explicit_bzero(m.buf, m.len);
 	for (i = 0; i < 16; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];

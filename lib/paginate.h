@@ -119,10 +119,15 @@ int pg_url(const struct pg_spec *s, const char *base, const char *value, struct 
 uint64_t pg_start_position(const struct pg_spec *s, const char *base);
 
 /*
- * page_key: a stable name for the request r (method, URL with secret
- * parameters and extra_param masked, body): 32 hex digits of its SHA-256.
- * The same request gives the same key in any run.  0 or -1.
+ * A request's identity, used as the envelope's page_key and to match a
+ * checkpoint to its listing: 32 hex digits of the SHA-256 of the method,
+ * the real URL (the run's credentials are added later, by the auth layer,
+ * so they are not part of it; values the run holds as secrets, when a
+ * server echoed one into a link, are masked) and the body.  Two requests
+ * that differ in any parameter differ in identity, whatever its name
+ * (?code=US is not ?code=FR); the same request has the same identity in
+ * any run and with any of several API keys.  0 or -1.
  */
-int pg_page_key(const struct http_req *r, const char *extra_param, char out[33]);
+int pg_request_id(const struct http_req *r, const struct secrets *secrets, char out[33]);
 
 #endif

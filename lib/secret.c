@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 
+#include "json.h"
 #include "secret.h"
 #include "statefile.h"
 
@@ -60,6 +61,20 @@ int secrets_add(struct secrets *s, const char *value)
 		return -1;
 	r = strcmp(enc, value) ? add_one(s, enc) : 0;
 	curl_free(enc);
+	if (r == 0) {
+		/* The JSON-escaped form, as it appears inside a JSON string. */
+		struct strbuf q = STRBUF_INIT;
+
+		if (json_quote(&q, value, strlen(value)) < 0 || q.len < 2)
+			r = -1;
+		else if (q.len - 2 != strlen(value) || memcmp(q.buf + 1, value, q.len - 2)) {
+			q.buf[q.len - 1] = '\0';
+			r = add_one(s, q.buf + 1);
+		}
+		if (q.buf)
+			explicit_bzero(q.buf, q.len);
+		strbuf_release(&q);
+	}
 	return r;
 }
 
@@ -85,6 +100,57 @@ void secrets_scrub(const struct secrets *s, struct strbuf *sb)
 			pos = at + ml;
 		}
 	}
+}
+
+/*
+ * Where a match at sb[at] really starts in JSON text: at an escape it cuts
+ * into ("\n" whose 'n' begins the value, or the hex digits of a \uXXXX).
+ */
+static size_t json_match_start(const struct strbuf *sb, size_t at)
+{
+	size_t i, k;
+
+	for (i = 1; i <= 5 && i <= at; i++) {
+		char c = sb->buf[at - i];
+
+		if (c != '\\') {
+			if (i == 1 || c == 'u' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			    (c >= 'A' && c <= 'F'))
+				continue;
+			break;
+		}
+		/* an escape starts here when an odd run of backslashes ends here */
+		for (k = 0; k < at - i + 1 && sb->buf[at - i - k] == '\\'; k++)
+			;
+		if (k % 2 == 1 && (i == 1 || sb->buf[at - i + 1] == 'u'))
+			return at - i;
+		break;
+	}
+	return at;
+}
+
+size_t secrets_scrub_json(const struct secrets *s, struct strbuf *sb)
+{
+	size_t i, hits = 0, ml = strlen(SECRET_MASK);
+
+	for (i = 0; i < s->n; i++) {
+		const char *v = s->v[i];
+		size_t vl = strlen(v), pos = 0;
+		char *hit;
+
+		while (sb->len > pos && (hit = memmem(sb->buf + pos, sb->len - pos, v, vl))) {
+			size_t at = (size_t)(hit - sb->buf), from = json_match_start(sb, at);
+			size_t cut = at + vl - from, put = ml < cut ? ml : cut;
+
+			memcpy(sb->buf + from, SECRET_MASK, put);
+			memmove(sb->buf + from + put, sb->buf + from + cut, sb->len - from - cut);
+			sb->len -= cut - put;
+			sb->buf[sb->len] = '\0';
+			pos = from + put;
+			hits++;
+		}
+	}
+	return hits;
 }
 
 void secrets_scrub_str(const struct secrets *s, char *str)

@@ -31,6 +31,12 @@ void secrets_release(struct secrets *s);	/* wipes and frees the values */
 int secrets_add(struct secrets *s, const char *value);
 /* Replace every remembered value in sb by SECRET_MASK. */
 void secrets_scrub(const struct secrets *s, struct strbuf *sb);
+/*
+ * The same in JSON text, where a value may also stand JSON-escaped: a match
+ * that begins inside an escape takes the whole escape, so the text stays
+ * valid JSON.  Returns how many values were replaced.
+ */
+size_t secrets_scrub_json(const struct secrets *s, struct strbuf *sb);
 /* The same for a NUL-terminated string in place (the mask is never longer). */
 void secrets_scrub_str(const struct secrets *s, char *str);
 

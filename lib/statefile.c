@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -218,4 +219,43 @@ int statefile_mkdirs(const char *dir, struct aperr *e)
 	}
 	free(p);
 	return 0;
+}
+
+int statefile_clean(const char *path, struct aperr *e)
+{
+	const char *slash = strrchr(path, '/');
+	struct strbuf dir = STRBUF_INIT, prefix = STRBUF_INIT, victim = STRBUF_INIT;
+	struct dirent *de;
+	DIR *dh;
+	int n = 0;
+
+	if (slash)
+		strbuf_add(&dir, path, (size_t)(slash - path) + 1);
+	else
+		strbuf_addstr(&dir, "./");
+	strbuf_addf(&prefix, "%s.tmp.", slash ? slash + 1 : path);
+	if (strbuf_failed(&dir) || strbuf_failed(&prefix)) {
+		n = aperr_set(e, EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (!(dh = opendir(dir.buf))) {
+		n = aperr_errno(e, EX_IOERR, "%s", dir.buf);
+		goto out;
+	}
+	while ((de = readdir(dh))) {
+		/* mkostemp's six characters after the prefix, nothing else */
+		if (strncmp(de->d_name, prefix.buf, prefix.len) ||
+		    strlen(de->d_name) != prefix.len + 6)
+			continue;
+		strbuf_reset(&victim);
+		strbuf_addf(&victim, "%s%s", dir.buf, de->d_name);
+		if (!strbuf_failed(&victim) && unlink(victim.buf) == 0)
+			n++;
+	}
+	closedir(dh);
+out:
+	strbuf_release(&dir);
+	strbuf_release(&prefix);
+	strbuf_release(&victim);
+	return n;
 }

@@ -45,6 +45,12 @@ int statefile_lock(const char *path, const char *what, struct aperr *e);
 int statefile_lock_wait(const char *path, const char *what, struct aperr *e);
 void statefile_unlock(int fd);
 
+/*
+ * Remove the temporary files a killed writer of path left behind
+ * ("<path>.tmp.XXXXXX"); call it holding path's lock.  Returns how many
+ * were removed, or -1 (e).
+ */
+int statefile_clean(const char *path, struct aperr *e);
 /* fsync the directory that holds path. */
 int statefile_sync_dir(const char *path, struct aperr *e);
 /* mkdir -p with mode 0755; 0 or -1 (EX_CANTCREAT). */

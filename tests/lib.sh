@@ -113,6 +113,25 @@ start_mock() {
 	BASE="http://127.0.0.1:$PORT"
 }
 
+# start_routes NAME HOST ROUTES.json [ARGS…]: run tests/bin/route-server.py on
+# HOST (a loopback address) logging to NAME.log; its port goes to NAME.port
+# and $RPORT.  Stopped on exit.
+start_routes() {
+	_name=$1 _host=$2 _routes=$3
+	shift 3
+	rm -f "$_name.port"
+	python3 "$APIPE_TOP/tests/bin/route-server.py" --host "$_host" --port-file "$_name.port" \
+		--log "$_name.log" "$@" "$_routes" &
+	mock_pids="$mock_pids $!"
+	_i=0
+	while [ ! -s "$_name.port" ] && [ "$_i" -lt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	RPORT=$(cat "$_name.port") || { echo "Bail out! route-server did not start"; exit 1; }
+	: > "$_name.log"
+}
+
 # stop_mocks: stop every mock started so far.
 stop_mocks() {
 	for p in $mock_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done

@@ -1,0 +1,32 @@
+/*
+ * url: the parts of a URL that decide where a credential may go.
+ *
+ * An origin is scheme, host and port (RFC 6454): "https://api.example.com:443".
+ * url_origin() writes it in one normal form -- scheme and host lower case,
+ * the port always written (80 for http, 443 for https when the URL has
+ * none), user information dropped, an IPv6 host kept in brackets -- so two
+ * origins are the same exactly when their texts are equal.
+ *
+ * Nothing here allocates except into the caller's strbuf.
+ */
+#ifndef APIPE_URL_H
+#define APIPE_URL_H
+
+#include "strbuf.h"
+
+/*
+ * Append the origin of an absolute http or https URL to out.  Returns 0, or
+ * -1 when url is not an absolute http(s) URL with a host (or out failed).
+ */
+int url_origin(const char *url, struct strbuf *out);
+/* 1 when a and b have the same origin, 0 when not or either is not a URL. */
+int url_same_origin(const char *a, const char *b);
+/* 1 when url's scheme is https (case-insensitive). */
+int url_is_https(const char *url);
+/*
+ * Normalise an origin a user named (--trust-origin): a URL or a bare
+ * scheme://host[:port]; a path is refused.  0 or -1.
+ */
+int url_origin_arg(const char *arg, struct strbuf *out);
+
+#endif

@@ -1,0 +1,177 @@
+#!/bin/sh
+# Credentials never leave their origin: a next link or a redirect to another
+# origin gets none (paginate stops unless --trust-origin names it), https
+# never falls back to http with them, identity uses the real request, a
+# secret a server echoes is masked, and programs holding secrets dump no core.
+. "$APIPE_TOP/tests/lib.sh"
+
+TOK='tok-3f9a"c1-secret'
+KEY=key-77aa19c0
+PASS=pass-5520bb
+export TOK KEY PASS
+
+cat > a.json <<'EOF'
+{"/first": {"body": "{\"data\":[{\"id\":1}],\"next\":\"http://127.0.0.2:{port:b.port}/end\"}"},
+ "/link": {"headers": {"Link": "<http://127.0.0.2:{port:b.port}/end>; rel=\"next\""},
+           "body": "[{\"id\":1}]"},
+ "/redir": {"status": 302, "headers": {"Location": "http://127.0.0.2:{port:b.port}/end"}},
+ "/redir-same": {"status": 302, "headers": {"Location": "/end"}},
+ "/end": {"body": "{\"data\":[{\"id\":9}],\"next\":null}"},
+ "/echo": {"body": "{\"data\":[],\"query\":\"{query}\",\"auth\":\"{jheader:authorization}\",\"next\":\"http://127.0.0.1:{port:a.port}/end?{query}\"}"},
+ "/items": {"body": "{\"data\":[{\"id\":1}],\"next\":\"http://127.0.0.1:{port:a.port}/end\"}"}}
+EOF
+cat > b.json <<'EOF'
+{"/end": {"body": "{\"data\":[{\"id\":2}],\"next\":null}"}}
+EOF
+start_routes a 127.0.0.1 a.json
+AP=$RPORT
+A="http://127.0.0.1:$AP"
+start_routes b 127.0.0.2 b.json
+BP=$RPORT
+B="http://127.0.0.2:$BP"
+
+# --- paginate: a next page on another origin ---------------------------------
+for auth in "--bearer env:TOK" "--api-key-header X-Api-Key=env:KEY" \
+	"--api-key-query api_key=env:KEY" "--basic user:env:PASS"; do
+	: > b.log
+	# shellcheck disable=SC2086
+	run paginate --retry 0 $auth "$A/first"
+	is "$rc" 65 "paginate $auth: a next link to another origin stops the crawl (65)"
+	like err "next page is at http://127\.0\.0\.2:$BP.* another origin than http://127\.0\.0\.1:$AP" \
+		"paginate $auth: the message names both origins"
+	like err "--trust-origin http://127\.0\.0\.2:$BP" "paginate $auth: and the option that follows it"
+	is "$(wc -l < b.log | tr -d ' ')" 0 "paginate $auth: the other origin received no request"
+done
+: > b.log
+run paginate --retry 0 --api-key-query api_key=env:KEY "$A/link"
+is "$rc" 65 "a Link header to another origin stops it too"
+is "$(wc -l < b.log | tr -d ' ')" 0 "and nothing reached the other origin"
+: > b.log
+echo "{\"url\":\"$A/first\",\"headers\":{\"Authorization\":\"Bearer from-a-line\"}}" > line.json
+run paginate --retry 0 < line.json
+is "$rc" 65 "a credential header of a request line counts as a credential"
+is "$(wc -l < b.log | tr -d ' ')" 0 "and does not reach the other origin"
+
+run paginate --retry 0 "$A/first"
+is "$rc" 0 "without credentials the crawl follows the link"
+is "$(grep -c '"id":' out)" 2 "both pages"
+: > b.log
+run paginate --retry 0 --bearer env:TOK --trust-origin "$B" "$A/first"
+is "$rc" 0 "--trust-origin names the other origin: the crawl follows it"
+like b.log '"authorization": "Bearer tok-3f9a' "and the trusted origin gets the credentials"
+run paginate --trust-origin "$B/some/path" "$A/first"
+is "$rc" 64 "--trust-origin with a path is a usage error"
+run paginate --trust-origin "ftp://x" "$A/first"
+is "$rc" 64 "--trust-origin of another scheme is a usage error"
+
+# --- https never falls back to http with credentials ---------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 > /dev/null 2>&1
+cat > plain.json <<'EOF'
+{"/end": {"body": "{\"data\":[{\"id\":3}],\"next\":null}"}}
+EOF
+start_routes plain 127.0.0.1 plain.json
+PP=$RPORT
+cat > tls.json <<'EOF'
+{"/first": {"body": "{\"data\":[{\"id\":1}],\"next\":\"http://127.0.0.1:{port:plain.port}/end\"}"},
+ "/down": {"status": 302, "headers": {"Location": "http://127.0.0.1:{port:plain.port}/end"}},
+ "/end": {"body": "{\"data\":[{\"id\":4}],\"next\":null}"}}
+EOF
+start_routes tls 127.0.0.1 tls.json --tls cert.pem key.pem
+T="https://127.0.0.1:$RPORT"
+run fetch-page --cacert cert.pem "$T/end"
+is "$rc" 0 "the TLS test server answers"
+run paginate --retry 0 --cacert cert.pem --bearer env:TOK "$T/first"
+is "$rc" 65 "an https listing whose next link is plain http stops"
+like err "plain http after https://127\.0\.0\.1:$RPORT" "saying the credentials need TLS"
+run paginate --retry 0 --cacert cert.pem --bearer env:TOK --trust-origin "http://127.0.0.1:$PP" "$T/first"
+is "$rc" 65 "even when the http origin is trusted"
+is "$(wc -l < plain.log | tr -d ' ')" 0 "the plain http server received nothing"
+run fetch-page -L --retry 0 --cacert cert.pem --bearer env:TOK "$T/down"
+is "$rc" 0 "fetch-page -L follows an https to http redirect"
+is "$(grep -c authorization plain.log)" 0 "without the credentials"
+
+# --- fetch-page -L: credentials per hop ----------------------------------------
+: > b.log
+run fetch-page -L --api-key-header X-Api-Key=env:KEY "$A/redir"
+is "$rc" 0 "a redirect to another host is followed"
+is "$(grep -c '"path": "/end"' b.log)" 1 "the other host was asked"
+is "$(grep -ci 'x-api-key' b.log)" 0 "without the custom credential header"
+like out "\"url\":\"$A/redir\",\"final_url\":\"$B/end\"" "the envelope has the requested and the final URL"
+like out '"status":200' "and the final status"
+like out '"attempts":1' "a redirect is not another attempt"
+: > a.log
+run fetch-page -L --bearer env:TOK "$A/redir-same"
+is "$rc" 0 "a redirect within the origin"
+like a.log '"path": "/end".*"authorization": "Bearer tok' "keeps the credentials"
+: > b.log
+echo "{\"url\":\"$A/redir\",\"headers\":{\"Cookie\":\"session=c00c1e5\"}}" > line.json
+run fetch-page -L --bearer env:TOK < line.json
+is "$rc" 0 "a request line with a cookie, redirected"
+is "$(grep -c '"path": "/end"' b.log)" 1 "reaches the other host"
+is "$(grep -ci '"authorization"\|"cookie"' b.log)" 0 "without Authorization or the Cookie"
+: > b.log
+run fetch-page -L --bearer env:TOK --trust-origin "$B" "$A/redir"
+like b.log '"authorization": "Bearer tok' "a trusted origin gets them"
+run fetch-page --bearer env:TOK "$A/redir"
+is "$rc" 0 "without -L a redirect is the answer"
+like out '"status":302' "with its status"
+
+# --- identity uses the real request --------------------------------------------
+run paginate --checkpoint c.ck --max-pages 1 "$A/items?code=US"
+is "$rc" 0 "a crawl of ?code=US stopped after one page"
+run paginate --checkpoint c.ck --max-pages 1 "$A/items?code=FR"
+is "$rc" 78 "its checkpoint does not resume a crawl of ?code=FR"
+like err 'not .*code=FR' "naming the crawl asked for"
+run paginate --max-pages 1 "$A/items?code=US"
+us=$(sed -n 's/.*"page_key":"\([0-9a-f]*\)".*/\1/p' out)
+run paginate --max-pages 1 "$A/items?code=FR"
+fr=$(sed -n 's/.*"page_key":"\([0-9a-f]*\)".*/\1/p' out)
+is "$([ -n "$us" ] && [ "$us" != "$fr" ] && echo distinct)" distinct "?code=US and ?code=FR have distinct page keys"
+like out 'code=FR' "and ?code= is not masked in the envelope"
+touch c.ck.tmp.AbC123 c.ck.tmp.zz9XyW
+run paginate --checkpoint c.ck --restart --max-pages 1 "$A/items?code=US"
+is "$(ls c.ck.tmp.* 2>/dev/null | wc -l | tr -d ' ')" 0 "leftover checkpoint temporary files are removed"
+
+# --- secrets a server echoes ----------------------------------------------------
+run fetch-page --api-key-query api_key=env:KEY "$A/echo"
+is "$rc" 0 "an endpoint that echoes the query"
+is "$(grep -c "$KEY" out)" 0 "the key it echoes does not reach stdout"
+like out '"query":"api_key=REDACTED"' "it is masked in the body"
+run fetch-page --bearer env:TOK "$A/echo"
+is "$(grep -c 'tok-3f9a' out)" 0 "a token echoed JSON-escaped is masked as well"
+like out '"auth":"Bearer REDACTED"' "where it stood"
+jq -e . out > /dev/null 2>&1
+is "$?" 0 "the envelope stays valid JSON"
+run paginate --api-key-query api_key=env:KEY --max-pages 2 "$A/echo"
+is "$(grep -c "$KEY" out)" 0 "nor from a paginated crawl"
+run fetch-page --body --api-key-query api_key=env:KEY "$A/echo"
+is "$(grep -c "$KEY" out)" 0 "nor with --body"
+
+# --- every cap: valid JSON or a clear failure ------------------------------------
+bad=0
+for m in $(seq 40 13 700); do
+	rc=0
+	fetch-page --max-line "$m" "$A/end" > capped 2> caperr || rc=$?
+	if [ "$rc" = 0 ]; then
+		jq -e . capped > /dev/null 2>&1 || { bad=$((bad + 1)); diag "--max-line $m: invalid JSON, exit 0"; }
+	elif ! grep -q 'exceeds' caperr || [ -s capped ]; then
+		bad=$((bad + 1))
+		diag "--max-line $m: exit $rc: $(cat caperr)"
+	fi
+done
+is "$bad" 0 "fetch-page under every --max-line: valid JSON or an error naming the cap"
+run fetch-page --max-line 100 "$A/end"
+is "$rc" 65 "an envelope over --max-line exits 65"
+
+# --- no core dumps while holding secrets ---------------------------------------
+for prog in fetch-page paginate; do
+	sleep 3 | "$prog" --bearer env:TOK > /dev/null 2>&1 &
+	pid=$!
+	sleep 0.3
+	is "$(awk '/Max core file size/ { print $5 " " $6 }' "/proc/$pid/limits")" "0 0" \
+		"$prog holding a token has core dumps off"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+done
+done_testing
