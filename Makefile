@@ -126,7 +126,7 @@ demo: all $(TEST_HELPERS)
 	$(TEST_ENV) bash examples/demo.sh
 
 FUZZ_CC ?= clang
-FUZZ_TARGETS = json jsonptr link retry-after ratelimit rfc3339 schema manifest
+FUZZ_TARGETS = json jsonptr link retry-after ratelimit rfc3339 schema manifest redact
 FUZZ_BINS = $(FUZZ_TARGETS:%=build-fuzz/fuzz-%)
 FUZZTIME ?= 30
 

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../lib/redact.h"
 #include "common.h"
 #include "../lib/envelope.h"
 #include "../lib/httpcli.h"
@@ -182,7 +183,7 @@ static const char *shown_url(struct fetch_run *f, const struct http_req *r)
 	static struct strbuf u = STRBUF_INIT;
 
 	strbuf_release(&u);
-	http_redact_url(&u, r->url, f->hc.auth.key_name);
+	redact_url(&u, r->url, f->hc.auth.key_name);
 	secrets_scrub(&f->hc.secrets, &u);
 	return u.buf ? u.buf : "";
 }

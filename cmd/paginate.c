@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/redact.h"
 #include "common.h"
 #include "../lib/envelope.h"
 #include "../lib/fpset.h"
@@ -153,7 +154,7 @@ static void on_log(void *ctx, const char *line)
 static const char *shown(struct pg_run *p, const char *url)
 {
 	strbuf_reset(&p->tmp);
-	http_redact_url(&p->tmp, url, p->hc.auth.kind == AUTH_KEY_QUERY ? p->hc.auth.key_name : NULL);
+	redact_url(&p->tmp, url, p->hc.auth.kind == AUTH_KEY_QUERY ? p->hc.auth.key_name : NULL);
 	secrets_scrub(&p->hc.secrets, &p->tmp);
 	return p->tmp.buf ? p->tmp.buf : "";
 }
@@ -463,7 +464,7 @@ static void check_origin(struct pg_run *p, struct listing *l, struct job *j)
 	int creds = p->holds_creds;
 
 	for (h = l->tmpl.headers; h && !creds; h = h->next)
-		creds = http_sensitive_header(h->data, strcspn(h->data, ":"));
+		creds = redact_header_name(h->data, strcspn(h->data, ":"));
 	if (!creds || http_creds_allowed(&p->client, &j->req, c->next.buf))
 		return;
 	if (url_origin(c->next.buf, &to) < 0)
@@ -997,7 +998,7 @@ int cmd_paginate(int argc, char **argv)
 
 		p.holds_creds = p.hc.auth.kind != AUTH_NONE;
 		for (h = p.hc.headers; h; h = h->next)
-			p.holds_creds |= http_sensitive_header(h->data, strcspn(h->data, ":"));
+			p.holds_creds |= redact_header_name(h->data, strcspn(h->data, ":"));
 	}
 	if (http_client_init(&p.client, &p.hc.pol, &p.hc.auth, &p.hc.secrets, &e) < 0)
 		die_err(&e);

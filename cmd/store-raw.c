@@ -18,10 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/redact.h"
+#include "../lib/secret.h"
 #include "common.h"
 #include "../lib/archive.h"
 #include "../lib/hash.h"
-#include "../lib/http.h"
 #include "../lib/json.h"
 #include "../lib/num.h"
 #include "../lib/statefile.h"
@@ -308,52 +309,6 @@ static void pool_finish(struct pool *p)
 
 /* --- archiving -------------------------------------------------------------------- */
 
-struct span {
-	size_t start, end;
-};
-
-/*
- * Credentials left in an envelope's headers (or its request's): the byte
- * ranges of their values, and the pointer of the first, in *where.
- */
-static size_t find_credentials(const struct json_doc *d, struct span *sp, size_t max,
-			       struct strbuf *where)
-{
-	static const char *const objs[] = { "headers", "request" };
-	size_t n = 0, k;
-	const char *base = json_src(d, 0);
-
-	if (json_type(d, 0) != JSON_OBJECT)
-		return 0;
-	for (k = 0; k < 2; k++) {
-		uint32_t h = json_get(d, 0, objs[k], strlen(objs[k])), m;
-
-		if (h && k == 1 && json_type(d, h) == JSON_OBJECT)
-			h = json_get(d, h, "headers", 7);
-		if (!h || json_type(d, h) != JSON_OBJECT)
-			continue;
-		for (m = json_first(d, h); m; m = json_next(d, h, m)) {
-			struct strbuf name = STRBUF_INIT;
-			uint32_t v = m + 1;
-
-			json_str_decode(d, m, &name);
-			if (name.len && http_sensitive_header(name.buf, name.len) &&
-			    !(json_type(d, v) == JSON_STRING && json_str_eq(d, v, SECRET_MASK, strlen(SECRET_MASK))) &&
-			    json_type(d, v) != JSON_NULL && n < max) {
-				if (!n) {
-					strbuf_addstr(where, k ? "/request/headers" : "/headers");
-					json_ptr_append(where, name.buf, name.len);
-				}
-				sp[n].start = (size_t)(json_src(d, v) - base);
-				sp[n].end = sp[n].start + json_srclen(d, v);
-				n++;
-			}
-			strbuf_release(&name);
-		}
-	}
-	return n;
-}
-
 static void archive(struct store_run *s)
 {
 	struct lreader in;
@@ -410,11 +365,14 @@ static void archive(struct store_run *s)
 		lines++;
 		tool_check_write(lwriter_line(&out, line, n, &e), &e);
 		if (parsed) {
-			struct span sp[16];
 			struct strbuf where = STRBUF_INIT;
-			size_t ns = find_credentials(&d, sp, 16, &where), k, at = 0;
+			long nr;
 
-			if (ns && !s->redact) {
+			strbuf_reset(&red);
+			nr = redact_envelope(&d, line, n, &red, &where);
+			if (nr < 0)
+				die(EX_OSERR, "out of memory");
+			if (nr && !s->redact) {
 				/* Finish what is archived so far, then stop. */
 				tool_finish(&out);
 				if (seg_lines)
@@ -424,14 +382,7 @@ static void archive(struct store_run *s)
 				    "store-raw does not archive secrets (redact them upstream, or pass --redact)",
 				    (unsigned long long)in.lineno, where.buf);
 			}
-			if (ns) {
-				strbuf_reset(&red);
-				for (k = 0; k < ns; k++) {
-					strbuf_add(&red, line + at, sp[k].start - at);
-					strbuf_addstr(&red, "\"" SECRET_MASK "\"");
-					at = sp[k].end;
-				}
-				strbuf_add(&red, line + at, n - at);
+			if (nr) {
 				arch = red.buf;
 				an = red.len;
 				if (!redacted++ && !s->common.quiet)

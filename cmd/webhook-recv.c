@@ -17,11 +17,11 @@
 
 #include <microhttpd.h>
 
+#include "../lib/redact.h"
 #include "common.h"
 #include "../lib/base64.h"
 #include "../lib/fpset.h"
 #include "../lib/hash.h"
-#include "../lib/http.h"
 #include "../lib/instant.h"
 #include "../lib/json.h"
 #include "../lib/num.h"
@@ -122,7 +122,7 @@ static enum MHD_Result add_header_json(void *cls, enum MHD_ValueKind kind, const
 	h->first = 0;
 	json_quote(h->o, low.buf ? low.buf : "", low.len);
 	strbuf_addch(h->o, ':');
-	if (http_sensitive_header(low.buf ? low.buf : "", low.len))
+	if (redact_header_name(low.buf ? low.buf : "", low.len))
 		strbuf_addstr(h->o, "\"" SECRET_MASK "\"");
 	else
 		json_quote(h->o, v, strlen(v));

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "redact.h"
 #include "base64.h"
 #include "envelope.h"
 #include "utf8.h"
@@ -60,7 +61,7 @@ static void add_headers(struct strbuf *out, const struct http_req *r,
 				}
 				q = qv + strlen(qv) + 1;
 			}
-			if (http_sensitive_header(p, nl) ||
+			if (redact_header_name(p, nl) ||
 			    (o->redact_header && !strcasecmp(o->redact_header, p))) {
 				strbuf_reset(&val);
 				strbuf_addstr(&val, SECRET_MASK);
@@ -90,13 +91,13 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	size_t blen = r->resp_body.len;
 
 	strbuf_addstr(out, "{\"url\":");
-	http_redact_url(&tmp, r->url, o->redact_param);
+	redact_url(&tmp, r->url, o->redact_param);
 	if (o->secrets)
 		secrets_scrub(o->secrets, &tmp);
 	json_quote(out, tmp.buf ? tmp.buf : "", tmp.len);
 	if (r->final_url) {
 		strbuf_reset(&tmp);
-		http_redact_url(&tmp, r->final_url, o->redact_param);
+		redact_url(&tmp, r->final_url, o->redact_param);
 		if (o->secrets)
 			secrets_scrub(o->secrets, &tmp);
 		strbuf_addstr(out, ",\"final_url\":");

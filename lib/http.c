@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "hash.h"
 #include "http.h"
+#include "redact.h"
 #include "url.h"
 #include "json.h"
 
@@ -91,67 +92,6 @@ const char *http_req_header(const struct http_req *r, const char *name, size_t *
 }
 
 /* --- redaction ---------------------------------------------------------- */
-
-static int name_in(const char *name, size_t n, const char *const *list)
-{
-	for (; *list; list++)
-		if (strlen(*list) == n && !strncasecmp(*list, name, n))
-			return 1;
-	return 0;
-}
-
-int http_sensitive_header(const char *name, size_t n)
-{
-	static const char *const names[] = {
-		"authorization", "proxy-authorization", "cookie", "set-cookie",
-		"x-api-key", "api-key", "x-auth-token", "x-access-token", "private-token",
-		"x-amz-security-token", NULL
-	};
-	return name_in(name, n, names);
-}
-
-int http_sensitive_param(const char *name, size_t n)
-{
-	static const char *const names[] = {
-		"access_token", "refresh_token", "id_token", "token", "api_key", "apikey",
-		"api-key", "key", "secret", "client_secret", "password", "passwd",
-		"signature", "sig", "auth", "code_verifier", "x-api-key", NULL
-	};
-	return name_in(name, n, names);
-}
-
-int http_redact_url(struct strbuf *out, const char *url, const char *extra)
-{
-	const char *q = strchr(url, '?'), *frag, *p;
-
-	if (!q)
-		return strbuf_addstr(out, url);
-	strbuf_add(out, url, (size_t)(q - url) + 1);
-	frag = strchr(q, '#');
-	if (!frag)
-		frag = q + strlen(q);
-	p = q + 1;
-	while (p < frag) {
-		const char *amp = memchr(p, '&', (size_t)(frag - p)), *eq;
-		size_t kl;
-
-		if (!amp)
-			amp = frag;
-		eq = memchr(p, '=', (size_t)(amp - p));
-		kl = (size_t)((eq ? eq : amp) - p);
-		if (eq && (http_sensitive_param(p, kl) ||
-			   (extra && strlen(extra) == kl && !strncasecmp(extra, p, kl)))) {
-			strbuf_add(out, p, kl + 1);
-			strbuf_addstr(out, SECRET_MASK);
-		} else {
-			strbuf_add(out, p, (size_t)(amp - p));
-		}
-		if (amp < frag)
-			strbuf_addch(out, '&');
-		p = amp + 1;
-	}
-	return strbuf_addstr(out, frag);
-}
 
 /* --- easy handles -------------------------------------------------------- */
 
@@ -294,7 +234,7 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 
 		if (!strncasecmp(l->data, "accept:", 7))
 			have_accept = 1;
-		if (!creds && http_sensitive_header(l->data, nl))
+		if (!creds && redact_header_name(l->data, nl))
 			continue;	/* a credential header stays with its origin */
 		h = curl_slist_append(h, l->data);
 	}
@@ -345,7 +285,7 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 	if (c->log) {
 		struct strbuf red = STRBUF_INIT;
 
-		http_redact_url(&red, target, c->auth ? c->auth->key_name : NULL);
+		redact_url(&red, target, c->auth ? c->auth->key_name : NULL);
 		logf_(c, "> %s %s (attempt %u)", method, red.buf ? red.buf : "", r->attempts);
 		strbuf_release(&red);
 	}

@@ -199,16 +199,4 @@ int http_creds_allowed(const struct http_client *c, const struct http_req *r,
 /* Apply the policy's timeouts, TLS and protocol settings to an easy handle. */
 void http_easy_setup(CURL *easy, const struct http_policy *p);
 
-/*
- * Does a response header or query parameter of this name carry a secret?
- * (authorization, cookie, x-api-key, access_token, …)
- */
-int http_sensitive_header(const char *name, size_t n);
-int http_sensitive_param(const char *name, size_t n);
-/*
- * Append url to out with the values of sensitive query parameters (and
- * of the extra parameter name, when non-NULL) replaced by SECRET_MASK.
- */
-int http_redact_url(struct strbuf *out, const char *url, const char *extra);
-
 #endif

@@ -148,6 +148,21 @@ is "$(grep -c "$KEY" out)" 0 "nor from a paginated crawl"
 run fetch-page --body --api-key-query api_key=env:KEY "$A/echo"
 is "$(grep -c "$KEY" out)" 0 "nor with --body"
 
+# --- store-raw: one redactor, any member order, no limit -------------------------
+printf '%s\n' '{"url":"http://h/a","request":{"headers":{"Authorization":"Bearer req-first-secret"}},"headers":{"x-api-key":"hdr-secret-1"},"status":200,"body":{}}' > env1.jsonl
+printf '{"url":"http://h/b?api_key=url-secret-2","headers":{%s"cookie":"cookie-secret-3"},"status":200}\n' \
+	"$(i=0; while [ $i -lt 20 ]; do printf '"cookie":"ck-%s-secret",' $i; i=$((i + 1)); done)" >> env1.jsonl
+run store-raw arch < env1.jsonl
+is "$rc" 65 "store-raw refuses an envelope that carries a credential"
+like err 'line 1: /request/headers/Authorization' "naming the line and the pointer, request before headers"
+run store-raw --redact arch < env1.jsonl
+is "$rc" 0 "store-raw --redact archives it"
+store-raw --replay arch > replayed 2> /dev/null
+is "$(wc -l < replayed | tr -d ' ')" 2 "both envelopes archived"
+is "$(grep -c 'secret' replayed)" 0 "with no credential left, whatever the order and however many"
+is "$(grep -o REDACTED replayed | wc -l | tr -d ' ')" 24 "every one of the 24 masked"
+is "$(jq -c . replayed 2>/dev/null | wc -l | tr -d ' ')" 2 "as valid JSON"
+
 # --- every cap: valid JSON or a clear failure ------------------------------------
 bad=0
 for m in $(seq 40 13 700); do

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../../lib/redact.h"
 #include "../../lib/http.h"
 #include "../../lib/link.h"
 
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strbuf_add(&z, data, size);
 	if (z.buf && strlen(z.buf) == size) {
 		strbuf_reset(&out);
-		http_redact_url(&out, z.buf, "key");
+		redact_url(&out, z.buf, "key");
 	}
 	strbuf_release(&out);
 	strbuf_release(&z);

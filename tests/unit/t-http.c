@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../lib/redact.h"
 #include "../tap.h"
 #include "../../lib/auth.h"
 #include "../../lib/http.h"
@@ -113,7 +114,7 @@ static void redact(const char *url, const char *extra, const char *want)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	http_redact_url(&sb, url, extra);
+	redact_url(&sb, url, extra);
 	is_str(sb.buf, want, url);
 	strbuf_release(&sb);
 }
@@ -134,8 +135,8 @@ static void test_redaction(void)
 	redact("https://a.example/x?k=1&mykey=zz&sig=q", "mykey",
 	       "https://a.example/x?k=1&mykey=REDACTED&sig=REDACTED");
 	redact("https://a.example/x?token", NULL, "https://a.example/x?token");
-	ok(http_sensitive_header("Authorization", 13) && http_sensitive_header("set-cookie", 10) &&
-	   !http_sensitive_header("content-type", 12), "sensitive header names");
+	ok(redact_header_name("Authorization", 13) && redact_header_name("set-cookie", 10) &&
+	   !redact_header_name("content-type", 12), "sensitive header names");
 
 	secrets_init(&s);
 	setenv("APIPE_T_SECRET", "s3cr/t+value", 1);
