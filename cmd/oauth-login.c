@@ -369,7 +369,7 @@ static void show(struct login *l)
 	else
 		strbuf_addstr(&o, "null");
 	if (ts.expires_at > 0) {
-		struct instant t = { (int64_t)ts.expires_at, 0 };
+		struct instant t = { (int64_t)ts.expires_at, 0, 0 };
 
 		instant_format(&t, when, sizeof(when));
 		strbuf_addf(&o, ",\"expires_at\":\"%s\",\"expires_in\":%.0f", when,

@@ -531,6 +531,7 @@ static int selected(struct replay *rp, const char *line, size_t n, struct strbuf
 	uint32_t k;
 
 	t->sec = 0;
+	t->leap = 0;
 	t->asec = 0;
 	strbuf_reset(url);
 	if (!s->endpoint && !s->have_since && !s->have_until && !s->latest)

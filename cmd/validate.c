@@ -259,7 +259,7 @@ int cmd_validate(int argc, char **argv)
 			char *end;
 
 			v.max_rate = strtod(optarg, &end);
-			if (*end || end == optarg || v.max_rate < 0 || v.max_rate > 100)
+			if (*end || end == optarg || !(v.max_rate >= 0 && v.max_rate <= 100))
 				usage_error(usage_text, "--max-invalid-rate: a percentage from 0 to 100");
 			break;
 		}

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -35,11 +37,12 @@ static const char usage_text[] =
 	"usage: webhook-recv [-hqv] --listen addr:port --secret secret\n"
 	"       --scheme github | stripe | slack | standard | hmac-sha256 [--header name]\n"
 	"       [--tolerance s] [--out dir] [--max-body size] [--port-file file]\n"
+	"       [--max-connections n] [--max-client-connections n] [--request-timeout s]\n"
 	"       [--stats file]\n";
 
 enum {
 	OPT_LISTEN = CLI_OPT_FIRST_TOOL, OPT_SECRET, OPT_SCHEME, OPT_HEADER, OPT_TOLERANCE,
-	OPT_OUT, OPT_MAX_BODY, OPT_PORT_FILE
+	OPT_OUT, OPT_MAX_BODY, OPT_PORT_FILE, OPT_MAX_CONN, OPT_MAX_CLIENT, OPT_REQ_TIMEOUT
 };
 
 static const struct option longopts[] = {
@@ -52,6 +55,9 @@ static const struct option longopts[] = {
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
+	{ "max-client-connections", required_argument, NULL, OPT_MAX_CLIENT },
+	{ "request-timeout", required_argument, NULL, OPT_REQ_TIMEOUT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -60,6 +66,16 @@ struct recv {
 	enum wh_scheme scheme;
 	const char *listen, *header, *out_dir, *port_file;
 	uint64_t tolerance, max_body;
+	uint64_t max_conn, max_client;	/* connections at once, and from one address */
+	double req_timeout;		/* seconds a request may take, headers and body */
+	/* open connections and when their current request began, under mu */
+	struct watch {
+		int fd;
+		double since;
+		struct watch *prev, *next;
+	} *watching;
+	pthread_t sweeper;
+	int stopping;
 	struct secrets secrets;
 	struct strbuf key;
 	/* the sink, under mu */
@@ -244,6 +260,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)url;
 	(void)version;
 	if (!k) {
+		const char *cl = header_of(c, "content-length");
+		uint64_t n;
+		struct aperr e;
+
+		/* refuse from the headers alone, before a byte of the body is read */
+		if (strcmp(method, "POST"))
+			return respond(rv, c, 405, "only POST is accepted\n");
+		if (cl && (num_parse_u64(cl, &n, "Content-Length", &e) < 0 || n > rv->max_body))
+			return respond(rv, c, 413, "the body is larger than --max-body\n");
 		k = calloc(1, sizeof(*k));
 		if (!k)
 			return MHD_NO;
@@ -251,29 +276,39 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = k;
 		return MHD_YES;
 	}
-	if (strcmp(method, "POST"))
-		return respond(rv, c, 405, "only POST is accepted\n");
 	if (*upload_size) {
-		if (k->body.len + *upload_size > rv->max_body)
-			k->too_big = 1;
-		else
-			strbuf_add(&k->body, upload, *upload_size);
+		if (k->body.len + *upload_size > rv->max_body) {
+			/* a chunked body past the cap: no answer can be queued mid-body, so the
+			 * connection is closed rather than read on */
+			pthread_mutex_lock(&rv->mu);
+			rv->rejected[413]++;
+			pthread_mutex_unlock(&rv->mu);
+			if (rv->common.verbose)
+				warnmsg("413: a chunked body passed --max-body; connection closed");
+			return MHD_NO;
+		}
+		strbuf_add(&k->body, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (k->too_big)
-		return respond(rv, c, 413, "the body is larger than --max-body\n");
 	return accept_event(rv, c, k);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct recv *rv = cls;
 	struct conn *k = *con_cls;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	/* the next request on this connection has its own deadline */
+	if (ci && ci->socket_context) {
+		pthread_mutex_lock(&rv->mu);
+		((struct watch *)ci->socket_context)->since = tool_seconds();
+		pthread_mutex_unlock(&rv->mu);
+	}
 	if (k) {
 		strbuf_release(&k->body);
 		free(k);
@@ -364,6 +399,91 @@ static void open_sink(struct recv *rv)
 		die_err(&e);
 }
 
+/* Connections open and close: keep each in the list the sweeper reads. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct recv *rv = cls;
+	struct watch *w = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (!ci || !(w = calloc(1, sizeof(*w))))
+			return;
+		w->fd = ci->connect_fd;
+		pthread_mutex_lock(&rv->mu);
+		w->since = tool_seconds();
+		w->next = rv->watching;
+		if (rv->watching)
+			rv->watching->prev = w;
+		rv->watching = w;
+		pthread_mutex_unlock(&rv->mu);
+		*socket_context = w;
+	} else if (w) {
+		pthread_mutex_lock(&rv->mu);
+		if (w->prev)
+			w->prev->next = w->next;
+		else
+			rv->watching = w->next;
+		if (w->next)
+			w->next->prev = w->prev;
+		pthread_mutex_unlock(&rv->mu);
+		free(w);
+		*socket_context = NULL;
+	}
+}
+
+/*
+ * The deadline MHD's inactivity timeout does not give: a client that
+ * trickles its headers or body a byte at a time keeps a connection for as
+ * long as it likes.  Every connection whose request is older than
+ * --request-timeout is shut down (MHD then sees it end and frees it).
+ */
+static void *sweeper_main(void *arg)
+{
+	struct recv *rv = arg;
+
+	for (;;) {
+		struct watch *w;
+		double now;
+		int stop;
+
+		usleep(200000);
+		now = tool_seconds();
+		pthread_mutex_lock(&rv->mu);
+		stop = rv->stopping;
+		for (w = rv->watching; w && !stop; w = w->next)
+			if (now - w->since > rv->req_timeout && w->fd >= 0) {
+				shutdown(w->fd, SHUT_RDWR);
+				w->fd = -1;	/* once */
+			}
+		pthread_mutex_unlock(&rv->mu);
+		if (stop)
+			return NULL;
+	}
+}
+
+/* Room for every connection allowed, plus the files the sink needs. */
+static void raise_fd_limit(struct recv *rv)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rv->max_conn + 64) {
+		rl.rlim_cur = rv->max_conn + 64 < rl.rlim_max ? rv->max_conn + 64 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rv->max_conn + 64) {
+		rv->max_conn = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : 64;
+		if (!rv->common.quiet)
+			warnmsg("the open file limit allows %llu connections",
+				(unsigned long long)rv->max_conn);
+	}
+}
+
 static struct MHD_Daemon *start(struct recv *rv)
 {
 	struct sockaddr_in sa;
@@ -383,12 +503,22 @@ static struct MHD_Daemon *start(struct recv *rv)
 	sa.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, *host ? host : "0.0.0.0", &sa.sin_addr) != 1)
 		usage_error(usage_text, "--listen: '%s' is not an IPv4 address", host);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-				     MHD_USE_ITC,
+	raise_fd_limit(rv);
+	/*
+	 * epoll and a small pool of threads, not a thread per connection: slow
+	 * clients cost a socket each, not a thread, and select's FD_SETSIZE
+	 * does not cap them.
+	 */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC,
 			     0, NULL, NULL, on_request, rv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, rv,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, rv,
+			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(rv->req_timeout + 1),
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)rv->max_conn,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)rv->max_client,
+			     MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+			     MHD_OPTION_END);
 	if (!d)
 		die(EX_UNAVAILABLE, "cannot listen on %s", rv->listen);
 	port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
@@ -417,6 +547,8 @@ static void serve(struct recv *rv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);	/* the server's threads inherit it */
 	d = start(rv);
+	if (pthread_create(&rv->sweeper, NULL, sweeper_main, rv) != 0)
+		die(EX_OSERR, "cannot start the request deadline thread");
 	sigwait(&set, &sig);
 	{
 		MHD_socket s = MHD_quiesce_daemon(d);
@@ -433,6 +565,10 @@ static void serve(struct recv *rv)
 		usleep(100000);
 	}
 	MHD_stop_daemon(d);
+	pthread_mutex_lock(&rv->mu);
+	rv->stopping = 1;
+	pthread_mutex_unlock(&rv->mu);
+	pthread_join(rv->sweeper, NULL);
 	if (!rv->common.quiet)
 		warnmsg("stopped: %llu events stored, %llu duplicates", (unsigned long long)rv->accepted,
 			(unsigned long long)rv->duplicates);
@@ -463,6 +599,9 @@ int cmd_webhook_recv(int argc, char **argv)
 	strbuf_init(&rv.key, 0);
 	rv.tolerance = 300;
 	rv.max_body = 1 << 20;
+	rv.max_conn = 4000;
+	rv.max_client = 64;
+	rv.req_timeout = 30;
 	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_LISTEN: rv.listen = optarg; break;
@@ -489,6 +628,25 @@ int cmd_webhook_recv(int argc, char **argv)
 			if (num_parse_size(optarg, &rv.max_body, "--max-body", &e) < 0)
 				usage_error(usage_text, "%s", e.msg);
 			break;
+		case OPT_MAX_CONN:
+		case OPT_MAX_CLIENT: {
+			uint64_t *v = opt == OPT_MAX_CONN ? &rv.max_conn : &rv.max_client;
+
+			if (num_parse_u64(optarg, v, opt == OPT_MAX_CONN ? "--max-connections" :
+					  "--max-client-connections", &e) < 0 || !*v || *v > 1000000)
+				usage_error(usage_text, "%s: a count from 1 to 1000000",
+					    opt == OPT_MAX_CONN ? "--max-connections" :
+					    "--max-client-connections");
+			break;
+		}
+		case OPT_REQ_TIMEOUT: {
+			char *end;
+
+			rv.req_timeout = strtod(optarg, &end);
+			if (*end || end == optarg || !(rv.req_timeout > 0 && rv.req_timeout <= 86400))
+				usage_error(usage_text, "--request-timeout: seconds, more than 0");
+			break;
+		}
 		case OPT_PORT_FILE: rv.port_file = optarg; break;
 		default: tool_common_opt(&rv.common, opt, optarg, usage_text);
 		}

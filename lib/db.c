@@ -82,6 +82,11 @@ int db_value_from_json(const struct db_column *col, const struct json_doc *d, ui
 		return 0;
 	}
 	jt = json_type(d, t);
+	/* text can only hold Unicode: a lone surrogate would become U+FFFD and merge keys */
+	if (jt == JSON_STRING && col->type != DB_JSON && json_has_lone_surrogate(d, t))
+		return aperr_set(e, EX_DATAERR, "%.*s is not Unicode text (a lone surrogate) for "
+				 "column %s", json_srclen(d, t) > 40 ? 40 : (int)json_srclen(d, t),
+				 json_src(d, t), col->name);
 	switch (col->type) {
 	case DB_ANY:
 		if (jt == JSON_NUMBER && num_to_i64(json_src(d, t), json_srclen(d, t), &v->i) == 0 &&

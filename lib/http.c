@@ -260,6 +260,10 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	r->errbuf[0] = '\0';
+	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+	/* a Content-Length past the cap is refused before any of the body comes */
+	curl_easy_setopt(r->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->pol.max_body);
 	if (!strcmp(method, "HEAD"))
 		curl_easy_setopt(r->easy, CURLOPT_NOBODY, 1L);
 	else if (strcmp(method, "GET") || body) {
@@ -540,11 +544,36 @@ static const char *curl_kind(CURLcode rc)
 	case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CERTPROBLEM: case CURLE_SSL_CIPHER: case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_ISSUER_ERROR: case CURLE_SSL_CRL_BADFILE: case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_CLIENTCERT:
 		return "tls";
+	case CURLE_FILESIZE_EXCEEDED: return "too-large";
 	case CURLE_UNSUPPORTED_PROTOCOL: case CURLE_URL_MALFORMAT: return "url";
 	case CURLE_TOO_MANY_REDIRECTS: return "redirects";
 	default: return "transfer";
 	}
+}
+
+/*
+ * A server that ends the TLS handshake with an alert about certificates
+ * (one it requires, or does not accept) refuses this client: no retry
+ * changes that, whatever transport error libcurl reports it as.
+ */
+static int tls_refusal(CURLcode rc, const char *errbuf)
+{
+	static const char *const alerts[] = {
+		"alert certificate required", "alert handshake failure", "alert bad certificate",
+		"alert unknown ca", "alert access denied", "alert certificate unknown",
+		"alert unsupported certificate", "alert certificate revoked",
+		"alert certificate expired", NULL
+	};
+	const char *const *a;
+
+	if (rc == CURLE_SSL_CLIENTCERT)
+		return 1;
+	for (a = alerts; *a; a++)
+		if (strcasestr(errbuf, *a))
+			return 1;
+	return 0;
 }
 
 static int curl_retryable(CURLcode rc)
@@ -674,7 +703,7 @@ static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, 
 	int have_ra = 0, give_up = 0;
 	long status = 0;
 	curl_off_t total = 0;
-	char why[256];
+	char why[512];
 	size_t n;
 	const char *v;
 
@@ -695,15 +724,26 @@ static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, 
 		have_ra = 1;
 
 	if (rc != CURLE_OK) {
-		if (r->too_large) {
+		if (r->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 			r->outcome = HTTP_FAILED;
-			fail(r, EX_DATAERR, "too-large", "the response body exceeds %zu bytes",
-			     c->pol.max_body);
+			/* refused, not kept: no part of a body over the cap is written */
+			strbuf_reset(&r->resp_body);
+			fail(r, EX_DATAERR, "too-large", "the response body exceeds --max-body %zu bytes%s",
+			     c->pol.max_body, r->too_large ? "" : " (its Content-Length says so)");
 			give_up = 1;
 		} else {
-			snprintf(why, sizeof(why), "%s", curl_easy_strerror(rc));
+			int refused = tls_refusal(rc, r->errbuf);
+
+			/* libcurl's own reason (the certificate's problem, the alert) when it has one */
+			if (r->errbuf[0])
+				snprintf(why, sizeof(why), "%s: %s", curl_easy_strerror(rc), r->errbuf);
+			else
+				snprintf(why, sizeof(why), "%s", curl_easy_strerror(rc));
 			logf_(c, "< %s (attempt %u)", why, r->attempts);
-			if (curl_retryable(rc)) {
+			if (refused) {
+				fail(r, EX_UNAVAILABLE, "tls", "%s", why);
+				give_up = 1;
+			} else if (curl_retryable(rc)) {
 				give_up = retry_or_give_up(c, r, now, 0, 0, &ri, why,
 							   curl_kind(rc));
 			} else {

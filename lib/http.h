@@ -97,6 +97,7 @@ struct http_req {
 
 	/* Private to the client. */
 	CURL *easy;
+	char errbuf[CURL_ERROR_SIZE];	/* libcurl's detailed reason for the last failure */
 	struct curl_slist *sent_headers;
 	char *sent_url;
 	double first_start, not_before;

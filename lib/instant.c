@@ -100,8 +100,7 @@ int instant_parse(const char *s, size_t n, int strict, struct instant *out)
 			return -1;
 	}
 	if (p == end) {
-		if (strict)
-			return -1;
+		return -1;	/* a local time: no instant without its offset */
 	} else if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
@@ -131,6 +130,14 @@ int instant_parse(const char *s, size_t n, int strict, struct instant *out)
 done:
 	t = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= sign * (int64_t)(oh * 3600 + om * 60);
+	out->leap = 0;
+	if (sec == 60) {
+		/* only 23:59:60 UTC is a leap second: it stands as 23:59:59 with leap set */
+		t--;
+		if ((t % 86400 + 86400) % 86400 != 86399)
+			return -1;
+		out->leap = 1;
+	}
 	out->sec = t;
 	out->asec = frac;
 	return 0;
@@ -146,6 +153,7 @@ int instant_from_epoch(const char *num, size_t n, int unit_ms, struct instant *o
 	if (num_decompose(num, n, &dn) < 0)
 		return -1;
 	out->sec = 0;
+	out->leap = 0;
 	out->asec = 0;
 	if (dn.zero)
 		return 0;
@@ -177,6 +185,7 @@ int instant_from_epoch(const char *num, size_t n, int unit_ms, struct instant *o
 		}
 	}
 	out->sec = ip;
+	out->leap = 0;
 	out->asec = frac;
 	return 0;
 }
@@ -185,6 +194,8 @@ int instant_cmp(const struct instant *a, const struct instant *b)
 {
 	if (a->sec != b->sec)
 		return a->sec < b->sec ? -1 : 1;
+	if (a->leap != b->leap)
+		return a->leap < b->leap ? -1 : 1;
 	if (a->asec != b->asec)
 		return a->asec < b->asec ? -1 : 1;
 	return 0;
@@ -198,6 +209,7 @@ void instant_sub(struct instant *a, const struct instant *b)
 		a->asec += INSTANT_ASEC_PER_SEC;
 	}
 	a->asec -= b->asec;
+	a->leap = 0;	/* a span from a leap second is counted as from its :59 */
 }
 
 size_t instant_format(const struct instant *t, char *buf, size_t bufsz)
@@ -212,7 +224,8 @@ size_t instant_format(const struct instant *t, char *buf, size_t bufsz)
 	}
 	civil_from_days(days, &y, &m, &d);
 	n = snprintf(buf, bufsz, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, m, d,
-		     (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+		     (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+		     (unsigned)(rem % 60) + (t->leap ? 1u : 0u));
 	if (t->asec) {
 		char f[24];
 		int k;
@@ -317,6 +330,7 @@ int instant_parse_http_date(const char *s, size_t n, struct instant *out)
 	if (D < 1 || D > month_days(Y, M))
 		return -1;
 	out->sec = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + (sec > 59 ? 59 : sec);
+	out->leap = 0;
 	out->asec = 0;
 	return 0;
 }
@@ -327,6 +341,7 @@ void instant_now(struct instant *t)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t->sec = ts.tv_sec;
+	t->leap = 0;
 	t->asec = (uint64_t)ts.tv_nsec * 1000000000ULL;
 }
 
@@ -335,6 +350,7 @@ int duration_parse(const char *s, struct instant *out, struct aperr *e)
 	const char *p = s;
 
 	out->sec = 0;
+	out->leap = 0;
 	out->asec = 0;
 	if (!*p)
 		return aperr_set(e, EX_USAGE, "empty duration");

@@ -18,15 +18,20 @@
 struct instant {
 	int64_t sec;
 	uint64_t asec;	/* 0 … 10^18-1 */
+	int leap;	/* a leap second: sec is its 23:59:59, and it orders after all of it */
 };
 
 #define INSTANT_ASEC_PER_SEC 1000000000000000000ULL
 
 /*
- * RFC 3339 date-time.  With strict, only the RFC 3339 form is taken
- * ("T" or "t" separator, an offset required, two-digit fields); otherwise
- * also a space separator, a missing offset (taken as UTC), ±hhmm and ±hh
- * offsets, and a date alone (midnight UTC).  Returns 0 or -1.
+ * RFC 3339 date-time, the one rule of every program that orders instants
+ * (watermark, dedupe --latest, upsert --only-newer and timestamp columns).
+ * An offset is always required: a date-time without one names no instant
+ * and is refused.  Second 60 is a leap second only where the time is
+ * 23:59:60 in UTC; it orders after 23:59:59.999… and before the next day.
+ * With strict, only the RFC 3339 form is taken ("T" or "t", two-digit
+ * fields, Z or ±hh:mm); otherwise also a space separator, ±hhmm and ±hh
+ * offsets, and a full-date alone (midnight UTC).  Returns 0 or -1.
  */
 int instant_parse(const char *s, size_t n, int strict, struct instant *out);
 /* A JSON number of seconds (unit_ms 0) or milliseconds (1) since the epoch. */

@@ -433,7 +433,8 @@ size_t json_count(const struct json_doc *d, uint32_t c)
 }
 
 /* Decode one escape at s (s[0] == '\\'); returns bytes consumed, fills out. */
-static size_t decode_escape(const char *s, const char *end, char out[4], size_t *outn)
+static size_t decode_escape(const char *s, const char *end, char out[4], size_t *outn,
+			    int exact)
 {
 	unsigned cp;
 
@@ -457,13 +458,22 @@ static size_t decode_escape(const char *s, const char *end, char out[4], size_t 
 			return 12;
 		}
 	}
-	if (cp >= 0xd800 && cp <= 0xdfff)
+	if (cp >= 0xd800 && cp <= 0xdfff) {
+		if (exact) {
+			/* WTF-8: the surrogate's code point in three bytes */
+			out[0] = (char)(0xe0 | (cp >> 12));
+			out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			out[2] = (char)(0x80 | (cp & 0x3f));
+			*outn = 3;
+			return 6;
+		}
 		cp = 0xfffd;
+	}
 	*outn = utf8_encode(cp, out);
 	return 6;
 }
 
-int json_unescape(const char *s, size_t n, struct strbuf *out)
+static int unescape(const char *s, size_t n, struct strbuf *out, int exact)
 {
 	const char *end = s + n, *run = s;
 
@@ -476,12 +486,39 @@ int json_unescape(const char *s, size_t n, struct strbuf *out)
 			break;
 		if (strbuf_add(out, run, (size_t)(bs - run)) < 0)
 			return -1;
-		s = bs + decode_escape(bs, end, buf, &bn);
+		s = bs + decode_escape(bs, end, buf, &bn, exact);
 		if (strbuf_add(out, buf, bn) < 0)
 			return -1;
 		run = s;
 	}
 	return strbuf_add(out, run, (size_t)(end - run));
+}
+
+int json_unescape(const char *s, size_t n, struct strbuf *out)
+{
+	return unescape(s, n, out, 0);
+}
+
+int json_unescape_exact(const char *s, size_t n, struct strbuf *out)
+{
+	return unescape(s, n, out, 1);
+}
+
+int json_has_lone_surrogate(const struct json_doc *d, uint32_t t)
+{
+	const char *s = json_src(d, t) + 1, *end = s + json_srclen(d, t) - 2;
+
+	if (!(d->tok[t].flags & JSON_F_ESCAPED))
+		return 0;
+	while (s < end && (s = memchr(s, '\\', (size_t)(end - s)))) {
+		char buf[4];
+		size_t bn, k = decode_escape(s, end, buf, &bn, 1);
+
+		if (bn == 3 && (unsigned char)buf[0] == 0xed && (unsigned char)buf[1] >= 0xa0)
+			return 1;
+		s += k;
+	}
+	return 0;
 }
 
 int json_str_decode(const struct json_doc *d, uint32_t t, struct strbuf *out)
@@ -535,7 +572,7 @@ int json_str_eq(const struct json_doc *d, uint32_t t, const char *k, size_t kn)
 			char buf[4];
 			size_t bn;
 
-			s += decode_escape(s, end, buf, &bn);
+			s += decode_escape(s, end, buf, &bn, 1);
 			if (kn < bn || memcmp(k, buf, bn))
 				return 0;
 			k += bn;
@@ -684,7 +721,29 @@ static int canon_bytes(struct strbuf *out, char tag, const char *s, size_t n)
 	return strbuf_add(out, s, n);
 }
 
-int json_canon(const struct json_doc *d, uint32_t t, struct strbuf *out)
+/* A string token's exact content as a canonical string ('s', length, bytes). */
+static int canon_string(const struct json_doc *d, uint32_t t, struct strbuf *out)
+{
+	size_t at, n;
+	unsigned char *h;
+
+	if (!(d->tok[t].flags & JSON_F_ESCAPED))
+		return canon_bytes(out, 's', json_src(d, t) + 1, json_srclen(d, t) - 2);
+	if (canon_bytes(out, 's', "", 0) < 0)
+		return -1;
+	at = out->len;
+	if (json_unescape_exact(json_src(d, t) + 1, json_srclen(d, t) - 2, out) < 0)
+		return -1;
+	n = out->len - at;
+	h = (unsigned char *)out->buf + at - 4;
+	h[0] = (unsigned char)(n >> 24);
+	h[1] = (unsigned char)(n >> 16);
+	h[2] = (unsigned char)(n >> 8);
+	h[3] = (unsigned char)n;
+	return 0;
+}
+
+static int canon_scalar(const struct json_doc *d, uint32_t t, struct strbuf *out)
 {
 	switch (d->tok[t].type) {
 	case JSON_NULL: return strbuf_addch(out, 'z');
@@ -699,43 +758,139 @@ int json_canon(const struct json_doc *d, uint32_t t, struct strbuf *out)
 		strbuf_release(&n);
 		return r;
 	}
-	case JSON_STRING: {
-		size_t at;
-
-		if (!(d->tok[t].flags & JSON_F_ESCAPED))
-			return canon_bytes(out, 's', json_src(d, t) + 1, json_srclen(d, t) - 2);
-		if (canon_bytes(out, 's', "", 0) < 0)
-			return -1;
-		at = out->len;
-		if (json_str_decode(d, t, out) < 0)
-			return -1;
-		{
-			size_t n = out->len - at;
-			unsigned char *h = (unsigned char *)out->buf + at - 4;
-
-			h[0] = (unsigned char)(n >> 24);
-			h[1] = (unsigned char)(n >> 16);
-			h[2] = (unsigned char)(n >> 8);
-			h[3] = (unsigned char)n;
-		}
-		return 0;
-	}
-	case JSON_ARRAY:
-	case JSON_OBJECT: {
-		int obj = d->tok[t].type == JSON_OBJECT;
-		uint32_t i;
-
-		if (strbuf_addch(out, obj ? '{' : '[') < 0)
-			return -1;
-		for (i = json_first(d, t); i; i = json_next(d, t, i)) {
-			if (json_canon(d, i, out) < 0)
-				return -1;
-			if (obj && json_canon(d, i + 1, out) < 0)
-				return -1;
-		}
-		return strbuf_addch(out, obj ? '}' : ']');
-	}
+	case JSON_STRING:
+		return canon_string(d, t, out);
 	default:
 		return -1;
 	}
+}
+
+/* An object member: its name token and where its canonical name lies in names. */
+struct canon_mem {
+	uint32_t key;
+	size_t off, len;
+};
+
+/* One open container of json_canon's walk. */
+struct canon_frame {
+	uint32_t t, cur;		/* the container; an array's next element (0: done) */
+	struct canon_mem *m;		/* an object's members, sorted; NULL for an array */
+	size_t n, i;
+	struct strbuf names;		/* an object's canonical names, back to back */
+};
+
+static int cmp_mem(const void *x, const void *y, void *ctx)
+{
+	const struct canon_mem *a = x, *b = y;
+	const char *names = ctx;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(names + a->off, names + b->off, n);
+
+	if (c)
+		return c;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return a->key < b->key ? -1 : a->key > b->key;	/* the first occurrence first */
+}
+
+/* Open container t on the stack (its bracket written).  0 or -1. */
+static int canon_open(const struct json_doc *d, uint32_t t, struct canon_frame **fs,
+		      size_t *nf, size_t *af, struct strbuf *out)
+{
+	struct canon_frame *f;
+	uint32_t k;
+	size_t i, j;
+
+	if (*nf == *af) {
+		size_t na = *af ? 2 * *af : 16;
+		struct canon_frame *nfs = realloc(*fs, na * sizeof(*nfs));
+
+		if (!nfs)
+			return -1;
+		*fs = nfs;
+		*af = na;
+	}
+	f = &(*fs)[(*nf)++];
+	memset(f, 0, sizeof(*f));
+	strbuf_init(&f->names, 0);
+	f->t = t;
+	if (d->tok[t].type == JSON_ARRAY) {
+		f->cur = json_first(d, t);
+		return strbuf_addch(out, '[');
+	}
+	f->n = json_count(d, t);
+	if (f->n && !(f->m = malloc(f->n * sizeof(*f->m))))
+		return -1;
+	for (k = json_first(d, t), i = 0; k && i < f->n; k = json_next(d, t, k), i++) {
+		f->m[i].key = k;
+		f->m[i].off = f->names.len;
+		if (canon_string(d, k, &f->names) < 0)
+			return -1;
+		f->m[i].len = f->names.len - f->m[i].off;
+	}
+	f->n = i;
+	if (f->n > 1) {
+		qsort_r(f->m, f->n, sizeof(*f->m), cmp_mem, f->names.buf);
+		/* a repeated name counts once: keep its first occurrence */
+		for (i = 1, j = 1; i < f->n; i++) {
+			const struct canon_mem *p = &f->m[j - 1], *c = &f->m[i];
+
+			if (p->len == c->len && !memcmp(f->names.buf + p->off, f->names.buf + c->off, c->len))
+				continue;
+			f->m[j++] = *c;
+		}
+		f->n = j;
+	}
+	return strbuf_addch(out, '{');
+}
+
+int json_canon(const struct json_doc *d, uint32_t t, struct strbuf *out)
+{
+	struct canon_frame *fs = NULL;
+	size_t nf = 0, af = 0;
+	int rc = 0;
+
+	if (d->tok[t].type != JSON_ARRAY && d->tok[t].type != JSON_OBJECT)
+		return canon_scalar(d, t, out);
+	if (canon_open(d, t, &fs, &nf, &af, out) < 0)
+		rc = -1;
+	while (!rc && nf) {
+		struct canon_frame *f = &fs[nf - 1];
+		uint32_t v;
+
+		if (!f->m && d->tok[f->t].type == JSON_ARRAY) {
+			if (!f->cur) {
+				rc = strbuf_addch(out, ']');
+				strbuf_release(&f->names);
+				nf--;
+				continue;
+			}
+			v = f->cur;
+			f->cur = json_next(d, f->t, v);
+		} else {
+			if (f->i == f->n) {
+				rc = strbuf_addch(out, '}');
+				free(f->m);
+				strbuf_release(&f->names);
+				nf--;
+				continue;
+			}
+			if (strbuf_add(out, f->names.buf + f->m[f->i].off, f->m[f->i].len) < 0) {
+				rc = -1;
+				break;
+			}
+			v = f->m[f->i++].key + 1;
+		}
+		if (d->tok[v].type == JSON_ARRAY || d->tok[v].type == JSON_OBJECT)
+			rc = canon_open(d, v, &fs, &nf, &af, out);
+		else
+			rc = canon_scalar(d, v, out);
+	}
+	while (nf) {
+		nf--;
+		free(fs[nf].m);
+		strbuf_release(&fs[nf].names);
+	}
+	free(fs);
+	return rc < 0 || strbuf_failed(out) ? -1 : 0;
 }

@@ -153,13 +153,25 @@ int json_add_member(struct strbuf *out, const char *name, const char *value);
 int json_add_counts(struct strbuf *out, const uint64_t *counts, size_t n);
 
 /*
- * Canonical form for key equality and hashing: strings unescaped, numbers
- * by exact value (1, 1.0 and 10e-1 alike), containers recursively.  The
- * encoding is self-delimiting, so concatenating several values gives an
- * unambiguous composite key.  Two values are equal as keys exactly when
- * their canonical forms are equal.
+ * Canonical form for key equality and hashing: strings unescaped exactly
+ * (a lone surrogate such as \ud800 stays itself, as WTF-8, so it equals no
+ * other string), numbers by exact value (1, 1.0 and 10e-1 alike), object
+ * members sorted by name (a repeated name counts once, its first value,
+ * as lookups do), arrays in order.  Two values are equal as keys exactly
+ * when they are equal as JSON values, and exactly then are their canonical
+ * forms equal.  The encoding is self-delimiting, so concatenating several
+ * values gives an unambiguous composite key.  Iterative: any depth the
+ * parser accepted works.  0, or -1 when out failed.
  */
 int json_canon(const struct json_doc *d, uint32_t t, struct strbuf *out);
+/*
+ * Unescape a JSON string's content exactly: like json_unescape, but a lone
+ * surrogate becomes its three-byte WTF-8 form instead of U+FFFD.  The
+ * result is valid UTF-8 exactly when json_has_lone_surrogate() is 0.
+ */
+int json_unescape_exact(const char *s, size_t n, struct strbuf *out);
+/* 1 when string token t holds an escaped lone surrogate (not Unicode text). */
+int json_has_lone_surrogate(const struct json_doc *d, uint32_t t);
 
 /*
  * JSON Pointer (RFC 6901).  A pointer is compiled once with json_ptr_parse()

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,15 +42,22 @@ int num_decompose(const char *s, size_t len, struct decnum *dn)
 		if (p < end && (*p == '+' || *p == '-'))
 			eneg = *p++ == '-';
 		e0 = p;
-		while (p < end && *p >= '0' && *p <= '9') {
-			/* past EXP_SAT / 10 one more digit saturates anyway */
-			exp = exp < EXP_SAT / 10 ? exp * 10 + (*p - '0') : EXP_SAT;
+		while (p < end && *p >= '0' && *p <= '9')
 			p++;
-		}
 		if (p == e0)
 			return -1;
-		if (exp > EXP_SAT)
+		while (e0 < p - 1 && *e0 == '0')
+			e0++;
+		if (p - e0 > 18) {
+			dn->bigexp = 1;
+			dn->eneg = eneg;
+			dn->ep = e0;
+			dn->en = (size_t)(p - e0);
 			exp = EXP_SAT;
+		} else {
+			for (; e0 < p; e0++)
+				exp = exp * 10 + (*e0 - '0');
+		}
 		if (eneg)
 			exp = -exp;
 	}
@@ -69,8 +77,116 @@ int num_decompose(const char *s, size_t len, struct decnum *dn)
 		if ((last < dn->in ? dn->ip[last] : dn->fp[last - dn->in]) != '0')
 			break;
 	dn->nsig = last - i + 1;
-	dn->adj = (int64_t)dn->in - (int64_t)dn->lead + exp;
+	dn->shift = (int64_t)dn->in - (int64_t)dn->lead;
+	dn->adj = dn->bigexp ? exp : dn->shift + exp;
 	return 0;
+}
+
+/* Digit k (0: the units) of a digit string p[0..n), 0 past its start. */
+static int digit_at(const char *p, size_t n, size_t k)
+{
+	return k < n ? p[n - 1 - k] - '0' : 0;
+}
+
+/*
+ * Compare the exact adjusted exponents of a and b, at least one of them of
+ * more than 18 digits.  adj = ±E + shift with |shift| < 2^34, so E alone
+ * decides unless the two E agree in every digit above the last 18; then
+ * the difference of those last digits, with the shifts, fits an int64.
+ */
+static int cmp_bigadj(const struct decnum *a, const struct decnum *b)
+{
+	const char *ap, *bp;
+	char abuf[24], bbuf[24];
+	size_t an, bn, k, top;
+	int as, bs;
+	int64_t alo = 0, blo = 0, x, y;
+
+	if (a->bigexp) {
+		ap = a->ep, an = a->en, as = a->eneg ? -1 : 1;
+	} else {
+		int64_t v = a->adj < 0 ? -a->adj : a->adj;
+
+		an = (size_t)snprintf(abuf, sizeof(abuf), "%lld", (long long)v);
+		ap = abuf, as = a->adj < 0 ? -1 : 1;
+	}
+	if (b->bigexp) {
+		bp = b->ep, bn = b->en, bs = b->eneg ? -1 : 1;
+	} else {
+		int64_t v = b->adj < 0 ? -b->adj : b->adj;
+
+		bn = (size_t)snprintf(bbuf, sizeof(bbuf), "%lld", (long long)v);
+		bp = bbuf, bs = b->adj < 0 ? -1 : 1;
+	}
+	/* a non-big side is its whole adj: its shift is already in */
+	x = a->bigexp ? a->shift : 0;
+	y = b->bigexp ? b->shift : 0;
+	if (as != bs) {
+		/* the big side's sign decides: |E| >= 10^18 dwarfs every shift */
+		const struct decnum *big = a->bigexp ? a : b;
+		int sign = big == a ? as : -bs;
+
+		return sign;
+	}
+	top = an > bn ? an : bn;
+	for (k = top; k-- > 18;) {
+		int da = digit_at(ap, an, k), db = digit_at(bp, bn, k);
+
+		if (da != db)
+			return (da < db ? -1 : 1) * as;
+	}
+	for (k = 18; k-- > 0;) {
+		alo = alo * 10 + digit_at(ap, an, k);
+		blo = blo * 10 + digit_at(bp, bn, k);
+	}
+	x += as * alo;
+	y += bs * blo;
+	return x < y ? -1 : x > y;
+}
+
+/* Append the exact adjusted exponent of dn. */
+static int add_adj(struct strbuf *out, const struct decnum *dn)
+{
+	char *d;
+	size_t i, n;
+	int64_t s;
+	int carry;
+
+	if (!dn->bigexp)
+		return strbuf_addf(out, "%lld", (long long)dn->adj);
+	/* |E| >= 10^18 > |shift|: the sign is E's, the magnitude E ± |shift| */
+	if (!(d = malloc(dn->en + 2)))
+		return -1;
+	memcpy(d + 1, dn->ep, dn->en);
+	d[0] = '0';
+	n = dn->en + 1;
+	s = dn->eneg ? -dn->shift : dn->shift;	/* what to add to E's magnitude */
+	carry = 0;
+	if (s >= 0) {
+		for (i = n; i-- > 0;) {
+			int v = d[i] - '0' + (int)(s % 10) + carry;
+
+			s /= 10;
+			carry = v / 10;
+			d[i] = (char)('0' + v % 10);
+		}
+	} else {
+		s = -s;
+		for (i = n; i-- > 0;) {
+			int v = d[i] - '0' - (int)(s % 10) - carry;
+
+			s /= 10;
+			carry = v < 0;
+			d[i] = (char)('0' + (v + 10) % 10);
+		}
+	}
+	for (i = 0; i < n - 1 && d[i] == '0'; i++)
+		;
+	if (dn->eneg)
+		strbuf_addch(out, '-');
+	strbuf_add(out, d + i, n - i);
+	free(d);
+	return strbuf_failed(out) ? -1 : 0;
 }
 
 char num_digit(const struct decnum *dn, size_t i)
@@ -98,8 +214,14 @@ static int cmp_mag(const struct decnum *a, const struct decnum *b)
 
 	if (a->zero || b->zero)
 		return a->zero && b->zero ? 0 : a->zero ? -1 : 1;
-	if (a->adj != b->adj)
+	if (a->bigexp || b->bigexp) {
+		int c = cmp_bigadj(a, b);
+
+		if (c)
+			return c;
+	} else if (a->adj != b->adj) {
 		return a->adj < b->adj ? -1 : 1;
+	}
 	n = a->nsig < b->nsig ? a->nsig : b->nsig;
 	for (i = 0; i < n; i++) {
 		char x = num_digit(a, i), y = num_digit(b, i);
@@ -162,7 +284,9 @@ int num_canon(const char *text, size_t len, struct strbuf *out)
 	for (i = 0; i < dn.nsig; i++)
 		out->buf[out->len++] = num_digit(&dn, i);
 	out->buf[out->len] = '\0';
-	return strbuf_addf(out, "e%lld", (long long)dn.adj);
+	if (strbuf_addch(out, 'e') < 0)
+		return -1;
+	return add_adj(out, &dn);
 }
 
 int num_to_i64(const char *text, size_t len, int64_t *out)

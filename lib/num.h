@@ -4,8 +4,9 @@
  * JSON numbers are never converted to double for comparison: a number's
  * source text is decomposed into sign, significant digits and a decimal
  * exponent, and compared exactly, so 1, 1.0 and 10e-1 are equal and
- * 12345678901234567890123 keeps all its digits.  Exponents beyond ±4e18
- * saturate (numbers that large compare equal to each other).
+ * 12345678901234567890123 keeps all its digits.  Exponents of any length
+ * are exact: 1e9223372036854775807 and 1e9223372036854775808 differ, and
+ * 10e9223372036854775806 equals the first.
  *
  * The CLI helpers parse command-line counts and sizes strictly.
  */
@@ -25,7 +26,15 @@ struct decnum {
 	int zero;
 	size_t lead;	/* index of the first non-zero digit in ip·fp */
 	size_t nsig;	/* significant digits from lead to the last non-zero */
-	int64_t adj;	/* value = 0.d1d2d3… × 10^adj */
+	int64_t adj;	/* value = 0.d1d2d3… × 10^adj, saturated at ±4e18 when bigexp */
+	/*
+	 * An exponent of more than 18 digits: adj is exactly (eneg ? -E : E) +
+	 * shift, E being the digits ep[0..en) (no leading zeros).
+	 */
+	int bigexp, eneg;
+	const char *ep;
+	size_t en;
+	int64_t shift;
 };
 
 /* Decompose a JSON number; returns 0, or -1 when text is not one. */

@@ -13,6 +13,7 @@ void ordval_init(struct ordval *v)
 	strbuf_init(&v->raw, 0);
 	strbuf_init(&v->str, 0);
 	v->t.sec = 0;
+	v->t.leap = 0;
 	v->t.asec = 0;
 }
 
@@ -37,6 +38,20 @@ int ordkind_parse(const char *s)
 	return -1;
 }
 
+/* "YYYY-MM-DD…": a string that means to be a date, so it may not fall back to a string. */
+static int looks_like_date(const char *s, size_t n)
+{
+	static const char shape[] = "dddd-dd-dd";
+	size_t i;
+
+	if (n < 10)
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
+			return 0;
+	return 1;
+}
+
 int ordval_set(struct ordval *v, const struct json_doc *d, uint32_t t, enum ordkind want,
 	       struct aperr *e)
 {
@@ -50,8 +65,15 @@ int ordval_set(struct ordval *v, const struct json_doc *d, uint32_t t, enum ordk
 		else if (ty == JSON_STRING) {
 			if (json_str_decode(d, t, &v->str) < 0)
 				return aperr_set(e, EX_OSERR, "out of memory");
-			want = instant_parse(v->str.buf, v->str.len, 0, &v->t) == 0 ?
-				ORD_TIMESTAMP : ORD_STRING;
+			if (instant_parse(v->str.buf, v->str.len, 0, &v->t) == 0)
+				want = ORD_TIMESTAMP;
+			else if (looks_like_date(v->str.buf, v->str.len))
+				return aperr_set(e, EX_DATAERR, "\"%.*s\" is a date-time apipe cannot "
+						 "order: RFC 3339 with an offset (Z or ±hh:mm) is "
+						 "required, second 60 only at 23:59:60 UTC",
+						 v->str.len > 64 ? 64 : (int)v->str.len, v->str.buf);
+			else
+				want = ORD_STRING;
 		} else {
 			return aperr_set(e, EX_DATAERR, "found %s, not a string or number",
 					 json_type_name(ty));

@@ -1,8 +1,11 @@
 /*
  * ordval: a JSON scalar taken out of a document so it can be ordered —
  * watermarks and dedupe --latest versions.  Timestamps compare as UTC
- * instants, numbers by exact value, other strings bytewise (after
+ * instants (lib/instant's one rule: an offset required, leap seconds only
+ * at 23:59:60 UTC), numbers by exact value, other strings bytewise (after
  * unescaping).  Epoch kinds are numbers that also convert to instants.
+ * With ORD_AUTO a string that starts as a date (YYYY-MM-DD) must be such a
+ * timestamp: it is an error, never quietly ordered as a string.
  *
  * Ownership: an ordval owns copies of its text (it outlives the line it
  * came from); ordval_release() frees them.

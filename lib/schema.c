@@ -8,6 +8,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <openssl/bn.h>
 
 #include "format.h"
 #include "metaschemas.h"
@@ -1452,34 +1453,106 @@ static int is_integer(const struct json_doc *d, uint32_t t)
 	return dn.zero || (int64_t)dn.nsig <= dn.adj;
 }
 
-/* Is x a multiple of m, exactly?  -1 when too large to tell exactly. */
+/* dn's exact adjusted exponent minus its significant digits, as a BIGNUM. */
+static int bn_exponent(const struct decnum *dn, BIGNUM **out)
+{
+	BIGNUM *shift = NULL;
+	char buf[32];
+	int ok;
+
+	if (!dn->bigexp) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)(dn->adj - (int64_t)dn->nsig));
+		return BN_dec2bn(out, buf) ? 0 : -1;
+	}
+	{
+		char *e = malloc(dn->en + 2);
+
+		if (!e)
+			return -1;
+		e[0] = '-';
+		memcpy(e + 1, dn->ep, dn->en);
+		e[dn->en + 1] = '\0';
+		ok = BN_dec2bn(out, dn->eneg ? e : e + 1) != 0;
+		free(e);
+	}
+	snprintf(buf, sizeof(buf), "%lld", (long long)(dn->shift - (int64_t)dn->nsig));
+	ok = ok && BN_dec2bn(&shift, buf) && BN_add(*out, *out, shift);
+	BN_free(shift);
+	return ok ? 0 : -1;
+}
+
+/* The significant digits of dn as a BIGNUM. */
+static int bn_digits(const struct decnum *dn, BIGNUM **out)
+{
+	char *d = malloc(dn->nsig + 1);
+	size_t i;
+	int ok;
+
+	if (!d)
+		return -1;
+	for (i = 0; i < dn->nsig; i++)
+		d[i] = num_digit(dn, i);
+	d[dn->nsig] = '\0';
+	ok = BN_dec2bn(out, d) != 0;
+	free(d);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Is x a multiple of m, exactly?  x = X·10^ex and m = M·10^em with X and M
+ * free of trailing zeros: when ex < em, X would have to end in a zero, so
+ * no; else the answer is whether M divides X·10^(ex-em), which modular
+ * exponentiation tells for any sizes.  -1 only when out of memory.
+ */
 static int multiple(const char *x, size_t xl, const char *m, size_t ml)
 {
 	struct decnum dx, dm;
-	unsigned __int128 mod = 0, rem = 0;
-	int64_t ex, em, k;
-	size_t i;
+	BIGNUM *X = NULL, *M = NULL, *ex = NULL, *em = NULL, *t = NULL, *ten = NULL;
+	BN_CTX *ctx = NULL;
+	int r = -1;
 
-	if (num_decompose(x, xl, &dx) < 0 || num_decompose(m, ml, &dm) < 0)
+	if (num_decompose(x, xl, &dx) < 0 || num_decompose(m, ml, &dm) < 0 || dm.zero)
 		return -1;
 	if (dx.zero)
 		return 1;
-	if (dm.nsig > 19)
-		return -1;
-	for (i = 0; i < dm.nsig; i++)
-		mod = mod * 10 + (unsigned)(num_digit(&dm, i) - '0');
-	ex = dx.adj - (int64_t)dx.nsig;
-	em = dm.adj - (int64_t)dm.nsig;
-	if (ex < em)
-		return 0;	/* x's last digit is finer than m's */
-	for (i = 0; i < dx.nsig; i++)
-		rem = (rem * 10 + (unsigned)(num_digit(&dx, i) - '0')) % mod;
-	for (k = 0; k < ex - em && k < 100000; k++) {
-		if (!rem)
-			return 1;
-		rem = rem * 10 % mod;
+	if (!dx.bigexp && !dm.bigexp && dm.nsig <= 19 &&
+	    dx.adj - (int64_t)dx.nsig - (dm.adj - (int64_t)dm.nsig) < 64) {
+		/* the common case, in 128-bit arithmetic */
+		unsigned __int128 mod = 0, rem = 0;
+		int64_t k, d = dx.adj - (int64_t)dx.nsig - (dm.adj - (int64_t)dm.nsig);
+		size_t i;
+
+		if (d < 0)
+			return 0;
+		for (i = 0; i < dm.nsig; i++)
+			mod = mod * 10 + (unsigned)(num_digit(&dm, i) - '0');
+		for (i = 0; i < dx.nsig; i++)
+			rem = (rem * 10 + (unsigned)(num_digit(&dx, i) - '0')) % mod;
+		for (k = 0; k < d && rem; k++)
+			rem = rem * 10 % mod;
+		return rem == 0;
 	}
-	return rem == 0;
+	if (!(ctx = BN_CTX_new()) || !(t = BN_new()) || !(ten = BN_new()) ||
+	    bn_digits(&dx, &X) < 0 || bn_digits(&dm, &M) < 0 || bn_exponent(&dx, &ex) < 0 ||
+	    bn_exponent(&dm, &em) < 0 || !BN_sub(ex, ex, em) || !BN_set_word(ten, 10))
+		goto out;
+	if (BN_is_negative(ex)) {
+		r = 0;
+		goto out;
+	}
+	/* X·10^d mod M */
+	if (!BN_mod_exp(t, ten, ex, M, ctx) || !BN_mod_mul(t, t, X, M, ctx))
+		goto out;
+	r = BN_is_zero(t);
+out:
+	BN_free(X);
+	BN_free(M);
+	BN_free(ex);
+	BN_free(em);
+	BN_free(t);
+	BN_free(ten);
+	BN_CTX_free(ctx);
+	return r;
 }
 
 /*
@@ -1608,7 +1681,13 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		return n->boolean ? 1 : fail(v, n, "false", "no value is allowed here");
 	if (++v->depth > 2000) {
 		v->failed = 1;
-		aperr_set(v->e, EX_CONFIG, "the schema recurses without end at %s", n->path.buf);
+		/* deep data walks down the instance; a schema looping in place does not */
+		if (v->nsegs * 8 >= v->depth)
+			aperr_set(v->e, EX_DATAERR, "the data nests too deep to validate (%zu levels "
+				  "down, schema at %s)", v->nsegs, n->path.len ? n->path.buf : "#");
+		else
+			aperr_set(v->e, EX_CONFIG, "the schema recurses without end at %s",
+				  n->path.buf);
 		return 0;
 	}
 	if (n->base && (!v->nscope || v->scope[v->nscope - 1] != n->base)) {
@@ -1685,9 +1764,9 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 			int m = multiple(x, xl, n->num[N_MULT], n->numlen[N_MULT]);
 
 			if (m < 0) {
-				double q = strtod(x, NULL) / strtod(n->num[N_MULT], NULL);
-
-				m = isfinite(q) && q == floor(q);
+				v->failed = 1;
+				aperr_set(v->e, EX_OSERR, "out of memory");
+				return 0;
 			}
 			if (!m)
 				ok = fail(v, n, "multipleOf", "%.*s is not a multiple of %.*s", (int)xl, x,

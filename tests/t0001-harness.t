@@ -95,7 +95,7 @@ is "$rc_passing" 0 "prove passes a shell test whose checks pass"
 # the build: a change of flags rebuilds; nothing reads outside the tree
 b="$PWD/b"
 obj="$b/lib/strbuf.o"
-unset MAKEFLAGS MFLAGS MAKELEVEL	# not the flags of the make running the tests
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES DEVELOPER SANITIZE CFLAGS LDFLAGS O	# not those of the make running the tests
 mk() { make -s -C "$APIPE_TOP" O="$b" "$obj" "$@" > /dev/null 2>&1; }
 mk CFLAGS=-O0
 t1=$(stat -c %y "$obj" 2>/dev/null)

@@ -91,6 +91,18 @@ run fetch-page -L --retry 0 --cacert cert.pem --bearer env:TOK "$T/down"
 is "$rc" 0 "fetch-page -L follows an https to http redirect"
 is "$(grep -c authorization plain.log)" 0 "without the credentials"
 
+# --- TLS failures say why, and a refusal is not retried -------------------------
+run fetch-page --retry 2 --retry-delay 0.01 "$T/end"
+is "$rc" 69 "an unknown CA is a refusal (69)"
+like err 'SSL peer certificate.*: .*(self[- ]signed|unable to get local issuer|verify)' \
+	"the message carries libcurl's detailed reason"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca > /dev/null 2>&1
+start_routes mtls 127.0.0.1 tls.json --tls cert.pem key.pem --client-ca ca.pem
+run fetch-page --retry 3 --retry-delay 0.5 --cacert cert.pem "https://127.0.0.1:$RPORT/end"
+is "$rc" 69 "a server that requires a client certificate refuses at once (69, not 75)"
+like err 'alert' "naming the TLS alert"
+is "$(count mtls.log '^')" 0 "no request got through"
+
 # --- fetch-page -L: credentials per hop ----------------------------------------
 : > b.log
 run fetch-page -L --api-key-header X-Api-Key=env:KEY "$A/redir"
@@ -162,6 +174,15 @@ is "$(wc -l < replayed | tr -d ' ')" 2 "both envelopes archived"
 is "$(grep -c 'secret' replayed)" 0 "with no credential left, whatever the order and however many"
 is "$(grep -o REDACTED replayed | wc -l | tr -d ' ')" 24 "every one of the 24 masked"
 is "$(jq -c . replayed 2>/dev/null | wc -l | tr -d ' ')" 2 "as valid JSON"
+
+# --- --max-body: refused, not kept ----------------------------------------------
+python3 -c "import json; print(json.dumps({'/big': {'body': json.dumps({'data': 'x' * 5000})}}))" > big.json
+start_routes big 127.0.0.1 big.json
+run fetch-page --retry 0 --max-body 1000 "http://127.0.0.1:$RPORT/big"
+is "$rc" 65 "a response over --max-body is bad data (65)"
+like out '"kind":"too-large"' "its envelope says too-large"
+like err 'Content-Length' "refused from its Content-Length, before the body"
+is "$(grep -c xxxxxxxx out)" 0 "and carries none of the body"
 
 # --- every cap: valid JSON or a clear failure ------------------------------------
 bad=0

@@ -166,6 +166,64 @@ cat load.d/events-*.jsonl | jq -r .body.n | sort -n > got
 seq 0 2999 > want
 is_file got want "every accepted event is stored exactly once"
 
+# --- slow and hostile clients --------------------------------------------------------------
+# 2,000 clients that trickle their headers hold a socket each, not a thread:
+# 100 signed deliveries from another address all get through meanwhile.
+start_wh slowloris --secret env:H_SECRET --scheme hmac-sha256 --header X-Sig --out sl.d \
+	--max-client-connections 3000
+SLPORT=$(cat slowloris.port)
+python3 "$APIPE_TOP/tests/bin/slow-clients.py" "$SLPORT" 2000 10 > slow.result &
+slow_pid=$!
+sleep 2
+python3 - "$URL" "$H_SECRET" > valid.cfg <<'PY'
+import hashlib, hmac, sys
+url, key = sys.argv[1], sys.argv[2].encode()
+for i in range(100):
+    body = '{"v":%d}' % i
+    sig = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+    print('next\nurl = "%s"\nheader = "X-Sig: %s"\nheader = "X-Delivery-Id: v-%d"\ndata-binary = "%s"\nwrite-out = "%%{http_code}\\n"\nsilent\noutput = "/dev/null"' % (url, sig, i, body.replace('"', '\\"')))
+PY
+curl -s --interface 127.0.0.2 --parallel --parallel-max 10 -K valid.cfg > vcodes 2>/dev/null
+wait "$slow_pid"
+is "$(awk '{ print $1 }' slow.result)" 2000 "2,000 slow clients were held open"
+is "$(sort vcodes | uniq -c | awk '{ print $2 ":" $1 }')" "200:100" "while 100 signed deliveries all got 200"
+stop_wh
+cat sl.d/events-*.jsonl | jq -r .body.v | sort -n > got
+seq 0 99 > want
+is_file got want "and all 100 were stored, once"
+
+start_wh deadline --secret env:H_SECRET --scheme hmac-sha256 --header X-Sig --request-timeout 1.5
+DLPORT=$(cat deadline.port)
+python3 "$APIPE_TOP/tests/bin/slow-clients.py" "$DLPORT" 20 6 0.3 > dl.result
+is "$(awk '{ print $2 }' dl.result)" 20 "clients trickling headers past --request-timeout are cut off"
+is "$(awk '{ print ($3 < 4) ? "soon" : $3 }' dl.result)" soon "within the deadline and a little, not at their pace"
+python3 "$APIPE_TOP/tests/bin/slow-clients.py" "$DLPORT" 100 1 0.3 > per.result
+is "$(awk '{ print $1 }' per.result)" 64 "one address holds at most --max-client-connections (64) at once"
+is "$(curl -s -X PUT --data-binary 'abc' -o /dev/null -w '%{http_code}' "$URL")" 405 "PUT with a body: 405, not an empty reply"
+is "$(curl -s -X PATCH --data-binary 'abc' -o /dev/null -w '%{http_code}' "$URL")" 405 "PATCH with a body: 405"
+head -c 3000000 /dev/zero | tr '\0' a > big.bin
+is "$(curl -s -H 'X-Sig: x' --data-binary @big.bin -o /dev/null -w '%{http_code}' "$URL")" 413 \
+	"a Content-Length over --max-body: 413 before the body is read"
+python3 - "$DLPORT" > endless.result <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /hook HTTP/1.1\r\nHost: x\r\nX-Sig: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+chunk = b"10000\r\n" + b"a" * 0x10000 + b"\r\n"
+sent, start, state = 0, time.time(), "open"
+s.settimeout(1)
+while time.time() - start < 8:
+    try:
+        s.sendall(chunk)
+        sent += len(chunk)
+    except OSError:
+        state = "closed"
+        break
+print(state, sent // (1 << 20))
+PY
+is "$(awk '{ print $1 }' endless.result)" closed "an endless chunked body is cut off once past --max-body"
+is "$(awk '{ print ($2 < 64) ? "bounded" : $2 " MiB" }' endless.result)" bounded "after little more than the cap, not read on"
+stop_wh
+
 # --- usage -------------------------------------------------------------------------------------
 run webhook-recv --listen 127.0.0.1:0 --secret literal --scheme github
 is "$rc" 64 "a literal secret is refused"
@@ -173,5 +231,7 @@ run webhook-recv --listen 127.0.0.1:0 --secret env:H_SECRET --scheme nope
 is "$rc" 64 "an unknown scheme is a usage error"
 run webhook-recv --listen 127.0.0.1:0 --secret env:H_SECRET --scheme github --header X
 is "$rc" 64 "--header goes with hmac-sha256"
+run webhook-recv --listen 127.0.0.1:0 --secret env:H_SECRET --scheme github --request-timeout nan
+is "$rc" 64 "--request-timeout nan is a usage error"
 
 done_testing

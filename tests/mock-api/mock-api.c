@@ -195,7 +195,7 @@ static void add_record(struct strbuf *o, unsigned long id)
 		"Zoë's \\\"quoted\\\" shop", "東京 office", "plain name", "emoji \\ud83d\\ude00 row",
 		"tab\\tand\\nnewline", "ümlaut-ÄÖÜ", "€ and £", "back\\\\slash"
 	};
-	struct instant t = { 1767225600 + (int64_t)id * 60, 0 };	/* 2026-01-01 */
+	struct instant t = { 1767225600 + (int64_t)id * 60, 0, 0 };	/* 2026-01-01 */
 	char ts[64];
 	unsigned long h = (id * 2654435761UL) ^ S.seed;
 
@@ -898,7 +898,7 @@ static void page_data(struct MHD_Connection *c, const char *path, struct reply *
 		unsigned long lim = clampn(argl(c, "limit", 0), 10), i, n = 0;
 		const char *ua = arg(c, "updated_after");
 		long since = argl(c, "since_id", 0);
-		struct instant after = { 0, 0 };
+		struct instant after = { 0, 0, 0 };
 
 		if (ua && instant_parse(ua, strlen(ua), 0, &after) < 0) {
 			error_reply(r, 400, "bad_request", "bad updated_after");

@@ -24,10 +24,11 @@ static void test_instants(void)
 		  "2026-11-23T12:00:00.123456789012345678Z" },
 		{ "1969-12-31T23:59:59.5Z", 1, "1969-12-31T23:59:59.5Z" },
 		{ "2024-02-29T00:00:00Z", 1, "2024-02-29T00:00:00Z" },
-		{ "2026-11-23 12:00:00", 0, "2026-11-23T12:00:00Z" },
+		{ "2026-11-23 12:00:00Z", 0, "2026-11-23T12:00:00Z" },
 		{ "2026-11-23T12:00:00+0100", 0, "2026-11-23T11:00:00Z" },
 		{ "2026-11-23", 0, "2026-11-23T00:00:00Z" },
-		{ "1990-12-31T23:59:60Z", 1, "1991-01-01T00:00:00Z" },
+		{ "1990-12-31T23:59:60Z", 1, "1990-12-31T23:59:60Z" },
+		{ "1990-12-31T18:59:60.25-05:00", 1, "1990-12-31T23:59:60.25Z" },
 	};
 	static const char *const bad[] = {
 		"2026-11-23T12:00:00", "2026-13-01T00:00:00Z", "2023-02-29T00:00:00Z",
@@ -50,6 +51,16 @@ static void test_instants(void)
 		snprintf(desc, sizeof(desc), "strict RFC 3339 rejects '%s'", bad[i]);
 		ok(instant_parse(bad[i], strlen(bad[i]), 1, &t) < 0, desc);
 	}
+	ok(instant_parse("2026-11-23 12:00:00", 19, 0, &t) < 0,
+	   "a date-time without an offset names no instant, even when not strict");
+	ok(instant_parse("2015-06-30T12:00:60Z", 20, 0, &t) < 0, "second 60 only at 23:59:60 UTC");
+	ok(instant_parse("2016-12-31T23:59:60+01:00", 25, 0, &t) < 0,
+	   "23:59:60 in another offset is not a leap second");
+	instant_parse("2016-12-31T23:59:60.5Z", 22, 1, &t);
+	instant_parse("2017-01-01T00:00:00.2Z", 22, 1, &u);
+	ok(instant_cmp(&t, &u) < 0, "23:59:60.5 is before the next day's 00:00:00.2");
+	instant_parse("2016-12-31T23:59:59.9Z", 22, 1, &u);
+	ok(instant_cmp(&t, &u) > 0, "and after 23:59:59.9");
 	instant_parse("2026-01-01T10:00:00+02:00", 25, 1, &t);
 	instant_parse("2026-01-01T09:00:00Z", 20, 1, &u);
 	ok(instant_cmp(&t, &u) < 0, "10:00+02:00 is before 09:00Z");
