@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ static const struct option longopts[] = {
 };
 
 #define CHUNK_SIZE ((size_t)1 << 20)
+#define HELD_MAX (16 * CHUNK_SIZE)	/* lines held for the archive before a sync */
 #define MAX_WORKERS 16
 
 enum job_state { JOB_FREE, JOB_FILLED, JOB_BUSY, JOB_COMPRESSED };
@@ -72,6 +74,7 @@ struct job {
 	uint64_t seq;
 	struct strbuf in, out;
 	int seg_start, seg_end;
+	int sync;			/* make everything written so far durable */
 	char name[96];
 	struct seg_meta meta;		/* the segment's summary, with seg_end */
 };
@@ -82,6 +85,7 @@ struct pool {
 	struct job *jobs;
 	size_t njobs;
 	uint64_t next_write;
+	uint64_t durable;		/* every chunk below this sequence number is on disk */
 	int stop, failed, level;
 	struct aperr err;
 	const char *dir;
@@ -179,6 +183,13 @@ static void *writer_main(void *arg)
 				r = segw_commit(&w, p->dir, &j->meta, &e);
 				if (!r)
 					p->segments++;
+			} else if (!r && j->sync && open && fdatasync(w.fd) < 0) {
+				r = aperr_errno(&e, EX_IOERR, "%s: fdatasync", w.tmp.buf);
+			}
+			if (!r && (j->seg_end || j->sync)) {
+				pthread_mutex_lock(&p->mu);
+				p->durable = j->seq + 1;
+				pthread_mutex_unlock(&p->mu);
 			}
 			p->compressed += j->out.len;
 			if (r < 0) {
@@ -199,7 +210,7 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&p->mu);
 		strbuf_reset(&j->in);
 		seg_meta_release(&j->meta);
-		j->seg_start = j->seg_end = 0;
+		j->seg_start = j->seg_end = j->sync = 0;
 		j->state = JOB_FREE;
 		p->next_write++;
 		pthread_cond_broadcast(&p->freed);
@@ -272,15 +283,97 @@ static int pool_failed(struct pool *p, struct aperr *e)
  * End the segment being filled: its last job (an empty one when the last
  * chunk already went) carries the summary, so the writer lists it.
  */
-static void end_segment(struct pool *p, struct job **j, uint64_t *chunk, struct seg_meta *meta)
+static uint64_t end_segment(struct pool *p, struct job **j, uint64_t *chunk, struct seg_meta *meta)
 {
+	uint64_t seq;
+
 	if (!*j)
 		*j = pool_get(p, (*chunk)++);
 	(*j)->seg_end = 1;
 	(*j)->meta = *meta;
 	seg_meta_init(meta);
+	seq = (*j)->seq;
 	pool_submit(p, *j);
 	*j = NULL;
+	return seq;
+}
+
+/*
+ * Lines are passed downstream only once they are archived: held keeps them,
+ * and marks say up to where each submitted chunk reaches.
+ */
+struct held {
+	struct strbuf buf;
+	struct mark {
+		uint64_t seq;
+		size_t end;
+	} *m;
+	size_t nm, am, head;
+	int gone;			/* the reader went away (EPIPE) */
+};
+
+static void held_mark_at(struct held *h, uint64_t seq, size_t end)
+{
+	if (h->nm == h->am) {
+		h->am = h->am ? 2 * h->am : 16;
+		h->m = realloc(h->m, h->am * sizeof(*h->m));
+		if (!h->m)
+			die(EX_OSERR, "out of memory");
+	}
+	h->m[h->nm].seq = seq;
+	h->m[h->nm].end = end;
+	h->nm++;
+}
+
+static void held_mark(struct held *h, uint64_t seq)
+{
+	held_mark_at(h, seq, h->buf.len);
+}
+
+/* No line buffered and none waiting on the input: the upstream paused. */
+static int input_idle(const struct lreader *in)
+{
+	struct pollfd pfd = { in->fd, POLLIN, 0 };
+
+	return !lreader_ready(in) && poll(&pfd, 1, 0) == 0;
+}
+
+/*
+ * Pass on what is durable; with wait, first wait until chunk seq is (or
+ * the pool failed).  A reader that went away ends the passing, quietly.
+ */
+static void held_release(struct held *h, struct pool *p, struct lwriter *out, int wait,
+			 uint64_t seq)
+{
+	struct aperr e;
+	uint64_t durable;
+	size_t k = 0, upto = 0;
+	int r;
+
+	pthread_mutex_lock(&p->mu);
+	while (wait && p->durable <= seq && !p->failed)
+		pthread_cond_wait(&p->freed, &p->mu);
+	durable = p->durable;
+	pthread_mutex_unlock(&p->mu);
+	while (k < h->nm && h->m[k].seq < durable)
+		upto = h->m[k++].end;
+	if (!k)
+		return;
+	memmove(h->m, h->m + k, (h->nm - k) * sizeof(*h->m));
+	h->nm -= k;
+	if (!h->gone) {
+		r = lwriter_write(out, h->buf.buf, upto, &e);
+		if (r == 0)
+			r = lwriter_flush(out, &e);
+		if (r == LW_EPIPE)
+			h->gone = 1;
+		else
+			tool_check_write(r, &e);
+	}
+	memmove(h->buf.buf, h->buf.buf + upto, h->buf.len - upto);
+	strbuf_setlen(&h->buf, h->buf.len - upto);
+	for (k = 0; k < h->nm; k++)
+		h->m[k].end -= upto;
 }
 
 /* Wait for everything submitted to be written, then stop the threads. */
@@ -321,10 +414,14 @@ static void archive(struct store_run *s)
 	struct strbuf report = STRBUF_INIT, lockpath = STRBUF_INIT, red = STRBUF_INIT;
 	struct job *j = NULL;
 	struct seg_meta meta;
+	struct held h;
 	const char *line;
 	size_t n;
 	uint64_t seg_bytes = 0, seg_lines = 0, seq, chunk = 0, redacted = 0, lines = 0;
 	int lockfd, r, existing;
+
+	memset(&h, 0, sizeof(h));
+	strbuf_init(&h.buf, 0);
 
 	tool_filter_init(&s->common, &in, &out, &d, &je);
 	if (statefile_mkdirs(s->dir, &e) < 0)
@@ -363,7 +460,8 @@ static void archive(struct store_run *s)
 		int parsed = json_parse(&d, line, n, &je) == 0;
 
 		lines++;
-		tool_check_write(lwriter_line(&out, line, n, &e), &e);
+		if (strbuf_add(&h.buf, line, n) < 0 || strbuf_addch(&h.buf, '\n') < 0)
+			die(EX_OSERR, "out of memory");
 		if (parsed) {
 			struct strbuf where = STRBUF_INIT;
 			long nr;
@@ -373,11 +471,13 @@ static void archive(struct store_run *s)
 			if (nr < 0)
 				die(EX_OSERR, "out of memory");
 			if (nr && !s->redact) {
-				/* Finish what is archived so far, then stop. */
-				tool_finish(&out);
+				/* Finish what is archived so far, pass it on, then stop. */
+				strbuf_setlen(&h.buf, h.buf.len - n - 1);
 				if (seg_lines)
-					end_segment(&p, &j, &chunk, &meta);
+					held_mark(&h, end_segment(&p, &j, &chunk, &meta));
 				pool_finish(&p);
+				held_release(&h, &p, &out, 0, 0);
+				tool_finish(&out);
 				die(EX_DATAERR, "line %llu: %s: the envelope still carries a credential; "
 				    "store-raw does not archive secrets (redact them upstream, or pass --redact)",
 				    (unsigned long long)in.lineno, where.buf);
@@ -394,7 +494,8 @@ static void archive(struct store_run *s)
 		}
 		if (seg_lines && (seg_bytes + an + 1 > s->segment_size ||
 				  (s->segment_lines && seg_lines >= s->segment_lines))) {
-			end_segment(&p, &j, &chunk, &meta);
+			/* the line just read goes to the next segment: mark before it */
+			held_mark_at(&h, end_segment(&p, &j, &chunk, &meta), h.buf.len - n - 1);
 			seg_bytes = seg_lines = 0;
 		}
 		if (!j) {
@@ -410,27 +511,47 @@ static void archive(struct store_run *s)
 		seg_bytes += an + 1;
 		seg_lines++;
 		if (j->in.len >= CHUNK_SIZE) {
+			held_mark(&h, j->seq);
 			pool_submit(&p, j);
 			j = NULL;
 		}
-		if (!lreader_ready(&in))
-			tool_check_write(lwriter_flush(&out, &e), &e);
-		if (pool_failed(&p, &e))
+		if (h.buf.len > HELD_MAX || input_idle(&in)) {
+			/* input paused (or much is held): make it durable, then pass it on */
+			uint64_t upto;
+
+			if (!j) {
+				j = pool_get(&p, chunk++);	/* an empty job that only syncs */
+			}
+			j->sync = 1;
+			upto = j->seq;
+			held_mark(&h, upto);
+			pool_submit(&p, j);
+			j = NULL;
+			held_release(&h, &p, &out, 1, upto);
+		} else {
+			held_release(&h, &p, &out, 0, 0);
+		}
+		if (h.gone || pool_failed(&p, &e))
 			break;
 	}
 	if (r < 0) {
-		tool_finish(&out);
 		if (seg_lines)
-			end_segment(&p, &j, &chunk, &meta);
+			held_mark(&h, end_segment(&p, &j, &chunk, &meta));
 		pool_finish(&p);
+		held_release(&h, &p, &out, 0, 0);
+		tool_finish(&out);
 		die_err(&e);
 	}
 	if (seg_lines && !pool_failed(&p, &e))
-		end_segment(&p, &j, &chunk, &meta);
+		held_mark(&h, end_segment(&p, &j, &chunk, &meta));
 	else if (j)
 		pool_submit(&p, j);	/* the writer drops it after a failure */
 	pool_finish(&p);
 	seg_meta_release(&meta);
+	/* what is archived goes on; what the writer dropped never does */
+	held_release(&h, &p, &out, 0, 0);
+	strbuf_release(&h.buf);
+	free(h.m);
 	if (pool_failed(&p, &e)) {
 		tool_finish(&out);
 		die(EX_IOERR, "%s: %s; the segment being written was dropped, the manifest lists "

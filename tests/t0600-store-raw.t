@@ -219,4 +219,12 @@ run store-raw --latest x
 is "$rc" 64 "--latest without --replay: usage error"
 run store-raw --help
 like out '^usage: store-raw ' "--help prints the usage"
+# --- archive first, then pass on ------------------------------------------------
+rm -rf first
+(echo '{"url":"http://h/1","status":200}'; sleep 1; echo '{"url":"http://h/2","status":200}'; sleep 1
+ echo '{"url":"http://h/3","status":200}') | store-raw first | head -1 > head.out
+is "$(cat head.out)" '{"url":"http://h/1","status":200}' "store-raw | head -1: the reader gets the first page"
+store-raw --replay first > first.replay 2>/dev/null
+like first.replay '"url":"http://h/1"' "and the page it got is in the archive (archived before passed on)"
+is "$(ls first | grep -c '\.tmp$')" 0 "no segment is left half written"
 done_testing

@@ -197,6 +197,18 @@ for m in $(seq 40 13 700); do
 	fi
 done
 is "$bad" 0 "fetch-page under every --max-line: valid JSON or an error naming the cap"
+bad=0
+for m in $(seq 40 29 700); do
+	rc=0
+	paginate --max-line "$m" "$A/items" > capped 2> caperr || rc=$?
+	if [ "$rc" = 0 ]; then
+		jq -e . capped > /dev/null 2>&1 || { bad=$((bad + 1)); diag "paginate --max-line $m: invalid JSON, exit 0"; }
+	elif ! grep -q 'exceeds' caperr; then
+		bad=$((bad + 1))
+		diag "paginate --max-line $m: exit $rc: $(cat caperr)"
+	fi
+done
+is "$bad" 0 "paginate under every --max-line: valid JSON or an error naming the cap"
 run fetch-page --max-line 100 "$A/end"
 is "$rc" 65 "an envelope over --max-line exits 65"
 
