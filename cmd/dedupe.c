@@ -1,6 +1,7 @@
 /*
  * dedupe: drop records whose key was already seen.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,11 @@
 
 static const char usage_text[] =
 	"usage: dedupe [-hqv] --key pointer [--key pointer ...]\n"
-	"              [--latest --version pointer] [--seen file]\n"
+	"              [--latest --version pointer] [--seen file [--commit]]\n"
 	"              [--missing error | pass | dead-letter:file]\n"
 	"              [--stats file] [--max-line size] [--max-depth n]\n";
 
-enum { OPT_KEY = CLI_OPT_FIRST_TOOL, OPT_LATEST, OPT_VERSION, OPT_SEEN, OPT_MISSING };
+enum { OPT_KEY = CLI_OPT_FIRST_TOOL, OPT_LATEST, OPT_VERSION, OPT_SEEN, OPT_MISSING, OPT_COMMIT };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
@@ -28,6 +29,7 @@ static const struct option longopts[] = {
 	{ "version-field", required_argument, NULL, OPT_VERSION },
 	{ "missing", required_argument, NULL, OPT_MISSING },
 	{ "seen", required_argument, NULL, OPT_SEEN },
+	{ "commit", no_argument, NULL, OPT_COMMIT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -56,6 +58,9 @@ struct dedupe_run {
 	struct json_ptr version;
 	int have_version;
 	const char *seen;
+	int commit;			/* --commit: promote the staged seen-set, read nothing */
+	struct strbuf staged;		/* "<seen>.staged" */
+	struct strbuf state;		/* --latest: the last in-band state line, held */
 	enum missing_policy missing;
 	const char *dead_letter;
 	struct deadletter dl;
@@ -311,6 +316,7 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 			r->have_version = 1;
 			break;
 		case OPT_SEEN: r->seen = optarg; break;
+		case OPT_COMMIT: r->commit = 1; break;
 		case OPT_MISSING: parse_missing(r, optarg); break;
 		default: tool_common_opt(&r->common, c, optarg, usage_text);
 		}
@@ -318,7 +324,9 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 	tool_common_done(&r->common, usage_text);
 	if (optind != argc)
 		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
-	if (!r->nkeys)
+	if (r->commit && !r->seen)
+		usage_error(usage_text, "--commit goes with --seen");
+	if (!r->nkeys && !r->commit)
 		usage_error(usage_text, "--key is required");
 	if (r->latest != r->have_version)
 		usage_error(usage_text, "--latest and --version-field go together");
@@ -346,6 +354,8 @@ int cmd_dedupe(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	cli_common_init(&r.common);
 	strbuf_init(&r.canon, 0);
+	strbuf_init(&r.staged, 0);
+	strbuf_init(&r.state, 0);
 	ordval_init(&r.ver);
 	fpset_init(&r.set);
 	/* getopt_long's --version belongs to the common options; --version
@@ -375,6 +385,16 @@ int cmd_dedupe(int argc, char **argv)
 		lockfd = statefile_lock(r.seen, "seen-file", &e);
 		if (lockfd < 0)
 			die_err(&e);
+		strbuf_addf(&r.staged, "%s.staged", r.seen);
+		if (r.commit) {
+			/* the pipeline landed what this set was staged for: promote it */
+			if (rename(r.staged.buf, r.seen) < 0 && errno != ENOENT)
+				die(EX_CANTCREAT, "%s: %s", r.staged.buf, strerror(errno));
+			if (statefile_sync_dir(r.seen, &e) < 0)
+				die_err(&e);
+			statefile_unlock(lockfd);
+			return 0;
+		}
 		if (seenfile_load(r.seen, r.keyspec, &r.set, r.sipkey, &e) < 0)
 			die_err(&e);
 		r.seen_loaded = r.set.count;
@@ -383,6 +403,17 @@ int cmd_dedupe(int argc, char **argv)
 	}
 	tool_filter_init(&r.common, &in, &r.out, &d, &je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
+		if (jsonl_is_state(line, n)) {
+			/* in-band state: on in order; with --latest after the records it covers */
+			if (r.latest) {
+				strbuf_reset(&r.state);
+				if (strbuf_add(&r.state, line, n) < 0)
+					die(EX_OSERR, "out of memory");
+			} else {
+				tool_check_write(lwriter_line(&r.out, line, n, &e), &e);
+			}
+			continue;
+		}
 		r.lines++;
 		process(&r, &d, &je, line, n, in.lineno);
 	}
@@ -390,10 +421,17 @@ int cmd_dedupe(int argc, char **argv)
 		die_err(&e);
 	if (r.latest)
 		flush_latest(&r);
+	if (r.state.len)
+		tool_check_write(lwriter_line(&r.out, r.state.buf, r.state.len, &e), &e);
 	tool_finish(&r.out);
 	if (dl_close(&r.dl, &e) < 0)
 		die_err(&e);
-	if (r.seen && seenfile_save(r.seen, r.keyspec, &r.set, r.sipkey, &e) < 0)
+	/*
+	 * Staged, not saved: the keys of this run count only once the sink has
+	 * landed their records, which `dedupe --seen FILE --commit` says after
+	 * the pipeline succeeded; a run killed before that is run again whole.
+	 */
+	if (r.seen && seenfile_save(r.staged.buf, r.keyspec, &r.set, r.sipkey, &e) < 0)
 		die_err(&e);
 	statefile_unlock(lockfd);
 	if (r.common.stats)
@@ -413,6 +451,8 @@ int cmd_dedupe(int argc, char **argv)
 		json_ptr_release(&r.version);
 	ordval_release(&r.ver);
 	strbuf_release(&r.canon);
+	strbuf_release(&r.staged);
+	strbuf_release(&r.state);
 	json_error_release(&je);
 	json_doc_release(&d);
 	lreader_release(&in);

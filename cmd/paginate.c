@@ -26,6 +26,7 @@
 #include "../lib/num.h"
 #include "../lib/paginate.h"
 #include "../lib/url.h"
+#include "../lib/db.h"
 #include "../lib/statefile.h"
 
 static const char usage_text[] =
@@ -35,7 +36,7 @@ static const char usage_text[] =
 	"       [--page-param name] [--start-page n] [--per-page n] [--per-page-param name]\n"
 	"       [--key-field pointer --key-param name] [--has-more-path pointer]\n"
 	"       [--max-pages n] [--max-empty-pages n] [--checkpoint file [--restart]]\n"
-	"       [-o file]\n"
+	"       [--state name [--resume-from db [--restart]]] [-o file]\n"
 	HTTP_CLI_USAGE
 	"       [--stats file] [--max-line size] [--max-depth n] [url ...]\n";
 
@@ -43,7 +44,8 @@ enum {
 	OPT_STYLE = CLI_OPT_FIRST_TOOL, OPT_RECORDS_PATH, OPT_CURSOR_PATH, OPT_CURSOR_PARAM,
 	OPT_NEXT_PATH, OPT_LIMIT, OPT_OFFSET_PARAM, OPT_LIMIT_PARAM, OPT_PAGE_PARAM,
 	OPT_START_PAGE, OPT_PER_PAGE, OPT_PER_PAGE_PARAM, OPT_KEY_FIELD, OPT_KEY_PARAM,
-	OPT_MORE_PATH, OPT_MAX_PAGES, OPT_MAX_EMPTY, OPT_CHECKPOINT, OPT_RESTART
+	OPT_MORE_PATH, OPT_MAX_PAGES, OPT_MAX_EMPTY, OPT_CHECKPOINT, OPT_RESTART,
+	OPT_STATE, OPT_RESUME_FROM
 };
 
 static const struct option longopts[] = {
@@ -67,6 +69,8 @@ static const struct option longopts[] = {
 	{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
 	{ "max-empty-pages", required_argument, NULL, OPT_MAX_EMPTY },
 	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "resume-from", required_argument, NULL, OPT_RESUME_FROM },
 	{ "restart", no_argument, NULL, OPT_RESTART },
 	{ "output", required_argument, NULL, 'o' },
 	{ NULL, 0, NULL, 0 }
@@ -118,6 +122,8 @@ struct pg_run {
 	struct pg_spec user;
 	uint64_t max_pages, max_empty;
 	const char *checkpoint, *outpath;
+	const char *state_name, *resume_from;	/* in-band state, and the sink that keeps it */
+	const char *ck_label;		/* where the checkpoint came from, for messages */
 	int restart, lockfd;
 	struct lwriter out;
 	uint64_t out_base;
@@ -181,15 +187,37 @@ static void die_page(struct pg_run *p, uint64_t page, const char *url, int code,
 
 /* ---- the checkpoint ---- */
 
+/*
+ * The in-band state line after a page: RS (0x1e), which no JSON text may
+ * begin with, then {"apipe_state":NAME,"value":CHECKPOINT}.  The filters
+ * pass it on in order; the sink keeps its value with the rows before it.
+ */
+static void state_emit(struct pg_run *p, const char *value, size_t n)
+{
+	struct strbuf sl = STRBUF_INIT;
+	struct aperr e;
+
+	strbuf_addstr(&sl, APIPE_STATE_PREFIX "{\"apipe_state\":");
+	json_quote(&sl, p->state_name, strlen(p->state_name));
+	strbuf_addstr(&sl, ",\"value\":");
+	strbuf_add(&sl, value, n);
+	strbuf_addch(&sl, '}');
+	if (strbuf_failed(&sl))
+		die(EX_OSERR, "out of memory");
+	tool_check_write(lwriter_line(&p->out, sl.buf, sl.len, &e), &e);
+	tool_check_write(lwriter_flush(&p->out, &e), &e);
+	strbuf_release(&sl);
+}
+
 static void checkpoint_write(struct pg_run *p, struct listing *l, int listing_done)
 {
 	struct crawl *c = &p->c;
 	struct strbuf j = STRBUF_INIT;
 	struct aperr e;
 
-	if (!p->checkpoint)
+	if (!p->checkpoint && !p->state_name)
 		return;
-	if (p->outpath && lwriter_sync(&p->out, &e) < 0)
+	if (p->outpath && p->checkpoint && lwriter_sync(&p->out, &e) < 0)
 		die_err(&e);
 	strbuf_addf(&j, "{\"version\":1,\"listing\":%llu,\"output_bytes\":%llu",
 		    (unsigned long long)(l->index + (listing_done ? 1 : 0)),
@@ -214,8 +242,10 @@ static void checkpoint_write(struct pg_run *p, struct listing *l, int listing_do
 	}
 	strbuf_addstr(&j, "}\n");
 	secrets_scrub(&p->hc.secrets, &j);
-	if (statefile_write(p->checkpoint, j.buf, j.len, 1, &e) < 0)
+	if (p->checkpoint && statefile_write(p->checkpoint, j.buf, j.len, 1, &e) < 0)
 		die_err(&e);
+	if (p->state_name)
+		state_emit(p, j.buf, j.len - 1);
 	strbuf_release(&j);
 }
 
@@ -227,7 +257,7 @@ static uint64_t ck_num(struct pg_run *p, const char *name)
 	if (!t || json_type(&p->cd, t) != JSON_NUMBER ||
 	    num_to_i64(json_src(&p->cd, t), json_srclen(&p->cd, t), &v) < 0 || v < 0)
 		die(EX_DATAERR, "%s: /%s: not a whole number; use --restart to start over",
-		    p->checkpoint, name);
+		    p->ck_label, name);
 	return (uint64_t)v;
 }
 
@@ -238,17 +268,34 @@ static void checkpoint_load(struct pg_run *p)
 	int r;
 	uint32_t t;
 
-	if (!p->checkpoint || p->restart)
+	if ((!p->checkpoint && !p->resume_from) || p->restart)
 		return;
-	r = statefile_read(p->checkpoint, &p->ck, 1 << 24, &e);
-	if (r < 0)
-		die_err(&e);
-	if (r == 1)
-		return;
+	if (p->resume_from) {
+		/* the state the sink committed with the rows it landed */
+		struct db *db = db_open(p->resume_from, &e);
+
+		if (!db)
+			die_err(&e);
+		r = db_state_get(db, p->state_name, &p->ck, &e);
+		db_close(db);
+		if (r < 0)
+			die_err(&e);
+		if (r == 0)
+			return;
+	} else {
+		r = statefile_read(p->checkpoint, &p->ck, 1 << 24, &e);
+		if (r < 0)
+			die_err(&e);
+		if (r == 1)
+			return;
+	}
 	if (json_parse(&p->cd, p->ck.buf, p->ck.len, &p->je) < 0 ||
 	    json_type(&p->cd, 0) != JSON_OBJECT || ck_num(p, "version") != 1)
 		die(EX_DATAERR, "%s: not a paginate checkpoint; use --restart to start over",
-		    p->checkpoint);
+		    p->ck_label);
+	t = json_get(&p->cd, 0, "complete", 8);
+	if (t && json_type(&p->cd, t) == JSON_TRUE)
+		return;		/* the last crawl ended: this one starts anew */
 	p->have_ck = 1;
 	p->ck_listing = ck_num(p, "listing");
 	t = json_get(&p->cd, 0, "next", 4);
@@ -672,11 +719,11 @@ static void crawl_begin(struct pg_run *p, struct listing *l, int resume)
 		/* the real request decides, not its masked text: ?code=US is not ?code=FR */
 		if (!t || !v.buf || !id || !json_str_eq(cd, id, l->id, strlen(l->id)))
 			die(EX_CONFIG, "%s was written for a crawl of %s, not %s; use --restart to "
-			    "start over", p->checkpoint, v.buf ? v.buf : "?",
+			    "start over", p->ck_label, v.buf ? v.buf : "?",
 			    shown(p, l->tmpl.url));
 		strbuf_release(&v);
 		if (pg_spec_from_json(&c->spec, cd, json_get(cd, 0, "spec", 4), &e) < 0) {
-			aperr_prefix(&e, "%s", p->checkpoint);
+			aperr_prefix(&e, "%s", p->ck_label);
 			die_err(&e);
 		}
 		c->resolved = c->spec.style != PG_AUTO;
@@ -693,7 +740,7 @@ static void crawl_begin(struct pg_run *p, struct listing *l, int resume)
 		}
 		if (p->common.verbose)
 			warnmsg("resuming at page %llu from %s", (unsigned long long)c->page,
-				p->checkpoint);
+				p->ck_label);
 	} else {
 		if (pg_spec_copy(&c->spec, &p->user, &e) < 0)
 			die_err(&e);
@@ -872,7 +919,12 @@ static void run(struct pg_run *p)
 		listing_release(&l);
 	if (p->stopped_max && !p->common.quiet)
 		warnmsg("stopped after %llu pages (--max-pages)%s", (unsigned long long)p->pages,
-			p->checkpoint ? "; the checkpoint resumes the crawl" : "");
+			p->checkpoint || p->state_name ? "; the checkpoint resumes the crawl" : "");
+	if (p->state_name && !p->stopped_max) {
+		static const char done[] = "{\"version\":1,\"complete\":true}";
+
+		state_emit(p, done, sizeof(done) - 1);
+	}
 	if (p->checkpoint && !p->stopped_max) {
 		struct strbuf lock = STRBUF_INIT;
 
@@ -940,6 +992,8 @@ int cmd_paginate(int argc, char **argv)
 		switch (opt) {
 		case 'o': p.outpath = optarg; break;
 		case OPT_CHECKPOINT: p.checkpoint = optarg; break;
+		case OPT_STATE: p.state_name = optarg; break;
+		case OPT_RESUME_FROM: p.resume_from = optarg; break;
 		case OPT_RESTART: p.restart = 1; break;
 		default:
 			if (opt >= OPT_STYLE && opt <= OPT_MAX_EMPTY) {
@@ -964,8 +1018,24 @@ int cmd_paginate(int argc, char **argv)
 	}
 	if (pg_spec_compile(&p.user, &e) < 0)
 		usage_error(usage_text, "%s", e.msg);
-	if (p.restart && !p.checkpoint)
-		usage_error(usage_text, "--restart goes with --checkpoint");
+	if (p.restart && !p.checkpoint && !p.resume_from)
+		usage_error(usage_text, "--restart goes with --checkpoint or --resume-from");
+	if (p.resume_from && !p.state_name)
+		usage_error(usage_text, "--resume-from goes with --state (the name the sink keeps)");
+	if (p.checkpoint && p.state_name)
+		usage_error(usage_text, "--checkpoint and --state: one or the other");
+	if (p.resume_from && p.outpath)
+		usage_error(usage_text, "--resume-from reads what the sink kept; with -o use --checkpoint");
+	if (p.checkpoint && !p.outpath) {
+		struct stat st;
+
+		/* a checkpoint written as pages go into a pipe runs ahead of the sink */
+		if (fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+			die(EX_USAGE, "--checkpoint to a pipe would be written before the sink has "
+			    "the pages; use --state NAME and resume with --resume-from DB (the sink "
+			    "keeps the state with its rows), or -o FILE");
+	}
+	p.ck_label = p.checkpoint ? p.checkpoint : "the state in --resume-from";
 	p.urls = argv + optind;
 	p.nurls = argc - optind;
 	p.use_stdin = p.nurls == 0;

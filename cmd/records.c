@@ -204,6 +204,10 @@ int cmd_records(int argc, char **argv)
 	tool_filter_init(&r.common, &in, &r.out, &d, &je);
 	records_page_init(&pg);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
+		if (jsonl_is_state(line, n)) {	/* in-band state: on, in order */
+			tool_check_write(lwriter_line(&r.out, line, n, &e), &e);
+			continue;
+		}
 		r.lines++;
 		process(&r, &d, &je, &pg, line, n, in.lineno);
 	}

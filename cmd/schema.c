@@ -67,6 +67,11 @@ static void read_records(struct run *r)
 
 	while ((!r->sample || r->records < r->sample) &&
 	       (rc = lreader_next(&r->in, &line, &n, &e)) > 0) {
+		if (jsonl_is_state(line, n)) {	/* in-band state: not a record */
+			if (r->tee)
+				tool_check_write(lwriter_line(&r->out, line, n, &e), &e);
+			continue;
+		}
 		if (tool_parse_line(&r->d, &r->je, line, n, r->in.lineno, &e) < 0)
 			die(EX_DATAERR, "line %llu: %s", (unsigned long long)r->in.lineno, e.msg);
 		r->records++;

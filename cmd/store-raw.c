@@ -457,8 +457,15 @@ static void archive(struct store_run *s)
 	while ((r = lreader_next(&in, &line, &n, &e)) == 1) {
 		const char *arch = line;
 		size_t an = n;
-		int parsed = json_parse(&d, line, n, &je) == 0;
+		int parsed;
 
+		if (jsonl_is_state(line, n)) {
+			/* in-band state: not archived, passed on after the pages before it */
+			if (strbuf_add(&h.buf, line, n) < 0 || strbuf_addch(&h.buf, '\n') < 0)
+				die(EX_OSERR, "out of memory");
+			goto pass;
+		}
+		parsed = json_parse(&d, line, n, &je) == 0;
 		lines++;
 		if (strbuf_add(&h.buf, line, n) < 0 || strbuf_addch(&h.buf, '\n') < 0)
 			die(EX_OSERR, "out of memory");
@@ -515,6 +522,7 @@ static void archive(struct store_run *s)
 			pool_submit(&p, j);
 			j = NULL;
 		}
+pass:
 		if (h.buf.len > HELD_MAX || input_idle(&in)) {
 			/* input paused (or much is held): make it durable, then pass it on */
 			uint64_t upto;

@@ -60,6 +60,14 @@ struct up {
 	struct strbuf stored;
 	struct ordval a, b, wm, wm_batch;
 	int have_wm_batch, in_tx;
+	/* in-band state lines seen since the last commit: kept with the rows */
+	struct pstate {
+		char *name;
+		struct strbuf value;
+		int dirty;
+	} *states;
+	size_t nstates;
+	int states_dirty;
 	/* the open batch: its lines (each followed by '\n'), rows, and what to write */
 	struct strbuf batch;
 	struct db_row *rows;
@@ -284,11 +292,14 @@ static int flush_once(struct up *u, struct aperr *e)
 		u->rows[i].rec = u->batch.buf + u->off[i];
 		u->rows[i].n = (i + 1 < u->nrows ? u->off[i + 1] : u->batch.len) - u->off[i] - 1;
 	}
-	if (db_lookup(u->db, u->rows, u->nrows, e) < 0)
-		return -1;
-	decide(u);
-	if (db_write(u->db, u->wr, u->nwr, u->now, e) < 0)
-		return -1;
+	u->nwr = 0;
+	if (u->nrows) {
+		if (db_lookup(u->db, u->rows, u->nrows, e) < 0)
+			return -1;
+		decide(u);
+		if (db_write(u->db, u->wr, u->nwr, u->now, e) < 0)
+			return -1;
+	}
 	if (u->have_wm && u->have_wm_batch) {
 		/* the batch's max, unless the stored one is later */
 		int r = db_state_get(u->db, u->wm_name, &u->stored, e);
@@ -300,6 +311,19 @@ static int flush_once(struct up *u, struct aperr *e)
 			if (db_state_put(u->db, u->wm_name, u->wm_batch.raw.buf, u->now, e) < 0)
 				return -1;
 		}
+	}
+	{
+		size_t k;
+
+		/* the states the rows of this batch and before it complete */
+		for (k = 0; k < u->nstates; k++)
+			if (u->states[k].dirty &&
+			    db_state_put(u->db, u->states[k].name, u->states[k].value.buf, u->now,
+					 e) < 0)
+				return -1;
+		/* a dead-lettered record counts as landed: on disk before the state says so */
+		if (u->states_dirty && u->dl_path && lwriter_sync(&u->dl.w, e) < 0)
+			return -1;
 	}
 	if (db_commit(u->db, e) < 0)
 		return -1;
@@ -317,7 +341,7 @@ static void flush(struct up *u)
 	struct aperr e;
 	unsigned tries = 0;
 
-	if (!u->nrows)
+	if (!u->nrows && !u->states_dirty)
 		return;
 	while (flush_once(u, &e) < 0) {
 		if (e.code != EX_TEMPFAIL || tries >= 6)
@@ -339,6 +363,52 @@ static void flush(struct up *u)
 	u->nrows = 0;
 	u->have_wm_batch = 0;
 	strbuf_reset(&u->batch);
+	{
+		size_t k;
+
+		for (k = 0; k < u->nstates; k++)
+			u->states[k].dirty = 0;
+		u->states_dirty = 0;
+	}
+}
+
+/*
+ * An in-band state line: {"apipe_state":NAME,"value":…} after RS.  Its
+ * value is written to apipe_state in the transaction that commits every
+ * row before it, so a resumed crawl starts exactly after what landed.
+ */
+static void take_state(struct up *u, const char *line, size_t n)
+{
+	struct aperr e;
+	struct strbuf name = STRBUF_INIT;
+	uint32_t tn, tv;
+	size_t k;
+
+	if (tool_parse_line(&u->d, &u->je, line + 1, n - 1, u->in.lineno, &e) < 0 ||
+	    json_type(&u->d, 0) != JSON_OBJECT ||
+	    !(tn = json_get(&u->d, 0, "apipe_state", 11)) || json_type(&u->d, tn) != JSON_STRING ||
+	    !(tv = json_get(&u->d, 0, "value", 5)) || json_str_decode(&u->d, tn, &name) < 0 ||
+	    !name.len)
+		die(EX_DATAERR, "line %llu: a state line (it begins with RS) that is not "
+		    "{\"apipe_state\":NAME,\"value\":…}", (unsigned long long)u->in.lineno);
+	for (k = 0; k < u->nstates && strcmp(u->states[k].name, name.buf); k++)
+		;
+	if (k == u->nstates) {
+		struct pstate *ns = realloc(u->states, (k + 1) * sizeof(*ns));
+
+		if (!ns)
+			die(EX_OSERR, "out of memory");
+		u->states = ns;
+		u->states[k].name = strbuf_detach(&name, NULL);
+		strbuf_init(&u->states[k].value, 0);
+		u->nstates++;
+	}
+	strbuf_reset(&u->states[k].value);
+	if (json_minify(&u->d, tv, &u->states[k].value) < 0)
+		die(EX_OSERR, "out of memory");
+	u->states[k].dirty = 1;
+	u->states_dirty = 1;
+	strbuf_release(&name);
 }
 
 /* Room for one more row in the open batch. */
@@ -497,8 +567,12 @@ int cmd_upsert(int argc, char **argv)
 	u.db = db_open(u.dburl, &e);
 	if (!u.db || db_prepare(u.db, u.table, u.cols, u.ncols, u.nkeys, &e) < 0)
 		die_err(&e);
-	while ((r = lreader_next(&u.in, &line, &n, &e)) > 0)
-		one(&u, line, n);
+	while ((r = lreader_next(&u.in, &line, &n, &e)) > 0) {
+		if (jsonl_is_state(line, n))
+			take_state(&u, line, n);
+		else
+			one(&u, line, n);
+	}
 	if (r < 0)
 		die_db(&u, &e);
 	flush(&u);
@@ -533,6 +607,11 @@ int cmd_upsert(int argc, char **argv)
 		json_ptr_release(&u.newer);
 	if (u.have_wm)
 		json_ptr_release(&u.wm_field);
+	while (u.nstates--) {
+		free(u.states[u.nstates].name);
+		strbuf_release(&u.states[u.nstates].value);
+	}
+	free(u.states);
 	ordval_release(&u.a);
 	ordval_release(&u.b);
 	ordval_release(&u.wm);

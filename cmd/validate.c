@@ -283,8 +283,12 @@ int cmd_validate(int argc, char **argv)
 	strbuf_init(&v.errs, (size_t)-1);
 	if (v.dl_path && dl_open(&v.dl, v.dl_path, &e) < 0)
 		die_err(&e);
-	while ((r = lreader_next(&v.in, &line, &n, &e)) > 0)
-		one(&v, line, n);
+	while ((r = lreader_next(&v.in, &line, &n, &e)) > 0) {
+		if (jsonl_is_state(line, n))	/* in-band state: on, in order */
+			tool_check_write(lwriter_line(&v.out, line, n, &e), &e);
+		else
+			one(&v, line, n);
+	}
 	if (r < 0)
 		die_err(&e);
 	if (dl_close(&v.dl, &e) < 0)

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -463,6 +464,15 @@ static int do_track(struct wm_opts *o)
 	t.o = o;
 	if (json_ptr_parse(&t.field, o->field, &e) < 0)
 		usage_error(usage_text, "--field: %s", e.msg);
+	if (o->commit_on_eof) {
+		struct stat st;
+
+		/* at its end of input the stage after it has not landed the records yet */
+		if (fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+			die(EX_USAGE, "track --commit-on-eof into a pipe would commit before the "
+			    "next stage lands the records; run 'watermark commit' after the pipeline "
+			    "succeeded, or let upsert keep it (--watermark-name)");
+	}
 	fd = lock_name(o);
 	state_init(&s);
 	state_load(o, &s);
@@ -474,8 +484,10 @@ static int do_track(struct wm_opts *o)
 	ordval_init(&t.cur);
 	tool_filter_init(&o->common, &in, &out, &d, &je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
-		t.lines++;
-		track_line(&t, &d, &je, line, n, in.lineno);
+		if (!jsonl_is_state(line, n)) {	/* in-band state passes untracked */
+			t.lines++;
+			track_line(&t, &d, &je, line, n, in.lineno);
+		}
 		tool_check_write(lwriter_line(&out, line, n, &e), &e);
 	}
 	if (rc < 0)

@@ -48,6 +48,20 @@ int lreader_ready(const struct lreader *r);
 
 #define LW_EPIPE (-2)
 
+/*
+ * In-band state (DESIGN.md, "Resume state"): a line that begins with RS
+ * (0x1e, as in RFC 7464) carries {"apipe_state":NAME,"value":…} after it.
+ * No JSON text may begin with that byte, so a record is never taken for a
+ * state line, nor a state line for a record.  Filters pass state lines on
+ * unchanged and in order; the sink keeps the value with the rows before it.
+ */
+#define APIPE_STATE_BYTE '\x1e'
+#define APIPE_STATE_PREFIX "\x1e"
+static inline int jsonl_is_state(const char *line, size_t n)
+{
+	return n > 0 && line[0] == APIPE_STATE_BYTE;
+}
+
 struct lwriter {
 	int fd;
 	const char *name;

@@ -71,14 +71,22 @@ is "$rc" 64 "--latest without --version is a usage error"
 run dedupe --key /id --latest --version /v --seen s < in
 is "$rc" 64 "--latest with --seen is a usage error"
 
-# --seen: keys remembered across runs, saved only at clean end of input
+# --seen: keys remembered across runs, staged at clean end of input and
+# kept only once --commit says the pipeline landed them
 lines '{"id":1}' '{"id":2}' > in1
 lines '{"id":2}' '{"id":3}' '{"id":1}' '{"id":4}' > in2
 run dedupe --key /id --seen seen.bin < in1
 is "$(tr '\n' ' ' < out)" '{"id":1} {"id":2} ' "first run writes everything"
+ok "$([ ! -e seen.bin ] && [ -s seen.bin.staged ]; echo $?)" "its keys are staged, not yet kept"
+run dedupe --key /id --seen seen.bin < in1
+is "$(tr '\n' ' ' < out)" '{"id":1} {"id":2} ' "a rerun before --commit (the sink did not land them) passes them again"
+run dedupe --seen seen.bin --commit
+is "$rc" 0 "--commit promotes the staged keys"
+ok "$([ -s seen.bin ] && [ ! -e seen.bin.staged ]; echo $?)" "into the seen-file"
 is "$(wc -c < seen.bin | tr -d ' ')" $((64 + 2 * 16)) "seen-file: 64-byte header and 16 bytes a key"
 is "$(head -c 8 seen.bin)" "APIPESEN" "seen-file magic"
 run dedupe --key /id --seen seen.bin --stats st.json < in2
+dedupe --seen seen.bin --commit
 is "$(tr '\n' ' ' < out)" '{"id":3} {"id":4} ' "second run drops keys seen before"
 is "$(jq -c '[.seen_loaded,.written,.duplicates,.keys]' st.json)" "[2,2,2,4]" "--stats counts"
 run dedupe --key /x --seen seen.bin < in2
@@ -88,6 +96,8 @@ lines '{"id":5}' 'bad' > in3
 run dedupe --key /id --seen seen.bin < in3
 is "$rc" 65 "a failed run exits 65"
 is "$(wc -c < seen.bin | tr -d ' ')" $((64 + 4 * 16)) "and does not save its keys"
+run dedupe --key /id --seen seen.bin --commit
+is "$(wc -c < seen.bin | tr -d ' ')" $((64 + 4 * 16)) "nor stage them for a --commit"
 cp seen.bin seen.bak
 printf 'X' | dd of=seen.bin bs=1 seek=70 conv=notrunc 2>/dev/null
 run dedupe --key /id --seen seen.bin < in1
@@ -113,6 +123,7 @@ exec 3>&-
 wait
 
 run dedupe --key /id --seen new/dir/s.bin < in1
+dedupe --seen new/dir/s.bin --commit
 is "$rc" 0 "--seen creates the seen-file's directory"
 ok "$([ -s new/dir/s.bin ]; echo $?)" "and saves the file there"
 
@@ -120,6 +131,7 @@ ok "$([ -s new/dir/s.bin ]; echo $?)" "and saves the file there"
 seq 1 200000 | sed 's/.*/{"id":&}/' > big
 seq 150001 250000 | sed 's/.*/{"id":&}/' > big2
 run dedupe --key /id --seen many.bin < big
+dedupe --seen many.bin --commit
 is "$(wc -l < out | tr -d ' ')" 200000 "200000 distinct keys written"
 run dedupe --key /id --seen many.bin < big2
 is "$(wc -l < out | tr -d ' ')" 50000 "after reload only the 50000 new keys pass"

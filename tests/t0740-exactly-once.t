@@ -1,0 +1,81 @@
+#!/bin/sh
+# Exactly once through the whole pipeline: paginate's progress travels in
+# band (a state line after each page), every filter passes it on in order,
+# and upsert commits it with the rows before it; a rerun resumes from what
+# the sink committed.  Killed with kill -9 (every process) at 20 seeded
+# moments and rerun, the table ends as exactly the dataset.  Combinations
+# that would let progress run ahead of the sink are refused.
+. "$APIPE_TOP/tests/lib.sh"
+
+N=2000
+start_mock eo --records $N --fault-rate 20 --seed 5 --latency-ms 15
+echo '{"type":"object","required":["id"]}' > rec.schema.json
+PIPE="paginate -q --retry 12 --retry-delay 0.01 --max-delay 0.05 --style keyset --key-field /id \
+--key-param since_id --state crawl --resume-from sqlite:$PWD/t.db '$BASE/keyset?limit=50' |
+store-raw -q --append $PWD/arch | records | validate --schema $PWD/rec.schema.json |
+dedupe --key /id | upsert --db $PWD/t.db --table t --key /id --batch 37"
+
+awk 'BEGIN { srand(740); for (i = 0; i < 20; i++) printf "%.3f\n", 0.05 + rand() * 1.5 }' > sleeps
+k=0
+for s in $(cat sleeps); do
+	rm -f pgid
+	setsid bash -c "echo \$\$ > pgid; set -o pipefail; $PIPE" 2>>runs.err &
+	bg=$!
+	while [ ! -s pgid ]; do sleep 0.01; done
+	pg=$(cat pgid)
+	sleep "$s"
+	kill -9 "-$pg" 2>/dev/null && k=$((k + 1))
+	wait "$bg" 2>/dev/null
+	i=0
+	while kill -0 "-$pg" 2>/dev/null && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
+done
+diag "$k of 20 runs killed mid-flight"
+is "$([ "$k" -ge 10 ] && echo yes)" yes "most runs were killed mid-flight"
+resumed=$(sqlite3 t.db "select value from apipe_state where name = 'crawl'" 2>/dev/null)
+diag "the state the sink kept: $(echo "$resumed" | cut -c1-120)"
+run bash -c "set -o pipefail; $PIPE"
+is "$rc" 0 "the run after the kills completes"
+paginate -q --retry 12 --retry-delay 0.01 --style keyset --key-field /id --key-param since_id \
+	"$BASE/keyset?limit=50" | records > dataset.jsonl
+is "$(wc -l < dataset.jsonl | tr -d ' ')" "$N" "the dataset"
+sqlite3 t.db 'select record from t order by id' > table.jsonl
+is_file table.jsonl dataset.jsonl "the table holds exactly the dataset: nothing lost, nothing twice"
+is "$(sqlite3 t.db "select value from apipe_state where name = 'crawl'")" \
+	'{"version":1,"complete":true}' "the kept state says the crawl is complete"
+run bash -c "set -o pipefail; $PIPE"
+is "$rc" 0 "a run after completion crawls anew"
+is "$(sqlite3 t.db 'select count(*) from t')" "$N" "and lands nothing twice"
+
+# state lines: never a record, passed on in order by every filter
+printf '\036{"apipe_state":"s","value":{"n":1}}\n' > st.line
+lines '{"url":"u","status":200,"body":[{"id":1},{"id":2}]}' > env.jsonl
+cat st.line >> env.jsonl
+lines '{"url":"u","status":200,"body":[{"id":3}]}' >> env.jsonl
+records < env.jsonl > recs.jsonl
+is "$(sed -n 3p recs.jsonl)" "$(cat st.line)" "records passes the state line on after the page's records"
+is "$(wc -l < recs.jsonl | tr -d ' ')" 4 "in order"
+validate --schema rec.schema.json < recs.jsonl > v.out
+is_file v.out recs.jsonl "validate passes it on unchanged"
+dedupe --key /id < recs.jsonl > d.out
+is_file d.out recs.jsonl "dedupe too"
+dedupe --key /id --latest --version /id < recs.jsonl > dl.out
+is "$(tail -1 dl.out)" "$(cat st.line)" "dedupe --latest after the records it holds"
+watermark track --state wm --name w --field /id < recs.jsonl > w.out
+is_file w.out recs.jsonl "watermark track passes it untracked"
+run upsert --db s.db --table t --key /id < recs.jsonl
+is "$rc" 0 "upsert takes it"
+is "$(sqlite3 s.db "select value from apipe_state where name = 's'")" '{"n":1}' "and keeps its value"
+printf '\036{"not":"a state"}\n' | upsert --db s.db --table t --key /id 2> bad.err
+is "$?" 65 "a malformed state line is bad input"
+printf '\036{"id":9}\n' | validate --schema rec.schema.json > /dev/null 2>&1
+is "$(sqlite3 s.db 'select count(*) from t where id = 9')" 0 "a state line is never a record"
+
+# what would let progress run ahead of the sink is refused
+run bash -o pipefail -c "paginate --checkpoint c.ck '$BASE/keyset?limit=50' | cat > /dev/null"
+is "$rc" 64 "paginate --checkpoint into a pipe is refused"
+like err 'use --state' "pointing to --state"
+run bash -o pipefail -c "printf '%s\\n' '{\"u\":\"2026-01-01T00:00:00Z\"}' | watermark track --state wm --name x --field /u --commit-on-eof | cat"
+is "$rc" 64 "watermark track --commit-on-eof into a pipe is refused"
+run paginate --resume-from sqlite:t.db "$BASE/keyset"
+is "$rc" 64 "--resume-from needs --state"
+done_testing
