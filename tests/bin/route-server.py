@@ -22,6 +22,7 @@ ap.add_argument("--port-file", required=True)
 ap.add_argument("--log", required=True)
 ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
 ap.add_argument("--client-ca", help="with --tls: require a client certificate signed by this CA")
+ap.add_argument("--tls12", action="store_true", help="with --tls: TLS 1.2 at most (a refused client certificate ends the handshake itself)")
 ap.add_argument("routes")
 args = ap.parse_args()
 if not args.host.startswith("127."):
@@ -71,6 +72,8 @@ if args.tls:
     import ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(*args.tls)
+    if args.tls12:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     if args.client_ca:
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(args.client_ca)
