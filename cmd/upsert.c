@@ -50,6 +50,7 @@ struct up {
 	uint64_t batch_size;
 	struct json_ptr newer, wm_field;
 	int have_newer, have_wm;
+	int newer_in_sql;		/* db_set_newer done */
 	struct db *db;
 	uint8_t mapkey[16];
 	struct lreader in;
@@ -467,6 +468,19 @@ static void one(struct up *u, const char *line, size_t n)
 	if (json_type(&u->d, 0) != JSON_OBJECT) {
 		reject(u, line, n, 1, "", "a record is a JSON object");
 		return;
+	}
+	if (u->have_newer && !u->newer_in_sql) {
+		/* the first version seen says how the database compares them */
+		uint32_t t = json_ptr_eval(&u->newer, &u->d, 0);
+
+		if (t != JSON_ABSENT && ordval_set(&u->b, &u->d, t, ORD_AUTO, &e) == 0) {
+			const char *cast = u->b.kind == ORD_TIMESTAMP ? "timestamptz" :
+					   u->b.kind == ORD_STRING ? NULL : "numeric";
+
+			if (db_set_newer(u->db, &u->newer, cast, &e) < 0)
+				die_db(u, &e);
+			u->newer_in_sql = 1;
+		}
 	}
 	r = next_row(u);
 	if (extract(u, r, &ptr, &e) < 0) {

@@ -19,6 +19,7 @@ struct db {
 	size_t ncols, nkeys;
 	const struct db_column *cols;
 	char *table;
+	char *guard;			/* PostgreSQL: the ON CONFLICT update's WHERE, or NULL */
 };
 
 static struct db *pg_open(const char *url, struct aperr *e);
@@ -232,6 +233,7 @@ void db_close(struct db *db)
 	if (!db)
 		return;
 	free(db->table);
+	free(db->guard);
 	if (db->pg) {
 		PQfinish(db->pg);
 		free(db);
@@ -358,7 +360,7 @@ static void sql_find(struct strbuf *q, const char *table, const struct db_column
  * the rows of the table from (PostgreSQL's staged batch).
  */
 static void sql_upsert(struct strbuf *q, const char *table, const struct db_column *cols,
-		       size_t ncols, size_t nkeys, const char *from)
+		       size_t ncols, size_t nkeys, const char *from, const char *guard)
 {
 	size_t i;
 
@@ -388,7 +390,14 @@ static void sql_upsert(struct strbuf *q, const char *table, const struct db_colu
 		strbuf_addstr(q, ", ");
 	}
 	strbuf_addstr(q, "\"record\" = excluded.\"record\", \"ingested_at\" = excluded.\"ingested_at\"");
+	if (guard) {
+		strbuf_addstr(q, " WHERE ");
+		strbuf_addstr(q, guard);
+	}
 }
+
+/* The advisory lock key under which apipe creates tables ("apipe" in ASCII). */
+#define PG_DDL_LOCK "439052693605"
 
 #define STATE_TABLE_SQL(time_type) \
 	"CREATE TABLE IF NOT EXISTS apipe_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, " \
@@ -417,7 +426,7 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 	if (prep(db, q.buf, &db->find, e) < 0)
 		goto out;
 	strbuf_reset(&q);
-	sql_upsert(&q, table, cols, ncols, nkeys, NULL);
+	sql_upsert(&q, table, cols, ncols, nkeys, NULL, NULL);
 	if (prep(db, q.buf, &db->put, e) < 0 ||
 	    prep(db, "INSERT INTO apipe_state (name, value, updated_at) VALUES (?1, ?2, ?3) "
 		     "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
@@ -437,6 +446,48 @@ static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct a
 	if (r != SQLITE_DONE && r != SQLITE_ROW)
 		return sqlerr(db, e, what);
 	return 0;
+}
+
+int db_set_newer(struct db *db, const struct json_ptr *p, const char *cast, struct aperr *e)
+{
+	struct strbuf g = STRBUF_INIT, path = STRBUF_INIT, t = STRBUF_INIT;
+	size_t i, k;
+	int r;
+
+	if (!db->pg || db->guard)
+		return 0;
+	/* the pointer as a text[] literal: '{"a","b"}', quotes and backslashes escaped */
+	strbuf_addstr(&path, "'{");
+	for (i = 0; i < p->nseg; i++) {
+		strbuf_addstr(&path, i ? ",\"" : "\"");
+		for (k = 0; k < p->seg[i].n; k++) {
+			char c = p->seg[i].s[k];
+
+			if (c == '"' || c == '\\')
+				strbuf_addch(&path, '\\');
+			if (c == '\'')
+				strbuf_addch(&path, '\'');
+			strbuf_addch(&path, c);
+		}
+		strbuf_addch(&path, '"');
+	}
+	strbuf_addstr(&path, "}'");
+	ident(&t, db->table);
+	/* absent on either side: not older (as upsert decides); else stored <= new */
+	strbuf_addf(&g, "(%s.\"record\" #>> %s IS NULL OR excluded.\"record\" #>> %s IS NULL OR "
+		    "(%s.\"record\" #>> %s)%s%s <= (excluded.\"record\" #>> %s)%s%s)",
+		    t.buf, path.buf, path.buf, t.buf, path.buf, cast ? "::" : "",
+		    cast ? cast : " COLLATE \"C\"", path.buf, cast ? "::" : "",
+		    cast ? cast : " COLLATE \"C\"");
+	strbuf_release(&path);
+	strbuf_release(&t);
+	if (strbuf_failed(&g)) {
+		strbuf_release(&g);
+		return aperr_set(e, EX_OSERR, "out of memory");
+	}
+	db->guard = strbuf_detach(&g, NULL);
+	r = pg_prepare(db, db->table, db->cols, db->ncols, db->nkeys, e);
+	return r;
 }
 
 int db_reconnect(struct db *db, struct aperr *e)
@@ -651,9 +702,20 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	int rc = -1;
 
 	sql_create(&q, &pg_dialect, table, cols, ncols, nkeys);
-	if (pg_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
-	    pg_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0)
+	/*
+	 * CREATE TABLE IF NOT EXISTS is not safe against itself: two first runs
+	 * at once both create, and one fails on pg_type's unique index.  One
+	 * transaction-scoped advisory lock serialises apipe's DDL.
+	 */
+	if (pg_exec(db, "BEGIN", "BEGIN", e) < 0)
 		goto out;
+	if (pg_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
+	    pg_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
+	    pg_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0 ||
+	    pg_exec(db, "COMMIT", "COMMIT", e) < 0) {
+		pg_exec(db, "ROLLBACK", "ROLLBACK", &(struct aperr){ 0, "" });
+		goto out;
+	}
 	/* every column there? */
 	for (i = 0; i <= ncols + 1; i++) {
 		const char *name = i < ncols ? cols[i].name : i == ncols ? "record" : "ingested_at";
@@ -692,6 +754,8 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	strbuf_addstr(&q, " WITH NO DATA");
 	if (pg_exec(db, q.buf, "CREATE TEMP TABLE", e) < 0)
 		goto out;
+	if (pg_exec(db, "DEALLOCATE ALL", "DEALLOCATE", e) < 0)	/* when prepared again */
+		goto out;
 	for (i = 0; i < 2; i++) {
 		static const char *const names[] = { "lookup", "write" };
 		size_t k;
@@ -710,8 +774,21 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 				strbuf_addstr(&q, " = l.");
 				ident(&q, cols[k].name);
 			}
+			/*
+			 * Lock the stored rows, in key order (no deadlock between writers
+			 * of overlapping batches): a concurrent writer waits, then sees
+			 * what this one wrote before it decides.
+			 */
+			strbuf_addstr(&q, " ORDER BY ");
+			for (k = 0; k < nkeys; k++) {
+				if (k)
+					strbuf_addstr(&q, ", ");
+				strbuf_addstr(&q, "t.");
+				ident(&q, cols[k].name);
+			}
+			strbuf_addstr(&q, " FOR UPDATE OF t");
 		} else {
-			sql_upsert(&q, table, cols, ncols, nkeys, "apipe_write");
+			sql_upsert(&q, table, cols, ncols, nkeys, "apipe_write", db->guard);
 		}
 		res = PQprepare(db->pg, names[i], q.buf, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {

@@ -71,6 +71,15 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 	       size_t nkeys, struct aperr *e);
 
 /*
+ * --only-newer in SQL (PostgreSQL): the update of a stored row happens
+ * only when its value at p, cast to cast ("timestamptz", "numeric", or
+ * NULL for text compared bytewise), is not newer than the incoming one --
+ * so a concurrent writer's newer row is never overwritten, whatever the
+ * client decided from its lookup.  Call after db_prepare; a no-op for
+ * SQLite, whose writers are serialised with their lookups.  0 or -1.
+ */
+int db_set_newer(struct db *db, const struct json_ptr *p, const char *cast, struct aperr *e);
+/*
  * After a lost connection: connect again and prepare the statements again
  * (PostgreSQL; a no-op for SQLite).  0, or -1 (EX_TEMPFAIL).
  */

@@ -138,6 +138,31 @@ stop_mocks() {
 	mock_pids=
 }
 
+# pg_start: a PostgreSQL server from Debian's package in a temporary
+# directory, on a unix socket only ($PGDIR); returns non-zero when there is
+# none.  pg_stop stops it and removes the directory (add it to a trap).
+PGDIR=
+pg_start() {
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1)
+	[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || return 1
+	PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/apipe-pg.XXXXXX")
+	as=
+	if [ "$(id -u)" = 0 ]; then	# the server refuses to run as root
+		chown postgres "$PGDIR"
+		as="runuser -u postgres --"
+	fi
+	chmod 755 "$PGDIR"
+	$as "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres > "$PGDIR/init.log" 2>&1 &&
+		$as "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
+			-o "-k $PGDIR -c listen_addresses= -c fsync=off" start > /dev/null 2>&1
+}
+pg_stop() {
+	[ -n "$PGDIR" ] || return 0
+	$as "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop > /dev/null 2>&1
+	rm -rf "$PGDIR"
+	PGDIR=
+}
+
 # count FILE REGEX: how many lines of FILE match.
 count() {
 	grep -Ec -- "$2" "$1" || true
