@@ -63,6 +63,7 @@ static const char usage_text[] =
 "  GET /link?page=&per_page=          [records] with a Link header (rel=\"next\")\n"
 "  GET /keyset?since_id=&limit=       [records with id > since_id]\n"
 "  GET /keyset?updated_after=&limit=  [records with updated_at > T]\n"
+"      (&shard=K&shards=M: only the ids that are K modulo M)\n"
 "  GET /stripe?starting_after=&limit= {object, url, has_more, data}  (Stripe)\n"
 "  GET /slack?cursor=&limit=          {ok, members, response_metadata:{next_cursor}}\n"
 "                                     (\"\" on the last page; ok_false=1: an error)\n"
@@ -898,6 +899,7 @@ static void page_data(struct MHD_Connection *c, const char *path, struct reply *
 		unsigned long lim = clampn(argl(c, "limit", 0), 10), i, n = 0;
 		const char *ua = arg(c, "updated_after");
 		long since = argl(c, "since_id", 0);
+		long shards = argl(c, "shards", 0), shard = argl(c, "shard", 0);
 		struct instant after = { 0, 0, 0 };
 
 		if (ua && instant_parse(ua, strlen(ua), 0, &after) < 0) {
@@ -911,6 +913,8 @@ static void page_data(struct MHD_Connection *c, const char *path, struct reply *
 					   86400 * 200 : 0) <=
 				  after.sec)
 				continue;
+			if (shards > 0 && (long)((i + 1) % (unsigned long)shards) != shard)
+				continue;	/* shard=K&shards=M: the ids that are K modulo M */
 			if (n++)
 				strbuf_addch(o, ',');
 			add_record(o, i + 1);
