@@ -21,11 +21,12 @@ static const char usage_text[] =
 	"usage: upsert [-hqv] --db path --table name --key pointer[,pointer...]\n"
 	"       [--column name=pointer[:type]]... [--batch n] [--only-newer pointer]\n"
 	"       [--watermark-name name --watermark-field pointer] [--dead-letter file]\n"
+	"       [--record-type jsonb | json | text]\n"
 	"       [--stats file] [--max-line size] [--max-depth n]\n";
 
 enum {
 	OPT_DB = CLI_OPT_FIRST_TOOL, OPT_TABLE, OPT_KEY, OPT_COLUMN, OPT_BATCH, OPT_ONLY_NEWER,
-	OPT_WM_NAME, OPT_WM_FIELD, OPT_DEAD_LETTER
+	OPT_WM_NAME, OPT_WM_FIELD, OPT_DEAD_LETTER, OPT_RECORD_TYPE
 };
 
 static const struct option longopts[] = {
@@ -35,6 +36,7 @@ static const struct option longopts[] = {
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "column", required_argument, NULL, OPT_COLUMN },
 	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "record-type", required_argument, NULL, OPT_RECORD_TYPE },
 	{ "only-newer", required_argument, NULL, OPT_ONLY_NEWER },
 	{ "watermark-name", required_argument, NULL, OPT_WM_NAME },
 	{ "watermark-field", required_argument, NULL, OPT_WM_FIELD },
@@ -51,6 +53,7 @@ struct up {
 	struct json_ptr newer, wm_field;
 	int have_newer, have_wm;
 	int newer_in_sql;		/* db_set_newer done */
+	const char *record_type;	/* --record-type (PostgreSQL), NULL: jsonb */
 	struct db *db;
 	uint8_t mapkey[16];
 	struct lreader in;
@@ -556,6 +559,11 @@ int cmd_upsert(int argc, char **argv)
 			u.have_wm = 1;
 			break;
 		case OPT_DEAD_LETTER: u.dl_path = optarg; break;
+		case OPT_RECORD_TYPE:
+			if (strcmp(optarg, "jsonb") && strcmp(optarg, "json") && strcmp(optarg, "text"))
+				usage_error(usage_text, "--record-type: jsonb, json or text");
+			u.record_type = optarg;
+			break;
 		default: tool_common_opt(&u.common, opt, optarg, usage_text);
 		}
 	}
@@ -579,6 +587,8 @@ int cmd_upsert(int argc, char **argv)
 	if (u.dl_path && dl_open(&u.dl, u.dl_path, &e) < 0)
 		die_err(&e);
 	u.db = db_open(u.dburl, &e);
+	if (u.db && u.record_type)
+		db_set_record_type(u.db, u.record_type);
 	if (!u.db || db_prepare(u.db, u.table, u.cols, u.ncols, u.nkeys, &e) < 0)
 		die_err(&e);
 	while ((r = lreader_next(&u.in, &line, &n, &e)) > 0) {

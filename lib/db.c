@@ -20,6 +20,7 @@ struct db {
 	const struct db_column *cols;
 	char *table;
 	char *guard;			/* PostgreSQL: the ON CONFLICT update's WHERE, or NULL */
+	const char *record_type;	/* PostgreSQL: "jsonb" (default), "json" or "text" */
 };
 
 static struct db *pg_open(const char *url, struct aperr *e);
@@ -217,8 +218,24 @@ struct db *db_open(const char *url, struct aperr *e)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db->h, 30000);
-	if (exec(db, "PRAGMA journal_mode=WAL", e) < 0 ||
-	    exec(db, "PRAGMA synchronous=FULL", e) < 0 ||
+	/*
+	 * Turning a new database to WAL takes it exclusively, and SQLite may say
+	 * "locked" at once, without its busy handler, while another run does
+	 * the same: try again for as long as the busy timeout would wait.
+	 */
+	{
+		int tries = 0, r;
+
+		while ((r = exec(db, "PRAGMA journal_mode=WAL", e)) < 0 && tries++ < 3000 &&
+		       (sqlite3_errcode(db->h) == SQLITE_BUSY || sqlite3_errcode(db->h) == SQLITE_LOCKED))
+			usleep(10000);
+		if (r < 0) {
+			aperr_prefix(e, "%s", path);
+			db_close(db);
+			return NULL;
+		}
+	}
+	if (exec(db, "PRAGMA synchronous=FULL", e) < 0 ||
 	    prep(db, "BEGIN IMMEDIATE", &db->begin, e) < 0 || prep(db, "COMMIT", &db->commit, e) < 0 ||
 	    prep(db, "ROLLBACK", &db->rollback, e) < 0) {
 		aperr_prefix(e, "%s", path);
@@ -322,7 +339,7 @@ static void key_list(struct strbuf *q, const struct db_column *cols, size_t nkey
 }
 
 static void sql_create(struct strbuf *q, const struct dialect *dl, const char *table,
-		       const struct db_column *cols, size_t ncols, size_t nkeys)
+		       const struct db_column *cols, size_t ncols, size_t nkeys, const char *rtype)
 {
 	size_t i;
 
@@ -335,7 +352,7 @@ static void sql_create(struct strbuf *q, const struct dialect *dl, const char *t
 		strbuf_addstr(q, i < nkeys ? " NOT NULL, " : ", ");
 	}
 	strbuf_addf(q, "\"record\" %s NOT NULL, \"ingested_at\" %s NOT NULL, PRIMARY KEY (",
-		    dl->pg ? "jsonb" : "TEXT", dl->pg ? "timestamptz" : "TEXT");
+		    dl->pg ? rtype : "TEXT", dl->pg ? "timestamptz" : "TEXT");
 	key_list(q, cols, nkeys);
 	strbuf_addstr(q, "))");
 }
@@ -417,7 +434,7 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 		return aperr_set(e, EX_OSERR, "out of memory");
 	if (db->pg)
 		return pg_prepare(db, table, cols, ncols, nkeys, e);
-	sql_create(&q, &sqlite_dialect, table, cols, ncols, nkeys);
+	sql_create(&q, &sqlite_dialect, table, cols, ncols, nkeys, "TEXT");
 	if (exec(db, q.buf, e) < 0 || exec(db, STATE_TABLE_SQL("TEXT"), e) < 0 ||
 	    check_columns(db, table, cols, ncols, e) < 0)
 		goto out;
@@ -448,6 +465,11 @@ static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct a
 	return 0;
 }
 
+void db_set_record_type(struct db *db, const char *type)
+{
+	db->record_type = type;
+}
+
 int db_set_newer(struct db *db, const struct json_ptr *p, const char *cast, struct aperr *e)
 {
 	struct strbuf g = STRBUF_INIT, path = STRBUF_INIT, t = STRBUF_INIT;
@@ -473,12 +495,23 @@ int db_set_newer(struct db *db, const struct json_ptr *p, const char *cast, stru
 	}
 	strbuf_addstr(&path, "}'");
 	ident(&t, db->table);
-	/* absent on either side: not older (as upsert decides); else stored <= new */
-	strbuf_addf(&g, "(%s.\"record\" #>> %s IS NULL OR excluded.\"record\" #>> %s IS NULL OR "
-		    "(%s.\"record\" #>> %s)%s%s <= (excluded.\"record\" #>> %s)%s%s)",
-		    t.buf, path.buf, path.buf, t.buf, path.buf, cast ? "::" : "",
-		    cast ? cast : " COLLATE \"C\"", path.buf, cast ? "::" : "",
-		    cast ? cast : " COLLATE \"C\"");
+	{
+		/* the record as json(b), whatever column type keeps it */
+		int text = db->record_type && !strcmp(db->record_type, "text");
+		struct strbuf old = STRBUF_INIT, neu = STRBUF_INIT;
+		const char *ty = cast ? cast : "text";
+
+		strbuf_addf(&old, text ? "(%s.\"record\"::jsonb #>> %s)" : "(%s.\"record\" #>> %s)",
+			    t.buf, path.buf);
+		strbuf_addf(&neu, text ? "(excluded.\"record\"::jsonb #>> %s)" :
+				   "(excluded.\"record\" #>> %s)", path.buf);
+		/* absent on either side: not older (as upsert decides); else stored <= new */
+		strbuf_addf(&g, "(%s IS NULL OR %s IS NULL OR %s::%s%s <= %s::%s%s)", old.buf, neu.buf,
+			    old.buf, ty, cast ? "" : " COLLATE \"C\"", neu.buf, ty,
+			    cast ? "" : " COLLATE \"C\"");
+		strbuf_release(&old);
+		strbuf_release(&neu);
+	}
 	strbuf_release(&path);
 	strbuf_release(&t);
 	if (strbuf_failed(&g)) {
@@ -700,8 +733,10 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	PGresult *res;
 	size_t i;
 	int rc = -1;
+	const char *rtype = db->record_type ? db->record_type : "jsonb";
+	int jsonb = !strcmp(rtype, "jsonb");
 
-	sql_create(&q, &pg_dialect, table, cols, ncols, nkeys);
+	sql_create(&q, &pg_dialect, table, cols, ncols, nkeys, rtype);
 	/*
 	 * CREATE TABLE IF NOT EXISTS is not safe against itself: two first runs
 	 * at once both create, and one fails on pg_type's unique index.  One
@@ -734,6 +769,22 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 		}
 		PQclear(res);
 	}
+	{
+		/* the record column keeps the type it was created with */
+		const char *pv[1] = { table };
+
+		res = PQexecParams(db->pg, "SELECT data_type FROM information_schema.columns WHERE "
+				   "table_name = $1 AND column_name = 'record'", 1, NULL, pv, NULL,
+				   NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		    strcmp(PQgetvalue(res, 0, 0), rtype)) {
+			aperr_set(e, EX_CONFIG, "table %s keeps its records as %s, not %s "
+				  "(--record-type)", table, PQgetvalue(res, 0, 0), rtype);
+			PQclear(res);
+			goto out;
+		}
+		PQclear(res);
+	}
 	/* the batch path: keys and rows go through temporary tables shaped like the table */
 	strbuf_reset(&q);
 	strbuf_addstr(&q, "CREATE TEMP TABLE IF NOT EXISTS apipe_lookup AS SELECT 0::bigint AS seq, ");
@@ -762,7 +813,10 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 
 		strbuf_reset(&q);
 		if (i == 0) {
-			strbuf_addstr(&q, "SELECT l.seq, t.\"record\"::text, t.\"record\" = l.\"record\" "
+			/* jsonb compares as JSON values; json and text as the bytes they keep */
+			strbuf_addstr(&q, jsonb ? "SELECT l.seq, t.\"record\"::text, t.\"record\" = l.\"record\" "
+					  "FROM apipe_lookup l JOIN " :
+					  "SELECT l.seq, t.\"record\"::text, t.\"record\"::text = l.\"record\"::text "
 					  "FROM apipe_lookup l JOIN ");
 			ident(&q, table);
 			strbuf_addstr(&q, " t ON ");

@@ -71,6 +71,14 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 	       size_t nkeys, struct aperr *e);
 
 /*
+ * PostgreSQL: keep the record column as "jsonb" (the default: records
+ * compare as JSON values, and can be indexed and queried), "json" or
+ * "text" (the bytes exactly as received: numbers such as 739.5e-3 and the
+ * order of members kept).  Call before db_prepare; type must outlive db.
+ * An existing table's record column must be of that type (EX_CONFIG).
+ */
+void db_set_record_type(struct db *db, const char *type);
+/*
  * --only-newer in SQL (PostgreSQL): the update of a stored row happens
  * only when its value at p, cast to cast ("timestamptz", "numeric", or
  * NULL for text compared bytewise), is not newer than the incoming one --

@@ -201,6 +201,25 @@ is "$rc" 75 "a PostgreSQL server that cannot be reached, after retries: 75"
 
 if pg_start; then
 	suite pg
+	# the record column: jsonb (values) by default, json or text (bytes) on request
+	P="postgresql:///postgres?host=$PGDIR&user=postgres"
+	printf '%s\n' '{"id":1,"z":739.5e-3,"a":{"y":1,"b":2}}' > exact.jsonl
+	for rt in json text; do
+		run upsert --db "$P" --table "exact_$rt" --key /id --record-type "$rt" < exact.jsonl
+		is "$rc" 0 "pg: --record-type $rt"
+		is "$(psql -X -At "$P" -c "select record from exact_$rt")" "$(cat exact.jsonl)" \
+			"pg: --record-type $rt keeps the record byte for byte"
+		run upsert --db "$P" --table "exact_$rt" --key /id --record-type "$rt" < exact.jsonl
+		is "$(psql -X -At "$P" -c "select count(*) from exact_$rt")" 1 "pg: $rt: a replay is unchanged"
+	done
+	run upsert --db "$P" --table exact_jb --key /id < exact.jsonl
+	is "$(psql -X -At "$P" -c "select record->>'z' from exact_jb")" 0.7395 "pg: jsonb (the default) keeps the value, not the text"
+	run upsert --db "$P" --table exact_json --key /id < exact.jsonl
+	is "$rc" 78 "pg: a table kept as json refuses to be written as jsonb"
+	like err 'keeps its records as json' "saying which type it keeps"
+	printf '%s\n' '{"id":1,"z":1,"v":"2026-01-02T00:00:00Z"}' '{"id":1,"z":2,"v":"2026-01-01T00:00:00Z"}' > tv.jsonl
+	run upsert --db "$P" --table exact_tv --key /id --record-type text --only-newer /v < tv.jsonl
+	is "$(psql -X -At "$P" -c "select record::jsonb->>'z' from exact_tv")" 1 "pg: --only-newer with text records"
 	pg_stop
 else
 	echo "ok $((tap_n + 1)) # SKIP PostgreSQL is not installed (apt-get install postgresql)"
