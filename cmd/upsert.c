@@ -303,10 +303,35 @@ static int flush_once(struct up *u, struct aperr *e)
 		decide(u);
 		if (db_write(u->db, u->wr, u->nwr, u->now, e) < 0)
 			return -1;
+		{
+			uint64_t ins, upd;
+
+			/*
+			 * The counts say what the database did: a row meant as an insert
+			 * that met a concurrent writer's became an update, and one the
+			 * --only-newer guard refused was skipped.  (Counts stay per input
+			 * record: a key written twice in a batch is one row here.)
+			 */
+			if (db_written(u->db, &ins, &upd)) {
+				uint64_t want_ins = 0, lost;
+				size_t k;
+
+				for (k = 0; k < u->nwr; k++)
+					want_ins += !u->wr[k]->found;
+				if (want_ins > ins) {
+					u->b_count[0] -= want_ins - ins;
+					u->b_count[1] += want_ins - ins;
+				}
+				lost = u->nwr > ins + upd ? u->nwr - ins - upd : 0;
+				u->b_count[1] -= lost < u->b_count[1] ? lost : u->b_count[1];
+				u->b_count[3] += lost;
+			}
+		}
 	}
 	if (u->have_wm && u->have_wm_batch) {
-		/* the batch's max, unless the stored one is later */
-		int r = db_state_get(u->db, u->wm_name, &u->stored, e);
+		/* the batch's max, unless the stored one is later (held against other runs) */
+		int r = db_state_lock(u->db, u->wm_name, e) < 0 ? -1 :
+			db_state_get(u->db, u->wm_name, &u->stored, e);
 
 		if (r < 0)
 			return -1;

@@ -21,6 +21,7 @@ struct db {
 	char *table;
 	char *guard;			/* PostgreSQL: the ON CONFLICT update's WHERE, or NULL */
 	const char *record_type;	/* PostgreSQL: "jsonb" (default), "json" or "text" */
+	uint64_t last_inserted, last_updated;	/* PostgreSQL: what the last db_write did */
 };
 
 static struct db *pg_open(const char *url, struct aperr *e);
@@ -411,10 +412,14 @@ static void sql_upsert(struct strbuf *q, const char *table, const struct db_colu
 		strbuf_addstr(q, " WHERE ");
 		strbuf_addstr(q, guard);
 	}
+	if (from)	/* PostgreSQL: which rows were inserted, which updated */
+		strbuf_addstr(q, " RETURNING (xmax = 0)");
 }
 
 /* The advisory lock key under which apipe creates tables ("apipe" in ASCII). */
 #define PG_DDL_LOCK "439052693605"
+/* The first half of the two-part advisory lock on one apipe_state row (int4). */
+#define PG_STATE_LOCK "1634757989"
 
 #define STATE_TABLE_SQL(time_type) \
 	"CREATE TABLE IF NOT EXISTS apipe_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, " \
@@ -1053,6 +1058,7 @@ int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *in
 				return -1;
 		return 0;
 	}
+	db->last_inserted = db->last_updated = 0;
 	if (!n)
 		return 0;
 	strbuf_init(&o, (size_t)-1);
@@ -1072,10 +1078,43 @@ int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *in
 		return -1;
 	{
 		PGresult *res = PQexecPrepared(db->pg, "write", 0, NULL, NULL, NULL, 0);
+		int t;
 
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			return pgerr(db, res, "INSERT", e);
+		/* what really happened: a row per insert or update, none where the guard said no */
+		db->last_inserted = db->last_updated = 0;
+		for (t = 0; t < PQntuples(res); t++) {
+			if (PQgetvalue(res, t, 0)[0] == 't')
+				db->last_inserted++;
+			else
+				db->last_updated++;
+		}
 		PQclear(res);
 	}
 	return pg_exec(db, "TRUNCATE apipe_write", "TRUNCATE", e);
+}
+
+int db_state_lock(struct db *db, const char *name, struct aperr *e)
+{
+	const char *pv[1] = { name };
+	PGresult *res;
+
+	if (!db->pg)
+		return 0;	/* SQLite: the transaction already holds the database */
+	res = PQexecParams(db->pg, "SELECT pg_advisory_xact_lock(" PG_STATE_LOCK ", hashtext($1))",
+			   1, NULL, pv, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pgerr(db, res, "lock", e);
+	PQclear(res);
+	return 0;
+}
+
+int db_written(const struct db *db, uint64_t *inserted, uint64_t *updated)
+{
+	if (!db->pg)
+		return 0;
+	*inserted = db->last_inserted;
+	*updated = db->last_updated;
+	return 1;
 }

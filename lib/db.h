@@ -125,6 +125,21 @@ int db_lookup(struct db *db, struct db_row *rows, size_t n, struct aperr *e);
 int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *ingested_at,
 	     struct aperr *e);
 
+/*
+ * PostgreSQL: how many rows the last db_write inserted and updated, as the
+ * database says (RETURNING): with a concurrent writer or the --only-newer
+ * guard, fewer than were asked.  Returns 1, or 0 for SQLite, whose writes
+ * are exactly the ones decided.
+ */
+int db_written(const struct db *db, uint64_t *inserted, uint64_t *updated);
+
+/*
+ * Hold name's row of apipe_state for the rest of the transaction (a
+ * PostgreSQL advisory lock), so that a read, compare and write of it --
+ * a watermark that may only grow -- is not raced by another run.  0 or -1.
+ */
+int db_state_lock(struct db *db, const char *name, struct aperr *e);
+
 /* apipe_state: 1 found (value set), 0 not, -1 error. */
 int db_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e);
 int db_state_put(struct db *db, const char *name, const char *value, const char *updated_at,

@@ -73,5 +73,27 @@ for B in $backends; do
 		q "$db" "select id, $(vfield) from t" | sort -n > got
 		is_file got want "$B seed $seed: every row holds its newest version"
 	done
+
+	# counts say what the database did; one watermark shared by four writers only grows
+	newdb shared
+	for w in 1 2 3 4; do
+		awk -v w=$w 'BEGIN { for (i = 1; i <= 400; i++) printf "{\"id\":%d,\"v\":%d,\"t\":\"2026-01-01T00:%02d:%02dZ\"}\n", \
+			(i * 7 + w) % 400 + 1, i * 10 + w, int((i * 4 + w) / 60) % 60, (i * 4 + w) % 60 }' > "s$w.jsonl"
+	done
+	pids=
+	for w in 1 2 3 4; do
+		upsert --db "$(url shared)" --table t --key /id --only-newer /v --batch 50 --stats "s$w.st" \
+			--watermark-name shared --watermark-field /t < "s$w.jsonl" 2> "s$w.err" &
+		pids="$pids $!"
+	done
+	bad=0
+	for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+	is "$bad" 0 "$B: four writers sharing one watermark all succeed"
+	want=$(cat s1.jsonl s2.jsonl s3.jsonl s4.jsonl | jq -r .t | sort | tail -1)
+	is "$(q shared "select value from apipe_state where name = 'shared'")" "\"$want\"" \
+		"$B: the shared watermark is the newest of all (it never moved back)"
+	is "$(jq -s 'map(.inserted + .updated + .unchanged + .skipped) | add' s?.st)" 1600 \
+		"$B: every record is counted once"
+	is "$(jq -s 'map(.inserted) | add' s?.st)" 400 "$B: exactly 400 inserts counted for 400 keys"
 done
 done_testing
