@@ -37,6 +37,7 @@ lines '{"k":{"b":2,"a":1},"v":5}' '{"k":{"a":1,"b":2},"v":7}' > order2.jsonl
 run dedupe --key /k --latest --version /v < order2.jsonl
 is "$(cat out)" '{"k":{"a":1,"b":2},"v":7}' "also with --latest"
 run dedupe --key /k --seen seen.bin < order.jsonl
+dedupe --seen seen.bin --commit
 run dedupe --key /k --seen seen.bin < order2.jsonl
 is "$(wc -l < out | tr -d ' ')" 0 "and with --seen across runs"
 

@@ -211,6 +211,53 @@ PY
 		printf "webhook-recv (%d stored, fsynced)\t%.0f events/s\tcurl --parallel-max 32 sending\t-\tall stored\t%s\t-\n", st, n / (e - s), (st == n ? "holds" : "MISSES") }' >> "$work/report"
 fi
 
+# --- upsert into PostgreSQL against \copy + INSERT ... ON CONFLICT ------------------------
+# BENCH_PG_RECORDS (default 200000) records, the same cluster, the same run;
+# then 1, 2 and 4 concurrent upsert runs on disjoint keys.
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1)
+if [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] && command -v psql > /dev/null; then
+	npg=${BENCH_PG_RECORDS:-200000}
+	head -n "$npg" records.jsonl > pg.jsonl
+	pgmb=$(($(wc -c < pg.jsonl) / 1000000))
+	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/apipe-benchpg.XXXXXX")
+	as=
+	if [ "$(id -u)" = 0 ]; then chown postgres "$pgdir"; as="runuser -u postgres --"; fi
+	chmod 755 "$pgdir"
+	chmod 755 "$work"
+	chmod 644 pg.jsonl
+	$as "$PGBIN/initdb" -D "$pgdir/data" -A trust -U postgres > /dev/null 2>&1
+	$as "$PGBIN/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -o "-k $pgdir -c listen_addresses=" start > /dev/null 2>&1
+	PG="postgresql:///postgres?host=$pgdir&user=postgres"
+	trap 'kill $mock $mock2 2>/dev/null; $as "$PGBIN/pg_ctl" -D "$pgdir/data" -m immediate stop > /dev/null 2>&1; rm -rf "$work" "$pgdir"' EXIT INT TERM
+	cat > pgref.sql <<SQL
+CREATE UNLOGGED TABLE IF NOT EXISTS staging (line text);
+TRUNCATE staging;
+\\copy staging (line) from '$work/pg.jsonl' with (format csv, quote e'\\x01', delimiter e'\\x02')
+CREATE TABLE IF NOT EXISTS ref (id text PRIMARY KEY, record jsonb NOT NULL, ingested_at timestamptz NOT NULL);
+INSERT INTO ref SELECT line::jsonb->>'id', line::jsonb, now() FROM staging
+  ON CONFLICT (id) DO UPDATE SET record = excluded.record, ingested_at = excluded.ingested_at;
+SQL
+	measure "psql \\copy + INSERT ON CONFLICT" "$pgmb" "psql -X -q '$PG' -f pgref.sql"
+	measure "upsert (PostgreSQL)" "$pgmb" "upsert --db '$PG' --table items --key /id < pg.jsonl"
+	for w in 1 2 4; do
+		split -n "l/$w" -d pg.jsonl "part$w."
+		measure "upsert (PostgreSQL, $w writers)" "$pgmb" \
+			"for f in part$w.*; do upsert --db '$PG' --table w$w --key /id < \$f & done; wait"
+	done
+	awk -v mb="$pgmb" '
+		{ name = $0; sub(/ [0-9.]+ [0-9.]+ [0-9]+$/, "", name); s[name] = $(NF - 1); r[name] = $(NF) }
+		END {
+			ref = "psql \\copy + INSERT ON CONFLICT"
+			u = "upsert (PostgreSQL)"
+			if (!(u in s)) exit
+			printf "upsert (PostgreSQL)\t%.0f MB/s\t%s\t%.2fx\t>= 1.0x\t%s\t%.1f MiB\n", mb / s[u], "\\copy + INSERT ON CONFLICT", s[ref] / s[u], s[ref] / s[u] >= 1 ? "holds" : "MISSES", r[u] / 1024
+			for (w = 2; w <= 4; w *= 2) {
+				n = "upsert (PostgreSQL, " w " writers)"
+				printf "%s\t%.0f MB/s\t1 writer\t%.2fx\t-\t-\t-\n", n, mb / s[n], s["upsert (PostgreSQL, 1 writers)"] / s[n]
+			}
+		}' "$work/results" >> "$work/report"
+fi
+
 # --- the report -------------------------------------------------------------------------
 echo
 echo "apipe bench report: $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $n records"
