@@ -21,6 +21,7 @@ set -euo pipefail
 : "${TABLE:?TABLE: the table}"
 : "${URL:?URL: the listing, {} standing for the shard}"
 KEY=${KEY:-/id}
+RECORD_TYPE=${RECORD_TYPE:-}	# PostgreSQL: jsonb (default), json or text
 VERSION=${VERSION:-/updated_at}
 jobs=4
 shards=()
@@ -41,10 +42,11 @@ shard() {
 	paginate -q --state "crawl-$s" --resume-from "$DB" "$@" "$url" |
 		records |
 		upsert --db "$DB" --table "$TABLE" --key "$KEY" --only-newer "$VERSION" \
-			--watermark-name "$TABLE-$s" --watermark-field "$VERSION"
+			--watermark-name "$TABLE-$s" --watermark-field "$VERSION" \
+			${RECORD_TYPE:+--record-type "$RECORD_TYPE"}
 }
 export -f shard
-export DB TABLE URL KEY VERSION
+export DB TABLE URL KEY VERSION RECORD_TYPE
 
 status=0
 if command -v parallel > /dev/null 2>&1; then
