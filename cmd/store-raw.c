@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,13 +329,6 @@ static void held_mark(struct held *h, uint64_t seq)
 	held_mark_at(h, seq, h->buf.len);
 }
 
-/* No line buffered and none waiting on the input: the upstream paused. */
-static int input_idle(const struct lreader *in)
-{
-	struct pollfd pfd = { in->fd, POLLIN, 0 };
-
-	return !lreader_ready(in) && poll(&pfd, 1, 0) == 0;
-}
 
 /*
  * Pass on what is durable; with wait, first wait until chunk seq is (or
@@ -523,7 +515,7 @@ static void archive(struct store_run *s)
 			j = NULL;
 		}
 pass:
-		if (h.buf.len > HELD_MAX || input_idle(&in)) {
+		if (h.buf.len > HELD_MAX || lreader_idle(&in)) {
 			/* input paused (or much is held): make it durable, then pass it on */
 			uint64_t upto;
 

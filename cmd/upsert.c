@@ -552,7 +552,7 @@ int cmd_upsert(int argc, char **argv)
 
 	memset(&u, 0, sizeof(u));
 	cli_common_init(&u.common);
-	u.batch_size = 1000;
+	u.batch_size = 0;	/* the default depends on the database */
 	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_DB: u.dburl = optarg; break;
@@ -595,6 +595,8 @@ int cmd_upsert(int argc, char **argv)
 	tool_common_done(&u.common, usage_text);
 	if (!u.dburl || !u.table || !u.nkeys)
 		usage_error(usage_text, "--db, --table and --key are required");
+	if (!u.batch_size)	/* PostgreSQL's round trips and commits cost more */
+		u.batch_size = !strncmp(u.dburl, "postgres", 8) ? 10000 : 1000;
 	if (!!u.wm_name != u.have_wm)
 		usage_error(usage_text, "--watermark-name and --watermark-field go together");
 	if (optind < argc)
@@ -621,6 +623,9 @@ int cmd_upsert(int argc, char **argv)
 			take_state(&u, line, n);
 		else
 			one(&u, line, n);
+		/* the upstream paused: land what is held (and the state it completes) now */
+		if ((u.nrows || u.states_dirty) && lreader_idle(&u.in))
+			flush(&u);
 	}
 	if (r < 0)
 		die_db(&u, &e);

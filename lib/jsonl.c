@@ -1,3 +1,4 @@
+#include <poll.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,4 +229,11 @@ int lwriter_sync(struct lwriter *w, struct aperr *e)
 	if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode) && fsync(w->fd) < 0)
 		return aperr_errno(e, EX_IOERR, "%s: fsync", w->name);
 	return 0;
+}
+
+int lreader_idle(const struct lreader *r)
+{
+	struct pollfd pfd = { r->fd, POLLIN, 0 };
+
+	return !lreader_ready(r) && poll(&pfd, 1, 0) == 0;
 }

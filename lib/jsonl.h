@@ -45,6 +45,12 @@ void lreader_release(struct lreader *r);
 int lreader_next(struct lreader *r, const char **line, size_t *len, struct aperr *e);
 /* Would lreader_next() return without reading (a whole line buffered, or EOF)? */
 int lreader_ready(const struct lreader *r);
+/*
+ * No line buffered and no byte waiting on the descriptor: the upstream
+ * paused (a regular file is never idle before its end).  The moment for a
+ * stage that batches to make what it holds durable and pass it on.
+ */
+int lreader_idle(const struct lreader *r);
 
 #define LW_EPIPE (-2)
 

@@ -250,7 +250,7 @@ SQL
 			ref = "psql \\copy + INSERT ON CONFLICT"
 			u = "upsert (PostgreSQL)"
 			if (!(u in s)) exit
-			printf "upsert (PostgreSQL)\t%.0f MB/s\t%s\t%.2fx\t>= 1.0x\t%s\t%.1f MiB\n", mb / s[u], "\\copy + INSERT ON CONFLICT", s[ref] / s[u], s[ref] / s[u] >= 1 ? "holds" : "MISSES", r[u] / 1024
+			printf "upsert (PostgreSQL)\t%.0f MB/s\t%s\t%.2fx\t>= 1.0x\t%s\t%.1f MiB\n", mb / s[u], "\\copy + INSERT ON CONFLICT", s[ref] / s[u], (s[ref] / s[u] >= 1 ? "holds" : "MISSES"), r[u] / 1024
 			for (w = 2; w <= 4; w *= 2) {
 				n = "upsert (PostgreSQL, " w " writers)"
 				printf "%s\t%.0f MB/s\t1 writer\t%.2fx\t-\t-\t-\n", n, mb / s[n], s["upsert (PostgreSQL, 1 writers)"] / s[n]
