@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -95,6 +96,28 @@ void usage_error(const char *usage, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n%s", usage);
 	exit(EX_USAGE);
+}
+
+int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		const char *usage)
+{
+	int idx = -1, c = getopt_long(argc, argv, shortopts, longopts, &idx);
+	const char *tok;
+	size_t n;
+
+	if (c == -1 || c == '?' || idx < 0 || optind < 1)
+		return c;
+	/* the word typed: the option's own, not its separate argument */
+	tok = argv[optind - 1];
+	if (optarg && optarg == tok && optind >= 2)
+		tok = argv[optind - 2];
+	if (strncmp(tok, "--", 2))
+		return c;
+	n = strcspn(tok + 2, "=");
+	if (n != strlen(longopts[idx].name) || strncmp(tok + 2, longopts[idx].name, n))
+		usage_error(usage, "unknown option '%.*s' (long options are never abbreviated: "
+			    "--%s?)", (int)(n + 2), tok, longopts[idx].name);
+	return c;
 }
 
 void tool_common_opt(struct cli_common *c, int opt, const char *arg, const char *usage)

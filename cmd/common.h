@@ -26,6 +26,15 @@ void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "usage: …" on stderr and exit 64. */
 void usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
+struct option;
+/*
+ * getopt_long, but a long option must be typed whole: getopt_long takes
+ * any unambiguous prefix (--page for --page-param), and a typo must never
+ * change what a program does.  A prefix is a usage error naming the option
+ * it would have been.
+ */
+int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		const char *usage);
 /*
  * Handle an option the tool did not recognise: common options are taken,
  * '?' (getopt's complaint, already printed) exits 64.

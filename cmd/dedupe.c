@@ -297,7 +297,7 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 	size_t k;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
 		switch (c) {
 		case OPT_KEY:
 			r->keys = realloc(r->keys, (r->nkeys + 1) * sizeof(*r->keys));

@@ -336,7 +336,7 @@ int cmd_fetch_page(int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	cli_common_init(&f.common);
 	http_cli_init(&f.hc);
-	while ((opt = getopt_long(argc, argv, "hqv" HTTP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv" HTTP_CLI_SHORTOPTS, longopts, usage_text)) != -1) {
 		switch (opt) {
 		case OPT_BODY: f.body_only = 1; break;
 		case OPT_UNORDERED: f.unordered = 1; break;

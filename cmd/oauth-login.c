@@ -396,7 +396,7 @@ int cmd_oauth_login(int argc, char **argv)
 	secrets_init(&l.secrets);
 	strbuf_init(&l.scope, 0);
 	l.timeout = 300;
-	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
 		switch (opt) {
 		case OPT_AUTHORIZE: l.authorize_url = optarg; break;
 		case OPT_TOKEN_URL: l.token_url = optarg; break;

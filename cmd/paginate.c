@@ -988,7 +988,7 @@ int cmd_paginate(int argc, char **argv)
 	strbuf_init(&p.why, 0);
 	strbuf_init(&p.tmp, 0);
 	strbuf_init(&p.ck, 0);
-	while ((opt = getopt_long(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, usage_text)) != -1) {
 		switch (opt) {
 		case 'o': p.outpath = optarg; break;
 		case OPT_CHECKPOINT: p.checkpoint = optarg; break;

@@ -182,7 +182,7 @@ int cmd_records(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	cli_common_init(&r.common);
 	strbuf_init(&r.metabuf, 0);
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
 		switch (c) {
 		case OPT_PATH:
 			if (r.have_path)

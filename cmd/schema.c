@@ -230,7 +230,7 @@ static void parse_args(struct run *r, int argc, char **argv)
 	r->diff = !strcmp(argv[1], "diff");
 	argc--;
 	argv++;
-	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
 		switch (opt) {
 		case OPT_SAMPLE:
 			if (r->diff)

@@ -926,7 +926,7 @@ int cmd_store_raw(int argc, char **argv)
 	s.verify = 1;
 	nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	s.threads = nproc < 1 ? 1 : nproc > 4 ? 4 : (unsigned)nproc;
-	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
 		switch (opt) {
 		case OPT_APPEND: s.append = 1; break;
 		case OPT_REDACT: s.redact = 1; break;

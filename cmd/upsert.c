@@ -553,7 +553,7 @@ int cmd_upsert(int argc, char **argv)
 	memset(&u, 0, sizeof(u));
 	cli_common_init(&u.common);
 	u.batch_size = 0;	/* the default depends on the database */
-	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
 		switch (opt) {
 		case OPT_DB: u.dburl = optarg; break;
 		case OPT_TABLE: u.table = optarg; break;

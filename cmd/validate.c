@@ -243,7 +243,7 @@ int cmd_validate(int argc, char **argv)
 	v.draft = -1;
 	v.max_rate = -1;
 	v.min_records = 100;
-	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
 		switch (opt) {
 		case OPT_SCHEMA: v.schema_path = optarg; break;
 		case OPT_DRAFT:

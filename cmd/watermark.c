@@ -562,7 +562,7 @@ int cmd_watermark(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((c = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
 		switch (c) {
 		case OPT_STATE: o.state = optarg; break;
 		case OPT_NAME: o.name = optarg; break;

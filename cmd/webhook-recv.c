@@ -602,7 +602,7 @@ int cmd_webhook_recv(int argc, char **argv)
 	rv.max_conn = 4000;
 	rv.max_client = 64;
 	rv.req_timeout = 30;
-	while ((opt = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
 		switch (opt) {
 		case OPT_LISTEN: rv.listen = optarg; break;
 		case OPT_SECRET:
