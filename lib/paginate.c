@@ -501,8 +501,48 @@ static const char *const more_paths[] = {
 /* Query parameters that ask for a page size. */
 static const char *const size_params[] = {
 	"limit", "per_page", "perPage", "page_size", "pageSize", "size", "count", "max_results",
-	"maxResults", "top", "$top", "first", "take", NULL
+	"maxResults", "top", "$top", "first", "take", "_limit", "_per_page", "page[size]",
+	"pagesize", "rows", NULL
 };
+
+/* Query parameters a request uses for its position, by kind. */
+static const char *const offset_params[] = { "offset", "_start", "skip", "start", "from",
+					     "$skip", "page[offset]", NULL };
+static const char *const page_params[] = { "page", "_page", "pageNumber", "page_number",
+					   "page[number]", "p", NULL };
+
+/*
+ * A total the response headers report: X-Total-Count (json-server and
+ * many others), X-Total, Total-Count, X-Total-Results, or the total of a
+ * Content-Range ("items 0-49/501").  1 with *total set, else 0.
+ */
+static int header_total(const struct http_req *r, uint64_t *total)
+{
+	static const char *const names[] = { "x-total-count", "x-total", "total-count",
+					     "x-total-results", "x-result-count", NULL };
+	char buf[32];
+	const char *v;
+	size_t n, i;
+
+	for (i = 0; names[i]; i++)
+		if ((v = http_req_header(r, names[i], &n)) && n && n < sizeof(buf)) {
+			memcpy(buf, v, n);
+			buf[n] = '\0';
+			if (num_parse_u64(buf, total, names[i], NULL) == 0)
+				return 1;
+		}
+	if ((v = http_req_header(r, "content-range", &n)) && n) {
+		const char *slash = memchr(v, '/', n);
+
+		if (slash && (size_t)(v + n - slash - 1) < sizeof(buf) && slash[1] != '*') {
+			memcpy(buf, slash + 1, (size_t)(v + n - slash - 1));
+			buf[v + n - slash - 1] = '\0';
+			if (num_parse_u64(buf, total, "Content-Range", NULL) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
 
 static int looks_like_url(const char *s)
 {
@@ -541,7 +581,7 @@ static void describe(const struct json_doc *d, const struct http_req *r,
 	}
 	if (json_type(d, 0) != JSON_OBJECT) {
 		strbuf_addf(o, ", a bare %s body", json_type_name(json_type(d, 0)));
-		return;
+		goto total;
 	}
 	strbuf_addstr(o, ", body members");
 	for (k = json_first(d, 0); k; k = json_next(d, 0, k)) {
@@ -559,6 +599,7 @@ static void describe(const struct json_doc *d, const struct http_req *r,
 			strbuf_addf(o, " %.*s", (int)json_srclen(d, k + 1), json_src(d, k + 1));
 		strbuf_addch(o, ')');
 	}
+total:
 	if (res->has_total)
 		strbuf_addf(o, "; %zu records with a total of %llu", res->nrecords,
 			    (unsigned long long)res->total);
@@ -594,6 +635,8 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 		goto done;
 	}
 	find_total(d, &res);
+	if (!res.has_total && header_total(r, &res.total))
+		res.has_total = 1;
 	if (link) {
 		static const char *const rels[] = { "last", "prev", "first" };
 		size_t m;
@@ -735,10 +778,52 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 		}
 	}
 unsaid:
+	/*
+	 * The page says there is more (a total beyond it, or as full as the size
+	 * asked for) and the request already carries its position: go on in it.
+	 */
+	{
+		uint64_t want = 0, pos = 0;
+		const char *sz = NULL;
+		int more;
+
+		for (i = 0; size_params[i] && !sz; i++)
+			if (http_get_query(url, size_params[i], &probe) == 1 && probe.buf &&
+			    num_parse_u64(probe.buf, &want, "size", NULL) == 0 && want > 0)
+				sz = size_params[i];
+		more = (res.has_total && res.total > res.nrecords) || (sz && res.nrecords >= want);
+		for (i = 0; more && offset_params[i]; i++)
+			if (http_get_query(url, offset_params[i], &probe) == 1 && probe.buf &&
+			    num_parse_u64(probe.buf, &pos, "offset", NULL) == 0) {
+				s->style = PG_OFFSET;
+				pg_spec_set(&s->offset_param, offset_params[i]);
+				s->limit = 0;	/* the size stays as the request gives it */
+				strbuf_addf(why, "the request carries '%s' and the page says there is "
+					    "more (%s): offset pagination, stepping by the records each "
+					    "page holds", offset_params[i],
+					    res.has_total ? "a total beyond it" : "a full page");
+				rc = 0;
+				goto done;
+			}
+		for (i = 0; more && page_params[i]; i++)
+			if (http_get_query(url, page_params[i], &probe) == 1 && probe.buf &&
+			    num_parse_u64(probe.buf, &pos, "page", NULL) == 0) {
+				s->style = PG_PAGE;
+				pg_spec_set(&s->page_param, page_params[i]);
+				s->start_page = pos;
+				s->per_page = 0;
+				strbuf_addf(why, "the request carries '%s' and the page says there is "
+					    "more (%s): page-number pagination", page_params[i],
+					    res.has_total ? "a total beyond it" : "a full page");
+				rc = 0;
+				goto done;
+			}
+	}
 	if (res.has_total && res.total > res.nrecords) {
 		describe(d, r, &res, why);
 		aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: the response shows %s; "
-			  "name the style with --style", why->buf);
+			  "name the style with --style (for example --style offset --offset-param "
+			  "NAME, or --style page --page-param NAME)", why->buf);
 		goto done;
 	}
 	if (why->len) {
