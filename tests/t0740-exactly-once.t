@@ -6,14 +6,29 @@
 # moments and rerun, the table ends as exactly the dataset.  Combinations
 # that would let progress run ahead of the sink are refused.
 . "$APIPE_TOP/tests/lib.sh"
+trap 'pg_stop; for p in $mock_pids; do kill "$p" 2>/dev/null; done; rm -rf "$TESTDIR"' EXIT
 
+# the sink: PostgreSQL when it is installed (.ci/run installs it), else SQLite
+if pg_start; then
+	DB="postgresql:///postgres?host=$PGDIR&user=postgres"
+	RT="--record-type text"	# records kept byte for byte, to compare them so
+	q() { psql -X -q -At "$DB" -c "$1"; }
+	ORDER=id::bigint
+	diag "the pipeline lands in PostgreSQL"
+else
+	DB="$PWD/t.db"
+	RT=
+	q() { sqlite3 "$DB" "$1"; }
+	ORDER=id
+	diag "PostgreSQL is not installed: the pipeline lands in SQLite"
+fi
 N=2000
 start_mock eo --records $N --fault-rate 20 --seed 5 --latency-ms 15
 echo '{"type":"object","required":["id"]}' > rec.schema.json
 PIPE="paginate -q --retry 12 --retry-delay 0.01 --max-delay 0.05 --style keyset --key-field /id \
---key-param since_id --state crawl --resume-from sqlite:$PWD/t.db '$BASE/keyset?limit=50' |
+--key-param since_id --state crawl --resume-from '$DB' '$BASE/keyset?limit=50' |
 store-raw -q --append $PWD/arch | records | validate --schema $PWD/rec.schema.json |
-dedupe --key /id | upsert --db $PWD/t.db --table t --key /id --batch 37"
+dedupe --key /id | upsert --db '$DB' --table t --key /id --batch 37 $RT"
 
 # each round kills at a seeded moment one stage (or the whole pipeline): the
 # others see an end of input or a closed pipe, and what upsert commits is
@@ -40,20 +55,20 @@ while read -r s stage; do
 done < sleeps
 diag "$k of 20 runs killed mid-flight ($(awk '{ print $2 }' sleeps | sort | uniq -c | tr '\n' ' '))"
 is "$([ "$k" -ge 10 ] && echo yes)" yes "most runs were killed mid-flight"
-resumed=$(sqlite3 t.db "select value from apipe_state where name = 'crawl'" 2>/dev/null)
+resumed=$(q "select value from apipe_state where name = 'crawl'" 2>/dev/null)
 diag "the state the sink kept: $(echo "$resumed" | cut -c1-120)"
 run bash -c "set -o pipefail; $PIPE"
 is "$rc" 0 "the run after the kills completes"
 paginate -q --retry 12 --retry-delay 0.01 --style keyset --key-field /id --key-param since_id \
 	"$BASE/keyset?limit=50" | records > dataset.jsonl
 is "$(wc -l < dataset.jsonl | tr -d ' ')" "$N" "the dataset"
-sqlite3 t.db 'select record from t order by id' > table.jsonl
+q "select record from t order by $ORDER" > table.jsonl
 is_file table.jsonl dataset.jsonl "the table holds exactly the dataset: nothing lost, nothing twice"
-is "$(sqlite3 t.db "select value from apipe_state where name = 'crawl'")" \
+is "$(q "select value from apipe_state where name = 'crawl'")" \
 	'{"version":1,"complete":true}' "the kept state says the crawl is complete"
 run bash -c "set -o pipefail; $PIPE"
 is "$rc" 0 "a run after completion crawls anew"
-is "$(sqlite3 t.db 'select count(*) from t')" "$N" "and lands nothing twice"
+is "$(q 'select count(*) from t')" "$N" "and lands nothing twice"
 
 # state lines: never a record, passed on in order by every filter
 printf '\036{"apipe_state":"s","value":{"n":1}}\n' > st.line
@@ -85,6 +100,6 @@ is "$rc" 64 "paginate --checkpoint into a pipe is refused"
 like err 'use --state' "pointing to --state"
 run bash -o pipefail -c "printf '%s\\n' '{\"u\":\"2026-01-01T00:00:00Z\"}' | watermark track --state wm --name x --field /u --commit-on-eof | cat"
 is "$rc" 64 "watermark track --commit-on-eof into a pipe is refused"
-run paginate --resume-from sqlite:t.db "$BASE/keyset"
+run paginate --resume-from "$DB" "$BASE/keyset"
 is "$rc" 64 "--resume-from needs --state"
 done_testing
