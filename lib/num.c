@@ -89,6 +89,25 @@ static int digit_at(const char *p, size_t n, size_t k)
 }
 
 /*
+ * The magnitude of dn's exponent as digits (E for a big one, else the whole
+ * adj printed into buf, 24 bytes) and its sign.
+ */
+static const char *exp_digits(const struct decnum *dn, char *buf, size_t *n, int *sign)
+{
+	int64_t v;
+
+	if (dn->bigexp) {
+		*n = dn->en;
+		*sign = dn->eneg ? -1 : 1;
+		return dn->ep;
+	}
+	v = dn->adj < 0 ? -dn->adj : dn->adj;
+	*n = (size_t)snprintf(buf, 24, "%lld", (long long)v);
+	*sign = dn->adj < 0 ? -1 : 1;
+	return buf;
+}
+
+/*
  * Compare the exact adjusted exponents of a and b, at least one of them of
  * more than 18 digits.  adj = ±E + shift with |shift| < 2^34, so E alone
  * decides unless the two E agree in every digit above the last 18; then
@@ -102,22 +121,8 @@ static int cmp_bigadj(const struct decnum *a, const struct decnum *b)
 	int as, bs;
 	int64_t alo = 0, blo = 0, x, y;
 
-	if (a->bigexp) {
-		ap = a->ep, an = a->en, as = a->eneg ? -1 : 1;
-	} else {
-		int64_t v = a->adj < 0 ? -a->adj : a->adj;
-
-		an = (size_t)snprintf(abuf, sizeof(abuf), "%lld", (long long)v);
-		ap = abuf, as = a->adj < 0 ? -1 : 1;
-	}
-	if (b->bigexp) {
-		bp = b->ep, bn = b->en, bs = b->eneg ? -1 : 1;
-	} else {
-		int64_t v = b->adj < 0 ? -b->adj : b->adj;
-
-		bn = (size_t)snprintf(bbuf, sizeof(bbuf), "%lld", (long long)v);
-		bp = bbuf, bs = b->adj < 0 ? -1 : 1;
-	}
+	ap = exp_digits(a, abuf, &an, &as);
+	bp = exp_digits(b, bbuf, &bn, &bs);
 	/* a non-big side is its whole adj: its shift is already in */
 	x = a->bigexp ? a->shift : 0;
 	y = b->bigexp ? b->shift : 0;

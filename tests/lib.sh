@@ -104,13 +104,19 @@ start_mock() {
 	rm -f "$_name.port"
 	"$APIPE_TESTBIN/mock-api" --port-file "$_name.port" --log "$_name.log" "$@" &
 	mock_pids="$mock_pids $!"
+	PORT=$(wait_port "$_name.port") || { echo "Bail out! mock-api did not start"; exit 1; }
+	BASE="http://127.0.0.1:$PORT"
+}
+
+# wait_port FILE: wait (at most 10 s) for a server to write its port to
+# FILE, then print it; non-zero when it never does.
+wait_port() {
 	_i=0
-	while [ ! -s "$_name.port" ] && [ "$_i" -lt 100 ]; do
+	while [ ! -s "$1" ] && [ "$_i" -lt 200 ]; do
 		sleep 0.05
 		_i=$((_i + 1))
 	done
-	PORT=$(cat "$_name.port") || { echo "Bail out! mock-api did not start"; exit 1; }
-	BASE="http://127.0.0.1:$PORT"
+	cat "$1" 2>/dev/null
 }
 
 # start_routes NAME HOST ROUTES.json [ARGS…]: run tests/bin/route-server.py on
@@ -123,12 +129,7 @@ start_routes() {
 	python3 "$APIPE_TOP/tests/bin/route-server.py" --host "$_host" --port-file "$_name.port" \
 		--log "$_name.log" "$@" "$_routes" &
 	mock_pids="$mock_pids $!"
-	_i=0
-	while [ ! -s "$_name.port" ] && [ "$_i" -lt 200 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	RPORT=$(cat "$_name.port") || { echo "Bail out! route-server did not start"; exit 1; }
+	RPORT=$(wait_port "$_name.port") || { echo "Bail out! route-server did not start"; exit 1; }
 	: > "$_name.log"
 }
 
