@@ -393,6 +393,10 @@ int cmd_dedupe(int argc, char **argv)
 			if (statefile_sync_dir(r.seen, &e) < 0)
 				die_err(&e);
 			statefile_unlock(lockfd);
+			strbuf_release(&r.staged);
+			for (k = 0; k < r.nkeys; k++)
+				json_ptr_release(&r.keys[k]);
+			free(r.keys);
 			return 0;
 		}
 		if (seenfile_load(r.seen, r.keyspec, &r.set, r.sipkey, &e) < 0)

@@ -164,6 +164,35 @@ pg_stop() {
 	PGDIR=
 }
 
+# kill_rounds SLEEPS CMD: for each line "SECONDS [NAME]" of the file SLEEPS,
+# run CMD (bash, pipefail) in a session of its own and after SECONDS kill -9
+# every process of it, or with NAME only the processes of that name; then
+# wait until all of them are gone.  Sets $killed (rounds cut short) and
+# $finished (rounds that ended before their kill).  stderr goes to rounds.err.
+kill_rounds() {
+	killed=0
+	finished=0
+	while read -r _s _name; do
+		rm -f pgid
+		setsid bash -c 'echo $$ > pgid; set -o pipefail; eval "$1"' _ "$2" \
+			< /dev/null > /dev/null 2>> rounds.err &
+		_bg=$!
+		while [ ! -s pgid ]; do sleep 0.01; done
+		_pg=$(cat pgid)
+		sleep "$_s"
+		if [ -z "$_name" ] || [ "$_name" = all ]; then
+			kill -9 "-$_pg" 2>/dev/null && killed=$((killed + 1)) || finished=$((finished + 1))
+		else
+			pkill -9 -s "$_pg" -x "$_name" && killed=$((killed + 1)) || finished=$((finished + 1))
+		fi
+		wait "$_bg" 2>/dev/null
+		# the rest of the session, reparented, is gone in a moment
+		_i=0
+		while kill -0 "-$_pg" 2>/dev/null && [ $_i -lt 250 ]; do sleep 0.02; _i=$((_i + 1)); done
+		kill -9 "-$_pg" 2>/dev/null
+	done < "$1"
+}
+
 # count FILE REGEX: how many lines of FILE match.
 count() {
 	grep -Ec -- "$2" "$1" || true

@@ -35,24 +35,8 @@ dedupe --key /id | upsert --db '$DB' --table t --key /id --batch 37 $RT"
 # still only rows with the state that covers them
 awk 'BEGIN { srand(740); split("all paginate store-raw records validate dedupe upsert", st, " ")
 	for (i = 0; i < 20; i++) printf "%.3f %s\n", 0.05 + rand() * 1.5, st[int(rand() * 7) + 1] }' > sleeps
-k=0
-while read -r s stage; do
-	rm -f pgid
-	setsid bash -c "echo \$\$ > pgid; set -o pipefail; $PIPE" < /dev/null 2>>runs.err &
-	bg=$!
-	while [ ! -s pgid ]; do sleep 0.01; done
-	pg=$(cat pgid)
-	sleep "$s"
-	if [ "$stage" = all ]; then
-		kill -9 "-$pg" 2>/dev/null && k=$((k + 1))
-	else
-		pkill -9 -s "$pg" -x "$stage" && k=$((k + 1))
-	fi
-	wait "$bg" 2>/dev/null
-	i=0
-	while kill -0 "-$pg" 2>/dev/null && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
-	kill -9 "-$pg" 2>/dev/null
-done < sleeps
+kill_rounds sleeps "$PIPE"
+k=$killed
 diag "$k of 20 runs killed mid-flight ($(awk '{ print $2 }' sleeps | sort | uniq -c | tr '\n' ' '))"
 is "$([ "$k" -ge 10 ] && echo yes)" yes "most runs were killed mid-flight"
 resumed=$(q "select value from apipe_state where name = 'crawl'" 2>/dev/null)

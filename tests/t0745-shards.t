@@ -27,19 +27,8 @@ P="--style keyset --key-field /id --key-param since_id --retry 12 --retry-delay 
 SH="bash $APIPE_TOP/examples/shards.sh -j 4 0 1 2 3 4 5 6 7 -- $P"
 
 awk 'BEGIN { srand(745); for (i = 0; i < 8; i++) printf "%.3f\n", 0.1 + rand() * 1.0 }' > sleeps
-k=0
-for s in $(cat sleeps); do
-	rm -f pgid
-	setsid sh -c "echo \$\$ > pgid; exec $SH" > /dev/null 2>> runs.err &
-	bg=$!
-	while [ ! -s pgid ]; do sleep 0.01; done
-	pg=$(cat pgid)
-	sleep "$s"
-	kill -9 "-$pg" 2>/dev/null && k=$((k + 1))
-	wait "$bg" 2>/dev/null
-	i=0
-	while kill -0 "-$pg" 2>/dev/null && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
-done
+kill_rounds sleeps "$SH"
+k=$killed
 diag "$k of 8 runs killed"
 is "$([ "$k" -ge 4 ] && echo yes)" yes "most runs were killed mid-flight"
 rc=1

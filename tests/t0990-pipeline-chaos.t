@@ -22,26 +22,9 @@ sync_cmd="bash $APIPE_TOP/examples/sync.sh $A"
 
 # sleeps: seeded, between 0.05 and 1.25 s (a whole crawl takes about 1.5 s)
 awk 'BEGIN { srand(20261123); for (i = 0; i < 20; i++) printf "%.3f\n", 0.05 + rand() * 1.2 }' > sleeps
-k=0
-done_runs=0
-for s in $(cat sleeps); do
-	# a session of its own, so that kill -9 reaches every stage of the pipeline
-	rm -f pgid
-	setsid sh -c "echo \$\$ > pgid; exec $sync_cmd" 2>>sync.err &
-	bg=$!
-	while [ ! -s pgid ]; do sleep 0.01; done
-	pg=$(cat pgid)
-	sleep "$s"
-	if kill -9 "-$pg" 2>/dev/null; then
-		k=$((k + 1))
-	else
-		done_runs=$((done_runs + 1))
-	fi
-	wait "$bg" 2>/dev/null
-	# the rest of the group, reparented, is gone in a moment
-	i=0
-	while kill -0 "-$pg" 2>/dev/null && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
-done
+kill_rounds sleeps "$sync_cmd"
+k=$killed
+done_runs=$finished
 diag "$k runs killed, $done_runs finished before their kill"
 is "$([ "$k" -ge 10 ] && echo yes)" yes "most runs were killed mid-flight ($k of 20)"
 run sh -c "$sync_cmd"
@@ -79,6 +62,6 @@ is "$([ "$ra_s" -gt 0 ] && [ "$ra_d" -gt 0 ] && echo both)" both \
 for f in drop truncate 500 502 504; do
 	is "$([ "$(grep -c "\"fault\":\"$f\"" chaos.log)" -gt 0 ] && echo yes)" yes "faults of kind $f were injected"
 done
-grep -v '^==[0-9]*==Unable to get registers from thread' sync.err | grep -v '^$' > errors || true
+grep -v "^==[0-9]*==Unable to get registers from thread" rounds.err | grep -v '^$' > errors || true
 diag "messages of the killed runs (recoveries and the like):" "$(sort errors | uniq -c | sort -rn | head -5)"
 done_testing
