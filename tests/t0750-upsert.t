@@ -178,8 +178,9 @@ suite() {
 		is "$rc" 0 "$B: a connection lost under a run: the run goes on"
 		like lost.err 'replaying the batch \(1\)' "$B: ... saying it replays the batch"
 		is "$(q lost 'SELECT count(*), count(DISTINCT id) FROM items')" "2000|2000" "$B: ... and every record lands once"
-		# 10 batches, the 50 the pause landed, then 9 and the last 50
-		is "$(jq -c '[.inserted, .batches]' lost.st)" "[2000,21]" "$B: ... counted once"
+		# 10 batches, the 50 the pause landed, then the rest (more batches when
+		# the input pauses again while it is written)
+		is "$(jq -c '[.inserted, .batches >= 21]' lost.st)" "[2000,true]" "$B: ... counted once"
 	else
 		# another writer holds the database for a while: wait for it
 		(echo 'BEGIN EXCLUSIVE;'; sleep 1.5; echo 'COMMIT;') | sqlite3 "$(url t)" &
