@@ -138,6 +138,9 @@ done:
 			return -1;
 		out->leap = 1;
 	}
+	/* an offset may carry 0000-01-01 or 9999-12-31 out of the years RFC 3339 can write */
+	if (t < days_from_civil(0, 1, 1) * 86400 || t >= days_from_civil(10000, 1, 1) * 86400)
+		return -1;
 	out->sec = t;
 	out->asec = frac;
 	return 0;

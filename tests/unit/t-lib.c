@@ -54,6 +54,9 @@ static void test_instants(void)
 	ok(instant_parse("2026-11-23 12:00:00", 19, 0, &t) < 0,
 	   "a date-time without an offset names no instant, even when not strict");
 	ok(instant_parse("2015-06-30T12:00:60Z", 20, 0, &t) < 0, "second 60 only at 23:59:60 UTC");
+	ok(instant_parse("0000-01-01T10:00:11+11", 22, 0, &t) < 0,
+	   "an offset that carries the instant before year 0 is refused (found by fuzz-rfc3339)");
+	ok(instant_parse("9999-12-31T20:00:00-05:00", 25, 1, &t) < 0, "and past 9999");
 	ok(instant_parse("2016-12-31T23:59:60+01:00", 25, 0, &t) < 0,
 	   "23:59:60 in another offset is not a leap second");
 	instant_parse("2016-12-31T23:59:60.5Z", 22, 1, &t);
