@@ -274,8 +274,9 @@ static void decide(struct up *u)
 			u->after[i] = r->rec;
 			u->afterlen[i] = r->n;
 		} else {
-			u->after[i] = found ? cur : NULL;
-			u->afterlen[i] = found ? curn : 0;
+			/* unchanged: this record stands for the stored one (equal to it) */
+			u->after[i] = !found ? NULL : same ? r->rec : cur;
+			u->afterlen[i] = !found ? 0 : same ? r->n : curn;
 		}
 		u->map[slot] = i + 1;
 	}
@@ -616,6 +617,8 @@ int cmd_upsert(int argc, char **argv)
 	u.db = db_open(u.dburl, &e);
 	if (u.db && u.record_type)
 		db_set_record_type(u.db, u.record_type);
+	if (u.db)	/* the stored records are read back only to compare versions */
+		db_want_stored(u.db, u.have_newer);
 	if (!u.db || db_prepare(u.db, u.table, u.cols, u.ncols, u.nkeys, &e) < 0)
 		die_err(&e);
 	while ((r = lreader_next(&u.in, &line, &n, &e)) > 0) {

@@ -22,6 +22,7 @@ struct db {
 	char *guard;			/* PostgreSQL: the ON CONFLICT update's WHERE, or NULL */
 	const char *record_type;	/* PostgreSQL: "jsonb" (default), "json" or "text" */
 	uint64_t last_inserted, last_updated;	/* PostgreSQL: what the last db_write did */
+	int want_stored;		/* PostgreSQL: db_lookup returns the stored records */
 };
 
 static struct db *pg_open(const char *url, struct aperr *e);
@@ -470,6 +471,11 @@ static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct a
 	return 0;
 }
 
+void db_want_stored(struct db *db, int want)
+{
+	db->want_stored = want;
+}
+
 void db_set_record_type(struct db *db, const char *type)
 {
 	db->record_type = type;
@@ -792,7 +798,8 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	}
 	/* the batch path: keys and rows go through temporary tables shaped like the table */
 	strbuf_reset(&q);
-	strbuf_addstr(&q, "CREATE TEMP TABLE IF NOT EXISTS apipe_lookup AS SELECT 0::bigint AS seq, ");
+	strbuf_addstr(&q, "CREATE TEMP TABLE IF NOT EXISTS apipe_lookup ON COMMIT DELETE ROWS AS "
+			  "SELECT 0::bigint AS seq, ");
 	key_list(&q, cols, nkeys);
 	strbuf_addstr(&q, ", \"record\" FROM ");
 	ident(&q, table);
@@ -800,7 +807,7 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	if (pg_exec(db, q.buf, "CREATE TEMP TABLE", e) < 0)
 		goto out;
 	strbuf_reset(&q);
-	strbuf_addstr(&q, "CREATE TEMP TABLE IF NOT EXISTS apipe_write AS SELECT ");
+	strbuf_addstr(&q, "CREATE TEMP TABLE IF NOT EXISTS apipe_write ON COMMIT DELETE ROWS AS SELECT ");
 	for (i = 0; i < ncols; i++) {
 		ident(&q, cols[i].name);
 		strbuf_addstr(&q, ", ");
@@ -819,10 +826,11 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 		strbuf_reset(&q);
 		if (i == 0) {
 			/* jsonb compares as JSON values; json and text as the bytes they keep */
-			strbuf_addstr(&q, jsonb ? "SELECT l.seq, t.\"record\"::text, t.\"record\" = l.\"record\" "
-					  "FROM apipe_lookup l JOIN " :
-					  "SELECT l.seq, t.\"record\"::text, t.\"record\"::text = l.\"record\"::text "
-					  "FROM apipe_lookup l JOIN ");
+			/* the stored record crosses the wire only when it is wanted */
+			strbuf_addstr(&q, db->want_stored ? "SELECT l.seq, t.\"record\"::text, " :
+					  "SELECT l.seq, NULL, ");
+			strbuf_addstr(&q, jsonb ? "t.\"record\" = l.\"record\" FROM apipe_lookup l JOIN " :
+					  "t.\"record\"::text = l.\"record\"::text FROM apipe_lookup l JOIN ");
 			ident(&q, table);
 			strbuf_addstr(&q, " t ON ");
 			for (k = 0; k < nkeys; k++) {
@@ -1027,7 +1035,8 @@ int db_lookup(struct db *db, struct db_row *rows, size_t n, struct aperr *e)
 	}
 	r = pg_copy(db, "COPY apipe_lookup FROM STDIN", &o, e);
 	strbuf_release(&o);
-	if (r < 0)
+	/* a temporary table has no statistics: without them the join is planned blind */
+	if (r < 0 || pg_exec(db, "ANALYZE apipe_lookup", "ANALYZE", e) < 0)
 		return -1;
 	res = PQexecPrepared(db->pg, "lookup", 0, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -1042,7 +1051,7 @@ int db_lookup(struct db *db, struct db_row *rows, size_t n, struct aperr *e)
 		rows[i].same = !strcmp(PQgetvalue(res, (int)k, 2), "t");
 	}
 	PQclear(res);
-	return pg_exec(db, "TRUNCATE apipe_lookup", "TRUNCATE", e);
+	return 0;	/* apipe_lookup empties itself at the end of the transaction */
 }
 
 int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *ingested_at,
@@ -1092,7 +1101,8 @@ int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *in
 		}
 		PQclear(res);
 	}
-	return pg_exec(db, "TRUNCATE apipe_write", "TRUNCATE", e);
+	return 0;	/* apipe_write empties itself at the end of the transaction (no TRUNCATE,
+			 * which gives a temporary table a new file every batch) */
 }
 
 int db_state_lock(struct db *db, const char *name, struct aperr *e)

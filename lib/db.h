@@ -79,6 +79,12 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
  */
 void db_set_record_type(struct db *db, const char *type);
 /*
+ * PostgreSQL: does db_lookup fill db_row.stored?  Off by default: found and
+ * same are enough to decide, and reading every stored record back costs as
+ * much as writing.  Call before db_prepare.  (SQLite always fills it.)
+ */
+void db_want_stored(struct db *db, int want);
+/*
  * --only-newer in SQL (PostgreSQL): the update of a stored row happens
  * only when its value at p, cast to cast ("timestamptz", "numeric", or
  * NULL for text compared bytewise), is not newer than the incoming one --
@@ -106,7 +112,7 @@ struct db_row {
 	const char *rec;		/* the record, borrowed */
 	size_t n;
 	int found, same;		/* a stored row; equal to rec (bytes, or jsonb values) */
-	struct strbuf stored;		/* its record */
+	struct strbuf stored;		/* its record (PostgreSQL: with db_want_stored) */
 };
 
 void db_row_init(struct db_row *r, size_t ncols);
