@@ -323,9 +323,13 @@ static int flush_once(struct up *u, struct aperr *e)
 					u->b_count[0] -= want_ins - ins;
 					u->b_count[1] += want_ins - ins;
 				}
+				/*
+				 * Rows not written: without --only-newer, stored rows the update
+				 * found equal (unchanged); with it, rows the guard refused.
+				 */
 				lost = u->nwr > ins + upd ? u->nwr - ins - upd : 0;
 				u->b_count[1] -= lost < u->b_count[1] ? lost : u->b_count[1];
-				u->b_count[3] += lost;
+				u->b_count[u->have_newer ? 3 : 2] += lost;
 			}
 		}
 	}

@@ -827,10 +827,13 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 		if (i == 0) {
 			/* jsonb compares as JSON values; json and text as the bytes they keep */
 			/* the stored record crosses the wire only when it is wanted */
-			strbuf_addstr(&q, db->want_stored ? "SELECT l.seq, t.\"record\"::text, " :
-					  "SELECT l.seq, NULL, ");
-			strbuf_addstr(&q, jsonb ? "t.\"record\" = l.\"record\" FROM apipe_lookup l JOIN " :
-					  "t.\"record\"::text = l.\"record\"::text FROM apipe_lookup l JOIN ");
+			if (db->want_stored)
+				strbuf_addstr(&q, jsonb ? "SELECT l.seq, t.\"record\"::text, t.\"record\" = "
+						  "l.\"record\" FROM apipe_lookup l JOIN " :
+						  "SELECT l.seq, t.\"record\"::text, t.\"record\"::text = "
+						  "l.\"record\"::text FROM apipe_lookup l JOIN ");
+			else	/* keys only: whether a row is unchanged, the write says */
+				strbuf_addstr(&q, "SELECT l.seq, NULL, false FROM apipe_lookup l JOIN ");
 			ident(&q, table);
 			strbuf_addstr(&q, " t ON ");
 			for (k = 0; k < nkeys; k++) {
@@ -855,7 +858,25 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 			}
 			strbuf_addstr(&q, " FOR UPDATE OF t");
 		} else {
-			sql_upsert(&q, table, cols, ncols, nkeys, "apipe_write", db->guard);
+			/*
+			 * Without the stored records the client cannot tell an unchanged
+			 * row: the update itself leaves an equal one alone (and so its
+			 * ingested_at), and RETURNING says which were written.
+			 */
+			struct strbuf g = STRBUF_INIT;
+
+			if (!db->want_stored) {
+				ident(&g, table);	/* the stored row */
+				strbuf_addstr(&g, jsonb ? ".\"record\" IS DISTINCT FROM excluded.\"record\"" :
+					      ".\"record\"::text IS DISTINCT FROM excluded.\"record\"::text");
+				if (db->guard) {
+					strbuf_addstr(&g, " AND ");
+					strbuf_addstr(&g, db->guard);
+				}
+			}
+			sql_upsert(&q, table, cols, ncols, nkeys, "apipe_write",
+				   g.len ? g.buf : db->guard);
+			strbuf_release(&g);
 		}
 		res = PQprepare(db->pg, names[i], q.buf, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -1030,7 +1051,10 @@ int db_lookup(struct db *db, struct db_row *rows, size_t n, struct aperr *e)
 			copy_value(&o, &rows[i].vals[k], db->cols[k].type);
 		}
 		strbuf_addch(&o, '\t');
-		copy_field(&o, rows[i].rec, rows[i].n);
+		if (db->want_stored)
+			copy_field(&o, rows[i].rec, rows[i].n);
+		else
+			strbuf_addstr(&o, "\\N");	/* keys only: the record is not compared here */
 		strbuf_addch(&o, '\n');
 	}
 	r = pg_copy(db, "COPY apipe_lookup FROM STDIN", &o, e);
