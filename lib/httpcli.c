@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "redact.h"
 #include "httpcli.h"
@@ -470,6 +471,19 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 
 int http_cli_finish(struct http_cli *h, struct aperr *e)
 {
+	/*
+	 * --key is curl's: the TLS client key, which goes with --cert.  A JSON
+	 * Pointer there (dedupe's and upsert's --key) must not pass in silence.
+	 */
+	if (h->pol.key && !h->pol.cert)
+		return aperr_set(e, EX_USAGE, "--key %s: --key is the TLS client key and goes with "
+				 "--cert (a record key is dedupe's and upsert's --key)", h->pol.key);
+	if (h->pol.key && access(h->pol.key, R_OK) < 0)
+		return aperr_errno(e, EX_NOINPUT, "--key %s: cannot read the TLS client key",
+				   h->pol.key);
+	if (h->pol.cert && access(h->pol.cert, R_OK) < 0)
+		return aperr_errno(e, EX_NOINPUT, "--cert %s: cannot read the TLS client certificate",
+				   h->pol.cert);
 	if (h->key_name && !h->pending_keys)
 		return aperr_set(e, EX_USAGE, "--api-key-name goes with --api-keys");
 	if (h->pending_keys) {

@@ -47,6 +47,11 @@ run fetch-page --fail http://127.0.0.1:9/x
 is "$rc" 64 "fetch-page --fail (for --fail-on) is refused"
 run paginate --offset 100 http://127.0.0.1:9/x
 is "$rc" 64 "paginate --offset (for --offset-param) is refused"
+run fetch-page --key /id http://127.0.0.1:9/x
+is "$rc" 64 "fetch-page --key /id (a record key, not a TLS key) is a usage error"
+like err 'goes with --cert' "saying --key is the TLS client key"
+run paginate --cert /nonexistent/c.pem --key /nonexistent/k.pem http://127.0.0.1:9/x
+is "$rc" 66 "an unreadable client certificate or key is refused before any request"
 run fetch-page --max-time=5 --retry 0 http://127.0.0.1:9/x
 is "$rc" 75 "a whole option with = still works (the run goes on to fail to connect)"
 done_testing
