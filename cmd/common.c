@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,13 @@ void tool_hold_secrets(void)
 	/* a core dump of a process holding a token would hold the token */
 	if (setrlimit(RLIMIT_CORE, &none) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die(EX_OSERR, "cannot turn core dumps off: %s", strerror(errno));
+}
+
+int tool_stdout_is_pipe(void)
+{
+	struct stat st;
+
+	return fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 double tool_seconds(void)

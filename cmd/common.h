@@ -47,6 +47,11 @@ void tool_common_done(const struct cli_common *c, const char *usage);
  * and no ptrace by other users' processes (RLIMIT_CORE 0, not dumpable).
  */
 void tool_hold_secrets(void);
+/*
+ * Is standard output a pipe or a socket -- a next stage that has not made
+ * durable what it was given when this program ends?
+ */
+int tool_stdout_is_pipe(void);
 /* Seconds since tool_init(). */
 double tool_seconds(void);
 /*

@@ -90,6 +90,7 @@ struct listing {
 	struct strbuf meta;
 	uint64_t index;
 	struct strbuf origin;		/* the start URL's origin: where credentials go */
+	int holds_creds;		/* auth, or a credential header in its request */
 	char id[33];			/* the start request's identity (pg_request_id) */
 };
 
@@ -117,7 +118,6 @@ struct crawl {
 struct pg_run {
 	struct cli_common common;
 	struct http_cli hc;
-	int holds_creds;		/* auth, or a credential header in the template */
 	struct http_client client;
 	struct pg_spec user;
 	uint64_t max_pages, max_empty;
@@ -507,12 +507,7 @@ static void check_origin(struct pg_run *p, struct listing *l, struct job *j)
 	struct crawl *c = &p->c;
 	struct strbuf to = STRBUF_INIT, m = STRBUF_INIT;
 
-	struct curl_slist *h;
-	int creds = p->holds_creds;
-
-	for (h = l->tmpl.headers; h && !creds; h = h->next)
-		creds = redact_header_name(h->data, strcspn(h->data, ":"));
-	if (!creds || http_creds_allowed(&p->client, &j->req, c->next.buf))
+	if (!l->holds_creds || http_creds_allowed(&p->client, &j->req, c->next.buf))
 		return;
 	if (url_origin(c->next.buf, &to) < 0)
 		strbuf_addstr(&to, "an unknown origin");
@@ -839,6 +834,7 @@ static int next_listing(struct pg_run *p, struct listing *l, uint64_t index)
 	struct aperr e;
 	const char *line;
 	size_t n;
+	struct curl_slist *h;
 	int r;
 
 	http_req_init(&l->tmpl);
@@ -868,6 +864,10 @@ static int next_listing(struct pg_run *p, struct listing *l, uint64_t index)
 		die(EX_USAGE, "%s: not an http or https URL", shown_short(p, l->tmpl.url));
 	if (pg_request_id(&l->tmpl, &p->hc.secrets, l->id) < 0)
 		die(EX_OSERR, "out of memory");
+	/* the template's headers (-H) are in the request's, and a request line's too */
+	l->holds_creds = p->hc.auth.kind != AUTH_NONE;
+	for (h = l->tmpl.headers; h && !l->holds_creds; h = h->next)
+		l->holds_creds = redact_header_name(h->data, strcspn(h->data, ":"));
 	return 1;
 }
 
@@ -1026,15 +1026,11 @@ int cmd_paginate(int argc, char **argv)
 		usage_error(usage_text, "--checkpoint and --state: one or the other");
 	if (p.resume_from && p.outpath)
 		usage_error(usage_text, "--resume-from reads what the sink kept; with -o use --checkpoint");
-	if (p.checkpoint && !p.outpath) {
-		struct stat st;
-
-		/* a checkpoint written as pages go into a pipe runs ahead of the sink */
-		if (fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-			die(EX_USAGE, "--checkpoint to a pipe would be written before the sink has "
-			    "the pages; use --state NAME and resume with --resume-from DB (the sink "
-			    "keeps the state with its rows), or -o FILE");
-	}
+	/* a checkpoint written as pages go into a pipe runs ahead of the sink */
+	if (p.checkpoint && !p.outpath && tool_stdout_is_pipe())
+		die(EX_USAGE, "--checkpoint to a pipe would be written before the sink has "
+		    "the pages; use --state NAME and resume with --resume-from DB (the sink "
+		    "keeps the state with its rows), or -o FILE");
 	p.ck_label = p.checkpoint ? p.checkpoint : "the state in --resume-from";
 	p.urls = argv + optind;
 	p.nurls = argc - optind;
@@ -1063,13 +1059,6 @@ int cmd_paginate(int argc, char **argv)
 	p.hc.pol.max_body = p.hc.pol.max_body < p.common.max_line ? p.hc.pol.max_body
 								 : p.common.max_line;
 	p.tty = isatty(2);
-	{
-		struct curl_slist *h;
-
-		p.holds_creds = p.hc.auth.kind != AUTH_NONE;
-		for (h = p.hc.headers; h; h = h->next)
-			p.holds_creds |= redact_header_name(h->data, strcspn(h->data, ":"));
-	}
 	if (http_client_init(&p.client, &p.hc.pol, &p.hc.auth, &p.hc.secrets, &e) < 0)
 		die_err(&e);
 	if (p.common.verbose) {

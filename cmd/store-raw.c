@@ -307,7 +307,7 @@ struct held {
 		uint64_t seq;
 		size_t end;
 	} *m;
-	size_t nm, am, head;
+	size_t nm, am;
 	int gone;			/* the reader went away (EPIPE) */
 };
 
@@ -328,7 +328,6 @@ static void held_mark(struct held *h, uint64_t seq)
 {
 	held_mark_at(h, seq, h->buf.len);
 }
-
 
 /*
  * Pass on what is durable; with wait, first wait until chunk seq is (or

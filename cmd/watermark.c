@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -464,15 +463,11 @@ static int do_track(struct wm_opts *o)
 	t.o = o;
 	if (json_ptr_parse(&t.field, o->field, &e) < 0)
 		usage_error(usage_text, "--field: %s", e.msg);
-	if (o->commit_on_eof) {
-		struct stat st;
-
-		/* at its end of input the stage after it has not landed the records yet */
-		if (fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-			die(EX_USAGE, "track --commit-on-eof into a pipe would commit before the "
-			    "next stage lands the records; run 'watermark commit' after the pipeline "
-			    "succeeded, or let upsert keep it (--watermark-name)");
-	}
+	/* at its end of input the stage after it has not landed the records yet */
+	if (o->commit_on_eof && tool_stdout_is_pipe())
+		die(EX_USAGE, "track --commit-on-eof into a pipe would commit before the "
+		    "next stage lands the records; run 'watermark commit' after the pipeline "
+		    "succeeded, or let upsert keep it (--watermark-name)");
 	fd = lock_name(o);
 	state_init(&s);
 	state_load(o, &s);

@@ -89,12 +89,21 @@ struct recv {
 /* One request: its body as it arrives. */
 struct conn {
 	struct strbuf body;
-	int too_big;
 };
 
 static const char *header_of(void *ctx, const char *name)
 {
 	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+/* Count a refusal (for --stats) and say it with -v. */
+static void rejected(struct recv *rv, unsigned status, const char *why)
+{
+	pthread_mutex_lock(&rv->mu);
+	rv->rejected[status < 600 ? status : 0]++;
+	pthread_mutex_unlock(&rv->mu);
+	if (rv->common.verbose)
+		warnmsg("%u: %s", status, why);
 }
 
 static enum MHD_Result respond(struct recv *rv, struct MHD_Connection *c, unsigned status,
@@ -109,13 +118,8 @@ static enum MHD_Result respond(struct recv *rv, struct MHD_Connection *c, unsign
 		MHD_add_response_header(r, "Allow", "POST");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
-	if (status >= 400) {
-		pthread_mutex_lock(&rv->mu);
-		rv->rejected[status < 600 ? status : 0]++;
-		pthread_mutex_unlock(&rv->mu);
-		if (rv->common.verbose)
-			warnmsg("%u: %s", status, text);
-	}
+	if (status >= 400)
+		rejected(rv, status, text);
 	return ret;
 }
 
@@ -280,11 +284,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (k->body.len + *upload_size > rv->max_body) {
 			/* a chunked body past the cap: no answer can be queued mid-body, so the
 			 * connection is closed rather than read on */
-			pthread_mutex_lock(&rv->mu);
-			rv->rejected[413]++;
-			pthread_mutex_unlock(&rv->mu);
-			if (rv->common.verbose)
-				warnmsg("413: a chunked body passed --max-body; connection closed");
+			rejected(rv, 413, "a chunked body passed --max-body; connection closed");
 			return MHD_NO;
 		}
 		strbuf_add(&k->body, upload, *upload_size);

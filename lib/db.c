@@ -329,13 +329,16 @@ static const char *pg_type(enum db_type t);
 static const struct dialect sqlite_dialect = { 0, sql_type };
 static const struct dialect pg_dialect = { 1, pg_type };
 
-static void key_list(struct strbuf *q, const struct db_column *cols, size_t nkeys)
+/* The key columns, comma-separated, each after prefix ("" or an alias and a dot). */
+static void key_list(struct strbuf *q, const char *prefix, const struct db_column *cols,
+		     size_t nkeys)
 {
 	size_t i;
 
 	for (i = 0; i < nkeys; i++) {
 		if (i)
 			strbuf_addstr(q, ", ");
+		strbuf_addstr(q, prefix);
 		ident(q, cols[i].name);
 	}
 }
@@ -354,8 +357,8 @@ static void sql_create(struct strbuf *q, const struct dialect *dl, const char *t
 		strbuf_addstr(q, i < nkeys ? " NOT NULL, " : ", ");
 	}
 	strbuf_addf(q, "\"record\" %s NOT NULL, \"ingested_at\" %s NOT NULL, PRIMARY KEY (",
-		    dl->pg ? rtype : "TEXT", dl->pg ? "timestamptz" : "TEXT");
-	key_list(q, cols, nkeys);
+		    rtype, dl->pg ? "timestamptz" : "TEXT");
+	key_list(q, "", cols, nkeys);
 	strbuf_addstr(q, "))");
 }
 
@@ -400,7 +403,7 @@ static void sql_upsert(struct strbuf *q, const char *table, const struct db_colu
 		strbuf_addch(q, ')');
 	}
 	strbuf_addstr(q, " ON CONFLICT (");
-	key_list(q, cols, nkeys);
+	key_list(q, "", cols, nkeys);
 	strbuf_addstr(q, ") DO UPDATE SET ");
 	for (i = nkeys; i < ncols; i++) {
 		ident(q, cols[i].name);
@@ -800,7 +803,7 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	strbuf_reset(&q);
 	strbuf_addstr(&q, "CREATE TEMP TABLE IF NOT EXISTS apipe_lookup ON COMMIT DELETE ROWS AS "
 			  "SELECT 0::bigint AS seq, ");
-	key_list(&q, cols, nkeys);
+	key_list(&q, "", cols, nkeys);
 	strbuf_addstr(&q, ", \"record\" FROM ");
 	ident(&q, table);
 	strbuf_addstr(&q, " WITH NO DATA");
@@ -850,12 +853,7 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 			 * what this one wrote before it decides.
 			 */
 			strbuf_addstr(&q, " ORDER BY ");
-			for (k = 0; k < nkeys; k++) {
-				if (k)
-					strbuf_addstr(&q, ", ");
-				strbuf_addstr(&q, "t.");
-				ident(&q, cols[k].name);
-			}
+			key_list(&q, "t.", cols, nkeys);
 			strbuf_addstr(&q, " FOR UPDATE OF t");
 		} else {
 			/*
@@ -1116,7 +1114,6 @@ int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *in
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			return pgerr(db, res, "INSERT", e);
 		/* what really happened: a row per insert or update, none where the guard said no */
-		db->last_inserted = db->last_updated = 0;
 		for (t = 0; t < PQntuples(res); t++) {
 			if (PQgetvalue(res, t, 0)[0] == 't')
 				db->last_inserted++;

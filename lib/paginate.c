@@ -512,6 +512,24 @@ static const char *const page_params[] = { "page", "_page", "pageNumber", "page_
 					   "page[number]", "p", NULL };
 
 /*
+ * The page-size parameter of url that a page of nrecords fills (its value
+ * in *want), or NULL when no size the request asks for is reached.  probe
+ * is scratch.
+ */
+static const char *full_page(const char *url, size_t nrecords, struct strbuf *probe,
+			     uint64_t *want)
+{
+	size_t i;
+
+	for (i = 0; size_params[i]; i++)
+		if (http_get_query(url, size_params[i], probe) == 1 && probe->buf &&
+		    num_parse_u64(probe->buf, want, "size", NULL) == 0 && *want > 0 &&
+		    nrecords >= *want)
+			return size_params[i];
+	return NULL;
+}
+
+/*
  * A total the response headers report: X-Total-Count (json-server and
  * many others), X-Total, Total-Count, X-Total-Results, or the total of a
  * Content-Range ("items 0-49/501").  1 with *total set, else 0.
@@ -784,14 +802,9 @@ unsaid:
 	 */
 	{
 		uint64_t want = 0, pos = 0;
-		const char *sz = NULL;
-		int more;
+		int more = (res.has_total && res.total > res.nrecords) ||
+			   full_page(url, res.nrecords, &probe, &want);
 
-		for (i = 0; size_params[i] && !sz; i++)
-			if (http_get_query(url, size_params[i], &probe) == 1 && probe.buf &&
-			    num_parse_u64(probe.buf, &want, "size", NULL) == 0 && want > 0)
-				sz = size_params[i];
-		more = (res.has_total && res.total > res.nrecords) || (sz && res.nrecords >= want);
 		for (i = 0; more && offset_params[i]; i++)
 			if (http_get_query(url, offset_params[i], &probe) == 1 && probe.buf &&
 			    num_parse_u64(probe.buf, &pos, "offset", NULL) == 0) {
@@ -833,16 +846,15 @@ unsaid:
 		goto done;
 	}
 	/* a full page asked for by size, and nothing says it is the last */
-	for (i = 0; size_params[i]; i++) {
+	{
 		uint64_t want = 0;
+		const char *sz = full_page(url, res.nrecords, &probe, &want);
 
-		if (http_get_query(url, size_params[i], &probe) == 1 && probe.buf &&
-		    num_parse_u64(probe.buf, &want, "size", NULL) == 0 && want > 0 &&
-		    res.nrecords >= want) {
+		if (sz) {
 			describe(d, r, &res, why);
 			aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: a full page of "
 				  "%zu records (%s=%llu) and %s; name the style with --style",
-				  res.nrecords, size_params[i], (unsigned long long)want, why->buf);
+				  res.nrecords, sz, (unsigned long long)want, why->buf);
 			goto done;
 		}
 	}

@@ -25,6 +25,11 @@ newdb() {
 		psql -X -q "postgresql:///postgres?host=$PGDIR&user=postgres" -c "CREATE DATABASE $1" > /dev/null
 	fi
 }
+# wait_pids: wait for every process in $pids; $bad counts those that failed
+wait_pids() {
+	bad=0
+	for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+}
 vfield() {
 	if [ "$B" = sqlite ]; then echo "json_extract(record, '\$.v')"; else echo "(record->>'v')::int"; fi
 }
@@ -37,8 +42,7 @@ for B in $backends; do
 			--watermark-name "shard$i" --watermark-field /id 2> "first.$i.err" &
 		pids="$pids $!"
 	done
-	bad=0
-	for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+	wait_pids
 	is "$bad" 0 "$B: 16 first runs at once on a fresh database all succeed"
 	[ "$bad" = 0 ] || diag "$(cat first.*.err | sort | uniq -c | head -3)"
 	is "$(q first 'select count(*) from t')" 16 "$B: and all 16 rows landed"
@@ -66,8 +70,7 @@ for B in $backends; do
 				< "w$w.jsonl" 2> "w$w.err" &
 			pids="$pids $!"
 		done
-		bad=0
-		for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+		wait_pids
 		is "$bad" 0 "$B seed $seed: four concurrent --only-newer writers all succeed"
 		[ "$bad" = 0 ] || diag "$(cat w*.err | head -3)"
 		q "$db" "select id, $(vfield) from t" | sort -n > got
@@ -86,8 +89,7 @@ for B in $backends; do
 			--watermark-name shared --watermark-field /t < "s$w.jsonl" 2> "s$w.err" &
 		pids="$pids $!"
 	done
-	bad=0
-	for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+	wait_pids
 	is "$bad" 0 "$B: four writers sharing one watermark all succeed"
 	want=$(cat s1.jsonl s2.jsonl s3.jsonl s4.jsonl | jq -r .t | sort | tail -1)
 	is "$(q shared "select value from apipe_state where name = 'shared'")" "\"$want\"" \
