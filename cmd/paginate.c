@@ -35,6 +35,8 @@ static const char usage_text[] =
 	"       [--limit n] [--offset-param name] [--limit-param name]\n"
 	"       [--page-param name] [--start-page n] [--per-page n] [--per-page-param name]\n"
 	"       [--key-field pointer --key-param name] [--has-more-path pointer]\n"
+	"       [--last-page-path pointer] [--total-path pointer] [--require-total]\n"
+	"       [--graphql file [--variables json]]\n"
 	"       [--max-pages n] [--max-empty-pages n] [--checkpoint file [--restart]]\n"
 	"       [--state name [--resume-from db [--restart]]] [-o file]\n"
 	HTTP_CLI_USAGE
@@ -44,8 +46,9 @@ enum {
 	OPT_STYLE = CLI_OPT_FIRST_TOOL, OPT_RECORDS_PATH, OPT_CURSOR_PATH, OPT_CURSOR_PARAM,
 	OPT_NEXT_PATH, OPT_LIMIT, OPT_OFFSET_PARAM, OPT_LIMIT_PARAM, OPT_PAGE_PARAM,
 	OPT_START_PAGE, OPT_PER_PAGE, OPT_PER_PAGE_PARAM, OPT_KEY_FIELD, OPT_KEY_PARAM,
-	OPT_MORE_PATH, OPT_MAX_PAGES, OPT_MAX_EMPTY, OPT_CHECKPOINT, OPT_RESTART,
-	OPT_STATE, OPT_RESUME_FROM
+	OPT_MORE_PATH, OPT_DONE_PATH, OPT_TOTAL_PATH, OPT_MAX_PAGES, OPT_MAX_EMPTY,
+	OPT_CHECKPOINT, OPT_RESTART, OPT_STATE, OPT_RESUME_FROM, OPT_REQUIRE_TOTAL, OPT_GRAPHQL,
+	OPT_VARIABLES
 };
 
 static const struct option longopts[] = {
@@ -66,6 +69,11 @@ static const struct option longopts[] = {
 	{ "key-field", required_argument, NULL, OPT_KEY_FIELD },
 	{ "key-param", required_argument, NULL, OPT_KEY_PARAM },
 	{ "has-more-path", required_argument, NULL, OPT_MORE_PATH },
+	{ "last-page-path", required_argument, NULL, OPT_DONE_PATH },
+	{ "total-path", required_argument, NULL, OPT_TOTAL_PATH },
+	{ "require-total", no_argument, NULL, OPT_REQUIRE_TOTAL },
+	{ "graphql", required_argument, NULL, OPT_GRAPHQL },
+	{ "variables", required_argument, NULL, OPT_VARIABLES },
 	{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
 	{ "max-empty-pages", required_argument, NULL, OPT_MAX_EMPTY },
 	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
@@ -99,6 +107,8 @@ struct crawl {
 	struct pg_spec spec;
 	int resolved;			/* the style is known (not auto before page 1) */
 	struct strbuf next;		/* URL of the next page to write */
+	struct strbuf next_body;	/* and its body, when the position goes there */
+	int has_next_body;
 	uint64_t page, pos, step;	/* its number, its position, the offset step */
 	uint64_t empty_run;		/* empty pages in a row that still pointed on */
 	uint64_t records, pages;
@@ -142,8 +152,10 @@ struct pg_run {
 	uint64_t ck_listing;
 	uint32_t ck_next;
 	/* totals of this run */
-	uint64_t listings, pages, records, empty_pages, reported_total;
-	int any_total, stopped_max;
+	uint64_t listings, pages, records, empty_pages, reported_total, short_listings;
+	uint64_t fetched_of_total;	/* records of the listings that reported a total */
+	int any_total, stopped_max, require_total;
+	const char *graphql, *variables;
 	const char *last_style;
 	uint8_t key[16];
 	int tty;
@@ -230,6 +242,10 @@ static void checkpoint_write(struct pg_run *p, struct listing *l, int listing_do
 		strbuf_addf(&j, ",\"start_id\":\"%s\"", l->id);
 		strbuf_addstr(&j, ",\"next\":");
 		json_quote(&j, c->next.buf, c->next.len);
+		if (c->has_next_body) {
+			strbuf_addstr(&j, ",\"next_body\":");
+			json_quote(&j, c->next_body.buf ? c->next_body.buf : "", c->next_body.len);
+		}
 		strbuf_addf(&j, ",\"page\":%llu,\"pos\":%llu,\"step\":%llu,\"empty_run\":%llu,"
 			    "\"records\":%llu,\"pages\":%llu",
 			    (unsigned long long)c->page, (unsigned long long)c->pos,
@@ -333,7 +349,7 @@ static void open_output(struct pg_run *p)
 
 /* ---- requests ---- */
 
-static struct job *job_new(struct listing *l, const char *url)
+static struct job *job_new(struct listing *l, const char *url, const struct strbuf *body)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	struct curl_slist *h;
@@ -347,7 +363,10 @@ static struct job *job_new(struct listing *l, const char *url)
 		j->req.method = strdup(l->tmpl.method);
 	for (h = l->tmpl.headers; h; h = h->next)
 		j->req.headers = curl_slist_append(j->req.headers, h->data);
-	if (l->tmpl.has_body) {
+	if (body) {
+		strbuf_add(&j->req.body, body->buf ? body->buf : "", body->len);
+		j->req.has_body = 1;
+	} else if (l->tmpl.has_body) {
 		strbuf_add(&j->req.body, l->tmpl.body.buf, l->tmpl.body.len);
 		j->req.has_body = 1;
 	}
@@ -363,11 +382,11 @@ static void job_free(struct job *j)
 	free(j);
 }
 
-static void submit(struct pg_run *p, struct listing *l, const char *url, uint64_t page,
-		   uint64_t pos)
+static void submit(struct pg_run *p, struct listing *l, const char *url,
+		   const struct strbuf *body, uint64_t page, uint64_t pos)
 {
 	struct crawl *c = &p->c;
-	struct job *j = job_new(l, url);
+	struct job *j = job_new(l, url, body);
 	struct aperr e;
 
 	j->gen = c->gen;
@@ -425,6 +444,22 @@ static int fetch_ahead(const struct pg_run *p)
 	       (c->spec.style == PG_PAGE || (c->spec.style == PG_OFFSET && c->step > 0));
 }
 
+/*
+ * The body of the request for position value (JSON: a cursor as the page
+ * held it, or a number), when the style puts its position there.
+ */
+static void position_body(struct pg_run *p, struct listing *l, const char *value,
+			  struct strbuf *out)
+{
+	struct aperr e;
+
+	if (!p->c.has_next_body)
+		return;
+	if (pg_body(&p->c.spec, l->tmpl.body.buf, l->tmpl.has_body ? l->tmpl.body.len : 0, value,
+		    out, &e) < 0)
+		die_err(&e);
+}
+
 /* Keep the requests going: the next page, and pages ahead where allowed. */
 static void submit_more(struct pg_run *p, struct listing *l)
 {
@@ -433,26 +468,29 @@ static void submit_more(struct pg_run *p, struct listing *l)
 
 	if (!fetch_ahead(p)) {
 		if (c->last_submitted < c->page)
-			submit(p, l, c->next.buf, c->page, c->pos);
+			submit(p, l, c->next.buf, c->has_next_body ? &c->next_body : NULL, c->page,
+			       c->pos);
 		return;
 	}
 	if (c->last_submitted < c->page) {
 		c->gen_page = c->page;
 		c->gen_pos = c->pos;
 		c->gen_step = c->spec.style == PG_PAGE ? 1 : c->step;
-		submit(p, l, c->next.buf, c->page, c->pos);
+		submit(p, l, c->next.buf, c->has_next_body ? &c->next_body : NULL, c->page, c->pos);
 	}
 	while (c->last_submitted + 1 < c->page + p->hc.pol.concurrency &&
 	       (!p->max_pages || c->last_submitted + 1 < c->page + (p->max_pages - p->pages))) {
 		uint64_t pg = c->last_submitted + 1;
 		uint64_t pos = c->gen_pos + (pg - c->gen_page) * c->gen_step;
-		struct strbuf u = STRBUF_INIT;
+		struct strbuf u = STRBUF_INIT, b = STRBUF_INIT;
 
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)pos);
 		if (pg_url(&c->spec, l->tmpl.url, num, &u) < 0)
 			die(EX_OSERR, "out of memory");
-		submit(p, l, u.buf, pg, pos);
+		position_body(p, l, num, &b);
+		submit(p, l, u.buf, c->has_next_body ? &b : NULL, pg, pos);
 		strbuf_release(&u);
+		strbuf_release(&b);
 	}
 }
 
@@ -521,6 +559,23 @@ static void check_origin(struct pg_run *p, struct listing *l, struct job *j)
 	die_page(p, j->page, j->req.url, EX_DATAERR, m.buf ? m.buf : "another origin");
 }
 
+/* The next request's fingerprint: its URL and body (a loop is an error). */
+static void request_hash(struct pg_run *p, struct hash128 *h)
+{
+	struct crawl *c = &p->c;
+	struct strbuf m = STRBUF_INIT;
+
+	strbuf_add(&m, c->next.buf ? c->next.buf : "", c->next.len);
+	if (c->has_next_body) {
+		strbuf_addch(&m, '\0');
+		strbuf_add(&m, c->next_body.buf ? c->next_body.buf : "", c->next_body.len);
+	}
+	if (strbuf_failed(&m))
+		die(EX_OSERR, "out of memory");
+	siphash128(p->key, m.buf ? m.buf : "", m.len, h);
+	strbuf_release(&m);
+}
+
 /* Where the page leads: sets c->next, or c->done. */
 static void next_page(struct pg_run *p, struct listing *l, struct job *j)
 {
@@ -537,6 +592,8 @@ static void next_page(struct pg_run *p, struct listing *l, struct job *j)
 		more = res->has_token && res->more != 0;
 		if (more && pg_url(&c->spec, l->tmpl.url, res->token.buf, &c->next) < 0)
 			die(EX_OSERR, "out of memory");
+		if (more)
+			position_body(p, l, res->token_json.buf, &c->next_body);
 		break;
 	case PG_NEXT_URL:
 	case PG_LINK:
@@ -566,7 +623,14 @@ static void next_page(struct pg_run *p, struct listing *l, struct job *j)
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)c->pos);
 		if (pg_url(&c->spec, l->tmpl.url, num, &c->next) < 0)
 			die(EX_OSERR, "out of memory");
+		position_body(p, l, num, &c->next_body);
 	}
+	if (!more && res->more == 1)
+		die_page(p, j->page, j->req.url, EX_DATAERR,
+			 c->spec.more_path || c->spec.done_path
+				 ? "the page says more pages follow but gives nothing to go on "
+				   "from: stopping rather than end short"
+				 : "the page says more pages follow: stopping rather than end short");
 	if (!more) {
 		c->done = 1;
 		return;
@@ -587,7 +651,7 @@ static void next_page(struct pg_run *p, struct listing *l, struct job *j)
 		struct hash128 h;
 		int r;
 
-		siphash128(p->key, c->next.buf, c->next.len, &h);
+		request_hash(p, &h);
 		r = fpset_add(&c->seen, h);
 		if (r < 0)
 			die(EX_OSERR, "out of memory");
@@ -649,7 +713,9 @@ static void handle_page(struct pg_run *p, struct listing *l, struct job *j)
 		if (pg_detect(&c->spec, r->url, r, d, &p->why, &e) < 0)
 			die_page(p, j->page, r->url, e.code, e.msg);
 		c->resolved = 1;
-		c->pos = pg_start_position(&c->spec, l->tmpl.url);
+		c->has_next_body = pg_uses_body(&c->spec);
+		c->pos = pg_start_position(&c->spec, l->tmpl.url, l->tmpl.body.buf,
+					   l->tmpl.has_body ? l->tmpl.body.len : 0);
 		c->step = c->spec.style == PG_OFFSET ? c->spec.limit : 0;
 		if (p->common.verbose)
 			warnmsg("auto: style %s: %s", pg_style_name(c->spec.style), p->why.buf);
@@ -662,7 +728,7 @@ static void handle_page(struct pg_run *p, struct listing *l, struct job *j)
 		die_page(p, j->page, r->url, e.code, e.msg);
 	check_stuck(p, j);
 	next_page(p, l, j);
-	if (p->res.has_total && !c->has_total) {
+	if (p->res.has_total) {	/* the latest the API said */
 		c->has_total = 1;
 		c->total = p->res.total;
 	}
@@ -698,6 +764,7 @@ static void crawl_begin(struct pg_run *p, struct listing *l, int resume)
 
 	memset(c, 0, sizeof(*c));
 	strbuf_init(&c->next, 0);
+	strbuf_init(&c->next_body, 0);
 	fpset_init(&c->seen);
 	c->ringn = p->hc.pol.concurrency * 2 + 2;
 	c->ring = calloc(c->ringn, sizeof(*c->ring));
@@ -722,7 +789,14 @@ static void crawl_begin(struct pg_run *p, struct listing *l, int resume)
 			die_err(&e);
 		}
 		c->resolved = c->spec.style != PG_AUTO;
+		c->has_next_body = c->resolved && pg_uses_body(&c->spec);
 		json_str_decode(cd, p->ck_next, &c->next);
+		t = json_get(cd, 0, "next_body", 9);
+		if (c->has_next_body && (!t || json_type(cd, t) != JSON_STRING))
+			die(EX_DATAERR, "%s: /next_body: not a string; use --restart to start over",
+			    p->ck_label);
+		if (c->has_next_body)
+			json_str_decode(cd, t, &c->next_body);
 		c->page = ck_num(p, "page");
 		c->pos = ck_num(p, "pos");
 		c->step = ck_num(p, "step");
@@ -744,14 +818,20 @@ static void crawl_begin(struct pg_run *p, struct listing *l, int resume)
 		if (c->resolved) {
 			if (pg_url(&c->spec, l->tmpl.url, NULL, &c->next) < 0)
 				die(EX_OSERR, "out of memory");
-			c->pos = pg_start_position(&c->spec, l->tmpl.url);
+			c->has_next_body = pg_uses_body(&c->spec);
+			if (c->has_next_body && pg_body(&c->spec, l->tmpl.body.buf,
+							l->tmpl.has_body ? l->tmpl.body.len : 0, NULL,
+							&c->next_body, &e) < 0)
+				die_err(&e);
+			c->pos = pg_start_position(&c->spec, l->tmpl.url, c->next_body.buf,
+						   c->next_body.len);
 			c->step = c->spec.style == PG_OFFSET ? c->spec.limit : 0;
 		} else {
 			strbuf_addstr(&c->next, l->tmpl.url);
 		}
 	}
 	c->last_submitted = c->page - 1;
-	siphash128(p->key, c->next.buf, c->next.len, &h);
+	request_hash(p, &h);
 	fpset_add(&c->seen, h);
 }
 
@@ -771,6 +851,7 @@ static void crawl_end(struct pg_run *p)
 	free(c->live);
 	fpset_release(&c->seen);
 	strbuf_release(&c->next);
+	strbuf_release(&c->next_body);
 	pg_spec_release(&c->spec);
 }
 
@@ -816,10 +897,24 @@ static void crawl(struct pg_run *p, struct listing *l, int resume)
 	if (c->has_total) {
 		p->any_total = 1;
 		p->reported_total += c->total;
+		p->fetched_of_total += c->records;
+		if (!p->stopped_max && c->records < c->total)
+			p->short_listings++;
+		if (!p->stopped_max && c->spec.guessed && c->records < c->total)
+			die(EX_DATAERR, "%s: auto guessed '%s' and the crawl fetched %llu of the %llu "
+			    "records the API reports: the guess was wrong; name the style with --style",
+			    shown(p, l->tmpl.url), c->spec.style == PG_OFFSET ? c->spec.offset_param
+									: c->spec.page_param,
+			    (unsigned long long)c->records, (unsigned long long)c->total);
 		if (!p->stopped_max && c->total != c->records && !p->common.quiet)
 			warnmsg("%s: the API reported a total of %llu records; the crawl fetched %llu",
 				shown(p, l->tmpl.url), (unsigned long long)c->total,
 				(unsigned long long)c->records);
+	} else if (!p->stopped_max && p->require_total) {
+		p->short_listings++;
+		if (!p->common.quiet)
+			warnmsg("%s: the API reported no total to check the crawl against",
+				shown(p, l->tmpl.url));
 	}
 	if (!p->stopped_max)
 		checkpoint_write(p, l, 1);
@@ -892,6 +987,8 @@ static void write_stats(struct pg_run *p)
 		strbuf_addf(&sb, "%llu", (unsigned long long)p->reported_total);
 	else
 		strbuf_addstr(&sb, "null");
+	strbuf_addf(&sb, ",\"total_fetched\":%llu,\"short_listings\":%llu",
+		    (unsigned long long)p->fetched_of_total, (unsigned long long)p->short_listings);
 	strbuf_addf(&sb, ",\"requests\":%llu,", (unsigned long long)p->client.stats.requests);
 	http_stats_json(&p->client, &sb);
 	strbuf_addf(&sb, ",\"seconds\":%.3f,\"pages_per_second\":%.1f}", secs,
@@ -960,6 +1057,8 @@ static void spec_opt(struct pg_run *p, int opt, const char *arg)
 	case OPT_KEY_FIELD: field = &s->key_field; break;
 	case OPT_KEY_PARAM: field = &s->key_param; break;
 	case OPT_MORE_PATH: field = &s->more_path; break;
+	case OPT_DONE_PATH: field = &s->done_path; break;
+	case OPT_TOTAL_PATH: field = &s->total_path; break;
 	case OPT_LIMIT: num = &s->limit; break;
 	case OPT_PER_PAGE: num = &s->per_page; break;
 	case OPT_START_PAGE: num = &s->start_page; s->start_page_set = 1; break;
@@ -971,6 +1070,37 @@ static void spec_opt(struct pg_run *p, int opt, const char *arg)
 		usage_error(usage_text, "an empty value for a name or pointer option");
 	if (num && num_parse_u64(arg, num, "option", &e) < 0)
 		usage_error(usage_text, "%s", e.msg);
+}
+
+/* --graphql FILE [--variables JSON]: the body every request of the listing posts. */
+static void graphql_body(struct pg_run *p)
+{
+	struct strbuf q = STRBUF_INIT, b = STRBUF_INIT;
+	struct json_doc d;
+	struct json_error je;
+	struct aperr e;
+
+	if (p->hc.has_data)
+		usage_error(usage_text, "--graphql makes the body: no -d or --data-json with it");
+	tool_read_file(p->graphql, "--graphql", &q);
+	json_doc_init(&d, JSON_DEFAULT_DEPTH);
+	json_error_init(&je);
+	if (p->variables && (json_parse(&d, p->variables, strlen(p->variables), &je) < 0 ||
+			     json_type(&d, 0) != JSON_OBJECT))
+		usage_error(usage_text, "--variables: not a JSON object");
+	strbuf_addstr(&b, "{\"query\":");
+	json_quote(&b, q.buf ? q.buf : "", q.len);
+	strbuf_addstr(&b, ",\"variables\":");
+	strbuf_addstr(&b, p->variables ? p->variables : "{}");
+	strbuf_addch(&b, '}');
+	if (strbuf_failed(&b))
+		die(EX_OSERR, "out of memory");
+	if (http_cli_opt(&p->hc, HTTP_OPT_DATA_JSON, b.buf, &e) < 0)
+		die_err(&e);
+	json_doc_release(&d);
+	json_error_release(&je);
+	strbuf_release(&q);
+	strbuf_release(&b);
 }
 
 int cmd_paginate(int argc, char **argv)
@@ -995,6 +1125,9 @@ int cmd_paginate(int argc, char **argv)
 		case OPT_STATE: p.state_name = optarg; break;
 		case OPT_RESUME_FROM: p.resume_from = optarg; break;
 		case OPT_RESTART: p.restart = 1; break;
+		case OPT_REQUIRE_TOTAL: p.require_total = 1; break;
+		case OPT_GRAPHQL: p.graphql = optarg; break;
+		case OPT_VARIABLES: p.variables = optarg; break;
 		default:
 			if (opt >= OPT_STYLE && opt <= OPT_MAX_EMPTY) {
 				spec_opt(&p, opt, optarg);
@@ -1011,6 +1144,10 @@ int cmd_paginate(int argc, char **argv)
 		}
 	}
 	tool_common_done(&p.common, usage_text);
+	if (p.graphql)
+		graphql_body(&p);
+	else if (p.variables)
+		usage_error(usage_text, "--variables goes with --graphql");
 	if (http_cli_finish(&p.hc, &e) < 0) {
 		if (e.code == EX_USAGE)
 			usage_error(usage_text, "%s", e.msg);
@@ -1069,6 +1206,10 @@ int cmd_paginate(int argc, char **argv)
 	progress(&p, 1);
 	if (p.common.stats)
 		write_stats(&p);
+	if (p.require_total && p.short_listings)
+		die(1, "--require-total: %llu listing%s fetched fewer records than the API "
+		    "reported, or reported no total", (unsigned long long)p.short_listings,
+		    p.short_listings == 1 ? "" : "s");
 	tool_finish(&p.out);
 	http_client_release(&p.client);
 	statefile_unlock(p.lockfd);

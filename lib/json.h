@@ -197,5 +197,14 @@ uint32_t json_ptr_eval(const struct json_ptr *p, const struct json_doc *d, uint3
 /* Append "/" and the escaped reference token (~ → ~0, / → ~1). */
 int json_ptr_append(struct strbuf *ptr, const char *tok, size_t n);
 int json_ptr_append_index(struct strbuf *ptr, size_t i);
+/*
+ * out (replaced) becomes document d (NULL: none, as if empty) with the
+ * value at p set to the JSON text v[0..vn), which the caller vouches for:
+ * members and objects on the way are created, an array element is
+ * replaced ("-" appends), everything else is copied minified.  0, or -1
+ * (EX_USAGE: an array on the way without that element; EX_OSERR).
+ */
+int json_ptr_set(const struct json_ptr *p, const struct json_doc *d, const char *v, size_t vn,
+		 struct strbuf *out, struct aperr *e);
 
 #endif

@@ -135,3 +135,105 @@ int json_ptr_append_index(struct strbuf *ptr, size_t i)
 {
 	return strbuf_addf(ptr, "/%zu", i);
 }
+
+/* The value for segments k.. of p when nothing of them exists: {"a":{"b":v}}. */
+static void set_build(const struct json_ptr *p, size_t k, const char *v, size_t vn,
+		      struct strbuf *out)
+{
+	size_t i;
+
+	for (i = k; i < p->nseg; i++) {
+		strbuf_addch(out, '{');
+		json_quote(out, p->seg[i].s, p->seg[i].n);
+		strbuf_addch(out, ':');
+	}
+	strbuf_add(out, v, vn);
+	for (i = k; i < p->nseg; i++)
+		strbuf_addch(out, '}');
+}
+
+/* Copy token t of d with segments k.. of p set to v. */
+static int set_copy(const struct json_doc *d, uint32_t t, const struct json_ptr *p, size_t k,
+		    const char *v, size_t vn, struct strbuf *out, struct aperr *e)
+{
+	const struct json_ptr_seg *g;
+	uint32_t i;
+	int found = 0, first = 1;
+	long n;
+
+	if (k == p->nseg) {
+		strbuf_add(out, v, vn);
+		return 0;
+	}
+	g = &p->seg[k];
+	if (json_type(d, t) == JSON_OBJECT) {
+		strbuf_addch(out, '{');
+		for (i = json_first(d, t); i; i = json_next(d, t, i)) {
+			if (!first)
+				strbuf_addch(out, ',');
+			first = 0;
+			strbuf_add(out, json_src(d, i), json_srclen(d, i));
+			strbuf_addch(out, ':');
+			if (!found && json_str_eq(d, i, g->s, g->n)) {
+				found = 1;
+				if (set_copy(d, i + 1, p, k + 1, v, vn, out, e) < 0)
+					return -1;
+			} else {
+				json_minify(d, i + 1, out);
+			}
+		}
+		if (!found) {
+			if (!first)
+				strbuf_addch(out, ',');
+			json_quote(out, g->s, g->n);
+			strbuf_addch(out, ':');
+			set_build(p, k + 1, v, vn, out);
+		}
+		strbuf_addch(out, '}');
+		return 0;
+	}
+	if (json_type(d, t) == JSON_ARRAY) {
+		n = g->idx;
+		if (n < 0 && !(g->n == 1 && g->s[0] == '-'))
+			return aperr_set(e, EX_USAGE, "%s: '%.*s' is not an index of an array",
+					 p->text, (int)g->n, g->s);
+		strbuf_addch(out, '[');
+		for (i = json_first(d, t); i; i = json_next(d, t, i), n--) {
+			if (!first)
+				strbuf_addch(out, ',');
+			first = 0;
+			if (n == 0) {
+				if (set_copy(d, i, p, k + 1, v, vn, out, e) < 0)
+					return -1;
+			} else {
+				json_minify(d, i, out);
+			}
+		}
+		if (n > 0)
+			return aperr_set(e, EX_USAGE, "%s: the array has no element %ld", p->text,
+					 g->idx);
+		if (n < 0 && g->idx < 0) {	/* "-": a new last element */
+			if (!first)
+				strbuf_addch(out, ',');
+			set_build(p, k + 1, v, vn, out);
+		}
+		strbuf_addch(out, ']');
+		return 0;
+	}
+	/* a scalar in the way becomes the object the pointer goes through */
+	set_build(p, k, v, vn, out);
+	return 0;
+}
+
+int json_ptr_set(const struct json_ptr *p, const struct json_doc *d, const char *v, size_t vn,
+		 struct strbuf *out, struct aperr *e)
+{
+	strbuf_reset(out);
+	if (!d)
+		set_build(p, 0, v, vn, out);
+	else if (set_copy(d, 0, p, 0, v, vn, out, e) < 0)
+		return -1;
+	if (strbuf_failed(out))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return 0;
+}

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 
 #include <openssl/sha.h>
 
@@ -62,6 +63,8 @@ static void uncompile(struct pg_spec *s)
 	json_ptr_release(&s->cursor_ptr);
 	json_ptr_release(&s->next_ptr);
 	json_ptr_release(&s->more_ptr);
+	json_ptr_release(&s->done_ptr);
+	json_ptr_release(&s->total_ptr);
 	json_ptr_release(&s->key_ptr);
 	json_ptr_release(&s->records_ptr);
 	s->compiled = 0;
@@ -76,6 +79,8 @@ static const struct {
 	{ "cursor_param", offsetof(struct pg_spec, cursor_param) },
 	{ "next_path", offsetof(struct pg_spec, next_path) },
 	{ "more_path", offsetof(struct pg_spec, more_path) },
+	{ "done_path", offsetof(struct pg_spec, done_path) },
+	{ "total_path", offsetof(struct pg_spec, total_path) },
 	{ "offset_param", offsetof(struct pg_spec, offset_param) },
 	{ "limit_param", offsetof(struct pg_spec, limit_param) },
 	{ "page_param", offsetof(struct pg_spec, page_param) },
@@ -121,16 +126,34 @@ int pg_spec_compile(struct pg_spec *s, struct aperr *e)
 		need = "--style page needs a --page-param name";
 	if (need)
 		return aperr_set(e, EX_USAGE, "%s", need);
+	{
+		const char *params[] = { s->cursor_param, s->key_param, s->offset_param,
+					 s->limit_param, s->page_param, s->per_page_param };
+		struct json_ptr probe;
+		size_t i;
+
+		for (i = 0; i < sizeof(params) / sizeof(*params); i++)
+			if (params[i] && !strncmp(params[i], "body:", 5)) {
+				if (json_ptr_parse(&probe, params[i] + 5, e) < 0)
+					return aperr_prefix(e, "%s", params[i]);
+				json_ptr_release(&probe);
+			}
+	}
 	memset(&s->cursor_ptr, 0, sizeof(s->cursor_ptr));
-	s->next_ptr = s->more_ptr = s->key_ptr = s->records_ptr = s->cursor_ptr;
+	s->next_ptr = s->more_ptr = s->done_ptr = s->total_ptr = s->key_ptr = s->cursor_ptr;
+	s->records_ptr = s->cursor_ptr;
 	if (compile_one(&s->cursor_ptr, s->cursor_path, "--cursor-path", e) < 0 ||
 	    compile_one(&s->next_ptr, s->next_path, "--next-path", e) < 0 ||
-	    compile_one(&s->more_ptr, s->more_path, "has-more path", e) < 0 ||
+	    compile_one(&s->more_ptr, s->more_path, "--has-more-path", e) < 0 ||
+	    compile_one(&s->done_ptr, s->done_path, "--last-page-path", e) < 0 ||
+	    compile_one(&s->total_ptr, s->total_path, "--total-path", e) < 0 ||
 	    compile_one(&s->key_ptr, s->key_field, "--key-field", e) < 0 ||
 	    compile_one(&s->records_ptr, s->records_path, "--records-path", e) < 0) {
 		json_ptr_release(&s->cursor_ptr);
 		json_ptr_release(&s->next_ptr);
 		json_ptr_release(&s->more_ptr);
+		json_ptr_release(&s->done_ptr);
+		json_ptr_release(&s->total_ptr);
 		json_ptr_release(&s->key_ptr);
 		json_ptr_release(&s->records_ptr);
 		return -1;
@@ -149,9 +172,10 @@ int pg_spec_json(const struct pg_spec *s, struct strbuf *out)
 	json_add_member(out, "style", pg_style_name(s->style));
 	for (i = 0; i < sizeof(spec_strings) / sizeof(*spec_strings); i++)
 		json_add_member(out, spec_strings[i].name, *SPEC_FIELD(s, i));
-	strbuf_addf(out, ",\"limit\":%llu,\"start_page\":%llu,\"per_page\":%llu%s}",
+	strbuf_addf(out, ",\"limit\":%llu,\"start_page\":%llu,\"per_page\":%llu%s%s}",
 		    (unsigned long long)s->limit, (unsigned long long)s->start_page,
-		    (unsigned long long)s->per_page, s->start_page_set ? ",\"start_page_set\":true" : "");
+		    (unsigned long long)s->per_page, s->start_page_set ? ",\"start_page_set\":true" : "",
+		    s->guessed ? ",\"guessed\":true" : "");
 	return out->len > before && out->buf[out->len - 1] == '}' ? 0 : -1;
 }
 
@@ -186,6 +210,8 @@ int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
 	}
 	t = json_get(d, obj, "start_page_set", 14);
 	s->start_page_set = t && json_type(d, t) == JSON_TRUE;
+	t = json_get(d, obj, "guessed", 7);
+	s->guessed = t && json_type(d, t) == JSON_TRUE;
 	strbuf_release(&v);
 	return pg_spec_compile(s, e) < 0 ? aperr_set(e, EX_DATAERR, "/spec: %s", e->msg) : 0;
 }
@@ -197,6 +223,7 @@ void pg_result_init(struct pg_result *res)
 	memset(res, 0, sizeof(*res));
 	records_page_init(&res->rp);
 	strbuf_init(&res->token, 0);
+	strbuf_init(&res->token_json, 0);
 	strbuf_init(&res->scratch, 0);
 }
 
@@ -204,6 +231,7 @@ void pg_result_release(struct pg_result *res)
 {
 	records_page_release(&res->rp);
 	strbuf_release(&res->token);
+	strbuf_release(&res->token_json);
 	strbuf_release(&res->scratch);
 }
 
@@ -266,6 +294,63 @@ static void find_total(const struct json_doc *d, struct pg_result *res)
 			return;
 		}
 	}
+}
+
+/*
+ * A total the response headers report: X-Total-Count (json-server and
+ * many others), X-Total, Total-Count, X-Total-Results, or the total of a
+ * Content-Range ("items 0-49/501").  1 with *total set, else 0.
+ */
+static int header_total(const struct http_req *r, uint64_t *total)
+{
+	static const char *const names[] = { "x-total-count", "x-total", "total-count",
+					     "x-total-results", "x-result-count", NULL };
+	char buf[32];
+	const char *v;
+	size_t n, i;
+
+	for (i = 0; names[i]; i++)
+		if ((v = http_req_header(r, names[i], &n)) && n && n < sizeof(buf)) {
+			memcpy(buf, v, n);
+			buf[n] = '\0';
+			if (num_parse_u64(buf, total, names[i], NULL) == 0)
+				return 1;
+		}
+	if ((v = http_req_header(r, "content-range", &n)) && n) {
+		const char *slash = memchr(v, '/', n);
+
+		if (slash && (size_t)(v + n - slash - 1) < sizeof(buf) && slash[1] != '*') {
+			memcpy(buf, slash + 1, (size_t)(v + n - slash - 1));
+			buf[v + n - slash - 1] = '\0';
+			if (num_parse_u64(buf, total, "Content-Range", NULL) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A total at token t: a number, or {"value": n} (Elasticsearch's
+ * hits.total).  1 with *total set, else 0.
+ */
+static int total_at(const struct json_doc *d, uint32_t t, uint64_t *total)
+{
+	if (t != JSON_ABSENT && json_type(d, t) == JSON_OBJECT)
+		t = json_get(d, t, "value", 5);
+	return t && t != JSON_ABSENT && json_type(d, t) == JSON_NUMBER && json_u64(d, t, total) == 0;
+}
+
+/* The total a page reports: at the spec's path, the known places, or a header. */
+static void page_total(const struct pg_spec *s, const struct json_doc *d,
+		       const struct http_req *r, struct pg_result *res)
+{
+	if (s->total_path) {
+		res->has_total = total_at(d, json_ptr_eval(&s->total_ptr, d, 0), &res->total);
+		return;
+	}
+	find_total(d, res);
+	if (!res->has_total && r && header_total(r, &res->total))
+		res->has_total = 1;
 }
 
 /* The body reports an error instead of records ({"ok":false}, {"error":…}). */
@@ -335,9 +420,10 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 	res->more = -1;
 	res->has_token = 0;
 	strbuf_reset(&res->token);
+	strbuf_reset(&res->token_json);
 	if (find_records(s, d, res, e) < 0)
 		return -1;
-	find_total(d, res);
+	page_total(s, d, r, res);
 	if (s->more_path) {
 		t = json_ptr_eval(&s->more_ptr, d, 0);
 		if (t != JSON_ABSENT && json_type(d, t) == JSON_TRUE)
@@ -345,14 +431,31 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 		else if (t != JSON_ABSENT && json_type(d, t) == JSON_FALSE)
 			res->more = 0;
 	}
+	if (s->done_path) {
+		t = json_ptr_eval(&s->done_ptr, d, 0);
+		if (t != JSON_ABSENT && json_type(d, t) == JSON_TRUE)
+			res->more = 0;
+		else if (t != JSON_ABSENT && json_type(d, t) == JSON_FALSE)
+			res->more = 1;
+	}
 	switch (s->style) {
 	case PG_CURSOR:
 		t = json_ptr_eval(&s->cursor_ptr, d, 0);
-		k = scalar_value(d, t, &res->token);
+		/* a body parameter takes any JSON (Elasticsearch's search_after is an array) */
+		if (!strncmp(s->cursor_param, "body:", 5) && t != JSON_ABSENT &&
+		    (json_type(d, t) == JSON_ARRAY || json_type(d, t) == JSON_OBJECT)) {
+			k = json_first(d, t) ? 1 : 0;
+			strbuf_reset(&res->token);
+			json_minify(d, t, &res->token);
+		} else {
+			k = scalar_value(d, t, &res->token);
+		}
 		if (k < 0)
 			return aperr_set(e, EX_DATAERR, "%s: the cursor is %s, not a string",
 					 s->cursor_path, json_type_name(json_type(d, t)));
 		res->has_token = k;
+		if (k > 0)
+			json_minify(d, t, &res->token_json);
 		return 0;
 	case PG_NEXT_URL:
 	case PG_LINK: {
@@ -384,7 +487,16 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 		if (!res->nrecords)
 			return 0;
 		t = json_ptr_eval(&s->key_ptr, d, last_record(d, res));
-		k = scalar_value(d, t, &res->token);
+		if (!strncmp(s->key_param, "body:", 5) && t != JSON_ABSENT &&
+		    json_type(d, t) == JSON_ARRAY && json_first(d, t)) {
+			k = 1;
+			strbuf_reset(&res->token);
+			json_minify(d, t, &res->token);
+		} else {
+			k = scalar_value(d, t, &res->token);
+		}
+		if (k > 0)
+			json_minify(d, t, &res->token_json);
 		if (k <= 0)
 			return aperr_set(e, EX_DATAERR, "%s/%zu%s: the last record has no usable key",
 					 res->rp.where.buf ? res->rp.where.buf : "",
@@ -396,55 +508,154 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 	}
 }
 
-int pg_url(const struct pg_spec *s, const char *base, const char *value, struct strbuf *out)
+/*
+ * The parameters a request of the style carries for position value (NULL:
+ * the first request): up to two (name, value) pairs in names/vals, the
+ * numbers written into num (two slots of 24).  Returns how many.
+ */
+static size_t position_params(const struct pg_spec *s, const char *value, char num[2][24],
+			      const char *names[2], const char *vals[2])
 {
-	char num[24];
-	int r = 0;
+	size_t n = 0;
 
-	strbuf_reset(out);
-	strbuf_addstr(out, base);
 	switch (s->style) {
 	case PG_CURSOR:
-		if (value)
-			r = http_set_query(out, s->cursor_param, value);
-		break;
 	case PG_KEYSET:
-		if (value)
-			r = http_set_query(out, s->key_param, value);
+		if (value) {
+			names[n] = s->style == PG_CURSOR ? s->cursor_param : s->key_param;
+			vals[n++] = value;
+		}
 		break;
 	case PG_OFFSET:
-		if (value)
-			r = http_set_query(out, s->offset_param, value);
-		if (!r && s->limit && s->limit_param && *s->limit_param) {
-			snprintf(num, sizeof(num), "%llu", (unsigned long long)s->limit);
-			r = http_set_query(out, s->limit_param, num);
+		if (value) {
+			names[n] = s->offset_param;
+			vals[n++] = value;
+		}
+		if (s->limit && s->limit_param && *s->limit_param) {
+			snprintf(num[1], 24, "%llu", (unsigned long long)s->limit);
+			names[n] = s->limit_param;
+			vals[n++] = num[1];
 		}
 		break;
 	case PG_PAGE:
 		if (value || s->start_page_set) {
-			snprintf(num, sizeof(num), "%llu", (unsigned long long)s->start_page);
-			r = http_set_query(out, s->page_param, value ? value : num);
+			snprintf(num[0], 24, "%llu", (unsigned long long)s->start_page);
+			names[n] = s->page_param;
+			vals[n++] = value ? value : num[0];
 		}
-		if (!r && s->per_page && s->per_page_param && *s->per_page_param) {
-			snprintf(num, sizeof(num), "%llu", (unsigned long long)s->per_page);
-			r = http_set_query(out, s->per_page_param, num);
+		if (s->per_page && s->per_page_param && *s->per_page_param) {
+			snprintf(num[1], 24, "%llu", (unsigned long long)s->per_page);
+			names[n] = s->per_page_param;
+			vals[n++] = num[1];
 		}
 		break;
 	default:
 		break;
 	}
+	return n;
+}
+
+static int in_body(const char *param)
+{
+	return param && !strncmp(param, "body:", 5);
+}
+
+int pg_url(const struct pg_spec *s, const char *base, const char *value, struct strbuf *out)
+{
+	char num[2][24];
+	const char *names[2], *vals[2];
+	size_t n = position_params(s, value, num, names, vals), i;
+	int r = 0;
+
+	strbuf_reset(out);
+	strbuf_addstr(out, base);
+	for (i = 0; i < n && !r; i++)
+		if (!in_body(names[i]))
+			r = http_set_query(out, names[i], vals[i]);
 	return r;
 }
 
-uint64_t pg_start_position(const struct pg_spec *s, const char *base)
+int pg_uses_body(const struct pg_spec *s)
+{
+	switch (s->style) {
+	case PG_CURSOR: return in_body(s->cursor_param);
+	case PG_KEYSET: return in_body(s->key_param);
+	case PG_OFFSET: return in_body(s->offset_param) || in_body(s->limit_param);
+	case PG_PAGE: return in_body(s->page_param) || in_body(s->per_page_param);
+	default: return 0;
+	}
+}
+
+int pg_body(const struct pg_spec *s, const char *base, size_t n, const char *value,
+	    struct strbuf *out, struct aperr *e)
+{
+	char num[2][24];
+	const char *names[2], *vals[2];
+	struct strbuf cur = STRBUF_INIT;
+	size_t np, i;
+	int rc = 0;
+
+	np = position_params(s, value, num, names, vals);
+	strbuf_reset(out);
+	strbuf_add(out, base ? base : "", base ? n : 0);
+	for (i = 0; i < np && rc == 0; i++) {
+		struct json_doc d;
+		struct json_error je;
+		struct json_ptr ptr;
+		int empty;
+
+		if (!in_body(names[i]))
+			continue;
+		if (json_ptr_parse(&ptr, names[i] + 5, e) < 0) {
+			rc = -1;
+			break;
+		}
+		strbuf_reset(&cur);
+		strbuf_add(&cur, out->buf ? out->buf : "", out->len);
+		empty = strspn(cur.buf ? cur.buf : "", " \t\r\n") == cur.len;
+		json_doc_init(&d, 64);
+		json_error_init(&je);
+		if (!empty && json_parse(&d, cur.buf, cur.len, &je) < 0)
+			rc = aperr_set(e, EX_DATAERR, "%s: the request body is not JSON", names[i]);
+		else
+			rc = json_ptr_set(&ptr, empty ? NULL : &d, vals[i], strlen(vals[i]), out, e);
+		json_doc_release(&d);
+		json_error_release(&je);
+		json_ptr_release(&ptr);
+	}
+	strbuf_release(&cur);
+	return rc;
+}
+
+uint64_t pg_start_position(const struct pg_spec *s, const char *base, const char *body,
+			   size_t bn)
 {
 	struct strbuf v = STRBUF_INIT;
 	uint64_t n = s->style == PG_PAGE ? s->start_page : 0;
 	const char *name = s->style == PG_PAGE ? s->page_param : s->offset_param;
 
-	if ((s->style == PG_PAGE || s->style == PG_OFFSET) && !(s->style == PG_PAGE && s->start_page_set) &&
-	    http_get_query(base, name, &v) == 1 && v.buf)
+	if ((s->style != PG_PAGE && s->style != PG_OFFSET) || (s->style == PG_PAGE && s->start_page_set))
+		return n;
+	if (in_body(name)) {
+		struct json_doc d;
+		struct json_error je;
+		struct json_ptr ptr;
+		uint32_t t;
+
+		json_doc_init(&d, 64);
+		json_error_init(&je);
+		if (body && json_parse(&d, body, bn, &je) == 0 &&
+		    json_ptr_parse(&ptr, name + 5, NULL) == 0) {
+			t = json_ptr_eval(&ptr, &d, 0);
+			if (t != JSON_ABSENT)
+				json_u64(&d, t, &n);
+			json_ptr_release(&ptr);
+		}
+		json_doc_release(&d);
+		json_error_release(&je);
+	} else if (http_get_query(base, name, &v) == 1 && v.buf) {
 		num_parse_u64(v.buf, &n, "offset", NULL);
+	}
 	strbuf_release(&v);
 	return n;
 }
@@ -493,10 +704,6 @@ static const char *const cursor_params[] = {
 	"pagination_token", "nextToken", "continuation", "continuationToken", NULL
 };
 
-static const char *const more_paths[] = {
-	"/has_more", "/hasMore", "/pagination/has_more", "/meta/has_more", "/pageInfo/hasNextPage",
-	"/page_info/has_next_page", "/response_metadata/has_more", "/pagination/hasMore", NULL
-};
 
 /* Query parameters that ask for a page size. */
 static const char *const size_params[] = {
@@ -510,63 +717,6 @@ static const char *const offset_params[] = { "offset", "_start", "skip", "start"
 					     "$skip", "page[offset]", NULL };
 static const char *const page_params[] = { "page", "_page", "pageNumber", "page_number",
 					   "page[number]", "p", NULL };
-
-/*
- * The page-size parameter of url that a page of nrecords fills (its value
- * in *want), or NULL when no size the request asks for is reached.  probe
- * is scratch.
- */
-static const char *full_page(const char *url, size_t nrecords, struct strbuf *probe,
-			     uint64_t *want)
-{
-	size_t i;
-
-	for (i = 0; size_params[i]; i++)
-		if (http_get_query(url, size_params[i], probe) == 1 && probe->buf &&
-		    num_parse_u64(probe->buf, want, "size", NULL) == 0 && *want > 0 &&
-		    nrecords >= *want)
-			return size_params[i];
-	return NULL;
-}
-
-/*
- * A total the response headers report: X-Total-Count (json-server and
- * many others), X-Total, Total-Count, X-Total-Results, or the total of a
- * Content-Range ("items 0-49/501").  1 with *total set, else 0.
- */
-static int header_total(const struct http_req *r, uint64_t *total)
-{
-	static const char *const names[] = { "x-total-count", "x-total", "total-count",
-					     "x-total-results", "x-result-count", NULL };
-	char buf[32];
-	const char *v;
-	size_t n, i;
-
-	for (i = 0; names[i]; i++)
-		if ((v = http_req_header(r, names[i], &n)) && n && n < sizeof(buf)) {
-			memcpy(buf, v, n);
-			buf[n] = '\0';
-			if (num_parse_u64(buf, total, names[i], NULL) == 0)
-				return 1;
-		}
-	if ((v = http_req_header(r, "content-range", &n)) && n) {
-		const char *slash = memchr(v, '/', n);
-
-		if (slash && (size_t)(v + n - slash - 1) < sizeof(buf) && slash[1] != '*') {
-			memcpy(buf, slash + 1, (size_t)(v + n - slash - 1));
-			buf[v + n - slash - 1] = '\0';
-			if (num_parse_u64(buf, total, "Content-Range", NULL) == 0)
-				return 1;
-		}
-	}
-	return 0;
-}
-
-static int looks_like_url(const char *s)
-{
-	return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8) || *s == '/' ||
-	       *s == '?';
-}
 
 /* The first of paths present with a number: its token, or JSON_ABSENT. */
 static uint32_t first_number(const struct json_doc *d, const char *const *paths, const char **which)
@@ -623,80 +773,417 @@ total:
 			    (unsigned long long)res->total);
 }
 
-int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
-	      const struct json_doc *d, struct strbuf *why, struct aperr *e)
+/* ---- signals anywhere in the body ---- */
+
+/* Booleans that say more pages follow, by name lower-cased without separators. */
+static const char *const more_names[] = {
+	"hasmore", "hasnext", "hasnextpage", "more", "moreitems", "morepages", "moreresults",
+	"morerecords", "moredata", "hasmoreitems", "hasmorepages", "hasmoreresults",
+	"hasmorerecords", "nextpageexists", NULL
+};
+/* Booleans that say this is the last page. */
+static const char *const done_names[] = {
+	"done", "last", "islast", "islastpage", "lastpage", "finished", "isfinished", "complete",
+	"iscomplete", "end", "isend", "endofresults", "endoflist", "nomore", "nomorepages",
+	"nomoreresults", "alldone", "exhausted", NULL
+};
+/* Numbers that report how many records the whole listing holds. */
+static const char *const total_names[] = {
+	"total", "totalcount", "totalresults", "totalitems", "totalelements", "totalrecords",
+	"totalrows", "totalentries", "totalhits", "totalsize", "count", "recordcount",
+	"resultcount", "itemcount", "numfound", "numresults", "odatacount", "found", NULL
+};
+
+#define SIGNAL_DEPTH 6
+
+struct sig {
+	struct strbuf ptr;	/* where it is */
+	int depth;		/* -1: not found */
+};
+
+struct signals {
+	struct sig url, token, flag, total, relay_cursor, relay_more;
+	int url_empty, token_empty;	/* there, and empty: the last page */
+	int flag_sense;			/* 1: true means more; 0: true means the last page */
+	int flag_value;
+	uint64_t total_value;
+	struct strbuf token_name;	/* the token's member name, for its parameter */
+	struct strbuf name, norm;	/* scratch */
+};
+
+static void signals_init(struct signals *g)
 {
+	struct sig *all[] = { &g->url, &g->token, &g->flag, &g->total, &g->relay_cursor,
+			      &g->relay_more };
+	size_t i;
+
+	memset(g, 0, sizeof(*g));
+	for (i = 0; i < sizeof(all) / sizeof(*all); i++) {
+		strbuf_init(&all[i]->ptr, 0);
+		all[i]->depth = -1;
+	}
+	strbuf_init(&g->token_name, 0);
+	strbuf_init(&g->name, 0);
+	strbuf_init(&g->norm, 0);
+}
+
+static void signals_release(struct signals *g)
+{
+	strbuf_release(&g->url.ptr);
+	strbuf_release(&g->token.ptr);
+	strbuf_release(&g->flag.ptr);
+	strbuf_release(&g->total.ptr);
+	strbuf_release(&g->relay_cursor.ptr);
+	strbuf_release(&g->relay_more.ptr);
+	strbuf_release(&g->token_name);
+	strbuf_release(&g->name);
+	strbuf_release(&g->norm);
+}
+
+/* Take the candidate at ptr unless one as shallow is already there.  1 when taken. */
+static int sig_take(struct sig *s, const struct strbuf *ptr, int depth)
+{
+	if (s->depth >= 0 && s->depth <= depth)
+		return 0;
+	strbuf_reset(&s->ptr);
+	strbuf_add(&s->ptr, ptr->buf ? ptr->buf : "", ptr->len);
+	s->depth = depth;
+	return 1;
+}
+
+static int in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(s, *list))
+			return 1;
+	return 0;
+}
+
+/* A name that says it holds a URL. */
+static int names_url(const char *norm)
+{
+	return strstr(norm, "url") || strstr(norm, "link") || strstr(norm, "href") ||
+	       strstr(norm, "uri") || !strcmp(norm, "next");
+}
+
+static int looks_like_url(const char *s)
+{
+	return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8) || *s == '/' ||
+	       *s == '?' || !strncmp(s, "./", 2) || !strncmp(s, "../", 3) ||
+	       (strchr(s, '?') && strchr(s, '=') && !strpbrk(s, " \t"));
+}
+
+/* A string or null member whose name says next: a URL or a token. */
+static void walk_next(const struct json_doc *d, uint32_t v, const struct strbuf *ptr, int depth,
+		      struct signals *g, struct strbuf *val)
+{
+	int k = scalar_value(d, v, val);
+	int url = k > 0 ? looks_like_url(val->buf) || names_url(g->norm.buf)
+			: names_url(g->norm.buf);
+
+	if (k < 0)
+		return;
+	if (url) {
+		if (sig_take(&g->url, ptr, depth))
+			g->url_empty = k == 0;
+	} else if (sig_take(&g->token, ptr, depth)) {
+		g->token_empty = k == 0;
+		strbuf_reset(&g->token_name);
+		strbuf_add(&g->token_name, g->name.buf, g->name.len);
+	}
+}
+
+/*
+ * Look through object t (at ptr) for what says where the next page is:
+ * members whose name says next (a URL, a relative URL or a token),
+ * continuation booleans in either sense, a reported total, a Relay
+ * pageInfo.  Arrays (the records among them) are not entered.
+ */
+static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int depth,
+		 struct signals *g, struct strbuf *val)
+{
+	size_t base = ptr->len, i;
+	uint32_t k;
+
+	for (k = json_first(d, t); k; k = json_next(d, t, k)) {
+		uint32_t v = k + 1, c, h;
+		enum json_type vt = json_type(d, v);
+		int nexty;
+
+		strbuf_reset(&g->name);
+		json_str_decode(d, k, &g->name);
+		strbuf_reset(&g->norm);
+		for (i = 0; i < g->name.len; i++)
+			if (isalnum((unsigned char)g->name.buf[i]))
+				strbuf_addch(&g->norm, tolower((unsigned char)g->name.buf[i]));
+		if (!g->norm.buf)
+			strbuf_addstr(&g->norm, "");
+		nexty = strstr(g->norm.buf, "next") && strncmp(g->norm.buf, "has", 3) &&
+			!strstr(g->norm.buf, "prev");
+		json_ptr_append(ptr, g->name.buf ? g->name.buf : "", g->name.len);
+		if (vt == JSON_OBJECT) {
+			if (!strcmp(g->norm.buf, "pageinfo") &&
+			    ((c = json_get(d, v, "endCursor", 9)) || (c = json_get(d, v, "end_cursor", 10))) &&
+			    ((h = json_get(d, v, "hasNextPage", 11)) || (h = json_get(d, v, "has_next_page", 13))) &&
+			    g->relay_cursor.depth < 0) {
+				sig_take(&g->relay_cursor, ptr, depth);
+				json_ptr_append(&g->relay_cursor.ptr, json_src(d, c) + 1, json_srclen(d, c) - 2);
+				sig_take(&g->relay_more, ptr, depth);
+				json_ptr_append(&g->relay_more.ptr, json_src(d, h) + 1, json_srclen(d, h) - 2);
+			}
+			if (!strcmp(g->norm.buf, "total") && (c = json_get(d, v, "value", 5)) &&
+			    json_u64(d, c, &g->total_value) == 0)
+				sig_take(&g->total, ptr, depth);
+			if (nexty) {
+				static const char *const hrefs[] = { "href", "url", "link", "uri", NULL };
+				const char *const *n;
+
+				for (n = hrefs; *n; n++)
+					if ((c = json_get(d, v, *n, strlen(*n))) &&
+					    (json_type(d, c) == JSON_STRING || json_type(d, c) == JSON_NULL)) {
+						size_t at = ptr->len;
+
+						json_ptr_append(ptr, *n, strlen(*n));
+						if (sig_take(&g->url, ptr, depth))
+							g->url_empty = scalar_value(d, c, val) == 0;
+						strbuf_setlen(ptr, at);
+						break;
+					}
+			}
+			if (depth < SIGNAL_DEPTH)
+				walk(d, v, ptr, depth + 1, g, val);
+		} else if (vt == JSON_TRUE || vt == JSON_FALSE) {
+			int sense = in_list(g->norm.buf, more_names) ? 1
+				    : in_list(g->norm.buf, done_names) ? 0 : -1;
+
+			if (sense >= 0 && sig_take(&g->flag, ptr, depth)) {
+				g->flag_sense = sense;
+				g->flag_value = vt == JSON_TRUE;
+			}
+		} else if (vt == JSON_NUMBER && in_list(g->norm.buf, total_names)) {
+			uint64_t n;
+
+			if (json_u64(d, v, &n) == 0 && sig_take(&g->total, ptr, depth))
+				g->total_value = n;
+		} else if (nexty && vt != JSON_ARRAY) {
+			walk_next(d, v, ptr, depth, g, val);
+		}
+		strbuf_setlen(ptr, base);
+	}
+}
+
+/* Does the flag say more pages follow?  -1: no flag. */
+static int flag_more(const struct signals *g)
+{
+	if (g->flag.depth < 0)
+		return -1;
+	return g->flag_sense ? g->flag_value : !g->flag_value;
+}
+
+/* The spec follows the flag on every page (has_more, or is_last). */
+static void adopt_flag(struct pg_spec *s, const struct signals *g)
+{
+	if (g->flag.depth < 0)
+		return;
+	pg_spec_set(g->flag_sense ? &s->more_path : &s->done_path, g->flag.ptr.buf);
+}
+
+/*
+ * The parameter a token found under a member name goes back in: a cursor
+ * parameter the request already carries, else the name without "next"
+ * ("next_cursor" → cursor, "nextPageToken" → pageToken, "next" → cursor).
+ */
+static void token_param(const char *url, const char *name, struct strbuf *out,
+			struct strbuf *probe)
+{
+	size_t p;
+	const char *rest = name;
+
+	for (p = 0; cursor_params[p]; p++)
+		if (http_get_query(url, cursor_params[p], probe) == 1) {
+			strbuf_reset(out);
+			strbuf_addstr(out, cursor_params[p]);
+			return;
+		}
+	if (!strncasecmp(rest, "next", 4))
+		rest += 4;
+	rest += strspn(rest, "_-.");
+	strbuf_reset(out);
+	if (!*rest || strcasestr(name, "next") != name) {
+		strbuf_addstr(out, "cursor");
+		return;
+	}
+	strbuf_addch(out, tolower((unsigned char)*rest));
+	strbuf_addstr(out, rest + 1);
+}
+
+/* ---- where the request keeps its position ---- */
+
+/* The request's JSON body, parsed into d: 1, or 0 when it has none. */
+static int request_body(const struct http_req *r, struct json_doc *d)
+{
+	struct json_error je;
+	int ok;
+
+	if (!r || !r->has_body || !r->body.len)
+		return 0;
+	json_error_init(&je);
+	ok = json_parse(d, r->body.buf, r->body.len, &je) == 0 && json_type(d, 0) == JSON_OBJECT;
+	json_error_release(&je);
+	return ok;
+}
+
+/*
+ * The first of names the request carries with a whole number: in the query
+ * string, or in a JSON body (GraphQL's variables, or the body itself).
+ * Sets param ("name" or "body:/pointer") and *value; 1, or 0.
+ */
+static int request_param(const char *url, const struct json_doc *body, const char *const *names,
+			 struct strbuf *param, uint64_t *value, struct strbuf *probe)
+{
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (http_get_query(url, names[i], probe) == 1 && probe->buf &&
+		    num_parse_u64(probe->buf, value, "position", NULL) == 0) {
+			strbuf_reset(param);
+			strbuf_addstr(param, names[i]);
+			return 1;
+		}
+	if (!body)
+		return 0;
+	for (i = 0; names[i]; i++) {
+		uint32_t vars = json_get(body, 0, "variables", 9), t;
+
+		if (vars && json_type(body, vars) == JSON_OBJECT &&
+		    (t = json_get(body, vars, names[i], strlen(names[i]))) &&
+		    json_u64(body, t, value) == 0) {
+			strbuf_reset(param);
+			strbuf_addstr(param, "body:/variables");
+			json_ptr_append(param, names[i], strlen(names[i]));
+			return 1;
+		}
+		if ((t = json_get(body, 0, names[i], strlen(names[i]))) && json_u64(body, t, value) == 0) {
+			strbuf_reset(param);
+			strbuf_addstr(param, "body:");
+			json_ptr_append(param, names[i], strlen(names[i]));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The page-size parameter of the request that a page of nrecords fills
+ * (its value in *want), or 0 when no size the request asks for is reached.
+ */
+static int full_page(const char *url, const struct json_doc *body, size_t nrecords,
+		     struct strbuf *param, uint64_t *want, struct strbuf *probe)
+{
+	return request_param(url, body, size_params, param, want, probe) && *want > 0 &&
+	       nrecords >= *want;
+}
+
+/*
+ * Position parameters that go with a page-size parameter, when the
+ * request names only the size: json-server's _limit with _start, limit
+ * with offset, OData's $top with $skip, per_page with page.
+ */
+static const struct {
+	const char *size, *offset, *page;
+} families[] = {
+	{ "_limit", "_start", NULL }, { "limit", "offset", NULL }, { "$top", "$skip", NULL },
+	{ "top", "skip", NULL }, { "take", "skip", NULL }, { "rows", "start", NULL },
+	{ "maxResults", "startIndex", NULL }, { "per_page", NULL, "page" },
+	{ "perPage", NULL, "page" }, { "page_size", NULL, "page" }, { "pageSize", NULL, "page" },
+};
+
+/* GraphQL's variable for a Relay cursor: one the request has, or "after". */
+static void relay_param(const struct json_doc *body, struct strbuf *out)
+{
+	static const char *const names[] = { "after", "cursor", "afterCursor", "endCursor", NULL };
+	uint32_t vars = body ? json_get(body, 0, "variables", 9) : 0;
+	size_t i;
+
+	strbuf_reset(out);
+	strbuf_addstr(out, "body:/variables/");
+	for (i = 0; vars && json_type(body, vars) == JSON_OBJECT && names[i]; i++)
+		if (json_get(body, vars, names[i], strlen(names[i]))) {
+			strbuf_addstr(out, names[i]);
+			return;
+		}
+	strbuf_addstr(out, "after");
+}
+
+/* ---- --style auto ---- */
+
+/* What pg_detect works with. */
+struct detect {
+	struct pg_spec *s;
+	const char *url;
+	const struct http_req *r;
+	const struct json_doc *d;
+	const struct json_doc *body;	/* the request's JSON body, or NULL */
 	struct pg_result res;
-	struct strbuf v = STRBUF_INIT, probe = STRBUF_INIT;
-	const char *which = NULL;
-	size_t n, i;
-	const char *link = http_req_header(r, "link", &n);
-	int rc = -1;
+	struct signals g;
+	struct strbuf v, probe, param;
+	struct strbuf *why;
+	int evidence_total;		/* a total beyond this page */
+};
+
+/* 1: a next URL or a cursor decided the style; 0: neither is there. */
+static int detect_links(struct detect *x)
+{
+	const struct json_doc *d = x->d;
+	struct pg_spec *s = x->s;
 	uint32_t t;
+	size_t i;
+	int k;
 
-	pg_result_init(&res);
-	strbuf_reset(why);
-	/* 1. RFC 8288 Link header (GitHub and every API that follows it) */
-	if (link && link_find(link, n, "next", &probe, e) < 0) {
-		aperr_prefix(e, "cannot tell how this API paginates");
-		goto done;
-	}
-	if (link && probe.len) {
-		s->style = PG_LINK;
-		strbuf_addstr(why, "the Link header has rel=\"next\"");
-		rc = 0;
-		goto done;
-	}
-	if (find_records(s, d, &res, e) < 0) {
-		if (e->code == EX_DATAERR && d)
-			aperr_prefix(e, "cannot tell how this API paginates");
-		goto done;
-	}
-	find_total(d, &res);
-	if (!res.has_total && header_total(r, &res.total))
-		res.has_total = 1;
-	if (link) {
-		static const char *const rels[] = { "last", "prev", "first" };
-		size_t m;
-
-		for (m = 0; m < 3; m++) {
-			strbuf_reset(&probe);
-			if (link_find(link, n, rels[m], &probe, NULL) == 1)
-				break;
-		}
-		if (m < 3) {
-			s->style = PG_LINK;
-			strbuf_addf(why, "the Link header has rel=\"%s\" and no rel=\"next\": the last page",
-				    rels[m]);
-			rc = 0;
-			goto done;
-		}
-	}
-	if (json_type(d, 0) != JSON_OBJECT)
-		goto unsaid;
-	/* 2. a next URL in the body (JSON:API links.next, OData, Facebook paging.next …) */
+	/* a next URL at a known place (JSON:API links.next, OData, Facebook paging.next …) */
 	for (i = 0; next_url_paths[i]; i++) {
 		t = at(d, next_url_paths[i]);
 		if (t == JSON_ABSENT || json_type(d, t) != JSON_STRING)
 			continue;
-		if (scalar_value(d, t, &v) > 0 && looks_like_url(v.buf)) {
+		if (scalar_value(d, t, &x->v) > 0 && looks_like_url(x->v.buf)) {
 			s->style = PG_NEXT_URL;
 			pg_spec_set(&s->next_path, next_url_paths[i]);
-			strbuf_addf(why, "%s holds a URL", next_url_paths[i]);
-			rc = 0;
-			goto done;
+			strbuf_addf(x->why, "%s holds a URL", next_url_paths[i]);
+			return 1;
 		}
 	}
-	/* 3. a cursor (Slack, Google, Twitter, GraphQL …) */
+	/* a member anywhere whose name says next, holding a URL */
+	if (x->g.url.depth >= 0) {
+		s->style = PG_NEXT_URL;
+		pg_spec_set(&s->next_path, x->g.url.ptr.buf);
+		strbuf_addf(x->why, "%s %s", x->g.url.ptr.buf,
+			    x->g.url_empty ? "is empty: the last page" : "holds the next URL");
+		return 1;
+	}
+	/* a Relay connection (GraphQL): pageInfo { hasNextPage endCursor } */
+	if (x->g.relay_cursor.depth >= 0) {
+		s->style = PG_CURSOR;
+		pg_spec_set(&s->cursor_path, x->g.relay_cursor.ptr.buf);
+		pg_spec_set(&s->more_path, x->g.relay_more.ptr.buf);
+		if (x->body && json_get(x->body, 0, "query", 5))
+			relay_param(x->body, &x->param);
+		else
+			token_param(x->url, "after", &x->param, &x->probe);
+		pg_spec_set(&s->cursor_param, x->param.buf);
+		strbuf_addf(x->why, "a Relay connection: %s says whether more follow, %s is the "
+			    "cursor; it goes back in '%s'", x->g.relay_more.ptr.buf,
+			    x->g.relay_cursor.ptr.buf, s->cursor_param);
+		return 1;
+	}
+	/* a cursor at a known place (Slack, Google, Twitter …) */
 	for (i = 0; cursor_paths[i].path; i++) {
 		size_t p;
-		int k;
 
 		t = at(d, cursor_paths[i].path);
 		if (t == JSON_ABSENT)
 			continue;
-		k = scalar_value(d, t, &v);
-		if (k < 0 || (k > 0 && json_type(d, t) == JSON_STRING && looks_like_url(v.buf)))
+		k = scalar_value(d, t, &x->v);
+		if (k < 0 || (k > 0 && json_type(d, t) == JSON_STRING && looks_like_url(x->v.buf)))
 			continue;
 		if (k == 0 && json_type(d, t) != JSON_NULL && json_type(d, t) != JSON_STRING)
 			continue;
@@ -704,170 +1191,358 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 		pg_spec_set(&s->cursor_path, cursor_paths[i].path);
 		pg_spec_set(&s->cursor_param, cursor_paths[i].param);
 		for (p = 0; cursor_params[p]; p++)
-			if (http_get_query(url, cursor_params[p], &probe) == 1) {
+			if (http_get_query(x->url, cursor_params[p], &x->probe) == 1) {
 				pg_spec_set(&s->cursor_param, cursor_params[p]);
 				break;
 			}
-		strbuf_addf(why, "%s holds a cursor%s; it goes back in '%s'", cursor_paths[i].path,
+		strbuf_addf(x->why, "%s holds a cursor%s; it goes back in '%s'", cursor_paths[i].path,
 			    k ? "" : " (empty: the last page)", s->cursor_param);
-		rc = 0;
-		goto done;
+		return 1;
 	}
-	/* 4. has_more with records that have an id (Stripe's starting_after) */
-	for (i = 0; more_paths[i]; i++) {
-		t = at(d, more_paths[i]);
-		if (t == JSON_ABSENT || (json_type(d, t) != JSON_TRUE && json_type(d, t) != JSON_FALSE))
+	/* a member anywhere whose name says next, holding a token or a number */
+	if (x->g.token.depth >= 0) {
+		s->style = PG_CURSOR;
+		pg_spec_set(&s->cursor_path, x->g.token.ptr.buf);
+		token_param(x->url, x->g.token_name.buf ? x->g.token_name.buf : "", &x->param,
+			    &x->probe);
+		pg_spec_set(&s->cursor_param, x->param.buf);
+		strbuf_addf(x->why, "%s holds a cursor%s; it goes back in '%s'", x->g.token.ptr.buf,
+			    x->g.token_empty ? " (empty: the last page)" : "", s->cursor_param);
+		return 1;
+	}
+	return 0;
+}
+
+/* has_more and friends: 1 decided, 0 not, -1 undecidable (why says so). */
+static int detect_flag(struct detect *x)
+{
+	const struct json_doc *d = x->d;
+	struct pg_spec *s = x->s;
+	uint32_t t;
+	int more = flag_more(&x->g);
+
+	if (more < 0)
+		return 0;
+	if (!more) {
+		s->style = PG_NONE;
+		adopt_flag(s, &x->g);
+		strbuf_addf(x->why, "%s is %s: the only page", x->g.flag.ptr.buf,
+			    x->g.flag_value ? "true" : "false");
+		return 1;
+	}
+	t = x->res.nrecords ? json_get(d, last_record(d, &x->res), "id", 2) : 0;
+	if (t && (json_type(d, t) == JSON_STRING || json_type(d, t) == JSON_NUMBER)) {
+		s->style = PG_KEYSET;
+		adopt_flag(s, &x->g);
+		pg_spec_set(&s->key_field, "/id");
+		pg_spec_set(&s->key_param, http_get_query(x->url, "starting_after", &x->probe) == 1 ||
+						   http_get_query(x->url, "after", &x->probe) != 1
+					   ? "starting_after" : "after");
+		strbuf_addf(x->why, "%s says more follow and records have an id: the next page "
+			    "starts after the last id ('%s')", x->g.flag.ptr.buf, s->key_param);
+		return 1;
+	}
+	return -1;
+}
+
+/* offset/limit or a page number in the body: 1 decided, 0 not. */
+static int detect_body_position(struct detect *x)
+{
+	static const char *const offsets[] = { "/offset", "/meta/offset", "/pagination/offset",
+					       "/paging/offset", "/skip", NULL };
+	static const char *const pages[] = { "/page", "/current_page", "/currentPage",
+					     "/page_number", "/pageNumber", "/meta/page",
+					     "/meta/current_page", "/pagination/page",
+					     "/pagination/current_page", "/paging/page", NULL };
+	static const char *const page_hints[] = { "/total_pages", "/totalPages",
+						  "/last_page", "/lastPage", "/per_page",
+						  "/perPage", "/page_size", "/pageSize",
+						  "/meta/total_pages", "/meta/last_page",
+						  "/meta/per_page", "/pagination/total_pages",
+						  "/pagination/per_page", "/pagination/last_page",
+						  "/paging/total_pages", NULL };
+	static const char *const limits[] = { "/limit", "/meta/limit", "/pagination/limit",
+					      "/paging/limit", "/take", NULL };
+	const struct json_doc *d = x->d;
+	struct pg_spec *s = x->s;
+	const char *which = NULL, *w2 = NULL;
+	uint32_t t;
+
+	if (first_number(d, offsets, &which) != JSON_ABSENT &&
+	    (first_number(d, limits, &w2) != JSON_ABSENT || x->res.has_total)) {
+		const char *param = strrchr(which, '/') + 1;
+
+		s->style = PG_OFFSET;
+		pg_spec_set(&s->offset_param, param);
+		if (http_get_query(x->url, "limit", &x->probe) == 1 && x->probe.buf)
+			num_parse_u64(x->probe.buf, &s->limit, "limit", NULL);
+		else
+			s->limit = 0;
+		strbuf_addf(x->why, "%s with %s: offset pagination ('%s', stepping by the "
+			    "records each page holds)", which, w2 ? w2 : "a total", param);
+		return 1;
+	}
+	if ((t = first_number(d, pages, &which)) != JSON_ABSENT &&
+	    (first_number(d, page_hints, &w2) != JSON_ABSENT || x->res.has_total)) {
+		const char *param = strrchr(which, '/') + 1;
+		uint64_t cur = 1;
+
+		s->style = PG_PAGE;
+		/* the body's name is the parameter's only when the URL uses it */
+		if (http_get_query(x->url, param, &x->probe) != 1)
+			param = "page";
+		pg_spec_set(&s->page_param, param);
+		json_u64(d, t, &cur);
+		s->start_page = cur;
+		s->per_page = 0;
+		strbuf_addf(x->why, "%s with %s: page-number pagination ('%s')", which,
+			    w2 ? w2 : "a total", s->page_param);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The page says there is more (a total beyond it, a flag, or as full as
+ * the size asked for) and the request carries its position, or names a
+ * size whose position parameter is known: go on in it.  1 decided, 0 not.
+ */
+static int detect_request_position(struct detect *x)
+{
+	struct pg_spec *s = x->s;
+	uint64_t want = 0, pos = 0;
+	const char *because;
+	size_t i;
+	int full = full_page(x->url, x->body, x->res.nrecords, &x->param, &want, &x->probe);
+
+	because = x->evidence_total ? "a total beyond it" : flag_more(&x->g) == 1 ? "a flag"
+		  : full ? "a full page" : NULL;
+	if (!because)
+		return 0;
+	if (request_param(x->url, x->body, offset_params, &x->param, &pos, &x->probe)) {
+		s->style = PG_OFFSET;
+		pg_spec_set(&s->offset_param, x->param.buf);
+		s->limit = 0;	/* the size stays as the request gives it */
+		strbuf_addf(x->why, "the request carries '%s' and the page says there is more "
+			    "(%s): offset pagination, stepping by the records each page holds",
+			    x->param.buf, because);
+		return 1;
+	}
+	if (request_param(x->url, x->body, page_params, &x->param, &pos, &x->probe)) {
+		s->style = PG_PAGE;
+		pg_spec_set(&s->page_param, x->param.buf);
+		s->start_page = pos;
+		s->per_page = 0;
+		strbuf_addf(x->why, "the request carries '%s' and the page says there is more "
+			    "(%s): page-number pagination", x->param.buf, because);
+		return 1;
+	}
+	/* only a size: its usual position parameter, held to the reported total */
+	if (!x->evidence_total ||
+	    !request_param(x->url, x->body, size_params, &x->param, &want, &x->probe))
+		return 0;
+	for (i = 0; i < sizeof(families) / sizeof(*families); i++) {
+		if (strcmp(x->param.buf, families[i].size))
 			continue;
-		pg_spec_set(&s->more_path, more_paths[i]);
-		if (json_type(d, t) == JSON_FALSE) {
-			s->style = PG_NONE;
-			strbuf_addf(why, "%s is false: the only page", more_paths[i]);
-			rc = 0;
-			goto done;
-		}
-		t = res.nrecords ? json_get(d, last_record(d, &res), "id", 2) : 0;
-		if (t && (json_type(d, t) == JSON_STRING || json_type(d, t) == JSON_NUMBER)) {
-			s->style = PG_KEYSET;
-			pg_spec_set(&s->key_field, "/id");
-			pg_spec_set(&s->key_param, http_get_query(url, "starting_after", &probe) == 1 ||
-							   http_get_query(url, "after", &probe) != 1
-						   ? "starting_after" : "after");
-			strbuf_addf(why, "%s is true and records have an id: the next page starts "
-				    "after the last id ('%s')", more_paths[i], s->key_param);
-			rc = 0;
-			goto done;
-		}
-		strbuf_addf(why, "%s is true but there is no cursor, next URL or record id to go on "
-			    "from; ", more_paths[i]);
-		pg_spec_set(&s->more_path, NULL);
-		break;
-	}
-	/* 5. offset/limit, or a page number, when the shape says so */
-	{
-		static const char *const offsets[] = { "/offset", "/meta/offset", "/pagination/offset",
-						       "/paging/offset", "/skip", NULL };
-		static const char *const pages[] = { "/page", "/current_page", "/currentPage",
-						     "/page_number", "/pageNumber", "/meta/page",
-						     "/meta/current_page", "/pagination/page",
-						     "/pagination/current_page", "/paging/page", NULL };
-		static const char *const page_hints[] = { "/total_pages", "/totalPages",
-							  "/last_page", "/lastPage", "/per_page",
-							  "/perPage", "/page_size", "/pageSize",
-							  "/meta/total_pages", "/meta/last_page",
-							  "/meta/per_page", "/pagination/total_pages",
-							  "/pagination/per_page", "/pagination/last_page",
-							  "/paging/total_pages", NULL };
-		static const char *const limits[] = { "/limit", "/meta/limit", "/pagination/limit",
-						      "/paging/limit", "/take", NULL };
-		const char *w2 = NULL;
-
-		if (first_number(d, offsets, &which) != JSON_ABSENT &&
-		    (first_number(d, limits, &w2) != JSON_ABSENT || res.has_total)) {
-			const char *param = strrchr(which, '/') + 1;
-
+		s->guessed = 1;
+		if (families[i].offset) {
 			s->style = PG_OFFSET;
-			pg_spec_set(&s->offset_param, param);
-			if (http_get_query(url, "limit", &probe) == 1 && probe.buf)
-				num_parse_u64(probe.buf, &s->limit, "limit", NULL);
-			else
-				s->limit = 0;
-			strbuf_addf(why, "%s with %s: offset pagination ('%s', stepping by the "
-				    "records each page holds)", which, w2 ? w2 : "a total", param);
-			rc = 0;
-			goto done;
-		}
-		if ((t = first_number(d, pages, &which)) != JSON_ABSENT &&
-		    (first_number(d, page_hints, &w2) != JSON_ABSENT || res.has_total)) {
-			const char *param = strrchr(which, '/') + 1;
-			uint64_t cur = 1;
-
+			pg_spec_set(&s->offset_param, families[i].offset);
+			s->limit = 0;
+		} else {
 			s->style = PG_PAGE;
-			/* the body's name is the parameter's only when the URL uses it */
-			if (http_get_query(url, param, &probe) != 1)
-				param = "page";
-			pg_spec_set(&s->page_param, param);
-			json_u64(d, t, &cur);
-			s->start_page = cur;
+			pg_spec_set(&s->page_param, families[i].page);
+			s->start_page = 1;
 			s->per_page = 0;
-			strbuf_addf(why, "%s with %s: page-number pagination ('%s')", which,
-				    w2 ? w2 : "a total", s->page_param);
-			rc = 0;
-			goto done;
+		}
+		strbuf_addf(x->why, "the request names only its size '%s' and the API reports a total "
+			    "of %llu: going on in '%s', the parameter that goes with it; the crawl "
+			    "must then fetch that total", x->param.buf, (unsigned long long)x->res.total,
+			    families[i].offset ? families[i].offset : families[i].page);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The style chosen, does the first page lead on?  When it does not while
+ * the page reports more (a total beyond it, a flag that says so), the
+ * choice cannot be right: EX_DATAERR.
+ */
+static int check_evidence(struct detect *x, struct aperr *e)
+{
+	struct pg_result res;
+	int leads = 0, more = flag_more(&x->g), rc = 0;
+
+	if (x->s->style == PG_AUTO)
+		return 0;
+	pg_result_init(&res);
+	if (pg_spec_compile(x->s, e) < 0 || pg_examine(x->s, x->url, x->r, x->d, &res, e) < 0) {
+		pg_result_release(&res);
+		return -1;
+	}
+	switch (x->s->style) {
+	case PG_OFFSET:
+	case PG_PAGE:
+		leads = res.nrecords > 0;
+		break;
+	case PG_NONE:
+		leads = 0;
+		break;
+	default:
+		leads = res.has_token && res.more != 0;
+	}
+	if (!leads && (x->evidence_total || more == 1)) {
+		strbuf_addstr(x->why, "; but ");
+		if (more == 1)
+			strbuf_addf(x->why, "%s says more pages follow", x->g.flag.ptr.buf);
+		else
+			strbuf_addf(x->why, "the API reports a total of %llu and the page holds %zu",
+				    (unsigned long long)x->res.total, x->res.nrecords);
+		rc = aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: %s; name the "
+			       "style with --style (and where the next page is: --next-path, "
+			       "--cursor-path with --cursor-param, --offset-param, --page-param)",
+			       x->why->buf);
+	}
+	pg_result_release(&res);
+	return rc;
+}
+
+/* Nothing decided: a listing of one page, unless the page says otherwise. */
+static int detect_none(struct detect *x, struct aperr *e)
+{
+	uint64_t want = 0;
+
+	if (x->evidence_total || flag_more(&x->g) == 1) {
+		if (x->why->len)
+			strbuf_addstr(x->why, "; ");
+		describe(x->d, x->r, &x->res, x->why);
+		return aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: the response "
+				 "shows %s%s; name the style with --style (for example --style offset "
+				 "--offset-param NAME, or --style page --page-param NAME)", x->why->buf,
+				 flag_more(&x->g) == 1 ? " and a flag that says more pages follow" : "");
+	}
+	if (full_page(x->url, x->body, x->res.nrecords, &x->param, &want, &x->probe)) {
+		describe(x->d, x->r, &x->res, x->why);
+		return aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: a full page of "
+				 "%zu records (%s=%llu) and %s; name the style with --style",
+				 x->res.nrecords, x->param.buf, (unsigned long long)want, x->why->buf);
+	}
+	x->s->style = PG_NONE;
+	strbuf_addstr(x->why, "no Link header, next URL, cursor, continuation flag, total, offset "
+			      "or page fields: a listing of one page");
+	return 0;
+}
+
+static int detect_run(struct detect *x, struct aperr *e)
+{
+	const struct json_doc *d = x->d;
+	struct pg_spec *s = x->s;
+	size_t n;
+	const char *link = http_req_header(x->r, "link", &n);
+	int k;
+
+	/* 1. RFC 8288 Link header (GitHub and every API that follows it) */
+	if (link && link_find(link, n, "next", &x->probe, e) < 0)
+		return aperr_prefix(e, "cannot tell how this API paginates");
+	if (link && x->probe.len) {
+		s->style = PG_LINK;
+		strbuf_addstr(x->why, "the Link header has rel=\"next\"");
+		return 0;
+	}
+	if (find_records(s, d, &x->res, e) < 0) {
+		if (e->code == EX_DATAERR && d)
+			aperr_prefix(e, "cannot tell how this API paginates");
+		return -1;
+	}
+	page_total(s, d, x->r, &x->res);
+	if (json_type(d, 0) == JSON_OBJECT) {
+		strbuf_reset(&x->probe);
+		walk(d, 0, &x->probe, 0, &x->g, &x->v);
+	}
+	if (!x->res.has_total && x->g.total.depth >= 0) {
+		x->res.has_total = 1;
+		x->res.total = x->g.total_value;
+		pg_spec_set(&s->total_path, x->g.total.ptr.buf);
+	}
+	x->evidence_total = x->res.has_total && x->res.total > x->res.nrecords;
+	if (link) {
+		static const char *const rels[] = { "last", "prev", "first" };
+		size_t m;
+
+		for (m = 0; m < 3; m++) {
+			strbuf_reset(&x->probe);
+			if (link_find(link, n, rels[m], &x->probe, NULL) == 1)
+				break;
+		}
+		if (m < 3) {
+			s->style = PG_LINK;
+			strbuf_addf(x->why, "the Link header has rel=\"%s\" and no rel=\"next\": the "
+				    "last page", rels[m]);
+			return 0;
 		}
 	}
-unsaid:
-	/*
-	 * The page says there is more (a total beyond it, or as full as the size
-	 * asked for) and the request already carries its position: go on in it.
-	 */
-	{
-		uint64_t want = 0, pos = 0;
-		int more = (res.has_total && res.total > res.nrecords) ||
-			   full_page(url, res.nrecords, &probe, &want);
+	if (json_type(d, 0) != JSON_OBJECT)
+		return detect_request_position(x) ? 0 : detect_none(x, e);
+	/* 2. a next URL, 3. a cursor */
+	if (detect_links(x)) {
+		if (!s->more_path)
+			adopt_flag(s, &x->g);
+		return 0;
+	}
+	/* 4. a continuation flag */
+	k = detect_flag(x);
+	if (k > 0)
+		return 0;
+	if (k < 0)
+		strbuf_addf(x->why, "%s says more follow but there is no cursor, next URL or "
+			    "record id to go on from; ", x->g.flag.ptr.buf);
+	/* 5. offset or page numbers in the body, 6. in the request */
+	if (detect_body_position(x) || detect_request_position(x)) {
+		adopt_flag(s, &x->g);
+		return 0;
+	}
+	if (k < 0) {
+		describe(d, x->r, &x->res, x->why);
+		return aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: %s; name the "
+				 "style with --style", x->why->buf);
+	}
+	return detect_none(x, e);
+}
 
-		for (i = 0; more && offset_params[i]; i++)
-			if (http_get_query(url, offset_params[i], &probe) == 1 && probe.buf &&
-			    num_parse_u64(probe.buf, &pos, "offset", NULL) == 0) {
-				s->style = PG_OFFSET;
-				pg_spec_set(&s->offset_param, offset_params[i]);
-				s->limit = 0;	/* the size stays as the request gives it */
-				strbuf_addf(why, "the request carries '%s' and the page says there is "
-					    "more (%s): offset pagination, stepping by the records each "
-					    "page holds", offset_params[i],
-					    res.has_total ? "a total beyond it" : "a full page");
-				rc = 0;
-				goto done;
-			}
-		for (i = 0; more && page_params[i]; i++)
-			if (http_get_query(url, page_params[i], &probe) == 1 && probe.buf &&
-			    num_parse_u64(probe.buf, &pos, "page", NULL) == 0) {
-				s->style = PG_PAGE;
-				pg_spec_set(&s->page_param, page_params[i]);
-				s->start_page = pos;
-				s->per_page = 0;
-				strbuf_addf(why, "the request carries '%s' and the page says there is "
-					    "more (%s): page-number pagination", page_params[i],
-					    res.has_total ? "a total beyond it" : "a full page");
-				rc = 0;
-				goto done;
-			}
-	}
-	if (res.has_total && res.total > res.nrecords) {
-		describe(d, r, &res, why);
-		aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: the response shows %s; "
-			  "name the style with --style (for example --style offset --offset-param "
-			  "NAME, or --style page --page-param NAME)", why->buf);
-		goto done;
-	}
-	if (why->len) {
-		describe(d, r, &res, why);
-		aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: %s; name the style "
-			  "with --style", why->buf);
-		goto done;
-	}
-	/* a full page asked for by size, and nothing says it is the last */
-	{
-		uint64_t want = 0;
-		const char *sz = full_page(url, res.nrecords, &probe, &want);
+int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
+	      const struct json_doc *d, struct strbuf *why, struct aperr *e)
+{
+	struct detect x;
+	struct json_doc body;
+	int rc;
 
-		if (sz) {
-			describe(d, r, &res, why);
-			aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: a full page of "
-				  "%zu records (%s=%llu) and %s; name the style with --style",
-				  res.nrecords, sz, (unsigned long long)want, why->buf);
-			goto done;
-		}
-	}
-	s->style = PG_NONE;
-	strbuf_addstr(why, "no Link header, next URL, cursor, has_more, offset or page fields: "
-			   "a listing of one page");
-	rc = 0;
-done:
+	memset(&x, 0, sizeof(x));
+	x.s = s;
+	x.url = url;
+	x.r = r;
+	x.d = d;
+	x.why = why;
+	pg_result_init(&x.res);
+	signals_init(&x.g);
+	strbuf_init(&x.v, 0);
+	strbuf_init(&x.probe, 0);
+	strbuf_init(&x.param, 0);
+	json_doc_init(&body, 64);
+	if (request_body(r, &body))
+		x.body = &body;
+	strbuf_reset(why);
+	rc = detect_run(&x, e);
+	if (rc == 0)
+		rc = check_evidence(&x, e);
 	if (rc == 0 && pg_spec_compile(s, e) < 0)
 		rc = -1;
-	pg_result_release(&res);
-	strbuf_release(&v);
-	strbuf_release(&probe);
+	json_doc_release(&body);
+	pg_result_release(&x.res);
+	signals_release(&x.g);
+	strbuf_release(&x.v);
+	strbuf_release(&x.probe);
+	strbuf_release(&x.param);
 	return rc;
 }
 

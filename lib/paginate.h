@@ -36,15 +36,19 @@ struct pg_spec {
 	char *cursor_path, *cursor_param;	/* cursor */
 	char *next_path;			/* next-url */
 	char *more_path;			/* a boolean "more pages follow" (has_more), optional */
+	char *done_path;			/* a boolean "this is the last page" (is_last), optional */
+	char *total_path;			/* where the body reports a total, optional */
 	char *offset_param, *limit_param;	/* offset; limit 0: not sent */
 	uint64_t limit;
 	char *page_param, *per_page_param;	/* page; per_page 0: not sent */
 	uint64_t start_page, per_page;
 	int start_page_set;
+	int guessed;				/* auto guessed the position parameter: the
+						 * reported total must be met */
 	char *key_field, *key_param;		/* keyset */
 	char *records_path;			/* NULL: detected as records(1) does */
 	/* compiled by pg_spec_compile() */
-	struct json_ptr cursor_ptr, next_ptr, more_ptr, key_ptr, records_ptr;
+	struct json_ptr cursor_ptr, next_ptr, more_ptr, done_ptr, total_ptr, key_ptr, records_ptr;
 	int compiled;
 };
 
@@ -77,6 +81,7 @@ struct pg_result {
 	int more;			/* -1: not said, 0: no more pages, 1: more */
 	int has_token;			/* a non-empty cursor, next URL or last key */
 	struct strbuf token;		/* cursor; next URL (resolved); last key */
+	struct strbuf token_json;	/* the cursor or key as JSON, for a request body */
 	int has_total;
 	uint64_t total;			/* a total/total_count the API reported */
 	struct strbuf scratch;
@@ -113,10 +118,25 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 int pg_url(const struct pg_spec *s, const char *base, const char *value, struct strbuf *out);
 
 /*
+ * A parameter named "body:POINTER" goes into the JSON request body at
+ * POINTER instead of the query string (search APIs, GraphQL variables).
+ * pg_url() leaves such parameters out; pg_body() sets them in a copy of
+ * the start request's body base[0..n): value is the position as JSON (a
+ * cursor or key as the response held it, or an offset or page number).
+ * Replaces out.  0, or -1 (EX_DATAERR: the body is not JSON; EX_USAGE).
+ * The value NUL-terminated, valid JSON: pg_result's token_json, or digits.
+ */
+int pg_body(const struct pg_spec *s, const char *base, size_t n, const char *value,
+	    struct strbuf *out, struct aperr *e);
+/* 1 when some parameter of the style goes into the request body. */
+int pg_uses_body(const struct pg_spec *s);
+
+/*
  * The position the start URL itself stands for: its offset (0 when
  * absent) or its page number (the start page when absent).
  */
-uint64_t pg_start_position(const struct pg_spec *s, const char *base);
+uint64_t pg_start_position(const struct pg_spec *s, const char *base, const char *body,
+			   size_t n);
 
 /*
  * A request's identity, used as the envelope's page_key and to match a

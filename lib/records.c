@@ -174,6 +174,30 @@ static int envelope_body(const struct json_doc *d, struct records_page *pg, stru
 	return 0;
 }
 
+/* A GraphQL response with errors ({"data":…,"errors":[…]}) is no page, even with data. */
+static int graphql_errors(const struct json_doc *d, struct records_page *pg, struct aperr *e)
+{
+	uint32_t er, msg;
+	struct strbuf m = STRBUF_INIT;
+
+	if (json_type(d, pg->body) != JSON_OBJECT || !json_get(d, pg->body, "data", 4))
+		return 0;
+	er = json_get(d, pg->body, "errors", 6);
+	if (!er || json_type(d, er) != JSON_ARRAY || !json_first(d, er))
+		return 0;
+	msg = json_type(d, json_first(d, er)) == JSON_OBJECT
+		      ? json_get(d, json_first(d, er), "message", 7) : 0;
+	if (msg && json_type(d, msg) == JSON_STRING)
+		json_str_decode(d, msg, &m);
+	strbuf_addstr(&pg->where, "/errors");
+	strbuf_shorten(&m, 200);
+	aperr_set(e, EX_DATAERR, "the GraphQL response reports %zu error%s%s%s",
+		  json_count(d, er), json_count(d, er) == 1 ? "" : "s", m.len ? ": " : "",
+		  m.len ? m.buf : "");
+	strbuf_release(&m);
+	return -1;
+}
+
 int records_find(const struct json_doc *d, const struct json_ptr *path,
 		 struct records_page *pg, struct aperr *e)
 {
@@ -203,6 +227,8 @@ int records_find(const struct json_doc *d, const struct json_ptr *path,
 		pg->array = pg->body;
 		return 0;
 	}
+	if (graphql_errors(d, pg, e) < 0)
+		return -1;
 	if (json_type(d, pg->body) != JSON_OBJECT)
 		return aperr_set(e, EX_DATAERR, "no record array: the %s is %s",
 				 pg->envelope ? "body" : "document",

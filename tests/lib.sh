@@ -74,6 +74,16 @@ like() {
 	fi
 }
 
+# unlike FILE REGEX DESC: no line of FILE matches the extended regex.
+unlike() {
+	if grep -Eq -- "$2" "$1"; then
+		ok 1 "$3"
+		diag "a line of $1 matches: $2" "$(grep -E -- "$2" "$1" | head -3)"
+	else
+		ok 0 "$3"
+	fi
+}
+
 # lines LIST…: write the arguments as lines to stdout.
 lines() {
 	printf '%s\n' "$@"

@@ -288,7 +288,7 @@ static void test_pg_url(void)
 	ok(pg_spec_compile(&s, &e) == 0, "offset compiles with the default names");
 	pg_url(&s, "https://a/items?offset=7&q=1", NULL, &u);
 	is_str(u.buf, "https://a/items?offset=7&q=1&limit=50", "offset: the first request adds the limit");
-	is_int(pg_start_position(&s, "https://a/items?offset=7&q=1"), 7, "offset: starts at the URL's offset");
+	is_int(pg_start_position(&s, "https://a/items?offset=7&q=1", NULL, 0), 7, "offset: starts at the URL's offset");
 	pg_url(&s, "https://a/items?offset=7&q=1", "57", &u);
 	is_str(u.buf, "https://a/items?q=1&offset=57&limit=50", "offset: a later page");
 	s.style = PG_PAGE;
@@ -301,7 +301,7 @@ static void test_pg_url(void)
 	s.start_page_set = 1;
 	pg_url(&s, "https://a/p", NULL, &u);
 	is_str(u.buf, "https://a/p?page=0&per_page=20", "page: --start-page 0 is sent");
-	is_int(pg_start_position(&s, "https://a/p?page=5"), 0, "page: --start-page wins over the URL");
+	is_int(pg_start_position(&s, "https://a/p?page=5", NULL, 0), 0, "page: --start-page wins over the URL");
 	s.style = PG_CURSOR;
 	ok(pg_spec_compile(&s, &e) < 0 && e.code == EX_USAGE, "cursor without its path is a usage error");
 	pg_spec_set(&s.cursor_path, "/meta/next");
