@@ -878,8 +878,16 @@ static void walk_next(const struct json_doc *d, uint32_t v, const struct strbuf 
 		      struct signals *g, struct strbuf *val)
 {
 	int k = scalar_value(d, v, val);
-	int url = k > 0 ? looks_like_url(val->buf) || names_url(g->norm.buf)
-			: names_url(g->norm.buf);
+	/*
+	 * A number is a token (a page number, an offset).  A string is a URL
+	 * when it looks like one, or when the name says URL and the value has
+	 * a path or a query ("items?after=…"); else an opaque token.
+	 */
+	int url = json_type(d, v) == JSON_NUMBER ? 0
+		  : k > 0 ? looks_like_url(val->buf) ||
+				    (names_url(g->norm.buf) && strcmp(g->norm.buf, "next") &&
+				     strpbrk(val->buf, "/?."))
+			  : names_url(g->norm.buf);
 
 	if (k < 0)
 		return;
@@ -1312,7 +1320,6 @@ static int detect_request_position(struct detect *x)
 	struct pg_spec *s = x->s;
 	uint64_t want = 0, pos = 0;
 	const char *because;
-	size_t i;
 	int full = full_page(x->url, x->body, x->res.nrecords, &x->param, &want, &x->probe);
 
 	because = x->evidence_total ? "a total beyond it" : flag_more(&x->g) == 1 ? "a flag"
@@ -1337,7 +1344,20 @@ static int detect_request_position(struct detect *x)
 			    "(%s): page-number pagination", x->param.buf, because);
 		return 1;
 	}
-	/* only a size: its usual position parameter, held to the reported total */
+	return 0;
+}
+
+/*
+ * The request names only a page size and the API reports a total: go on
+ * in the position parameter that usually goes with that size, and hold
+ * the crawl to the total (a wrong guess fails, it never ends short).
+ */
+static int detect_size_family(struct detect *x)
+{
+	struct pg_spec *s = x->s;
+	uint64_t want = 0;
+	size_t i;
+
 	if (!x->evidence_total ||
 	    !request_param(x->url, x->body, size_params, &x->param, &want, &x->probe))
 		return 0;
@@ -1422,7 +1442,9 @@ static int detect_none(struct detect *x, struct aperr *e)
 				 "--offset-param NAME, or --style page --page-param NAME)", x->why->buf,
 				 flag_more(&x->g) == 1 ? " and a flag that says more pages follow" : "");
 	}
-	if (full_page(x->url, x->body, x->res.nrecords, &x->param, &want, &x->probe)) {
+	/* a full page is evidence only while no total says it is the whole listing */
+	if (!(x->res.has_total && x->res.total <= x->res.nrecords) &&
+	    full_page(x->url, x->body, x->res.nrecords, &x->param, &want, &x->probe)) {
 		describe(x->d, x->r, &x->res, x->why);
 		return aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: a full page of "
 				 "%zu records (%s=%llu) and %s; name the style with --style",
@@ -1483,26 +1505,25 @@ static int detect_run(struct detect *x, struct aperr *e)
 		}
 	}
 	if (json_type(d, 0) != JSON_OBJECT)
-		return detect_request_position(x) ? 0 : detect_none(x, e);
+		return detect_request_position(x) || detect_size_family(x) ? 0 : detect_none(x, e);
 	/* 2. a next URL, 3. a cursor */
 	if (detect_links(x)) {
 		if (!s->more_path)
 			adopt_flag(s, &x->g);
 		return 0;
 	}
-	/* 4. a continuation flag */
-	k = detect_flag(x);
-	if (k > 0)
-		return 0;
-	if (k < 0)
-		strbuf_addf(x->why, "%s says more follow but there is no cursor, next URL or "
-			    "record id to go on from; ", x->g.flag.ptr.buf);
-	/* 5. offset or page numbers in the body, 6. in the request */
-	if (detect_body_position(x) || detect_request_position(x)) {
+	/* 4. offset or page numbers in the body, 5. in the request, 6. a size's usual partner */
+	if (detect_body_position(x) || detect_request_position(x) || detect_size_family(x)) {
 		adopt_flag(s, &x->g);
 		return 0;
 	}
+	/* 7. a continuation flag (with record ids: the next page starts after the last) */
+	k = detect_flag(x);
+	if (k > 0)
+		return 0;
 	if (k < 0) {
+		strbuf_addf(x->why, "%s says more follow but there is no cursor, next URL or "
+			    "record id to go on from; ", x->g.flag.ptr.buf);
 		describe(d, x->r, &x->res, x->why);
 		return aperr_set(e, EX_DATAERR, "cannot tell how this API paginates: %s; name the "
 				 "style with --style", x->why->buf);
