@@ -114,9 +114,24 @@ $(O)/tests/mock-api: $(O)/tests/mock-api.o $(LIBAPIPE)
 $(O)/tests/genrecords: $(O)/tests/bench/genrecords.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
-TEST_ENV = APIPE_TOP=$(CURDIR) APIPE_BIN=$(CURDIR)/$(O)/bin APIPE_TESTBIN=$(CURDIR)/$(O)/tests
+# Real peers from npm the tests check against (json-server, json-graphql-server),
+# pinned in tests/npm/package.json; one install serves every build directory.
+NPM_DIR = build/npm
+NPM_STAMP = $(NPM_DIR)/node_modules/.apipe-installed
 
-check: all $(UNIT_BINS) $(TEST_HELPERS)
+TEST_ENV = APIPE_TOP=$(CURDIR) APIPE_BIN=$(CURDIR)/$(O)/bin APIPE_TESTBIN=$(CURDIR)/$(O)/tests \
+	APIPE_NPM=$(CURDIR)/$(NPM_DIR)/node_modules
+
+npm-peers: $(NPM_STAMP)
+
+$(NPM_STAMP): tests/npm/package.json
+	@command -v npm >/dev/null || { echo "make: the tests need node and npm (apt-get install nodejs npm)" >&2; exit 1; }
+	@mkdir -p $(NPM_DIR)
+	cp tests/npm/package.json $(NPM_DIR)/package.json
+	cd $(NPM_DIR) && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+check: all $(UNIT_BINS) $(TEST_HELPERS) $(NPM_STAMP)
 	$(TEST_ENV) prove -j2 tests/*.t
 
 bench: all $(TEST_HELPERS)
@@ -159,7 +174,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 FORCE:
-.PHONY: FORCE all check bench demo fuzz fuzz-run install uninstall clean
+.PHONY: FORCE all check npm-peers bench demo fuzz fuzz-run install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

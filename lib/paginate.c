@@ -914,7 +914,7 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 	uint32_t k;
 
 	for (k = json_first(d, t); k; k = json_next(d, t, k)) {
-		uint32_t v = k + 1, c, h;
+		uint32_t v = k + 1, c;
 		enum json_type vt = json_type(d, v);
 		int nexty;
 
@@ -930,14 +930,17 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 			!strstr(g->norm.buf, "prev");
 		json_ptr_append(ptr, g->name.buf ? g->name.buf : "", g->name.len);
 		if (vt == JSON_OBJECT) {
-			if (!strcmp(g->norm.buf, "pageinfo") &&
-			    ((c = json_get(d, v, "endCursor", 9)) || (c = json_get(d, v, "end_cursor", 10))) &&
-			    ((h = json_get(d, v, "hasNextPage", 11)) || (h = json_get(d, v, "has_next_page", 13))) &&
-			    g->relay_cursor.depth < 0) {
-				sig_take(&g->relay_cursor, ptr, depth);
-				json_ptr_append(&g->relay_cursor.ptr, json_src(d, c) + 1, json_srclen(d, c) - 2);
-				sig_take(&g->relay_more, ptr, depth);
-				json_ptr_append(&g->relay_more.ptr, json_src(d, h) + 1, json_srclen(d, h) - 2);
+			if (!strcmp(g->norm.buf, "pageinfo") && g->relay_cursor.depth < 0) {
+				int snake = !json_get(d, v, "endCursor", 9);
+				const char *cn = snake ? "end_cursor" : "endCursor";
+				const char *hn = snake ? "has_next_page" : "hasNextPage";
+
+				if (json_get(d, v, cn, strlen(cn)) && json_get(d, v, hn, strlen(hn))) {
+					sig_take(&g->relay_cursor, ptr, depth);
+					json_ptr_append(&g->relay_cursor.ptr, cn, strlen(cn));
+					sig_take(&g->relay_more, ptr, depth);
+					json_ptr_append(&g->relay_more.ptr, hn, strlen(hn));
+				}
 			}
 			if (!strcmp(g->norm.buf, "total") && (c = json_get(d, v, "value", 5)) &&
 			    json_u64(d, c, &g->total_value) == 0)

@@ -6,6 +6,16 @@
 GET /items answers a bare JSON array of records {id, name} out of N, with
 X-Total-Count: N, sliced by _start/_end/_limit or _page/_limit as
 json-server 0.17 does (a Link header only with _page).
+
+Listings whose position travels in a JSON request body:
+GET /short     pages of 100 (Link header) with X-Total-Count: N+3
+GET /nototal   the same without a total
+POST /notion   {"start_cursor"?, "page_size"?} -> {"results", "next_cursor", "has_more"}
+POST /search   {"size", "from"? | "search_after"?} -> Elasticsearch's hits.hits
+               with hits.total {"value": N} and each hit's "sort"
+POST /graphql  {"query", "variables": {"first", "after"?}} -> a Relay connection
+               at data.viewer.items (edges, pageInfo, totalCount); variables
+               {"fail": true} answer 200 with GraphQL errors.
 """
 import json, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -22,6 +32,16 @@ class H(BaseHTTPRequestHandler):
         u = urlsplit(self.path)
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
         headers = {"X-Total-Count": str(n), "Content-Type": "application/json"}
+        if u.path in ("/short", "/nototal"):
+            # pages of 100 through a Link header; /short reports 3 more than it
+            # serves, /nototal reports no total
+            page = int(q.get("_page", 1))
+            body = rows[(page - 1) * 100: page * 100]
+            h = {} if u.path == "/nototal" else {"X-Total-Count": str(n + 3)}
+            if page * 100 < n:
+                h["Link"] = '<http://127.0.0.1:%d%s?_page=%d>; rel="next"' % (
+                    self.server.server_port, u.path, page + 1)
+            return self.reply(200, body, h)
         lim = int(q["_limit"]) if "_limit" in q else None
         if "_page" in q:
             page, lim = int(q["_page"]), lim or 10
@@ -40,6 +60,61 @@ class H(BaseHTTPRequestHandler):
         self.send_response(200)
         for k, v in headers.items():
             self.send_header(k, v)
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def do_POST(self):
+        n_in = int(self.headers.get("Content-Length", 0))
+        try:
+            req = json.loads(self.rfile.read(n_in) or b"{}")
+        except ValueError:
+            return self.reply(400, {"error": "the body is not JSON"})
+        if not isinstance(req, dict):
+            return self.reply(400, {"error": "the body is not a JSON object"})
+        path = urlsplit(self.path).path
+        if path == "/notion":
+            size = int(req.get("page_size", 10))
+            start = int(req["start_cursor"][1:]) if req.get("start_cursor") else 0
+            page = rows[start:start + size]
+            more = start + size < n
+            return self.reply(200, {"object": "list", "results": page,
+                                    "next_cursor": "c%d" % (start + size) if more else None,
+                                    "has_more": more})
+        if path == "/search":
+            size = int(req.get("size", 10))
+            if "search_after" in req:
+                start = int(req["search_after"][0])
+            else:
+                start = int(req.get("from", 0))
+            page = rows[start:start + size]
+            return self.reply(200, {"took": 1, "hits": {
+                "total": {"value": n, "relation": "eq"},
+                "hits": [{"_id": str(r["id"]), "_source": r, "sort": [r["id"], r["name"]]}
+                         for r in page]}})
+        if path == "/graphql":
+            v = req.get("variables") or {}
+            if "query" not in req:
+                return self.reply(400, {"errors": [{"message": "no query"}]})
+            if v.get("fail"):
+                return self.reply(200, {"data": None, "errors": [{"message": "boom"}]})
+            first = int(v.get("first", 10))
+            start = int(v["after"][4:]) if v.get("after") else 0
+            page = rows[start:start + first]
+            return self.reply(200, {"data": {"viewer": {"items": {
+                "totalCount": n,
+                "edges": [{"cursor": "cur:%d" % (start + i + 1), "node": r}
+                          for i, r in enumerate(page)],
+                "pageInfo": {"hasNextPage": start + first < n,
+                             "endCursor": "cur:%d" % (start + len(page)) if page else None}}}}})
+        return self.reply(404, {"error": "no such path"})
+
+    def reply(self, code, obj, headers=None):
+        out = json.dumps(obj).encode()
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
