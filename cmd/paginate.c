@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"       [--page-param name] [--start-page n] [--per-page n] [--per-page-param name]\n"
 	"       [--key-field pointer --key-param name] [--has-more-path pointer]\n"
 	"       [--last-page-path pointer] [--total-path pointer] [--require-total]\n"
-	"       [--graphql file [--variables json]]\n"
+	"       [--graphql file [--variables json]] [--unordered]\n"
 	"       [--max-pages n] [--max-empty-pages n] [--checkpoint file [--restart]]\n"
 	"       [--state name [--resume-from db [--restart]]] [-o file]\n"
 	HTTP_CLI_USAGE
@@ -48,7 +48,7 @@ enum {
 	OPT_START_PAGE, OPT_PER_PAGE, OPT_PER_PAGE_PARAM, OPT_KEY_FIELD, OPT_KEY_PARAM,
 	OPT_MORE_PATH, OPT_DONE_PATH, OPT_TOTAL_PATH, OPT_MAX_PAGES, OPT_MAX_EMPTY,
 	OPT_CHECKPOINT, OPT_RESTART, OPT_STATE, OPT_RESUME_FROM, OPT_REQUIRE_TOTAL, OPT_GRAPHQL,
-	OPT_VARIABLES
+	OPT_VARIABLES, OPT_UNORDERED
 };
 
 static const struct option longopts[] = {
@@ -74,6 +74,7 @@ static const struct option longopts[] = {
 	{ "require-total", no_argument, NULL, OPT_REQUIRE_TOTAL },
 	{ "graphql", required_argument, NULL, OPT_GRAPHQL },
 	{ "variables", required_argument, NULL, OPT_VARIABLES },
+	{ "unordered", no_argument, NULL, OPT_UNORDERED },
 	{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
 	{ "max-empty-pages", required_argument, NULL, OPT_MAX_EMPTY },
 	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
@@ -84,9 +85,12 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+struct slot;
+
 /* One page request in flight. */
 struct job {
 	struct http_req req;
+	struct slot *slot;	/* the listing it belongs to */
 	uint64_t gen;		/* the guess it belongs to (fetch-ahead) */
 	uint64_t page;		/* 1-based page number */
 	uint64_t pos;		/* offset or page number (offset and page styles) */
@@ -125,6 +129,23 @@ struct crawl {
 	size_t nlive, alive;
 };
 
+/*
+ * A listing being crawled, when -j crawls several at once.  Listings go
+ * out grouped in input order: the first unfinished one (the head) writes
+ * to the output; the others write to a temporary file of their own, copied
+ * out when their turn comes.  So the output, its in-band state lines and
+ * a checkpoint read as if the listings were crawled one after another.
+ */
+enum slot_state { SLOT_FREE, SLOT_ACTIVE, SLOT_FINISHED };
+struct slot {
+	enum slot_state state;
+	struct listing l;
+	struct crawl c;
+	int buffered;			/* writes to its own file until it is the head */
+	int fd;
+	struct lwriter w;
+};
+
 struct pg_run {
 	struct cli_common common;
 	struct http_cli hc;
@@ -145,7 +166,12 @@ struct pg_run {
 	struct json_error je;
 	struct strbuf env, why, tmp;
 	struct pg_result res;
-	struct crawl c;
+	struct crawl *c;		/* the crawl at hand (p->cur's) */
+	struct slot *slots, *cur;
+	size_t nslots;
+	struct lwriter *w;		/* where the crawl at hand writes */
+	uint64_t head;			/* the listing that writes to the output */
+	int unordered;
 	/* the checkpoint read at start */
 	struct strbuf ck;
 	int have_ck;
@@ -216,20 +242,26 @@ static void state_emit(struct pg_run *p, const char *value, size_t n)
 	strbuf_addch(&sl, '}');
 	if (strbuf_failed(&sl))
 		die(EX_OSERR, "out of memory");
-	tool_check_write(lwriter_line(&p->out, sl.buf, sl.len, &e), &e);
-	tool_check_write(lwriter_flush(&p->out, &e), &e);
+	tool_check_write(lwriter_line(p->w, sl.buf, sl.len, &e), &e);
+	tool_check_write(lwriter_flush(p->w, &e), &e);
 	strbuf_release(&sl);
 }
 
-static void checkpoint_write(struct pg_run *p, struct listing *l, int listing_done)
+/*
+ * Where listing l stands (after its last page written; done: finished),
+ * as a checkpoint: into the checkpoint file when the listing writes to the
+ * output, and as an in-band state line (state: 1) after its pages.
+ */
+static void checkpoint_put(struct pg_run *p, struct listing *l, int listing_done, int state)
 {
-	struct crawl *c = &p->c;
+	struct crawl *c = p->c;
 	struct strbuf j = STRBUF_INIT;
 	struct aperr e;
+	int file = p->checkpoint && !p->cur->buffered;
 
-	if (!p->checkpoint && !p->state_name)
+	if (!file && !(state && p->state_name))
 		return;
-	if (p->outpath && p->checkpoint && lwriter_sync(&p->out, &e) < 0)
+	if (p->outpath && file && lwriter_sync(&p->out, &e) < 0)
 		die_err(&e);
 	strbuf_addf(&j, "{\"version\":1,\"listing\":%llu,\"output_bytes\":%llu",
 		    (unsigned long long)(l->index + (listing_done ? 1 : 0)),
@@ -258,11 +290,16 @@ static void checkpoint_write(struct pg_run *p, struct listing *l, int listing_do
 	}
 	strbuf_addstr(&j, "}\n");
 	secrets_scrub(&p->hc.secrets, &j);
-	if (p->checkpoint && statefile_write(p->checkpoint, j.buf, j.len, 1, &e) < 0)
+	if (file && statefile_write(p->checkpoint, j.buf, j.len, 1, &e) < 0)
 		die_err(&e);
-	if (p->state_name)
+	if (state && p->state_name)
 		state_emit(p, j.buf, j.len - 1);
 	strbuf_release(&j);
+}
+
+static void checkpoint_write(struct pg_run *p, struct listing *l, int listing_done)
+{
+	checkpoint_put(p, l, listing_done, 1);
 }
 
 static uint64_t ck_num(struct pg_run *p, const char *name)
@@ -349,13 +386,15 @@ static void open_output(struct pg_run *p)
 
 /* ---- requests ---- */
 
-static struct job *job_new(struct listing *l, const char *url, const struct strbuf *body)
+static struct job *job_new(struct pg_run *p, struct listing *l, const char *url,
+			   const struct strbuf *body)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	struct curl_slist *h;
 
 	if (!j)
 		die(EX_OSERR, "out of memory");
+	j->slot = p->cur;
 	http_req_init(&j->req);
 	j->req.udata = j;
 	j->req.url = strdup(url);
@@ -385,8 +424,8 @@ static void job_free(struct job *j)
 static void submit(struct pg_run *p, struct listing *l, const char *url,
 		   const struct strbuf *body, uint64_t page, uint64_t pos)
 {
-	struct crawl *c = &p->c;
-	struct job *j = job_new(l, url, body);
+	struct crawl *c = p->c;
+	struct job *j = job_new(p, l, url, body);
 	struct aperr e;
 
 	j->gen = c->gen;
@@ -419,7 +458,7 @@ static void unlive(struct crawl *c, struct job *j)
 /* Forget every guess: stop what is in flight, drop what waits in the ring. */
 static void drop_ahead(struct pg_run *p)
 {
-	struct crawl *c = &p->c;
+	struct crawl *c = p->c;
 	size_t i;
 
 	for (i = 0; i < c->nlive; i++) {
@@ -438,9 +477,9 @@ static void drop_ahead(struct pg_run *p)
 
 static int fetch_ahead(const struct pg_run *p)
 {
-	const struct crawl *c = &p->c;
+	const struct crawl *c = p->c;
 
-	return c->resolved && p->hc.pol.concurrency > 1 &&
+	return c->resolved && p->hc.pol.concurrency > 1 && p->nslots == 1 &&
 	       (c->spec.style == PG_PAGE || (c->spec.style == PG_OFFSET && c->step > 0));
 }
 
@@ -453,9 +492,9 @@ static void position_body(struct pg_run *p, struct listing *l, const char *value
 {
 	struct aperr e;
 
-	if (!p->c.has_next_body)
+	if (!p->c->has_next_body)
 		return;
-	if (pg_body(&p->c.spec, l->tmpl.body.buf, l->tmpl.has_body ? l->tmpl.body.len : 0, value,
+	if (pg_body(&p->c->spec, l->tmpl.body.buf, l->tmpl.has_body ? l->tmpl.body.len : 0, value,
 		    out, &e) < 0)
 		die_err(&e);
 }
@@ -463,7 +502,7 @@ static void position_body(struct pg_run *p, struct listing *l, const char *value
 /* Keep the requests going: the next page, and pages ahead where allowed. */
 static void submit_more(struct pg_run *p, struct listing *l)
 {
-	struct crawl *c = &p->c;
+	struct crawl *c = p->c;
 	char num[24];
 
 	if (!fetch_ahead(p)) {
@@ -531,8 +570,9 @@ static void write_envelope(struct pg_run *p, struct listing *l, struct job *j)
 	strbuf_reset(&p->env);
 	if (envelope_build(&p->env, &j->req, &eo, &p->d, &p->je) < 0)
 		die_page(p, j->page, j->req.url, EX_DATAERR, "the envelope exceeds --max-line");
-	tool_check_write(lwriter_line(&p->out, p->env.buf, p->env.len, &e), &e);
-	tool_check_write(lwriter_flush(&p->out, &e), &e);
+	tool_check_write(lwriter_line(p->w, p->env.buf, p->env.len, &e), &e);
+	if (!p->cur->buffered)
+		tool_check_write(lwriter_flush(p->w, &e), &e);
 }
 
 /*
@@ -542,7 +582,7 @@ static void write_envelope(struct pg_run *p, struct listing *l, struct job *j)
  */
 static void check_origin(struct pg_run *p, struct listing *l, struct job *j)
 {
-	struct crawl *c = &p->c;
+	struct crawl *c = p->c;
 	struct strbuf to = STRBUF_INIT, m = STRBUF_INIT;
 
 	if (!l->holds_creds || http_creds_allowed(&p->client, &j->req, c->next.buf))
@@ -562,7 +602,7 @@ static void check_origin(struct pg_run *p, struct listing *l, struct job *j)
 /* The next request's fingerprint: its URL and body (a loop is an error). */
 static void request_hash(struct pg_run *p, struct hash128 *h)
 {
-	struct crawl *c = &p->c;
+	struct crawl *c = p->c;
 	struct strbuf m = STRBUF_INIT;
 
 	strbuf_add(&m, c->next.buf ? c->next.buf : "", c->next.len);
@@ -579,7 +619,7 @@ static void request_hash(struct pg_run *p, struct hash128 *h)
 /* Where the page leads: sets c->next, or c->done. */
 static void next_page(struct pg_run *p, struct listing *l, struct job *j)
 {
-	struct crawl *c = &p->c;
+	struct crawl *c = p->c;
 	struct pg_result *res = &p->res;
 	size_t n = res->nrecords;
 	char num[24];
@@ -673,7 +713,7 @@ static void next_page(struct pg_run *p, struct listing *l, struct job *j)
 /* The same records as the page before: the server ignores the position. */
 static void check_stuck(struct pg_run *p, struct job *j)
 {
-	struct crawl *c = &p->c;
+	struct crawl *c = p->c;
 	uint64_t h;
 
 	if ((c->spec.style != PG_OFFSET && c->spec.style != PG_PAGE) || !p->res.nrecords)
@@ -693,7 +733,7 @@ static void check_stuck(struct pg_run *p, struct job *j)
 
 static void handle_page(struct pg_run *p, struct listing *l, struct job *j)
 {
-	struct crawl *c = &p->c;
+	struct crawl *c = p->c;
 	struct http_req *r = &j->req;
 	const struct json_doc *d = NULL;
 	struct aperr e;
@@ -758,7 +798,7 @@ static void handle_page(struct pg_run *p, struct listing *l, struct job *j)
 
 static void crawl_begin(struct pg_run *p, struct listing *l, int resume)
 {
-	struct crawl *c = &p->c;
+	struct crawl *c = p->c;
 	struct aperr e;
 	struct hash128 h;
 
@@ -837,7 +877,7 @@ static void crawl_begin(struct pg_run *p, struct listing *l, int resume)
 
 static void crawl_end(struct pg_run *p)
 {
-	struct crawl *c = &p->c;
+	struct crawl *c = p->c;
 	size_t i;
 
 	for (i = 0; i < c->nlive; i++) {
@@ -855,43 +895,36 @@ static void crawl_end(struct pg_run *p)
 	pg_spec_release(&c->spec);
 }
 
-static void crawl(struct pg_run *p, struct listing *l, int resume)
+/* A response for the crawl at hand: pages in order, as they become whole. */
+static void crawl_take(struct pg_run *p, struct listing *l, struct job *j)
 {
-	struct crawl *c = &p->c;
-	struct aperr e;
+	struct crawl *c = p->c;
 
-	crawl_begin(p, l, resume);
-	while (!c->done) {
-		struct http_req *r;
-		struct job *j;
-		int failed;
-
-		submit_more(p, l);
-		r = http_next(&p->client, -1, &failed, &e);
-		if (failed)
-			die_err(&e);
-		if (!r)
-			die(EX_SOFTWARE, "page %llu: no request in flight", (unsigned long long)c->page);
-		j = r->udata;
-		unlive(c, j);
-		if (j->gen != c->gen || j->page < c->page || j->page >= c->page + c->ringn) {
-			job_free(j);
-			continue;
-		}
-		c->ring[j->page % c->ringn] = j;
-		while (!c->done && (j = c->ring[c->page % c->ringn]) && j->page == c->page) {
-			int guessed;
-
-			c->ring[c->page % c->ringn] = NULL;
-			handle_page(p, l, j);
-			job_free(j);
-			/* was the page after it guessed right? */
-			guessed = c->gen_step && c->last_submitted >= c->page &&
-				  c->gen_pos + (c->page - c->gen_page) * c->gen_step == c->pos;
-			if (!c->done && fetch_ahead(p) && c->last_submitted >= c->page && !guessed)
-				drop_ahead(p);
-		}
+	unlive(c, j);
+	if (j->gen != c->gen || j->page < c->page || j->page >= c->page + c->ringn) {
+		job_free(j);
+		return;
 	}
+	c->ring[j->page % c->ringn] = j;
+	while (!c->done && (j = c->ring[c->page % c->ringn]) && j->page == c->page) {
+		int guessed;
+
+		c->ring[c->page % c->ringn] = NULL;
+		handle_page(p, l, j);
+		job_free(j);
+		/* was the page after it guessed right? */
+		guessed = c->gen_step && c->last_submitted >= c->page &&
+			  c->gen_pos + (c->page - c->gen_page) * c->gen_step == c->pos;
+		if (!c->done && fetch_ahead(p) && c->last_submitted >= c->page && !guessed)
+			drop_ahead(p);
+	}
+}
+
+/* The crawl at hand ended: hold it to its total, note it, checkpoint it. */
+static void crawl_finish(struct pg_run *p, struct listing *l)
+{
+	struct crawl *c = p->c;
+
 	p->listings++;
 	p->last_style = pg_style_name(c->spec.style);
 	if (c->has_total) {
@@ -998,25 +1031,194 @@ static void write_stats(struct pg_run *p)
 	strbuf_release(&sb);
 }
 
+static void use_slot(struct pg_run *p, struct slot *sl)
+{
+	p->cur = sl;
+	p->c = &sl->c;
+	p->w = sl->buffered ? &sl->w : &p->out;
+}
+
+/* A listing that waits for its turn writes to a file of its own. */
+static void slot_buffer(struct pg_run *p, struct slot *sl)
+{
+	struct aperr e;
+	char path[] = "/tmp/apipe-paginate.XXXXXX";
+
+	sl->fd = mkstemp(path);
+	if (sl->fd < 0)
+		die(EX_CANTCREAT, "a temporary file for listing %llu: %s",
+		    (unsigned long long)sl->l.index + 1, strerror(errno));
+	unlink(path);
+	if (lwriter_init(&sl->w, sl->fd, "a listing's temporary file", 1 << 16, &e) < 0)
+		die_err(&e);
+	sl->buffered = 1;
+	(void)p;
+}
+
+/*
+ * Listing sl becomes the head: what it wrote so far goes to the output,
+ * then the checkpoint file says where it stands; it writes directly from
+ * now on.
+ */
+static void slot_unbuffer(struct pg_run *p, struct slot *sl)
+{
+	struct aperr e;
+	char buf[1 << 16];
+	ssize_t got;
+
+	tool_check_write(lwriter_flush(&sl->w, &e), &e);
+	if (lseek(sl->fd, 0, SEEK_SET) < 0)
+		die(EX_IOERR, "a listing's temporary file: %s", strerror(errno));
+	while ((got = read(sl->fd, buf, sizeof(buf))) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			die(EX_IOERR, "a listing's temporary file: %s", strerror(errno));
+		tool_check_write(lwriter_write(&p->out, buf, (size_t)got, &e), &e);
+	}
+	tool_check_write(lwriter_flush(&p->out, &e), &e);
+	lwriter_release(&sl->w);
+	close(sl->fd);
+	sl->fd = -1;
+	sl->buffered = 0;
+	use_slot(p, sl);
+	if (sl->state == SLOT_FINISHED)
+		checkpoint_put(p, &sl->l, 1, 0);
+	else if (sl->c.pages)
+		checkpoint_put(p, &sl->l, 0, 0);
+}
+
+static void slot_free(struct slot *sl)
+{
+	listing_release(&sl->l);
+	sl->state = SLOT_FREE;
+}
+
+/* Hand the output on: finished heads leave, the next listing in line takes over. */
+static void advance_head(struct pg_run *p)
+{
+	size_t i;
+	int moved = 1;
+
+	while (moved) {
+		moved = 0;
+		for (i = 0; i < p->nslots; i++) {
+			struct slot *sl = &p->slots[i];
+
+			if (sl->state == SLOT_FREE || sl->l.index != p->head)
+				continue;
+			if (sl->buffered)
+				slot_unbuffer(p, sl);
+			if (sl->state == SLOT_FINISHED) {
+				slot_free(sl);
+				p->head++;
+				moved = 1;
+			}
+			break;
+		}
+	}
+}
+
+/* Start the next listing in a free slot: 1, or 0 when none is left. */
+static int start_listing(struct pg_run *p, uint64_t *index)
+{
+	struct slot *sl = NULL;
+	size_t i;
+
+	for (i = 0; i < p->nslots && !sl; i++)
+		if (p->slots[i].state == SLOT_FREE)
+			sl = &p->slots[i];
+	if (!sl)
+		return 0;
+	for (;;) {
+		if (!next_listing(p, &sl->l, *index)) {
+			http_req_release(&sl->l.tmpl);
+			strbuf_release(&sl->l.meta);
+			return 0;
+		}
+		if (!p->have_ck || *index >= p->ck_listing)
+			break;
+		listing_release(&sl->l);	/* done before the checkpoint */
+		++*index;
+		if (p->head < *index)
+			p->head = *index;
+	}
+	if (p->max_pages && p->pages >= p->max_pages) {
+		p->stopped_max = 1;	/* the checkpoint names this listing next */
+		listing_release(&sl->l);
+		return 0;
+	}
+	sl->state = SLOT_ACTIVE;
+	sl->buffered = 0;
+	if (!p->unordered && *index != p->head)
+		slot_buffer(p, sl);
+	use_slot(p, sl);
+	crawl_begin(p, &sl->l, p->have_ck && *index == p->ck_listing && p->ck_next);
+	++*index;
+	return 1;
+}
+
 static void run(struct pg_run *p)
 {
-	struct listing l;
-	uint64_t i;
+	uint64_t index = 0;
+	size_t active = 0, i;
+	int more = 1;
+	struct aperr e;
 
-	for (i = 0; next_listing(p, &l, i); i++) {
-		if (p->max_pages && p->pages >= p->max_pages)
-			p->stopped_max = 1;	/* the checkpoint names this listing next */
-		else if (!p->have_ck || i >= p->ck_listing)
-			crawl(p, &l, p->have_ck && i == p->ck_listing && p->ck_next);
-		listing_release(&l);
+	p->slots = calloc(p->nslots, sizeof(*p->slots));
+	if (!p->slots)
+		die(EX_OSERR, "out of memory");
+	for (;;) {
+		struct http_req *r;
+		struct job *j;
+		int failed;
+
+		while (more && active < p->nslots && !p->stopped_max)
+			if ((more = start_listing(p, &index)))
+				active++;
+		if (!active)
+			break;
+		for (i = 0; i < p->nslots; i++)
+			if (p->slots[i].state == SLOT_ACTIVE) {
+				use_slot(p, &p->slots[i]);
+				submit_more(p, &p->slots[i].l);
+			}
+		r = http_next(&p->client, -1, &failed, &e);
+		if (failed)
+			die_err(&e);
+		if (!r)
+			die(EX_SOFTWARE, "no request in flight");
+		j = r->udata;
+		use_slot(p, j->slot);
+		crawl_take(p, &j->slot->l, j);
+		if (p->c->done) {
+			crawl_finish(p, &p->cur->l);
+			p->cur->state = SLOT_FINISHED;
+			if (p->unordered)
+				slot_free(p->cur);
+			active--;
+		}
+		if (!p->unordered)
+			advance_head(p);
 		if (p->stopped_max)
 			break;
 	}
-	if (!p->stopped_max)
-		listing_release(&l);
+	for (i = 0; i < p->nslots; i++)	/* --max-pages: what waits is dropped */
+		if (p->slots[i].state != SLOT_FREE) {
+			use_slot(p, &p->slots[i]);
+			if (p->slots[i].state == SLOT_ACTIVE)
+				crawl_end(p);
+			if (p->slots[i].buffered) {
+				lwriter_release(&p->slots[i].w);
+				close(p->slots[i].fd);
+			}
+			slot_free(&p->slots[i]);
+		}
+	free(p->slots);
 	if (p->stopped_max && !p->common.quiet)
 		warnmsg("stopped after %llu pages (--max-pages)%s", (unsigned long long)p->pages,
 			p->checkpoint || p->state_name ? "; the checkpoint resumes the crawl" : "");
+	p->w = &p->out;
 	if (p->state_name && !p->stopped_max) {
 		static const char done[] = "{\"version\":1,\"complete\":true}";
 
@@ -1128,6 +1330,7 @@ int cmd_paginate(int argc, char **argv)
 		case OPT_REQUIRE_TOTAL: p.require_total = 1; break;
 		case OPT_GRAPHQL: p.graphql = optarg; break;
 		case OPT_VARIABLES: p.variables = optarg; break;
+		case OPT_UNORDERED: p.unordered = 1; break;
 		default:
 			if (opt >= OPT_STYLE && opt <= OPT_MAX_EMPTY) {
 				spec_opt(&p, opt, optarg);
@@ -1168,10 +1371,16 @@ int cmd_paginate(int argc, char **argv)
 		die(EX_USAGE, "--checkpoint to a pipe would be written before the sink has "
 		    "the pages; use --state NAME and resume with --resume-from DB (the sink "
 		    "keeps the state with its rows), or -o FILE");
+	if (p.unordered && (p.checkpoint || p.state_name))
+		usage_error(usage_text, "--unordered interleaves listings, which no checkpoint or "
+			    "state can describe; leave it out to resume");
 	p.ck_label = p.checkpoint ? p.checkpoint : "the state in --resume-from";
 	p.urls = argv + optind;
 	p.nurls = argc - optind;
 	p.use_stdin = p.nurls == 0;
+	/* several listings and -j N: N listings at once, each a page at a time */
+	p.nslots = (p.use_stdin || p.nurls > 1) && p.hc.pol.concurrency > 1 && !p.max_pages
+			   ? p.hc.pol.concurrency : 1;
 	if (p.use_stdin && lreader_init(&p.in, 0, "stdin", p.common.max_line, &e) < 0)
 		die_err(&e);
 	if (p.checkpoint) {
@@ -1191,6 +1400,7 @@ int cmd_paginate(int argc, char **argv)
 	pg_result_init(&p.res);
 	checkpoint_load(&p);
 	open_output(&p);
+	p.w = &p.out;
 	if (hash_random(p.key, sizeof(p.key)) < 0)
 		die(EX_OSERR, "no random bytes for the loop check");
 	p.hc.pol.max_body = p.hc.pol.max_body < p.common.max_line ? p.hc.pol.max_body

@@ -58,14 +58,14 @@ static void reject(struct records_run *r, uint64_t lineno, const char *line, siz
 static void build_meta(struct records_run *r, const struct json_doc *d,
 		       const struct records_page *pg, uint64_t lineno)
 {
-	static const char *const keys[] = { "url", "page", "fetched_at" };
+	static const char *const keys[] = { "url", "page", "fetched_at", "meta" };
 	struct strbuf *m = &r->metabuf;
 	size_t k;
 
 	strbuf_reset(m);
 	strbuf_addstr(m, ",\"_apipe\":{");
 	if (pg->envelope) {
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < 4; k++) {
 			uint32_t v = json_get(d, 0, keys[k], strlen(keys[k]));
 
 			if (!v)
