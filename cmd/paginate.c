@@ -168,7 +168,7 @@ struct pg_run {
 	struct pg_result res;
 	struct crawl *c;		/* the crawl at hand (p->cur's) */
 	struct slot *slots, *cur;
-	size_t nslots;
+	size_t nslots, nactive;		/* slots; listings crawled at once */
 	struct lwriter *w;		/* where the crawl at hand writes */
 	uint64_t head;			/* the listing that writes to the output */
 	int unordered;
@@ -1119,7 +1119,10 @@ static void advance_head(struct pg_run *p)
 	}
 }
 
-/* Start the next listing in a free slot: 1, or 0 when none is left. */
+/*
+ * Start the next listing in a free slot: 1; 0 when no listing is left;
+ * -1 when every slot is taken (finished listings wait for their turn).
+ */
 static int start_listing(struct pg_run *p, uint64_t *index)
 {
 	struct slot *sl = NULL;
@@ -1129,7 +1132,7 @@ static int start_listing(struct pg_run *p, uint64_t *index)
 		if (p->slots[i].state == SLOT_FREE)
 			sl = &p->slots[i];
 	if (!sl)
-		return 0;
+		return -1;
 	for (;;) {
 		if (!next_listing(p, &sl->l, *index)) {
 			http_req_release(&sl->l.tmpl);
@@ -1173,9 +1176,14 @@ static void run(struct pg_run *p)
 		struct job *j;
 		int failed;
 
-		while (more && active < p->nslots && !p->stopped_max)
-			if ((more = start_listing(p, &index)))
-				active++;
+		while (more && active < p->nactive && !p->stopped_max) {
+			int k = start_listing(p, &index);
+
+			if (k < 0)
+				break;
+			more = k;
+			active += (size_t)k;
+		}
 		if (!active)
 			break;
 		for (i = 0; i < p->nslots; i++)
@@ -1379,8 +1387,10 @@ int cmd_paginate(int argc, char **argv)
 	p.nurls = argc - optind;
 	p.use_stdin = p.nurls == 0;
 	/* several listings and -j N: N listings at once, each a page at a time */
-	p.nslots = (p.use_stdin || p.nurls > 1) && p.hc.pol.concurrency > 1 && !p.max_pages
-			   ? p.hc.pol.concurrency : 1;
+	p.nactive = (p.use_stdin || p.nurls > 1) && p.hc.pol.concurrency > 1 && !p.max_pages
+			    ? p.hc.pol.concurrency : 1;
+	/* listings that end before the head wait in slots that crawl no more */
+	p.nslots = p.nactive > 1 ? p.nactive * 4 : 1;
 	if (p.use_stdin && lreader_init(&p.in, 0, "stdin", p.common.max_line, &e) < 0)
 		die_err(&e);
 	if (p.checkpoint) {

@@ -102,6 +102,7 @@ def put(obj, path, name, value):
 
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def send(self, code, body, headers=()):
         out = body.encode() if isinstance(body, str) else body
@@ -201,8 +202,14 @@ class H(BaseHTTPRequestHandler):
         pass
 
 
-srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-srv.daemon_threads = True
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass	# a client killed mid-request (the tests do that on purpose)
+
+
+srv = Server(("127.0.0.1", 0), H)
 with open(sys.argv[2] + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(sys.argv[2] + ".tmp", sys.argv[2])

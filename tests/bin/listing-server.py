@@ -8,6 +8,7 @@ X-Total-Count: N, sliced by _start/_end/_limit or _page/_limit as
 json-server 0.17 does (a Link header only with _page).
 
 Listings whose position travels in a JSON request body:
+GET /parent/K/children?page=N[&delay_ms=D]  3 pages (Link) of 2 children of K
 GET /short     pages of 100 (Link header) with X-Total-Count: N+3
 GET /nototal   the same without a total
 POST /notion   {"start_cursor"?, "page_size"?} -> {"results", "next_cursor", "has_more"}
@@ -17,9 +18,9 @@ POST /graphql  {"query", "variables": {"first", "after"?}} -> a Relay connection
                at data.viewer.items (edges, pageInfo, totalCount); variables
                {"fail": true} answer 200 with GraphQL errors.
 """
-import json, sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import parse_qs, urlsplit
+import json, sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 port_file, n = sys.argv[2], int(sys.argv[3])
 rows = [{"id": i, "name": "n%d" % i} for i in range(1, n + 1)]
@@ -27,11 +28,26 @@ rows = [{"id": i, "name": "n%d" % i} for i in range(1, n + 1)]
 
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def do_GET(self):
         u = urlsplit(self.path)
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
         headers = {"X-Total-Count": str(n), "Content-Type": "application/json"}
+        if u.path.startswith("/parent/"):
+            # /parent/K/children?page=N[&delay_ms=D]: 3 pages of 2 children of parent K
+            k = int(u.path.split("/")[2])
+            page = int(q.get("page", 1))
+            if "delay_ms" in q:
+                time.sleep(int(q["delay_ms"]) / 1000)
+            body = [{"id": "%d-%d" % (k, (page - 1) * 2 + i), "parent": k} for i in (1, 2)]
+            h = {}
+            if page < 3:
+                nq = dict(q)
+                nq["page"] = page + 1
+                h["Link"] = '<http://127.0.0.1:%d%s?%s>; rel="next"' % (
+                    self.server.server_port, u.path, urlencode(nq))
+            return self.reply(200, body, h)
         if u.path in ("/short", "/nototal"):
             # pages of 100 through a Link header; /short reports 3 more than it
             # serves, /nototal reports no total
@@ -123,7 +139,14 @@ class H(BaseHTTPRequestHandler):
         pass
 
 
-srv = HTTPServer(("127.0.0.1", 0), H)
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass	# a client killed mid-request (the tests do that on purpose)
+
+
+srv = Server(("127.0.0.1", 0), H)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 import os
