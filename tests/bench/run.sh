@@ -184,6 +184,36 @@ awk -F'|' '{ t[$1] = $2 }
 		printf "paginate offset -j 8\t%.3f s\tpaginate offset -j 1\t%.2fx\t>= 6x\t%s\t-\n", t["paginate offset -j 8"], j, ((j >= 6) ? "holds" : "MISSES")
 	}' "$work/times" >> "$work/report"
 
+# --- paginate fan-out: 200 listings x 3 pages, 20 ms of server latency each --------------
+"$APIPE_TESTBIN/mock-api" --port-file port3 --records 30 --latency-ms 20 &
+mock3=$!
+trap 'kill $mock $mock2 $mock3 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+i=0
+while [ ! -s port3 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+base3="http://127.0.0.1:$(cat port3)"
+awk -v b="$base3" 'BEGIN { for (k = 1; k <= 200; k++) printf "{\"url\":\"%s/link?per_page=10&parent=%d\",\"parent\":%d}\n", b, k, k }' > parents.jsonl
+echo
+echo "paginate fan-out: 200 listings x 3 pages, 20 ms server latency each (best of 3)"
+: > "$work/fan"
+for j in 1 8; do
+	best=
+	for k in 1 2 3; do
+		t0=$(date +%s.%N)
+		paginate -q -j $j < parents.jsonl > fan.out
+		t1=$(date +%s.%N)
+		best=$(awk -v s="$t0" -v e="$t1" -v b="$best" 'BEGIN { d = e - s; print ((b == "" || d < b) ? d : b) }')
+	done
+	[ "$(wc -l < fan.out)" -eq 600 ] || { echo "bench: paginate -j $j wrote $(wc -l < fan.out) of 600 pages" >&2; exit 1; }
+	printf '%-44s %10.3f s\n' "paginate -j $j (200 listings)" "$best"
+	echo "$j|$best" >> "$work/fan"
+done
+kill $mock3 2>/dev/null
+awk -F'|' '{ t[$1] = $2 }
+	END {
+		r = t[1] / t[8]
+		printf "paginate -j 8 (200 listings)\t%.3f s\tpaginate -j 1\t%.2fx\t>= 6x\t%s\t-\n", t[8], r, ((r >= 6) ? "holds" : "MISSES")
+	}' "$work/fan" >> "$work/report"
+
 # --- webhook-recv: signed events accepted per second ----------------------------------
 if command -v python3 > /dev/null; then
 	nev=${BENCH_EVENTS:-5000}
