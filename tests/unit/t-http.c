@@ -319,6 +319,28 @@ static void test_pg_url(void)
 	       "\"start_page_set\":true}", "the JSON form of a spec");
 	pg_spec_release(&s);
 	pg_spec_release(&c);
+	/* positions in a JSON request body */
+	pg_spec_init(&s);
+	s.style = PG_PAGE;
+	pg_spec_set(&s.page_param, "body:/variables/page");
+	s.per_page = 25;
+	pg_spec_set(&s.per_page_param, "body:/variables/perPage");
+	ok(pg_spec_compile(&s, &e) == 0 && pg_uses_body(&s), "page in the body compiles, and uses it");
+	pg_url(&s, "https://a/graphql", "3", &u);
+	is_str(u.buf, "https://a/graphql", "body parameters stay out of the URL");
+	ok(pg_body(&s, "{\"query\":\"q\"}", 13, "3", &u, &e) == 0, "pg_body sets them");
+	is_str(u.buf, "{\"query\":\"q\",\"variables\":{\"page\":3,\"perPage\":25}}",
+	       "... page and size in the variables, as numbers");
+	is_int(pg_start_position(&s, "https://a/graphql", "{\"variables\":{\"page\":0}}", 24), 0,
+	       "page: starts at the body's own page");
+	s.start_page_set = 0;
+	s.start_page = 1;
+	ok(pg_body(&s, "[]", 2, "2", &u, &e) < 0 && e.code == EX_USAGE,
+	   "a body that cannot hold the pointer: a usage error");
+	ok(pg_body(&s, "{", 1, "2", &u, &e) < 0 && e.code == EX_DATAERR, "a body that is not JSON: 65");
+	pg_spec_set(&s.page_param, "body:x");
+	ok(pg_spec_compile(&s, &e) < 0 && e.code == EX_USAGE, "body: with a malformed pointer");
+	pg_spec_release(&s);
 	strbuf_release(&u);
 	strbuf_release(&j1);
 	strbuf_release(&j2);

@@ -227,6 +227,52 @@ static void test_iteration(void)
 	is_int(json_get(&d, 0, "c", 1), 0, "absent member");
 }
 
+/* json_ptr_set: a document with one value set, as a table. */
+static void test_ptr_set(void)
+{
+	static const struct {
+		const char *doc, *ptr, *val, *want;
+		int rc;
+	} t[] = {
+		{ "{\"a\":1,\"b\":[1,2]}", "/a", "2", "{\"a\":2,\"b\":[1,2]}", 0 },
+		{ "{\"a\":1}", "/c", "\"x\"", "{\"a\":1,\"c\":\"x\"}", 0 },
+		{ "{\"query\":\"q\",\"variables\":{}}", "/variables/after", "\"c2\"",
+		  "{\"query\":\"q\",\"variables\":{\"after\":\"c2\"}}", 0 },
+		{ "{\"size\":10}", "/search_after", "[3,\"n3\"]",
+		  "{\"size\":10,\"search_after\":[3,\"n3\"]}", 0 },
+		{ "{}", "/a/b/c", "1", "{\"a\":{\"b\":{\"c\":1}}}", 0 },
+		{ NULL, "/page", "2", "{\"page\":2}", 0 },
+		{ "{\"a\":5}", "/a/b", "1", "{\"a\":{\"b\":1}}", 0 },
+		{ "[1,2,3]", "/1", "9", "[1,9,3]", 0 },
+		{ "[1]", "/-", "2", "[1,2]", 0 },
+		{ "[1]", "/5", "2", NULL, -1 },
+		{ "[1]", "/x", "2", NULL, -1 },
+		{ "{\"a\" : [ 1 , {\"k\":true} ] }", "/a/1/k", "false",
+		  "{\"a\":[1,{\"k\":false}]}", 0 },
+		{ "{\"a~b\":1,\"c/d\":2}", "/c~1d", "3", "{\"a~b\":1,\"c/d\":3}", 0 },
+	};
+	struct strbuf out = STRBUF_INIT;
+	struct json_ptr p;
+	struct aperr e;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(*t); i++) {
+		int rc;
+
+		json_ptr_parse(&p, t[i].ptr, NULL);
+		if (t[i].doc)
+			json_parse(&d, t[i].doc, strlen(t[i].doc), &je);
+		rc = json_ptr_set(&p, t[i].doc ? &d : NULL, t[i].val, strlen(t[i].val), &out, &e);
+		is_int(rc, t[i].rc, t[i].ptr);
+		if (rc == 0)
+			is_str(out.buf, t[i].want, "... the document with the value set");
+		else
+			is_int(e.code, EX_USAGE, "... a usage error");
+		json_ptr_release(&p);
+	}
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	json_doc_init(&d, 0);
@@ -239,6 +285,7 @@ int main(void)
 	test_canon();
 	test_numbers();
 	test_iteration();
+	test_ptr_set();
 	json_error_release(&je);
 	json_doc_release(&d);
 	return done_testing();
