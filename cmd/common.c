@@ -98,11 +98,12 @@ void usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
 
+	(void)usage;
 	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n%s", usage);
+	fprintf(stderr, "\n%s: try '%s --help'\n", progname, progname);
 	exit(EX_USAGE);
 }
 
@@ -128,6 +129,204 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
 	return c;
 }
 
+/* A growing argument vector. */
+struct argvec {
+	char **v;
+	int n, alloc;
+};
+static struct argvec expanded;
+
+static void argvec_add(struct argvec *a, const char *s, size_t n)
+{
+	char *c = strndup(s, n);
+
+	if (a->n + 2 > a->alloc) {
+		a->alloc = a->alloc ? a->alloc * 2 : 32;
+		a->v = realloc(a->v, (size_t)a->alloc * sizeof(*a->v));
+	}
+	if (!a->v || !c)
+		die(EX_OSERR, "out of memory");
+	a->v[a->n++] = c;
+	a->v[a->n] = NULL;
+}
+
+/* The option name of a config line, and whether it takes a value (-1: unknown). */
+static int config_takes(const char *name, size_t n, const char *shortopts,
+			const struct option *longopts)
+{
+	const struct option *o;
+	const char *p;
+
+	if (n == 1) {
+		p = memchr(shortopts, name[0], strlen(shortopts));
+		return p && name[0] != ':' ? p[1] == ':' : -1;
+	}
+	for (o = longopts; o->name; o++)
+		if (strlen(o->name) == n && !strncmp(o->name, name, n))
+			return o->has_arg == required_argument;
+	return -1;
+}
+
+/* Read one config file into args: its options, and its url lines into urls. */
+static void config_read(const char *path, const char *what, struct argvec *args,
+			struct argvec *urls, const char *shortopts, const struct option *longopts,
+			const char *usage)
+{
+	struct strbuf text = STRBUF_INIT, v = STRBUF_INIT;
+	const char *p, *line;
+	unsigned lineno = 0;
+
+	tool_read_file(path, what, &text);
+	for (p = text.buf ? text.buf : ""; *p; p = line) {
+		const char *name, *q;
+		size_t nl, len = strcspn(p, "\n");
+		int takes, dashes = 0;
+
+		line = p + len + (p[len] == '\n');
+		lineno++;
+		p += strspn(p, " \t");
+		if (p >= line || *p == '#' || *p == '\n' || *p == '\r')
+			continue;
+		while (*p == '-' && dashes < 2)
+			p++, dashes++;
+		name = p;
+		nl = strcspn(p, " \t=:\r\n");
+		q = p + nl;
+		if (dashes == 1 && nl != 1)
+			usage_error(usage, "%s:%u: '-%.*s': a short option is one letter", path,
+				    lineno, (int)nl, name);
+		q += strspn(q, " \t");
+		if (*q == '=' || *q == ':')
+			q++;
+		q += strspn(q, " \t");
+		strbuf_reset(&v);
+		if (*q == '"') {
+			for (q++; *q && *q != '"' && *q != '\n'; q++) {
+				if (*q == '\\' && q[1] && q[1] != '\n') {
+					q++;
+					strbuf_addch(&v, *q == 't' ? '\t' : *q == 'n' ? '\n'
+							 : *q == 'r' ? '\r' : *q == 'v' ? '\v' : *q);
+				} else {
+					strbuf_addch(&v, *q);
+				}
+			}
+			if (*q != '"')
+				usage_error(usage, "%s:%u: an unterminated quoted value", path, lineno);
+		} else {
+			strbuf_add(&v, q, strcspn(q, " \t\r\n"));
+		}
+		if (nl == 3 && !strncmp(name, "url", 3) && dashes != 1) {
+			argvec_add(urls, v.buf ? v.buf : "", v.len);
+			continue;
+		}
+		if ((nl == 6 && !strncmp(name, "config", 6)) || (nl == 1 && *name == 'K') ||
+		    (nl == 7 && !strncmp(name, "profile", 7)))
+			usage_error(usage, "%s:%u: a config file does not read another", path, lineno);
+		takes = config_takes(name, nl, shortopts, longopts);
+		if (takes < 0)
+			usage_error(usage, "%s:%u: unknown option '%.*s'", path, lineno, (int)nl, name);
+		if (takes && !v.len && *q != '"')
+			usage_error(usage, "%s:%u: %.*s needs a value", path, lineno, (int)nl, name);
+		if (!takes && v.len)
+			usage_error(usage, "%s:%u: %.*s takes no value", path, lineno, (int)nl, name);
+		if (nl == 1) {
+			char opt[3] = { '-', name[0], '\0' };
+
+			argvec_add(args, opt, 2);
+		} else {
+			struct strbuf o = STRBUF_INIT;
+
+			strbuf_addstr(&o, "--");
+			strbuf_add(&o, name, nl);
+			argvec_add(args, o.buf, o.len);
+			strbuf_release(&o);
+		}
+		if (takes)
+			argvec_add(args, v.buf ? v.buf : "", v.len);
+	}
+	strbuf_release(&text);
+	strbuf_release(&v);
+}
+
+void tool_expand_config(int *argc, char ***argv, const char *shortopts,
+			const struct option *longopts, const char *usage)
+{
+	struct argvec out = { 0 }, urls = { 0 }, rest = { 0 };
+	const char *profile = getenv("APIPE_PROFILE");
+	char **av = *argv;
+	int i, any = profile && *profile, ended = 0;
+
+	for (i = 1; i < *argc && !any; i++)
+		any = !strcmp(av[i], "-K") || !strcmp(av[i], "--config") ||
+		      !strncmp(av[i], "--config=", 9) || !strcmp(av[i], "--profile") ||
+		      !strncmp(av[i], "--profile=", 10) || (!strncmp(av[i], "-K", 2) && av[i][2]);
+	if (!any)
+		return;
+	argvec_add(&out, av[0], strlen(av[0]));
+	/* the profile first: --profile NAME on the command line wins over the variable */
+	for (i = 1; i < *argc; i++) {
+		if (!strcmp(av[i], "--"))
+			break;
+		if (!strcmp(av[i], "--profile") && i + 1 < *argc)
+			profile = av[i + 1];
+		else if (!strncmp(av[i], "--profile=", 10))
+			profile = av[i] + 10;
+	}
+	if (profile && *profile) {
+		struct strbuf path = STRBUF_INIT;
+		const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+		if (strspn(profile, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789_.-") != strlen(profile) || *profile == '.')
+			usage_error(usage, "--profile '%s': a profile name is letters, digits, "
+				    "'_', '-' and '.'", profile);
+		if (xdg && *xdg)
+			strbuf_addf(&path, "%s/apipe/%s.conf", xdg, profile);
+		else
+			strbuf_addf(&path, "%s/.config/apipe/%s.conf", home ? home : "", profile);
+		config_read(path.buf, "profile", &out, &urls, shortopts, longopts, usage);
+		strbuf_release(&path);
+	}
+	for (i = 1; i < *argc; i++) {
+		const char *a = av[i];
+
+		if (ended) {
+			argvec_add(&rest, a, strlen(a));
+		} else if (!strcmp(a, "--")) {
+			ended = 1;
+			argvec_add(&rest, a, strlen(a));
+		} else if (!strcmp(a, "--profile") || !strcmp(a, "-K") || !strcmp(a, "--config")) {
+			if (i + 1 >= *argc)
+				usage_error(usage, "%s needs a value", a);
+			if (strcmp(a, "--profile"))
+				config_read(av[i + 1], "config file", &out, &urls, shortopts, longopts,
+					    usage);
+			i++;
+		} else if (!strncmp(a, "--profile=", 10)) {
+			continue;
+		} else if (!strncmp(a, "--config=", 9) || (!strncmp(a, "-K", 2) && a[2])) {
+			config_read(a + (a[1] == 'K' ? 2 : 9), "config file", &out, &urls, shortopts,
+				    longopts, usage);
+		} else {
+			argvec_add(&out, a, strlen(a));
+		}
+	}
+	/* the files' urls after the options, before an explicit -- and what follows it */
+	for (i = 0; i < urls.n; i++) {
+		argvec_add(&out, urls.v[i], strlen(urls.v[i]));
+		free(urls.v[i]);
+	}
+	for (i = 0; i < rest.n; i++) {
+		argvec_add(&out, rest.v[i], strlen(rest.v[i]));
+		free(rest.v[i]);
+	}
+	free(urls.v);
+	free(rest.v);
+	expanded = out;		/* the program's arguments from now on */
+	*argc = out.n;
+	*argv = out.v;
+}
+
 void tool_common_opt(struct cli_common *c, int opt, const char *arg, const char *usage)
 {
 	struct aperr e;
@@ -136,17 +335,65 @@ void tool_common_opt(struct cli_common *c, int opt, const char *arg, const char 
 	if (r < 0)
 		usage_error(usage, "%s", e.msg);
 	if (r == 0) {
-		fputs(usage, stderr);
+		fprintf(stderr, "%s: try '%s --help'\n", progname, progname);
 		exit(EX_USAGE);
 	}
 }
 
+static const struct cli_help *help_tables[3];
+
+void tool_set_help(const struct cli_help *own, const struct cli_help *shared)
+{
+	help_tables[0] = own;
+	help_tables[1] = shared;
+	help_tables[2] = cli_common_help;
+}
+
+/* --help: the usage, then every option with its meaning, by group. */
+static void print_help(const char *usage)
+{
+	const char *groups[32];
+	size_t ngroups = 0, g, t, i;
+
+	fputs(usage, stdout);
+	for (t = 0; t < 3; t++)
+		for (i = 0; help_tables[t] && help_tables[t][i].opt; i++) {
+			for (g = 0; g < ngroups; g++)
+				if (!strcmp(groups[g], help_tables[t][i].group))
+					break;
+			if (g == ngroups && ngroups < 32)
+				groups[ngroups++] = help_tables[t][i].group;
+		}
+	for (g = 0; g < ngroups; g++) {
+		printf("\n%s:\n", groups[g]);
+		for (t = 0; t < 3; t++)
+			for (i = 0; help_tables[t] && help_tables[t][i].opt; i++) {
+				const struct cli_help *h = &help_tables[t][i];
+				int w = (int)strlen(h->opt);
+
+				if (strcmp(h->group, groups[g]))
+					continue;
+				if (w > 30)
+					printf("  %s\n  %32s%s\n", h->opt, "", h->meaning);
+				else
+					printf("  %-32s%s\n", h->opt, h->meaning);
+			}
+	}
+	printf("\nSee %s(1).\n", progname);
+}
+
+void tool_help_exit(const char *usage)
+{
+	if (!help_tables[2])
+		tool_set_help(NULL, NULL);
+	print_help(usage);
+	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+}
+
 void tool_common_done(const struct cli_common *c, const char *usage)
 {
-	if (c->help) {
-		fputs(usage, stdout);
-		exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
-	}
+	if (c->help)
+		tool_help_exit(usage);
 	if (c->version) {
 		printf("%s (apipe) %s\n", progname, APIPE_VERSION);
 		exit(fflush(stdout) == 0 ? 0 : EX_IOERR);

@@ -36,6 +36,28 @@ struct option;
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
 		const char *usage);
 /*
+ * curl's config files for the HTTP programs: -K FILE (--config FILE) and
+ * --profile NAME (or APIPE_PROFILE), which reads
+ * $XDG_CONFIG_HOME/apipe/NAME.conf (~/.config/apipe/NAME.conf).  One
+ * option a line, as curl reads them: "--header X" "header = X"
+ * "header: X" "-H X", "# comments", values quoted with "..." and \"
+ * \\ \t \n \r escapes; "url = U" is an operand.  The profile's options
+ * come first, a -K file's where it stands on the command line, so the
+ * command line overrides a profile.  On return *argc and *argv are a new
+ * vector (never freed: it lives as long as the program); a bad file dies
+ * with 64 naming its line, a missing one with 66.
+ */
+/*
+ * The --help tables of the program (own) and of a module it shares
+ * (shared, or NULL: the HTTP options); --help prints the usage and them,
+ * grouped, then the common options.
+ */
+void tool_set_help(const struct cli_help *own, const struct cli_help *shared);
+/* Print --help and exit 0. */
+void tool_help_exit(const char *usage) __attribute__((noreturn));
+void tool_expand_config(int *argc, char ***argv, const char *shortopts,
+			const struct option *longopts, const char *usage);
+/*
  * Handle an option the tool did not recognise: common options are taken,
  * '?' (getopt's complaint, already printed) exits 64.
  */

@@ -340,6 +340,16 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 	strbuf_release(&spec);
 }
 
+static const struct cli_help help[] = {
+	{ "Deduplication", "--key pointer", "the record key (repeatable: a composite key)" },
+	{ "Deduplication", "--latest", "keep the newest version of each key, not the first" },
+	{ "Deduplication", "--version-field pointer", "with --latest: the field that orders versions" },
+	{ "Deduplication", "--missing error|pass|dead-letter:file", "what a record without its key does" },
+	{ "Deduplication", "--seen file", "keys seen by earlier runs" },
+	{ "Deduplication", "--commit", "commit what the last run staged in --seen" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_dedupe(int argc, char **argv)
 {
 	struct dedupe_run r;
@@ -351,6 +361,7 @@ int cmd_dedupe(int argc, char **argv)
 	size_t n, k;
 	int rc, lockfd = -1;
 
+	tool_set_help(help, NULL);
 	memset(&r, 0, sizeof(r));
 	cli_common_init(&r.common);
 	strbuf_init(&r.canon, 0);

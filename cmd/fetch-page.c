@@ -2,6 +2,7 @@
  * fetch-page: one HTTP exchange per request, written as one envelope a line.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -14,9 +15,10 @@
 #include "../lib/envelope.h"
 #include "../lib/httpcli.h"
 #include "../lib/json.h"
+#include "../lib/utf8.h"
 
 static const char usage_text[] =
-	"usage: fetch-page [-hqv] [--body] [--unordered] [--fail-on statuses]\n"
+	"usage: fetch-page [-hqv] [-o file] [--body] [--unordered] [--fail-on statuses]\n"
 	HTTP_CLI_USAGE
 	"       [--stats file] [--max-line size] [--max-depth n] [url ...]\n";
 
@@ -28,6 +30,7 @@ static const struct option longopts[] = {
 	{ "body", no_argument, NULL, OPT_BODY },
 	{ "unordered", no_argument, NULL, OPT_UNORDERED },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "output", required_argument, NULL, 'o' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -209,15 +212,37 @@ static void write_job(struct fetch_run *f, struct job *j)
 	}
 	if (r->status > 0 && r->status < 600)
 		f->final_status[r->status]++;
+	if (f->hc.write_out) {
+		struct strbuf w = STRBUF_INIT;
+
+		http_cli_write_out(&f->hc, r, &w);
+		/* standard output carries JSON Lines: -w goes to standard error */
+		if (w.len)
+			fwrite(w.buf, 1, w.len, stderr);
+		strbuf_release(&w);
+	}
 	strbuf_reset(&f->env);
 	if (f->body_only) {
 		if (r->resp_body.len) {
 			if (json_parse(&f->d, r->resp_body.buf, r->resp_body.len, &f->je) == 0) {
 				json_minify(&f->d, 0, &f->env);
 				secrets_scrub_json(&f->hc.secrets, &f->env);
+			} else if (utf8_valid(r->resp_body.buf, r->resp_body.len)) {
+				/* text that is not JSON: one JSON string, still one line */
+				struct strbuf t = STRBUF_INIT;
+
+				strbuf_add(&t, r->resp_body.buf, r->resp_body.len);
+				secrets_scrub(&f->hc.secrets, &t);
+				json_quote(&f->env, t.buf ? t.buf : "", t.len);
+				strbuf_release(&t);
 			} else {
-				strbuf_add(&f->env, r->resp_body.buf, r->resp_body.len);
-				secrets_scrub(&f->hc.secrets, &f->env);
+				f->failed++;
+				if (!f->exit_code)
+					f->exit_code = EX_DATAERR;
+				warnmsg("%s: --body: the body is neither JSON nor UTF-8 text (%zu bytes); "
+					"the envelope (without --body) holds it as body_base64",
+					shown_url(f, r), r->resp_body.len);
+				goto done;
 			}
 			if (strbuf_failed(&f->env))
 				die(EX_DATAERR, "%s: the body exceeds --max-line %zu bytes", shown_url(f, r),
@@ -238,6 +263,7 @@ static void write_job(struct fetch_run *f, struct job *j)
 			    f->common.max_line);
 		tool_check_write(lwriter_line(&f->out, f->env.buf, f->env.len, &e), &e);
 	}
+done:
 	http_req_release(&j->req);
 	strbuf_release(&j->meta);
 	free(j);
@@ -327,17 +353,29 @@ static void write_stats(struct fetch_run *f)
 	strbuf_release(&sb);
 }
 
+static const struct cli_help help[] = {
+	{ "Output", "-o, --output file", "write the envelopes to file" },
+	{ "Output", "--body", "write each response's body alone (JSON, or a JSON string)" },
+	{ "Output", "--unordered", "write responses as they complete" },
+	{ "Output", "--fail-on statuses", "which statuses fail the run: 404,5xx, or none" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_fetch_page(int argc, char **argv)
 {
 	struct fetch_run f;
 	struct aperr e;
-	int opt, r;
+	const char *outpath = NULL;
+	int opt, r, fd = 1;
 
+	tool_set_help(help, http_cli_help);
 	memset(&f, 0, sizeof(f));
 	cli_common_init(&f.common);
 	http_cli_init(&f.hc);
-	while ((opt = tool_getopt(argc, argv, "hqv" HTTP_CLI_SHORTOPTS, longopts, usage_text)) != -1) {
+	tool_expand_config(&argc, &argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, usage_text);
+	while ((opt = tool_getopt(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, usage_text)) != -1) {
 		switch (opt) {
+		case 'o': outpath = optarg; break;
 		case OPT_BODY: f.body_only = 1; break;
 		case OPT_UNORDERED: f.unordered = 1; break;
 		case OPT_FAIL_ON:
@@ -361,12 +399,16 @@ int cmd_fetch_page(int argc, char **argv)
 			usage_error(usage_text, "%s", e.msg);
 		die_err(&e);
 	}
+	if (f.hc.quiet)
+		f.common.quiet = 1;
+	if (outpath && (fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		die(EX_CANTCREAT, "%s: %s", outpath, strerror(errno));
 	f.urls = argv + optind;
 	f.nurls = argc - optind;
 	f.use_stdin = f.nurls == 0;
 	if (f.use_stdin && lreader_init(&f.in, 0, "stdin", f.common.max_line, &e) < 0)
 		die_err(&e);
-	if (lwriter_init(&f.out, 1, "stdout", 1 << 16, &e) < 0)
+	if (lwriter_init(&f.out, fd, outpath ? outpath : "stdout", 1 << 16, &e) < 0)
 		die_err(&e);
 	tool_set_output(&f.out);
 	json_doc_init(&f.d, f.common.max_depth);

@@ -385,12 +385,28 @@ static void show(struct login *l)
 	tokenset_release(&ts);
 }
 
+static const struct cli_help help[] = {
+	{ "Login", "--authorize-url url", "the authorization endpoint" },
+	{ "Login", "--token-url url", "the token endpoint" },
+	{ "Login", "--client-id id", "the client id" },
+	{ "Login", "--client-secret secret", "the client secret (env:NAME or file:PATH)" },
+	{ "Login", "--scope scope", "a scope to ask for (repeatable)" },
+	{ "Login", "--redirect-port n", "the loopback port of the redirect" },
+	{ "Login", "--no-browser", "print the URL instead of opening a browser" },
+	{ "Login", "--timeout s", "how long to wait for the redirect" },
+	{ "Login", "--store file", "where the tokens are kept (mode 600)" },
+	{ "Other", "--refresh", "refresh the stored token" },
+	{ "Other", "--show", "show what the store holds (secrets masked)" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_oauth_login(int argc, char **argv)
 {
 	struct login l;
 	struct aperr e;
 	int opt;
 
+	tool_set_help(help, NULL);
 	memset(&l, 0, sizeof(l));
 	cli_common_init(&l.common);
 	secrets_init(&l.secrets);

@@ -777,6 +777,14 @@ static void handle_page(struct pg_run *p, struct listing *l, struct job *j)
 			c->done ? ", the last page" : ", next ",
 			c->done ? "" : shown(p, c->next.buf));
 	write_envelope(p, l, j);
+	if (p->hc.write_out) {
+		struct strbuf w = STRBUF_INIT;
+
+		http_cli_write_out(&p->hc, &j->req, &w);
+		if (w.len)	/* standard output carries JSON Lines */
+			fwrite(w.buf, 1, w.len, stderr);
+		strbuf_release(&w);
+	}
 	c->records += p->res.nrecords;
 	c->pages++;
 	p->records += p->res.nrecords;
@@ -1313,12 +1321,45 @@ static void graphql_body(struct pg_run *p)
 	strbuf_release(&b);
 }
 
+static const struct cli_help help[] = {
+	{ "Output", "-o, --output file", "write the envelopes to file" },
+	{ "Pagination", "--style style", "auto (default), cursor, next-url, link, offset, page, keyset" },
+	{ "Pagination", "--records-path pointer", "where a page's records are" },
+	{ "Pagination", "--cursor-path pointer", "cursor: where the next cursor is" },
+	{ "Pagination", "--cursor-param name", "cursor: the parameter it goes back in (or body:/pointer)" },
+	{ "Pagination", "--next-path pointer", "next-url: where the next URL is" },
+	{ "Pagination", "--limit n", "offset: the page size asked for" },
+	{ "Pagination", "--offset-param name", "offset: its parameter (default offset)" },
+	{ "Pagination", "--limit-param name", "offset: the size's parameter (default limit)" },
+	{ "Pagination", "--page-param name", "page: its parameter (default page)" },
+	{ "Pagination", "--start-page n", "page: the first page number (default 1)" },
+	{ "Pagination", "--per-page n", "page: the page size asked for" },
+	{ "Pagination", "--per-page-param name", "page: the size's parameter (default per_page)" },
+	{ "Pagination", "--key-field pointer", "keyset: the last record's key" },
+	{ "Pagination", "--key-param name", "keyset: the parameter it goes back in" },
+	{ "Pagination", "--has-more-path pointer", "a boolean: more pages follow" },
+	{ "Pagination", "--last-page-path pointer", "a boolean: this is the last page" },
+	{ "Pagination", "--total-path pointer", "where the body reports the listing's total" },
+	{ "Pagination", "--graphql file", "post this GraphQL query with its variables" },
+	{ "Pagination", "--variables json", "the GraphQL variables (default {})" },
+	{ "Pagination", "--max-pages n", "stop after n pages (a checkpoint goes on)" },
+	{ "Pagination", "--max-empty-pages n", "empty pages in a row that still point on (default 3)" },
+	{ "Completeness", "--require-total", "exit 1 when a listing fetched fewer than its total" },
+	{ "Completeness", "--unordered", "with -j and several listings: pages as they come" },
+	{ "Resume", "--checkpoint file", "where the crawl stands, after each page written" },
+	{ "Resume", "--state name", "write in-band state lines for the sink to keep" },
+	{ "Resume", "--resume-from db", "resume from the state the sink kept" },
+	{ "Resume", "--restart", "ignore the checkpoint or kept state" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_paginate(int argc, char **argv)
 {
 	struct pg_run p;
 	struct aperr e;
 	int opt, r;
 
+	tool_set_help(help, http_cli_help);
 	memset(&p, 0, sizeof(p));
 	cli_common_init(&p.common);
 	http_cli_init(&p.hc);
@@ -1328,6 +1369,7 @@ int cmd_paginate(int argc, char **argv)
 	strbuf_init(&p.why, 0);
 	strbuf_init(&p.tmp, 0);
 	strbuf_init(&p.ck, 0);
+	tool_expand_config(&argc, &argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, usage_text);
 	while ((opt = tool_getopt(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, usage_text)) != -1) {
 		switch (opt) {
 		case 'o': p.outpath = optarg; break;
@@ -1366,6 +1408,11 @@ int cmd_paginate(int argc, char **argv)
 	}
 	if (pg_spec_compile(&p.user, &e) < 0)
 		usage_error(usage_text, "%s", e.msg);
+	if (p.hc.quiet)
+		p.common.quiet = 1;
+	if (p.hc.head)
+		usage_error(usage_text, "-I: a HEAD response has no records to paginate; use "
+			    "fetch-page -I");
 	if (p.restart && !p.checkpoint && !p.resume_from)
 		usage_error(usage_text, "--restart goes with --checkpoint or --resume-from");
 	if (p.resume_from && !p.state_name)

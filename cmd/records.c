@@ -167,6 +167,13 @@ static void write_stats(struct records_run *r, const struct lreader *in)
 	strbuf_release(&s);
 }
 
+static const struct cli_help help[] = {
+	{ "Records", "--path pointer", "where a page's records are" },
+	{ "Records", "--meta", "add _apipe: url, page, fetched_at, meta, index" },
+	{ "Records", "--dead-letter file", "bad lines go to file instead of stopping the run" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_records(int argc, char **argv)
 {
 	struct records_run r;
@@ -179,6 +186,7 @@ int cmd_records(int argc, char **argv)
 	size_t n;
 	int c, rc;
 
+	tool_set_help(help, NULL);
 	memset(&r, 0, sizeof(r));
 	cli_common_init(&r.common);
 	strbuf_init(&r.metabuf, 0);

@@ -221,10 +221,8 @@ static void parse_args(struct run *r, int argc, char **argv)
 	int opt;
 
 	if (argc < 2 || (strcmp(argv[1], "infer") && strcmp(argv[1], "diff"))) {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs(usage_text, stdout);
-			exit(0);
-		}
+		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+			tool_help_exit(usage_text);
 		usage_error(usage_text, "infer or diff?");
 	}
 	r->diff = !strcmp(argv[1], "diff");
@@ -278,11 +276,20 @@ static void write_stats(struct run *r)
 	strbuf_release(&sb);
 }
 
+static const struct cli_help help[] = {
+	{ "schema infer", "--sample n", "infer from the first n records" },
+	{ "schema diff", "--report file", "write the differences to file" },
+	{ "schema diff", "--tee", "pass the records on" },
+	{ "schema diff", "--fail-on breaking|any|none", "which differences fail the run" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_schema(int argc, char **argv)
 {
 	struct run r;
 	int failed = 0;
 
+	tool_set_help(help, NULL);
 	memset(&r, 0, sizeof(r));
 	cli_common_init(&r.common);
 	r.fail_mask = BREAKING;

@@ -910,6 +910,26 @@ static void time_opt(const char *arg, const char *opt, struct instant *t)
 		usage_error(usage_text, "%s: '%s' is not an RFC 3339 time", opt, arg);
 }
 
+static const struct cli_help help[] = {
+	{ "Archive", "--append", "add to an existing archive" },
+	{ "Archive", "--redact", "mask credentials in what is archived" },
+	{ "Archive", "--segment-size size", "start a new segment at this size" },
+	{ "Archive", "--segment-lines n", "start a new segment after n lines" },
+	{ "Archive", "--level 1-9", "gzip level" },
+	{ "Archive", "--threads n", "compression threads" },
+	{ "Replay", "--replay", "write the archived lines back, in order" },
+	{ "Replay", "--endpoint prefix", "only URLs that start with prefix" },
+	{ "Replay", "--since time", "only lines fetched at or after time" },
+	{ "Replay", "--until time", "only lines fetched before time" },
+	{ "Replay", "--latest", "only the latest response of each page" },
+	{ "Replay", "--verify", "check each segment's checksum (the default)" },
+	{ "Replay", "--no-verify", "do not" },
+	{ "Replay", "--keep-going", "skip a damaged segment instead of stopping" },
+	{ "List", "--list", "list the segments" },
+	{ "List", "--json", "as JSON Lines" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_store_raw(int argc, char **argv)
 {
 	struct store_run s;
@@ -918,6 +938,7 @@ int cmd_store_raw(int argc, char **argv)
 	int opt;
 	long nproc;
 
+	tool_set_help(help, NULL);
 	memset(&s, 0, sizeof(s));
 	cli_common_init(&s.common);
 	s.segment_size = (uint64_t)64 << 20;

@@ -547,6 +547,20 @@ static void write_stats(struct up *u)
 	strbuf_release(&sb);
 }
 
+static const struct cli_help help[] = {
+	{ "Table", "--db path", "a SQLite file or a postgresql:// URL" },
+	{ "Table", "--table name", "the table" },
+	{ "Table", "--key pointer[,pointer...]", "the record key" },
+	{ "Table", "--column name=pointer[:type]", "a column of its own, from the record" },
+	{ "Table", "--record-type jsonb|json|text", "PostgreSQL: how the record is kept" },
+	{ "Table", "--batch n", "records a transaction" },
+	{ "Table", "--only-newer pointer", "update only when this field is newer" },
+	{ "Table", "--watermark-name name", "keep a watermark with the rows" },
+	{ "Table", "--watermark-field pointer", "its field" },
+	{ "Table", "--dead-letter file", "records that cannot land go to file" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_upsert(int argc, char **argv)
 {
 	struct up u;
@@ -555,6 +569,7 @@ int cmd_upsert(int argc, char **argv)
 	size_t n, i;
 	int opt, r;
 
+	tool_set_help(help, NULL);
 	memset(&u, 0, sizeof(u));
 	cli_common_init(&u.common);
 	u.batch_size = 0;	/* the default depends on the database */

@@ -230,6 +230,17 @@ static int alarm_rate(struct val *v)
 	return 1;
 }
 
+static const struct cli_help help[] = {
+	{ "Validation", "--schema file", "the JSON Schema records must meet" },
+	{ "Validation", "--draft 2020-12|7", "the schema's draft when it does not say" },
+	{ "Validation", "--format-assert", "check format (date-time, email ...) as an assertion" },
+	{ "Validation", "--ref-dir dir", "where $ref'd schemas are found" },
+	{ "Validation", "--dead-letter file", "invalid records go to file" },
+	{ "Validation", "--max-invalid-rate percent", "fail when more records than this are invalid" },
+	{ "Validation", "--min-records n", "fail when fewer records came" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_validate(int argc, char **argv)
 {
 	struct val v;
@@ -238,6 +249,7 @@ int cmd_validate(int argc, char **argv)
 	size_t n;
 	int opt, r, alarm;
 
+	tool_set_help(help, NULL);
 	memset(&v, 0, sizeof(v));
 	cli_common_init(&v.common);
 	v.draft = -1;

@@ -544,12 +544,27 @@ static int valid_name(const char *s)
 
 static int dispatch(struct wm_opts *o, int argc, char **argv);
 
+static const struct cli_help help[] = {
+	{ "State", "--state dir", "where watermarks are kept" },
+	{ "State", "--db path", "read a watermark upsert kept" },
+	{ "State", "--name name", "the watermark's name" },
+	{ "track", "--field pointer", "the field whose greatest value is tracked" },
+	{ "track", "--type type", "rfc3339, epoch, epoch-ms, integer, decimal or string" },
+	{ "track", "--commit-on-eof", "commit at the end of input (not into a pipe)" },
+	{ "track", "--skip-invalid", "pass records whose field is unusable" },
+	{ "get", "--lookback duration", "subtract this from the value" },
+	{ "get", "--format raw|rfc3339|epoch|epoch-ms", "how to print it" },
+	{ "get", "--default value", "what to print when there is none" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_watermark(int argc, char **argv)
 {
 	struct wm_opts o;
 	struct aperr e;
 	int c, r;
 
+	tool_set_help(help, NULL);
 	memset(&o, 0, sizeof(o));
 	cli_common_init(&o.common);
 	if (argc >= 2 && argv[1][0] != '-') {

@@ -586,6 +586,21 @@ static void write_stats(struct recv *rv)
 	strbuf_release(&sb);
 }
 
+static const struct cli_help help[] = {
+	{ "Server", "--listen addr:port", "where to listen" },
+	{ "Server", "--port-file file", "write the port listened on to file" },
+	{ "Server", "--out dir", "where events are written (default standard output)" },
+	{ "Server", "--max-body size", "largest request body" },
+	{ "Server", "--max-connections n", "connections at once" },
+	{ "Server", "--max-client-connections n", "connections at once from one address" },
+	{ "Server", "--request-timeout s", "the longest a request may take" },
+	{ "Signatures", "--secret secret", "the signing secret (env:NAME or file:PATH)" },
+	{ "Signatures", "--scheme scheme", "github, stripe, slack, standard or hmac-sha256" },
+	{ "Signatures", "--header name", "the signature header (hmac-sha256)" },
+	{ "Signatures", "--tolerance s", "how old a signed timestamp may be" },
+	{ NULL, NULL, NULL }
+};
+
 int cmd_webhook_recv(int argc, char **argv)
 {
 	struct recv rv;
@@ -593,6 +608,7 @@ int cmd_webhook_recv(int argc, char **argv)
 	char *secret = NULL;
 	int opt, have_scheme = 0;
 
+	tool_set_help(help, NULL);
 	memset(&rv, 0, sizeof(rv));
 	cli_common_init(&rv.common);
 	secrets_init(&rv.secrets);

@@ -5,6 +5,17 @@
 #include "jsonl.h"
 #include "num.h"
 
+const struct cli_help cli_common_help[] = {
+	{ "General", "-h, --help", "this help, and exit" },
+	{ "General", "--version", "the version, and exit" },
+	{ "General", "-q, --quiet", "no warnings or progress" },
+	{ "General", "-v, --verbose", "say what is done, on standard error" },
+	{ "General", "--stats file", "write the run's figures to file as JSON" },
+	{ "General", "--max-line size", "longest input or output line (default 64M)" },
+	{ "General", "--max-depth n", "deepest JSON nesting accepted (default 512)" },
+	{ NULL, NULL, NULL }
+};
+
 void cli_common_init(struct cli_common *c)
 {
 	memset(c, 0, sizeof(*c));

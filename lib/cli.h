@@ -40,6 +40,15 @@ struct cli_common {
 	unsigned max_depth;	/* --max-depth, default 512 */
 };
 
+/*
+ * One line of a program's --help: the group it is listed under, the
+ * option as typed, and what it does.  Tables end with a NULL opt.
+ */
+struct cli_help {
+	const char *group, *opt, *meaning;
+};
+extern const struct cli_help cli_common_help[];
+
 void cli_common_init(struct cli_common *c);
 /*
  * Handle option c (with its argument).  Returns 1 when it was a common

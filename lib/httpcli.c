@@ -1,8 +1,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "base64.h"
+#include "link.h"
 #include "redact.h"
 #include "httpcli.h"
 #include "url.h"
@@ -19,6 +23,73 @@ void http_cli_init(struct http_cli *h)
 	strbuf_init(&h->data, STRBUF_DEFAULT_CAP);
 }
 
+const struct cli_help http_cli_help[] = {
+	{ "Config", "-K, --config file", "read options from file, one a line, as curl does" },
+	{ "Config", "--profile name", "read ~/.config/apipe/name.conf first (APIPE_PROFILE)" },
+	{ "Config", "--base-url url", "what a relative URL (/v1/orders) resolves against" },
+	{ "Request", "-X, --request method", "the HTTP method" },
+	{ "Request", "-H, --header 'name: value'", "add a request header (no credentials)" },
+	{ "Request", "-A, --user-agent agent", "the User-Agent header" },
+	{ "Request", "-e, --referer url", "the Referer header" },
+	{ "Request", "-d, --data data", "a request body; @file reads it (like --data-binary)" },
+	{ "Request", "--data-binary data", "a request body; @file reads the file as it is" },
+	{ "Request", "--data-raw data", "a request body, @ taken literally" },
+	{ "Request", "--data-urlencode data", "name=value or @file, percent-encoded" },
+	{ "Request", "--data-json json", "a JSON body (checked), with its Content-Type" },
+	{ "Request", "--json json", "as --data-json, and Accept: application/json" },
+	{ "Request", "-G, --get", "send the data in the query string, with GET" },
+	{ "Request", "-I, --head", "send HEAD: status and headers only" },
+	{ "Request", "--query name=value", "add a query parameter (percent-encoded)" },
+	{ "Request", "-L, --location", "follow redirects" },
+	{ "Request", "--http1.1", "speak HTTP/1.1 only" },
+	{ "Request", "--compressed", "ask for gzip or deflate (the default)" },
+	{ "Request", "--no-compressed", "ask for the body as it is" },
+	{ "Request", "--max-body size", "largest response body accepted" },
+	{ "Request", "--trust-origin origin", "let credentials follow links to origin" },
+	{ "Output", "-s, --silent", "no warnings or progress (-q)" },
+	{ "Output", "-S, --show-error", "accepted: errors are always shown" },
+	{ "Output", "-i, --include", "accepted: the envelope always holds the headers" },
+	{ "Output", "-f, --fail", "accepted: HTTP errors fail the run by default" },
+	{ "Output", "--fail-with-body", "accepted: the envelope holds the body" },
+	{ "Output", "-w, --write-out format", "print %{http_code} ... after each response, "
+		    "on standard error" },
+	{ "Auth", "-u, --user user:secret", "Basic auth; the secret as env:NAME or file:PATH" },
+	{ "Auth", "--basic user:secret", "the same" },
+	{ "Auth", "--netrc", "Basic auth from ~/.netrc, per host (mode 600)" },
+	{ "Auth", "--netrc-file file", "the same from file" },
+	{ "Auth", "--bearer secret", "Authorization: Bearer" },
+	{ "Auth", "--api-key-header name=secret", "an API key in a header" },
+	{ "Auth", "--api-key-query name=secret", "an API key in the query string" },
+	{ "Auth", "--api-keys secret,...", "several keys, rotated on 429 (with --api-key-name)" },
+	{ "Auth", "--api-key-name [query:]name", "where --api-keys go" },
+	{ "Auth", "--oauth2-token-url url", "OAuth2: the token endpoint" },
+	{ "Auth", "--client-id id", "OAuth2: the client id" },
+	{ "Auth", "--client-secret secret", "OAuth2: the client secret" },
+	{ "Auth", "--scope scope", "OAuth2: a scope to ask for" },
+	{ "Auth", "--refresh-token secret", "OAuth2: a refresh token grant" },
+	{ "Auth", "--token-margin s", "OAuth2: renew this long before expiry" },
+	{ "Auth", "--oauth2-store file", "OAuth2: tokens kept by oauth-login" },
+	{ "Auth", "--jwt-alg HS256|RS256", "a JWT bearer grant's algorithm" },
+	{ "Auth", "--jwt-key secret", "the JWT's signing key" },
+	{ "Auth", "--jwt-claims json", "the JWT's claims" },
+	{ "Auth", "--jwt-ttl s", "the JWT's lifetime" },
+	{ "TLS", "-k, --insecure", "do not verify the server's certificate" },
+	{ "TLS", "--cert file", "a TLS client certificate" },
+	{ "TLS", "--key file", "its key (goes with --cert)" },
+	{ "TLS", "--cacert file", "trust these CA certificates" },
+	{ "Retries and limits", "-j, --parallel n", "requests in flight at once" },
+	{ "Retries and limits", "--retry n", "retries of a failed request (default 5)" },
+	{ "Retries and limits", "--retry-delay s", "the first retry's wait, doubled after" },
+	{ "Retries and limits", "--retry-max-time s", "give up retrying after this long" },
+	{ "Retries and limits", "--max-delay s", "the longest wait between retries" },
+	{ "Retries and limits", "--connect-timeout s", "the longest wait to connect" },
+	{ "Retries and limits", "--max-time s", "the longest one attempt may take" },
+	{ "Retries and limits", "--rate n[/s|/m|/h]", "at most n requests per second" },
+	{ "Retries and limits", "--burst n", "requests allowed at once above the rate" },
+	{ "Retries and limits", "--min-remaining n", "wait when X-RateLimit-Remaining falls to n" },
+	{ NULL, NULL, NULL }
+};
+
 void http_cli_release(struct http_cli *h)
 {
 	auth_release(&h->auth);
@@ -33,6 +104,17 @@ void http_cli_release(struct http_cli *h)
 	while (h->ntrusted)
 		free(h->trusted[--h->ntrusted]);
 	free(h->trusted);
+	free(h->base_url);
+	free(h->write_out);
+	free(h->netrc);
+	while (h->nnetrc) {
+		struct netrc_entry *n = &h->netrc_entries[--h->nnetrc];
+
+		free(n->machine);
+		explicit_bzero(n->header, strlen(n->header));
+		free(n->header);
+	}
+	free(h->netrc_entries);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -233,6 +315,146 @@ static int rate_opt(struct http_cli *h, const char *arg, struct aperr *e)
 	return 0;
 }
 
+/* --data-urlencode, as curl: content, =content, name=content, @file, name@file. */
+static int data_urlencode(struct http_cli *h, const char *arg, struct aperr *e)
+{
+	const char *eq = strchr(arg, '='), *at = strchr(arg, '@');
+	struct strbuf v = STRBUF_INIT;
+	char *enc;
+	size_t nl = 0;
+
+	if (eq && (!at || eq < at)) {
+		nl = (size_t)(eq - arg);
+		strbuf_addstr(&v, eq + 1);
+	} else if (at) {
+		FILE *f = fopen(at + 1, "rb");
+		char buf[65536];
+		size_t got;
+
+		nl = (size_t)(at - arg);
+		if (!f)
+			return aperr_errno(e, EX_NOINPUT, "--data-urlencode %s", arg);
+		while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+			strbuf_add(&v, buf, got);
+		fclose(f);
+	} else {
+		strbuf_addstr(&v, arg);
+	}
+	enc = curl_easy_escape(NULL, v.buf ? v.buf : "", (int)v.len);
+	strbuf_release(&v);
+	if (!enc)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	if (h->has_data)
+		strbuf_addch(&h->data, '&');
+	if (nl) {
+		strbuf_add(&h->data, arg, nl);
+		strbuf_addch(&h->data, '=');
+	}
+	strbuf_addstr(&h->data, enc);
+	curl_free(enc);
+	h->has_data = 1;
+	return 0;
+}
+
+/* curl's --json: like --data-json, with Accept: application/json. */
+static int curl_json(struct http_cli *h, const char *arg, struct aperr *e)
+{
+	struct curl_slist *n;
+
+	if (http_cli_opt(h, HTTP_OPT_DATA_JSON, arg, e) < 0)
+		return -1;
+	n = curl_slist_append(h->headers, "Accept: application/json");
+	if (!n)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	h->headers = n;
+	return 0;
+}
+
+/* Why a curl flag has no apipe meaning, in one line. */
+static const struct {
+	int opt;
+	const char *name, *why;
+} curl_refused[] = {
+	{ 'O', "-O/--remote-name", "apipe writes JSON Lines, not files named after the URL; use -o FILE" },
+	{ 'F', "-F/--form", "multipart bodies are not sent; use --json, --data-json or -d" },
+	{ 'T', "-T/--upload-file", "uploads are not apipe's job; use -d @FILE or --data-binary @FILE" },
+	{ 'b', "-b/--cookie", "apipe keeps no cookies; send one with -H 'Cookie: ...' if an API needs it" },
+	{ 'c', "-c/--cookie-jar", "apipe keeps no cookies" },
+	{ 'x', "-x/--proxy", "set https_proxy (or http_proxy) in the environment; a proxy URL on "
+			     "the command line may hold credentials" },
+	{ '#', "-#/--progress-bar", "a progress line is shown on a terminal; -s hides it" },
+	{ HTTP_OPT_OUTPUT_DIR, "--output-dir", "apipe writes one stream; use -o FILE" },
+};
+
+/* curl's everyday flags: 1 taken, 0 not one, -1 bad value or refused (e). */
+static int curl_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
+{
+	size_t i;
+
+	switch (opt) {
+	case 's': h->quiet = 1; return 1;
+	case 'S':
+	case HTTP_OPT_SHOW_ERROR: return 1;	/* errors are always shown */
+	case 'f': return 1;			/* HTTP errors fail by default */
+	case HTTP_OPT_FAIL: return 1;		/* and the envelope holds the body */
+	case 'i':
+	case HTTP_OPT_INCLUDE: return 1;	/* the envelope always holds the headers */
+	case 'I':
+		h->head = 1;
+		free(h->method);
+		return (h->method = strdup("HEAD")) ? 1 : aperr_set(e, EX_OSERR, "out of memory");
+	case 'G': h->get = 1; return 1;
+	case 'A':
+		h->pol.user_agent = arg;
+		return 1;
+	case 'e': {
+		struct strbuf hl = STRBUF_INIT;
+		int r;
+
+		strbuf_addf(&hl, "Referer: %s", arg);
+		r = header_opt(h, hl.buf, e);
+		strbuf_release(&hl);
+		return r < 0 ? -1 : 1;
+	}
+	case 'u':
+		if (!strchr(arg, ':'))
+			return aperr_set(e, EX_USAGE, "-u %s: give the password as USER:env:NAME or "
+					 "USER:file:PATH (apipe never prompts)", arg);
+		return http_cli_opt(h, HTTP_OPT_BASIC, arg, e);
+	case 'w':
+		free(h->write_out);
+		return (h->write_out = strdup(arg)) ? 1 : aperr_set(e, EX_OSERR, "out of memory");
+	case HTTP_OPT_NETRC:
+	case HTTP_OPT_NETRC_FILE: {
+		const char *home = getenv("HOME");
+		struct strbuf p = STRBUF_INIT;
+
+		if (opt == HTTP_OPT_NETRC)
+			strbuf_addf(&p, "%s/.netrc", home ? home : "");
+		else
+			strbuf_addstr(&p, arg);
+		free(h->netrc);
+		h->netrc = strbuf_detach(&p, NULL);
+		return h->netrc ? 1 : aperr_set(e, EX_OSERR, "out of memory");
+	}
+	case HTTP_OPT_BASE_URL:
+		if (strncasecmp(arg, "http://", 7) && strncasecmp(arg, "https://", 8))
+			return aperr_set(e, EX_USAGE, "--base-url: '%s' is not an http or https URL", arg);
+		free(h->base_url);
+		return (h->base_url = strdup(arg)) ? 1 : aperr_set(e, EX_OSERR, "out of memory");
+	case 'K':
+	case HTTP_OPT_PROFILE:
+		return aperr_set(e, EX_USAGE, "%s is read before the other options",
+				 opt == 'K' ? "-K" : "--profile");
+	default:
+		for (i = 0; i < sizeof(curl_refused) / sizeof(*curl_refused); i++)
+			if (curl_refused[i].opt == opt)
+				return aperr_set(e, EX_USAGE, "%s: %s", curl_refused[i].name,
+						 curl_refused[i].why);
+		return 0;
+	}
+}
+
 int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 {
 	uint64_t n;
@@ -248,7 +470,23 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 		return 1;
 	case 'H':
 		return header_opt(h, arg, e) < 0 ? -1 : 1;
+	case HTTP_OPT_DATA_URLENCODE:
+		return data_urlencode(h, arg, e) < 0 ? -1 : 1;
+	case HTTP_OPT_JSON:
+		/* curl's --json: a JSON body, and JSON asked for back */
+		if (h->has_data && !h->data_json)
+			return aperr_set(e, EX_USAGE, "--json: the body is already -d data");
+		if (curl_json(h, arg, e) < 0)
+			return -1;
+		return 1;
+	case HTTP_OPT_DATA_RAW:
+		if (h->has_data)
+			strbuf_addch(&h->data, '&');
+		strbuf_addstr(&h->data, arg);	/* no @file: the text as it is */
+		h->has_data = 1;
+		return 1;
 	case 'd':
+	case HTTP_OPT_DATA_BINARY:
 	case HTTP_OPT_DATA_JSON:
 		if (h->has_data)
 			strbuf_addch(&h->data, '&');
@@ -465,7 +703,210 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 	case HTTP_OPT_JWT_TTL:
 		return seconds(arg, "--jwt-ttl", 0, &h->auth.jwt_ttl, e) < 0 ? -1 : 1;
 	default:
+		return curl_opt(h, opt, arg, e);
+	}
+}
+
+/* The next whitespace-separated word of a .netrc (quotes as curl reads them). */
+static int netrc_word(const char **p, struct strbuf *w)
+{
+	const char *s = *p;
+
+	strbuf_reset(w);
+	s += strspn(s, " \t\r\n");
+	if (!*s)
 		return 0;
+	if (*s == '"') {
+		for (s++; *s && *s != '"'; s++) {
+			if (*s == '\\' && s[1])
+				s++;
+			strbuf_addch(w, *s);
+		}
+		if (*s)
+			s++;
+	} else {
+		size_t n = strcspn(s, " \t\r\n");
+
+		strbuf_add(w, s, n);
+		s += n;
+	}
+	*p = s;
+	return 1;
+}
+
+/*
+ * --netrc: credentials per machine, as curl and ftp read them.  The file
+ * holds passwords, so it must be private (like a token store); each entry
+ * becomes a Basic Authorization header for its host only.
+ */
+static int netrc_load(struct http_cli *h, struct aperr *e)
+{
+	struct strbuf text = STRBUF_INIT, w = STRBUF_INIT, hdr = STRBUF_INIT, cred = STRBUF_INIT;
+	char *machine = NULL, *login = NULL, *pass = NULL;
+	const char *p;
+	struct stat st;
+	FILE *f = fopen(h->netrc, "r");
+	char buf[4096];
+	size_t got;
+	int rc = 0, more = 1;
+
+	if (!f)
+		return aperr_errno(e, EX_NOINPUT, "--netrc %s", h->netrc);
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
+		fclose(f);
+		return aperr_set(e, EX_CONFIG, "%s holds passwords and others may read it: chmod 600 "
+				 "%s", h->netrc, h->netrc);
+	}
+	while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&text, buf, got);
+	fclose(f);
+	p = text.buf ? text.buf : "";
+	while (more) {
+		more = netrc_word(&p, &w);
+		if (!more || !strcmp(w.buf, "machine") || !strcmp(w.buf, "default")) {
+			if (machine && login && pass) {
+				struct netrc_entry *n = realloc(h->netrc_entries,
+								(h->nnetrc + 1) * sizeof(*n));
+
+				if (!n) {
+					rc = aperr_set(e, EX_OSERR, "out of memory");
+					break;
+				}
+				h->netrc_entries = n;
+				strbuf_reset(&cred);
+				strbuf_addf(&cred, "%s:%s", login, pass);
+				strbuf_reset(&hdr);
+				strbuf_addstr(&hdr, "Authorization: Basic ");
+				base64_encode(&hdr, cred.buf, cred.len);
+				secrets_add(&h->secrets, pass);
+				secrets_add(&h->secrets, hdr.buf + 21);
+				n[h->nnetrc].machine = machine;
+				n[h->nnetrc].header = strbuf_detach(&hdr, NULL);
+				h->nnetrc++;
+				machine = NULL;
+			}
+			free(machine);
+			free(login);
+			if (pass)
+				explicit_bzero(pass, strlen(pass));
+			free(pass);
+			machine = login = pass = NULL;
+			if (!more)
+				break;
+			if (!strcmp(w.buf, "default"))
+				machine = strdup("");
+			else if (netrc_word(&p, &w))
+				machine = strdup(w.buf);
+		} else if (!strcmp(w.buf, "login") && netrc_word(&p, &w)) {
+			free(login);
+			login = strdup(w.buf);
+		} else if (!strcmp(w.buf, "password") && netrc_word(&p, &w)) {
+			free(pass);
+			pass = strdup(w.buf);
+		} else if (!strcmp(w.buf, "macdef")) {
+			const char *end = strstr(p, "\n\n");	/* a macro runs to a blank line */
+
+			p = end ? end + 2 : p + strlen(p);
+		}
+	}
+	if (text.buf)
+		explicit_bzero(text.buf, text.len);
+	if (cred.buf)
+		explicit_bzero(cred.buf, cred.len);
+	strbuf_release(&text);
+	strbuf_release(&w);
+	strbuf_release(&hdr);
+	strbuf_release(&cred);
+	return rc;
+}
+
+/* The netrc entry for url's host (else "default"), or NULL. */
+static const struct netrc_entry *netrc_for(const struct http_cli *h, const char *url)
+{
+	struct strbuf host = STRBUF_INIT;
+	const struct netrc_entry *dflt = NULL, *hit = NULL;
+	const char *s = strstr(url, "://");
+	size_t i, n;
+
+	if (!s)
+		return NULL;
+	s += 3;
+	n = strcspn(s, "/?#");
+	strbuf_add(&host, s, n);
+	if (host.buf && strchr(host.buf, '@'))
+		return NULL;		/* credentials in the URL: not apipe's */
+	if (host.buf && host.buf[0] != '[' && strchr(host.buf, ':'))
+		strbuf_setlen(&host, (size_t)(strchr(host.buf, ':') - host.buf));
+	for (i = 0; i < h->nnetrc && !hit; i++) {
+		if (!h->netrc_entries[i].machine[0])
+			dflt = &h->netrc_entries[i];
+		else if (host.buf && !strcasecmp(h->netrc_entries[i].machine, host.buf))
+			hit = &h->netrc_entries[i];
+	}
+	strbuf_release(&host);
+	return hit ? hit : dflt;
+}
+
+void http_cli_write_out(const struct http_cli *h, const struct http_req *r, struct strbuf *out)
+{
+	const char *f = h->write_out ? h->write_out : "";
+	size_t before = out->len, n;
+	const char *v;
+
+	while (*f) {
+		if (*f == '\\' && f[1]) {
+			strbuf_addch(out, f[1] == 'n' ? '\n' : f[1] == 't' ? '\t' : f[1] == 'r' ? '\r'
+										 : f[1]);
+			f += 2;
+		} else if (f[0] == '%' && f[1] == '%') {
+			strbuf_addch(out, '%');
+			f += 2;
+		} else if (f[0] == '%' && f[1] == '{' && strchr(f, '}')) {
+			const char *name = f + 2;
+			size_t nl = (size_t)(strchr(f, '}') - name);
+
+#define IS(s) (nl == sizeof(s) - 1 && !strncmp(name, s, nl))
+			if (IS("http_code") || IS("response_code"))
+				strbuf_addf(out, "%03ld", r->status);
+			else if (IS("url_effective"))
+				strbuf_addstr(out, r->final_url ? r->final_url : r->url);
+			else if (IS("url"))
+				strbuf_addstr(out, r->url);
+			else if (IS("method"))
+				strbuf_addstr(out, r->method ? r->method : r->has_body ? "POST" : "GET");
+			else if (IS("size_download"))
+				strbuf_addf(out, "%zu", r->resp_body.len);
+			else if (IS("time_total"))
+				strbuf_addf(out, "%.6f", r->elapsed_ms / 1000);
+			else if (IS("num_redirects"))
+				strbuf_addf(out, "%u", r->redirects);
+			else if (IS("num_retries"))
+				strbuf_addf(out, "%u", r->attempts ? r->attempts - 1 : 0);
+			else if (IS("content_type")) {
+				v = http_req_header(r, "content-type", &n);
+				if (v)
+					strbuf_add(out, v, n);
+			}
+			else if (IS("exitcode"))
+				strbuf_addf(out, "%d", r->exit_code);
+			else if (IS("errormsg"))
+				strbuf_addstr(out, r->error);
+			else
+				strbuf_add(out, f, nl + 3);	/* unknown: as written, as curl does */
+#undef IS
+			f = name + nl + 1;
+		} else {
+			strbuf_addch(out, *f++);
+		}
+	}
+	if (out->len > before) {
+		struct strbuf t = STRBUF_INIT;
+
+		strbuf_add(&t, out->buf + before, out->len - before);
+		secrets_scrub(&h->secrets, &t);
+		strbuf_setlen(out, before);
+		strbuf_add(out, t.buf ? t.buf : "", t.len);
+		strbuf_release(&t);
 	}
 }
 
@@ -514,6 +955,27 @@ int http_cli_finish(struct http_cli *h, struct aperr *e)
 		return -1;
 	if (h->auth.jwt_alg && h->auth.kind == AUTH_NONE)
 		h->auth.kind = AUTH_JWT;
+	if (h->head && h->has_data && !h->get)
+		return aperr_set(e, EX_USAGE, "-I sends HEAD, which carries no body: use -G to put "
+				 "the data in the query string");
+	if (h->get && h->has_data) {
+		/* -G: the data goes into the query string, as curl puts it there */
+		if (h->data_json)
+			return aperr_set(e, EX_USAGE, "-G with a JSON body: a query string holds "
+					 "name=value pairs, use -d or --data-urlencode");
+		if (h->query.len)
+			strbuf_addch(&h->query, '&');
+		strbuf_add(&h->query, h->data.buf, h->data.len);
+		strbuf_reset(&h->data);
+		h->has_data = 0;
+	}
+	if (h->netrc) {
+		if (h->auth.kind != AUTH_NONE)
+			return aperr_set(e, EX_USAGE, "--netrc and another kind of authentication: "
+					 "one per run");
+		if (netrc_load(h, e) < 0)
+			return -1;
+	}
 	if (h->data_json) {
 		struct curl_slist *l;
 		int have = 0;
@@ -532,8 +994,15 @@ int http_cli_request(const struct http_cli *h, struct http_req *r, const char *u
 {
 	struct strbuf u = STRBUF_INIT;
 	struct curl_slist *l;
+	const struct netrc_entry *nr;
 
-	strbuf_addstr(&u, url);
+	if (h->base_url && strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)) {
+		/* --base-url: a path resolves against it, as a link in a page would */
+		if (url_resolve(h->base_url, url, &u, e) < 0)
+			return aperr_prefix(e, "--base-url");
+	} else {
+		strbuf_addstr(&u, url);
+	}
 	if (h->query.len) {
 		char *frag = strchr(u.buf, '#');
 
@@ -550,6 +1019,8 @@ int http_cli_request(const struct http_cli *h, struct http_req *r, const char *u
 	}
 	for (l = h->headers; l; l = l->next)
 		r->headers = curl_slist_append(r->headers, l->data);
+	if (h->nnetrc && (nr = netrc_for(h, r->url)))
+		r->headers = curl_slist_append(r->headers, nr->header);
 	if (h->has_data) {
 		strbuf_reset(&r->body);
 		strbuf_add(&r->body, h->data.buf, h->data.len);

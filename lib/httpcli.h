@@ -29,10 +29,18 @@ enum {
 	HTTP_OPT_TOKEN_URL, HTTP_OPT_CLIENT_ID, HTTP_OPT_CLIENT_SECRET, HTTP_OPT_SCOPE,
 	HTTP_OPT_REFRESH_TOKEN, HTTP_OPT_TOKEN_MARGIN, HTTP_OPT_JWT_ALG, HTTP_OPT_JWT_KEY,
 	HTTP_OPT_JWT_CLAIMS, HTTP_OPT_JWT_TTL, HTTP_OPT_MAX_BODY, HTTP_OPT_STORE,
-	HTTP_OPT_TRUST_ORIGIN
+	HTTP_OPT_TRUST_ORIGIN, HTTP_OPT_DATA_BINARY, HTTP_OPT_DATA_RAW, HTTP_OPT_DATA_URLENCODE,
+	HTTP_OPT_JSON, HTTP_OPT_NETRC, HTTP_OPT_NETRC_FILE, HTTP_OPT_BASE_URL,
+	HTTP_OPT_SHOW_ERROR, HTTP_OPT_INCLUDE, HTTP_OPT_PROFILE, HTTP_OPT_FAIL, HTTP_OPT_OUTPUT_DIR
 };
 
-#define HTTP_CLI_SHORTOPTS "X:H:d:j:Lk"
+/*
+ * curl's everyday flags, with curl's meaning: -s (quiet), -S (errors are
+ * always shown), -u USER:env:NAME, -A, -e, -G, -w, -i (headers are always
+ * in the envelope), -I (HEAD).  -K and --profile are read before the
+ * options (tool_expand_config); -o is each program's.
+ */
+#define HTTP_CLI_SHORTOPTS "X:H:d:j:LksSu:A:e:Gw:iIfOF:T:b:c:x:#"
 
 #define HTTP_CLI_LONGOPTS \
 	{ "request", required_argument, NULL, 'X' }, \
@@ -76,12 +84,44 @@ enum {
 	{ "jwt-key", required_argument, NULL, HTTP_OPT_JWT_KEY }, \
 	{ "jwt-claims", required_argument, NULL, HTTP_OPT_JWT_CLAIMS }, \
 	{ "jwt-ttl", required_argument, NULL, HTTP_OPT_JWT_TTL }, \
-	{ "trust-origin", required_argument, NULL, HTTP_OPT_TRUST_ORIGIN }
+	{ "trust-origin", required_argument, NULL, HTTP_OPT_TRUST_ORIGIN }, \
+	{ "silent", no_argument, NULL, 's' }, \
+	{ "show-error", no_argument, NULL, HTTP_OPT_SHOW_ERROR }, \
+	{ "user", required_argument, NULL, 'u' }, \
+	{ "user-agent", required_argument, NULL, 'A' }, \
+	{ "referer", required_argument, NULL, 'e' }, \
+	{ "get", no_argument, NULL, 'G' }, \
+	{ "data-binary", required_argument, NULL, HTTP_OPT_DATA_BINARY }, \
+	{ "data-raw", required_argument, NULL, HTTP_OPT_DATA_RAW }, \
+	{ "data-urlencode", required_argument, NULL, HTTP_OPT_DATA_URLENCODE }, \
+	{ "json", required_argument, NULL, HTTP_OPT_JSON }, \
+	{ "netrc", no_argument, NULL, HTTP_OPT_NETRC }, \
+	{ "netrc-file", required_argument, NULL, HTTP_OPT_NETRC_FILE }, \
+	{ "base-url", required_argument, NULL, HTTP_OPT_BASE_URL }, \
+	{ "write-out", required_argument, NULL, 'w' }, \
+	{ "include", no_argument, NULL, HTTP_OPT_INCLUDE }, \
+	{ "head", no_argument, NULL, 'I' }, \
+	{ "config", required_argument, NULL, 'K' }, \
+	{ "profile", required_argument, NULL, HTTP_OPT_PROFILE }, \
+	{ "remote-name", no_argument, NULL, 'O' }, \
+	{ "form", required_argument, NULL, 'F' }, \
+	{ "upload-file", required_argument, NULL, 'T' }, \
+	{ "cookie", required_argument, NULL, 'b' }, \
+	{ "cookie-jar", required_argument, NULL, 'c' }, \
+	{ "proxy", required_argument, NULL, 'x' }, \
+	{ "progress-bar", no_argument, NULL, '#' }, \
+	{ "fail", no_argument, NULL, 'f' }, \
+	{ "fail-with-body", no_argument, NULL, HTTP_OPT_FAIL }, \
+	{ "output-dir", required_argument, NULL, HTTP_OPT_OUTPUT_DIR }
 
 /* The usage lines for these options, for a program's usage text. */
 #define HTTP_CLI_USAGE \
-"       [-X method] [-H 'name: value']... [-d data | --data-json json]\n" \
-"       [--query name=value]... [-j n] [-L] [-k] [--http1.1] [--no-compressed]\n" \
+"       [-sSiI] [-K file] [--profile name] [--base-url url]\n" \
+"       [-X method] [-H 'name: value']... [-A agent] [-e referer]\n" \
+"       [-d data | --data-binary data | --data-raw data | --data-urlencode data |\n" \
+"        --data-json json | --json json] [-G] [--query name=value]...\n" \
+"       [-u user:secret] [--netrc | --netrc-file file] [-w format]\n" \
+"       [-j n] [-L] [-k] [--http1.1] [--no-compressed]\n" \
 "       [--retry n] [--retry-delay s] [--retry-max-time s] [--max-delay s]\n" \
 "       [--connect-timeout s] [--max-time s] [--max-body size]\n" \
 "       [--rate n[/s|/m|/h]] [--burst n] [--min-remaining n]\n" \
@@ -93,6 +133,9 @@ enum {
 "       [--scope scope] [--refresh-token secret] [--token-margin s]\n" \
 "       [--oauth2-store file]\n" \
 "       [--jwt-alg HS256|RS256 --jwt-key secret] [--jwt-claims json] [--jwt-ttl s]\n"
+
+/* The HTTP options for --help. */
+extern const struct cli_help http_cli_help[];
 
 struct http_cli {
 	struct http_policy pol;
@@ -110,6 +153,17 @@ struct http_cli {
 	char *store;			/* --oauth2-store, loaded by http_cli_finish */
 	char **trusted;			/* --trust-origin, normalised (pol.trusted points here) */
 	size_t ntrusted;
+	/* curl's flags */
+	int quiet;			/* -s */
+	int get;			/* -G: the data goes into the query string */
+	int head;			/* -I */
+	char *base_url;			/* --base-url: what relative URLs resolve against */
+	char *write_out;		/* -w */
+	char *netrc;			/* --netrc (~/.netrc) or --netrc-file */
+	struct netrc_entry {
+		char *machine, *header;	/* header: "Authorization: Basic …" */
+	} *netrc_entries;
+	size_t nnetrc;
 };
 
 void http_cli_init(struct http_cli *h);
@@ -118,6 +172,13 @@ void http_cli_release(struct http_cli *h);
 int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e);
 /* After the options: resolve what waits, check the whole.  0 or -1 (e). */
 int http_cli_finish(struct http_cli *h, struct aperr *e);
+/*
+ * -w: r's figures in format (curl's %{http_code}, %{response_code},
+ * %{url_effective}, %{url}, %{method}, %{size_download}, %{time_total},
+ * %{num_redirects}, %{num_retries}, %{content_type}, %{exitcode},
+ * %{errormsg}; \n, \t, \r and %% escapes) appended to out, secrets scrubbed.
+ */
+void http_cli_write_out(const struct http_cli *h, const struct http_req *r, struct strbuf *out);
 
 /*
  * Fill r (initialised) for url from the template: method, headers, query

@@ -1,6 +1,8 @@
 #!/bin/sh
 # The manuals: every program has one, mandoc finds nothing to warn about,
-# and each program's --help names exactly the options of its SYNOPSIS.
+# each program's usage names exactly the options of its SYNOPSIS, --help
+# gives every one of them a meaning, and the manual describes every option
+# --help lists.
 . "$APIPE_TOP/tests/lib.sh"
 
 # options: option words, one a line, to a sorted set (-hqv is -h, -q and -v)
@@ -13,9 +15,19 @@ man_opts() {
 	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$1" | grep -o 'Fl [^ ]*' |
 		sed 's/^Fl \\-/--/; s/^Fl /-/; s/\\-/-/g; s/\\&//g' | options
 }
-# usage_opts PROGRAM: the options its --help names
+# page_opts PAGE: the options a page names anywhere
+page_opts() {
+	grep -o 'Fl [^ ]*' "$1" | sed 's/^Fl \\-/--/; s/^Fl /-/; s/\\-/-/g; s/\\&//g' | options
+}
+# usage_opts PROGRAM: the options its usage (the first paragraph of --help) names
 usage_opts() {
-	"$1" --help 2>&1 | grep -oE '(^|[ [|])--?[a-zA-Z0-9][a-zA-Z0-9.-]*' | sed 's/^[ [|]//' | options
+	"$1" --help 2>&1 | sed '/^$/q' | grep -oE '(^|[ [|])--?[a-zA-Z0-9#][a-zA-Z0-9.-]*' |
+		sed 's/^[ [|]//' | options
+}
+# help_opts PROGRAM: every option its --help lists with a meaning
+help_opts() {
+	"$1" --help 2>&1 | sed '1,/^$/d' | grep -E '^  -' | grep -oE '(^  |, )--?[a-zA-Z0-9#][a-zA-Z0-9.-]*' |
+		sed 's/^  //; s/^, //' | options
 }
 
 programs=$(sed -n 's/^PROGRAMS = //p' "$APIPE_TOP/Makefile")
@@ -28,8 +40,12 @@ for p in $programs; do
 	is "$rc" 0 "$p --help exits 0"
 	man_opts "$page" > man.opts
 	usage_opts "$p" > usage.opts
-	is "$(wc -l < man.opts | tr -d ' ')" "$(wc -l < usage.opts | tr -d ' ')" "$p: as many options in --help as in the SYNOPSIS"
-	is_file usage.opts man.opts "$p --help names the options of its SYNOPSIS"
+	is "$(wc -l < man.opts | tr -d ' ')" "$(wc -l < usage.opts | tr -d ' ')" "$p: as many options in its usage as in the SYNOPSIS"
+	is_file usage.opts man.opts "$p: its usage names the options of its SYNOPSIS"
+	help_opts "$p" > help.opts
+	page_opts "$page" > page.opts
+	is "$(comm -23 usage.opts help.opts | tr '\n' ' ')" "" "$p --help gives a meaning to every option of its usage"
+	is "$(comm -23 help.opts page.opts | tr '\n' ' ')" "" "$p.1 describes every option --help lists"
 	is "$(grep -c '^\.Sh EXIT STATUS' "$page")" 1 "$p.1 has EXIT STATUS"
 done
 done_testing

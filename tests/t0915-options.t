@@ -43,8 +43,10 @@ done
 run paginate --style page --page 3 http://127.0.0.1:9/x
 is "$rc" 64 "paginate --page (for --page-param) is refused"
 like err "unknown option '--page'.*--page-param" "naming the option it is not"
-run fetch-page --fail http://127.0.0.1:9/x
-is "$rc" 64 "fetch-page --fail (for --fail-on) is refused"
+run fetch-page --fai http://127.0.0.1:9/x
+is "$rc" 64 "fetch-page --fai (for --fail or --fail-on) is refused"
+run fetch-page --fail --retry 0 http://127.0.0.1:9/x
+is "$rc" 75 "fetch-page --fail is curl's --fail, accepted (the run goes on to fail to connect)"
 run paginate --offset 100 http://127.0.0.1:9/x
 is "$rc" 64 "paginate --offset (for --offset-param) is refused"
 run fetch-page --key /id http://127.0.0.1:9/x
