@@ -13,22 +13,29 @@
 
 static const char usage_text[] =
 	"usage: records [-hqv] [--path pointer] [--meta] [--dead-letter file]\n"
+	"               [--key pointer [--key-separator sep]]\n"
 	"               [--stats file] [--max-line size] [--max-depth n]\n";
 
-enum { OPT_PATH = CLI_OPT_FIRST_TOOL, OPT_META, OPT_DEAD_LETTER };
+enum { OPT_PATH = CLI_OPT_FIRST_TOOL, OPT_META, OPT_DEAD_LETTER, OPT_KEY, OPT_KEY_SEP };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "path", required_argument, NULL, OPT_PATH },
 	{ "meta", no_argument, NULL, OPT_META },
 	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "key-separator", required_argument, NULL, OPT_KEY_SEP },
 	{ NULL, 0, NULL, 0 }
 };
 
 struct records_run {
 	struct cli_common common;
-	struct json_ptr path;
-	int have_path, meta;
+	struct json_ptr path, key;
+	int have_path, meta, have_key;
+	const char *sep;		/* --key-separator */
+	struct strbuf keys;		/* the page's keys, each followed by the separator */
+	size_t *keyend;			/* where each record's ends in keys */
+	size_t nkeyend;
 	const char *dead_letter;
 	struct deadletter dl;
 	struct lwriter out;
@@ -87,6 +94,12 @@ static void emit(struct records_run *r, const struct json_doc *d, uint32_t rec,
 	size_t n = json_srclen(d, rec);
 	char *o;
 
+	if (r->have_key) {
+		size_t from = index ? r->keyend[index - 1] : 0;
+
+		tool_check_write(lwriter_write(&r->out, r->keys.buf + from, r->keyend[index] - from,
+					       &e), &e);
+	}
 	if (!r->meta) {
 		tool_check_write(lwriter_reserve(&r->out, n + 1, &e), &e);
 		o = r->out.buf + r->out.len;
@@ -107,6 +120,65 @@ static void emit(struct records_run *r, const struct json_doc *d, uint32_t rec,
 	}
 	n += (size_t)snprintf(o + n, 32, "%zu}}\n", index);
 	r->out.len += n;
+}
+
+/*
+ * --key: every record's key, byte for byte (a string's text, a number as
+ * written), each followed by the separator, into r->keys.  A record
+ * without a usable key rejects the page: 0, or -1 when it was rejected.
+ */
+static int page_keys(struct records_run *r, const struct json_doc *d,
+		     const struct records_page *pg, const char *line, size_t n, uint64_t lineno)
+{
+	struct strbuf v = STRBUF_INIT;
+	size_t index = 0, cnt = json_count(d, pg->array);
+	uint32_t i;
+	const char *why = NULL;
+
+	strbuf_reset(&r->keys);
+	if (cnt > r->nkeyend) {
+		free(r->keyend);
+		r->nkeyend = cnt * 2;
+		r->keyend = malloc(r->nkeyend * sizeof(*r->keyend));
+		if (!r->keyend)
+			die(EX_OSERR, "out of memory");
+	}
+	for (i = json_first(d, pg->array); i && !why; i = json_next(d, pg->array, i), index++) {
+		uint32_t rec = pg->edges ? json_get(d, i, "node", 4) : i;
+		uint32_t k = json_ptr_eval(&r->key, d, rec);
+
+		strbuf_reset(&v);
+		if (k == JSON_ABSENT)
+			why = "the record has no key there";
+		else if (json_type(d, k) == JSON_NUMBER)
+			strbuf_add(&v, json_src(d, k), json_srclen(d, k));
+		else if (json_type(d, k) != JSON_STRING)
+			why = "the key is not a string or a number";
+		else if (json_str_decode(d, k, &v) < 0 || !v.len)
+			why = "the key is an empty string";
+		if (!why && (memchr(v.buf, '\n', v.len) || memchr(v.buf, '\0', v.len) ||
+			     strstr(v.buf, r->sep)))
+			why = "the key holds the separator, a newline or a NUL byte";
+		if (!why) {
+			strbuf_add(&r->keys, v.buf, v.len);
+			strbuf_addstr(&r->keys, r->sep);
+			r->keyend[index] = r->keys.len;
+		}
+	}
+	strbuf_release(&v);
+	if (why) {
+		struct strbuf p = STRBUF_INIT;
+
+		strbuf_addstr(&p, pg->where.buf ? pg->where.buf : "");
+		json_ptr_append_index(&p, index - 1);
+		strbuf_addstr(&p, r->key.text);
+		reject(r, lineno, line, n, 1, p.buf, why);
+		strbuf_release(&p);
+		return -1;
+	}
+	if (strbuf_failed(&r->keys))
+		die(EX_OSERR, "out of memory");
+	return 0;
 }
 
 static void process(struct records_run *r, struct json_doc *d, struct json_error *je,
@@ -143,6 +215,8 @@ static void process(struct records_run *r, struct json_doc *d, struct json_error
 		build_meta(r, d, pg, lineno);
 		index = 0;
 	}
+	if (r->have_key && pg->array != JSON_ABSENT && page_keys(r, d, pg, line, n, lineno) < 0)
+		return;
 	r->pages++;
 	if (pg->array == JSON_ABSENT)
 		return;
@@ -171,6 +245,8 @@ static const struct cli_help help[] = {
 	{ "Records", "--path pointer", "where a page's records are" },
 	{ "Records", "--meta", "add _apipe: url, page, fetched_at, meta, index" },
 	{ "Records", "--dead-letter file", "bad lines go to file instead of stopping the run" },
+	{ "Keyed output", "--key pointer", "write KEY<sep>RECORD lines (for kcat -K), byte for byte" },
+	{ "Keyed output", "--key-separator sep", "the separator (default a tab)" },
 	{ NULL, NULL, NULL }
 };
 
@@ -200,11 +276,28 @@ int cmd_records(int argc, char **argv)
 			r.have_path = 1;
 			break;
 		case OPT_META: r.meta = 1; break;
+		case OPT_KEY:
+			if (r.have_key)
+				usage_error(usage_text, "--key: one key pointer");
+			if (json_ptr_parse(&r.key, optarg, &e) < 0)
+				usage_error(usage_text, "--key: %s", e.msg);
+			r.have_key = 1;
+			break;
+		case OPT_KEY_SEP:
+			if (!*optarg || strchr(optarg, '\n'))
+				usage_error(usage_text, "--key-separator: one or more bytes, no newline");
+			r.sep = optarg;
+			break;
 		case OPT_DEAD_LETTER: r.dead_letter = optarg; break;
 		default: tool_common_opt(&r.common, c, optarg, usage_text);
 		}
 	}
 	tool_common_done(&r.common, usage_text);
+	if (r.sep && !r.have_key)
+		usage_error(usage_text, "--key-separator goes with --key");
+	if (!r.sep)
+		r.sep = "\t";
+	strbuf_init(&r.keys, 0);
 	if (optind != argc)
 		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
 	if (r.dead_letter && dl_open(&r.dl, r.dead_letter, &e) < 0)
@@ -236,6 +329,10 @@ int cmd_records(int argc, char **argv)
 	strbuf_release(&r.metabuf);
 	if (r.have_path)
 		json_ptr_release(&r.path);
+	if (r.have_key)
+		json_ptr_release(&r.key);
+	strbuf_release(&r.keys);
+	free(r.keyend);
 	return 0;
 }
 

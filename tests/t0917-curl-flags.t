@@ -144,6 +144,18 @@ is "$(jq -r .body.uri out)" "/echo" "--base-url: an absolute path replaces the b
 run fetch-page --base-url "ftp://x/" /echo
 is "$rc" 64 "--base-url must be http or https"
 
+# --- KEY<sep>RECORD for kcat, byte for byte ---------------------------------------
+printf '%s\n' '{"url":"u","status":200,"body":[{"id":12345678901234567891,"v":1.10},{"id":"k-2","s":"\u00e9"}]}' > pg.jsonl
+records --key /id < pg.jsonl > keyed
+printf '12345678901234567891\t{"id":12345678901234567891,"v":1.10}\nk-2\t{"id":"k-2","s":"\\u00e9"}\n' > want.keyed
+is_file keyed want.keyed "records --key: the key, a tab, the record, every byte as sent"
+printf '%s\n' '{"url":"u","status":200,"body":[{"id":"a:b"}]}' > sep.jsonl
+run records --key /id --key-separator : < sep.jsonl
+is "$rc" 65 "a key holding the separator is refused"
+like err '/body/0/id: the key holds the separator' "... naming the line and pointer"
+run records --key /id --key-separator : --dead-letter dl.jsonl < sep.jsonl
+is "$(jq -r '.errors[0].instance' dl.jsonl)" "/body/0/id" "... or dead-lettered, nothing lost"
+
 # --- a usage error is one line, then where to look --------------------------------
 run fetch-page --no-such-option "$BASE/echo"
 is "$rc" 64 "an unknown option: 64"
