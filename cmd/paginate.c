@@ -180,6 +180,7 @@ struct pg_run {
 	/* totals of this run */
 	uint64_t listings, pages, records, empty_pages, reported_total, short_listings;
 	uint64_t fetched_of_total;	/* records of the listings that reported a total */
+	uint64_t dropped_ahead;		/* responses to pages fetched ahead on a wrong guess */
 	int any_total, stopped_max, require_total;
 	const char *graphql, *variables;
 	const char *last_style;
@@ -468,6 +469,7 @@ static void drop_ahead(struct pg_run *p)
 	c->nlive = 0;
 	for (i = 0; i < c->ringn; i++)
 		if (c->ring[i]) {
+			p->dropped_ahead++;
 			job_free(c->ring[i]);
 			c->ring[i] = NULL;
 		}
@@ -893,8 +895,10 @@ static void crawl_end(struct pg_run *p)
 		job_free(c->live[i]);
 	}
 	for (i = 0; i < c->ringn; i++)
-		if (c->ring[i])
+		if (c->ring[i]) {
+			p->dropped_ahead++;	/* fetched ahead past the end */
 			job_free(c->ring[i]);
+		}
 	free(c->ring);
 	free(c->live);
 	fpset_release(&c->seen);
@@ -910,6 +914,7 @@ static void crawl_take(struct pg_run *p, struct listing *l, struct job *j)
 
 	unlive(c, j);
 	if (j->gen != c->gen || j->page < c->page || j->page >= c->page + c->ringn) {
+		p->dropped_ahead++;	/* a guess that proved wrong, answered anyway */
 		job_free(j);
 		return;
 	}
@@ -1030,7 +1035,10 @@ static void write_stats(struct pg_run *p)
 		strbuf_addstr(&sb, "null");
 	strbuf_addf(&sb, ",\"total_fetched\":%llu,\"short_listings\":%llu",
 		    (unsigned long long)p->fetched_of_total, (unsigned long long)p->short_listings);
-	strbuf_addf(&sb, ",\"requests\":%llu,", (unsigned long long)p->client.stats.requests);
+	/* requests = pages + dropped_ahead + abandoned + discarded (+ failed) */
+	strbuf_addf(&sb, ",\"requests\":%llu,\"dropped_ahead\":%llu,",
+		    (unsigned long long)p->client.stats.requests,
+		    (unsigned long long)p->dropped_ahead);
 	http_stats_json(&p->client, &sb);
 	strbuf_addf(&sb, ",\"seconds\":%.3f,\"pages_per_second\":%.1f}", secs,
 		    secs > 0 ? (double)p->pages / secs : 0.0);

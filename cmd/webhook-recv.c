@@ -200,7 +200,7 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 		return respond(rv, c, 400, "the body is not JSON\n");
 	}
 	instant_now(&now);
-	instant_format(&now, when, sizeof(when));
+	instant_format_ms(&now, when, sizeof(when));
 	delivery_id(rv, c, &d, is_json, &id);
 	strbuf_init(&line, (size_t)-1);
 	strbuf_addf(&line, "{\"received_at\":\"%s\",\"id\":", when);
@@ -385,7 +385,7 @@ static void open_sink(struct recv *rv)
 		die_err(&e);
 	load_seen(rv);
 	instant_now(&now);
-	instant_format(&now, when, sizeof(when));
+	instant_format_ms(&now, when, sizeof(when));
 	for (p = q = when; *p; p++)	/* 20261123T120000Z: no ':' or '-' in names */
 		if (*p != ':' && *p != '-' && *p != '.')
 			*q++ = *p;

@@ -111,8 +111,7 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	}
 	strbuf_addf(out, ",\"status\":%ld,", r->status);
 	add_headers(out, r, o);
-	t.asec -= t.asec % 1000000000000000ULL;	/* milliseconds */
-	instant_format(&t, ts, sizeof(ts));
+	instant_format_ms(&t, ts, sizeof(ts));
 	strbuf_addf(out, "\"fetched_at\":\"%s\",\"elapsed_ms\":%.0f,\"attempts\":%u", ts,
 		    r->elapsed_ms, r->attempts);
 	if (o->page)

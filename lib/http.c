@@ -384,17 +384,20 @@ void http_abandon(struct http_client *c, struct http_req *r)
 		c->running--;
 		if (slot_of(c, r)->inflight)
 			slot_of(c, r)->inflight--;
+		c->stats.abandoned++;
 		return;
 	}
 	for (i = 0; i < c->nwaiting; i++)
 		if (c->waiting[i] == r) {
 			c->waiting[i] = c->waiting[--c->nwaiting];
+			c->stats.abandoned++;
 			return;
 		}
 	for (i = c->done_head; i < c->ndone; i++)
 		if (c->done[i] == r) {
 			memmove(c->done + i, c->done + i + 1, (c->ndone - i - 1) * sizeof(*c->done));
 			c->ndone--;
+			c->stats.discarded++;
 			return;
 		}
 }
@@ -900,6 +903,8 @@ int http_stats_json(const struct http_client *c, struct strbuf *out)
 {
 	const struct http_stats *s = &c->stats;
 
+	strbuf_addf(out, "\"abandoned\":%llu,\"discarded\":%llu,",
+		    (unsigned long long)s->abandoned, (unsigned long long)s->discarded);
 	strbuf_addf(out, "\"attempts\":%llu,\"retries\":%llu,\"reauths\":%llu,"
 		    "\"token_refreshes\":%u,\"bytes\":%llu,\"responses\":",
 		    (unsigned long long)s->attempts, (unsigned long long)s->retries,

@@ -116,6 +116,13 @@ const char *http_req_header(const struct http_req *r, const char *name, size_t *
 
 struct http_stats {
 	uint64_t requests, attempts, retries, reauths, failed;
+	/*
+	 * Requests given up by the program (http_abandon): still in flight or
+	 * waiting (abandoned: no response), or answered but not yet taken
+	 * (discarded: their responses are counted).  Every request submitted is
+	 * taken by http_next, or one of these.
+	 */
+	uint64_t abandoned, discarded;
 	uint64_t bytes;			/* response body bytes received */
 	uint64_t status[6];		/* final responses by class: 1xx … 5xx, [0] none */
 	uint64_t by_status[600];	/* every response (all attempts) by status */

@@ -242,6 +242,20 @@ size_t instant_format(const struct instant *t, char *buf, size_t bufsz)
 	return (size_t)n;
 }
 
+size_t instant_format_ms(const struct instant *t, char *buf, size_t bufsz)
+{
+	struct instant whole = *t;
+	size_t n;
+
+	whole.asec = 0;
+	n = instant_format(&whole, buf, bufsz);	/* "...:SSZ" */
+	if (n < 1 || n + 4 >= bufsz)
+		return n;
+	snprintf(buf + n - 1, bufsz - (n - 1), ".%03uZ",
+		 (unsigned)(t->asec / 1000000000000000ULL));
+	return n + 4;
+}
+
 int64_t instant_epoch(const struct instant *t, int unit_ms)
 {
 	if (!unit_ms)

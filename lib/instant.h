@@ -41,6 +41,11 @@ int instant_cmp(const struct instant *a, const struct instant *b);
 void instant_sub(struct instant *a, const struct instant *b);
 /* "2026-11-23T12:00:00.123Z": fraction only as long as needed; buf ≥ 48. */
 size_t instant_format(const struct instant *t, char *buf, size_t bufsz);
+/*
+ * "2026-11-23T12:00:00.120Z": always milliseconds (truncated), the one
+ * precision of the timestamps apipe writes (fetched_at, received_at).
+ */
+size_t instant_format_ms(const struct instant *t, char *buf, size_t bufsz);
 /* Seconds or milliseconds since the epoch, rounded down. */
 int64_t instant_epoch(const struct instant *t, int unit_ms);
 void instant_now(struct instant *t);

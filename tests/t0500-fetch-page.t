@@ -16,7 +16,7 @@ run fetch-page "$M/items/2"
 is "$rc" 0 "a 200 exits 0"
 is "$(jq -r '[.url, .method, .status, .attempts, .headers["content-type"]] | @tsv' out)" \
 	"$M/items/2	GET	200	1	application/json" "envelope: url, method, status, attempts, headers"
-like out '"fetched_at":"20[0-9-]+T[0-9:.]+Z","elapsed_ms":[0-9]+,' "envelope: fetched_at and elapsed_ms"
+like out '"fetched_at":"20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z","elapsed_ms":[0-9]+,' "envelope: fetched_at in milliseconds, always three digits, and elapsed_ms"
 curl -s "$M/items/2" > want
 echo >> want
 run fetch-page --body "$M/items/2"

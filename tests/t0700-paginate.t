@@ -261,4 +261,12 @@ is "$rc" 0 "the resumed crawl authenticates again"
 is "$(records < sec.jsonl | wc -l)" 500 "... and completes"
 stop_mocks
 
+# --- the stats add up: every request is a page, or a guess given up --------------
+stop_mocks
+start_mock sum --records 100
+for j in 1 4 8; do
+	run paginate -j $j --style offset --limit 30 --stats st "$BASE/items"
+	is "$(jq '.requests == .pages + .dropped_ahead + .abandoned + .discarded' st)" true \
+		"-j $j: requests = pages + dropped_ahead + abandoned + discarded"
+done
 done_testing

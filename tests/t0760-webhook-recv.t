@@ -62,7 +62,7 @@ is "$(sed -n 1p gh.events | jq -c '[.id, .scheme, .body_text]')" '["d-1","github
 	"a form body is kept as body_text, with its delivery id"
 is "$(sed -n 2p gh.events | sed 's/.*"body"://; s/}$//')" "$body" "a JSON body is kept byte for byte"
 is "$(sed -n 2p gh.events | jq -r '.headers.authorization')" "REDACTED" "credential headers are redacted"
-like gh.d/events-*.jsonl '"received_at":"20[0-9-]+T[0-9:.]+Z"' "each event has received_at"
+like gh.d/events-*.jsonl '"received_at":"20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z"' "each event has received_at, in milliseconds like fetched_at"
 is "$(stat -c %a gh.d/events-*.jsonl)" 600 "the events file is private"
 is "$(grep -c "$GH_SECRET" gh.d/events-*.jsonl gh.err | awk -F: '{ s += $2 } END { print s }')" 0 \
 	"the secret is in no event and no message"
