@@ -382,6 +382,11 @@ static void print_help(const char *usage)
 	printf("\nSee %s(1).\n", progname);
 }
 
+void tool_renamed(const char *old, const char *now)
+{
+	usage_error(NULL, "%s is now spelled %s (one name for one thing across apipe)", old, now);
+}
+
 void tool_help_exit(const char *usage)
 {
 	if (!help_tables[2])

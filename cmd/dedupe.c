@@ -16,17 +16,19 @@
 
 static const char usage_text[] =
 	"usage: dedupe [-hqv] --key pointer [--key pointer ...]\n"
-	"              [--latest --version pointer] [--seen file [--commit]]\n"
+	"              [--latest --order-field pointer] [--seen file [--commit]]\n"
 	"              [--missing error | pass | dead-letter:file]\n"
 	"              [--stats file] [--max-line size] [--max-depth n]\n";
 
-enum { OPT_KEY = CLI_OPT_FIRST_TOOL, OPT_LATEST, OPT_VERSION, OPT_SEEN, OPT_MISSING, OPT_COMMIT };
+enum { OPT_KEY = CLI_OPT_FIRST_TOOL, OPT_LATEST, OPT_VERSION, OPT_SEEN, OPT_MISSING, OPT_COMMIT,
+       OPT_OLD_VERSION };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "latest", no_argument, NULL, OPT_LATEST },
-	{ "version-field", required_argument, NULL, OPT_VERSION },
+	{ "order-field", required_argument, NULL, OPT_VERSION },
+	{ "version-field", required_argument, NULL, OPT_OLD_VERSION },
 	{ "missing", required_argument, NULL, OPT_MISSING },
 	{ "seen", required_argument, NULL, OPT_SEEN },
 	{ "commit", no_argument, NULL, OPT_COMMIT },
@@ -308,11 +310,12 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 			r->nkeys++;
 			break;
 		case OPT_LATEST: r->latest = 1; break;
+		case OPT_OLD_VERSION: tool_renamed("--version-field", "--order-field");
 		case OPT_VERSION:
 			if (r->have_version)
 				json_ptr_release(&r->version);
 			if (json_ptr_parse(&r->version, optarg, &e) < 0)
-				usage_error(usage_text, "--version-field: %s", e.msg);
+				usage_error(usage_text, "--order-field: %s", e.msg);
 			r->have_version = 1;
 			break;
 		case OPT_SEEN: r->seen = optarg; break;
@@ -329,7 +332,7 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 	if (!r->nkeys && !r->commit)
 		usage_error(usage_text, "--key is required");
 	if (r->latest != r->have_version)
-		usage_error(usage_text, "--latest and --version-field go together");
+		usage_error(usage_text, "--latest and --order-field go together");
 	if (r->latest && r->seen)
 		usage_error(usage_text, "--seen keeps the first copy of a key; it cannot be used with --latest");
 	for (k = 0; k < r->nkeys; k++) {
@@ -343,7 +346,7 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 static const struct cli_help help[] = {
 	{ "Deduplication", "--key pointer", "the record key (repeatable: a composite key)" },
 	{ "Deduplication", "--latest", "keep the newest version of each key, not the first" },
-	{ "Deduplication", "--version-field pointer", "with --latest: the field that orders versions" },
+	{ "Deduplication", "--order-field pointer", "with --latest: the field that orders versions" },
 	{ "Deduplication", "--missing error|pass|dead-letter:file", "what a record without its key does" },
 	{ "Deduplication", "--seen file", "keys seen by earlier runs" },
 	{ "Deduplication", "--commit", "commit what the last run staged in --seen" },
@@ -369,17 +372,14 @@ int cmd_dedupe(int argc, char **argv)
 	strbuf_init(&r.state, 0);
 	ordval_init(&r.ver);
 	fpset_init(&r.set);
-	/* getopt_long's --version belongs to the common options; --version
-	 * POINTER for dedupe is spelled --version-field (see the man page). */
+	/* --version is the common option; the field that orders versions is --order-field */
 	for (k = 1; k < (size_t)argc; k++) {
 		if (!strcmp(argv[k], "--"))
 			break;
-		if (!strcmp(argv[k], "--version") && k + 1 < (size_t)argc &&
-		    (argv[k + 1][0] == '/' || argv[k + 1][0] == '\0'))
-			argv[k] = (char *)"--version-field";
-		else if (!strncmp(argv[k], "--version=", 10) &&
-			 asprintf(&argv[k], "--version-field=%s", argv[k] + 10) < 0)
-			die(EX_OSERR, "out of memory");
+		if ((!strcmp(argv[k], "--version") && k + 1 < (size_t)argc &&
+		     (argv[k + 1][0] == '/' || argv[k + 1][0] == '\0')) ||
+		    !strncmp(argv[k], "--version=", 10))
+			tool_renamed("--version POINTER", "--order-field POINTER");
 	}
 	parse_args(&r, argc, argv);
 	if (r.dead_letter && dl_open(&r.dl, r.dead_letter, &e) < 0)

@@ -34,7 +34,7 @@ static const char usage_text[] =
 	"       [--cursor-path pointer --cursor-param name] [--next-path pointer]\n"
 	"       [--limit n] [--offset-param name] [--limit-param name]\n"
 	"       [--page-param name] [--start-page n] [--per-page n] [--per-page-param name]\n"
-	"       [--key-field pointer --key-param name] [--has-more-path pointer]\n"
+	"       [--order-field pointer --order-param name] [--has-more-path pointer]\n"
 	"       [--last-page-path pointer] [--total-path pointer] [--require-total]\n"
 	"       [--graphql file [--variables json]] [--unordered]\n"
 	"       [--max-pages n] [--max-empty-pages n] [--checkpoint file [--restart]]\n"
@@ -48,7 +48,7 @@ enum {
 	OPT_START_PAGE, OPT_PER_PAGE, OPT_PER_PAGE_PARAM, OPT_KEY_FIELD, OPT_KEY_PARAM,
 	OPT_MORE_PATH, OPT_DONE_PATH, OPT_TOTAL_PATH, OPT_MAX_PAGES, OPT_MAX_EMPTY,
 	OPT_CHECKPOINT, OPT_RESTART, OPT_STATE, OPT_RESUME_FROM, OPT_REQUIRE_TOTAL, OPT_GRAPHQL,
-	OPT_VARIABLES, OPT_UNORDERED
+	OPT_VARIABLES, OPT_UNORDERED, OPT_OLD_KEY_FIELD, OPT_OLD_KEY_PARAM
 };
 
 static const struct option longopts[] = {
@@ -66,8 +66,10 @@ static const struct option longopts[] = {
 	{ "start-page", required_argument, NULL, OPT_START_PAGE },
 	{ "per-page", required_argument, NULL, OPT_PER_PAGE },
 	{ "per-page-param", required_argument, NULL, OPT_PER_PAGE_PARAM },
-	{ "key-field", required_argument, NULL, OPT_KEY_FIELD },
-	{ "key-param", required_argument, NULL, OPT_KEY_PARAM },
+	{ "order-field", required_argument, NULL, OPT_KEY_FIELD },
+	{ "order-param", required_argument, NULL, OPT_KEY_PARAM },
+	{ "key-field", required_argument, NULL, OPT_OLD_KEY_FIELD },
+	{ "key-param", required_argument, NULL, OPT_OLD_KEY_PARAM },
 	{ "has-more-path", required_argument, NULL, OPT_MORE_PATH },
 	{ "last-page-path", required_argument, NULL, OPT_DONE_PATH },
 	{ "total-path", required_argument, NULL, OPT_TOTAL_PATH },
@@ -1343,8 +1345,8 @@ static const struct cli_help help[] = {
 	{ "Pagination", "--start-page n", "page: the first page number (default 1)" },
 	{ "Pagination", "--per-page n", "page: the page size asked for" },
 	{ "Pagination", "--per-page-param name", "page: the size's parameter (default per_page)" },
-	{ "Pagination", "--key-field pointer", "keyset: the last record's key" },
-	{ "Pagination", "--key-param name", "keyset: the parameter it goes back in" },
+	{ "Pagination", "--order-field pointer", "keyset: the field the listing is ordered by" },
+	{ "Pagination", "--order-param name", "keyset: the parameter the last value goes back in" },
 	{ "Pagination", "--has-more-path pointer", "a boolean: more pages follow" },
 	{ "Pagination", "--last-page-path pointer", "a boolean: this is the last page" },
 	{ "Pagination", "--total-path pointer", "where the body reports the listing's total" },
@@ -1389,6 +1391,8 @@ int cmd_paginate(int argc, char **argv)
 		case OPT_GRAPHQL: p.graphql = optarg; break;
 		case OPT_VARIABLES: p.variables = optarg; break;
 		case OPT_UNORDERED: p.unordered = 1; break;
+		case OPT_OLD_KEY_FIELD: tool_renamed("--key-field", "--order-field");
+		case OPT_OLD_KEY_PARAM: tool_renamed("--key-param", "--order-param");
 		default:
 			if (opt >= OPT_STYLE && opt <= OPT_MAX_EMPTY) {
 				spec_opt(&p, opt, optarg);

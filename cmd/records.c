@@ -12,15 +12,16 @@
 #include "../lib/records.h"
 
 static const char usage_text[] =
-	"usage: records [-hqv] [--path pointer] [--meta] [--dead-letter file]\n"
+	"usage: records [-hqv] [--records-path pointer] [--meta] [--dead-letter file]\n"
 	"               [--key pointer [--key-separator sep]]\n"
 	"               [--stats file] [--max-line size] [--max-depth n]\n";
 
-enum { OPT_PATH = CLI_OPT_FIRST_TOOL, OPT_META, OPT_DEAD_LETTER, OPT_KEY, OPT_KEY_SEP };
+enum { OPT_PATH = CLI_OPT_FIRST_TOOL, OPT_META, OPT_DEAD_LETTER, OPT_KEY, OPT_KEY_SEP, OPT_OLD_PATH };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
-	{ "path", required_argument, NULL, OPT_PATH },
+	{ "records-path", required_argument, NULL, OPT_PATH },
+	{ "path", required_argument, NULL, OPT_OLD_PATH },
 	{ "meta", no_argument, NULL, OPT_META },
 	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
 	{ "key", required_argument, NULL, OPT_KEY },
@@ -242,7 +243,7 @@ static void write_stats(struct records_run *r, const struct lreader *in)
 }
 
 static const struct cli_help help[] = {
-	{ "Records", "--path pointer", "where a page's records are" },
+	{ "Records", "--records-path pointer", "where a page's records are" },
 	{ "Records", "--meta", "add _apipe: url, page, fetched_at, meta, index" },
 	{ "Records", "--dead-letter file", "bad lines go to file instead of stopping the run" },
 	{ "Keyed output", "--key pointer", "write KEY<sep>RECORD lines (for kcat -K), byte for byte" },
@@ -272,9 +273,10 @@ int cmd_records(int argc, char **argv)
 			if (r.have_path)
 				json_ptr_release(&r.path);
 			if (json_ptr_parse(&r.path, optarg, &e) < 0)
-				usage_error(usage_text, "--path: %s", e.msg);
+				usage_error(usage_text, "--records-path: %s", e.msg);
 			r.have_path = 1;
 			break;
+		case OPT_OLD_PATH: tool_renamed("--path", "--records-path");
 		case OPT_META: r.meta = 1; break;
 		case OPT_KEY:
 			if (r.have_key)

@@ -19,14 +19,15 @@
 
 static const char usage_text[] =
 	"usage: upsert [-hqv] --db path --table name --key pointer[,pointer...]\n"
-	"       [--column name=pointer[:type]]... [--batch n] [--only-newer pointer]\n"
-	"       [--watermark-name name --watermark-field pointer] [--dead-letter file]\n"
+	"       [--column name=pointer[:type]]... [--batch n]\n"
+	"       [--order-field pointer [--only-newer] [--watermark-name name]]\n"
+	"       [--dead-letter file]\n"
 	"       [--record-type jsonb | json | text]\n"
 	"       [--stats file] [--max-line size] [--max-depth n]\n";
 
 enum {
 	OPT_DB = CLI_OPT_FIRST_TOOL, OPT_TABLE, OPT_KEY, OPT_COLUMN, OPT_BATCH, OPT_ONLY_NEWER,
-	OPT_WM_NAME, OPT_WM_FIELD, OPT_DEAD_LETTER, OPT_RECORD_TYPE
+	OPT_WM_NAME, OPT_WM_FIELD, OPT_DEAD_LETTER, OPT_RECORD_TYPE, OPT_ORDER_FIELD
 };
 
 static const struct option longopts[] = {
@@ -37,7 +38,8 @@ static const struct option longopts[] = {
 	{ "column", required_argument, NULL, OPT_COLUMN },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "record-type", required_argument, NULL, OPT_RECORD_TYPE },
-	{ "only-newer", required_argument, NULL, OPT_ONLY_NEWER },
+	{ "only-newer", no_argument, NULL, OPT_ONLY_NEWER },
+	{ "order-field", required_argument, NULL, OPT_ORDER_FIELD },
 	{ "watermark-name", required_argument, NULL, OPT_WM_NAME },
 	{ "watermark-field", required_argument, NULL, OPT_WM_FIELD },
 	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
@@ -554,15 +556,16 @@ static const struct cli_help help[] = {
 	{ "Table", "--column name=pointer[:type]", "a column of its own, from the record" },
 	{ "Table", "--record-type jsonb|json|text", "PostgreSQL: how the record is kept" },
 	{ "Table", "--batch n", "records a transaction" },
-	{ "Table", "--only-newer pointer", "update only when this field is newer" },
-	{ "Table", "--watermark-name name", "keep a watermark with the rows" },
-	{ "Table", "--watermark-field pointer", "its field" },
+	{ "Table", "--order-field pointer", "the field that orders a record's versions" },
+	{ "Table", "--only-newer", "update only when --order-field is newer" },
+	{ "Table", "--watermark-name name", "keep --order-field's greatest value with the rows" },
 	{ "Table", "--dead-letter file", "records that cannot land go to file" },
 	{ NULL, NULL, NULL }
 };
 
 int cmd_upsert(int argc, char **argv)
 {
+	const char *order = NULL;
 	struct up u;
 	struct aperr e;
 	const char *line;
@@ -592,17 +595,10 @@ int cmd_upsert(int argc, char **argv)
 			if (num_parse_u64(optarg, &u.batch_size, "--batch", &e) < 0 || !u.batch_size)
 				usage_error(usage_text, "--batch: a whole number above 0");
 			break;
-		case OPT_ONLY_NEWER:
-			if (json_ptr_parse(&u.newer, optarg, &e) < 0)
-				usage_error(usage_text, "--only-newer: %s", e.msg);
-			u.have_newer = 1;
-			break;
+		case OPT_ONLY_NEWER: u.have_newer = 1; break;
+		case OPT_ORDER_FIELD: order = optarg; break;
 		case OPT_WM_NAME: u.wm_name = optarg; break;
-		case OPT_WM_FIELD:
-			if (json_ptr_parse(&u.wm_field, optarg, &e) < 0)
-				usage_error(usage_text, "--watermark-field: %s", e.msg);
-			u.have_wm = 1;
-			break;
+		case OPT_WM_FIELD: tool_renamed("--watermark-field", "--order-field");
 		case OPT_DEAD_LETTER: u.dl_path = optarg; break;
 		case OPT_RECORD_TYPE:
 			if (strcmp(optarg, "jsonb") && strcmp(optarg, "json") && strcmp(optarg, "text"))
@@ -617,10 +613,21 @@ int cmd_upsert(int argc, char **argv)
 		usage_error(usage_text, "--db, --table and --key are required");
 	if (!u.batch_size)	/* PostgreSQL's round trips and commits cost more */
 		u.batch_size = !strncmp(u.dburl, "postgres", 8) ? 10000 : 1000;
-	if (!!u.wm_name != u.have_wm)
-		usage_error(usage_text, "--watermark-name and --watermark-field go together");
+	if (u.have_newer && optind < argc && argv[optind][0] == '/')
+		usage_error(usage_text, "--only-newer %s: the field is --order-field now "
+			    "(--only-newer --order-field %s)", argv[optind], argv[optind]);
 	if (optind < argc)
 		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+	if ((u.have_newer || u.wm_name) && !order)
+		usage_error(usage_text, "--%s needs --order-field, the field that orders versions",
+			    u.have_newer ? "only-newer" : "watermark-name");
+	if (order && !u.have_newer && !u.wm_name)
+		usage_error(usage_text, "--order-field goes with --only-newer or --watermark-name");
+	if (u.have_newer && json_ptr_parse(&u.newer, order, &e) < 0)
+		usage_error(usage_text, "--order-field: %s", e.msg);
+	if (u.wm_name && json_ptr_parse(&u.wm_field, order, &e) < 0)
+		usage_error(usage_text, "--order-field: %s", e.msg);
+	u.have_wm = !!u.wm_name;
 	tool_filter_init(&u.common, &u.in, &u.out, &u.d, &u.je);
 	json_doc_init(&u.sd, u.common.max_depth);
 	strbuf_init(&u.stored, u.common.max_line);

@@ -18,7 +18,7 @@
 static const char usage_text[] =
 	"usage: watermark get --state dir | --db path --name name [--lookback duration]\n"
 	"                 [--format raw | rfc3339 | epoch | epoch-ms] [--default value]\n"
-	"       watermark track --state dir --name name --field pointer [--type type]\n"
+	"       watermark track --state dir --name name --order-field pointer [--type type]\n"
 	"                 [--commit-on-eof] [--skip-invalid]\n"
 	"       watermark commit --state dir --name name\n"
 	"       watermark set --state dir --name name [--type type] value\n"
@@ -26,7 +26,7 @@ static const char usage_text[] =
 	"       common options: [-hqv] [--stats file] [--max-line size] [--max-depth n]\n";
 
 enum {
-	OPT_STATE = CLI_OPT_FIRST_TOOL, OPT_NAME, OPT_FIELD, OPT_TYPE, OPT_COMMIT_ON_EOF,
+	OPT_STATE = CLI_OPT_FIRST_TOOL, OPT_OLD_FIELD, OPT_NAME, OPT_FIELD, OPT_TYPE, OPT_COMMIT_ON_EOF,
 	OPT_SKIP_INVALID, OPT_LOOKBACK, OPT_FORMAT, OPT_DEFAULT, OPT_DB
 };
 
@@ -34,7 +34,8 @@ static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "name", required_argument, NULL, OPT_NAME },
-	{ "field", required_argument, NULL, OPT_FIELD },
+	{ "order-field", required_argument, NULL, OPT_FIELD },
+	{ "field", required_argument, NULL, OPT_OLD_FIELD },
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "commit-on-eof", no_argument, NULL, OPT_COMMIT_ON_EOF },
 	{ "skip-invalid", no_argument, NULL, OPT_SKIP_INVALID },
@@ -458,11 +459,11 @@ static int do_track(struct wm_opts *o)
 	int rc, fd;
 
 	if (!o->field)
-		usage_error(usage_text, "track needs --field");
+		usage_error(usage_text, "track needs --order-field");
 	memset(&t, 0, sizeof(t));
 	t.o = o;
 	if (json_ptr_parse(&t.field, o->field, &e) < 0)
-		usage_error(usage_text, "--field: %s", e.msg);
+		usage_error(usage_text, "--order-field: %s", e.msg);
 	/* at its end of input the stage after it has not landed the records yet */
 	if (o->commit_on_eof && tool_stdout_is_pipe())
 		die(EX_USAGE, "track --commit-on-eof into a pipe would commit before the "
@@ -548,7 +549,7 @@ static const struct cli_help help[] = {
 	{ "State", "--state dir", "where watermarks are kept" },
 	{ "State", "--db path", "read a watermark upsert kept" },
 	{ "State", "--name name", "the watermark's name" },
-	{ "track", "--field pointer", "the field whose greatest value is tracked" },
+	{ "track", "--order-field pointer", "the field whose greatest value is tracked" },
 	{ "track", "--type type", "rfc3339, epoch, epoch-ms, integer, decimal or string" },
 	{ "track", "--commit-on-eof", "commit at the end of input (not into a pipe)" },
 	{ "track", "--skip-invalid", "pass records whose field is unusable" },
@@ -577,6 +578,7 @@ int cmd_watermark(int argc, char **argv)
 		case OPT_STATE: o.state = optarg; break;
 		case OPT_NAME: o.name = optarg; break;
 		case OPT_FIELD: o.field = optarg; break;
+		case OPT_OLD_FIELD: tool_renamed("--field", "--order-field");
 		case OPT_TYPE:
 			o.type = ordkind_parse(optarg);
 			if (o.type <= ORD_AUTO)

@@ -12,5 +12,5 @@ schema=${SCHEMA:-$here/items.schema.json}
 store-raw --replay "$STATE/archive" |
 	records |
 	validate --schema "$schema" --dead-letter "$DB.invalid.jsonl" |
-	dedupe --key /id --latest --version /updated_at |
-	upsert --db "$DB" --table items --key /id --only-newer /updated_at
+	dedupe --key /id --latest --order-field /updated_at |
+	upsert --db "$DB" --table items --key /id --only-newer --order-field /updated_at

@@ -41,8 +41,8 @@ shard() {
 	url=${URL//\{\}/$s}
 	paginate -q --state "crawl-$s" --resume-from "$DB" "$@" "$url" |
 		records |
-		upsert --db "$DB" --table "$TABLE" --key "$KEY" --only-newer "$VERSION" \
-			--watermark-name "$TABLE-$s" --watermark-field "$VERSION" \
+		upsert --db "$DB" --table "$TABLE" --key "$KEY" --only-newer \
+			--watermark-name "$TABLE-$s" --order-field "$VERSION" \
 			${RECORD_TYPE:+--record-type "$RECORD_TYPE"}
 }
 export -f shard

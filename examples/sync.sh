@@ -25,14 +25,14 @@ since=$(watermark get --state "$STATE" --name items --lookback 5m --default 1970
 # Every page since then (keyset on the id) | archived | one record a line |
 # checked against the schema (the rest to a dead letter) | once per id |
 # the newest updated_at staged | landed by id, never older over newer.
-paginate --style keyset --key-field /id --key-param since_id \
+paginate --style keyset --order-field /id --order-param since_id \
 	--stats "$STATE/paginate.stats" "$@" "$API/keyset?limit=100&updated_after=$since" |
 	store-raw --append "$STATE/archive" |
 	records |
 	validate --schema "$schema" --dead-letter "$STATE/invalid.jsonl" --stats "$STATE/validate.stats" |
-	dedupe --key /id --latest --version /updated_at |
-	watermark track --state "$STATE" --name items --field /updated_at |
-	upsert --db "$db" --table items --key /id --only-newer /updated_at --stats "$STATE/upsert.stats"
+	dedupe --key /id --latest --order-field /updated_at |
+	watermark track --state "$STATE" --name items --order-field /updated_at |
+	upsert --db "$db" --table items --key /id --only-newer --order-field /updated_at --stats "$STATE/upsert.stats"
 
 # Only now does the next run start later.
 watermark commit --state "$STATE" --name items

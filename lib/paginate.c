@@ -119,7 +119,7 @@ int pg_spec_compile(struct pg_spec *s, struct aperr *e)
 	else if (s->style == PG_NEXT_URL && !s->next_path)
 		need = "--style next-url needs --next-path";
 	else if (s->style == PG_KEYSET && (!s->key_field || !s->key_param))
-		need = "--style keyset needs --key-field and --key-param";
+		need = "--style keyset needs --order-field and --order-param";
 	else if (s->style == PG_OFFSET && (!s->offset_param || !*s->offset_param))
 		need = "--style offset needs an --offset-param name";
 	else if (s->style == PG_PAGE && (!s->page_param || !*s->page_param))
@@ -147,7 +147,7 @@ int pg_spec_compile(struct pg_spec *s, struct aperr *e)
 	    compile_one(&s->more_ptr, s->more_path, "--has-more-path", e) < 0 ||
 	    compile_one(&s->done_ptr, s->done_path, "--last-page-path", e) < 0 ||
 	    compile_one(&s->total_ptr, s->total_path, "--total-path", e) < 0 ||
-	    compile_one(&s->key_ptr, s->key_field, "--key-field", e) < 0 ||
+	    compile_one(&s->key_ptr, s->key_field, "--order-field", e) < 0 ||
 	    compile_one(&s->records_ptr, s->records_path, "--records-path", e) < 0) {
 		json_ptr_release(&s->cursor_ptr);
 		json_ptr_release(&s->next_ptr);

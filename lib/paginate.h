@@ -62,8 +62,8 @@ int pg_style_parse(const char *name, enum pg_style *out, struct aperr *e);
 const char *pg_style_name(enum pg_style s);
 /*
  * Check that the style has what it needs (cursor: --cursor-path and
- * --cursor-param; next-url: --next-path; keyset: --key-field and
- * --key-param) and compile the pointers.  0, or -1 (EX_USAGE).
+ * --cursor-param; next-url: --next-path; keyset: --order-field and
+ * --order-param) and compile the pointers.  0, or -1 (EX_USAGE).
  */
 int pg_spec_compile(struct pg_spec *s, struct aperr *e);
 /* dst (uninitialised) becomes a copy of src.  0 or -1. */

@@ -247,11 +247,11 @@ int records_find(const struct json_doc *d, const struct json_ptr *path,
 		pg->array = JSON_ABSENT;	/* every candidate is empty: no records either way */
 	} else if (f.nfound > 1) {
 		r = aperr_set(e, EX_DATAERR,
-			      "several arrays could hold the records (%s); choose one with --path",
+			      "several arrays could hold the records (%s); choose one with --records-path",
 			      f.cands.buf);
 	} else {
 		r = aperr_set(e, EX_DATAERR, "no record array found in the %s; "
-			      "give its location with --path",
+			      "give its location with --records-path",
 			      pg->envelope ? "body" : "document");
 	}
 	strbuf_release(&f.where);

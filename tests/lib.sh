@@ -1,7 +1,7 @@
 # tests/lib.sh: shared TAP helpers for the tool tests (sourced, POSIX sh).
 #
 #   . "$APIPE_TOP/tests/lib.sh"
-#   run records --path /data < in     # stdout in ./out, stderr in ./err, status in $rc
+#   run records --records-path /data < in     # stdout in ./out, stderr in ./err, status in $rc
 #   is "$rc" 0 "exit status"
 #   is_file out expected "records"
 #   done_testing

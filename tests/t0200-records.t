@@ -43,25 +43,25 @@ like out '"big":12345678901234567890123,' "the big integer keeps every digit"
 like out '"f":1.0e\+400,' "1.0e+400 stays 1.0e+400"
 like out 'caf\\u00e9' "\\u00e9 stays escaped"
 
-# --path
+# --records-path
 lines "$env"'{"a":{"list":[1,2]},"b":[3]}}' > in
-run records --path /a/list < in
-is "$(tr '\n' ' ' < out)" "1 2 " "--path is relative to the body"
-run records --path /b < in
-is "$(tr '\n' ' ' < out)" "3 " "--path picks among several arrays"
-run records --path /a < in
-is "$rc" 65 "--path to an object: exit 65"
+run records --records-path /a/list < in
+is "$(tr '\n' ' ' < out)" "1 2 " "--records-path is relative to the body"
+run records --records-path /b < in
+is "$(tr '\n' ' ' < out)" "3 " "--records-path picks among several arrays"
+run records --records-path /a < in
+is "$rc" 65 "--records-path to an object: exit 65"
 like err '^records: line 1: /body/a: no array at /body/a: found object$' "message names line, pointer and what was found"
-run records --path /zz < in
-is "$rc" 65 "--path to nothing: exit 65"
-run records --path 'a' < in
-is "$rc" 64 "a malformed --path is a usage error"
+run records --records-path /zz < in
+is "$rc" 65 "--records-path to nothing: exit 65"
+run records --records-path 'a' < in
+is "$rc" 64 "a malformed --records-path is a usage error"
 
 # ambiguity is an error that names the candidates
 lines '{"users":[{"id":1}],"groups":[{"id":2}]}' > in
 run records < in
 is "$rc" 65 "ambiguous arrays: exit 65"
-like err 'several arrays could hold the records \(/users, /groups\); choose one with --path' "the candidates are named"
+like err 'several arrays could hold the records \(/users, /groups\); choose one with --records-path' "the candidates are named"
 lines '{"count":3}' > in
 run records < in
 is "$rc" 65 "no array at all: exit 65"

@@ -47,28 +47,28 @@ is "$rc" 64 "a bad --missing is a usage error"
 run dedupe < in
 is "$rc" 64 "--key is required"
 
-# --latest --version: greatest version per key, first-seen order
+# --latest --order-field: greatest version per key, first-seen order
 lines '{"id":"a","u":"2026-01-01T10:00:00+02:00","n":1}' \
 	'{"id":"b","u":"2026-01-01T00:00:00Z","n":2}' \
 	'{"id":"a","u":"2026-01-01T09:00:00Z","n":3}' \
 	'{"id":"b","u":"2025-12-31T23:59:59Z","n":4}' \
 	'{"id":"a","u":"2026-01-01T08:59:59.999Z","n":5}' > in
-run dedupe --key /id --latest --version /u < in
+run dedupe --key /id --latest --order-field /u < in
 lines '{"id":"a","u":"2026-01-01T09:00:00Z","n":3}' '{"id":"b","u":"2026-01-01T00:00:00Z","n":2}' > want
 is_file out want "--latest compares timestamps as instants and keeps first-seen order"
 lines '{"id":1,"v":9}' '{"id":1,"v":10}' '{"id":1,"v":9.5}' > in
-run dedupe --key /id --latest --version /v < in
+run dedupe --key /id --latest --order-field /v < in
 is "$(cat out)" '{"id":1,"v":10}' "numbers by value (10 > 9.5 > 9)"
 lines '{"id":1,"v":"b"}' '{"id":1,"v":"ab"}' > in
-run dedupe --key /id --latest --version-field /v < in
+run dedupe --key /id --latest --order-field /v < in
 is "$(cat out)" '{"id":1,"v":"b"}' "strings bytewise"
 lines '{"id":1,"v":1}' '{"id":1,"v":"x"}' > in
-run dedupe --key /id --latest --version /v < in
+run dedupe --key /id --latest --order-field /v < in
 is "$rc" 65 "mixed version types: exit 65"
 like err 'line 2: /v: version is a string here but a number in an earlier record' "says so"
 run dedupe --key /id --latest < in
 is "$rc" 64 "--latest without --version is a usage error"
-run dedupe --key /id --latest --version /v --seen s < in
+run dedupe --key /id --latest --order-field /v --seen s < in
 is "$rc" 64 "--latest with --seen is a usage error"
 
 # --seen: keys remembered across runs, staged at clean end of input and

@@ -9,7 +9,7 @@ run watermark get $W
 is "$rc" 66 "no watermark yet: exit 66"
 run watermark get $W --default 1970-01-01T00:00:00Z
 is "$(cat out)" "1970-01-01T00:00:00Z" "--default on a first run"
-run watermark track $W --field /u < in
+run watermark track $W --order-field /u < in
 is "$rc" 0 "track: exit 0"
 is_file out in "track passes records through byte-identical"
 is "$(jq -c '[.type,.current,.pending,.field]' st/gh.json)" '["timestamp",null,"2026-01-01T09:00:00Z","/u"]' \
@@ -32,46 +32,46 @@ run watermark get $W --lookback soon
 is "$rc" 64 "a bad --lookback: exit 64"
 
 # a watermark never goes back: commit keeps the max of current and staged
-lines '{"u":"2025-06-01T00:00:00Z"}' | watermark track $W --field /u > /dev/null
+lines '{"u":"2025-06-01T00:00:00Z"}' | watermark track $W --order-field /u > /dev/null
 watermark commit $W
 is "$(watermark get $W)" "2026-01-01T09:00:00Z" "an older staged value does not move it back"
-lines '{"u":"2026-02-01T00:00:00Z"}' | watermark track $W --field /u --commit-on-eof > /dev/null
+lines '{"u":"2026-02-01T00:00:00Z"}' | watermark track $W --order-field /u --commit-on-eof > /dev/null
 is "$(watermark get $W)" "2026-02-01T00:00:00Z" "--commit-on-eof stages and commits"
 
 # a failed pipeline never advances it
 lines '{"u":"2027-01-01T00:00:00Z"}' '{"u":"bad"}' > in
-run watermark track $W --field /u --commit-on-eof < in
+run watermark track $W --order-field /u --commit-on-eof < in
 is "$rc" 65 "an unparsable field: exit 65"
 like err '^watermark: line 2: /u: "bad" is not an RFC 3339 timestamp' "naming line and pointer"
 is "$(watermark get $W)" "2026-02-01T00:00:00Z" "and the watermark did not move"
 is "$(jq -r .pending st/gh.json)" "null" "nor was anything staged"
 lines '{"u":"2027-01-01T00:00:00Z"}' '{"x":1}' '{"u":"2027-01-02T00:00:00Z"}' > in
-run watermark track $W --field /u < in
+run watermark track $W --order-field /u < in
 is "$rc" 65 "a missing field: exit 65"
 like err 'line 2: /u: field is missing' "says so"
-run watermark track $W --field /u --skip-invalid --stats s.json < in
+run watermark track $W --order-field /u --skip-invalid --stats s.json < in
 is "$rc" 0 "--skip-invalid passes it on"
 is "$(wc -l < out | tr -d ' ')" 3 "all three records written"
 is "$(jq -c '[.lines,.invalid,.max]' s.json)" '[3,1,"2027-01-02T00:00:00Z"]' "--stats"
 # a stale staged value from a failed run is replaced by the next clean run
-lines '{"u":"2026-03-01T00:00:00Z"}' | watermark track $W --field /u > /dev/null
+lines '{"u":"2026-03-01T00:00:00Z"}' | watermark track $W --order-field /u > /dev/null
 is "$(jq -r .pending st/gh.json)" "2026-03-01T00:00:00Z" "a clean run restages"
-: | watermark track $W --field /u
+: | watermark track $W --order-field /u
 is "$(jq -r .pending st/gh.json)" "null" "an empty clean run clears what was staged"
 
 # numbers, strings and epochs
 lines '{"n":9}' '{"n":10}' '{"n":9.5}' '{"n":12345678901234567890123}' > in
-watermark track --state st --name num --field /n --commit-on-eof < in > /dev/null
+watermark track --state st --name num --order-field /n --commit-on-eof < in > /dev/null
 is "$(watermark get --state st --name num)" "12345678901234567890123" "numbers by exact value"
 run watermark get --state st --name num --lookback 1m
 is "$rc" 64 "--lookback on a number: exit 64"
-lines '{"t":1763900000123}' '{"t":1763900000999}' | watermark track --state st --name ms --field /t --type epoch-ms --commit-on-eof > /dev/null
+lines '{"t":1763900000123}' '{"t":1763900000999}' | watermark track --state st --name ms --order-field /t --type epoch-ms --commit-on-eof > /dev/null
 is "$(watermark get --state st --name ms --format rfc3339)" "2025-11-23T12:13:20.999Z" "epoch-ms converts to RFC 3339"
-lines '{"s":"b"}' '{"s":"abc"}' | watermark track --state st --name str --field /s --commit-on-eof > /dev/null
+lines '{"s":"b"}' '{"s":"abc"}' | watermark track --state st --name str --order-field /s --commit-on-eof > /dev/null
 is "$(watermark get --state st --name str)" "b" "strings bytewise"
-lines '{"n":1}' | watermark track --state st --name str --field /n > /dev/null 2>err
+lines '{"n":1}' | watermark track --state st --name str --order-field /n > /dev/null 2>err
 is "$?" 65 "a number where strings were tracked: exit 65"
-run watermark track --state st --name str --field /s --type number < /dev/null
+run watermark track --state st --name str --order-field /s --type number < /dev/null
 is "$rc" 78 "--type that contradicts the stored type: exit 78"
 
 # set and list
@@ -90,16 +90,16 @@ echo '{"name":"gh","type":"timestamp","current":' > st/gh.json
 run watermark get $W
 is "$rc" 65 "a corrupt state file: exit 65"
 like err 'damaged state file' "is reported"
-run watermark track $W --field /u < in
+run watermark track $W --order-field /u < in
 is "$rc" 65 "track refuses to reset it"
 is "$(cat st/gh.json)" '{"name":"gh","type":"timestamp","current":' "and leaves it as it was"
 cp gh.bak st/gh.json
 mkfifo fifo
-watermark track $W --field /u < fifo > /dev/null 2>&1 &
+watermark track $W --order-field /u < fifo > /dev/null 2>&1 &
 exec 3> fifo
 wait_locked st/gh.json.lock
 ok "$?" "the background run holds the lock"
-run watermark track $W --field /u < /dev/null
+run watermark track $W --order-field /u < /dev/null
 is "$rc" 75 "a second concurrent track on one name: exit 75"
 like err 'watermark gh is in use by another run' "says so"
 run watermark commit $W

@@ -42,7 +42,7 @@ for n in 100 333; do
 	exact out "offset, $n a page: exactly the dataset"
 	run $P --style page --per-page $n "$M/pages"
 	exact out "page, $n a page: exactly the dataset"
-	run $P --style keyset --key-field /id --key-param since_id "$M/keyset?limit=$n"
+	run $P --style keyset --order-field /id --order-param since_id "$M/keyset?limit=$n"
 	exact out "keyset, $n a page: exactly the dataset"
 done
 is "$(jq -r .url out | head -3 | tr '\n' ' ')" \

@@ -94,8 +94,8 @@ is "$rc" 0 "from/size in a search body: exit 0"
 like err "the request carries 'body:/from'" "... found by auto in the body"
 records < out | jq -r ._id | sort -n > got
 is_file got want "body offset: exactly the 501 hits"
-run paginate --data-json '{"size":40}' --style keyset --key-field /sort \
-	--key-param body:/search_after --records-path /hits/hits "$L/search"
+run paginate --data-json '{"size":40}' --style keyset --order-field /sort \
+	--order-param body:/search_after --records-path /hits/hits "$L/search"
 is "$rc" 0 "search_after from each hit's sort (an array) into the body: exit 0"
 records < out | jq -r ._id | sort -n > got
 is_file got want "search_after: exactly the 501 records"

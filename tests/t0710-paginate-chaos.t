@@ -52,7 +52,7 @@ chaos next-url --style next-url --next-path /next "$M/next?limit=100"
 chaos link --style link "$M/link?per_page=100"
 chaos offset --style offset --limit 100 -j 4 "$M/items"
 chaos page --style page --per-page 100 -j 4 "$M/pages"
-chaos keyset --style keyset --key-field /id --key-param since_id "$M/keyset?limit=100"
+chaos keyset --style keyset --order-field /id --order-param since_id "$M/keyset?limit=100"
 chaos auto "$M/slack?limit=100"
 
 # the faults really happened, and the token really expired

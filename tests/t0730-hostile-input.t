@@ -26,7 +26,7 @@ is "$(sed -n 's/{"k":\(.*\)}/\1/p' out | tr '\n' ' ')" \
 	"1e9223372036854775807 1e9223372036854775808 1e-9223372036854775809 -1e99999999999999999999999999999 -1e99999999999999999999999999998 " \
 	"exponents of any length compare exactly (10e…806 = 1e…807, 100e-…811 = 1e-…809, -0.1e…999 = -1e…998)"
 lines '{"v":1e9223372036854775808}' '{"v":1e9223372036854775807}' '{"v":2e9223372036854775807}' > vexp.jsonl
-run watermark track --state st --name big --field /v --commit-on-eof < vexp.jsonl
+run watermark track --state st --name big --order-field /v --commit-on-eof < vexp.jsonl
 is "$(watermark get --state st --name big)" "1e9223372036854775808" "watermark orders huge exponents exactly"
 
 lines '{"k":{"a":1,"b":2},"n":1}' '{"k":{"b":2,"a":1},"n":2}' '{"k":{"b":2.0,"a":1e0},"n":3}' \
@@ -34,7 +34,7 @@ lines '{"k":{"a":1,"b":2},"n":1}' '{"k":{"b":2,"a":1},"n":2}' '{"k":{"b":2.0,"a"
 run dedupe --key /k < order.jsonl
 is "$(sed 's/.*"n":\([0-9]\).*/\1/' out | tr '\n' ' ')" "1 4 " "object keys compare by value, whatever the member order"
 lines '{"k":{"b":2,"a":1},"v":5}' '{"k":{"a":1,"b":2},"v":7}' > order2.jsonl
-run dedupe --key /k --latest --version /v < order2.jsonl
+run dedupe --key /k --latest --order-field /v < order2.jsonl
 is "$(cat out)" '{"k":{"a":1,"b":2},"v":7}' "also with --latest"
 run dedupe --key /k --seen seen.bin < order.jsonl
 dedupe --seen seen.bin --commit
@@ -91,21 +91,21 @@ is "$(cat out)" 3e99999999999999999999 "3e99999999999999999999 is a multiple of 
 # --- instants: one rule -----------------------------------------------------------
 lines '{"id":1,"u":"2016-12-31T23:59:60.5Z"}' '{"id":1,"u":"2017-01-01T00:00:00.2Z"}' \
 	'{"id":1,"u":"2016-12-31T23:59:59.9Z"}' > leap.jsonl
-run dedupe --key /id --latest --version /u < leap.jsonl
+run dedupe --key /id --latest --order-field /u < leap.jsonl
 is "$(cat out)" '{"id":1,"u":"2017-01-01T00:00:00.2Z"}' "a leap second orders before the next day"
-run watermark track --state st --name leap --field /u --commit-on-eof < leap.jsonl
+run watermark track --state st --name leap --order-field /u --commit-on-eof < leap.jsonl
 is "$(watermark get --state st --name leap)" "2017-01-01T00:00:00.2Z" "watermark agrees"
 lines '{"id":1,"u":"2016-12-31T23:59:59.9Z"}' '{"id":1,"u":"2016-12-31T18:59:60.1-05:00"}' > leap2.jsonl
-run dedupe --key /id --latest --version /u < leap2.jsonl
+run dedupe --key /id --latest --order-field /u < leap2.jsonl
 is "$(cat out)" '{"id":1,"u":"2016-12-31T18:59:60.1-05:00"}' "the leap second in another offset orders after 23:59:59.9Z"
 lines '{"id":1,"u":"2026-01-01T10:00:00"}' > local.jsonl
-run dedupe --key /id --latest --version /u < local.jsonl
+run dedupe --key /id --latest --order-field /u < local.jsonl
 is "$rc" 65 "dedupe --latest refuses a time without an offset"
 like err 'line 1: /u: .*offset' "saying an offset is required"
-run watermark track --state st --name local --field /u < local.jsonl
+run watermark track --state st --name local --order-field /u < local.jsonl
 is "$rc" 65 "so does watermark track"
 lines '{"u":"2015-06-30T12:00:60Z"}' > badleap.jsonl
-run watermark track --state st --name badleap --field /u < badleap.jsonl
+run watermark track --state st --name badleap --order-field /u < badleap.jsonl
 is "$rc" 65 "second 60 outside 23:59:60 UTC is refused"
 run upsert --db ts.db --table t --key /u --column at=/u:timestamp < badleap.jsonl
 is "$rc" 65 "by upsert's timestamp columns too"

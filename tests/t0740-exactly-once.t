@@ -25,8 +25,8 @@ fi
 N=2000
 start_mock eo --records $N --fault-rate 20 --seed 5 --latency-ms 15
 echo '{"type":"object","required":["id"]}' > rec.schema.json
-PIPE="paginate -q --retry 12 --retry-delay 0.01 --max-delay 0.05 --style keyset --key-field /id \
---key-param since_id --state crawl --resume-from '$DB' '$BASE/keyset?limit=50' |
+PIPE="paginate -q --retry 12 --retry-delay 0.01 --max-delay 0.05 --style keyset --order-field /id \
+--order-param since_id --state crawl --resume-from '$DB' '$BASE/keyset?limit=50' |
 store-raw -q --append $PWD/arch | records | validate --schema $PWD/rec.schema.json |
 dedupe --key /id | upsert --db '$DB' --table t --key /id --batch 37 $RT"
 
@@ -43,7 +43,7 @@ resumed=$(q "select value from apipe_state where name = 'crawl'" 2>/dev/null)
 diag "the state the sink kept: $(echo "$resumed" | cut -c1-120)"
 run bash -c "set -o pipefail; $PIPE"
 is "$rc" 0 "the run after the kills completes"
-paginate -q --retry 12 --retry-delay 0.01 --style keyset --key-field /id --key-param since_id \
+paginate -q --retry 12 --retry-delay 0.01 --style keyset --order-field /id --order-param since_id \
 	"$BASE/keyset?limit=50" | records > dataset.jsonl
 is "$(wc -l < dataset.jsonl | tr -d ' ')" "$N" "the dataset"
 q "select record from t order by $ORDER" > table.jsonl
@@ -66,9 +66,9 @@ validate --schema rec.schema.json < recs.jsonl > v.out
 is_file v.out recs.jsonl "validate passes it on unchanged"
 dedupe --key /id < recs.jsonl > d.out
 is_file d.out recs.jsonl "dedupe too"
-dedupe --key /id --latest --version /id < recs.jsonl > dl.out
+dedupe --key /id --latest --order-field /id < recs.jsonl > dl.out
 is "$(tail -1 dl.out)" "$(cat st.line)" "dedupe --latest after the records it holds"
-watermark track --state wm --name w --field /id < recs.jsonl > w.out
+watermark track --state wm --name w --order-field /id < recs.jsonl > w.out
 is_file w.out recs.jsonl "watermark track passes it untracked"
 run upsert --db s.db --table t --key /id < recs.jsonl
 is "$rc" 0 "upsert takes it"
@@ -82,7 +82,7 @@ is "$(sqlite3 s.db 'select count(*) from t where id = 9')" 0 "a state line is ne
 run bash -o pipefail -c "paginate --checkpoint c.ck '$BASE/keyset?limit=50' | cat > /dev/null"
 is "$rc" 64 "paginate --checkpoint into a pipe is refused"
 like err 'use --state' "pointing to --state"
-run bash -o pipefail -c "printf '%s\\n' '{\"u\":\"2026-01-01T00:00:00Z\"}' | watermark track --state wm --name x --field /u --commit-on-eof | cat"
+run bash -o pipefail -c "printf '%s\\n' '{\"u\":\"2026-01-01T00:00:00Z\"}' | watermark track --state wm --name x --order-field /u --commit-on-eof | cat"
 is "$rc" 64 "watermark track --commit-on-eof into a pipe is refused"
 run paginate --resume-from "$DB" "$BASE/keyset"
 is "$rc" 64 "--resume-from needs --state"

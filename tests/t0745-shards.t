@@ -23,7 +23,7 @@ fi
 N=3200
 start_mock sh --records $N --fault-rate 20 --seed 9 --latency-ms 40
 export DB TABLE=items URL="$BASE/keyset?limit=40&shard={}&shards=8"
-P="--style keyset --key-field /id --key-param since_id --retry 12 --retry-delay 0.01 --max-delay 0.05"
+P="--style keyset --order-field /id --order-param since_id --retry 12 --retry-delay 0.01 --max-delay 0.05"
 SH="bash $APIPE_TOP/examples/shards.sh -j 4 0 1 2 3 4 5 6 7 -- $P"
 
 awk 'BEGIN { srand(745); for (i = 0; i < 8; i++) printf "%.3f\n", 0.1 + rand() * 1.0 }' > sleeps

@@ -85,11 +85,11 @@ suite() {
 		"a|1500 b|500 " "$B: the updates are applied"
 
 	gen 2000 1 old | sed -n '1~4p' > older.jsonl
-	run $U --only-newer /version --stats st < older.jsonl
+	run $U --only-newer --order-field /version --stats st < older.jsonl
 	is "$(jq -c '[.updated, .skipped]' st)" "[0,500]" "$B: --only-newer: older copies are skipped"
 	is "$(q t "SELECT count(*) FROM items WHERE $(field name) LIKE 'old%'")" 0 "$B: ... and change nothing"
 	gen 2000 3 c | sed -n '1~2p' > newer.jsonl
-	run $U --only-newer /version --stats st < newer.jsonl
+	run $U --only-newer --order-field /version --stats st < newer.jsonl
 	is "$(jq -c '[.updated, .skipped]' st)" "[1000,0]" "$B: --only-newer: newer copies are applied"
 	run $U --stats st < older.jsonl
 	is "$(jq -c '[.updated, .skipped]' st)" "[500,0]" "$B: without --only-newer the late copy overwrites"
@@ -123,7 +123,7 @@ suite() {
 
 	# the watermark, in the same transaction: the input pauses inside the
 	# eleventh batch (what is held lands then), then kill -9
-	W="upsert --db $(url w) --table items --key /id --batch 100 --watermark-name items --watermark-field /updated_at"
+	W="upsert --db $(url w) --table items --key /id --batch 100 --watermark-name items --order-field /updated_at"
 	gen 2000 > all.jsonl
 	head -1050 all.jsonl > first
 	rm -f feed
@@ -198,7 +198,7 @@ is "$rc" 64 "a column may not be called record"
 run upsert --db t.db --table items < v1.jsonl
 is "$rc" 64 "--key is required"
 run upsert --db t.db --table items --key /id --watermark-name x < v1.jsonl
-is "$rc" 64 "--watermark-name needs --watermark-field"
+is "$rc" 64 "--watermark-name needs --order-field"
 run upsert --db postgresql:///nope?host=/nonexistent --table items --key /id < v1.jsonl
 is "$rc" 75 "a PostgreSQL server that cannot be reached, after retries: 75"
 
@@ -221,7 +221,7 @@ if pg_start; then
 	is "$rc" 78 "pg: a table kept as json refuses to be written as jsonb"
 	like err 'keeps its records as json' "saying which type it keeps"
 	printf '%s\n' '{"id":1,"z":1,"v":"2026-01-02T00:00:00Z"}' '{"id":1,"z":2,"v":"2026-01-01T00:00:00Z"}' > tv.jsonl
-	run upsert --db "$P" --table exact_tv --key /id --record-type text --only-newer /v < tv.jsonl
+	run upsert --db "$P" --table exact_tv --key /id --record-type text --only-newer --order-field /v < tv.jsonl
 	is "$(psql -X -At "$P" -c "select record::jsonb->>'z' from exact_tv")" 1 "pg: --only-newer with text records"
 	pg_stop
 else

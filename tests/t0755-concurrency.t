@@ -39,7 +39,7 @@ for B in $backends; do
 	pids=
 	for i in $(seq 1 16); do
 		echo "{\"id\":$i,\"w\":$i}" | upsert --db "$(url first)" --table t --key /id \
-			--watermark-name "shard$i" --watermark-field /id 2> "first.$i.err" &
+			--watermark-name "shard$i" --order-field /id 2> "first.$i.err" &
 		pids="$pids $!"
 	done
 	wait_pids
@@ -66,7 +66,7 @@ for B in $backends; do
 			w1.jsonl w2.jsonl w3.jsonl w4.jsonl | sort -n > want
 		pids=
 		for w in 1 2 3 4; do
-			upsert --db "$(url "$db")" --table t --key /id --only-newer /v --batch 100 \
+			upsert --db "$(url "$db")" --table t --key /id --only-newer --order-field /v --batch 100 \
 				< "w$w.jsonl" 2> "w$w.err" &
 			pids="$pids $!"
 		done
@@ -85,8 +85,8 @@ for B in $backends; do
 	done
 	pids=
 	for w in 1 2 3 4; do
-		upsert --db "$(url shared)" --table t --key /id --only-newer /v --batch 50 --stats "s$w.st" \
-			--watermark-name shared --watermark-field /t < "s$w.jsonl" 2> "s$w.err" &
+		upsert --db "$(url shared)" --table t --key /id --only-newer --order-field /v --batch 50 --stats "s$w.st" \
+			--watermark-name shared --order-field /t < "s$w.jsonl" 2> "s$w.err" &
 		pids="$pids $!"
 	done
 	wait_pids

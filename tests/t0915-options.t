@@ -56,4 +56,24 @@ run paginate --cert /nonexistent/c.pem --key /nonexistent/k.pem http://127.0.0.1
 is "$rc" 66 "an unreadable client certificate or key is refused before any request"
 run fetch-page --max-time=5 --retry 0 http://127.0.0.1:9/x
 is "$rc" 75 "a whole option with = still works (the run goes on to fail to connect)"
+# one name for one thing: the old spellings are refused, naming the new one
+while IFS='|' read -r cmd new; do
+	# shellcheck disable=SC2086
+	run $cmd < /dev/null
+	is "$rc" 64 "$cmd: refused"
+	like err "is now spelled $new" "... naming $new"
+done <<'EOF2'
+records --path /data|--records-path
+watermark track --state st --name n --field /u|--order-field
+dedupe --key /id --latest --version-field /u|--order-field
+dedupe --key /id --latest --version /u|--order-field POINTER
+upsert --db x.db --table t --key /id --watermark-name w --watermark-field /u|--order-field
+paginate --style keyset --key-field /id --key-param since http://127.0.0.1:9/x|--order-field
+paginate --style keyset --order-field /id --key-param since http://127.0.0.1:9/x|--order-param
+EOF2
+run upsert --db x.db --table t --key /id --only-newer /u < /dev/null
+is "$rc" 64 "upsert --only-newer POINTER: refused"
+like err "the field is --order-field now" "... saying where the field goes"
+run upsert --db x.db --table t --key /id --only-newer < /dev/null
+is "$rc" 64 "upsert --only-newer without --order-field: refused"
 done_testing

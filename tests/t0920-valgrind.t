@@ -29,13 +29,13 @@ cp pages.jsonl in
 vg records records --stats st.records
 cp recs.jsonl in
 vg dedupe dedupe --key /id --seen seen
-vg dedupe-latest dedupe --key /id --latest --version /updated_at
-vg watermark watermark track --state wm --name n --field /updated_at
+vg dedupe-latest dedupe --key /id --latest --order-field /updated_at
+vg watermark watermark track --state wm --name n --order-field /updated_at
 vg validate validate --schema orders.schema.json --format-assert --dead-letter dl.jsonl
 vg schema-infer schema infer
 schema infer < recs.jsonl > base.json
 vg schema-diff schema diff --fail-on none base.json
-vg upsert upsert --db up.db --table t --key /id --only-newer /updated_at --column s=/status:text
+vg upsert upsert --db up.db --table t --key /id --only-newer --order-field /updated_at --column s=/status:text
 cp pages.jsonl in
 vg store-raw store-raw arch
 : > in

@@ -33,7 +33,7 @@ run sh -c "$sync_cmd"
 is "$rc" 0 "... and an incremental run after it"
 
 # the dataset, as the API holds it now (paginate retries through the faults)
-paginate $A --style keyset --key-field /id --key-param since_id "$BASE/keyset?limit=100" | records > dataset.jsonl
+paginate $A --style keyset --order-field /id --order-param since_id "$BASE/keyset?limit=100" | records > dataset.jsonl
 is "$(wc -l < dataset.jsonl)" "$((N + 40))" "the API holds $N records and the 40 inserted during the crawls"
 sqlite3 state/items.db 'select record from items order by id' > table.jsonl
 is_file table.jsonl dataset.jsonl "the table holds exactly the dataset: every record once, byte for byte"

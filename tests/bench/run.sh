@@ -34,7 +34,7 @@ measure "cat | cat (records)" "$mb" "cat records.jsonl | cat"
 measure "cat | cat (pages)" "$mbp" "cat pages.jsonl | cat"
 measure "records" "$mbp" "cat pages.jsonl | records"
 measure "dedupe --key /id" "$mb" "cat records.jsonl | dedupe --key /id"
-measure "watermark track" "$mb" "cat records.jsonl | watermark track --state st --name b --field /updated_at"
+measure "watermark track" "$mb" "cat records.jsonl | watermark track --state st --name b --order-field /updated_at"
 measure "cat | cat (orders)" "$mbo" "cat orders.jsonl | cat"
 measure "validate (15 properties, formats)" "$mbo" "cat orders.jsonl | validate --schema orders.schema.json --format-assert"
 if command -v ajv > /dev/null; then
