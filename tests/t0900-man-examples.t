@@ -9,8 +9,9 @@
 start_mock api --records 100
 export BASE
 
-for page in "$APIPE_TOP"/man/*.1; do
-	name=$(basename "$page" .1)
+for page in "$APIPE_TOP"/man/*.[15]; do
+	name=$(basename "$page")
+	name=${name%.[15]}
 	mkdir "$name" && cp -R "$APIPE_TOP"/tests/fixtures/examples/. "$name"/
 	awk -v dir="$name" '
 		function unesc(s) {
@@ -34,13 +35,13 @@ for page in "$APIPE_TOP"/man/*.1; do
 		END { print n > (dir "/count") }
 	' "$page"
 	count=$(cat "$name/count")
-	ok "$([ "$count" -gt 0 ]; echo $?)" "$name.1 has examples ($count)"
+	ok "$([ "$count" -gt 0 ]; echo $?)" "$(basename "$page") has examples ($count)"
 	i=1
 	while [ "$i" -le "$count" ]; do
 		rc=0
 		(cd "$name" && sh "./cmd.$i" > "out.$i" 2> "err.$i") || rc=$?
-		is "$rc" 0 "$name.1 example $i exits 0: $(head -1 "$name/cmd.$i")"
-		is_file "$name/out.$i" "$name/want.$i" "$name.1 example $i prints what the page shows"
+		is "$rc" 0 "$(basename "$page") example $i exits 0: $(head -1 "$name/cmd.$i")"
+		is_file "$name/out.$i" "$name/want.$i" "$(basename "$page") example $i prints what the page shows"
 		i=$((i + 1))
 	done
 done
