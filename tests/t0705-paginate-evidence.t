@@ -8,9 +8,7 @@
 
 python3 "$APIPE_TOP/tests/bin/listing-server.py" --port-file ls.port 501 &
 mock_pids="$mock_pids $!"
-i=0
-while [ ! -s ls.port ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-L="http://127.0.0.1:$(cat ls.port)/items"
+L="http://127.0.0.1:$(wait_port ls.port)/items"
 seq 1 501 > want
 
 for q in '_start=0&_limit=100' '_page=1&_limit=25' '_start=0&_limit=37'; do

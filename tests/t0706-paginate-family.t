@@ -11,9 +11,7 @@
 SEEDS=${APIPE_FAMILY_SEEDS:-200}
 python3 "$APIPE_TOP/tests/bin/family-server.py" --port-file fam.port &
 mock_pids="$mock_pids $!"
-i=0
-while [ ! -s fam.port ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-F="http://127.0.0.1:$(cat fam.port)"
+F="http://127.0.0.1:$(wait_port fam.port)"
 
 good=0
 seed=1

@@ -8,11 +8,6 @@
 # reports.  Every crawl must give exactly every record once.
 . "$APIPE_TOP/tests/lib.sh"
 
-wait_file() {
-	i=0
-	while [ ! -s "$1" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -s "$1" ]
-}
 seq 1 501 > want
 python3 -c "import json; print(json.dumps({'items': [{'id': i, 'name': 'n%d' % i} for i in range(1, 502)]}))" > db.json
 for peer in json-server json-graphql-server; do
@@ -22,8 +17,8 @@ done
 python3 "$APIPE_TOP/tests/bin/listing-server.py" --port-file ls.port 501 &
 mock_pids="$mock_pids $!"
 for f in json-server.port json-graphql-server.port ls.port; do
-	wait_file $f
-	ok $? "$f: the server listens"
+	wait_port $f > /dev/null
+	is "$([ -s $f ] && echo yes)" yes "$f: the server listens"
 done
 J="http://127.0.0.1:$(cat json-server.port)"
 G="http://127.0.0.1:$(cat json-graphql-server.port)"

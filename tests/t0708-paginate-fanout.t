@@ -10,9 +10,7 @@
 
 python3 "$APIPE_TOP/tests/bin/listing-server.py" --port-file ls.port 10 &
 mock_pids="$mock_pids $!"
-i=0
-while [ ! -s ls.port ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-L="http://127.0.0.1:$(cat ls.port)"
+L="http://127.0.0.1:$(wait_port ls.port)"
 
 # 200 parents, each a listing of 3 pages of 2 children
 k=1

@@ -20,7 +20,7 @@ The server keeps no state: a position is in the URL.  What a client
 sends that the listing does not use is ignored, as real APIs do.
 """
 import base64, json, os, random, sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit, urlencode
 
 MECHS = ["url_abs", "url_rel", "url_relpath", "url_obj", "token", "token_page", "link",
@@ -202,15 +202,7 @@ class H(BaseHTTPRequestHandler):
         pass
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loopback import serve  # noqa: E402
 
-    def handle_error(self, request, client_address):
-        pass	# a client killed mid-request (the tests do that on purpose)
-
-
-srv = Server(("127.0.0.1", 0), H)
-with open(sys.argv[2] + ".tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-srv.serve_forever()
+serve(H, sys.argv[2])

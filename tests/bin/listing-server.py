@@ -18,8 +18,8 @@ POST /graphql  {"query", "variables": {"first", "after"?}} -> a Relay connection
                at data.viewer.items (edges, pageInfo, totalCount); variables
                {"fail": true} answer 200 with GraphQL errors.
 """
-import json, sys, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import json, os, sys, time
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 port_file, n = sys.argv[2], int(sys.argv[3])
@@ -139,16 +139,7 @@ class H(BaseHTTPRequestHandler):
         pass
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loopback import serve  # noqa: E402
 
-    def handle_error(self, request, client_address):
-        pass	# a client killed mid-request (the tests do that on purpose)
-
-
-srv = Server(("127.0.0.1", 0), H)
-with open(port_file + ".tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-import os
-os.rename(port_file + ".tmp", port_file)
-srv.serve_forever()
+serve(H, port_file)
