@@ -23,7 +23,7 @@ measure() {
 	read -r secs rss < "$work/time"
 	awk -v n="$1" -v mb="$2" -v s="$secs" -v r="$rss" \
 		'BEGIN { if (s < 0.01) s = 0.01; printf "%-34s %8.1f MB/s %8.2f s %8.1f MiB\n", n, mb / s, s, r / 1024 }'
-	echo "$1 $2 $secs $rss" >> "$work/results"
+	printf "%s %s %s %s\n" "$1" "$2" "$secs" "$rss" >> "$work/results"	# not echo: dash reads \c in "\copy"
 }
 
 : > "$work/report"
