@@ -134,7 +134,8 @@ struct argvec {
 	char **v;
 	int n, alloc;
 };
-static struct argvec expanded;
+/* The expanded arguments live as long as the program (volatile: kept, not optimised away). */
+static char **volatile expanded;
 
 static void argvec_add(struct argvec *a, const char *s, size_t n)
 {
@@ -322,7 +323,7 @@ void tool_expand_config(int *argc, char ***argv, const char *shortopts,
 	}
 	free(urls.v);
 	free(rest.v);
-	expanded = out;		/* the program's arguments from now on */
+	expanded = out.v;	/* the program's arguments from now on */
 	*argc = out.n;
 	*argv = out.v;
 }
