@@ -646,7 +646,7 @@ static void next_page(struct pg_run *p, struct listing *l, struct job *j)
 			strbuf_add(&c->next, res->token.buf, res->token.len);
 			/* the key goes in once, by the auth layer, whatever the server echoes */
 			if (p->hc.auth.kind == AUTH_KEY_QUERY &&
-			    http_set_query(&c->next, p->hc.auth.key_name, NULL) < 0)
+			    url_set_query(&c->next, p->hc.auth.key_name, NULL) < 0)
 				die(EX_OSERR, "out of memory");
 		}
 		break;

@@ -143,107 +143,6 @@ static int count(const char *arg, const char *opt, uint64_t max, uint64_t *out,
 	return 0;
 }
 
-/* name=value, both percent-encoded. */
-static int query_pair(struct strbuf *out, const char *name, size_t nl, const char *value,
-		      size_t vl)
-{
-	char *n = curl_easy_escape(NULL, name, (int)nl);
-	char *v = curl_easy_escape(NULL, value, (int)vl);
-	int r = n && v ? strbuf_addf(out, "%s=%s", n, v) : -1;
-
-	curl_free(n);
-	curl_free(v);
-	return r;
-}
-
-int http_add_query(struct strbuf *url, const char *name, size_t nl, const char *value,
-		   size_t vl)
-{
-	if (!url->len || !memchr(url->buf, '?', url->len))
-		strbuf_addch(url, '?');
-	else if (url->buf[url->len - 1] != '?' && url->buf[url->len - 1] != '&')
-		strbuf_addch(url, '&');
-	return query_pair(url, name, nl, value, vl);
-}
-
-/* Is the query pair p[0..n) named name (compared percent-decoded)? */
-static int pair_named(const char *p, size_t n, const char *name, struct strbuf *value)
-{
-	const char *eq = memchr(p, '=', n);
-	size_t kl = eq ? (size_t)(eq - p) : n;
-	int dl = 0, match;
-	char *k = curl_easy_unescape(NULL, p, (int)kl, &dl);
-
-	match = k && (size_t)dl == strlen(name) && !memcmp(k, name, (size_t)dl);
-	curl_free(k);
-	if (match && value) {
-		char *v = curl_easy_unescape(NULL, eq ? eq + 1 : p + n,
-				       eq ? (int)(n - kl - 1) : 0, &dl);
-		if (!v)
-			return -1;
-		strbuf_reset(value);
-		strbuf_add(value, v, (size_t)dl);
-		curl_free(v);
-	}
-	return match;
-}
-
-/* The query part of url: [*qs, *qe). */
-static void query_span(const char *url, const char **qs, const char **qe)
-{
-	const char *q = strchr(url, '?'), *h = strchr(url, '#');
-
-	if (!q || (h && h < q)) {
-		*qs = *qe = h ? h : url + strlen(url);
-		return;
-	}
-	*qs = q + 1;
-	*qe = h ? h : url + strlen(url);
-}
-
-int http_get_query(const char *url, const char *name, struct strbuf *value)
-{
-	const char *qs, *qe, *p;
-
-	query_span(url, &qs, &qe);
-	for (p = qs; p < qe;) {
-		const char *amp = memchr(p, '&', (size_t)(qe - p));
-		size_t n = amp ? (size_t)(amp - p) : (size_t)(qe - p);
-		int r = n ? pair_named(p, n, name, value) : 0;
-
-		if (r)
-			return r;
-		p += n + 1;
-	}
-	return 0;
-}
-
-int http_set_query(struct strbuf *url, const char *name, const char *value)
-{
-	struct strbuf o = STRBUF_INIT;
-	const char *u = url->buf ? url->buf : "", *qs, *qe, *p;
-	int any = 0, r;
-
-	query_span(u, &qs, &qe);
-	strbuf_add(&o, u, (size_t)(qs - u));
-	if (qs > u && qs[-1] == '?')
-		o.len--, o.buf[o.len] = '\0';
-	for (p = qs; p < qe;) {
-		const char *amp = memchr(p, '&', (size_t)(qe - p));
-		size_t n = amp ? (size_t)(amp - p) : (size_t)(qe - p);
-
-		if (n && !pair_named(p, n, name, NULL)) {
-			strbuf_addch(&o, any++ ? '&' : '?');
-			strbuf_add(&o, p, n);
-		}
-		p += n + 1;
-	}
-	r = value ? http_add_query(&o, name, strlen(name), value, strlen(value)) : 0;
-	strbuf_release(url);
-	*url = o;
-	return r < 0 ? -1 : 0;
-}
-
 static int resolve(struct http_cli *h, const char *ref, const char *what, char **out,
 		   struct aperr *e)
 {
@@ -320,7 +219,6 @@ static int data_urlencode(struct http_cli *h, const char *arg, struct aperr *e)
 {
 	const char *eq = strchr(arg, '='), *at = strchr(arg, '@');
 	struct strbuf v = STRBUF_INIT;
-	char *enc;
 	size_t nl = 0;
 
 	if (eq && (!at || eq < at)) {
@@ -340,20 +238,16 @@ static int data_urlencode(struct http_cli *h, const char *arg, struct aperr *e)
 	} else {
 		strbuf_addstr(&v, arg);
 	}
-	enc = curl_easy_escape(NULL, v.buf ? v.buf : "", (int)v.len);
-	strbuf_release(&v);
-	if (!enc)
-		return aperr_set(e, EX_OSERR, "out of memory");
 	if (h->has_data)
 		strbuf_addch(&h->data, '&');
 	if (nl) {
 		strbuf_add(&h->data, arg, nl);
 		strbuf_addch(&h->data, '=');
 	}
-	strbuf_addstr(&h->data, enc);
-	curl_free(enc);
+	url_encode(&h->data, v.buf ? v.buf : "", v.len);
+	strbuf_release(&v);
 	h->has_data = 1;
-	return 0;
+	return strbuf_failed(&h->data) ? aperr_set(e, EX_OSERR, "out of memory") : 0;
 }
 
 /* curl's --json: like --data-json, with Accept: application/json. */
@@ -528,7 +422,9 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 			return aperr_set(e, EX_USAGE, "--query: expected NAME=VALUE, got '%s'", arg);
 		if (h->query.len)
 			strbuf_addch(&h->query, '&');
-		query_pair(&h->query, arg, (size_t)(eq - arg), eq + 1, strlen(eq + 1));
+		url_encode(&h->query, arg, (size_t)(eq - arg));
+		strbuf_addch(&h->query, '=');
+		url_encode(&h->query, eq + 1, strlen(eq + 1));
 		return 1;
 	}
 	case 'j':
@@ -1140,7 +1036,7 @@ int http_cli_request_line(const struct http_cli *h, struct json_doc *d, struct j
 						strbuf_add(&qv, json_src(d, item), json_srclen(d, item));
 					else
 						continue;	/* null: no parameter */
-					http_add_query(&url, name.buf ? name.buf : "", name.len,
+					url_add_query(&url, name.buf ? name.buf : "", name.len,
 						       qv.buf ? qv.buf : "", qv.len);
 				}
 				strbuf_release(&name);

@@ -196,20 +196,4 @@ int http_cli_request(const struct http_cli *h, struct http_req *r, const char *u
 int http_cli_request_line(const struct http_cli *h, struct json_doc *d, struct json_error *je,
 			  const char *line, size_t n, uint64_t lineno, struct http_req *r,
 			  struct strbuf *meta, struct aperr *e);
-/* Append name=value (both percent-encoded) to a URL, after "?" or "&". */
-int http_add_query(struct strbuf *url, const char *name, size_t nl, const char *value,
-		   size_t vl);
-
-/*
- * The first value of query parameter name in url (names compared
- * percent-decoded), decoded into value.  1 found, 0 not, -1 no memory.
- */
-int http_get_query(const char *url, const char *name, struct strbuf *value);
-/*
- * Replace every name parameter of url's query by name=value (appended
- * last), or remove them all when value is NULL; a fragment is dropped.
- * 0 or -1.
- */
-int http_set_query(struct strbuf *url, const char *name, const char *value);
-
 #endif

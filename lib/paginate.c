@@ -6,7 +6,7 @@
 
 #include <openssl/sha.h>
 
-#include "httpcli.h"
+#include "url.h"
 #include "link.h"
 #include "num.h"
 #include "paginate.h"
@@ -571,7 +571,7 @@ int pg_url(const struct pg_spec *s, const char *base, const char *value, struct 
 	strbuf_addstr(out, base);
 	for (i = 0; i < n && !r; i++)
 		if (!in_body(names[i]))
-			r = http_set_query(out, names[i], vals[i]);
+			r = url_set_query(out, names[i], vals[i]);
 	return r;
 }
 
@@ -653,7 +653,7 @@ uint64_t pg_start_position(const struct pg_spec *s, const char *base, const char
 		}
 		json_doc_release(&d);
 		json_error_release(&je);
-	} else if (http_get_query(base, name, &v) == 1 && v.buf) {
+	} else if (url_get_query(base, name, &v) == 1 && v.buf) {
 		num_parse_u64(v.buf, &n, "offset", NULL);
 	}
 	strbuf_release(&v);
@@ -1011,7 +1011,7 @@ static void token_param(const char *url, const char *name, struct strbuf *out,
 	const char *rest = name;
 
 	for (p = 0; cursor_params[p]; p++)
-		if (http_get_query(url, cursor_params[p], probe) == 1) {
+		if (url_get_query(url, cursor_params[p], probe) == 1) {
 			strbuf_reset(out);
 			strbuf_addstr(out, cursor_params[p]);
 			return;
@@ -1055,7 +1055,7 @@ static int request_param(const char *url, const struct json_doc *body, const cha
 	size_t i;
 
 	for (i = 0; names[i]; i++)
-		if (http_get_query(url, names[i], probe) == 1 && probe->buf &&
+		if (url_get_query(url, names[i], probe) == 1 && probe->buf &&
 		    num_parse_u64(probe->buf, value, "position", NULL) == 0) {
 			strbuf_reset(param);
 			strbuf_addstr(param, names[i]);
@@ -1202,7 +1202,7 @@ static int detect_links(struct detect *x)
 		pg_spec_set(&s->cursor_path, cursor_paths[i].path);
 		pg_spec_set(&s->cursor_param, cursor_paths[i].param);
 		for (p = 0; cursor_params[p]; p++)
-			if (http_get_query(x->url, cursor_params[p], &x->probe) == 1) {
+			if (url_get_query(x->url, cursor_params[p], &x->probe) == 1) {
 				pg_spec_set(&s->cursor_param, cursor_params[p]);
 				break;
 			}
@@ -1246,8 +1246,8 @@ static int detect_flag(struct detect *x)
 		s->style = PG_KEYSET;
 		adopt_flag(s, &x->g);
 		pg_spec_set(&s->key_field, "/id");
-		pg_spec_set(&s->key_param, http_get_query(x->url, "starting_after", &x->probe) == 1 ||
-						   http_get_query(x->url, "after", &x->probe) != 1
+		pg_spec_set(&s->key_param, url_get_query(x->url, "starting_after", &x->probe) == 1 ||
+						   url_get_query(x->url, "after", &x->probe) != 1
 					   ? "starting_after" : "after");
 		strbuf_addf(x->why, "%s says more follow and records have an id: the next page "
 			    "starts after the last id ('%s')", x->g.flag.ptr.buf, s->key_param);
@@ -1285,7 +1285,7 @@ static int detect_body_position(struct detect *x)
 
 		s->style = PG_OFFSET;
 		pg_spec_set(&s->offset_param, param);
-		if (http_get_query(x->url, "limit", &x->probe) == 1 && x->probe.buf)
+		if (url_get_query(x->url, "limit", &x->probe) == 1 && x->probe.buf)
 			num_parse_u64(x->probe.buf, &s->limit, "limit", NULL);
 		else
 			s->limit = 0;
@@ -1300,7 +1300,7 @@ static int detect_body_position(struct detect *x)
 
 		s->style = PG_PAGE;
 		/* the body's name is the parameter's only when the URL uses it */
-		if (http_get_query(x->url, param, &x->probe) != 1)
+		if (url_get_query(x->url, param, &x->probe) != 1)
 			param = "page";
 		pg_spec_set(&s->page_param, param);
 		json_u64(d, t, &cur);

@@ -99,3 +99,142 @@ int url_origin_arg(const char *arg, struct strbuf *out)
 		return -1;
 	return url_origin(arg, out);
 }
+
+/* ---- the query string ---- */
+
+int url_encode(struct strbuf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+			strbuf_addch(out, c);
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			strbuf_add(out, e, 3);
+		}
+	}
+	return strbuf_failed(out) ? -1 : 0;
+}
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int url_decode(struct strbuf *out, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			strbuf_addch(out, hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else {
+			strbuf_addch(out, s[i]);
+		}
+	}
+	return strbuf_failed(out) ? -1 : 0;
+}
+
+/* name=value, both percent-encoded. */
+static int query_pair(struct strbuf *out, const char *name, size_t nl, const char *value,
+		      size_t vl)
+{
+	url_encode(out, name, nl);
+	strbuf_addch(out, '=');
+	return url_encode(out, value, vl);
+}
+
+int url_add_query(struct strbuf *url, const char *name, size_t nl, const char *value,
+		  size_t vl)
+{
+	if (!url->len || !memchr(url->buf, '?', url->len))
+		strbuf_addch(url, '?');
+	else if (url->buf[url->len - 1] != '?' && url->buf[url->len - 1] != '&')
+		strbuf_addch(url, '&');
+	return query_pair(url, name, nl, value, vl);
+}
+
+/* Is the query pair p[0..n) named name (compared percent-decoded)? */
+static int pair_named(const char *p, size_t n, const char *name, struct strbuf *value)
+{
+	const char *eq = memchr(p, '=', n);
+	size_t kl = eq ? (size_t)(eq - p) : n;
+	struct strbuf k = STRBUF_INIT;
+	int match;
+
+	if (url_decode(&k, p, kl) < 0)
+		return -1;
+	match = k.len == strlen(name) && (!k.len || !memcmp(k.buf, name, k.len));
+	strbuf_release(&k);
+	if (match && value) {
+		strbuf_reset(value);
+		if (url_decode(value, eq ? eq + 1 : p + n, eq ? n - kl - 1 : 0) < 0)
+			return -1;
+		if (!value->buf)
+			strbuf_addstr(value, "");
+	}
+	return match;
+}
+
+/* The query part of url: [*qs, *qe). */
+static void query_span(const char *url, const char **qs, const char **qe)
+{
+	const char *q = strchr(url, '?'), *h = strchr(url, '#');
+
+	if (!q || (h && h < q)) {
+		*qs = *qe = h ? h : url + strlen(url);
+		return;
+	}
+	*qs = q + 1;
+	*qe = h ? h : url + strlen(url);
+}
+
+int url_get_query(const char *url, const char *name, struct strbuf *value)
+{
+	const char *qs, *qe, *p;
+
+	query_span(url, &qs, &qe);
+	for (p = qs; p < qe;) {
+		const char *amp = memchr(p, '&', (size_t)(qe - p));
+		size_t n = amp ? (size_t)(amp - p) : (size_t)(qe - p);
+		int r = n ? pair_named(p, n, name, value) : 0;
+
+		if (r)
+			return r;
+		p += n + 1;
+	}
+	return 0;
+}
+
+int url_set_query(struct strbuf *url, const char *name, const char *value)
+{
+	struct strbuf o = STRBUF_INIT;
+	const char *u = url->buf ? url->buf : "", *qs, *qe, *p;
+	int any = 0, r;
+
+	query_span(u, &qs, &qe);
+	strbuf_add(&o, u, (size_t)(qs - u));
+	if (qs > u && qs[-1] == '?')
+		o.len--, o.buf[o.len] = '\0';
+	for (p = qs; p < qe;) {
+		const char *amp = memchr(p, '&', (size_t)(qe - p));
+		size_t n = amp ? (size_t)(amp - p) : (size_t)(qe - p);
+
+		if (n && !pair_named(p, n, name, NULL)) {
+			strbuf_addch(&o, any++ ? '&' : '?');
+			strbuf_add(&o, p, n);
+		}
+		p += n + 1;
+	}
+	r = value ? url_add_query(&o, name, strlen(name), value, strlen(value)) : 0;
+	strbuf_release(url);
+	*url = o;
+	return r < 0 || strbuf_failed(url) ? -1 : 0;
+}

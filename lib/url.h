@@ -7,6 +7,10 @@
  * none), user information dropped, an IPv6 host kept in brackets -- so two
  * origins are the same exactly when their texts are equal.
  *
+ * The query string: parameters read, replaced and added by name, names and
+ * values percent-encoded (RFC 3986: everything but ALPHA DIGIT - . _ ~)
+ * and compared decoded.  No other library is involved.
+ *
  * Nothing here allocates except into the caller's strbuf.
  */
 #ifndef APIPE_URL_H
@@ -28,5 +32,25 @@ int url_is_https(const char *url);
  * scheme://host[:port]; a path is refused.  0 or -1.
  */
 int url_origin_arg(const char *arg, struct strbuf *out);
+
+/* Append s[0..n) percent-encoded (all but ALPHA DIGIT - . _ ~).  0 or -1. */
+int url_encode(struct strbuf *out, const char *s, size_t n);
+/* Append s[0..n) with %XX decoded ('+' stays '+').  0 or -1. */
+int url_decode(struct strbuf *out, const char *s, size_t n);
+/* Append name=value (both percent-encoded) to a URL, after "?" or "&".  0 or -1. */
+int url_add_query(struct strbuf *url, const char *name, size_t nl, const char *value,
+		  size_t vl);
+/*
+ * The first value of query parameter name in url (names compared
+ * percent-decoded), decoded into value (NULL: only whether it is there).
+ * 1 found, 0 not, -1 no memory.
+ */
+int url_get_query(const char *url, const char *name, struct strbuf *value);
+/*
+ * Replace every name parameter of url's query by name=value (appended
+ * last), or remove them all when value is NULL; a fragment is dropped.
+ * 0 or -1.
+ */
+int url_set_query(struct strbuf *url, const char *name, const char *value);
 
 #endif

@@ -13,6 +13,7 @@
 #include "../../lib/link.h"
 #include "../../lib/httpcli.h"
 #include "../../lib/paginate.h"
+#include "../../lib/url.h"
 #include "../../lib/ratelimit.h"
 #include "../../lib/secret.h"
 
@@ -247,10 +248,32 @@ static void query_case(const char *url, const char *name, const char *value, con
 
 	strbuf_addstr(&u, url);
 	snprintf(desc, sizeof(desc), "set %s=%s in %s", name, value ? value : "(none)", url);
-	ok(http_set_query(&u, name, value) == 0 && u.buf && !strcmp(u.buf, want), desc);
+	ok(url_set_query(&u, name, value) == 0 && u.buf && !strcmp(u.buf, want), desc);
 	if (u.buf && strcmp(u.buf, want))
 		printf("#   got %s\n", u.buf);
 	strbuf_release(&u);
+}
+
+/* lib/url's percent-encoding, which the query helpers use (no libcurl). */
+static void test_percent(void)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	char all[256];
+	int i;
+
+	for (i = 0; i < 256; i++)
+		all[i] = (char)i;
+	url_encode(&a, all, 256);
+	url_decode(&b, a.buf, a.len);
+	ok(b.len == 256 && !memcmp(b.buf, all, 256), "every byte survives encode then decode");
+	strbuf_reset(&a);
+	url_encode(&a, "a b/c~d-e_f.g+h", 15);
+	is_str(a.buf, "a%20b%2Fc~d-e_f.g%2Bh", "encoding keeps only ALPHA DIGIT - . _ ~");
+	strbuf_reset(&b);
+	url_decode(&b, "%zz%4%41+%", 10);
+	is_str(b.buf, "%zz%4A+%", "bad or cut escapes stay as written, + stays +");
+	strbuf_release(&a);
+	strbuf_release(&b);
 }
 
 static void test_query(void)
@@ -267,11 +290,11 @@ static void test_query(void)
 	query_case("https://a/x?key=s&q=1", "key", NULL, "https://a/x?q=1");
 	query_case("https://a/x?key=s", "key", NULL, "https://a/x");
 	query_case("https://a/x?cursors=1", "cursor", "2", "https://a/x?cursors=1&cursor=2");
-	ok(http_get_query("https://a/x?limit=25&offset=5", "offset", &v) == 1 && !strcmp(v.buf, "5"),
+	ok(url_get_query("https://a/x?limit=25&offset=5", "offset", &v) == 1 && !strcmp(v.buf, "5"),
 	   "get a parameter");
-	ok(http_get_query("https://a/x?q=a%20b", "q", &v) == 1 && !strcmp(v.buf, "a b"),
+	ok(url_get_query("https://a/x?q=a%20b", "q", &v) == 1 && !strcmp(v.buf, "a b"),
 	   "get decodes the value");
-	is_int(http_get_query("https://a/x?offsets=1#offset=2", "offset", &v), 0,
+	is_int(url_get_query("https://a/x?offsets=1#offset=2", "offset", &v), 0,
 	       "get: no such parameter (a longer name, the fragment)");
 	strbuf_release(&v);
 }
@@ -367,6 +390,7 @@ int main(void)
 	test_counts();
 	test_links();
 	test_query();
+	test_percent();
 	test_pg_url();
 	test_http_dates();
 	test_retry_after();
