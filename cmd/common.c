@@ -94,11 +94,10 @@ void die_err(const struct aperr *e)
 	die(e->code ? e->code : EX_SOFTWARE, "%s", e->msg);
 }
 
-void usage_error(const char *usage, const char *fmt, ...)
+void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	(void)usage;
 	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -107,8 +106,7 @@ void usage_error(const char *usage, const char *fmt, ...)
 	exit(EX_USAGE);
 }
 
-int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
-		const char *usage)
+int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
 	int idx = -1, c = getopt_long(argc, argv, shortopts, longopts, &idx);
 	const char *tok;
@@ -124,7 +122,7 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
 		return c;
 	n = strcspn(tok + 2, "=");
 	if (n != strlen(longopts[idx].name) || strncmp(tok + 2, longopts[idx].name, n))
-		usage_error(usage, "unknown option '%.*s' (long options are never abbreviated: "
+		usage_error("unknown option '%.*s' (long options are never abbreviated: "
 			    "--%s?)", (int)(n + 2), tok, longopts[idx].name);
 	return c;
 }
@@ -170,8 +168,7 @@ static int config_takes(const char *name, size_t n, const char *shortopts,
 
 /* Read one config file into args: its options, and its url lines into urls. */
 static void config_read(const char *path, const char *what, struct argvec *args,
-			struct argvec *urls, const char *shortopts, const struct option *longopts,
-			const char *usage)
+			struct argvec *urls, const char *shortopts, const struct option *longopts)
 {
 	struct strbuf text = STRBUF_INIT, v = STRBUF_INIT;
 	const char *p, *line;
@@ -194,7 +191,7 @@ static void config_read(const char *path, const char *what, struct argvec *args,
 		nl = strcspn(p, " \t=:\r\n");
 		q = p + nl;
 		if (dashes == 1 && nl != 1)
-			usage_error(usage, "%s:%u: '-%.*s': a short option is one letter", path,
+			usage_error("%s:%u: '-%.*s': a short option is one letter", path,
 				    lineno, (int)nl, name);
 		q += strspn(q, " \t");
 		if (*q == '=' || *q == ':')
@@ -212,7 +209,7 @@ static void config_read(const char *path, const char *what, struct argvec *args,
 				}
 			}
 			if (*q != '"')
-				usage_error(usage, "%s:%u: an unterminated quoted value", path, lineno);
+				usage_error("%s:%u: an unterminated quoted value", path, lineno);
 		} else {
 			strbuf_add(&v, q, strcspn(q, " \t\r\n"));
 		}
@@ -222,14 +219,14 @@ static void config_read(const char *path, const char *what, struct argvec *args,
 		}
 		if ((nl == 6 && !strncmp(name, "config", 6)) || (nl == 1 && *name == 'K') ||
 		    (nl == 7 && !strncmp(name, "profile", 7)))
-			usage_error(usage, "%s:%u: a config file does not read another", path, lineno);
+			usage_error("%s:%u: a config file does not read another", path, lineno);
 		takes = config_takes(name, nl, shortopts, longopts);
 		if (takes < 0)
-			usage_error(usage, "%s:%u: unknown option '%.*s'", path, lineno, (int)nl, name);
+			usage_error("%s:%u: unknown option '%.*s'", path, lineno, (int)nl, name);
 		if (takes && !v.len && *q != '"')
-			usage_error(usage, "%s:%u: %.*s needs a value", path, lineno, (int)nl, name);
+			usage_error("%s:%u: %.*s needs a value", path, lineno, (int)nl, name);
 		if (!takes && v.len)
-			usage_error(usage, "%s:%u: %.*s takes no value", path, lineno, (int)nl, name);
+			usage_error("%s:%u: %.*s takes no value", path, lineno, (int)nl, name);
 		if (nl == 1) {
 			char opt[3] = { '-', name[0], '\0' };
 
@@ -250,7 +247,7 @@ static void config_read(const char *path, const char *what, struct argvec *args,
 }
 
 void tool_expand_config(int *argc, char ***argv, const char *shortopts,
-			const struct option *longopts, const char *usage)
+			const struct option *longopts)
 {
 	struct argvec out = { 0 }, urls = { 0 }, rest = { 0 };
 	const char *profile = getenv("APIPE_PROFILE");
@@ -279,13 +276,13 @@ void tool_expand_config(int *argc, char ***argv, const char *shortopts,
 
 		if (strspn(profile, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				    "0123456789_.-") != strlen(profile) || *profile == '.')
-			usage_error(usage, "--profile '%s': a profile name is letters, digits, "
+			usage_error("--profile '%s': a profile name is letters, digits, "
 				    "'_', '-' and '.'", profile);
 		if (xdg && *xdg)
 			strbuf_addf(&path, "%s/apipe/%s.conf", xdg, profile);
 		else
 			strbuf_addf(&path, "%s/.config/apipe/%s.conf", home ? home : "", profile);
-		config_read(path.buf, "profile", &out, &urls, shortopts, longopts, usage);
+		config_read(path.buf, "profile", &out, &urls, shortopts, longopts);
 		strbuf_release(&path);
 	}
 	for (i = 1; i < *argc; i++) {
@@ -298,16 +295,15 @@ void tool_expand_config(int *argc, char ***argv, const char *shortopts,
 			argvec_add(&rest, a, strlen(a));
 		} else if (!strcmp(a, "--profile") || !strcmp(a, "-K") || !strcmp(a, "--config")) {
 			if (i + 1 >= *argc)
-				usage_error(usage, "%s needs a value", a);
+				usage_error("%s needs a value", a);
 			if (strcmp(a, "--profile"))
-				config_read(av[i + 1], "config file", &out, &urls, shortopts, longopts,
-					    usage);
+				config_read(av[i + 1], "config file", &out, &urls, shortopts, longopts);
 			i++;
 		} else if (!strncmp(a, "--profile=", 10)) {
 			continue;
 		} else if (!strncmp(a, "--config=", 9) || (!strncmp(a, "-K", 2) && a[2])) {
 			config_read(a + (a[1] == 'K' ? 2 : 9), "config file", &out, &urls, shortopts,
-				    longopts, usage);
+				    longopts);
 		} else {
 			argvec_add(&out, a, strlen(a));
 		}
@@ -328,13 +324,13 @@ void tool_expand_config(int *argc, char ***argv, const char *shortopts,
 	*argv = out.v;
 }
 
-void tool_common_opt(struct cli_common *c, int opt, const char *arg, const char *usage)
+void tool_common_opt(struct cli_common *c, int opt, const char *arg)
 {
 	struct aperr e;
 	int r = cli_common_opt(c, opt, arg, &e);
 
 	if (r < 0)
-		usage_error(usage, "%s", e.msg);
+		usage_error("%s", e.msg);
 	if (r == 0) {
 		fprintf(stderr, "%s: try '%s --help'\n", progname, progname);
 		exit(EX_USAGE);
@@ -385,7 +381,7 @@ static void print_help(const char *usage)
 
 void tool_renamed(const char *old, const char *now)
 {
-	usage_error(NULL, "%s is now spelled %s (one name for one thing across apipe)", old, now);
+	usage_error("%s is now spelled %s (one name for one thing across apipe)", old, now);
 }
 
 void tool_help_exit(const char *usage)

@@ -23,9 +23,9 @@ void die(int code, const char *fmt, ...)
 void die_err(const struct aperr *e) __attribute__((noreturn));
 /* "name: message" on stderr. */
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "usage: …" on stderr and exit 64. */
-void usage_error(const char *usage, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+/* "name: message" and "name: try 'name --help'" on stderr, and exit 64. */
+void usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
 struct option;
 /*
  * getopt_long, but a long option must be typed whole: getopt_long takes
@@ -33,8 +33,17 @@ struct option;
  * change what a program does.  A prefix is a usage error naming the option
  * it would have been.
  */
-int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
-		const char *usage);
+int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/*
+ * The --help tables of the program (own) and of a module it shares
+ * (shared, or NULL: the HTTP options); --help prints the usage and them,
+ * grouped, then the common options.
+ */
+void tool_set_help(const struct cli_help *own, const struct cli_help *shared);
+/* An option renamed for one name per concept: exit 64 naming the new spelling. */
+void tool_renamed(const char *old, const char *now) __attribute__((noreturn));
+/* Print --help and exit 0. */
+void tool_help_exit(const char *usage) __attribute__((noreturn));
 /*
  * curl's config files for the HTTP programs: -K FILE (--config FILE) and
  * --profile NAME (or APIPE_PROFILE), which reads
@@ -47,23 +56,13 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
  * vector (never freed: it lives as long as the program); a bad file dies
  * with 64 naming its line, a missing one with 66.
  */
-/*
- * The --help tables of the program (own) and of a module it shares
- * (shared, or NULL: the HTTP options); --help prints the usage and them,
- * grouped, then the common options.
- */
-void tool_set_help(const struct cli_help *own, const struct cli_help *shared);
-/* An option renamed for one name per concept: exit 64 naming the new spelling. */
-void tool_renamed(const char *old, const char *now) __attribute__((noreturn));
-/* Print --help and exit 0. */
-void tool_help_exit(const char *usage) __attribute__((noreturn));
 void tool_expand_config(int *argc, char ***argv, const char *shortopts,
-			const struct option *longopts, const char *usage);
+			const struct option *longopts);
 /*
  * Handle an option the tool did not recognise: common options are taken,
  * '?' (getopt's complaint, already printed) exits 64.
  */
-void tool_common_opt(struct cli_common *c, int opt, const char *arg, const char *usage);
+void tool_common_opt(struct cli_common *c, int opt, const char *arg);
 /* After the getopt loop: --help prints usage and exits 0, --version likewise. */
 void tool_common_done(const struct cli_common *c, const char *usage);
 /*

@@ -86,7 +86,7 @@ static void parse_missing(struct dedupe_run *r, const char *arg)
 		r->missing = MISSING_DEAD_LETTER;
 		r->dead_letter = arg + 12;
 	} else
-		usage_error(usage_text, "--missing: '%s' is not error, pass or dead-letter:FILE", arg);
+		usage_error("--missing: '%s' is not error, pass or dead-letter:FILE", arg);
 }
 
 /* A line that cannot be deduplicated: stop, pass it on, or dead-letter it. */
@@ -299,14 +299,14 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 	size_t k;
 	int c;
 
-	while ((c = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
+	while ((c = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (c) {
 		case OPT_KEY:
 			r->keys = realloc(r->keys, (r->nkeys + 1) * sizeof(*r->keys));
 			if (!r->keys)
 				die(EX_OSERR, "out of memory");
 			if (json_ptr_parse(&r->keys[r->nkeys], optarg, &e) < 0)
-				usage_error(usage_text, "--key: %s", e.msg);
+				usage_error("--key: %s", e.msg);
 			r->nkeys++;
 			break;
 		case OPT_LATEST: r->latest = 1; break;
@@ -315,26 +315,26 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 			if (r->have_version)
 				json_ptr_release(&r->version);
 			if (json_ptr_parse(&r->version, optarg, &e) < 0)
-				usage_error(usage_text, "--order-field: %s", e.msg);
+				usage_error("--order-field: %s", e.msg);
 			r->have_version = 1;
 			break;
 		case OPT_SEEN: r->seen = optarg; break;
 		case OPT_COMMIT: r->commit = 1; break;
 		case OPT_MISSING: parse_missing(r, optarg); break;
-		default: tool_common_opt(&r->common, c, optarg, usage_text);
+		default: tool_common_opt(&r->common, c, optarg);
 		}
 	}
 	tool_common_done(&r->common, usage_text);
 	if (optind != argc)
-		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
 	if (r->commit && !r->seen)
-		usage_error(usage_text, "--commit goes with --seen");
+		usage_error("--commit goes with --seen");
 	if (!r->nkeys && !r->commit)
-		usage_error(usage_text, "--key is required");
+		usage_error("--key is required");
 	if (r->latest != r->have_version)
-		usage_error(usage_text, "--latest and --order-field go together");
+		usage_error("--latest and --order-field go together");
 	if (r->latest && r->seen)
-		usage_error(usage_text, "--seen keeps the first copy of a key; it cannot be used with --latest");
+		usage_error("--seen keeps the first copy of a key; it cannot be used with --latest");
 	for (k = 0; k < r->nkeys; k++) {
 		strbuf_addstr(&spec, r->keys[k].text);
 		strbuf_addch(&spec, '\0');

@@ -372,31 +372,31 @@ int cmd_fetch_page(int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	cli_common_init(&f.common);
 	http_cli_init(&f.hc);
-	tool_expand_config(&argc, &argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, usage_text);
-	while ((opt = tool_getopt(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, usage_text)) != -1) {
+	tool_expand_config(&argc, &argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts);
+	while ((opt = tool_getopt(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts)) != -1) {
 		switch (opt) {
 		case 'o': outpath = optarg; break;
 		case OPT_BODY: f.body_only = 1; break;
 		case OPT_UNORDERED: f.unordered = 1; break;
 		case OPT_FAIL_ON:
 			if (parse_fail_on(&f, optarg, &e) < 0)
-				usage_error(usage_text, "%s", e.msg);
+				usage_error("%s", e.msg);
 			break;
 		default:
 			r = http_cli_opt(&f.hc, opt, optarg, &e);
 			if (r < 0) {
 				if (e.code == EX_USAGE)
-					usage_error(usage_text, "%s", e.msg);
+					usage_error("%s", e.msg);
 				die_err(&e);
 			}
 			if (!r)
-				tool_common_opt(&f.common, opt, optarg, usage_text);
+				tool_common_opt(&f.common, opt, optarg);
 		}
 	}
 	tool_common_done(&f.common, usage_text);
 	if (http_cli_finish(&f.hc, &e) < 0) {
 		if (e.code == EX_USAGE)
-			usage_error(usage_text, "%s", e.msg);
+			usage_error("%s", e.msg);
 		die_err(&e);
 	}
 	if (f.hc.quiet)

@@ -412,7 +412,7 @@ int cmd_oauth_login(int argc, char **argv)
 	secrets_init(&l.secrets);
 	strbuf_init(&l.scope, 0);
 	l.timeout = 300;
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (opt) {
 		case OPT_AUTHORIZE: l.authorize_url = optarg; break;
 		case OPT_TOKEN_URL: l.token_url = optarg; break;
@@ -422,7 +422,7 @@ int cmd_oauth_login(int argc, char **argv)
 			if (secret_resolve(optarg, "--client-secret", &l.secrets, &l.client_secret,
 					   &e) < 0) {
 				if (e.code == EX_USAGE)
-					usage_error(usage_text, "%s", e.msg);
+					usage_error("%s", e.msg);
 				die_err(&e);
 			}
 			break;
@@ -431,29 +431,29 @@ int cmd_oauth_login(int argc, char **argv)
 			break;
 		case OPT_PORT:
 			if (num_parse_u64(optarg, &l.port, "--redirect-port", &e) < 0 || l.port > 65535)
-				usage_error(usage_text, "--redirect-port: not a port number");
+				usage_error("--redirect-port: not a port number");
 			break;
 		case OPT_NO_BROWSER: l.no_browser = 1; break;
 		case OPT_TIMEOUT:
 			if (num_parse_u64(optarg, &l.timeout, "--timeout", &e) < 0 || !l.timeout)
-				usage_error(usage_text, "--timeout: a whole number of seconds above 0");
+				usage_error("--timeout: a whole number of seconds above 0");
 			break;
 		case OPT_STORE: l.store = optarg; break;
 		case OPT_REFRESH: l.refresh = 1; break;
 		case OPT_SHOW: l.show = 1; break;
 		default:
-			tool_common_opt(&l.common, opt, optarg, usage_text);
+			tool_common_opt(&l.common, opt, optarg);
 		}
 	}
 	tool_common_done(&l.common, usage_text);
 	if (optind < argc)
-		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
 	if (!l.store)
-		usage_error(usage_text, "--store is required");
+		usage_error("--store is required");
 	if (l.refresh + l.show > 1)
-		usage_error(usage_text, "--refresh and --show go alone");
+		usage_error("--refresh and --show go alone");
 	if (!l.refresh && !l.show && (!l.authorize_url || !l.token_url || !l.client_id))
-		usage_error(usage_text, "a sign-in needs --authorize-url, --token-url and --client-id");
+		usage_error("a sign-in needs --authorize-url, --token-url and --client-id");
 	if (l.show)
 		show(&l);
 	else if (l.refresh)

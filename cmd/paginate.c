@@ -1271,7 +1271,7 @@ static void spec_opt(struct pg_run *p, int opt, const char *arg)
 	switch (opt) {
 	case OPT_STYLE:
 		if (pg_style_parse(arg, &s->style, &e) < 0 || s->style == PG_NONE)
-			usage_error(usage_text, "--style: '%s' is not one of auto, cursor, next-url, "
+			usage_error("--style: '%s' is not one of auto, cursor, next-url, "
 				    "link, offset, page, keyset", arg);
 		return;
 	case OPT_RECORDS_PATH: field = &s->records_path; break;
@@ -1295,9 +1295,9 @@ static void spec_opt(struct pg_run *p, int opt, const char *arg)
 	default: break;
 	}
 	if (field && (!*arg || pg_spec_set(field, arg) < 0))
-		usage_error(usage_text, "an empty value for a name or pointer option");
+		usage_error("an empty value for a name or pointer option");
 	if (num && num_parse_u64(arg, num, "option", &e) < 0)
-		usage_error(usage_text, "%s", e.msg);
+		usage_error("%s", e.msg);
 }
 
 /* --graphql FILE [--variables JSON]: the body every request of the listing posts. */
@@ -1309,13 +1309,13 @@ static void graphql_body(struct pg_run *p)
 	struct aperr e;
 
 	if (p->hc.has_data)
-		usage_error(usage_text, "--graphql makes the body: no -d or --data-json with it");
+		usage_error("--graphql makes the body: no -d or --data-json with it");
 	tool_read_file(p->graphql, "--graphql", &q);
 	json_doc_init(&d, JSON_DEFAULT_DEPTH);
 	json_error_init(&je);
 	if (p->variables && (json_parse(&d, p->variables, strlen(p->variables), &je) < 0 ||
 			     json_type(&d, 0) != JSON_OBJECT))
-		usage_error(usage_text, "--variables: not a JSON object");
+		usage_error("--variables: not a JSON object");
 	strbuf_addstr(&b, "{\"query\":");
 	json_quote(&b, q.buf ? q.buf : "", q.len);
 	strbuf_addstr(&b, ",\"variables\":");
@@ -1379,8 +1379,8 @@ int cmd_paginate(int argc, char **argv)
 	strbuf_init(&p.why, 0);
 	strbuf_init(&p.tmp, 0);
 	strbuf_init(&p.ck, 0);
-	tool_expand_config(&argc, &argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, usage_text);
-	while ((opt = tool_getopt(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts, usage_text)) != -1) {
+	tool_expand_config(&argc, &argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts);
+	while ((opt = tool_getopt(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts)) != -1) {
 		switch (opt) {
 		case 'o': p.outpath = optarg; break;
 		case OPT_CHECKPOINT: p.checkpoint = optarg; break;
@@ -1401,45 +1401,45 @@ int cmd_paginate(int argc, char **argv)
 			r = http_cli_opt(&p.hc, opt, optarg, &e);
 			if (r < 0) {
 				if (e.code == EX_USAGE)
-					usage_error(usage_text, "%s", e.msg);
+					usage_error("%s", e.msg);
 				die_err(&e);
 			}
 			if (!r)
-				tool_common_opt(&p.common, opt, optarg, usage_text);
+				tool_common_opt(&p.common, opt, optarg);
 		}
 	}
 	tool_common_done(&p.common, usage_text);
 	if (p.graphql)
 		graphql_body(&p);
 	else if (p.variables)
-		usage_error(usage_text, "--variables goes with --graphql");
+		usage_error("--variables goes with --graphql");
 	if (http_cli_finish(&p.hc, &e) < 0) {
 		if (e.code == EX_USAGE)
-			usage_error(usage_text, "%s", e.msg);
+			usage_error("%s", e.msg);
 		die_err(&e);
 	}
 	if (pg_spec_compile(&p.user, &e) < 0)
-		usage_error(usage_text, "%s", e.msg);
+		usage_error("%s", e.msg);
 	if (p.hc.quiet)
 		p.common.quiet = 1;
 	if (p.hc.head)
-		usage_error(usage_text, "-I: a HEAD response has no records to paginate; use "
+		usage_error("-I: a HEAD response has no records to paginate; use "
 			    "fetch-page -I");
 	if (p.restart && !p.checkpoint && !p.resume_from)
-		usage_error(usage_text, "--restart goes with --checkpoint or --resume-from");
+		usage_error("--restart goes with --checkpoint or --resume-from");
 	if (p.resume_from && !p.state_name)
-		usage_error(usage_text, "--resume-from goes with --state (the name the sink keeps)");
+		usage_error("--resume-from goes with --state (the name the sink keeps)");
 	if (p.checkpoint && p.state_name)
-		usage_error(usage_text, "--checkpoint and --state: one or the other");
+		usage_error("--checkpoint and --state: one or the other");
 	if (p.resume_from && p.outpath)
-		usage_error(usage_text, "--resume-from reads what the sink kept; with -o use --checkpoint");
+		usage_error("--resume-from reads what the sink kept; with -o use --checkpoint");
 	/* a checkpoint written as pages go into a pipe runs ahead of the sink */
 	if (p.checkpoint && !p.outpath && tool_stdout_is_pipe())
 		die(EX_USAGE, "--checkpoint to a pipe would be written before the sink has "
 		    "the pages; use --state NAME and resume with --resume-from DB (the sink "
 		    "keeps the state with its rows), or -o FILE");
 	if (p.unordered && (p.checkpoint || p.state_name))
-		usage_error(usage_text, "--unordered interleaves listings, which no checkpoint or "
+		usage_error("--unordered interleaves listings, which no checkpoint or "
 			    "state can describe; leave it out to resume");
 	p.ck_label = p.checkpoint ? p.checkpoint : "the state in --resume-from";
 	p.urls = argv + optind;

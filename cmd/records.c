@@ -267,41 +267,41 @@ int cmd_records(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	cli_common_init(&r.common);
 	strbuf_init(&r.metabuf, 0);
-	while ((c = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
+	while ((c = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (c) {
 		case OPT_PATH:
 			if (r.have_path)
 				json_ptr_release(&r.path);
 			if (json_ptr_parse(&r.path, optarg, &e) < 0)
-				usage_error(usage_text, "--records-path: %s", e.msg);
+				usage_error("--records-path: %s", e.msg);
 			r.have_path = 1;
 			break;
 		case OPT_OLD_PATH: tool_renamed("--path", "--records-path");
 		case OPT_META: r.meta = 1; break;
 		case OPT_KEY:
 			if (r.have_key)
-				usage_error(usage_text, "--key: one key pointer");
+				usage_error("--key: one key pointer");
 			if (json_ptr_parse(&r.key, optarg, &e) < 0)
-				usage_error(usage_text, "--key: %s", e.msg);
+				usage_error("--key: %s", e.msg);
 			r.have_key = 1;
 			break;
 		case OPT_KEY_SEP:
 			if (!*optarg || strchr(optarg, '\n'))
-				usage_error(usage_text, "--key-separator: one or more bytes, no newline");
+				usage_error("--key-separator: one or more bytes, no newline");
 			r.sep = optarg;
 			break;
 		case OPT_DEAD_LETTER: r.dead_letter = optarg; break;
-		default: tool_common_opt(&r.common, c, optarg, usage_text);
+		default: tool_common_opt(&r.common, c, optarg);
 		}
 	}
 	tool_common_done(&r.common, usage_text);
 	if (r.sep && !r.have_key)
-		usage_error(usage_text, "--key-separator goes with --key");
+		usage_error("--key-separator goes with --key");
 	if (!r.sep)
 		r.sep = "\t";
 	strbuf_init(&r.keys, 0);
 	if (optind != argc)
-		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
 	if (r.dead_letter && dl_open(&r.dl, r.dead_letter, &e) < 0)
 		die_err(&e);
 	tool_filter_init(&r.common, &in, &r.out, &d, &je);

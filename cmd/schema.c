@@ -223,18 +223,18 @@ static void parse_args(struct run *r, int argc, char **argv)
 	if (argc < 2 || (strcmp(argv[1], "infer") && strcmp(argv[1], "diff"))) {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 			tool_help_exit(usage_text);
-		usage_error(usage_text, "infer or diff?");
+		usage_error("infer or diff?");
 	}
 	r->diff = !strcmp(argv[1], "diff");
 	argc--;
 	argv++;
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (opt) {
 		case OPT_SAMPLE:
 			if (r->diff)
-				usage_error(usage_text, "--sample is for schema infer");
+				usage_error("--sample is for schema infer");
 			if (num_parse_u64(optarg, &r->sample, "--sample", &e) < 0 || !r->sample)
-				usage_error(usage_text, "--sample: a count of records, 1 or more");
+				usage_error("--sample: a count of records, 1 or more");
 			break;
 		case OPT_REPORT: r->report_path = optarg; diff_only = "--report"; break;
 		case OPT_TEE: r->tee = 1; diff_only = "--tee"; break;
@@ -247,19 +247,19 @@ static void parse_args(struct run *r, int argc, char **argv)
 			else if (!strcmp(optarg, "none"))
 				r->fail_mask = 0;
 			else
-				usage_error(usage_text, "--fail-on: breaking, any or none");
+				usage_error("--fail-on: breaking, any or none");
 			break;
-		default: tool_common_opt(&r->common, opt, optarg, usage_text);
+		default: tool_common_opt(&r->common, opt, optarg);
 		}
 	}
 	tool_common_done(&r->common, usage_text);
 	if (!r->diff && diff_only)
-		usage_error(usage_text, "%s is for schema diff", diff_only);
+		usage_error("%s is for schema diff", diff_only);
 	if (r->diff && optind + 1 != argc)
-		usage_error(usage_text, optind < argc ? "one baseline, please" :
+		usage_error(optind < argc ? "one baseline, please" :
 			    "schema diff needs the baseline schema");
 	if (!r->diff && optind < argc)
-		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
 	if (r->diff)
 		load_baseline(r, argv[optind]);
 }

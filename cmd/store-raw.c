@@ -907,7 +907,7 @@ static int list(struct store_run *s)
 static void time_opt(const char *arg, const char *opt, struct instant *t)
 {
 	if (instant_parse(arg, strlen(arg), 0, t) < 0)
-		usage_error(usage_text, "%s: '%s' is not an RFC 3339 time", opt, arg);
+		usage_error("%s: '%s' is not an RFC 3339 time", opt, arg);
 }
 
 static const struct cli_help help[] = {
@@ -946,28 +946,28 @@ int cmd_store_raw(int argc, char **argv)
 	s.verify = 1;
 	nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	s.threads = nproc < 1 ? 1 : nproc > 4 ? 4 : (unsigned)nproc;
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (opt) {
 		case OPT_APPEND: s.append = 1; break;
 		case OPT_REDACT: s.redact = 1; break;
 		case OPT_SEGMENT_SIZE:
 			if (num_parse_size(optarg, &s.segment_size, "--segment-size", &e) < 0 ||
 			    !s.segment_size)
-				usage_error(usage_text, "--segment-size: a size such as 64M");
+				usage_error("--segment-size: a size such as 64M");
 			break;
 		case OPT_SEGMENT_LINES:
 			if (num_parse_u64(optarg, &s.segment_lines, "--segment-lines", &e) < 0 ||
 			    !s.segment_lines)
-				usage_error(usage_text, "--segment-lines: a positive number");
+				usage_error("--segment-lines: a positive number");
 			break;
 		case OPT_LEVEL:
 			if (num_parse_u64(optarg, &v, "--level", &e) < 0 || v < 1 || v > 9)
-				usage_error(usage_text, "--level: 1 to 9");
+				usage_error("--level: 1 to 9");
 			s.level = (int)v;
 			break;
 		case OPT_THREADS:
 			if (num_parse_u64(optarg, &v, "--threads", &e) < 0 || v < 1 || v > MAX_WORKERS)
-				usage_error(usage_text, "--threads: 1 to %d", MAX_WORKERS);
+				usage_error("--threads: 1 to %d", MAX_WORKERS);
 			s.threads = (unsigned)v;
 			break;
 		case OPT_REPLAY: s.replay = 1; break;
@@ -980,17 +980,17 @@ int cmd_store_raw(int argc, char **argv)
 		case OPT_VERIFY: s.verify = 1; break;
 		case OPT_NO_VERIFY: s.verify = 0; break;
 		case OPT_KEEP_GOING: s.keep_going = 1; break;
-		default: tool_common_opt(&s.common, opt, optarg, usage_text);
+		default: tool_common_opt(&s.common, opt, optarg);
 		}
 	}
 	tool_common_done(&s.common, usage_text);
 	if (argc - optind != 1)
-		usage_error(usage_text, "one archive directory is needed");
+		usage_error("one archive directory is needed");
 	s.dir = argv[optind];
 	if (s.replay + s.list > 1)
-		usage_error(usage_text, "--replay and --list do not go together");
+		usage_error("--replay and --list do not go together");
 	if (!s.replay && (s.endpoint || s.have_since || s.have_until || s.latest || s.keep_going))
-		usage_error(usage_text, "--endpoint, --since, --until, --latest and --keep-going go with --replay");
+		usage_error("--endpoint, --since, --until, --latest and --keep-going go with --replay");
 	if (s.replay)
 		return replay(&s);
 	if (s.list)

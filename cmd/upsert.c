@@ -121,7 +121,7 @@ static void add_column(struct up *u, const char *arg, int key)
 	if (colon && !key) {
 		t = db_type_parse(colon + 1);
 		if (t < 0)
-			usage_error(usage_text, "--column %s: '%s' is not text, integer, real, boolean, "
+			usage_error("--column %s: '%s' is not text, integer, real, boolean, "
 				    "json or timestamp", arg, colon + 1);
 		*colon = '\0';
 	}
@@ -131,7 +131,7 @@ static void add_column(struct up *u, const char *arg, int key)
 	c = &u->cols[u->ncols];
 	memset(c, 0, sizeof(*c));
 	if (json_ptr_parse(&c->ptr, ptr, &e) < 0)
-		usage_error(usage_text, "%s %s: %s", key ? "--key" : "--column", arg, e.msg);
+		usage_error("%s %s: %s", key ? "--key" : "--column", arg, e.msg);
 	if (eq) {
 		*eq = '\0';
 		c->name = strdup(copy);
@@ -139,9 +139,9 @@ static void add_column(struct up *u, const char *arg, int key)
 		c->name = name_of(&c->ptr);
 	}
 	if (!c->name || !*c->name)
-		usage_error(usage_text, "%s %s: no column name", key ? "--key" : "--column", arg);
+		usage_error("%s %s: no column name", key ? "--key" : "--column", arg);
 	if (!strcmp(c->name, "record") || !strcmp(c->name, "ingested_at"))
-		usage_error(usage_text, "the column name %s is the table's own", c->name);
+		usage_error("the column name %s is the table's own", c->name);
 	c->type = (enum db_type)t;
 	u->ncols++;
 	if (key)
@@ -576,7 +576,7 @@ int cmd_upsert(int argc, char **argv)
 	memset(&u, 0, sizeof(u));
 	cli_common_init(&u.common);
 	u.batch_size = 0;	/* the default depends on the database */
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (opt) {
 		case OPT_DB: u.dburl = optarg; break;
 		case OPT_TABLE: u.table = optarg; break;
@@ -584,7 +584,7 @@ int cmd_upsert(int argc, char **argv)
 			char *list = strdup(optarg), *tok, *save = NULL;
 
 			if (u.ncols > u.nkeys)
-				usage_error(usage_text, "give --key before --column");
+				usage_error("give --key before --column");
 			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 				add_column(&u, tok, 1);
 			free(list);
@@ -593,7 +593,7 @@ int cmd_upsert(int argc, char **argv)
 		case OPT_COLUMN: add_column(&u, optarg, 0); break;
 		case OPT_BATCH:
 			if (num_parse_u64(optarg, &u.batch_size, "--batch", &e) < 0 || !u.batch_size)
-				usage_error(usage_text, "--batch: a whole number above 0");
+				usage_error("--batch: a whole number above 0");
 			break;
 		case OPT_ONLY_NEWER: u.have_newer = 1; break;
 		case OPT_ORDER_FIELD: order = optarg; break;
@@ -602,31 +602,31 @@ int cmd_upsert(int argc, char **argv)
 		case OPT_DEAD_LETTER: u.dl_path = optarg; break;
 		case OPT_RECORD_TYPE:
 			if (strcmp(optarg, "jsonb") && strcmp(optarg, "json") && strcmp(optarg, "text"))
-				usage_error(usage_text, "--record-type: jsonb, json or text");
+				usage_error("--record-type: jsonb, json or text");
 			u.record_type = optarg;
 			break;
-		default: tool_common_opt(&u.common, opt, optarg, usage_text);
+		default: tool_common_opt(&u.common, opt, optarg);
 		}
 	}
 	tool_common_done(&u.common, usage_text);
 	if (!u.dburl || !u.table || !u.nkeys)
-		usage_error(usage_text, "--db, --table and --key are required");
+		usage_error("--db, --table and --key are required");
 	if (!u.batch_size)	/* PostgreSQL's round trips and commits cost more */
 		u.batch_size = !strncmp(u.dburl, "postgres", 8) ? 10000 : 1000;
 	if (u.have_newer && optind < argc && argv[optind][0] == '/')
-		usage_error(usage_text, "--only-newer %s: the field is --order-field now "
+		usage_error("--only-newer %s: the field is --order-field now "
 			    "(--only-newer --order-field %s)", argv[optind], argv[optind]);
 	if (optind < argc)
-		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
 	if ((u.have_newer || u.wm_name) && !order)
-		usage_error(usage_text, "--%s needs --order-field, the field that orders versions",
+		usage_error("--%s needs --order-field, the field that orders versions",
 			    u.have_newer ? "only-newer" : "watermark-name");
 	if (order && !u.have_newer && !u.wm_name)
-		usage_error(usage_text, "--order-field goes with --only-newer or --watermark-name");
+		usage_error("--order-field goes with --only-newer or --watermark-name");
 	if (u.have_newer && json_ptr_parse(&u.newer, order, &e) < 0)
-		usage_error(usage_text, "--order-field: %s", e.msg);
+		usage_error("--order-field: %s", e.msg);
 	if (u.wm_name && json_ptr_parse(&u.wm_field, order, &e) < 0)
-		usage_error(usage_text, "--order-field: %s", e.msg);
+		usage_error("--order-field: %s", e.msg);
 	u.have_wm = !!u.wm_name;
 	tool_filter_init(&u.common, &u.in, &u.out, &u.d, &u.je);
 	json_doc_init(&u.sd, u.common.max_depth);

@@ -255,7 +255,7 @@ int cmd_validate(int argc, char **argv)
 	v.draft = -1;
 	v.max_rate = -1;
 	v.min_records = 100;
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (opt) {
 		case OPT_SCHEMA: v.schema_path = optarg; break;
 		case OPT_DRAFT:
@@ -264,7 +264,7 @@ int cmd_validate(int argc, char **argv)
 			else if (!strcmp(optarg, "7"))
 				v.draft = SCH_DRAFT_7;
 			else
-				usage_error(usage_text, "--draft: 2020-12 or 7");
+				usage_error("--draft: 2020-12 or 7");
 			break;
 		case OPT_DEAD_LETTER: v.dl_path = optarg; break;
 		case OPT_MAX_RATE: {
@@ -272,23 +272,23 @@ int cmd_validate(int argc, char **argv)
 
 			v.max_rate = strtod(optarg, &end);
 			if (*end || end == optarg || !(v.max_rate >= 0 && v.max_rate <= 100))
-				usage_error(usage_text, "--max-invalid-rate: a percentage from 0 to 100");
+				usage_error("--max-invalid-rate: a percentage from 0 to 100");
 			break;
 		}
 		case OPT_MIN_RECORDS:
 			if (num_parse_u64(optarg, &v.min_records, "--min-records", &e) < 0)
-				usage_error(usage_text, "%s", e.msg);
+				usage_error("%s", e.msg);
 			break;
 		case OPT_REF_DIR: v.ref_dir = optarg; break;
 		case OPT_FORMAT_ASSERT: v.format_assert = 1; break;
-		default: tool_common_opt(&v.common, opt, optarg, usage_text);
+		default: tool_common_opt(&v.common, opt, optarg);
 		}
 	}
 	tool_common_done(&v.common, usage_text);
 	if (!v.schema_path)
-		usage_error(usage_text, "--schema is required");
+		usage_error("--schema is required");
 	if (optind < argc)
-		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
 	load_schema(&v);
 	tool_filter_init(&v.common, &v.in, &v.out, &v.d, &v.je);
 	sch_errors_init(&v.es);

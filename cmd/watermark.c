@@ -459,11 +459,11 @@ static int do_track(struct wm_opts *o)
 	int rc, fd;
 
 	if (!o->field)
-		usage_error(usage_text, "track needs --order-field");
+		usage_error("track needs --order-field");
 	memset(&t, 0, sizeof(t));
 	t.o = o;
 	if (json_ptr_parse(&t.field, o->field, &e) < 0)
-		usage_error(usage_text, "--order-field: %s", e.msg);
+		usage_error("--order-field: %s", e.msg);
 	/* at its end of input the stage after it has not landed the records yet */
 	if (o->commit_on_eof && tool_stdout_is_pipe())
 		die(EX_USAGE, "track --commit-on-eof into a pipe would commit before the "
@@ -573,7 +573,7 @@ int cmd_watermark(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	while ((c = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
+	while ((c = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (c) {
 		case OPT_STATE: o.state = optarg; break;
 		case OPT_NAME: o.name = optarg; break;
@@ -582,45 +582,45 @@ int cmd_watermark(int argc, char **argv)
 		case OPT_TYPE:
 			o.type = ordkind_parse(optarg);
 			if (o.type <= ORD_AUTO)
-				usage_error(usage_text, "--type: '%s' is not timestamp, number, "
+				usage_error("--type: '%s' is not timestamp, number, "
 					    "string, epoch or epoch-ms", optarg);
 			break;
 		case OPT_COMMIT_ON_EOF: o.commit_on_eof = 1; break;
 		case OPT_SKIP_INVALID: o.skip_invalid = 1; break;
 		case OPT_LOOKBACK:
 			if (duration_parse(optarg, &o.lookback, &e) < 0)
-				usage_error(usage_text, "--lookback: %s", e.msg);
+				usage_error("--lookback: %s", e.msg);
 			o.have_lookback = 1;
 			break;
 		case OPT_FORMAT: o.format = optarg; break;
 		case OPT_DEFAULT: o.deflt = optarg; break;
 		case OPT_DB: o.db = optarg; break;
-		default: tool_common_opt(&o.common, c, optarg, usage_text);
+		default: tool_common_opt(&o.common, c, optarg);
 		}
 	}
 	tool_common_done(&o.common, usage_text);
 	if (!o.cmd)
-		usage_error(usage_text, "say get, track, commit, set or list");
+		usage_error("say get, track, commit, set or list");
 	if (o.db && strcmp(o.cmd, "get"))
-		usage_error(usage_text, "--db goes with get (upsert writes that watermark)");
+		usage_error("--db goes with get (upsert writes that watermark)");
 	if (o.db && o.state)
-		usage_error(usage_text, "--state or --db, not both");
+		usage_error("--state or --db, not both");
 	if (!o.state && !o.db)
-		usage_error(usage_text, "--state is required");
+		usage_error("--state is required");
 	if (o.db) {
 		if (!o.name)
-			usage_error(usage_text, "--name is required");
+			usage_error("--name is required");
 		return do_get_db(&o);
 	}
 	if (!strcmp(o.cmd, "list")) {
 		if (optind != argc)
-			usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+			usage_error("unexpected argument '%s'", argv[optind]);
 		return do_list(&o);
 	}
 	if (!o.name)
-		usage_error(usage_text, "--name is required");
+		usage_error("--name is required");
 	if (!valid_name(o.name))
-		usage_error(usage_text, "--name '%s': use letters, digits, '.', '_' and '-'", o.name);
+		usage_error("--name '%s': use letters, digits, '.', '_' and '-'", o.name);
 	if (asprintf(&o.path, "%s/%s.json", o.state, o.name) < 0)
 		die(EX_OSERR, "out of memory");
 	r = dispatch(&o, argc, argv);
@@ -632,18 +632,18 @@ static int dispatch(struct wm_opts *o, int argc, char **argv)
 {
 	if (!strcmp(o->cmd, "set")) {
 		if (optind + 1 != argc)
-			usage_error(usage_text, "set takes one value");
+			usage_error("set takes one value");
 		return do_set(o, argv[optind]);
 	}
 	if (optind != argc)
-		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
 	if (!strcmp(o->cmd, "get"))
 		return do_get(o);
 	if (!strcmp(o->cmd, "track"))
 		return do_track(o);
 	if (!strcmp(o->cmd, "commit"))
 		return do_commit(o);
-	usage_error(usage_text, "unknown command '%s'", o->cmd);
+	usage_error("unknown command '%s'", o->cmd);
 }
 
 int main(int argc, char **argv)

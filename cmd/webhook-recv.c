@@ -495,14 +495,14 @@ static struct MHD_Daemon *start(struct recv *rv)
 
 	if (!colon || (size_t)(colon - rv->listen) >= sizeof(host) ||
 	    num_parse_u64(colon + 1, &port, "--listen", &e) < 0 || port > 65535)
-		usage_error(usage_text, "--listen: expected ADDR:PORT, as 127.0.0.1:8080");
+		usage_error("--listen: expected ADDR:PORT, as 127.0.0.1:8080");
 	memcpy(host, rv->listen, (size_t)(colon - rv->listen));
 	host[colon - rv->listen] = '\0';
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, *host ? host : "0.0.0.0", &sa.sin_addr) != 1)
-		usage_error(usage_text, "--listen: '%s' is not an IPv4 address", host);
+		usage_error("--listen: '%s' is not an IPv4 address", host);
 	raise_fd_limit(rv);
 	/*
 	 * epoll and a small pool of threads, not a thread per connection: slow
@@ -618,31 +618,31 @@ int cmd_webhook_recv(int argc, char **argv)
 	rv.max_conn = 4000;
 	rv.max_client = 64;
 	rv.req_timeout = 30;
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts, usage_text)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (opt) {
 		case OPT_LISTEN: rv.listen = optarg; break;
 		case OPT_SECRET:
 			free(secret);
 			if (secret_resolve(optarg, "--secret", &rv.secrets, &secret, &e) < 0) {
 				if (e.code == EX_USAGE)
-					usage_error(usage_text, "%s", e.msg);
+					usage_error("%s", e.msg);
 				die_err(&e);
 			}
 			break;
 		case OPT_SCHEME:
 			if (wh_scheme_parse(optarg, &rv.scheme, &e) < 0)
-				usage_error(usage_text, "%s", e.msg);
+				usage_error("%s", e.msg);
 			have_scheme = 1;
 			break;
 		case OPT_HEADER: rv.header = optarg; break;
 		case OPT_TOLERANCE:
 			if (num_parse_u64(optarg, &rv.tolerance, "--tolerance", &e) < 0)
-				usage_error(usage_text, "%s", e.msg);
+				usage_error("%s", e.msg);
 			break;
 		case OPT_OUT: rv.out_dir = optarg; break;
 		case OPT_MAX_BODY:
 			if (num_parse_size(optarg, &rv.max_body, "--max-body", &e) < 0)
-				usage_error(usage_text, "%s", e.msg);
+				usage_error("%s", e.msg);
 			break;
 		case OPT_MAX_CONN:
 		case OPT_MAX_CLIENT: {
@@ -650,7 +650,7 @@ int cmd_webhook_recv(int argc, char **argv)
 
 			if (num_parse_u64(optarg, v, opt == OPT_MAX_CONN ? "--max-connections" :
 					  "--max-client-connections", &e) < 0 || !*v || *v > 1000000)
-				usage_error(usage_text, "%s: a count from 1 to 1000000",
+				usage_error("%s: a count from 1 to 1000000",
 					    opt == OPT_MAX_CONN ? "--max-connections" :
 					    "--max-client-connections");
 			break;
@@ -660,20 +660,20 @@ int cmd_webhook_recv(int argc, char **argv)
 
 			rv.req_timeout = strtod(optarg, &end);
 			if (*end || end == optarg || !(rv.req_timeout > 0 && rv.req_timeout <= 86400))
-				usage_error(usage_text, "--request-timeout: seconds, more than 0");
+				usage_error("--request-timeout: seconds, more than 0");
 			break;
 		}
 		case OPT_PORT_FILE: rv.port_file = optarg; break;
-		default: tool_common_opt(&rv.common, opt, optarg, usage_text);
+		default: tool_common_opt(&rv.common, opt, optarg);
 		}
 	}
 	tool_common_done(&rv.common, usage_text);
 	if (!rv.listen || !secret || !have_scheme)
-		usage_error(usage_text, "--listen, --secret and --scheme are required");
+		usage_error("--listen, --secret and --scheme are required");
 	if (rv.header && rv.scheme != WH_HMAC)
-		usage_error(usage_text, "--header goes with --scheme hmac-sha256");
+		usage_error("--header goes with --scheme hmac-sha256");
 	if (optind < argc)
-		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
 	if (wh_key(rv.scheme, secret, &rv.key, &e) < 0)
 		die_err(&e);
 	explicit_bzero(secret, strlen(secret));
