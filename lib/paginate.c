@@ -34,6 +34,12 @@ int pg_style_parse(const char *name, enum pg_style *out, struct aperr *e)
 			 name);
 }
 
+/* A parameter that goes into the JSON request body ("body:/pointer"). */
+static int in_body(const char *param)
+{
+	return param && !strncmp(param, "body:", 5);
+}
+
 int pg_spec_set(char **field, const char *v)
 {
 	char *c = v ? strdup(v) : NULL;
@@ -133,7 +139,7 @@ int pg_spec_compile(struct pg_spec *s, struct aperr *e)
 		size_t i;
 
 		for (i = 0; i < sizeof(params) / sizeof(*params); i++)
-			if (params[i] && !strncmp(params[i], "body:", 5)) {
+			if (in_body(params[i])) {
 				if (json_ptr_parse(&probe, params[i] + 5, e) < 0)
 					return aperr_prefix(e, "%s", params[i]);
 				json_ptr_release(&probe);
@@ -411,6 +417,30 @@ static uint32_t last_record(const struct json_doc *d, const struct pg_result *re
 	return last;
 }
 
+/*
+ * The next position at token t into res->token (for a query string) and
+ * res->token_json (for a request body).  A body parameter also takes a
+ * non-empty array -- Elasticsearch's search_after -- or, up to widest
+ * (JSON_OBJECT), an object.  As scalar_value(): 1, 0 or -1.
+ */
+static int position_token(const struct json_doc *d, uint32_t t, int body, enum json_type widest,
+			  struct pg_result *res)
+{
+	int k;
+
+	if (body && t != JSON_ABSENT && (json_type(d, t) == JSON_ARRAY ||
+					 (widest == JSON_OBJECT && json_type(d, t) == JSON_OBJECT))) {
+		k = json_first(d, t) ? 1 : 0;
+		strbuf_reset(&res->token);
+		json_minify(d, t, &res->token);
+	} else {
+		k = scalar_value(d, t, &res->token);
+	}
+	if (k > 0)
+		json_minify(d, t, &res->token_json);
+	return k;
+}
+
 int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *r,
 	       const struct json_doc *d, struct pg_result *res, struct aperr *e)
 {
@@ -441,21 +471,11 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 	switch (s->style) {
 	case PG_CURSOR:
 		t = json_ptr_eval(&s->cursor_ptr, d, 0);
-		/* a body parameter takes any JSON (Elasticsearch's search_after is an array) */
-		if (!strncmp(s->cursor_param, "body:", 5) && t != JSON_ABSENT &&
-		    (json_type(d, t) == JSON_ARRAY || json_type(d, t) == JSON_OBJECT)) {
-			k = json_first(d, t) ? 1 : 0;
-			strbuf_reset(&res->token);
-			json_minify(d, t, &res->token);
-		} else {
-			k = scalar_value(d, t, &res->token);
-		}
+		k = position_token(d, t, in_body(s->cursor_param), JSON_OBJECT, res);
 		if (k < 0)
 			return aperr_set(e, EX_DATAERR, "%s: the cursor is %s, not a string",
 					 s->cursor_path, json_type_name(json_type(d, t)));
 		res->has_token = k;
-		if (k > 0)
-			json_minify(d, t, &res->token_json);
 		return 0;
 	case PG_NEXT_URL:
 	case PG_LINK: {
@@ -487,16 +507,7 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 		if (!res->nrecords)
 			return 0;
 		t = json_ptr_eval(&s->key_ptr, d, last_record(d, res));
-		if (!strncmp(s->key_param, "body:", 5) && t != JSON_ABSENT &&
-		    json_type(d, t) == JSON_ARRAY && json_first(d, t)) {
-			k = 1;
-			strbuf_reset(&res->token);
-			json_minify(d, t, &res->token);
-		} else {
-			k = scalar_value(d, t, &res->token);
-		}
-		if (k > 0)
-			json_minify(d, t, &res->token_json);
+		k = position_token(d, t, in_body(s->key_param), JSON_ARRAY, res);
 		if (k <= 0)
 			return aperr_set(e, EX_DATAERR, "%s/%zu%s: the last record has no usable key",
 					 res->rp.where.buf ? res->rp.where.buf : "",
@@ -553,11 +564,6 @@ static size_t position_params(const struct pg_spec *s, const char *value, char n
 		break;
 	}
 	return n;
-}
-
-static int in_body(const char *param)
-{
-	return param && !strncmp(param, "body:", 5);
 }
 
 int pg_url(const struct pg_spec *s, const char *base, const char *value, struct strbuf *out)
@@ -916,6 +922,7 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 	for (k = json_first(d, t); k; k = json_next(d, t, k)) {
 		uint32_t v = k + 1, c;
 		enum json_type vt = json_type(d, v);
+		uint64_t total;
 		int nexty;
 
 		strbuf_reset(&g->name);
@@ -942,9 +949,9 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 					json_ptr_append(&g->relay_more.ptr, hn, strlen(hn));
 				}
 			}
-			if (!strcmp(g->norm.buf, "total") && (c = json_get(d, v, "value", 5)) &&
-			    json_u64(d, c, &g->total_value) == 0)
-				sig_take(&g->total, ptr, depth);
+			if (!strcmp(g->norm.buf, "total") && total_at(d, v, &total) &&
+			    sig_take(&g->total, ptr, depth))
+				g->total_value = total;
 			if (nexty) {
 				static const char *const hrefs[] = { "href", "url", "link", "uri", NULL };
 				const char *const *n;
@@ -972,10 +979,8 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 				g->flag_value = vt == JSON_TRUE;
 			}
 		} else if (vt == JSON_NUMBER && in_list(g->norm.buf, total_names)) {
-			uint64_t n;
-
-			if (json_u64(d, v, &n) == 0 && sig_take(&g->total, ptr, depth))
-				g->total_value = n;
+			if (total_at(d, v, &total) && sig_take(&g->total, ptr, depth))
+				g->total_value = total;
 		} else if (nexty && vt != JSON_ARRAY) {
 			walk_next(d, v, ptr, depth, g, val);
 		}
@@ -999,6 +1004,17 @@ static void adopt_flag(struct pg_spec *s, const struct signals *g)
 	pg_spec_set(g->flag_sense ? &s->more_path : &s->done_path, g->flag.ptr.buf);
 }
 
+/* A cursor parameter the request already carries, or NULL. */
+static const char *carried_cursor_param(const char *url, struct strbuf *probe)
+{
+	size_t p;
+
+	for (p = 0; cursor_params[p]; p++)
+		if (url_get_query(url, cursor_params[p], probe) == 1)
+			return cursor_params[p];
+	return NULL;
+}
+
 /*
  * The parameter a token found under a member name goes back in: a cursor
  * parameter the request already carries, else the name without "next"
@@ -1007,19 +1023,16 @@ static void adopt_flag(struct pg_spec *s, const struct signals *g)
 static void token_param(const char *url, const char *name, struct strbuf *out,
 			struct strbuf *probe)
 {
-	size_t p;
-	const char *rest = name;
+	const char *rest = name, *carried = carried_cursor_param(url, probe);
 
-	for (p = 0; cursor_params[p]; p++)
-		if (url_get_query(url, cursor_params[p], probe) == 1) {
-			strbuf_reset(out);
-			strbuf_addstr(out, cursor_params[p]);
-			return;
-		}
+	strbuf_reset(out);
+	if (carried) {
+		strbuf_addstr(out, carried);
+		return;
+	}
 	if (!strncasecmp(rest, "next", 4))
 		rest += 4;
 	rest += strspn(rest, "_-.");
-	strbuf_reset(out);
 	if (!*rest || strcasestr(name, "next") != name) {
 		strbuf_addstr(out, "cursor");
 		return;
@@ -1188,7 +1201,7 @@ static int detect_links(struct detect *x)
 	}
 	/* a cursor at a known place (Slack, Google, Twitter …) */
 	for (i = 0; cursor_paths[i].path; i++) {
-		size_t p;
+		const char *carried;
 
 		t = at(d, cursor_paths[i].path);
 		if (t == JSON_ABSENT)
@@ -1200,12 +1213,8 @@ static int detect_links(struct detect *x)
 			continue;
 		s->style = PG_CURSOR;
 		pg_spec_set(&s->cursor_path, cursor_paths[i].path);
-		pg_spec_set(&s->cursor_param, cursor_paths[i].param);
-		for (p = 0; cursor_params[p]; p++)
-			if (url_get_query(x->url, cursor_params[p], &x->probe) == 1) {
-				pg_spec_set(&s->cursor_param, cursor_params[p]);
-				break;
-			}
+		carried = carried_cursor_param(x->url, &x->probe);
+		pg_spec_set(&s->cursor_param, carried ? carried : cursor_paths[i].param);
 		strbuf_addf(x->why, "%s holds a cursor%s; it goes back in '%s'", cursor_paths[i].path,
 			    k ? "" : " (empty: the last page)", s->cursor_param);
 		return 1;
@@ -1388,7 +1397,7 @@ static int detect_size_family(struct detect *x)
 }
 
 /*
- * The style chosen, does the first page lead on?  When it does not while
+ * The style chosen (and compiled), does the first page lead on?  When it does not while
  * the page reports more (a total beyond it, a flag that says so), the
  * choice cannot be right: EX_DATAERR.
  */
@@ -1397,10 +1406,8 @@ static int check_evidence(struct detect *x, struct aperr *e)
 	struct pg_result res;
 	int leads = 0, more = flag_more(&x->g), rc = 0;
 
-	if (x->s->style == PG_AUTO)
-		return 0;
 	pg_result_init(&res);
-	if (pg_spec_compile(x->s, e) < 0 || pg_examine(x->s, x->url, x->r, x->d, &res, e) < 0) {
+	if (pg_examine(x->s, x->url, x->r, x->d, &res, e) < 0) {
 		pg_result_release(&res);
 		return -1;
 	}
@@ -1558,9 +1565,9 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 	strbuf_reset(why);
 	rc = detect_run(&x, e);
 	if (rc == 0)
+		rc = pg_spec_compile(s, e);
+	if (rc == 0)
 		rc = check_evidence(&x, e);
-	if (rc == 0 && pg_spec_compile(s, e) < 0)
-		rc = -1;
 	json_doc_release(&body);
 	pg_result_release(&x.res);
 	signals_release(&x.g);

@@ -299,6 +299,33 @@ static void test_query(void)
 	strbuf_release(&v);
 }
 
+/* pg_detect keeps the shallowest total, and the value that goes with it. */
+static void test_detect_total(void)
+{
+	static const char body[] = "{\"items\":[{\"id\":1}],\"meta\":{\"count\":5,"
+				   "\"page\":{\"total\":{\"value\":1}}}}";
+	struct json_doc d;
+	struct json_error je;
+	struct http_req r;
+	struct pg_spec s;
+	struct strbuf why = STRBUF_INIT;
+	struct aperr e;
+
+	json_doc_init(&d, 64);
+	json_error_init(&je);
+	http_req_init(&r);
+	pg_spec_init(&s);
+	ok(json_parse(&d, body, strlen(body), &je) == 0, "the page parses");
+	ok(pg_detect(&s, "https://a/items", &r, &d, &why, &e) < 0 && e.code == EX_DATAERR,
+	   "a total of 5 at /meta/count above 1 record with no way on: 65, whatever a deeper "
+	   "total says");
+	pg_spec_release(&s);
+	http_req_release(&r);
+	json_doc_release(&d);
+	json_error_release(&je);
+	strbuf_release(&why);
+}
+
 static void test_pg_url(void)
 {
 	struct pg_spec s, c;
@@ -392,6 +419,7 @@ int main(void)
 	test_query();
 	test_percent();
 	test_pg_url();
+	test_detect_total();
 	test_http_dates();
 	test_retry_after();
 	test_rl_info();
