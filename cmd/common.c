@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "../lib/httpcli.h"
 #include "../lib/json.h"
 #include "../lib/statefile.h"
 
@@ -54,6 +55,18 @@ int tool_stdout_is_pipe(void)
 	struct stat st;
 
 	return fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+void tool_write_out(const struct http_cli *h, const struct http_req *r)
+{
+	struct strbuf w = STRBUF_INIT;
+
+	if (!h->write_out)
+		return;
+	http_cli_write_out(h, r, &w);
+	if (w.len)
+		fwrite(w.buf, 1, w.len, stderr);
+	strbuf_release(&w);
 }
 
 double tool_seconds(void)

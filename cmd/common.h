@@ -75,6 +75,13 @@ void tool_hold_secrets(void);
  * durable what it was given when this program ends?
  */
 int tool_stdout_is_pipe(void);
+struct http_cli;
+struct http_req;
+/*
+ * -w: r's figures in the format h holds, on standard error (standard
+ * output carries JSON Lines); nothing without -w.
+ */
+void tool_write_out(const struct http_cli *h, const struct http_req *r);
 /* Seconds since tool_init(). */
 double tool_seconds(void);
 /*

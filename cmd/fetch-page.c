@@ -212,15 +212,7 @@ static void write_job(struct fetch_run *f, struct job *j)
 	}
 	if (r->status > 0 && r->status < 600)
 		f->final_status[r->status]++;
-	if (f->hc.write_out) {
-		struct strbuf w = STRBUF_INIT;
-
-		http_cli_write_out(&f->hc, r, &w);
-		/* standard output carries JSON Lines: -w goes to standard error */
-		if (w.len)
-			fwrite(w.buf, 1, w.len, stderr);
-		strbuf_release(&w);
-	}
+	tool_write_out(&f->hc, r);
 	strbuf_reset(&f->env);
 	if (f->body_only) {
 		if (r->resp_body.len) {

@@ -246,7 +246,8 @@ static void state_emit(struct pg_run *p, const char *value, size_t n)
 	if (strbuf_failed(&sl))
 		die(EX_OSERR, "out of memory");
 	tool_check_write(lwriter_line(p->w, sl.buf, sl.len, &e), &e);
-	tool_check_write(lwriter_flush(p->w, &e), &e);
+	if (p->w == &p->out)	/* a listing waiting its turn is copied out later */
+		tool_check_write(lwriter_flush(p->w, &e), &e);
 	strbuf_release(&sl);
 }
 
@@ -575,7 +576,7 @@ static void write_envelope(struct pg_run *p, struct listing *l, struct job *j)
 	if (envelope_build(&p->env, &j->req, &eo, &p->d, &p->je) < 0)
 		die_page(p, j->page, j->req.url, EX_DATAERR, "the envelope exceeds --max-line");
 	tool_check_write(lwriter_line(p->w, p->env.buf, p->env.len, &e), &e);
-	if (!p->cur->buffered)
+	if (p->w == &p->out)
 		tool_check_write(lwriter_flush(p->w, &e), &e);
 }
 
@@ -781,14 +782,7 @@ static void handle_page(struct pg_run *p, struct listing *l, struct job *j)
 			c->done ? ", the last page" : ", next ",
 			c->done ? "" : shown(p, c->next.buf));
 	write_envelope(p, l, j);
-	if (p->hc.write_out) {
-		struct strbuf w = STRBUF_INIT;
-
-		http_cli_write_out(&p->hc, &j->req, &w);
-		if (w.len)	/* standard output carries JSON Lines */
-			fwrite(w.buf, 1, w.len, stderr);
-		strbuf_release(&w);
-	}
+	tool_write_out(&p->hc, &j->req);
 	c->records += p->res.nrecords;
 	c->pages++;
 	p->records += p->res.nrecords;
@@ -1057,7 +1051,7 @@ static void use_slot(struct pg_run *p, struct slot *sl)
 }
 
 /* A listing that waits for its turn writes to a file of its own. */
-static void slot_buffer(struct pg_run *p, struct slot *sl)
+static void slot_buffer(struct slot *sl)
 {
 	struct aperr e;
 	char path[] = "/tmp/apipe-paginate.XXXXXX";
@@ -1070,7 +1064,6 @@ static void slot_buffer(struct pg_run *p, struct slot *sl)
 	if (lwriter_init(&sl->w, sl->fd, "a listing's temporary file", 1 << 16, &e) < 0)
 		die_err(&e);
 	sl->buffered = 1;
-	(void)p;
 }
 
 /*
@@ -1172,7 +1165,7 @@ static int start_listing(struct pg_run *p, uint64_t *index)
 	sl->state = SLOT_ACTIVE;
 	sl->buffered = 0;
 	if (!p->unordered && *index != p->head)
-		slot_buffer(p, sl);
+		slot_buffer(sl);
 	use_slot(p, sl);
 	crawl_begin(p, &sl->l, p->have_ck && *index == p->ck_listing && p->ck_next);
 	++*index;
