@@ -250,7 +250,7 @@ static void write_job(struct fetch_run *f, struct job *j)
 			eo.redact_param = f->hc.auth.key_name;
 		if (f->hc.auth.kind == AUTH_KEY_HEADER)
 			eo.redact_header = f->hc.auth.key_name;
-		if (envelope_build(&f->env, r, &eo, &f->d, &f->je) < 0)
+		if (envelope_build(&f->env, r, &eo, &f->d) < 0)
 			die(EX_DATAERR, "%s: the envelope exceeds --max-line %zu bytes", shown_url(f, r),
 			    f->common.max_line);
 		tool_check_write(lwriter_line(&f->out, f->env.buf, f->env.len, &e), &e);

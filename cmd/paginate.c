@@ -573,7 +573,7 @@ static void write_envelope(struct pg_run *p, struct listing *l, struct job *j)
 		die(EX_OSERR, "out of memory");
 	eo.page_key = key;
 	strbuf_reset(&p->env);
-	if (envelope_build(&p->env, &j->req, &eo, &p->d, &p->je) < 0)
+	if (envelope_build(&p->env, &j->req, &eo, &p->d) < 0)
 		die_page(p, j->page, j->req.url, EX_DATAERR, "the envelope exceeds --max-line");
 	tool_check_write(lwriter_line(p->w, p->env.buf, p->env.len, &e), &e);
 	if (p->w == &p->out)

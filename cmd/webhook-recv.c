@@ -21,16 +21,15 @@
 
 #include "../lib/redact.h"
 #include "common.h"
-#include "../lib/base64.h"
 #include "../lib/fpset.h"
 #include "../lib/hash.h"
 #include "../lib/instant.h"
 #include "../lib/json.h"
+#include "../lib/jsonw.h"
 #include "../lib/num.h"
 #include "../lib/ratelimit.h"
 #include "../lib/secret.h"
 #include "../lib/statefile.h"
-#include "../lib/utf8.h"
 #include "../lib/webhook.h"
 
 static const char usage_text[] =
@@ -123,29 +122,23 @@ static enum MHD_Result respond(struct recv *rv, struct MHD_Connection *c, unsign
 	return ret;
 }
 
-struct hdr_ctx {
-	struct strbuf *o;
-	int first;
-};
-
 static enum MHD_Result add_header_json(void *cls, enum MHD_ValueKind kind, const char *k,
 				       const char *v)
 {
-	struct hdr_ctx *h = cls;
+	struct jsonw *w = cls;
 	struct strbuf low = STRBUF_INIT;
 	size_t i;
 
 	(void)kind;
 	for (i = 0; k[i]; i++)
 		strbuf_addch(&low, (char)(k[i] >= 'A' && k[i] <= 'Z' ? k[i] + 32 : k[i]));
-	strbuf_addch(h->o, h->first ? '{' : ',');
-	h->first = 0;
-	json_quote(h->o, low.buf ? low.buf : "", low.len);
-	strbuf_addch(h->o, ':');
+	if (strbuf_failed(&low))
+		jw_fail(w, "out of memory");
+	jw_key_text(w, low.buf ? low.buf : "", low.len);
 	if (redact_header_name(low.buf ? low.buf : "", low.len))
-		strbuf_addstr(h->o, "\"" SECRET_MASK "\"");
+		jw_str(w, SECRET_MASK);
 	else
-		json_quote(h->o, v, strlen(v));
+		jw_text(w, v, strlen(v));
 	strbuf_release(&low);
 	return MHD_YES;
 }
@@ -176,7 +169,7 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 	struct json_doc d;
 	struct json_error je;
 	struct strbuf line = STRBUF_INIT, id = STRBUF_INIT;
-	struct hdr_ctx hc;
+	struct jsonw w;
 	struct instant now;
 	char when[64], why[160];
 	int is_json, dup = 0, failed = 0;
@@ -203,30 +196,34 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 	instant_format_ms(&now, when, sizeof(when));
 	delivery_id(rv, c, &d, is_json, &id);
 	strbuf_init(&line, (size_t)-1);
-	strbuf_addf(&line, "{\"received_at\":\"%s\",\"id\":", when);
+	jw_init(&w, &line);
+	jw_object(&w);
+	jw_member_str(&w, "received_at", when);
+	jw_key(&w, "id");
 	if (id.len)
-		json_quote(&line, id.buf, id.len);
+		jw_text(&w, id.buf, id.len);
 	else
-		strbuf_addstr(&line, "null");
-	strbuf_addf(&line, ",\"scheme\":\"%s\",\"headers\":", wh_scheme_name(rv->scheme));
-	hc.o = &line;
-	hc.first = 1;
-	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_json, &hc);
-	if (hc.first)
-		strbuf_addch(&line, '{');
-	strbuf_addch(&line, '}');
+		jw_null(&w);
+	jw_member_str(&w, "scheme", wh_scheme_name(rv->scheme));
+	jw_key(&w, "headers");
+	jw_object(&w);
+	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_json, &w);
+	jw_end_object(&w);
 	if (is_json) {
-		strbuf_addstr(&line, ",\"body\":");
-		json_minify(&d, 0, &line);
-	} else if (utf8_valid(k->body.buf ? k->body.buf : "", k->body.len)) {
-		strbuf_addstr(&line, ",\"body_text\":");
-		json_quote(&line, k->body.buf ? k->body.buf : "", k->body.len);
+		jw_key(&w, "body");
+		jw_value(&w, &d, 0);
 	} else {
-		strbuf_addstr(&line, ",\"body_base64\":\"");
-		base64_encode(&line, k->body.buf, k->body.len);
-		strbuf_addch(&line, '"');
+		jw_bytes(&w, &jw_body_names, k->body.buf, k->body.len);
 	}
-	strbuf_addstr(&line, "}\n");
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0 || strbuf_addch(&line, '\n') < 0) {
+		warnmsg("cannot write an event: %s", jw_error(&w) ? jw_error(&w) : "out of memory");
+		json_doc_release(&d);
+		json_error_release(&je);
+		strbuf_release(&line);
+		strbuf_release(&id);
+		return respond(rv, c, 503, "the event could not be stored; send it again\n");
+	}
 	secrets_scrub(&rv->secrets, &line);
 	siphash128(rv->seen_key, id.buf ? id.buf : "", id.len, &h);
 	pthread_mutex_lock(&rv->mu);

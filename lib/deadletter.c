@@ -2,10 +2,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base64.h"
 #include "deadletter.h"
-#include "json.h"
-#include "utf8.h"
+#include "jsonw.h"
 
 int dl_open(struct deadletter *dl, const char *path, struct aperr *e)
 {
@@ -25,59 +23,78 @@ int dl_open(struct deadletter *dl, const char *path, struct aperr *e)
 	return 0;
 }
 
-int dl_write_errors(struct deadletter *dl, uint64_t lineno, const char *input,
-		    size_t n, int is_json, const char *errors_json, size_t elen,
-		    struct aperr *e)
-{
-	struct strbuf *l = &dl->line;
-	int r;
+static const struct jw_body_names input_names = { "record", "input_text", "input_base64" };
 
-	strbuf_reset(l);
-	r = strbuf_addf(l, "{\"line\":%llu,", (unsigned long long)lineno);
-	if (is_json) {
-		r |= strbuf_add(l, "\"record\":", 9);
-		r |= strbuf_add(l, input, n);
-	} else if (utf8_valid(input, n)) {
-		r |= strbuf_add(l, "\"input_text\":", 13);
-		r |= json_quote(l, input, n);
-	} else {
-		r |= strbuf_add(l, "\"input_base64\":\"", 16);
-		r |= base64_encode(l, input, n);
-		r |= strbuf_addch(l, '"');
-	}
-	r |= strbuf_add(l, ",\"errors\":", 10);
-	r |= strbuf_add(l, errors_json, elen);
-	r |= strbuf_addch(l, '}');
-	if (r)
-		return aperr_set(e, EX_OSERR, "out of memory writing %s", dl->path);
-	if (lwriter_line(&dl->w, l->buf, l->len, e))
+/* The line of one dead letter into dl->line; errors written by errors(w, arg). */
+static int dl_put(struct deadletter *dl, uint64_t lineno, const char *input, size_t n,
+		  int is_json, void (*errors)(struct jsonw *, const void *), const void *arg,
+		  struct aperr *e)
+{
+	struct jsonw w;
+
+	strbuf_reset(&dl->line);
+	jw_init(&w, &dl->line);
+	jw_object(&w);
+	jw_member_u64(&w, "line", lineno);
+	if (is_json)
+		jw_member_raw(&w, input_names.json, input, n);
+	else
+		jw_bytes(&w, &input_names, input, n);
+	jw_key(&w, "errors");
+	errors(&w, arg);
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0)
+		return aperr_set(e, EX_OSERR, "%s: cannot write a dead letter: %s", dl->path,
+				 jw_error(&w));
+	if (lwriter_line(&dl->w, dl->line.buf, dl->line.len, e))
 		return aperr_prefix(e, "dead-letter file");
 	dl->count++;
 	return 0;
 }
 
+struct raw_errors {
+	const char *json;
+	size_t n;
+};
+
+static void put_raw(struct jsonw *w, const void *arg)
+{
+	const struct raw_errors *r = arg;
+
+	jw_raw(w, r->json, r->n);
+}
+
+int dl_write_errors(struct deadletter *dl, uint64_t lineno, const char *input,
+		    size_t n, int is_json, const char *errors_json, size_t elen,
+		    struct aperr *e)
+{
+	struct raw_errors r = { errors_json, elen };
+
+	return dl_put(dl, lineno, input, n, is_json, put_raw, &r, e);
+}
+
+struct one_error {
+	const char *instance, *message;
+};
+
+static void put_one(struct jsonw *w, const void *arg)
+{
+	const struct one_error *o = arg;
+
+	jw_array(w);
+	jw_object(w);
+	jw_member_str(w, "instance", o->instance);
+	jw_member_str(w, "message", o->message);
+	jw_end_object(w);
+	jw_end_array(w);
+}
+
 int dl_write(struct deadletter *dl, uint64_t lineno, const char *input, size_t n,
 	     int is_json, const char *instance, const char *message, struct aperr *e)
 {
-	struct strbuf err = STRBUF_INIT;
-	int r = strbuf_addch(&err, '[');
+	struct one_error o = { instance, message };
 
-	r |= strbuf_addch(&err, '{');
-	if (instance) {
-		r |= strbuf_add(&err, "\"instance\":", 11);
-		r |= json_quote(&err, instance, strlen(instance));
-		r |= strbuf_addch(&err, ',');
-	}
-	r |= strbuf_add(&err, "\"message\":", 10);
-	r |= json_quote(&err, message, strlen(message));
-	r |= strbuf_add(&err, "}]", 2);
-	if (r) {
-		strbuf_release(&err);
-		return aperr_set(e, EX_OSERR, "out of memory");
-	}
-	r = dl_write_errors(dl, lineno, input, n, is_json, err.buf, err.len, e);
-	strbuf_release(&err);
-	return r;
+	return dl_put(dl, lineno, input, n, is_json, put_one, &o, e);
 }
 
 int dl_close(struct deadletter *dl, struct aperr *e)

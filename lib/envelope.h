@@ -34,10 +34,11 @@ struct envelope_opts {
 };
 
 /*
- * Append r's envelope (no newline) to out, using d and je as scratch for
- * the body.  Returns 0, or -1 when out's cap is exceeded.
+ * Append r's envelope (no newline) to out, using d as scratch for the
+ * body.  Returns 0, or -1 when out's cap is exceeded (out then holds part
+ * of a line: the caller drops it).
  */
 int envelope_build(struct strbuf *out, const struct http_req *r,
-		   const struct envelope_opts *o, struct json_doc *d, struct json_error *je);
+		   const struct envelope_opts *o, struct json_doc *d);
 
 #endif

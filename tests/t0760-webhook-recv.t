@@ -50,8 +50,9 @@ is "$(post -H "X-Hub-Signature-256: sha256=$(hmac_hex "wrong secret" 'Hello, Wor
 is "$(post --data-binary 'Hello, World!' "$URL")" 401 "no signature: 401"
 is "$(cat resp)" "missing X-Hub-Signature-256" "... naming the header"
 body='{"action":"opened","number":12345678901234567890.10,"s":"caf\u00e9"}'
+latin1=$(printf 'X-Note: caf\351 cr\350me')	# a header value in Latin-1, as RFC 9110's obs-text allows
 is "$(post -H "X-Hub-Signature-256: sha256=$(hmac_hex "$GH_SECRET" "$body")" -H 'X-GitHub-Delivery: d-3' \
-	-H 'Content-Type: application/json' -H 'Authorization: Bearer tok' --data-binary "$body" "$URL")" 200 \
+	-H 'Content-Type: application/json' -H 'Authorization: Bearer tok' -H "$latin1" --data-binary "$body" "$URL")" 200 \
 	"a signed JSON event is accepted"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" 405 "GET: 405"
 stop_wh
@@ -62,6 +63,7 @@ is "$(sed -n 1p gh.events | jq -c '[.id, .scheme, .body_text]')" '["d-1","github
 	"a form body is kept as body_text, with its delivery id"
 is "$(sed -n 2p gh.events | sed 's/.*"body"://; s/}$//')" "$body" "a JSON body is kept byte for byte"
 is "$(sed -n 2p gh.events | jq -r '.headers.authorization')" "REDACTED" "credential headers are redacted"
+is "$(sed -n 2p gh.events | jq -r '.headers["x-note"]')" "café crème" "a header value that is not UTF-8 is read as Latin-1: the line stays JSON"
 like gh.d/events-*.jsonl '"received_at":"20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z"' "each event has received_at, in milliseconds like fetched_at"
 is "$(stat -c %a gh.d/events-*.jsonl)" 600 "the events file is private"
 is "$(grep -c "$GH_SECRET" gh.d/events-*.jsonl gh.err | awk -F: '{ s += $2 } END { print s }')" 0 \

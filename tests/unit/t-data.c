@@ -295,7 +295,7 @@ static void test_envelope(void)
 	o.meta = "{\"repo\":\"x\"}";
 	o.meta_len = strlen(o.meta);
 	o.secrets = &sec;
-	is_int(envelope_build(&out, &r, &o, &bd, &bje), 0, "build an envelope");
+	is_int(envelope_build(&out, &r, &o, &bd), 0, "build an envelope");
 	is_mem(out.buf, out.len,
 	       "{\"url\":\"http://127.0.0.1:1/items?page=2&api_key=REDACTED&q=REDACTED\","
 	       "\"method\":\"GET\",\"status\":200,\"headers\":{\"content-type\":\"application/json\","
@@ -310,17 +310,17 @@ static void test_envelope(void)
 	strbuf_add(&r.resp_body, "line1\nline2", 11);
 	strbuf_reset(&out);
 	memset(&o, 0, sizeof(o));
-	envelope_build(&out, &r, &o, &bd, &bje);
+	envelope_build(&out, &r, &o, &bd);
 	ok(strstr(out.buf, ",\"body_text\":\"line1\\nline2\"}") != NULL, "a text body is body_text");
 	strbuf_reset(&r.resp_body);
 	strbuf_add(&r.resp_body, "\x89PNG", 4);
 	strbuf_reset(&out);
-	envelope_build(&out, &r, &o, &bd, &bje);
+	envelope_build(&out, &r, &o, &bd);
 	ok(strstr(out.buf, ",\"body_base64\":\"iVBORw==\"}") != NULL, "a binary body is body_base64");
 	snprintf(r.error_kind, sizeof(r.error_kind), "timeout");
 	snprintf(r.error, sizeof(r.error), "no answer");
 	strbuf_reset(&out);
-	envelope_build(&out, &r, &o, &bd, &bje);
+	envelope_build(&out, &r, &o, &bd);
 	ok(strstr(out.buf, ",\"error\":{\"kind\":\"timeout\",\"message\":\"no answer\"}}") != NULL,
 	   "an error object");
 	ok(parse(out.buf) == 0, "valid JSON");
@@ -334,7 +334,7 @@ static void test_envelope(void)
 			int rc;
 
 			strbuf_init(&small, cap);
-			rc = envelope_build(&small, &r, &o, &bd, &bje);
+			rc = envelope_build(&small, &r, &o, &bd);
 			if (rc == 0 && parse(small.buf) != 0)
 				bad++;
 			if (rc < 0 && !strbuf_failed(&small))

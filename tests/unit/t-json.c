@@ -1,8 +1,9 @@
-/* lib/json, lib/jsonptr, lib/num: table-driven unit tests. */
+/* lib/json, lib/jsonw, lib/jsonptr, lib/num: table-driven unit tests. */
 #include <stdlib.h>
 
 #include "../tap.h"
 #include "../../lib/json.h"
+#include "../../lib/jsonw.h"
 #include "../../lib/num.h"
 
 static struct json_doc d;
@@ -273,6 +274,106 @@ static void test_ptr_set(void)
 	strbuf_release(&out);
 }
 
+
+/* One line exercising every jsonw call; returns jw_finish(). */
+static int write_sample(struct strbuf *sb)
+{
+	static const uint64_t counts[5] = { 0, 2, 0, 0, 7 };
+	struct jsonw w;
+
+	jw_init(&w, sb);
+	jw_object(&w);
+	jw_member_str(&w, "url", "http://h/a?b=\"c\"\n");
+	jw_member_str(&w, "absent", NULL);
+	jw_member_u64(&w, "n", 18446744073709551615ULL);
+	jw_key(&w, "neg");
+	jw_i64(&w, -9);
+	jw_key(&w, "ms");
+	jw_fixed(&w, 12.6, 0);
+	jw_key(&w, "z");
+	jw_fixed(&w, -0.2, 0);
+	jw_key(&w, "list");
+	jw_array(&w);
+	jw_bool(&w, 1);
+	jw_null(&w);
+	jw_str(&w, "é");
+	jw_object(&w);
+	jw_end_object(&w);
+	jw_array(&w);
+	jw_end_array(&w);
+	jw_end_array(&w);
+	jw_key(&w, "by_status");
+	jw_counts(&w, counts, 5);
+	jw_member_raw(&w, "meta", "{\"a\":1}", 7);
+	jw_body(&w, &jw_body_names, "{ \"x\" : [1, 2.50] }", 19, &d);
+	jw_body(&w, &jw_body_names, "plain text", 10, &d);
+	jw_body(&w, &jw_body_names, "\xff\x01", 2, &d);
+	jw_end_object(&w);
+	return jw_finish(&w);
+}
+
+static void test_writer(void)
+{
+	static const char want[] =
+		"{\"url\":\"http://h/a?b=\\\"c\\\"\\n\",\"n\":18446744073709551615,\"neg\":-9,"
+		"\"ms\":13,\"z\":0,\"list\":[true,null,\"é\",{},[]],\"by_status\":{\"1\":2,\"4\":7},"
+		"\"meta\":{\"a\":1},\"body\":{\"x\":[1,2.50]},\"body_text\":\"plain text\","
+		"\"body_base64\":\"/wE=\"}";
+	struct strbuf sb = STRBUF_INIT;
+	struct jsonw w;
+	size_t cap, whole = strlen(want), failed = 0, wrong = 0;
+
+	is_int(write_sample(&sb), 0, "jsonw: a line with every kind of value");
+	is_mem(sb.buf, sb.len, want, "jsonw: commas, escapes, counts and bodies as JSON");
+	/* every cap: the line is whole, or the writer says it failed */
+	for (cap = 1; cap <= whole + 1; cap++) {	/* a cap of 0 is the default */
+		struct strbuf c;
+		int r;
+
+		strbuf_init(&c, cap);
+		r = write_sample(&c);
+		if (r < 0)
+			failed++;
+		else if (c.len != whole || memcmp(c.buf, want, whole))
+			wrong++;
+		strbuf_release(&c);
+	}
+	is_int(wrong, 0, "jsonw: under any cap, a finished line is the whole line");
+	is_int(failed, whole - 1, "jsonw: and every cap below its length fails");
+
+	strbuf_reset(&sb);
+	jw_init(&w, &sb);
+	jw_object(&w);
+	jw_u64(&w, 1);
+	ok(jw_finish(&w) < 0 && jw_error(&w), "jsonw: a value without a key fails");
+	strbuf_reset(&sb);
+	jw_init(&w, &sb);
+	jw_array(&w);
+	jw_key(&w, "k");
+	ok(jw_finish(&w) < 0, "jsonw: a key in an array fails");
+	strbuf_reset(&sb);
+	jw_init(&w, &sb);
+	jw_object(&w);
+	jw_member_str(&w, "k", "\xc0\xaf");
+	jw_end_object(&w);
+	ok(jw_finish(&w) < 0 && !memchr(sb.buf, 0xc0, sb.len), "jsonw: a string that is not UTF-8 fails and is not written");
+	strbuf_reset(&sb);
+	jw_init(&w, &sb);
+	jw_array(&w);
+	ok(jw_finish(&w) < 0, "jsonw: an open container fails");
+	strbuf_reset(&sb);
+	jw_init(&w, &sb);
+	for (cap = 0; cap < JSONW_MAX_DEPTH + 1; cap++)
+		jw_array(&w);
+	ok(jw_finish(&w) < 0, "jsonw: nesting past JSONW_MAX_DEPTH fails");
+	strbuf_reset(&sb);
+	jw_init(&w, &sb);
+	jw_fixed(&w, 1.0 / 0.0, 1);
+	is_int(jw_finish(&w), 0, "jsonw: an infinite figure is null");
+	is_str(sb.buf, "null", "jsonw: null it is");
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	json_doc_init(&d, 0);
@@ -286,6 +387,7 @@ int main(void)
 	test_numbers();
 	test_iteration();
 	test_ptr_set();
+	test_writer();
 	json_error_release(&je);
 	json_doc_release(&d);
 	return done_testing();
