@@ -426,18 +426,32 @@ void tool_read_file(const char *path, const char *what, struct strbuf *out)
 		die_err(&e);
 }
 
-void tool_write_stats(const char *path, const struct strbuf *json)
+void tool_stats_begin(struct tool_stats *st, const char *tool)
+{
+	strbuf_init(&st->sb, 0);
+	st->scrub = NULL;
+	jw_init(&st->w, &st->sb);
+	jw_object(&st->w);
+	if (tool)
+		jw_member_str(&st->w, "tool", tool);
+}
+
+void tool_stats_end(struct tool_stats *st, const char *path)
 {
 	struct aperr e;
-	struct strbuf s = STRBUF_INIT;
 
-	if (strbuf_add(&s, json->buf, json->len) < 0 || strbuf_addch(&s, '\n') < 0)
-		die(EX_OSERR, "out of memory");
-	if (statefile_write(path, s.buf, s.len, 0, &e) < 0) {
+	jw_key(&st->w, "seconds");
+	jw_fixed(&st->w, tool_seconds(), 3);
+	jw_end_object(&st->w);
+	if (jw_finish(&st->w) < 0 || strbuf_addch(&st->sb, '\n') < 0)
+		die(EX_OSERR, "--stats: %s", jw_error(&st->w) ? jw_error(&st->w) : "out of memory");
+	if (st->scrub)
+		secrets_scrub(st->scrub, &st->sb);
+	if (path && statefile_write(path, st->sb.buf, st->sb.len, 0, &e) < 0) {
 		aperr_prefix(&e, "--stats");
 		die(EX_CANTCREAT, "%s", e.msg);
 	}
-	strbuf_release(&s);
+	strbuf_release(&st->sb);
 }
 
 void tool_check_write(int r, const struct aperr *e)

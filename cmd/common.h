@@ -11,6 +11,7 @@
 #include "../lib/cli.h"
 #include "../lib/err.h"
 #include "../lib/jsonl.h"
+#include "../lib/jsonw.h"
 #include "../lib/strbuf.h"
 
 extern const char *progname;
@@ -89,8 +90,20 @@ double tool_seconds(void);
  * at most 64 MiB; dies with 66 "path: no such what" when it is missing.
  */
 void tool_read_file(const char *path, const char *what, struct strbuf *out);
-/* Write a --stats file (json and a newline) atomically; dies with 73 on failure. */
-void tool_write_stats(const char *path, const struct strbuf *json);
+/*
+ * A --stats file: tool_stats_begin() opens the object (with "tool" first
+ * when tool is not NULL), the program adds its members through st->w, and
+ * tool_stats_end() adds "seconds", masks st->scrub's values, closes it and writes the file
+ * atomically (nothing when path is NULL); it dies with 70 when the object
+ * could not be built and 73 when the file could not be written.
+ */
+struct tool_stats {
+	struct strbuf sb;
+	struct jsonw w;
+	const struct secrets *scrub;	/* values to mask before writing, or NULL */
+};
+void tool_stats_begin(struct tool_stats *st, const char *tool);
+void tool_stats_end(struct tool_stats *st, const char *path);
 /*
  * Handle a writer result: 0 returns, LW_EPIPE exits 0 quietly (the reader
  * went away), -1 dies with the message.

@@ -276,20 +276,19 @@ static void process(struct dedupe_run *r, struct json_doc *d, struct json_error 
 
 static void write_stats(struct dedupe_run *r, const struct lreader *in)
 {
-	struct strbuf s = STRBUF_INIT;
+	struct tool_stats st;
 
-	strbuf_addf(&s, "{\"tool\":\"dedupe\",\"lines\":%llu,\"empty_lines\":%llu,"
-		    "\"written\":%llu,\"duplicates\":%llu,\"missing\":%llu,"
-		    "\"dead_lettered\":%llu,\"seen_loaded\":%llu,\"keys\":%llu,"
-		    "\"bytes_in\":%llu,\"seconds\":%.3f}",
-		    (unsigned long long)r->lines, (unsigned long long)in->empty,
-		    (unsigned long long)r->written, (unsigned long long)r->duplicates,
-		    (unsigned long long)r->missing_count, (unsigned long long)r->dl.count,
-		    (unsigned long long)r->seen_loaded,
-		    (unsigned long long)(r->latest ? r->map.n : r->set.count),
-		    (unsigned long long)in->bytes, tool_seconds());
-	tool_write_stats(r->common.stats, &s);
-	strbuf_release(&s);
+	tool_stats_begin(&st, "dedupe");
+	jw_member_u64(&st.w, "lines", r->lines);
+	jw_member_u64(&st.w, "empty_lines", in->empty);
+	jw_member_u64(&st.w, "written", r->written);
+	jw_member_u64(&st.w, "duplicates", r->duplicates);
+	jw_member_u64(&st.w, "missing", r->missing_count);
+	jw_member_u64(&st.w, "dead_lettered", r->dl.count);
+	jw_member_u64(&st.w, "seen_loaded", r->seen_loaded);
+	jw_member_u64(&st.w, "keys", r->latest ? r->map.n : r->set.count);
+	jw_member_u64(&st.w, "bytes_in", in->bytes);
+	tool_stats_end(&st, r->common.stats);
 }
 
 static void parse_args(struct dedupe_run *r, int argc, char **argv)

@@ -47,7 +47,7 @@ struct fetch_run {
 	struct http_client client;
 	int body_only, unordered;
 	int fail_none;
-	unsigned char fail_on[600];	/* --fail-on statuses; all zero: the default */
+	unsigned char fail_on[HTTP_STATUS_SLOTS];	/* --fail-on statuses; all zero: the default */
 	struct lwriter out;
 	struct lreader in;
 	int use_stdin, input_done;
@@ -61,7 +61,7 @@ struct fetch_run {
 	struct json_doc d, rd;
 	struct json_error je;
 	struct strbuf env;
-	uint64_t ok, failed, final_status[600];
+	uint64_t ok, failed, final_status[HTTP_STATUS_SLOTS];
 	int exit_code;
 	double last_progress;
 	int tty;
@@ -171,13 +171,13 @@ static int request_fails(const struct fetch_run *f, const struct http_req *r)
 
 	if (f->fail_none)
 		return 0;
-	for (i = 0; i < 600 && !any; i++)
+	for (i = 0; i < HTTP_STATUS_SLOTS && !any; i++)
 		any = f->fail_on[i];
 	if (!any)
 		return r->outcome == HTTP_FAILED || r->exit_code != 0;
 	if (r->outcome == HTTP_FAILED && !r->status)
 		return 1;
-	return r->status > 0 && r->status < 600 && f->fail_on[r->status];
+	return http_status_slot(r->status) && f->fail_on[r->status];
 }
 
 /* r's URL fit for a message: credentials masked (the result lives until the next call). */
@@ -210,7 +210,7 @@ static void write_job(struct fetch_run *f, struct job *j)
 	} else {
 		f->ok++;
 	}
-	if (r->status > 0 && r->status < 600)
+	if (http_status_slot(r->status))
 		f->final_status[r->status]++;
 	tool_write_out(&f->hc, r);
 	strbuf_reset(&f->env);
@@ -329,20 +329,20 @@ static void run(struct fetch_run *f)
 
 static void write_stats(struct fetch_run *f)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct tool_stats st;
 	double secs = tool_seconds();
 
-	strbuf_addf(&sb, "{\"requests\":%llu,\"succeeded\":%llu,\"failed\":%llu,\"status\":",
-		    (unsigned long long)f->written, (unsigned long long)f->ok,
-		    (unsigned long long)f->failed);
-	json_add_counts(&sb, f->final_status, 600);
-	strbuf_addch(&sb, ',');
-	http_stats_json(&f->client, &sb);
-	strbuf_addf(&sb, ",\"seconds\":%.3f,\"requests_per_second\":%.1f}", secs,
-		    secs > 0 ? (double)f->written / secs : 0.0);
-	secrets_scrub(&f->hc.secrets, &sb);
-	tool_write_stats(f->common.stats, &sb);
-	strbuf_release(&sb);
+	tool_stats_begin(&st, NULL);
+	jw_member_u64(&st.w, "requests", f->written);
+	jw_member_u64(&st.w, "succeeded", f->ok);
+	jw_member_u64(&st.w, "failed", f->failed);
+	jw_key(&st.w, "status");
+	jw_counts(&st.w, f->final_status, HTTP_STATUS_SLOTS);
+	http_stats_json(&f->client, &st.w);
+	jw_key(&st.w, "requests_per_second");
+	jw_fixed(&st.w, secs > 0 ? (double)f->written / secs : 0.0, 1);
+	st.scrub = &f->hc.secrets;
+	tool_stats_end(&st, f->common.stats);
 }
 
 static const struct cli_help help[] = {

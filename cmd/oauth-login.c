@@ -354,30 +354,38 @@ static void show(struct login *l)
 	struct tokenset ts;
 	struct aperr e;
 	struct strbuf o = STRBUF_INIT;
+	struct jsonw w;
 	char when[64] = "";
 
 	tokenset_init(&ts);
 	if (tokenstore_read(l->store, &ts, &e) < 0)
 		die_err(&e);
-	strbuf_addstr(&o, "{\"store\":");
-	json_quote(&o, l->store, strlen(l->store));
-	json_add_member(&o, "token_url", ts.token_url);
-	json_add_member(&o, "client_id", ts.client_id);
-	strbuf_addstr(&o, ",\"scope\":");
-	if (ts.scope)
-		json_quote(&o, ts.scope, strlen(ts.scope));
-	else
-		strbuf_addstr(&o, "null");
+	jw_init(&w, &o);
+	jw_object(&w);
+	jw_key(&w, "store");
+	jw_text(&w, l->store, strlen(l->store));
+	jw_member_str(&w, "token_url", ts.token_url);
+	jw_member_str(&w, "client_id", ts.client_id);
+	jw_key(&w, "scope");
+	jw_str(&w, ts.scope);
+	jw_key(&w, "expires_at");
 	if (ts.expires_at > 0) {
 		struct instant t = { (int64_t)ts.expires_at, 0, 0 };
 
 		instant_format(&t, when, sizeof(when));
-		strbuf_addf(&o, ",\"expires_at\":\"%s\",\"expires_in\":%.0f", when,
-			    ts.expires_at - real_now());
+		jw_str(&w, when);
+		jw_key(&w, "expires_in");
+		jw_fixed(&w, ts.expires_at - real_now(), 0);
 	} else {
-		strbuf_addstr(&o, ",\"expires_at\":null,\"expires_in\":null");
+		jw_null(&w);
+		jw_key(&w, "expires_in");
+		jw_null(&w);
 	}
-	strbuf_addf(&o, ",\"refresh_token\":%s}\n", ts.refresh_token ? "true" : "false");
+	jw_key(&w, "refresh_token");
+	jw_bool(&w, ts.refresh_token != NULL);
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0 || strbuf_addch(&o, '\n') < 0)
+		die(EX_OSERR, "%s: %s", l->store, jw_error(&w) ? jw_error(&w) : "out of memory");
 	fwrite(o.buf, 1, o.len, stdout);
 	if (fflush(stdout) != 0)
 		die(EX_IOERR, "stdout: %s", strerror(errno));

@@ -236,15 +236,18 @@ static void die_page(struct pg_run *p, uint64_t page, const char *url, int code,
 static void state_emit(struct pg_run *p, const char *value, size_t n)
 {
 	struct strbuf sl = STRBUF_INIT;
+	struct jsonw w;
 	struct aperr e;
 
-	strbuf_addstr(&sl, APIPE_STATE_PREFIX "{\"apipe_state\":");
-	json_quote(&sl, p->state_name, strlen(p->state_name));
-	strbuf_addstr(&sl, ",\"value\":");
-	strbuf_add(&sl, value, n);
-	strbuf_addch(&sl, '}');
-	if (strbuf_failed(&sl))
-		die(EX_OSERR, "out of memory");
+	strbuf_addstr(&sl, APIPE_STATE_PREFIX);
+	jw_init(&w, &sl);
+	jw_object(&w);
+	jw_key(&w, "apipe_state");
+	jw_text(&w, p->state_name, strlen(p->state_name));
+	jw_member_raw(&w, "value", value, n);
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0)
+		die(EX_OSERR, "the state line: %s", jw_error(&w));
 	tool_check_write(lwriter_line(p->w, sl.buf, sl.len, &e), &e);
 	if (p->w == &p->out)	/* a listing waiting its turn is copied out later */
 		tool_check_write(lwriter_flush(p->w, &e), &e);
@@ -260,6 +263,7 @@ static void checkpoint_put(struct pg_run *p, struct listing *l, int listing_done
 {
 	struct crawl *c = p->c;
 	struct strbuf j = STRBUF_INIT;
+	struct jsonw w;
 	struct aperr e;
 	int file = p->checkpoint && !p->cur->buffered;
 
@@ -267,32 +271,37 @@ static void checkpoint_put(struct pg_run *p, struct listing *l, int listing_done
 		return;
 	if (p->outpath && file && lwriter_sync(&p->out, &e) < 0)
 		die_err(&e);
-	strbuf_addf(&j, "{\"version\":1,\"listing\":%llu,\"output_bytes\":%llu",
-		    (unsigned long long)(l->index + (listing_done ? 1 : 0)),
-		    (unsigned long long)(p->out_base + p->out.bytes));
+	jw_init(&w, &j);
+	jw_object(&w);
+	jw_member_u64(&w, "version", 1);
+	jw_member_u64(&w, "listing", l->index + (listing_done ? 1 : 0));
+	jw_member_u64(&w, "output_bytes", p->out_base + p->out.bytes);
 	if (!listing_done) {
-		const char *start = shown(p, l->tmpl.url);	/* sets p->tmp first */
+		const char *start = shown(p, l->tmpl.url);	/* in p->tmp */
 
-		strbuf_addstr(&j, ",\"start\":");
-		json_quote(&j, start, strlen(start));
-		strbuf_addf(&j, ",\"start_id\":\"%s\"", l->id);
-		strbuf_addstr(&j, ",\"next\":");
-		json_quote(&j, c->next.buf, c->next.len);
+		jw_key(&w, "start");
+		jw_text(&w, start, strlen(start));
+		jw_member_str(&w, "start_id", l->id);
+		jw_key(&w, "next");
+		jw_text(&w, c->next.buf ? c->next.buf : "", c->next.len);
 		if (c->has_next_body) {
-			strbuf_addstr(&j, ",\"next_body\":");
-			json_quote(&j, c->next_body.buf ? c->next_body.buf : "", c->next_body.len);
+			jw_key(&w, "next_body");
+			jw_text(&w, c->next_body.buf ? c->next_body.buf : "", c->next_body.len);
 		}
-		strbuf_addf(&j, ",\"page\":%llu,\"pos\":%llu,\"step\":%llu,\"empty_run\":%llu,"
-			    "\"records\":%llu,\"pages\":%llu",
-			    (unsigned long long)c->page, (unsigned long long)c->pos,
-			    (unsigned long long)c->step, (unsigned long long)c->empty_run,
-			    (unsigned long long)c->records, (unsigned long long)c->pages);
+		jw_member_u64(&w, "page", c->page);
+		jw_member_u64(&w, "pos", c->pos);
+		jw_member_u64(&w, "step", c->step);
+		jw_member_u64(&w, "empty_run", c->empty_run);
+		jw_member_u64(&w, "records", c->records);
+		jw_member_u64(&w, "pages", c->pages);
 		if (c->has_total)
-			strbuf_addf(&j, ",\"total\":%llu", (unsigned long long)c->total);
-		strbuf_addstr(&j, ",\"spec\":");
-		pg_spec_json(&c->spec, &j);
+			jw_member_u64(&w, "total", c->total);
+		jw_key(&w, "spec");
+		pg_spec_json(&c->spec, &w);
 	}
-	strbuf_addstr(&j, "}\n");
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0 || strbuf_addch(&j, '\n') < 0)
+		die(EX_OSERR, "the checkpoint: %s", jw_error(&w) ? jw_error(&w) : "out of memory");
 	secrets_scrub(&p->hc.secrets, &j);
 	if (file && statefile_write(p->checkpoint, j.buf, j.len, 1, &e) < 0)
 		die_err(&e);
@@ -1017,30 +1026,31 @@ static void listing_release(struct listing *l)
 
 static void write_stats(struct pg_run *p)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct tool_stats st;
 	double secs = tool_seconds();
 
-	strbuf_addf(&sb, "{\"listings\":%llu,\"pages\":%llu,\"records\":%llu,\"empty_pages\":%llu,"
-		    "\"style\":\"%s\",\"stopped\":\"%s\",\"total_reported\":",
-		    (unsigned long long)p->listings, (unsigned long long)p->pages,
-		    (unsigned long long)p->records, (unsigned long long)p->empty_pages,
-		    p->last_style ? p->last_style : "none", p->stopped_max ? "max-pages" : "end");
+	tool_stats_begin(&st, NULL);
+	jw_member_u64(&st.w, "listings", p->listings);
+	jw_member_u64(&st.w, "pages", p->pages);
+	jw_member_u64(&st.w, "records", p->records);
+	jw_member_u64(&st.w, "empty_pages", p->empty_pages);
+	jw_member_str(&st.w, "style", p->last_style ? p->last_style : "none");
+	jw_member_str(&st.w, "stopped", p->stopped_max ? "max-pages" : "end");
+	jw_key(&st.w, "total_reported");
 	if (p->any_total)
-		strbuf_addf(&sb, "%llu", (unsigned long long)p->reported_total);
+		jw_u64(&st.w, p->reported_total);
 	else
-		strbuf_addstr(&sb, "null");
-	strbuf_addf(&sb, ",\"total_fetched\":%llu,\"short_listings\":%llu",
-		    (unsigned long long)p->fetched_of_total, (unsigned long long)p->short_listings);
+		jw_null(&st.w);
+	jw_member_u64(&st.w, "total_fetched", p->fetched_of_total);
+	jw_member_u64(&st.w, "short_listings", p->short_listings);
 	/* requests = pages + dropped_ahead + abandoned + discarded (+ failed) */
-	strbuf_addf(&sb, ",\"requests\":%llu,\"dropped_ahead\":%llu,",
-		    (unsigned long long)p->client.stats.requests,
-		    (unsigned long long)p->dropped_ahead);
-	http_stats_json(&p->client, &sb);
-	strbuf_addf(&sb, ",\"seconds\":%.3f,\"pages_per_second\":%.1f}", secs,
-		    secs > 0 ? (double)p->pages / secs : 0.0);
-	secrets_scrub(&p->hc.secrets, &sb);
-	tool_write_stats(p->common.stats, &sb);
-	strbuf_release(&sb);
+	jw_member_u64(&st.w, "requests", p->client.stats.requests);
+	jw_member_u64(&st.w, "dropped_ahead", p->dropped_ahead);
+	http_stats_json(&p->client, &st.w);
+	jw_key(&st.w, "pages_per_second");
+	jw_fixed(&st.w, secs > 0 ? (double)p->pages / secs : 0.0, 1);
+	st.scrub = &p->hc.secrets;
+	tool_stats_end(&st, p->common.stats);
 }
 
 static void use_slot(struct pg_run *p, struct slot *sl)
@@ -1297,6 +1307,7 @@ static void spec_opt(struct pg_run *p, int opt, const char *arg)
 static void graphql_body(struct pg_run *p)
 {
 	struct strbuf q = STRBUF_INIT, b = STRBUF_INIT;
+	struct jsonw w;
 	struct json_doc d;
 	struct json_error je;
 	struct aperr e;
@@ -1309,13 +1320,18 @@ static void graphql_body(struct pg_run *p)
 	if (p->variables && (json_parse(&d, p->variables, strlen(p->variables), &je) < 0 ||
 			     json_type(&d, 0) != JSON_OBJECT))
 		usage_error("--variables: not a JSON object");
-	strbuf_addstr(&b, "{\"query\":");
-	json_quote(&b, q.buf ? q.buf : "", q.len);
-	strbuf_addstr(&b, ",\"variables\":");
-	strbuf_addstr(&b, p->variables ? p->variables : "{}");
-	strbuf_addch(&b, '}');
-	if (strbuf_failed(&b))
-		die(EX_OSERR, "out of memory");
+	jw_init(&w, &b);
+	jw_object(&w);
+	jw_key(&w, "query");
+	jw_strn(&w, q.buf ? q.buf : "", q.len);
+	jw_key(&w, "variables");
+	if (p->variables)
+		jw_value(&w, &d, 0);
+	else
+		jw_raw(&w, "{}", 2);
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0)
+		die(EX_DATAERR, "--graphql %s: %s", p->graphql, jw_error(&w));
 	if (http_cli_opt(&p->hc, HTTP_OPT_DATA_JSON, b.buf, &e) < 0)
 		die_err(&e);
 	json_doc_release(&d);

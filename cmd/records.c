@@ -229,17 +229,17 @@ static void process(struct records_run *r, struct json_doc *d, struct json_error
 
 static void write_stats(struct records_run *r, const struct lreader *in)
 {
-	struct strbuf s = STRBUF_INIT;
+	struct tool_stats st;
 
-	strbuf_addf(&s, "{\"tool\":\"records\",\"lines\":%llu,\"empty_lines\":%llu,"
-		    "\"pages\":%llu,\"records\":%llu,\"dead_lettered\":%llu,"
-		    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"seconds\":%.3f}",
-		    (unsigned long long)r->lines, (unsigned long long)in->empty,
-		    (unsigned long long)r->pages, (unsigned long long)r->records,
-		    (unsigned long long)r->dl.count, (unsigned long long)in->bytes,
-		    (unsigned long long)r->out.bytes, tool_seconds());
-	tool_write_stats(r->common.stats, &s);
-	strbuf_release(&s);
+	tool_stats_begin(&st, "records");
+	jw_member_u64(&st.w, "lines", r->lines);
+	jw_member_u64(&st.w, "empty_lines", in->empty);
+	jw_member_u64(&st.w, "pages", r->pages);
+	jw_member_u64(&st.w, "records", r->records);
+	jw_member_u64(&st.w, "dead_lettered", r->dl.count);
+	jw_member_u64(&st.w, "bytes_in", in->bytes);
+	jw_member_u64(&st.w, "bytes_out", r->out.bytes);
+	tool_stats_end(&st, r->common.stats);
 }
 
 static const struct cli_help help[] = {

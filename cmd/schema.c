@@ -266,14 +266,13 @@ static void parse_args(struct run *r, int argc, char **argv)
 
 static void write_stats(struct run *r)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct tool_stats st;
 
-	strbuf_addf(&sb, "{\"records\":%llu", (unsigned long long)r->records);
+	tool_stats_begin(&st, NULL);
+	jw_member_u64(&st.w, "records", r->records);
 	if (r->diff)
-		strbuf_addf(&sb, ",\"changes\":%llu", (unsigned long long)r->changes);
-	strbuf_addf(&sb, ",\"seconds\":%.3f}", tool_seconds());
-	tool_write_stats(r->common.stats, &sb);
-	strbuf_release(&sb);
+		jw_member_u64(&st.w, "changes", r->changes);
+	tool_stats_end(&st, r->common.stats);
 }
 
 static const struct cli_help help[] = {

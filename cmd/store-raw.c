@@ -557,15 +557,15 @@ pass:
 		    "only complete segments", s->dir, e.msg);
 	}
 	if (s->common.stats) {
-		struct strbuf st = STRBUF_INIT;
+		struct tool_stats st;
 
-		strbuf_addf(&st, "{\"lines\":%llu,\"bytes\":%llu,\"segments\":%llu,"
-			    "\"compressed_bytes\":%llu,\"redacted\":%llu,\"seconds\":%.3f}",
-			    (unsigned long long)lines, (unsigned long long)in.bytes,
-			    (unsigned long long)p.segments, (unsigned long long)p.compressed,
-			    (unsigned long long)redacted, tool_seconds());
-		tool_write_stats(s->common.stats, &st);
-		strbuf_release(&st);
+		tool_stats_begin(&st, NULL);
+		jw_member_u64(&st.w, "lines", lines);
+		jw_member_u64(&st.w, "bytes", in.bytes);
+		jw_member_u64(&st.w, "segments", p.segments);
+		jw_member_u64(&st.w, "compressed_bytes", p.compressed);
+		jw_member_u64(&st.w, "redacted", redacted);
+		tool_stats_end(&st, s->common.stats);
 	}
 	tool_finish(&out);
 	statefile_unlock(lockfd);
@@ -807,13 +807,13 @@ static int replay(struct store_run *s)
 	}
 	replay_pass(&rp, 1);
 	if (s->common.stats) {
-		struct strbuf st2 = STRBUF_INIT;
+		struct tool_stats ts;
 
-		strbuf_addf(&st2, "{\"segments\":%zu,\"lines\":%llu,\"emitted\":%llu,\"seconds\":%.3f}",
-			    rp.m.n, (unsigned long long)rp.ord, (unsigned long long)rp.emitted,
-			    tool_seconds());
-		tool_write_stats(s->common.stats, &st2);
-		strbuf_release(&st2);
+		tool_stats_begin(&ts, NULL);
+		jw_member_u64(&ts.w, "segments", rp.m.n);
+		jw_member_u64(&ts.w, "lines", rp.ord);
+		jw_member_u64(&ts.w, "emitted", rp.emitted);
+		tool_stats_end(&ts, s->common.stats);
 	}
 	tool_finish(&rp.out);
 	manifest_release(&rp.m);

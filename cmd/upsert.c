@@ -537,16 +537,17 @@ static void one(struct up *u, const char *line, size_t n)
 
 static void write_stats(struct up *u)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct tool_stats st;
 
-	strbuf_addf(&sb, "{\"records\":%llu,\"inserted\":%llu,\"updated\":%llu,\"unchanged\":%llu,"
-		    "\"skipped\":%llu,\"dead_lettered\":%llu,\"batches\":%llu,\"seconds\":%.3f}",
-		    (unsigned long long)u->records, (unsigned long long)u->inserted,
-		    (unsigned long long)u->updated, (unsigned long long)u->unchanged,
-		    (unsigned long long)u->skipped, (unsigned long long)u->dead,
-		    (unsigned long long)u->batches, tool_seconds());
-	tool_write_stats(u->common.stats, &sb);
-	strbuf_release(&sb);
+	tool_stats_begin(&st, NULL);
+	jw_member_u64(&st.w, "records", u->records);
+	jw_member_u64(&st.w, "inserted", u->inserted);
+	jw_member_u64(&st.w, "updated", u->updated);
+	jw_member_u64(&st.w, "unchanged", u->unchanged);
+	jw_member_u64(&st.w, "skipped", u->skipped);
+	jw_member_u64(&st.w, "dead_lettered", u->dead);
+	jw_member_u64(&st.w, "batches", u->batches);
+	tool_stats_end(&st, u->common.stats);
 }
 
 static const struct cli_help help[] = {

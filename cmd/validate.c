@@ -190,21 +190,19 @@ static int by_count(const void *a, const void *b)
 
 static void write_stats(struct val *v)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct tool_stats st;
 	size_t i;
 
-	strbuf_addf(&sb, "{\"records\":%llu,\"valid\":%llu,\"invalid\":%llu,\"errors\":{",
-		    (unsigned long long)v->records, (unsigned long long)v->valid,
-		    (unsigned long long)v->invalid);
-	for (i = 0; i < v->nkinds; i++) {
-		if (i)
-			strbuf_addch(&sb, ',');
-		json_quote(&sb, v->kinds[i].keyword, strlen(v->kinds[i].keyword));
-		strbuf_addf(&sb, ":%llu", (unsigned long long)v->kinds[i].n);
-	}
-	strbuf_addf(&sb, "},\"seconds\":%.3f}", tool_seconds());
-	tool_write_stats(v->common.stats, &sb);
-	strbuf_release(&sb);
+	tool_stats_begin(&st, NULL);
+	jw_member_u64(&st.w, "records", v->records);
+	jw_member_u64(&st.w, "valid", v->valid);
+	jw_member_u64(&st.w, "invalid", v->invalid);
+	jw_key(&st.w, "errors");
+	jw_object(&st.w);
+	for (i = 0; i < v->nkinds; i++)
+		jw_member_u64(&st.w, v->kinds[i].keyword, v->kinds[i].n);
+	jw_end_object(&st.w);
+	tool_stats_end(&st, v->common.stats);
 }
 
 /* The "suddenly 10% invalid" alarm: 1 when the rate is over the limit. */

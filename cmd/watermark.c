@@ -510,15 +510,20 @@ static int do_track(struct wm_opts *o)
 			o->commit_on_eof ? "committed" : "staged",
 			t.have_max ? t.max.raw.buf : "nothing");
 	if (o->common.stats) {
-		struct strbuf st = STRBUF_INIT;
+		struct tool_stats st;
 
-		strbuf_addf(&st, "{\"tool\":\"watermark\",\"lines\":%llu,\"invalid\":%llu,"
-			    "\"bytes_in\":%llu,\"max\":%s,\"committed\":%s,\"seconds\":%.3f}",
-			    (unsigned long long)t.lines, (unsigned long long)t.invalid,
-			    (unsigned long long)in.bytes, t.have_max ? t.max.raw.buf : "null",
-			    o->commit_on_eof && t.have_max ? "true" : "false", tool_seconds());
-		tool_write_stats(o->common.stats, &st);
-		strbuf_release(&st);
+		tool_stats_begin(&st, "watermark");
+		jw_member_u64(&st.w, "lines", t.lines);
+		jw_member_u64(&st.w, "invalid", t.invalid);
+		jw_member_u64(&st.w, "bytes_in", in.bytes);
+		jw_key(&st.w, "max");
+		if (t.have_max)
+			jw_raw(&st.w, t.max.raw.buf, t.max.raw.len);
+		else
+			jw_null(&st.w);
+		jw_key(&st.w, "committed");
+		jw_bool(&st.w, o->commit_on_eof && t.have_max);
+		tool_stats_end(&st, o->common.stats);
 	}
 	ordval_release(&t.max);
 	ordval_release(&t.cur);

@@ -23,6 +23,7 @@
 #include "common.h"
 #include "../lib/fpset.h"
 #include "../lib/hash.h"
+#include "../lib/httpstatus.h"
 #include "../lib/instant.h"
 #include "../lib/json.h"
 #include "../lib/jsonw.h"
@@ -82,7 +83,7 @@ struct recv {
 	struct lwriter out;		/* the events file, or stdout */
 	struct fpset seen;
 	uint8_t seen_key[16];
-	uint64_t accepted, duplicates, rejected[600];
+	uint64_t accepted, duplicates, rejected[HTTP_STATUS_SLOTS];
 };
 
 /* One request: its body as it arrives. */
@@ -99,7 +100,7 @@ static const char *header_of(void *ctx, const char *name)
 static void rejected(struct recv *rv, unsigned status, const char *why)
 {
 	pthread_mutex_lock(&rv->mu);
-	rv->rejected[status < 600 ? status : 0]++;
+	rv->rejected[http_status_slot(status)]++;
 	pthread_mutex_unlock(&rv->mu);
 	if (rv->common.verbose)
 		warnmsg("%u: %s", status, why);
@@ -573,14 +574,14 @@ static void serve(struct recv *rv)
 
 static void write_stats(struct recv *rv)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct tool_stats st;
 
-	strbuf_addf(&sb, "{\"accepted\":%llu,\"duplicates\":%llu,\"rejected\":",
-		    (unsigned long long)rv->accepted, (unsigned long long)rv->duplicates);
-	json_add_counts(&sb, rv->rejected, 600);
-	strbuf_addf(&sb, ",\"seconds\":%.3f}", tool_seconds());
-	tool_write_stats(rv->common.stats, &sb);
-	strbuf_release(&sb);
+	tool_stats_begin(&st, NULL);
+	jw_member_u64(&st.w, "accepted", rv->accepted);
+	jw_member_u64(&st.w, "duplicates", rv->duplicates);
+	jw_key(&st.w, "rejected");
+	jw_counts(&st.w, rv->rejected, HTTP_STATUS_SLOTS);
+	tool_stats_end(&st, rv->common.stats);
 }
 
 static const struct cli_help help[] = {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "jsonw.h"
 #include "statefile.h"
 
 #define GZ_IN_SIZE (256 * 1024)
@@ -62,7 +63,7 @@ void seg_meta_add(struct seg_meta *m, const struct json_doc *d, size_t n)
 		long s = strtol(json_src(d, t), NULL, 10);
 
 		m->pages++;
-		if (s >= 0 && s < 600)
+		if (s >= 0 && s < HTTP_STATUS_SLOTS)
 			m->status[s]++;
 	}
 	if ((t = json_get(d, 0, "fetched_at", 10)) && json_type(d, t) == JSON_STRING) {
@@ -103,36 +104,38 @@ void seg_meta_add(struct seg_meta *m, const struct json_doc *d, size_t n)
 int seg_meta_manifest(const struct seg_meta *m, const char *file, const char *sha256,
 		      uint64_t bytes, struct strbuf *out)
 {
+	struct jsonw w;
 	size_t i;
 
-	strbuf_addstr(out, "{\"file\":");
-	json_quote(out, file, strlen(file));
-	strbuf_addf(out, ",\"sha256\":\"%s\",\"bytes\":%llu,\"uncompressed_bytes\":%llu,"
-		    "\"lines\":%llu,\"pages\":%llu,", sha256, (unsigned long long)bytes,
-		    (unsigned long long)m->ubytes, (unsigned long long)m->lines,
-		    (unsigned long long)m->pages);
-	if (m->have_time) {
-		strbuf_addstr(out, "\"first_fetched_at\":");
-		json_quote(out, m->first_s, strlen(m->first_s));
-		strbuf_addstr(out, ",\"last_fetched_at\":");
-		json_quote(out, m->last_s, strlen(m->last_s));
-	} else {
-		strbuf_addstr(out, "\"first_fetched_at\":null,\"last_fetched_at\":null");
+	jw_init(&w, out);
+	jw_object(&w);
+	jw_member_str(&w, "file", file);
+	jw_member_str(&w, "sha256", sha256);
+	jw_member_u64(&w, "bytes", bytes);
+	jw_member_u64(&w, "uncompressed_bytes", m->ubytes);
+	jw_member_u64(&w, "lines", m->lines);
+	jw_member_u64(&w, "pages", m->pages);
+	jw_key(&w, "first_fetched_at");
+	jw_str(&w, m->have_time ? m->first_s : NULL);
+	jw_key(&w, "last_fetched_at");
+	jw_str(&w, m->have_time ? m->last_s : NULL);
+	jw_key(&w, "endpoints");
+	jw_array(&w);
+	for (i = 0; i < m->nendpoints; i++)
+		jw_text(&w, m->endpoints[i], strlen(m->endpoints[i]));
+	jw_end_array(&w);
+	if (m->endpoints_truncated) {
+		jw_key(&w, "endpoints_truncated");
+		jw_bool(&w, 1);
 	}
-	strbuf_addstr(out, ",\"endpoints\":[");
-	for (i = 0; i < m->nendpoints; i++) {
-		if (i)
-			strbuf_addch(out, ',');
-		json_quote(out, m->endpoints[i], strlen(m->endpoints[i]));
-	}
-	strbuf_addch(out, ']');
-	if (m->endpoints_truncated)
-		strbuf_addstr(out, ",\"endpoints_truncated\":true");
-	strbuf_addstr(out, ",\"status\":");
-	json_add_counts(out, m->status, 600);
+	jw_key(&w, "status");
+	jw_counts(&w, m->status, HTTP_STATUS_SLOTS);
 	if (m->have_records)
-		strbuf_addf(out, ",\"records\":%llu", (unsigned long long)m->records);
-	return strbuf_addstr(out, "}\n");
+		jw_member_u64(&w, "records", m->records);
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0)
+		return -1;
+	return strbuf_addch(out, '\n');
 }
 
 /* --- the manifest ------------------------------------------------------------ */

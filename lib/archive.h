@@ -24,6 +24,7 @@
 #include <zlib.h>
 
 #include "err.h"
+#include "httpstatus.h"
 #include "instant.h"
 #include "json.h"
 #include "strbuf.h"
@@ -37,7 +38,7 @@ struct seg_meta {
 	int have_records, have_time, endpoints_truncated;
 	struct instant first, last;
 	char first_s[64], last_s[64];	/* fetched_at as it appeared */
-	uint64_t status[600];
+	uint64_t status[HTTP_STATUS_SLOTS];
 	char **endpoints;
 	size_t nendpoints;
 };

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "hash.h"
 #include "http.h"
+#include "jsonw.h"
 #include "redact.h"
 #include "url.h"
 #include "json.h"
@@ -412,7 +413,7 @@ static int finish(struct http_client *c, struct http_req *r)
 	instant_now(&r->fetched_at);
 	if (r->outcome == HTTP_FAILED || r->exit_code)
 		c->stats.failed++;
-	c->stats.status[r->status >= 100 && r->status < 600 ? r->status / 100 : 0]++;
+	c->stats.status[r->status >= 100 && r->status < HTTP_STATUS_SLOTS ? r->status / 100 : 0]++;
 	if (c->done_head && c->done_head == c->ndone)
 		c->ndone = c->done_head = 0;
 	return push(&c->done, &c->ndone, &c->adone, r);
@@ -719,7 +720,7 @@ static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, 
 	curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total);
 	r->elapsed_ms = (double)total / 1000;
 	r->status = rc == CURLE_OK ? status : 0;
-	if (rc == CURLE_OK && status > 0 && status < 600)
+	if (rc == CURLE_OK && status > 0 && status < HTTP_STATUS_SLOTS)
 		c->stats.by_status[status]++;
 	note_quota(c, r, now, &ri);
 	if ((v = http_req_header(r, "retry-after", &n)) &&
@@ -899,19 +900,25 @@ int http_perform_one(struct http_client *c, struct http_req *r, struct aperr *e)
 	}
 }
 
-int http_stats_json(const struct http_client *c, struct strbuf *out)
+void http_stats_json(const struct http_client *c, struct jsonw *w)
 {
 	const struct http_stats *s = &c->stats;
 
-	strbuf_addf(out, "\"abandoned\":%llu,\"discarded\":%llu,",
-		    (unsigned long long)s->abandoned, (unsigned long long)s->discarded);
-	strbuf_addf(out, "\"attempts\":%llu,\"retries\":%llu,\"reauths\":%llu,"
-		    "\"token_refreshes\":%u,\"bytes\":%llu,\"responses\":",
-		    (unsigned long long)s->attempts, (unsigned long long)s->retries,
-		    (unsigned long long)s->reauths, c->auth ? c->auth->refreshes : 0,
-		    (unsigned long long)s->bytes);
-	json_add_counts(out, s->by_status, 600);
-	return strbuf_addf(out, ",\"retry_after_ms\":%.0f,\"backoff_ms\":%.0f,"
-			   "\"quota_ms\":%.0f,\"throttle_ms\":%.0f",
-			   s->retry_after_ms, s->backoff_ms, s->quota_ms, s->throttle_ms);
+	jw_member_u64(w, "abandoned", s->abandoned);
+	jw_member_u64(w, "discarded", s->discarded);
+	jw_member_u64(w, "attempts", s->attempts);
+	jw_member_u64(w, "retries", s->retries);
+	jw_member_u64(w, "reauths", s->reauths);
+	jw_member_u64(w, "token_refreshes", c->auth ? c->auth->refreshes : 0);
+	jw_member_u64(w, "bytes", s->bytes);
+	jw_key(w, "responses");
+	jw_counts(w, s->by_status, HTTP_STATUS_SLOTS);
+	jw_key(w, "retry_after_ms");
+	jw_fixed(w, s->retry_after_ms, 0);
+	jw_key(w, "backoff_ms");
+	jw_fixed(w, s->backoff_ms, 0);
+	jw_key(w, "quota_ms");
+	jw_fixed(w, s->quota_ms, 0);
+	jw_key(w, "throttle_ms");
+	jw_fixed(w, s->throttle_ms, 0);
 }

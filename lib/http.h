@@ -33,6 +33,7 @@
 #include <curl/curl.h>
 
 #include "err.h"
+#include "httpstatus.h"
 #include "instant.h"
 #include "ratelimit.h"
 #include "secret.h"
@@ -125,7 +126,7 @@ struct http_stats {
 	uint64_t abandoned, discarded;
 	uint64_t bytes;			/* response body bytes received */
 	uint64_t status[6];		/* final responses by class: 1xx … 5xx, [0] none */
-	uint64_t by_status[600];	/* every response (all attempts) by status */
+	uint64_t by_status[HTTP_STATUS_SLOTS];	/* every response (all attempts) by status */
 	double retry_after_ms;		/* waits the server asked for (Retry-After) */
 	double backoff_ms;		/* waits chosen by the backoff policy */
 	double quota_ms;		/* waits for a rate-limit window to reset */
@@ -195,7 +196,8 @@ int http_perform_one(struct http_client *c, struct http_req *r, struct aperr *e)
  * "attempts", "retries", "reauths", "token_refreshes", "bytes",
  * "responses" (every response by status), waits in milliseconds.
  */
-int http_stats_json(const struct http_client *c, struct strbuf *out);
+struct jsonw;
+void http_stats_json(const struct http_client *c, struct jsonw *w);
 
 /*
  * May the run's credentials be sent to target for r?  1 yes, 0 no (another

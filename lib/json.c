@@ -639,32 +639,6 @@ int json_minify(const struct json_doc *d, uint32_t t, struct strbuf *out)
 	return 0;
 }
 
-int json_add_member(struct strbuf *out, const char *name, const char *value)
-{
-	if (!value)
-		return 0;
-	if (out->len && out->buf[out->len - 1] != '{')
-		strbuf_addch(out, ',');
-	json_quote(out, name, strlen(name));
-	strbuf_addch(out, ':');
-	return json_quote(out, value, strlen(value));
-}
-
-int json_add_counts(struct strbuf *out, const uint64_t *counts, size_t n)
-{
-	const char *sep = "";
-	size_t i;
-
-	strbuf_addch(out, '{');
-	for (i = 0; i < n; i++) {
-		if (!counts[i])
-			continue;
-		strbuf_addf(out, "%s\"%zu\":%llu", sep, i, (unsigned long long)counts[i]);
-		sep = ",";
-	}
-	return strbuf_addch(out, '}');
-}
-
 int json_quote(struct strbuf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -144,13 +144,6 @@ size_t json_minify_to(const struct json_doc *d, uint32_t t, char *out);
 
 /* Append s[0..n) as a JSON string literal (quotes included). */
 int json_quote(struct strbuf *out, const char *s, size_t n);
-/*
- * Append "name":"value" to an object being written (a comma first unless
- * out ends with '{'); nothing when value is NULL.
- */
-int json_add_member(struct strbuf *out, const char *name, const char *value);
-/* Append {"i":counts[i],…} for every non-zero counts[i], i < n (counts per status). */
-int json_add_counts(struct strbuf *out, const uint64_t *counts, size_t n);
 
 /*
  * Canonical form for key equality and hashing: strings unescaped exactly

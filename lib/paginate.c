@@ -9,6 +9,7 @@
 #include "url.h"
 #include "link.h"
 #include "num.h"
+#include "jsonw.h"
 #include "paginate.h"
 
 static const char *const style_names[] = {
@@ -170,19 +171,26 @@ int pg_spec_compile(struct pg_spec *s, struct aperr *e)
 
 /* ---- checkpoints ---- */
 
-int pg_spec_json(const struct pg_spec *s, struct strbuf *out)
+void pg_spec_json(const struct pg_spec *s, struct jsonw *w)
 {
-	size_t before = out->len, i;
+	size_t i;
 
-	strbuf_addstr(out, "{");
-	json_add_member(out, "style", pg_style_name(s->style));
+	jw_object(w);
+	jw_member_str(w, "style", pg_style_name(s->style));
 	for (i = 0; i < sizeof(spec_strings) / sizeof(*spec_strings); i++)
-		json_add_member(out, spec_strings[i].name, *SPEC_FIELD(s, i));
-	strbuf_addf(out, ",\"limit\":%llu,\"start_page\":%llu,\"per_page\":%llu%s%s}",
-		    (unsigned long long)s->limit, (unsigned long long)s->start_page,
-		    (unsigned long long)s->per_page, s->start_page_set ? ",\"start_page_set\":true" : "",
-		    s->guessed ? ",\"guessed\":true" : "");
-	return out->len > before && out->buf[out->len - 1] == '}' ? 0 : -1;
+		jw_member_str(w, spec_strings[i].name, *SPEC_FIELD(s, i));
+	jw_member_u64(w, "limit", s->limit);
+	jw_member_u64(w, "start_page", s->start_page);
+	jw_member_u64(w, "per_page", s->per_page);
+	if (s->start_page_set) {
+		jw_key(w, "start_page_set");
+		jw_bool(w, 1);
+	}
+	if (s->guessed) {
+		jw_key(w, "guessed");
+		jw_bool(w, 1);
+	}
+	jw_end_object(w);
 }
 
 int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
@@ -1611,6 +1619,7 @@ int pg_request_id(const struct http_req *r, const struct secrets *secrets, char 
 int pg_spec_copy(struct pg_spec *dst, const struct pg_spec *src, struct aperr *e)
 {
 	struct strbuf j = STRBUF_INIT;
+	struct jsonw w;
 	struct json_doc d;
 	struct json_error je;
 	int rc;
@@ -1618,7 +1627,9 @@ int pg_spec_copy(struct pg_spec *dst, const struct pg_spec *src, struct aperr *e
 	json_doc_init(&d, 4);
 	json_error_init(&je);
 	pg_spec_init(dst);
-	rc = pg_spec_json(src, &j) < 0 || json_parse(&d, j.buf, j.len, &je) < 0
+	jw_init(&w, &j);
+	pg_spec_json(src, &w);
+	rc = jw_finish(&w) < 0 || json_parse(&d, j.buf, j.len, &je) < 0
 		     ? aperr_set(e, EX_OSERR, "out of memory")
 		     : pg_spec_from_json(dst, &d, 0, e);
 	json_doc_release(&d);

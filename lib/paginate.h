@@ -69,7 +69,8 @@ int pg_spec_compile(struct pg_spec *s, struct aperr *e);
 /* dst (uninitialised) becomes a copy of src.  0 or -1. */
 int pg_spec_copy(struct pg_spec *dst, const struct pg_spec *src, struct aperr *e);
 /* The spec as a JSON object (for checkpoints), and back.  0 or -1. */
-int pg_spec_json(const struct pg_spec *s, struct strbuf *out);
+struct jsonw;
+void pg_spec_json(const struct pg_spec *s, struct jsonw *w);
 int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
 		      struct aperr *e);
 

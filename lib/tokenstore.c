@@ -6,6 +6,7 @@
 
 #include "json.h"
 #include "statefile.h"
+#include "jsonw.h"
 #include "tokenstore.h"
 
 void tokenset_init(struct tokenset *ts)
@@ -119,19 +120,31 @@ out:
 int tokenstore_write(const char *path, const struct tokenset *ts, struct aperr *e)
 {
 	struct strbuf o = STRBUF_INIT;
+	struct jsonw w;
 	int rc;
 
 	if (private_enough(path, 1, e) < 0)
 		return -1;
-	strbuf_addf(&o, "{\"expires_at\":%.3f,\"obtained_at\":%.3f", ts->expires_at,
-		    ts->obtained_at);
-	json_add_member(&o, "access_token", ts->access_token);
-	json_add_member(&o, "refresh_token", ts->refresh_token);
-	json_add_member(&o, "token_type", ts->token_type);
-	json_add_member(&o, "scope", ts->scope);
-	json_add_member(&o, "token_url", ts->token_url);
-	json_add_member(&o, "client_id", ts->client_id);
-	strbuf_addstr(&o, "}\n");
+	jw_init(&w, &o);
+	jw_object(&w);
+	jw_key(&w, "expires_at");
+	jw_fixed(&w, ts->expires_at, 3);
+	jw_key(&w, "obtained_at");
+	jw_fixed(&w, ts->obtained_at, 3);
+	jw_member_str(&w, "access_token", ts->access_token);
+	jw_member_str(&w, "refresh_token", ts->refresh_token);
+	jw_member_str(&w, "token_type", ts->token_type);
+	jw_member_str(&w, "scope", ts->scope);
+	jw_member_str(&w, "token_url", ts->token_url);
+	jw_member_str(&w, "client_id", ts->client_id);
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0 || strbuf_addch(&o, '\n') < 0) {
+		if (o.buf)
+			explicit_bzero(o.buf, o.len);
+		strbuf_release(&o);
+		return aperr_set(e, EX_OSERR, "%s: cannot write the tokens: %s", path,
+				 jw_error(&w) ? jw_error(&w) : "out of memory");
+	}
 	rc = o.buf ? statefile_write(path, o.buf, o.len, 1, e)
 		   : aperr_set(e, EX_OSERR, "out of memory");
 	if (o.buf)

@@ -10,6 +10,7 @@
 #include "../../lib/http.h"
 #include "../../lib/instant.h"
 #include "../../lib/json.h"
+#include "../../lib/jsonw.h"
 #include "../../lib/link.h"
 #include "../../lib/httpcli.h"
 #include "../../lib/paginate.h"
@@ -330,6 +331,7 @@ static void test_pg_url(void)
 {
 	struct pg_spec s, c;
 	struct strbuf u = STRBUF_INIT, j1 = STRBUF_INIT, j2 = STRBUF_INIT;
+	struct jsonw w1, w2;
 	struct aperr e;
 
 	pg_spec_init(&s);
@@ -360,8 +362,11 @@ static void test_pg_url(void)
 	pg_url(&s, "https://a/e?after=x&n=1", "y==", &u);
 	is_str(u.buf, "https://a/e?n=1&after=y%3D%3D", "cursor: replaced and encoded");
 	ok(pg_spec_copy(&c, &s, &e) == 0, "a spec copies (through its JSON form)");
-	pg_spec_json(&s, &j1);
-	pg_spec_json(&c, &j2);
+	jw_init(&w1, &j1);
+	pg_spec_json(&s, &w1);
+	jw_init(&w2, &j2);
+	pg_spec_json(&c, &w2);
+	ok(jw_finish(&w1) == 0 && jw_finish(&w2) == 0, "a spec writes as JSON");
 	is_str(j2.buf, j1.buf, "... and the copy is the same spec");
 	is_str(j1.buf, "{\"style\":\"cursor\",\"cursor_path\":\"/meta/next\",\"cursor_param\":\"after\","
 	       "\"offset_param\":\"offset\",\"limit_param\":\"limit\",\"page_param\":\"page\","
@@ -398,16 +403,19 @@ static void test_pg_url(void)
 
 static void test_counts(void)
 {
-	uint64_t c[600] = { 0 };
+	uint64_t c[HTTP_STATUS_SLOTS] = { 0 };
 	struct strbuf sb = STRBUF_INIT;
+	struct jsonw w;
 
-	json_add_counts(&sb, c, 600);
+	jw_init(&w, &sb);
+	jw_counts(&w, c, HTTP_STATUS_SLOTS);
 	is_str(sb.buf, "{}", "no counts: {}");
 	c[200] = 7;
 	c[503] = 2;
 	c[0] = 1;
 	strbuf_reset(&sb);
-	json_add_counts(&sb, c, 600);
+	jw_init(&w, &sb);
+	jw_counts(&w, c, HTTP_STATUS_SLOTS);
 	is_str(sb.buf, "{\"0\":1,\"200\":7,\"503\":2}", "non-zero counts by index");
 	strbuf_release(&sb);
 }
