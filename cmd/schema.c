@@ -110,11 +110,20 @@ static void change(struct run *r, enum change c, const struct strbuf *path, cons
 		   const char *to, uint64_t count, uint64_t first_line)
 {
 	struct strbuf *o = &r->report;
+	struct jsonw w;
 
-	strbuf_addf(o, "{\"change\":\"%s\",\"path\":", change_names[c]);
-	json_quote(o, path->buf ? path->buf : "", path->len);
-	strbuf_addf(o, ",\"from\":%s,\"to\":%s,\"count\":%llu,\"first_line\":%llu}\n", from, to,
-		    (unsigned long long)count, (unsigned long long)first_line);
+	jw_init(&w, o);
+	jw_object(&w);
+	jw_member_str(&w, "change", change_names[c]);
+	jw_key(&w, "path");
+	jw_text(&w, path->buf ? path->buf : "", path->len);
+	jw_member_raw(&w, "from", from, strlen(from));
+	jw_member_raw(&w, "to", to, strlen(to));
+	jw_member_u64(&w, "count", count);
+	jw_member_u64(&w, "first_line", first_line);
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0 || strbuf_addch(o, '\n') < 0)
+		die(EX_OSERR, "the report: %s", jw_error(&w) ? jw_error(&w) : "out of memory");
 	r->changes++;
 	r->found |= 1u << c;
 }

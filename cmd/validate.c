@@ -118,24 +118,28 @@ static void errors_json(struct val *v)
 {
 	size_t i;
 
+	struct jsonw w;
+
 	strbuf_reset(&v->errs);
-	strbuf_addch(&v->errs, '[');
+	jw_init(&w, &v->errs);
+	jw_array(&w);
 	for (i = 0; i < v->es.n; i++) {
 		const struct sch_error *er = &v->es.e[i];
 
-		if (i)
-			strbuf_addch(&v->errs, ',');
-		strbuf_addstr(&v->errs, "{\"instance\":");
-		json_quote(&v->errs, er->instance.buf ? er->instance.buf : "", er->instance.len);
-		strbuf_addstr(&v->errs, ",\"schema\":");
-		json_quote(&v->errs, er->schema.buf ? er->schema.buf : "", er->schema.len);
-		strbuf_addstr(&v->errs, ",\"keyword\":");
-		json_quote(&v->errs, er->keyword, strlen(er->keyword));
-		strbuf_addstr(&v->errs, ",\"message\":");
-		json_quote(&v->errs, er->message, strlen(er->message));
-		strbuf_addch(&v->errs, '}');
+		jw_object(&w);
+		jw_key(&w, "instance");
+		jw_text(&w, er->instance.buf ? er->instance.buf : "", er->instance.len);
+		jw_key(&w, "schema");
+		jw_text(&w, er->schema.buf ? er->schema.buf : "", er->schema.len);
+		jw_member_str(&w, "keyword", er->keyword);
+		jw_key(&w, "message");
+		jw_text(&w, er->message, strlen(er->message));
+		jw_end_object(&w);
 	}
-	strbuf_addch(&v->errs, ']');
+	jw_end_array(&w);
+	if (jw_finish(&w) < 0)
+		die(EX_OSERR, "line %llu: cannot write its errors: %s", (unsigned long long)v->in.lineno,
+		    jw_error(&w));
 }
 
 static void one(struct val *v, const char *line, size_t n)

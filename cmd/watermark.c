@@ -142,6 +142,7 @@ static void state_load(const struct wm_opts *o, struct wm_state *s)
 static void state_save(const struct wm_opts *o, const struct wm_state *s)
 {
 	struct strbuf j = STRBUF_INIT;
+	struct jsonw w;
 	struct instant now;
 	struct aperr e;
 	char ts[64];
@@ -149,18 +150,30 @@ static void state_save(const struct wm_opts *o, const struct wm_state *s)
 	instant_now(&now);
 	now.asec -= now.asec % 1000000000000000ULL;
 	instant_format(&now, ts, sizeof(ts));
-	strbuf_addstr(&j, "{\"name\":");
-	json_quote(&j, o->name, strlen(o->name));
-	strbuf_addf(&j, ",\"type\":\"%s\",\"field\":", ordkind_name(s->kind));
+	jw_init(&w, &j);
+	jw_object(&w);
+	jw_key(&w, "name");
+	jw_text(&w, o->name, strlen(o->name));
+	jw_member_str(&w, "type", ordkind_name(s->kind));
+	jw_key(&w, "field");
 	if (s->field.len)
-		json_quote(&j, s->field.buf, s->field.len);
+		jw_text(&w, s->field.buf, s->field.len);
 	else
-		strbuf_addstr(&j, "null");
-	strbuf_addstr(&j, ",\"current\":");
-	strbuf_addstr(&j, s->current.len ? s->current.buf : "null");
-	strbuf_addstr(&j, ",\"pending\":");
-	strbuf_addstr(&j, s->pending.len ? s->pending.buf : "null");
-	strbuf_addf(&j, ",\"updated_at\":\"%s\"}\n", ts);
+		jw_null(&w);
+	jw_key(&w, "current");
+	if (s->current.len)
+		jw_raw(&w, s->current.buf, s->current.len);
+	else
+		jw_null(&w);
+	jw_key(&w, "pending");
+	if (s->pending.len)
+		jw_raw(&w, s->pending.buf, s->pending.len);
+	else
+		jw_null(&w);
+	jw_member_str(&w, "updated_at", ts);
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0 || strbuf_addch(&j, '\n') < 0)
+		die(EX_OSERR, "%s: %s", o->path, jw_error(&w) ? jw_error(&w) : "out of memory");
 	if (statefile_mkdirs(o->state, &e) < 0 ||
 	    statefile_write(o->path, j.buf, j.len, 0, &e) < 0)
 		die_err(&e);
