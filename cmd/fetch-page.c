@@ -438,7 +438,7 @@ int cmd_fetch_page(int argc, char **argv)
 	if (f.use_stdin)
 		lreader_release(&f.in);
 	http_cli_release(&f.hc);
-	curl_global_cleanup();
+	http_global_cleanup();
 	return f.exit_code;
 }
 

@@ -29,6 +29,7 @@
 #include "../lib/num.h"
 #include "../lib/ratelimit.h"
 #include "../lib/secret.h"
+#include "../lib/url.h"
 #include "../lib/tokenstore.h"
 
 static const char usage_text[] =
@@ -203,13 +204,10 @@ static void authorization_url(struct login *l, const char *redirect, struct strb
 
 	strbuf_addstr(u, l->authorize_url);
 	for (i = 0; i < sizeof(pairs) / sizeof(*pairs); i += 2) {
-		char *v;
-
 		if (!pairs[i + 1])
 			continue;
-		v = curl_easy_escape(NULL, pairs[i + 1], 0);
-		strbuf_addf(u, "%c%s=%s", strchr(u->buf, '?') ? '&' : '?', pairs[i], v ? v : "");
-		curl_free(v);
+		strbuf_addf(u, "%c%s=", strchr(u->buf, '?') ? '&' : '?', pairs[i]);
+		url_encode(u, pairs[i + 1], strlen(pairs[i + 1]));
 	}
 }
 
@@ -474,7 +472,7 @@ int cmd_oauth_login(int argc, char **argv)
 	}
 	secrets_release(&l.secrets);
 	strbuf_release(&l.scope);
-	curl_global_cleanup();
+	http_global_cleanup();
 	return 0;
 }
 

@@ -403,7 +403,6 @@ static struct job *job_new(struct pg_run *p, struct listing *l, const char *url,
 			   const struct strbuf *body)
 {
 	struct job *j = calloc(1, sizeof(*j));
-	struct curl_slist *h;
 
 	if (!j)
 		die(EX_OSERR, "out of memory");
@@ -413,8 +412,8 @@ static struct job *job_new(struct pg_run *p, struct listing *l, const char *url,
 	j->req.url = strdup(url);
 	if (l->tmpl.method)
 		j->req.method = strdup(l->tmpl.method);
-	for (h = l->tmpl.headers; h; h = h->next)
-		j->req.headers = curl_slist_append(j->req.headers, h->data);
+	if (http_headers_copy(&j->req.headers, l->tmpl.headers) < 0)
+		die(EX_OSERR, "out of memory");
 	if (body) {
 		strbuf_add(&j->req.body, body->buf ? body->buf : "", body->len);
 		j->req.has_body = 1;
@@ -980,7 +979,6 @@ static int next_listing(struct pg_run *p, struct listing *l, uint64_t index)
 	struct aperr e;
 	const char *line;
 	size_t n;
-	struct curl_slist *h;
 	int r;
 
 	http_req_init(&l->tmpl);
@@ -1012,8 +1010,7 @@ static int next_listing(struct pg_run *p, struct listing *l, uint64_t index)
 		die(EX_OSERR, "out of memory");
 	/* the template's headers (-H) are in the request's, and a request line's too */
 	l->holds_creds = p->hc.auth.kind != AUTH_NONE;
-	for (h = l->tmpl.headers; h && !l->holds_creds; h = h->next)
-		l->holds_creds = redact_header_name(h->data, strcspn(h->data, ":"));
+	l->holds_creds = l->holds_creds || http_headers_sensitive(l->tmpl.headers);
 	return 1;
 }
 
@@ -1514,7 +1511,7 @@ int cmd_paginate(int argc, char **argv)
 	if (p.use_stdin)
 		lreader_release(&p.in);
 	http_cli_release(&p.hc);
-	curl_global_cleanup();
+	http_global_cleanup();
 	return 0;
 }
 

@@ -8,6 +8,10 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+/* libcurl's handles as the struct types http.h names (struct Curl_easy, Curl_multi) */
+#define CURL_STRICTER
+#include <curl/curl.h>
+
 #include "auth.h"
 #include "base64.h"
 #include "http.h"

@@ -17,13 +17,12 @@
 
 #include <stddef.h>
 
-#include <curl/curl.h>
-
 #include "err.h"
 #include "secret.h"
 #include "strbuf.h"
 
 struct http_client;
+struct curl_slist;
 
 enum auth_kind {
 	AUTH_NONE,

@@ -9,6 +9,10 @@
 #include <strings.h>
 #include <time.h>
 
+/* libcurl's handles as the struct types http.h names (struct Curl_easy, Curl_multi) */
+#define CURL_STRICTER
+#include <curl/curl.h>
+
 #include "auth.h"
 #include "hash.h"
 #include "http.h"
@@ -16,6 +20,8 @@
 #include "redact.h"
 #include "url.h"
 #include "json.h"
+
+_Static_assert(HTTP_ERRBUF_SIZE >= CURL_ERROR_SIZE, "HTTP_ERRBUF_SIZE holds libcurl's error text");
 
 #define MIN_WAIT 0.01	/* no wait is shorter: a Retry-After of 0 is not a hot loop */
 
@@ -921,4 +927,54 @@ void http_stats_json(const struct http_client *c, struct jsonw *w)
 	jw_fixed(w, s->quota_ms, 0);
 	jw_key(w, "throttle_ms");
 	jw_fixed(w, s->throttle_ms, 0);
+}
+
+int http_headers_copy(struct curl_slist **dst, const struct curl_slist *src)
+{
+	for (; src; src = src->next) {
+		struct curl_slist *n = curl_slist_append(*dst, src->data);
+
+		if (!n)
+			return -1;
+		*dst = n;
+	}
+	return 0;
+}
+
+int http_headers_sensitive(const struct curl_slist *h)
+{
+	for (; h; h = h->next)
+		if (redact_header_name(h->data, strcspn(h->data, ":")))
+			return 1;
+	return 0;
+}
+
+void http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+int url_resolve(const char *base, const char *ref, struct strbuf *out, struct aperr *e)
+{
+	CURLU *u = curl_url();
+	char *s = NULL, *scheme = NULL;
+	int r = -1;
+
+	if (!u)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK)
+		aperr_set(e, EX_DATAERR, "'%s' is not a URL", base);
+	else if (curl_url_set(u, CURLUPART_URL, ref, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+		aperr_set(e, EX_DATAERR, "'%s' is not a URL reference", ref);
+	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		 (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")))
+		aperr_set(e, EX_DATAERR, "'%s' is not an http or https URL", ref);
+	else if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
+		aperr_set(e, EX_DATAERR, "'%s' cannot be resolved", ref);
+	else
+		r = strbuf_addstr(out, s) < 0 ? aperr_set(e, EX_OSERR, "out of memory") : 0;
+	curl_free(s);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return r;
 }

@@ -30,14 +30,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <curl/curl.h>
-
 #include "err.h"
 #include "httpstatus.h"
 #include "instant.h"
 #include "ratelimit.h"
 #include "secret.h"
 #include "strbuf.h"
+
+/*
+ * libcurl's handles and header list, named but not defined here: only the
+ * HTTP client modules (http.c, httpcli.c, auth.c) include libcurl's header.
+ */
+struct Curl_easy;
+struct Curl_multi;
+struct curl_slist;
+/* Room for libcurl's error text (CURL_ERROR_SIZE; http.c checks that it fits). */
+#define HTTP_ERRBUF_SIZE 256
 
 struct auth;
 
@@ -97,8 +105,8 @@ struct http_req {
 	char error[512];		/* scrubbed message */
 
 	/* Private to the client. */
-	CURL *easy;
-	char errbuf[CURL_ERROR_SIZE];	/* libcurl's detailed reason for the last failure */
+	struct Curl_easy *easy;
+	char errbuf[HTTP_ERRBUF_SIZE];	/* libcurl's detailed reason for the last failure */
 	struct curl_slist *sent_headers;
 	char *sent_url;
 	double first_start, not_before;
@@ -136,7 +144,7 @@ struct http_stats {
 typedef void (*http_log_fn)(void *ctx, const char *line);
 
 struct http_client {
-	CURLM *multi;
+	struct Curl_multi *multi;
 	struct http_policy pol;
 	struct auth *auth;		/* not owned; may be NULL */
 	struct secrets *secrets;	/* not owned */
@@ -207,6 +215,20 @@ int http_creds_allowed(const struct http_client *c, const struct http_req *r,
 		       const char *target);
 
 /* Apply the policy's timeouts, TLS and protocol settings to an easy handle. */
-void http_easy_setup(CURL *easy, const struct http_policy *p);
+void http_easy_setup(struct Curl_easy *easy, const struct http_policy *p);
+
+/* Append a copy of every line of header list src to *dst; 0, or -1 out of memory. */
+int http_headers_copy(struct curl_slist **dst, const struct curl_slist *src);
+/* 1 when a line of header list h carries a credential (redact_header_name). */
+int http_headers_sensitive(const struct curl_slist *h);
+/* Release what libcurl keeps for the whole program (at exit). */
+void http_global_cleanup(void);
+
+/*
+ * ref resolved against base (RFC 3986, by the same URL parser the requests
+ * use), appended to out; it must be http or https.  0, or -1 with
+ * EX_DATAERR (not a URL) or EX_OSERR in e.
+ */
+int url_resolve(const char *base, const char *ref, struct strbuf *out, struct aperr *e);
 
 #endif

@@ -5,6 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* libcurl's handles as the struct types http.h names (struct Curl_easy, Curl_multi) */
+#define CURL_STRICTER
+#include <curl/curl.h>
+
 #include "base64.h"
 #include "link.h"
 #include "redact.h"

@@ -23,10 +23,4 @@
  */
 int link_find(const char *v, size_t n, const char *rel, struct strbuf *out, struct aperr *e);
 
-/*
- * Resolve ref against base (RFC 3986 section 5) into out.  Only http and
- * https results are accepted.  Returns 0 or -1 (EX_DATAERR).
- */
-int url_resolve(const char *base, const char *ref, struct strbuf *out, struct aperr *e);
-
 #endif

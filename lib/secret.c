@@ -1,10 +1,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 
 #include "json.h"
 #include "secret.h"
+#include "url.h"
 #include "statefile.h"
 
 void secrets_init(struct secrets *s)
@@ -48,7 +48,7 @@ static int add_one(struct secrets *s, const char *value)
 
 int secrets_add(struct secrets *s, const char *value)
 {
-	char *enc;
+	struct strbuf enc = STRBUF_INIT;
 	int r;
 
 	if (strlen(value) < 4)
@@ -56,11 +56,12 @@ int secrets_add(struct secrets *s, const char *value)
 	if (add_one(s, value) < 0)
 		return -1;
 	/* The percent-encoded form, as it appears in a query string. */
-	enc = curl_easy_escape(NULL, value, 0);
-	if (!enc)
+	if (url_encode(&enc, value, strlen(value)) < 0) {
+		strbuf_release(&enc);
 		return -1;
-	r = strcmp(enc, value) ? add_one(s, enc) : 0;
-	curl_free(enc);
+	}
+	r = strcmp(enc.buf, value) ? add_one(s, enc.buf) : 0;
+	strbuf_release(&enc);
 	if (r == 0) {
 		/* The JSON-escaped form, as it appears inside a JSON string. */
 		struct strbuf q = STRBUF_INIT;
