@@ -13,6 +13,10 @@
  *
  * Ownership: every struct here owns its buffers; the _release functions
  * free them.  Nothing prints: what recovery did is appended to a report.
+ *
+ * Thread-safety: gz_member() keeps no state between calls and runs in
+ * store-raw's compression workers at once; a segment writer (segw_*) and
+ * the manifest belong to one thread (store-raw's writer thread).
  */
 #ifndef APIPE_ARCHIVE_H
 #define APIPE_ARCHIVE_H

@@ -11,6 +11,9 @@
  * Ownership: the set owns its tables; fpset_release() frees them.
  * The fingerprint {0,0} is stored as {0,1}; with random 128-bit hashes the
  * odds that this merges two members are 2^-128 per pair.
+ *
+ * Thread-safety: none inside; threads sharing a set hold a lock around
+ * every call (webhook-recv's connection threads hold the receiver's mutex).
  */
 #ifndef APIPE_FPSET_H
 #define APIPE_FPSET_H

@@ -2,6 +2,8 @@
  * hash: SipHash-2-4 with 128-bit output (Aumasson & Bernstein), keyed.
  * Used for key fingerprints: with a random key per seen-set, crafted keys
  * cannot be made to collide.
+ *
+ * Thread-safety: pure functions of their arguments; any thread may call them.
  */
 #ifndef APIPE_HASH_H
 #define APIPE_HASH_H

@@ -6,6 +6,9 @@
  * beyond the 18th are dropped).  Parsing accepts RFC 3339 / ISO 8601
  * timestamps (Z or ±hh:mm, ±hhmm, ±hh offsets) and epoch seconds or
  * milliseconds given as JSON numbers.
+ *
+ * Thread-safety: every function is reentrant (no static buffers, no
+ * locale), so connection threads format their own timestamps.
  */
 #ifndef APIPE_INSTANT_H
 #define APIPE_INSTANT_H

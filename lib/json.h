@@ -13,6 +13,10 @@
  * json_parse() calls (parse line after line into one doc and the array
  * stops growing).  The source buffer stays the caller's and must outlive
  * every use of the tokens.  json_doc_release() frees the tape.
+ *
+ * Thread-safety: no global state; a json_doc (and its json_error) belongs
+ * to one thread at a time, and threads parse with their own (webhook-recv's
+ * connection threads do).
  */
 #ifndef APIPE_JSON_H
 #define APIPE_JSON_H

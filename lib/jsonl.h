@@ -11,6 +11,10 @@
  * struct lwriter buffers output to a descriptor and checks every write.
  * A closed pipe (EPIPE) is reported as LW_EPIPE so the tool can end
  * quietly with status 0, as readers like head(1) expect.
+ *
+ * Thread-safety: a reader or writer belongs to one thread at a time;
+ * webhook-recv's connection threads write the shared events file only
+ * under the receiver's mutex.
  */
 #ifndef APIPE_JSONL_H
 #define APIPE_JSONL_H

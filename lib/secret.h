@@ -9,6 +9,10 @@
  * struct secrets remembers every secret value the run holds (and their
  * percent-encoded forms), so anything about to be written -- an error
  * message, a verbose line, a URL -- can be scrubbed of them.
+ *
+ * Thread-safety: a struct secrets is built before any thread starts and
+ * only read afterwards; secrets_scrub() and secrets_scrub_json() may then
+ * run in several threads at once (webhook-recv's connection threads).
  */
 #ifndef APIPE_SECRET_H
 #define APIPE_SECRET_H

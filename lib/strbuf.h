@@ -12,6 +12,9 @@
  * later append fails too and strbuf_failed() is true, so a writer may make
  * a run of appends and check once at the end.  strbuf_reset(),
  * strbuf_init() and strbuf_release() clear it.
+ *
+ * Thread-safety: a buffer belongs to one thread at a time; the functions
+ * keep no state of their own.
  */
 #ifndef APIPE_STRBUF_H
 #define APIPE_STRBUF_H

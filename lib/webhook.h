@@ -14,6 +14,10 @@
  * MACs are compared in constant time; a timestamp further than tolerance
  * seconds from now (either way) is stale.  Nothing here allocates but the
  * key; nothing keeps or prints the secret.
+ *
+ * Thread-safety: wh_verify() and the scheme tables keep no state between
+ * calls; webhook-recv's connection threads call them at once, each with
+ * its own buffers.
  */
 #ifndef APIPE_WEBHOOK_H
 #define APIPE_WEBHOOK_H
