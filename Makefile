@@ -4,7 +4,7 @@
 #   make check                run every test with prove
 #   make DEVELOPER=1          warnings are errors
 #   make SANITIZE=address,undefined check
-#   make bench | demo | fuzz | install | uninstall | clean
+#   make bench | demo | fuzz | lint | install | uninstall | clean
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -26,8 +26,20 @@ endif
 WARN = -Wall -Wextra
 ifeq ($(DEVELOPER),1)
 WARN += -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
-	-Wvla -Wformat=2 -Wundef -Wcast-align -Wwrite-strings -Wmissing-declarations
+	-Wvla -Wformat=2 -Wundef -Wcast-align -Wwrite-strings -Wmissing-declarations \
+	-Wfloat-conversion -Wcast-qual -Wimplicit-fallthrough
 endif
+
+# make lint: clang's -Weverything less the families that flag sound code here
+# (padding, sign and width conversions, declarations after statements, enum
+# switches with a default, float equality with the 0 that means "unset").
+LINT_CC ?= clang
+LINT_FLAGS = -std=c11 -D_GNU_SOURCE -fsyntax-only -Werror -Weverything -Wno-padded \
+	-Wno-declaration-after-statement -Wno-switch-enum -Wno-covered-switch-default \
+	-Wno-sign-conversion -Wno-sign-compare -Wno-implicit-int-conversion -Wno-shorten-64-to-32 \
+	-Wno-double-promotion -Wno-float-equal -Wno-reserved-identifier -Wno-reserved-macro-identifier \
+	-Wno-format-nonliteral -Wno-unused-macros -Wno-missing-variable-declarations \
+	-Wno-disabled-macro-expansion -Wno-unknown-warning-option
 
 # Libraries are found through pkg-config (PKG_CONFIG=… for another tree).
 PKG_CONFIG ?= pkg-config
@@ -149,6 +161,10 @@ build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC) $(wildcard lib/*.h) build-fuzz
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(DEP_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(LIB_SRC) build-fuzz/gen/metaschemas.c $(LIBS)
+
+lint:
+	@for f in lib/*.c cmd/*.c; do $(LINT_CC) $(LINT_FLAGS) $(DEP_CFLAGS) $$f || exit 1; done
+	@echo "lint: clang -Weverything (less the families named in the Makefile) is clean"
 
 fuzz: $(FUZZ_BINS)
 

@@ -198,8 +198,10 @@ static void config_read(const char *path, const char *what, struct argvec *args,
 		p += strspn(p, " \t");
 		if (p >= line || *p == '#' || *p == '\n' || *p == '\r')
 			continue;
-		while (*p == '-' && dashes < 2)
-			p++, dashes++;
+		while (*p == '-' && dashes < 2) {
+			p++;
+			dashes++;
+		}
 		name = p;
 		nl = strcspn(p, " \t=:\r\n");
 		q = p + nl;

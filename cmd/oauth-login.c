@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -97,7 +98,7 @@ static void random_text(char *out, size_t outsz, size_t n)
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
 								  MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
@@ -182,16 +183,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void open_browser(const char *url)
 {
-	char *argv[] = { (char *)"xdg-open", (char *)url, NULL };
+	static char prog[] = "xdg-open";
+	char *arg = strdup(url), *argv[] = { prog, arg, NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) == 0)
+	if (arg && posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) == 0)
 		warnmsg("opened the URL with xdg-open");
 	posix_spawn_file_actions_destroy(&fa);
+	free(arg);
 }
 
 /* The authorization URL: response_type, client, redirect, scope, state, PKCE. */

@@ -63,7 +63,7 @@ static void read_records(struct run *r)
 	const char *line;
 	size_t n;
 	struct aperr e;
-	int rc;
+	int rc = 0;
 
 	while ((!r->sample || r->records < r->sample) &&
 	       (rc = lreader_next(&r->in, &line, &n, &e)) > 0) {

@@ -152,7 +152,7 @@ static void *writer_main(void *arg)
 
 	for (;;) {
 		struct job *j;
-		struct aperr e;
+		struct aperr e = { 0, "" };
 		int bad;
 
 		pthread_mutex_lock(&p->mu);

@@ -80,7 +80,7 @@ static void state_release(struct wm_state *s)
 	strbuf_release(&s->file);
 }
 
-static void damaged(const char *path, const char *why)
+__attribute__((noreturn)) static void damaged(const char *path, const char *why)
 {
 	die(EX_DATAERR, "%s: damaged state file (%s); it was left as it is: repair it or "
 	    "set a value with 'watermark set'", path, why);

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -109,7 +110,7 @@ static void rejected(struct recv *rv, unsigned status, const char *why)
 static enum MHD_Result respond(struct recv *rv, struct MHD_Connection *c, unsigned status,
 			       const char *text)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
 								  MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
@@ -685,7 +686,7 @@ int cmd_webhook_recv(int argc, char **argv)
 	tool_check_write(rv.out_dir ? lwriter_sync(&rv.out, &e) : lwriter_flush(&rv.out, &e), &e);
 	if (rv.out_dir) {
 		close(rv.out.fd);
-		free((char *)rv.out.name);
+		free((void *)(uintptr_t)rv.out.name);	/* allocated here, kept as const */
 	}
 	lwriter_release(&rv.out);
 	if (rv.common.stats)

@@ -399,7 +399,7 @@ static double margin_of(const struct auth *a, double lifetime)
 static int token_fresh(const struct auth *a)
 {
 	return a->access_token && !a->stale &&
-	       (!a->expires_at || mono_now() < a->expires_at - margin_of(a, a->lifetime));
+	       (a->expires_at == 0 || mono_now() < a->expires_at - margin_of(a, a->lifetime));
 }
 
 /* Take the store's token set as ours (secrets remembered). */
@@ -423,8 +423,8 @@ static int adopt(struct auth *a, struct tokenset *ts, struct aperr *e)
 	}
 	a->expires_real = ts->expires_at;
 	a->obtained_real = ts->obtained_at;
-	a->expires_at = ts->expires_at ? mono_now() + (ts->expires_at - now) : 0;
-	a->lifetime = ts->expires_at && ts->obtained_at ? ts->expires_at - ts->obtained_at : 0;
+	a->expires_at = ts->expires_at != 0 ? mono_now() + (ts->expires_at - now) : 0;
+	a->lifetime = ts->expires_at != 0 && ts->obtained_at != 0 ? ts->expires_at - ts->obtained_at : 0;
 	if (!a->token_url && ts->token_url && !(a->token_url = strdup(ts->token_url)))
 		return aperr_set(e, EX_OSERR, "out of memory");
 	if (!a->client_id && ts->client_id && !(a->client_id = strdup(ts->client_id)))
@@ -481,7 +481,7 @@ static int store_token(struct auth *a, struct http_client *c, struct aperr *e)
 	if (tokenstore_read(a->store_path, &ts, e) < 0)
 		goto out;
 	if (ts.access_token && (!a->access_token || strcmp(ts.access_token, a->access_token)) &&
-	    (!ts.expires_at || real_now() < ts.expires_at -
+	    (ts.expires_at == 0 || real_now() < ts.expires_at -
 					       margin_of(a, ts.expires_at - ts.obtained_at))) {
 		rc = adopt(a, &ts, e);		/* another process refreshed */
 		goto out;

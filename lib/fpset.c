@@ -32,9 +32,10 @@ static inline size_t home(const struct fpset_part *p, const struct hash128 *h)
 	return (size_t)(((unsigned __int128)h->hi * p->cap) >> 64);
 }
 
-static inline struct fpset_part *part_of(const struct fpset *s, const struct hash128 *h)
+/* The part a fingerprint belongs to: its top byte. */
+static inline size_t part_index(const struct hash128 *h)
 {
-	return (struct fpset_part *)&s->part[h->lo >> 56];
+	return (size_t)(h->lo >> 56);
 }
 
 void fpset_init(struct fpset *s)
@@ -114,7 +115,7 @@ int fpset_add(struct fpset *s, struct hash128 h)
 
 	if (empty(&h))
 		h.hi = 1;
-	p = part_of(s, &h);
+	p = &s->part[part_index(&h)];
 	if (!p->slot || (p->n + 1) * MAX_LOAD_DEN > p->cap * MAX_LOAD_NUM) {
 		if (p->slot && fpset_has(s, h))
 			return 0;
@@ -135,7 +136,7 @@ int fpset_has(const struct fpset *s, struct hash128 h)
 
 	if (empty(&h))
 		h.hi = 1;
-	p = part_of(s, &h);
+	p = &s->part[part_index(&h)];
 	if (!p->slot)
 		return 0;
 	lim = p->cap + tail_of(p->cap);

@@ -30,6 +30,7 @@ static void sip(const uint8_t key[16], const void *data, size_t n, int wide,
 	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
 	uint64_t v3 = k1 ^ 0x7465646279746573ULL;
 	uint64_t b = (uint64_t)n << 56, m;
+	size_t tail;
 
 	if (wide)
 		v1 ^= 0xee;
@@ -40,16 +41,8 @@ static void sip(const uint8_t key[16], const void *data, size_t n, int wide,
 		SIPROUND;
 		v0 ^= m;
 	}
-	switch (n & 7) {
-	case 7: b |= (uint64_t)p[6] << 48; /* fall through */
-	case 6: b |= (uint64_t)p[5] << 40; /* fall through */
-	case 5: b |= (uint64_t)p[4] << 32; /* fall through */
-	case 4: b |= (uint64_t)p[3] << 24; /* fall through */
-	case 3: b |= (uint64_t)p[2] << 16; /* fall through */
-	case 2: b |= (uint64_t)p[1] << 8; /* fall through */
-	case 1: b |= (uint64_t)p[0]; break;
-	case 0: break;
-	}
+	for (tail = n & 7; tail > 0; tail--)	/* the last n % 8 bytes, little-endian */
+		b |= (uint64_t)p[tail - 1] << (8 * (tail - 1));
 	v3 ^= b;
 	SIPROUND;
 	SIPROUND;

@@ -157,8 +157,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	nl = (size_t)(colon - data);
 	v = colon + 1;
 	vl = n - nl - 1;
-	while (vl && (*v == ' ' || *v == '\t'))
-		v++, vl--;
+	while (vl && (*v == ' ' || *v == '\t')) {
+		v++;
+		vl--;
+	}
 	while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ' ||
 		      v[vl - 1] == '\t'))
 		vl--;
@@ -450,11 +452,11 @@ static int pick_slot(struct http_client *c, double now, double *until)
 		struct quota_slot *s = &c->slots[i];
 
 		if (s->paused_until > now) {
-			if (!*until || s->paused_until < *until)
+			if (*until == 0 || s->paused_until < *until)
 				*until = s->paused_until;
 			continue;
 		}
-		if (s->paused_until) {
+		if (s->paused_until != 0) {
 			/* The window has reset. */
 			s->paused_until = 0;
 			s->remaining = -1;
@@ -483,7 +485,7 @@ static int start_ready(struct http_client *c, double now, double *wake, struct a
 	*wake = 0;
 	while (c->running < c->pol.concurrency && c->nwaiting) {
 		size_t pick = c->nwaiting;
-		double until, b;
+		double until, b = 0;
 		struct http_req *r;
 		int slot;
 
@@ -493,7 +495,7 @@ static int start_ready(struct http_client *c, double now, double *wake, struct a
 			    (pick == c->nwaiting || c->waiting[i]->seq < c->waiting[pick]->seq))
 				pick = i;
 			else if (c->waiting[i]->not_before > now &&
-				 (!*wake || c->waiting[i]->not_before < *wake))
+				 (*wake == 0 || c->waiting[i]->not_before < *wake))
 				*wake = c->waiting[i]->not_before;
 		}
 		if (pick == c->nwaiting)
@@ -502,13 +504,13 @@ static int start_ready(struct http_client *c, double now, double *wake, struct a
 		if (slot < 0 || (b = bucket_take(&c->bucket, now)) > 0) {
 			double w = slot < 0 ? until : now + b;
 
-			if (!c->gated_since)
+			if (c->gated_since == 0)
 				c->gated_since = now;
-			if (!*wake || w < *wake)
+			if (*wake == 0 || w < *wake)
 				*wake = w;
 			return 0;
 		}
-		if (c->gated_since) {
+		if (c->gated_since != 0) {
 			c->stats.throttle_ms += (now - c->gated_since) * 1000;
 			c->gated_since = 0;
 		}
@@ -618,7 +620,7 @@ static void note_quota(struct http_client *c, struct http_req *r, double now, st
 		s->remaining = ri->remaining - (long long)s->inflight;
 		if (s->remaining < 0)
 			s->remaining = 0;
-		if (s->remaining <= c->pol.min_remaining && !s->paused_until) {
+		if (s->remaining <= c->pol.min_remaining && s->paused_until == 0) {
 			double wait = ri->have_reset ? ri->reset_in : c->pol.retry_delay;
 
 			if (wait < MIN_WAIT)
@@ -855,13 +857,13 @@ struct http_req *http_next(struct http_client *c, int watch_fd, int *failed, str
 		if (c->done_head < c->ndone)
 			continue;
 		timeout = 1000;
-		if (wake) {
-			double ms = (wake - mono_now()) * 1000;
+		if (wake != 0) {
+			double ms = (wake - mono_now()) * 1000, up = ceil(ms);
 
 			if (ms < timeout)
-				timeout = ms < 1 ? 1 : (int)ceil(ms);
+				timeout = ms < 1 ? 1 : (int)up;
 		}
-		if (!c->running && c->nwaiting && !wake)
+		if (!c->running && c->nwaiting && wake == 0)
 			timeout = 1;
 		wfd.fd = watch_fd;
 		wfd.events = CURL_WAIT_POLLIN;

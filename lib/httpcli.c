@@ -211,8 +211,8 @@ static int rate_opt(struct http_cli *h, const char *arg, struct aperr *e)
 	else if (!strcmp(end, "/h"))
 		per = 3600;
 	else
-		end = (char *)arg;
-	if (end == arg || v != v || v <= 0)
+		end = NULL;	/* a suffix that is none of these */
+	if (!end || end == arg || v != v || v <= 0)
 		return aperr_set(e, EX_USAGE, "--rate: expected N, N/s, N/m or N/h, got '%s'", arg);
 	h->pol.rate = v / per;
 	return 0;
@@ -938,8 +938,10 @@ int http_cli_request_line(const struct http_cli *h, struct json_doc *d, struct j
 	uint32_t k;
 	int rc = -1, r2, first_meta = 1;
 
-	while (n && (*line == ' ' || *line == '\t'))
-		line++, n--;
+	while (n && (*line == ' ' || *line == '\t')) {
+		line++;
+		n--;
+	}
 	if (*line != '{') {
 		while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
 			n--;

@@ -335,9 +335,10 @@ int instant_parse_http_date(const char *s, size_t n, struct instant *out)
 		/* asctime: Sun Nov  6 08:49:37 1994 */
 		if (!(M = (unsigned)month_index(p + 1)))
 			return -1;
-		if (p[5] == ' ')
-			D = 0, digits(p + 6, 1, &D);
-		else if (digits(p + 5, 2, &D))
+		if (p[5] == ' ') {
+			D = 0;
+			digits(p + 6, 1, &D);
+		} else if (digits(p + 5, 2, &D))
 			return -1;
 		if (hms(p + 8, &h, &mi, &sec) || digits(p + 17, 4, &Y))
 			return -1;

@@ -580,7 +580,9 @@ int json_str_eq(const struct json_doc *d, uint32_t t, const char *k, size_t kn)
 		} else {
 			if (!kn || *k != *s)
 				return 0;
-			k++, kn--, s++;
+			k++;
+			kn--;
+			s++;
 		}
 	}
 	return kn == 0;

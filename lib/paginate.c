@@ -97,7 +97,8 @@ static const struct {
 	{ "key_param", offsetof(struct pg_spec, key_param) },
 	{ "records_path", offsetof(struct pg_spec, records_path) },
 };
-#define SPEC_FIELD(s, i) ((char **)((char *)(s) + spec_strings[i].off))
+#define SPEC_FIELD(s, i) ((char **)(void *)((char *)(s) + spec_strings[i].off))
+#define SPEC_CFIELD(s, i) (*(char *const *)(const void *)((const char *)(s) + spec_strings[i].off))
 
 void pg_spec_release(struct pg_spec *s)
 {
@@ -179,7 +180,7 @@ void pg_spec_json(const struct pg_spec *s, struct jsonw *w)
 	jw_object(w);
 	jw_member_str(w, "style", pg_style_name(s->style));
 	for (i = 0; i < sizeof(spec_strings) / sizeof(*spec_strings); i++)
-		jw_member_str(w, spec_strings[i].name, *SPEC_FIELD(s, i));
+		jw_member_str(w, spec_strings[i].name, SPEC_CFIELD(s, i));
 	jw_member_u64(w, "limit", s->limit);
 	jw_member_u64(w, "start_page", s->start_page);
 	jw_member_u64(w, "per_page", s->per_page);

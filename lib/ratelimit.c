@@ -41,8 +41,10 @@ static int parse_decimal(const char *v, size_t n, double *out)
 
 static void trim(const char **v, size_t *n)
 {
-	while (*n && (**v == ' ' || **v == '\t'))
-		(*v)++, (*n)--;
+	while (*n && (**v == ' ' || **v == '\t')) {
+		(*v)++;
+		(*n)--;
+	}
 	while (*n && ((*v)[*n - 1] == ' ' || (*v)[*n - 1] == '\t'))
 		(*n)--;
 }

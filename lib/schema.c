@@ -539,6 +539,21 @@ static const char *intern(struct sch *s, const char *uri)
 	return s->bases[s->nbases++];
 }
 
+/* The numeric keywords, in the order of struct sch_node's num[]. */
+static const char *const numkeys[] = { "minimum", "maximum", "exclusiveMinimum",
+				       "exclusiveMaximum", "multipleOf" };
+#define NUMKEYS (sizeof(numkeys) / sizeof(*numkeys))
+
+/* key's index in numkeys, NUMKEYS when it is not a numeric keyword. */
+static size_t numkey_index(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NUMKEYS && strcmp(key, numkeys[i]); i++)
+		;
+	return i;
+}
+
 static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const char *base,
 				const char *path, unsigned depth);
 
@@ -730,9 +745,6 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 	uint32_t k, t;
 	size_t i;
 	int draft7 = s->draft == SCH_DRAFT_7, ok = 0;
-	static const char *const numkeys[] = { "minimum", "maximum", "exclusiveMinimum",
-					       "exclusiveMaximum", "multipleOf" };
-
 	for (i = 0; i < s->nnodes; i++)	/* one node per schema location */
 		if (s->nodes[i]->res == res && s->nodes[i]->tok == tok)
 			return s->nodes[i];
@@ -843,9 +855,7 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 		} else if (!strcmp(key, "const")) {
 			n->has_const = 1;
 			n->const_tok = val;
-		} else if ((i = 0, !strcmp(key, numkeys[0])) || (i = 1, !strcmp(key, numkeys[1])) ||
-			   (i = 2, !strcmp(key, numkeys[2])) || (i = 3, !strcmp(key, numkeys[3])) ||
-			   (i = 4, !strcmp(key, numkeys[4]))) {
+		} else if ((i = numkey_index(key)) < NUMKEYS) {
 			if (draft7 && (i == 2 || i == 3) && json_type(d, val) != JSON_NUMBER)
 				continue;
 			if (json_type(d, val) != JSON_NUMBER) {

@@ -221,8 +221,10 @@ int url_set_query(struct strbuf *url, const char *name, const char *value)
 
 	query_span(u, &qs, &qe);
 	strbuf_add(&o, u, (size_t)(qs - u));
-	if (qs > u && qs[-1] == '?')
-		o.len--, o.buf[o.len] = '\0';
+	if (qs > u && qs[-1] == '?') {
+		o.len--;
+		o.buf[o.len] = '\0';
+	}
 	for (p = qs; p < qe;) {
 		const char *amp = memchr(p, '&', (size_t)(qe - p));
 		size_t n = amp ? (size_t)(amp - p) : (size_t)(qe - p);

@@ -182,8 +182,10 @@ int wh_verify(enum wh_scheme s, const struct strbuf *key, const char *sig_header
 		for (p = sig; *p;) {
 			size_t l = strcspn(p, ",");
 
-			while (l && *p == ' ')
-				p++, l--;
+			while (l && *p == ' ') {
+				p++;
+				l--;
+			}
 			if (l > 2 && !strncmp(p, "t=", 2) && l - 2 < sizeof(tbuf)) {
 				memcpy(tbuf, p + 2, l - 2);
 				tbuf[l - 2] = '\0';
@@ -198,8 +200,10 @@ int wh_verify(enum wh_scheme s, const struct strbuf *key, const char *sig_header
 		for (p = sig; *p;) {
 			size_t l = strcspn(p, ",");
 
-			while (l && *p == ' ')
-				p++, l--;
+			while (l && *p == ' ') {
+				p++;
+				l--;
+			}
 			if (l > 3 && !strncmp(p, "v1=", 3)) {
 				any = 1;
 				ok |= matches(p + 3, l - 3, want, 0);

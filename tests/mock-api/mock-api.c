@@ -6,6 +6,7 @@
  * injects faults on request, and logs every request as a JSON line.
  * Run `mock-api --help` for the options and endpoints.
  */
+#include <stdint.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -1197,7 +1198,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		resp = MHD_create_response_from_callback(t->body.len, 4096, trunc_read, t,
 							 trunc_free);
 	} else {
-		resp = MHD_create_response_from_buffer(r.body.len, r.body.buf ? r.body.buf : (char *)"",
+		resp = MHD_create_response_from_buffer(r.body.len, r.body.buf ? r.body.buf : (void *)(uintptr_t)"",
 						       MHD_RESPMEM_MUST_COPY);
 	}
 	MHD_add_response_header(resp, "Content-Type", r.ctype);
@@ -1315,7 +1316,7 @@ int main(int argc, char **argv)
 		case O_AUTH: S.auth = optarg; break;
 		case O_KEY:
 			S.keys = realloc(S.keys, (S.nkeys + 1) * sizeof(*S.keys));
-			S.keys[S.nkeys++] = (char *)secret_arg(optarg);
+			S.keys[S.nkeys++] = (char *)(uintptr_t)secret_arg(optarg);
 			break;
 		case O_KEY_HEADER: S.key_header = optarg; break;
 		case O_KEY_PARAM: S.key_param = optarg; break;

@@ -1,4 +1,5 @@
 /* lib/webhook: the published test vectors of each scheme, and tampering. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -30,7 +31,7 @@ static int verify(enum wh_scheme s, const char *secret, const char *hdrs, const 
 
 	if (wh_key(s, secret, &key, &e) < 0)
 		return -2;
-	r = wh_verify(s, &key, NULL, lookup, (void *)hdrs, body, strlen(body), now, tol, why, 128);
+	r = wh_verify(s, &key, NULL, lookup, (void *)(uintptr_t)hdrs, body, strlen(body), now, tol, why, 128);
 	strbuf_release(&key);
 	return r;
 }
