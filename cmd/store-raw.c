@@ -75,7 +75,7 @@ struct job {
 	int seg_start, seg_end;
 	int sync;			/* make everything written so far durable */
 	char name[96];
-	struct seg_meta meta;		/* the segment's summary, with seg_end */
+	struct archive_meta meta;		/* the segment's summary, with seg_end */
 };
 
 struct pool {
@@ -128,7 +128,7 @@ static void *worker_main(void *arg)
 		j->state = JOB_BUSY;
 		pthread_mutex_unlock(&p->mu);
 		strbuf_reset(&j->out);
-		if (j->in.len && gz_member(&j->out, j->in.buf, j->in.len, p->level) < 0) {
+		if (j->in.len && archive_gz_member(&j->out, j->in.buf, j->in.len, p->level) < 0) {
 			pthread_mutex_lock(&p->mu);
 			if (!p->failed) {
 				p->failed = 1;
@@ -147,7 +147,7 @@ static void *worker_main(void *arg)
 static void *writer_main(void *arg)
 {
 	struct pool *p = arg;
-	struct seg_writer w;
+	struct archive_seg w;
 	int open = 0;
 
 	for (;;) {
@@ -161,7 +161,7 @@ static void *writer_main(void *arg)
 			if (p->stop && j->state == JOB_FREE) {
 				pthread_mutex_unlock(&p->mu);
 				if (open)
-					segw_abort(&w);
+					archive_seg_abort(&w);
 				return NULL;
 			}
 			pthread_cond_wait(&p->done, &p->mu);
@@ -172,14 +172,14 @@ static void *writer_main(void *arg)
 			int r = 0;
 
 			if (j->seg_start) {
-				r = segw_open(&w, p->dir, j->name, &e);
+				r = archive_seg_open(&w, p->dir, j->name, &e);
 				open = r == 0;
 			}
 			if (!r && j->out.len)
-				r = segw_write(&w, j->out.buf, j->out.len, &e);
+				r = archive_seg_write(&w, j->out.buf, j->out.len, &e);
 			if (!r && j->seg_end) {
 				open = 0;
-				r = segw_commit(&w, p->dir, &j->meta, &e);
+				r = archive_seg_commit(&w, p->dir, &j->meta, &e);
 				if (!r)
 					p->segments++;
 			} else if (!r && j->sync && open && fdatasync(w.fd) < 0) {
@@ -193,7 +193,7 @@ static void *writer_main(void *arg)
 			p->compressed += j->out.len;
 			if (r < 0) {
 				if (open)
-					segw_abort(&w);
+					archive_seg_abort(&w);
 				open = 0;
 				pthread_mutex_lock(&p->mu);
 				if (!p->failed) {
@@ -203,12 +203,12 @@ static void *writer_main(void *arg)
 				pthread_mutex_unlock(&p->mu);
 			}
 		} else if (open) {
-			segw_abort(&w);
+			archive_seg_abort(&w);
 			open = 0;
 		}
 		pthread_mutex_lock(&p->mu);
 		strbuf_reset(&j->in);
-		seg_meta_release(&j->meta);
+		archive_meta_release(&j->meta);
 		j->seg_start = j->seg_end = j->sync = 0;
 		j->state = JOB_FREE;
 		p->next_write++;
@@ -236,7 +236,7 @@ static void pool_start(struct pool *p, const char *dir, int level, unsigned work
 	for (i = 0; i < p->njobs; i++) {
 		strbuf_init(&p->jobs[i].in, STRBUF_DEFAULT_CAP);
 		strbuf_init(&p->jobs[i].out, STRBUF_DEFAULT_CAP);
-		seg_meta_init(&p->jobs[i].meta);
+		archive_meta_init(&p->jobs[i].meta);
 	}
 	for (i = 0; i < workers; i++)
 		if (pthread_create(&p->workers[i], NULL, worker_main, p) != 0)
@@ -282,7 +282,7 @@ static int pool_failed(struct pool *p, struct aperr *e)
  * End the segment being filled: its last job (an empty one when the last
  * chunk already went) carries the summary, so the writer lists it.
  */
-static uint64_t end_segment(struct pool *p, struct job **j, uint64_t *chunk, struct seg_meta *meta)
+static uint64_t end_segment(struct pool *p, struct job **j, uint64_t *chunk, struct archive_meta *meta)
 {
 	uint64_t seq;
 
@@ -290,7 +290,7 @@ static uint64_t end_segment(struct pool *p, struct job **j, uint64_t *chunk, str
 		*j = pool_get(p, (*chunk)++);
 	(*j)->seg_end = 1;
 	(*j)->meta = *meta;
-	seg_meta_init(meta);
+	archive_meta_init(meta);
 	seq = (*j)->seq;
 	pool_submit(p, *j);
 	*j = NULL;
@@ -386,7 +386,7 @@ static void pool_finish(struct pool *p)
 	for (i = 0; i < p->njobs; i++) {
 		strbuf_release(&p->jobs[i].in);
 		strbuf_release(&p->jobs[i].out);
-		seg_meta_release(&p->jobs[i].meta);
+		archive_meta_release(&p->jobs[i].meta);
 	}
 	free(p->jobs);
 }
@@ -401,10 +401,10 @@ static void archive(struct store_run *s)
 	struct json_error je;
 	struct pool p;
 	struct aperr e;
-	struct manifest m;
+	struct archive_manifest m;
 	struct strbuf report = STRBUF_INIT, lockpath = STRBUF_INIT, red = STRBUF_INIT;
 	struct job *j = NULL;
-	struct seg_meta meta;
+	struct archive_meta meta;
 	struct held h;
 	const char *line;
 	size_t n;
@@ -424,10 +424,10 @@ static void archive(struct store_run *s)
 			die(EX_TEMPFAIL, "%s: another store-raw is writing to this archive", s->dir);
 		die_err(&e);
 	}
-	if (manifest_read(s->dir, &m, &e) < 0)
+	if (archive_manifest_read(s->dir, &m, &e) < 0)
 		die_err(&e);
 	existing = m.n > 0 || m.torn;
-	manifest_release(&m);
+	archive_manifest_release(&m);
 	if (existing && !s->append)
 		die(EX_CANTCREAT, "%s: already holds an archive; use --append to continue it", s->dir);
 	if (archive_recover(s->dir, s->level, &report, &e) < 0)
@@ -438,11 +438,11 @@ static void archive(struct store_run *s)
 		for (l = strtok_r(report.buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 			warnmsg("%s: recovered: %s", s->dir, l);
 	}
-	if (manifest_read(s->dir, &m, &e) < 0)
+	if (archive_manifest_read(s->dir, &m, &e) < 0)
 		die_err(&e);
 	seq = m.max_seq;
-	manifest_release(&m);
-	seg_meta_init(&meta);
+	archive_manifest_release(&m);
+	archive_meta_init(&meta);
 	pool_start(&p, s->dir, s->level, s->threads);
 
 	while ((r = lreader_next(&in, &line, &n, &e)) == 1) {
@@ -505,7 +505,7 @@ static void archive(struct store_run *s)
 		}
 		if (strbuf_add(&j->in, arch, an) < 0 || strbuf_addch(&j->in, '\n') < 0)
 			die(EX_OSERR, "out of memory");
-		seg_meta_add(&meta, parsed ? &d : NULL, an);
+		archive_meta_add(&meta, parsed ? &d : NULL, an);
 		seg_bytes += an + 1;
 		seg_lines++;
 		if (j->in.len >= CHUNK_SIZE) {
@@ -546,7 +546,7 @@ pass:
 	else if (j)
 		pool_submit(&p, j);	/* the writer drops it after a failure */
 	pool_finish(&p);
-	seg_meta_release(&meta);
+	archive_meta_release(&meta);
 	/* what is archived goes on; what the writer dropped never does */
 	held_release(&h, &p, &out, 0, 0);
 	strbuf_release(&h.buf);
@@ -634,7 +634,7 @@ static void latest_note(struct latest_map *m, const char *url, size_t ul,
 
 struct replay {
 	struct store_run *s;
-	struct manifest m;
+	struct archive_manifest m;
 	struct json_doc d;
 	struct json_error je;
 	struct lwriter out;
@@ -671,7 +671,7 @@ static int selected(struct replay *rp, const char *line, size_t n, struct strbuf
 	return 1;
 }
 
-static int segment_may_match(const struct store_run *s, const struct manifest_entry *me)
+static int segment_may_match(const struct store_run *s, const struct archive_entry *me)
 {
 	size_t i;
 	int any = 0;
@@ -710,8 +710,8 @@ static void replay_pass(struct replay *rp, int emit)
 
 	rp->ord = 0;
 	for (i = 0; i < rp->m.n; i++) {
-		const struct manifest_entry *me = &rp->m.e[i];
-		struct gzlines g;
+		const struct archive_entry *me = &rp->m.e[i];
+		struct archive_gzlines g;
 		struct aperr e;
 		const char *line;
 		size_t n;
@@ -724,7 +724,7 @@ static void replay_pass(struct replay *rp, int emit)
 		if (s->verify && (emit || !s->latest)) {
 			char sha[65];
 
-			if (sha256_file(path.buf, sha, &e) < 0) {
+			if (archive_sha256_file(path.buf, sha, &e) < 0) {
 				if (e.code == EX_NOINPUT)
 					aperr_set(&e, EX_NOINPUT, "%s: missing (listed in the manifest)",
 						  path.buf);
@@ -785,7 +785,7 @@ static int replay(struct store_run *s)
 	rp.s = s;
 	if (stat(s->dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		die(EX_NOINPUT, "%s: no such archive directory", s->dir);
-	if (manifest_read(s->dir, &rp.m, &e) < 0)
+	if (archive_manifest_read(s->dir, &rp.m, &e) < 0)
 		die_err(&e);
 	if (rp.m.torn) {
 		aperr_set(&e, EX_DATAERR, "%s/%s: line %llu is incomplete (a crash while listing?); "
@@ -816,7 +816,7 @@ static int replay(struct store_run *s)
 		tool_stats_end(&ts, s->common.stats);
 	}
 	tool_finish(&rp.out);
-	manifest_release(&rp.m);
+	archive_manifest_release(&rp.m);
 	free(rp.latest.s);
 	json_doc_release(&rp.d);
 	json_error_release(&rp.je);
@@ -839,7 +839,7 @@ static void human(char *buf, size_t n, uint64_t v)
 
 static int list(struct store_run *s)
 {
-	struct manifest m;
+	struct archive_manifest m;
 	struct aperr e;
 	struct lwriter out;
 	struct strbuf sb = STRBUF_INIT;
@@ -847,7 +847,7 @@ static int list(struct store_run *s)
 	char a[32], b[32], first[64] = "-", last[64] = "-";
 	size_t i;
 
-	if (manifest_read(s->dir, &m, &e) < 0)
+	if (archive_manifest_read(s->dir, &m, &e) < 0)
 		die_err(&e);
 	if (lwriter_init(&out, 1, "stdout", 0, &e) < 0)
 		die_err(&e);
@@ -856,7 +856,7 @@ static int list(struct store_run *s)
 		strbuf_addf(&sb, "%-36s %9s %7s %8s %8s %6s  %-24s %s\n", "segment", "lines", "pages",
 			    "bytes", "gzip", "ratio", "first fetched_at", "last fetched_at");
 	for (i = 0; i < m.n; i++) {
-		const struct manifest_entry *me = &m.e[i];
+		const struct archive_entry *me = &m.e[i];
 		char f[64] = "-", l[64] = "-";
 
 		if (s->json) {
@@ -898,7 +898,7 @@ static int list(struct store_run *s)
 	}
 	tool_finish(&out);
 	strbuf_release(&sb);
-	manifest_release(&m);
+	archive_manifest_release(&m);
 	return 0;
 }
 

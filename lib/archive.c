@@ -16,22 +16,22 @@
 
 /* --- segment summaries ---------------------------------------------------- */
 
-void seg_meta_init(struct seg_meta *m)
+void archive_meta_init(struct archive_meta *m)
 {
 	memset(m, 0, sizeof(*m));
 }
 
-void seg_meta_release(struct seg_meta *m)
+void archive_meta_release(struct archive_meta *m)
 {
 	size_t i;
 
 	for (i = 0; i < m->nendpoints; i++)
 		free(m->endpoints[i]);
 	free(m->endpoints);
-	seg_meta_init(m);
+	archive_meta_init(m);
 }
 
-static void add_endpoint(struct seg_meta *m, const char *u, size_t n)
+static void add_endpoint(struct archive_meta *m, const char *u, size_t n)
 {
 	size_t i;
 	char **ne;
@@ -51,7 +51,7 @@ static void add_endpoint(struct seg_meta *m, const char *u, size_t n)
 		m->nendpoints++;
 }
 
-void seg_meta_add(struct seg_meta *m, const struct json_doc *d, size_t n)
+void archive_meta_add(struct archive_meta *m, const struct json_doc *d, size_t n)
 {
 	uint32_t t;
 
@@ -101,7 +101,7 @@ void seg_meta_add(struct seg_meta *m, const struct json_doc *d, size_t n)
 	}
 }
 
-int seg_meta_manifest(const struct seg_meta *m, const char *file, const char *sha256,
+int archive_meta_manifest(const struct archive_meta *m, const char *file, const char *sha256,
 		      uint64_t bytes, struct strbuf *out)
 {
 	struct jsonw w;
@@ -140,7 +140,7 @@ int seg_meta_manifest(const struct seg_meta *m, const char *file, const char *sh
 
 /* --- the manifest ------------------------------------------------------------ */
 
-static void entry_release(struct manifest_entry *me)
+static void entry_release(struct archive_entry *me)
 {
 	size_t i;
 
@@ -151,7 +151,7 @@ static void entry_release(struct manifest_entry *me)
 	free(me->endpoints);
 }
 
-void manifest_release(struct manifest *m)
+void archive_manifest_release(struct archive_manifest *m)
 {
 	size_t i;
 
@@ -185,7 +185,7 @@ static int time_member(const struct json_doc *d, const char *k, struct instant *
 
 /* One manifest line into me: 0, or -1 when it is not a manifest entry. */
 static int parse_entry(struct json_doc *d, struct json_error *je, const char *s, size_t n,
-		       struct manifest_entry *me)
+		       struct archive_entry *me)
 {
 	struct strbuf v = STRBUF_INIT;
 	uint32_t t, x;
@@ -228,7 +228,7 @@ bad:
 	return -1;
 }
 
-int manifest_parse(const char *buf, size_t len, const char *name, struct manifest *m,
+int archive_manifest_parse(const char *buf, size_t len, const char *name, struct archive_manifest *m,
 		   struct aperr *e)
 {
 	struct json_doc d;
@@ -242,7 +242,7 @@ int manifest_parse(const char *buf, size_t len, const char *name, struct manifes
 	while (pos < len) {
 		const char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - s) : len - pos;
-		struct manifest_entry me;
+		struct archive_entry me;
 		int last = !nl || pos + n + 1 >= len;
 
 		lineno++;
@@ -257,7 +257,7 @@ int manifest_parse(const char *buf, size_t len, const char *name, struct manifes
 			goto fail;
 		}
 		if (!(m->n & (m->n + 1)) || !m->e) {
-			struct manifest_entry *ne = realloc(m->e, (m->n + 1) * 2 * sizeof(*ne));
+			struct archive_entry *ne = realloc(m->e, (m->n + 1) * 2 * sizeof(*ne));
 
 			if (!ne) {
 				entry_release(&me);
@@ -278,11 +278,11 @@ int manifest_parse(const char *buf, size_t len, const char *name, struct manifes
 fail:
 	json_doc_release(&d);
 	json_error_release(&je);
-	manifest_release(m);
+	archive_manifest_release(m);
 	return -1;
 }
 
-int manifest_read(const char *dir, struct manifest *m, struct aperr *e)
+int archive_manifest_read(const char *dir, struct archive_manifest *m, struct aperr *e)
 {
 	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT;
 	int r;
@@ -291,7 +291,7 @@ int manifest_read(const char *dir, struct manifest *m, struct aperr *e)
 	strbuf_addf(&path, "%s/%s", dir, ARCHIVE_MANIFEST);
 	r = statefile_read(path.buf, &buf, (size_t)1 << 30, e);
 	if (r == 0)
-		r = manifest_parse(buf.buf ? buf.buf : "", buf.len, path.buf, m, e);
+		r = archive_manifest_parse(buf.buf ? buf.buf : "", buf.len, path.buf, m, e);
 	else
 		r = r < 0 ? -1 : 0;
 	strbuf_release(&path);
@@ -317,7 +317,7 @@ static int write_all(int fd, const void *data, size_t n, const char *what, struc
 	return 0;
 }
 
-int manifest_append(const char *dir, const char *line, size_t n, struct aperr *e)
+int archive_manifest_append(const char *dir, const char *line, size_t n, struct aperr *e)
 {
 	struct strbuf path = STRBUF_INIT;
 	int fd, r = 0;
@@ -338,7 +338,7 @@ int manifest_append(const char *dir, const char *line, size_t n, struct aperr *e
 
 /* --- gzip ----------------------------------------------------------------- */
 
-int gz_member(struct strbuf *out, const void *in, size_t n, int level)
+int archive_gz_member(struct strbuf *out, const void *in, size_t n, int level)
 {
 	z_stream z;
 	size_t bound;
@@ -378,7 +378,7 @@ void archive_segment_name(char *buf, size_t n, uint64_t seq)
 	snprintf(buf, n, "seg-%s-%06llu.jsonl.gz", ts, (unsigned long long)seq);
 }
 
-int segw_open(struct seg_writer *w, const char *dir, const char *name, struct aperr *e)
+int archive_seg_open(struct archive_seg *w, const char *dir, const char *name, struct aperr *e)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
@@ -389,7 +389,7 @@ int segw_open(struct seg_writer *w, const char *dir, const char *name, struct ap
 	strbuf_addf(&w->tmp, "%s/%s.tmp", dir, name);
 	w->sha = EVP_MD_CTX_new();
 	if (!w->sha || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
-		segw_abort(w);
+		archive_seg_abort(w);
 		return aperr_set(e, EX_SOFTWARE, "cannot set up SHA-256");
 	}
 	w->fd = open(w->tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -397,13 +397,13 @@ int segw_open(struct seg_writer *w, const char *dir, const char *name, struct ap
 		aperr_errno(e, errno == ENOSPC || errno == EIO ? EX_IOERR : EX_CANTCREAT, "%s",
 			    w->tmp.buf);
 		strbuf_release(&w->tmp);	/* it is not ours: do not remove it */
-		segw_abort(w);
+		archive_seg_abort(w);
 		return -1;
 	}
 	return 0;
 }
 
-int segw_write(struct seg_writer *w, const void *data, size_t n, struct aperr *e)
+int archive_seg_write(struct archive_seg *w, const void *data, size_t n, struct aperr *e)
 {
 	if (write_all(w->fd, data, n, w->tmp.buf, e) < 0)
 		return -1;
@@ -424,7 +424,7 @@ static void hex(const unsigned char *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-int segw_commit(struct seg_writer *w, const char *dir, const struct seg_meta *meta,
+int archive_seg_commit(struct archive_seg *w, const char *dir, const struct archive_meta *meta,
 		struct aperr *e)
 {
 	unsigned char md[32];
@@ -452,15 +452,15 @@ int segw_commit(struct seg_writer *w, const char *dir, const struct seg_meta *me
 		goto out;
 	EVP_DigestFinal_ex(w->sha, md, &len);
 	hex(md, len, sha);
-	seg_meta_manifest(meta, w->name, sha, w->bytes, &line);
-	r = manifest_append(dir, line.buf, line.len, e);
+	archive_meta_manifest(meta, w->name, sha, w->bytes, &line);
+	r = archive_manifest_append(dir, line.buf, line.len, e);
 out:
 	strbuf_release(&line);
-	segw_abort(w);
+	archive_seg_abort(w);
 	return r;
 }
 
-void segw_abort(struct seg_writer *w)
+void archive_seg_abort(struct archive_seg *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
@@ -475,7 +475,7 @@ void segw_abort(struct seg_writer *w)
 
 /* --- reading segments ------------------------------------------------------------ */
 
-int gzlines_open(struct gzlines *g, const char *path, size_t max_line, struct aperr *e)
+int gzlines_open(struct archive_gzlines *g, const char *path, size_t max_line, struct aperr *e)
 {
 	memset(g, 0, sizeof(*g));
 	g->name = path;
@@ -494,7 +494,7 @@ int gzlines_open(struct gzlines *g, const char *path, size_t max_line, struct ap
 	return 0;
 }
 
-void gzlines_close(struct gzlines *g)
+void gzlines_close(struct archive_gzlines *g)
 {
 	if (g->zinit)
 		inflateEnd(&g->z);
@@ -506,7 +506,7 @@ void gzlines_close(struct gzlines *g)
 	g->fd = -1;
 }
 
-int gzlines_next(struct gzlines *g, const char **line, size_t *len, struct aperr *e)
+int gzlines_next(struct archive_gzlines *g, const char **line, size_t *len, struct aperr *e)
 {
 	size_t scanned = 0;
 
@@ -588,7 +588,7 @@ int gzlines_next(struct gzlines *g, const char **line, size_t *len, struct aperr
 	}
 }
 
-int sha256_file(const char *path, char out[65], struct aperr *e)
+int archive_sha256_file(const char *path, char out[65], struct aperr *e)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	unsigned char buf[1 << 16], md[32];
@@ -650,9 +650,9 @@ static int recover_one(const char *dir, const char *name, int salvage, uint64_t 
 		       struct strbuf *report, struct aperr *e)
 {
 	struct strbuf path = STRBUF_INIT, chunk = STRBUF_INIT, gz = STRBUF_INIT;
-	struct gzlines g;
-	struct seg_meta meta;
-	struct seg_writer w;
+	struct archive_gzlines g;
+	struct archive_meta meta;
+	struct archive_seg w;
 	struct json_doc d;
 	struct json_error je;
 	struct aperr ge;
@@ -662,28 +662,28 @@ static int recover_one(const char *dir, const char *name, int salvage, uint64_t 
 	char newname[96];
 
 	strbuf_addf(&path, "%s/%s", dir, name);
-	seg_meta_init(&meta);
+	archive_meta_init(&meta);
 	json_doc_init(&d, JSON_DEFAULT_DEPTH);
 	json_error_init(&je);
 	if (gzlines_open(&g, path.buf, (size_t)1 << 30, e) < 0)
 		goto out;
 	if (salvage) {
 		archive_segment_name(newname, sizeof(newname), seq);
-		if (segw_open(&w, dir, newname, e) < 0) {
+		if (archive_seg_open(&w, dir, newname, e) < 0) {
 			gzlines_close(&g);
 			goto out;
 		}
 		opened = 1;
 	}
 	while ((r = gzlines_next(&g, &line, &n, &ge)) == 1) {
-		seg_meta_add(&meta, json_parse(&d, line, n, &je) == 0 ? &d : NULL, n);
+		archive_meta_add(&meta, json_parse(&d, line, n, &je) == 0 ? &d : NULL, n);
 		if (salvage) {
 			strbuf_add(&chunk, line, n);
 			strbuf_addch(&chunk, '\n');
 			if (chunk.len >= (1 << 20)) {
 				strbuf_reset(&gz);
-				if (gz_member(&gz, chunk.buf, chunk.len, level) < 0 ||
-				    segw_write(&w, gz.buf, gz.len, e) < 0) {
+				if (archive_gz_member(&gz, chunk.buf, chunk.len, level) < 0 ||
+				    archive_seg_write(&w, gz.buf, gz.len, e) < 0) {
 					gzlines_close(&g);
 					goto out;
 				}
@@ -701,10 +701,10 @@ static int recover_one(const char *dir, const char *name, int salvage, uint64_t 
 			rc = quarantine(dir, name, report, r < 0 ? ge.msg : "empty", e);
 			goto out;
 		}
-		if (sha256_file(path.buf, sha, e) < 0 || stat(path.buf, &st) < 0)
+		if (archive_sha256_file(path.buf, sha, e) < 0 || stat(path.buf, &st) < 0)
 			goto out;
-		seg_meta_manifest(&meta, name, sha, (uint64_t)st.st_size, &ml);
-		rc = manifest_append(dir, ml.buf, ml.len, e);
+		archive_meta_manifest(&meta, name, sha, (uint64_t)st.st_size, &ml);
+		rc = archive_manifest_append(dir, ml.buf, ml.len, e);
 		strbuf_release(&ml);
 		if (!rc)
 			strbuf_addf(report, "%s: complete but not listed; listed now (%llu lines)\n",
@@ -712,19 +712,19 @@ static int recover_one(const char *dir, const char *name, int salvage, uint64_t 
 		goto out;
 	}
 	if (!meta.lines) {
-		segw_abort(&w);
+		archive_seg_abort(&w);
 		opened = 0;
 		rc = quarantine(dir, name, report, "no complete line could be read", e);
 		goto out;
 	}
 	if (chunk.len) {
 		strbuf_reset(&gz);
-		if (gz_member(&gz, chunk.buf, chunk.len, level) < 0 ||
-		    segw_write(&w, gz.buf, gz.len, e) < 0)
+		if (archive_gz_member(&gz, chunk.buf, chunk.len, level) < 0 ||
+		    archive_seg_write(&w, gz.buf, gz.len, e) < 0)
 			goto out;
 	}
 	opened = 0;
-	if (segw_commit(&w, dir, &meta, e) < 0)
+	if (archive_seg_commit(&w, dir, &meta, e) < 0)
 		goto out;
 	unlink(path.buf);
 	statefile_sync_dir(path.buf, e);
@@ -733,8 +733,8 @@ static int recover_one(const char *dir, const char *name, int salvage, uint64_t 
 	rc = 0;
 out:
 	if (opened)
-		segw_abort(&w);
-	seg_meta_release(&meta);
+		archive_seg_abort(&w);
+	archive_meta_release(&meta);
 	json_doc_release(&d);
 	json_error_release(&je);
 	strbuf_release(&path);
@@ -757,7 +757,7 @@ static int cmp_str(const void *a, const void *b)
 
 int archive_recover(const char *dir, int level, struct strbuf *report, struct aperr *e)
 {
-	struct manifest m;
+	struct archive_manifest m;
 	DIR *dh;
 	struct dirent *de;
 	char **names = NULL;
@@ -765,7 +765,7 @@ int archive_recover(const char *dir, int level, struct strbuf *report, struct ap
 	uint64_t seq;
 	int rc = 0;
 
-	if (manifest_read(dir, &m, e) < 0)
+	if (archive_manifest_read(dir, &m, e) < 0)
 		return -1;
 	if (m.torn) {
 		struct strbuf p = STRBUF_INIT;
@@ -834,6 +834,6 @@ out:
 	for (i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);
-	manifest_release(&m);
+	archive_manifest_release(&m);
 	return rc;
 }

@@ -14,9 +14,11 @@
  * Ownership: every struct here owns its buffers; the _release functions
  * free them.  Nothing prints: what recovery did is appended to a report.
  *
- * Thread-safety: gz_member() keeps no state between calls and runs in
- * store-raw's compression workers at once; a segment writer (segw_*) and
- * the manifest belong to one thread (store-raw's writer thread).
+ * Thread-safety: archive_gz_member() keeps no state between calls and runs
+ * in store-raw's compression workers at once; a segment writer (archive_seg_*)
+ * and the manifest belong to one thread (store-raw's writer thread).
+ *
+ * Names: every function and type here begins with archive_.
  */
 #ifndef APIPE_ARCHIVE_H
 #define APIPE_ARCHIVE_H
@@ -37,7 +39,7 @@
 #define ARCHIVE_MAX_ENDPOINTS 100
 
 /* What a manifest line says about its segment, built line by line. */
-struct seg_meta {
+struct archive_meta {
 	uint64_t lines, ubytes, pages, records;
 	int have_records, have_time, endpoints_truncated;
 	struct instant first, last;
@@ -47,16 +49,16 @@ struct seg_meta {
 	size_t nendpoints;
 };
 
-void seg_meta_init(struct seg_meta *m);
-void seg_meta_release(struct seg_meta *m);
+void archive_meta_init(struct archive_meta *m);
+void archive_meta_release(struct archive_meta *m);
 /* Count one archived line of n bytes; d is its parse (NULL when not JSON). */
-void seg_meta_add(struct seg_meta *m, const struct json_doc *d, size_t n);
+void archive_meta_add(struct archive_meta *m, const struct json_doc *d, size_t n);
 /* Append the manifest line (with its newline) for segment file. */
-int seg_meta_manifest(const struct seg_meta *m, const char *file, const char *sha256,
+int archive_meta_manifest(const struct archive_meta *m, const char *file, const char *sha256,
 		      uint64_t bytes, struct strbuf *out);
 
 /* One listed segment, as read back from the manifest. */
-struct manifest_entry {
+struct archive_entry {
 	char *file;
 	char sha256[65];
 	uint64_t bytes, ubytes, lines, pages;
@@ -68,8 +70,8 @@ struct manifest_entry {
 	char *line;			/* the manifest line itself */
 };
 
-struct manifest {
-	struct manifest_entry *e;
+struct archive_manifest {
+	struct archive_entry *e;
 	size_t n;
 	uint64_t max_seq;		/* highest segment sequence number listed */
 	size_t good_len;		/* bytes of complete, valid lines */
@@ -77,24 +79,24 @@ struct manifest {
 	uint64_t torn_lineno;
 };
 
-void manifest_release(struct manifest *m);
+void archive_manifest_release(struct archive_manifest *m);
 /*
  * Read DIR/manifest.jsonl (absent: empty).  A final line without its
  * newline or that does not parse is reported in torn; any other bad line
  * is an error (EX_DATAERR naming the line).
  */
-int manifest_read(const char *dir, struct manifest *m, struct aperr *e);
+int archive_manifest_read(const char *dir, struct archive_manifest *m, struct aperr *e);
 /* The same from the manifest's bytes in memory; name is for messages. */
-int manifest_parse(const char *buf, size_t len, const char *name, struct manifest *m,
+int archive_manifest_parse(const char *buf, size_t len, const char *name, struct archive_manifest *m,
 		   struct aperr *e);
 /* Append line to DIR/manifest.jsonl and fsync it. */
-int manifest_append(const char *dir, const char *line, size_t n, struct aperr *e);
+int archive_manifest_append(const char *dir, const char *line, size_t n, struct aperr *e);
 
 /* Compress in[0..n) as one complete gzip member appended to out. */
-int gz_member(struct strbuf *out, const void *in, size_t n, int level);
+int archive_gz_member(struct strbuf *out, const void *in, size_t n, int level);
 
 /* A segment being written: temporary file plus running SHA-256. */
-struct seg_writer {
+struct archive_seg {
 	int fd;
 	struct strbuf tmp, path;	/* DIR/name.tmp and DIR/name */
 	char name[96];
@@ -102,21 +104,21 @@ struct seg_writer {
 	uint64_t bytes;
 };
 
-int segw_open(struct seg_writer *w, const char *dir, const char *name, struct aperr *e);
-int segw_write(struct seg_writer *w, const void *data, size_t n, struct aperr *e);
+int archive_seg_open(struct archive_seg *w, const char *dir, const char *name, struct aperr *e);
+int archive_seg_write(struct archive_seg *w, const void *data, size_t n, struct aperr *e);
 /*
  * fsync, rename into place, fsync the directory, then list it in the
  * manifest with meta.  The writer is closed either way.
  */
-int segw_commit(struct seg_writer *w, const char *dir, const struct seg_meta *meta,
+int archive_seg_commit(struct archive_seg *w, const char *dir, const struct archive_meta *meta,
 		struct aperr *e);
-void segw_abort(struct seg_writer *w);	/* close and remove the temporary file */
+void archive_seg_abort(struct archive_seg *w);	/* close and remove the temporary file */
 
 /* "seg-<UTC time>-<seq>.jsonl.gz" for now and seq. */
 void archive_segment_name(char *buf, size_t n, uint64_t seq);
 
 /* Lines out of a file of gzip members. */
-struct gzlines {
+struct archive_gzlines {
 	int fd;
 	z_stream z;
 	int zinit, zdone;
@@ -129,17 +131,17 @@ struct gzlines {
 	const char *name;
 };
 
-int gzlines_open(struct gzlines *g, const char *path, size_t max_line, struct aperr *e);
+int gzlines_open(struct archive_gzlines *g, const char *path, size_t max_line, struct aperr *e);
 /*
  * Next line (without its newline): 1, 0 at a clean end, -1 when the file
  * is corrupt or truncated (EX_DATAERR) or cannot be read (EX_IOERR).
  * Only complete lines are returned.
  */
-int gzlines_next(struct gzlines *g, const char **line, size_t *len, struct aperr *e);
-void gzlines_close(struct gzlines *g);
+int gzlines_next(struct archive_gzlines *g, const char **line, size_t *len, struct aperr *e);
+void gzlines_close(struct archive_gzlines *g);
 
 /* SHA-256 of a whole file as 64 hex digits.  0, or -1 (EX_NOINPUT/EX_IOERR). */
-int sha256_file(const char *path, char hex[65], struct aperr *e);
+int archive_sha256_file(const char *path, char hex[65], struct aperr *e);
 
 /*
  * Bring DIR back to a consistent state after a crash (call it holding the

@@ -25,12 +25,12 @@ struct db {
 	int want_stored;		/* PostgreSQL: db_lookup returns the stored records */
 };
 
-static struct db *pg_open(const char *url, struct aperr *e);
-static int pg_prepare(struct db *db, const char *table, const struct db_column *cols,
+static struct db *pgsql_open(const char *url, struct aperr *e);
+static int pgsql_prepare(struct db *db, const char *table, const struct db_column *cols,
 		      size_t ncols, size_t nkeys, struct aperr *e);
-static int pg_exec(struct db *db, const char *sql, const char *what, struct aperr *e);
-static int pg_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e);
-static int pg_state_put(struct db *db, const char *name, const char *value,
+static int pgsql_exec(struct db *db, const char *sql, const char *what, struct aperr *e);
+static int pgsql_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e);
+static int pgsql_state_put(struct db *db, const char *name, const char *value,
 			const char *updated_at, struct aperr *e);
 
 static const char *const type_names[] = {
@@ -204,7 +204,7 @@ struct db *db_open(const char *url, struct aperr *e)
 	const char *path = url;
 
 	if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11))
-		return pg_open(url, e);
+		return pgsql_open(url, e);
 	if (!strncmp(url, "sqlite:", 7))
 		path = url + 7;
 	db = calloc(1, sizeof(*db));
@@ -325,9 +325,9 @@ struct dialect {
 };
 
 static const char *sql_type(enum db_type t);
-static const char *pg_type(enum db_type t);
+static const char *pgsql_type(enum db_type t);
 static const struct dialect sqlite_dialect = { 0, sql_type };
-static const struct dialect pg_dialect = { 1, pg_type };
+static const struct dialect pgsql_dialect = { 1, pgsql_type };
 
 /* The key columns, comma-separated, each after prefix ("" or an alias and a dot). */
 static void key_list(struct strbuf *q, const char *prefix, const struct db_column *cols,
@@ -442,7 +442,7 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 	if (!(db->table = strdup(table)))
 		return aperr_set(e, EX_OSERR, "out of memory");
 	if (db->pg)
-		return pg_prepare(db, table, cols, ncols, nkeys, e);
+		return pgsql_prepare(db, table, cols, ncols, nkeys, e);
 	sql_create(&q, &sqlite_dialect, table, cols, ncols, nkeys, "TEXT");
 	if (exec(db, q.buf, e) < 0 || exec(db, STATE_TABLE_SQL("TEXT"), e) < 0 ||
 	    check_columns(db, table, cols, ncols, e) < 0)
@@ -533,7 +533,7 @@ int db_set_newer(struct db *db, const struct json_ptr *p, const char *cast, stru
 		return aperr_set(e, EX_OSERR, "out of memory");
 	}
 	db->guard = strbuf_detach(&g, NULL);
-	r = pg_prepare(db, db->table, db->cols, db->ncols, db->nkeys, e);
+	r = pgsql_prepare(db, db->table, db->cols, db->ncols, db->nkeys, e);
 	return r;
 }
 
@@ -544,22 +544,22 @@ int db_reconnect(struct db *db, struct aperr *e)
 	PQreset(db->pg);
 	if (PQstatus(db->pg) != CONNECTION_OK)
 		return aperr_set(e, EX_TEMPFAIL, "cannot reconnect to PostgreSQL");
-	if (pg_exec(db, "SET client_min_messages = warning", "SET", e) < 0)
+	if (pgsql_exec(db, "SET client_min_messages = warning", "SET", e) < 0)
 		return -1;
-	return db->table ? pg_prepare(db, db->table, db->cols, db->ncols, db->nkeys, e) : 0;
+	return db->table ? pgsql_prepare(db, db->table, db->cols, db->ncols, db->nkeys, e) : 0;
 }
 
 int db_begin(struct db *db, struct aperr *e)
 {
 	if (db->pg)
-		return pg_exec(db, "BEGIN", "BEGIN", e);
+		return pgsql_exec(db, "BEGIN", "BEGIN", e);
 	return step_done(db, db->begin, "BEGIN", e);
 }
 
 int db_commit(struct db *db, struct aperr *e)
 {
 	if (db->pg)
-		return pg_exec(db, "COMMIT", "COMMIT", e);
+		return pgsql_exec(db, "COMMIT", "COMMIT", e);
 	return step_done(db, db->commit, "COMMIT", e);
 }
 
@@ -629,7 +629,7 @@ int db_state_get(struct db *db, const char *name, struct strbuf *value, struct a
 	int r;
 
 	if (db->pg)
-		return pg_state_get(db, name, value, e);
+		return pgsql_state_get(db, name, value, e);
 	if (!db->sget && sqlite3_prepare_v2(db->h, "SELECT value FROM apipe_state WHERE name = ?1",
 					    -1, &db->sget, NULL) != SQLITE_OK) {
 		if (strstr(sqlite3_errmsg(db->h), "no such table"))
@@ -654,7 +654,7 @@ int db_state_put(struct db *db, const char *name, const char *value, const char 
 		 struct aperr *e)
 {
 	if (db->pg)
-		return pg_state_put(db, name, value, updated_at, e);
+		return pgsql_state_put(db, name, value, updated_at, e);
 	sqlite3_bind_text(db->sput, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(db->sput, 2, value, -1, SQLITE_STATIC);
 	sqlite3_bind_text(db->sput, 3, updated_at, -1, SQLITE_STATIC);
@@ -682,7 +682,7 @@ static int pgerr(struct db *db, PGresult *res, const char *what, struct aperr *e
 	return aperr_set(e, code, "%s: %s", what, msg);
 }
 
-static int pg_exec(struct db *db, const char *sql, const char *what, struct aperr *e)
+static int pgsql_exec(struct db *db, const char *sql, const char *what, struct aperr *e)
 {
 	PGresult *res = PQexec(db->pg, sql);
 
@@ -692,7 +692,7 @@ static int pg_exec(struct db *db, const char *sql, const char *what, struct aper
 	return 0;
 }
 
-static struct db *pg_open(const char *url, struct aperr *e)
+static struct db *pgsql_open(const char *url, struct aperr *e)
 {
 	struct db *db = calloc(1, sizeof(*db));
 	int tries;
@@ -721,14 +721,14 @@ static struct db *pg_open(const char *url, struct aperr *e)
 		db->pg = NULL;
 		usleep(200000u << tries);	/* a server starting or restarting */
 	}
-	if (pg_exec(db, "SET client_min_messages = warning", "SET", e) < 0) {
+	if (pgsql_exec(db, "SET client_min_messages = warning", "SET", e) < 0) {
 		db_close(db);
 		return NULL;
 	}
 	return db;
 }
 
-static const char *pg_type(enum db_type t)
+static const char *pgsql_type(enum db_type t)
 {
 	switch (t) {
 	case DB_INTEGER: return " bigint";
@@ -740,7 +740,7 @@ static const char *pg_type(enum db_type t)
 	}
 }
 
-static int pg_prepare(struct db *db, const char *table, const struct db_column *cols,
+static int pgsql_prepare(struct db *db, const char *table, const struct db_column *cols,
 		      size_t ncols, size_t nkeys, struct aperr *e)
 {
 	struct strbuf q = STRBUF_INIT;
@@ -750,19 +750,19 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	const char *rtype = db->record_type ? db->record_type : "jsonb";
 	int jsonb = !strcmp(rtype, "jsonb");
 
-	sql_create(&q, &pg_dialect, table, cols, ncols, nkeys, rtype);
+	sql_create(&q, &pgsql_dialect, table, cols, ncols, nkeys, rtype);
 	/*
 	 * CREATE TABLE IF NOT EXISTS is not safe against itself: two first runs
 	 * at once both create, and one fails on pg_type's unique index.  One
 	 * transaction-scoped advisory lock serialises apipe's DDL.
 	 */
-	if (pg_exec(db, "BEGIN", "BEGIN", e) < 0)
+	if (pgsql_exec(db, "BEGIN", "BEGIN", e) < 0)
 		goto out;
-	if (pg_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
-	    pg_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
-	    pg_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0 ||
-	    pg_exec(db, "COMMIT", "COMMIT", e) < 0) {
-		pg_exec(db, "ROLLBACK", "ROLLBACK", &(struct aperr){ 0, "" });
+	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
+	    pgsql_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
+	    pgsql_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0 ||
+	    pgsql_exec(db, "COMMIT", "COMMIT", e) < 0) {
+		pgsql_exec(db, "ROLLBACK", "ROLLBACK", &(struct aperr){ 0, "" });
 		goto out;
 	}
 	/* every column there? */
@@ -807,7 +807,7 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	strbuf_addstr(&q, ", \"record\" FROM ");
 	ident(&q, table);
 	strbuf_addstr(&q, " WITH NO DATA");
-	if (pg_exec(db, q.buf, "CREATE TEMP TABLE", e) < 0)
+	if (pgsql_exec(db, q.buf, "CREATE TEMP TABLE", e) < 0)
 		goto out;
 	strbuf_reset(&q);
 	strbuf_addstr(&q, "CREATE TEMP TABLE IF NOT EXISTS apipe_write ON COMMIT DELETE ROWS AS SELECT ");
@@ -818,9 +818,9 @@ static int pg_prepare(struct db *db, const char *table, const struct db_column *
 	strbuf_addstr(&q, "\"record\", \"ingested_at\" FROM ");
 	ident(&q, table);
 	strbuf_addstr(&q, " WITH NO DATA");
-	if (pg_exec(db, q.buf, "CREATE TEMP TABLE", e) < 0)
+	if (pgsql_exec(db, q.buf, "CREATE TEMP TABLE", e) < 0)
 		goto out;
-	if (pg_exec(db, "DEALLOCATE ALL", "DEALLOCATE", e) < 0)	/* when prepared again */
+	if (pgsql_exec(db, "DEALLOCATE ALL", "DEALLOCATE", e) < 0)	/* when prepared again */
 		goto out;
 	for (i = 0; i < 2; i++) {
 		static const char *const names[] = { "lookup", "write" };
@@ -890,7 +890,7 @@ out:
 }
 
 /* A value as libpq text: integers and reals printed, booleans as t/f. */
-static const char *pg_text(const struct db_value *v, enum db_type t, char *buf, size_t n)
+static const char *pgsql_text(const struct db_value *v, enum db_type t, char *buf, size_t n)
 {
 	if (v->null)
 		return NULL;
@@ -907,7 +907,7 @@ static const char *pg_text(const struct db_value *v, enum db_type t, char *buf, 
 	return v->s.buf ? v->s.buf : "";
 }
 
-static int pg_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e)
+static int pgsql_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e)
 {
 	const char *pv[1] = { name };
 	PGresult *res = PQexecParams(db->pg, "SELECT value FROM apipe_state WHERE name = $1", 1,
@@ -932,7 +932,7 @@ static int pg_state_get(struct db *db, const char *name, struct strbuf *value, s
 	return found;
 }
 
-static int pg_state_put(struct db *db, const char *name, const char *value,
+static int pgsql_state_put(struct db *db, const char *name, const char *value,
 			const char *updated_at, struct aperr *e)
 {
 	const char *pv[3] = { name, value, updated_at };
@@ -993,13 +993,13 @@ static void copy_field(struct strbuf *o, const char *s, size_t n)
 static void copy_value(struct strbuf *o, const struct db_value *v, enum db_type t)
 {
 	char buf[32];
-	const char *s = pg_text(v, t, buf, sizeof(buf));
+	const char *s = pgsql_text(v, t, buf, sizeof(buf));
 
 	copy_field(o, s, s == v->s.buf ? v->s.len : s ? strlen(s) : 0);
 }
 
 /* COPY data into table (columns as given) from o. */
-static int pg_copy(struct db *db, const char *sql, const struct strbuf *o, struct aperr *e)
+static int pgsql_copy(struct db *db, const char *sql, const struct strbuf *o, struct aperr *e)
 {
 	PGresult *res = PQexec(db->pg, sql);
 	int rc = 0;
@@ -1063,10 +1063,10 @@ int db_lookup(struct db *db, struct db_row *rows, size_t n, struct aperr *e)
 			strbuf_addstr(&o, "\\N");	/* keys only: the record is not compared here */
 		strbuf_addch(&o, '\n');
 	}
-	r = pg_copy(db, "COPY apipe_lookup FROM STDIN", &o, e);
+	r = pgsql_copy(db, "COPY apipe_lookup FROM STDIN", &o, e);
 	strbuf_release(&o);
 	/* a temporary table has no statistics: without them the join is planned blind */
-	if (r < 0 || pg_exec(db, "ANALYZE apipe_lookup", "ANALYZE", e) < 0)
+	if (r < 0 || pgsql_exec(db, "ANALYZE apipe_lookup", "ANALYZE", e) < 0)
 		return -1;
 	res = PQexecPrepared(db->pg, "lookup", 0, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -1111,7 +1111,7 @@ int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *in
 		copy_field(&o, ingested_at, strlen(ingested_at));
 		strbuf_addch(&o, '\n');
 	}
-	r = pg_copy(db, "COPY apipe_write FROM STDIN", &o, e);
+	r = pgsql_copy(db, "COPY apipe_write FROM STDIN", &o, e);
 	strbuf_release(&o);
 	if (r < 0)
 		return -1;

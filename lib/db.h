@@ -14,6 +14,10 @@
  *
  * Ownership: struct db owns its connection and prepared statements;
  * db_close() finalises them.  Values point into the caller's buffers.
+ *
+ * Names: the interface is db_*.  Inside db.c the PostgreSQL helpers are
+ * pgsql_* (pg_ is lib/paginate's prefix), the SQL text builders sql_*, and
+ * the rest (exec, prep, bind, sqlite_*) serve SQLite.
  */
 #ifndef APIPE_DB_H
 #define APIPE_DB_H

@@ -8,13 +8,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct manifest m;
+	struct archive_manifest m;
 	struct aperr e;
 
-	if (manifest_parse((const char *)data, size, "fuzz", &m, &e) == 0) {
+	if (archive_manifest_parse((const char *)data, size, "fuzz", &m, &e) == 0) {
 		if (m.good_len > size)
 			__builtin_trap();
-		manifest_release(&m);
+		archive_manifest_release(&m);
 	}
 	return 0;
 }

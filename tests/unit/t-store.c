@@ -24,28 +24,28 @@ static const char *const lines[] = {
 /* Write the lines as one committed segment named name; 0 or -1. */
 static int write_segment(const char *name, size_t from, size_t to, struct aperr *e)
 {
-	struct seg_meta m;
-	struct seg_writer w;
+	struct archive_meta m;
+	struct archive_seg w;
 	struct strbuf raw = STRBUF_INIT, gz = STRBUF_INIT;
 	size_t i;
 	int r;
 
-	seg_meta_init(&m);
+	archive_meta_init(&m);
 	for (i = from; i < to; i++) {
 		json_parse(&d, lines[i], strlen(lines[i]), &je);
-		seg_meta_add(&m, &d, strlen(lines[i]) + 1);
+		archive_meta_add(&m, &d, strlen(lines[i]) + 1);
 		strbuf_addstr(&raw, lines[i]);
 		strbuf_addch(&raw, '\n');
 	}
-	gz_member(&gz, raw.buf, raw.len, 6);
-	r = segw_open(&w, dir, name, e);
+	archive_gz_member(&gz, raw.buf, raw.len, 6);
+	r = archive_seg_open(&w, dir, name, e);
 	if (r == 0)
-		r = segw_write(&w, gz.buf, gz.len, e);
+		r = archive_seg_write(&w, gz.buf, gz.len, e);
 	if (r == 0)
-		r = segw_commit(&w, dir, &m, e);
+		r = archive_seg_commit(&w, dir, &m, e);
 	else
-		segw_abort(&w);
-	seg_meta_release(&m);
+		archive_seg_abort(&w);
+	archive_meta_release(&m);
 	strbuf_release(&raw);
 	strbuf_release(&gz);
 	return r;
@@ -53,7 +53,7 @@ static int write_segment(const char *name, size_t from, size_t to, struct aperr 
 
 static size_t read_lines(const char *path, struct strbuf *all, int *rc)
 {
-	struct gzlines g;
+	struct archive_gzlines g;
 	struct aperr e;
 	const char *l;
 	size_t n, count = 0;
@@ -73,7 +73,7 @@ static size_t read_lines(const char *path, struct strbuf *all, int *rc)
 
 static void test_archive(void)
 {
-	struct manifest m;
+	struct archive_manifest m;
 	struct aperr e;
 	struct strbuf all = STRBUF_INIT, p = STRBUF_INIT, report = STRBUF_INIT;
 	char hex[65], name[96];
@@ -82,13 +82,13 @@ static void test_archive(void)
 	archive_segment_name(name, sizeof(name), 7);
 	ok(strncmp(name, "seg-", 4) == 0 && strstr(name, "-000007.jsonl.gz") != NULL,
 	   "segment names: seg-<time>-<seq>.jsonl.gz");
-	is_int(manifest_read(dir, &m, &e), 0, "an archive without a manifest is empty");
+	is_int(archive_manifest_read(dir, &m, &e), 0, "an archive without a manifest is empty");
 	is_int(m.n, 0, "no segments");
-	manifest_release(&m);
+	archive_manifest_release(&m);
 
 	is_int(write_segment("seg-20260101T000000Z-000001.jsonl.gz", 0, 3, &e), 0,
 	       "write, fsync, rename and list a segment");
-	is_int(manifest_read(dir, &m, &e), 0, "the manifest reads back");
+	is_int(archive_manifest_read(dir, &m, &e), 0, "the manifest reads back");
 	is_int(m.n, 1, "one segment listed");
 	is_int(m.max_seq, 1, "its sequence number");
 	if (m.n == 1) {
@@ -97,7 +97,7 @@ static void test_archive(void)
 		ok(m.e[0].have_time, "the time span");
 		is_int(m.e[0].nendpoints, 2, "two endpoints (the query dropped)");
 		strbuf_addf(&p, "%s/%s", dir, m.e[0].file);
-		is_int(sha256_file(p.buf, hex, &e), 0, "hash the file");
+		is_int(archive_sha256_file(p.buf, hex, &e), 0, "hash the file");
 		is_str(hex, m.e[0].sha256, "the manifest's sha256 is the file's");
 		is_int(read_lines(p.buf, &all, &rc), 3, "every line reads back");
 		is_int(rc, 0, "to a clean end");
@@ -106,15 +106,15 @@ static void test_archive(void)
 		ok(strstr(m.e[0].line, "\"status\":{\"200\":2,\"503\":1}") ||
 		   strstr(m.e[0].line, "\"503\":1"), "status counts in the manifest line");
 	}
-	manifest_release(&m);
+	archive_manifest_release(&m);
 	strbuf_reset(&p);
 	strbuf_addf(&p, "%s/x.gz", dir);
 	{
 		struct strbuf gz = STRBUF_INIT;
 		int fd = open(p.buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-		gz_member(&gz, "a\nb\n", 4, 1);
-		gz_member(&gz, "c\nd", 3, 1);
+		archive_gz_member(&gz, "a\nb\n", 4, 1);
+		archive_gz_member(&gz, "c\nd", 3, 1);
 		ok(write(fd, gz.buf, gz.len - 4) > 0, "a file of two members, the second's trailer cut");
 		close(fd);
 		strbuf_release(&gz);
@@ -122,7 +122,7 @@ static void test_archive(void)
 	is_int(read_lines(p.buf, &all, &rc), 3, "the complete lines are read");
 	is_mem(all.buf, all.len, "a\nb\nc\n", "and not the unterminated last");
 	is_int(rc, -1, "then the truncation is an error, not an end");
-	is_int(sha256_file("/nonexistent/x", hex, &e), -1, "hashing a missing file");
+	is_int(archive_sha256_file("/nonexistent/x", hex, &e), -1, "hashing a missing file");
 	is_int(e.code, EX_NOINPUT, "EX_NOINPUT");
 
 	/* a crash: a torn manifest line, an unlisted complete segment, a leftover .tmp */
@@ -134,9 +134,9 @@ static void test_archive(void)
 		ok(write(fd, "{\"file\":\"seg-torn", 17) == 17, "tear the manifest's last line");
 		close(fd);
 	}
-	is_int(manifest_read(dir, &m, &e), 0, "a torn last line still reads");
+	is_int(archive_manifest_read(dir, &m, &e), 0, "a torn last line still reads");
 	ok(m.torn && m.n == 1, "reported as torn, the good line kept");
-	manifest_release(&m);
+	archive_manifest_release(&m);
 	{
 		struct strbuf raw = STRBUF_INIT, gz = STRBUF_INIT;
 		int fd;
@@ -145,23 +145,23 @@ static void test_archive(void)
 		strbuf_addf(&p, "%s/seg-20260101T000000Z-000003.jsonl.gz.tmp", dir);
 		fd = open(p.buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		strbuf_addf(&raw, "%s\n%s\n", lines[0], lines[1]);
-		gz_member(&gz, raw.buf, raw.len, 6);
-		gz_member(&gz, lines[2], 20, 6);
+		archive_gz_member(&gz, raw.buf, raw.len, 6);
+		archive_gz_member(&gz, lines[2], 20, 6);
 		ok(write(fd, gz.buf, gz.len - 9) > 0, "a leftover segment: two lines and a torn third");
 		close(fd);
 		strbuf_release(&raw);
 		strbuf_release(&gz);
 	}
 	{
-		struct seg_writer w;
+		struct archive_seg w;
 
 		/* complete and renamed, but the crash came before the manifest */
 		struct strbuf raw = STRBUF_INIT, gz = STRBUF_INIT;
 
 		strbuf_addf(&raw, "%s\n", lines[2]);
-		gz_member(&gz, raw.buf, raw.len, 6);
-		segw_open(&w, dir, "seg-20260101T000000Z-000002.jsonl.gz", &e);
-		segw_write(&w, gz.buf, gz.len, &e);
+		archive_gz_member(&gz, raw.buf, raw.len, 6);
+		archive_seg_open(&w, dir, "seg-20260101T000000Z-000002.jsonl.gz", &e);
+		archive_seg_write(&w, gz.buf, gz.len, &e);
 		fsync(w.fd);
 		close(w.fd);
 		strbuf_reset(&p);
@@ -169,7 +169,7 @@ static void test_archive(void)
 		ok(rename(w.tmp.buf, p.buf) == 0, "an unlisted complete segment");
 		strbuf_reset(&w.tmp);
 		w.fd = -1;
-		segw_abort(&w);
+		archive_seg_abort(&w);
 		strbuf_release(&w.path);
 		if (w.sha)
 			EVP_MD_CTX_free(w.sha);
@@ -178,7 +178,7 @@ static void test_archive(void)
 	}
 	is_int(archive_recover(dir, 6, &report, &e), 0, "recover");
 	ok(strstr(report.buf, "torn") != NULL, "the report names the torn manifest line");
-	is_int(manifest_read(dir, &m, &e), 0, "the manifest reads");
+	is_int(archive_manifest_read(dir, &m, &e), 0, "the manifest reads");
 	ok(!m.torn, "no longer torn");
 	is_int(m.n, 3, "the unlisted segment and the saved leftover are listed");
 	{
@@ -188,12 +188,12 @@ static void test_archive(void)
 			strbuf_reset(&p);
 			strbuf_addf(&p, "%s/%s", dir, m.e[i].file);
 			total += read_lines(p.buf, &all, &rc);
-			ok(rc == 0 && sha256_file(p.buf, hex, &e) == 0 && !strcmp(hex, m.e[i].sha256),
+			ok(rc == 0 && archive_sha256_file(p.buf, hex, &e) == 0 && !strcmp(hex, m.e[i].sha256),
 			   "each listed segment is complete and matches its sha256");
 		}
 		is_int(total, 3 + 1 + 2, "every complete line is kept, the torn one dropped");
 	}
-	manifest_release(&m);
+	archive_manifest_release(&m);
 	strbuf_reset(&report);
 	is_int(archive_recover(dir, 6, &report, &e), 0, "recover again");
 	is_int(report.len, 0, "has nothing to do");
@@ -206,10 +206,10 @@ static void test_archive(void)
 		ok(write(fd, "not json\n{}\n", 12) == 12, "a manifest whose first line is bad");
 		close(fd);
 	}
-	is_int(manifest_read(dir, &m, &e), -1, "is an error");
+	is_int(archive_manifest_read(dir, &m, &e), -1, "is an error");
 	is_int(e.code, EX_DATAERR, "EX_DATAERR");
 	ok(strstr(e.msg, "line 1") != NULL, "naming the line");
-	manifest_release(&m);
+	archive_manifest_release(&m);
 	strbuf_release(&all);
 	strbuf_release(&p);
 	strbuf_release(&report);
