@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -64,34 +63,6 @@ static const struct option longopts[] = {
 
 #define CHUNK_SIZE ((size_t)1 << 20)
 #define HELD_MAX (16 * CHUNK_SIZE)	/* lines held for the archive before a sync */
-#define MAX_WORKERS 16
-
-enum job_state { JOB_FREE, JOB_FILLED, JOB_BUSY, JOB_COMPRESSED };
-
-struct job {
-	enum job_state state;
-	uint64_t seq;
-	struct strbuf in, out;
-	int seg_start, seg_end;
-	int sync;			/* make everything written so far durable */
-	char name[96];
-	struct archive_meta meta;		/* the segment's summary, with seg_end */
-};
-
-struct pool {
-	pthread_mutex_t mu;
-	pthread_cond_t work, done, freed;
-	struct job *jobs;
-	size_t njobs;
-	uint64_t next_write;
-	uint64_t durable;		/* every chunk below this sequence number is on disk */
-	int stop, failed, level;
-	struct aperr err;
-	const char *dir;
-	pthread_t workers[MAX_WORKERS], writer;
-	unsigned nworkers;
-	uint64_t segments, compressed;
-};
 
 struct store_run {
 	struct cli_common common;
@@ -104,198 +75,6 @@ struct store_run {
 	struct instant since, until;
 	int have_since, have_until;
 };
-
-/* --- the compression pool ---------------------------------------------------- */
-
-static void *worker_main(void *arg)
-{
-	struct pool *p = arg;
-
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		struct job *j = NULL;
-		size_t i;
-
-		for (i = 0; i < p->njobs; i++)
-			if (p->jobs[i].state == JOB_FILLED && (!j || p->jobs[i].seq < j->seq))
-				j = &p->jobs[i];
-		if (!j) {
-			if (p->stop)
-				break;
-			pthread_cond_wait(&p->work, &p->mu);
-			continue;
-		}
-		j->state = JOB_BUSY;
-		pthread_mutex_unlock(&p->mu);
-		strbuf_reset(&j->out);
-		if (j->in.len && archive_gz_member(&j->out, j->in.buf, j->in.len, p->level) < 0) {
-			pthread_mutex_lock(&p->mu);
-			if (!p->failed) {
-				p->failed = 1;
-				aperr_set(&p->err, EX_OSERR, "compression failed (out of memory?)");
-			}
-			pthread_mutex_unlock(&p->mu);
-		}
-		pthread_mutex_lock(&p->mu);
-		j->state = JOB_COMPRESSED;
-		pthread_cond_broadcast(&p->done);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
-}
-
-static void *writer_main(void *arg)
-{
-	struct pool *p = arg;
-	struct archive_seg w;
-	int open = 0;
-
-	for (;;) {
-		struct job *j;
-		struct aperr e = { 0, "" };
-		int bad;
-
-		pthread_mutex_lock(&p->mu);
-		j = &p->jobs[p->next_write % p->njobs];
-		while (!(j->state == JOB_COMPRESSED && j->seq == p->next_write)) {
-			if (p->stop && j->state == JOB_FREE) {
-				pthread_mutex_unlock(&p->mu);
-				if (open)
-					archive_seg_abort(&w);
-				return NULL;
-			}
-			pthread_cond_wait(&p->done, &p->mu);
-		}
-		bad = p->failed;
-		pthread_mutex_unlock(&p->mu);
-		if (!bad) {
-			int r = 0;
-
-			if (j->seg_start) {
-				r = archive_seg_open(&w, p->dir, j->name, &e);
-				open = r == 0;
-			}
-			if (!r && j->out.len)
-				r = archive_seg_write(&w, j->out.buf, j->out.len, &e);
-			if (!r && j->seg_end) {
-				open = 0;
-				r = archive_seg_commit(&w, p->dir, &j->meta, &e);
-				if (!r)
-					p->segments++;
-			} else if (!r && j->sync && open && fdatasync(w.fd) < 0) {
-				r = aperr_errno(&e, EX_IOERR, "%s: fdatasync", w.tmp.buf);
-			}
-			if (!r && (j->seg_end || j->sync)) {
-				pthread_mutex_lock(&p->mu);
-				p->durable = j->seq + 1;
-				pthread_mutex_unlock(&p->mu);
-			}
-			p->compressed += j->out.len;
-			if (r < 0) {
-				if (open)
-					archive_seg_abort(&w);
-				open = 0;
-				pthread_mutex_lock(&p->mu);
-				if (!p->failed) {
-					p->failed = 1;
-					p->err = e;
-				}
-				pthread_mutex_unlock(&p->mu);
-			}
-		} else if (open) {
-			archive_seg_abort(&w);
-			open = 0;
-		}
-		pthread_mutex_lock(&p->mu);
-		strbuf_reset(&j->in);
-		archive_meta_release(&j->meta);
-		j->seg_start = j->seg_end = j->sync = 0;
-		j->state = JOB_FREE;
-		p->next_write++;
-		pthread_cond_broadcast(&p->freed);
-		pthread_mutex_unlock(&p->mu);
-	}
-}
-
-static void pool_start(struct pool *p, const char *dir, int level, unsigned workers)
-{
-	size_t i;
-
-	memset(p, 0, sizeof(*p));
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->done, NULL);
-	pthread_cond_init(&p->freed, NULL);
-	p->dir = dir;
-	p->level = level;
-	p->nworkers = workers;
-	p->njobs = 2 * (size_t)workers + 2;
-	p->jobs = calloc(p->njobs, sizeof(*p->jobs));
-	if (!p->jobs)
-		die(EX_OSERR, "out of memory");
-	for (i = 0; i < p->njobs; i++) {
-		strbuf_init(&p->jobs[i].in, STRBUF_DEFAULT_CAP);
-		strbuf_init(&p->jobs[i].out, STRBUF_DEFAULT_CAP);
-		archive_meta_init(&p->jobs[i].meta);
-	}
-	for (i = 0; i < workers; i++)
-		if (pthread_create(&p->workers[i], NULL, worker_main, p) != 0)
-			die(EX_OSERR, "cannot start a compression thread");
-	if (pthread_create(&p->writer, NULL, writer_main, p) != 0)
-		die(EX_OSERR, "cannot start the writer thread");
-}
-
-/* The job that takes sequence number seq, once it is free. */
-static struct job *pool_get(struct pool *p, uint64_t seq)
-{
-	struct job *j = &p->jobs[seq % p->njobs];
-
-	pthread_mutex_lock(&p->mu);
-	while (j->state != JOB_FREE)
-		pthread_cond_wait(&p->freed, &p->mu);
-	pthread_mutex_unlock(&p->mu);
-	j->seq = seq;
-	return j;
-}
-
-static void pool_submit(struct pool *p, struct job *j)
-{
-	pthread_mutex_lock(&p->mu);
-	j->state = JOB_FILLED;
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->mu);
-}
-
-static int pool_failed(struct pool *p, struct aperr *e)
-{
-	int f;
-
-	pthread_mutex_lock(&p->mu);
-	f = p->failed;
-	if (f)
-		*e = p->err;
-	pthread_mutex_unlock(&p->mu);
-	return f;
-}
-
-/*
- * End the segment being filled: its last job (an empty one when the last
- * chunk already went) carries the summary, so the writer lists it.
- */
-static uint64_t end_segment(struct pool *p, struct job **j, uint64_t *chunk, struct archive_meta *meta)
-{
-	uint64_t seq;
-
-	if (!*j)
-		*j = pool_get(p, (*chunk)++);
-	(*j)->seg_end = 1;
-	(*j)->meta = *meta;
-	archive_meta_init(meta);
-	seq = (*j)->seq;
-	pool_submit(p, *j);
-	*j = NULL;
-	return seq;
-}
 
 /*
  * Lines are passed downstream only once they are archived: held keeps them,
@@ -333,7 +112,7 @@ static void held_mark(struct held *h, uint64_t seq)
  * Pass on what is durable; with wait, first wait until chunk seq is (or
  * the pool failed).  A reader that went away ends the passing, quietly.
  */
-static void held_release(struct held *h, struct pool *p, struct lwriter *out, int wait,
+static void held_release(struct held *h, struct archive_pool *p, struct lwriter *out, int wait,
 			 uint64_t seq)
 {
 	struct aperr e;
@@ -341,11 +120,7 @@ static void held_release(struct held *h, struct pool *p, struct lwriter *out, in
 	size_t k = 0, upto = 0;
 	int r;
 
-	pthread_mutex_lock(&p->mu);
-	while (wait && p->durable <= seq && !p->failed)
-		pthread_cond_wait(&p->freed, &p->mu);
-	durable = p->durable;
-	pthread_mutex_unlock(&p->mu);
+	durable = archive_pool_durable(p, wait, seq);
 	while (k < h->nm && h->m[k].seq < durable)
 		upto = h->m[k++].end;
 	if (!k)
@@ -367,30 +142,6 @@ static void held_release(struct held *h, struct pool *p, struct lwriter *out, in
 		h->m[k].end -= upto;
 }
 
-/* Wait for everything submitted to be written, then stop the threads. */
-static void pool_finish(struct pool *p)
-{
-	unsigned i;
-
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_broadcast(&p->work);
-	pthread_cond_broadcast(&p->done);
-	pthread_mutex_unlock(&p->mu);
-	for (i = 0; i < p->nworkers; i++)
-		pthread_join(p->workers[i], NULL);
-	pthread_mutex_lock(&p->mu);
-	pthread_cond_broadcast(&p->done);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->writer, NULL);
-	for (i = 0; i < p->njobs; i++) {
-		strbuf_release(&p->jobs[i].in);
-		strbuf_release(&p->jobs[i].out);
-		archive_meta_release(&p->jobs[i].meta);
-	}
-	free(p->jobs);
-}
-
 /* --- archiving -------------------------------------------------------------------- */
 
 static void archive(struct store_run *s)
@@ -399,11 +150,11 @@ static void archive(struct store_run *s)
 	struct lwriter out;
 	struct json_doc d;
 	struct json_error je;
-	struct pool p;
+	struct archive_pool p;
 	struct aperr e;
 	struct archive_manifest m;
 	struct strbuf report = STRBUF_INIT, lockpath = STRBUF_INIT, red = STRBUF_INIT;
-	struct job *j = NULL;
+	struct archive_job *j = NULL;
 	struct archive_meta meta;
 	struct held h;
 	const char *line;
@@ -443,7 +194,8 @@ static void archive(struct store_run *s)
 	seq = m.max_seq;
 	archive_manifest_release(&m);
 	archive_meta_init(&meta);
-	pool_start(&p, s->dir, s->level, s->threads);
+	if (archive_pool_start(&p, s->dir, s->level, s->threads, &e) < 0)
+		die_err(&e);
 
 	while ((r = lreader_next(&in, &line, &n, &e)) == 1) {
 		const char *arch = line;
@@ -472,8 +224,8 @@ static void archive(struct store_run *s)
 				/* Finish what is archived so far, pass it on, then stop. */
 				strbuf_setlen(&h.buf, h.buf.len - n - 1);
 				if (seg_lines)
-					held_mark(&h, end_segment(&p, &j, &chunk, &meta));
-				pool_finish(&p);
+					held_mark(&h, archive_pool_end_segment(&p, &j, &chunk, &meta));
+				archive_pool_finish(&p);
 				held_release(&h, &p, &out, 0, 0);
 				tool_finish(&out);
 				die(EX_DATAERR, "line %llu: %s: the envelope still carries a credential; "
@@ -493,11 +245,11 @@ static void archive(struct store_run *s)
 		if (seg_lines && (seg_bytes + an + 1 > s->segment_size ||
 				  (s->segment_lines && seg_lines >= s->segment_lines))) {
 			/* the line just read goes to the next segment: mark before it */
-			held_mark_at(&h, end_segment(&p, &j, &chunk, &meta), h.buf.len - n - 1);
+			held_mark_at(&h, archive_pool_end_segment(&p, &j, &chunk, &meta), h.buf.len - n - 1);
 			seg_bytes = seg_lines = 0;
 		}
 		if (!j) {
-			j = pool_get(&p, chunk++);
+			j = archive_pool_get(&p, chunk++);
 			if (!seg_lines) {
 				j->seg_start = 1;
 				archive_segment_name(j->name, sizeof(j->name), ++seq);
@@ -510,7 +262,7 @@ static void archive(struct store_run *s)
 		seg_lines++;
 		if (j->in.len >= CHUNK_SIZE) {
 			held_mark(&h, j->seq);
-			pool_submit(&p, j);
+			archive_pool_submit(&p, j);
 			j = NULL;
 		}
 pass:
@@ -519,39 +271,39 @@ pass:
 			uint64_t upto;
 
 			if (!j) {
-				j = pool_get(&p, chunk++);	/* an empty job that only syncs */
+				j = archive_pool_get(&p, chunk++);	/* an empty job that only syncs */
 			}
 			j->sync = 1;
 			upto = j->seq;
 			held_mark(&h, upto);
-			pool_submit(&p, j);
+			archive_pool_submit(&p, j);
 			j = NULL;
 			held_release(&h, &p, &out, 1, upto);
 		} else {
 			held_release(&h, &p, &out, 0, 0);
 		}
-		if (h.gone || pool_failed(&p, &e))
+		if (h.gone || archive_pool_failed(&p, &e))
 			break;
 	}
 	if (r < 0) {
 		if (seg_lines)
-			held_mark(&h, end_segment(&p, &j, &chunk, &meta));
-		pool_finish(&p);
+			held_mark(&h, archive_pool_end_segment(&p, &j, &chunk, &meta));
+		archive_pool_finish(&p);
 		held_release(&h, &p, &out, 0, 0);
 		tool_finish(&out);
 		die_err(&e);
 	}
-	if (seg_lines && !pool_failed(&p, &e))
-		held_mark(&h, end_segment(&p, &j, &chunk, &meta));
+	if (seg_lines && !archive_pool_failed(&p, &e))
+		held_mark(&h, archive_pool_end_segment(&p, &j, &chunk, &meta));
 	else if (j)
-		pool_submit(&p, j);	/* the writer drops it after a failure */
-	pool_finish(&p);
+		archive_pool_submit(&p, j);	/* the writer drops it after a failure */
+	archive_pool_finish(&p);
 	archive_meta_release(&meta);
 	/* what is archived goes on; what the writer dropped never does */
 	held_release(&h, &p, &out, 0, 0);
 	strbuf_release(&h.buf);
 	free(h.m);
-	if (pool_failed(&p, &e)) {
+	if (archive_pool_failed(&p, &e)) {
 		tool_finish(&out);
 		die(EX_IOERR, "%s: %s; the segment being written was dropped, the manifest lists "
 		    "only complete segments", s->dir, e.msg);
@@ -738,14 +490,14 @@ static void replay_pass(struct replay *rp, int emit)
 				continue;
 			}
 		}
-		if (gzlines_open(&g, path.buf, s->common.max_line, &e) < 0) {
+		if (archive_gzlines_open(&g, path.buf, s->common.max_line, &e) < 0) {
 			if (e.code == EX_NOINPUT)
 				aperr_set(&e, EX_NOINPUT, "%s: missing (listed in the manifest)", path.buf);
 			if (emit || !s->latest)
 				replay_fail(rp, &e);
 			continue;
 		}
-		while ((r = gzlines_next(&g, &line, &n, &e)) == 1) {
+		while ((r = archive_gzlines_next(&g, &line, &n, &e)) == 1) {
 			struct instant t;
 
 			rp->ord++;
@@ -767,7 +519,7 @@ static void replay_pass(struct replay *rp, int emit)
 			tool_check_write(lwriter_line(&rp->out, line, n, &e), &e);
 			rp->emitted++;
 		}
-		gzlines_close(&g);
+		archive_gzlines_close(&g);
 		if (r < 0 && (emit || !s->latest))
 			replay_fail(rp, &e);
 	}
@@ -966,8 +718,8 @@ int cmd_store_raw(int argc, char **argv)
 			s.level = (int)v;
 			break;
 		case OPT_THREADS:
-			if (num_parse_u64(optarg, &v, "--threads", &e) < 0 || v < 1 || v > MAX_WORKERS)
-				usage_error("--threads: 1 to %d", MAX_WORKERS);
+			if (num_parse_u64(optarg, &v, "--threads", &e) < 0 || v < 1 || v > ARCHIVE_POOL_MAX_WORKERS)
+				usage_error("--threads: 1 to %d", ARCHIVE_POOL_MAX_WORKERS);
 			s.threads = (unsigned)v;
 			break;
 		case OPT_REPLAY: s.replay = 1; break;

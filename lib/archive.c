@@ -475,7 +475,7 @@ void archive_seg_abort(struct archive_seg *w)
 
 /* --- reading segments ------------------------------------------------------------ */
 
-int gzlines_open(struct archive_gzlines *g, const char *path, size_t max_line, struct aperr *e)
+int archive_gzlines_open(struct archive_gzlines *g, const char *path, size_t max_line, struct aperr *e)
 {
 	memset(g, 0, sizeof(*g));
 	g->name = path;
@@ -487,14 +487,14 @@ int gzlines_open(struct archive_gzlines *g, const char *path, size_t max_line, s
 	g->out_alloc = 1 << 20;
 	g->out = malloc(g->out_alloc);
 	if (!g->in || !g->out || inflateInit2(&g->z, 31) != Z_OK) {
-		gzlines_close(g);
+		archive_gzlines_close(g);
 		return aperr_set(e, EX_OSERR, "out of memory");
 	}
 	g->zinit = 1;
 	return 0;
 }
 
-void gzlines_close(struct archive_gzlines *g)
+void archive_gzlines_close(struct archive_gzlines *g)
 {
 	if (g->zinit)
 		inflateEnd(&g->z);
@@ -506,7 +506,7 @@ void gzlines_close(struct archive_gzlines *g)
 	g->fd = -1;
 }
 
-int gzlines_next(struct archive_gzlines *g, const char **line, size_t *len, struct aperr *e)
+int archive_gzlines_next(struct archive_gzlines *g, const char **line, size_t *len, struct aperr *e)
 {
 	size_t scanned = 0;
 
@@ -665,17 +665,17 @@ static int recover_one(const char *dir, const char *name, int salvage, uint64_t 
 	archive_meta_init(&meta);
 	json_doc_init(&d, JSON_DEFAULT_DEPTH);
 	json_error_init(&je);
-	if (gzlines_open(&g, path.buf, (size_t)1 << 30, e) < 0)
+	if (archive_gzlines_open(&g, path.buf, (size_t)1 << 30, e) < 0)
 		goto out;
 	if (salvage) {
 		archive_segment_name(newname, sizeof(newname), seq);
 		if (archive_seg_open(&w, dir, newname, e) < 0) {
-			gzlines_close(&g);
+			archive_gzlines_close(&g);
 			goto out;
 		}
 		opened = 1;
 	}
-	while ((r = gzlines_next(&g, &line, &n, &ge)) == 1) {
+	while ((r = archive_gzlines_next(&g, &line, &n, &ge)) == 1) {
 		archive_meta_add(&meta, json_parse(&d, line, n, &je) == 0 ? &d : NULL, n);
 		if (salvage) {
 			strbuf_add(&chunk, line, n);
@@ -684,14 +684,14 @@ static int recover_one(const char *dir, const char *name, int salvage, uint64_t 
 				strbuf_reset(&gz);
 				if (archive_gz_member(&gz, chunk.buf, chunk.len, level) < 0 ||
 				    archive_seg_write(&w, gz.buf, gz.len, e) < 0) {
-					gzlines_close(&g);
+					archive_gzlines_close(&g);
 					goto out;
 				}
 				strbuf_reset(&chunk);
 			}
 		}
 	}
-	gzlines_close(&g);
+	archive_gzlines_close(&g);
 	if (!salvage) {
 		char sha[65];
 		struct strbuf ml = STRBUF_INIT;
