@@ -352,13 +352,19 @@ void tool_common_opt(struct cli_common *c, int opt, const char *arg)
 	}
 }
 
-static const struct cli_help *help_tables[3];
+static const struct cli_help *help_tables[4];	/* own, shared, more, common */
 
 void tool_set_help(const struct cli_help *own, const struct cli_help *shared)
 {
 	help_tables[0] = own;
 	help_tables[1] = shared;
-	help_tables[2] = cli_common_help;
+	help_tables[2] = NULL;
+	help_tables[3] = cli_common_help;
+}
+
+void tool_add_help(const struct cli_help *more)
+{
+	help_tables[2] = more;
 }
 
 /* --help: the usage, then every option with its meaning, by group. */
@@ -368,7 +374,7 @@ static void print_help(const char *usage)
 	size_t ngroups = 0, g, t, i;
 
 	fputs(usage, stdout);
-	for (t = 0; t < 3; t++)
+	for (t = 0; t < 4; t++)
 		for (i = 0; help_tables[t] && help_tables[t][i].opt; i++) {
 			for (g = 0; g < ngroups; g++)
 				if (!strcmp(groups[g], help_tables[t][i].group))
@@ -378,7 +384,7 @@ static void print_help(const char *usage)
 		}
 	for (g = 0; g < ngroups; g++) {
 		printf("\n%s:\n", groups[g]);
-		for (t = 0; t < 3; t++)
+		for (t = 0; t < 4; t++)
 			for (i = 0; help_tables[t] && help_tables[t][i].opt; i++) {
 				const struct cli_help *h = &help_tables[t][i];
 				int w = (int)strlen(h->opt);
@@ -401,7 +407,7 @@ void tool_renamed(const char *old, const char *now)
 
 void tool_help_exit(const char *usage)
 {
-	if (!help_tables[2])
+	if (!help_tables[3])
 		tool_set_help(NULL, NULL);
 	print_help(usage);
 	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);

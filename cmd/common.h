@@ -41,6 +41,8 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
  * grouped, then the common options.
  */
 void tool_set_help(const struct cli_help *own, const struct cli_help *shared);
+/* A third table of options for --help (after shared, before the common ones). */
+void tool_add_help(const struct cli_help *more);
 /* An option renamed for one name per concept: exit 64 naming the new spelling. */
 void tool_renamed(const char *old, const char *now) __attribute__((noreturn));
 /* Print --help and exit 0. */

@@ -361,6 +361,7 @@ int cmd_fetch_page(int argc, char **argv)
 	int opt, r, fd = 1;
 
 	tool_set_help(help, http_cli_help);
+	tool_add_help(http_cli_transport_help);
 	memset(&f, 0, sizeof(f));
 	cli_common_init(&f.common);
 	http_cli_init(&f.hc);

@@ -25,6 +25,7 @@
 #include "../lib/base64.h"
 #include "../lib/hash.h"
 #include "../lib/http.h"
+#include "../lib/httpcli.h"
 #include "../lib/instant.h"
 #include "../lib/json.h"
 #include "../lib/num.h"
@@ -34,30 +35,37 @@
 #include "../lib/tokenstore.h"
 
 static const char usage_text[] =
-	"usage: oauth-login [-hqv] --authorize-url url --token-url url --client-id id\n"
-	"       [--client-secret secret] [--scope scope]... [--redirect-port n]\n"
-	"       [--no-browser] [--timeout s] --store file\n"
-	"       oauth-login --refresh [--client-secret secret] --store file\n"
-	"       oauth-login --show --store file\n";
+	"usage: oauth-login [-hqv] --authorize-url url --oauth2-token-url url\n"
+	"       --client-id id [--client-secret secret] [--scope scope]...\n"
+	"       [--redirect-port n] [--no-browser] [--timeout s]\n"
+	"       [-k] [--http1.1] [--cert file] [--key file] [--cacert file]\n"
+	"       [--retry n] [--retry-delay s] [--retry-max-time s] [--max-delay s]\n"
+	"       [--connect-timeout s] [--max-time s] --oauth2-store file\n"
+	"       oauth-login --refresh [--client-secret secret] --oauth2-store file\n"
+	"       oauth-login --show --oauth2-store file\n";
 
 enum {
 	OPT_AUTHORIZE = CLI_OPT_FIRST_TOOL, OPT_TOKEN_URL, OPT_CLIENT_ID, OPT_CLIENT_SECRET,
-	OPT_SCOPE, OPT_PORT, OPT_NO_BROWSER, OPT_TIMEOUT, OPT_STORE, OPT_REFRESH, OPT_SHOW
+	OPT_SCOPE, OPT_PORT, OPT_NO_BROWSER, OPT_TIMEOUT, OPT_STORE, OPT_REFRESH, OPT_SHOW,
+	OPT_OLD_TOKEN_URL, OPT_OLD_STORE
 };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ "authorize-url", required_argument, NULL, OPT_AUTHORIZE },
-	{ "token-url", required_argument, NULL, OPT_TOKEN_URL },
+	{ "oauth2-token-url", required_argument, NULL, OPT_TOKEN_URL },
+	{ "token-url", required_argument, NULL, OPT_OLD_TOKEN_URL },
 	{ "client-id", required_argument, NULL, OPT_CLIENT_ID },
 	{ "client-secret", required_argument, NULL, OPT_CLIENT_SECRET },
 	{ "scope", required_argument, NULL, OPT_SCOPE },
 	{ "redirect-port", required_argument, NULL, OPT_PORT },
 	{ "no-browser", no_argument, NULL, OPT_NO_BROWSER },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "store", required_argument, NULL, OPT_STORE },
+	{ "oauth2-store", required_argument, NULL, OPT_STORE },
+	{ "store", required_argument, NULL, OPT_OLD_STORE },
 	{ "refresh", no_argument, NULL, OPT_REFRESH },
 	{ "show", no_argument, NULL, OPT_SHOW },
+	HTTP_CLI_TRANSPORT_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -73,6 +81,7 @@ struct login {
 	int no_browser, refresh, show;
 	uint64_t timeout;
 	struct secrets secrets;
+	struct http_cli hc;		/* the transport options (TLS, retries, timeouts) */
 	/* the redirect */
 	char state[48], verifier[64], challenge[48];
 	pthread_mutex_t mu;
@@ -216,7 +225,6 @@ static void authorization_url(struct login *l, const char *redirect, struct strb
 
 static void client_init(struct login *l, struct auth *a, struct http_client *c)
 {
-	struct http_policy pol;
 	struct aperr e;
 
 	auth_init(a, &l->secrets);
@@ -226,8 +234,7 @@ static void client_init(struct login *l, struct auth *a, struct http_client *c)
 	    (l->client_secret && !(a->client_secret = strdup(l->client_secret))) ||
 	    (l->scope.len && !(a->scope = strdup(l->scope.buf))))
 		die(EX_OSERR, "out of memory");
-	http_policy_init(&pol);
-	if (http_client_init(c, &pol, a, &l->secrets, &e) < 0)
+	if (http_client_init(c, &l->hc.pol, a, &l->secrets, &e) < 0)
 		die_err(&e);
 }
 
@@ -396,14 +403,14 @@ static void show(struct login *l)
 
 static const struct cli_help help[] = {
 	{ "Login", "--authorize-url url", "the authorization endpoint" },
-	{ "Login", "--token-url url", "the token endpoint" },
+	{ "Login", "--oauth2-token-url url", "the token endpoint" },
 	{ "Login", "--client-id id", "the client id" },
 	{ "Login", "--client-secret secret", "the client secret (env:NAME or file:PATH)" },
 	{ "Login", "--scope scope", "a scope to ask for (repeatable)" },
 	{ "Login", "--redirect-port n", "the loopback port of the redirect" },
 	{ "Login", "--no-browser", "print the URL instead of opening a browser" },
 	{ "Login", "--timeout s", "how long to wait for the redirect" },
-	{ "Login", "--store file", "where the tokens are kept (mode 600)" },
+	{ "Login", "--oauth2-store file", "where the tokens are kept (mode 600)" },
 	{ "Other", "--refresh", "refresh the stored token" },
 	{ "Other", "--show", "show what the store holds (secrets masked)" },
 	{ NULL, NULL, NULL }
@@ -413,13 +420,14 @@ int cmd_oauth_login(int argc, char **argv)
 {
 	struct login l;
 	struct aperr e;
-	int opt;
+	int opt, r;
 
-	tool_set_help(help, NULL);
+	tool_set_help(help, http_cli_transport_help);
 	memset(&l, 0, sizeof(l));
 	cli_common_init(&l.common);
 	secrets_init(&l.secrets);
 	strbuf_init(&l.scope, 0);
+	http_cli_init(&l.hc);
 	l.timeout = 300;
 	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (opt) {
@@ -450,19 +458,28 @@ int cmd_oauth_login(int argc, char **argv)
 		case OPT_STORE: l.store = optarg; break;
 		case OPT_REFRESH: l.refresh = 1; break;
 		case OPT_SHOW: l.show = 1; break;
+		case OPT_OLD_TOKEN_URL: tool_renamed("--token-url", "--oauth2-token-url");
+		case OPT_OLD_STORE: tool_renamed("--store", "--oauth2-store");
 		default:
-			tool_common_opt(&l.common, opt, optarg);
+			r = http_cli_opt(&l.hc, opt, optarg, &e);
+			if (r < 0) {
+				if (e.code == EX_USAGE)
+					usage_error("%s", e.msg);
+				die_err(&e);
+			}
+			if (r == 0)
+				tool_common_opt(&l.common, opt, optarg);
 		}
 	}
 	tool_common_done(&l.common, usage_text);
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (!l.store)
-		usage_error("--store is required");
+		usage_error("--oauth2-store is required");
 	if (l.refresh + l.show > 1)
 		usage_error("--refresh and --show go alone");
 	if (!l.refresh && !l.show && (!l.authorize_url || !l.token_url || !l.client_id))
-		usage_error("a sign-in needs --authorize-url, --token-url and --client-id");
+		usage_error("a sign-in needs --authorize-url, --oauth2-token-url and --client-id");
 	if (l.show)
 		show(&l);
 	else if (l.refresh)
@@ -474,6 +491,7 @@ int cmd_oauth_login(int argc, char **argv)
 		free(l.client_secret);
 	}
 	secrets_release(&l.secrets);
+	http_cli_release(&l.hc);
 	strbuf_release(&l.scope);
 	http_global_cleanup();
 	return 0;

@@ -1376,6 +1376,7 @@ int cmd_paginate(int argc, char **argv)
 	int opt, r;
 
 	tool_set_help(help, http_cli_help);
+	tool_add_help(http_cli_transport_help);
 	memset(&p, 0, sizeof(p));
 	cli_common_init(&p.common);
 	http_cli_init(&p.hc);

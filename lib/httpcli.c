@@ -27,6 +27,21 @@ void http_cli_init(struct http_cli *h)
 	strbuf_init(&h->data, STRBUF_DEFAULT_CAP);
 }
 
+const struct cli_help http_cli_transport_help[] = {
+	{ "Connection", "--http1.1", "speak HTTP/1.1 only" },
+	{ "Connection", "-k, --insecure", "do not verify the server's certificate" },
+	{ "Connection", "--cert file", "a TLS client certificate" },
+	{ "Connection", "--key file", "its key (goes with --cert)" },
+	{ "Connection", "--cacert file", "trust these CA certificates" },
+	{ "Retries and limits", "--retry n", "retries of a failed request (default 5)" },
+	{ "Retries and limits", "--retry-delay s", "the first retry's wait, doubled after" },
+	{ "Retries and limits", "--retry-max-time s", "give up retrying after this long" },
+	{ "Retries and limits", "--max-delay s", "the longest wait between retries" },
+	{ "Retries and limits", "--connect-timeout s", "the longest wait to connect" },
+	{ "Retries and limits", "--max-time s", "the longest one attempt may take" },
+	{ NULL, NULL, NULL }
+};
+
 const struct cli_help http_cli_help[] = {
 	{ "Config", "-K, --config file", "read options from file, one a line, as curl does" },
 	{ "Config", "--profile name", "read ~/.config/apipe/name.conf first (APIPE_PROFILE)" },
@@ -45,7 +60,6 @@ const struct cli_help http_cli_help[] = {
 	{ "Request", "-I, --head", "send HEAD: status and headers only" },
 	{ "Request", "--query name=value", "add a query parameter (percent-encoded)" },
 	{ "Request", "-L, --location", "follow redirects" },
-	{ "Request", "--http1.1", "speak HTTP/1.1 only" },
 	{ "Request", "--compressed", "ask for gzip or deflate (the default)" },
 	{ "Request", "--no-compressed", "ask for the body as it is" },
 	{ "Request", "--max-body size", "largest response body accepted" },
@@ -77,17 +91,7 @@ const struct cli_help http_cli_help[] = {
 	{ "Auth", "--jwt-key secret", "the JWT's signing key" },
 	{ "Auth", "--jwt-claims json", "the JWT's claims" },
 	{ "Auth", "--jwt-ttl s", "the JWT's lifetime" },
-	{ "TLS", "-k, --insecure", "do not verify the server's certificate" },
-	{ "TLS", "--cert file", "a TLS client certificate" },
-	{ "TLS", "--key file", "its key (goes with --cert)" },
-	{ "TLS", "--cacert file", "trust these CA certificates" },
 	{ "Retries and limits", "-j, --parallel n", "requests in flight at once" },
-	{ "Retries and limits", "--retry n", "retries of a failed request (default 5)" },
-	{ "Retries and limits", "--retry-delay s", "the first retry's wait, doubled after" },
-	{ "Retries and limits", "--retry-max-time s", "give up retrying after this long" },
-	{ "Retries and limits", "--max-delay s", "the longest wait between retries" },
-	{ "Retries and limits", "--connect-timeout s", "the longest wait to connect" },
-	{ "Retries and limits", "--max-time s", "the longest one attempt may take" },
 	{ "Retries and limits", "--rate n[/s|/m|/h]", "at most n requests per second" },
 	{ "Retries and limits", "--burst n", "requests allowed at once above the rate" },
 	{ "Retries and limits", "--min-remaining n", "wait when X-RateLimit-Remaining falls to n" },

@@ -42,6 +42,21 @@ enum {
  */
 #define HTTP_CLI_SHORTOPTS "X:H:d:j:LksSu:A:e:Gw:iIfOF:T:b:c:x:#"
 
+/* The transport options alone (TLS, retries, timeouts), for a program that makes
+ * its own requests (oauth-login); http_cli_opt() takes them into h->pol. */
+#define HTTP_CLI_TRANSPORT_LONGOPTS \
+	{ "insecure", no_argument, NULL, 'k' }, \
+	{ "retry", required_argument, NULL, HTTP_OPT_RETRY }, \
+	{ "retry-delay", required_argument, NULL, HTTP_OPT_RETRY_DELAY }, \
+	{ "retry-max-time", required_argument, NULL, HTTP_OPT_RETRY_MAX_TIME }, \
+	{ "max-delay", required_argument, NULL, HTTP_OPT_MAX_DELAY }, \
+	{ "connect-timeout", required_argument, NULL, HTTP_OPT_CONNECT_TIMEOUT }, \
+	{ "max-time", required_argument, NULL, HTTP_OPT_MAX_TIME }, \
+	{ "http1.1", no_argument, NULL, HTTP_OPT_HTTP1 }, \
+	{ "cert", required_argument, NULL, HTTP_OPT_CERT }, \
+	{ "key", required_argument, NULL, HTTP_OPT_KEY }, \
+	{ "cacert", required_argument, NULL, HTTP_OPT_CACERT }
+
 #define HTTP_CLI_LONGOPTS \
 	{ "request", required_argument, NULL, 'X' }, \
 	{ "header", required_argument, NULL, 'H' }, \
@@ -135,7 +150,9 @@ enum {
 "       [--jwt-alg HS256|RS256 --jwt-key secret] [--jwt-claims json] [--jwt-ttl s]\n"
 
 /* The HTTP options for --help. */
+/* --help tables: the request options, and the transport options (TLS, retries, timeouts). */
 extern const struct cli_help http_cli_help[];
+extern const struct cli_help http_cli_transport_help[];
 
 struct http_cli {
 	struct http_policy pol;

@@ -9,7 +9,7 @@ export CLIENT_SECRET=cs-very-secret
 start_mock m --records 3000 --auth oauth2 --client-id cid --client-secret env:CLIENT_SECRET \
 	--token-ttl 0.5
 M=$BASE
-L="oauth-login --no-browser --authorize-url $M/authorize --token-url $M/oauth/token --client-id cid"
+L="oauth-login --no-browser --authorize-url $M/authorize --oauth2-token-url $M/oauth/token --client-id cid"
 
 # start_login STORE ARGS…: run oauth-login in the background; $url is the
 # URL it printed, $login its pid, its stderr in login.err.
@@ -17,7 +17,7 @@ start_login() {
 	_store=$1
 	shift
 	rm -f login.err
-	$L --store "$_store" "$@" 2> login.err &
+	$L --oauth2-store "$_store" "$@" 2> login.err &
 	login=$!
 	_i=0
 	until grep -q '^http' login.err 2>/dev/null || [ $_i -ge 100 ]; do
@@ -49,7 +49,7 @@ like m.log '"path":"/oauth/token".*grant_type=authorization_code&code=code_[0-9a
 curl -s "$redirect?code=again&state=x" > /dev/null 2>&1
 is "$?" 7 "the listener is gone after the sign-in"
 
-run oauth-login --show --store store.json
+run oauth-login --show --oauth2-store store.json
 is "$rc" 0 "--show exits 0"
 is "$(jq -r '[.client_id, .scope, .refresh_token, (.expires_in <= 1)] | @tsv' out)" "cid	read write	true	true" \
 	"--show prints client, scopes, expiry"
@@ -80,13 +80,13 @@ is "$rc" 77 "the user declined (error=access_denied): exit 77"
 like login.err 'the provider refused: access_denied' "... naming the provider's error"
 
 rm -f login.err
-run $L --store s-timeout.json --timeout 1
+run $L --oauth2-store s-timeout.json --timeout 1
 is "$rc" 75 "no redirect within --timeout: exit 75"
 like err 'no redirect came back within 1 seconds \(--timeout\); nothing was stored' "... with a clear message"
 
 touch loose.json
 chmod 644 loose.json
-run $L --store loose.json --timeout 1
+run $L --oauth2-store loose.json --timeout 1
 is "$rc" 78 "an existing store others may read is refused (78)"
 like err 'loose.json: the token store is readable by others \(mode 644\)' "... before anything else happens"
 echo '{"access_token":"x"}' > loose.json
@@ -95,7 +95,7 @@ is "$rc" 78 "fetch-page and paginate refuse a readable store too"
 
 stop_mocks
 start_mock exp --records 10 --client-id cid --code-ttl 0
-L="oauth-login --no-browser --authorize-url $BASE/authorize --token-url $BASE/oauth/token --client-id cid"
+L="oauth-login --no-browser --authorize-url $BASE/authorize --oauth2-token-url $BASE/oauth/token --client-id cid"
 start_login s-exp.json
 curl -sL "$url" > /dev/null
 finish_login
@@ -107,7 +107,7 @@ stop_mocks
 start_mock m2 --records 3000 --auth oauth2 --client-id cid --client-secret env:CLIENT_SECRET \
 	--token-ttl 0.5
 M=$BASE
-L="oauth-login --no-browser --authorize-url $M/authorize --token-url $M/oauth/token --client-id cid"
+L="oauth-login --no-browser --authorize-url $M/authorize --oauth2-token-url $M/oauth/token --client-id cid"
 start_login shared.json --client-secret env:CLIENT_SECRET
 curl -sL "$url" > /dev/null
 finish_login
@@ -126,7 +126,7 @@ refreshes=$(grep -c 'grant_type=refresh_token' m2.log)
 is "$([ "$refreshes" -ge 4 ] && echo several)" several "the refresh token was rotated several times ($refreshes)"
 is "$(jq -s 'map(.responses["401"] // 0) | add' st1 st2)" 0 "no 401 reached either run"
 is "$(grep -c '"status":400' m2.log)" 0 "no refresh used a rotated-away refresh token"
-run oauth-login --refresh --client-secret env:CLIENT_SECRET --store shared.json
+run oauth-login --refresh --client-secret env:CLIENT_SECRET --oauth2-store shared.json
 is "$rc" 0 "the store ends with the newest refresh token (it still refreshes)"
 cat p1.jsonl p2.jsonl p1.err p2.err st1 st2 > everything
 is "$(grep -cE '(at|rt)_[a-z0-9]{24}' everything)" 0 "no token value in envelopes, messages or stats"
@@ -135,10 +135,10 @@ is "$rc:$(jq -r .body.id out)" "0:3" "fetch-page uses the store too"
 
 cp shared.json stale.json
 chmod 600 stale.json
-run oauth-login --refresh --client-secret env:CLIENT_SECRET --store shared.json
+run oauth-login --refresh --client-secret env:CLIENT_SECRET --oauth2-store shared.json
 is "$rc" 0 "--refresh rotates the refresh token"
 sleep 0.6
-run oauth-login --refresh --client-secret env:CLIENT_SECRET --store stale.json
+run oauth-login --refresh --client-secret env:CLIENT_SECRET --oauth2-store stale.json
 is "$rc" 77 "a refresh with a rotated-away (revoked) refresh token: exit 77"
 like err 'stale.json: the refresh was refused \(the grant was revoked or expired\).*run oauth-login again' \
 	"... telling the user to sign in again"
@@ -147,10 +147,29 @@ is "$rc" 77 "paginate with a revoked grant: exit 77"
 like err 'run oauth-login again' "... with the same advice"
 stop_mocks
 
+# --- the token endpoint is reached with fetch-page's transport options -------------
+cat > routes.json <<'EOF2'
+{"/oauth/token": {"status": 503, "body": "{\"error\":\"temporarily_unavailable\"}"}}
+EOF2
+start_routes tok 127.0.0.1 routes.json
+jq --arg u "http://127.0.0.1:$RPORT/oauth/token" '.token_url = $u' shared.json > busy.json
+chmod 600 busy.json
+run oauth-login --refresh --client-secret env:CLIENT_SECRET --oauth2-store busy.json --retry 2 --retry-delay 0.01
+is "$rc:$(grep -c '"method": *"POST"' tok.log)" "69:3" "--retry 2: a token endpoint that answers 503 is asked three times, then 69"
+: > tok.log
+run oauth-login --refresh --client-secret env:CLIENT_SECRET --oauth2-store busy.json --retry 0
+is "$rc:$(grep -c '"method": *"POST"' tok.log)" "69:1" "--retry 0: once"
+
 # --- usage ----------------------------------------------------------------------
 run oauth-login --show
-is "$rc" 64 "--store is required"
-run oauth-login --store x.json
+is "$rc" 64 "--oauth2-store is required"
+run oauth-login --show --store x.json
+is "$rc" 64 "--store is a former spelling: refused"
+like err 'now spelled --oauth2-store' "... naming the new one"
+run oauth-login --token-url "$M/oauth/token" --oauth2-store x.json
+is "$rc" 64 "--token-url is a former spelling: refused"
+like err 'now spelled --oauth2-token-url' "... naming the new one"
+run oauth-login --oauth2-store x.json
 is "$rc" 64 "a sign-in needs the URLs and the client"
 run oauth-login --help
 is "$rc:$(head -c 18 out)" "0:usage: oauth-login" "--help prints the usage"
