@@ -1669,6 +1669,208 @@ static int find_key(const struct json_doc *d, uint32_t obj, uint32_t *from, cons
 	return 0;
 }
 
+/* number keywords: minimum, maximum, exclusive*, multipleOf */
+static int check_number(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t)
+{
+	int ok = 1;
+	const char *x = json_src(d, t);
+	size_t xl = json_srclen(d, t);
+
+	if (n->num[N_MIN] && num_cmp(x, xl, n->num[N_MIN], n->numlen[N_MIN]) < 0)
+		ok = fail(v, n, "minimum", "%.*s is less than %.*s", (int)xl, x,
+			  (int)n->numlen[N_MIN], n->num[N_MIN]);
+	if (n->num[N_MAX] && num_cmp(x, xl, n->num[N_MAX], n->numlen[N_MAX]) > 0)
+		ok = fail(v, n, "maximum", "%.*s is greater than %.*s", (int)xl, x,
+			  (int)n->numlen[N_MAX], n->num[N_MAX]);
+	if (n->num[N_XMIN] && num_cmp(x, xl, n->num[N_XMIN], n->numlen[N_XMIN]) <= 0)
+		ok = fail(v, n, "exclusiveMinimum", "%.*s is not greater than %.*s", (int)xl, x,
+			  (int)n->numlen[N_XMIN], n->num[N_XMIN]);
+	if (n->num[N_XMAX] && num_cmp(x, xl, n->num[N_XMAX], n->numlen[N_XMAX]) >= 0)
+		ok = fail(v, n, "exclusiveMaximum", "%.*s is not less than %.*s", (int)xl, x,
+			  (int)n->numlen[N_XMAX], n->num[N_XMAX]);
+	if (n->num[N_MULT]) {
+		int m = multiple(x, xl, n->num[N_MULT], n->numlen[N_MULT]);
+
+		if (m < 0) {
+			v->failed = 1;
+			aperr_set(v->e, EX_OSERR, "out of memory");
+			return 0;
+		}
+		if (!m)
+			ok = fail(v, n, "multipleOf", "%.*s is not a multiple of %.*s", (int)xl, x,
+				  (int)n->numlen[N_MULT], n->num[N_MULT]);
+	}
+	return ok;
+}
+
+/* string keywords: format (when asserted), minLength, maxLength, pattern */
+static int check_string(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t)
+{
+	struct strbuf buf = STRBUF_INIT;
+	const char *str;
+	size_t sl, cps;
+	int ok = 1;
+
+	if (!((n->format && v->s->format_assert) || n->has_len[0] || n->has_len[1] || n->pattern))
+		return 1;
+	json_str_view(d, t, &buf, &str, &sl);
+	if (n->format && v->s->format_assert && n->format_fn && !n->format_fn(str, sl))
+		ok = fail(v, n, "format", "not a valid %s", n->format);
+	if (n->has_len[0] || n->has_len[1]) {
+		cps = utf8_count(str, sl);
+		if (n->has_len[0] && cps < n->len[0])
+			ok = fail(v, n, "minLength", "%zu characters, fewer than %llu", cps,
+				  (unsigned long long)n->len[0]);
+		if (n->has_len[1] && cps > n->len[1])
+			ok = fail(v, n, "maxLength", "%zu characters, more than %llu", cps,
+				  (unsigned long long)n->len[1]);
+	}
+	if (n->pattern && !re_match(n->pattern, str, sl))
+		ok = fail(v, n, "pattern", "does not match the pattern");
+	strbuf_release(&buf);
+	return ok;
+}
+
+/* array keywords: min/maxItems, uniqueItems, prefixItems, items, contains */
+static int check_array(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
+		       struct ann *a)
+{
+	int ok = 1;
+	/* counting the items walks them: only when something needs the count */
+	size_t count = n->has_items[0] || n->has_items[1] || a ? json_count(d, t) : 0;
+	size_t idx = 0, matched = 0, du, dv;
+	uint32_t it;
+
+	if (n->has_items[0] && count < n->items_n[0])
+		ok = fail(v, n, "minItems", "%zu items, fewer than %llu", count,
+			  (unsigned long long)n->items_n[0]);
+	if (n->has_items[1] && count > n->items_n[1])
+		ok = fail(v, n, "maxItems", "%zu items, more than %llu", count,
+			  (unsigned long long)n->items_n[1]);
+	if (n->unique && !unique_items(d, t, &du, &dv))
+		ok = fail(v, n, "uniqueItems", "items %zu and %zu are equal", du, dv);
+	for (it = json_first(d, t); it; it = json_next(d, t, it), idx++) {
+		if (n->prefix && idx < n->nprefix) {
+			if (n->prefix[idx])
+				ok &= child(v, n->prefix[idx], d, it, NULL, 0, 1, idx);
+			ann_item(a, idx, count);
+		} else if (n->prefix && n->more_items) {
+			ok &= child(v, n->more_items, d, it, NULL, 0, 1, idx);
+		} else if (n->items && !(v->s->draft == SCH_DRAFT_7 && n->prefix)) {
+			ok &= child(v, n->items, d, it, NULL, 0, 1, idx);
+			ann_item(a, idx, count);
+		}
+		if (n->contains && quiet(v, n->contains, d, it, NULL)) {
+			matched++;
+			ann_item(a, idx, count);
+		}
+	}
+	if (n->contains) {
+		uint64_t lo = n->has_contains[0] ? n->contains_n[0] : 1;
+
+		if (matched < lo)
+			ok = fail(v, n, n->has_contains[0] ? "minContains" : "contains",
+				  "%zu items match contains, fewer than %llu", matched,
+				  (unsigned long long)lo);
+		if (n->has_contains[1] && matched > n->contains_n[1])
+			ok = fail(v, n, "maxContains", "%zu items match contains, more than %llu",
+				  matched, (unsigned long long)n->contains_n[1]);
+	}
+	return ok;
+}
+
+/* object keywords: min/maxProperties, required, dependent*, properties, patternProperties,
+ * additionalProperties, propertyNames */
+static int check_object(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
+			struct ann *a)
+{
+	int ok = 1;
+	size_t i;
+	size_t count = n->has_props[0] || n->has_props[1] ? json_count(d, t) : 0;
+	uint32_t k;
+	struct strbuf name = STRBUF_INIT;
+
+	if (n->has_props[0] && count < n->props_n[0])
+		ok = fail(v, n, "minProperties", "%zu properties, fewer than %llu", count,
+			  (unsigned long long)n->props_n[0]);
+	if (n->has_props[1] && count > n->props_n[1])
+		ok = fail(v, n, "maxProperties", "%zu properties, more than %llu", count,
+			  (unsigned long long)n->props_n[1]);
+	for (i = 0, k = 0; i < n->nrequired; i++)
+		if (!find_key(d, t, &k, n->required[i].buf ? n->required[i].buf : "",
+			      n->required[i].len))
+			ok = fail(v, n, "required", "%s is required",
+				  n->required[i].buf ? n->required[i].buf : "");
+	for (i = 0; i < n->ndepreq; i++) {
+		size_t r;
+
+		if (!json_get(d, t, n->depreq[i].name.buf ? n->depreq[i].name.buf : "",
+			      n->depreq[i].name.len))
+			continue;
+		for (r = 0; r < n->depreq[i].n; r++)
+			if (!json_get(d, t, n->depreq[i].req[r].buf ? n->depreq[i].req[r].buf : "",
+				      n->depreq[i].req[r].len))
+				ok = fail(v, n, v->s->draft == SCH_DRAFT_7 ? "dependencies"
+									   : "dependentRequired",
+					  "%s needs %s", n->depreq[i].name.buf,
+					  n->depreq[i].req[r].buf ? n->depreq[i].req[r].buf : "");
+	}
+	for (i = 0; i < n->ndepschemas; i++)
+		if (json_get(d, t, n->depschemas[i].name.buf ? n->depschemas[i].name.buf : "",
+			     n->depschemas[i].name.len))
+			ok &= check(v, n->depschemas[i].s, d, t, a);
+	size_t hint = 0;
+
+	for (k = json_first(d, t); k; k = json_next(d, t, k)) {
+		int matched = 0;
+		const char *nm;
+		size_t nl, j;
+
+		json_str_view(d, k, &name, &nm, &nl);
+		/* members usually come in the schema's order: look from the last match on */
+		for (j = 0; j < n->nprops; j++) {
+			i = (hint + j) % n->nprops;
+			if (n->props[i].name.len == nl &&
+			    !memcmp(n->props[i].name.buf ? n->props[i].name.buf : "", nm, nl)) {
+				matched = 1;
+				hint = i + 1;
+				ann_key(a, k);
+				ok &= child(v, n->props[i].s, d, k + 1, nm, nl, 0, 0);
+				break;
+			}
+		}
+		for (i = 0; i < n->npats; i++)
+			if (re_match(n->pats[i].re, nm, nl)) {
+				matched = 1;
+				ann_key(a, k);
+				ok &= child(v, n->pats[i].s, d, k + 1, nm, nl, 0, 0);
+			}
+		if (!matched && n->additional) {
+			ann_key(a, k);
+			ok &= child(v, n->additional, d, k + 1, nm, nl, 0, 0);
+		}
+		if (n->names) {
+			/* the name as a string instance: parse it as one */
+			struct strbuf js = STRBUF_INIT;
+			struct json_doc nd;
+			struct json_error je;
+
+			json_quote(&js, nm, nl);
+			json_doc_init(&nd, 4);
+			json_error_init(&je);
+			if (json_parse(&nd, js.buf, js.len, &je) == 0 &&
+			    !check(v, n->names, &nd, 0, NULL))
+				ok = fail(v, n, "propertyNames", "the property name %s is not allowed",
+					  js.buf);
+			json_doc_release(&nd);
+			json_error_release(&je);
+			strbuf_release(&js);
+		}
+	}
+	strbuf_release(&name);
+	return ok;
+}
+
 static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
 		 struct ann *ann)
 {
@@ -1755,182 +1957,16 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 				  json_count(sd, n->enum_tok));
 	}
 	if (jt == JSON_NUMBER) {
-		const char *x = json_src(d, t);
-		size_t xl = json_srclen(d, t);
-
-		if (n->num[N_MIN] && num_cmp(x, xl, n->num[N_MIN], n->numlen[N_MIN]) < 0)
-			ok = fail(v, n, "minimum", "%.*s is less than %.*s", (int)xl, x,
-				  (int)n->numlen[N_MIN], n->num[N_MIN]);
-		if (n->num[N_MAX] && num_cmp(x, xl, n->num[N_MAX], n->numlen[N_MAX]) > 0)
-			ok = fail(v, n, "maximum", "%.*s is greater than %.*s", (int)xl, x,
-				  (int)n->numlen[N_MAX], n->num[N_MAX]);
-		if (n->num[N_XMIN] && num_cmp(x, xl, n->num[N_XMIN], n->numlen[N_XMIN]) <= 0)
-			ok = fail(v, n, "exclusiveMinimum", "%.*s is not greater than %.*s", (int)xl, x,
-				  (int)n->numlen[N_XMIN], n->num[N_XMIN]);
-		if (n->num[N_XMAX] && num_cmp(x, xl, n->num[N_XMAX], n->numlen[N_XMAX]) >= 0)
-			ok = fail(v, n, "exclusiveMaximum", "%.*s is not less than %.*s", (int)xl, x,
-				  (int)n->numlen[N_XMAX], n->num[N_XMAX]);
-		if (n->num[N_MULT]) {
-			int m = multiple(x, xl, n->num[N_MULT], n->numlen[N_MULT]);
-
-			if (m < 0) {
-				v->failed = 1;
-				aperr_set(v->e, EX_OSERR, "out of memory");
-				return 0;
-			}
-			if (!m)
-				ok = fail(v, n, "multipleOf", "%.*s is not a multiple of %.*s", (int)xl, x,
-					  (int)n->numlen[N_MULT], n->num[N_MULT]);
-		}
+		ok &= check_number(v, n, d, t);
+		if (v->failed)
+			return 0;
 	}
-	if (jt == JSON_STRING &&
-	    ((n->format && v->s->format_assert) || n->has_len[0] || n->has_len[1] || n->pattern)) {
-		struct strbuf buf = STRBUF_INIT;
-		const char *str;
-		size_t sl, cps;
-
-		json_str_view(d, t, &buf, &str, &sl);
-		if (n->format && v->s->format_assert && n->format_fn && !n->format_fn(str, sl))
-			ok = fail(v, n, "format", "not a valid %s", n->format);
-		if (n->has_len[0] || n->has_len[1]) {
-			cps = utf8_count(str, sl);
-			if (n->has_len[0] && cps < n->len[0])
-				ok = fail(v, n, "minLength", "%zu characters, fewer than %llu", cps,
-					  (unsigned long long)n->len[0]);
-			if (n->has_len[1] && cps > n->len[1])
-				ok = fail(v, n, "maxLength", "%zu characters, more than %llu", cps,
-					  (unsigned long long)n->len[1]);
-		}
-		if (n->pattern && !re_match(n->pattern, str, sl))
-			ok = fail(v, n, "pattern", "does not match the pattern");
-		strbuf_release(&buf);
-	}
-	if (jt == JSON_ARRAY) {
-		/* counting the items walks them: only when something needs the count */
-		size_t count = n->has_items[0] || n->has_items[1] || a ? json_count(d, t) : 0;
-		size_t idx = 0, matched = 0, du, dv;
-		uint32_t it;
-
-		if (n->has_items[0] && count < n->items_n[0])
-			ok = fail(v, n, "minItems", "%zu items, fewer than %llu", count,
-				  (unsigned long long)n->items_n[0]);
-		if (n->has_items[1] && count > n->items_n[1])
-			ok = fail(v, n, "maxItems", "%zu items, more than %llu", count,
-				  (unsigned long long)n->items_n[1]);
-		if (n->unique && !unique_items(d, t, &du, &dv))
-			ok = fail(v, n, "uniqueItems", "items %zu and %zu are equal", du, dv);
-		for (it = json_first(d, t); it; it = json_next(d, t, it), idx++) {
-			if (n->prefix && idx < n->nprefix) {
-				if (n->prefix[idx])
-					ok &= child(v, n->prefix[idx], d, it, NULL, 0, 1, idx);
-				ann_item(a, idx, count);
-			} else if (n->prefix && n->more_items) {
-				ok &= child(v, n->more_items, d, it, NULL, 0, 1, idx);
-			} else if (n->items && !(v->s->draft == SCH_DRAFT_7 && n->prefix)) {
-				ok &= child(v, n->items, d, it, NULL, 0, 1, idx);
-				ann_item(a, idx, count);
-			}
-			if (n->contains && quiet(v, n->contains, d, it, NULL)) {
-				matched++;
-				ann_item(a, idx, count);
-			}
-		}
-		if (n->contains) {
-			uint64_t lo = n->has_contains[0] ? n->contains_n[0] : 1;
-
-			if (matched < lo)
-				ok = fail(v, n, n->has_contains[0] ? "minContains" : "contains",
-					  "%zu items match contains, fewer than %llu", matched,
-					  (unsigned long long)lo);
-			if (n->has_contains[1] && matched > n->contains_n[1])
-				ok = fail(v, n, "maxContains", "%zu items match contains, more than %llu",
-					  matched, (unsigned long long)n->contains_n[1]);
-		}
-	}
-	if (jt == JSON_OBJECT) {
-		size_t count = n->has_props[0] || n->has_props[1] ? json_count(d, t) : 0;
-		uint32_t k;
-		struct strbuf name = STRBUF_INIT;
-
-		if (n->has_props[0] && count < n->props_n[0])
-			ok = fail(v, n, "minProperties", "%zu properties, fewer than %llu", count,
-				  (unsigned long long)n->props_n[0]);
-		if (n->has_props[1] && count > n->props_n[1])
-			ok = fail(v, n, "maxProperties", "%zu properties, more than %llu", count,
-				  (unsigned long long)n->props_n[1]);
-		for (i = 0, k = 0; i < n->nrequired; i++)
-			if (!find_key(d, t, &k, n->required[i].buf ? n->required[i].buf : "",
-				      n->required[i].len))
-				ok = fail(v, n, "required", "%s is required",
-					  n->required[i].buf ? n->required[i].buf : "");
-		for (i = 0; i < n->ndepreq; i++) {
-			size_t r;
-
-			if (!json_get(d, t, n->depreq[i].name.buf ? n->depreq[i].name.buf : "",
-				      n->depreq[i].name.len))
-				continue;
-			for (r = 0; r < n->depreq[i].n; r++)
-				if (!json_get(d, t, n->depreq[i].req[r].buf ? n->depreq[i].req[r].buf : "",
-					      n->depreq[i].req[r].len))
-					ok = fail(v, n, v->s->draft == SCH_DRAFT_7 ? "dependencies"
-										   : "dependentRequired",
-						  "%s needs %s", n->depreq[i].name.buf,
-						  n->depreq[i].req[r].buf ? n->depreq[i].req[r].buf : "");
-		}
-		for (i = 0; i < n->ndepschemas; i++)
-			if (json_get(d, t, n->depschemas[i].name.buf ? n->depschemas[i].name.buf : "",
-				     n->depschemas[i].name.len))
-				ok &= check(v, n->depschemas[i].s, d, t, a);
-		size_t hint = 0;
-
-		for (k = json_first(d, t); k; k = json_next(d, t, k)) {
-			int matched = 0;
-			const char *nm;
-			size_t nl, j;
-
-			json_str_view(d, k, &name, &nm, &nl);
-			/* members usually come in the schema's order: look from the last match on */
-			for (j = 0; j < n->nprops; j++) {
-				i = (hint + j) % n->nprops;
-				if (n->props[i].name.len == nl &&
-				    !memcmp(n->props[i].name.buf ? n->props[i].name.buf : "", nm, nl)) {
-					matched = 1;
-					hint = i + 1;
-					ann_key(a, k);
-					ok &= child(v, n->props[i].s, d, k + 1, nm, nl, 0, 0);
-					break;
-				}
-			}
-			for (i = 0; i < n->npats; i++)
-				if (re_match(n->pats[i].re, nm, nl)) {
-					matched = 1;
-					ann_key(a, k);
-					ok &= child(v, n->pats[i].s, d, k + 1, nm, nl, 0, 0);
-				}
-			if (!matched && n->additional) {
-				ann_key(a, k);
-				ok &= child(v, n->additional, d, k + 1, nm, nl, 0, 0);
-			}
-			if (n->names) {
-				/* the name as a string instance: parse it as one */
-				struct strbuf js = STRBUF_INIT;
-				struct json_doc nd;
-				struct json_error je;
-
-				json_quote(&js, nm, nl);
-				json_doc_init(&nd, 4);
-				json_error_init(&je);
-				if (json_parse(&nd, js.buf, js.len, &je) == 0 &&
-				    !check(v, n->names, &nd, 0, NULL))
-					ok = fail(v, n, "propertyNames", "the property name %s is not allowed",
-						  js.buf);
-				json_doc_release(&nd);
-				json_error_release(&je);
-				strbuf_release(&js);
-			}
-		}
-		strbuf_release(&name);
-	}
+	if (jt == JSON_STRING)
+		ok &= check_string(v, n, d, t);
+	if (jt == JSON_ARRAY)
+		ok &= check_array(v, n, d, t, a);
+	if (jt == JSON_OBJECT)
+		ok &= check_object(v, n, d, t, a);
 	for (i = 0; i < n->nall; i++)
 		ok &= check(v, n->all[i], d, t, a);
 	if (n->nany) {
