@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -539,21 +540,6 @@ static const char *intern(struct sch *s, const char *uri)
 	return s->bases[s->nbases++];
 }
 
-/* The numeric keywords, in the order of struct sch_node's num[]. */
-static const char *const numkeys[] = { "minimum", "maximum", "exclusiveMinimum",
-				       "exclusiveMaximum", "multipleOf" };
-#define NUMKEYS (sizeof(numkeys) / sizeof(*numkeys))
-
-/* key's index in numkeys, NUMKEYS when it is not a numeric keyword. */
-static size_t numkey_index(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < NUMKEYS && strcmp(key, numkeys[i]); i++)
-		;
-	return i;
-}
-
 static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const char *base,
 				const char *path, unsigned depth);
 
@@ -735,6 +721,300 @@ static int validation_keyword(const char *k)
 	return 0;
 }
 
+/*
+ * The keywords compile() knows, each with the drafts it belongs to and the
+ * function that compiles it into the node.  A member that is no keyword of
+ * the schema's draft is an annotation and is ignored.
+ */
+struct keyword;
+
+/* What a keyword's function sees: the node, the keyword and its value. */
+struct kw_ctx {
+	struct comp *c;
+	struct sch_node *n;
+	const struct json_doc *d;
+	size_t res;
+	uint32_t tok, val;		/* the schema object, the keyword's value */
+	const char *key, *base, *path;	/* base: the schema's absolute URI */
+	unsigned depth;
+	int draft7;
+	struct strbuf *v;		/* scratch */
+	const struct keyword *kw;
+};
+
+/* 0, or -1 after reporting the failure (bad()). */
+typedef int (*kw_fn)(struct kw_ctx *k);
+
+#define KW_2020 1u
+#define KW_DRAFT7 2u
+#define KW_BOTH (KW_2020 | KW_DRAFT7)
+
+struct keyword {
+	const char *name;
+	unsigned drafts;
+	kw_fn fn;
+	size_t at, count_at;		/* offsets in struct sch_node the function fills */
+	int arg;			/* a function's own parameter */
+};
+
+#define NODE(f) offsetof(struct sch_node, f)
+#define FIELD(k, type, off) ((type)(void *)((char *)(k)->n + (off)))
+
+static int kw_type(struct kw_ctx *k)
+{
+	uint32_t t;
+
+	if (json_type(k->d, k->val) == JSON_STRING) {
+		if (type_bit(k->d, k->val, &k->n->types) < 0)
+			return bad(k->c, k->path, k->key, "unknown type");
+		return 0;
+	}
+	if (json_type(k->d, k->val) != JSON_ARRAY)
+		return bad(k->c, k->path, k->key, "must be a string or an array");
+	for (t = json_first(k->d, k->val); t; t = json_next(k->d, k->val, t))
+		if (json_type(k->d, t) != JSON_STRING || type_bit(k->d, t, &k->n->types) < 0)
+			return bad(k->c, k->path, k->key, "unknown type");
+	return 0;
+}
+
+static int kw_enum(struct kw_ctx *k)
+{
+	if (json_type(k->d, k->val) != JSON_ARRAY)
+		return bad(k->c, k->path, k->key, "must be an array");
+	k->n->has_enum = 1;
+	k->n->enum_tok = k->val;
+	return 0;
+}
+
+static int kw_const(struct kw_ctx *k)
+{
+	k->n->has_const = 1;
+	k->n->const_tok = k->val;
+	return 0;
+}
+
+/* minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf: arg is the num[] slot. */
+static int kw_number(struct kw_ctx *k)
+{
+	int i = k->kw->arg;
+	const char *x = json_src(k->d, k->val);
+	size_t xl = json_srclen(k->d, k->val);
+
+	/* draft-07's exclusive bounds may be draft-04 booleans: ignored */
+	if (k->draft7 && (i == N_XMIN || i == N_XMAX) && json_type(k->d, k->val) != JSON_NUMBER)
+		return 0;
+	if (json_type(k->d, k->val) != JSON_NUMBER)
+		return bad(k->c, k->path, k->key, "must be a number");
+	if (i == N_MULT && (x[0] == '-' || num_cmp(x, xl, "0", 1) == 0))
+		return bad(k->c, k->path, k->key, "must be greater than 0");
+	k->n->num[i] = x;
+	k->n->numlen[i] = xl;
+	return 0;
+}
+
+/* min/maxLength, Items, Properties, Contains: at is the has_ flag, count_at the bound. */
+static int kw_count(struct kw_ctx *k)
+{
+	uint64_t x;
+
+	if (json_u64(k->d, k->val, &x) < 0)
+		return bad(k->c, k->path, k->key, "must be a non-negative integer");
+	*FIELD(k, int *, k->kw->at) = 1;
+	*FIELD(k, uint64_t *, k->kw->count_at) = x;
+	return 0;
+}
+
+static int kw_unique(struct kw_ctx *k)
+{
+	k->n->unique = json_type(k->d, k->val) == JSON_TRUE;
+	return 0;
+}
+
+static int kw_pattern(struct kw_ctx *k)
+{
+	char err[200];
+
+	strbuf_reset(k->v);
+	if (json_type(k->d, k->val) != JSON_STRING || json_str_decode(k->d, k->val, k->v) < 0)
+		return bad(k->c, k->path, k->key, "must be a string");
+	if (!(k->n->pattern = format_regex(k->v->buf ? k->v->buf : "", k->v->len, err, sizeof(err))))
+		return bad(k->c, k->path, k->key, "%s", err);
+	return 0;
+}
+
+static int kw_format(struct kw_ctx *k)
+{
+	if (json_type(k->d, k->val) != JSON_STRING)
+		return 0;
+	strbuf_reset(k->v);
+	json_str_decode(k->d, k->val, k->v);
+	free(k->n->format);
+	k->n->format = strdup(k->v->buf ? k->v->buf : "");
+	k->n->format_fn = format_lookup(k->n->format);
+	return 0;
+}
+
+static int kw_required(struct kw_ctx *k)
+{
+	return strings(k->c, k->d, k->val, k->path, k->key, &k->n->required, &k->n->nrequired);
+}
+
+/* One subschema into the node's pointer at. */
+static int kw_sub(struct kw_ctx *k)
+{
+	struct sch_node *s = sub(k->c, k->res, k->val, k->base, k->path, k->key, k->depth);
+
+	*FIELD(k, struct sch_node **, k->kw->at) = s;
+	return s ? 0 : -1;
+}
+
+/* An array of subschemas into the node's array at and count count_at. */
+static int kw_subs(struct kw_ctx *k)
+{
+	return sub_array(k->c, k->res, k->val, k->base, k->path, k->key,
+			 FIELD(k, struct sch_node ***, k->kw->at), FIELD(k, size_t *, k->kw->count_at),
+			 k->depth);
+}
+
+/* An object of subschemas (arg: its names are patterns) into at and count_at. */
+static int kw_props(struct kw_ctx *k)
+{
+	return sub_object(k->c, k->res, k->val, k->base, k->path, k->key,
+			  FIELD(k, struct prop **, k->kw->at), FIELD(k, size_t *, k->kw->count_at),
+			  k->kw->arg, k->depth);
+}
+
+/* dependentRequired, and draft-07's dependencies (arrays of names, or schemas). */
+static int kw_depreq(struct kw_ctx *k)
+{
+	struct sch_node *n = k->n;
+	uint32_t t;
+
+	if (json_type(k->d, k->val) != JSON_OBJECT)
+		return bad(k->c, k->path, k->key, "must be an object");
+	for (t = json_first(k->d, k->val); t; t = json_next(k->d, k->val, t)) {
+		if (json_type(k->d, t + 1) == JSON_ARRAY) {
+			struct depreq *dr;
+
+			n->depreq = realloc(n->depreq, (n->ndepreq + 1) * sizeof(*n->depreq));
+			dr = &n->depreq[n->ndepreq++];
+			memset(dr, 0, sizeof(*dr));
+			strbuf_init(&dr->name, 0);
+			json_str_decode(k->d, t, &dr->name);
+			if (strings(k->c, k->d, t + 1, k->path, k->key, &dr->req, &dr->n) < 0)
+				return -1;
+		} else if (k->draft7) {
+			struct prop *pr;
+			struct strbuf p = STRBUF_INIT;
+
+			n->depschemas = realloc(n->depschemas, (n->ndepschemas + 1) * sizeof(*n->depschemas));
+			pr = &n->depschemas[n->ndepschemas++];
+			memset(pr, 0, sizeof(*pr));
+			strbuf_init(&pr->name, 0);
+			json_str_decode(k->d, t, &pr->name);
+			strbuf_addf(&p, "%s/%s", k->path, k->key);
+			json_ptr_append(&p, pr->name.buf ? pr->name.buf : "", pr->name.len);
+			pr->s = compile(k->c, k->res, t + 1, k->base, p.buf, k->depth + 1);
+			strbuf_release(&p);
+			if (!pr->s)
+				return -1;
+		} else {
+			return bad(k->c, k->path, k->key, "values must be arrays of strings");
+		}
+	}
+	return 0;
+}
+
+/* items: a subschema, or (draft-07) an array of them, which prefixItems is now. */
+static int kw_items(struct kw_ctx *k)
+{
+	struct sch_node *n = k->n;
+
+	if (!(k->draft7 && json_type(k->d, k->val) == JSON_ARRAY))
+		return (n->items = sub(k->c, k->res, k->val, k->base, k->path, k->key, k->depth)) ? 0 : -1;
+	if (json_first(k->d, k->val) && sub_array(k->c, k->res, k->val, k->base, k->path, k->key,
+						  &n->prefix, &n->nprefix, k->depth) < 0)
+		return -1;
+	if (!json_first(k->d, k->val))
+		n->prefix = calloc(1, sizeof(*n->prefix));
+	return 0;
+}
+
+/* draft-07 additionalItems: only after an items array. */
+static int kw_more_items(struct kw_ctx *k)
+{
+	uint32_t t = json_get(k->d, k->tok, "items", 5);
+
+	if (!t || json_type(k->d, t) != JSON_ARRAY)
+		return 0;
+	k->n->more_items = sub(k->c, k->res, k->val, k->base, k->path, k->key, k->depth);
+	return k->n->more_items ? 0 : -1;
+}
+
+/* $defs and definitions: compiled where a $ref reaches them; here only checked. */
+static int kw_defs(struct kw_ctx *k)
+{
+	if (json_type(k->d, k->val) != JSON_OBJECT)
+		return bad(k->c, k->path, k->key, "must be an object");
+	return 0;
+}
+
+static const struct keyword keywords[] = {
+	{ "type", KW_BOTH, kw_type, 0, 0, 0 },
+	{ "enum", KW_BOTH, kw_enum, 0, 0, 0 },
+	{ "const", KW_BOTH, kw_const, 0, 0, 0 },
+	{ "minimum", KW_BOTH, kw_number, 0, 0, N_MIN },
+	{ "maximum", KW_BOTH, kw_number, 0, 0, N_MAX },
+	{ "exclusiveMinimum", KW_BOTH, kw_number, 0, 0, N_XMIN },
+	{ "exclusiveMaximum", KW_BOTH, kw_number, 0, 0, N_XMAX },
+	{ "multipleOf", KW_BOTH, kw_number, 0, 0, N_MULT },
+	{ "minLength", KW_BOTH, kw_count, NODE(has_len[0]), NODE(len[0]), 0 },
+	{ "maxLength", KW_BOTH, kw_count, NODE(has_len[1]), NODE(len[1]), 0 },
+	{ "minItems", KW_BOTH, kw_count, NODE(has_items[0]), NODE(items_n[0]), 0 },
+	{ "maxItems", KW_BOTH, kw_count, NODE(has_items[1]), NODE(items_n[1]), 0 },
+	{ "minProperties", KW_BOTH, kw_count, NODE(has_props[0]), NODE(props_n[0]), 0 },
+	{ "maxProperties", KW_BOTH, kw_count, NODE(has_props[1]), NODE(props_n[1]), 0 },
+	{ "minContains", KW_2020, kw_count, NODE(has_contains[0]), NODE(contains_n[0]), 0 },
+	{ "maxContains", KW_2020, kw_count, NODE(has_contains[1]), NODE(contains_n[1]), 0 },
+	{ "uniqueItems", KW_BOTH, kw_unique, 0, 0, 0 },
+	{ "pattern", KW_BOTH, kw_pattern, 0, 0, 0 },
+	{ "format", KW_BOTH, kw_format, 0, 0, 0 },
+	{ "required", KW_BOTH, kw_required, 0, 0, 0 },
+	{ "properties", KW_BOTH, kw_props, NODE(props), NODE(nprops), 0 },
+	{ "patternProperties", KW_BOTH, kw_props, NODE(pats), NODE(npats), 1 },
+	{ "dependentSchemas", KW_2020, kw_props, NODE(depschemas), NODE(ndepschemas), 0 },
+	{ "dependentRequired", KW_2020, kw_depreq, 0, 0, 0 },
+	{ "dependencies", KW_DRAFT7, kw_depreq, 0, 0, 0 },
+	{ "additionalProperties", KW_BOTH, kw_sub, NODE(additional), 0, 0 },
+	{ "propertyNames", KW_BOTH, kw_sub, NODE(names), 0, 0 },
+	{ "not", KW_BOTH, kw_sub, NODE(not_), 0, 0 },
+	{ "if", KW_BOTH, kw_sub, NODE(if_), 0, 0 },
+	{ "then", KW_BOTH, kw_sub, NODE(then_), 0, 0 },
+	{ "else", KW_BOTH, kw_sub, NODE(else_), 0, 0 },
+	{ "contains", KW_BOTH, kw_sub, NODE(contains), 0, 0 },
+	{ "allOf", KW_BOTH, kw_subs, NODE(all), NODE(nall), 0 },
+	{ "anyOf", KW_BOTH, kw_subs, NODE(any), NODE(nany), 0 },
+	{ "oneOf", KW_BOTH, kw_subs, NODE(one), NODE(none), 0 },
+	{ "prefixItems", KW_2020, kw_subs, NODE(prefix), NODE(nprefix), 0 },
+	{ "items", KW_BOTH, kw_items, 0, 0, 0 },
+	{ "additionalItems", KW_DRAFT7, kw_more_items, 0, 0, 0 },
+	{ "unevaluatedProperties", KW_2020, kw_sub, NODE(uneval_props), 0, 0 },
+	{ "unevaluatedItems", KW_2020, kw_sub, NODE(uneval_items), 0, 0 },
+	{ "$defs", KW_BOTH, kw_defs, 0, 0, 0 },
+	{ "definitions", KW_BOTH, kw_defs, 0, 0, 0 },
+};
+
+/* The keyword key names in the draft (draft7 or 2020-12), or NULL. */
+static const struct keyword *keyword_of(const char *key, int draft7)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keywords) / sizeof(*keywords); i++)
+		if (!strcmp(key, keywords[i].name))
+			return keywords[i].drafts & (draft7 ? KW_DRAFT7 : KW_2020) ? &keywords[i] : NULL;
+	return NULL;
+}
+
 static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const char *base,
 				const char *path, unsigned depth)
 {
@@ -742,9 +1022,11 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 	const struct json_doc *d = &s->res[res].doc;
 	struct sch_node *n;
 	struct strbuf abs = STRBUF_INIT, v = STRBUF_INIT;
+	struct kw_ctx kc;
 	uint32_t k, t;
 	size_t i;
 	int draft7 = s->draft == SCH_DRAFT_7, ok = 0;
+
 	for (i = 0; i < s->nnodes; i++)	/* one node per schema location */
 		if (s->nodes[i]->res == res && s->nodes[i]->tok == tok)
 			return s->nodes[i];
@@ -815,8 +1097,18 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 			goto out;
 		}
 	}
+	kc.c = c;
+	kc.n = n;
+	kc.d = d;
+	kc.res = res;
+	kc.tok = tok;
+	kc.base = abs.buf ? abs.buf : "";
+	kc.path = path;
+	kc.depth = depth;
+	kc.draft7 = draft7;
+	kc.v = &v;
 	for (k = json_first(d, tok); k; k = json_next(d, tok, k)) {
-		uint32_t val = k + 1;
+		const struct keyword *kw;
 		char key[64];
 		size_t kl = json_srclen(d, k) - 2;
 
@@ -825,211 +1117,18 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 		memcpy(key, json_src(d, k) + 1, kl);
 		key[kl] = '\0';
 		/* a keyword given twice: the first counts, as for every member lookup */
-		if (json_get(d, tok, key, kl) != val)
+		if (json_get(d, tok, key, kl) != k + 1)
 			continue;
 		if (s->no_validation && validation_keyword(key))
 			continue;
-		if (!strcmp(key, "type")) {
-			if (json_type(d, val) == JSON_STRING) {
-				if (type_bit(d, val, &n->types) < 0) {
-					bad(c, path, key, "unknown type");
-					goto out;
-				}
-			} else if (json_type(d, val) == JSON_ARRAY) {
-				for (t = json_first(d, val); t; t = json_next(d, val, t))
-					if (json_type(d, t) != JSON_STRING || type_bit(d, t, &n->types) < 0) {
-						bad(c, path, key, "unknown type");
-						goto out;
-					}
-			} else {
-				bad(c, path, key, "must be a string or an array");
-				goto out;
-			}
-		} else if (!strcmp(key, "enum")) {
-			if (json_type(d, val) != JSON_ARRAY) {
-				bad(c, path, key, "must be an array");
-				goto out;
-			}
-			n->has_enum = 1;
-			n->enum_tok = val;
-		} else if (!strcmp(key, "const")) {
-			n->has_const = 1;
-			n->const_tok = val;
-		} else if ((i = numkey_index(key)) < NUMKEYS) {
-			if (draft7 && (i == 2 || i == 3) && json_type(d, val) != JSON_NUMBER)
-				continue;
-			if (json_type(d, val) != JSON_NUMBER) {
-				bad(c, path, key, "must be a number");
-				goto out;
-			}
-			if (i == N_MULT && (json_src(d, val)[0] == '-' ||
-					    num_cmp(json_src(d, val), json_srclen(d, val), "0", 1) == 0)) {
-				bad(c, path, key, "must be greater than 0");
-				goto out;
-			}
-			n->num[i] = json_src(d, val);
-			n->numlen[i] = json_srclen(d, val);
-		} else if (!strcmp(key, "minLength") || !strcmp(key, "maxLength") ||
-			   !strcmp(key, "minItems") || !strcmp(key, "maxItems") ||
-			   !strcmp(key, "minProperties") || !strcmp(key, "maxProperties") ||
-			   !strcmp(key, "minContains") || !strcmp(key, "maxContains")) {
-			int mx = key[1] == 'a';
-			uint64_t x;
-			int *has;
-			uint64_t *slot;
-
-			if (json_u64(d, val, &x) < 0) {
-				bad(c, path, key, "must be a non-negative integer");
-				goto out;
-			}
-			if (strstr(key, "Length")) {
-				has = &n->has_len[mx];
-				slot = &n->len[mx];
-			} else if (strstr(key, "Items")) {
-				has = &n->has_items[mx];
-				slot = &n->items_n[mx];
-			} else if (strstr(key, "Properties")) {
-				has = &n->has_props[mx];
-				slot = &n->props_n[mx];
-			} else {
-				if (draft7)
-					continue;
-				has = &n->has_contains[mx];
-				slot = &n->contains_n[mx];
-			}
-			*has = 1;
-			*slot = x;
-		} else if (!strcmp(key, "uniqueItems")) {
-			n->unique = json_type(d, val) == JSON_TRUE;
-		} else if (!strcmp(key, "pattern")) {
-			char err[200];
-
-			strbuf_reset(&v);
-			if (json_type(d, val) != JSON_STRING || json_str_decode(d, val, &v) < 0) {
-				bad(c, path, key, "must be a string");
-				goto out;
-			}
-			if (!(n->pattern = format_regex(v.buf ? v.buf : "", v.len, err, sizeof(err)))) {
-				bad(c, path, key, "%s", err);
-				goto out;
-			}
-		} else if (!strcmp(key, "format") && json_type(d, val) == JSON_STRING) {
-			strbuf_reset(&v);
-			json_str_decode(d, val, &v);
-			free(n->format);
-			n->format = strdup(v.buf ? v.buf : "");
-			n->format_fn = format_lookup(n->format);
-		} else if (!strcmp(key, "required")) {
-			if (strings(c, d, val, path, key, &n->required, &n->nrequired) < 0)
-				goto out;
-		} else if (!strcmp(key, "properties")) {
-			if (sub_object(c, res, val, abs.buf, path, key, &n->props, &n->nprops, 0, depth) < 0)
-				goto out;
-		} else if (!strcmp(key, "patternProperties")) {
-			if (sub_object(c, res, val, abs.buf, path, key, &n->pats, &n->npats, 1, depth) < 0)
-				goto out;
-		} else if (!strcmp(key, "dependentSchemas") && !draft7) {
-			if (sub_object(c, res, val, abs.buf, path, key, &n->depschemas, &n->ndepschemas, 0,
-				       depth) < 0)
-				goto out;
-		} else if ((!strcmp(key, "dependentRequired") && !draft7) ||
-			   (!strcmp(key, "dependencies") && draft7)) {
-			if (json_type(d, val) != JSON_OBJECT) {
-				bad(c, path, key, "must be an object");
-				goto out;
-			}
-			for (t = json_first(d, val); t; t = json_next(d, val, t)) {
-				if (json_type(d, t + 1) == JSON_ARRAY) {
-					struct depreq *dr;
-
-					n->depreq = realloc(n->depreq, (n->ndepreq + 1) * sizeof(*n->depreq));
-					dr = &n->depreq[n->ndepreq++];
-					memset(dr, 0, sizeof(*dr));
-					strbuf_init(&dr->name, 0);
-					json_str_decode(d, t, &dr->name);
-					if (strings(c, d, t + 1, path, key, &dr->req, &dr->n) < 0)
-						goto out;
-				} else if (draft7) {
-					struct prop *pr;
-					struct strbuf p = STRBUF_INIT;
-
-					n->depschemas = realloc(n->depschemas,
-								(n->ndepschemas + 1) * sizeof(*n->depschemas));
-					pr = &n->depschemas[n->ndepschemas++];
-					memset(pr, 0, sizeof(*pr));
-					strbuf_init(&pr->name, 0);
-					json_str_decode(d, t, &pr->name);
-					strbuf_addf(&p, "%s/%s", path, key);
-					json_ptr_append(&p, pr->name.buf ? pr->name.buf : "", pr->name.len);
-					pr->s = compile(c, res, t + 1, abs.buf, p.buf, depth + 1);
-					strbuf_release(&p);
-					if (!pr->s)
-						goto out;
-				} else {
-					bad(c, path, key, "values must be arrays of strings");
-					goto out;
-				}
-			}
-		} else if (!strcmp(key, "additionalProperties")) {
-			if (!(n->additional = sub(c, res, val, abs.buf, path, key, depth)))
-				goto out;
-		} else if (!strcmp(key, "propertyNames")) {
-			if (!(n->names = sub(c, res, val, abs.buf, path, key, depth)))
-				goto out;
-		} else if (!strcmp(key, "not")) {
-			if (!(n->not_ = sub(c, res, val, abs.buf, path, key, depth)))
-				goto out;
-		} else if (!strcmp(key, "if")) {
-			if (!(n->if_ = sub(c, res, val, abs.buf, path, key, depth)))
-				goto out;
-		} else if (!strcmp(key, "then")) {
-			if (!(n->then_ = sub(c, res, val, abs.buf, path, key, depth)))
-				goto out;
-		} else if (!strcmp(key, "else")) {
-			if (!(n->else_ = sub(c, res, val, abs.buf, path, key, depth)))
-				goto out;
-		} else if (!strcmp(key, "contains")) {
-			if (!(n->contains = sub(c, res, val, abs.buf, path, key, depth)))
-				goto out;
-		} else if (!strcmp(key, "allOf")) {
-			if (sub_array(c, res, val, abs.buf, path, key, &n->all, &n->nall, depth) < 0)
-				goto out;
-		} else if (!strcmp(key, "anyOf")) {
-			if (sub_array(c, res, val, abs.buf, path, key, &n->any, &n->nany, depth) < 0)
-				goto out;
-		} else if (!strcmp(key, "oneOf")) {
-			if (sub_array(c, res, val, abs.buf, path, key, &n->one, &n->none, depth) < 0)
-				goto out;
-		} else if (!strcmp(key, "prefixItems") && !draft7) {
-			if (sub_array(c, res, val, abs.buf, path, key, &n->prefix, &n->nprefix, depth) < 0)
-				goto out;
-		} else if (!strcmp(key, "items")) {
-			if (draft7 && json_type(d, val) == JSON_ARRAY) {
-				if (json_first(d, val) &&
-				    sub_array(c, res, val, abs.buf, path, key, &n->prefix, &n->nprefix, depth) < 0)
-					goto out;
-				if (!json_first(d, val))
-					n->prefix = calloc(1, sizeof(*n->prefix));
-			} else if (!(n->items = sub(c, res, val, abs.buf, path, key, depth))) {
-				goto out;
-			}
-		} else if (!strcmp(key, "additionalItems") && draft7) {
-			t = json_get(d, tok, "items", 5);
-			if (t && json_type(d, t) == JSON_ARRAY &&
-			    !(n->more_items = sub(c, res, val, abs.buf, path, key, depth)))
-				goto out;
-		} else if (!strcmp(key, "unevaluatedProperties") && !draft7) {
-			if (!(n->uneval_props = sub(c, res, val, abs.buf, path, key, depth)))
-				goto out;
-		} else if (!strcmp(key, "unevaluatedItems") && !draft7) {
-			if (!(n->uneval_items = sub(c, res, val, abs.buf, path, key, depth)))
-				goto out;
-		} else if (!strcmp(key, "$defs") || !strcmp(key, "definitions")) {
-			if (json_type(d, val) != JSON_OBJECT) {
-				bad(c, path, key, "must be an object");
-				goto out;
-			}
-		}
+		kw = keyword_of(key, draft7);
+		if (!kw)
+			continue;	/* not a keyword of this draft: an annotation */
+		kc.key = key;
+		kc.val = k + 1;
+		kc.kw = kw;
+		if (kw->fn(&kc) < 0)
+			goto out;
 	}
 	ok = 1;
 out:
