@@ -18,6 +18,7 @@
 
 #include "../lib/redact.h"
 #include "common.h"
+#include "../lib/crawl.h"
 #include "../lib/envelope.h"
 #include "../lib/fpset.h"
 #include "../lib/hash.h"
@@ -177,8 +178,8 @@ struct pg_run {
 	/* the checkpoint read at start */
 	struct strbuf ck;
 	int have_ck;
-	uint64_t ck_listing;
-	uint32_t ck_next;
+	struct crawl_ck ck_in;		/* what it says; its strings are tokens of cd */
+	struct crawl_ck_tokens ck_tok;
 	/* totals of this run */
 	uint64_t listings, pages, records, empty_pages, reported_total, short_listings;
 	uint64_t fetched_of_total;	/* records of the listings that reported a total */
@@ -263,6 +264,7 @@ static void checkpoint_put(struct pg_run *p, struct listing *l, int listing_done
 {
 	struct crawl *c = p->c;
 	struct strbuf j = STRBUF_INIT;
+	struct crawl_ck ck = { 0 };
 	struct jsonw w;
 	struct aperr e;
 	int file = p->checkpoint && !p->cur->buffered;
@@ -271,35 +273,28 @@ static void checkpoint_put(struct pg_run *p, struct listing *l, int listing_done
 		return;
 	if (p->outpath && file && lwriter_sync(&p->out, &e) < 0)
 		die_err(&e);
-	jw_init(&w, &j);
-	jw_object(&w);
-	jw_member_u64(&w, "version", 1);
-	jw_member_u64(&w, "listing", l->index + (listing_done ? 1 : 0));
-	jw_member_u64(&w, "output_bytes", p->out_base + p->out.bytes);
-	if (!listing_done) {
-		const char *start = shown(p, l->tmpl.url);	/* in p->tmp */
-
-		jw_key(&w, "start");
-		jw_text(&w, start, strlen(start));
-		jw_member_str(&w, "start_id", l->id);
-		jw_key(&w, "next");
-		jw_text(&w, c->next.buf ? c->next.buf : "", c->next.len);
-		if (c->has_next_body) {
-			jw_key(&w, "next_body");
-			jw_text(&w, c->next_body.buf ? c->next_body.buf : "", c->next_body.len);
-		}
-		jw_member_u64(&w, "page", c->page);
-		jw_member_u64(&w, "pos", c->pos);
-		jw_member_u64(&w, "step", c->step);
-		jw_member_u64(&w, "empty_run", c->empty_run);
-		jw_member_u64(&w, "records", c->records);
-		jw_member_u64(&w, "pages", c->pages);
-		if (c->has_total)
-			jw_member_u64(&w, "total", c->total);
-		jw_key(&w, "spec");
-		pg_spec_json(&c->spec, &w);
+	ck.listing = l->index + (listing_done ? 1 : 0);
+	ck.output_bytes = p->out_base + p->out.bytes;
+	ck.at_page = !listing_done;
+	if (ck.at_page) {
+		ck.start = shown(p, l->tmpl.url);	/* in p->tmp */
+		ck.start_id = l->id;
+		ck.next = c->next.buf;
+		ck.next_len = c->next.len;
+		ck.next_body = c->has_next_body ? (c->next_body.buf ? c->next_body.buf : "") : NULL;
+		ck.next_body_len = c->next_body.len;
+		ck.page = c->page;
+		ck.pos = c->pos;
+		ck.step = c->step;
+		ck.empty_run = c->empty_run;
+		ck.records = c->records;
+		ck.pages = c->pages;
+		ck.has_total = c->has_total;
+		ck.total = c->total;
+		ck.spec = &c->spec;
 	}
-	jw_end_object(&w);
+	jw_init(&w, &j);
+	crawl_ck_write(&w, &ck);
 	if (jw_finish(&w) < 0 || strbuf_addch(&j, '\n') < 0)
 		die(EX_OSERR, "the checkpoint: %s", jw_error(&w) ? jw_error(&w) : "out of memory");
 	secrets_scrub(&p->hc.secrets, &j);
@@ -315,24 +310,11 @@ static void checkpoint_write(struct pg_run *p, struct listing *l, int listing_do
 	checkpoint_put(p, l, listing_done, 1);
 }
 
-static uint64_t ck_num(struct pg_run *p, const char *name)
-{
-	uint32_t t = json_get(&p->cd, 0, name, strlen(name));
-	int64_t v = 0;
-
-	if (!t || json_type(&p->cd, t) != JSON_NUMBER ||
-	    num_to_i64(json_src(&p->cd, t), json_srclen(&p->cd, t), &v) < 0 || v < 0)
-		die(EX_DATAERR, "%s: /%s: not a whole number; use --restart to start over",
-		    p->ck_label, name);
-	return (uint64_t)v;
-}
-
 /* Read the checkpoint of an interrupted run, if there is one. */
 static void checkpoint_load(struct pg_run *p)
 {
 	struct aperr e;
 	int r;
-	uint32_t t;
 
 	if ((!p->checkpoint && !p->resume_from) || p->restart)
 		return;
@@ -355,17 +337,13 @@ static void checkpoint_load(struct pg_run *p)
 		if (r == 1)
 			return;
 	}
-	if (json_parse(&p->cd, p->ck.buf, p->ck.len, &p->je) < 0 ||
-	    json_type(&p->cd, 0) != JSON_OBJECT || ck_num(p, "version") != 1)
+	if (json_parse(&p->cd, p->ck.buf, p->ck.len, &p->je) < 0)
 		die(EX_DATAERR, "%s: not a paginate checkpoint; use --restart to start over",
 		    p->ck_label);
-	t = json_get(&p->cd, 0, "complete", 8);
-	if (t && json_type(&p->cd, t) == JSON_TRUE)
-		return;		/* the last crawl ended: this one starts anew */
-	p->have_ck = 1;
-	p->ck_listing = ck_num(p, "listing");
-	t = json_get(&p->cd, 0, "next", 4);
-	p->ck_next = t && json_type(&p->cd, t) == JSON_STRING ? t : 0;
+	r = crawl_ck_read(&p->cd, &p->ck_in, &p->ck_tok, &e);
+	if (r < 0)
+		die(EX_DATAERR, "%s: %s; use --restart to start over", p->ck_label, e.msg);
+	p->have_ck = r == 1;	/* 0: the last crawl ended, this one starts anew */
 }
 
 /* Open -o FILE: cut back to what the checkpoint vouches for, or empty it. */
@@ -376,7 +354,7 @@ static void open_output(struct pg_run *p)
 
 	if (p->outpath) {
 		struct stat st;
-		uint64_t keep = p->have_ck ? ck_num(p, "output_bytes") : 0;
+		uint64_t keep = p->have_ck ? p->ck_in.output_bytes : 0;
 
 		fd = open(p->outpath, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0 || fstat(fd, &st) < 0)
@@ -825,42 +803,37 @@ static void crawl_begin(struct pg_run *p, struct listing *l, int resume)
 	if (!c->ring)
 		die(EX_OSERR, "out of memory");
 	if (resume) {
-		struct json_doc *cd = &p->cd;
-		uint32_t t = json_get(cd, 0, "start", 5);
+		const struct json_doc *cd = &p->cd;
+		const struct crawl_ck *ck = &p->ck_in;
 		struct strbuf v = STRBUF_INIT;
 
-		uint32_t id = json_get(cd, 0, "start_id", 8);
-
-		json_str_decode(cd, t, &v);
+		json_str_decode(cd, p->ck_tok.start, &v);
 		/* the real request decides, not its masked text: ?code=US is not ?code=FR */
-		if (!t || !v.buf || !id || !json_str_eq(cd, id, l->id, strlen(l->id)))
+		if (!v.buf || !json_str_eq(cd, p->ck_tok.start_id, l->id, strlen(l->id)))
 			die(EX_CONFIG, "%s was written for a crawl of %s, not %s; use --restart to "
 			    "start over", p->ck_label, v.buf ? v.buf : "?",
 			    shown(p, l->tmpl.url));
 		strbuf_release(&v);
-		if (pg_spec_from_json(&c->spec, cd, json_get(cd, 0, "spec", 4), &e) < 0) {
+		if (pg_spec_from_json(&c->spec, cd, p->ck_tok.spec, &e) < 0) {
 			aperr_prefix(&e, "%s", p->ck_label);
 			die_err(&e);
 		}
 		c->resolved = c->spec.style != PG_AUTO;
 		c->has_next_body = c->resolved && pg_uses_body(&c->spec);
-		json_str_decode(cd, p->ck_next, &c->next);
-		t = json_get(cd, 0, "next_body", 9);
-		if (c->has_next_body && (!t || json_type(cd, t) != JSON_STRING))
+		json_str_decode(cd, p->ck_tok.next, &c->next);
+		if (c->has_next_body && !p->ck_tok.next_body)
 			die(EX_DATAERR, "%s: /next_body: not a string; use --restart to start over",
 			    p->ck_label);
 		if (c->has_next_body)
-			json_str_decode(cd, t, &c->next_body);
-		c->page = ck_num(p, "page");
-		c->pos = ck_num(p, "pos");
-		c->step = ck_num(p, "step");
-		c->empty_run = ck_num(p, "empty_run");
-		c->records = ck_num(p, "records");
-		c->pages = ck_num(p, "pages");
-		if (json_get(cd, 0, "total", 5)) {
-			c->has_total = 1;
-			c->total = ck_num(p, "total");
-		}
+			json_str_decode(cd, p->ck_tok.next_body, &c->next_body);
+		c->page = ck->page;
+		c->pos = ck->pos;
+		c->step = ck->step;
+		c->empty_run = ck->empty_run;
+		c->records = ck->records;
+		c->pages = ck->pages;
+		c->has_total = ck->has_total;
+		c->total = ck->total;
 		if (p->common.verbose)
 			warnmsg("resuming at page %llu from %s", (unsigned long long)c->page,
 				p->ck_label);
@@ -1157,7 +1130,7 @@ static int start_listing(struct pg_run *p, uint64_t *index)
 			strbuf_release(&sl->l.meta);
 			return 0;
 		}
-		if (!p->have_ck || *index >= p->ck_listing)
+		if (!p->have_ck || *index >= p->ck_in.listing)
 			break;
 		listing_release(&sl->l);	/* done before the checkpoint */
 		++*index;
@@ -1174,7 +1147,7 @@ static int start_listing(struct pg_run *p, uint64_t *index)
 	if (!p->unordered && *index != p->head)
 		slot_buffer(sl);
 	use_slot(p, sl);
-	crawl_begin(p, &sl->l, p->have_ck && *index == p->ck_listing && p->ck_next);
+	crawl_begin(p, &sl->l, p->have_ck && *index == p->ck_in.listing && p->ck_in.at_page);
 	++*index;
 	return 1;
 }
@@ -1246,9 +1219,15 @@ static void run(struct pg_run *p)
 			p->checkpoint || p->state_name ? "; the checkpoint resumes the crawl" : "");
 	p->w = &p->out;
 	if (p->state_name && !p->stopped_max) {
-		static const char done[] = "{\"version\":1,\"complete\":true}";
+		struct strbuf done = STRBUF_INIT;
+		struct jsonw w;
 
-		state_emit(p, done, sizeof(done) - 1);
+		jw_init(&w, &done);
+		crawl_ck_complete(&w);
+		if (jw_finish(&w) < 0)
+			die(EX_OSERR, "out of memory");
+		state_emit(p, done.buf, done.len);
+		strbuf_release(&done);
 	}
 	if (p->checkpoint && !p->stopped_max) {
 		struct strbuf lock = STRBUF_INIT;

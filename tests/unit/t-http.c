@@ -7,6 +7,7 @@
 #include "../../lib/redact.h"
 #include "../tap.h"
 #include "../../lib/auth.h"
+#include "../../lib/crawl.h"
 #include "../../lib/http.h"
 #include "../../lib/instant.h"
 #include "../../lib/json.h"
@@ -420,9 +421,101 @@ static void test_counts(void)
 	strbuf_release(&sb);
 }
 
+/* The checkpoint format: written, read back, refused when it is not one. */
+static void test_crawl_ck(void)
+{
+	struct pg_spec spec;
+	struct crawl_ck ck = { 0 }, in;
+	struct crawl_ck_tokens tk;
+	struct strbuf sb = STRBUF_INIT, v = STRBUF_INIT;
+	struct json_doc cd;
+	struct jsonw w;
+	struct aperr e;
+	size_t i;
+	static const struct {
+		const char *json, *why;
+	} bad[] = {
+		{ "[]", "not a JSON object" },
+		{ "{\"version\":2,\"listing\":0,\"output_bytes\":0}", "/version" },
+		{ "{\"version\":1,\"output_bytes\":0}", "/listing" },
+		{ "{\"version\":1,\"listing\":-1,\"output_bytes\":0}", "/listing" },
+		{ "{\"version\":1,\"listing\":0}", "/output_bytes" },
+		{ "{\"version\":1,\"listing\":0,\"output_bytes\":0,\"next\":5}", "/start" },
+		{ "{\"version\":1,\"listing\":0,\"output_bytes\":0,\"start\":\"s\",\"start_id\":\"i\","
+		  "\"next\":\"n\",\"page\":1.5}", "/page" },
+		{ "{\"version\":1,\"listing\":0,\"output_bytes\":0,\"start\":\"s\",\"start_id\":\"i\","
+		  "\"next\":\"n\",\"page\":1,\"pos\":0,\"step\":0,\"empty_run\":0,\"records\":0,\"pages\":0}",
+		  "/spec" },
+	};
+
+	json_doc_init(&cd, 16);
+	pg_spec_init(&spec);
+	spec.style = PG_OFFSET;
+	spec.limit = 50;
+	ck.listing = 3;
+	ck.output_bytes = 12345;
+	ck.at_page = 1;
+	ck.start = "http://h/items?key=REDACTED";
+	ck.start_id = "0123456789abcdef0123456789abcdef";
+	ck.next = "http://h/items?offset=100&limit=50";
+	ck.next_len = strlen(ck.next);
+	ck.next_body = "{\"after\":[1,\"x\"]}";
+	ck.next_body_len = strlen(ck.next_body);
+	ck.page = 3;
+	ck.pos = 100;
+	ck.step = 50;
+	ck.empty_run = 1;
+	ck.records = 100;
+	ck.pages = 2;
+	ck.has_total = 1;
+	ck.total = 9223372036854775807ULL;	/* json_u64 reads up to INT64_MAX */
+	ck.spec = &spec;
+	jw_init(&w, &sb);
+	crawl_ck_write(&w, &ck);
+	ok(jw_finish(&w) == 0, "checkpoint: written");
+	ok(json_parse(&cd, sb.buf, sb.len, NULL) == 0 && crawl_ck_read(&cd, &in, &tk, &e) == 1,
+	   "checkpoint: read back as a crawl under way");
+	ok(in.at_page && in.listing == 3 && in.output_bytes == 12345 && in.page == 3 && in.pos == 100 &&
+	   in.step == 50 && in.empty_run == 1 && in.records == 100 && in.pages == 2 && in.has_total &&
+	   in.total == 9223372036854775807ULL, "checkpoint: every number comes back");
+	json_str_decode(&cd, tk.next_body, &v);
+	is_str(v.buf ? v.buf : "", "{\"after\":[1,\"x\"]}", "checkpoint: the next body comes back as text");
+	strbuf_reset(&v);
+	json_str_decode(&cd, tk.next, &v);
+	is_str(v.buf ? v.buf : "", ck.next, "checkpoint: and the next URL");
+	ok(tk.start && tk.start_id && tk.spec, "checkpoint: start, start_id and spec are there");
+
+	strbuf_reset(&sb);
+	ck.at_page = 0;
+	ck.listing = 4;
+	jw_init(&w, &sb);
+	crawl_ck_write(&w, &ck);
+	ok(jw_finish(&w) == 0 && json_parse(&cd, sb.buf, sb.len, NULL) == 0 &&
+	   crawl_ck_read(&cd, &in, &tk, &e) == 1 && !in.at_page && in.listing == 4 && !tk.next,
+	   "checkpoint: between listings, only where the next listing starts");
+	strbuf_reset(&sb);
+	jw_init(&w, &sb);
+	crawl_ck_complete(&w);
+	ok(jw_finish(&w) == 0 && json_parse(&cd, sb.buf, sb.len, NULL) == 0 &&
+	   crawl_ck_read(&cd, &in, &tk, &e) == 0, "checkpoint: a complete crawl reads as 0");
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char desc[160];
+
+		snprintf(desc, sizeof(desc), "checkpoint: refused, naming %s: %.60s", bad[i].why, bad[i].json);
+		ok(json_parse(&cd, bad[i].json, strlen(bad[i].json), NULL) == 0 &&
+		   crawl_ck_read(&cd, &in, &tk, &e) < 0 && e.code == EX_DATAERR && strstr(e.msg, bad[i].why),
+		   desc);
+	}
+	pg_spec_release(&spec);
+	json_doc_release(&cd);
+	strbuf_release(&sb);
+	strbuf_release(&v);
+}
+
 int main(void)
 {
 	test_counts();
+	test_crawl_ck();
 	test_links();
 	test_query();
 	test_percent();
