@@ -44,7 +44,7 @@ struct job {
 struct fetch_run {
 	struct cli_common common;
 	struct http_cli hc;
-	struct http_client client;
+	struct http_client *client;
 	int body_only, unordered;
 	int fail_none;
 	unsigned char fail_on[HTTP_STATUS_SLOTS];	/* --fail-on statuses; all zero: the default */
@@ -277,7 +277,7 @@ static void progress(struct fetch_run *f, int final)
 		fprintf(stderr, "\r%s: %llu/%d done", progname, (unsigned long long)f->written,
 			f->nurls);
 	fprintf(stderr, ", %llu retries, %.1f req/s ",
-		(unsigned long long)f->client.stats.retries,
+		(unsigned long long)http_client_stats(f->client)->retries,
 		now > 0 ? (double)f->written / now : 0.0);
 	if (final)
 		fputc('\n', stderr);
@@ -295,16 +295,16 @@ static void run(struct fetch_run *f)
 		while (!f->input_done && f->submitted - f->written < f->window) {
 			struct job *j;
 
-			if (!next_request(f, http_pending(&f->client) == 0 &&
+			if (!next_request(f, http_pending(f->client) == 0 &&
 						     f->submitted == f->written, &j))
 				break;
-			if (http_submit(&f->client, &j->req, &e) < 0)
+			if (http_submit(f->client, &j->req, &e) < 0)
 				die_err(&e);
 			f->submitted++;
 		}
-		if (!http_pending(&f->client) && f->input_done)
+		if (!http_pending(f->client) && f->input_done)
 			break;
-		r = http_next(&f->client,
+		r = http_next(f->client,
 			      f->use_stdin && !f->input_done && f->submitted - f->written < f->window
 				      ? f->in.fd : -1,
 			      &failed, &e);
@@ -338,7 +338,7 @@ static void write_stats(struct fetch_run *f)
 	jw_member_u64(&st.w, "failed", f->failed);
 	jw_key(&st.w, "status");
 	jw_counts(&st.w, f->final_status, HTTP_STATUS_SLOTS);
-	http_stats_json(&f->client, &st.w);
+	http_stats_json(f->client, &st.w);
 	jw_key(&st.w, "requests_per_second");
 	jw_fixed(&st.w, secs > 0 ? (double)f->written / secs : 0.0, 1);
 	st.scrub = &f->hc.secrets;
@@ -415,10 +415,10 @@ int cmd_fetch_page(int argc, char **argv)
 	if (!f.ring)
 		die(EX_OSERR, "out of memory");
 	f.tty = isatty(2);
-	if (http_client_init(&f.client, &f.hc.pol, &f.hc.auth, &f.hc.secrets, &e) < 0)
+	if (!(f.client = http_client_new(&f.hc.pol, &f.hc.auth, &f.hc.secrets, &e)))
 		die_err(&e);
 	if (f.common.verbose) {
-		f.client.log = on_log;
+		http_client_set_log(f.client, on_log, NULL);
 		f.tty = 0;
 	}
 	run(&f);
@@ -430,7 +430,7 @@ int cmd_fetch_page(int argc, char **argv)
 		secrets_scrub_str(&f.hc.secrets, f.input_err.msg);
 		die_err(&f.input_err);
 	}
-	http_client_release(&f.client);
+	http_client_free(f.client);
 	free(f.ring);
 	json_doc_release(&f.d);
 	json_doc_release(&f.rd);

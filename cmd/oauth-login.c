@@ -223,8 +223,9 @@ static void authorization_url(struct login *l, const char *redirect, struct strb
 	}
 }
 
-static void client_init(struct login *l, struct auth *a, struct http_client *c)
+static struct http_client *client_new(struct login *l, struct auth *a)
 {
+	struct http_client *c;
 	struct aperr e;
 
 	auth_init(a, &l->secrets);
@@ -234,8 +235,10 @@ static void client_init(struct login *l, struct auth *a, struct http_client *c)
 	    (l->client_secret && !(a->client_secret = strdup(l->client_secret))) ||
 	    (l->scope.len && !(a->scope = strdup(l->scope.buf))))
 		die(EX_OSERR, "out of memory");
-	if (http_client_init(c, &l->hc.pol, a, &l->secrets, &e) < 0)
+	c = http_client_new(&l->hc.pol, a, &l->secrets, &e);
+	if (!c)
 		die_err(&e);
+	return c;
 }
 
 static void write_store(struct login *l, struct auth *a)
@@ -256,7 +259,7 @@ static void login(struct login *l)
 	struct MHD_Daemon *d;
 	struct sockaddr_in sa;
 	struct strbuf redirect = STRBUF_INIT, url = STRBUF_INIT;
-	struct http_client client;
+	struct http_client *client;
 	struct auth a;
 	struct aperr e;
 	struct pollfd p;
@@ -320,8 +323,8 @@ static void login(struct login *l)
 	default:
 		break;
 	}
-	client_init(l, &a, &client);
-	if (auth_exchange_code(&a, &client, l->code, l->verifier, redirect.buf, &e) < 0) {
+	client = client_new(l, &a);
+	if (auth_exchange_code(&a, client, l->code, l->verifier, redirect.buf, &e) < 0) {
 		secrets_scrub_str(&l->secrets, e.msg);
 		die_err(&e);
 	}
@@ -331,7 +334,7 @@ static void login(struct login *l)
 	explicit_bzero(l->code, strlen(l->code));
 	free(l->code);
 	free(l->error);
-	http_client_release(&client);
+	http_client_free(client);
 	auth_release(&a);
 	strbuf_release(&redirect);
 	strbuf_release(&url);
@@ -342,18 +345,18 @@ static void login(struct login *l)
 
 static void refresh(struct login *l)
 {
-	struct http_client client;
+	struct http_client *client;
 	struct auth a;
 	struct aperr e;
 
-	client_init(l, &a, &client);
-	if (auth_load_store(&a, l->store, &e) < 0 || auth_refresh_now(&a, &client, &e) < 0) {
+	client = client_new(l, &a);
+	if (auth_load_store(&a, l->store, &e) < 0 || auth_refresh_now(&a, client, &e) < 0) {
 		secrets_scrub_str(&l->secrets, e.msg);
 		die_err(&e);
 	}
 	if (l->common.verbose)
 		warnmsg("refreshed; the new tokens are in %s", l->store);
-	http_client_release(&client);
+	http_client_free(client);
 	auth_release(&a);
 }
 

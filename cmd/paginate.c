@@ -152,7 +152,7 @@ struct slot {
 struct pg_run {
 	struct cli_common common;
 	struct http_cli hc;
-	struct http_client client;
+	struct http_client *client;
 	struct pg_spec user;
 	uint64_t max_pages, max_empty;
 	const char *checkpoint, *outpath;
@@ -429,7 +429,7 @@ static void submit(struct pg_run *p, struct listing *l, const char *url,
 			die(EX_OSERR, "out of memory");
 	}
 	c->live[c->nlive++] = j;
-	if (http_submit(&p->client, &j->req, &e) < 0)
+	if (http_submit(p->client, &j->req, &e) < 0)
 		die_err(&e);
 	c->last_submitted = page;
 }
@@ -452,7 +452,7 @@ static void drop_ahead(struct pg_run *p)
 	size_t i;
 
 	for (i = 0; i < c->nlive; i++) {
-		http_abandon(&p->client, &c->live[i]->req);
+		http_abandon(p->client, &c->live[i]->req);
 		job_free(c->live[i]);
 	}
 	c->nlive = 0;
@@ -535,7 +535,7 @@ static void progress(struct pg_run *p, int final)
 	p->last_progress = now;
 	fprintf(stderr, "\r%s: %llu pages, %llu records, %llu retries ", progname,
 		(unsigned long long)p->pages, (unsigned long long)p->records,
-		(unsigned long long)p->client.stats.retries);
+		(unsigned long long)http_client_stats(p->client)->retries);
 	if (final)
 		fputc('\n', stderr);
 }
@@ -576,7 +576,7 @@ static void check_origin(struct pg_run *p, struct listing *l, struct job *j)
 	struct crawl *c = p->c;
 	struct strbuf to = STRBUF_INIT, m = STRBUF_INIT;
 
-	if (!l->holds_creds || http_creds_allowed(&p->client, &j->req, c->next.buf))
+	if (!l->holds_creds || http_creds_allowed(p->client, &j->req, c->next.buf))
 		return;
 	if (url_origin(c->next.buf, &to) < 0)
 		strbuf_addstr(&to, "an unknown origin");
@@ -868,7 +868,7 @@ static void crawl_end(struct pg_run *p)
 	size_t i;
 
 	for (i = 0; i < c->nlive; i++) {
-		http_abandon(&p->client, &c->live[i]->req);
+		http_abandon(p->client, &c->live[i]->req);
 		job_free(c->live[i]);
 	}
 	for (i = 0; i < c->ringn; i++)
@@ -1014,9 +1014,9 @@ static void write_stats(struct pg_run *p)
 	jw_member_u64(&st.w, "total_fetched", p->fetched_of_total);
 	jw_member_u64(&st.w, "short_listings", p->short_listings);
 	/* requests = pages + dropped_ahead + abandoned + discarded (+ failed) */
-	jw_member_u64(&st.w, "requests", p->client.stats.requests);
+	jw_member_u64(&st.w, "requests", http_client_stats(p->client)->requests);
 	jw_member_u64(&st.w, "dropped_ahead", p->dropped_ahead);
-	http_stats_json(&p->client, &st.w);
+	http_stats_json(p->client, &st.w);
 	jw_key(&st.w, "pages_per_second");
 	jw_fixed(&st.w, secs > 0 ? (double)p->pages / secs : 0.0, 1);
 	st.scrub = &p->hc.secrets;
@@ -1182,7 +1182,7 @@ static void run(struct pg_run *p)
 				use_slot(p, &p->slots[i]);
 				submit_more(p, &p->slots[i].l);
 			}
-		r = http_next(&p->client, -1, &failed, &e);
+		r = http_next(p->client, -1, &failed, &e);
 		if (failed)
 			die_err(&e);
 		if (!r)
@@ -1461,10 +1461,10 @@ int cmd_paginate(int argc, char **argv)
 	p.hc.pol.max_body = p.hc.pol.max_body < p.common.max_line ? p.hc.pol.max_body
 								 : p.common.max_line;
 	p.tty = isatty(2);
-	if (http_client_init(&p.client, &p.hc.pol, &p.hc.auth, &p.hc.secrets, &e) < 0)
+	if (!(p.client = http_client_new(&p.hc.pol, &p.hc.auth, &p.hc.secrets, &e)))
 		die_err(&e);
 	if (p.common.verbose) {
-		p.client.log = on_log;
+		http_client_set_log(p.client, on_log, NULL);
 		p.tty = 0;
 	}
 	run(&p);
@@ -1476,7 +1476,7 @@ int cmd_paginate(int argc, char **argv)
 		    "reported, or reported no total", (unsigned long long)p.short_listings,
 		    p.short_listings == 1 ? "" : "s");
 	tool_finish(&p.out);
-	http_client_release(&p.client);
+	http_client_free(p.client);
 	statefile_unlock(p.lockfd);
 	pg_result_release(&p.res);
 	pg_spec_release(&p.user);

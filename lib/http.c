@@ -23,6 +23,30 @@
 
 _Static_assert(HTTP_ERRBUF_SIZE >= CURL_ERROR_SIZE, "HTTP_ERRBUF_SIZE holds libcurl's error text");
 
+struct http_client {
+	struct Curl_multi *multi;
+	struct http_policy pol;
+	struct auth *auth;		/* not owned; may be NULL */
+	struct secrets *secrets;	/* not owned */
+	http_log_fn log;
+	void *log_ctx;
+	struct http_req **waiting;	/* submitted, not yet started */
+	size_t nwaiting, awaiting;
+	struct http_req **done;		/* finished, not yet handed back */
+	size_t ndone, adone, done_head;
+	unsigned running;
+	struct quota_slot {
+		long long remaining;	/* -1: unknown */
+		double paused_until;
+		unsigned inflight;
+	} *slots;
+	unsigned nslots;
+	struct bucket bucket;
+	double gated_since;		/* a start was held back since then (0: not) */
+	uint64_t rng;
+	struct http_stats stats;
+};
+
 #define MIN_WAIT 0.01	/* no wait is shorter: a Retry-After of 0 is not a hot loop */
 
 void http_policy_init(struct http_policy *p)
@@ -307,44 +331,65 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 
 /* --- the client ---------------------------------------------------------- */
 
-int http_client_init(struct http_client *c, const struct http_policy *p, struct auth *auth,
-		     struct secrets *secrets, struct aperr *e)
+struct http_client *http_client_new(const struct http_policy *p, struct auth *auth,
+				    struct secrets *secrets, struct aperr *e)
 {
+	struct http_client *c = calloc(1, sizeof(*c));
 	unsigned i;
 
-	memset(c, 0, sizeof(*c));
+	if (!c) {
+		aperr_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
 	c->pol = *p;
 	if (!c->pol.concurrency)
 		c->pol.concurrency = 1;
 	c->auth = auth;
 	c->secrets = secrets;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return aperr_set(e, EX_OSERR, "cannot initialise libcurl");
-	if (!(c->multi = curl_multi_init()))
-		return aperr_set(e, EX_OSERR, "cannot initialise libcurl");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(c->multi = curl_multi_init())) {
+		aperr_set(e, EX_OSERR, "cannot initialise libcurl");
+		http_client_free(c);
+		return NULL;
+	}
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->pol.concurrency);
 	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->pol.concurrency + 4);
 	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	c->nslots = auth ? auth_nkeys(auth) : 1;
 	c->slots = calloc(c->nslots, sizeof(*c->slots));
-	if (!c->slots)
-		return aperr_set(e, EX_OSERR, "out of memory");
+	if (!c->slots) {
+		aperr_set(e, EX_OSERR, "out of memory");
+		http_client_free(c);
+		return NULL;
+	}
 	for (i = 0; i < c->nslots; i++)
 		c->slots[i].remaining = -1;
 	bucket_init(&c->bucket, p->rate, p->burst, mono_now());
 	if (hash_random(&c->rng, sizeof(c->rng)) < 0 || !c->rng)
 		c->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
-	return 0;
+	return c;
 }
 
-void http_client_release(struct http_client *c)
+void http_client_free(struct http_client *c)
 {
+	if (!c)
+		return;
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
 	free(c->waiting);
 	free(c->done);
 	free(c->slots);
-	memset(c, 0, sizeof(*c));
+	free(c);
+}
+
+void http_client_set_log(struct http_client *c, http_log_fn log, void *ctx)
+{
+	c->log = log;
+	c->log_ctx = ctx;
+}
+
+const struct http_stats *http_client_stats(const struct http_client *c)
+{
+	return &c->stats;
 }
 
 static double rand01(struct http_client *c)

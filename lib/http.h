@@ -143,37 +143,21 @@ struct http_stats {
 
 typedef void (*http_log_fn)(void *ctx, const char *line);
 
-struct http_client {
-	struct Curl_multi *multi;
-	struct http_policy pol;
-	struct auth *auth;		/* not owned; may be NULL */
-	struct secrets *secrets;	/* not owned */
-	http_log_fn log;
-	void *log_ctx;
-	struct http_req **waiting;	/* submitted, not yet started */
-	size_t nwaiting, awaiting;
-	struct http_req **done;		/* finished, not yet handed back */
-	size_t ndone, adone, done_head;
-	unsigned running;
-	struct quota_slot {
-		long long remaining;	/* -1: unknown */
-		double paused_until;
-		unsigned inflight;
-	} *slots;
-	unsigned nslots;
-	struct bucket bucket;
-	double gated_since;		/* a start was held back since then (0: not) */
-	uint64_t rng;
-	struct http_stats stats;
-};
+/* The client: opaque; made by http_client_new(), freed by http_client_free(). */
+struct http_client;
 
 /*
- * Set up a client.  auth may be NULL; secrets must outlive the client.
- * Returns 0 or -1 (e).
+ * A new client with policy p.  auth may be NULL; auth and secrets must
+ * outlive the client.  NULL (with e) on failure.
  */
-int http_client_init(struct http_client *c, const struct http_policy *p, struct auth *auth,
-		     struct secrets *secrets, struct aperr *e);
-void http_client_release(struct http_client *c);
+struct http_client *http_client_new(const struct http_policy *p, struct auth *auth,
+				    struct secrets *secrets, struct aperr *e);
+/* Free the client (NULL: nothing); its requests stay the callers'. */
+void http_client_free(struct http_client *c);
+/* Where each verbose line goes (log(ctx, line)); NULL: nowhere. */
+void http_client_set_log(struct http_client *c, http_log_fn log, void *ctx);
+/* The client's counters so far. */
+const struct http_stats *http_client_stats(const struct http_client *c);
 /* Hand r to the client; it comes back from http_next(). */
 int http_submit(struct http_client *c, struct http_req *r, struct aperr *e);
 /*
