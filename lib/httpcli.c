@@ -357,13 +357,9 @@ static int curl_opt(struct http_cli *h, int opt, const char *arg, struct aperr *
 	}
 }
 
-int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
+/* The request: method, headers, body, query: 1 taken, 0 not one of them, -1 (e). */
+static int request_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 {
-	uint64_t n;
-	double s;
-	char *name = NULL, *value = NULL;
-	int r = 0;
-
 	switch (opt) {
 	case 'X':
 		free(h->method);
@@ -435,6 +431,18 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 		url_encode(&h->query, eq + 1, strlen(eq + 1));
 		return 1;
 	}
+	default:
+		return 0;
+	}
+}
+
+/* The transport: concurrency, redirects, TLS, retries, timeouts, limits, trusted origins: 1 taken, 0 not one of them, -1 (e). */
+static int transport_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
+{
+	uint64_t n;
+	double s;
+
+	switch (opt) {
 	case 'j':
 		if (count(arg, "-j", 1000, &n, e) < 0 || !n)
 			return aperr_set(e, EX_USAGE, "-j: expected 1 to 1000, got '%s'", arg);
@@ -488,6 +496,38 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 	case HTTP_OPT_CERT: h->pol.cert = arg; return 1;
 	case HTTP_OPT_KEY: h->pol.key = arg; return 1;
 	case HTTP_OPT_CACERT: h->pol.cacert = arg; return 1;
+	case HTTP_OPT_TRUST_ORIGIN: {
+		struct strbuf o = STRBUF_INIT;
+		char **nt;
+
+		if (url_origin_arg(arg, &o) < 0) {
+			strbuf_release(&o);
+			return aperr_set(e, EX_USAGE, "--trust-origin: '%s' is not an origin "
+					 "(scheme://host[:port], http or https)", arg);
+		}
+		nt = realloc(h->trusted, (h->ntrusted + 1) * sizeof(*nt));
+		if (!nt) {
+			strbuf_release(&o);
+			return aperr_set(e, EX_OSERR, "out of memory");
+		}
+		h->trusted = nt;
+		h->trusted[h->ntrusted++] = strbuf_detach(&o, NULL);
+		h->pol.trusted = h->trusted;
+		h->pol.ntrusted = h->ntrusted;
+		return 1;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* The credentials: 1 taken, 0 not one of them, -1 (e). */
+static int auth_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
+{
+	char *name = NULL, *value = NULL;
+	int r = 0;
+
+	switch (opt) {
 	case HTTP_OPT_KEY_HEADER:
 	case HTTP_OPT_KEY_QUERY:
 		if (named_secret(h, arg, opt == HTTP_OPT_KEY_HEADER ? "--api-key-header"
@@ -541,26 +581,6 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 		free(h->auth.token_url);
 		h->auth.token_url = strdup(arg);
 		return 1;
-	case HTTP_OPT_TRUST_ORIGIN: {
-		struct strbuf o = STRBUF_INIT;
-		char **nt;
-
-		if (url_origin_arg(arg, &o) < 0) {
-			strbuf_release(&o);
-			return aperr_set(e, EX_USAGE, "--trust-origin: '%s' is not an origin "
-					 "(scheme://host[:port], http or https)", arg);
-		}
-		nt = realloc(h->trusted, (h->ntrusted + 1) * sizeof(*nt));
-		if (!nt) {
-			strbuf_release(&o);
-			return aperr_set(e, EX_OSERR, "out of memory");
-		}
-		h->trusted = nt;
-		h->trusted[h->ntrusted++] = strbuf_detach(&o, NULL);
-		h->pol.trusted = h->trusted;
-		h->pol.ntrusted = h->ntrusted;
-		return 1;
-	}
 	case HTTP_OPT_STORE:
 		free(h->store);
 		h->store = strdup(arg);
@@ -607,8 +627,18 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 	case HTTP_OPT_JWT_TTL:
 		return seconds(arg, "--jwt-ttl", 0, &h->auth.jwt_ttl, e) < 0 ? -1 : 1;
 	default:
-		return curl_opt(h, opt, arg, e);
+		return 0;
 	}
+}
+
+int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
+{
+	int r;
+
+	if ((r = request_opt(h, opt, arg, e)) != 0 || (r = transport_opt(h, opt, arg, e)) != 0 ||
+	    (r = auth_opt(h, opt, arg, e)) != 0)
+		return r;
+	return curl_opt(h, opt, arg, e);
 }
 
 /* The next whitespace-separated word of a .netrc (quotes as curl reads them). */
