@@ -564,148 +564,179 @@ static const struct cli_help help[] = {
 	{ NULL, NULL, NULL }
 };
 
-int cmd_upsert(int argc, char **argv)
+/* The options into u (dies with 64 on a usage error). */
+static void parse_args(struct up *u, int argc, char **argv)
 {
 	const char *order = NULL;
-	struct up u;
+	struct aperr e;
+	int opt;
+
+	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
+		switch (opt) {
+		case OPT_DB: u->dburl = optarg; break;
+		case OPT_TABLE: u->table = optarg; break;
+		case OPT_KEY: {
+			char *list = strdup(optarg), *tok, *save = NULL;
+
+			if (u->ncols > u->nkeys)
+				usage_error("give --key before --column");
+			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+				add_column(u, tok, 1);
+			free(list);
+			break;
+		}
+		case OPT_COLUMN: add_column(u, optarg, 0); break;
+		case OPT_BATCH:
+			if (num_parse_u64(optarg, &u->batch_size, "--batch", &e) < 0 || !u->batch_size)
+				usage_error("--batch: a whole number above 0");
+			break;
+		case OPT_ONLY_NEWER: u->have_newer = 1; break;
+		case OPT_ORDER_FIELD: order = optarg; break;
+		case OPT_WM_NAME: u->wm_name = optarg; break;
+		case OPT_WM_FIELD: tool_renamed("--watermark-field", "--order-field");
+		case OPT_DEAD_LETTER: u->dl_path = optarg; break;
+		case OPT_RECORD_TYPE:
+			if (strcmp(optarg, "jsonb") && strcmp(optarg, "json") && strcmp(optarg, "text"))
+				usage_error("--record-type: jsonb, json or text");
+			u->record_type = optarg;
+			break;
+		default: tool_common_opt(&u->common, opt, optarg);
+		}
+	}
+	tool_common_done(&u->common, usage_text);
+	if (!u->dburl || !u->table || !u->nkeys)
+		usage_error("--db, --table and --key are required");
+	if (!u->batch_size)	/* PostgreSQL's round trips and commits cost more */
+		u->batch_size = !strncmp(u->dburl, "postgres", 8) ? 10000 : 1000;
+	if (u->have_newer && optind < argc && argv[optind][0] == '/')
+		usage_error("--only-newer %s: the field is --order-field now "
+			    "(--only-newer --order-field %s)", argv[optind], argv[optind]);
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if ((u->have_newer || u->wm_name) && !order)
+		usage_error("--%s needs --order-field, the field that orders versions",
+			    u->have_newer ? "only-newer" : "watermark-name");
+	if (order && !u->have_newer && !u->wm_name)
+		usage_error("--order-field goes with --only-newer or --watermark-name");
+	if (u->have_newer && json_ptr_parse(&u->newer, order, &e) < 0)
+		usage_error("--order-field: %s", e.msg);
+	if (u->wm_name && json_ptr_parse(&u->wm_field, order, &e) < 0)
+		usage_error("--order-field: %s", e.msg);
+	u->have_wm = !!u->wm_name;
+}
+
+/* Open the input, the output, the dead letters and the database. */
+static void open_all(struct up *u)
+{
+	struct aperr e;
+
+	tool_filter_init(&u->common, &u->in, &u->out, &u->d, &u->je);
+	json_doc_init(&u->sd, u->common.max_depth);
+	strbuf_init(&u->stored, u->common.max_line);
+	strbuf_init(&u->batch, (size_t)-1);
+	ordval_init(&u->a);
+	ordval_init(&u->b);
+	ordval_init(&u->wm);
+	ordval_init(&u->wm_batch);
+	if (hash_random(u->mapkey, sizeof(u->mapkey)) < 0)
+		die(EX_OSERR, "no random bytes");
+	if (u->dl_path && dl_open(&u->dl, u->dl_path, &e) < 0)
+		die_err(&e);
+	u->db = db_open(u->dburl, &e);
+	if (u->db && u->record_type)
+		db_set_record_type(u->db, u->record_type);
+	if (u->db)	/* the stored records are read back only to compare versions */
+		db_want_stored(u->db, u->have_newer);
+	if (!u->db || db_prepare(u->db, u->table, u->cols, u->ncols, u->nkeys, &e) < 0)
+		die_err(&e);
+}
+
+/* Every input line, landed in batches. */
+static void run(struct up *u)
+{
 	struct aperr e;
 	const char *line;
-	size_t n, i;
-	int opt, r;
+	size_t n;
+	int r;
+
+	while ((r = lreader_next(&u->in, &line, &n, &e)) > 0) {
+		if (jsonl_is_state(line, n))
+			take_state(u, line, n);
+		else
+			one(u, line, n);
+		/* the upstream paused: land what is held (and the state it completes) now */
+		if ((u->nrows || u->states_dirty) && lreader_idle(&u->in))
+			flush(u);
+	}
+	if (r < 0)
+		die_db(u, &e);
+	flush(u);
+	if (dl_close(&u->dl, &e) < 0)
+		die_err(&e);
+	if (u->common.stats)
+		write_stats(u);
+	if (u->common.verbose)
+		warnmsg("%llu inserted, %llu updated, %llu unchanged, %llu skipped, %llu dead-lettered",
+			(unsigned long long)u->inserted, (unsigned long long)u->updated,
+			(unsigned long long)u->unchanged, (unsigned long long)u->skipped,
+			(unsigned long long)u->dead);
+}
+
+static void release_all(struct up *u)
+{
+	size_t i;
+
+	db_close(u->db);
+	for (i = 0; i < u->arows; i++) {
+		db_row_release(&u->rows[i], u->ncols);
+		strbuf_release(&u->key[i]);
+	}
+	free(u->rows);
+	free(u->off);
+	free(u->key);
+	free(u->after);
+	free(u->afterlen);
+	free(u->wr);
+	free(u->pending);
+	free(u->map);
+	for (i = 0; i < u->ncols; i++) {
+		json_ptr_release(&u->cols[i].ptr);
+		free(u->cols[i].name);
+	}
+	free(u->cols);
+	if (u->have_newer)
+		json_ptr_release(&u->newer);
+	if (u->have_wm)
+		json_ptr_release(&u->wm_field);
+	while (u->nstates--) {
+		free(u->states[u->nstates].name);
+		strbuf_release(&u->states[u->nstates].value);
+	}
+	free(u->states);
+	ordval_release(&u->a);
+	ordval_release(&u->b);
+	ordval_release(&u->wm);
+	ordval_release(&u->wm_batch);
+	strbuf_release(&u->stored);
+	strbuf_release(&u->batch);
+	json_doc_release(&u->d);
+	json_doc_release(&u->sd);
+	json_error_release(&u->je);
+	lreader_release(&u->in);
+}
+
+int cmd_upsert(int argc, char **argv)
+{
+	struct up u;
 
 	tool_set_help(help, NULL);
 	memset(&u, 0, sizeof(u));
 	cli_common_init(&u.common);
 	u.batch_size = 0;	/* the default depends on the database */
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
-		switch (opt) {
-		case OPT_DB: u.dburl = optarg; break;
-		case OPT_TABLE: u.table = optarg; break;
-		case OPT_KEY: {
-			char *list = strdup(optarg), *tok, *save = NULL;
-
-			if (u.ncols > u.nkeys)
-				usage_error("give --key before --column");
-			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-				add_column(&u, tok, 1);
-			free(list);
-			break;
-		}
-		case OPT_COLUMN: add_column(&u, optarg, 0); break;
-		case OPT_BATCH:
-			if (num_parse_u64(optarg, &u.batch_size, "--batch", &e) < 0 || !u.batch_size)
-				usage_error("--batch: a whole number above 0");
-			break;
-		case OPT_ONLY_NEWER: u.have_newer = 1; break;
-		case OPT_ORDER_FIELD: order = optarg; break;
-		case OPT_WM_NAME: u.wm_name = optarg; break;
-		case OPT_WM_FIELD: tool_renamed("--watermark-field", "--order-field");
-		case OPT_DEAD_LETTER: u.dl_path = optarg; break;
-		case OPT_RECORD_TYPE:
-			if (strcmp(optarg, "jsonb") && strcmp(optarg, "json") && strcmp(optarg, "text"))
-				usage_error("--record-type: jsonb, json or text");
-			u.record_type = optarg;
-			break;
-		default: tool_common_opt(&u.common, opt, optarg);
-		}
-	}
-	tool_common_done(&u.common, usage_text);
-	if (!u.dburl || !u.table || !u.nkeys)
-		usage_error("--db, --table and --key are required");
-	if (!u.batch_size)	/* PostgreSQL's round trips and commits cost more */
-		u.batch_size = !strncmp(u.dburl, "postgres", 8) ? 10000 : 1000;
-	if (u.have_newer && optind < argc && argv[optind][0] == '/')
-		usage_error("--only-newer %s: the field is --order-field now "
-			    "(--only-newer --order-field %s)", argv[optind], argv[optind]);
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
-	if ((u.have_newer || u.wm_name) && !order)
-		usage_error("--%s needs --order-field, the field that orders versions",
-			    u.have_newer ? "only-newer" : "watermark-name");
-	if (order && !u.have_newer && !u.wm_name)
-		usage_error("--order-field goes with --only-newer or --watermark-name");
-	if (u.have_newer && json_ptr_parse(&u.newer, order, &e) < 0)
-		usage_error("--order-field: %s", e.msg);
-	if (u.wm_name && json_ptr_parse(&u.wm_field, order, &e) < 0)
-		usage_error("--order-field: %s", e.msg);
-	u.have_wm = !!u.wm_name;
-	tool_filter_init(&u.common, &u.in, &u.out, &u.d, &u.je);
-	json_doc_init(&u.sd, u.common.max_depth);
-	strbuf_init(&u.stored, u.common.max_line);
-	strbuf_init(&u.batch, (size_t)-1);
-	ordval_init(&u.a);
-	ordval_init(&u.b);
-	ordval_init(&u.wm);
-	ordval_init(&u.wm_batch);
-	if (hash_random(u.mapkey, sizeof(u.mapkey)) < 0)
-		die(EX_OSERR, "no random bytes");
-	if (u.dl_path && dl_open(&u.dl, u.dl_path, &e) < 0)
-		die_err(&e);
-	u.db = db_open(u.dburl, &e);
-	if (u.db && u.record_type)
-		db_set_record_type(u.db, u.record_type);
-	if (u.db)	/* the stored records are read back only to compare versions */
-		db_want_stored(u.db, u.have_newer);
-	if (!u.db || db_prepare(u.db, u.table, u.cols, u.ncols, u.nkeys, &e) < 0)
-		die_err(&e);
-	while ((r = lreader_next(&u.in, &line, &n, &e)) > 0) {
-		if (jsonl_is_state(line, n))
-			take_state(&u, line, n);
-		else
-			one(&u, line, n);
-		/* the upstream paused: land what is held (and the state it completes) now */
-		if ((u.nrows || u.states_dirty) && lreader_idle(&u.in))
-			flush(&u);
-	}
-	if (r < 0)
-		die_db(&u, &e);
-	flush(&u);
-	if (dl_close(&u.dl, &e) < 0)
-		die_err(&e);
-	if (u.common.stats)
-		write_stats(&u);
-	if (u.common.verbose)
-		warnmsg("%llu inserted, %llu updated, %llu unchanged, %llu skipped, %llu dead-lettered",
-			(unsigned long long)u.inserted, (unsigned long long)u.updated,
-			(unsigned long long)u.unchanged, (unsigned long long)u.skipped,
-			(unsigned long long)u.dead);
-	db_close(u.db);
-	for (i = 0; i < u.arows; i++) {
-		db_row_release(&u.rows[i], u.ncols);
-		strbuf_release(&u.key[i]);
-	}
-	free(u.rows);
-	free(u.off);
-	free(u.key);
-	free(u.after);
-	free(u.afterlen);
-	free(u.wr);
-	free(u.pending);
-	free(u.map);
-	for (i = 0; i < u.ncols; i++) {
-		json_ptr_release(&u.cols[i].ptr);
-		free(u.cols[i].name);
-	}
-	free(u.cols);
-	if (u.have_newer)
-		json_ptr_release(&u.newer);
-	if (u.have_wm)
-		json_ptr_release(&u.wm_field);
-	while (u.nstates--) {
-		free(u.states[u.nstates].name);
-		strbuf_release(&u.states[u.nstates].value);
-	}
-	free(u.states);
-	ordval_release(&u.a);
-	ordval_release(&u.b);
-	ordval_release(&u.wm);
-	ordval_release(&u.wm_batch);
-	strbuf_release(&u.stored);
-	strbuf_release(&u.batch);
-	json_doc_release(&u.d);
-	json_doc_release(&u.sd);
-	json_error_release(&u.je);
-	lreader_release(&u.in);
+	parse_args(&u, argc, argv);
+	open_all(&u);
+	run(&u);
+	release_all(&u);
 	tool_finish(&u.out);
 	return 0;
 }
