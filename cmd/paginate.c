@@ -1348,11 +1348,126 @@ static const struct cli_help help[] = {
 	{ NULL, NULL, NULL }
 };
 
+/* The options into p (dies with 64 on a usage error); *argc, *argv as -K expanded them. */
+static void parse_args(struct pg_run *p, int *argc, char ***argv)
+{
+	struct aperr e;
+	int opt, r;
+
+	tool_expand_config(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts);
+	while ((opt = tool_getopt(*argc, *argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts)) != -1) {
+		switch (opt) {
+		case 'o': p->outpath = optarg; break;
+		case OPT_CHECKPOINT: p->checkpoint = optarg; break;
+		case OPT_STATE: p->state_name = optarg; break;
+		case OPT_RESUME_FROM: p->resume_from = optarg; break;
+		case OPT_RESTART: p->restart = 1; break;
+		case OPT_REQUIRE_TOTAL: p->require_total = 1; break;
+		case OPT_GRAPHQL: p->graphql = optarg; break;
+		case OPT_VARIABLES: p->variables = optarg; break;
+		case OPT_UNORDERED: p->unordered = 1; break;
+		case OPT_OLD_KEY_FIELD: tool_renamed("--key-field", "--order-field");
+		case OPT_OLD_KEY_PARAM: tool_renamed("--key-param", "--order-param");
+		default:
+			if (opt >= OPT_STYLE && opt <= OPT_MAX_EMPTY) {
+				spec_opt(p, opt, optarg);
+				break;
+			}
+			r = http_cli_opt(&p->hc, opt, optarg, &e);
+			if (r < 0) {
+				if (e.code == EX_USAGE)
+					usage_error("%s", e.msg);
+				die_err(&e);
+			}
+			if (!r)
+				tool_common_opt(&p->common, opt, optarg);
+		}
+	}
+	tool_common_done(&p->common, usage_text);
+	if (p->graphql)
+		graphql_body(p);
+	else if (p->variables)
+		usage_error("--variables goes with --graphql");
+	if (http_cli_finish(&p->hc, &e) < 0) {
+		if (e.code == EX_USAGE)
+			usage_error("%s", e.msg);
+		die_err(&e);
+	}
+	if (pg_spec_compile(&p->user, &e) < 0)
+		usage_error("%s", e.msg);
+	if (p->hc.quiet)
+		p->common.quiet = 1;
+	if (p->hc.head)
+		usage_error("-I: a HEAD response has no records to paginate; use "
+			    "fetch-page -I");
+	if (p->restart && !p->checkpoint && !p->resume_from)
+		usage_error("--restart goes with --checkpoint or --resume-from");
+	if (p->resume_from && !p->state_name)
+		usage_error("--resume-from goes with --state (the name the sink keeps)");
+	if (p->checkpoint && p->state_name)
+		usage_error("--checkpoint and --state: one or the other");
+	if (p->resume_from && p->outpath)
+		usage_error("--resume-from reads what the sink kept; with -o use --checkpoint");
+	/* a checkpoint written as pages go into a pipe runs ahead of the sink */
+	if (p->checkpoint && !p->outpath && tool_stdout_is_pipe())
+		die(EX_USAGE, "--checkpoint to a pipe would be written before the sink has "
+		    "the pages; use --state NAME and resume with --resume-from DB (the sink "
+		    "keeps the state with its rows), or -o FILE");
+	if (p->unordered && (p->checkpoint || p->state_name))
+		usage_error("--unordered interleaves listings, which no checkpoint or "
+			    "state can describe; leave it out to resume");
+}
+
+/* The listings to crawl, the checkpoint or state to resume from, the output and the client. */
+static void open_all(struct pg_run *p, int argc, char **argv)
+{
+	struct aperr e;
+
+	p->ck_label = p->checkpoint ? p->checkpoint : "the state in --resume-from";
+	p->urls = argv + optind;
+	p->nurls = argc - optind;
+	p->use_stdin = p->nurls == 0;
+	/* several listings and -j N: N listings at once, each a page at a time */
+	p->nactive = (p->use_stdin || p->nurls > 1) && p->hc.pol.concurrency > 1 && !p->max_pages
+			    ? p->hc.pol.concurrency : 1;
+	/* listings that end before the head wait in slots that crawl no more */
+	p->nslots = p->nactive > 1 ? p->nactive * 4 : 1;
+	if (p->use_stdin && lreader_init(&p->in, 0, "stdin", p->common.max_line, &e) < 0)
+		die_err(&e);
+	if (p->checkpoint) {
+		strbuf_addf(&p->tmp, "checkpoint %s", p->checkpoint);
+		p->lockfd = statefile_lock(p->checkpoint, p->tmp.buf, &e);
+		if (p->lockfd < 0)
+			die_err(&e);
+		/* a run killed inside a checkpoint write left its temporary file */
+		if (statefile_clean(p->checkpoint, &e) < 0)
+			die_err(&e);
+	}
+	json_doc_init(&p->d, p->common.max_depth);
+	json_doc_init(&p->rd, p->common.max_depth);
+	json_doc_init(&p->cd, 16);
+	json_error_init(&p->je);
+	strbuf_init(&p->env, p->common.max_line);
+	pg_result_init(&p->res);
+	checkpoint_load(p);
+	open_output(p);
+	p->w = &p->out;
+	if (hash_random(p->key, sizeof(p->key)) < 0)
+		die(EX_OSERR, "no random bytes for the loop check");
+	p->hc.pol.max_body = p->hc.pol.max_body < p->common.max_line ? p->hc.pol.max_body
+								 : p->common.max_line;
+	p->tty = isatty(2);
+	if (!(p->client = http_client_new(&p->hc.pol, &p->hc.auth, &p->hc.secrets, &e)))
+		die_err(&e);
+	if (p->common.verbose) {
+		http_client_set_log(p->client, on_log, NULL);
+		p->tty = 0;
+	}
+}
+
 int cmd_paginate(int argc, char **argv)
 {
 	struct pg_run p;
-	struct aperr e;
-	int opt, r;
 
 	tool_set_help(help, http_cli_help);
 	tool_add_help(http_cli_transport_help);
@@ -1365,108 +1480,8 @@ int cmd_paginate(int argc, char **argv)
 	strbuf_init(&p.why, 0);
 	strbuf_init(&p.tmp, 0);
 	strbuf_init(&p.ck, 0);
-	tool_expand_config(&argc, &argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts);
-	while ((opt = tool_getopt(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts)) != -1) {
-		switch (opt) {
-		case 'o': p.outpath = optarg; break;
-		case OPT_CHECKPOINT: p.checkpoint = optarg; break;
-		case OPT_STATE: p.state_name = optarg; break;
-		case OPT_RESUME_FROM: p.resume_from = optarg; break;
-		case OPT_RESTART: p.restart = 1; break;
-		case OPT_REQUIRE_TOTAL: p.require_total = 1; break;
-		case OPT_GRAPHQL: p.graphql = optarg; break;
-		case OPT_VARIABLES: p.variables = optarg; break;
-		case OPT_UNORDERED: p.unordered = 1; break;
-		case OPT_OLD_KEY_FIELD: tool_renamed("--key-field", "--order-field");
-		case OPT_OLD_KEY_PARAM: tool_renamed("--key-param", "--order-param");
-		default:
-			if (opt >= OPT_STYLE && opt <= OPT_MAX_EMPTY) {
-				spec_opt(&p, opt, optarg);
-				break;
-			}
-			r = http_cli_opt(&p.hc, opt, optarg, &e);
-			if (r < 0) {
-				if (e.code == EX_USAGE)
-					usage_error("%s", e.msg);
-				die_err(&e);
-			}
-			if (!r)
-				tool_common_opt(&p.common, opt, optarg);
-		}
-	}
-	tool_common_done(&p.common, usage_text);
-	if (p.graphql)
-		graphql_body(&p);
-	else if (p.variables)
-		usage_error("--variables goes with --graphql");
-	if (http_cli_finish(&p.hc, &e) < 0) {
-		if (e.code == EX_USAGE)
-			usage_error("%s", e.msg);
-		die_err(&e);
-	}
-	if (pg_spec_compile(&p.user, &e) < 0)
-		usage_error("%s", e.msg);
-	if (p.hc.quiet)
-		p.common.quiet = 1;
-	if (p.hc.head)
-		usage_error("-I: a HEAD response has no records to paginate; use "
-			    "fetch-page -I");
-	if (p.restart && !p.checkpoint && !p.resume_from)
-		usage_error("--restart goes with --checkpoint or --resume-from");
-	if (p.resume_from && !p.state_name)
-		usage_error("--resume-from goes with --state (the name the sink keeps)");
-	if (p.checkpoint && p.state_name)
-		usage_error("--checkpoint and --state: one or the other");
-	if (p.resume_from && p.outpath)
-		usage_error("--resume-from reads what the sink kept; with -o use --checkpoint");
-	/* a checkpoint written as pages go into a pipe runs ahead of the sink */
-	if (p.checkpoint && !p.outpath && tool_stdout_is_pipe())
-		die(EX_USAGE, "--checkpoint to a pipe would be written before the sink has "
-		    "the pages; use --state NAME and resume with --resume-from DB (the sink "
-		    "keeps the state with its rows), or -o FILE");
-	if (p.unordered && (p.checkpoint || p.state_name))
-		usage_error("--unordered interleaves listings, which no checkpoint or "
-			    "state can describe; leave it out to resume");
-	p.ck_label = p.checkpoint ? p.checkpoint : "the state in --resume-from";
-	p.urls = argv + optind;
-	p.nurls = argc - optind;
-	p.use_stdin = p.nurls == 0;
-	/* several listings and -j N: N listings at once, each a page at a time */
-	p.nactive = (p.use_stdin || p.nurls > 1) && p.hc.pol.concurrency > 1 && !p.max_pages
-			    ? p.hc.pol.concurrency : 1;
-	/* listings that end before the head wait in slots that crawl no more */
-	p.nslots = p.nactive > 1 ? p.nactive * 4 : 1;
-	if (p.use_stdin && lreader_init(&p.in, 0, "stdin", p.common.max_line, &e) < 0)
-		die_err(&e);
-	if (p.checkpoint) {
-		strbuf_addf(&p.tmp, "checkpoint %s", p.checkpoint);
-		p.lockfd = statefile_lock(p.checkpoint, p.tmp.buf, &e);
-		if (p.lockfd < 0)
-			die_err(&e);
-		/* a run killed inside a checkpoint write left its temporary file */
-		if (statefile_clean(p.checkpoint, &e) < 0)
-			die_err(&e);
-	}
-	json_doc_init(&p.d, p.common.max_depth);
-	json_doc_init(&p.rd, p.common.max_depth);
-	json_doc_init(&p.cd, 16);
-	json_error_init(&p.je);
-	strbuf_init(&p.env, p.common.max_line);
-	pg_result_init(&p.res);
-	checkpoint_load(&p);
-	open_output(&p);
-	p.w = &p.out;
-	if (hash_random(p.key, sizeof(p.key)) < 0)
-		die(EX_OSERR, "no random bytes for the loop check");
-	p.hc.pol.max_body = p.hc.pol.max_body < p.common.max_line ? p.hc.pol.max_body
-								 : p.common.max_line;
-	p.tty = isatty(2);
-	if (!(p.client = http_client_new(&p.hc.pol, &p.hc.auth, &p.hc.secrets, &e)))
-		die_err(&e);
-	if (p.common.verbose) {
-		http_client_set_log(p.client, on_log, NULL);
-		p.tty = 0;
-	}
+	parse_args(&p, &argc, &argv);
+	open_all(&p, argc, argv);
 	run(&p);
 	progress(&p, 1);
 	if (p.common.stats)
