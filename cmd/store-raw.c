@@ -144,28 +144,18 @@ static void held_release(struct held *h, struct archive_pool *p, struct lwriter 
 
 /* --- archiving -------------------------------------------------------------------- */
 
-static void archive(struct store_run *s)
+/*
+ * Lock dir for this run and bring it to a sound state: an archive there
+ * needs --append, and what a crashed run left is recovered.  Returns the
+ * lock's descriptor; *seq is the last segment number listed.
+ */
+static int open_archive(struct store_run *s, uint64_t *seq)
 {
-	struct lreader in;
-	struct lwriter out;
-	struct json_doc d;
-	struct json_error je;
-	struct archive_pool p;
-	struct aperr e;
+	struct strbuf report = STRBUF_INIT, lockpath = STRBUF_INIT;
 	struct archive_manifest m;
-	struct strbuf report = STRBUF_INIT, lockpath = STRBUF_INIT, red = STRBUF_INIT;
-	struct archive_job *j = NULL;
-	struct archive_meta meta;
-	struct held h;
-	const char *line;
-	size_t n;
-	uint64_t seg_bytes = 0, seg_lines = 0, seq, chunk = 0, redacted = 0, lines = 0;
-	int lockfd, r, existing;
+	struct aperr e;
+	int lockfd, existing;
 
-	memset(&h, 0, sizeof(h));
-	strbuf_init(&h.buf, 0);
-
-	tool_filter_init(&s->common, &in, &out, &d, &je);
 	if (statefile_mkdirs(s->dir, &e) < 0)
 		die(EX_CANTCREAT, "%s: cannot create the archive directory: %s", s->dir, e.msg);
 	strbuf_addf(&lockpath, "%s/archive", s->dir);
@@ -191,8 +181,49 @@ static void archive(struct store_run *s)
 	}
 	if (archive_manifest_read(s->dir, &m, &e) < 0)
 		die_err(&e);
-	seq = m.max_seq;
+	*seq = m.max_seq;
 	archive_manifest_release(&m);
+	strbuf_release(&report);
+	strbuf_release(&lockpath);
+	return lockfd;
+}
+
+static void archive_stats(const struct store_run *s, uint64_t lines, uint64_t bytes,
+			  const struct archive_pool *p, uint64_t redacted)
+{
+	struct tool_stats st;
+
+	tool_stats_begin(&st, NULL);
+	jw_member_u64(&st.w, "lines", lines);
+	jw_member_u64(&st.w, "bytes", bytes);
+	jw_member_u64(&st.w, "segments", p->segments);
+	jw_member_u64(&st.w, "compressed_bytes", p->compressed);
+	jw_member_u64(&st.w, "redacted", redacted);
+	tool_stats_end(&st, s->common.stats);
+}
+
+static void archive(struct store_run *s)
+{
+	struct lreader in;
+	struct lwriter out;
+	struct json_doc d;
+	struct json_error je;
+	struct archive_pool p;
+	struct aperr e;
+	struct strbuf red = STRBUF_INIT;
+	struct archive_job *j = NULL;
+	struct archive_meta meta;
+	struct held h;
+	const char *line;
+	size_t n;
+	uint64_t seg_bytes = 0, seg_lines = 0, seq, chunk = 0, redacted = 0, lines = 0;
+	int lockfd, r;
+
+	memset(&h, 0, sizeof(h));
+	strbuf_init(&h.buf, 0);
+
+	tool_filter_init(&s->common, &in, &out, &d, &je);
+	lockfd = open_archive(s, &seq);
 	archive_meta_init(&meta);
 	if (archive_pool_start(&p, s->dir, s->level, s->threads, &e) < 0)
 		die_err(&e);
@@ -308,24 +339,13 @@ pass:
 		die(EX_IOERR, "%s: %s; the segment being written was dropped, the manifest lists "
 		    "only complete segments", s->dir, e.msg);
 	}
-	if (s->common.stats) {
-		struct tool_stats st;
-
-		tool_stats_begin(&st, NULL);
-		jw_member_u64(&st.w, "lines", lines);
-		jw_member_u64(&st.w, "bytes", in.bytes);
-		jw_member_u64(&st.w, "segments", p.segments);
-		jw_member_u64(&st.w, "compressed_bytes", p.compressed);
-		jw_member_u64(&st.w, "redacted", redacted);
-		tool_stats_end(&st, s->common.stats);
-	}
+	if (s->common.stats)
+		archive_stats(s, lines, in.bytes, &p, redacted);
 	tool_finish(&out);
 	statefile_unlock(lockfd);
 	lreader_release(&in);
 	json_doc_release(&d);
 	json_error_release(&je);
-	strbuf_release(&report);
-	strbuf_release(&lockpath);
 	strbuf_release(&red);
 }
 
