@@ -669,12 +669,115 @@ static int check_object(struct vctx *v, struct sch_node *n, const struct json_do
 	return ok;
 }
 
+/* keywords for any value: type, const, enum */
+static int check_value(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t)
+{
+	enum json_type jt = json_type(d, t);
+	int ok = 1;
+
+	if (n->types) {
+		unsigned bit = jt == JSON_NULL ? T_NULL : jt == JSON_TRUE || jt == JSON_FALSE ? T_BOOLEAN
+			     : jt == JSON_OBJECT ? T_OBJECT : jt == JSON_ARRAY ? T_ARRAY
+			     : jt == JSON_STRING ? T_STRING : T_NUMBER;
+
+		if (!(n->types & bit) && !(bit == T_NUMBER && (n->types & T_INTEGER) && is_integer(d, t)))
+			ok = fail(v, n, "type", "%s is not allowed here", json_type_name(jt));
+	}
+	if (n->has_const && !equal(d, t, &v->s->res[n->res].doc, n->const_tok, 0))
+		ok = fail(v, n, "const", "the value is not the one allowed");
+	if (n->has_enum) {
+		const struct json_doc *sd = &v->s->res[n->res].doc;
+		uint32_t x;
+		int found = 0;
+
+		for (x = json_first(sd, n->enum_tok); x && !found; x = json_next(sd, n->enum_tok, x))
+			found = equal(d, t, sd, x, 0);
+		if (!found)
+			ok = fail(v, n, "enum", "the value is not one of the %zu allowed",
+				  json_count(sd, n->enum_tok));
+	}
+	return ok;
+}
+
+/* in-place applicators: allOf, anyOf, oneOf, not, if/then/else */
+static int check_applicators(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
+			     struct ann *a)
+{
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < n->nall; i++)
+		ok &= check(v, n->all[i], d, t, a);
+	if (n->nany) {
+		int any = 0;
+
+		for (i = 0; i < n->nany; i++)
+			any |= quiet(v, n->any[i], d, t, a);
+		if (!any)
+			ok = fail(v, n, "anyOf", "the value matches none of the %zu schemas", n->nany);
+	}
+	if (n->none) {
+		size_t matches = 0;
+
+		for (i = 0; i < n->none; i++)
+			matches += (size_t)quiet(v, n->one[i], d, t, a);
+		if (matches != 1)
+			ok = fail(v, n, "oneOf", "the value matches %zu of the schemas, not exactly one",
+				  matches);
+	}
+	if (n->not_ && quiet(v, n->not_, d, t, NULL))
+		ok = fail(v, n, "not", "the value matches a schema it must not");
+	if (n->if_) {
+		if (quiet(v, n->if_, d, t, a)) {
+			if (n->then_)
+				ok &= check(v, n->then_, d, t, a);
+		} else if (n->else_) {
+			ok &= check(v, n->else_, d, t, a);
+		}
+	}
+	return ok;
+}
+
+/* unevaluatedProperties and unevaluatedItems: last, over what nothing else evaluated */
+static int check_unevaluated(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
+			     struct ann *a)
+{
+	enum json_type jt = json_type(d, t);
+	int ok = 1;
+
+	if (n->uneval_props && jt == JSON_OBJECT) {
+		uint32_t k;
+		struct strbuf name = STRBUF_INIT;
+
+		for (k = json_first(d, t); k; k = json_next(d, t, k)) {
+			if (ann_has_key(a, k))
+				continue;
+			strbuf_reset(&name);
+			json_str_decode(d, k, &name);
+			ok &= child(v, n->uneval_props, d, k + 1, name.buf, name.len, 0, 0);
+			ann_key(a, k);
+		}
+		strbuf_release(&name);
+	}
+	if (n->uneval_items && jt == JSON_ARRAY) {
+		size_t count = json_count(d, t), idx = 0;
+		uint32_t it;
+
+		for (it = json_first(d, t); it; it = json_next(d, t, it), idx++) {
+			if (a->items && idx < a->nitems && a->items[idx])
+				continue;
+			ok &= child(v, n->uneval_items, d, it, NULL, 0, 1, idx);
+			ann_item(a, idx, count);
+		}
+	}
+	return ok;
+}
+
 static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
 		 struct ann *ann)
 {
 	enum json_type jt = json_type(d, t);
 	int ok = 1;
-	size_t i;
 	struct ann local, *a = ann;
 	int pushed = 0;
 
@@ -733,27 +836,7 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		else
 			ok &= check(v, tn, d, t, a);
 	}
-	if (n->types) {
-		unsigned bit = jt == JSON_NULL ? T_NULL : jt == JSON_TRUE || jt == JSON_FALSE ? T_BOOLEAN
-			     : jt == JSON_OBJECT ? T_OBJECT : jt == JSON_ARRAY ? T_ARRAY
-			     : jt == JSON_STRING ? T_STRING : T_NUMBER;
-
-		if (!(n->types & bit) && !(bit == T_NUMBER && (n->types & T_INTEGER) && is_integer(d, t)))
-			ok = fail(v, n, "type", "%s is not allowed here", json_type_name(jt));
-	}
-	if (n->has_const && !equal(d, t, &v->s->res[n->res].doc, n->const_tok, 0))
-		ok = fail(v, n, "const", "the value is not the one allowed");
-	if (n->has_enum) {
-		const struct json_doc *sd = &v->s->res[n->res].doc;
-		uint32_t x;
-		int found = 0;
-
-		for (x = json_first(sd, n->enum_tok); x && !found; x = json_next(sd, n->enum_tok, x))
-			found = equal(d, t, sd, x, 0);
-		if (!found)
-			ok = fail(v, n, "enum", "the value is not one of the %zu allowed",
-				  json_count(sd, n->enum_tok));
-	}
+	ok &= check_value(v, n, d, t);
 	if (jt == JSON_NUMBER) {
 		ok &= check_number(v, n, d, t);
 		if (v->failed)
@@ -765,61 +848,9 @@ static int check(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 		ok &= check_array(v, n, d, t, a);
 	if (jt == JSON_OBJECT)
 		ok &= check_object(v, n, d, t, a);
-	for (i = 0; i < n->nall; i++)
-		ok &= check(v, n->all[i], d, t, a);
-	if (n->nany) {
-		int any = 0;
-
-		for (i = 0; i < n->nany; i++)
-			any |= quiet(v, n->any[i], d, t, a);
-		if (!any)
-			ok = fail(v, n, "anyOf", "the value matches none of the %zu schemas", n->nany);
-	}
-	if (n->none) {
-		size_t matches = 0;
-
-		for (i = 0; i < n->none; i++)
-			matches += (size_t)quiet(v, n->one[i], d, t, a);
-		if (matches != 1)
-			ok = fail(v, n, "oneOf", "the value matches %zu of the schemas, not exactly one",
-				  matches);
-	}
-	if (n->not_ && quiet(v, n->not_, d, t, NULL))
-		ok = fail(v, n, "not", "the value matches a schema it must not");
-	if (n->if_) {
-		if (quiet(v, n->if_, d, t, a)) {
-			if (n->then_)
-				ok &= check(v, n->then_, d, t, a);
-		} else if (n->else_) {
-			ok &= check(v, n->else_, d, t, a);
-		}
-	}
+	ok &= check_applicators(v, n, d, t, a);
 	/* last: what no other keyword (nor a valid subschema) evaluated */
-	if (n->uneval_props && jt == JSON_OBJECT) {
-		uint32_t k;
-		struct strbuf name = STRBUF_INIT;
-
-		for (k = json_first(d, t); k; k = json_next(d, t, k)) {
-			if (ann_has_key(a, k))
-				continue;
-			strbuf_reset(&name);
-			json_str_decode(d, k, &name);
-			ok &= child(v, n->uneval_props, d, k + 1, name.buf, name.len, 0, 0);
-			ann_key(a, k);
-		}
-		strbuf_release(&name);
-	}
-	if (n->uneval_items && jt == JSON_ARRAY) {
-		size_t count = json_count(d, t), idx = 0;
-		uint32_t it;
-
-		for (it = json_first(d, t); it; it = json_next(d, t, it), idx++) {
-			if (a->items && idx < a->nitems && a->items[idx])
-				continue;
-			ok &= child(v, n->uneval_items, d, it, NULL, 0, 1, idx);
-			ann_item(a, idx, count);
-		}
-	}
+	ok &= check_unevaluated(v, n, d, t, a);
 	if (ann && ok && !v->failed)
 		ann_merge(ann, &local);
 	ann_release(&local);
