@@ -13,6 +13,7 @@
 #include "link.h"
 #include "redact.h"
 #include "httpcli.h"
+#include "jsonw.h"
 #include "url.h"
 #include "json.h"
 #include "num.h"
@@ -964,11 +965,82 @@ int http_cli_request(const struct http_cli *h, struct http_req *r, const char *u
 		return aperr_set(e, EX_OSERR, "out of memory");
 	return 0;
 }
+/* A request line's "headers" object (val) into r's headers. */
+static int line_headers(const struct json_doc *d, uint32_t val, struct http_req *r,
+			uint64_t lineno, struct aperr *e)
+{
+	uint32_t hk;
+
+	if (json_type(d, val) != JSON_OBJECT)
+		return aperr_set(e, EX_DATAERR, "line %llu: /headers: must be an object",
+				 (unsigned long long)lineno);
+	for (hk = json_first(d, val); hk; hk = json_next(d, val, hk)) {
+		struct strbuf hl = STRBUF_INIT;
+		int bad;
+
+		json_str_decode(d, hk, &hl);
+		strbuf_addstr(&hl, ": ");
+		bad = json_type(d, hk + 1) != JSON_STRING || json_str_decode(d, hk + 1, &hl) < 0 ||
+		      strpbrk(hl.buf, "\r\n");
+		if (!bad)
+			r->headers = curl_slist_append(r->headers, hl.buf);
+		strbuf_release(&hl);
+		if (bad)
+			return aperr_set(e, EX_DATAERR,
+					 "line %llu: /headers: values must be one-line strings",
+					 (unsigned long long)lineno);
+	}
+	return 0;
+}
+
+/* A request line's "query" object (val): its parameters added to r's URL (null: none). */
+static int line_query(const struct json_doc *d, uint32_t val, struct http_req *r,
+		      uint64_t lineno, struct aperr *e)
+{
+	struct strbuf url = STRBUF_INIT;
+	uint32_t q;
+
+	if (json_type(d, val) != JSON_OBJECT)
+		return aperr_set(e, EX_DATAERR, "line %llu: /query: must be an object",
+				 (unsigned long long)lineno);
+	strbuf_addstr(&url, r->url);
+	for (q = json_first(d, val); q; q = json_next(d, val, q)) {
+		struct strbuf name = STRBUF_INIT, qv = STRBUF_INIT;
+		uint32_t x = q + 1, item;
+		int many = json_type(d, x) == JSON_ARRAY;
+
+		json_str_decode(d, q, &name);
+		for (item = many ? json_first(d, x) : x; item; item = many ? json_next(d, x, item) : 0) {
+			enum json_type it = json_type(d, item);
+
+			strbuf_reset(&qv);
+			if (it == JSON_STRING)
+				json_str_decode(d, item, &qv);
+			else if (it == JSON_NUMBER || it == JSON_TRUE || it == JSON_FALSE)
+				strbuf_add(&qv, json_src(d, item), json_srclen(d, item));
+			else
+				continue;	/* null: no parameter */
+			url_add_query(&url, name.buf ? name.buf : "", name.len, qv.buf ? qv.buf : "",
+				      qv.len);
+		}
+		strbuf_release(&name);
+		strbuf_release(&qv);
+	}
+	if (strbuf_failed(&url)) {
+		strbuf_release(&url);
+		return aperr_set(e, EX_OSERR, "out of memory");
+	}
+	free(r->url);
+	r->url = strbuf_detach(&url, NULL);
+	return 0;
+}
+
 int http_cli_request_line(const struct http_cli *h, struct json_doc *d, struct json_error *je,
 			  const char *line, size_t n, uint64_t lineno, struct http_req *r,
 			  struct strbuf *meta, struct aperr *e)
 {
 	struct strbuf v = STRBUF_INIT;
+	struct jsonw mw;
 	uint32_t k;
 	int rc = -1, r2, first_meta = 1;
 
@@ -1024,66 +1096,11 @@ int http_cli_request_line(const struct http_cli *h, struct json_doc *d, struct j
 			free(r->method);
 			r->method = strbuf_detach(&v, NULL);
 		} else if (json_str_eq(d, k, "headers", 7)) {
-			uint32_t hk;
-
-			if (t != JSON_OBJECT) {
-				aperr_set(e, EX_DATAERR, "line %llu: /headers: must be an object",
-					  (unsigned long long)lineno);
+			if (line_headers(d, val, r, lineno, e) < 0)
 				goto out;
-			}
-			for (hk = json_first(d, val); hk; hk = json_next(d, val, hk)) {
-				struct strbuf hl = STRBUF_INIT;
-				int bad;
-
-				json_str_decode(d, hk, &hl);
-				strbuf_addstr(&hl, ": ");
-				bad = json_type(d, hk + 1) != JSON_STRING ||
-				      json_str_decode(d, hk + 1, &hl) < 0 || strpbrk(hl.buf, "\r\n");
-				if (!bad)
-					r->headers = curl_slist_append(r->headers, hl.buf);
-				strbuf_release(&hl);
-				if (bad) {
-					aperr_set(e, EX_DATAERR,
-						  "line %llu: /headers: values must be one-line strings",
-						  (unsigned long long)lineno);
-					goto out;
-				}
-			}
 		} else if (json_str_eq(d, k, "query", 5)) {
-			struct strbuf url = STRBUF_INIT;
-			uint32_t q;
-
-			if (t != JSON_OBJECT) {
-				aperr_set(e, EX_DATAERR, "line %llu: /query: must be an object",
-					  (unsigned long long)lineno);
+			if (line_query(d, val, r, lineno, e) < 0)
 				goto out;
-			}
-			strbuf_addstr(&url, r->url);
-			for (q = json_first(d, val); q; q = json_next(d, val, q)) {
-				struct strbuf name = STRBUF_INIT, qv = STRBUF_INIT;
-				uint32_t x = q + 1, item;
-				int many = json_type(d, x) == JSON_ARRAY;
-
-				json_str_decode(d, q, &name);
-				for (item = many ? json_first(d, x) : x; item;
-				     item = many ? json_next(d, x, item) : 0) {
-					enum json_type it = json_type(d, item);
-
-					strbuf_reset(&qv);
-					if (it == JSON_STRING)
-						json_str_decode(d, item, &qv);
-					else if (it == JSON_NUMBER || it == JSON_TRUE || it == JSON_FALSE)
-						strbuf_add(&qv, json_src(d, item), json_srclen(d, item));
-					else
-						continue;	/* null: no parameter */
-					url_add_query(&url, name.buf ? name.buf : "", name.len,
-						       qv.buf ? qv.buf : "", qv.len);
-				}
-				strbuf_release(&name);
-				strbuf_release(&qv);
-			}
-			free(r->url);
-			r->url = strbuf_detach(&url, NULL);
 		} else if (json_str_eq(d, k, "body", 4)) {
 			strbuf_reset(&r->body);
 			if (t == JSON_STRING) {
@@ -1096,16 +1113,23 @@ int http_cli_request_line(const struct http_cli *h, struct json_doc *d, struct j
 			r->has_body = 1;
 		} else {
 			/* anything else is carried into the envelope under meta */
-			strbuf_addch(meta, first_meta ? '{' : ',');
-			first_meta = 0;
-			strbuf_addch(meta, '"');
-			strbuf_add(meta, key, kl);
-			strbuf_addstr(meta, "\":");
-			json_minify(d, val, meta);
+			if (first_meta) {
+				jw_init(&mw, meta);
+				jw_object(&mw);
+				first_meta = 0;
+			}
+			jw_key_json(&mw, key, kl);
+			jw_value(&mw, d, val);
 		}
 	}
-	if (!first_meta)
-		strbuf_addch(meta, '}');
+	if (!first_meta) {
+		jw_end_object(&mw);
+		if (jw_finish(&mw) < 0) {
+			aperr_set(e, EX_DATAERR, "line %llu: its other members: %s",
+				  (unsigned long long)lineno, jw_error(&mw));
+			goto out;
+		}
+	}
 	rc = 0;
 out:
 	strbuf_release(&v);

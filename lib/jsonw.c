@@ -135,6 +135,23 @@ void jw_keyn(struct jsonw *w, const char *key, size_t n)
 	w->after_key = 1;
 }
 
+void jw_key_json(struct jsonw *w, const char *escaped, size_t n)
+{
+	if (!ok(w))
+		return;
+	if (!in_object(w) || w->after_key) {
+		jw_fail(w, "a key outside an object");
+		return;
+	}
+	if (w->member >> w->depth & 1)
+		strbuf_addch(w->out, ',');
+	w->member |= (uint64_t)1 << w->depth;
+	strbuf_addch(w->out, '"');
+	strbuf_add(w->out, escaped, n);
+	strbuf_add(w->out, "\":", 2);
+	w->after_key = 1;
+}
+
 void jw_strn(struct jsonw *w, const char *s, size_t n)
 {
 	if (!ok(w))

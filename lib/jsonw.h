@@ -46,6 +46,8 @@ void jw_end_array(struct jsonw *w);
 /* The next member's name (inside an object only). */
 void jw_key(struct jsonw *w, const char *key);
 void jw_keyn(struct jsonw *w, const char *key, size_t n);
+/* A key as the escaped content of a JSON string the caller vouches for (a parsed key's source). */
+void jw_key_json(struct jsonw *w, const char *escaped, size_t n);
 
 /* Values: in an array, or after jw_key(). */
 void jw_str(struct jsonw *w, const char *s);	/* NULL writes null */
