@@ -740,31 +740,18 @@ static const char *pgsql_type(enum db_type t)
 	}
 }
 
-static int pgsql_prepare(struct db *db, const char *table, const struct db_column *cols,
-		      size_t ncols, size_t nkeys, struct aperr *e)
+/*
+ * An existing table must have every column, and keep its records as
+ * --record-type asks.  0, or -1 (e).
+ */
+static int pgsql_check_table(struct db *db, const char *table, const struct db_column *cols,
+			     size_t ncols, struct aperr *e)
 {
-	struct strbuf q = STRBUF_INIT;
+	const char *rtype = db->record_type ? db->record_type : "jsonb";
 	PGresult *res;
 	size_t i;
 	int rc = -1;
-	const char *rtype = db->record_type ? db->record_type : "jsonb";
-	int jsonb = !strcmp(rtype, "jsonb");
 
-	sql_create(&q, &pgsql_dialect, table, cols, ncols, nkeys, rtype);
-	/*
-	 * CREATE TABLE IF NOT EXISTS is not safe against itself: two first runs
-	 * at once both create, and one fails on pg_type's unique index.  One
-	 * transaction-scoped advisory lock serialises apipe's DDL.
-	 */
-	if (pgsql_exec(db, "BEGIN", "BEGIN", e) < 0)
-		goto out;
-	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
-	    pgsql_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
-	    pgsql_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0 ||
-	    pgsql_exec(db, "COMMIT", "COMMIT", e) < 0) {
-		pgsql_exec(db, "ROLLBACK", "ROLLBACK", &(struct aperr){ 0, "" });
-		goto out;
-	}
 	/* every column there? */
 	for (i = 0; i <= ncols + 1; i++) {
 		const char *name = i < ncols ? cols[i].name : i == ncols ? "record" : "ingested_at";
@@ -799,8 +786,19 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 		}
 		PQclear(res);
 	}
-	/* the batch path: keys and rows go through temporary tables shaped like the table */
-	strbuf_reset(&q);
+	rc = 0;
+out:
+	return rc;
+}
+
+/* The batch path: keys and rows go through temporary tables shaped like the table.  0, or -1. */
+static int pgsql_temp_tables(struct db *db, const char *table, const struct db_column *cols,
+			     size_t ncols, size_t nkeys, struct aperr *e)
+{
+	struct strbuf q = STRBUF_INIT;
+	size_t i;
+	int rc = -1;
+
 	strbuf_addstr(&q, "CREATE TEMP TABLE IF NOT EXISTS apipe_lookup ON COMMIT DELETE ROWS AS "
 			  "SELECT 0::bigint AS seq, ");
 	key_list(&q, "", cols, nkeys);
@@ -820,8 +818,23 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 	strbuf_addstr(&q, " WITH NO DATA");
 	if (pgsql_exec(db, q.buf, "CREATE TEMP TABLE", e) < 0)
 		goto out;
-	if (pgsql_exec(db, "DEALLOCATE ALL", "DEALLOCATE", e) < 0)	/* when prepared again */
-		goto out;
+	rc = 0;
+out:
+	strbuf_release(&q);
+	return rc;
+}
+
+/* The prepared lookup (FOR UPDATE, in key order) and write (the upsert).  0, or -1 (e). */
+static int pgsql_statements(struct db *db, const char *table, const struct db_column *cols,
+			    size_t ncols, size_t nkeys, struct aperr *e)
+{
+	const char *rtype = db->record_type ? db->record_type : "jsonb";
+	int jsonb = !strcmp(rtype, "jsonb");
+	struct strbuf q = STRBUF_INIT;
+	PGresult *res;
+	size_t i;
+	int rc = -1;
+
 	for (i = 0; i < 2; i++) {
 		static const char *const names[] = { "lookup", "write" };
 		size_t k;
@@ -883,6 +896,41 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 		}
 		PQclear(res);
 	}
+	rc = 0;
+out:
+	strbuf_release(&q);
+	return rc;
+}
+
+static int pgsql_prepare(struct db *db, const char *table, const struct db_column *cols,
+		      size_t ncols, size_t nkeys, struct aperr *e)
+{
+	struct strbuf q = STRBUF_INIT;
+	int rc = -1;
+	const char *rtype = db->record_type ? db->record_type : "jsonb";
+
+	sql_create(&q, &pgsql_dialect, table, cols, ncols, nkeys, rtype);
+	/*
+	 * CREATE TABLE IF NOT EXISTS is not safe against itself: two first runs
+	 * at once both create, and one fails on pg_type's unique index.  One
+	 * transaction-scoped advisory lock serialises apipe's DDL.
+	 */
+	if (pgsql_exec(db, "BEGIN", "BEGIN", e) < 0)
+		goto out;
+	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
+	    pgsql_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
+	    pgsql_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0 ||
+	    pgsql_exec(db, "COMMIT", "COMMIT", e) < 0) {
+		pgsql_exec(db, "ROLLBACK", "ROLLBACK", &(struct aperr){ 0, "" });
+		goto out;
+	}
+	if (pgsql_check_table(db, table, cols, ncols, e) < 0 ||
+	    pgsql_temp_tables(db, table, cols, ncols, nkeys, e) < 0)
+		goto out;
+	if (pgsql_exec(db, "DEALLOCATE ALL", "DEALLOCATE", e) < 0)	/* when prepared again */
+		goto out;
+	if (pgsql_statements(db, table, cols, ncols, nkeys, e) < 0)
+		goto out;
 	rc = 0;
 out:
 	strbuf_release(&q);
