@@ -145,6 +145,43 @@ static void held_release(struct held *h, struct archive_pool *p, struct lwriter 
 /* --- archiving -------------------------------------------------------------------- */
 
 /*
+ * Stop archiving: end the segment being filled (open_segment), wait for
+ * the pool, and pass on what it made durable; then the caller dies.
+ */
+static void wind_down(struct held *h, struct archive_pool *p, struct archive_job **j, uint64_t *chunk,
+		      struct archive_meta *meta, int open_segment, struct lwriter *out)
+{
+	if (open_segment)
+		held_mark(h, archive_pool_end_segment(p, j, chunk, meta));
+	archive_pool_finish(p);
+	held_release(h, p, out, 0, 0);
+	tool_finish(out);
+}
+
+/*
+ * Pass on what the archive holds durably; with sync (the input paused or
+ * much is held), first make everything so far durable and wait for it.
+ */
+static void pass_on(struct held *h, struct archive_pool *p, struct archive_job **j, uint64_t *chunk,
+		    struct lwriter *out, int sync)
+{
+	uint64_t upto;
+
+	if (!sync) {
+		held_release(h, p, out, 0, 0);
+		return;
+	}
+	if (!*j)
+		*j = archive_pool_get(p, (*chunk)++);	/* an empty job that only syncs */
+	(*j)->sync = 1;
+	upto = (*j)->seq;
+	held_mark(h, upto);
+	archive_pool_submit(p, *j);
+	*j = NULL;
+	held_release(h, p, out, 1, upto);
+}
+
+/*
  * Lock dir for this run and bring it to a sound state: an archive there
  * needs --append, and what a crashed run left is recovered.  Returns the
  * lock's descriptor; *seq is the last segment number listed.
@@ -254,11 +291,7 @@ static void archive(struct store_run *s)
 			if (nr && !s->redact) {
 				/* Finish what is archived so far, pass it on, then stop. */
 				strbuf_setlen(&h.buf, h.buf.len - n - 1);
-				if (seg_lines)
-					held_mark(&h, archive_pool_end_segment(&p, &j, &chunk, &meta));
-				archive_pool_finish(&p);
-				held_release(&h, &p, &out, 0, 0);
-				tool_finish(&out);
+				wind_down(&h, &p, &j, &chunk, &meta, seg_lines > 0, &out);
 				die(EX_DATAERR, "line %llu: %s: the envelope still carries a credential; "
 				    "store-raw does not archive secrets (redact them upstream, or pass --redact)",
 				    (unsigned long long)in.lineno, where.buf);
@@ -297,31 +330,12 @@ static void archive(struct store_run *s)
 			j = NULL;
 		}
 pass:
-		if (h.buf.len > HELD_MAX || lreader_idle(&in)) {
-			/* input paused (or much is held): make it durable, then pass it on */
-			uint64_t upto;
-
-			if (!j) {
-				j = archive_pool_get(&p, chunk++);	/* an empty job that only syncs */
-			}
-			j->sync = 1;
-			upto = j->seq;
-			held_mark(&h, upto);
-			archive_pool_submit(&p, j);
-			j = NULL;
-			held_release(&h, &p, &out, 1, upto);
-		} else {
-			held_release(&h, &p, &out, 0, 0);
-		}
+		pass_on(&h, &p, &j, &chunk, &out, h.buf.len > HELD_MAX || lreader_idle(&in));
 		if (h.gone || archive_pool_failed(&p, &e))
 			break;
 	}
 	if (r < 0) {
-		if (seg_lines)
-			held_mark(&h, archive_pool_end_segment(&p, &j, &chunk, &meta));
-		archive_pool_finish(&p);
-		held_release(&h, &p, &out, 0, 0);
-		tool_finish(&out);
+		wind_down(&h, &p, &j, &chunk, &meta, seg_lines > 0, &out);
 		die_err(&e);
 	}
 	if (seg_lines && !archive_pool_failed(&p, &e))
