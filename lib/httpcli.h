@@ -58,6 +58,7 @@ enum {
 	{ "cacert", required_argument, NULL, HTTP_OPT_CACERT }
 
 #define HTTP_CLI_LONGOPTS \
+	HTTP_CLI_TRANSPORT_LONGOPTS, \
 	{ "request", required_argument, NULL, 'X' }, \
 	{ "header", required_argument, NULL, 'H' }, \
 	{ "data", required_argument, NULL, 'd' }, \
@@ -65,23 +66,12 @@ enum {
 	{ "query", required_argument, NULL, HTTP_OPT_QUERY }, \
 	{ "parallel", required_argument, NULL, 'j' }, \
 	{ "location", no_argument, NULL, 'L' }, \
-	{ "insecure", no_argument, NULL, 'k' }, \
-	{ "retry", required_argument, NULL, HTTP_OPT_RETRY }, \
-	{ "retry-delay", required_argument, NULL, HTTP_OPT_RETRY_DELAY }, \
-	{ "retry-max-time", required_argument, NULL, HTTP_OPT_RETRY_MAX_TIME }, \
-	{ "max-delay", required_argument, NULL, HTTP_OPT_MAX_DELAY }, \
-	{ "connect-timeout", required_argument, NULL, HTTP_OPT_CONNECT_TIMEOUT }, \
-	{ "max-time", required_argument, NULL, HTTP_OPT_MAX_TIME }, \
 	{ "max-body", required_argument, NULL, HTTP_OPT_MAX_BODY }, \
 	{ "rate", required_argument, NULL, HTTP_OPT_RATE }, \
 	{ "burst", required_argument, NULL, HTTP_OPT_BURST }, \
 	{ "min-remaining", required_argument, NULL, HTTP_OPT_MIN_REMAINING }, \
 	{ "compressed", no_argument, NULL, HTTP_OPT_COMPRESSED }, \
 	{ "no-compressed", no_argument, NULL, HTTP_OPT_NO_COMPRESSED }, \
-	{ "http1.1", no_argument, NULL, HTTP_OPT_HTTP1 }, \
-	{ "cert", required_argument, NULL, HTTP_OPT_CERT }, \
-	{ "key", required_argument, NULL, HTTP_OPT_KEY }, \
-	{ "cacert", required_argument, NULL, HTTP_OPT_CACERT }, \
 	{ "api-key-header", required_argument, NULL, HTTP_OPT_KEY_HEADER }, \
 	{ "api-key-query", required_argument, NULL, HTTP_OPT_KEY_QUERY }, \
 	{ "api-keys", required_argument, NULL, HTTP_OPT_KEYS }, \

@@ -115,41 +115,43 @@ void jw_key(struct jsonw *w, const char *key)
 	jw_keyn(w, key, strlen(key));
 }
 
+/* Before a key: the comma it needs, or a failure where no key may go. */
+static int key_start(struct jsonw *w)
+{
+	if (!ok(w))
+		return 0;
+	if (!in_object(w) || w->after_key) {
+		jw_fail(w, "a key outside an object");
+		return 0;
+	}
+	if (w->member >> w->depth & 1)
+		strbuf_addch(w->out, ',');
+	w->member |= (uint64_t)1 << w->depth;
+	w->after_key = 1;
+	return 1;
+}
+
 void jw_keyn(struct jsonw *w, const char *key, size_t n)
 {
 	if (!ok(w))
 		return;
-	if (!in_object(w) || w->after_key) {
-		jw_fail(w, "a key outside an object");
-		return;
-	}
 	if (!utf8_valid(key, n)) {
 		jw_fail(w, "a key that is not UTF-8");
 		return;
 	}
-	if (w->member >> w->depth & 1)
-		strbuf_addch(w->out, ',');
-	w->member |= (uint64_t)1 << w->depth;
+	if (!key_start(w))
+		return;
 	json_quote(w->out, key, n);
 	strbuf_addch(w->out, ':');
-	w->after_key = 1;
 }
 
 void jw_key_json(struct jsonw *w, const char *escaped, size_t n)
 {
-	if (!ok(w))
+	if (!key_start(w))
 		return;
-	if (!in_object(w) || w->after_key) {
-		jw_fail(w, "a key outside an object");
-		return;
-	}
-	if (w->member >> w->depth & 1)
-		strbuf_addch(w->out, ',');
-	w->member |= (uint64_t)1 << w->depth;
 	strbuf_addch(w->out, '"');
 	strbuf_add(w->out, escaped, n);
 	strbuf_add(w->out, "\":", 2);
-	w->after_key = 1;
 }
 
 void jw_strn(struct jsonw *w, const char *s, size_t n)
