@@ -192,7 +192,7 @@ clean:
 	rm -rf build build-san build-fuzz
 
 FORCE:
-.PHONY: FORCE all check npm-peers bench demo fuzz fuzz-run install uninstall clean
+.PHONY: FORCE all check npm-peers bench demo fuzz fuzz-run lint install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
