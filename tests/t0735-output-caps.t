@@ -88,7 +88,7 @@ for d in runs/upsert.*; do
 	[ -f "$d/db.sqlite" ] && sqlite3 "$d/db.sqlite" "SELECT key, doc FROM t ORDER BY key" > "$d/table" 2>/dev/null
 done
 
-python3 "$APIPE_TOP/tests/bin/jsonl-verdict.py" runs > verdicts; cp verdicts /tmp/verdicts
+python3 "$APIPE_TOP/tests/bin/jsonl-verdict.py" runs > verdicts
 for name in records records-bad dedupe dedupe-latest validate watermark schema-infer schema-diff \
 	store-raw upsert fetch-page paginate paginate-state; do
 	is "$(grep -c "^bad $name\\." verdicts)" 0 "$name: every output line is valid JSON, each run exits 0 with the uncapped output or fails saying why"
