@@ -451,8 +451,8 @@ void tool_stats_end(struct tool_stats *st, const char *path)
 	jw_key(&st->w, "seconds");
 	jw_fixed(&st->w, tool_seconds(), 3);
 	jw_end_object(&st->w);
-	if (jw_finish(&st->w) < 0 || strbuf_addch(&st->sb, '\n') < 0)
-		die(EX_OSERR, "--stats: %s", jw_error(&st->w) ? jw_error(&st->w) : "out of memory");
+	if (jw_finish_line(&st->w) < 0)
+		die(EX_OSERR, "--stats: %s", jw_error(&st->w));
 	if (st->scrub)
 		secrets_scrub(st->scrub, &st->sb);
 	if (path && statefile_write(path, st->sb.buf, st->sb.len, 0, &e) < 0) {

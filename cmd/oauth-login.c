@@ -395,8 +395,8 @@ static void show(struct login *l)
 	jw_key(&w, "refresh_token");
 	jw_bool(&w, ts.refresh_token != NULL);
 	jw_end_object(&w);
-	if (jw_finish(&w) < 0 || strbuf_addch(&o, '\n') < 0)
-		die(EX_OSERR, "%s: %s", l->store, jw_error(&w) ? jw_error(&w) : "out of memory");
+	if (jw_finish_line(&w) < 0)
+		die(EX_OSERR, "%s: %s", l->store, jw_error(&w));
 	fwrite(o.buf, 1, o.len, stdout);
 	if (fflush(stdout) != 0)
 		die(EX_IOERR, "stdout: %s", strerror(errno));

@@ -295,8 +295,8 @@ static void checkpoint_put(struct pg_run *p, struct listing *l, int listing_done
 	}
 	jw_init(&w, &j);
 	crawl_ck_write(&w, &ck);
-	if (jw_finish(&w) < 0 || strbuf_addch(&j, '\n') < 0)
-		die(EX_OSERR, "the checkpoint: %s", jw_error(&w) ? jw_error(&w) : "out of memory");
+	if (jw_finish_line(&w) < 0)
+		die(EX_OSERR, "the checkpoint: %s", jw_error(&w));
 	secrets_scrub(&p->hc.secrets, &j);
 	if (file && statefile_write(p->checkpoint, j.buf, j.len, 1, &e) < 0)
 		die_err(&e);

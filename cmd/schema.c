@@ -122,8 +122,8 @@ static void change(struct run *r, enum change c, const struct strbuf *path, cons
 	jw_member_u64(&w, "count", count);
 	jw_member_u64(&w, "first_line", first_line);
 	jw_end_object(&w);
-	if (jw_finish(&w) < 0 || strbuf_addch(o, '\n') < 0)
-		die(EX_OSERR, "the report: %s", jw_error(&w) ? jw_error(&w) : "out of memory");
+	if (jw_finish_line(&w) < 0)
+		die(EX_OSERR, "the report: %s", jw_error(&w));
 	r->changes++;
 	r->found |= 1u << c;
 }

@@ -172,8 +172,8 @@ static void state_save(const struct wm_opts *o, const struct wm_state *s)
 		jw_null(&w);
 	jw_member_str(&w, "updated_at", ts);
 	jw_end_object(&w);
-	if (jw_finish(&w) < 0 || strbuf_addch(&j, '\n') < 0)
-		die(EX_OSERR, "%s: %s", o->path, jw_error(&w) ? jw_error(&w) : "out of memory");
+	if (jw_finish_line(&w) < 0)
+		die(EX_OSERR, "%s: %s", o->path, jw_error(&w));
 	if (statefile_mkdirs(o->state, &e) < 0 ||
 	    statefile_write(o->path, j.buf, j.len, 0, &e) < 0)
 		die_err(&e);

@@ -218,8 +218,8 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 		jw_bytes(&w, &jw_body_names, k->body.buf, k->body.len);
 	}
 	jw_end_object(&w);
-	if (jw_finish(&w) < 0 || strbuf_addch(&line, '\n') < 0) {
-		warnmsg("cannot write an event: %s", jw_error(&w) ? jw_error(&w) : "out of memory");
+	if (jw_finish_line(&w) < 0) {
+		warnmsg("cannot write an event: %s", jw_error(&w));
 		json_doc_release(&d);
 		json_error_release(&je);
 		strbuf_release(&line);

@@ -133,9 +133,7 @@ int archive_meta_manifest(const struct archive_meta *m, const char *file, const 
 	if (m->have_records)
 		jw_member_u64(&w, "records", m->records);
 	jw_end_object(&w);
-	if (jw_finish(&w) < 0)
-		return -1;
-	return strbuf_addch(out, '\n');
+	return jw_finish_line(&w);
 }
 
 /* --- the manifest ------------------------------------------------------------ */

@@ -131,18 +131,27 @@ static int key_start(struct jsonw *w)
 	return 1;
 }
 
-void jw_keyn(struct jsonw *w, const char *key, size_t n)
+/* A key already known to be UTF-8. */
+static void put_key(struct jsonw *w, const char *key, size_t n)
 {
-	if (!ok(w))
-		return;
-	if (!utf8_valid(key, n)) {
-		jw_fail(w, "a key that is not UTF-8");
-		return;
-	}
 	if (!key_start(w))
 		return;
 	json_quote(w->out, key, n);
 	strbuf_addch(w->out, ':');
+}
+
+/* A string value already known to be UTF-8. */
+static void put_str(struct jsonw *w, const char *s, size_t n)
+{
+	if (value_start(w))
+		json_quote(w->out, s, n);
+}
+
+void jw_keyn(struct jsonw *w, const char *key, size_t n)
+{
+	if (!utf8_valid(key, n))
+		jw_fail(w, "a key that is not UTF-8");
+	put_key(w, key, n);
 }
 
 void jw_key_json(struct jsonw *w, const char *escaped, size_t n)
@@ -156,14 +165,9 @@ void jw_key_json(struct jsonw *w, const char *escaped, size_t n)
 
 void jw_strn(struct jsonw *w, const char *s, size_t n)
 {
-	if (!ok(w))
-		return;
-	if (!utf8_valid(s, n)) {
+	if (!utf8_valid(s, n))
 		jw_fail(w, "a string that is not UTF-8");
-		return;
-	}
-	if (value_start(w))
-		json_quote(w->out, s, n);
+	put_str(w, s, n);
 }
 
 void jw_str(struct jsonw *w, const char *s)
@@ -174,48 +178,46 @@ void jw_str(struct jsonw *w, const char *s)
 		jw_null(w);
 }
 
-/* s[0..n) as UTF-8 in buf, bytes that are not UTF-8 read as Latin-1; NULL when out of memory. */
-static const char *latin1(struct strbuf *buf, const char *s, size_t n, size_t *len)
+/*
+ * s[0..*n) as UTF-8: s itself when it is, else its bytes read as Latin-1
+ * into buf (*n updated).  NULL, with w failed, when out of memory.
+ */
+static const char *as_utf8(struct jsonw *w, struct strbuf *buf, const char *s, size_t *n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	if (utf8_valid(s, *n))
+		return s;
+	for (i = 0; i < *n; i++) {
 		char u[4];
 
 		strbuf_add(buf, u, utf8_encode((unsigned char)s[i], u));
 	}
-	*len = buf->len;
-	return strbuf_failed(buf) ? NULL : buf->buf ? buf->buf : "";
+	if (strbuf_failed(buf)) {
+		jw_fail(w, "out of memory");
+		return NULL;
+	}
+	*n = buf->len;
+	return buf->buf ? buf->buf : "";
 }
 
 void jw_text(struct jsonw *w, const char *s, size_t n)
 {
 	struct strbuf buf = STRBUF_INIT;
-	const char *t;
+	const char *t = as_utf8(w, &buf, s, &n);
 
-	if (utf8_valid(s, n)) {
-		jw_strn(w, s, n);
-		return;
-	}
-	t = latin1(&buf, s, n, &n);
 	if (t)
-		jw_strn(w, t, n);
-	else
-		jw_fail(w, "out of memory");
+		put_str(w, t, n);
 	strbuf_release(&buf);
 }
 
 void jw_key_text(struct jsonw *w, const char *s, size_t n)
 {
 	struct strbuf buf = STRBUF_INIT;
-	const char *t = s;
+	const char *t = as_utf8(w, &buf, s, &n);
 
-	if (!utf8_valid(s, n))
-		t = latin1(&buf, s, n, &n);
 	if (t)
-		jw_keyn(w, t, n);
-	else
-		jw_fail(w, "out of memory");
+		put_key(w, t, n);
 	strbuf_release(&buf);
 }
 
@@ -318,7 +320,7 @@ void jw_bytes(struct jsonw *w, const struct jw_body_names *names, const char *by
 		return;
 	if (utf8_valid(bytes, n)) {
 		jw_key(w, names->text);
-		jw_strn(w, bytes, n);
+		put_str(w, bytes, n);
 	} else {
 		jw_key(w, names->base64);
 		if (value_start(w)) {
@@ -347,4 +349,15 @@ int jw_finish(struct jsonw *w)
 	if (ok(w) && (w->depth || w->after_key || !(w->member & 1)))
 		jw_fail(w, "an unfinished value");
 	return ok(w) ? 0 : -1;
+}
+
+int jw_finish_line(struct jsonw *w)
+{
+	if (jw_finish(w) < 0)
+		return -1;
+	if (strbuf_addch(w->out, '\n') < 0) {
+		jw_fail(w, "out of room");
+		return -1;
+	}
+	return 0;
 }

@@ -101,6 +101,8 @@ void jw_bytes(struct jsonw *w, const struct jw_body_names *names, const char *by
 void jw_fail(struct jsonw *w, const char *why);
 /* 0 when everything was written and every container closed, else -1. */
 int jw_finish(struct jsonw *w);
+/* The same, then a newline after the value: a JSON Lines line.  On -1 jw_error() says why. */
+int jw_finish_line(struct jsonw *w);
 /* Why the writer failed (a static string), or NULL. */
 static inline const char *jw_error(const struct jsonw *w)
 {

@@ -138,12 +138,12 @@ int tokenstore_write(const char *path, const struct tokenset *ts, struct aperr *
 	jw_member_str(&w, "token_url", ts->token_url);
 	jw_member_str(&w, "client_id", ts->client_id);
 	jw_end_object(&w);
-	if (jw_finish(&w) < 0 || strbuf_addch(&o, '\n') < 0) {
+	if (jw_finish_line(&w) < 0) {
 		if (o.buf)
 			explicit_bzero(o.buf, o.len);
 		strbuf_release(&o);
 		return aperr_set(e, EX_OSERR, "%s: cannot write the tokens: %s", path,
-				 jw_error(&w) ? jw_error(&w) : "out of memory");
+				 jw_error(&w));
 	}
 	rc = o.buf ? statefile_write(path, o.buf, o.len, 1, e)
 		   : aperr_set(e, EX_OSERR, "out of memory");

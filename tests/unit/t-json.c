@@ -371,6 +371,20 @@ static void test_writer(void)
 	jw_fixed(&w, 1.0 / 0.0, 1);
 	is_int(jw_finish(&w), 0, "jsonw: an infinite figure is null");
 	is_str(sb.buf, "null", "jsonw: null it is");
+	strbuf_reset(&sb);
+	jw_init(&w, &sb);
+	jw_u64(&w, 7);
+	ok(jw_finish_line(&w) == 0 && sb.len == 2 && !memcmp(sb.buf, "7\n", 2),
+	   "jsonw: a finished line ends with its newline");
+	{
+		struct strbuf tiny;
+
+		strbuf_init(&tiny, 1);	/* room for the value, not its newline */
+		jw_init(&w, &tiny);
+		jw_u64(&w, 7);
+		ok(jw_finish_line(&w) < 0 && jw_error(&w), "jsonw: no room for the newline fails, saying why");
+		strbuf_release(&tiny);
+	}
 	strbuf_release(&sb);
 }
 
