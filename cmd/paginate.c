@@ -982,8 +982,7 @@ static int next_listing(struct pg_run *p, struct listing *l, uint64_t index)
 	if (pg_request_id(&l->tmpl, &p->hc.secrets, l->id) < 0)
 		die(EX_OSERR, "out of memory");
 	/* the template's headers (-H) are in the request's, and a request line's too */
-	l->holds_creds = p->hc.auth.kind != AUTH_NONE;
-	l->holds_creds = l->holds_creds || http_headers_sensitive(l->tmpl.headers);
+	l->holds_creds = p->hc.auth.kind != AUTH_NONE || http_headers_sensitive(l->tmpl.headers);
 	return 1;
 }
 

@@ -148,8 +148,9 @@ static void held_release(struct held *h, struct archive_pool *p, struct lwriter 
  * Stop archiving: end the segment being filled (open_segment), wait for
  * the pool, and pass on what it made durable; then the caller dies.
  */
-static void wind_down(struct held *h, struct archive_pool *p, struct archive_job **j, uint64_t *chunk,
-		      struct archive_meta *meta, int open_segment, struct lwriter *out)
+static void wind_down(struct held *h, struct archive_pool *p, struct archive_job **j,
+		      uint64_t *chunk, struct archive_meta *meta, int open_segment,
+		      struct lwriter *out)
 {
 	if (open_segment)
 		held_mark(h, archive_pool_end_segment(p, j, chunk, meta));
@@ -162,8 +163,8 @@ static void wind_down(struct held *h, struct archive_pool *p, struct archive_job
  * Pass on what the archive holds durably; with sync (the input paused or
  * much is held), first make everything so far durable and wait for it.
  */
-static void pass_on(struct held *h, struct archive_pool *p, struct archive_job **j, uint64_t *chunk,
-		    struct lwriter *out, int sync)
+static void pass_on(struct held *h, struct archive_pool *p, struct archive_job **j,
+		    uint64_t *chunk, struct lwriter *out, int sync)
 {
 	uint64_t upto;
 

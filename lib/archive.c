@@ -102,7 +102,7 @@ void archive_meta_add(struct archive_meta *m, const struct json_doc *d, size_t n
 }
 
 int archive_meta_manifest(const struct archive_meta *m, const char *file, const char *sha256,
-		      uint64_t bytes, struct strbuf *out)
+			  uint64_t bytes, struct strbuf *out)
 {
 	struct jsonw w;
 	size_t i;
@@ -226,8 +226,8 @@ bad:
 	return -1;
 }
 
-int archive_manifest_parse(const char *buf, size_t len, const char *name, struct archive_manifest *m,
-		   struct aperr *e)
+int archive_manifest_parse(const char *buf, size_t len, const char *name,
+			   struct archive_manifest *m, struct aperr *e)
 {
 	struct json_doc d;
 	struct json_error je;
@@ -423,7 +423,7 @@ static void hex(const unsigned char *d, size_t n, char *out)
 }
 
 int archive_seg_commit(struct archive_seg *w, const char *dir, const struct archive_meta *meta,
-		struct aperr *e)
+		       struct aperr *e)
 {
 	unsigned char md[32];
 	unsigned len = 0;
@@ -473,7 +473,8 @@ void archive_seg_abort(struct archive_seg *w)
 
 /* --- reading segments ------------------------------------------------------------ */
 
-int archive_gzlines_open(struct archive_gzlines *g, const char *path, size_t max_line, struct aperr *e)
+int archive_gzlines_open(struct archive_gzlines *g, const char *path, size_t max_line,
+			 struct aperr *e)
 {
 	memset(g, 0, sizeof(*g));
 	g->name = path;

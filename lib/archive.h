@@ -56,7 +56,7 @@ void archive_meta_release(struct archive_meta *m);
 void archive_meta_add(struct archive_meta *m, const struct json_doc *d, size_t n);
 /* Append the manifest line (with its newline) for segment file. */
 int archive_meta_manifest(const struct archive_meta *m, const char *file, const char *sha256,
-		      uint64_t bytes, struct strbuf *out);
+			  uint64_t bytes, struct strbuf *out);
 
 /* One listed segment, as read back from the manifest. */
 struct archive_entry {
@@ -88,8 +88,8 @@ void archive_manifest_release(struct archive_manifest *m);
  */
 int archive_manifest_read(const char *dir, struct archive_manifest *m, struct aperr *e);
 /* The same from the manifest's bytes in memory; name is for messages. */
-int archive_manifest_parse(const char *buf, size_t len, const char *name, struct archive_manifest *m,
-		   struct aperr *e);
+int archive_manifest_parse(const char *buf, size_t len, const char *name,
+			   struct archive_manifest *m, struct aperr *e);
 /* Append line to DIR/manifest.jsonl and fsync it. */
 int archive_manifest_append(const char *dir, const char *line, size_t n, struct aperr *e);
 
@@ -112,7 +112,7 @@ int archive_seg_write(struct archive_seg *w, const void *data, size_t n, struct 
  * manifest with meta.  The writer is closed either way.
  */
 int archive_seg_commit(struct archive_seg *w, const char *dir, const struct archive_meta *meta,
-		struct aperr *e);
+		       struct aperr *e);
 void archive_seg_abort(struct archive_seg *w);	/* close and remove the temporary file */
 
 /* "seg-<UTC time>-<seq>.jsonl.gz" for now and seq. */
@@ -132,13 +132,15 @@ struct archive_gzlines {
 	const char *name;
 };
 
-int archive_gzlines_open(struct archive_gzlines *g, const char *path, size_t max_line, struct aperr *e);
+int archive_gzlines_open(struct archive_gzlines *g, const char *path, size_t max_line,
+			 struct aperr *e);
 /*
  * Next line (without its newline): 1, 0 at a clean end, -1 when the file
  * is corrupt or truncated (EX_DATAERR) or cannot be read (EX_IOERR).
  * Only complete lines are returned.
  */
-int archive_gzlines_next(struct archive_gzlines *g, const char **line, size_t *len, struct aperr *e);
+int archive_gzlines_next(struct archive_gzlines *g, const char **line, size_t *len,
+			 struct aperr *e);
 void archive_gzlines_close(struct archive_gzlines *g);
 
 /* SHA-256 of a whole file as 64 hex digits.  0, or -1 (EX_NOINPUT/EX_IOERR). */
@@ -208,7 +210,7 @@ struct archive_pool {
 	uint64_t segments, compressed;	/* segments committed, compressed bytes written */
 };
 
-/* Start workers (1..ARCHIVE_POOL_MAX_WORKERS) compressing at level into dir.  0, or -1 (EX_OSERR). */
+/* Start workers (1..ARCHIVE_POOL_MAX_WORKERS) compressing at level into dir.  0, or -1. */
 int archive_pool_start(struct archive_pool *p, const char *dir, int level, unsigned workers,
 		       struct aperr *e);
 /* The job for sequence number seq, once it is free. */
@@ -221,7 +223,10 @@ void archive_pool_submit(struct archive_pool *p, struct archive_job *j);
  */
 uint64_t archive_pool_end_segment(struct archive_pool *p, struct archive_job **j, uint64_t *next,
 				  struct archive_meta *meta);
-/* Every job below the number returned is durable; with wait, first wait until seq is, or a failure. */
+/*
+ * Every job below the number returned is durable; with wait, first wait
+ * until seq is, or a failure.
+ */
 uint64_t archive_pool_durable(struct archive_pool *p, int wait, uint64_t seq);
 /* 1 (with why in e) once the pool failed, else 0. */
 int archive_pool_failed(struct archive_pool *p, struct aperr *e);

@@ -27,11 +27,11 @@ struct db {
 
 static struct db *pgsql_open(const char *url, struct aperr *e);
 static int pgsql_prepare(struct db *db, const char *table, const struct db_column *cols,
-		      size_t ncols, size_t nkeys, struct aperr *e);
+			 size_t ncols, size_t nkeys, struct aperr *e);
 static int pgsql_exec(struct db *db, const char *sql, const char *what, struct aperr *e);
 static int pgsql_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e);
 static int pgsql_state_put(struct db *db, const char *name, const char *value,
-			const char *updated_at, struct aperr *e);
+			   const char *updated_at, struct aperr *e);
 
 static const char *const type_names[] = {
 	"any", "text", "integer", "real", "boolean", "json", "timestamp"
@@ -903,7 +903,7 @@ out:
 }
 
 static int pgsql_prepare(struct db *db, const char *table, const struct db_column *cols,
-		      size_t ncols, size_t nkeys, struct aperr *e)
+			 size_t ncols, size_t nkeys, struct aperr *e)
 {
 	struct strbuf q = STRBUF_INIT;
 	int rc = -1;
@@ -981,7 +981,7 @@ static int pgsql_state_get(struct db *db, const char *name, struct strbuf *value
 }
 
 static int pgsql_state_put(struct db *db, const char *name, const char *value,
-			const char *updated_at, struct aperr *e)
+			   const char *updated_at, struct aperr *e)
 {
 	const char *pv[3] = { name, value, updated_at };
 	PGresult *res = PQexecParams(db->pg, "INSERT INTO apipe_state (name, value, updated_at) "

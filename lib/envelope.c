@@ -5,7 +5,6 @@
 #include "redact.h"
 #include "envelope.h"
 #include "jsonw.h"
-#include "utf8.h"
 
 static void add_headers(struct jsonw *w, const struct http_req *r, const struct envelope_opts *o)
 {
@@ -69,8 +68,8 @@ static void add_text(struct jsonw *w, const char *key, const struct strbuf *text
 }
 
 /* url, redacted and scrubbed, as member key (nothing when url is NULL). */
-static void add_url(struct jsonw *w, const char *key, const char *url, const struct envelope_opts *o,
-		    struct strbuf *tmp)
+static void add_url(struct jsonw *w, const char *key, const char *url,
+		    const struct envelope_opts *o, struct strbuf *tmp)
 {
 	if (!url)
 		return;

@@ -903,10 +903,15 @@ struct http_req *http_next(struct http_client *c, int watch_fd, int *failed, str
 			continue;
 		timeout = 1000;
 		if (wake != 0) {
-			double ms = (wake - mono_now()) * 1000, up = ceil(ms);
+			double ms = (wake - mono_now()) * 1000;
 
-			if (ms < timeout)
-				timeout = ms < 1 ? 1 : (int)up;
+			if (ms < 1) {
+				timeout = 1;
+			} else if (ms < timeout) {
+				double up = ceil(ms);	/* whole milliseconds, never early */
+
+				timeout = (int)up;
+			}
 		}
 		if (!c->running && c->nwaiting && wake == 0)
 			timeout = 1;

@@ -437,7 +437,10 @@ static int request_opt(struct http_cli *h, int opt, const char *arg, struct aper
 	}
 }
 
-/* The transport: concurrency, redirects, TLS, retries, timeouts, limits, trusted origins: 1 taken, 0 not one of them, -1 (e). */
+/*
+ * The transport: concurrency, redirects, TLS, retries, timeouts, limits,
+ * trusted origins: 1 taken, 0 not one of them, -1 (e).
+ */
 static int transport_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 {
 	uint64_t n;

@@ -133,7 +133,7 @@ int json_str_decode(const struct json_doc *d, uint32_t t, struct strbuf *out);
  */
 int json_str_view(const struct json_doc *d, uint32_t t, struct strbuf *buf, const char **p,
 		  size_t *n);
-/* A number token that is a whole number from 0 to 2^63-1 (2.0 and 1e2 are) into *out: 0, else -1. */
+/* A number token that is a whole number from 0 to 2^63-1 (2.0 and 1e2 are) into *out: 0 or -1. */
 int json_u64(const struct json_doc *d, uint32_t t, uint64_t *out);
 /* Decode a raw JSON string body (between the quotes, already validated). */
 int json_unescape(const char *s, size_t n, struct strbuf *out);

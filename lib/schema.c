@@ -1,4 +1,4 @@
-/* lib/schema, part one: schema sets, their resources, the URI registry and loading (schemaint.h). */
+/* lib/schema, part one: schema sets, resources, the URI registry, loading (schemaint.h). */
 #include "schemaint.h"
 
 void sch_init(struct sch *s, enum sch_draft draft)

@@ -700,8 +700,8 @@ static int check_value(struct vctx *v, struct sch_node *n, const struct json_doc
 }
 
 /* in-place applicators: allOf, anyOf, oneOf, not, if/then/else */
-static int check_applicators(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
-			     struct ann *a)
+static int check_applicators(struct vctx *v, struct sch_node *n, const struct json_doc *d,
+		             uint32_t t, struct ann *a)
 {
 	size_t i;
 	int ok = 1;
@@ -739,8 +739,8 @@ static int check_applicators(struct vctx *v, struct sch_node *n, const struct js
 }
 
 /* unevaluatedProperties and unevaluatedItems: last, over what nothing else evaluated */
-static int check_unevaluated(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t,
-			     struct ann *a)
+static int check_unevaluated(struct vctx *v, struct sch_node *n, const struct json_doc *d,
+		             uint32_t t, struct ann *a)
 {
 	enum json_type jt = json_type(d, t);
 	int ok = 1;
