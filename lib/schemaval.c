@@ -501,6 +501,25 @@ static int check_number(struct vctx *v, struct sch_node *n, const struct json_do
 	return ok;
 }
 
+/*
+ * A pair of count bounds (minLength/maxLength, minItems/maxItems,
+ * minProperties/maxProperties): count, of what, against the bounds the
+ * node has.  1, or 0 after reporting each bound passed.
+ */
+static int within(struct vctx *v, struct sch_node *n, size_t count, const int has[2],
+		  const uint64_t bound[2], const char *min_kw, const char *max_kw, const char *what)
+{
+	int ok = 1;
+
+	if (has[0] && count < bound[0])
+		ok = fail(v, n, min_kw, "%zu %s, fewer than %llu", count, what,
+			  (unsigned long long)bound[0]);
+	if (has[1] && count > bound[1])
+		ok = fail(v, n, max_kw, "%zu %s, more than %llu", count, what,
+			  (unsigned long long)bound[1]);
+	return ok;
+}
+
 /* string keywords: format (when asserted), minLength, maxLength, pattern */
 static int check_string(struct vctx *v, struct sch_node *n, const struct json_doc *d, uint32_t t)
 {
@@ -516,12 +535,7 @@ static int check_string(struct vctx *v, struct sch_node *n, const struct json_do
 		ok = fail(v, n, "format", "not a valid %s", n->format);
 	if (n->has_len[0] || n->has_len[1]) {
 		cps = utf8_count(str, sl);
-		if (n->has_len[0] && cps < n->len[0])
-			ok = fail(v, n, "minLength", "%zu characters, fewer than %llu", cps,
-				  (unsigned long long)n->len[0]);
-		if (n->has_len[1] && cps > n->len[1])
-			ok = fail(v, n, "maxLength", "%zu characters, more than %llu", cps,
-				  (unsigned long long)n->len[1]);
+		ok &= within(v, n, cps, n->has_len, n->len, "minLength", "maxLength", "characters");
 	}
 	if (n->pattern && !re_match(n->pattern, str, sl))
 		ok = fail(v, n, "pattern", "does not match the pattern");
@@ -539,12 +553,7 @@ static int check_array(struct vctx *v, struct sch_node *n, const struct json_doc
 	size_t idx = 0, matched = 0, du, dv;
 	uint32_t it;
 
-	if (n->has_items[0] && count < n->items_n[0])
-		ok = fail(v, n, "minItems", "%zu items, fewer than %llu", count,
-			  (unsigned long long)n->items_n[0]);
-	if (n->has_items[1] && count > n->items_n[1])
-		ok = fail(v, n, "maxItems", "%zu items, more than %llu", count,
-			  (unsigned long long)n->items_n[1]);
+	ok &= within(v, n, count, n->has_items, n->items_n, "minItems", "maxItems", "items");
 	if (n->unique && !unique_items(d, t, &du, &dv))
 		ok = fail(v, n, "uniqueItems", "items %zu and %zu are equal", du, dv);
 	for (it = json_first(d, t); it; it = json_next(d, t, it), idx++) {
@@ -588,12 +597,8 @@ static int check_object(struct vctx *v, struct sch_node *n, const struct json_do
 	uint32_t k;
 	struct strbuf name = STRBUF_INIT;
 
-	if (n->has_props[0] && count < n->props_n[0])
-		ok = fail(v, n, "minProperties", "%zu properties, fewer than %llu", count,
-			  (unsigned long long)n->props_n[0]);
-	if (n->has_props[1] && count > n->props_n[1])
-		ok = fail(v, n, "maxProperties", "%zu properties, more than %llu", count,
-			  (unsigned long long)n->props_n[1]);
+	ok &= within(v, n, count, n->has_props, n->props_n, "minProperties", "maxProperties",
+		     "properties");
 	for (i = 0, k = 0; i < n->nrequired; i++)
 		if (!find_key(d, t, &k, n->required[i].buf ? n->required[i].buf : "",
 			      n->required[i].len))
