@@ -107,6 +107,13 @@ void die_err(const struct aperr *e)
 	die(e->code ? e->code : EX_SOFTWARE, "%s", e->msg);
 }
 
+void die_opt(const struct aperr *e)
+{
+	if (e->code == EX_USAGE)
+		usage_error("%s", e->msg);
+	die_err(e);
+}
+
 void usage_error(const char *fmt, ...)
 {
 	va_list ap;

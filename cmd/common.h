@@ -22,6 +22,8 @@ void tool_init(const char *name);
 void die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 void die_err(const struct aperr *e) __attribute__((noreturn));
+/* die_err(), but a usage error (EX_USAGE) is reported as usage_error() reports it. */
+void die_opt(const struct aperr *e) __attribute__((noreturn));
 /* "name: message" on stderr. */
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "name: message" and "name: try 'name --help'" on stderr, and exit 64. */

@@ -377,21 +377,15 @@ int cmd_fetch_page(int argc, char **argv)
 			break;
 		default:
 			r = http_cli_opt(&f.hc, opt, optarg, &e);
-			if (r < 0) {
-				if (e.code == EX_USAGE)
-					usage_error("%s", e.msg);
-				die_err(&e);
-			}
+			if (r < 0)
+				die_opt(&e);
 			if (!r)
 				tool_common_opt(&f.common, opt, optarg);
 		}
 	}
 	tool_common_done(&f.common, usage_text);
-	if (http_cli_finish(&f.hc, &e) < 0) {
-		if (e.code == EX_USAGE)
-			usage_error("%s", e.msg);
-		die_err(&e);
-	}
+	if (http_cli_finish(&f.hc, &e) < 0)
+		die_opt(&e);
 	if (f.hc.quiet)
 		f.common.quiet = 1;
 	if (outpath && (fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)

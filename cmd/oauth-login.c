@@ -440,11 +440,8 @@ int cmd_oauth_login(int argc, char **argv)
 		case OPT_CLIENT_SECRET:
 			free(l.client_secret);
 			if (secret_resolve(optarg, "--client-secret", &l.secrets, &l.client_secret,
-					   &e) < 0) {
-				if (e.code == EX_USAGE)
-					usage_error("%s", e.msg);
-				die_err(&e);
-			}
+					   &e) < 0)
+				die_opt(&e);
 			break;
 		case OPT_SCOPE:
 			strbuf_addf(&l.scope, "%s%s", l.scope.len ? " " : "", optarg);
@@ -465,11 +462,8 @@ int cmd_oauth_login(int argc, char **argv)
 		case OPT_OLD_STORE: tool_renamed("--store", "--oauth2-store");
 		default:
 			r = http_cli_opt(&l.hc, opt, optarg, &e);
-			if (r < 0) {
-				if (e.code == EX_USAGE)
-					usage_error("%s", e.msg);
-				die_err(&e);
-			}
+			if (r < 0)
+				die_opt(&e);
 			if (r == 0)
 				tool_common_opt(&l.common, opt, optarg);
 		}

@@ -622,11 +622,8 @@ int cmd_webhook_recv(int argc, char **argv)
 		case OPT_LISTEN: rv.listen = optarg; break;
 		case OPT_SECRET:
 			free(secret);
-			if (secret_resolve(optarg, "--secret", &rv.secrets, &secret, &e) < 0) {
-				if (e.code == EX_USAGE)
-					usage_error("%s", e.msg);
-				die_err(&e);
-			}
+			if (secret_resolve(optarg, "--secret", &rv.secrets, &secret, &e) < 0)
+				die_opt(&e);
 			break;
 		case OPT_SCHEME:
 			if (wh_scheme_parse(optarg, &rv.scheme, &e) < 0)

@@ -1,7 +1,13 @@
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crawl.h"
+#include "hash.h"
 #include "jsonw.h"
+#include "redact.h"
+#include "secret.h"
+#include "url.h"
 
 void crawl_ck_write(struct jsonw *w, const struct crawl_ck *ck)
 {
@@ -107,4 +113,655 @@ int crawl_ck_read(const struct json_doc *d, struct crawl_ck *ck, struct crawl_ck
 	if (!tk->spec || json_type(d, tk->spec) != JSON_OBJECT)
 		return aperr_set(e, EX_DATAERR, "/spec: not an object");
 	return 1;
+}
+
+/* ---- the engine ---- */
+
+const char *crawl_shown(const struct crawl_cfg *cfg, struct strbuf *out, const char *url)
+{
+	strbuf_reset(out);
+	redact_url(out, url, cfg->key_param);
+	secrets_scrub(cfg->secrets, out);
+	return out->buf ? out->buf : "";
+}
+
+/* Stop at page (its URL url) for why: "page N (URL): why", secrets masked.  Returns -1. */
+static int fail(struct crawl *c, uint64_t page, const char *url, int code, const char *why,
+		struct aperr *e)
+{
+	struct strbuf m = STRBUF_INIT;
+	struct strbuf u = STRBUF_INIT;
+
+	strbuf_addstr(&m, why);
+	secrets_scrub(c->cfg->secrets, &m);
+	crawl_shown(c->cfg, &u, url);
+	strbuf_shorten(&u, 300);
+	aperr_set(e, code, "page %llu (%s): %s", (unsigned long long)page, u.buf ? u.buf : "",
+		  m.buf ? m.buf : "");
+	strbuf_release(&m);
+	strbuf_release(&u);
+	return -1;
+}
+
+static void say(const struct crawl *c, const char *line)
+{
+	if (c->cfg->io.log)
+		c->cfg->io.log(c->cfg->io.ctx, line);
+}
+
+void crawl_listing_init(struct crawl_listing *l, uint64_t index)
+{
+	memset(l, 0, sizeof(*l));
+	http_req_init(&l->tmpl);
+	strbuf_init(&l->meta, STRBUF_DEFAULT_CAP);
+	strbuf_init(&l->origin, 0);
+	l->index = index;
+}
+
+int crawl_listing_ready(struct crawl_listing *l, const struct crawl_cfg *cfg, int has_auth,
+			struct aperr *e)
+{
+	if (url_origin(l->tmpl.url, &l->origin) < 0) {
+		struct strbuf u = STRBUF_INIT;
+
+		crawl_shown(cfg, &u, l->tmpl.url);
+		strbuf_shorten(&u, 300);
+		aperr_set(e, EX_USAGE, "%s: not an http or https URL", u.buf ? u.buf : "");
+		strbuf_release(&u);
+		return -1;
+	}
+	if (pg_request_id(&l->tmpl, cfg->secrets, l->id) < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	/* the template's headers (-H) are in the request's, and a request line's too */
+	l->holds_creds = has_auth || http_headers_sensitive(l->tmpl.headers);
+	return 0;
+}
+
+void crawl_listing_release(struct crawl_listing *l)
+{
+	http_req_release(&l->tmpl);
+	strbuf_release(&l->meta);
+	strbuf_release(&l->origin);
+}
+
+static struct crawl_job *job_new(struct crawl *c, const char *url, const struct strbuf *body)
+{
+	const struct crawl_listing *l = c->l;
+	struct crawl_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->owner = c->owner;
+	http_req_init(&j->req);
+	j->req.udata = j;
+	j->req.url = strdup(url);
+	if (l->tmpl.method)
+		j->req.method = strdup(l->tmpl.method);
+	if (body) {
+		strbuf_add(&j->req.body, body->buf ? body->buf : "", body->len);
+		j->req.has_body = 1;
+	} else if (l->tmpl.has_body) {
+		strbuf_add(&j->req.body, l->tmpl.body.buf, l->tmpl.body.len);
+		j->req.has_body = 1;
+	}
+	j->req.cred_origin = strdup(l->origin.buf ? l->origin.buf : "");
+	if (http_headers_copy(&j->req.headers, l->tmpl.headers) < 0 || !j->req.url ||
+	    !j->req.cred_origin || (l->tmpl.method && !j->req.method) ||
+	    strbuf_failed(&j->req.body)) {
+		http_req_release(&j->req);
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+static void job_free(struct crawl_job *j)
+{
+	http_req_release(&j->req);
+	free(j);
+}
+
+static int submit(struct crawl *c, const char *url, const struct strbuf *body, uint64_t page,
+		  uint64_t pos, struct aperr *e)
+{
+	struct crawl_job *j;
+
+	if (c->nlive == c->alive) {
+		size_t n = c->alive ? c->alive * 2 : 16;
+		struct crawl_job **live = realloc(c->live, n * sizeof(*live));
+
+		if (!live)
+			return aperr_set(e, EX_OSERR, "out of memory");
+		c->live = live;
+		c->alive = n;
+	}
+	if (!(j = job_new(c, url, body)))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	j->gen = c->gen;
+	j->page = page;
+	j->pos = pos;
+	j->req.seq = page;
+	if (c->cfg->io.submit(c->cfg->io.ctx, &j->req, e) < 0) {
+		job_free(j);
+		return -1;
+	}
+	c->live[c->nlive++] = j;
+	c->last_submitted = page;
+	return 0;
+}
+
+static void unlive(struct crawl *c, const struct crawl_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlive; i++)
+		if (c->live[i] == j) {
+			c->live[i] = c->live[--c->nlive];
+			return;
+		}
+}
+
+/* Stop what is in flight and free what waits in the ring. */
+static void drop_all(struct crawl *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlive; i++) {
+		c->cfg->io.abandon(c->cfg->io.ctx, &c->live[i]->req);
+		job_free(c->live[i]);
+	}
+	c->nlive = 0;
+	for (i = 0; i < c->ringn; i++)
+		if (c->ring[i]) {
+			c->dropped++;
+			job_free(c->ring[i]);
+			c->ring[i] = NULL;
+		}
+}
+
+/* Forget every guess: what is in flight and what waits. */
+static void drop_ahead(struct crawl *c)
+{
+	drop_all(c);
+	c->gen++;
+	c->last_submitted = c->page - 1;
+}
+
+static int fetch_ahead(const struct crawl *c)
+{
+	return c->resolved && c->cfg->ahead && c->cfg->concurrency > 1 &&
+	       (c->spec.style == PG_PAGE || (c->spec.style == PG_OFFSET && c->step > 0));
+}
+
+/*
+ * The body of the request for position value (JSON: a cursor as the page
+ * held it, or a number), when the style puts its position there.
+ */
+static int position_body(struct crawl *c, const char *value, struct strbuf *out, struct aperr *e)
+{
+	const struct http_req *t = &c->l->tmpl;
+
+	if (!c->has_next_body)
+		return 0;
+	return pg_body(&c->spec, t->body.buf, t->has_body ? t->body.len : 0, value, out, e);
+}
+
+int crawl_submit(struct crawl *c, uint64_t pages_left, struct aperr *e)
+{
+	const struct strbuf *nb = c->has_next_body ? &c->next_body : NULL;
+	char num[24];
+
+	if (!fetch_ahead(c)) {
+		if (c->last_submitted < c->page)
+			return submit(c, c->next.buf, nb, c->page, c->pos, e);
+		return 0;
+	}
+	if (c->last_submitted < c->page) {
+		c->gen_page = c->page;
+		c->gen_pos = c->pos;
+		c->gen_step = c->spec.style == PG_PAGE ? 1 : c->step;
+		if (submit(c, c->next.buf, nb, c->page, c->pos, e) < 0)
+			return -1;
+	}
+	while (c->last_submitted + 1 < c->page + c->cfg->concurrency &&
+	       (!pages_left || c->last_submitted + 1 < c->page + pages_left)) {
+		uint64_t pg = c->last_submitted + 1;
+		uint64_t pos = c->gen_pos + (pg - c->gen_page) * c->gen_step;
+		struct strbuf u = STRBUF_INIT, b = STRBUF_INIT;
+		int r;
+
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)pos);
+		r = pg_url(&c->spec, c->l->tmpl.url, num, &u) < 0
+			    ? aperr_set(e, EX_OSERR, "out of memory")
+			    : position_body(c, num, &b, e);
+		if (r == 0)
+			r = submit(c, u.buf, c->has_next_body ? &b : NULL, pg, pos, e);
+		strbuf_release(&u);
+		strbuf_release(&b);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A next page on another origin than the listing's start: the run's
+ * credentials may not follow it there (an https listing never goes on over
+ * http with them), so the crawl stops unless the user trusts that origin.
+ */
+static int check_origin(struct crawl *c, const struct crawl_job *j, struct aperr *e)
+{
+	const struct crawl_listing *l = c->l;
+	struct strbuf to = STRBUF_INIT, m = STRBUF_INIT;
+	int ok = !l->holds_creds;
+
+	if (!ok && c->cfg->io.creds_allowed)
+		ok = c->cfg->io.creds_allowed(c->cfg->io.ctx, &j->req, c->next.buf);
+	if (ok)
+		return 0;
+	if (url_origin(c->next.buf, &to) < 0)
+		strbuf_addstr(&to, "an unknown origin");
+	if (url_is_https(l->origin.buf) && !url_is_https(to.buf))
+		strbuf_addf(&m, "the next page is at %s, plain http after %s: the credentials "
+			    "are not sent without TLS; stopping", to.buf, l->origin.buf);
+	else
+		strbuf_addf(&m, "the next page is at %s, another origin than %s where the "
+			    "credentials were given; stopping (--trust-origin %s follows it)",
+			    to.buf, l->origin.buf, to.buf);
+	fail(c, j->page, j->req.url, EX_DATAERR, m.buf ? m.buf : "another origin", e);
+	strbuf_release(&to);
+	strbuf_release(&m);
+	return -1;
+}
+
+/* The next request's fingerprint: its URL and body (a loop is an error). */
+static int request_hash(const struct crawl *c, struct hash128 *h, struct aperr *e)
+{
+	struct strbuf m = STRBUF_INIT;
+
+	strbuf_add(&m, c->next.buf ? c->next.buf : "", c->next.len);
+	if (c->has_next_body) {
+		strbuf_addch(&m, '\0');
+		strbuf_add(&m, c->next_body.buf ? c->next_body.buf : "", c->next_body.len);
+	}
+	if (strbuf_failed(&m)) {
+		strbuf_release(&m);
+		return aperr_set(e, EX_OSERR, "out of memory");
+	}
+	siphash128(c->cfg->key, m.buf ? m.buf : "", m.len, h);
+	strbuf_release(&m);
+	return 0;
+}
+
+/* A next request already made: the listing loops. */
+static int check_loop(struct crawl *c, const struct crawl_job *j, const struct pg_result *res,
+		      struct aperr *e)
+{
+	struct strbuf m = STRBUF_INIT, u = STRBUF_INIT;
+	struct hash128 h;
+	int r;
+
+	if (request_hash(c, &h, e) < 0)
+		return -1;
+	r = fpset_add(&c->seen, h);
+	if (r < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	if (r > 0)
+		return 0;
+	if (c->spec.style == PG_CURSOR || c->spec.style == PG_KEYSET) {
+		strbuf_addf(&m, "the next %s '%s' was already followed: the listing loops; stopping",
+			    c->spec.style == PG_CURSOR ? "cursor" : "key", res->token.buf);
+	} else {
+		crawl_shown(c->cfg, &u, c->next.buf);
+		strbuf_shorten(&u, 300);
+		strbuf_addf(&m, "the next URL %s was already followed: the listing loops; stopping",
+			    u.buf);
+	}
+	fail(c, j->page, j->req.url, EX_DATAERR, m.buf ? m.buf : "a loop", e);
+	strbuf_release(&m);
+	strbuf_release(&u);
+	return -1;
+}
+
+/* Where the page leads: the position after it, and whether there is one. */
+static int step(struct crawl *c, const struct pg_result *res, int *more, struct aperr *e)
+{
+	size_t n = res->nrecords;
+	char num[24];
+
+	*more = 0;
+	strbuf_reset(&c->next);
+	switch (c->spec.style) {
+	case PG_CURSOR:
+	case PG_KEYSET:
+		*more = res->has_token && res->more != 0;
+		if (*more && pg_url(&c->spec, c->l->tmpl.url, res->token.buf, &c->next) < 0)
+			return aperr_set(e, EX_OSERR, "out of memory");
+		if (*more)
+			return position_body(c, res->token_json.buf, &c->next_body, e);
+		return 0;
+	case PG_NEXT_URL:
+	case PG_LINK:
+		*more = res->has_token && res->more != 0;
+		if (*more) {
+			strbuf_add(&c->next, res->token.buf, res->token.len);
+			/* the key goes in once, by the auth layer, whatever the server echoes */
+			if (c->cfg->key_param && url_set_query(&c->next, c->cfg->key_param, NULL) < 0)
+				return aperr_set(e, EX_OSERR, "out of memory");
+		}
+		return 0;
+	case PG_OFFSET:
+		*more = n > 0;
+		c->pos += n;
+		if (!c->step || n < c->step)
+			c->step = n;	/* the server's own page size, when it caps limit */
+		break;
+	case PG_PAGE:
+		*more = n > 0;
+		c->pos++;
+		break;
+	default:
+		return 0;	/* none: one page */
+	}
+	if (!*more)
+		return 0;
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)c->pos);
+	if (pg_url(&c->spec, c->l->tmpl.url, num, &c->next) < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return position_body(c, num, &c->next_body, e);
+}
+
+/* Where the page leads: sets c->next, or c->done; -1 when the listing must stop here. */
+static int next_page(struct crawl *c, const struct crawl_job *j, const struct pg_result *res,
+		     struct aperr *e)
+{
+	int more;
+
+	if (step(c, res, &more, e) < 0)
+		return -1;
+	if (!more && res->more == 1)
+		return fail(c, j->page, j->req.url, EX_DATAERR,
+			    c->spec.more_path || c->spec.done_path
+				    ? "the page says more pages follow but gives nothing to go on "
+				      "from: stopping rather than end short"
+				    : "the page says more pages follow: stopping rather than end short",
+			    e);
+	if (!more) {
+		c->done = 1;
+		return 0;
+	}
+	if (check_origin(c, j, e) < 0)
+		return -1;
+	if (res->nrecords == 0) {
+		if (++c->empty_run > c->cfg->max_empty) {
+			char m[160];
+
+			snprintf(m, sizeof(m), "%llu empty pages in a row still point to a next page; "
+				 "stopping (see --max-empty-pages)", (unsigned long long)c->empty_run);
+			return fail(c, j->page, j->req.url, EX_DATAERR, m, e);
+		}
+	} else {
+		c->empty_run = 0;
+	}
+	return check_loop(c, j, res, e);
+}
+
+/* The same records as the page before: the server ignores the position. */
+static int check_stuck(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
+		       const struct pg_result *res, struct aperr *e)
+{
+	uint64_t h;
+
+	if ((c->spec.style != PG_OFFSET && c->spec.style != PG_PAGE) || !res->nrecords)
+		return 0;
+	h = siphash64(c->cfg->key, json_src(d, res->array), json_srclen(d, res->array));
+	if (c->has_prev && h == c->prev_hash) {
+		char m[200];
+
+		snprintf(m, sizeof(m), "the same records as page %llu: does the API ignore '%s'? "
+			 "stopping", (unsigned long long)(j->page - 1),
+			 c->spec.style == PG_OFFSET ? c->spec.offset_param : c->spec.page_param);
+		return fail(c, j->page, j->req.url, EX_DATAERR, m, e);
+	}
+	c->prev_hash = h;
+	c->has_prev = 1;
+	return 0;
+}
+
+/* Page 1 of an auto crawl: the style the response shows. */
+static int resolve(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
+		   struct aperr *e)
+{
+	const struct http_req *r = &j->req, *t = &c->l->tmpl;
+
+	strbuf_reset(&c->why);
+	if (pg_detect(&c->spec, r->url, r, d, &c->why, e) < 0)
+		return fail(c, j->page, r->url, e->code, e->msg, e);
+	c->resolved = 1;
+	c->has_next_body = pg_uses_body(&c->spec);
+	c->pos = pg_start_position(&c->spec, t->url, t->body.buf, t->has_body ? t->body.len : 0);
+	c->step = c->spec.style == PG_OFFSET ? c->spec.limit : 0;
+	if (c->cfg->io.log) {
+		struct strbuf m = STRBUF_INIT;
+
+		strbuf_addf(&m, "auto: style %s: %s", pg_style_name(c->spec.style),
+			    c->why.buf ? c->why.buf : "");
+		say(c, m.buf ? m.buf : "");
+		strbuf_release(&m);
+	}
+	return 0;
+}
+
+int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
+	       struct json_error *je, struct pg_result *res, struct aperr *e)
+{
+	const struct http_req *r = &j->req;
+	const struct json_doc *body = NULL;
+
+	if (r->outcome == HTTP_FAILED || r->exit_code || r->status < 200 || r->status > 299) {
+		char m[600];
+
+		if (r->error[0])
+			snprintf(m, sizeof(m), "%s", r->error);
+		else
+			snprintf(m, sizeof(m), "HTTP %ld", r->status);
+		return fail(c, j->page, r->url, r->exit_code ? r->exit_code : EX_UNAVAILABLE, m, e);
+	}
+	if (r->resp_body.len && json_parse(d, r->resp_body.buf, r->resp_body.len, je) == 0)
+		body = d;
+	if (!c->resolved && resolve(c, j, body, e) < 0)
+		return -1;
+	if (!body && r->resp_body.len) {
+		json_error_to_aperr(je, e);
+		return fail(c, j->page, r->url, EX_DATAERR, e->msg, e);
+	}
+	if (pg_examine(&c->spec, r->url, r, body, res, e) < 0)
+		return fail(c, j->page, r->url, e->code, e->msg, e);
+	if (check_stuck(c, j, d, res, e) < 0 || next_page(c, j, res, e) < 0)
+		return -1;
+	if (res->has_total) {	/* the latest the API said */
+		c->has_total = 1;
+		c->total = res->total;
+	}
+	if (c->cfg->io.log) {
+		struct strbuf m = STRBUF_INIT, u = STRBUF_INIT;
+
+		strbuf_addf(&m, "page %llu: %zu records%s%s", (unsigned long long)j->page,
+			    res->nrecords, c->done ? ", the last page" : ", next ",
+			    c->done ? "" : crawl_shown(c->cfg, &u, c->next.buf));
+		say(c, m.buf ? m.buf : "");
+		strbuf_release(&m);
+		strbuf_release(&u);
+	}
+	return 0;
+}
+
+void crawl_take(struct crawl *c, struct crawl_job *j)
+{
+	unlive(c, j);
+	if (j->gen != c->gen || j->page < c->page || j->page >= c->page + c->ringn) {
+		c->dropped++;	/* a guess that proved wrong, answered anyway */
+		job_free(j);
+		return;
+	}
+	c->ring[j->page % c->ringn] = j;
+}
+
+struct crawl_job *crawl_ready(struct crawl *c)
+{
+	struct crawl_job *j = c->ring[c->page % c->ringn];
+
+	if (c->done || !j || j->page != c->page)
+		return NULL;
+	c->ring[c->page % c->ringn] = NULL;
+	return j;
+}
+
+void crawl_advance(struct crawl *c, struct crawl_job *j, size_t nrecords)
+{
+	int guessed;
+
+	job_free(j);
+	c->records += nrecords;
+	c->pages++;
+	c->page++;
+	/* was the page after it guessed right? */
+	guessed = c->gen_step && c->last_submitted >= c->page &&
+		  c->gen_pos + (c->page - c->gen_page) * c->gen_step == c->pos;
+	if (!c->done && fetch_ahead(c) && c->last_submitted >= c->page && !guessed)
+		drop_ahead(c);
+}
+
+static int begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
+		 struct aperr *e)
+{
+	void *owner = c->owner;
+
+	memset(c, 0, sizeof(*c));
+	c->owner = owner;
+	c->cfg = cfg;
+	c->l = l;
+	strbuf_init(&c->next, 0);
+	strbuf_init(&c->next_body, 0);
+	strbuf_init(&c->why, 0);
+	strbuf_init(&c->shown, 0);
+	fpset_init(&c->seen);
+	c->ringn = cfg->concurrency * 2 + 2;
+	c->ring = calloc(c->ringn, sizeof(*c->ring));
+	if (!c->ring)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+/* The first request is a request made: a listing that comes back to it loops. */
+static int first_seen(struct crawl *c, struct aperr *e)
+{
+	struct hash128 h;
+
+	c->last_submitted = c->page - 1;
+	if (request_hash(c, &h, e) < 0)
+		return -1;
+	if (fpset_add(&c->seen, h) < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+int crawl_begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
+		const struct pg_spec *user, struct aperr *e)
+{
+	const struct http_req *t = &l->tmpl;
+
+	if (begin(c, cfg, l, e) < 0 || pg_spec_copy(&c->spec, user, e) < 0)
+		return -1;
+	c->resolved = c->spec.style != PG_AUTO;
+	c->page = 1;
+	if (!c->resolved) {
+		strbuf_addstr(&c->next, t->url);
+		return first_seen(c, e);
+	}
+	if (pg_url(&c->spec, t->url, NULL, &c->next) < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	c->has_next_body = pg_uses_body(&c->spec);
+	if (c->has_next_body &&
+	    pg_body(&c->spec, t->body.buf, t->has_body ? t->body.len : 0, NULL, &c->next_body, e) < 0)
+		return -1;
+	c->pos = pg_start_position(&c->spec, t->url, c->next_body.buf, c->next_body.len);
+	c->step = c->spec.style == PG_OFFSET ? c->spec.limit : 0;
+	return first_seen(c, e);
+}
+
+int crawl_resume(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
+		 const struct json_doc *cd, const struct crawl_ck *ck,
+		 const struct crawl_ck_tokens *tok, const char *label, struct aperr *e)
+{
+	struct strbuf v = STRBUF_INIT;
+
+	if (begin(c, cfg, l, e) < 0)
+		return -1;
+	json_str_decode(cd, tok->start, &v);
+	/* the real request decides, not its masked text: ?code=US is not ?code=FR */
+	if (!v.buf || !json_str_eq(cd, tok->start_id, l->id, strlen(l->id))) {
+		aperr_set(e, EX_CONFIG, "%s was written for a crawl of %s, not %s; use --restart "
+			  "to start over", label, v.buf ? v.buf : "?",
+			  crawl_shown(cfg, &c->shown, l->tmpl.url));
+		strbuf_release(&v);
+		return -1;
+	}
+	strbuf_release(&v);
+	if (pg_spec_from_json(&c->spec, cd, tok->spec, e) < 0)
+		return aperr_prefix(e, "%s", label);
+	c->resolved = c->spec.style != PG_AUTO;
+	c->has_next_body = c->resolved && pg_uses_body(&c->spec);
+	json_str_decode(cd, tok->next, &c->next);
+	if (c->has_next_body && !tok->next_body)
+		return aperr_set(e, EX_DATAERR, "%s: /next_body: not a string; use --restart to "
+				 "start over", label);
+	if (c->has_next_body)
+		json_str_decode(cd, tok->next_body, &c->next_body);
+	c->page = ck->page;
+	c->pos = ck->pos;
+	c->step = ck->step;
+	c->empty_run = ck->empty_run;
+	c->records = ck->records;
+	c->pages = ck->pages;
+	c->has_total = ck->has_total;
+	c->total = ck->total;
+	return first_seen(c, e);
+}
+
+void crawl_end(struct crawl *c)
+{
+	if (c->ring)
+		drop_all(c);	/* what waits was fetched ahead past the end */
+	free(c->ring);
+	free(c->live);
+	c->ring = NULL;
+	c->live = NULL;
+	c->ringn = c->nlive = c->alive = 0;
+	fpset_release(&c->seen);
+	strbuf_release(&c->next);
+	strbuf_release(&c->next_body);
+	strbuf_release(&c->why);
+	strbuf_release(&c->shown);
+	pg_spec_release(&c->spec);
+}
+
+void crawl_ck_fill(struct crawl *c, struct crawl_ck *ck)
+{
+	ck->at_page = 1;
+	ck->start = crawl_shown(c->cfg, &c->shown, c->l->tmpl.url);
+	ck->start_id = c->l->id;
+	ck->next = c->next.buf;
+	ck->next_len = c->next.len;
+	ck->next_body = c->has_next_body ? (c->next_body.buf ? c->next_body.buf : "") : NULL;
+	ck->next_body_len = c->next_body.len;
+	ck->page = c->page;
+	ck->pos = c->pos;
+	ck->step = c->step;
+	ck->empty_run = c->empty_run;
+	ck->records = c->records;
+	ck->pages = c->pages;
+	ck->has_total = c->has_total;
+	ck->total = c->total;
+	ck->spec = &c->spec;
 }

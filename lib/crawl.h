@@ -1,6 +1,23 @@
 /*
- * crawl: the checkpoint of a paginated crawl, its one format.
+ * crawl: one listing's pagination, page by page to its natural end, and
+ * the checkpoint that says where it stands.
  *
+ * The engine.  A struct crawl follows one listing: it names the requests
+ * to make (crawl_submit: the next page, and with fetch-ahead the pages
+ * after it, guessed at the offset step or the next page number), takes the
+ * responses in any order (crawl_take) and hands them back in page order
+ * (crawl_ready).  crawl_page() applies the rules to a page: its status,
+ * its body, the style found (auto), where it leads next, and why the
+ * listing ends or must stop -- "more pages" with nothing to go on, a next
+ * page on an origin the credentials may not go to, too many empty pages in
+ * a row, a request already made (a loop), the same records as the page
+ * before (the API ignores the position).  crawl_advance() moves past the
+ * page once the caller has written it; a page that shows the guess was
+ * wrong discards what was fetched ahead.  The engine never does I/O
+ * itself: requests go out and are given up through struct crawl_io, so a
+ * test can play the server.
+ *
+ * The checkpoint's format (version 1):
  * paginate writes where a crawl stands after each page it wrote, to a
  * checkpoint file and as the value of an in-band state line; a later run
  * resumes from it.  The format (version 1):
@@ -20,6 +37,11 @@
  * Ownership: struct crawl_ck borrows every string it is given to write;
  * what crawl_ck_read() fills points into the parsed document d (strings
  * are token numbers, decoded by the caller).  Nothing is allocated.
+ * A struct crawl owns its jobs (until crawl_ready hands one out, which the
+ * caller gives back through crawl_advance), its spec and its strings; it
+ * borrows its struct crawl_cfg and its listing, which must outlive it.
+ *
+ * Thread-safety: none; a crawl is used by one thread.
  */
 #ifndef APIPE_CRAWL_H
 #define APIPE_CRAWL_H
@@ -30,6 +52,9 @@
 #include "err.h"
 #include "json.h"
 #include "paginate.h"
+#include "fpset.h"
+#include "http.h"
+#include "strbuf.h"
 
 #define CRAWL_CK_VERSION 1
 
@@ -69,5 +94,127 @@ struct crawl_ck_tokens {
  */
 int crawl_ck_read(const struct json_doc *d, struct crawl_ck *ck, struct crawl_ck_tokens *tokens,
 		  struct aperr *e);
+
+/* ---- the engine ---- */
+
+/* How the engine reaches the network: set by the caller. */
+struct crawl_io {
+	void *ctx;
+	/* Send r; it comes back to crawl_take().  -1 (e) when it cannot go. */
+	int (*submit)(void *ctx, struct http_req *r, struct aperr *e);
+	/* Forget r, sent and not yet back: it never comes back. */
+	void (*abandon)(void *ctx, struct http_req *r);
+	/* May the run's credentials follow r to url?  NULL: only to r's origin. */
+	int (*creds_allowed)(void *ctx, const struct http_req *r, const char *url);
+	/* A line for -v; NULL: not verbose. */
+	void (*log)(void *ctx, const char *line);
+};
+
+/* What every listing of a run shares; borrowed by each crawl. */
+struct crawl_cfg {
+	struct crawl_io io;
+	const struct secrets *secrets;	/* scrubbed from every message */
+	const char *key_param;		/* an API key sent in the query: masked, never followed */
+	size_t concurrency;		/* -j: requests in flight */
+	int ahead;			/* fetch ahead (offset/page, one listing at a time) */
+	uint64_t max_empty;		/* empty pages in a row that may still point on */
+	uint8_t key[16];		/* the loop check's hash key */
+};
+
+/* One listing: its start request, as the template of every page request. */
+struct crawl_listing {
+	struct http_req tmpl;
+	struct strbuf meta;		/* the request line's meta, as JSON; empty: none */
+	uint64_t index;
+	struct strbuf origin;		/* the start URL's origin: where credentials go */
+	int holds_creds;		/* auth, or a credential header in its request */
+	char id[33];			/* the start request's identity (pg_request_id) */
+};
+
+/* Ready l for index: an empty template the caller fills, then crawl_listing_ready(). */
+void crawl_listing_init(struct crawl_listing *l, uint64_t index);
+/*
+ * l's template is filled: work out its origin and identity.  has_auth:
+ * the run adds credentials of its own.  -1 (EX_USAGE) when the URL is no
+ * http or https URL.
+ */
+int crawl_listing_ready(struct crawl_listing *l, const struct crawl_cfg *cfg, int has_auth,
+			struct aperr *e);
+void crawl_listing_release(struct crawl_listing *l);
+
+/* One page request; req.udata points back at it. */
+struct crawl_job {
+	struct http_req req;
+	void *owner;			/* the caller's: the crawl's owner when submitted */
+	uint64_t gen;			/* the guess it belongs to (fetch-ahead) */
+	uint64_t page;			/* 1-based page number */
+	uint64_t pos;			/* offset or page number (offset and page styles) */
+};
+
+/* Where a listing's crawl stands: the next page not yet written. */
+struct crawl {
+	const struct crawl_cfg *cfg;
+	struct crawl_listing *l;
+	void *owner;			/* copied into each job */
+	struct pg_spec spec;
+	int resolved;			/* the style is known (not auto before page 1) */
+	struct strbuf next;		/* URL of the next page to write */
+	struct strbuf next_body;	/* and its body, when the position goes there */
+	int has_next_body;
+	uint64_t page, pos, step;	/* its number, its position, the offset step */
+	uint64_t empty_run;		/* empty pages in a row that still pointed on */
+	uint64_t records, pages;
+	int done, has_total;
+	uint64_t total;
+	uint64_t dropped;		/* responses to pages fetched ahead and not used */
+	struct fpset seen;		/* requests already made (a loop is an error) */
+	uint64_t prev_hash;		/* the previous page's records (offset/page) */
+	int has_prev;
+	/* fetch-ahead: pages gen_page.. were guessed at gen_pos + k * gen_step */
+	uint64_t gen, gen_page, gen_pos, gen_step, last_submitted;
+	struct crawl_job **ring;
+	size_t ringn;
+	struct crawl_job **live;	/* submitted, not yet back */
+	size_t nlive, alive;
+	struct strbuf why, shown;	/* scratch */
+};
+
+/* Start l's crawl at its first page, with the pagination user asks for. */
+int crawl_begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
+		const struct pg_spec *user, struct aperr *e);
+/*
+ * Resume l's crawl where checkpoint ck (read from cd by crawl_ck_read)
+ * says it stands.  label names the checkpoint in messages.  -1 (EX_CONFIG)
+ * when ck was written for another listing, EX_DATAERR when it is damaged.
+ */
+int crawl_resume(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
+		 const struct json_doc *cd, const struct crawl_ck *ck,
+		 const struct crawl_ck_tokens *tok, const char *label, struct aperr *e);
+/* Stop what is in flight, free what waits; c->dropped counts what was fetched for nothing. */
+void crawl_end(struct crawl *c);
+
+/*
+ * Keep the requests going: the next page, and with fetch-ahead the pages
+ * after it, at most pages_left in all (0: no bound).
+ */
+int crawl_submit(struct crawl *c, uint64_t pages_left, struct aperr *e);
+/* A response to one of c's jobs: kept for its turn, or dropped (a wrong guess). */
+void crawl_take(struct crawl *c, struct crawl_job *j);
+/* The next page in order, when it is back; NULL otherwise.  The caller owns it. */
+struct crawl_job *crawl_ready(struct crawl *c);
+/*
+ * Apply the rules to page j, using d as scratch for its body and res for
+ * what it holds.  Sets c->next (and c->next_body), or c->done on the last
+ * page.  *parsed says whether d holds the body.  -1 (e: "page N (URL): why",
+ * secrets masked) when the listing must stop at this page.
+ */
+int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
+	       struct json_error *je, struct pg_result *res, struct aperr *e);
+/* Page j was written: count it, free it, and drop what was fetched ahead on a wrong guess. */
+void crawl_advance(struct crawl *c, struct crawl_job *j, size_t nrecords);
+/* Fill ck (at_page) with where c stands; its strings are c's and shown's. */
+void crawl_ck_fill(struct crawl *c, struct crawl_ck *ck);
+/* url as a message or checkpoint may show it, secrets masked: out's text, reset first. */
+const char *crawl_shown(const struct crawl_cfg *cfg, struct strbuf *out, const char *url);
 
 #endif

@@ -1639,3 +1639,35 @@ int pg_spec_copy(struct pg_spec *dst, const struct pg_spec *src, struct aperr *e
 	strbuf_release(&j);
 	return rc;
 }
+
+int pg_graphql_body(const char *query, size_t n, const char *variables, struct strbuf *out,
+		    struct aperr *e)
+{
+	struct jsonw w;
+	struct json_doc d;
+	struct json_error je;
+	int rc = 0;
+
+	json_doc_init(&d, JSON_DEFAULT_DEPTH);
+	json_error_init(&je);
+	if (variables && (json_parse(&d, variables, strlen(variables), &je) < 0 ||
+			  json_type(&d, 0) != JSON_OBJECT))
+		rc = aperr_set(e, EX_USAGE, "--variables: not a JSON object");
+	if (!rc) {
+		jw_init(&w, out);
+		jw_object(&w);
+		jw_key(&w, "query");
+		jw_strn(&w, query, n);
+		jw_key(&w, "variables");
+		if (variables)
+			jw_value(&w, &d, 0);
+		else
+			jw_raw(&w, "{}", 2);
+		jw_end_object(&w);
+		if (jw_finish(&w) < 0)
+			rc = aperr_set(e, EX_DATAERR, "%s", jw_error(&w));
+	}
+	json_doc_release(&d);
+	json_error_release(&je);
+	return rc;
+}

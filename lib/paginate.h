@@ -151,4 +151,13 @@ uint64_t pg_start_position(const struct pg_spec *s, const char *base, const char
  */
 int pg_request_id(const struct http_req *r, const struct secrets *secrets, char out[33]);
 
+/*
+ * The body of a GraphQL request: {"query":QUERY,"variables":VARIABLES},
+ * variables a JSON object's text (NULL: {}), appended to out.  -1
+ * (EX_USAGE) when variables is not a JSON object, EX_DATAERR when query
+ * is not UTF-8.
+ */
+int pg_graphql_body(const char *query, size_t n, const char *variables, struct strbuf *out,
+		    struct aperr *e);
+
 #endif

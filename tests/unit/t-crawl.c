@@ -1,0 +1,432 @@
+/*
+ * lib/crawl's engine with the test playing the server: requests are
+ * caught by a struct crawl_io of its own, answered in any order, and the
+ * engine's rules (order, fetch-ahead, loops, empty runs, origins, stuck
+ * positions, "more" with nothing to go on) are checked page by page.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tap.h"
+#include "../../lib/crawl.h"
+#include "../../lib/jsonw.h"
+#include "../../lib/secret.h"
+
+/* The server's side: what was sent, what was given up. */
+struct wire {
+	struct crawl_job *sent[64];
+	size_t nsent;
+	size_t abandoned;
+	int trust;		/* creds_allowed answers this */
+	int fail_submit;
+};
+
+static int w_submit(void *ctx, struct http_req *r, struct aperr *e)
+{
+	struct wire *w = ctx;
+
+	if (w->fail_submit)
+		return aperr_set(e, EX_UNAVAILABLE, "the test refuses");
+	if (w->nsent < sizeof(w->sent) / sizeof(*w->sent))
+		w->sent[w->nsent++] = r->udata;
+	return 0;
+}
+
+static void w_abandon(void *ctx, struct http_req *r)
+{
+	struct wire *w = ctx;
+	size_t i;
+
+	w->abandoned++;
+	for (i = 0; i < w->nsent; i++)
+		if (w->sent[i] == r->udata) {
+			w->sent[i] = w->sent[--w->nsent];
+			return;
+		}
+}
+
+static int w_creds(void *ctx, const struct http_req *r, const char *url)
+{
+	(void)r;
+	(void)url;
+	return ((struct wire *)ctx)->trust;
+}
+
+/* The job sent for page, taken off the wire; NULL when there is none. */
+static struct crawl_job *sent(struct wire *w, uint64_t page)
+{
+	size_t i;
+
+	for (i = 0; i < w->nsent; i++)
+		if (w->sent[i]->page == page) {
+			struct crawl_job *j = w->sent[i];
+
+			w->sent[i] = w->sent[--w->nsent];
+			return j;
+		}
+	return NULL;
+}
+
+static void answer(struct crawl_job *j, long status, const char *body)
+{
+	j->req.outcome = HTTP_OK;
+	j->req.status = status;
+	strbuf_addstr(&j->req.resp_body, body);
+}
+
+struct rig {
+	struct wire w;
+	struct secrets secrets;
+	struct crawl_cfg cfg;
+	struct crawl_listing l;
+	struct pg_spec spec;
+	struct crawl c;
+	struct json_doc d;
+	struct json_error je;
+	struct pg_result res;
+	struct aperr e;
+};
+
+static void rig_init(struct rig *g, const char *url, enum pg_style style, size_t concurrency)
+{
+	memset(g, 0, sizeof(*g));
+	secrets_init(&g->secrets);
+	secrets_add(&g->secrets, "s3cret");
+	g->cfg.io.ctx = &g->w;
+	g->cfg.io.submit = w_submit;
+	g->cfg.io.abandon = w_abandon;
+	g->cfg.io.creds_allowed = w_creds;
+	g->cfg.secrets = &g->secrets;
+	g->cfg.concurrency = concurrency;
+	g->cfg.ahead = 1;
+	g->cfg.max_empty = 3;
+	memcpy(g->cfg.key, "0123456789abcdef", 16);
+	crawl_listing_init(&g->l, 0);
+	g->l.tmpl.url = strdup(url);
+	pg_spec_init(&g->spec);
+	g->spec.style = style;
+	pg_spec_set(&g->spec.records_path, "/items");
+	json_doc_init(&g->d, 64);
+	json_error_init(&g->je);
+	pg_result_init(&g->res);
+}
+
+static int rig_start(struct rig *g)
+{
+	if (pg_spec_compile(&g->spec, &g->e) < 0 ||
+	    crawl_listing_ready(&g->l, &g->cfg, 0, &g->e) < 0)
+		return -1;
+	return crawl_begin(&g->c, &g->cfg, &g->l, &g->spec, &g->e);
+}
+
+static void rig_release(struct rig *g)
+{
+	size_t i;
+
+	crawl_end(&g->c);
+	for (i = 0; i < g->w.nsent; i++) {	/* sent and never answered nor abandoned */
+		http_req_release(&g->w.sent[i]->req);
+		free(g->w.sent[i]);
+	}
+	crawl_listing_release(&g->l);
+	pg_spec_release(&g->spec);
+	pg_result_release(&g->res);
+	json_doc_release(&g->d);
+	json_error_release(&g->je);
+	secrets_release(&g->secrets);
+}
+
+/*
+ * Answer page with body, then take every page now in order: 0 when each
+ * passed the rules (and was advanced), -1 when one stopped the listing.
+ */
+static int serve(struct rig *g, uint64_t page, const char *body)
+{
+	struct crawl_job *j = sent(&g->w, page);
+
+	if (!j)
+		return aperr_set(&g->e, EX_SOFTWARE, "page %llu was not sent",
+				 (unsigned long long)page);
+	answer(j, 200, body);
+	crawl_take(&g->c, j);
+	while ((j = crawl_ready(&g->c))) {
+		int r = crawl_page(&g->c, j, &g->d, &g->je, &g->res, &g->e);
+
+		crawl_advance(&g->c, j, r < 0 ? 0 : g->res.nrecords);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *sent_url(struct rig *g, uint64_t page)
+{
+	size_t i;
+
+	for (i = 0; i < g->w.nsent; i++)
+		if (g->w.sent[i]->page == page)
+			return g->w.sent[i]->req.url;
+	return "(not sent)";
+}
+
+static void test_cursor(void)
+{
+	struct rig g;
+
+	rig_init(&g, "http://api.test/items", PG_CURSOR, 1);
+	pg_spec_set(&g.spec.cursor_path, "/next");
+	pg_spec_set(&g.spec.cursor_param, "cursor");
+	ok(rig_start(&g) == 0 && crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 1,
+	   "cursor: page 1 is sent");
+	is_str(sent_url(&g, 1), "http://api.test/items", "cursor: page 1 is the start URL");
+	ok(serve(&g, 1, "{\"items\":[1,2],\"next\":\"a\"}") == 0 && !g.c.done,
+	   "cursor: page 1 leads on");
+	is_str(g.c.next.buf, "http://api.test/items?cursor=a", "cursor: the next URL carries it");
+	ok(crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 1, "cursor: one request at a time");
+	ok(serve(&g, 2, "{\"items\":[3],\"next\":\"b\"}") == 0, "cursor: page 2");
+	crawl_submit(&g.c, 0, &g.e);
+	ok(serve(&g, 3, "{\"items\":[4],\"next\":\"a\"}") < 0 && g.e.code == EX_DATAERR &&
+	   strstr(g.e.msg, "page 3 (http://api.test/items?cursor=b)") &&
+	   strstr(g.e.msg, "the next cursor 'a' was already followed"),
+	   "cursor: a cursor seen before is a loop, named with its page");
+	is_int(g.c.records, 3, "cursor: the records of the pages before it are counted");
+	rig_release(&g);
+
+	rig_init(&g, "http://api.test/items", PG_CURSOR, 1);
+	pg_spec_set(&g.spec.cursor_path, "/next");
+	pg_spec_set(&g.spec.cursor_param, "cursor");
+	pg_spec_set(&g.spec.more_path, "/has_more");
+	rig_start(&g);
+	crawl_submit(&g.c, 0, &g.e);
+	ok(serve(&g, 1, "{\"items\":[1],\"has_more\":true}") < 0 &&
+	   strstr(g.e.msg, "says more pages follow but gives nothing to go on"),
+	   "cursor: 'more' without a cursor stops rather than ends short");
+	rig_release(&g);
+
+	rig_init(&g, "http://api.test/items", PG_CURSOR, 1);
+	pg_spec_set(&g.spec.cursor_path, "/next");
+	pg_spec_set(&g.spec.cursor_param, "cursor");
+	rig_start(&g);
+	crawl_submit(&g.c, 0, &g.e);
+	ok(serve(&g, 1, "{\"items\":[1],\"next\":null}") == 0 && g.c.done && g.c.records == 1,
+	   "cursor: no cursor and no 'more': the natural end");
+	rig_release(&g);
+}
+
+static void test_empty_run(void)
+{
+	struct rig g;
+	char body[64];
+	uint64_t pg;
+	int r = 0;
+
+	rig_init(&g, "http://api.test/items", PG_CURSOR, 1);
+	g.cfg.max_empty = 2;
+	pg_spec_set(&g.spec.cursor_path, "/next");
+	pg_spec_set(&g.spec.cursor_param, "cursor");
+	rig_start(&g);
+	for (pg = 1; pg <= 4 && r == 0; pg++) {
+		crawl_submit(&g.c, 0, &g.e);
+		snprintf(body, sizeof(body), "{\"items\":[],\"next\":\"c%llu\"}",
+			 (unsigned long long)pg);
+		r = serve(&g, pg, body);
+	}
+	ok(r < 0 && pg == 4 && strstr(g.e.msg, "3 empty pages in a row") &&
+	   strstr(g.e.msg, "--max-empty-pages"),
+	   "empty pages: the third in a row that still points on stops (max 2)");
+	rig_release(&g);
+}
+
+static void test_offset_ahead(void)
+{
+	struct rig g;
+
+	rig_init(&g, "http://api.test/items", PG_OFFSET, 3);
+	g.spec.limit = 2;
+	ok(rig_start(&g) == 0 && crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 3,
+	   "offset -j3: three pages go out at once");
+	is_str(sent_url(&g, 3), "http://api.test/items?offset=4&limit=2",
+	       "offset -j3: page 3 is guessed at offset 4");
+	ok(serve(&g, 2, "{\"items\":[3,4]}") == 0 && g.c.page == 1 && !g.c.pages,
+	   "offset: page 2 back first waits for page 1");
+	ok(serve(&g, 1, "{\"items\":[1,2]}") == 0 && g.c.page == 3 && g.c.pages == 2 &&
+	   g.c.records == 4, "offset: page 1 back, pages 1 and 2 are taken in order");
+	ok(crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 3,
+	   "offset: the window moves on (pages 3, 4, 5 out)");
+	ok(serve(&g, 3, "{\"items\":[5]}") == 0 && g.c.pos == 5 && g.c.step == 1,
+	   "offset: a short page 3 shows the server's page size");
+	ok(g.w.abandoned == 2 && g.w.nsent == 0 && g.c.gen == 1,
+	   "offset: the wrong guesses in flight are given up");
+	ok(crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 3, "offset: guessing again");
+	is_str(sent_url(&g, 4), "http://api.test/items?offset=5&limit=2",
+	       "offset: page 4 at the position the short page gave");
+	is_str(sent_url(&g, 6), "http://api.test/items?offset=7&limit=2",
+	       "offset: and the pages after it at the new step");
+	ok(serve(&g, 5, "{\"items\":[7]}") == 0 && serve(&g, 4, "{\"items\":[6]}") == 0 &&
+	   serve(&g, 6, "{\"items\":[]}") == 0 && g.c.done && g.c.records == 7 && g.c.pages == 6,
+	   "offset: an empty page ends it, every record once");
+	rig_release(&g);
+
+	rig_init(&g, "http://api.test/items", PG_OFFSET, 4);
+	g.spec.limit = 10;
+	rig_start(&g);
+	ok(crawl_submit(&g.c, 2, &g.e) == 0 && g.w.nsent == 2,
+	   "offset: no more requests than the pages left (--max-pages)");
+	rig_release(&g);
+}
+
+static void test_stuck(void)
+{
+	struct rig g;
+
+	rig_init(&g, "http://api.test/items", PG_PAGE, 1);
+	rig_start(&g);
+	crawl_submit(&g.c, 0, &g.e);
+	ok(serve(&g, 1, "{\"items\":[1,2]}") == 0, "page: page 1");
+	crawl_submit(&g.c, 0, &g.e);
+	is_str(sent_url(&g, 2), "http://api.test/items?page=2", "page: page 2 asked for");
+	ok(serve(&g, 2, "{\"items\":[1,2]}") < 0 &&
+	   strstr(g.e.msg, "the same records as page 1: does the API ignore 'page'?"),
+	   "page: the same records again is an API that ignores the position");
+	rig_release(&g);
+}
+
+static void test_origin(void)
+{
+	struct rig g;
+	int trust;
+
+	for (trust = 0; trust < 2; trust++) {
+		rig_init(&g, "https://api.test/items?token=s3cret", PG_NEXT_URL, 1);
+		pg_spec_set(&g.spec.next_path, "/next");
+		g.w.trust = trust;
+		pg_spec_compile(&g.spec, &g.e);
+		crawl_listing_ready(&g.l, &g.cfg, 1, &g.e);
+		crawl_begin(&g.c, &g.cfg, &g.l, &g.spec, &g.e);
+		ok(g.l.holds_creds, "origin: a listing with credentials holds them");
+		crawl_submit(&g.c, 0, &g.e);
+		if (!trust) {
+			ok(serve(&g, 1, "{\"items\":[1],\"next\":\"https://other.test/p2\"}") < 0 &&
+			   strstr(g.e.msg, "another origin than https://api.test") &&
+			   strstr(g.e.msg, "--trust-origin https://other.test") &&
+			   !strstr(g.e.msg, "s3cret"),
+			   "origin: the credentials do not follow a next page to another host, "
+			   "and the message masks them");
+		} else {
+			ok(serve(&g, 1, "{\"items\":[1],\"next\":\"https://other.test/p2\"}") == 0 &&
+			   !g.c.done, "origin: a trusted origin is followed");
+			ok(crawl_submit(&g.c, 0, &g.e) == 0 &&
+			   !strcmp(sent_url(&g, 2), "https://other.test/p2") &&
+			   !strcmp(g.w.sent[0]->req.cred_origin, "https://api.test:443"),
+			   "origin: its request still names where the credentials were given");
+		}
+		rig_release(&g);
+	}
+
+	rig_init(&g, "https://api.test/items", PG_NEXT_URL, 1);
+	pg_spec_set(&g.spec.next_path, "/next");
+	g.w.trust = 1;
+	pg_spec_compile(&g.spec, &g.e);
+	crawl_listing_ready(&g.l, &g.cfg, 1, &g.e);
+	crawl_begin(&g.c, &g.cfg, &g.l, &g.spec, &g.e);
+	crawl_submit(&g.c, 0, &g.e);
+	g.w.trust = 0;
+	ok(serve(&g, 1, "{\"items\":[1],\"next\":\"http://api.test/p2\"}") < 0 &&
+	   strstr(g.e.msg, "plain http after https://api.test"),
+	   "origin: https to plain http is refused");
+	rig_release(&g);
+}
+
+static void test_failures(void)
+{
+	struct rig g;
+	struct crawl_job *j;
+
+	rig_init(&g, "http://api.test/items", PG_PAGE, 1);
+	rig_start(&g);
+	crawl_submit(&g.c, 0, &g.e);
+	j = sent(&g.w, 1);
+	answer(j, 503, "busy");
+	crawl_take(&g.c, j);
+	j = crawl_ready(&g.c);
+	ok(j && crawl_page(&g.c, j, &g.d, &g.je, &g.res, &g.e) < 0 &&
+	   g.e.code == EX_UNAVAILABLE && strstr(g.e.msg, "page 1 (http://api.test/items): HTTP 503"),
+	   "a page that fails stops the listing: 69, its page and URL");
+	crawl_advance(&g.c, j, 0);
+	rig_release(&g);
+
+	rig_init(&g, "http://api.test/items", PG_PAGE, 1);
+	rig_start(&g);
+	crawl_submit(&g.c, 0, &g.e);
+	ok(serve(&g, 1, "{\"items\":[1,") < 0 && g.e.code == EX_DATAERR,
+	   "a body that is not JSON stops the listing with 65");
+	rig_release(&g);
+
+	rig_init(&g, "http://api.test/items", PG_PAGE, 1);
+	rig_start(&g);
+	g.w.fail_submit = 1;
+	ok(crawl_submit(&g.c, 0, &g.e) < 0 && g.e.code == EX_UNAVAILABLE && g.c.nlive == 0,
+	   "a request that cannot go out is an error, and nothing is left live");
+	rig_release(&g);
+
+	rig_init(&g, "ftp://api.test/items", PG_PAGE, 1);
+	ok(crawl_listing_ready(&g.l, &g.cfg, 0, &g.e) < 0 && g.e.code == EX_USAGE,
+	   "a start URL that is not http(s) is a usage error");
+	rig_release(&g);
+}
+
+static void test_resume(void)
+{
+	struct rig g, h;
+	struct strbuf sb = STRBUF_INIT;
+	struct crawl_ck ck = { 0 }, in;
+	struct crawl_ck_tokens tk;
+	struct json_doc cd;
+	struct jsonw w;
+
+	rig_init(&g, "http://api.test/items", PG_OFFSET, 1);
+	g.spec.limit = 2;
+	rig_start(&g);
+	crawl_submit(&g.c, 0, &g.e);
+	serve(&g, 1, "{\"items\":[1,2]}");
+	crawl_ck_fill(&g.c, &ck);
+	jw_init(&w, &sb);
+	crawl_ck_write(&w, &ck);
+	jw_finish(&w);
+	json_doc_init(&cd, 16);
+	ok(json_parse(&cd, sb.buf, sb.len, NULL) == 0 && crawl_ck_read(&cd, &in, &tk, &g.e) == 1,
+	   "resume: a crawl's checkpoint reads back");
+
+	rig_init(&h, "http://api.test/items", PG_OFFSET, 1);
+	crawl_listing_ready(&h.l, &h.cfg, 0, &h.e);
+	ok(crawl_resume(&h.c, &h.cfg, &h.l, &cd, &in, &tk, "ck", &h.e) == 0 && h.c.page == 2 &&
+	   h.c.pos == 2 && h.c.records == 2 && crawl_submit(&h.c, 0, &h.e) == 0,
+	   "resume: the crawl goes on at page 2");
+	is_str(sent_url(&h, 2), "http://api.test/items?offset=2&limit=2",
+	       "resume: with the request the checkpoint named");
+	rig_release(&h);
+
+	rig_init(&h, "http://api.test/other", PG_OFFSET, 1);
+	crawl_listing_ready(&h.l, &h.cfg, 0, &h.e);
+	ok(crawl_resume(&h.c, &h.cfg, &h.l, &cd, &in, &tk, "ck", &h.e) < 0 &&
+	   h.e.code == EX_CONFIG && strstr(h.e.msg, "ck was written for a crawl of "
+					   "http://api.test/items, not http://api.test/other"),
+	   "resume: a checkpoint of another listing is refused (78)");
+	rig_release(&h);
+	rig_release(&g);
+	json_doc_release(&cd);
+	strbuf_release(&sb);
+}
+
+int main(void)
+{
+	test_cursor();
+	test_empty_run();
+	test_offset_ahead();
+	test_stuck();
+	test_origin();
+	test_failures();
+	test_resume();
+	return done_testing();
+}
