@@ -68,12 +68,16 @@ is "$(grep -c . all.err || true)" 0 "no run printed an error"
 # To a pipe, the page in flight may be written again; page_key drops it.
 rm -f ck ck.lock piped.jsonl
 k=0
+rcs=
 for s in $(sed -n '161,170p' sleeps); do
 	$P --checkpoint ck "$M/cursor?limit=100" >> piped.jsonl 2>/dev/null &
 	pid=$!
 	sleep "$s"
 	kill -9 "$pid" 2>/dev/null && k=$((k + 1))
-	wait "$pid" 2>/dev/null && break	# finished before the kill: the crawl is whole
+	rc=0
+	wait "$pid" 2>/dev/null || rc=$?
+	rcs="$rcs $rc"
+	[ "$rc" = 0 ] && break	# finished before the kill: the crawl is whole
 done
 [ -e ck ] && $P --checkpoint ck "$M/cursor?limit=100" >> piped.jsonl
 # A killed run may leave a torn last line (SIGKILL can cut a large write),
@@ -82,6 +86,9 @@ done
 sed 's/.*\({"url":\)/\1/' piped.jsonl | jq -c -R 'fromjson? | select(.page_key)' > whole.jsonl
 dups=$(jq -r .page_key whole.jsonl | sort | uniq -d | wc -l)
 is "$([ "$dups" -le "$k" ] && echo ok)" ok "to a pipe, at most the page in flight is repeated per kill ($dups pages, $k kills)"
+[ "$dups" -le "$k" ] || diag "repeated pages and keys:" \
+	"$(jq -r '"\(.page_key) \(.page)"' whole.jsonl | sort | uniq -c | awk '$1 > 1' | head -20)" \
+	"runs' exit statuses: $rcs"
 jq -c -s 'unique_by(.page_key) | sort_by(.page) | .[]' whole.jsonl > dedup.jsonl
 records < dedup.jsonl | jq -r .id | sort -n > got
 is_file got all "dropping repeated page_keys leaves exactly the dataset"
