@@ -366,247 +366,81 @@ pass:
 
 /* --- replay ------------------------------------------------------------------------ */
 
-/* URL -> the newest copy's (time, ordinal), for --latest. */
-struct latest_map {
-	struct latest_slot {
-		struct hash128 h;
-		struct instant t;
-		uint64_t ord;
-		int used;
-	} *s;
-	size_t cap, n;
-	uint8_t key[16];
-};
-
-static struct latest_slot *latest_find(struct latest_map *m, const struct hash128 *h)
-{
-	size_t i = (size_t)h->lo & (m->cap - 1);
-
-	while (m->s[i].used && (m->s[i].h.lo != h->lo || m->s[i].h.hi != h->hi))
-		i = (i + 1) & (m->cap - 1);
-	return &m->s[i];
-}
-
-static void latest_note(struct latest_map *m, const char *url, size_t ul,
-			const struct instant *t, uint64_t ord)
-{
-	struct hash128 h;
-	struct latest_slot *sl;
-
-	if (m->n * 2 >= m->cap) {
-		struct latest_slot *old = m->s;
-		size_t oc = m->cap, i;
-
-		m->cap = oc ? oc * 2 : 1024;
-		m->s = calloc(m->cap, sizeof(*m->s));
-		if (!m->s)
-			die(EX_OSERR, "out of memory");
-		for (i = 0; i < oc; i++)
-			if (old[i].used)
-				*latest_find(m, &old[i].h) = old[i];
-		free(old);
-	}
-	siphash128(m->key, url, ul, &h);
-	sl = latest_find(m, &h);
-	if (!sl->used) {
-		sl->used = 1;
-		sl->h = h;
-		m->n++;
-	} else if (instant_cmp(t, &sl->t) < 0) {
-		return;		/* an older copy */
-	}
-	sl->t = *t;
-	sl->ord = ord;
-}
-
 struct replay {
-	struct store_run *s;
-	struct archive_manifest m;
-	struct json_doc d;
-	struct json_error je;
 	struct lwriter out;
-	struct latest_map latest;
-	int exit_code;
-	uint64_t ord, emitted;
+	int keep_going, exit_code;
 };
 
-/* Does envelope line pass the filters?  url and t are set for --latest. */
-static int selected(struct replay *rp, const char *line, size_t n, struct strbuf *url,
-		    struct instant *t)
+static int replay_emit(void *ctx, const char *line, size_t n, struct aperr *e)
 {
-	struct store_run *s = rp->s;
-	uint32_t k;
-
-	t->sec = 0;
-	t->leap = 0;
-	t->asec = 0;
-	strbuf_reset(url);
-	if (!s->endpoint && !s->have_since && !s->have_until && !s->latest)
-		return 1;
-	if (json_parse(&rp->d, line, n, &rp->je) != 0 || json_type(&rp->d, 0) != JSON_OBJECT)
-		return !s->endpoint && !s->have_since && !s->have_until;
-	if ((k = json_get(&rp->d, 0, "url", 3)) && json_type(&rp->d, k) == JSON_STRING)
-		json_str_decode(&rp->d, k, url);
-	if ((k = json_get(&rp->d, 0, "fetched_at", 10)) && json_type(&rp->d, k) == JSON_STRING)
-		instant_parse(json_src(&rp->d, k) + 1, json_srclen(&rp->d, k) - 2, 0, t);
-	if (s->endpoint && (!url->len || strncmp(url->buf, s->endpoint, strlen(s->endpoint))))
-		return 0;
-	if (s->have_since && instant_cmp(t, &s->since) < 0)
-		return 0;
-	if (s->have_until && instant_cmp(t, &s->until) > 0)
-		return 0;
-	return 1;
+	return lwriter_line(&((struct replay *)ctx)->out, line, n, e);
 }
 
-static int segment_may_match(const struct store_run *s, const struct archive_entry *me)
+/* A segment that cannot be read: the run stops, or with --keep-going says so and goes on. */
+static int replay_fail(void *ctx, const struct aperr *e)
 {
-	size_t i;
-	int any = 0;
+	struct replay *rp = ctx;
 
-	if (s->endpoint && !me->endpoints_truncated && me->endpoints) {
-		for (i = 0; i < me->nendpoints && !any; i++)
-			any = !strncmp(me->endpoints[i], s->endpoint, strlen(s->endpoint)) ||
-			      !strncmp(s->endpoint, me->endpoints[i], strlen(me->endpoints[i]));
-		if (!any)
-			return 0;
-	}
-	if (me->have_time && s->have_since && instant_cmp(&me->last, &s->since) < 0)
-		return 0;
-	if (me->have_time && s->have_until && instant_cmp(&me->first, &s->until) > 0)
-		return 0;
-	return 1;
-}
-
-static void replay_fail(struct replay *rp, const struct aperr *e)
-{
-	if (!rp->s->keep_going) {
-		tool_finish(&rp->out);
-		die_err(e);
-	}
+	if (!rp->keep_going)
+		return -1;
 	warnmsg("%s (skipped: --keep-going)", e->msg);
 	if (!rp->exit_code)
 		rp->exit_code = e->code;
-}
-
-/* One pass over the selected segments; emit (pass 2) or note (pass 1). */
-static void replay_pass(struct replay *rp, int emit)
-{
-	struct store_run *s = rp->s;
-	struct strbuf path = STRBUF_INIT, url = STRBUF_INIT;
-	size_t i;
-
-	rp->ord = 0;
-	for (i = 0; i < rp->m.n; i++) {
-		const struct archive_entry *me = &rp->m.e[i];
-		struct archive_gzlines g;
-		struct aperr e;
-		const char *line;
-		size_t n;
-		int r;
-
-		if (!segment_may_match(s, me))
-			continue;
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/%s", s->dir, me->file);
-		if (s->verify && (emit || !s->latest)) {
-			char sha[65];
-
-			if (archive_sha256_file(path.buf, sha, &e) < 0) {
-				if (e.code == EX_NOINPUT)
-					aperr_set(&e, EX_NOINPUT, "%s: missing (listed in the manifest)",
-						  path.buf);
-				replay_fail(rp, &e);
-				continue;
-			}
-			if (strcmp(sha, me->sha256)) {
-				aperr_set(&e, EX_DATAERR, "%s: corrupt: its SHA-256 does not match the "
-					  "manifest", path.buf);
-				replay_fail(rp, &e);
-				continue;
-			}
-		}
-		if (archive_gzlines_open(&g, path.buf, s->common.max_line, &e) < 0) {
-			if (e.code == EX_NOINPUT)
-				aperr_set(&e, EX_NOINPUT, "%s: missing (listed in the manifest)", path.buf);
-			if (emit || !s->latest)
-				replay_fail(rp, &e);
-			continue;
-		}
-		while ((r = archive_gzlines_next(&g, &line, &n, &e)) == 1) {
-			struct instant t;
-
-			rp->ord++;
-			if (!selected(rp, line, n, &url, &t))
-				continue;
-			if (!emit) {
-				latest_note(&rp->latest, url.buf ? url.buf : "", url.len, &t, rp->ord);
-				continue;
-			}
-			if (s->latest) {
-				struct hash128 h;
-				struct latest_slot *sl;
-
-				siphash128(rp->latest.key, url.buf ? url.buf : "", url.len, &h);
-				sl = rp->latest.cap ? latest_find(&rp->latest, &h) : NULL;
-				if (!sl || !sl->used || sl->ord != rp->ord)
-					continue;
-			}
-			tool_check_write(lwriter_line(&rp->out, line, n, &e), &e);
-			rp->emitted++;
-		}
-		archive_gzlines_close(&g);
-		if (r < 0 && (emit || !s->latest))
-			replay_fail(rp, &e);
-	}
-	strbuf_release(&path);
-	strbuf_release(&url);
+	return 0;
 }
 
 static int replay(struct store_run *s)
 {
+	struct archive_replay ar;
 	struct replay rp;
 	struct aperr e;
-	struct stat st;
+	int r;
 
 	memset(&rp, 0, sizeof(rp));
-	rp.s = s;
-	if (stat(s->dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		die(EX_NOINPUT, "%s: no such archive directory", s->dir);
-	if (archive_manifest_read(s->dir, &rp.m, &e) < 0)
+	rp.keep_going = s->keep_going;
+	archive_replay_init(&ar);
+	ar.dir = s->dir;
+	ar.endpoint = s->endpoint;
+	ar.since = s->since;
+	ar.until = s->until;
+	ar.have_since = s->have_since;
+	ar.have_until = s->have_until;
+	ar.latest = s->latest;
+	ar.verify = s->verify;
+	ar.max_line = s->common.max_line;
+	ar.max_depth = s->common.max_depth;
+	ar.ctx = &rp;
+	ar.emit = replay_emit;
+	ar.fail = replay_fail;
+	if (archive_replay_open(&ar, &e) < 0)
 		die_err(&e);
-	if (rp.m.torn) {
+	if (ar.m.torn) {
 		aperr_set(&e, EX_DATAERR, "%s/%s: line %llu is incomplete (a crash while listing?); "
 			  "store-raw --append %s repairs it", s->dir, ARCHIVE_MANIFEST,
-			  (unsigned long long)rp.m.torn_lineno, s->dir);
-		if (!s->keep_going)
+			  (unsigned long long)ar.m.torn_lineno, s->dir);
+		if (replay_fail(&rp, &e) < 0)
 			die_err(&e);
-		warnmsg("%s (skipped: --keep-going)", e.msg);
-		rp.exit_code = EX_DATAERR;
 	}
 	if (lwriter_init(&rp.out, 1, "stdout", 0, &e) < 0)
 		die_err(&e);
 	tool_set_output(&rp.out);
-	json_doc_init(&rp.d, s->common.max_depth);
-	json_error_init(&rp.je);
-	if (s->latest) {
-		hash_random(rp.latest.key, sizeof(rp.latest.key));
-		replay_pass(&rp, 0);
+	r = archive_replay_run(&ar, &e);
+	if (r == -1 && !rp.out.failed) {
+		tool_finish(&rp.out);
+		die_err(&e);
 	}
-	replay_pass(&rp, 1);
+	tool_check_write(r, &e);
 	if (s->common.stats) {
 		struct tool_stats ts;
 
 		tool_stats_begin(&ts, NULL);
-		jw_member_u64(&ts.w, "segments", rp.m.n);
-		jw_member_u64(&ts.w, "lines", rp.ord);
-		jw_member_u64(&ts.w, "emitted", rp.emitted);
+		jw_member_u64(&ts.w, "segments", ar.m.n);
+		jw_member_u64(&ts.w, "lines", ar.lines);
+		jw_member_u64(&ts.w, "emitted", ar.emitted);
 		tool_stats_end(&ts, s->common.stats);
 	}
 	tool_finish(&rp.out);
-	archive_manifest_release(&rp.m);
-	free(rp.latest.s);
-	json_doc_release(&rp.d);
-	json_error_release(&rp.je);
+	archive_replay_release(&ar);
 	return rp.exit_code;
 }
 

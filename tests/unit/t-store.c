@@ -325,6 +325,127 @@ static int value_of(struct db_column *c, const char *json, struct db_value *v, s
 	return db_value_from_json(c, &d, 0, v, e);
 }
 
+/* Replay: filters, latest, a missing segment stopping or skipped. */
+struct emitted {
+	struct strbuf out;
+	int fails, stop_on_fail;
+};
+
+static int emit_line(void *ctx, const char *line, size_t n, struct aperr *e)
+{
+	struct emitted *em = ctx;
+
+	(void)e;
+	strbuf_add(&em->out, line, n);
+	strbuf_addch(&em->out, '\n');
+	return 0;
+}
+
+static int on_fail(void *ctx, const struct aperr *e)
+{
+	struct emitted *em = ctx;
+
+	(void)e;
+	em->fails++;
+	return em->stop_on_fail ? -1 : 0;
+}
+
+static int replay_into(const char *rdir, struct emitted *em, const char *endpoint, int latest,
+		       const char *since, struct aperr *e)
+{
+	struct archive_replay rp;
+	int r;
+
+	archive_replay_init(&rp);
+	rp.dir = rdir;
+	rp.endpoint = endpoint;
+	rp.latest = latest;
+	rp.verify = 1;
+	if (since) {
+		instant_parse(since, strlen(since), 0, &rp.since);
+		rp.have_since = 1;
+	}
+	rp.ctx = em;
+	rp.emit = emit_line;
+	rp.fail = on_fail;
+	strbuf_reset(&em->out);
+	em->fails = 0;
+	r = archive_replay_open(&rp, e);
+	if (r == 0)
+		r = archive_replay_run(&rp, e);
+	archive_replay_release(&rp);
+	return r;
+}
+
+static void test_replay(void)
+{
+	static const char *const newer =
+		"{\"url\":\"http://h/a?page=1\",\"status\":200,\"fetched_at\":\"2026-01-02T00:00:00.000Z\",\"body\":[9]}";
+	char rdir[] = "/tmp/apipe-t-rplay-XXXXXX", seg[400], was[sizeof(dir)];
+	struct emitted em = { STRBUF_INIT, 0, 0 };
+	struct strbuf want = STRBUF_INIT;
+	struct aperr e;
+	size_t i;
+
+	if (!mkdtemp(rdir))
+		return;
+	memcpy(was, dir, sizeof(dir));
+	memcpy(dir, rdir, sizeof(dir));	/* write_segment writes to dir */
+	write_segment("seg-20260101T000000Z-000001.jsonl.gz", 0, 3, &e);
+	memcpy(dir, was, sizeof(dir));
+	{
+		struct archive_meta m;
+		struct archive_seg w;
+		struct strbuf raw = STRBUF_INIT, gz = STRBUF_INIT;
+
+		archive_meta_init(&m);
+		json_parse(&d, newer, strlen(newer), &je);
+		archive_meta_add(&m, &d, strlen(newer) + 1);
+		strbuf_addf(&raw, "%s\n", newer);
+		archive_gz_member(&gz, raw.buf, raw.len, 6);
+		ok(archive_seg_open(&w, rdir, "seg-20260102T000000Z-000002.jsonl.gz", &e) == 0 &&
+		   archive_seg_write(&w, gz.buf, gz.len, &e) == 0 && archive_seg_commit(&w, rdir, &m, &e) == 0,
+		   "replay: a second segment with a newer copy of page 1");
+		archive_meta_release(&m);
+		strbuf_release(&raw);
+		strbuf_release(&gz);
+	}
+	for (i = 0; i < 3; i++)
+		strbuf_addf(&want, "%s\n", lines[i]);
+	strbuf_addf(&want, "%s\n", newer);
+	ok(replay_into(rdir, &em, NULL, 0, NULL, &e) == 0 && em.out.len == want.len &&
+	   !memcmp(em.out.buf, want.buf, want.len), "replay: every envelope, in order, byte for byte");
+	strbuf_reset(&want);
+	strbuf_addf(&want, "%s\n%s\n%s\n", lines[1], lines[2], newer);
+	ok(replay_into(rdir, &em, NULL, 1, NULL, &e) == 0 && em.out.len == want.len &&
+	   !memcmp(em.out.buf, want.buf, want.len),
+	   "replay --latest: only the newest copy of each URL");
+	strbuf_reset(&want);
+	strbuf_addf(&want, "%s\n", lines[2]);
+	ok(replay_into(rdir, &em, "http://h/b", 0, NULL, &e) == 0 && em.out.len == want.len &&
+	   !memcmp(em.out.buf, want.buf, want.len), "replay --endpoint: a URL prefix");
+	strbuf_reset(&want);
+	strbuf_addf(&want, "%s\n%s\n", lines[2], newer);
+	ok(replay_into(rdir, &em, NULL, 0, "2026-01-01T00:00:02Z", &e) == 0 && em.out.len == want.len &&
+	   !memcmp(em.out.buf, want.buf, want.len), "replay --since: the fetched_at window");
+	snprintf(seg, sizeof(seg), "%s/seg-20260101T000000Z-000001.jsonl.gz", rdir);
+	unlink(seg);
+	em.stop_on_fail = 0;
+	ok(replay_into(rdir, &em, NULL, 0, NULL, &e) == 0 && em.fails == 1 &&
+	   !strncmp(em.out.buf ? em.out.buf : "", newer, strlen(newer)),
+	   "replay: a missing segment is reported once, and the run may go on");
+	em.stop_on_fail = 1;
+	ok(replay_into(rdir, &em, NULL, 0, NULL, &e) == -1 && e.code == EX_NOINPUT &&
+	   strstr(e.msg, "missing (listed in the manifest)") && !em.out.len,
+	   "replay: or stop there (66)");
+	ok(replay_into("/nonexistent-apipe", &em, NULL, 0, NULL, &e) == -1 && e.code == EX_NOINPUT,
+	   "replay: no such directory (66)");
+	strbuf_release(&em.out);
+	strbuf_release(&want);
+	snprintf(seg, sizeof(seg), "rm -rf '%s'", rdir);
+	ok(system(seg) == 0, "replay: its directory is removed");
+}
+
 static void test_db(void)
 {
 	struct db_column cols[3];
@@ -436,6 +557,7 @@ int main(void)
 	json_error_init(&je);
 	test_archive();
 	test_pool();
+	test_replay();
 	test_db();
 	json_doc_release(&d);
 	json_error_release(&je);

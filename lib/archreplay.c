@@ -1,0 +1,238 @@
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "archive.h"
+#include "hash.h"
+
+/* URL -> the newest copy's (time, ordinal), for latest. */
+struct archive_latest {
+	struct latest_slot {
+		struct hash128 h;
+		struct instant t;
+		uint64_t ord;
+		int used;
+	} *s;
+	size_t cap, n;
+};
+
+void archive_replay_init(struct archive_replay *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->max_line = 1 << 26;
+	rp->max_depth = JSON_DEFAULT_DEPTH;
+}
+
+void archive_replay_release(struct archive_replay *rp)
+{
+	archive_manifest_release(&rp->m);
+	if (rp->seen)
+		free(rp->seen->s);
+	free(rp->seen);
+	json_doc_release(&rp->d);
+	json_error_release(&rp->je);
+}
+
+int archive_replay_open(struct archive_replay *rp, struct aperr *e)
+{
+	struct stat st;
+
+	if (stat(rp->dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return aperr_set(e, EX_NOINPUT, "%s: no such archive directory", rp->dir);
+	json_doc_init(&rp->d, rp->max_depth);
+	json_error_init(&rp->je);
+	return archive_manifest_read(rp->dir, &rp->m, e);
+}
+
+static struct latest_slot *latest_find(const struct archive_latest *m, const struct hash128 *h)
+{
+	size_t i = (size_t)h->lo & (m->cap - 1);
+
+	while (m->s[i].used && (m->s[i].h.lo != h->lo || m->s[i].h.hi != h->hi))
+		i = (i + 1) & (m->cap - 1);
+	return &m->s[i];
+}
+
+/* The copy of url at ordinal ord, fetched at t: the newest so far? */
+static int latest_note(struct archive_latest *m, const struct hash128 *h, const struct instant *t,
+		       uint64_t ord, struct aperr *e)
+{
+	struct latest_slot *sl;
+
+	if (m->n * 2 >= m->cap) {
+		struct latest_slot *old = m->s;
+		size_t oc = m->cap, i;
+
+		m->cap = oc ? oc * 2 : 1024;
+		m->s = calloc(m->cap, sizeof(*m->s));
+		if (!m->s) {
+			m->s = old;
+			m->cap = oc;
+			return aperr_set(e, EX_OSERR, "out of memory");
+		}
+		for (i = 0; i < oc; i++)
+			if (old[i].used)
+				*latest_find(m, &old[i].h) = old[i];
+		free(old);
+	}
+	sl = latest_find(m, h);
+	if (!sl->used) {
+		sl->used = 1;
+		sl->h = *h;
+		m->n++;
+	} else if (instant_cmp(t, &sl->t) < 0) {
+		return 0;	/* an older copy */
+	}
+	sl->t = *t;
+	sl->ord = ord;
+	return 0;
+}
+
+/* Does envelope line pass the filters?  url and t are set for latest. */
+static int selected(struct archive_replay *rp, const char *line, size_t n, struct strbuf *url,
+		    struct instant *t)
+{
+	uint32_t k;
+
+	memset(t, 0, sizeof(*t));
+	strbuf_reset(url);
+	if (!rp->endpoint && !rp->have_since && !rp->have_until && !rp->latest)
+		return 1;
+	if (json_parse(&rp->d, line, n, &rp->je) != 0 || json_type(&rp->d, 0) != JSON_OBJECT)
+		return !rp->endpoint && !rp->have_since && !rp->have_until;
+	if ((k = json_get(&rp->d, 0, "url", 3)) && json_type(&rp->d, k) == JSON_STRING)
+		json_str_decode(&rp->d, k, url);
+	if ((k = json_get(&rp->d, 0, "fetched_at", 10)) && json_type(&rp->d, k) == JSON_STRING)
+		instant_parse(json_src(&rp->d, k) + 1, json_srclen(&rp->d, k) - 2, 0, t);
+	if (rp->endpoint && (!url->len || strncmp(url->buf, rp->endpoint, strlen(rp->endpoint))))
+		return 0;
+	if (rp->have_since && instant_cmp(t, &rp->since) < 0)
+		return 0;
+	if (rp->have_until && instant_cmp(t, &rp->until) > 0)
+		return 0;
+	return 1;
+}
+
+/* Can segment me hold an envelope the filters select? */
+static int may_match(const struct archive_replay *rp, const struct archive_entry *me)
+{
+	size_t i;
+	int any = 0;
+
+	if (rp->endpoint && !me->endpoints_truncated && me->endpoints) {
+		for (i = 0; i < me->nendpoints && !any; i++)
+			any = !strncmp(me->endpoints[i], rp->endpoint, strlen(rp->endpoint)) ||
+			      !strncmp(rp->endpoint, me->endpoints[i], strlen(me->endpoints[i]));
+		if (!any)
+			return 0;
+	}
+	if (me->have_time && rp->have_since && instant_cmp(&me->last, &rp->since) < 0)
+		return 0;
+	if (me->have_time && rp->have_until && instant_cmp(&me->first, &rp->until) > 0)
+		return 0;
+	return 1;
+}
+
+/* The segment at path is whole: its SHA-256 is the one listed.  -1 (e) otherwise. */
+static int verified(const char *path, const struct archive_entry *me, struct aperr *e)
+{
+	char sha[65];
+
+	if (archive_sha256_file(path, sha, e) < 0) {
+		if (e->code == EX_NOINPUT)
+			aperr_set(e, EX_NOINPUT, "%s: missing (listed in the manifest)", path);
+		return -1;
+	}
+	if (strcmp(sha, me->sha256))
+		return aperr_set(e, EX_DATAERR, "%s: corrupt: its SHA-256 does not match the "
+				 "manifest", path);
+	return 0;
+}
+
+/* Envelope line, the ord-th read, selected: emit it (pass 2), or note it (pass 1). */
+static int take(struct archive_replay *rp, const char *line, size_t n, const struct strbuf *url,
+		const struct instant *t, int emit, struct aperr *e)
+{
+	struct hash128 h = { 0, 0 };
+	struct latest_slot *sl;
+
+	if (rp->latest)
+		siphash128(rp->key, url->buf ? url->buf : "", url->len, &h);
+	if (!emit)
+		return latest_note(rp->seen, &h, t, rp->lines, e);
+	if (rp->latest) {
+		sl = rp->seen->cap ? latest_find(rp->seen, &h) : NULL;
+		if (!sl || !sl->used || sl->ord != rp->lines)
+			return 0;
+	}
+	rp->emitted++;
+	return rp->emit(rp->ctx, line, n, e);
+}
+
+/* Read one segment: 0; fail()'s -1; emit()'s nonzero. */
+static int segment(struct archive_replay *rp, const char *path, int emit, struct aperr *e)
+{
+	struct archive_gzlines g;
+	struct strbuf url = STRBUF_INIT;
+	const char *line;
+	size_t n;
+	int r, rc = 0;
+	int report = emit || !rp->latest;	/* the first pass of latest leaves failures to the second */
+
+	if (archive_gzlines_open(&g, path, rp->max_line, e) < 0) {
+		if (e->code == EX_NOINPUT)
+			aperr_set(e, EX_NOINPUT, "%s: missing (listed in the manifest)", path);
+		return report ? rp->fail(rp->ctx, e) : 0;
+	}
+	while ((r = archive_gzlines_next(&g, &line, &n, e)) == 1) {
+		struct instant t;
+
+		rp->lines++;
+		if (selected(rp, line, n, &url, &t) && (rc = take(rp, line, n, &url, &t, emit, e)))
+			break;
+	}
+	archive_gzlines_close(&g);
+	strbuf_release(&url);
+	if (rc)
+		return rc;
+	return r < 0 && report ? rp->fail(rp->ctx, e) : 0;
+}
+
+/* One pass over the segments that may match; emit (pass 2) or note (pass 1). */
+static int pass(struct archive_replay *rp, int emit, struct aperr *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	size_t i;
+	int r = 0;
+
+	rp->lines = 0;
+	for (i = 0; i < rp->m.n && !r; i++) {
+		const struct archive_entry *me = &rp->m.e[i];
+
+		if (!may_match(rp, me))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", rp->dir, me->file);
+		if (strbuf_failed(&path))
+			r = aperr_set(e, EX_OSERR, "out of memory");
+		else if (rp->verify && (emit || !rp->latest) && verified(path.buf, me, e) < 0)
+			r = rp->fail(rp->ctx, e);
+		else
+			r = segment(rp, path.buf, emit, e);
+	}
+	strbuf_release(&path);
+	return r;
+}
+
+int archive_replay_run(struct archive_replay *rp, struct aperr *e)
+{
+	if (rp->latest) {
+		if (!rp->seen && !(rp->seen = calloc(1, sizeof(*rp->seen))))
+			return aperr_set(e, EX_OSERR, "out of memory");
+		if (hash_random(rp->key, sizeof(rp->key)) < 0)
+			return aperr_set(e, EX_OSERR, "no random bytes");
+		if (pass(rp, 0, e) != 0)
+			return -1;
+	}
+	return pass(rp, 1, e);
+}
