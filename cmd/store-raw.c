@@ -61,9 +61,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-#define CHUNK_SIZE ((size_t)1 << 20)
-#define HELD_MAX (16 * CHUNK_SIZE)	/* lines held for the archive before a sync */
-
 struct store_run {
 	struct cli_common common;
 	const char *dir;
@@ -76,111 +73,7 @@ struct store_run {
 	int have_since, have_until;
 };
 
-/*
- * Lines are passed downstream only once they are archived: held keeps them,
- * and marks say up to where each submitted chunk reaches.
- */
-struct held {
-	struct strbuf buf;
-	struct mark {
-		uint64_t seq;
-		size_t end;
-	} *m;
-	size_t nm, am;
-	int gone;			/* the reader went away (EPIPE) */
-};
-
-static void held_mark_at(struct held *h, uint64_t seq, size_t end)
-{
-	if (h->nm == h->am) {
-		h->am = h->am ? 2 * h->am : 16;
-		h->m = realloc(h->m, h->am * sizeof(*h->m));
-		if (!h->m)
-			die(EX_OSERR, "out of memory");
-	}
-	h->m[h->nm].seq = seq;
-	h->m[h->nm].end = end;
-	h->nm++;
-}
-
-static void held_mark(struct held *h, uint64_t seq)
-{
-	held_mark_at(h, seq, h->buf.len);
-}
-
-/*
- * Pass on what is durable; with wait, first wait until chunk seq is (or
- * the pool failed).  A reader that went away ends the passing, quietly.
- */
-static void held_release(struct held *h, struct archive_pool *p, struct lwriter *out, int wait,
-			 uint64_t seq)
-{
-	struct aperr e;
-	uint64_t durable;
-	size_t k = 0, upto = 0;
-	int r;
-
-	durable = archive_pool_durable(p, wait, seq);
-	while (k < h->nm && h->m[k].seq < durable)
-		upto = h->m[k++].end;
-	if (!k)
-		return;
-	memmove(h->m, h->m + k, (h->nm - k) * sizeof(*h->m));
-	h->nm -= k;
-	if (!h->gone) {
-		r = lwriter_write(out, h->buf.buf, upto, &e);
-		if (r == 0)
-			r = lwriter_flush(out, &e);
-		if (r == LW_EPIPE)
-			h->gone = 1;
-		else
-			tool_check_write(r, &e);
-	}
-	memmove(h->buf.buf, h->buf.buf + upto, h->buf.len - upto);
-	strbuf_setlen(&h->buf, h->buf.len - upto);
-	for (k = 0; k < h->nm; k++)
-		h->m[k].end -= upto;
-}
-
 /* --- archiving -------------------------------------------------------------------- */
-
-/*
- * Stop archiving: end the segment being filled (open_segment), wait for
- * the pool, and pass on what it made durable; then the caller dies.
- */
-static void wind_down(struct held *h, struct archive_pool *p, struct archive_job **j,
-		      uint64_t *chunk, struct archive_meta *meta, int open_segment,
-		      struct lwriter *out)
-{
-	if (open_segment)
-		held_mark(h, archive_pool_end_segment(p, j, chunk, meta));
-	archive_pool_finish(p);
-	held_release(h, p, out, 0, 0);
-	tool_finish(out);
-}
-
-/*
- * Pass on what the archive holds durably; with sync (the input paused or
- * much is held), first make everything so far durable and wait for it.
- */
-static void pass_on(struct held *h, struct archive_pool *p, struct archive_job **j,
-		    uint64_t *chunk, struct lwriter *out, int sync)
-{
-	uint64_t upto;
-
-	if (!sync) {
-		held_release(h, p, out, 0, 0);
-		return;
-	}
-	if (!*j)
-		*j = archive_pool_get(p, (*chunk)++);	/* an empty job that only syncs */
-	(*j)->sync = 1;
-	upto = (*j)->seq;
-	held_mark(h, upto);
-	archive_pool_submit(p, *j);
-	*j = NULL;
-	held_release(h, p, out, 1, upto);
-}
 
 /*
  * Lock dir for this run and bring it to a sound state: an archive there
@@ -240,123 +133,110 @@ static void archive_stats(const struct store_run *s, uint64_t lines, uint64_t by
 	tool_stats_end(&st, s->common.stats);
 }
 
+/* Stop archiving: what the archive holds durably is passed on, then the run dies with e. */
+static void wind_down(struct archive_writer *w, struct lwriter *out, const struct aperr *e)
+{
+	struct aperr fe;
+
+	archive_writer_finish(w, out, &fe);
+	tool_finish(out);
+	die_err(e);
+}
+
+/*
+ * The text of envelope line (parsed in d) to archive: the line itself, or
+ * with --redact red's copy with the credentials it carries masked.  Without
+ * --redact such an envelope stops the run (*stop, with the reason in e).
+ */
+static const char *archived_text(struct store_run *s, struct json_doc *d, struct json_error *je,
+				 const char *line, size_t *n, uint64_t lineno, struct strbuf *red,
+				 uint64_t *redacted, struct aperr *e)
+{
+	struct strbuf where = STRBUF_INIT;
+	long nr;
+
+	strbuf_reset(red);
+	nr = redact_envelope(d, line, *n, red, &where);
+	if (nr < 0)
+		die(EX_OSERR, "out of memory");
+	if (nr && !s->redact) {
+		aperr_set(e, EX_DATAERR, "line %llu: %s: the envelope still carries a credential; "
+			  "store-raw does not archive secrets (redact them upstream, or pass --redact)",
+			  (unsigned long long)lineno, where.buf);
+		strbuf_release(&where);
+		return NULL;
+	}
+	if (nr) {
+		if (!(*redacted)++ && !s->common.quiet)
+			warnmsg("line %llu: %s: a credential in an envelope; archived as %s",
+				(unsigned long long)lineno, where.buf, SECRET_MASK);
+		json_parse(d, red->buf, red->len, je);
+		*n = red->len;
+		line = red->buf;
+	}
+	strbuf_release(&where);
+	return line;
+}
+
 static void archive(struct store_run *s)
 {
 	struct lreader in;
 	struct lwriter out;
 	struct json_doc d;
 	struct json_error je;
-	struct archive_pool p;
+	struct archive_writer w;
 	struct aperr e;
 	struct strbuf red = STRBUF_INIT;
-	struct archive_job *j = NULL;
-	struct archive_meta meta;
-	struct held h;
 	const char *line;
 	size_t n;
-	uint64_t seg_bytes = 0, seg_lines = 0, seq, chunk = 0, redacted = 0, lines = 0;
+	uint64_t seq, redacted = 0, lines = 0;
 	int lockfd, r;
-
-	memset(&h, 0, sizeof(h));
-	strbuf_init(&h.buf, 0);
 
 	tool_filter_init(&s->common, &in, &out, &d, &je);
 	lockfd = open_archive(s, &seq);
-	archive_meta_init(&meta);
-	if (archive_pool_start(&p, s->dir, s->level, s->threads, &e) < 0)
+	w.segment_size = s->segment_size;
+	w.segment_lines = s->segment_lines;
+	if (archive_writer_start(&w, s->dir, s->level, s->threads, seq, &e) < 0)
 		die_err(&e);
-
 	while ((r = lreader_next(&in, &line, &n, &e)) == 1) {
-		const char *arch = line;
-		size_t an = n;
-		int parsed;
-
 		if (jsonl_is_state(line, n)) {
 			/* in-band state: not archived, passed on after the pages before it */
-			if (strbuf_add(&h.buf, line, n) < 0 || strbuf_addch(&h.buf, '\n') < 0)
-				die(EX_OSERR, "out of memory");
-			goto pass;
-		}
-		parsed = json_parse(&d, line, n, &je) == 0;
-		lines++;
-		if (strbuf_add(&h.buf, line, n) < 0 || strbuf_addch(&h.buf, '\n') < 0)
-			die(EX_OSERR, "out of memory");
-		if (parsed) {
-			struct strbuf where = STRBUF_INIT;
-			long nr;
+			r = archive_writer_hold(&w, line, n, &e);
+		} else {
+			int parsed = json_parse(&d, line, n, &je) == 0;
+			const char *arch = line;
+			size_t an = n;
 
-			strbuf_reset(&red);
-			nr = redact_envelope(&d, line, n, &red, &where);
-			if (nr < 0)
-				die(EX_OSERR, "out of memory");
-			if (nr && !s->redact) {
-				/* Finish what is archived so far, pass it on, then stop. */
-				strbuf_setlen(&h.buf, h.buf.len - n - 1);
-				wind_down(&h, &p, &j, &chunk, &meta, seg_lines > 0, &out);
-				die(EX_DATAERR, "line %llu: %s: the envelope still carries a credential; "
-				    "store-raw does not archive secrets (redact them upstream, or pass --redact)",
-				    (unsigned long long)in.lineno, where.buf);
-			}
-			if (nr) {
-				arch = red.buf;
-				an = red.len;
-				if (!redacted++ && !s->common.quiet)
-					warnmsg("line %llu: %s: a credential in an envelope; archived as %s",
-						(unsigned long long)in.lineno, where.buf, SECRET_MASK);
-				json_parse(&d, arch, an, &je);
-			}
-			strbuf_release(&where);
+			lines++;
+			if (parsed && !(arch = archived_text(s, &d, &je, line, &an, in.lineno, &red,
+							     &redacted, &e)))
+				wind_down(&w, &out, &e);	/* what came before goes on */
+			r = archive_writer_add(&w, line, n, arch, an, parsed ? &d : NULL, &e);
 		}
-		if (seg_lines && (seg_bytes + an + 1 > s->segment_size ||
-				  (s->segment_lines && seg_lines >= s->segment_lines))) {
-			/* the line just read goes to the next segment: mark before it */
-			held_mark_at(&h, archive_pool_end_segment(&p, &j, &chunk, &meta), h.buf.len - n - 1);
-			seg_bytes = seg_lines = 0;
-		}
-		if (!j) {
-			j = archive_pool_get(&p, chunk++);
-			if (!seg_lines) {
-				j->seg_start = 1;
-				archive_segment_name(j->name, sizeof(j->name), ++seq);
-			}
-		}
-		if (strbuf_add(&j->in, arch, an) < 0 || strbuf_addch(&j->in, '\n') < 0)
-			die(EX_OSERR, "out of memory");
-		archive_meta_add(&meta, parsed ? &d : NULL, an);
-		seg_bytes += an + 1;
-		seg_lines++;
-		if (j->in.len >= CHUNK_SIZE) {
-			held_mark(&h, j->seq);
-			archive_pool_submit(&p, j);
-			j = NULL;
-		}
-pass:
-		pass_on(&h, &p, &j, &chunk, &out, h.buf.len > HELD_MAX || lreader_idle(&in));
-		if (h.gone || archive_pool_failed(&p, &e))
+		if (r == 0)
+			r = archive_writer_pass(&w, &out, w.held.len > ARCHIVE_HELD_MAX ||
+							   lreader_idle(&in), &e);
+		if (r < 0 && out.failed)
+			tool_check_write(r, &e);
+		if (r < 0)
+			die_err(&e);
+		if (w.gone || archive_pool_failed(&w.pool, &e))
 			break;
 	}
+	if (r < 0)
+		wind_down(&w, &out, &e);
+	r = archive_writer_finish(&w, &out, &e);
+	if (r < 0 && out.failed)
+		tool_check_write(r, &e);
 	if (r < 0) {
-		wind_down(&h, &p, &j, &chunk, &meta, seg_lines > 0, &out);
-		die_err(&e);
-	}
-	if (seg_lines && !archive_pool_failed(&p, &e))
-		held_mark(&h, archive_pool_end_segment(&p, &j, &chunk, &meta));
-	else if (j)
-		archive_pool_submit(&p, j);	/* the writer drops it after a failure */
-	archive_pool_finish(&p);
-	archive_meta_release(&meta);
-	/* what is archived goes on; what the writer dropped never does */
-	held_release(&h, &p, &out, 0, 0);
-	strbuf_release(&h.buf);
-	free(h.m);
-	if (archive_pool_failed(&p, &e)) {
 		tool_finish(&out);
 		die(EX_IOERR, "%s: %s; the segment being written was dropped, the manifest lists "
 		    "only complete segments", s->dir, e.msg);
 	}
 	if (s->common.stats)
-		archive_stats(s, lines, in.bytes, &p, redacted);
+		archive_stats(s, lines, in.bytes, &w.pool, redacted);
 	tool_finish(&out);
+	archive_writer_release(&w);
 	statefile_unlock(lockfd);
 	lreader_release(&in);
 	json_doc_release(&d);

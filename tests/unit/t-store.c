@@ -325,6 +325,58 @@ static int value_of(struct db_column *c, const char *json, struct db_value *v, s
 	return db_value_from_json(c, &d, 0, v, e);
 }
 
+/* The writer: lines go on only once archived, in order, state lines in their place. */
+static void test_writer(void)
+{
+	char wdir[] = "/tmp/apipe-t-wrter-XXXXXX", path[300], buf[4096];
+	struct archive_writer w;
+	struct archive_manifest m;
+	struct lwriter out;
+	struct strbuf want = STRBUF_INIT;
+	struct aperr e;
+	const char *state = "\x1e{\"apipe_state\":\"s\",\"value\":1}";
+	int fd, r = 0;
+	ssize_t got;
+	size_t i;
+
+	if (!mkdtemp(wdir))
+		return;
+	snprintf(path, sizeof(path), "%s/out", wdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	lwriter_init(&out, fd, "out", 0, &e);
+	w.segment_size = 1 << 20;
+	w.segment_lines = 2;
+	ok(archive_writer_start(&w, wdir, 6, 2, 0, &e) == 0, "writer: started");
+	for (i = 0; i < 3 && !r; i++) {
+		json_parse(&d, lines[i], strlen(lines[i]), &je);
+		r = archive_writer_add(&w, lines[i], strlen(lines[i]), lines[i], strlen(lines[i]), &d, &e);
+		strbuf_addf(&want, "%s\n", lines[i]);
+		if (i == 1) {
+			r = r ? r : archive_writer_hold(&w, state, strlen(state), &e);
+			strbuf_addf(&want, "%s\n", state);
+		}
+	}
+	ok(r == 0 && archive_writer_pass(&w, &out, 0, &e) == 0, "writer: three lines and a state line");
+	ok(out.bytes < want.len, "writer: nothing goes on before it is durable");
+	ok(archive_writer_pass(&w, &out, 1, &e) == 0 && out.bytes == want.len && w.held.len == 0,
+	   "writer: a sync passes everything on");
+	ok(archive_writer_finish(&w, &out, &e) == 0, "writer: finished");
+	archive_writer_release(&w);
+	lwriter_flush(&out, &e);
+	lseek(fd, 0, SEEK_SET);
+	got = read(fd, buf, sizeof(buf));
+	ok(got == (ssize_t)want.len && !memcmp(buf, want.buf, want.len),
+	   "writer: downstream gets the lines in order, the state line in its place");
+	ok(archive_manifest_read(wdir, &m, &e) == 0 && m.n == 2 && m.e[0].lines == 2 &&
+	   m.e[1].lines == 1, "writer: two segments of at most two lines, no state line archived");
+	archive_manifest_release(&m);
+	lwriter_release(&out);
+	close(fd);
+	snprintf(path, sizeof(path), "rm -rf '%s'", wdir);
+	ok(system(path) == 0, "writer: its directory is removed");
+	strbuf_release(&want);
+}
+
 /* Replay: filters, latest, a missing segment stopping or skipped. */
 struct emitted {
 	struct strbuf out;
@@ -557,6 +609,7 @@ int main(void)
 	json_error_init(&je);
 	test_archive();
 	test_pool();
+	test_writer();
 	test_replay();
 	test_db();
 	json_doc_release(&d);

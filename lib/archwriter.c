@@ -1,0 +1,165 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive.h"
+
+int archive_writer_start(struct archive_writer *w, const char *dir, int level, unsigned threads,
+			 uint64_t last_seq, struct aperr *e)
+{
+	uint64_t size = w->segment_size, lines = w->segment_lines;
+
+	memset(w, 0, sizeof(*w));
+	w->segment_size = size;
+	w->segment_lines = lines;
+	w->seq = last_seq;
+	strbuf_init(&w->held, 0);
+	archive_meta_init(&w->meta);
+	return archive_pool_start(&w->pool, dir, level, threads, e);
+}
+
+void archive_writer_release(struct archive_writer *w)
+{
+	archive_meta_release(&w->meta);
+	strbuf_release(&w->held);
+	free(w->marks);
+	w->marks = NULL;
+}
+
+/* Chunk seq reaches held[0..end). */
+static int mark_at(struct archive_writer *w, uint64_t seq, size_t end, struct aperr *e)
+{
+	if (w->nmarks == w->amarks) {
+		size_t n = w->amarks ? 2 * w->amarks : 16;
+		struct archive_mark *m = realloc(w->marks, n * sizeof(*m));
+
+		if (!m)
+			return aperr_set(e, EX_OSERR, "out of memory");
+		w->marks = m;
+		w->amarks = n;
+	}
+	w->marks[w->nmarks].seq = seq;
+	w->marks[w->nmarks].end = end;
+	w->nmarks++;
+	return 0;
+}
+
+static int mark(struct archive_writer *w, uint64_t seq, struct aperr *e)
+{
+	return mark_at(w, seq, w->held.len, e);
+}
+
+static int hold(struct archive_writer *w, const char *line, size_t n, struct aperr *e)
+{
+	if (strbuf_add(&w->held, line, n) < 0 || strbuf_addch(&w->held, '\n') < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+int archive_writer_hold(struct archive_writer *w, const char *line, size_t n, struct aperr *e)
+{
+	return hold(w, line, n, e);
+}
+
+int archive_writer_add(struct archive_writer *w, const char *line, size_t n, const char *arch,
+		       size_t an, const struct json_doc *d, struct aperr *e)
+{
+	if (hold(w, line, n, e) < 0)
+		return -1;
+	if (w->seg_lines && (w->seg_bytes + an + 1 > w->segment_size ||
+			     (w->segment_lines && w->seg_lines >= w->segment_lines))) {
+		/* the line just held goes to the next segment: mark before it */
+		uint64_t end = archive_pool_end_segment(&w->pool, &w->j, &w->chunk, &w->meta);
+
+		if (mark_at(w, end, w->held.len - n - 1, e) < 0)
+			return -1;
+		w->seg_bytes = w->seg_lines = 0;
+	}
+	if (!w->j) {
+		w->j = archive_pool_get(&w->pool, w->chunk++);
+		if (!w->seg_lines) {
+			w->j->seg_start = 1;
+			archive_segment_name(w->j->name, sizeof(w->j->name), ++w->seq);
+		}
+	}
+	if (strbuf_add(&w->j->in, arch, an) < 0 || strbuf_addch(&w->j->in, '\n') < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	archive_meta_add(&w->meta, d, an);
+	w->seg_bytes += an + 1;
+	w->seg_lines++;
+	if (w->j->in.len >= ARCHIVE_CHUNK) {
+		if (mark(w, w->j->seq, e) < 0)
+			return -1;
+		archive_pool_submit(&w->pool, w->j);
+		w->j = NULL;
+	}
+	return 0;
+}
+
+/*
+ * Pass on what is durable; with wait, first wait until chunk seq is (or
+ * the pool failed).
+ */
+static int release(struct archive_writer *w, struct lwriter *out, int wait, uint64_t seq,
+		   struct aperr *e)
+{
+	uint64_t durable = archive_pool_durable(&w->pool, wait, seq);
+	size_t k = 0, upto = 0;
+	int r = 0;
+
+	while (k < w->nmarks && w->marks[k].seq < durable)
+		upto = w->marks[k++].end;
+	if (!k)
+		return 0;
+	memmove(w->marks, w->marks + k, (w->nmarks - k) * sizeof(*w->marks));
+	w->nmarks -= k;
+	if (!w->gone) {
+		r = lwriter_write(out, w->held.buf, upto, e);
+		if (r == 0)
+			r = lwriter_flush(out, e);
+		if (r == LW_EPIPE) {
+			w->gone = 1;
+			r = 0;
+		}
+	}
+	memmove(w->held.buf, w->held.buf + upto, w->held.len - upto);
+	strbuf_setlen(&w->held, w->held.len - upto);
+	for (k = 0; k < w->nmarks; k++)
+		w->marks[k].end -= upto;
+	return r;
+}
+
+int archive_writer_pass(struct archive_writer *w, struct lwriter *out, int sync, struct aperr *e)
+{
+	uint64_t upto;
+
+	if (!sync)
+		return release(w, out, 0, 0, e);
+	if (!w->j)
+		w->j = archive_pool_get(&w->pool, w->chunk++);	/* an empty job that only syncs */
+	w->j->sync = 1;
+	upto = w->j->seq;
+	if (mark(w, upto, e) < 0)
+		return -1;
+	archive_pool_submit(&w->pool, w->j);
+	w->j = NULL;
+	return release(w, out, 1, upto, e);
+}
+
+int archive_writer_finish(struct archive_writer *w, struct lwriter *out, struct aperr *e)
+{
+	struct aperr pe;
+	int r = 0;
+
+	if (w->seg_lines && !archive_pool_failed(&w->pool, &pe))
+		r = mark(w, archive_pool_end_segment(&w->pool, &w->j, &w->chunk, &w->meta), e);
+	else if (w->j)
+		archive_pool_submit(&w->pool, w->j);	/* the writer drops it after a failure */
+	w->j = NULL;
+	archive_pool_finish(&w->pool);
+	/* what is archived goes on; what the writer dropped never does */
+	if (r == 0)
+		r = release(w, out, 0, 0, e);
+	if (r == 0 && archive_pool_failed(&w->pool, e))
+		r = -1;
+	return r;
+}
