@@ -64,58 +64,29 @@ static const struct option longopts[] = {
 struct store_run {
 	struct cli_common common;
 	const char *dir;
-	int append, redact, replay, list, json, latest, verify, keep_going;
+	int append, redact, replay, list, json, keep_going;
 	uint64_t segment_size, segment_lines;
 	int level;
 	unsigned threads;
-	const char *endpoint;
-	struct instant since, until;
-	int have_since, have_until;
+	struct archive_replay rp;	/* --replay's filters */
 };
 
 /* --- archiving -------------------------------------------------------------------- */
 
-/*
- * Lock dir for this run and bring it to a sound state: an archive there
- * needs --append, and what a crashed run left is recovered.  Returns the
- * lock's descriptor; *seq is the last segment number listed.
- */
+/* Claim the archive directory for this run: its lock's descriptor; *seq the last segment. */
 static int open_archive(struct store_run *s, uint64_t *seq)
 {
-	struct strbuf report = STRBUF_INIT, lockpath = STRBUF_INIT;
-	struct archive_manifest m;
+	struct strbuf report = STRBUF_INIT;
 	struct aperr e;
-	int lockfd, existing;
+	char *l, *save = NULL;
+	int lockfd = archive_claim(s->dir, s->append, s->level, seq, &report, &e);
 
-	if (statefile_mkdirs(s->dir, &e) < 0)
-		die(EX_CANTCREAT, "%s: cannot create the archive directory: %s", s->dir, e.msg);
-	strbuf_addf(&lockpath, "%s/archive", s->dir);
-	lockfd = statefile_lock(lockpath.buf, "archive", &e);
-	if (lockfd < 0) {
-		if (e.code == EX_TEMPFAIL)
-			die(EX_TEMPFAIL, "%s: another store-raw is writing to this archive", s->dir);
+	if (lockfd < 0)
 		die_err(&e);
-	}
-	if (archive_manifest_read(s->dir, &m, &e) < 0)
-		die_err(&e);
-	existing = m.n > 0 || m.torn;
-	archive_manifest_release(&m);
-	if (existing && !s->append)
-		die(EX_CANTCREAT, "%s: already holds an archive; use --append to continue it", s->dir);
-	if (archive_recover(s->dir, s->level, &report, &e) < 0)
-		die_err(&e);
-	if (report.len && !s->common.quiet) {
-		char *l, *save = NULL;
-
-		for (l = strtok_r(report.buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			warnmsg("%s: recovered: %s", s->dir, l);
-	}
-	if (archive_manifest_read(s->dir, &m, &e) < 0)
-		die_err(&e);
-	*seq = m.max_seq;
-	archive_manifest_release(&m);
+	for (l = report.len ? strtok_r(report.buf, "\n", &save) : NULL; l && !s->common.quiet;
+	     l = strtok_r(NULL, "\n", &save))
+		warnmsg("%s: recovered: %s", s->dir, l);
 	strbuf_release(&report);
-	strbuf_release(&lockpath);
 	return lockfd;
 }
 
@@ -271,40 +242,32 @@ static int replay_fail(void *ctx, const struct aperr *e)
 
 static int replay(struct store_run *s)
 {
-	struct archive_replay ar;
+	struct archive_replay *ar = &s->rp;
 	struct replay rp;
 	struct aperr e;
 	int r;
 
 	memset(&rp, 0, sizeof(rp));
 	rp.keep_going = s->keep_going;
-	archive_replay_init(&ar);
-	ar.dir = s->dir;
-	ar.endpoint = s->endpoint;
-	ar.since = s->since;
-	ar.until = s->until;
-	ar.have_since = s->have_since;
-	ar.have_until = s->have_until;
-	ar.latest = s->latest;
-	ar.verify = s->verify;
-	ar.max_line = s->common.max_line;
-	ar.max_depth = s->common.max_depth;
-	ar.ctx = &rp;
-	ar.emit = replay_emit;
-	ar.fail = replay_fail;
-	if (archive_replay_open(&ar, &e) < 0)
+	ar->dir = s->dir;
+	ar->max_line = s->common.max_line;
+	ar->max_depth = s->common.max_depth;
+	ar->ctx = &rp;
+	ar->emit = replay_emit;
+	ar->fail = replay_fail;
+	if (archive_replay_open(ar, &e) < 0)
 		die_err(&e);
-	if (ar.m.torn) {
+	if (ar->m.torn) {
 		aperr_set(&e, EX_DATAERR, "%s/%s: line %llu is incomplete (a crash while listing?); "
 			  "store-raw --append %s repairs it", s->dir, ARCHIVE_MANIFEST,
-			  (unsigned long long)ar.m.torn_lineno, s->dir);
+			  (unsigned long long)ar->m.torn_lineno, s->dir);
 		if (replay_fail(&rp, &e) < 0)
 			die_err(&e);
 	}
 	if (lwriter_init(&rp.out, 1, "stdout", 0, &e) < 0)
 		die_err(&e);
 	tool_set_output(&rp.out);
-	r = archive_replay_run(&ar, &e);
+	r = archive_replay_run(ar, &e);
 	if (r == -1 && !rp.out.failed) {
 		tool_finish(&rp.out);
 		die_err(&e);
@@ -314,29 +277,17 @@ static int replay(struct store_run *s)
 		struct tool_stats ts;
 
 		tool_stats_begin(&ts, NULL);
-		jw_member_u64(&ts.w, "segments", ar.m.n);
-		jw_member_u64(&ts.w, "lines", ar.lines);
-		jw_member_u64(&ts.w, "emitted", ar.emitted);
+		jw_member_u64(&ts.w, "segments", ar->m.n);
+		jw_member_u64(&ts.w, "lines", ar->lines);
+		jw_member_u64(&ts.w, "emitted", ar->emitted);
 		tool_stats_end(&ts, s->common.stats);
 	}
 	tool_finish(&rp.out);
-	archive_replay_release(&ar);
+	archive_replay_release(ar);
 	return rp.exit_code;
 }
 
 /* --- list --------------------------------------------------------------------------- */
-
-static void human(char *buf, size_t n, uint64_t v)
-{
-	if (v >= 10ULL << 30)
-		snprintf(buf, n, "%.1fG", (double)v / (1 << 30));
-	else if (v >= 10ULL << 20)
-		snprintf(buf, n, "%.1fM", (double)v / (1 << 20));
-	else if (v >= 10ULL << 10)
-		snprintf(buf, n, "%.1fK", (double)v / (1 << 10));
-	else
-		snprintf(buf, n, "%llu", (unsigned long long)v);
-}
 
 static int list(struct store_run *s)
 {
@@ -344,8 +295,6 @@ static int list(struct store_run *s)
 	struct aperr e;
 	struct lwriter out;
 	struct strbuf sb = STRBUF_INIT;
-	uint64_t lines = 0, pages = 0, bytes = 0, ubytes = 0;
-	char a[32], b[32], first[64] = "-", last[64] = "-";
 	size_t i;
 
 	if (archive_manifest_read(s->dir, &m, &e) < 0)
@@ -353,50 +302,13 @@ static int list(struct store_run *s)
 	if (lwriter_init(&out, 1, "stdout", 0, &e) < 0)
 		die_err(&e);
 	tool_set_output(&out);
+	for (i = 0; i < m.n && s->json; i++)
+		strbuf_addf(&sb, "%s\n", m.e[i].line);
 	if (!s->json)
-		strbuf_addf(&sb, "%-36s %9s %7s %8s %8s %6s  %-24s %s\n", "segment", "lines", "pages",
-			    "bytes", "gzip", "ratio", "first fetched_at", "last fetched_at");
-	for (i = 0; i < m.n; i++) {
-		const struct archive_entry *me = &m.e[i];
-		char f[64] = "-", l[64] = "-";
-
-		if (s->json) {
-			strbuf_addstr(&sb, me->line);
-			strbuf_addch(&sb, '\n');
-		} else {
-			if (me->have_time) {
-				instant_format(&me->first, f, sizeof(f));
-				instant_format(&me->last, l, sizeof(l));
-			}
-			human(a, sizeof(a), me->ubytes);
-			human(b, sizeof(b), me->bytes);
-			strbuf_addf(&sb, "%-36s %9llu %7llu %8s %8s %5.1fx  %-24s %s\n", me->file,
-				    (unsigned long long)me->lines, (unsigned long long)me->pages, a, b,
-				    me->bytes ? (double)me->ubytes / (double)me->bytes : 0.0, f, l);
-		}
-		if (me->have_time) {
-			if (!strcmp(first, "-") || i == 0)
-				instant_format(&me->first, first, sizeof(first));
-			instant_format(&me->last, last, sizeof(last));
-		}
-		lines += me->lines;
-		pages += me->pages;
-		bytes += me->bytes;
-		ubytes += me->ubytes;
-		tool_check_write(lwriter_write(&out, sb.buf, sb.len, &e), &e);
-		strbuf_reset(&sb);
-	}
-	if (!s->json) {
-		human(a, sizeof(a), ubytes);
-		human(b, sizeof(b), bytes);
-		strbuf_addf(&sb, "%-36s %9llu %7llu %8s %8s %5.1fx  %-24s %s\n", "total",
-			    (unsigned long long)lines, (unsigned long long)pages, a, b,
-			    bytes ? (double)ubytes / (double)bytes : 0.0, first, last);
-		if (m.torn)
-			strbuf_addf(&sb, "warning: manifest line %llu is incomplete\n",
-				    (unsigned long long)m.torn_lineno);
-		tool_check_write(lwriter_write(&out, sb.buf, sb.len, &e), &e);
-	}
+		archive_list_text(&m, &sb);
+	if (strbuf_failed(&sb))
+		die(EX_OSERR, "out of memory");
+	tool_check_write(lwriter_write(&out, sb.buf, sb.len, &e), &e);
 	tool_finish(&out);
 	strbuf_release(&sb);
 	archive_manifest_release(&m);
@@ -444,7 +356,8 @@ int cmd_store_raw(int argc, char **argv)
 	cli_common_init(&s.common);
 	s.segment_size = (uint64_t)64 << 20;
 	s.level = 6;
-	s.verify = 1;
+	archive_replay_init(&s.rp);
+	s.rp.verify = 1;
 	nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	s.threads = nproc < 1 ? 1 : nproc > 4 ? 4 : (unsigned)nproc;
 	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
@@ -474,12 +387,12 @@ int cmd_store_raw(int argc, char **argv)
 		case OPT_REPLAY: s.replay = 1; break;
 		case OPT_LIST: s.list = 1; break;
 		case OPT_JSON: s.json = 1; break;
-		case OPT_ENDPOINT: s.endpoint = optarg; break;
-		case OPT_SINCE: time_opt(optarg, "--since", &s.since); s.have_since = 1; break;
-		case OPT_UNTIL: time_opt(optarg, "--until", &s.until); s.have_until = 1; break;
-		case OPT_LATEST: s.latest = 1; break;
-		case OPT_VERIFY: s.verify = 1; break;
-		case OPT_NO_VERIFY: s.verify = 0; break;
+		case OPT_ENDPOINT: s.rp.endpoint = optarg; break;
+		case OPT_SINCE: time_opt(optarg, "--since", &s.rp.since); s.rp.have_since = 1; break;
+		case OPT_UNTIL: time_opt(optarg, "--until", &s.rp.until); s.rp.have_until = 1; break;
+		case OPT_LATEST: s.rp.latest = 1; break;
+		case OPT_VERIFY: s.rp.verify = 1; break;
+		case OPT_NO_VERIFY: s.rp.verify = 0; break;
 		case OPT_KEEP_GOING: s.keep_going = 1; break;
 		default: tool_common_opt(&s.common, opt, optarg);
 		}
@@ -490,7 +403,8 @@ int cmd_store_raw(int argc, char **argv)
 	s.dir = argv[optind];
 	if (s.replay + s.list > 1)
 		usage_error("--replay and --list do not go together");
-	if (!s.replay && (s.endpoint || s.have_since || s.have_until || s.latest || s.keep_going))
+	if (!s.replay && (s.rp.endpoint || s.rp.have_since || s.rp.have_until || s.rp.latest ||
+			  s.keep_going))
 		usage_error("--endpoint, --since, --until, --latest and --keep-going go with --replay");
 	if (s.replay)
 		return replay(&s);

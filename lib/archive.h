@@ -234,6 +234,19 @@ int archive_pool_failed(struct archive_pool *p, struct aperr *e);
 /* Wait for everything submitted to be written, then stop the threads and free the jobs. */
 void archive_pool_finish(struct archive_pool *p);
 
+/*
+ * Claim dir for a run that writes to it: create it, take its lock (a lock
+ * held elsewhere: EX_TEMPFAIL), refuse an archive already there unless
+ * append (EX_CANTCREAT), and recover what a crashed run left (each action
+ * a line of report).  Returns the lock's descriptor (statefile_unlock),
+ * with the last segment's number in *last_seq; -1 (e) on failure.
+ */
+int archive_claim(const char *dir, int append, int level, uint64_t *last_seq,
+		  struct strbuf *report, struct aperr *e);
+
+/* The manifest as the table store-raw --list shows, with a total line, appended to out. */
+void archive_list_text(const struct archive_manifest *m, struct strbuf *out);
+
 /* ---- the writer (archwriter.c) ---- */
 
 /*

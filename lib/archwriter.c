@@ -1,7 +1,106 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "archive.h"
+#include "statefile.h"
+
+int archive_claim(const char *dir, int append, int level, uint64_t *last_seq,
+		  struct strbuf *report, struct aperr *e)
+{
+	struct strbuf lockpath = STRBUF_INIT;
+	struct archive_manifest m;
+	int lockfd, existing;
+
+	if (statefile_mkdirs(dir, e) < 0) {
+		char why[sizeof(e->msg)];
+
+		snprintf(why, sizeof(why), "%s", e->msg);
+		return aperr_set(e, EX_CANTCREAT, "%s: cannot create the archive directory: %s",
+				 dir, why);
+	}
+	strbuf_addf(&lockpath, "%s/archive", dir);
+	lockfd = statefile_lock(lockpath.buf, "archive", e);
+	strbuf_release(&lockpath);
+	if (lockfd < 0 && e->code == EX_TEMPFAIL)
+		return aperr_set(e, EX_TEMPFAIL, "%s: another store-raw is writing to this archive",
+				 dir);
+	if (lockfd < 0)
+		return -1;
+	if (archive_manifest_read(dir, &m, e) < 0)
+		goto fail;
+	existing = m.n > 0 || m.torn;
+	archive_manifest_release(&m);
+	if (existing && !append) {
+		aperr_set(e, EX_CANTCREAT, "%s: already holds an archive; use --append to continue it",
+			  dir);
+		goto fail;
+	}
+	if (archive_recover(dir, level, report, e) < 0 || archive_manifest_read(dir, &m, e) < 0)
+		goto fail;
+	*last_seq = m.max_seq;
+	archive_manifest_release(&m);
+	return lockfd;
+fail:
+	statefile_unlock(lockfd);
+	return -1;
+}
+
+/* A byte count as the listing shows it: 9999, 12.3K, 45.6M, 78.9G. */
+static void human(char *buf, size_t n, uint64_t v)
+{
+	if (v >= 10ULL << 30)
+		snprintf(buf, n, "%.1fG", (double)v / (1 << 30));
+	else if (v >= 10ULL << 20)
+		snprintf(buf, n, "%.1fM", (double)v / (1 << 20));
+	else if (v >= 10ULL << 10)
+		snprintf(buf, n, "%.1fK", (double)v / (1 << 10));
+	else
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+}
+
+static void list_row(struct strbuf *out, const char *name, uint64_t lines, uint64_t pages,
+		     uint64_t ubytes, uint64_t bytes, const char *first, const char *last)
+{
+	char a[32], b[32];
+
+	human(a, sizeof(a), ubytes);
+	human(b, sizeof(b), bytes);
+	strbuf_addf(out, "%-36s %9llu %7llu %8s %8s %5.1fx  %-24s %s\n", name,
+		    (unsigned long long)lines, (unsigned long long)pages, a, b,
+		    bytes ? (double)ubytes / (double)bytes : 0.0, first, last);
+}
+
+void archive_list_text(const struct archive_manifest *m, struct strbuf *out)
+{
+	uint64_t lines = 0, pages = 0, bytes = 0, ubytes = 0;
+	char first[64] = "-", last[64] = "-";
+	size_t i;
+
+	strbuf_addf(out, "%-36s %9s %7s %8s %8s %6s  %-24s %s\n", "segment", "lines", "pages",
+		    "bytes", "gzip", "ratio", "first fetched_at", "last fetched_at");
+	for (i = 0; i < m->n; i++) {
+		const struct archive_entry *me = &m->e[i];
+		char f[64] = "-", l[64] = "-";
+
+		if (me->have_time) {
+			instant_format(&me->first, f, sizeof(f));
+			instant_format(&me->last, l, sizeof(l));
+			if (!strcmp(first, "-") || i == 0)
+				snprintf(first, sizeof(first), "%s", f);
+			snprintf(last, sizeof(last), "%s", l);
+		}
+		list_row(out, me->file, me->lines, me->pages, me->ubytes, me->bytes, f, l);
+		lines += me->lines;
+		pages += me->pages;
+		bytes += me->bytes;
+		ubytes += me->ubytes;
+	}
+	list_row(out, "total", lines, pages, ubytes, bytes, first, last);
+	if (m->torn)
+		strbuf_addf(out, "warning: manifest line %llu is incomplete\n",
+			    (unsigned long long)m->torn_lineno);
+}
 
 int archive_writer_start(struct archive_writer *w, const char *dir, int level, unsigned threads,
 			 uint64_t last_seq, struct aperr *e)

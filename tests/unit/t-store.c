@@ -370,6 +370,21 @@ static void test_writer(void)
 	ok(archive_manifest_read(wdir, &m, &e) == 0 && m.n == 2 && m.e[0].lines == 2 &&
 	   m.e[1].lines == 1, "writer: two segments of at most two lines, no state line archived");
 	archive_manifest_release(&m);
+	{
+		struct strbuf report = STRBUF_INIT;
+		uint64_t last = 0;
+		int lk, lk2;
+
+		ok(archive_claim(wdir, 0, 6, &last, &report, &e) < 0 && e.code == EX_CANTCREAT &&
+		   strstr(e.msg, "use --append"), "claim: an archive is not written over (73)");
+		lk = archive_claim(wdir, 1, 6, &last, &report, &e);
+		ok(lk >= 0 && last == 2 && !report.len, "claim: --append goes on after segment 2");
+		lk2 = archive_claim(wdir, 1, 6, &last, &report, &e);
+		ok(lk2 < 0 && e.code == EX_TEMPFAIL && strstr(e.msg, "another store-raw"),
+		   "claim: one writer at a time (75)");
+		statefile_unlock(lk);
+		strbuf_release(&report);
+	}
 	lwriter_release(&out);
 	close(fd);
 	snprintf(path, sizeof(path), "rm -rf '%s'", wdir);
