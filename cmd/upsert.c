@@ -11,11 +11,9 @@
 #include "common.h"
 #include "../lib/db.h"
 #include "../lib/deadletter.h"
-#include "../lib/hash.h"
-#include "../lib/instant.h"
 #include "../lib/json.h"
 #include "../lib/num.h"
-#include "../lib/ordval.h"
+#include "../lib/upsert.h"
 
 static const char usage_text[] =
 	"usage: upsert [-hqv] --db path --table name --key pointer[,pointer...]\n"
@@ -54,41 +52,15 @@ struct up {
 	uint64_t batch_size;
 	struct json_ptr newer, wm_field;
 	int have_newer, have_wm;
-	int newer_in_sql;		/* db_set_newer done */
 	const char *record_type;	/* --record-type (PostgreSQL), NULL: jsonb */
 	struct db *db;
-	uint8_t mapkey[16];
+	struct upsert ups;
 	struct lreader in;
 	struct lwriter out;
-	struct json_doc d, sd;
+	struct json_doc d;
 	struct json_error je;
 	struct deadletter dl;
-	struct strbuf stored;
-	struct ordval a, b, wm, wm_batch;
-	int have_wm_batch, in_tx;
-	/* in-band state lines seen since the last commit: kept with the rows */
-	struct pstate {
-		char *name;
-		struct strbuf value;
-		int dirty;
-	} *states;
-	size_t nstates;
-	int states_dirty;
-	/* the open batch: its lines (each followed by '\n'), rows, and what to write */
-	struct strbuf batch;
-	struct db_row *rows;
-	size_t nrows, arows;
-	size_t *off;			/* where each row's line starts in batch */
-	struct strbuf *key;		/* each row's key, as bytes */
-	const char **after;		/* the stored record once the row is applied */
-	size_t *afterlen;
-	struct db_row **wr;
-	size_t nwr;
-	ssize_t *pending;		/* per row: its index in wr, or -1 */
-	size_t *map, nmap;		/* key → 1 + the latest row with it */
-	uint64_t b_count[4];		/* inserted, updated, unchanged, skipped */
-	char now[64];
-	uint64_t inserted, updated, unchanged, skipped, dead, batches, records;
+	uint64_t dead, records;
 };
 
 /* A column name from a pointer: its reference tokens joined by "_". */
@@ -149,263 +121,12 @@ static void add_column(struct up *u, const char *arg, int key)
 	free(copy);
 }
 
-static void die_db(struct up *u, struct aperr *e) __attribute__((noreturn));
-static void die_db(struct up *u, struct aperr *e)
-{
-	if (u->in_tx)
-		db_rollback(u->db);
-	die_err(e);
-}
-
-/* Extract the parsed record (u->d) into row r: 0, or -1 naming the pointer. */
-static int extract(struct up *u, struct db_row *r, const char **ptr, struct aperr *e)
-{
-	size_t i;
-
-	for (i = 0; i < u->ncols; i++) {
-		*ptr = u->cols[i].ptr.text;
-		if (db_value_from_json(&u->cols[i], &u->d, 0, &r->vals[i], e) < 0)
-			return -1;
-		if (i < u->nkeys && r->vals[i].null)
-			return aperr_set(e, EX_DATAERR, "the record has no key here");
-	}
-	if (u->have_wm) {
-		uint32_t t = json_ptr_eval(&u->wm_field, &u->d, 0);
-
-		*ptr = u->wm_field.text;
-		if (t == JSON_ABSENT)
-			return aperr_set(e, EX_DATAERR, "no watermark field");
-		if (ordval_set(&u->a, &u->d, t, ORD_AUTO, e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Is record rec older than cur by --only-newer (both present and comparable)? */
-static int older(struct up *u, const char *rec, size_t n, const char *cur, size_t curn)
-{
-	uint32_t nt, st;
-	struct aperr e;
-
-	if (json_parse(&u->d, rec, n, &u->je) < 0 || json_parse(&u->sd, cur, curn, &u->je) < 0)
-		return 0;
-	nt = json_ptr_eval(&u->newer, &u->d, 0);
-	st = json_ptr_eval(&u->newer, &u->sd, 0);
-	if (nt == JSON_ABSENT || st == JSON_ABSENT || ordval_set(&u->a, &u->d, nt, ORD_AUTO, &e) < 0 ||
-	    ordval_set(&u->b, &u->sd, st, ORD_AUTO, &e) < 0 || u->a.kind != u->b.kind)
-		return 0;
-	return ordval_cmp(&u->a, &u->b) < 0;
-}
-
-/* The key of row r as bytes: each value's kind and text, NUL-separated. */
-static void key_bytes(struct up *u, const struct db_row *r, struct strbuf *k)
-{
-	size_t i;
-
-	strbuf_reset(k);
-	for (i = 0; i < u->nkeys; i++) {
-		const struct db_value *v = &r->vals[i];
-
-		if (v->kind == DBV_INT)
-			strbuf_addf(k, "i%lld", (long long)v->i);
-		else if (v->kind == DBV_REAL)
-			strbuf_addf(k, "r%.17g", v->r);
-		else {
-			strbuf_addch(k, 's');
-			strbuf_add(k, v->s.buf ? v->s.buf : "", v->s.len);
-		}
-		strbuf_addch(k, '\0');
-	}
-}
-
-/*
- * Decide each row in input order, as if applied one at a time: insert,
- * update, unchanged or skipped (--only-newer), against what is stored or
- * what an earlier row of the batch made of its key.  Only a key's last
- * write goes to the database.
- */
-static void decide(struct up *u)
-{
-	size_t i, nmap = 16;
-
-	while (nmap < u->nrows * 2)
-		nmap *= 2;
-	if (nmap > u->nmap) {
-		u->map = realloc(u->map, nmap * sizeof(*u->map));
-		u->nmap = nmap;
-	}
-	if (!u->map)
-		die(EX_OSERR, "out of memory");
-	memset(u->map, 0, u->nmap * sizeof(*u->map));
-	u->nwr = 0;
-	memset(u->b_count, 0, sizeof(u->b_count));
-	for (i = 0; i < u->nrows; i++) {
-		struct db_row *r = &u->rows[i];
-		uint64_t h = siphash64(u->mapkey, u->key[i].buf, u->key[i].len);
-		size_t slot = (size_t)h & (u->nmap - 1), j = 0;
-		const char *cur = r->stored.buf;
-		size_t curn = r->stored.len;
-		int found = r->found, same = r->same, write;
-
-		for (; u->map[slot]; slot = (slot + 1) & (u->nmap - 1)) {
-			j = u->map[slot] - 1;
-			if (u->key[j].len == u->key[i].len &&
-			    !memcmp(u->key[j].buf, u->key[i].buf, u->key[i].len))
-				break;
-		}
-		if (u->map[slot]) {
-			/* an earlier row of this batch had the key */
-			cur = u->after[j];
-			curn = u->afterlen[j];
-			found = cur != NULL;
-			same = found && curn == r->n && !memcmp(cur, r->rec, r->n);
-		}
-		write = !found || (!same && !(u->have_newer && older(u, r->rec, r->n, cur, curn)));
-		u->b_count[!found ? 0 : same ? 2 : write ? 1 : 3]++;
-		u->pending[i] = -1;
-		if (write) {
-			if (u->map[slot] && u->pending[j] >= 0) {
-				/* the earlier write is superseded: this one takes its place */
-				u->wr[u->pending[j]] = r;
-				u->pending[i] = u->pending[j];
-				u->pending[j] = -1;
-			} else {
-				u->pending[i] = (ssize_t)u->nwr;
-				u->wr[u->nwr++] = r;
-			}
-			u->after[i] = r->rec;
-			u->afterlen[i] = r->n;
-		} else {
-			/* unchanged: this record stands for the stored one (equal to it) */
-			u->after[i] = !found ? NULL : same ? r->rec : cur;
-			u->afterlen[i] = !found ? 0 : same ? r->n : curn;
-		}
-		u->map[slot] = i + 1;
-	}
-}
-
-/* One attempt at the open batch: lookup, decide, write, watermark, commit. */
-static int flush_once(struct up *u, struct aperr *e)
-{
-	struct instant t;
-	size_t i;
-
-	if (db_begin(u->db, e) < 0)
-		return -1;
-	u->in_tx = 1;
-	instant_now(&t);
-	instant_format(&t, u->now, sizeof(u->now));
-	for (i = 0; i < u->nrows; i++) {
-		u->rows[i].rec = u->batch.buf + u->off[i];
-		u->rows[i].n = (i + 1 < u->nrows ? u->off[i + 1] : u->batch.len) - u->off[i] - 1;
-	}
-	u->nwr = 0;
-	if (u->nrows) {
-		if (db_lookup(u->db, u->rows, u->nrows, e) < 0)
-			return -1;
-		decide(u);
-		if (db_write(u->db, u->wr, u->nwr, u->now, e) < 0)
-			return -1;
-		{
-			uint64_t ins, upd;
-
-			/*
-			 * The counts say what the database did: a row meant as an insert
-			 * that met a concurrent writer's became an update, and one the
-			 * --only-newer guard refused was skipped.  (Counts stay per input
-			 * record: a key written twice in a batch is one row here.)
-			 */
-			if (db_written(u->db, &ins, &upd)) {
-				uint64_t want_ins = 0, lost;
-				size_t k;
-
-				for (k = 0; k < u->nwr; k++)
-					want_ins += !u->wr[k]->found;
-				if (want_ins > ins) {
-					u->b_count[0] -= want_ins - ins;
-					u->b_count[1] += want_ins - ins;
-				}
-				/*
-				 * Rows not written: without --only-newer, stored rows the update
-				 * found equal (unchanged); with it, rows the guard refused.
-				 */
-				lost = u->nwr > ins + upd ? u->nwr - ins - upd : 0;
-				u->b_count[1] -= lost < u->b_count[1] ? lost : u->b_count[1];
-				u->b_count[u->have_newer ? 3 : 2] += lost;
-			}
-		}
-	}
-	if (u->have_wm && u->have_wm_batch) {
-		/* the batch's max, unless the stored one is later (held against other runs) */
-		int r = db_state_lock(u->db, u->wm_name, e) < 0 ? -1 :
-			db_state_get(u->db, u->wm_name, &u->stored, e);
-
-		if (r < 0)
-			return -1;
-		if (r == 0 || ordval_set_text(&u->wm, u->stored.buf, u->stored.len, ORD_AUTO, e) < 0 ||
-		    u->wm.kind != u->wm_batch.kind || ordval_cmp(&u->wm_batch, &u->wm) > 0) {
-			if (db_state_put(u->db, u->wm_name, u->wm_batch.raw.buf, u->now, e) < 0)
-				return -1;
-		}
-	}
-	{
-		size_t k;
-
-		/* the states the rows of this batch and before it complete */
-		for (k = 0; k < u->nstates; k++)
-			if (u->states[k].dirty &&
-			    db_state_put(u->db, u->states[k].name, u->states[k].value.buf, u->now,
-					 e) < 0)
-				return -1;
-		/* a dead-lettered record counts as landed: on disk before the state says so */
-		if (u->states_dirty && u->dl_path && lwriter_sync(&u->dl.w, e) < 0)
-			return -1;
-	}
-	if (db_commit(u->db, e) < 0)
-		return -1;
-	u->in_tx = 0;
-	return 0;
-}
-
-/*
- * Land the open batch.  A transient failure (a lock, a lost connection, a
- * serialisation failure) rolls back, reconnects and tries the whole batch
- * again, up to six times with growing pauses; anything else ends the run.
- */
 static void flush(struct up *u)
 {
 	struct aperr e;
-	unsigned tries = 0;
 
-	if (!u->nrows && !u->states_dirty)
-		return;
-	while (flush_once(u, &e) < 0) {
-		if (e.code != EX_TEMPFAIL || tries >= 6)
-			die_db(u, &e);
-		db_rollback(u->db);
-		u->in_tx = 0;
-		if (!u->common.quiet)
-			warnmsg("%s; replaying the batch (%u)", e.msg, tries + 1);
-		usleep(100000u << tries);
-		tries++;
-		if (db_reconnect(u->db, &e) < 0 && tries >= 6)
-			die_db(u, &e);
-	}
-	u->batches++;
-	u->inserted += u->b_count[0];
-	u->updated += u->b_count[1];
-	u->unchanged += u->b_count[2];
-	u->skipped += u->b_count[3];
-	u->nrows = 0;
-	u->have_wm_batch = 0;
-	strbuf_reset(&u->batch);
-	{
-		size_t k;
-
-		for (k = 0; k < u->nstates; k++)
-			u->states[k].dirty = 0;
-		u->states_dirty = 0;
-	}
+	if (upsert_flush(&u->ups, &e) < 0)
+		die_err(&e);
 }
 
 /*
@@ -415,10 +136,9 @@ static void flush(struct up *u)
  */
 static void take_state(struct up *u, const char *line, size_t n)
 {
+	struct strbuf name = STRBUF_INIT, value = STRBUF_INIT;
 	struct aperr e;
-	struct strbuf name = STRBUF_INIT;
 	uint32_t tn, tv;
-	size_t k;
 
 	if (tool_parse_line(&u->d, &u->je, line + 1, n - 1, u->in.lineno, &e) < 0 ||
 	    json_type(&u->d, 0) != JSON_OBJECT ||
@@ -427,49 +147,11 @@ static void take_state(struct up *u, const char *line, size_t n)
 	    !name.len)
 		die(EX_DATAERR, "line %llu: a state line (it begins with RS) that is not "
 		    "{\"apipe_state\":NAME,\"value\":…}", (unsigned long long)u->in.lineno);
-	for (k = 0; k < u->nstates && strcmp(u->states[k].name, name.buf); k++)
-		;
-	if (k == u->nstates) {
-		struct pstate *ns = realloc(u->states, (k + 1) * sizeof(*ns));
-
-		if (!ns)
-			die(EX_OSERR, "out of memory");
-		u->states = ns;
-		u->states[k].name = strbuf_detach(&name, NULL);
-		strbuf_init(&u->states[k].value, 0);
-		u->nstates++;
-	}
-	strbuf_reset(&u->states[k].value);
-	if (json_minify(&u->d, tv, &u->states[k].value) < 0)
+	if (json_minify(&u->d, tv, &value) < 0 ||
+	    upsert_state(&u->ups, name.buf, value.buf, value.len, &e) < 0)
 		die(EX_OSERR, "out of memory");
-	u->states[k].dirty = 1;
-	u->states_dirty = 1;
 	strbuf_release(&name);
-}
-
-/* Room for one more row in the open batch. */
-static struct db_row *next_row(struct up *u)
-{
-	if (u->nrows == u->arows) {
-		size_t na = u->arows ? u->arows * 2 : 64, i;
-
-		u->rows = realloc(u->rows, na * sizeof(*u->rows));
-		u->off = realloc(u->off, na * sizeof(*u->off));
-		u->key = realloc(u->key, na * sizeof(*u->key));
-		u->after = realloc(u->after, na * sizeof(*u->after));
-		u->afterlen = realloc(u->afterlen, na * sizeof(*u->afterlen));
-		u->wr = realloc(u->wr, na * sizeof(*u->wr));
-		u->pending = realloc(u->pending, na * sizeof(*u->pending));
-		if (!u->rows || !u->off || !u->key || !u->after || !u->afterlen || !u->wr ||
-		    !u->pending)
-			die(EX_OSERR, "out of memory");
-		for (i = u->arows; i < na; i++) {
-			db_row_init(&u->rows[i], u->ncols);
-			strbuf_init(&u->key[i], 0);
-		}
-		u->arows = na;
-	}
-	return &u->rows[u->nrows];
+	strbuf_release(&value);
 }
 
 /* A record that cannot land: to the dead letter, or the end of the run. */
@@ -478,14 +160,11 @@ static void reject(struct up *u, const char *line, size_t n, int is_json, const 
 {
 	struct aperr e;
 
-	if (!u->dl_path) {
-		if (u->in_tx)
-			db_rollback(u->db);
+	if (!u->dl_path)
 		die(EX_DATAERR, "line %llu: %s%s%s", (unsigned long long)u->in.lineno,
 		    ptr ? ptr : "", ptr ? ": " : "", msg);
-	}
 	if (dl_write(&u->dl, u->in.lineno, line, n, is_json, ptr, msg, &e) < 0)
-		die_db(u, &e);
+		die_err(&e);
 	u->dead++;
 }
 
@@ -493,7 +172,7 @@ static void one(struct up *u, const char *line, size_t n)
 {
 	struct aperr e;
 	const char *ptr = NULL;
-	struct db_row *r;
+	int r;
 
 	u->records++;
 	if (tool_parse_line(&u->d, &u->je, line, n, u->in.lineno, &e) < 0) {
@@ -504,34 +183,12 @@ static void one(struct up *u, const char *line, size_t n)
 		reject(u, line, n, 1, "", "a record is a JSON object");
 		return;
 	}
-	if (u->have_newer && !u->newer_in_sql) {
-		/* the first version seen says how the database compares them */
-		uint32_t t = json_ptr_eval(&u->newer, &u->d, 0);
-
-		if (t != JSON_ABSENT && ordval_set(&u->b, &u->d, t, ORD_AUTO, &e) == 0) {
-			const char *cast = u->b.kind == ORD_TIMESTAMP ? "timestamptz" :
-					   u->b.kind == ORD_STRING ? NULL : "numeric";
-
-			if (db_set_newer(u->db, &u->newer, cast, &e) < 0)
-				die_db(u, &e);
-			u->newer_in_sql = 1;
-		}
-	}
-	r = next_row(u);
-	if (extract(u, r, &ptr, &e) < 0) {
+	r = upsert_add(&u->ups, &u->d, line, n, &ptr, &e);
+	if (r == UPSERT_REJECT)
 		reject(u, line, n, 1, ptr, e.msg);
-		return;
-	}
-	if (u->have_wm && (!u->have_wm_batch || (u->a.kind == u->wm_batch.kind &&
-						  ordval_cmp(&u->a, &u->wm_batch) > 0))) {
-		ordval_copy(&u->wm_batch, &u->a);
-		u->have_wm_batch = 1;
-	}
-	key_bytes(u, r, &u->key[u->nrows]);
-	u->off[u->nrows] = u->batch.len;
-	strbuf_add(&u->batch, line, n);
-	strbuf_addch(&u->batch, '\n');
-	if (++u->nrows >= u->batch_size)
+	else if (r < 0)
+		die_err(&e);
+	else if (u->ups.nrows >= u->batch_size)
 		flush(u);
 }
 
@@ -541,12 +198,12 @@ static void write_stats(struct up *u)
 
 	tool_stats_begin(&st, NULL);
 	jw_member_u64(&st.w, "records", u->records);
-	jw_member_u64(&st.w, "inserted", u->inserted);
-	jw_member_u64(&st.w, "updated", u->updated);
-	jw_member_u64(&st.w, "unchanged", u->unchanged);
-	jw_member_u64(&st.w, "skipped", u->skipped);
+	jw_member_u64(&st.w, "inserted", u->ups.inserted);
+	jw_member_u64(&st.w, "updated", u->ups.updated);
+	jw_member_u64(&st.w, "unchanged", u->ups.unchanged);
+	jw_member_u64(&st.w, "skipped", u->ups.skipped);
 	jw_member_u64(&st.w, "dead_lettered", u->dead);
-	jw_member_u64(&st.w, "batches", u->batches);
+	jw_member_u64(&st.w, "batches", u->ups.batches);
 	tool_stats_end(&st, u->common.stats);
 }
 
@@ -625,21 +282,26 @@ static void parse_args(struct up *u, int argc, char **argv)
 	u->have_wm = !!u->wm_name;
 }
 
+static int sync_dead_letters(void *ctx, struct aperr *e)
+{
+	struct up *u = ctx;
+
+	return u->dl_path ? lwriter_sync(&u->dl.w, e) : 0;
+}
+
+static void on_warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	warnmsg("%s", msg);
+}
+
 /* Open the input, the output, the dead letters and the database. */
 static void open_all(struct up *u)
 {
+	struct upsert *ups = &u->ups;
 	struct aperr e;
 
 	tool_filter_init(&u->common, &u->in, &u->out, &u->d, &u->je);
-	json_doc_init(&u->sd, u->common.max_depth);
-	strbuf_init(&u->stored, u->common.max_line);
-	strbuf_init(&u->batch, (size_t)-1);
-	ordval_init(&u->a);
-	ordval_init(&u->b);
-	ordval_init(&u->wm);
-	ordval_init(&u->wm_batch);
-	if (hash_random(u->mapkey, sizeof(u->mapkey)) < 0)
-		die(EX_OSERR, "no random bytes");
 	if (u->dl_path && dl_open(&u->dl, u->dl_path, &e) < 0)
 		die_err(&e);
 	u->db = db_open(u->dburl, &e);
@@ -648,6 +310,20 @@ static void open_all(struct up *u)
 	if (u->db)	/* the stored records are read back only to compare versions */
 		db_want_stored(u->db, u->have_newer);
 	if (!u->db || db_prepare(u->db, u->table, u->cols, u->ncols, u->nkeys, &e) < 0)
+		die_err(&e);
+	ups->db = u->db;
+	ups->cols = u->cols;
+	ups->ncols = u->ncols;
+	ups->nkeys = u->nkeys;
+	ups->newer = u->have_newer ? &u->newer : NULL;
+	ups->wm_field = u->have_wm ? &u->wm_field : NULL;
+	ups->wm_name = u->wm_name;
+	ups->max_line = u->common.max_line;
+	ups->max_depth = u->common.max_depth;
+	ups->ctx = u;
+	ups->before_commit = sync_dead_letters;
+	ups->warn = u->common.quiet ? NULL : on_warn;
+	if (upsert_open(ups, &e) < 0)
 		die_err(&e);
 }
 
@@ -665,11 +341,11 @@ static void run(struct up *u)
 		else
 			one(u, line, n);
 		/* the upstream paused: land what is held (and the state it completes) now */
-		if ((u->nrows || u->states_dirty) && lreader_idle(&u->in))
+		if (upsert_dirty(&u->ups) && lreader_idle(&u->in))
 			flush(u);
 	}
 	if (r < 0)
-		die_db(u, &e);
+		die_err(&e);
 	flush(u);
 	if (dl_close(&u->dl, &e) < 0)
 		die_err(&e);
@@ -677,8 +353,8 @@ static void run(struct up *u)
 		write_stats(u);
 	if (u->common.verbose)
 		warnmsg("%llu inserted, %llu updated, %llu unchanged, %llu skipped, %llu dead-lettered",
-			(unsigned long long)u->inserted, (unsigned long long)u->updated,
-			(unsigned long long)u->unchanged, (unsigned long long)u->skipped,
+			(unsigned long long)u->ups.inserted, (unsigned long long)u->ups.updated,
+			(unsigned long long)u->ups.unchanged, (unsigned long long)u->ups.skipped,
 			(unsigned long long)u->dead);
 }
 
@@ -686,19 +362,8 @@ static void release_all(struct up *u)
 {
 	size_t i;
 
+	upsert_release(&u->ups);
 	db_close(u->db);
-	for (i = 0; i < u->arows; i++) {
-		db_row_release(&u->rows[i], u->ncols);
-		strbuf_release(&u->key[i]);
-	}
-	free(u->rows);
-	free(u->off);
-	free(u->key);
-	free(u->after);
-	free(u->afterlen);
-	free(u->wr);
-	free(u->pending);
-	free(u->map);
 	for (i = 0; i < u->ncols; i++) {
 		json_ptr_release(&u->cols[i].ptr);
 		free(u->cols[i].name);
@@ -708,19 +373,7 @@ static void release_all(struct up *u)
 		json_ptr_release(&u->newer);
 	if (u->have_wm)
 		json_ptr_release(&u->wm_field);
-	while (u->nstates--) {
-		free(u->states[u->nstates].name);
-		strbuf_release(&u->states[u->nstates].value);
-	}
-	free(u->states);
-	ordval_release(&u->a);
-	ordval_release(&u->b);
-	ordval_release(&u->wm);
-	ordval_release(&u->wm_batch);
-	strbuf_release(&u->stored);
-	strbuf_release(&u->batch);
 	json_doc_release(&u->d);
-	json_doc_release(&u->sd);
 	json_error_release(&u->je);
 	lreader_release(&u->in);
 }

@@ -10,6 +10,7 @@
 #include "../../lib/db.h"
 #include "../../lib/json.h"
 #include "../../lib/statefile.h"
+#include "../../lib/upsert.h"
 
 static char dir[] = "/tmp/apipe-t-store-XXXXXX";
 static struct json_doc d;
@@ -513,6 +514,63 @@ static void test_replay(void)
 	ok(system(seg) == 0, "replay: its directory is removed");
 }
 
+/* lib/upsert on SQLite: decided in input order, one write a key, states with the rows. */
+static int add(struct upsert *u, const char *rec, const char **ptr, struct aperr *e)
+{
+	json_parse(&d, rec, strlen(rec), &je);
+	return upsert_add(u, &d, rec, strlen(rec), ptr, e);
+}
+
+static void test_upsert(void)
+{
+	struct db_column cols[1];
+	struct json_ptr newer;
+	struct upsert u;
+	struct strbuf url = STRBUF_INIT, st = STRBUF_INIT;
+	struct aperr e;
+	const char *ptr;
+	int r = 0;
+
+	col(&cols[0], "id", "/id", DB_ANY);
+	json_ptr_parse(&newer, "/v", &e);
+	strbuf_addf(&url, "sqlite:%s/up.db", dir);
+	memset(&u, 0, sizeof(u));
+	u.db = db_open(url.buf, &e);
+	ok(u.db != NULL, "upsert: open SQLite");
+	if (!u.db)
+		return;
+	db_want_stored(u.db, 1);
+	u.cols = cols;
+	u.ncols = u.nkeys = 1;
+	u.newer = &newer;
+	u.max_line = 1 << 20;
+	u.max_depth = 64;
+	ok(db_prepare(u.db, "t", cols, 1, 1, &e) == 0 && upsert_open(&u, &e) == 0, "upsert: ready");
+	r |= add(&u, "{\"id\":1,\"v\":1}", &ptr, &e);
+	r |= add(&u, "{\"id\":2,\"v\":1}", &ptr, &e);
+	r |= add(&u, "{\"id\":1,\"v\":2}", &ptr, &e);
+	ok(r == 0 && upsert_state(&u, "crawl", "{\"page\":3}", 10, &e) == 0 && upsert_dirty(&u),
+	   "upsert: three records and a state in the batch");
+	ok(upsert_flush(&u, &e) == 0 && u.inserted == 2 && u.updated == 1 && u.batches == 1,
+	   "upsert: a key twice in a batch is an insert then an update");
+	ok(db_state_get(u.db, "crawl", &st, &e) == 1 && !strcmp(st.buf, "{\"page\":3}"),
+	   "upsert: the state committed with the rows");
+	r = add(&u, "{\"id\":1,\"v\":1}", &ptr, &e) | add(&u, "{\"id\":2,\"v\":1}", &ptr, &e);
+	ok(r == 0 && upsert_flush(&u, &e) == 0 && u.skipped == 1 && u.unchanged == 1,
+	   "upsert: an older version is skipped, an equal one unchanged");
+	ok(add(&u, "{\"v\":1}", &ptr, &e) == UPSERT_REJECT && ptr && !strcmp(ptr, "/id") &&
+	   strstr(e.msg, "no key"), "upsert: a record without its key is rejected, naming /id");
+	ok(!upsert_dirty(&u) && upsert_flush(&u, &e) == 0 && u.batches == 2,
+	   "upsert: a rejected record leaves nothing to land");
+	upsert_release(&u);
+	db_close(u.db);
+	json_ptr_release(&newer);
+	json_ptr_release(&cols[0].ptr);
+	free(cols[0].name);
+	strbuf_release(&url);
+	strbuf_release(&st);
+}
+
 static void test_db(void)
 {
 	struct db_column cols[3];
@@ -627,6 +685,7 @@ int main(void)
 	test_writer();
 	test_replay();
 	test_db();
+	test_upsert();
 	json_doc_release(&d);
 	json_error_release(&je);
 	{
