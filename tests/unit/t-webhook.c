@@ -4,7 +4,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "../tap.h"
+#include "../../lib/jsonw.h"
+#include "../../lib/secret.h"
 #include "../../lib/webhook.h"
 
 /* Headers as "name\0value\0…\0". */
@@ -39,8 +47,89 @@ static int verify(enum wh_scheme s, const char *secret, const char *hdrs, const 
 #define GH_SIG "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
 #define SLACK_BODY "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
 
+static void two_headers(void *ctx, struct jsonw *w)
+{
+	(void)ctx;
+	wh_header_json(w, "Content-Type", "application/json");
+	wh_header_json(w, "Authorization", "Bearer s3cret");
+}
+
+/* The sink: one copy of each delivery, also across runs; the event line; deadlines. */
+static void test_sink(void)
+{
+	char dir[] = "/tmp/apipe-t-whsink-XXXXXX", cmd[200], buf[8];
+	struct wh_sink sk;
+	struct wh_deadlines dl;
+	struct wh_conn *c;
+	struct strbuf line = STRBUF_INIT, id = STRBUF_INIT;
+	struct secrets sec;
+	struct json_doc d;
+	struct aperr e;
+	const char *ln = "{\"id\":\"a\"}\n";
+	int sv[2];
+
+	if (!mkdtemp(dir))
+		return;
+	ok(wh_sink_open(&sk, dir, &e) == 0, "sink: opened in a directory");
+	ok(wh_sink_put(&sk, "a", 1, ln, strlen(ln), &e) == 0 && wh_sink_put(&sk, "a", 1, ln, strlen(ln), &e) == 1 &&
+	   wh_sink_put(&sk, NULL, 0, ln, strlen(ln), &e) == 0 && sk.accepted == 2 && sk.duplicates == 1,
+	   "sink: a delivery id is stored once; an event without one always");
+	ok(wh_sink_close(&sk, &e) == 0, "sink: closed");
+	ok(wh_sink_open(&sk, dir, &e) == 0 && wh_sink_put(&sk, "a", 1, ln, strlen(ln), &e) == 1 &&
+	   wh_sink_put(&sk, "b", 1, ln, strlen(ln), &e) == 0, "sink: the ids stored by an earlier run are known");
+	wh_sink_close(&sk, &e);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ok(system(cmd) == 0, "sink: its directory is removed");
+
+	json_doc_init(&d, 16);
+	json_parse(&d, "{\"event_id\":\"E1\",\"id\":\"I\"}", 26, NULL);
+	wh_delivery_id(WH_SLACK, NULL, &d, &id);
+	is_str(id.buf ? id.buf : "", "E1", "delivery id: Slack's event_id");
+	wh_delivery_id(WH_GITHUB, "gh-1", &d, &id);
+	is_str(id.buf ? id.buf : "", "gh-1", "delivery id: the scheme's header first");
+	secrets_init(&sec);
+	secrets_add(&sec, "s3cret");
+	ok(wh_event(&line, WH_GITHUB, "gh-1", 4, two_headers, NULL, NULL, "a=1", 3, &sec, &e) == 0 &&
+	   strstr(line.buf, "\"id\":\"gh-1\",\"scheme\":\"github\",\"headers\":{\"content-type\":"
+		  "\"application/json\",\"authorization\":\"") && !strstr(line.buf, "s3cret") &&
+	   strstr(line.buf, "\"body_text\":\"a=1\"}\n"),
+	   "event: names lowercased, the credential masked, a body that is not JSON as text");
+	strbuf_reset(&line);
+	ok(wh_event(&line, WH_STANDARD, NULL, 0, two_headers, NULL, &d, NULL, 0, &sec, &e) == 0 &&
+	   strstr(line.buf, "\"id\":null") && strstr(line.buf, "\"body\":{\"event_id\":\"E1\""),
+	   "event: a JSON body as JSON, no id as null");
+	json_doc_release(&d);
+	secrets_release(&sec);
+	strbuf_release(&line);
+	strbuf_release(&id);
+
+	ok(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && wh_deadlines_start(&dl, 0.1, &e) == 0,
+	   "deadlines: started");
+	c = wh_deadlines_add(&dl, sv[0]);
+	usleep(600000);
+	ok(c && read(sv[1], buf, sizeof(buf)) == 0 && c->fd == -1,
+	   "deadlines: a request past its time has its connection shut down");
+	wh_deadlines_remove(&dl, c);
+	{
+		struct sockaddr_in sa;
+		char host[64];
+
+		ok(wh_listen_addr("127.0.0.1:8080", &sa, host, &e) == 0 && !strcmp(host, "127.0.0.1") &&
+		   sa.sin_port == htons(8080), "listen: ADDR:PORT");
+		ok(wh_listen_addr(":0", &sa, host, &e) == 0 && !*host, "listen: every address, any port");
+		ok(wh_listen_addr("localhost:80", &sa, host, &e) < 0 && e.code == EX_USAGE &&
+		   strstr(e.msg, "not an IPv4 address"), "listen: a name is refused (64)");
+		ok(wh_listen_addr("127.0.0.1:70000", &sa, host, &e) < 0 && e.code == EX_USAGE,
+		   "listen: a port past 65535 is refused");
+	}
+	wh_deadlines_stop(&dl);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
+	test_sink();
 	char why[128];
 	static const char gh[] = "X-Hub-Signature-256\0" GH_SIG "\0";
 	static const char gh_bad[] = "X-Hub-Signature-256\0sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e18\0";
