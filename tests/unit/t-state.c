@@ -13,6 +13,7 @@
 #include "../../lib/statefile.h"
 #include "../../lib/strbuf.h"
 #include "../../lib/tokenstore.h"
+#include "../../lib/wmstate.h"
 
 static char dir[] = "/tmp/apipe-t-state-XXXXXX";
 
@@ -286,6 +287,77 @@ static void test_deadletter(void)
 	strbuf_release(&sb);
 }
 
+/* lib/wmstate: the watermark's file, its commit, get's formats, tracking. */
+static void test_wmstate(void)
+{
+	char path[340], wdir[300];
+	struct wm_state s, t;
+	struct wm_track tr;
+	struct strbuf out = STRBUF_INIT;
+	struct json_doc d;
+	struct instant hour;
+	struct aperr e;
+	int fd;
+
+	snprintf(wdir, sizeof(wdir), "%.200s/wm", dir);
+	snprintf(path, sizeof(path), "%s/orders.json", wdir);
+	ok(wm_valid_name("orders.v2_x-1") && !wm_valid_name(".x") && !wm_valid_name("a/b") &&
+	   !wm_valid_name(""), "wm: names fit for a file");
+	fd = wm_lock(wdir, path, "orders", &e);
+	ok(fd >= 0 && wm_lock(wdir, path, "orders", &e) < 0, "wm: one holder of a name's lock");
+	statefile_unlock(fd);
+	wm_state_init(&s);
+	ok(wm_state_load(path, &s, &e) == 0 && !s.exists, "wm: no state yet");
+	s.kind = ORD_TIMESTAMP;
+	strbuf_addstr(&s.field, "/updated_at");
+	strbuf_addstr(&s.current, "\"2026-01-02T00:00:00Z\"");
+	strbuf_addstr(&s.pending, "\"2026-01-01T00:00:00Z\"");
+	ok(wm_state_save(wdir, path, "orders", &s, &e) == 0, "wm: saved");
+	wm_state_init(&t);
+	ok(wm_state_load(path, &t, &e) == 0 && t.exists && t.kind == ORD_TIMESTAMP &&
+	   !strcmp(t.field.buf, "/updated_at") && t.pending.len, "wm: read back");
+	ok(wm_commit_pending(&t, &e) == 0 && !strcmp(t.current.buf, "\"2026-01-02T00:00:00Z\"") &&
+	   !t.pending.len, "wm: a commit keeps the greater value (an older pending one loses)");
+	strbuf_addstr(&t.pending, "\"2026-03-01T00:00:00+01:00\"");
+	ok(wm_commit_pending(&t, &e) == 0 && !strcmp(t.current.buf, "\"2026-03-01T00:00:00+01:00\""),
+	   "wm: a newer pending value becomes current");
+	ok(wm_format(t.kind, t.current.buf, t.current.len, "epoch", NULL, &out, &e) == 0 &&
+	   !strcmp(out.buf, "1772319600\n"), "wm: get --format epoch");
+	strbuf_reset(&out);
+	duration_parse("1h", &hour, &e);
+	ok(wm_format(t.kind, t.current.buf, t.current.len, NULL, &hour, &out, &e) == 0 &&
+	   !strcmp(out.buf, "2026-02-28T22:00:00Z\n"), "wm: get --lookback 1h in RFC 3339, UTC");
+	ok(wm_format(ORD_STRING, "\"b\"", 3, "epoch", NULL, &out, &e) < 0 && e.code == EX_USAGE,
+	   "wm: a string watermark has no epoch");
+	strbuf_reset(&out);
+	ok(wm_list(wdir, &out, &e) == 0 && out.len && !strncmp(out.buf, "{\"name\":\"orders\",", 17) &&
+	   out.buf[out.len - 1] == '\n', "wm: list, a line a state");
+
+	statefile_write(path, "{\"type\":\"nonsense\"}", 19, 0, &e);
+	wm_state_release(&t);
+	wm_state_init(&t);
+	ok(wm_state_load(path, &t, &e) < 0 && e.code == EX_DATAERR && strstr(e.msg, "unknown type"),
+	   "wm: a damaged file is refused (65) and named");
+	json_doc_init(&d, 16);
+	ok(wm_track_init(&tr, "/t", ORD_AUTO, &e) == 0, "track: a field");
+	json_parse(&d, "{\"t\":5}", 7, NULL);
+	ok(wm_track_record(&tr, &d, &e) == 0, "track: a number");
+	json_parse(&d, "{\"t\":12}", 8, NULL);
+	wm_track_record(&tr, &d, &e);
+	json_parse(&d, "{\"t\":7}", 7, NULL);
+	ok(wm_track_record(&tr, &d, &e) == 0 && !strcmp(tr.max.raw.buf, "12"), "track: the greatest");
+	json_parse(&d, "{\"t\":\"2026-01-01T00:00:00Z\"}", 28, NULL);
+	ok(wm_track_record(&tr, &d, &e) < 0 && e.code == EX_DATAERR,
+	   "track: a value of another kind is refused");
+	json_parse(&d, "{}", 2, NULL);
+	ok(wm_track_record(&tr, &d, &e) < 0 && strstr(e.msg, "missing"), "track: a missing field");
+	wm_track_release(&tr);
+	json_doc_release(&d);
+	wm_state_release(&s);
+	wm_state_release(&t);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -294,6 +366,7 @@ int main(void)
 	test_seenfile();
 	test_tokenstore();
 	test_deadletter();
+	test_wmstate();
 	{
 		char cmd[300];
 
