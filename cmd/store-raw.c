@@ -106,6 +106,8 @@ static void archive_stats(const struct store_run *s, uint64_t lines, uint64_t by
 
 /* Stop archiving: what the archive holds durably is passed on, then the run dies with e. */
 static void wind_down(struct archive_writer *w, struct lwriter *out, const struct aperr *e)
+	__attribute__((noreturn));
+static void wind_down(struct archive_writer *w, struct lwriter *out, const struct aperr *e)
 {
 	struct aperr fe;
 

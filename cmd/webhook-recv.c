@@ -125,7 +125,7 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 	const char *idh = wh_id_header(rv->scheme);
 	const char *body = k->body.buf ? k->body.buf : "";
 	char why[160];
-	int is_json, r;
+	int is_json, r = 2;
 	struct aperr e;
 
 	if (wh_verify(rv->scheme, &rv->key, rv->header, header_of, c, body, k->body.len, real_now(),
@@ -139,12 +139,9 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 	json_doc_init(&d, 512);
 	json_error_init(&je);
 	is_json = k->body.len && json_parse(&d, body, k->body.len, &je) == 0;
-	if (!is_json && !wh_allows_text(rv->scheme))
-		r = 2;
-	else
-		wh_delivery_id(rv->scheme, idh ? header_of(c, idh) : NULL, is_json ? &d : NULL, &id);
 	strbuf_init(&line, (size_t)-1);
-	if (is_json || wh_allows_text(rv->scheme)) {
+	if (is_json || wh_allows_text(rv->scheme)) {	/* else r stays 2: refused */
+		wh_delivery_id(rv->scheme, idh ? header_of(c, idh) : NULL, is_json ? &d : NULL, &id);
 		r = wh_event(&line, rv->scheme, id.buf, id.len, headers_json, c, is_json ? &d : NULL,
 			     body, k->body.len, &rv->secrets, &e);
 		if (r < 0)
