@@ -57,4 +57,21 @@ void cli_common_init(struct cli_common *c);
  */
 int cli_common_opt(struct cli_common *c, int opt, const char *arg, struct aperr *e);
 
+/*
+ * Config files and profiles (cliconfig.c), as curl's -K: each line is an
+ * option, "name value", "name = value" or "name: value", a value may be
+ * "quoted" with \t \n \r \v and \\ escapes, # starts a comment; url lines
+ * become arguments after the options.  -K FILE / --config FILE /
+ * --config=FILE read a file where they stand; --profile NAME (or
+ * $APIPE_PROFILE) reads $XDG_CONFIG_HOME/apipe/NAME.conf (else
+ * ~/.config/apipe/NAME.conf) before everything else.
+ *
+ * cli_config_expand() sets *out to argv with these expanded, a NULL-ended
+ * vector the program keeps to its end (argc in *outc), or leaves them
+ * untouched (0) when argv names no config; -1 (EX_USAGE naming the file
+ * and line, or EX_NOINPUT for a missing file) on error.
+ */
+int cli_config_expand(int argc, char **argv, const char *shortopts,
+		      const struct option *longopts, int *outc, char ***out, struct aperr *e);
+
 #endif

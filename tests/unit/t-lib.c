@@ -5,6 +5,7 @@
 
 #include "../tap.h"
 #include "../../lib/base64.h"
+#include "../../lib/cli.h"
 #include "../../lib/fpset.h"
 #include "../../lib/hash.h"
 #include "../../lib/instant.h"
@@ -232,8 +233,71 @@ static void test_lreader(void)
 	unlink(path);
 }
 
+/* lib/cliconfig: -K files and profiles, table-driven. */
+static void test_config(void)
+{
+	static const struct option lo[] = {
+		{ "header", required_argument, NULL, 'H' },
+		{ "retry", required_argument, NULL, 1 },
+		{ "compressed", no_argument, NULL, 2 },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct {
+		const char *file, *want, *err;
+	} cases[] = {
+		{ "# a comment\n--retry 3\nheader = \"A: b\\tc\"\n\ncompressed\nurl http://h/x\n",
+		  "p|--retry|3|--header|A: b\tc|--compressed|-v|http://h/x|", NULL },
+		{ "-H: x\n", "p|-H|x|-v|", NULL },
+		{ "retry\n", NULL, ":1: retry needs a value" },
+		{ "compressed yes\n", NULL, ":1: compressed takes no value" },
+		{ "\n--nope 1\n", NULL, ":2: unknown option 'nope'" },
+		{ "-retry 1\n", NULL, "a short option is one letter" },
+		{ "header \"open\n", NULL, "an unterminated quoted value" },
+		{ "config other\n", NULL, "a config file does not read another" },
+	};
+	char path[] = "/tmp/apipe-t-lib-cfgXXXXXX", a0[] = "p", a1[] = "-K", a3[] = "-v";
+	char *argv[] = { a0, a1, path, a3, NULL };
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct strbuf got = STRBUF_INIT;
+		struct aperr e;
+		char **out = NULL;
+		int fd = mkstemp(path), n = 0, r, k;
+
+		if (fd < 0 || write(fd, cases[i].file, strlen(cases[i].file)) < 0)
+			return;
+		close(fd);
+		r = cli_config_expand(4, argv, "H:v", lo, &n, &out, &e);
+		for (k = 0; r == 0 && k < n; k++)
+			strbuf_addf(&got, "%s|", out[k]);
+		if (cases[i].want)
+			is_str(r == 0 ? got.buf : e.msg, cases[i].want, "config: a file read where -K stands");
+		else
+			ok(r < 0 && e.code == EX_USAGE && strstr(e.msg, cases[i].err), cases[i].err);
+		for (k = 0; r == 0 && k < n; k++)
+			free(out[k]);
+		if (r == 0)
+			free(out);
+		strbuf_release(&got);
+		unlink(path);
+		memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+	}
+	{
+		char p0[] = "p", p1[] = "-v";
+		char *plain[] = { p0, p1, NULL };
+		char **out = plain;
+		int n = 2;
+		struct aperr e;
+
+		ok(cli_config_expand(2, plain, "v", lo, &n, &out, &e) == 0 && out == plain && n == 2,
+		   "config: no -K, the arguments are left as they are");
+	}
+}
+
 int main(void)
 {
+	test_config();
 	test_instants();
 	test_siphash();
 	test_fpset();
