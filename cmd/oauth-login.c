@@ -18,20 +18,16 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <openssl/sha.h>
 
 #include "common.h"
 #include "../lib/auth.h"
-#include "../lib/base64.h"
-#include "../lib/hash.h"
 #include "../lib/http.h"
 #include "../lib/httpcli.h"
-#include "../lib/instant.h"
 #include "../lib/json.h"
 #include "../lib/num.h"
 #include "../lib/ratelimit.h"
 #include "../lib/secret.h"
-#include "../lib/url.h"
+#include "../lib/pkce.h"
 #include "../lib/tokenstore.h"
 
 static const char usage_text[] =
@@ -70,8 +66,6 @@ static const struct option longopts[] = {
 };
 
 /* What the browser's redirect brought. */
-enum outcome { WAITING, GOT_CODE, BAD_STATE, REFUSED, NO_CODE };
-
 struct login {
 	struct cli_common common;
 	const char *authorize_url, *token_url, *client_id, *store;
@@ -83,27 +77,12 @@ struct login {
 	struct secrets secrets;
 	struct http_cli hc;		/* the transport options (TLS, retries, timeouts) */
 	/* the redirect */
-	char state[48], verifier[64], challenge[48];
+	struct pkce pkce;
 	pthread_mutex_t mu;
 	int wake[2];
-	enum outcome outcome;
+	enum pkce_outcome outcome;
 	char *code, *error;
 };
-
-/* n random bytes as base64url text (no padding) into out. */
-static void random_text(char *out, size_t outsz, size_t n)
-{
-	unsigned char rnd[48];
-	struct strbuf sb = STRBUF_INIT;
-
-	if (n > sizeof(rnd) || hash_random(rnd, n) < 0)
-		die(EX_OSERR, "no random bytes");
-	base64url_encode(&sb, rnd, n);
-	if (!sb.buf || sb.len >= outsz)
-		die(EX_OSERR, "out of memory");
-	memcpy(out, sb.buf, sb.len + 1);
-	strbuf_release(&sb);
-}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
 {
@@ -141,7 +120,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct login *l = cls;
 	const char *code, *state, *error;
-	enum outcome o;
+	enum pkce_outcome o;
 	const char *page;
 	unsigned status;
 
@@ -157,27 +136,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	code = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "code");
 	state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
 	error = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "error");
-	if (!state || strcmp(state, l->state)) {
-		o = BAD_STATE;
-		status = 400;
-		page = "This sign-in did not start here (state mismatch); nothing was stored.\n";
-	} else if (error) {
-		o = REFUSED;
-		status = 400;
-		page = "The provider did not grant access; nothing was stored.\n";
-	} else if (!code || !*code) {
-		o = NO_CODE;
-		status = 400;
-		page = "The redirect carried no code; nothing was stored.\n";
-	} else {
-		o = GOT_CODE;
-		status = 200;
-		page = "Signed in. You can close this window and return to the terminal.\n";
-	}
+	o = pkce_callback(&l->pkce, code, state, error, &status, &page);
 	pthread_mutex_lock(&l->mu);
-	if (l->outcome == WAITING) {
+	if (l->outcome == PKCE_WAITING) {
 		l->outcome = o;
-		if (code && o == GOT_CODE)
+		if (code && o == PKCE_GOT_CODE)
 			l->code = strdup(code);
 		if (error)
 			l->error = strndup(error, 200);
@@ -204,23 +167,6 @@ static void open_browser(const char *url)
 		warnmsg("opened the URL with xdg-open");
 	posix_spawn_file_actions_destroy(&fa);
 	free(arg);
-}
-
-/* The authorization URL: response_type, client, redirect, scope, state, PKCE. */
-static void authorization_url(struct login *l, const char *redirect, struct strbuf *u)
-{
-	const char *pairs[] = { "response_type", "code", "client_id", l->client_id,
-				"redirect_uri", redirect, "scope", l->scope.buf, "state", l->state,
-				"code_challenge", l->challenge, "code_challenge_method", "S256" };
-	size_t i;
-
-	strbuf_addstr(u, l->authorize_url);
-	for (i = 0; i < sizeof(pairs) / sizeof(*pairs); i += 2) {
-		if (!pairs[i + 1])
-			continue;
-		strbuf_addf(u, "%c%s=", strchr(u->buf, '?') ? '&' : '?', pairs[i]);
-		url_encode(u, pairs[i + 1], strlen(pairs[i + 1]));
-	}
 }
 
 static struct http_client *client_new(struct login *l, struct auth *a)
@@ -263,19 +209,13 @@ static void login(struct login *l)
 	struct auth a;
 	struct aperr e;
 	struct pollfd p;
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	struct strbuf ch = STRBUF_INIT;
 	double deadline;
 	int r;
 
 	if (tokenstore_check(l->store, &e) < 0)
 		die_err(&e);
-	random_text(l->state, sizeof(l->state), 24);
-	random_text(l->verifier, sizeof(l->verifier), 32);	/* 43 characters */
-	SHA256((const unsigned char *)l->verifier, strlen(l->verifier), md);
-	base64url_encode(&ch, md, sizeof(md));
-	snprintf(l->challenge, sizeof(l->challenge), "%s", ch.buf);
-	strbuf_release(&ch);
+	if (pkce_init(&l->pkce, &e) < 0)
+		die_err(&e);
 	if (pipe(l->wake) < 0)
 		die(EX_OSERR, "pipe: %s", strerror(errno));
 	pthread_mutex_init(&l->mu, NULL);
@@ -292,7 +232,9 @@ static void login(struct login *l)
 		    (unsigned long long)l->port);
 	strbuf_addf(&redirect, "http://127.0.0.1:%u/callback",
 		    (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
-	authorization_url(l, redirect.buf, &url);
+	if (pkce_authorize_url(&l->pkce, l->authorize_url, l->client_id, redirect.buf,
+			       l->scope.buf, &url) < 0)
+		die(EX_OSERR, "out of memory");
 	fprintf(stderr, "%s: open this URL in a browser to sign in:\n%s\n", progname, url.buf);
 	if (!l->common.quiet)
 		warnmsg("waiting for the redirect to %s", redirect.buf);
@@ -312,19 +254,19 @@ static void login(struct login *l)
 		die(EX_TEMPFAIL, "no redirect came back within %llu seconds (--timeout); nothing "
 		    "was stored", (unsigned long long)l->timeout);
 	switch (l->outcome) {
-	case BAD_STATE:
+	case PKCE_BAD_STATE:
 		die(EX_NOPERM, "the redirect's state does not match this sign-in (a forged or "
 		    "stale redirect); nothing was stored");
-	case REFUSED:
+	case PKCE_REFUSED:
 		die(EX_NOPERM, "the provider refused: %s; nothing was stored",
 		    l->error ? l->error : "?");
-	case NO_CODE:
+	case PKCE_NO_CODE:
 		die(EX_NOPERM, "the redirect carried no code; nothing was stored");
 	default:
 		break;
 	}
 	client = client_new(l, &a);
-	if (auth_exchange_code(&a, client, l->code, l->verifier, redirect.buf, &e) < 0) {
+	if (auth_exchange_code(&a, client, l->code, l->pkce.verifier, redirect.buf, &e) < 0) {
 		secrets_scrub_str(&l->secrets, e.msg);
 		die_err(&e);
 	}
@@ -365,38 +307,11 @@ static void show(struct login *l)
 	struct tokenset ts;
 	struct aperr e;
 	struct strbuf o = STRBUF_INIT;
-	struct jsonw w;
-	char when[64] = "";
 
 	tokenset_init(&ts);
-	if (tokenstore_read(l->store, &ts, &e) < 0)
+	if (tokenstore_read(l->store, &ts, &e) < 0 ||
+	    tokenstore_report(l->store, &ts, real_now(), &o, &e) < 0)
 		die_err(&e);
-	jw_init(&w, &o);
-	jw_object(&w);
-	jw_key(&w, "store");
-	jw_text(&w, l->store, strlen(l->store));
-	jw_member_str(&w, "token_url", ts.token_url);
-	jw_member_str(&w, "client_id", ts.client_id);
-	jw_key(&w, "scope");
-	jw_str(&w, ts.scope);
-	jw_key(&w, "expires_at");
-	if (ts.expires_at > 0) {
-		struct instant t = { (int64_t)ts.expires_at, 0, 0 };
-
-		instant_format(&t, when, sizeof(when));
-		jw_str(&w, when);
-		jw_key(&w, "expires_in");
-		jw_fixed(&w, ts.expires_at - real_now(), 0);
-	} else {
-		jw_null(&w);
-		jw_key(&w, "expires_in");
-		jw_null(&w);
-	}
-	jw_key(&w, "refresh_token");
-	jw_bool(&w, ts.refresh_token != NULL);
-	jw_end_object(&w);
-	if (jw_finish_line(&w) < 0)
-		die(EX_OSERR, "%s: %s", l->store, jw_error(&w));
 	fwrite(o.buf, 1, o.len, stdout);
 	if (fflush(stdout) != 0)
 		die(EX_IOERR, "stdout: %s", strerror(errno));

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "instant.h"
 #include "json.h"
 #include "statefile.h"
 #include "jsonw.h"
@@ -161,4 +162,39 @@ int tokenstore_check(const char *path, struct aperr *e)
 int tokenstore_lock(const char *path, struct aperr *e)
 {
 	return statefile_lock_wait(path, "token store", e);
+}
+
+int tokenstore_report(const char *path, const struct tokenset *ts, double now,
+		      struct strbuf *out, struct aperr *e)
+{
+	struct jsonw w;
+	char when[64] = "";
+
+	jw_init(&w, out);
+	jw_object(&w);
+	jw_key(&w, "store");
+	jw_text(&w, path, strlen(path));
+	jw_member_str(&w, "token_url", ts->token_url);
+	jw_member_str(&w, "client_id", ts->client_id);
+	jw_key(&w, "scope");
+	jw_str(&w, ts->scope);
+	jw_key(&w, "expires_at");
+	if (ts->expires_at > 0) {
+		struct instant t = { (int64_t)ts->expires_at, 0, 0 };
+
+		instant_format(&t, when, sizeof(when));
+		jw_str(&w, when);
+		jw_key(&w, "expires_in");
+		jw_fixed(&w, ts->expires_at - now, 0);
+	} else {
+		jw_null(&w);
+		jw_key(&w, "expires_in");
+		jw_null(&w);
+	}
+	jw_key(&w, "refresh_token");
+	jw_bool(&w, ts->refresh_token != NULL);
+	jw_end_object(&w);
+	if (jw_finish_line(&w) < 0)
+		return aperr_set(e, EX_OSERR, "%s: %s", path, jw_error(&w));
+	return 0;
 }

@@ -47,4 +47,13 @@ int tokenstore_check(const char *path, struct aperr *e);
  */
 int tokenstore_lock(const char *path, struct aperr *e);
 
+/*
+ * What the store at path holds, as oauth-login --show reports it, a line
+ * appended to out: the store, token_url, client_id, scope, expires_at
+ * (RFC 3339) and expires_in (seconds from now, a real clock time), and
+ * whether a refresh token is there -- never a token itself.  0 or -1.
+ */
+int tokenstore_report(const char *path, const struct tokenset *ts, double now,
+		      struct strbuf *out, struct aperr *e);
+
 #endif

@@ -15,6 +15,8 @@
 #include "../../lib/link.h"
 #include "../../lib/httpcli.h"
 #include "../../lib/paginate.h"
+#include "../../lib/pkce.h"
+#include "../../lib/tokenstore.h"
 #include "../../lib/url.h"
 #include "../../lib/ratelimit.h"
 #include "../../lib/secret.h"
@@ -512,8 +514,62 @@ static void test_crawl_ck(void)
 	strbuf_release(&v);
 }
 
+/* lib/pkce and tokenstore_report: oauth-login's pieces. */
+static void test_pkce(void)
+{
+	struct pkce a, b;
+	struct aperr e;
+	struct strbuf u = STRBUF_INIT;
+	struct tokenset ts;
+	const char *page;
+	unsigned status;
+	static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+	ok(pkce_init(&a, &e) == 0 && pkce_init(&b, &e) == 0, "pkce: two fresh sets");
+	ok(strlen(a.verifier) == 43 && strspn(a.verifier, b64url) == 43 && strlen(a.challenge) == 43 &&
+	   strspn(a.challenge, b64url) == 43 && strlen(a.state) == 32,
+	   "pkce: a 43-character verifier and S256 challenge, base64url");
+	ok(strcmp(a.verifier, b.verifier) && strcmp(a.state, b.state) && strcmp(a.challenge, b.challenge),
+	   "pkce: each sign-in its own");
+	/* RFC 7636 appendix B */
+	snprintf(a.verifier, sizeof(a.verifier), "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+	ok(pkce_challenge(a.verifier, a.challenge, &e) == 0 &&
+	   !strcmp(a.challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+	   "pkce: RFC 7636's example verifier gives its challenge");
+	snprintf(a.state, sizeof(a.state), "st");
+	ok(pkce_authorize_url(&a, "https://id.test/auth?x=1", "cid", "http://127.0.0.1:5/callback",
+			      "read write", &u) == 0, "pkce: the authorization URL");
+	is_str(u.buf, "https://id.test/auth?x=1&response_type=code&client_id=cid&redirect_uri="
+		      "http%3A%2F%2F127.0.0.1%3A5%2Fcallback&scope=read%20write&state=st&code_challenge="
+		      "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+	       "pkce: every parameter, percent-encoded");
+	ok(pkce_callback(&a, "c", "st", NULL, &status, &page) == PKCE_GOT_CODE && status == 200,
+	   "callback: the code with this sign-in's state");
+	ok(pkce_callback(&a, "c", "other", NULL, &status, &page) == PKCE_BAD_STATE && status == 400,
+	   "callback: another state is refused first");
+	ok(pkce_callback(&a, NULL, NULL, NULL, &status, &page) == PKCE_BAD_STATE,
+	   "callback: no state is refused");
+	ok(pkce_callback(&a, "c", "st", "access_denied", &status, &page) == PKCE_REFUSED,
+	   "callback: the provider's error");
+	ok(pkce_callback(&a, "", "st", NULL, &status, &page) == PKCE_NO_CODE, "callback: an empty code");
+	strbuf_reset(&u);
+	tokenset_init(&ts);
+	tokenset_set(&ts.token_url, "https://id.test/token");
+	tokenset_set(&ts.client_id, "cid");
+	tokenset_set(&ts.access_token, "AT-secret");
+	tokenset_set(&ts.refresh_token, "RT-secret");
+	ts.expires_at = 1767225600;	/* 2026-01-01T00:00:00Z */
+	ok(tokenstore_report("/s", &ts, 1767225600 - 90, &u, &e) == 0, "store report");
+	is_str(u.buf, "{\"store\":\"/s\",\"token_url\":\"https://id.test/token\",\"client_id\":\"cid\","
+		      "\"scope\":null,\"expires_at\":\"2026-01-01T00:00:00Z\",\"expires_in\":90,"
+		      "\"refresh_token\":true}\n", "store report: no token, the expiry in both forms");
+	tokenset_release(&ts);
+	strbuf_release(&u);
+}
+
 int main(void)
 {
+	test_pkce();
 	test_counts();
 	test_crawl_ck();
 	test_links();
