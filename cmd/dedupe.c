@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "../lib/deadletter.h"
+#include "../lib/dedupe.h"
 #include "../lib/fpset.h"
 #include "../lib/json.h"
 #include "../lib/ordval.h"
@@ -37,21 +38,6 @@ static const struct option longopts[] = {
 
 enum missing_policy { MISSING_ERROR, MISSING_PASS, MISSING_DEAD_LETTER };
 
-/* --latest: the best record so far for one key, kept in first-seen order. */
-struct latest_entry {
-	char *rec;
-	size_t len;
-	struct ordval version;
-};
-
-struct latest_map {
-	struct hash128 *h;	/* slot fingerprints ({0,0} empty) */
-	uint32_t *idx;		/* entry index per slot */
-	size_t cap, n;
-	struct latest_entry *ent;
-	size_t nent, aent;
-};
-
 struct dedupe_run {
 	struct cli_common common;
 	struct json_ptr *keys;
@@ -68,7 +54,7 @@ struct dedupe_run {
 	struct deadletter dl;
 	struct lwriter out;
 	struct fpset set;
-	struct latest_map map;
+	struct dedupe_latest map;
 	uint8_t sipkey[16];
 	uint64_t keyspec;
 	struct strbuf canon;
@@ -116,115 +102,37 @@ static void reject(struct dedupe_run *r, uint64_t lineno, const char *line, size
 static int fingerprint(struct dedupe_run *r, const struct json_doc *d, uint64_t lineno,
 		       const char *line, size_t n, struct hash128 *h)
 {
-	size_t k;
+	struct aperr e;
+	size_t bad;
 
-	strbuf_reset(&r->canon);
-	for (k = 0; k < r->nkeys; k++) {
-		uint32_t t = json_ptr_eval(&r->keys[k], d, 0);
-
-		if (t == JSON_ABSENT || json_type(d, t) == JSON_NULL) {
-			reject(r, lineno, line, n, 1, r->keys[k].text[0] ? r->keys[k].text : "",
-			       t == JSON_ABSENT ? "key is missing" : "key is null");
-			return -1;
-		}
-		if (json_canon(d, t, &r->canon) < 0)
-			die(EX_OSERR, "line %llu: out of memory", (unsigned long long)lineno);
-	}
-	siphash128(r->sipkey, r->canon.buf, r->canon.len, h);
-	return 0;
-}
-
-static void map_grow(struct latest_map *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 1024, i;
-	struct hash128 *h = calloc(cap, sizeof(*h));
-	uint32_t *idx = calloc(cap, sizeof(*idx));
-
-	if (!h || !idx)
-		die(EX_OSERR, "out of memory");
-	for (i = 0; i < m->cap; i++) {
-		size_t j;
-
-		if (!m->h[i].lo && !m->h[i].hi)
-			continue;
-		for (j = m->h[i].lo & (cap - 1); h[j].lo || h[j].hi; j = (j + 1) & (cap - 1))
-			;
-		h[j] = m->h[i];
-		idx[j] = m->idx[i];
-	}
-	free(m->h);
-	free(m->idx);
-	m->h = h;
-	m->idx = idx;
-	m->cap = cap;
-}
-
-/* The entry for h, created (with *fresh set) when it is new. */
-static struct latest_entry *map_get(struct latest_map *m, struct hash128 h, int *fresh)
-{
-	size_t j;
-
-	if (!h.lo && !h.hi)
-		h.hi = 1;
-	if ((m->n + 1) * 2 > m->cap)
-		map_grow(m);
-	for (j = h.lo & (m->cap - 1); m->h[j].lo || m->h[j].hi; j = (j + 1) & (m->cap - 1))
-		if (m->h[j].lo == h.lo && m->h[j].hi == h.hi) {
-			*fresh = 0;
-			return &m->ent[m->idx[j]];
-		}
-	if (m->nent == m->aent) {
-		m->aent = m->aent ? m->aent * 2 : 1024;
-		m->ent = realloc(m->ent, m->aent * sizeof(*m->ent));
-		if (!m->ent)
-			die(EX_OSERR, "out of memory");
-	}
-	m->h[j] = h;
-	m->idx[j] = (uint32_t)m->nent;
-	m->n++;
-	*fresh = 1;
-	memset(&m->ent[m->nent], 0, sizeof(m->ent[0]));
-	ordval_init(&m->ent[m->nent].version);
-	return &m->ent[m->nent++];
+	if (dedupe_key(r->keys, r->nkeys, d, r->sipkey, &r->canon, h, &bad, &e) == 0)
+		return 0;
+	if (e.code != EX_DATAERR)
+		die(EX_OSERR, "line %llu: out of memory", (unsigned long long)lineno);
+	reject(r, lineno, line, n, 1, r->keys[bad].text[0] ? r->keys[bad].text : "", e.msg);
+	return -1;
 }
 
 static void keep_latest(struct dedupe_run *r, const struct json_doc *d, struct hash128 h,
 			const char *line, size_t n, uint64_t lineno)
 {
 	uint32_t t = json_ptr_eval(&r->version, d, 0);
-	struct latest_entry *le;
 	struct aperr e;
-	int fresh;
+	int dup;
 
 	if (t == JSON_ABSENT || json_type(d, t) == JSON_NULL) {
 		reject(r, lineno, line, n, 1, r->version.text,
 		       t == JSON_ABSENT ? "version is missing" : "version is null");
 		return;
 	}
-	if (ordval_set(&r->ver, d, t, ORD_AUTO, &e) < 0) {
+	if (ordval_set(&r->ver, d, t, ORD_AUTO, &e) < 0 ||
+	    dedupe_latest_put(&r->map, h, line, n, &r->ver, &dup, &e) < 0) {
+		if (e.code == EX_OSERR)
+			die(EX_OSERR, "out of memory at line %llu", (unsigned long long)lineno);
 		reject(r, lineno, line, n, 1, r->version.text, e.msg);
 		return;
 	}
-	le = map_get(&r->map, h, &fresh);
-	if (!fresh) {
-		if (le->version.kind != r->ver.kind) {
-			char msg[160];
-
-			snprintf(msg, sizeof(msg), "version is a %s here but a %s in an earlier record",
-				 ordkind_name(r->ver.kind), ordkind_name(le->version.kind));
-			reject(r, lineno, line, n, 1, r->version.text, msg);
-			return;
-		}
-		r->duplicates++;
-		if (ordval_cmp(&r->ver, &le->version) < 0)
-			return;	/* older: the kept record stays */
-	}
-	free(le->rec);
-	le->rec = malloc(n ? n : 1);
-	if (!le->rec || ordval_copy(&le->version, &r->ver) < 0)
-		die(EX_OSERR, "out of memory at line %llu", (unsigned long long)lineno);
-	memcpy(le->rec, line, n);
-	le->len = n;
+	r->duplicates += (uint64_t)dup;
 }
 
 static void flush_latest(struct dedupe_run *r)
@@ -233,16 +141,10 @@ static void flush_latest(struct dedupe_run *r)
 	size_t i;
 
 	for (i = 0; i < r->map.nent; i++) {
-		struct latest_entry *le = &r->map.ent[i];
-
-		tool_check_write(lwriter_line(&r->out, le->rec, le->len, &e), &e);
+		tool_check_write(lwriter_line(&r->out, r->map.ent[i].rec, r->map.ent[i].len, &e), &e);
 		r->written++;
-		free(le->rec);
-		ordval_release(&le->version);
 	}
-	free(r->map.ent);
-	free(r->map.h);
-	free(r->map.idx);
+	dedupe_latest_release(&r->map);
 }
 
 static void process(struct dedupe_run *r, struct json_doc *d, struct json_error *je,

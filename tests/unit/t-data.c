@@ -4,6 +4,7 @@
 
 #include "../tap.h"
 #include "../../lib/cli.h"
+#include "../../lib/dedupe.h"
 #include "../../lib/envelope.h"
 #include "../../lib/format.h"
 #include "../../lib/idna.h"
@@ -350,6 +351,65 @@ static void test_envelope(void)
 	strbuf_release(&out);
 }
 
+/* lib/dedupe: keys as fingerprints, and --latest's map. */
+static struct hash128 key_of(const char *rec, const struct json_ptr *keys, size_t nkeys, int *rc,
+			     size_t *bad, struct aperr *e)
+{
+	static const uint8_t sk[16] = "0123456789abcdef";
+	struct strbuf canon = STRBUF_INIT;
+	struct hash128 h = { 0, 0 };
+
+	json_parse(&d, rec, strlen(rec), &je);
+	*rc = dedupe_key(keys, nkeys, &d, sk, &canon, &h, bad, e);
+	strbuf_release(&canon);
+	return h;
+}
+
+static void test_dedupe(void)
+{
+	struct json_ptr keys[2];
+	struct dedupe_latest m;
+	struct ordval v;
+	struct hash128 a, b;
+	struct aperr e;
+	size_t bad = 9;
+	int rc, dup;
+
+	json_ptr_parse(&keys[0], "/id", &e);
+	json_ptr_parse(&keys[1], "/o", &e);
+	a = key_of("{\"id\":1,\"o\":{\"x\":1,\"y\":2},\"z\":0}", keys, 2, &rc, &bad, &e);
+	b = key_of("{\"z\":5,\"o\":{\"y\":2,\"x\":1},\"id\":1}", keys, 2, &rc, &bad, &e);
+	ok(rc == 0 && a.lo == b.lo && a.hi == b.hi, "key: member order does not change it");
+	b = key_of("{\"id\":10e-1,\"o\":{\"x\":1.0,\"y\":2}}", keys, 2, &rc, &bad, &e);
+	ok(rc == 0 && a.lo == b.lo && a.hi == b.hi, "key: numbers by value (10e-1 is 1)");
+	b = key_of("{\"id\":\"1\",\"o\":{\"x\":1,\"y\":2}}", keys, 2, &rc, &bad, &e);
+	ok(rc == 0 && (a.lo != b.lo || a.hi != b.hi), "key: the string \"1\" is not 1");
+	key_of("{\"id\":1,\"o\":null}", keys, 2, &rc, &bad, &e);
+	ok(rc < 0 && bad == 1 && e.code == EX_DATAERR && !strcmp(e.msg, "key is null"),
+	   "key: a null part is named by its index");
+	key_of("{\"o\":1}", keys, 2, &rc, &bad, &e);
+	ok(rc < 0 && bad == 0 && !strcmp(e.msg, "key is missing"), "key: a missing part");
+
+	dedupe_latest_init(&m);
+	ordval_init(&v);
+	ordval_set_text(&v, "5", 1, ORD_AUTO, &e);
+	ok(dedupe_latest_put(&m, a, "A5", 2, &v, &dup, &e) == 1 && !dup, "latest: the first is kept");
+	ordval_set_text(&v, "3", 1, ORD_AUTO, &e);
+	ok(dedupe_latest_put(&m, b, "B3", 2, &v, &dup, &e) == 1 && !dup, "latest: another key");
+	ok(dedupe_latest_put(&m, a, "A3", 2, &v, &dup, &e) == 0 && dup, "latest: an older one is dropped");
+	ordval_set_text(&v, "5", 1, ORD_AUTO, &e);
+	ok(dedupe_latest_put(&m, a, "A5b", 3, &v, &dup, &e) == 1 && dup, "latest: an equal one wins");
+	ordval_set_text(&v, "\"2026-01-01T00:00:00Z\"", 22, ORD_AUTO, &e);
+	ok(dedupe_latest_put(&m, a, "At", 2, &v, &dup, &e) < 0 && e.code == EX_DATAERR &&
+	   strstr(e.msg, "version is a timestamp here but a number"), "latest: a version of another kind");
+	ok(m.nent == 2 && m.ent[0].len == 3 && !memcmp(m.ent[0].rec, "A5b", 3) &&
+	   !memcmp(m.ent[1].rec, "B3", 2), "latest: first-seen order, the best record each");
+	dedupe_latest_release(&m);
+	ordval_release(&v);
+	json_ptr_release(&keys[0]);
+	json_ptr_release(&keys[1]);
+}
+
 int main(void)
 {
 	json_doc_init(&d, 64);
@@ -360,6 +420,7 @@ int main(void)
 	test_idna();
 	test_cli();
 	test_envelope();
+	test_dedupe();
 	json_doc_release(&d);
 	json_error_release(&je);
 	return done_testing();
