@@ -46,8 +46,7 @@ struct fetch_run {
 	struct http_cli hc;
 	struct http_client *client;
 	int body_only, unordered;
-	int fail_none;
-	unsigned char fail_on[HTTP_STATUS_SLOTS];	/* --fail-on statuses; all zero: the default */
+	struct http_status_set fail_on;	/* --fail-on */
 	struct lwriter out;
 	struct lreader in;
 	int use_stdin, input_done;
@@ -66,36 +65,6 @@ struct fetch_run {
 	double last_progress;
 	int tty;
 };
-
-static const char *const statuses_help = "a list of statuses or classes: 404,429,5xx, or none";
-
-static int parse_fail_on(struct fetch_run *f, const char *arg, struct aperr *e)
-{
-	char *copy = strdup(arg), *tok, *save = NULL;
-
-	if (!copy)
-		return aperr_set(e, EX_OSERR, "out of memory");
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		size_t n = strlen(tok);
-
-		if (!strcmp(tok, "none")) {
-			f->fail_none = 1;
-		} else if (n == 3 && tok[0] >= '1' && tok[0] <= '5' && tok[1] == 'x' && tok[2] == 'x') {
-			int c = (tok[0] - '0') * 100, i;
-
-			for (i = 0; i < 100; i++)
-				f->fail_on[c + i] = 1;
-		} else if (n == 3 && tok[0] >= '1' && tok[0] <= '5' && strspn(tok, "0123456789") == 3) {
-			f->fail_on[atoi(tok)] = 1;
-		} else {
-			aperr_set(e, EX_USAGE, "--fail-on: '%s' is not %s", tok, statuses_help);
-			free(copy);
-			return -1;
-		}
-	}
-	free(copy);
-	return 0;
-}
 
 static void on_log(void *ctx, const char *line)
 {
@@ -167,17 +136,8 @@ static int next_request(struct fetch_run *f, int may_block, struct job **out)
 
 static int request_fails(const struct fetch_run *f, const struct http_req *r)
 {
-	int any = 0, i;
-
-	if (f->fail_none)
-		return 0;
-	for (i = 0; i < HTTP_STATUS_SLOTS && !any; i++)
-		any = f->fail_on[i];
-	if (!any)
-		return r->outcome == HTTP_FAILED || r->exit_code != 0;
-	if (r->outcome == HTTP_FAILED && !r->status)
-		return 1;
-	return http_status_slot(r->status) && f->fail_on[r->status];
+	return http_status_set_fails(&f->fail_on, r->status,
+				     r->outcome == HTTP_FAILED || r->exit_code != 0);
 }
 
 /* r's URL fit for a message: credentials masked (the result lives until the next call). */
@@ -215,30 +175,19 @@ static void write_job(struct fetch_run *f, struct job *j)
 	tool_write_out(&f->hc, r);
 	strbuf_reset(&f->env);
 	if (f->body_only) {
-		if (r->resp_body.len) {
-			if (json_parse(&f->d, r->resp_body.buf, r->resp_body.len, &f->je) == 0) {
-				json_minify(&f->d, 0, &f->env);
-				secrets_scrub_json(&f->hc.secrets, &f->env);
-			} else if (utf8_valid(r->resp_body.buf, r->resp_body.len)) {
-				/* text that is not JSON: one JSON string, still one line */
-				struct strbuf t = STRBUF_INIT;
+		int b = envelope_body_only(&f->env, r, &f->d, &f->hc.secrets);
 
-				strbuf_add(&t, r->resp_body.buf, r->resp_body.len);
-				secrets_scrub(&f->hc.secrets, &t);
-				json_quote(&f->env, t.buf ? t.buf : "", t.len);
-				strbuf_release(&t);
-			} else {
-				f->failed++;
-				if (!f->exit_code)
-					f->exit_code = EX_DATAERR;
-				warnmsg("%s: --body: the body is neither JSON nor UTF-8 text (%zu bytes); "
-					"the envelope (without --body) holds it as body_base64",
-					shown_url(f, r), r->resp_body.len);
-				goto done;
-			}
-			if (strbuf_failed(&f->env))
-				die(EX_DATAERR, "%s: the body exceeds --max-line %zu bytes", shown_url(f, r),
-				    f->common.max_line);
+		if (b == 1) {
+			f->failed++;
+			if (!f->exit_code)
+				f->exit_code = EX_DATAERR;
+			warnmsg("%s: --body: the body is neither JSON nor UTF-8 text (%zu bytes); "
+				"the envelope (without --body) holds it as body_base64",
+				shown_url(f, r), r->resp_body.len);
+		} else if (b < 0) {
+			die(EX_DATAERR, "%s: the body exceeds --max-line %zu bytes", shown_url(f, r),
+			    f->common.max_line);
+		} else if (f->env.len) {
 			tool_check_write(lwriter_line(&f->out, f->env.buf, f->env.len, &e), &e);
 		}
 	} else {
@@ -255,7 +204,6 @@ static void write_job(struct fetch_run *f, struct job *j)
 			    f->common.max_line);
 		tool_check_write(lwriter_line(&f->out, f->env.buf, f->env.len, &e), &e);
 	}
-done:
 	http_req_release(&j->req);
 	strbuf_release(&j->meta);
 	free(j);
@@ -372,7 +320,7 @@ int cmd_fetch_page(int argc, char **argv)
 		case OPT_BODY: f.body_only = 1; break;
 		case OPT_UNORDERED: f.unordered = 1; break;
 		case OPT_FAIL_ON:
-			if (parse_fail_on(&f, optarg, &e) < 0)
+			if (http_status_set_parse(&f.fail_on, optarg, &e) < 0)
 				usage_error("%s", e.msg);
 			break;
 		default:

@@ -5,6 +5,8 @@
 #include "redact.h"
 #include "envelope.h"
 #include "jsonw.h"
+#include "secret.h"
+#include "utf8.h"
 
 static void add_headers(struct jsonw *w, const struct http_req *r, const struct envelope_opts *o)
 {
@@ -125,4 +127,26 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	if (o->secrets)
 		secrets_scrub_json(o->secrets, out);
 	return jw_finish(&w) < 0 || strbuf_failed(out) ? -1 : 0;
+}
+
+int envelope_body_only(struct strbuf *out, const struct http_req *r, struct json_doc *d,
+		       const struct secrets *secrets)
+{
+	if (!r->resp_body.len)
+		return 0;
+	if (json_parse(d, r->resp_body.buf, r->resp_body.len, NULL) == 0) {
+		json_minify(d, 0, out);
+		secrets_scrub_json(secrets, out);
+	} else if (utf8_valid(r->resp_body.buf, r->resp_body.len)) {
+		/* text that is not JSON: one JSON string, still one line */
+		struct strbuf t = STRBUF_INIT;
+
+		strbuf_add(&t, r->resp_body.buf, r->resp_body.len);
+		secrets_scrub(secrets, &t);
+		json_quote(out, t.buf ? t.buf : "", t.len);
+		strbuf_release(&t);
+	} else {
+		return 1;
+	}
+	return strbuf_failed(out) ? -1 : 0;
 }

@@ -41,4 +41,15 @@ struct envelope_opts {
 int envelope_build(struct strbuf *out, const struct http_req *r,
 		   const struct envelope_opts *o, struct json_doc *d);
 
+/*
+ * The body of r alone, as one JSON Lines line's text (no newline), into
+ * out: JSON minified, else UTF-8 text as one JSON string, secrets
+ * scrubbed; d is scratch.  Nothing for an empty body.  0; 1 when the body
+ * is neither JSON nor UTF-8 text (out is empty); -1 when out's cap is
+ * exceeded.
+ */
+struct secrets;
+int envelope_body_only(struct strbuf *out, const struct http_req *r, struct json_doc *d,
+		       const struct secrets *secrets);
+
 #endif

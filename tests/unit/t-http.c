@@ -15,6 +15,8 @@
 #include "../../lib/link.h"
 #include "../../lib/httpcli.h"
 #include "../../lib/paginate.h"
+#include "../../lib/envelope.h"
+#include "../../lib/httpstatus.h"
 #include "../../lib/pkce.h"
 #include "../../lib/tokenstore.h"
 #include "../../lib/url.h"
@@ -567,9 +569,51 @@ static void test_pkce(void)
 	strbuf_release(&u);
 }
 
+/* --fail-on's status sets, and --body's encoding. */
+static void test_fail_on(void)
+{
+	struct http_status_set none = { { 0 }, 0, 0 }, set = { { 0 }, 0, 0 }, off = { { 0 }, 0, 0 };
+	struct http_req r;
+	struct json_doc d;
+	struct secrets sec;
+	struct strbuf out = STRBUF_INIT;
+	struct aperr e;
+
+	ok(!http_status_set_fails(&none, 503, 0) && http_status_set_fails(&none, 0, 1) &&
+	   http_status_set_fails(&none, 503, 1), "fail-on default: what got no usable response");
+	ok(http_status_set_parse(&set, "404,5xx", &e) == 0 && http_status_set_fails(&set, 404, 0) &&
+	   http_status_set_fails(&set, 599, 0) && !http_status_set_fails(&set, 429, 1) &&
+	   http_status_set_fails(&set, 0, 1), "fail-on 404,5xx: those, and no response at all");
+	ok(http_status_set_parse(&off, "none", &e) == 0 && !http_status_set_fails(&off, 0, 1),
+	   "fail-on none: nothing");
+	ok(http_status_set_parse(&set, "404,6xx", &e) < 0 && e.code == EX_USAGE &&
+	   strstr(e.msg, "'6xx'"), "fail-on: a bad item is named");
+	http_req_init(&r);
+	json_doc_init(&d, 16);
+	secrets_init(&sec);
+	secrets_add(&sec, "tok123");
+	strbuf_addstr(&r.resp_body, "{ \"a\" : [1, \"tok123\"] }");
+	ok(envelope_body_only(&out, &r, &d, &sec) == 0 && !strcmp(out.buf, "{\"a\":[1,\"REDACT\"]}"),
+	   "--body: JSON minified, a secret masked (in its own length at most)");
+	strbuf_reset(&out);
+	strbuf_reset(&r.resp_body);
+	strbuf_addstr(&r.resp_body, "plain \"text\"\n");
+	ok(envelope_body_only(&out, &r, &d, &sec) == 0 && !strcmp(out.buf, "\"plain \\\"text\\\"\\n\""),
+	   "--body: text as one JSON string");
+	strbuf_reset(&out);
+	strbuf_reset(&r.resp_body);
+	strbuf_add(&r.resp_body, "\xff\xfe", 2);
+	ok(envelope_body_only(&out, &r, &d, &sec) == 1 && !out.len, "--body: bytes that are neither");
+	http_req_release(&r);
+	json_doc_release(&d);
+	secrets_release(&sec);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	test_pkce();
+	test_fail_on();
 	test_counts();
 	test_crawl_ck();
 	test_links();
