@@ -254,6 +254,53 @@ static const struct cli_help help[] = {
 	{ NULL, NULL, NULL }
 };
 
+/*
+ * --seen FILE: lock it and load the keys kept (or, with --commit, promote
+ * the staged set and return 1); without it, a fresh hash key.
+ */
+static int open_seen(struct dedupe_run *r, int *lockfd)
+{
+	struct aperr e;
+	size_t k;
+
+	if (!r->seen) {
+		if (hash_random(r->sipkey, sizeof(r->sipkey)) < 0)
+			die(EX_OSERR, "cannot get random bytes");
+		return 0;
+	}
+	{
+		char *dir = strdup(r->seen), *slash = dir ? strrchr(dir, '/') : NULL;
+
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (statefile_mkdirs(dir, &e) < 0)
+				die_err(&e);
+		}
+		free(dir);
+	}
+	*lockfd = statefile_lock(r->seen, "seen-file", &e);
+	if (*lockfd < 0)
+		die_err(&e);
+	strbuf_addf(&r->staged, "%s.staged", r->seen);
+	if (r->commit) {
+		/* the pipeline landed what this set was staged for: promote it */
+		if (rename(r->staged.buf, r->seen) < 0 && errno != ENOENT)
+			die(EX_CANTCREAT, "%s: %s", r->staged.buf, strerror(errno));
+		if (statefile_sync_dir(r->seen, &e) < 0)
+			die_err(&e);
+		statefile_unlock(*lockfd);
+		strbuf_release(&r->staged);
+		for (k = 0; k < r->nkeys; k++)
+			json_ptr_release(&r->keys[k]);
+		free(r->keys);
+		return 1;
+	}
+	if (seenfile_load(r->seen, r->keyspec, &r->set, r->sipkey, &e) < 0)
+		die_err(&e);
+	r->seen_loaded = r->set.count;
+	return 0;
+}
+
 int cmd_dedupe(int argc, char **argv)
 {
 	struct dedupe_run r;
@@ -285,38 +332,8 @@ int cmd_dedupe(int argc, char **argv)
 	parse_args(&r, argc, argv);
 	if (r.dead_letter && dl_open(&r.dl, r.dead_letter, &e) < 0)
 		die_err(&e);
-	if (r.seen) {
-		char *dir = strdup(r.seen), *slash = dir ? strrchr(dir, '/') : NULL;
-
-		if (slash && slash != dir) {
-			*slash = '\0';
-			if (statefile_mkdirs(dir, &e) < 0)
-				die_err(&e);
-		}
-		free(dir);
-		lockfd = statefile_lock(r.seen, "seen-file", &e);
-		if (lockfd < 0)
-			die_err(&e);
-		strbuf_addf(&r.staged, "%s.staged", r.seen);
-		if (r.commit) {
-			/* the pipeline landed what this set was staged for: promote it */
-			if (rename(r.staged.buf, r.seen) < 0 && errno != ENOENT)
-				die(EX_CANTCREAT, "%s: %s", r.staged.buf, strerror(errno));
-			if (statefile_sync_dir(r.seen, &e) < 0)
-				die_err(&e);
-			statefile_unlock(lockfd);
-			strbuf_release(&r.staged);
-			for (k = 0; k < r.nkeys; k++)
-				json_ptr_release(&r.keys[k]);
-			free(r.keys);
-			return 0;
-		}
-		if (seenfile_load(r.seen, r.keyspec, &r.set, r.sipkey, &e) < 0)
-			die_err(&e);
-		r.seen_loaded = r.set.count;
-	} else if (hash_random(r.sipkey, sizeof(r.sipkey)) < 0) {
-		die(EX_OSERR, "cannot get random bytes");
-	}
+	if (open_seen(&r, &lockfd))
+		return 0;	/* --commit: done */
 	tool_filter_init(&r.common, &in, &r.out, &d, &je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
 		if (jsonl_is_state(line, n)) {
