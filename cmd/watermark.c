@@ -106,23 +106,29 @@ static void print_value(const struct wm_opts *o, const struct wm_state *s,
 	strbuf_release(&out);
 }
 
+/* get: the current value of s, kept in where, or --default when there is none. */
+static int print_current(const struct wm_opts *o, struct wm_state *s, const char *where)
+{
+	if (!s->current.len) {
+		if (!o->deflt)
+			die(EX_NOINPUT, "no watermark '%s' in %s yet (give --default for a first run)",
+			    o->name, where);
+		puts(o->deflt);
+	} else {
+		print_value(o, s, &s->current);
+	}
+	wm_state_release(s);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die(EX_IOERR, "stdout: write error");
+	return 0;
+}
+
 static int do_get(struct wm_opts *o)
 {
 	struct wm_state s;
 
 	state_load(o, &s);
-	if (!s.current.len) {
-		if (!o->deflt)
-			die(EX_NOINPUT, "no watermark '%s' in %s yet (give --default for a first run)",
-			    o->name, o->state);
-		puts(o->deflt);
-	} else {
-		print_value(o, &s, &s.current);
-	}
-	wm_state_release(&s);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die(EX_IOERR, "stdout: write error");
-	return 0;
+	return print_current(o, &s, o->state);
 }
 
 /* get --db: the watermark upsert committed with its rows (table apipe_state). */
@@ -132,32 +138,21 @@ static int do_get_db(struct wm_opts *o)
 	struct ordval v;
 	struct aperr e;
 	struct db *db = db_open(o->db, &e);
-	int r;
 
 	if (!db)
 		die_err(&e);
 	wm_state_init(&s);
-	r = db_state_get(db, o->name, &s.current, &e);
-	if (r < 0)
+	if (db_state_get(db, o->name, &s.current, &e) < 0)
 		die_err(&e);
 	db_close(db);
-	if (r == 0) {
-		if (!o->deflt)
-			die(EX_NOINPUT, "no watermark '%s' in %s yet (give --default for a first run)",
-			    o->name, o->db);
-		puts(o->deflt);
-	} else {
+	if (s.current.len) {
 		ordval_init(&v);
 		if (ordval_set_text(&v, s.current.buf, s.current.len, ORD_AUTO, &e) < 0)
 			die_err(&e);
 		s.kind = v.kind;
 		ordval_release(&v);
-		print_value(o, &s, &s.current);
 	}
-	wm_state_release(&s);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die(EX_IOERR, "stdout: write error");
-	return 0;
+	return print_current(o, &s, o->db);
 }
 
 static int do_commit(struct wm_opts *o)
