@@ -106,6 +106,12 @@ struct crawl_io {
 	void (*abandon)(void *ctx, struct http_req *r);
 	/* May the run's credentials follow r to url?  NULL: only to r's origin. */
 	int (*creds_allowed)(void *ctx, const struct http_req *r, const char *url);
+	/*
+	 * The next response (a request sent, now finished), waiting for it:
+	 * used by lib/crawler, not by the engine.  NULL with *failed set (e)
+	 * when the transport failed.
+	 */
+	struct http_req *(*next)(void *ctx, int *failed, struct aperr *e);
 	/* A line for -v; NULL: not verbose. */
 	void (*log)(void *ctx, const char *line);
 };

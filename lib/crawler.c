@@ -66,6 +66,11 @@ static int io_creds_allowed(void *ctx, const struct http_req *r, const char *url
 	return http_creds_allowed(ctx, r, url);
 }
 
+static struct http_req *io_next(void *ctx, int *failed, struct aperr *e)
+{
+	return http_next(ctx, -1, failed, e);
+}
+
 void crawler_use_client(struct crawler *cr, struct http_client *client)
 {
 	cr->client = client;
@@ -73,6 +78,7 @@ void crawler_use_client(struct crawler *cr, struct http_client *client)
 	cr->cfg.io.submit = io_submit;
 	cr->cfg.io.abandon = io_abandon;
 	cr->cfg.io.creds_allowed = io_creds_allowed;
+	cr->cfg.io.next = io_next;
 }
 
 static const char *shown(struct crawler *cr, const char *url)
@@ -591,7 +597,7 @@ static int crawl_all(struct crawler *cr, struct aperr *e)
 			    crawl_submit(&cr->slots[i].c, cr->max_pages ? cr->max_pages - cr->pages : 0,
 					 e) < 0)
 				return -1;
-		req = http_next(cr->client, -1, &failed, e);
+		req = cr->cfg.io.next(cr->cfg.io.ctx, &failed, e);
 		if (failed)
 			return -1;
 		if (!req)

@@ -101,7 +101,7 @@ struct crawler {
 void crawler_init(struct crawler *cr);
 void crawler_release(struct crawler *cr);
 
-/* Send the crawl's requests through client (sets cfg.io). */
+/* Send the crawl's requests through client (sets cfg.io; a test may set its own). */
 void crawler_use_client(struct crawler *cr, struct http_client *client);
 
 /*

@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../tap.h"
 #include "../../lib/crawl.h"
+#include "../../lib/crawler.h"
+#include "../../lib/statefile.h"
 #include "../../lib/jsonw.h"
 #include "../../lib/secret.h"
 
@@ -419,6 +422,216 @@ static void test_resume(void)
 	strbuf_release(&sb);
 }
 
+/* ---- the crawler: a run of listings, against a server the test plays ---- */
+
+/* Requests sent and not yet answered, answered in order by srv_next. */
+struct server {
+	struct http_req *q[64];
+	size_t n;
+	unsigned requests;
+};
+
+static int srv_submit(void *ctx, struct http_req *r, struct aperr *e)
+{
+	struct server *sv = ctx;
+
+	if (sv->n == sizeof(sv->q) / sizeof(*sv->q))
+		return aperr_set(e, EX_SOFTWARE, "the test's queue is full");
+	sv->q[sv->n++] = r;
+	return 0;
+}
+
+static void srv_abandon(void *ctx, struct http_req *r)
+{
+	struct server *sv = ctx;
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		if (sv->q[i] == r) {
+			memmove(sv->q + i, sv->q + i + 1, (sv->n - i - 1) * sizeof(*sv->q));
+			sv->n--;
+			return;
+		}
+}
+
+/* Each listing /L has three pages: ?c=2 and ?c=3 follow the first. */
+static struct http_req *srv_next(void *ctx, int *failed, struct aperr *e)
+{
+	struct server *sv = ctx;
+	struct http_req *r;
+	const char *c, *l;
+
+	*failed = 0;
+	if (!sv->n) {
+		*failed = 1;
+		aperr_set(e, EX_SOFTWARE, "nothing in flight");
+		return NULL;
+	}
+	r = sv->q[0];
+	memmove(sv->q, sv->q + 1, --sv->n * sizeof(*sv->q));
+	sv->requests++;
+	l = strrchr(r->url, '/') + 1;
+	c = strstr(r->url, "c=");
+	r->outcome = HTTP_OK;
+	r->status = 200;
+	if (!c)
+		strbuf_addf(&r->resp_body, "{\"items\":[\"%c1\",\"%c2\"],\"next\":\"2\"}", *l, *l);
+	else if (c[2] == '2')
+		strbuf_addf(&r->resp_body, "{\"items\":[\"%c3\"],\"next\":\"3\"}", *l);
+	else
+		strbuf_addf(&r->resp_body, "{\"items\":[\"%c4\"],\"next\":null}", *l);
+	return r;
+}
+
+struct listings {
+	const char *const *urls;
+	size_t n;
+};
+
+static int next_url(void *ctx, uint64_t index, struct http_req *tmpl, struct strbuf *meta,
+		    struct aperr *e)
+{
+	struct listings *ls = ctx;
+
+	(void)meta;
+	(void)e;
+	if (index >= ls->n)
+		return 0;
+	tmpl->url = strdup(ls->urls[index]);
+	return 1;
+}
+
+/* Run a crawler over urls; its output file is out, its checkpoint ck.  The run's result. */
+static int crawl_run(const char *const *urls, size_t n, const char *out, const char *ck,
+		     const char *state, uint64_t max_pages, size_t nactive, struct server *sv,
+		     struct aperr *e)
+{
+	static struct secrets none;
+	struct listings ls = { urls, n };
+	struct pg_spec spec;
+	struct crawler cr;
+	int r;
+
+	secrets_init(&none);
+	pg_spec_init(&spec);
+	spec.style = PG_CURSOR;
+	pg_spec_set(&spec.records_path, "/items");
+	pg_spec_set(&spec.cursor_path, "/next");
+	pg_spec_set(&spec.cursor_param, "c");
+	pg_spec_compile(&spec, e);
+	crawler_init(&cr);
+	cr.cfg.io.ctx = sv;
+	cr.cfg.io.submit = srv_submit;
+	cr.cfg.io.abandon = srv_abandon;
+	cr.cfg.io.next = srv_next;
+	cr.cfg.secrets = &none;
+	cr.cfg.concurrency = nactive;
+	memcpy(cr.cfg.key, "0123456789abcdef", 16);
+	cr.user = &spec;
+	cr.hooks.ctx = &ls;
+	cr.hooks.next = next_url;
+	cr.max_pages = max_pages;
+	cr.checkpoint = ck;
+	cr.outpath = out;
+	cr.state_name = state;
+	cr.ck_label = ck ? ck : "the state";
+	cr.nactive = nactive;
+	r = crawler_resume(&cr, NULL, e);
+	if (r == 0)
+		r = crawler_open_output(&cr, e);
+	if (r == 0)
+		r = crawler_run(&cr, e);
+	if (r == 0)
+		r = lwriter_flush(&cr.out, e);
+	if (cr.out.fd >= 0)
+		close(cr.out.fd);
+	lwriter_release(&cr.out);
+	crawler_release(&cr);
+	pg_spec_release(&spec);
+	return r;
+}
+
+/* The records of the envelopes in file path, in order, as "a1 a2 …"; state lines as "S". */
+static void records_of(const char *path, struct strbuf *out)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct json_doc d;
+	struct aperr e;
+	const char *p, *nl;
+
+	strbuf_reset(out);
+	json_doc_init(&d, 64);
+	statefile_read(path, &text, 1 << 20, &e);
+	for (p = text.buf ? text.buf : ""; *p; p = nl + 1) {
+		uint32_t b, it, k;
+
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		if (*p == '\x1e') {
+			strbuf_addstr(out, "S ");
+			continue;
+		}
+		if (json_parse(&d, p, (size_t)(nl - p), NULL) < 0 || !(b = json_get(&d, 0, "body", 4)) ||
+		    !(it = json_get(&d, b, "items", 5)))
+			continue;
+		for (k = json_first(&d, it); k; k = json_next(&d, it, k))
+			strbuf_addf(out, "%.*s ", (int)json_srclen(&d, k) - 2, json_src(&d, k) + 1);
+	}
+	json_doc_release(&d);
+	strbuf_release(&text);
+}
+
+static void test_crawler(void)
+{
+	static const char *const urls[] = { "http://api.test/a", "http://api.test/b",
+					    "http://api.test/c" };
+	char dir[] = "/tmp/apipe-t-crawler-XXXXXX", out[300], ck[300], cmd[300];
+	struct server sv = { { 0 }, 0, 0 };
+	struct strbuf got = STRBUF_INIT;
+	struct aperr e;
+	int r;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(out, sizeof(out), "%.200s/out.jsonl", dir);
+	snprintf(ck, sizeof(ck), "%.200s/ck", dir);
+	ok(crawl_run(urls, 3, out, ck, NULL, 0, 1, &sv, &e) == 0 && sv.requests == 9,
+	   "crawler: three listings of three pages, nine requests");
+	records_of(out, &got);
+	is_str(got.buf, "a1 a2 a3 a4 b1 b2 b3 b4 c1 c2 c3 c4 ", "crawler: every record once, in order");
+	ok(access(ck, F_OK) < 0, "crawler: the checkpoint goes when the crawl ends");
+
+	sv.requests = 0;
+	r = crawl_run(urls, 3, out, ck, NULL, 4, 1, &sv, &e);
+	ok(r == 0 && sv.requests == 4 && access(ck, F_OK) == 0,
+	   "crawler: --max-pages 4 stops with a checkpoint");
+	records_of(out, &got);
+	is_str(got.buf, "a1 a2 a3 a4 b1 b2 ", "crawler: the pages written so far");
+	r = crawl_run(urls, 3, out, ck, NULL, 0, 1, &sv, &e);
+	records_of(out, &got);
+	ok(r == 0 && sv.requests == 9 && access(ck, F_OK) < 0,
+	   "crawler: the resumed run makes only the five requests left");
+	is_str(got.buf, "a1 a2 a3 a4 b1 b2 b3 b4 c1 c2 c3 c4 ",
+	       "crawler: resumed, every record exactly once");
+
+	sv.requests = 0;
+	ok(crawl_run(urls, 3, out, NULL, NULL, 0, 3, &sv, &e) == 0 && sv.requests == 9,
+	   "crawler: three listings at once");
+	records_of(out, &got);
+	is_str(got.buf, "a1 a2 a3 a4 b1 b2 b3 b4 c1 c2 c3 c4 ",
+	       "crawler: at once, the output still reads listing after listing");
+
+	ok(crawl_run(urls, 2, out, NULL, "s", 0, 1, &sv, &e) == 0, "crawler: with in-band state");
+	records_of(out, &got);
+	is_str(got.buf, "a1 a2 S a3 S a4 S b1 b2 S b3 S b4 S S ",
+	       "crawler: a state line after each page, the end said once more");
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ok(system(cmd) == 0, "crawler: its directory is removed");
+	strbuf_release(&got);
+}
+
 int main(void)
 {
 	test_cursor();
@@ -428,5 +641,6 @@ int main(void)
 	test_origin();
 	test_failures();
 	test_resume();
+	test_crawler();
 	return done_testing();
 }
