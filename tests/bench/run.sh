@@ -1,57 +1,156 @@
 #!/bin/sh
-# make bench: throughput of the filters against cat | cat and jq, measured in
-# one invocation on the same generated data.  Prints MB/s, ratios and max RSS.
-# BENCH_RECORDS (default 1000000, about 350 MB) sets the size.
+# make bench: each tool against a reference run on the same data in the same
+# invocation (cat | cat, jq, ajv, gzip, zcat, sqlite3, curl, psql).  Every
+# figure is the median of RUNS runs (default 5) after a warm-up, printed with
+# its min and max; a ratio against a reference is taken pair by pair (the
+# reference, then the tool, RUNS times) and its median printed.  Two data
+# sets: genrecords' records (about 360 B each) and small ones (about 205 B).
+# BENCH_RECORDS (default 1000000) and BENCH_SMALL (default 1200000) set their
+# sizes, BENCH_SUBSET (default 200000) the records jq and ajv get.
 set -eu
 : "${APIPE_BIN:?run through make bench}"
 PATH="$APIPE_BIN:$PATH"
 n=${BENCH_RECORDS:-1000000}
+ns=${BENCH_SMALL:-1200000}
+nsub=${BENCH_SUBSET:-200000}
+runs=${RUNS:-5}
+[ "$runs" -ge 5 ] || { echo "bench: RUNS must be 5 or more" >&2; exit 64; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/apipe-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
 "$APIPE_TESTBIN/genrecords" -n "$n" > "$work/records.jsonl"
+"$APIPE_TESTBIN/genrecords" -S -n "$ns" > "$work/small.jsonl"
+"$APIPE_TESTBIN/genrecords" -S -n "$ns" -p 100 > "$work/smallpages.jsonl"
 "$APIPE_TESTBIN/genrecords" -n "$n" -p 100 > "$work/pages.jsonl"
 "$APIPE_TESTBIN/genrecords" -x -n "$n" > "$work/orders.jsonl"
+head -n "$nsub" "$work/records.jsonl" > "$work/sub.jsonl"
+head -n "$nsub" "$work/orders.jsonl" > "$work/suborders.jsonl"
+head -n $((nsub / 100)) "$work/pages.jsonl" > "$work/subpages.jsonl"
 cp "$APIPE_TOP/tests/bench/orders.schema.json" "$work/"
-mb=$(($(wc -c < "$work/records.jsonl") / 1000000))
-mbo=$(($(wc -c < "$work/orders.jsonl") / 1000000))
-mbp=$(($(wc -c < "$work/pages.jsonl") / 1000000))
+size() { awk -v b="$(wc -c < "$1")" 'BEGIN { printf "%.1f", b / 1e6 }'; }
+mb=$(size "$work/records.jsonl")
+mbs=$(size "$work/small.jsonl")
+mbsmp=$(size "$work/smallpages.jsonl")
+mbo=$(size "$work/orders.jsonl")
+mbp=$(size "$work/pages.jsonl")
+mbsub=$(size "$work/sub.jsonl")
+mbso=$(size "$work/suborders.jsonl")
+mbsp=$(size "$work/subpages.jsonl")
 
-# measure NAME INPUT_MB COMMAND: seconds and max RSS of sh -c COMMAND
+# once COMMAND: seconds and max RSS (KiB) of sh -c COMMAND, as "secs rss"
+once() {
+	/usr/bin/time -f '%e %M' -o "$work/time" sh -c "$1" > /dev/null
+	cat "$work/time"
+}
+
+# stats FILE: "median min max" of the numbers in FILE, one a line
+stats() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%s %s %s\n", m, v[1], v[NR] }'
+}
+
+# pair NAME MB REF REFCMD COMMAND: COMMAND against REFCMD on the same MB of
+# input, pair by pair.  Adds "NAME MB s-med s-min s-max REF ratio-med min max rss-KiB"
+# (tab-separated) to pairs, where a ratio is the reference's time over the tool's: above 1
+# the tool is faster.
+pair() {
+	once "$4" > /dev/null
+	once "$5" > /dev/null
+	: > "$work/t"
+	: > "$work/r"
+	rss=0
+	k=0
+	while [ $k -lt "$runs" ]; do
+		read -r rs rr <<EOF_
+$(once "$4")
+EOF_
+		read -r ts tr <<EOF_
+$(once "$5")
+EOF_
+		echo "$ts" >> "$work/t"
+		awk -v a="$rs" -v b="$ts" 'BEGIN { if (b < 0.01) b = 0.01; print a / b }' >> "$work/r"
+		[ "$tr" -gt "$rss" ] && rss=$tr
+		k=$((k + 1))
+	done
+	read -r tm tmin tmax <<EOF_
+$(stats "$work/t")
+EOF_
+	read -r rm rmin rmax <<EOF_
+$(stats "$work/r")
+EOF_
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$tm" "$tmin" "$tmax" "$3" "$rm" \
+		"$rmin" "$rmax" "$rss" >> "$work/pairs"
+	awk -v n="$1" -v mb="$2" -v s="$tm" -v lo="$tmin" -v hi="$tmax" -v ref="$3" -v r="$rm" \
+		-v rl="$rmin" -v rh="$rmax" 'BEGIN { if (s < 0.01) s = 0.01
+		printf "%-36s %7.0f MB/s (%.2f s, %.2f-%.2f)  %5.2fx %s (%.2f-%.2f)\n",
+			n, mb / s, s, lo, hi, r, ref, rl, rh }'
+}
+
+# measure NAME MB COMMAND: median seconds of RUNS runs after a warm-up; adds
+# "NAME MB secs rss" to results
 measure() {
-	/usr/bin/time -f '%e %M' -o "$work/time" sh -c "$3" > /dev/null
-	read -r secs rss < "$work/time"
-	awk -v n="$1" -v mb="$2" -v s="$secs" -v r="$rss" \
-		'BEGIN { if (s < 0.01) s = 0.01; printf "%-34s %8.1f MB/s %8.2f s %8.1f MiB\n", n, mb / s, s, r / 1024 }'
-	printf "%s %s %s %s\n" "$1" "$2" "$secs" "$rss" >> "$work/results"	# not echo: dash reads \c in "\copy"
+	once "$3" > /dev/null
+	: > "$work/t"
+	rss=0
+	k=0
+	while [ $k -lt "$runs" ]; do
+		read -r ts tr <<EOF_
+$(once "$3")
+EOF_
+		echo "$ts" >> "$work/t"
+		[ "$tr" -gt "$rss" ] && rss=$tr
+		k=$((k + 1))
+	done
+	read -r tm tmin tmax <<EOF_
+$(stats "$work/t")
+EOF_
+	awk -v n="$1" -v mb="$2" -v s="$tm" -v lo="$tmin" -v hi="$tmax" -v r="$rss" \
+		'BEGIN { if (s < 0.01) s = 0.01; printf "%-36s %7.0f MB/s (%.2f s, %.2f-%.2f) %8.1f MiB\n", n, mb / s, s, lo, hi, r / 1024 }'
+	printf "%s %s %s %s\n" "$1" "$2" "$tm" "$rss" >> "$work/results"	# not echo: dash reads \c in "\copy"
 }
 
 : > "$work/report"
-echo "apipe bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $n records ($mb MB as records, $mbp MB as pages)"
-echo "$(printf '%-34s %13s %10s %12s' what throughput time max-rss)"
+: > "$work/pairs"
+: > "$work/results"
+echo "apipe bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, median of $runs runs each"
+echo "  records: $n ($mb MB, $mbp MB as pages), small: $ns ($mbs MB, $mbsmp MB as pages)," \
+	"jq and ajv: the first $nsub"
 cd "$work"
-measure "cat | cat (records)" "$mb" "cat records.jsonl | cat"
-measure "cat | cat (pages)" "$mbp" "cat pages.jsonl | cat"
-measure "records" "$mbp" "cat pages.jsonl | records"
-measure "dedupe --key /id" "$mb" "cat records.jsonl | dedupe --key /id"
-measure "watermark track" "$mb" "cat records.jsonl | watermark track --state st --name b --order-field /updated_at"
-measure "cat | cat (orders)" "$mbo" "cat orders.jsonl | cat"
-measure "validate (15 properties, formats)" "$mbo" "cat orders.jsonl | validate --schema orders.schema.json --format-assert"
-if command -v ajv > /dev/null; then
-	# ajv-cli reads one JSON document: the records as an array, against an array schema
-	{ printf '['; sed '1!s/^/,/' orders.jsonl; printf ']'; } > orders.json
-	jq '{"$schema": ."$schema", type: "array", items: del(."$schema", ."$id")}' orders.schema.json > orders-array.schema.json
-	measure "ajv-cli validate (same records)" "$mbo" "ajv validate --spec=draft2020 -c ajv-formats -s orders-array.schema.json -d orders.json"
-fi
+echo
+echo "Filters against cat | cat, pair by pair (ratio above 1: the tool is faster)"
+pair "records (pages)" "$mbp" "cat | cat" "cat pages.jsonl | cat" "cat pages.jsonl | records"
+pair "dedupe --key /id" "$mb" "cat | cat" "cat records.jsonl | cat" "cat records.jsonl | dedupe --key /id"
+pair "watermark track" "$mb" "cat | cat" "cat records.jsonl | cat" \
+	"rm -rf st; cat records.jsonl | watermark track --state st --name b --order-field /updated_at"
+pair "records (small, pages)" "$mbsmp" "cat | cat" "cat smallpages.jsonl | cat" \
+	"cat smallpages.jsonl | records"
+pair "dedupe --key /id (small)" "$mbs" "cat | cat" "cat small.jsonl | cat" "cat small.jsonl | dedupe --key /id"
+pair "watermark track (small)" "$mbs" "cat | cat" "cat small.jsonl | cat" \
+	"rm -rf st; cat small.jsonl | watermark track --state st --name b --order-field /ts"
+pair "validate (15 properties, formats)" "$mbo" "cat | cat" "cat orders.jsonl | cat" \
+	"cat orders.jsonl | validate --schema orders.schema.json --format-assert"
+echo
+echo "Against jq 1.6 and ajv 8 on the first $nsub records (ratio above 1: the tool is faster)"
 if command -v jq > /dev/null; then
-	measure "jq -c '.body.data[]'" "$mbp" "cat pages.jsonl | jq -c '.body.data[]'"
-	measure "jq -c 'unique_by(.id)' (dedupe)" "$mb" "cat records.jsonl | jq -c -n '[inputs] | unique_by(.id) | .[]'"
-	measure "jq -c . (watermark)" "$mb" "cat records.jsonl | jq -c ."
+	pair "records (jq)" "$mbsp" "jq -c '.body.data[]'" "jq -c '.body.data[]' < subpages.jsonl" \
+		"records < subpages.jsonl"
+	pair "dedupe --key /id (jq)" "$mbsub" "jq unique_by(.id)" \
+		"jq -c -n '[inputs] | unique_by(.id) | .[]' < sub.jsonl" "dedupe --key /id < sub.jsonl"
+	pair "watermark track (jq)" "$mbsub" "jq -c ." "jq -c . < sub.jsonl" \
+		"rm -rf st; watermark track --state st --name b --order-field /updated_at < sub.jsonl"
 fi
-measure "gzip -6 (pages)" "$mbp" "gzip -6 < pages.jsonl > pages.gz"
-measure "store-raw (pages)" "$mbp" "store-raw arch < pages.jsonl"
-measure "zcat (pages)" "$mbp" "zcat pages.gz"
-measure "store-raw --replay (pages)" "$mbp" "store-raw --replay arch"
+ajvdir=${APIPE_NPM:-}
+if [ -n "$ajvdir" ] && [ -d "$ajvdir/ajv" ] && command -v node > /dev/null; then
+	pair "validate (ajv 8)" "$mbso" "ajv 8" \
+		"NODE_PATH='$ajvdir' node '$APIPE_TOP/tests/bench/ajv-lines.js' orders.schema.json < suborders.jsonl" \
+		"validate --schema orders.schema.json --format-assert < suborders.jsonl"
+fi
+echo
+echo "Archives and tables"
+pair "store-raw (pages)" "$mbp" "gzip -6" "gzip -6 < pages.jsonl > pages.gz" \
+	"rm -rf arch; store-raw arch < pages.jsonl"
+pair "store-raw --replay (pages)" "$mbp" "zcat" "zcat pages.gz" "store-raw --replay arch"
 if command -v sqlite3 > /dev/null; then
 	cat > import.sql <<'SQL'
 PRAGMA journal_mode=WAL;
@@ -64,45 +163,56 @@ CREATE TABLE items(id PRIMARY KEY, record TEXT NOT NULL, ingested_at TEXT NOT NU
 INSERT INTO items SELECT json_extract(line, '$.id'), line, strftime('%Y-%m-%dT%H:%M:%fZ') FROM raw WHERE true
   ON CONFLICT (id) DO UPDATE SET record = excluded.record, ingested_at = excluded.ingested_at;
 SQL
-	measure "sqlite3 .import + INSERT" "$mb" "sqlite3 ref.db < import.sql"
-	measure "upsert (SQLite)" "$mb" "upsert --db up.db --table items --key /id < records.jsonl"
-	measure "upsert again (all unchanged)" "$mb" "upsert --db up.db --table items --key /id < records.jsonl"
+	pair "upsert (SQLite)" "$mb" "sqlite3 shell import" "rm -f ref.db*; sqlite3 ref.db < import.sql" \
+		"rm -f up.db*; upsert --db up.db --table items --key /id < records.jsonl"
 fi
-awk '
-	{ name = $0; sub(/ [0-9.]+ [0-9.]+ [0-9]+$/, "", name); s[name] = $(NF - 1); m[name] = $(NF - 2); r[name] = $(NF) }
+
+# dedupe's memory: bytes a distinct key at 10M keys, from the max RSS of a
+# run over 10M keys less that of a run over one key
+nk=${BENCH_KEYS:-10000000}
+awk -v n="$nk" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"id\":%d}\n", i }' > keys.jsonl
+head -n 1 keys.jsonl > onekey.jsonl
+measure "dedupe ($nk distinct keys)" "$(size keys.jsonl)" "dedupe --key /id < keys.jsonl"
+measure "dedupe (1 key)" "0" "dedupe --key /id < onekey.jsonl"
+rm -f keys.jsonl
+
+awk -F'\t' '
 	function row(what, fig, ref, ratio, target, ok, rss) {
-		printf "%s\t%s\t%s\t%.2fx\t%s\t%s\t%s\n", what, fig, ref, ratio, target, ok ? "holds" : "MISSES", rss
+		printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", what, fig, ref, ratio, target, ok ? "holds" : "MISSES", rss
 	}
-	function mbs(n) { return sprintf("%.0f MB/s", m[n] / s[n]) }
-	function mib(n) { return sprintf("%.1f MiB", r[n] / 1024) }
+	function pr(n, target, want,    ok) {
+		if (!(n in med))
+			return
+		ok = med_r[n] >= want
+		row(n, sprintf("%.0f MB/s", mb[n] / (t[n] < 0.01 ? 0.01 : t[n])), ref[n],
+		    sprintf("%.2fx [%.2f-%.2f]", med_r[n], rlo[n], rhi[n]), target, ok,
+		    sprintf("%.1f MiB", rss[n] / 1024))
+	}
+	{ med[$1] = 1; mb[$1] = $2; t[$1] = $3; ref[$1] = $6; med_r[$1] = $7; rlo[$1] = $8
+	  rhi[$1] = $9; rss[$1] = $10 }
 	END {
-		rate["cat-r"] = m["cat | cat (records)"] / s["cat | cat (records)"]
-		rate["cat-p"] = m["cat | cat (pages)"] / s["cat | cat (pages)"]
-		split("records|dedupe --key /id|watermark track", tools, "|")
-		split("pages|records|records", base, "|")
-		split("jq -c '\''.body.data[]'\''|jq -c '\''unique_by(.id)'\'' (dedupe)|jq -c . (watermark)", jqs, "|")
-		for (i = 1; i <= 3; i++) {
-			t = tools[i]
-			c = (m[t] / s[t]) / (base[i] == "pages" ? rate["cat-p"] : rate["cat-r"])
-			row(t, mbs(t), "cat | cat", c, ">= 0.5x", c >= 0.5, mib(t))
-			if (jqs[i] in s) {
-				j = (m[t] / s[t]) / (m[jqs[i]] / s[jqs[i]])
-				row(t, mbs(t), jqs[i], j, ">= 10x", j >= 10, mib(t))
-			}
-		}
-		v = "validate (15 properties, formats)"
-		c = (m[v] / s[v]) / (m["cat | cat (orders)"] / s["cat | cat (orders)"])
-		row("validate --format-assert", mbs(v), "cat | cat", c, ">= 0.3x", c >= 0.3, mib(v))
-		if ("ajv-cli validate (same records)" in s)
-			row("validate --format-assert", mbs(v), "ajv-cli", s["ajv-cli validate (same records)"] / s[v], "-", 1, mib(v))
-		a = s["gzip -6 (pages)"] / s["store-raw (pages)"]
-		row("store-raw", mbs("store-raw (pages)"), "gzip -6", a, ">= 1.0x", a >= 1, mib("store-raw (pages)"))
-		z = s["zcat (pages)"] / s["store-raw --replay (pages)"]
-		row("store-raw --replay", mbs("store-raw --replay (pages)"), "zcat", z, ">= 0.9x", z >= 0.9, mib("store-raw --replay (pages)"))
-		if ("upsert (SQLite)" in s) {
-			u = s["sqlite3 .import + INSERT"] / s["upsert (SQLite)"]
-			row("upsert (SQLite)", mbs("upsert (SQLite)"), "sqlite3 shell import", u, ">= 1.0x", u >= 1, mib("upsert (SQLite)"))
-		}
+		# goals: a ratio above want (the tool t times faster, or 1/t as fast)
+		pr("records (pages)", ">= 0.8x", 0.8)
+		pr("dedupe --key /id", ">= 0.8x", 0.8)
+		pr("watermark track", ">= 0.8x", 0.8)
+		pr("records (small, pages)", ">= 0.8x", 0.8)
+		pr("dedupe --key /id (small)", ">= 0.8x", 0.8)
+		pr("watermark track (small)", ">= 0.8x", 0.8)
+		pr("validate (15 properties, formats)", ">= 0.5x", 0.5)
+		pr("validate (ajv 8)", ">= 2x", 2)
+		pr("records (jq)", ">= 25x", 25)
+		pr("dedupe --key /id (jq)", ">= 25x", 25)
+		pr("watermark track (jq)", ">= 25x", 25)
+		pr("store-raw (pages)", ">= 1.0x", 1)
+		pr("store-raw --replay (pages)", ">= 0.9x", 0.9)
+		pr("upsert (SQLite)", ">= 1.0x", 1)
+	}' "$work/pairs" >> "$work/report"
+awk -v nk="$nk" '
+	{ k = NF; name = $1; for (i = 2; i <= k - 3; i++) name = name " " $i; kib[name] = $k }
+	END {
+		big = "dedupe (" nk " distinct keys)"
+		b = (kib[big] - kib["dedupe (1 key)"]) * 1024 / nk
+		printf "dedupe bytes a key\t%.1f B\t%d distinct keys\t-\t<= 24 B\t%s\t%.1f MiB\n", b, nk, (b <= 24 ? "holds" : "MISSES"), kib[big] / 1024
 	}' "$work/results" >> "$work/report"
 
 # --- HTTP: fetch-page against curl, over loopback, the same URLs --------------
@@ -118,33 +228,101 @@ base="http://127.0.0.1:$(cat port)"
 awk -v n="$nreq" -v b="$base" 'BEGIN { for (i = 0; i < n; i++) printf "%s/items/%d\n", b, i % 100 + 1 }' > urls
 sed 's/.*/url = "&"/' urls > curl.cfg
 
-# rmeasure NAME COMMAND: requests per second of sh -c COMMAND (best of 3)
+# rmeasure NAME COMMAND [REQUESTS]: requests per second of sh -c COMMAND, the
+# median of RUNS runs after a warm-up, with min and max
 rmeasure() {
-	best=0
-	for k in 1 2 3; do
+	nr=${3:-$nreq}
+	sh -c "$2" > /dev/null 2>&1
+	: > "$work/q"
+	k=0
+	while [ $k -lt "$runs" ]; do
 		t0=$(date +%s.%N)
 		sh -c "$2" > /dev/null 2>&1
 		t1=$(date +%s.%N)
-		best=$(awk -v n="$nreq" -v s="$t0" -v e="$t1" -v b="$best" \
-			'BEGIN { d = e - s; if (d < 0.001) d = 0.001; r = n / d; print (r > b ? r : b) }')
+		awk -v n="$nr" -v s="$t0" -v e="$t1" 'BEGIN { d = e - s; if (d < 0.001) d = 0.001; print n / d }' >> "$work/q"
+		k=$((k + 1))
 	done
-	printf '%-44s %10.0f req/s\n' "$1" "$best"
-	echo "$1|$best" >> "$work/rates"
+	read -r qm qmin qmax <<EOF_
+$(stats "$work/q")
+EOF_
+	printf '%-44s %10.0f req/s (%.0f-%.0f)\n' "$1" "$qm" "$qmin" "$qmax"
+	echo "$1|$qm" >> "$work/rates"
 }
 
 echo
-echo "HTTP: $nreq requests to the mock API on 127.0.0.1 (best of 3)"
+echo "HTTP: $nreq requests to the mock API on 127.0.0.1 (median of $runs)"
 : > rates
 rmeasure "curl --parallel --parallel-max 16" "curl -s --parallel --parallel-max 16 -K curl.cfg"
 rmeasure "fetch-page -j 16" "fetch-page -j 16 < urls"
 rmeasure "curl (sequential, keep-alive)" "curl -s -K curl.cfg"
 rmeasure "fetch-page -j 1" "fetch-page -j 1 < urls"
+
+# nginx serving 200 small JSON files, and wrk (1 thread, 16 connections) as
+# the ceiling of what a client can ask of it (Debian's nginx and wrk)
+if command -v nginx > /dev/null && command -v wrk > /dev/null && command -v python3 > /dev/null; then
+	chmod 755 "$work"
+	mkdir -p www
+	i=1
+	while [ $i -le 200 ]; do
+		printf '{"id":%d,"name":"item %d","price":%d.99,"ok":true,"tags":["a","b"]}\n' $i $i $i > www/$i.json
+		i=$((i + 1))
+	done
+	chmod -R a+rX www
+	nport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat > nginx.conf <<NGX
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	default_type application/json;
+	keepalive_requests 1000000;
+	server { listen 127.0.0.1:$nport; root $work/www; }
+}
+NGX
+	nginx -c "$work/nginx.conf" -p "$work" &
+	ngx=$!
+	trap 'kill $mock $mock2 $ngx 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+	i=0
+	while ! curl -sf "http://127.0.0.1:$nport/1.json" > /dev/null 2>&1 && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	nng=${BENCH_NGINX_REQUESTS:-20000}
+	awk -v n="$nng" -v b="http://127.0.0.1:$nport" 'BEGIN { for (i = 0; i < n; i++) printf "%s/%d.json\n", b, i % 200 + 1 }' > nurls
+	sed 's/.*/url = "&"/' nurls > ncurl.cfg
+	echo
+	echo "HTTP: nginx serving 200 small JSON files (median of $runs)"
+	: > "$work/q"
+	k=0
+	while [ $k -lt "$runs" ]; do
+		wrk -t1 -c16 -d2s "http://127.0.0.1:$nport/1.json" 2>/dev/null |
+			awk '/^Requests\/sec:/ { print $2 }' >> "$work/q"
+		k=$((k + 1))
+	done
+	read -r qm qmin qmax <<EOF_
+$(stats "$work/q")
+EOF_
+	printf '%-44s %10.0f req/s (%.0f-%.0f)\n' "wrk -t1 -c16 (nginx)" "$qm" "$qmin" "$qmax"
+	echo "wrk -t1 -c16 (nginx)|$qm" >> "$work/rates"
+	rmeasure "fetch-page -j 16 (nginx)" "fetch-page -j 16 < nurls" "$nng"
+	rmeasure "curl --parallel-max 16 (nginx)" "curl -s --parallel --parallel-max 16 -K ncurl.cfg" "$nng"
+	kill $ngx 2>/dev/null
+fi
 awk -F'|' '{ r[$1] = $2 }
+	function row(what, ref, want) {
+		if (!(what in r) || !(ref in r))
+			return
+		p = r[what] / r[ref]
+		printf "%s\t%.0f req/s\t%s\t%.2fx\t>= %.1fx\t%s\t-\n", what, r[what], ref, p, want, ((p >= want) ? "holds" : "MISSES")
+	}
 	END {
-		p = r["fetch-page -j 16"] / r["curl --parallel --parallel-max 16"]
-		q = r["fetch-page -j 1"] / r["curl (sequential, keep-alive)"]
-		printf "fetch-page -j 16\t%.0f req/s\tcurl --parallel-max 16\t%.2fx\t>= 1.0x\t%s\t-\n", r["fetch-page -j 16"], p, ((p >= 1) ? "holds" : "MISSES")
-		printf "fetch-page -j 1\t%.0f req/s\tcurl (sequential)\t%.2fx\t>= 1.0x\t%s\t-\n", r["fetch-page -j 1"], q, ((q >= 1) ? "holds" : "MISSES")
+		row("fetch-page -j 16", "curl --parallel --parallel-max 16", 1.0)
+		row("fetch-page -j 1", "curl (sequential, keep-alive)", 1.0)
+		row("fetch-page -j 16 (nginx)", "wrk -t1 -c16 (nginx)", 0.7)
+		row("fetch-page -j 16 (nginx)", "curl --parallel-max 16 (nginx)", 1.2)
 	}' rates >> "$work/report"
 
 # --- paginate: 200 pages at 10 ms of server latency -----------------------------
@@ -156,22 +334,26 @@ i=0
 while [ ! -s port2 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 base2="http://127.0.0.1:$(cat port2)"
 
-# tmeasure NAME COMMAND: seconds of sh -c COMMAND (best of 3)
+# tmeasure NAME COMMAND: seconds of sh -c COMMAND, the median of RUNS runs
 tmeasure() {
-	best=
-	for k in 1 2 3; do
+	: > "$work/q"
+	k=0
+	while [ $k -lt "$runs" ]; do
 		t0=$(date +%s.%N)
 		sh -c "$2" > /dev/null 2>&1
 		t1=$(date +%s.%N)
-		best=$(awk -v s="$t0" -v e="$t1" -v b="$best" \
-			'BEGIN { d = e - s; print ((b == "" || d < b) ? d : b) }')
+		awk -v s="$t0" -v e="$t1" 'BEGIN { print e - s }' >> "$work/q"
+		k=$((k + 1))
 	done
-	printf '%-44s %10.3f s\n' "$1" "$best"
-	echo "$1|$best" >> "$work/times"
+	read -r qm qmin qmax <<EOF_
+$(stats "$work/q")
+EOF_
+	printf '%-44s %10.3f s (%.3f-%.3f)\n' "$1" "$qm" "$qmin" "$qmax"
+	echo "$1|$qm" >> "$work/times"
 }
 
 echo
-echo "paginate: 200 pages of 10 records, 10 ms server latency each (best of 3)"
+echo "paginate: 200 pages of 10 records, 10 ms server latency each (median of $runs)"
 : > "$work/times"
 tmeasure "paginate cursor (floor 2.000 s)" "paginate '$base2/cursor?limit=10&latency_ms=10'"
 tmeasure "paginate offset -j 1" "paginate --style offset --limit 10 -j 1 '$base2/items?latency_ms=10'"
@@ -193,19 +375,24 @@ while [ ! -s port3 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 base3="http://127.0.0.1:$(cat port3)"
 awk -v b="$base3" 'BEGIN { for (k = 1; k <= 200; k++) printf "{\"url\":\"%s/link?per_page=10&parent=%d\",\"parent\":%d}\n", b, k, k }' > parents.jsonl
 echo
-echo "paginate fan-out: 200 listings x 3 pages, 20 ms server latency each (best of 3)"
+echo "paginate fan-out: 200 listings x 3 pages, 20 ms server latency each (median of $runs)"
 : > "$work/fan"
 for j in 1 8; do
-	best=
-	for k in 1 2 3; do
+	: > "$work/q"
+	k=0
+	while [ $k -lt "$runs" ]; do
 		t0=$(date +%s.%N)
 		paginate -q -j $j < parents.jsonl > fan.out
 		t1=$(date +%s.%N)
-		best=$(awk -v s="$t0" -v e="$t1" -v b="$best" 'BEGIN { d = e - s; print ((b == "" || d < b) ? d : b) }')
+		awk -v s="$t0" -v e="$t1" 'BEGIN { print e - s }' >> "$work/q"
+		[ "$(wc -l < fan.out)" -eq 600 ] || { echo "bench: paginate -j $j wrote $(wc -l < fan.out) of 600 pages" >&2; exit 1; }
+		k=$((k + 1))
 	done
-	[ "$(wc -l < fan.out)" -eq 600 ] || { echo "bench: paginate -j $j wrote $(wc -l < fan.out) of 600 pages" >&2; exit 1; }
-	printf '%-44s %10.3f s\n' "paginate -j $j (200 listings)" "$best"
-	echo "$j|$best" >> "$work/fan"
+	read -r qm qmin qmax <<EOF_
+$(stats "$work/q")
+EOF_
+	printf '%-44s %10.3f s (%.3f-%.3f)\n' "paginate -j $j (200 listings)" "$qm" "$qmin" "$qmax"
+	echo "$j|$qm" >> "$work/fan"
 done
 kill $mock3 2>/dev/null
 awk -F'|' '{ t[$1] = $2 }
@@ -248,7 +435,7 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1)
 if [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] && command -v psql > /dev/null; then
 	npg=${BENCH_PG_RECORDS:-200000}
 	head -n "$npg" records.jsonl > pg.jsonl
-	pgmb=$(($(wc -c < pg.jsonl) / 1000000))
+	pgmb=$(size pg.jsonl)
 	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/apipe-benchpg.XXXXXX")
 	as=
 	if [ "$(id -u)" = 0 ]; then chown postgres "$pgdir"; as="runuser -u postgres --"; fi
@@ -259,7 +446,10 @@ if [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] && command -v psql > /dev/null; the
 	$as "$PGBIN/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -o "-k $pgdir -c listen_addresses=" start > /dev/null 2>&1
 	PG="postgresql:///postgres?host=$pgdir&user=postgres"
 	trap 'kill $mock $mock2 2>/dev/null; $as "$PGBIN/pg_ctl" -D "$pgdir/data" -m immediate stop > /dev/null 2>&1; rm -rf "$work" "$pgdir"' EXIT INT TERM
+	# every run starts from empty tables, the reference and the tool alike
 	cat > pgref.sql <<SQL
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS ref;
 CREATE UNLOGGED TABLE IF NOT EXISTS staging (line text);
 TRUNCATE staging;
 \\copy staging (line) from '$work/pg.jsonl' with (format csv, quote e'\\x01', delimiter e'\\x02')
@@ -268,11 +458,12 @@ INSERT INTO ref SELECT line::jsonb->>'id', line::jsonb, now() FROM staging
   ON CONFLICT (id) DO UPDATE SET record = excluded.record, ingested_at = excluded.ingested_at;
 SQL
 	measure "psql \\copy + INSERT ON CONFLICT" "$pgmb" "psql -X -q '$PG' -f pgref.sql"
-	measure "upsert (PostgreSQL)" "$pgmb" "upsert --db '$PG' --table items --key /id < pg.jsonl"
+	drop="psql -X -q '$PG' -c 'SET client_min_messages = warning; DROP TABLE IF EXISTS items, w1, w2, w4'"
+	measure "upsert (PostgreSQL)" "$pgmb" "$drop && upsert --db '$PG' --table items --key /id < pg.jsonl"
 	for w in 1 2 4; do
 		split -n "l/$w" -d pg.jsonl "part$w."
 		measure "upsert (PostgreSQL, $w writers)" "$pgmb" \
-			"for f in part$w.*; do upsert --db '$PG' --table w$w --key /id < \$f & done; wait"
+			"$drop && for f in part$w.*; do upsert --db '$PG' --table w$w --key /id < \$f & done; wait"
 	done
 	awk -v mb="$pgmb" '
 		{ name = $0; sub(/ [0-9.]+ [0-9.]+ [0-9]+$/, "", name); s[name] = $(NF - 1); r[name] = $(NF) }
@@ -290,7 +481,9 @@ fi
 
 # --- the report -------------------------------------------------------------------------
 echo
-echo "apipe bench report: $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $n records"
+echo "apipe bench report: $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m)," \
+	"$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), $(jq --version 2>/dev/null)," \
+	"medians of $runs runs; a ratio [min-max] is taken pair by pair"
 awk -F'\t' '
-	BEGIN { printf "%-34s %-14s %-32s %8s %9s %-7s %s\n", "figure", "measured", "reference", "ratio", "target", "", "max RSS" }
-	{ printf "%-34s %-14s %-32s %8s %9s %-7s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/report"
+	BEGIN { printf "%-34s %-14s %-32s %-20s %9s %-7s %s\n", "figure", "measured", "reference", "ratio", "target", "", "max RSS" }
+	{ printf "%-34s %-14s %-32s %-20s %9s %-7s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/report"
