@@ -6,6 +6,12 @@
 #define MAX_LOAD_NUM 4		/* grow above 80% */
 #define MAX_LOAD_DEN 5
 
+/* The next capacity of a part: a quarter more, so it stays at least 64% full. */
+static inline size_t grown(size_t cap)
+{
+	return cap ? cap + cap / 4 : 64;
+}
+
 /* Overflow room past the last home slot: runs may spill into it. */
 static inline size_t tail_of(size_t cap)
 {
@@ -119,11 +125,11 @@ int fpset_add(struct fpset *s, struct hash128 h)
 	if (!p->slot || (p->n + 1) * MAX_LOAD_DEN > p->cap * MAX_LOAD_NUM) {
 		if (p->slot && fpset_has(s, h))
 			return 0;
-		if (part_resize(p, p->cap ? p->cap + p->cap / 2 : 64) < 0)
+		if (part_resize(p, grown(p->cap)) < 0)
 			return -1;
 	}
 	while ((r = part_insert(p, h)) < 0)
-		if (part_resize(p, p->cap + p->cap / 2) < 0)
+		if (part_resize(p, grown(p->cap)) < 0)
 			return -1;
 	s->count += (uint64_t)r;
 	return r;

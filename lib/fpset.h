@@ -1,12 +1,14 @@
 /*
- * fpset: a set of 128-bit fingerprints in at most 32 bytes per member.
+ * fpset: a set of 128-bit fingerprints in about 21-25 bytes per member
+ * once it is large (at most 32 in a small set).
  *
  * The set is split into 256 parts by the fingerprint's top byte; each part
  * is an ordered linear-probing table (entries of a run sorted by
- * fingerprint, so a miss stops early) kept between 53% and 80% full, grown
- * by half when full.  Parts grow one at a time, so the memory peak of a
- * growth is one part, not the whole set.  16 bytes a slot at ≥ 53% load is
- * ≤ 30 bytes a member.
+ * fingerprint, so a miss stops early) kept between 64% and 80% full, grown
+ * by a quarter when full.  Parts grow one at a time, so the memory peak of
+ * a growth is one part, not the whole set.  16 bytes a slot at ≥ 64% load
+ * is ≤ 25 bytes a member, plus each part's overflow tail: 512 slots once
+ * a part passes 2048, a quarter of the part below that.
  *
  * Ownership: the set owns its tables; fpset_release() frees them.
  * The fingerprint {0,0} is stored as {0,1}; with random 128-bit hashes the
