@@ -269,14 +269,11 @@ int cmd_validate(int argc, char **argv)
 				usage_error("--draft: 2020-12 or 7");
 			break;
 		case OPT_DEAD_LETTER: v.dl_path = optarg; break;
-		case OPT_MAX_RATE: {
-			char *end;
-
-			v.max_rate = strtod(optarg, &end);
-			if (*end || end == optarg || !(v.max_rate >= 0 && v.max_rate <= 100))
-				usage_error("--max-invalid-rate: a percentage from 0 to 100");
+		case OPT_MAX_RATE:
+			if (num_parse_real(optarg, 0, 1, 100, &v.max_rate, "--max-invalid-rate",
+					   "a percentage from 0 to 100", &e) < 0)
+				usage_error("%s", e.msg);
 			break;
-		}
 		case OPT_MIN_RECORDS:
 			if (num_parse_u64(optarg, &v.min_records, "--min-records", &e) < 0)
 				usage_error("%s", e.msg);

@@ -386,24 +386,19 @@ int cmd_webhook_recv(int argc, char **argv)
 				usage_error("%s", e.msg);
 			break;
 		case OPT_MAX_CONN:
-		case OPT_MAX_CLIENT: {
-			uint64_t *v = opt == OPT_MAX_CONN ? &rv.max_conn : &rv.max_client;
-
-			if (num_parse_u64(optarg, v, opt == OPT_MAX_CONN ? "--max-connections" :
-					  "--max-client-connections", &e) < 0 || !*v || *v > 1000000)
-				usage_error("%s: a count from 1 to 1000000",
-					    opt == OPT_MAX_CONN ? "--max-connections" :
-					    "--max-client-connections");
+			if (num_parse_count(optarg, 1, 1000000, &rv.max_conn, "--max-connections", &e) < 0)
+				usage_error("%s", e.msg);
 			break;
-		}
-		case OPT_REQ_TIMEOUT: {
-			char *end;
-
-			rv.req_timeout = strtod(optarg, &end);
-			if (*end || end == optarg || !(rv.req_timeout > 0 && rv.req_timeout <= 86400))
-				usage_error("--request-timeout: seconds, more than 0");
+		case OPT_MAX_CLIENT:
+			if (num_parse_count(optarg, 1, 1000000, &rv.max_client, "--max-client-connections",
+					    &e) < 0)
+				usage_error("%s", e.msg);
 			break;
-		}
+		case OPT_REQ_TIMEOUT:
+			if (num_parse_real(optarg, 0, 0, 86400, &rv.req_timeout, "--request-timeout",
+					   "seconds, more than 0", &e) < 0)
+				usage_error("%s", e.msg);
+			break;
 		case OPT_PORT_FILE: rv.port_file = optarg; break;
 		default: tool_common_opt(&rv.common, opt, optarg);
 		}

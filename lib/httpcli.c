@@ -131,25 +131,14 @@ void http_cli_release(struct http_cli *h)
 static int seconds(const char *arg, const char *opt, int zero_ok, double *out,
 		   struct aperr *e)
 {
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (end == arg || *end || v != v || v < 0 || (!zero_ok && v == 0) || v > 1e9)
-		return aperr_set(e, EX_USAGE, "%s: '%s' is not a number of seconds", opt, arg);
-	*out = v;
-	return 0;
+	return num_parse_real(arg, 0, zero_ok, 1e9, out, opt, "a number of seconds", e);
 }
 
 /* A whole number up to max, through the one number parser. */
 static int count(const char *arg, const char *opt, uint64_t max, uint64_t *out,
 		 struct aperr *e)
 {
-	if (num_parse_u64(arg, out, opt, e) < 0)
-		return -1;
-	if (*out > max)
-		return aperr_set(e, EX_USAGE, "%s: '%s' is more than %llu", opt, arg,
-				 (unsigned long long)max);
-	return 0;
+	return num_parse_count(arg, 0, max, out, opt, e);
 }
 
 static int resolve(struct http_cli *h, const char *ref, const char *what, char **out,

@@ -342,6 +342,31 @@ int num_parse_u64(const char *s, uint64_t *out, const char *opt, struct aperr *e
 	return 0;
 }
 
+int num_parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const char *opt,
+		    struct aperr *e)
+{
+	if (num_parse_u64(s, out, opt, e) < 0)
+		return -1;
+	if (*out < min || *out > max)
+		return aperr_set(e, EX_USAGE, "%s: '%s' is not a count from %llu to %llu", opt, s,
+				 (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
+int num_parse_real(const char *s, double min, int min_ok, double max, double *out,
+		   const char *opt, const char *what, struct aperr *e)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || v != v || v < min || (!min_ok && v <= min) || v > max)
+		return aperr_set(e, EX_USAGE, "%s: '%s' is not %s", opt, s, what);
+	*out = v;
+	return 0;
+}
+
 int num_parse_size(const char *s, uint64_t *out, const char *opt, struct aperr *e)
 {
 	char *end;

@@ -54,6 +54,15 @@ int num_valid_text(const char *s);
 
 /* Command-line values.  Each returns 0, or -1 with EX_USAGE in e naming opt. */
 int num_parse_u64(const char *s, uint64_t *out, const char *opt, struct aperr *e);
+/* A whole number from min to max. */
+int num_parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const char *opt,
+		    struct aperr *e);
+/*
+ * A decimal number from min to max (what is named by what: "seconds", "a
+ * percentage"); above min only when !min_ok.
+ */
+int num_parse_real(const char *s, double min, int min_ok, double max, double *out,
+		   const char *opt, const char *what, struct aperr *e);
 /* A size such as 4096, 64K, 64M, 1G (powers of 1024). */
 int num_parse_size(const char *s, uint64_t *out, const char *opt, struct aperr *e);
 

@@ -10,6 +10,7 @@
 #include "../../lib/hash.h"
 #include "../../lib/instant.h"
 #include "../../lib/jsonl.h"
+#include "../../lib/num.h"
 #include "../../lib/strbuf.h"
 #include "../../lib/utf8.h"
 
@@ -233,6 +234,32 @@ static void test_lreader(void)
 	unlink(path);
 }
 
+/* The command line's numbers: counts and decimals, through the one number parser. */
+static void test_option_numbers(void)
+{
+	static const struct {
+		const char *in;
+		int ok;
+	} counts[] = { { "1", 1 }, { "1000", 1 }, { "0", 0 }, { "1001", 0 }, { "-1", 0 },
+		       { "1e3", 0 }, { "", 0 }, { "99999999999999999999999", 0 } };
+	static const struct {
+		const char *in;
+		int min_ok, ok;
+	} reals[] = { { "0.5", 0, 1 }, { "30", 0, 1 }, { "0", 0, 0 }, { "0", 1, 1 }, { "-0.1", 1, 0 },
+		      { "86401", 0, 0 }, { "nan", 1, 0 }, { "1e999", 1, 0 }, { "2x", 1, 0 }, { "", 1, 0 } };
+	struct aperr e;
+	uint64_t u;
+	double d;
+	size_t i;
+
+	for (i = 0; i < sizeof(counts) / sizeof(*counts); i++)
+		ok((num_parse_count(counts[i].in, 1, 1000, &u, "-n", &e) == 0) == counts[i].ok &&
+		   (counts[i].ok || (e.code == EX_USAGE && strstr(e.msg, "-n: '"))), counts[i].in);
+	for (i = 0; i < sizeof(reals) / sizeof(*reals); i++)
+		ok((num_parse_real(reals[i].in, 0, reals[i].min_ok, 86400, &d, "-t", "seconds", &e) == 0) ==
+		   reals[i].ok, reals[i].in);
+}
+
 /* lib/cliconfig: -K files and profiles, table-driven. */
 static void test_config(void)
 {
@@ -298,6 +325,7 @@ static void test_config(void)
 int main(void)
 {
 	test_config();
+	test_option_numbers();
 	test_instants();
 	test_siphash();
 	test_fpset();
