@@ -43,11 +43,19 @@ once() {
 	cat "$work/time"
 }
 
-# stats FILE: "median min max" of the numbers in FILE, one a line
+# stats FILE: med, lo and hi become the median, min and max of the numbers
+# in FILE, one a line
 stats() {
-	sort -g "$1" | awk '{ v[NR] = $1 } END {
+	set -- $(sort -g "$1" | awk '{ v[NR] = $1 } END {
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%s %s %s\n", m, v[1], v[NR] }'
+		printf "%s %s %s\n", m, v[1], v[NR] }')
+	med=$1 lo=$2 hi=$3
+}
+
+# timed COMMAND: "secs rss" of one run, into ts and tr
+timed() {
+	set -- $(once "$1")
+	ts=$1 tr=$2
 }
 
 # pair NAME MB REF REFCMD COMMAND: COMMAND against REFCMD on the same MB of
@@ -62,23 +70,18 @@ pair() {
 	rss=0
 	k=0
 	while [ $k -lt "$runs" ]; do
-		read -r rs rr <<EOF_
-$(once "$4")
-EOF_
-		read -r ts tr <<EOF_
-$(once "$5")
-EOF_
+		timed "$4"
+		rs=$ts
+		timed "$5"
 		echo "$ts" >> "$work/t"
 		awk -v a="$rs" -v b="$ts" 'BEGIN { if (b < 0.01) b = 0.01; print a / b }' >> "$work/r"
 		[ "$tr" -gt "$rss" ] && rss=$tr
 		k=$((k + 1))
 	done
-	read -r tm tmin tmax <<EOF_
-$(stats "$work/t")
-EOF_
-	read -r rm rmin rmax <<EOF_
-$(stats "$work/r")
-EOF_
+	stats "$work/t"
+	tm=$med tmin=$lo tmax=$hi
+	stats "$work/r"
+	rm=$med rmin=$lo rmax=$hi
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$tm" "$tmin" "$tmax" "$3" "$rm" \
 		"$rmin" "$rmax" "$rss" >> "$work/pairs"
 	awk -v n="$1" -v mb="$2" -v s="$tm" -v lo="$tmin" -v hi="$tmax" -v ref="$3" -v r="$rm" \
@@ -95,16 +98,13 @@ measure() {
 	rss=0
 	k=0
 	while [ $k -lt "$runs" ]; do
-		read -r ts tr <<EOF_
-$(once "$3")
-EOF_
+		timed "$3"
 		echo "$ts" >> "$work/t"
 		[ "$tr" -gt "$rss" ] && rss=$tr
 		k=$((k + 1))
 	done
-	read -r tm tmin tmax <<EOF_
-$(stats "$work/t")
-EOF_
+	stats "$work/t"
+	tm=$med tmin=$lo tmax=$hi
 	awk -v n="$1" -v mb="$2" -v s="$tm" -v lo="$tmin" -v hi="$tmax" -v r="$rss" \
 		'BEGIN { if (s < 0.01) s = 0.01; printf "%-36s %7.0f MB/s (%.2f s, %.2f-%.2f) %8.1f MiB\n", n, mb / s, s, lo, hi, r / 1024 }'
 	printf "%s %s %s %s\n" "$1" "$2" "$tm" "$rss" >> "$work/results"	# not echo: dash reads \c in "\copy"
@@ -242,9 +242,8 @@ rmeasure() {
 		awk -v n="$nr" -v s="$t0" -v e="$t1" 'BEGIN { d = e - s; if (d < 0.001) d = 0.001; print n / d }' >> "$work/q"
 		k=$((k + 1))
 	done
-	read -r qm qmin qmax <<EOF_
-$(stats "$work/q")
-EOF_
+	stats "$work/q"
+	qm=$med qmin=$lo qmax=$hi
 	printf '%-44s %10.0f req/s (%.0f-%.0f)\n' "$1" "$qm" "$qmin" "$qmax"
 	echo "$1|$qm" >> "$work/rates"
 }
@@ -302,9 +301,8 @@ NGX
 			awk '/^Requests\/sec:/ { print $2 }' >> "$work/q"
 		k=$((k + 1))
 	done
-	read -r qm qmin qmax <<EOF_
-$(stats "$work/q")
-EOF_
+	stats "$work/q"
+	qm=$med qmin=$lo qmax=$hi
 	printf '%-44s %10.0f req/s (%.0f-%.0f)\n' "wrk -t1 -c16 (nginx)" "$qm" "$qmin" "$qmax"
 	echo "wrk -t1 -c16 (nginx)|$qm" >> "$work/rates"
 	rmeasure "fetch-page -j 16 (nginx)" "fetch-page -j 16 < nurls" "$nng"
@@ -345,9 +343,8 @@ tmeasure() {
 		awk -v s="$t0" -v e="$t1" 'BEGIN { print e - s }' >> "$work/q"
 		k=$((k + 1))
 	done
-	read -r qm qmin qmax <<EOF_
-$(stats "$work/q")
-EOF_
+	stats "$work/q"
+	qm=$med qmin=$lo qmax=$hi
 	printf '%-44s %10.3f s (%.3f-%.3f)\n' "$1" "$qm" "$qmin" "$qmax"
 	echo "$1|$qm" >> "$work/times"
 }
@@ -388,9 +385,8 @@ for j in 1 8; do
 		[ "$(wc -l < fan.out)" -eq 600 ] || { echo "bench: paginate -j $j wrote $(wc -l < fan.out) of 600 pages" >&2; exit 1; }
 		k=$((k + 1))
 	done
-	read -r qm qmin qmax <<EOF_
-$(stats "$work/q")
-EOF_
+	stats "$work/q"
+	qm=$med qmin=$lo qmax=$hi
 	printf '%-44s %10.3f s (%.3f-%.3f)\n' "paginate -j $j (200 listings)" "$qm" "$qmin" "$qmax"
 	echo "$j|$qm" >> "$work/fan"
 done
