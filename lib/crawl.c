@@ -221,6 +221,11 @@ static void job_free(struct crawl_job *j)
 	free(j);
 }
 
+void crawl_job_free(struct crawl_job *j)
+{
+	job_free(j);
+}
+
 static int submit(struct crawl *c, const char *url, const struct strbuf *body, uint64_t page,
 		  uint64_t pos, struct aperr *e)
 {

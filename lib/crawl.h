@@ -216,6 +216,8 @@ struct crawl_job *crawl_ready(struct crawl *c);
  */
 int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
 	       struct json_error *je, struct pg_result *res, struct aperr *e);
+/* Free job j (one crawl_ready() handed out) without counting it: the run stops at it. */
+void crawl_job_free(struct crawl_job *j);
 /* Page j was written: count it, free it, and drop what was fetched ahead on a wrong guess. */
 void crawl_advance(struct crawl *c, struct crawl_job *j, size_t nrecords);
 /* Fill ck (at_page) with where c stands; its strings are c's and shown's. */

@@ -40,8 +40,15 @@ void crawler_init(struct crawler *cr)
 	cr->out.fd = -1;
 }
 
+static void drop_slots(struct crawler *cr);
+
 void crawler_release(struct crawler *cr)
 {
+	if (cr->slots) {	/* a run that stopped on an error */
+		drop_slots(cr);
+		free(cr->slots);
+		cr->slots = NULL;
+	}
 	pg_result_release(&cr->res);
 	json_doc_release(&cr->d);
 	json_doc_release(&cr->cd);
@@ -298,12 +305,13 @@ static int handle_page(struct crawler *cr, struct crawl_job *j, struct aperr *e)
 {
 	struct crawl *c = &cr->cur->c;
 	size_t n;
-	int r;
+	int r = 0;
 
-	if (crawl_page(c, j, &cr->d, &cr->je, &cr->res, e) < 0)
-		return -1;
-	if ((r = write_envelope(cr, j, e)) != 0)
-		return r;
+	if (crawl_page(c, j, &cr->d, &cr->je, &cr->res, e) < 0 ||
+	    (r = write_envelope(cr, j, e)) != 0) {
+		crawl_job_free(j);	/* the run stops at this page */
+		return r ? r : -1;
+	}
 	if (cr->hooks.written)
 		cr->hooks.written(cr->hooks.ctx, &j->req);
 	n = cr->res.nrecords;
@@ -682,7 +690,7 @@ int crawler_run(struct crawler *cr, struct aperr *e)
 		return aperr_set(e, EX_OSERR, "out of memory");
 	r = crawl_all(cr, e);
 	if (r != 0)
-		return r;	/* the program stops: what it holds goes with it */
+		return r;	/* crawler_release() frees what the run holds */
 	drop_slots(cr);
 	free(cr->slots);
 	cr->slots = NULL;

@@ -154,11 +154,11 @@ static int serve(struct rig *g, uint64_t page, const char *body)
 	answer(j, 200, body);
 	crawl_take(&g->c, j);
 	while ((j = crawl_ready(&g->c))) {
-		int r = crawl_page(&g->c, j, &g->d, &g->je, &g->res, &g->e);
-
-		crawl_advance(&g->c, j, r < 0 ? 0 : g->res.nrecords);
-		if (r < 0)
+		if (crawl_page(&g->c, j, &g->d, &g->je, &g->res, &g->e) < 0) {
+			crawl_job_free(j);
 			return -1;
+		}
+		crawl_advance(&g->c, j, g->res.nrecords);
 	}
 	return 0;
 }
@@ -429,6 +429,7 @@ struct server {
 	struct http_req *q[64];
 	size_t n;
 	unsigned requests;
+	const char *fail;	/* a URL that answers 503 */
 };
 
 static int srv_submit(void *ctx, struct http_req *r, struct aperr *e)
@@ -474,7 +475,9 @@ static struct http_req *srv_next(void *ctx, int *failed, struct aperr *e)
 	c = strstr(r->url, "c=");
 	r->outcome = HTTP_OK;
 	r->status = 200;
-	if (!c)
+	if (sv->fail && strstr(r->url, sv->fail))
+		r->status = 503;
+	else if (!c)
 		strbuf_addf(&r->resp_body, "{\"items\":[\"%c1\",\"%c2\"],\"next\":\"2\"}", *l, *l);
 	else if (c[2] == '2')
 		strbuf_addf(&r->resp_body, "{\"items\":[\"%c3\"],\"next\":\"3\"}", *l);
@@ -587,7 +590,7 @@ static void test_crawler(void)
 	static const char *const urls[] = { "http://api.test/a", "http://api.test/b",
 					    "http://api.test/c" };
 	char dir[] = "/tmp/apipe-t-crawler-XXXXXX", out[300], ck[300], cmd[300];
-	struct server sv = { { 0 }, 0, 0 };
+	struct server sv = { { 0 }, 0, 0, NULL };
 	struct strbuf got = STRBUF_INIT;
 	struct aperr e;
 	int r;
@@ -626,6 +629,22 @@ static void test_crawler(void)
 	records_of(out, &got);
 	is_str(got.buf, "a1 a2 S a3 S a4 S b1 b2 S b3 S b4 S S ",
 	       "crawler: a state line after each page, the end said once more");
+
+	sv.fail = "/b?c=2";
+	unlink(ck);
+	r = crawl_run(urls, 3, out, ck, NULL, 0, 3, &sv, &e);
+	records_of(out, &got);
+	ok(r < 0 && e.code == EX_UNAVAILABLE && strstr(e.msg, "page 2 (http://api.test/b?c=2): HTTP 503"),
+	   "crawler: a page that fails stops the run, naming the page");
+	ok(!strncmp(got.buf ? got.buf : "", "a1 a2 ", 6) && !strstr(got.buf, "b3") &&
+	   !strstr(got.buf, "c"), "crawler: what the head listing wrote stays; nothing of the "
+				  "failed listing's later pages, nor of the listings after it");
+	sv.fail = NULL;
+	r = crawl_run(urls, 3, out, ck, NULL, 0, 1, &sv, &e);
+	records_of(out, &got);
+	ok(r == 0, "crawler: the run after the failure resumes");
+	is_str(got.buf, "a1 a2 a3 a4 b1 b2 b3 b4 c1 c2 c3 c4 ",
+	       "crawler: and ends with every record exactly once");
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ok(system(cmd) == 0, "crawler: its directory is removed");
