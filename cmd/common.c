@@ -147,6 +147,9 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
 	return c;
 }
 
+/* The expanded arguments live as long as the program (volatile: kept, not optimised away). */
+static char **volatile expanded;
+
 void tool_expand_config(int *argc, char ***argv, const char *shortopts,
 			const struct option *longopts)
 {
@@ -154,6 +157,7 @@ void tool_expand_config(int *argc, char ***argv, const char *shortopts,
 
 	if (cli_config_expand(*argc, *argv, shortopts, longopts, argc, argv, &e) < 0)
 		die_opt(&e);
+	expanded = *argv;
 }
 
 void tool_common_opt(struct cli_common *c, int opt, const char *arg)
