@@ -18,9 +18,11 @@
  * checkpoint read as if the listings were crawled one after another.
  * unordered lets pages out as they come instead.
  *
- * Use: crawler_init(); set the fields marked "the caller's"; optionally
- * crawler_load() a checkpoint; crawler_open_output(); crawler_run();
- * read the totals; crawler_release().  Errors come back as -1 with e (or
+ * Use: crawler_init(); set the fields marked "the caller's" (and
+ * crawler_use_client(), or a cfg.io of one's own); optionally
+ * crawler_resume() (or crawler_load() a checkpoint's text);
+ * crawler_open_output(); crawler_run(); read the totals;
+ * crawler_release().  Errors come back as -1 with e (or
  * LW_EPIPE when the reader of the output went away); the crawler never
  * prints and never exits.
  *
