@@ -125,22 +125,27 @@ const char *crawl_shown(const struct crawl_cfg *cfg, struct strbuf *out, const c
 	return out->buf ? out->buf : "";
 }
 
-/* Stop at page (its URL url) for why: "page N (URL): why", secrets masked.  Returns -1. */
-static int fail(struct crawl *c, uint64_t page, const char *url, int code, const char *why,
-		struct aperr *e)
+int crawl_page_error(const struct crawl_cfg *cfg, uint64_t page, const char *url, int code,
+		     const char *why, struct aperr *e)
 {
 	struct strbuf m = STRBUF_INIT;
 	struct strbuf u = STRBUF_INIT;
 
 	strbuf_addstr(&m, why);
-	secrets_scrub(c->cfg->secrets, &m);
-	crawl_shown(c->cfg, &u, url);
+	secrets_scrub(cfg->secrets, &m);
+	crawl_shown(cfg, &u, url);
 	strbuf_shorten(&u, 300);
 	aperr_set(e, code, "page %llu (%s): %s", (unsigned long long)page, u.buf ? u.buf : "",
 		  m.buf ? m.buf : "");
 	strbuf_release(&m);
 	strbuf_release(&u);
 	return -1;
+}
+
+static int fail(const struct crawl *c, uint64_t page, const char *url, int code, const char *why,
+		struct aperr *e)
+{
+	return crawl_page_error(c->cfg, page, url, code, why, e);
 }
 
 static void say(const struct crawl *c, const char *line)

@@ -222,6 +222,13 @@ void crawl_job_free(struct crawl_job *j);
 void crawl_advance(struct crawl *c, struct crawl_job *j, size_t nrecords);
 /* Fill ck (at_page) with where c stands; its strings are c's and shown's. */
 void crawl_ck_fill(struct crawl *c, struct crawl_ck *ck);
+/*
+ * Stop at page (its URL url) for why: e becomes "page N (URL): why" with
+ * code, the URL masked and cut to 300 bytes, secrets scrubbed from why
+ * (which may be e's own message).  Returns -1.
+ */
+int crawl_page_error(const struct crawl_cfg *cfg, uint64_t page, const char *url, int code,
+		     const char *why, struct aperr *e);
 /* url as a message or checkpoint may show it, secrets masked: out's text, reset first. */
 const char *crawl_shown(const struct crawl_cfg *cfg, struct strbuf *out, const char *url);
 

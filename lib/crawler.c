@@ -291,12 +291,9 @@ static int write_envelope(struct crawler *cr, const struct crawl_job *j, struct 
 		return aperr_set(e, EX_OSERR, "out of memory");
 	eo.page_key = key;
 	strbuf_reset(&cr->env);
-	if (envelope_build(&cr->env, &j->req, &eo, &cr->d) < 0) {
-		shown(cr, j->req.url);
-		strbuf_shorten(&cr->tmp, 300);
-		return aperr_set(e, EX_DATAERR, "page %llu (%s): the envelope exceeds --max-line",
-				 (unsigned long long)j->page, cr->tmp.buf ? cr->tmp.buf : "");
-	}
+	if (envelope_build(&cr->env, &j->req, &eo, &cr->d) < 0)
+		return crawl_page_error(&cr->cfg, j->page, j->req.url, EX_DATAERR,
+					"the envelope exceeds --max-line", e);
 	return put_line(cr, cr->env.buf, cr->env.len, e);
 }
 
