@@ -79,28 +79,44 @@ static int part_insert(struct fpset_part *p, struct hash128 h)
 	return 1;
 }
 
+/*
+ * The whole part is sorted by fingerprint in slot order (homes are
+ * monotone and runs sorted), so a resize is one pass: each fingerprint, in
+ * order, goes to its new home or the slot after the previous one.
+ */
 static int part_resize(struct fpset_part *p, size_t cap)
 {
-	struct fpset_part np;
-	size_t i;
+	size_t old = p->slot ? p->cap + tail_of(p->cap) : 0;
 
 	for (;;) {
+		struct fpset_part np;
+		size_t i, at = 0, lim = cap + tail_of(cap);
+
 		np.cap = cap;
-		np.n = 0;
-		np.slot = calloc(cap + tail_of(cap), sizeof(np.slot[0]));
+		np.n = p->n;
+		np.slot = calloc(lim, sizeof(np.slot[0]));
 		if (!np.slot)
 			return -1;
-		for (i = 0; i < p->cap + (p->slot ? tail_of(p->cap) : 0); i++)
-			if (!empty(&p->slot[i]) && part_insert(&np, p->slot[i]) < 0)
+		for (i = 0; i < old; i++) {
+			size_t h;
+
+			if (empty(&p->slot[i]))
+				continue;
+			h = home(&np, &p->slot[i]);
+			if (h > at)
+				at = h;
+			if (at >= lim)
 				break;
-		if (i == p->cap + (p->slot ? tail_of(p->cap) : 0))
-			break;
+			np.slot[at++] = p->slot[i];
+		}
+		if (i == old) {
+			free(p->slot);
+			*p = np;
+			return 0;
+		}
 		free(np.slot);
 		cap += cap / 2;	/* pathological clustering: grow again */
 	}
-	free(p->slot);
-	*p = np;
-	return 0;
 }
 
 int fpset_reserve(struct fpset *s, uint64_t n)

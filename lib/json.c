@@ -726,13 +726,18 @@ static int canon_scalar(const struct json_doc *d, uint32_t t, struct strbuf *out
 	case JSON_FALSE: return strbuf_addch(out, 'f');
 	case JSON_TRUE: return strbuf_addch(out, 't');
 	case JSON_NUMBER: {
-		struct strbuf n = STRBUF_INIT;
-		int r = num_canon(json_src(d, t), json_srclen(d, t), &n);
+		/* the header's length is patched in once the digits are written */
+		size_t at = out->len, n;
 
-		if (!r)
-			r = canon_bytes(out, 'n', n.buf, n.len);
-		strbuf_release(&n);
-		return r;
+		if (canon_bytes(out, 'n', "", 0) < 0 ||
+		    num_canon(json_src(d, t), json_srclen(d, t), out) < 0)
+			return -1;
+		n = out->len - at - 5;
+		out->buf[at + 1] = (char)(n >> 24);
+		out->buf[at + 2] = (char)(n >> 16);
+		out->buf[at + 3] = (char)(n >> 8);
+		out->buf[at + 4] = (char)n;
+		return 0;
 	}
 	case JSON_STRING:
 		return canon_string(d, t, out);

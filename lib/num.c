@@ -273,11 +273,38 @@ int num_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return num_cmp_dec(&x, &y);
 }
 
+/* num_canon of a plain nonzero integer ([-]d+, no leading zero): digits less trailing zeros, "e", count. */
+static int canon_int(const char *text, size_t len, struct strbuf *out)
+{
+	size_t k = text[0] == '-', m = len, nd = len - k;
+	char e[24];
+	size_t en = sizeof(e);
+
+	while (text[m - 1] == '0')
+		m--;
+	do
+		e[--en] = (char)('0' + nd % 10);
+	while (nd /= 10);
+	if (strbuf_grow(out, len + 1 + sizeof(e)) < 0)
+		return -1;
+	memcpy(out->buf + out->len, text, m);
+	out->len += m;
+	out->buf[out->len++] = 'e';
+	memcpy(out->buf + out->len, e + en, sizeof(e) - en);
+	out->len += sizeof(e) - en;
+	out->buf[out->len] = '\0';
+	return 0;
+}
+
 int num_canon(const char *text, size_t len, struct strbuf *out)
 {
 	struct decnum dn;
 	size_t i;
 
+	for (i = len && text[0] == '-'; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+		;
+	if (i == len && len > (size_t)(text[0] == '-') && text[text[0] == '-'] != '0')
+		return canon_int(text, len, out);
 	if (num_decompose(text, len, &dn) < 0)
 		return -1;
 	if (dn.zero)

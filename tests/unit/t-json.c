@@ -178,6 +178,27 @@ static void test_canon(void)
 			 cases[i].eq ? "equals" : "differs from", cases[i].b);
 		is_int(key_equal(cases[i].a, cases[i].b), cases[i].eq, desc);
 	}
+	/* a plain integer takes a shorter way to its canonical form: the same bytes */
+	{
+		static const char *const ints[] = {
+			"7", "-7", "10", "-1000", "120", "9007199254740993", "-12345678901234567890123000",
+			"100000000000000000000000000000000000000000",
+		};
+		struct strbuf x = STRBUF_INIT, y = STRBUF_INIT;
+		char alt[128];
+
+		for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+			strbuf_reset(&x);
+			strbuf_reset(&y);
+			snprintf(alt, sizeof(alt), "%s.000e0", ints[i]);
+			num_canon(ints[i], strlen(ints[i]), &x);
+			num_canon(alt, strlen(alt), &y);
+			snprintf(desc, sizeof(desc), "canonical %s is that of %s", ints[i], alt);
+			is_mem(x.buf, x.len, y.buf ? y.buf : "", desc);
+		}
+		strbuf_release(&x);
+		strbuf_release(&y);
+	}
 }
 
 static int sign(int x)

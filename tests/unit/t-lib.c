@@ -150,6 +150,24 @@ static void test_fpset(void)
 	is_int(fpset_add(&s, h), 1, "the zero fingerprint can be stored");
 	is_int(fpset_has(&s, h), 1, "and found");
 	fpset_release(&s);
+	/* fingerprints crowding a few homes: long runs, resizes that must grow again */
+	fpset_init(&s);
+	missed = extra = 0;
+	for (i = 0; i < 20000; i++) {
+		h.lo = (i % 3) << 56 | i;
+		h.hi = (i % 7) << 40 | i;
+		if (fpset_add(&s, h) != 1)
+			missed++;
+	}
+	for (i = 0; i < 20000; i++) {
+		h.lo = (i % 3) << 56 | i;
+		h.hi = (i % 7) << 40 | i;
+		if (!fpset_has(&s, h) || fpset_add(&s, h) != 0)
+			extra++;
+	}
+	is_int(missed + extra, 0, "20000 clustered fingerprints: each added once, each found");
+	is_int(s.count, 20000, "and counted once");
+	fpset_release(&s);
 }
 
 static void test_base64_utf8(void)
