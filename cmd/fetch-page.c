@@ -204,7 +204,7 @@ static void write_job(struct fetch_run *f, struct job *j)
 			    f->common.max_line);
 		tool_check_write(lwriter_line(&f->out, f->env.buf, f->env.len, &e), &e);
 	}
-	http_req_release(&j->req);
+	http_client_release_req(f->client, &j->req);
 	strbuf_release(&j->meta);
 	free(j);
 	f->written++;

@@ -45,6 +45,8 @@ struct http_client {
 	double gated_since;		/* a start was held back since then (0: not) */
 	uint64_t rng;
 	struct http_stats stats;
+	CURL **idle;			/* transfers handed back for reuse (owned) */
+	size_t nidle;
 };
 
 #define MIN_WAIT 0.01	/* no wait is shorter: a Retry-After of 0 is not a hot loop */
@@ -256,6 +258,8 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 	const char *target = r->final_url ? r->final_url : r->url;
 	int have_accept = 0, creds = http_creds_allowed(c, r, target), body = r->has_body && !r->redir_get;
 
+	if (!r->easy && c->nidle)
+		r->easy = c->idle[--c->nidle];
 	if (!r->easy && !(r->easy = curl_easy_init()))
 		return aperr_set(e, EX_OSERR, "cannot create a transfer");
 	curl_easy_reset(r->easy);
@@ -375,6 +379,9 @@ void http_client_free(struct http_client *c)
 		return;
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
+	while (c->nidle)
+		curl_easy_cleanup(c->idle[--c->nidle]);
+	free(c->idle);
 	free(c->waiting);
 	free(c->done);
 	free(c->slots);
@@ -385,6 +392,17 @@ void http_client_set_log(struct http_client *c, http_log_fn log, void *ctx)
 {
 	c->log = log;
 	c->log_ctx = ctx;
+}
+
+void http_client_release_req(struct http_client *c, struct http_req *r)
+{
+	size_t cap = (size_t)c->pol.concurrency + 4;
+
+	if (r->easy && c->nidle < cap && (c->idle || (c->idle = calloc(cap, sizeof(*c->idle))))) {
+		c->idle[c->nidle++] = r->easy;
+		r->easy = NULL;
+	}
+	http_req_release(r);
 }
 
 const struct http_stats *http_client_stats(const struct http_client *c)

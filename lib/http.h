@@ -145,6 +145,12 @@ typedef void (*http_log_fn)(void *ctx, const char *line);
 
 /* The client: opaque; made by http_client_new(), freed by http_client_free(). */
 struct http_client;
+/*
+ * http_req_release(r) for a request c handed back, keeping its transfer
+ * handle for c's next request (up to concurrency + 4 of them): creating
+ * and freeing one per request is much of a small request's cost.
+ */
+void http_client_release_req(struct http_client *c, struct http_req *r);
 
 /*
  * A new client with policy p.  auth may be NULL; auth and secrets must
