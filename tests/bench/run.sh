@@ -353,6 +353,9 @@ echo
 echo "paginate: 200 pages of 10 records, 10 ms server latency each (median of $runs)"
 : > "$work/times"
 tmeasure "paginate cursor (floor 2.000 s)" "paginate '$base2/cursor?limit=10&latency_ms=10'"
+# the same 200 requests from one curl (keep-alive): what the server's latency really costs
+awk -v b="$base2" 'BEGIN { for (i = 0; i < 200; i++) printf "url = \"%s/cursor?limit=10&latency_ms=10\"\n", b }' > cursor.cfg
+tmeasure "curl, the same 200 requests in a row" "curl -s -K cursor.cfg"
 tmeasure "paginate offset -j 1" "paginate --style offset --limit 10 -j 1 '$base2/items?latency_ms=10'"
 tmeasure "paginate offset -j 8" "paginate --style offset --limit 10 -j 8 '$base2/items?latency_ms=10'"
 awk -F'|' '{ t[$1] = $2 }
@@ -360,6 +363,8 @@ awk -F'|' '{ t[$1] = $2 }
 		c = t["paginate cursor (floor 2.000 s)"] / 2.0
 		j = t["paginate offset -j 1"] / t["paginate offset -j 8"]
 		printf "paginate (cursor)\t%.3f s\t200 pages x 10 ms\t%.3fx\t<= 1.05x\t%s\t-\n", t["paginate cursor (floor 2.000 s)"], c, ((c <= 1.05) ? "holds" : "MISSES")
+		k = t["paginate cursor (floor 2.000 s)"] / t["curl, the same 200 requests in a row"]
+		printf "paginate (cursor)\t%.3f s\tcurl, 200 requests in a row\t%.3fx\t-\t-\t-\n", t["paginate cursor (floor 2.000 s)"], k
 		printf "paginate offset -j 8\t%.3f s\tpaginate offset -j 1\t%.2fx\t>= 6x\t%s\t-\n", t["paginate offset -j 8"], j, ((j >= 6) ? "holds" : "MISSES")
 	}' "$work/times" >> "$work/report"
 
