@@ -63,62 +63,26 @@ struct up {
 	uint64_t dead, records;
 };
 
-/* A column name from a pointer: its reference tokens joined by "_". */
-static char *name_of(const struct json_ptr *p)
-{
-	struct strbuf n = STRBUF_INIT;
-	size_t i;
-
-	for (i = 0; i < p->nseg; i++) {
-		if (i)
-			strbuf_addch(&n, '_');
-		strbuf_add(&n, p->seg[i].s, p->seg[i].n);
-	}
-	return strbuf_detach(&n, NULL);
-}
-
 /* NAME=POINTER[:TYPE] or POINTER. */
 static void add_column(struct up *u, const char *arg, int key)
 {
 	struct db_column *c;
 	struct aperr e;
-	char *copy = strdup(arg), *eq, *ptr, *colon;
-	int t = DB_ANY;
 
-	if (!copy)
-		die(EX_OSERR, "out of memory");
-	eq = copy[0] == '/' ? NULL : strchr(copy, '=');
-	ptr = eq ? eq + 1 : copy;
-	colon = strrchr(ptr, ':');
-	if (colon && !key) {
-		t = db_type_parse(colon + 1);
-		if (t < 0)
-			usage_error("--column %s: '%s' is not text, integer, real, boolean, "
-				    "json or timestamp", arg, colon + 1);
-		*colon = '\0';
-	}
 	u->cols = realloc(u->cols, (u->ncols + 1) * sizeof(*u->cols));
 	if (!u->cols)
 		die(EX_OSERR, "out of memory");
 	c = &u->cols[u->ncols];
-	memset(c, 0, sizeof(*c));
-	if (json_ptr_parse(&c->ptr, ptr, &e) < 0)
-		usage_error("%s %s: %s", key ? "--key" : "--column", arg, e.msg);
-	if (eq) {
-		*eq = '\0';
-		c->name = strdup(copy);
-	} else {
-		c->name = name_of(&c->ptr);
+	if (db_column_parse(c, arg, !key, &e) < 0) {
+		if (e.code == EX_OSERR)
+			die_err(&e);
+		usage_error("%s %s", key ? "--key" : "--column", e.msg);
 	}
-	if (!c->name || !*c->name)
-		usage_error("%s %s: no column name", key ? "--key" : "--column", arg);
 	if (!strcmp(c->name, "record") || !strcmp(c->name, "ingested_at"))
 		usage_error("the column name %s is the table's own", c->name);
-	c->type = (enum db_type)t;
 	u->ncols++;
 	if (key)
 		u->nkeys++;
-	free(copy);
 }
 
 static void flush(struct up *u)

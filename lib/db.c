@@ -47,6 +47,58 @@ int db_type_parse(const char *name)
 	return -1;
 }
 
+int db_column_parse(struct db_column *c, const char *arg, int typed, struct aperr *e)
+{
+	char *copy = strdup(arg), *eq, *ptr, *colon;
+	int t = DB_ANY;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	if (!copy)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	eq = copy[0] == '/' ? NULL : strchr(copy, '=');
+	ptr = eq ? eq + 1 : copy;
+	colon = typed ? strrchr(ptr, ':') : NULL;
+	if (colon) {
+		t = db_type_parse(colon + 1);
+		if (t < 0) {
+			aperr_set(e, EX_USAGE, "%s: '%s' is not text, integer, real, boolean, json "
+				  "or timestamp", arg, colon + 1);
+			free(copy);
+			return -1;
+		}
+		*colon = '\0';
+	}
+	if (json_ptr_parse(&c->ptr, ptr, e) < 0) {
+		aperr_set(e, EX_USAGE, "%s: %s", arg, e->msg);
+		free(copy);
+		return -1;
+	}
+	if (eq) {
+		*eq = '\0';
+		c->name = strdup(copy);
+	} else {
+		/* a name from the pointer: its reference tokens joined by "_" */
+		struct strbuf n = STRBUF_INIT;
+
+		for (i = 0; i < c->ptr.nseg; i++) {
+			if (i)
+				strbuf_addch(&n, '_');
+			strbuf_add(&n, c->ptr.seg[i].s, c->ptr.seg[i].n);
+		}
+		c->name = strbuf_detach(&n, NULL);
+	}
+	free(copy);
+	if (!c->name || !*c->name) {
+		json_ptr_release(&c->ptr);
+		free(c->name);
+		c->name = NULL;
+		return aperr_set(e, EX_USAGE, "%s: no column name", arg);
+	}
+	c->type = (enum db_type)t;
+	return 0;
+}
+
 const char *db_type_name(enum db_type t)
 {
 	return (unsigned)t < sizeof(type_names) / sizeof(*type_names) ? type_names[t] : "?";

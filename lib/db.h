@@ -51,6 +51,13 @@ struct db;
 /* "text", "integer", … → the type; -1 for an unknown name. */
 int db_type_parse(const char *name);
 const char *db_type_name(enum db_type t);
+/*
+ * A column from NAME=POINTER[:TYPE] or POINTER (named after its reference
+ * tokens joined by "_"); the type only when typed (else DB_ANY, and a ':'
+ * is part of the pointer).  0, or -1 with EX_USAGE (or EX_OSERR) in e;
+ * c owns its name and pointer.
+ */
+int db_column_parse(struct db_column *c, const char *arg, int typed, struct aperr *e);
 
 /*
  * Take the value at col's pointer in d (root token root) for col's type.

@@ -1,0 +1,413 @@
+/*
+ * tabulate: records as a table, a Parquet file or CSV (RFC 4180), with
+ * typed columns from --column specs, a JSON Schema, or the first records.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "../lib/deadletter.h"
+#include "../lib/json.h"
+#include "../lib/num.h"
+#include "../lib/statefile.h"
+#include "../lib/table.h"
+
+static const char usage_text[] =
+	"usage: tabulate [-hqv] --format parquet | csv [-o file] [--schema file]\n"
+	"       [--column name=pointer[:type]]... [--infer n] [--row-group rows]\n"
+	"       [--compression none | gzip] [--dead-letter file]\n"
+	"       [--stats file] [--max-line size] [--max-depth n]\n";
+
+enum {
+	OPT_FORMAT = CLI_OPT_FIRST_TOOL, OPT_SCHEMA, OPT_COLUMN, OPT_INFER, OPT_ROW_GROUP,
+	OPT_COMPRESSION, OPT_DEAD_LETTER
+};
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "schema", required_argument, NULL, OPT_SCHEMA },
+	{ "column", required_argument, NULL, OPT_COLUMN },
+	{ "infer", required_argument, NULL, OPT_INFER },
+	{ "row-group", required_argument, NULL, OPT_ROW_GROUP },
+	{ "compression", required_argument, NULL, OPT_COMPRESSION },
+	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct cli_help help[] = {
+	{ "Table", "--format parquet|csv", "what to write" },
+	{ "Table", "-o, --output file", "write file (atomically: all of it or nothing); default stdout" },
+	{ "Table", "--schema file", "columns from a JSON Schema's top-level properties" },
+	{ "Table", "--column name=pointer[:type]", "a column: text, integer, real, boolean, json, timestamp" },
+	{ "Table", "--infer n", "records read before the columns are fixed (default 1000)" },
+	{ "Table", "--row-group rows", "Parquet rows a row group (default 65536)" },
+	{ "Table", "--compression none|gzip", "Parquet page compression (default gzip)" },
+	{ "Table", "--dead-letter file", "records with a value that does not fit go to file" },
+	{ NULL, NULL, NULL }
+};
+
+struct tab {
+	struct cli_common common;
+	int parquet;
+	const char *output, *schema, *dl_path;
+	uint64_t infer, group_rows;
+	enum pq_codec codec;
+	struct tab_col *cols;
+	size_t ncols;
+	int from_data;		/* no --schema, no --column: the members seen are the columns */
+	struct deadletter dl;
+	struct lwriter out;
+	struct strbuf tmp_path, row;
+	struct pq_writer *pq;
+	struct tab_val *vals;	/* one a column */
+	uint64_t rows, dead, states;
+};
+
+static void parse_args(struct tab *t, int argc, char **argv)
+{
+	struct aperr e;
+	int opt;
+
+	while ((opt = tool_getopt(argc, argv, "hqvo:", longopts)) != -1) {
+		switch (opt) {
+		case OPT_FORMAT:
+			if (strcmp(optarg, "parquet") && strcmp(optarg, "csv"))
+				usage_error("--format: parquet or csv");
+			t->parquet = !strcmp(optarg, "parquet");
+			break;
+		case 'o': t->output = optarg; break;
+		case OPT_SCHEMA: t->schema = optarg; break;
+		case OPT_COLUMN:
+			t->cols = realloc(t->cols, (t->ncols + 1) * sizeof(*t->cols));
+			if (!t->cols)
+				die(EX_OSERR, "out of memory");
+			memset(&t->cols[t->ncols], 0, sizeof(*t->cols));
+			if (db_column_parse(&t->cols[t->ncols].c, optarg, 1, &e) < 0)
+				usage_error("--column %s", e.msg);
+			t->ncols++;
+			break;
+		case OPT_INFER:
+			if (num_parse_u64(optarg, &t->infer, "--infer", &e) < 0)
+				usage_error("%s", e.msg);
+			break;
+		case OPT_ROW_GROUP:
+			if (num_parse_u64(optarg, &t->group_rows, "--row-group", &e) < 0 ||
+			    !t->group_rows)
+				usage_error("--row-group: a number of rows, at least 1");
+			break;
+		case OPT_COMPRESSION:
+			if (strcmp(optarg, "none") && strcmp(optarg, "gzip"))
+				usage_error("--compression: none or gzip");
+			t->codec = !strcmp(optarg, "gzip") ? PQ_GZIP : PQ_UNCOMPRESSED;
+			break;
+		case OPT_DEAD_LETTER: t->dl_path = optarg; break;
+		default: tool_common_opt(&t->common, opt, optarg);
+		}
+	}
+	tool_common_done(&t->common, usage_text);
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (t->parquet < 0)
+		usage_error("--format is required");
+	if (t->schema && t->ncols)
+		usage_error("give --schema or --column, not both");
+}
+
+static void load_schema(struct tab *t)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct json_doc d;
+	struct json_error je;
+	struct aperr e;
+
+	if (statefile_read(t->schema, &text, (size_t)64 << 20, &e) != 0)
+		die(EX_NOINPUT, "--schema %s: %s", t->schema, e.msg);
+	json_doc_init(&d, 0);
+	json_error_init(&je);
+	if (json_parse(&d, text.buf ? text.buf : "", text.len, &je) < 0) {
+		json_error_to_aperr(&je, &e);
+		die(EX_CONFIG, "--schema %s: %s", t->schema, e.msg);
+	}
+	if (tab_cols_from_schema(&d, &t->cols, &t->ncols, &e) < 0)
+		die(e.code, "--schema %s: %s", t->schema, e.msg);
+	json_doc_release(&d);
+	json_error_release(&je);
+	strbuf_release(&text);
+}
+
+/* The temporary file of -o while it is written: removed when the run dies. */
+static const char *pending;
+
+static void remove_pending(void)
+{
+	if (pending)
+		unlink(pending);
+}
+
+/* Open the output: stdout, or a temporary file beside -o renamed over it at the end. */
+static void open_output(struct tab *t)
+{
+	struct aperr e;
+	int fd = 1;
+
+	strbuf_init(&t->tmp_path, 0);
+	if (t->output) {
+		fd = statefile_begin(t->output, &t->tmp_path, 0, &e);
+		if (fd < 0)
+			die_err(&e);
+		pending = t->tmp_path.buf;
+		atexit(remove_pending);
+	}
+	if (lwriter_init(&t->out, fd, t->output ? t->output : "stdout", 0, &e) < 0)
+		die_err(&e);
+	tool_set_output(&t->out);
+}
+
+static void start_table(struct tab *t)
+{
+	struct pq_column *pc;
+	struct aperr e;
+	size_t i;
+
+	if (!t->ncols)
+		die(EX_DATAERR, "no columns: the first records have no members (give --column)");
+	if (t->parquet) {
+		pc = calloc(t->ncols, sizeof(*pc));
+		if (!pc)
+			die(EX_OSERR, "out of memory");
+		for (i = 0; i < t->ncols; i++)
+			pc[i] = tab_pq_column(&t->cols[i]);
+		t->pq = pq_new(&t->out, pc, t->ncols, (size_t)t->group_rows, t->codec, &e);
+		free(pc);
+		if (!t->pq)
+			die_err(&e);
+		return;
+	}
+	strbuf_reset(&t->row);
+	for (i = 0; i < t->ncols; i++) {
+		if (i)
+			strbuf_addch(&t->row, ',');
+		tab_csv_field(&t->row, t->cols[i].c.name, strlen(t->cols[i].c.name));
+	}
+	strbuf_add(&t->row, "\r\n", 2);
+	if (strbuf_failed(&t->row))
+		die(EX_OSERR, "out of memory");
+	tool_check_write(lwriter_write(&t->out, t->row.buf, t->row.len, &e), &e);
+}
+
+/* A record that cannot be a row: to the dead letter, or the run stops. */
+static void reject(struct tab *t, uint64_t lineno, const char *line, size_t n, int is_json,
+		   const char *instance, const char *msg)
+{
+	struct aperr e;
+
+	if (!t->dl_path) {
+		if (instance)
+			die(EX_DATAERR, "line %llu: %s: %s", (unsigned long long)lineno, instance, msg);
+		die(EX_DATAERR, "line %llu: %s", (unsigned long long)lineno, msg);
+	}
+	t->dead++;
+	if (dl_write(&t->dl, lineno, line, n, is_json, instance, msg, &e) < 0)
+		die_err(&e);
+}
+
+/*
+ * One record as a row.  Every value is converted before any is written, so
+ * a record is a whole row or a dead letter, never part of one.
+ */
+static void put_row(struct tab *t, const struct json_doc *d, uint64_t lineno, const char *line,
+		    size_t n)
+{
+	struct aperr e;
+	size_t i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (tab_value(&t->cols[i], d, &t->vals[i], &e) < 0) {
+			if (e.code != EX_DATAERR)
+				die_err(&e);
+			reject(t, lineno, line, n, 1, t->cols[i].c.ptr.text, e.msg);
+			return;
+		}
+	if (t->parquet) {
+		for (i = 0; i < t->ncols; i++)
+			if (tab_put_parquet(t->pq, i, &t->cols[i], &t->vals[i], &e) < 0)
+				die_err(&e);
+		if (pq_end_row(t->pq, &e) < 0)
+			die_err(&e);
+	} else {
+		strbuf_reset(&t->row);
+		for (i = 0; i < t->ncols; i++) {
+			if (i)
+				strbuf_addch(&t->row, ',');
+			tab_put_csv(&t->row, &t->cols[i], &t->vals[i]);
+		}
+		strbuf_add(&t->row, "\r\n", 2);
+		if (strbuf_failed(&t->row))
+			die(EX_OSERR, "out of memory");
+		tool_check_write(lwriter_write(&t->out, t->row.buf, t->row.len, &e), &e);
+	}
+	t->rows++;
+}
+
+/* The lines held while the columns were inferred. */
+struct held {
+	struct strbuf text;
+	size_t *end;
+	uint64_t *lineno;
+	size_t n, a;
+};
+
+static void hold(struct held *h, const char *line, size_t n, uint64_t lineno)
+{
+	if (h->n == h->a) {
+		h->a = h->a ? h->a * 2 : 64;
+		h->end = realloc(h->end, h->a * sizeof(*h->end));
+		h->lineno = realloc(h->lineno, h->a * sizeof(*h->lineno));
+		if (!h->end || !h->lineno)
+			die(EX_OSERR, "out of memory");
+	}
+	if (strbuf_add(&h->text, line, n) < 0)
+		die(EX_OSERR, "out of memory");
+	h->end[h->n] = h->text.len;
+	h->lineno[h->n++] = lineno;
+}
+
+static void one(struct tab *t, struct json_doc *d, struct json_error *je, const char *line,
+		size_t n, uint64_t lineno)
+{
+	struct aperr e;
+
+	if (tool_parse_line(d, je, line, n, lineno, &e) < 0)
+		reject(t, lineno, line, n, 0, je->pointer.len ? je->pointer.buf : NULL, e.msg);
+	else if (json_type(d, 0) != JSON_OBJECT && t->from_data)
+		reject(t, lineno, line, n, 1, NULL, "not an object: no columns to put it in");
+	else
+		put_row(t, d, lineno, line, n);
+}
+
+static void write_stats(struct tab *t)
+{
+	struct tool_stats st;
+
+	tool_stats_begin(&st, "tabulate");
+	jw_member_u64(&st.w, "rows", t->rows);
+	jw_member_u64(&st.w, "dead_lettered", t->dead);
+	jw_member_u64(&st.w, "state_lines", t->states);
+	jw_member_u64(&st.w, "columns", t->ncols);
+	jw_member_u64(&st.w, "row_groups", t->pq ? pq_row_groups(t->pq) : 0);
+	jw_member_u64(&st.w, "bytes", t->out.bytes);
+	tool_stats_end(&st, t->common.stats);
+}
+
+int cmd_tabulate(int argc, char **argv)
+{
+	struct tab t;
+	struct lreader in;
+	struct json_doc d;
+	struct json_error je;
+	struct held h;
+	struct tab_infer *inf;
+	struct aperr e;
+	const char *line;
+	size_t n, i;
+	int r;
+
+	tool_set_help(help, NULL);
+	memset(&t, 0, sizeof(t));
+	memset(&h, 0, sizeof(h));
+	cli_common_init(&t.common);
+	t.parquet = -1;
+	t.infer = 1000;
+	t.codec = PQ_GZIP;
+	parse_args(&t, argc, argv);
+	if (t.schema)
+		load_schema(&t);
+	t.from_data = !t.ncols;
+	if (t.dl_path && dl_open(&t.dl, t.dl_path, &e) < 0)
+		die_err(&e);
+	strbuf_init(&t.row, 0);
+	strbuf_init(&h.text, 0);
+	if (lreader_init(&in, 0, "stdin", t.common.max_line, &e) < 0)
+		die_err(&e);
+	json_doc_init(&d, t.common.max_depth);
+	json_error_init(&je);
+	open_output(&t);
+	/* the first records fix what the columns left open: hold them, then write them */
+	if (!(inf = tab_infer_new()))
+		die(EX_OSERR, "out of memory");
+	while (h.n < t.infer && (r = lreader_next(&in, &line, &n, &e)) > 0) {
+		if (jsonl_is_state(line, n)) {
+			t.states++;
+			continue;
+		}
+		hold(&h, line, n, in.lineno);
+		if (json_parse(&d, line, n, NULL) == 0 &&
+		    tab_infer_add(inf, t.cols, t.ncols, &d, &e) < 0)
+			die_err(&e);
+	}
+	if (tab_infer_finish(inf, &t.cols, &t.ncols, t.from_data, &e) < 0)
+		die_err(&e);
+	tab_infer_free(inf);
+	if (!(t.vals = calloc(t.ncols ? t.ncols : 1, sizeof(*t.vals))))
+		die(EX_OSERR, "out of memory");
+	for (i = 0; i < t.ncols; i++)
+		db_value_init(&t.vals[i].v);
+	start_table(&t);
+	for (i = 0; i < h.n; i++) {
+		size_t from = i ? h.end[i - 1] : 0;
+
+		one(&t, &d, &je, h.text.buf + from, h.end[i] - from, h.lineno[i]);
+	}
+	strbuf_release(&h.text);
+	free(h.end);
+	free(h.lineno);
+	while ((r = lreader_next(&in, &line, &n, &e)) > 0) {
+		if (jsonl_is_state(line, n))
+			t.states++;	/* a file is written whole or not at all: no progress to keep */
+		else
+			one(&t, &d, &je, line, n, in.lineno);
+	}
+	if (r < 0)
+		die_err(&e);
+	if (t.pq && pq_finish(t.pq, &e) < 0)
+		die_err(&e);
+	if (t.output) {
+		if (lwriter_flush(&t.out, &e) < 0 ||
+		    statefile_commit(t.out.fd, t.tmp_path.buf, t.output, &e) < 0)
+			die_err(&e);
+		pending = NULL;
+		tool_set_output(NULL);
+		lwriter_release(&t.out);
+	} else {
+		tool_finish(&t.out);
+	}
+	if (dl_close(&t.dl, &e) < 0)
+		die_err(&e);
+	if (t.common.stats)
+		write_stats(&t);
+	if (t.common.verbose)
+		warnmsg("%llu rows, %llu dead-lettered", (unsigned long long)t.rows,
+			(unsigned long long)t.dead);
+	pq_free(t.pq);
+	for (i = 0; i < t.ncols; i++)
+		db_value_release(&t.vals[i].v);
+	free(t.vals);
+	tab_cols_release(t.cols, t.ncols);
+	strbuf_release(&t.row);
+	strbuf_release(&t.tmp_path);
+	json_doc_release(&d);
+	json_error_release(&je);
+	lreader_release(&in);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("tabulate");
+	return cmd_tabulate(argc, argv);
+}

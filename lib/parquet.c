@@ -1,0 +1,658 @@
+/* Parquet writer: see parquet.h.  Field ids follow parquet-format's parquet.thrift. */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "parquet.h"
+#include "strbuf.h"
+
+#define DEFAULT_GROUP_ROWS 65536
+
+/* --- Thrift compact protocol ---------------------------------------------- */
+
+enum { TC_TRUE = 1, TC_FALSE = 2, TC_I32 = 5, TC_I64 = 6, TC_BINARY = 8, TC_LIST = 9,
+       TC_STRUCT = 12 };
+
+struct tc {
+	struct strbuf *b;
+	int last[16];	/* the last field id written, per open struct */
+	int depth;
+};
+
+static void tc_varint(struct strbuf *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		strbuf_addch(b, (char)(v | 0x80));
+		v >>= 7;
+	}
+	strbuf_addch(b, (char)v);
+}
+
+static uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static void tc_field(struct tc *t, int id, int type)
+{
+	int delta = id - t->last[t->depth];
+
+	if (delta > 0 && delta <= 15) {
+		strbuf_addch(t->b, (char)(delta << 4 | type));
+	} else {
+		strbuf_addch(t->b, (char)type);
+		tc_varint(t->b, zigzag(id));
+	}
+	t->last[t->depth] = id;
+}
+
+static void tc_i32(struct tc *t, int id, int32_t v)
+{
+	tc_field(t, id, TC_I32);
+	tc_varint(t->b, zigzag(v));
+}
+
+static void tc_i64(struct tc *t, int id, int64_t v)
+{
+	tc_field(t, id, TC_I64);
+	tc_varint(t->b, zigzag(v));
+}
+
+static void tc_bin(struct tc *t, int id, const void *p, size_t n)
+{
+	tc_field(t, id, TC_BINARY);
+	tc_varint(t->b, n);
+	strbuf_add(t->b, p, n);
+}
+
+static void tc_bool(struct tc *t, int id, int v)
+{
+	tc_field(t, id, v ? TC_TRUE : TC_FALSE);
+}
+
+/* A struct member (id > 0) or a list element (id 0); end it with tc_end. */
+static void tc_begin(struct tc *t, int id)
+{
+	if (id)
+		tc_field(t, id, TC_STRUCT);
+	t->last[++t->depth] = 0;
+}
+
+static void tc_end(struct tc *t)
+{
+	strbuf_addch(t->b, 0);
+	t->depth--;
+}
+
+static void tc_list(struct tc *t, int id, int elem, size_t n)
+{
+	tc_field(t, id, TC_LIST);
+	if (n < 15) {
+		strbuf_addch(t->b, (char)(n << 4 | (size_t)elem));
+	} else {
+		strbuf_addch(t->b, (char)(0xf0 | elem));
+		tc_varint(t->b, n);
+	}
+}
+
+/* --- the writer ------------------------------------------------------------ */
+
+enum { T_BOOLEAN = 0, T_INT64 = 2, T_BYTE_ARRAY = 6, T_FLBA = 7 };
+
+struct chunk {
+	int64_t offset, uncompressed, compressed, values, nulls;
+	struct strbuf min, max;
+	int has_minmax;
+};
+
+struct pq_col {
+	struct pq_column c;
+	struct strbuf vals;	/* this row group's non-null values, PLAIN */
+	struct strbuf defs;	/* one byte a row: 1 a value, 0 null */
+	size_t nvals;
+	int64_t nulls;
+	int has_minmax;
+	int64_t imin, imax;
+	__int128 dmin, dmax;
+	struct strbuf smin, smax;
+	struct chunk *chunks;	/* one a row group written */
+};
+
+struct pq_writer {
+	struct lwriter *out;
+	struct pq_col *cols;
+	size_t ncols, group_rows, rows_in_group, ngroups;
+	uint64_t rows;
+	int64_t pos;		/* bytes written */
+	enum pq_codec codec;
+	int64_t *group_rows_n;	/* rows of each group written */
+	struct strbuf page, zbuf, hdr;
+	size_t at;		/* the column the next value is for */
+};
+
+static int oom(struct aperr *e)
+{
+	return aperr_set(e, EX_OSERR, "out of memory");
+}
+
+struct pq_writer *pq_new(struct lwriter *out, const struct pq_column *cols, size_t ncols,
+			 size_t group_rows, enum pq_codec codec, struct aperr *e)
+{
+	struct pq_writer *w = calloc(1, sizeof(*w));
+	size_t i;
+
+	if (!w || !(w->cols = calloc(ncols ? ncols : 1, sizeof(*w->cols)))) {
+		free(w);
+		oom(e);
+		return NULL;
+	}
+	w->out = out;
+	w->ncols = ncols;
+	w->group_rows = group_rows ? group_rows : DEFAULT_GROUP_ROWS;
+	w->codec = codec;
+	strbuf_init(&w->page, 0);
+	strbuf_init(&w->zbuf, 0);
+	strbuf_init(&w->hdr, 0);
+	for (i = 0; i < ncols; i++) {
+		struct pq_col *c = &w->cols[i];
+
+		c->c = cols[i];
+		c->c.name = strdup(cols[i].name);
+		strbuf_init(&c->vals, 0);
+		strbuf_init(&c->defs, 0);
+		strbuf_init(&c->smin, 0);
+		strbuf_init(&c->smax, 0);
+		if (!c->c.name) {
+			w->ncols = i + 1;
+			pq_free(w);
+			oom(e);
+			return NULL;
+		}
+	}
+	return w;
+}
+
+void pq_free(struct pq_writer *w)
+{
+	size_t i, g;
+
+	if (!w)
+		return;
+	for (i = 0; i < w->ncols; i++) {
+		struct pq_col *c = &w->cols[i];
+
+		free((char *)(uintptr_t)c->c.name);
+		strbuf_release(&c->vals);
+		strbuf_release(&c->defs);
+		strbuf_release(&c->smin);
+		strbuf_release(&c->smax);
+		for (g = 0; g < w->ngroups && c->chunks; g++) {
+			strbuf_release(&c->chunks[g].min);
+			strbuf_release(&c->chunks[g].max);
+		}
+		free(c->chunks);
+	}
+	free(w->cols);
+	free(w->group_rows_n);
+	strbuf_release(&w->page);
+	strbuf_release(&w->zbuf);
+	strbuf_release(&w->hdr);
+	free(w);
+}
+
+uint64_t pq_rows(const struct pq_writer *w)
+{
+	return w->rows;
+}
+
+size_t pq_row_groups(const struct pq_writer *w)
+{
+	return w->ngroups;
+}
+
+static int put(struct pq_writer *w, const void *p, size_t n, struct aperr *e)
+{
+	int r = lwriter_write(w->out, p, n, e);
+
+	if (r)
+		return r;
+	w->pos += (int64_t)n;
+	return 0;
+}
+
+static void le64(char *o, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		o[i] = (char)(v >> (8 * i));
+}
+
+/* The 16-byte big-endian two's complement form of v. */
+static void be128(char *o, __int128 v)
+{
+	unsigned __int128 u = (unsigned __int128)v;
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		o[i] = (char)(uint8_t)u;
+		u >>= 8;
+	}
+}
+
+static int value_start(struct pq_writer *w, size_t col, int present, struct aperr *e)
+{
+	struct pq_col *c = &w->cols[col];
+
+	if (strbuf_addch(&c->defs, present ? 1 : 0) < 0)
+		return oom(e);
+	if (!present)
+		c->nulls++;
+	else
+		c->nvals++;
+	return 0;
+}
+
+int pq_null(struct pq_writer *w, size_t col, struct aperr *e)
+{
+	return value_start(w, col, 0, e);
+}
+
+int pq_int(struct pq_writer *w, size_t col, int64_t v, struct aperr *e)
+{
+	struct pq_col *c = &w->cols[col];
+	char b[8];
+
+	if (value_start(w, col, 1, e) < 0)
+		return -1;
+	if (c->c.kind == PQ_BOOLEAN) {
+		size_t bit = c->nvals - 1;
+
+		if (bit % 8 == 0 && strbuf_addch(&c->vals, 0) < 0)
+			return oom(e);
+		if (v)
+			c->vals.buf[bit / 8] = (char)(c->vals.buf[bit / 8] | (1 << (bit % 8)));
+		v = v != 0;
+	} else {
+		le64(b, (uint64_t)v);
+		if (strbuf_add(&c->vals, b, 8) < 0)
+			return oom(e);
+	}
+	if (!c->has_minmax || v < c->imin)
+		c->imin = v;
+	if (!c->has_minmax || v > c->imax)
+		c->imax = v;
+	c->has_minmax = 1;
+	return 0;
+}
+
+int pq_decimal(struct pq_writer *w, size_t col, __int128 v, struct aperr *e)
+{
+	struct pq_col *c = &w->cols[col];
+	char b[16];
+
+	if (value_start(w, col, 1, e) < 0)
+		return -1;
+	be128(b, v);
+	if (strbuf_add(&c->vals, b, 16) < 0)
+		return oom(e);
+	if (!c->has_minmax || v < c->dmin)
+		c->dmin = v;
+	if (!c->has_minmax || v > c->dmax)
+		c->dmax = v;
+	c->has_minmax = 1;
+	return 0;
+}
+
+/* Unsigned bytewise order, as Parquet orders UTF-8 strings. */
+static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int r = memcmp(a, b, an < bn ? an : bn);
+
+	return r ? r : (an > bn) - (an < bn);
+}
+
+int pq_bytes(struct pq_writer *w, size_t col, const char *p, size_t n, struct aperr *e)
+{
+	struct pq_col *c = &w->cols[col];
+	char b[4];
+	int i;
+
+	if (n > UINT32_MAX)
+		return aperr_set(e, EX_DATAERR, "a value of %zu bytes is too long for Parquet", n);
+	if (value_start(w, col, 1, e) < 0)
+		return -1;
+	for (i = 0; i < 4; i++)
+		b[i] = (char)(n >> (8 * i));
+	if (strbuf_add(&c->vals, b, 4) < 0 || strbuf_add(&c->vals, p, n) < 0)
+		return oom(e);
+	if (c->c.kind == PQ_JSON)
+		return 0;	/* JSON has no order: no min or max */
+	if (!c->has_minmax || bytes_cmp(p, n, c->smin.buf ? c->smin.buf : "", c->smin.len) < 0) {
+		strbuf_reset(&c->smin);
+		if (strbuf_add(&c->smin, p, n) < 0)
+			return oom(e);
+	}
+	if (!c->has_minmax || bytes_cmp(p, n, c->smax.buf ? c->smax.buf : "", c->smax.len) > 0) {
+		strbuf_reset(&c->smax);
+		if (strbuf_add(&c->smax, p, n) < 0)
+			return oom(e);
+	}
+	c->has_minmax = 1;
+	return 0;
+}
+
+/* Definition levels of width 1 as one bit-packed run, after their 4-byte length. */
+static int put_levels(struct strbuf *page, const struct strbuf *defs)
+{
+	size_t groups = (defs->len + 7) / 8, i;
+	struct strbuf run = STRBUF_INIT;
+	char len[4];
+	int k;
+
+	tc_varint(&run, (uint64_t)groups << 1 | 1);
+	for (i = 0; i < groups; i++) {
+		unsigned byte = 0;
+
+		for (k = 0; k < 8 && i * 8 + (size_t)k < defs->len; k++)
+			if (defs->buf[i * 8 + (size_t)k])
+				byte |= 1u << k;
+		strbuf_addch(&run, (char)byte);
+	}
+	for (k = 0; k < 4; k++)
+		len[k] = (char)(run.len >> (8 * k));
+	strbuf_add(page, len, 4);
+	strbuf_add(page, run.buf ? run.buf : "", run.len);
+	strbuf_release(&run);
+	return strbuf_failed(page) ? -1 : 0;
+}
+
+static int gzip_into(struct strbuf *out, const struct strbuf *in)
+{
+	z_stream z;
+	uLong bound;
+	int r;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&z, (uLong)in->len);
+	strbuf_reset(out);
+	if (strbuf_grow(out, bound) < 0) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (Bytef *)(uintptr_t)(in->buf ? in->buf : "");
+	z.avail_in = (uInt)in->len;
+	z.next_out = (Bytef *)out->buf;
+	z.avail_out = (uInt)bound;
+	r = deflate(&z, Z_FINISH);
+	out->len = bound - z.avail_out;
+	deflateEnd(&z);
+	return r == Z_STREAM_END ? 0 : -1;
+}
+
+static int physical(enum pq_kind k)
+{
+	switch (k) {
+	case PQ_INT64: case PQ_TIMESTAMP: return T_INT64;
+	case PQ_DECIMAL: return T_FLBA;
+	case PQ_BOOLEAN: return T_BOOLEAN;
+	default: return T_BYTE_ARRAY;
+	}
+}
+
+/* Write column c's row group as one data page; note its chunk. */
+static int write_chunk(struct pq_writer *w, struct pq_col *c, struct aperr *e)
+{
+	struct chunk *k = &c->chunks[w->ngroups];
+	const struct strbuf *body = &w->page;
+	struct tc t;
+	char b[16];
+
+	memset(k, 0, sizeof(*k));
+	strbuf_init(&k->min, 0);
+	strbuf_init(&k->max, 0);
+	strbuf_reset(&w->page);
+	if (put_levels(&w->page, &c->defs) < 0 ||
+	    strbuf_add(&w->page, c->vals.buf ? c->vals.buf : "", c->vals.len) < 0)
+		return oom(e);
+	if (w->page.len > INT32_MAX)
+		return aperr_set(e, EX_DATAERR, "column %s: a row group's page is over 2 GiB; "
+				 "use a smaller --row-group", c->c.name);
+	if (w->codec == PQ_GZIP) {
+		if (gzip_into(&w->zbuf, &w->page) < 0)
+			return aperr_set(e, EX_SOFTWARE, "column %s: gzip failed", c->c.name);
+		body = &w->zbuf;
+	}
+	strbuf_reset(&w->hdr);
+	memset(&t, 0, sizeof(t));
+	t.b = &w->hdr;
+	tc_i32(&t, 1, 0);				/* type: DATA_PAGE */
+	tc_i32(&t, 2, (int32_t)w->page.len);		/* uncompressed_page_size */
+	tc_i32(&t, 3, (int32_t)body->len);		/* compressed_page_size */
+	tc_begin(&t, 5);				/* data_page_header */
+	tc_i32(&t, 1, (int32_t)c->defs.len);		/* num_values */
+	tc_i32(&t, 2, 0);				/* encoding: PLAIN */
+	tc_i32(&t, 3, 3);				/* definition_level_encoding: RLE */
+	tc_i32(&t, 4, 3);				/* repetition_level_encoding: RLE */
+	tc_end(&t);
+	strbuf_addch(&w->hdr, 0);
+	if (strbuf_failed(&w->hdr))
+		return oom(e);
+	k->offset = w->pos;
+	k->values = (int64_t)c->defs.len;
+	k->nulls = c->nulls;
+	k->uncompressed = (int64_t)(w->hdr.len + w->page.len);
+	k->compressed = (int64_t)(w->hdr.len + body->len);
+	if (put(w, w->hdr.buf, w->hdr.len, e) || put(w, body->buf ? body->buf : "", body->len, e))
+		return -1;
+	k->has_minmax = c->has_minmax;
+	if (c->has_minmax) {
+		switch (c->c.kind) {
+		case PQ_INT64: case PQ_TIMESTAMP:
+			le64(b, (uint64_t)c->imin);
+			strbuf_add(&k->min, b, 8);
+			le64(b, (uint64_t)c->imax);
+			strbuf_add(&k->max, b, 8);
+			break;
+		case PQ_BOOLEAN:
+			strbuf_addch(&k->min, (char)c->imin);
+			strbuf_addch(&k->max, (char)c->imax);
+			break;
+		case PQ_DECIMAL:
+			be128(b, c->dmin);
+			strbuf_add(&k->min, b, 16);
+			be128(b, c->dmax);
+			strbuf_add(&k->max, b, 16);
+			break;
+		default:
+			strbuf_add(&k->min, c->smin.buf ? c->smin.buf : "", c->smin.len);
+			strbuf_add(&k->max, c->smax.buf ? c->smax.buf : "", c->smax.len);
+			break;
+		}
+		if (strbuf_failed(&k->min) || strbuf_failed(&k->max))
+			return oom(e);
+	}
+	strbuf_reset(&c->vals);
+	strbuf_reset(&c->defs);
+	c->nvals = 0;
+	c->nulls = 0;
+	c->has_minmax = 0;
+	return 0;
+}
+
+static int write_group(struct pq_writer *w, struct aperr *e)
+{
+	size_t i;
+	int64_t *g;
+
+	if (!w->rows_in_group)
+		return 0;
+	g = realloc(w->group_rows_n, (w->ngroups + 1) * sizeof(*g));
+	if (!g)
+		return oom(e);
+	w->group_rows_n = g;
+	for (i = 0; i < w->ncols; i++) {
+		struct chunk *k = realloc(w->cols[i].chunks, (w->ngroups + 1) * sizeof(*k));
+
+		if (!k)
+			return oom(e);
+		w->cols[i].chunks = k;
+	}
+	for (i = 0; i < w->ncols; i++)
+		if (write_chunk(w, &w->cols[i], e) < 0) {
+			/* the chunks written so far in this group are released with the writer */
+			for (; i + 1 < w->ncols; i++) {
+				strbuf_init(&w->cols[i + 1].chunks[w->ngroups].min, 0);
+				strbuf_init(&w->cols[i + 1].chunks[w->ngroups].max, 0);
+			}
+			w->ngroups++;
+			return -1;
+		}
+	g[w->ngroups++] = (int64_t)w->rows_in_group;
+	w->rows_in_group = 0;
+	return 0;
+}
+
+int pq_end_row(struct pq_writer *w, struct aperr *e)
+{
+	w->rows++;
+	if (!w->pos && put(w, "PAR1", 4, e))
+		return -1;
+	if (++w->rows_in_group >= w->group_rows)
+		return write_group(w, e);
+	return 0;
+}
+
+static void schema_element(struct tc *t, const struct pq_column *c)
+{
+	tc_begin(t, 0);
+	tc_i32(t, 1, physical(c->kind));			/* type */
+	if (c->kind == PQ_DECIMAL)
+		tc_i32(t, 2, 16);				/* type_length */
+	tc_i32(t, 3, 1);					/* repetition_type: OPTIONAL */
+	tc_bin(t, 4, c->name, strlen(c->name));			/* name */
+	switch (c->kind) {
+	case PQ_STRING:
+		tc_i32(t, 6, 0);				/* converted_type: UTF8 */
+		tc_begin(t, 10);				/* logicalType */
+		tc_begin(t, 1);					/* STRING */
+		tc_end(t);
+		tc_end(t);
+		break;
+	case PQ_JSON:
+		tc_i32(t, 6, 19);				/* JSON */
+		tc_begin(t, 10);
+		tc_begin(t, 12);				/* JSON */
+		tc_end(t);
+		tc_end(t);
+		break;
+	case PQ_DECIMAL:
+		tc_i32(t, 6, 5);				/* DECIMAL */
+		tc_i32(t, 7, c->scale);
+		tc_i32(t, 8, PQ_DECIMAL_PRECISION);
+		tc_begin(t, 10);
+		tc_begin(t, 5);					/* DECIMAL */
+		tc_i32(t, 1, c->scale);
+		tc_i32(t, 2, PQ_DECIMAL_PRECISION);
+		tc_end(t);
+		tc_end(t);
+		break;
+	case PQ_TIMESTAMP:
+		tc_i32(t, 6, 10);				/* TIMESTAMP_MICROS */
+		tc_begin(t, 10);
+		tc_begin(t, 8);					/* TIMESTAMP */
+		tc_bool(t, 1, 1);				/* isAdjustedToUTC */
+		tc_begin(t, 2);					/* unit */
+		tc_begin(t, 2);					/* MICROS */
+		tc_end(t);
+		tc_end(t);
+		tc_end(t);
+		tc_end(t);
+		break;
+	default:
+		break;
+	}
+	tc_end(t);
+}
+
+int pq_finish(struct pq_writer *w, struct aperr *e)
+{
+	struct strbuf f = STRBUF_INIT;
+	struct tc t;
+	size_t i, g;
+	char len[4];
+	int r, k;
+
+	if (!w->pos && put(w, "PAR1", 4, e))
+		return -1;
+	if (write_group(w, e) < 0)
+		return -1;
+	memset(&t, 0, sizeof(t));
+	t.b = &f;
+	tc_i32(&t, 1, 1);					/* version */
+	tc_list(&t, 2, TC_STRUCT, w->ncols + 1);		/* schema */
+	tc_begin(&t, 0);
+	tc_bin(&t, 4, "schema", 6);
+	tc_i32(&t, 5, (int32_t)w->ncols);			/* num_children */
+	tc_end(&t);
+	for (i = 0; i < w->ncols; i++)
+		schema_element(&t, &w->cols[i].c);
+	tc_i64(&t, 3, (int64_t)w->rows);			/* num_rows */
+	tc_list(&t, 4, TC_STRUCT, w->ngroups);			/* row_groups */
+	for (g = 0; g < w->ngroups; g++) {
+		int64_t total = 0, ztotal = 0;
+
+		tc_begin(&t, 0);
+		tc_list(&t, 1, TC_STRUCT, w->ncols);		/* columns */
+		for (i = 0; i < w->ncols; i++) {
+			const struct chunk *c = &w->cols[i].chunks[g];
+
+			total += c->uncompressed;
+			ztotal += c->compressed;
+			tc_begin(&t, 0);
+			tc_i64(&t, 2, c->offset);		/* file_offset */
+			tc_begin(&t, 3);			/* meta_data */
+			tc_i32(&t, 1, physical(w->cols[i].c.kind));
+			tc_list(&t, 2, TC_I32, 2);		/* encodings: PLAIN, RLE */
+			tc_varint(&f, zigzag(0));
+			tc_varint(&f, zigzag(3));
+			tc_list(&t, 3, TC_BINARY, 1);		/* path_in_schema */
+			tc_varint(&f, strlen(w->cols[i].c.name));
+			strbuf_addstr(&f, w->cols[i].c.name);
+			tc_i32(&t, 4, (int32_t)w->codec);
+			tc_i64(&t, 5, c->values);
+			tc_i64(&t, 6, c->uncompressed);
+			tc_i64(&t, 7, c->compressed);
+			tc_i64(&t, 9, c->offset);		/* data_page_offset */
+			tc_begin(&t, 12);			/* statistics */
+			tc_i64(&t, 3, c->nulls);		/* null_count */
+			if (c->has_minmax) {
+				tc_bin(&t, 5, c->max.buf, c->max.len);	/* max_value */
+				tc_bin(&t, 6, c->min.buf, c->min.len);	/* min_value */
+			}
+			tc_end(&t);
+			tc_end(&t);
+			tc_end(&t);
+		}
+		tc_i64(&t, 2, total);				/* total_byte_size */
+		tc_i64(&t, 3, w->group_rows_n[g]);		/* num_rows */
+		tc_i64(&t, 5, w->cols[0].chunks[g].offset);	/* file_offset */
+		tc_i64(&t, 6, ztotal);				/* total_compressed_size */
+		tc_end(&t);
+	}
+	tc_bin(&t, 6, "apipe tabulate", 14);			/* created_by */
+	strbuf_addch(&f, 0);
+	if (strbuf_failed(&f)) {
+		strbuf_release(&f);
+		return oom(e);
+	}
+	for (k = 0; k < 4; k++)
+		len[k] = (char)(f.len >> (8 * k));
+	r = put(w, f.buf, f.len, e);
+	strbuf_release(&f);
+	if (r || put(w, len, 4, e) || put(w, "PAR1", 4, e))
+		return -1;
+	return 0;
+}
