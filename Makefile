@@ -13,7 +13,7 @@ DESTDIR ?=
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PROGRAMS = fetch-page paginate records validate schema dedupe store-raw watermark upsert webhook-recv oauth-login tabulate
+PROGRAMS = fetch-page paginate records validate schema dedupe store-raw watermark upsert webhook-recv oauth-login tabulate singer
 
 ifdef SANITIZE
 O ?= build-san

@@ -146,5 +146,6 @@ int cmd_validate(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_store_raw(int argc, char **argv);
 int cmd_tabulate(int argc, char **argv);
+int cmd_singer(int argc, char **argv);
 
 #endif

@@ -1,4 +1,6 @@
 /* Parquet writer: see parquet.h.  Field ids follow parquet-format's parquet.thrift. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -105,9 +107,9 @@ struct chunk {
 	int has_minmax;
 };
 
-struct pq_col {
-	struct pq_column c;
-	struct strbuf vals;	/* this row group's non-null values, PLAIN */
+/* A column's part of a row group: the one filling, or the one being compressed. */
+struct side {
+	struct strbuf vals;	/* non-null values, PLAIN */
 	struct strbuf defs;	/* one byte a row: 1 a value, 0 null */
 	size_t nvals;
 	int64_t nulls;
@@ -115,6 +117,13 @@ struct pq_col {
 	int64_t imin, imax;
 	__int128 dmin, dmax;
 	struct strbuf smin, smax;
+};
+
+struct pq_col {
+	struct pq_column c;
+	struct side cur, job;
+	struct strbuf page, zbuf;	/* job's page, and compressed */
+	int zfailed;
 	struct chunk *chunks;	/* one a row group written */
 };
 
@@ -126,9 +135,34 @@ struct pq_writer {
 	int64_t pos;		/* bytes written */
 	enum pq_codec codec;
 	int64_t *group_rows_n;	/* rows of each group written */
-	struct strbuf page, zbuf, hdr;
-	size_t at;		/* the column the next value is for */
+	struct strbuf hdr;
+	/*
+	 * The row group before the one filling is compressed by a thread while
+	 * records are read (and by the caller too, once it needs the group
+	 * written): columns are taken one at a time from next.
+	 */
+	int job_pending, bg_started;
+	size_t job_rows;
+	atomic_size_t next;
+	pthread_t bg;
 };
+
+static void side_init(struct side *d)
+{
+	memset(d, 0, sizeof(*d));
+	strbuf_init(&d->vals, 0);
+	strbuf_init(&d->defs, 0);
+	strbuf_init(&d->smin, 0);
+	strbuf_init(&d->smax, 0);
+}
+
+static void side_release(struct side *d)
+{
+	strbuf_release(&d->vals);
+	strbuf_release(&d->defs);
+	strbuf_release(&d->smin);
+	strbuf_release(&d->smax);
+}
 
 static int oom(struct aperr *e)
 {
@@ -150,18 +184,16 @@ struct pq_writer *pq_new(struct lwriter *out, const struct pq_column *cols, size
 	w->ncols = ncols;
 	w->group_rows = group_rows ? group_rows : DEFAULT_GROUP_ROWS;
 	w->codec = codec;
-	strbuf_init(&w->page, 0);
-	strbuf_init(&w->zbuf, 0);
 	strbuf_init(&w->hdr, 0);
 	for (i = 0; i < ncols; i++) {
 		struct pq_col *c = &w->cols[i];
 
 		c->c = cols[i];
 		c->c.name = strdup(cols[i].name);
-		strbuf_init(&c->vals, 0);
-		strbuf_init(&c->defs, 0);
-		strbuf_init(&c->smin, 0);
-		strbuf_init(&c->smax, 0);
+		side_init(&c->cur);
+		side_init(&c->job);
+		strbuf_init(&c->page, 0);
+		strbuf_init(&c->zbuf, 0);
 		if (!c->c.name) {
 			w->ncols = i + 1;
 			pq_free(w);
@@ -178,14 +210,16 @@ void pq_free(struct pq_writer *w)
 
 	if (!w)
 		return;
+	if (w->bg_started)
+		pthread_join(w->bg, NULL);
 	for (i = 0; i < w->ncols; i++) {
 		struct pq_col *c = &w->cols[i];
 
 		free((char *)(uintptr_t)c->c.name);
-		strbuf_release(&c->vals);
-		strbuf_release(&c->defs);
-		strbuf_release(&c->smin);
-		strbuf_release(&c->smax);
+		side_release(&c->cur);
+		side_release(&c->job);
+		strbuf_release(&c->page);
+		strbuf_release(&c->zbuf);
 		for (g = 0; g < w->ngroups && c->chunks; g++) {
 			strbuf_release(&c->chunks[g].min);
 			strbuf_release(&c->chunks[g].max);
@@ -194,8 +228,6 @@ void pq_free(struct pq_writer *w)
 	}
 	free(w->cols);
 	free(w->group_rows_n);
-	strbuf_release(&w->page);
-	strbuf_release(&w->zbuf);
 	strbuf_release(&w->hdr);
 	free(w);
 }
@@ -244,12 +276,12 @@ static int value_start(struct pq_writer *w, size_t col, int present, struct aper
 {
 	struct pq_col *c = &w->cols[col];
 
-	if (strbuf_addch(&c->defs, present ? 1 : 0) < 0)
+	if (strbuf_addch(&c->cur.defs, present ? 1 : 0) < 0)
 		return oom(e);
 	if (!present)
-		c->nulls++;
+		c->cur.nulls++;
 	else
-		c->nvals++;
+		c->cur.nvals++;
 	return 0;
 }
 
@@ -266,23 +298,23 @@ int pq_int(struct pq_writer *w, size_t col, int64_t v, struct aperr *e)
 	if (value_start(w, col, 1, e) < 0)
 		return -1;
 	if (c->c.kind == PQ_BOOLEAN) {
-		size_t bit = c->nvals - 1;
+		size_t bit = c->cur.nvals - 1;
 
-		if (bit % 8 == 0 && strbuf_addch(&c->vals, 0) < 0)
+		if (bit % 8 == 0 && strbuf_addch(&c->cur.vals, 0) < 0)
 			return oom(e);
 		if (v)
-			c->vals.buf[bit / 8] = (char)(c->vals.buf[bit / 8] | (1 << (bit % 8)));
+			c->cur.vals.buf[bit / 8] = (char)(c->cur.vals.buf[bit / 8] | (1 << (bit % 8)));
 		v = v != 0;
 	} else {
 		le64(b, (uint64_t)v);
-		if (strbuf_add(&c->vals, b, 8) < 0)
+		if (strbuf_add(&c->cur.vals, b, 8) < 0)
 			return oom(e);
 	}
-	if (!c->has_minmax || v < c->imin)
-		c->imin = v;
-	if (!c->has_minmax || v > c->imax)
-		c->imax = v;
-	c->has_minmax = 1;
+	if (!c->cur.has_minmax || v < c->cur.imin)
+		c->cur.imin = v;
+	if (!c->cur.has_minmax || v > c->cur.imax)
+		c->cur.imax = v;
+	c->cur.has_minmax = 1;
 	return 0;
 }
 
@@ -294,13 +326,13 @@ int pq_decimal(struct pq_writer *w, size_t col, __int128 v, struct aperr *e)
 	if (value_start(w, col, 1, e) < 0)
 		return -1;
 	be128(b, v);
-	if (strbuf_add(&c->vals, b, 16) < 0)
+	if (strbuf_add(&c->cur.vals, b, 16) < 0)
 		return oom(e);
-	if (!c->has_minmax || v < c->dmin)
-		c->dmin = v;
-	if (!c->has_minmax || v > c->dmax)
-		c->dmax = v;
-	c->has_minmax = 1;
+	if (!c->cur.has_minmax || v < c->cur.dmin)
+		c->cur.dmin = v;
+	if (!c->cur.has_minmax || v > c->cur.dmax)
+		c->cur.dmax = v;
+	c->cur.has_minmax = 1;
 	return 0;
 }
 
@@ -324,21 +356,21 @@ int pq_bytes(struct pq_writer *w, size_t col, const char *p, size_t n, struct ap
 		return -1;
 	for (i = 0; i < 4; i++)
 		b[i] = (char)(n >> (8 * i));
-	if (strbuf_add(&c->vals, b, 4) < 0 || strbuf_add(&c->vals, p, n) < 0)
+	if (strbuf_add(&c->cur.vals, b, 4) < 0 || strbuf_add(&c->cur.vals, p, n) < 0)
 		return oom(e);
 	if (c->c.kind == PQ_JSON)
 		return 0;	/* JSON has no order: no min or max */
-	if (!c->has_minmax || bytes_cmp(p, n, c->smin.buf ? c->smin.buf : "", c->smin.len) < 0) {
-		strbuf_reset(&c->smin);
-		if (strbuf_add(&c->smin, p, n) < 0)
+	if (!c->cur.has_minmax || bytes_cmp(p, n, c->cur.smin.buf ? c->cur.smin.buf : "", c->cur.smin.len) < 0) {
+		strbuf_reset(&c->cur.smin);
+		if (strbuf_add(&c->cur.smin, p, n) < 0)
 			return oom(e);
 	}
-	if (!c->has_minmax || bytes_cmp(p, n, c->smax.buf ? c->smax.buf : "", c->smax.len) > 0) {
-		strbuf_reset(&c->smax);
-		if (strbuf_add(&c->smax, p, n) < 0)
+	if (!c->cur.has_minmax || bytes_cmp(p, n, c->cur.smax.buf ? c->cur.smax.buf : "", c->cur.smax.len) > 0) {
+		strbuf_reset(&c->cur.smax);
+		if (strbuf_add(&c->cur.smax, p, n) < 0)
 			return oom(e);
 	}
-	c->has_minmax = 1;
+	c->cur.has_minmax = 1;
 	return 0;
 }
 
@@ -402,37 +434,56 @@ static int physical(enum pq_kind k)
 	}
 }
 
-/* Write column c's row group as one data page; note its chunk. */
+/* Column c's job as one data page in c->page, compressed into c->zbuf. */
+static void build_page(struct pq_writer *w, struct pq_col *c)
+{
+	strbuf_reset(&c->page);
+	c->zfailed = put_levels(&c->page, &c->job.defs) < 0 ||
+		     strbuf_add(&c->page, c->job.vals.buf ? c->job.vals.buf : "", c->job.vals.len) < 0;
+	if (!c->zfailed && w->codec == PQ_GZIP && c->page.len <= INT32_MAX)
+		c->zfailed = gzip_into(&c->zbuf, &c->page) < 0;
+}
+
+/* Take columns of the pending group and build their pages until none is left. */
+static void build_pages(struct pq_writer *w)
+{
+	size_t i;
+
+	while ((i = atomic_fetch_add(&w->next, 1)) < w->ncols)
+		build_page(w, &w->cols[i]);
+}
+
+static void *build_thread(void *arg)
+{
+	build_pages(arg);
+	return NULL;
+}
+
+/* Write column c's built page; note its chunk. */
 static int write_chunk(struct pq_writer *w, struct pq_col *c, struct aperr *e)
 {
 	struct chunk *k = &c->chunks[w->ngroups];
-	const struct strbuf *body = &w->page;
+	const struct strbuf *body = w->codec == PQ_GZIP ? &c->zbuf : &c->page;
+	const struct side *j = &c->job;
 	struct tc t;
 	char b[16];
 
 	memset(k, 0, sizeof(*k));
 	strbuf_init(&k->min, 0);
 	strbuf_init(&k->max, 0);
-	strbuf_reset(&w->page);
-	if (put_levels(&w->page, &c->defs) < 0 ||
-	    strbuf_add(&w->page, c->vals.buf ? c->vals.buf : "", c->vals.len) < 0)
-		return oom(e);
-	if (w->page.len > INT32_MAX)
+	if (c->page.len > INT32_MAX)
 		return aperr_set(e, EX_DATAERR, "column %s: a row group's page is over 2 GiB; "
 				 "use a smaller --row-group", c->c.name);
-	if (w->codec == PQ_GZIP) {
-		if (gzip_into(&w->zbuf, &w->page) < 0)
-			return aperr_set(e, EX_SOFTWARE, "column %s: gzip failed", c->c.name);
-		body = &w->zbuf;
-	}
+	if (c->zfailed)
+		return aperr_set(e, EX_OSERR, "column %s: out of memory building a page", c->c.name);
 	strbuf_reset(&w->hdr);
 	memset(&t, 0, sizeof(t));
 	t.b = &w->hdr;
 	tc_i32(&t, 1, 0);				/* type: DATA_PAGE */
-	tc_i32(&t, 2, (int32_t)w->page.len);		/* uncompressed_page_size */
+	tc_i32(&t, 2, (int32_t)c->page.len);		/* uncompressed_page_size */
 	tc_i32(&t, 3, (int32_t)body->len);		/* compressed_page_size */
 	tc_begin(&t, 5);				/* data_page_header */
-	tc_i32(&t, 1, (int32_t)c->defs.len);		/* num_values */
+	tc_i32(&t, 1, (int32_t)j->defs.len);		/* num_values */
 	tc_i32(&t, 2, 0);				/* encoding: PLAIN */
 	tc_i32(&t, 3, 3);				/* definition_level_encoding: RLE */
 	tc_i32(&t, 4, 3);				/* repetition_level_encoding: RLE */
@@ -441,54 +492,56 @@ static int write_chunk(struct pq_writer *w, struct pq_col *c, struct aperr *e)
 	if (strbuf_failed(&w->hdr))
 		return oom(e);
 	k->offset = w->pos;
-	k->values = (int64_t)c->defs.len;
-	k->nulls = c->nulls;
-	k->uncompressed = (int64_t)(w->hdr.len + w->page.len);
+	k->values = (int64_t)j->defs.len;
+	k->nulls = j->nulls;
+	k->uncompressed = (int64_t)(w->hdr.len + c->page.len);
 	k->compressed = (int64_t)(w->hdr.len + body->len);
 	if (put(w, w->hdr.buf, w->hdr.len, e) || put(w, body->buf ? body->buf : "", body->len, e))
 		return -1;
-	k->has_minmax = c->has_minmax;
-	if (c->has_minmax) {
+	k->has_minmax = j->has_minmax;
+	if (j->has_minmax) {
 		switch (c->c.kind) {
 		case PQ_INT64: case PQ_TIMESTAMP:
-			le64(b, (uint64_t)c->imin);
+			le64(b, (uint64_t)j->imin);
 			strbuf_add(&k->min, b, 8);
-			le64(b, (uint64_t)c->imax);
+			le64(b, (uint64_t)j->imax);
 			strbuf_add(&k->max, b, 8);
 			break;
 		case PQ_BOOLEAN:
-			strbuf_addch(&k->min, (char)c->imin);
-			strbuf_addch(&k->max, (char)c->imax);
+			strbuf_addch(&k->min, (char)j->imin);
+			strbuf_addch(&k->max, (char)j->imax);
 			break;
 		case PQ_DECIMAL:
-			be128(b, c->dmin);
+			be128(b, j->dmin);
 			strbuf_add(&k->min, b, 16);
-			be128(b, c->dmax);
+			be128(b, j->dmax);
 			strbuf_add(&k->max, b, 16);
 			break;
 		default:
-			strbuf_add(&k->min, c->smin.buf ? c->smin.buf : "", c->smin.len);
-			strbuf_add(&k->max, c->smax.buf ? c->smax.buf : "", c->smax.len);
+			strbuf_add(&k->min, j->smin.buf ? j->smin.buf : "", j->smin.len);
+			strbuf_add(&k->max, j->smax.buf ? j->smax.buf : "", j->smax.len);
 			break;
 		}
 		if (strbuf_failed(&k->min) || strbuf_failed(&k->max))
 			return oom(e);
 	}
-	strbuf_reset(&c->vals);
-	strbuf_reset(&c->defs);
-	c->nvals = 0;
-	c->nulls = 0;
-	c->has_minmax = 0;
 	return 0;
 }
 
-static int write_group(struct pq_writer *w, struct aperr *e)
+/* Write the pending row group: help build its pages, then write them in column order. */
+static int finish_job(struct pq_writer *w, struct aperr *e)
 {
 	size_t i;
 	int64_t *g;
 
-	if (!w->rows_in_group)
+	if (!w->job_pending)
 		return 0;
+	build_pages(w);
+	if (w->bg_started) {
+		pthread_join(w->bg, NULL);
+		w->bg_started = 0;
+	}
+	w->job_pending = 0;
 	g = realloc(w->group_rows_n, (w->ngroups + 1) * sizeof(*g));
 	if (!g)
 		return oom(e);
@@ -498,20 +551,48 @@ static int write_group(struct pq_writer *w, struct aperr *e)
 
 		if (!k)
 			return oom(e);
+		memset(&k[w->ngroups], 0, sizeof(*k));
 		w->cols[i].chunks = k;
 	}
-	for (i = 0; i < w->ncols; i++)
+	w->ngroups++;	/* from here pq_free releases this group's chunks */
+	for (i = 0; i < w->ncols; i++) {
+		w->ngroups--;
 		if (write_chunk(w, &w->cols[i], e) < 0) {
-			/* the chunks written so far in this group are released with the writer */
-			for (; i + 1 < w->ncols; i++) {
-				strbuf_init(&w->cols[i + 1].chunks[w->ngroups].min, 0);
-				strbuf_init(&w->cols[i + 1].chunks[w->ngroups].max, 0);
-			}
 			w->ngroups++;
 			return -1;
 		}
-	g[w->ngroups++] = (int64_t)w->rows_in_group;
+		w->ngroups++;
+	}
+	g[w->ngroups - 1] = (int64_t)w->job_rows;
+	return 0;
+}
+
+/* Hand the filled row group to a thread to build, after writing the one before. */
+static int write_group(struct pq_writer *w, struct aperr *e)
+{
+	size_t i;
+
+	if (!w->rows_in_group)
+		return 0;
+	if (finish_job(w, e) < 0)
+		return -1;
+	for (i = 0; i < w->ncols; i++) {
+		struct pq_col *c = &w->cols[i];
+		struct side tmp = c->job;
+
+		c->job = c->cur;
+		c->cur = tmp;
+		strbuf_reset(&c->cur.vals);
+		strbuf_reset(&c->cur.defs);
+		c->cur.nvals = 0;
+		c->cur.nulls = 0;
+		c->cur.has_minmax = 0;
+	}
+	w->job_rows = w->rows_in_group;
 	w->rows_in_group = 0;
+	atomic_store(&w->next, 0);
+	w->job_pending = 1;
+	w->bg_started = pthread_create(&w->bg, NULL, build_thread, w) == 0;
 	return 0;
 }
 
@@ -587,7 +668,7 @@ int pq_finish(struct pq_writer *w, struct aperr *e)
 
 	if (!w->pos && put(w, "PAR1", 4, e))
 		return -1;
-	if (write_group(w, e) < 0)
+	if (write_group(w, e) < 0 || finish_job(w, e) < 0)
 		return -1;
 	memset(&t, 0, sizeof(t));
 	t.b = &f;

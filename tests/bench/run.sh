@@ -68,10 +68,12 @@ pair() {
 	: > "$work/t"
 	: > "$work/r"
 	rss=0
+	rrss=0
 	k=0
 	while [ $k -lt "$runs" ]; do
 		timed "$4"
 		rs=$ts
+		[ "$tr" -gt "$rrss" ] && rrss=$tr
 		timed "$5"
 		echo "$ts" >> "$work/t"
 		awk -v a="$rs" -v b="$ts" 'BEGIN { if (b < 0.01) b = 0.01; print a / b }' >> "$work/r"
@@ -166,6 +168,15 @@ SQL
 	pair "upsert (SQLite)" "$mb" "sqlite3 shell import" "rm -f ref.db*; sqlite3 ref.db < import.sql" \
 		"rm -f up.db*; upsert --db up.db --table items --key /id < records.jsonl"
 fi
+# tabulate against DuckDB's own JSON-to-Parquet COPY (npm @duckdb/node-api),
+# same records, same codec; both memories are reported
+if [ -d "$APIPE_NPM/@duckdb/node-api" ] && command -v node > /dev/null; then
+	pair "tabulate (Parquet, gzip)" "$mb" "DuckDB COPY (gzip)" \
+		"node '$APIPE_TOP/tests/bench/duckdb-copy.js' records.jsonl ref.parquet gzip" \
+		"tabulate --format parquet --compression gzip -o t.parquet < records.jsonl"
+	echo "tabulate (Parquet, gzip)	$rrss" > "$work/refrss"
+	rm -f ref.parquet t.parquet
+fi
 
 # dedupe's memory: bytes a distinct key at 10M keys, from the max RSS of a
 # run over 10M keys less that of a run over one key
@@ -206,7 +217,10 @@ awk -F'\t' '
 		pr("store-raw (pages)", ">= 1.0x", 1)
 		pr("store-raw --replay (pages)", ">= 0.9x", 0.9)
 		pr("upsert (SQLite)", ">= 1.0x", 1)
+		pr("tabulate (Parquet, gzip)", ">= 1.0x", 1)
 	}' "$work/pairs" >> "$work/report"
+[ -s "$work/refrss" ] && awk -F'\t' '{ printf "DuckDB COPY (gzip), max RSS\t-\t-\t-\t-\t-\t%.1f MiB\n", $2 / 1024 }' \
+	"$work/refrss" >> "$work/report"
 awk -v nk="$nk" '
 	{ k = NF; name = $1; for (i = 2; i <= k - 3; i++) name = name " " $i; kib[name] = $k }
 	END {
