@@ -17,7 +17,7 @@
 
 static const char usage_text[] =
 	"usage: upsert [-hqv] --db path --table name --key pointer[,pointer...]\n"
-	"       [--column name=pointer[:type]]... [--batch n]\n"
+	"       [--column name=pointer[:type]]... [--columns-from schema] [--batch n]\n"
 	"       [--order-field pointer [--only-newer] [--watermark-name name]]\n"
 	"       [--dead-letter file]\n"
 	"       [--record-type jsonb | json | text]\n"
@@ -25,7 +25,8 @@ static const char usage_text[] =
 
 enum {
 	OPT_DB = CLI_OPT_FIRST_TOOL, OPT_TABLE, OPT_KEY, OPT_COLUMN, OPT_BATCH, OPT_ONLY_NEWER,
-	OPT_WM_NAME, OPT_WM_FIELD, OPT_DEAD_LETTER, OPT_RECORD_TYPE, OPT_ORDER_FIELD
+	OPT_WM_NAME, OPT_WM_FIELD, OPT_DEAD_LETTER, OPT_RECORD_TYPE, OPT_ORDER_FIELD,
+	OPT_COLUMNS_FROM
 };
 
 static const struct option longopts[] = {
@@ -34,6 +35,7 @@ static const struct option longopts[] = {
 	{ "table", required_argument, NULL, OPT_TABLE },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "column", required_argument, NULL, OPT_COLUMN },
+	{ "columns-from", required_argument, NULL, OPT_COLUMNS_FROM },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "record-type", required_argument, NULL, OPT_RECORD_TYPE },
 	{ "only-newer", no_argument, NULL, OPT_ONLY_NEWER },
@@ -73,7 +75,7 @@ static void add_column(struct up *u, const char *arg, int key)
 	if (!u->cols)
 		die(EX_OSERR, "out of memory");
 	c = &u->cols[u->ncols];
-	if (db_column_parse(c, arg, !key, &e) < 0) {
+	if (db_column_parse(c, arg, key ? 2 : 1, &e) < 0) {
 		if (e.code == EX_OSERR)
 			die_err(&e);
 		usage_error("%s %s", key ? "--key" : "--column", e.msg);
@@ -83,6 +85,54 @@ static void add_column(struct up *u, const char *arg, int key)
 	u->ncols++;
 	if (key)
 		u->nkeys++;
+}
+
+/* A property of --columns-from: a column at /NAME, unless one of that name is given. */
+static int add_property(void *ctx, const char *name, size_t nl, enum db_type t, struct aperr *e)
+{
+	struct up *u = ctx;
+	struct strbuf spec = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < u->ncols; i++)
+		if (strlen(u->cols[i].name) == nl && !memcmp(u->cols[i].name, name, nl))
+			return 0;	/* given: a key, or a --column */
+	if ((nl == 6 && !memcmp(name, "record", 6)) || (nl == 11 && !memcmp(name, "ingested_at", 11)))
+		return 0;	/* the table's own: the record keeps it */
+	json_ptr_append(&spec, name, nl);
+	u->cols = realloc(u->cols, (u->ncols + 1) * sizeof(*u->cols));
+	if (!u->cols || strbuf_failed(&spec))
+		die(EX_OSERR, "out of memory");
+	memset(&u->cols[u->ncols], 0, sizeof(*u->cols));
+	if (memchr(name, '\0', nl) || !(u->cols[u->ncols].name = strndup(name, nl)) ||
+	    json_ptr_parse(&u->cols[u->ncols].ptr, spec.buf, e) < 0) {
+		strbuf_release(&spec);
+		return aperr_set(e, EX_CONFIG, "property %.*s cannot be a column", (int)nl, name);
+	}
+	u->cols[u->ncols++].type = t;
+	strbuf_release(&spec);
+	return 0;
+}
+
+static void add_schema_columns(struct up *u, const char *path)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct json_doc d;
+	struct json_error je;
+	struct aperr e;
+
+	tool_read_file(path, "--columns-from", &text);
+	json_doc_init(&d, 0);
+	json_error_init(&je);
+	if (json_parse(&d, text.buf ? text.buf : "", text.len, &je) < 0) {
+		json_error_to_aperr(&je, &e);
+		die(EX_CONFIG, "--columns-from %s: %s", path, e.msg);
+	}
+	if (db_schema_columns(&d, add_property, u, &e) < 0)
+		die(e.code, "--columns-from %s: %s", path, e.msg);
+	json_doc_release(&d);
+	json_error_release(&je);
+	strbuf_release(&text);
 }
 
 static void flush(struct up *u)
@@ -176,6 +226,7 @@ static const struct cli_help help[] = {
 	{ "Table", "--table name", "the table" },
 	{ "Table", "--key pointer[,pointer...]", "the record key" },
 	{ "Table", "--column name=pointer[:type]", "a column of its own, from the record" },
+	{ "Table", "--columns-from schema", "a typed column for each top-level property of a JSON Schema" },
 	{ "Table", "--record-type jsonb|json|text", "PostgreSQL: how the record is kept" },
 	{ "Table", "--batch n", "records a transaction" },
 	{ "Table", "--order-field pointer", "the field that orders a record's versions" },
@@ -188,7 +239,7 @@ static const struct cli_help help[] = {
 /* The options into u (dies with 64 on a usage error). */
 static void parse_args(struct up *u, int argc, char **argv)
 {
-	const char *order = NULL;
+	const char *order = NULL, *columns_from = NULL;
 	struct aperr e;
 	int opt;
 
@@ -207,6 +258,7 @@ static void parse_args(struct up *u, int argc, char **argv)
 			break;
 		}
 		case OPT_COLUMN: add_column(u, optarg, 0); break;
+		case OPT_COLUMNS_FROM: columns_from = optarg; break;
 		case OPT_BATCH:
 			if (num_parse_u64(optarg, &u->batch_size, "--batch", &e) < 0 || !u->batch_size)
 				usage_error("--batch: a whole number above 0");
@@ -227,6 +279,8 @@ static void parse_args(struct up *u, int argc, char **argv)
 	tool_common_done(&u->common, usage_text);
 	if (!u->dburl || !u->table || !u->nkeys)
 		usage_error("--db, --table and --key are required");
+	if (columns_from)
+		add_schema_columns(u, columns_from);
 	if (!u->batch_size)	/* PostgreSQL's round trips and commits cost more */
 		u->batch_size = !strncmp(u->dburl, "postgres", 8) ? 10000 : 1000;
 	if (u->have_newer && optind < argc && argv[optind][0] == '/')

@@ -59,6 +59,8 @@ int db_column_parse(struct db_column *c, const char *arg, int typed, struct aper
 	eq = copy[0] == '/' ? NULL : strchr(copy, '=');
 	ptr = eq ? eq + 1 : copy;
 	colon = typed ? strrchr(ptr, ':') : NULL;
+	if (colon && typed == 2 && db_type_parse(colon + 1) < 0)
+		colon = NULL;	/* not a type: the ':' is the pointer's */
 	if (colon) {
 		t = db_type_parse(colon + 1);
 		if (t < 0) {
@@ -96,6 +98,88 @@ int db_column_parse(struct db_column *c, const char *arg, int typed, struct aper
 		return aperr_set(e, EX_USAGE, "%s: no column name", arg);
 	}
 	c->type = (enum db_type)t;
+	return 0;
+}
+
+/* A schema's "type" (string or list) and "format" as a column type; -1: none usable. */
+static int schema_type(const struct json_doc *d, uint32_t s)
+{
+	uint32_t ty = json_get(d, s, "type", 4), f = json_get(d, s, "format", 6), i;
+	const char *only = NULL;
+	size_t onlyn = 0, others = 0;
+
+	if (!ty)
+		return DB_ANY;	/* no type (an enum, a const, anything): the records say */
+	if (json_type(d, ty) == JSON_STRING) {
+		only = json_src(d, ty) + 1;
+		onlyn = json_srclen(d, ty) - 2;
+		others = 1;
+	} else if (json_type(d, ty) == JSON_ARRAY) {
+		for (i = json_first(d, ty); i; i = json_next(d, ty, i)) {
+			if (json_type(d, i) != JSON_STRING)
+				return -1;
+			if (json_str_eq(d, i, "null", 4))
+				continue;
+			only = json_src(d, i) + 1;
+			onlyn = json_srclen(d, i) - 2;
+			others++;
+		}
+	} else {
+		return -1;
+	}
+	if (others != 1)
+		return others ? DB_JSON : DB_TEXT;
+#define IS(s) (onlyn == sizeof(s) - 1 && !memcmp(only, s, onlyn))
+	if (IS("integer"))
+		return DB_INTEGER;
+	if (IS("number"))
+		return DB_REAL;
+	if (IS("boolean"))
+		return DB_BOOLEAN;
+	if (IS("object") || IS("array"))
+		return DB_JSON;
+	if (IS("null"))
+		return DB_TEXT;
+	if (IS("string"))
+		return f && json_str_eq(d, f, "date-time", 9) ? DB_TIMESTAMP : DB_TEXT;
+#undef IS
+	return -1;
+}
+
+int db_schema_columns(const struct json_doc *d,
+		      int (*add)(void *ctx, const char *name, size_t nl, enum db_type t,
+				 struct aperr *e),
+		      void *ctx, struct aperr *e)
+{
+	uint32_t props = json_type(d, 0) == JSON_OBJECT ? json_get(d, 0, "properties", 10) : 0, k;
+	struct strbuf name = STRBUF_INIT;
+	size_t n = 0;
+
+	if (!props || json_type(d, props) != JSON_OBJECT)
+		return aperr_set(e, EX_CONFIG, "the schema has no top-level \"properties\" object");
+	for (k = json_first(d, props); k; k = json_next(d, props, k)) {
+		int t = json_type(d, k + 1) == JSON_OBJECT ? schema_type(d, k + 1) : DB_ANY;
+
+		strbuf_reset(&name);
+		if (json_str_decode(d, k, &name) < 0) {
+			strbuf_release(&name);
+			return aperr_set(e, EX_OSERR, "out of memory");
+		}
+		if (t < 0) {
+			aperr_set(e, EX_CONFIG, "property %s: its \"type\" is not one a column can "
+				  "take", name.buf ? name.buf : "");
+			strbuf_release(&name);
+			return -1;
+		}
+		if (add(ctx, name.buf ? name.buf : "", name.len, (enum db_type)t, e) < 0) {
+			strbuf_release(&name);
+			return -1;
+		}
+		n++;
+	}
+	strbuf_release(&name);
+	if (!n)
+		return aperr_set(e, EX_CONFIG, "the schema's \"properties\" is empty: no columns");
 	return 0;
 }
 
@@ -481,6 +565,128 @@ static void sql_upsert(struct strbuf *q, const char *table, const struct db_colu
 	"CREATE TABLE IF NOT EXISTS apipe_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, " \
 	"updated_at " time_type " NOT NULL)"
 
+/* The declared type of table's column name ("" when untyped), or NULL when there is none. */
+static char *sqlite_column_type(struct db *db, const char *table, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	char *t = NULL;
+
+	if (sqlite3_prepare_v2(db->h, "SELECT type FROM pragma_table_info(?) WHERE name = ?", -1,
+			       &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		t = strdup(sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+	sqlite3_finalize(st);
+	return t;
+}
+
+static void bind(sqlite3_stmt *st, int i, const struct db_value *v);
+static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct aperr *e);
+
+/*
+ * Fill the new column col of every stored row from its record, as a new
+ * row's would be.  A stored value that does not fit is EX_DATAERR: the
+ * caller rolls the column back, nothing is rewritten.
+ */
+static int sqlite_backfill(struct db *db, const char *table, const struct db_column *col,
+			   struct aperr *e)
+{
+	struct strbuf q = STRBUF_INIT;
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct json_doc d;
+	struct db_value v;
+	int rc = -1, r;
+
+	json_doc_init(&d, 0);
+	db_value_init(&v);
+	strbuf_addstr(&q, "SELECT rowid, \"record\" FROM ");
+	ident(&q, table);
+	if (prep(db, q.buf, &sel, e) < 0)
+		goto out;
+	strbuf_reset(&q);
+	strbuf_addstr(&q, "UPDATE ");
+	ident(&q, table);
+	strbuf_addstr(&q, " SET ");
+	ident(&q, col->name);
+	strbuf_addstr(&q, " = ?1 WHERE rowid = ?2");
+	if (prep(db, q.buf, &upd, e) < 0)
+		goto out;
+	while ((r = sqlite3_step(sel)) == SQLITE_ROW) {
+		const char *rec = (const char *)sqlite3_column_text(sel, 1);
+		size_t n = (size_t)sqlite3_column_bytes(sel, 1);
+
+		if (!rec || json_parse(&d, rec, n, NULL) != 0) {
+			aperr_set(e, EX_DATAERR, "column %s: a stored record is not JSON", col->name);
+			goto out;
+		}
+		if (db_value_from_json(col, &d, 0, &v, e) < 0) {
+			char why[sizeof(e->msg)];
+
+			snprintf(why, sizeof(why), "%s", e->msg);
+			aperr_set(e, EX_DATAERR, "adding column %s to %s: the stored record %.60s: %s; "
+				  "nothing was changed", col->name, table, rec, why);
+			goto out;
+		}
+		sqlite3_reset(upd);
+		bind(upd, 1, &v);
+		sqlite3_bind_int64(upd, 2, sqlite3_column_int64(sel, 0));
+		if (step_done(db, upd, "backfill", e) < 0)
+			goto out;
+	}
+	if (r != SQLITE_DONE) {
+		sqlerr(db, e, "backfill");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	json_doc_release(&d);
+	db_value_release(&v);
+	strbuf_release(&q);
+	return rc;
+}
+
+/*
+ * The table follows the columns asked for: a missing one is added and
+ * filled from the stored records; one of another declared type is
+ * EX_DATAERR (apipe never changes a column's type).  In the caller's
+ * transaction.
+ */
+static int sqlite_evolve(struct db *db, const char *table, const struct db_column *cols,
+			 size_t ncols, size_t nkeys, struct aperr *e)
+{
+	struct strbuf q = STRBUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = nkeys; i < ncols && rc == 0; i++) {
+		char *have = sqlite_column_type(db, table, cols[i].name);
+		const char *want = sql_type(cols[i].type);
+
+		if (have) {
+			if (cols[i].type != DB_ANY && strcasecmp(have, want + (*want == ' ')))
+				rc = aperr_set(e, EX_DATAERR, "column %s of %s is %s, not %s: apipe does "
+					       "not change a column's type", cols[i].name, table,
+					       *have ? have : "untyped", want + (*want == ' '));
+			free(have);
+			continue;
+		}
+		strbuf_reset(&q);
+		strbuf_addstr(&q, "ALTER TABLE ");
+		ident(&q, table);
+		strbuf_addstr(&q, " ADD COLUMN ");
+		ident(&q, cols[i].name);
+		strbuf_addstr(&q, want);
+		if (exec(db, q.buf, e) < 0 || sqlite_backfill(db, table, &cols[i], e) < 0)
+			rc = -1;
+	}
+	strbuf_release(&q);
+	return rc;
+}
+
 int db_prepare(struct db *db, const char *table, const struct db_column *cols, size_t ncols,
 	       size_t nkeys, struct aperr *e)
 {
@@ -496,8 +702,16 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 	if (db->pg)
 		return pgsql_prepare(db, table, cols, ncols, nkeys, e);
 	sql_create(&q, &sqlite_dialect, table, cols, ncols, nkeys, "TEXT");
+	/* one writer at a time: a second first run waits, then finds the columns there */
+	if (exec(db, "BEGIN IMMEDIATE", e) < 0)
+		goto out;
 	if (exec(db, q.buf, e) < 0 || exec(db, STATE_TABLE_SQL("TEXT"), e) < 0 ||
-	    check_columns(db, table, cols, ncols, e) < 0)
+	    sqlite_evolve(db, table, cols, ncols, nkeys, e) < 0 ||
+	    check_columns(db, table, cols, ncols, e) < 0) {
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	if (exec(db, "COMMIT", e) < 0)
 		goto out;
 	strbuf_reset(&q);
 	sql_find(&q, table, cols, nkeys);
@@ -536,30 +750,36 @@ void db_set_record_type(struct db *db, const char *type)
 	db->record_type = type;
 }
 
-int db_set_newer(struct db *db, const struct json_ptr *p, const char *cast, struct aperr *e)
+/* Pointer p as a PostgreSQL text[] literal, '{"a","b"}', quotes and backslashes escaped. */
+static void pg_path_literal(struct strbuf *path, const struct json_ptr *p)
 {
-	struct strbuf g = STRBUF_INIT, path = STRBUF_INIT, t = STRBUF_INIT;
 	size_t i, k;
-	int r;
 
-	if (!db->pg || db->guard)
-		return 0;
-	/* the pointer as a text[] literal: '{"a","b"}', quotes and backslashes escaped */
-	strbuf_addstr(&path, "'{");
+	strbuf_addstr(path, "'{");
 	for (i = 0; i < p->nseg; i++) {
-		strbuf_addstr(&path, i ? ",\"" : "\"");
+		strbuf_addstr(path, i ? ",\"" : "\"");
 		for (k = 0; k < p->seg[i].n; k++) {
 			char c = p->seg[i].s[k];
 
 			if (c == '"' || c == '\\')
-				strbuf_addch(&path, '\\');
+				strbuf_addch(path, '\\');
 			if (c == '\'')
-				strbuf_addch(&path, '\'');
-			strbuf_addch(&path, c);
+				strbuf_addch(path, '\'');
+			strbuf_addch(path, c);
 		}
-		strbuf_addch(&path, '"');
+		strbuf_addch(path, '"');
 	}
-	strbuf_addstr(&path, "}'");
+	strbuf_addstr(path, "}'");
+}
+
+int db_set_newer(struct db *db, const struct json_ptr *p, const char *cast, struct aperr *e)
+{
+	struct strbuf g = STRBUF_INIT, path = STRBUF_INIT, t = STRBUF_INIT;
+	int r;
+
+	if (!db->pg || db->guard)
+		return 0;
+	pg_path_literal(&path, p);
 	ident(&t, db->table);
 	{
 		/* the record as json(b), whatever column type keeps it */
@@ -954,6 +1174,135 @@ out:
 	return rc;
 }
 
+/* information_schema's data_type of each column type apipe creates. */
+static const char *pgsql_data_type(enum db_type t)
+{
+	switch (t) {
+	case DB_INTEGER: return "bigint";
+	case DB_REAL: return "double precision";
+	case DB_BOOLEAN: return "boolean";
+	case DB_JSON: return "jsonb";
+	case DB_TIMESTAMP: return "timestamp with time zone";
+	default: return "text";
+	}
+}
+
+/* The JSON types a stored value may have to fill a column of type t (jsonb_typeof). */
+static const char *pgsql_fits(enum db_type t)
+{
+	switch (t) {
+	case DB_INTEGER: case DB_REAL: return "'number'";
+	case DB_BOOLEAN: return "'boolean'";
+	case DB_TIMESTAMP: return "'string'";
+	case DB_JSON: return NULL;
+	default: return "'string', 'number', 'boolean'";
+	}
+}
+
+/*
+ * As sqlite_evolve, in the caller's transaction under the DDL lock: a
+ * missing column is added and filled from the stored records, each value
+ * checked for its JSON type and cast (a value that does not cast aborts
+ * the transaction: nothing is rewritten); a column of another type is
+ * EX_DATAERR.
+ */
+static int pgsql_evolve(struct db *db, const char *table, const struct db_column *cols,
+			size_t ncols, size_t nkeys, struct aperr *e)
+{
+	const char *rec = "\"record\"::jsonb";	/* whatever type keeps it (a no-op for jsonb) */
+	struct strbuf q = STRBUF_INIT, path = STRBUF_INIT;
+	PGresult *res;
+	size_t i;
+	int rc = 0;
+
+	/* an existing table keeps its keys and its records as they are: checked before any change */
+	for (i = 0; i <= nkeys + 1 && rc == 0; i++) {
+		const char *name = i < nkeys ? cols[i].name : i == nkeys ? "record" : "ingested_at";
+		const char *pv[2] = { table, name };
+
+		res = PQexecParams(db->pg, "SELECT data_type FROM information_schema.columns WHERE "
+				   "table_name = $1 AND column_name = $2", 2, NULL, pv, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			return pgerr(db, res, "information_schema", e);
+		if (!PQntuples(res))
+			rc = aperr_set(e, EX_CONFIG, "table %s exists without a column %s", table, name);
+		else if (i == nkeys && strcmp(PQgetvalue(res, 0, 0),
+					      db->record_type ? db->record_type : "jsonb"))
+			rc = aperr_set(e, EX_CONFIG, "table %s keeps its records as %s, not %s "
+				       "(--record-type)", table, PQgetvalue(res, 0, 0),
+				       db->record_type ? db->record_type : "jsonb");
+		PQclear(res);
+	}
+	for (i = nkeys; i < ncols && rc == 0; i++) {
+		const char *pv[2] = { table, cols[i].name }, *fits = pgsql_fits(cols[i].type);
+
+		res = PQexecParams(db->pg, "SELECT data_type FROM information_schema.columns WHERE "
+				   "table_name = $1 AND column_name = $2", 2, NULL, pv, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			rc = pgerr(db, res, "information_schema", e);
+			break;
+		}
+		if (PQntuples(res)) {
+			if (cols[i].type != DB_ANY &&
+			    strcmp(PQgetvalue(res, 0, 0), pgsql_data_type(cols[i].type)))
+				rc = aperr_set(e, EX_DATAERR, "column %s of %s is %s, not %s: apipe does "
+					       "not change a column's type", cols[i].name, table,
+					       PQgetvalue(res, 0, 0), pgsql_data_type(cols[i].type));
+			PQclear(res);
+			continue;
+		}
+		PQclear(res);
+		strbuf_reset(&path);
+		pg_path_literal(&path, &cols[i].ptr);
+		strbuf_reset(&q);
+		strbuf_addstr(&q, "ALTER TABLE ");
+		ident(&q, table);
+		strbuf_addstr(&q, " ADD COLUMN ");
+		ident(&q, cols[i].name);
+		strbuf_addstr(&q, pgsql_type(cols[i].type));
+		if (pgsql_exec(db, q.buf, "ALTER TABLE", e) < 0) {
+			rc = -1;
+			break;
+		}
+		if (fits) {
+			/* a stored value of another JSON type: refused before anything is cast */
+			strbuf_reset(&q);
+			strbuf_addf(&q, "SELECT left(%s::text, 60) FROM ", rec);
+			ident(&q, table);
+			strbuf_addf(&q, " WHERE jsonb_typeof(%s #> %s) NOT IN (%s, 'null') LIMIT 1", rec,
+				    path.buf, fits);
+			res = PQexec(db->pg, q.buf);
+			if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+				rc = pgerr(db, res, "backfill", e);
+				break;
+			}
+			if (PQntuples(res)) {
+				rc = aperr_set(e, EX_DATAERR, "adding column %s to %s: the stored record "
+					       "%s holds a value of another type at %s; nothing was "
+					       "changed", cols[i].name, table, PQgetvalue(res, 0, 0),
+					       cols[i].ptr.text);
+				PQclear(res);
+				break;
+			}
+			PQclear(res);
+		}
+		strbuf_reset(&q);
+		strbuf_addstr(&q, "UPDATE ");
+		ident(&q, table);
+		strbuf_addstr(&q, " SET ");
+		ident(&q, cols[i].name);
+		if (cols[i].type == DB_JSON)
+			strbuf_addf(&q, " = %s #> %s", rec, path.buf);
+		else
+			strbuf_addf(&q, " = (%s #>> %s)::%s", rec, path.buf, pgsql_type(cols[i].type) + 1);
+		if (pgsql_exec(db, q.buf, "backfill", e) < 0)
+			rc = -1;
+	}
+	strbuf_release(&q);
+	strbuf_release(&path);
+	return rc;
+}
+
 static int pgsql_prepare(struct db *db, const char *table, const struct db_column *cols,
 			 size_t ncols, size_t nkeys, struct aperr *e)
 {
@@ -972,6 +1321,7 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
 	    pgsql_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
 	    pgsql_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0 ||
+	    pgsql_evolve(db, table, cols, ncols, nkeys, e) < 0 ||
 	    pgsql_exec(db, "COMMIT", "COMMIT", e) < 0) {
 		pgsql_exec(db, "ROLLBACK", "ROLLBACK", &(struct aperr){ 0, "" });
 		goto out;

@@ -54,10 +54,23 @@ const char *db_type_name(enum db_type t);
 /*
  * A column from NAME=POINTER[:TYPE] or POINTER (named after its reference
  * tokens joined by "_"); the type only when typed (else DB_ANY, and a ':'
- * is part of the pointer).  0, or -1 with EX_USAGE (or EX_OSERR) in e;
+ * is part of the pointer); typed 2: a suffix that names no type is part
+ * of the pointer (a key's /a:b).  0, or -1 with EX_USAGE (or EX_OSERR) in e;
  * c owns its name and pointer.
  */
 int db_column_parse(struct db_column *c, const char *arg, int typed, struct aperr *e);
+/*
+ * The columns a JSON Schema document's top-level "properties" describe, in
+ * the order written, each handed to add(ctx, name, length, type): integer,
+ * number (real), string (timestamp when its format is date-time), boolean,
+ * object and array (json); a type list with "null" counts its other type,
+ * several other types make json, and a property without "type" is DB_ANY.
+ * 0, or -1 with EX_CONFIG (or add's error) in e.
+ */
+int db_schema_columns(const struct json_doc *d,
+		      int (*add)(void *ctx, const char *name, size_t nl, enum db_type t,
+				 struct aperr *e),
+		      void *ctx, struct aperr *e);
 
 /*
  * Take the value at col's pointer in d (root token root) for col's type.

@@ -41,82 +41,24 @@ static int add_col(struct tab_col **cols, size_t *n, const char *name, size_t nl
 	return 0;
 }
 
-/* A schema's "type" (string or list) and "format" as a column type; -1: none usable. */
-static int schema_type(const struct json_doc *d, uint32_t s)
-{
-	uint32_t ty = json_get(d, s, "type", 4), f = json_get(d, s, "format", 6), i;
-	const char *only = NULL;
-	size_t onlyn = 0, others = 0;
+struct schema_ctx {
+	struct tab_col **cols;
+	size_t *n;
+};
 
-	if (!ty)
-		return DB_ANY;	/* no type (an enum, a const, anything): the records say */
-	if (json_type(d, ty) == JSON_STRING) {
-		only = json_src(d, ty) + 1;
-		onlyn = json_srclen(d, ty) - 2;
-		others = 1;
-	} else if (json_type(d, ty) == JSON_ARRAY) {
-		for (i = json_first(d, ty); i; i = json_next(d, ty, i)) {
-			if (json_type(d, i) != JSON_STRING)
-				return -1;
-			if (json_str_eq(d, i, "null", 4))
-				continue;
-			only = json_src(d, i) + 1;
-			onlyn = json_srclen(d, i) - 2;
-			others++;
-		}
-	} else {
-		return -1;
-	}
-	if (others != 1)
-		return others ? DB_JSON : DB_TEXT;
-#define IS(s) (onlyn == sizeof(s) - 1 && !memcmp(only, s, onlyn))
-	if (IS("integer"))
-		return DB_INTEGER;
-	if (IS("number"))
-		return DB_REAL;
-	if (IS("boolean"))
-		return DB_BOOLEAN;
-	if (IS("object") || IS("array"))
-		return DB_JSON;
-	if (IS("null"))
-		return DB_TEXT;
-	if (IS("string"))
-		return f && json_str_eq(d, f, "date-time", 9) ? DB_TIMESTAMP : DB_TEXT;
-#undef IS
-	return -1;
+static int add_schema_col(void *ctx, const char *name, size_t nl, enum db_type t, struct aperr *e)
+{
+	struct schema_ctx *c = ctx;
+
+	return add_col(c->cols, c->n, name, nl, t, e);
 }
 
 int tab_cols_from_schema(const struct json_doc *d, struct tab_col **cols, size_t *n,
 			 struct aperr *e)
 {
-	uint32_t props = json_type(d, 0) == JSON_OBJECT ? json_get(d, 0, "properties", 10) : 0, k;
-	struct strbuf name = STRBUF_INIT;
+	struct schema_ctx c = { cols, n };
 
-	if (!props || json_type(d, props) != JSON_OBJECT)
-		return aperr_set(e, EX_CONFIG, "the schema has no top-level \"properties\" object");
-	for (k = json_first(d, props); k; k = json_next(d, props, k)) {
-		int t = json_type(d, k + 1) == JSON_OBJECT ? schema_type(d, k + 1) : DB_ANY;
-
-		strbuf_reset(&name);
-		if (json_str_decode(d, k, &name) < 0) {
-			strbuf_release(&name);
-			return aperr_set(e, EX_OSERR, "out of memory");
-		}
-		if (t < 0) {
-			aperr_set(e, EX_CONFIG, "property %s: its \"type\" is not one a column can "
-				  "take", name.buf ? name.buf : "");
-			strbuf_release(&name);
-			return -1;
-		}
-		if (add_col(cols, n, name.buf ? name.buf : "", name.len, (enum db_type)t, e) < 0) {
-			strbuf_release(&name);
-			return -1;
-		}
-	}
-	strbuf_release(&name);
-	if (!*n)
-		return aperr_set(e, EX_CONFIG, "the schema's \"properties\" is empty: no columns");
-	return 0;
+	return db_schema_columns(d, add_schema_col, &c, e);
 }
 
 /* --- inference ---------------------------------------------------------- */

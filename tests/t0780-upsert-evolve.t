@@ -1,0 +1,110 @@
+#!/bin/sh
+# upsert follows the data, on SQLite and PostgreSQL: typed keys (an
+# integer key is an integer column), --columns-from a JSON Schema, a column
+# asked for between two runs added and filled from the stored records, a
+# stored value that does not fit refusing the new column (nothing
+# rewritten), a column of another type never changed, and two first runs
+# (or two runs adding the same column) at once both landing everything.
+. "$APIPE_TOP/tests/lib.sh"
+trap 'pg_stop; for p in $mock_pids; do kill "$p" 2>/dev/null; done; rm -rf "$TESTDIR"' EXIT
+
+url() {
+	if [ "$B" = sqlite ]; then
+		echo "$1.db"
+	else
+		echo "postgresql:///$1?host=$PGDIR&user=postgres"
+	fi
+}
+q() {
+	if [ "$B" = sqlite ]; then
+		sqlite3 "$1.db" "$2"
+	else
+		psql -X -q -At -F'|' "$(url "$1")" -c "$2"
+	fi
+}
+# coltype DB TABLE COLUMN: the column's declared type, lower case
+coltype() {
+	if [ "$B" = sqlite ]; then
+		q "$1" "select lower(type) from pragma_table_info('$2') where name = '$3'"
+	else
+		q "$1" "select data_type from information_schema.columns where table_name = '$2' and column_name = '$3'"
+	fi
+}
+
+printf '%s\n' '{"id":1,"name":"a","price":1.50,"tags":["x"],"qty":1}' \
+	'{"id":2,"name":"b","price":null,"tags":[],"qty":2}' \
+	'{"id":3,"name":"c","price":12345.25,"qty":"many"}' > run1.jsonl
+printf '%s\n' '{"id":4,"name":"d","price":0.5,"tags":["y","z"],"qty":4}' \
+	'{"id":5,"name":"e","qty":5}' > run2.jsonl
+cat > cols.schema.json <<'EOF'
+{"type":"object","properties":{"id":{"type":"integer"},"name":{"type":["string","null"]},
+ "at":{"type":"string","format":"date-time"},"ok":{"type":"boolean"},"meta":{"type":"object"},
+ "score":{"type":"number"},"record":{"type":"string"}}}
+EOF
+printf '%s\n' '{"id":1,"name":"n","at":"2026-01-01T00:00:00+02:00","ok":true,"meta":{"a":1},"score":2.5,"record":"r"}' > typed.jsonl
+
+backend() {
+	D=$(url evo)
+	run upsert --db "$D" --table t --key id=/id:integer --column name=/name < run1.jsonl
+	is "$rc" 0 "$B: first run, an integer key"
+	is "$(coltype evo t id)" "$([ $B = sqlite ] && echo integer || echo bigint)" "$B: the key is an integer column"
+	run upsert --db "$D" --table t --key id=/id:integer --column name=/name \
+		--column price=/price:real --column tags=/tags:json < run2.jsonl
+	is "$rc" 0 "$B: a second run asks for two more columns"
+	is "$(q evo 'select count(*) from t')" 5 "$B: five rows"
+	is "$(q evo "select id, coalesce(cast(price as text), '-') from t order by id" | tr '\n' ' ')" \
+		"1|1.5 2|- 3|12345.25 4|0.5 5|- " "$B: price filled from the stored records, and for the new rows"
+	is "$(q evo "select id, coalesce(cast(tags as text), '-') from t where id in (1, 2, 5) order by id" | tr -d ' ' | tr '\n' ' ')" \
+		'1|["x"] 2|[] 5|- ' "$B: tags too, as JSON"
+	run upsert --db "$D" --table t --key id=/id:integer --column name=/name --column qty=/qty:integer < /dev/null
+	is "$rc" 65 "$B: a stored value that does not fit the new column: exit 65"
+	like err 'adding column qty to t: the stored record .*"many".*nothing was changed' "$B: the message names the record"
+	is "$(coltype evo t qty)" "" "$B: and the column was not added"
+	run upsert --db "$D" --table t --key id=/id:integer --column name=/name:integer < /dev/null
+	is "$rc" 65 "$B: a column of another type: exit 65"
+	like err "column name of t is .*, not .*: apipe does not change a column's type" "$B: said so"
+	is "$(q evo 'select count(*) from t where name is not null')" 5 "$B: nothing rewritten"
+
+	D=$(url typed)
+	run upsert --db "$D" --table t --key /id --columns-from cols.schema.json < typed.jsonl
+	is "$rc" 0 "$B: --columns-from a schema"
+	if [ $B = sqlite ]; then
+		want="text|text|integer|text|real"
+	else
+		want="timestamp with time zone|text|boolean|jsonb|double precision"
+	fi
+	is "$(for c in at name ok meta score; do coltype typed t $c; done | tr '\n' '|' | sed 's/|$//')" \
+		"$want" "$B: typed columns from the properties (a date-time, a string, a boolean, an object, a number)"
+	is "$(coltype typed t record)" "$([ $B = sqlite ] && echo text || echo jsonb)" \
+		"$B: a property named record stays the record"
+	is "$(q typed "select count(*) from t where ok is not null and score = 2.5")" 1 "$B: values landed typed"
+
+	# two first runs at once, each bringing a column the other does not know yet
+	D=$(url race)
+	seq 1 400 | awk '{ printf "{\"id\":%d,\"a\":%d}\n", $1, $1 }' > ra.jsonl
+	seq 401 800 | awk '{ printf "{\"id\":%d,\"a\":%d,\"b\":\"v%d\"}\n", $1, $1, $1 }' > rb.jsonl
+	upsert --db "$D" --table r --key id=/id:integer --column a=/a:integer --batch 50 < ra.jsonl 2> ra.err &
+	p1=$!
+	upsert --db "$D" --table r --key id=/id:integer --column a=/a:integer --column b=/b:text --batch 50 < rb.jsonl 2> rb.err &
+	p2=$!
+	wait $p1; r1=$?
+	wait $p2; r2=$?
+	is "$r1 $r2" "0 0" "$B: two first runs at once both exit 0"
+	is "$(q race 'select count(*), count(distinct id), sum(a) from r')" "800|800|320400" "$B: every row once"
+	is "$(q race "select count(*) from r where id > 400 and b = 'v' || id")" 400 "$B: the second run's column holds its values"
+}
+
+B=sqlite
+backend
+if pg_start; then
+	B=pg
+	for db in evo typed race; do
+		psql -X -q "postgresql:///postgres?host=$PGDIR&user=postgres" -c "create database $db" > /dev/null
+	done
+	backend
+	pg_stop
+else
+	echo "ok $((tap_n + 1)) # SKIP PostgreSQL is not installed (apt-get install postgresql)"
+	tap_n=$((tap_n + 1))
+fi
+done_testing
