@@ -103,6 +103,7 @@ enum { T_BOOLEAN = 0, T_INT64 = 2, T_BYTE_ARRAY = 6, T_FLBA = 7 };
 
 struct chunk {
 	int64_t offset, uncompressed, compressed, values, nulls;
+	int64_t dict_offset;	/* 0: no dictionary page */
 	struct strbuf min, max;
 	int has_minmax;
 };
@@ -117,12 +118,24 @@ struct side {
 	int64_t imin, imax;
 	__int128 dmin, dmax;
 	struct strbuf smin, smax;
+	/*
+	 * Strings: a dictionary built alongside, while it stays small; the
+	 * page is written with whichever encoding is smaller.
+	 */
+	int dict_off;		/* too many distinct values: PLAIN only */
+	struct strbuf dict;	/* the distinct values, PLAIN */
+	uint32_t *dpos;		/* where each starts in dict */
+	uint32_t *slot;		/* hash table of entry + 1 */
+	uint32_t *idx;		/* each value's entry */
+	size_t ndict, nslot, nidx, aidx, adpos;
 };
 
 struct pq_col {
 	struct pq_column c;
 	struct side cur, job;
 	struct strbuf page, zbuf;	/* job's page, and compressed */
+	struct strbuf dpage, dzbuf;	/* job's dictionary page, and compressed */
+	int use_dict;			/* job written with its dictionary */
 	int zfailed;
 	struct chunk *chunks;	/* one a row group written */
 };
@@ -154,6 +167,7 @@ static void side_init(struct side *d)
 	strbuf_init(&d->defs, 0);
 	strbuf_init(&d->smin, 0);
 	strbuf_init(&d->smax, 0);
+	strbuf_init(&d->dict, 0);
 }
 
 static void side_release(struct side *d)
@@ -162,6 +176,25 @@ static void side_release(struct side *d)
 	strbuf_release(&d->defs);
 	strbuf_release(&d->smin);
 	strbuf_release(&d->smax);
+	strbuf_release(&d->dict);
+	free(d->dpos);
+	free(d->slot);
+	free(d->idx);
+}
+
+/* Empty a side for the next row group, keeping its memory. */
+static void side_reset(struct side *d)
+{
+	strbuf_reset(&d->vals);
+	strbuf_reset(&d->defs);
+	strbuf_reset(&d->dict);
+	d->nvals = 0;
+	d->nulls = 0;
+	d->has_minmax = 0;
+	d->dict_off = 0;
+	d->ndict = d->nidx = 0;
+	if (d->slot)
+		memset(d->slot, 0, d->nslot * sizeof(*d->slot));
 }
 
 static int oom(struct aperr *e)
@@ -194,6 +227,8 @@ struct pq_writer *pq_new(struct lwriter *out, const struct pq_column *cols, size
 		side_init(&c->job);
 		strbuf_init(&c->page, 0);
 		strbuf_init(&c->zbuf, 0);
+		strbuf_init(&c->dpage, 0);
+		strbuf_init(&c->dzbuf, 0);
 		if (!c->c.name) {
 			w->ncols = i + 1;
 			pq_free(w);
@@ -220,6 +255,8 @@ void pq_free(struct pq_writer *w)
 		side_release(&c->job);
 		strbuf_release(&c->page);
 		strbuf_release(&c->zbuf);
+		strbuf_release(&c->dpage);
+		strbuf_release(&c->dzbuf);
 		for (g = 0; g < w->ngroups && c->chunks; g++) {
 			strbuf_release(&c->chunks[g].min);
 			strbuf_release(&c->chunks[g].max);
@@ -344,6 +381,101 @@ static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return r ? r : (an > bn) - (an < bn);
 }
 
+#define DICT_MAX_ENTRIES 65536
+#define DICT_MAX_BYTES ((size_t)1 << 20)
+
+static uint64_t fnv(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The length of the PLAIN entry at q (its 4-byte little-endian prefix). */
+static size_t entry_len(const char *q)
+{
+	return (size_t)(unsigned char)q[0] | (size_t)(unsigned char)q[1] << 8 |
+	       (size_t)(unsigned char)q[2] << 16 | (size_t)(unsigned char)q[3] << 24;
+}
+
+/* Note value p[0..n) in d's dictionary (while it lasts).  0, or -1 out of memory. */
+static int dict_add(struct side *d, const char *p, size_t n)
+{
+	size_t i, mask;
+	uint32_t e;
+	char b[4];
+	int k;
+
+	if (d->dict_off)
+		return 0;
+	if (!d->slot || (d->ndict + 1) * 2 > d->nslot) {
+		/* a table at most half full: grow it, entries placed again */
+		size_t ns = d->slot ? d->nslot * 2 : 64, m = ns - 1, x;
+		uint32_t *nt = calloc(ns, sizeof(*nt));
+
+		if (!nt)
+			return -1;
+		for (x = 0; x < d->ndict; x++) {
+			const char *q = d->dict.buf + d->dpos[x];
+			size_t qn = entry_len(q), y;
+
+			for (y = (size_t)fnv(q + 4, qn) & m; nt[y]; y = (y + 1) & m)
+				;
+			nt[y] = (uint32_t)x + 1;
+		}
+		free(d->slot);
+		d->slot = nt;
+		d->nslot = ns;
+	}
+	mask = d->nslot - 1;
+	for (i = (size_t)fnv(p, n) & mask;; i = (i + 1) & mask) {
+		const char *q;
+		size_t qn;
+
+		e = d->slot[i];
+		if (!e)
+			break;
+		q = d->dict.buf + d->dpos[e - 1];
+		qn = entry_len(q);
+		if (qn == n && !memcmp(q + 4, p, n))
+			break;
+	}
+	if (!e) {
+		if (d->ndict == DICT_MAX_ENTRIES || d->dict.len + n + 4 > DICT_MAX_BYTES) {
+			d->dict_off = 1;	/* too varied: PLAIN serves better */
+			return 0;
+		}
+		if (d->ndict == d->adpos) {
+			uint32_t *np = realloc(d->dpos, (d->adpos ? d->adpos * 2 : 64) * sizeof(*np));
+
+			if (!np)
+				return -1;
+			d->dpos = np;
+			d->adpos = d->adpos ? d->adpos * 2 : 64;
+		}
+		d->dpos[d->ndict] = (uint32_t)d->dict.len;
+		for (k = 0; k < 4; k++)
+			b[k] = (char)(n >> (8 * k));
+		if (strbuf_add(&d->dict, b, 4) < 0 || strbuf_add(&d->dict, p, n) < 0)
+			return -1;
+		e = (uint32_t)++d->ndict;
+		d->slot[i] = e;
+	}
+	if (d->nidx == d->aidx) {
+		uint32_t *ni = realloc(d->idx, (d->aidx ? d->aidx * 2 : 256) * sizeof(*ni));
+
+		if (!ni)
+			return -1;
+		d->idx = ni;
+		d->aidx = d->aidx ? d->aidx * 2 : 256;
+	}
+	d->idx[d->nidx++] = e - 1;
+	return 0;
+}
+
 int pq_bytes(struct pq_writer *w, size_t col, const char *p, size_t n, struct aperr *e)
 {
 	struct pq_col *c = &w->cols[col];
@@ -356,7 +488,8 @@ int pq_bytes(struct pq_writer *w, size_t col, const char *p, size_t n, struct ap
 		return -1;
 	for (i = 0; i < 4; i++)
 		b[i] = (char)(n >> (8 * i));
-	if (strbuf_add(&c->cur.vals, b, 4) < 0 || strbuf_add(&c->cur.vals, p, n) < 0)
+	if (strbuf_add(&c->cur.vals, b, 4) < 0 || strbuf_add(&c->cur.vals, p, n) < 0 ||
+	    dict_add(&c->cur, p, n) < 0)
 		return oom(e);
 	if (c->c.kind == PQ_JSON)
 		return 0;	/* JSON has no order: no min or max */
@@ -435,11 +568,48 @@ static int physical(enum pq_kind k)
 }
 
 /* Column c's job as one data page in c->page, compressed into c->zbuf. */
+/* Indices of bit width bw as one bit-packed run of the RLE/bit-packed hybrid. */
+static int put_indices(struct strbuf *page, const uint32_t *idx, size_t n, unsigned bw)
+{
+	size_t groups = (n + 7) / 8, i;
+	uint64_t acc = 0;
+	unsigned bits = 0;
+
+	tc_varint(page, (uint64_t)groups << 1 | 1);
+	for (i = 0; i < groups * 8; i++) {
+		acc |= (uint64_t)(i < n ? idx[i] : 0) << bits;
+		bits += bw;
+		while (bits >= 8) {
+			strbuf_addch(page, (char)(acc & 0xff));
+			acc >>= 8;
+			bits -= 8;
+		}
+	}
+	return strbuf_failed(page) ? -1 : 0;
+}
+
 static void build_page(struct pq_writer *w, struct pq_col *c)
 {
+	const struct side *j = &c->job;
+	unsigned bw = 1;
+
+	while (j->ndict > (size_t)1 << bw)
+		bw++;
+	/* the dictionary and its indices, when they are smaller than the values */
+	c->use_dict = !j->dict_off && j->ndict && j->nidx == j->nvals &&
+		      j->dict.len + 1 + (j->nidx * bw + 7) / 8 + 8 < j->vals.len;
 	strbuf_reset(&c->page);
-	c->zfailed = put_levels(&c->page, &c->job.defs) < 0 ||
-		     strbuf_add(&c->page, c->job.vals.buf ? c->job.vals.buf : "", c->job.vals.len) < 0;
+	c->zfailed = put_levels(&c->page, &j->defs) < 0;
+	if (c->use_dict) {
+		strbuf_addch(&c->page, (char)bw);
+		c->zfailed |= put_indices(&c->page, j->idx, j->nidx, bw) < 0;
+		strbuf_reset(&c->dpage);
+		c->zfailed |= strbuf_add(&c->dpage, j->dict.buf, j->dict.len) < 0;
+		if (!c->zfailed && w->codec == PQ_GZIP)
+			c->zfailed = gzip_into(&c->dzbuf, &c->dpage) < 0;
+	} else {
+		c->zfailed |= strbuf_add(&c->page, j->vals.buf ? j->vals.buf : "", j->vals.len) < 0;
+	}
 	if (!c->zfailed && w->codec == PQ_GZIP && c->page.len <= INT32_MAX)
 		c->zfailed = gzip_into(&c->zbuf, &c->page) < 0;
 }
@@ -476,6 +646,29 @@ static int write_chunk(struct pq_writer *w, struct pq_col *c, struct aperr *e)
 				 "use a smaller --row-group", c->c.name);
 	if (c->zfailed)
 		return aperr_set(e, EX_OSERR, "column %s: out of memory building a page", c->c.name);
+	k->uncompressed = k->compressed = 0;
+	if (c->use_dict) {
+		const struct strbuf *dbody = w->codec == PQ_GZIP ? &c->dzbuf : &c->dpage;
+
+		strbuf_reset(&w->hdr);
+		memset(&t, 0, sizeof(t));
+		t.b = &w->hdr;
+		tc_i32(&t, 1, 2);				/* type: DICTIONARY_PAGE */
+		tc_i32(&t, 2, (int32_t)c->dpage.len);
+		tc_i32(&t, 3, (int32_t)dbody->len);
+		tc_begin(&t, 7);				/* dictionary_page_header */
+		tc_i32(&t, 1, (int32_t)j->ndict);		/* num_values */
+		tc_i32(&t, 2, 2);				/* encoding: PLAIN_DICTIONARY */
+		tc_end(&t);
+		strbuf_addch(&w->hdr, 0);
+		if (strbuf_failed(&w->hdr))
+			return oom(e);
+		k->dict_offset = w->pos;
+		k->uncompressed += (int64_t)(w->hdr.len + c->dpage.len);
+		k->compressed += (int64_t)(w->hdr.len + dbody->len);
+		if (put(w, w->hdr.buf, w->hdr.len, e) || put(w, dbody->buf ? dbody->buf : "", dbody->len, e))
+			return -1;
+	}
 	strbuf_reset(&w->hdr);
 	memset(&t, 0, sizeof(t));
 	t.b = &w->hdr;
@@ -484,7 +677,7 @@ static int write_chunk(struct pq_writer *w, struct pq_col *c, struct aperr *e)
 	tc_i32(&t, 3, (int32_t)body->len);		/* compressed_page_size */
 	tc_begin(&t, 5);				/* data_page_header */
 	tc_i32(&t, 1, (int32_t)j->defs.len);		/* num_values */
-	tc_i32(&t, 2, 0);				/* encoding: PLAIN */
+	tc_i32(&t, 2, c->use_dict ? 8 : 0);		/* encoding: RLE_DICTIONARY or PLAIN */
 	tc_i32(&t, 3, 3);				/* definition_level_encoding: RLE */
 	tc_i32(&t, 4, 3);				/* repetition_level_encoding: RLE */
 	tc_end(&t);
@@ -494,8 +687,8 @@ static int write_chunk(struct pq_writer *w, struct pq_col *c, struct aperr *e)
 	k->offset = w->pos;
 	k->values = (int64_t)j->defs.len;
 	k->nulls = j->nulls;
-	k->uncompressed = (int64_t)(w->hdr.len + c->page.len);
-	k->compressed = (int64_t)(w->hdr.len + body->len);
+	k->uncompressed += (int64_t)(w->hdr.len + c->page.len);
+	k->compressed += (int64_t)(w->hdr.len + body->len);
 	if (put(w, w->hdr.buf, w->hdr.len, e) || put(w, body->buf ? body->buf : "", body->len, e))
 		return -1;
 	k->has_minmax = j->has_minmax;
@@ -582,11 +775,7 @@ static int write_group(struct pq_writer *w, struct aperr *e)
 
 		c->job = c->cur;
 		c->cur = tmp;
-		strbuf_reset(&c->cur.vals);
-		strbuf_reset(&c->cur.defs);
-		c->cur.nvals = 0;
-		c->cur.nulls = 0;
-		c->cur.has_minmax = 0;
+		side_reset(&c->cur);
 	}
 	w->job_rows = w->rows_in_group;
 	w->rows_in_group = 0;
@@ -693,12 +882,19 @@ int pq_finish(struct pq_writer *w, struct aperr *e)
 			total += c->uncompressed;
 			ztotal += c->compressed;
 			tc_begin(&t, 0);
-			tc_i64(&t, 2, c->offset);		/* file_offset */
+			tc_i64(&t, 2, c->dict_offset ? c->dict_offset : c->offset);	/* file_offset */
 			tc_begin(&t, 3);			/* meta_data */
 			tc_i32(&t, 1, physical(w->cols[i].c.kind));
-			tc_list(&t, 2, TC_I32, 2);		/* encodings: PLAIN, RLE */
-			tc_varint(&f, zigzag(0));
-			tc_varint(&f, zigzag(3));
+			if (c->dict_offset) {	/* PLAIN_DICTIONARY, RLE, RLE_DICTIONARY */
+				tc_list(&t, 2, TC_I32, 3);
+				tc_varint(&f, zigzag(2));
+				tc_varint(&f, zigzag(3));
+				tc_varint(&f, zigzag(8));
+			} else {		/* PLAIN, RLE */
+				tc_list(&t, 2, TC_I32, 2);
+				tc_varint(&f, zigzag(0));
+				tc_varint(&f, zigzag(3));
+			}
 			tc_list(&t, 3, TC_BINARY, 1);		/* path_in_schema */
 			tc_varint(&f, strlen(w->cols[i].c.name));
 			strbuf_addstr(&f, w->cols[i].c.name);
@@ -707,6 +903,8 @@ int pq_finish(struct pq_writer *w, struct aperr *e)
 			tc_i64(&t, 6, c->uncompressed);
 			tc_i64(&t, 7, c->compressed);
 			tc_i64(&t, 9, c->offset);		/* data_page_offset */
+			if (c->dict_offset)
+				tc_i64(&t, 11, c->dict_offset);	/* dictionary_page_offset */
 			tc_begin(&t, 12);			/* statistics */
 			tc_i64(&t, 3, c->nulls);		/* null_count */
 			if (c->has_minmax) {
@@ -719,7 +917,8 @@ int pq_finish(struct pq_writer *w, struct aperr *e)
 		}
 		tc_i64(&t, 2, total);				/* total_byte_size */
 		tc_i64(&t, 3, w->group_rows_n[g]);		/* num_rows */
-		tc_i64(&t, 5, w->cols[0].chunks[g].offset);	/* file_offset */
+		tc_i64(&t, 5, w->cols[0].chunks[g].dict_offset ? w->cols[0].chunks[g].dict_offset
+							       : w->cols[0].chunks[g].offset);	/* file_offset */
 		tc_i64(&t, 6, ztotal);				/* total_compressed_size */
 		tc_end(&t);
 	}

@@ -31,7 +31,8 @@ for i in range(1, 501):
          "ok": i % 2 == 0, "at": "2026-%02d-%02dT%02d:%02d:%02d%s%s" % (
             i % 12 + 1, i % 28 + 1, i % 24, i % 60, i % 60,
             [".5", ".123456", "", ".000001"][i % 4], ["Z", "+05:30", "-08:00", "Z"][i % 4]),
-         "big": str(10 ** 22 + i) if i % 5 == 0 else str(i), "meta": {"x": [i, None, "s"], "y": {"z": i}}}
+         "big": str(10 ** 22 + i) if i % 5 == 0 else str(i), "meta": {"x": [i, None, "s"], "y": {"z": i}},
+         "status": ["open", "paid", "shipped", "cancelled \u00e9"][i % 4]}
     if i % 7 == 0:
         r["note"] = None
     elif i % 7 == 1:
@@ -59,8 +60,12 @@ for codec in none gzip; do
 	done
 done
 is "$(head -1 d.jsonl | python3 -c 'import json,sys; print(" ".join(c[0] + ":" + c[1] for c in json.load(sys.stdin)["columns"]))')" \
-	"id:BIGINT name:VARCHAR price:DECIMAL(38,3) ok:BOOLEAN at:TIMESTAMP WITH TIME ZONE big:DECIMAL(38,0) meta:JSON note:VARCHAR" \
+	"id:BIGINT name:VARCHAR price:DECIMAL(38,3) ok:BOOLEAN at:TIMESTAMP WITH TIME ZONE big:DECIMAL(38,0) meta:JSON status:VARCHAR note:VARCHAR" \
 	"inferred columns: integer, text, decimal at the widest scale seen, boolean, timestamp, a decimal for integers past int64, JSON"
+
+is "$(head -1 d.jsonl | python3 -c 'import json,sys; e = json.load(sys.stdin)["encodings"]; print(e["status"], "/", e["name"])')" \
+	"PLAIN_DICTIONARY, RLE, RLE_DICTIONARY / PLAIN, RLE" \
+	"a column of few distinct strings is written with a dictionary, one of many PLAIN"
 
 # --- columns given: nested pointers and types ---------------------------------
 run tabulate --format parquet -o c.parquet --column id=/id:integer --column x=/meta/y/z \
@@ -124,7 +129,7 @@ is "$rc" 65 "a record that is not an object, with columns from the data: exit 65
 run tabulate --format parquet -o empty.parquet --column id=/id:integer < /dev/null
 is "$rc" 0 "no records, columns given: exit 0"
 dump empty.parquet empty.d
-is "$(head -1 empty.d)" '{"columns":[["id","BIGINT"]],"rows":0,"row_groups":0}' "an empty table DuckDB reads"
+is "$(head -1 empty.d)" '{"columns":[["id","BIGINT"]],"rows":0,"row_groups":0,"encodings":{}}' "an empty table DuckDB reads"
 run tabulate --format parquet -o empty2.parquet < /dev/null
 is "$rc" 65 "no records and no columns: exit 65"
 printf '\036{"apipe_state":"x","value":1}\n{"id":1}\n' > st.jsonl
@@ -135,7 +140,7 @@ like stats.json '"state_lines":1' "and are counted"
 # --- CSV (RFC 4180) --------------------------------------------------------------
 run tabulate --format csv -o t.csv < in.jsonl
 is "$rc" 0 "csv: exit 0"
-is "$(head -1 t.csv)" "$(printf 'id,name,price,ok,at,big,meta,note\r')" "a header row, CRLF line ends"
+is "$(head -1 t.csv)" "$(printf 'id,name,price,ok,at,big,meta,status,note\r')" "a header row, CRLF line ends"
 check in.jsonl t.csv --csv
 is "$?" 0 "python's csv module reads back every value"
 sqlite3 t.db ".mode csv" ".import t.csv t" 2> sq.err
