@@ -255,6 +255,20 @@ void tool_read_file(const char *path, const char *what, struct strbuf *out)
 		die_err(&e);
 }
 
+void tool_read_json(const char *path, const char *what, struct strbuf *text, struct json_doc *d)
+{
+	struct json_error je;
+	struct aperr e;
+
+	tool_read_file(path, what, text);
+	json_error_init(&je);
+	if (json_parse(d, text->buf ? text->buf : "", text->len, &je) < 0) {
+		json_error_to_aperr(&je, &e);
+		die(EX_CONFIG, "%s: %s", path, e.msg);
+	}
+	json_error_release(&je);
+}
+
 void tool_stats_begin(struct tool_stats *st, const char *tool)
 {
 	strbuf_init(&st->sb, 0);

@@ -94,6 +94,13 @@ double tool_seconds(void);
  * at most 64 MiB; dies with 66 "path: no such what" when it is missing.
  */
 void tool_read_file(const char *path, const char *what, struct strbuf *out);
+struct json_doc;
+/*
+ * tool_read_file, then parse it into d (initialised by the caller): the
+ * text stays in text, which d's tokens point into.  Dies with 65/66/78
+ * naming the path.
+ */
+void tool_read_json(const char *path, const char *what, struct strbuf *text, struct json_doc *d);
 /*
  * A --stats file: tool_stats_begin() opens the object (with "tool" first
  * when tool is not NULL), the program adds its members through st->w, and

@@ -88,20 +88,13 @@ static void load_baseline(struct run *r, const char *path)
 {
 	struct strbuf text = STRBUF_INIT;
 	struct json_doc d;
-	struct json_error je;
 	struct aperr e;
 
-	tool_read_file(path, "baseline", &text);
 	json_doc_init(&d, r->common.max_depth);
-	json_error_init(&je);
-	if (json_parse(&d, text.buf ? text.buf : "", text.len, &je) < 0) {
-		json_error_to_aperr(&je, &e);
-		die(EX_CONFIG, "%s: %s", path, e.msg);
-	}
+	tool_read_json(path, "baseline", &text, &d);
 	if (!(r->sh = shape_load_baseline(&d, 0, &e)))
 		die(e.code, "%s: %s", path, e.msg);
 	json_doc_release(&d);
-	json_error_release(&je);
 	strbuf_release(&text);
 }
 

@@ -142,14 +142,8 @@ static void emit_schema(struct sg *s, const char *schema, size_t n)
 static void schema_from_file(struct sg *s, struct strbuf *min)
 {
 	struct strbuf text = STRBUF_INIT;
-	struct aperr e;
 
-	if (statefile_read(s->schema, &text, (size_t)64 << 20, &e) != 0)
-		die(EX_NOINPUT, "--schema %s: %s", s->schema, e.msg);
-	if (json_parse(&s->d, text.buf ? text.buf : "", text.len, &s->je) < 0) {
-		json_error_to_aperr(&s->je, &e);
-		die(EX_CONFIG, "--schema %s: %s", s->schema, e.msg);
-	}
+	tool_read_json(s->schema, "--schema file", &text, &s->d);
 	if (json_type(&s->d, 0) != JSON_OBJECT)
 		die(EX_CONFIG, "--schema %s: a schema object is needed", s->schema);
 	json_minify(&s->d, 0, min);

@@ -122,21 +122,13 @@ static void load_schema(struct tab *t)
 {
 	struct strbuf text = STRBUF_INIT;
 	struct json_doc d;
-	struct json_error je;
 	struct aperr e;
 
-	if (statefile_read(t->schema, &text, (size_t)64 << 20, &e) != 0)
-		die(EX_NOINPUT, "--schema %s: %s", t->schema, e.msg);
 	json_doc_init(&d, 0);
-	json_error_init(&je);
-	if (json_parse(&d, text.buf ? text.buf : "", text.len, &je) < 0) {
-		json_error_to_aperr(&je, &e);
-		die(EX_CONFIG, "--schema %s: %s", t->schema, e.msg);
-	}
+	tool_read_json(t->schema, "--schema file", &text, &d);
 	if (tab_cols_from_schema(&d, &t->cols, &t->ncols, &e) < 0)
 		die(e.code, "--schema %s: %s", t->schema, e.msg);
 	json_doc_release(&d);
-	json_error_release(&je);
 	strbuf_release(&text);
 }
 

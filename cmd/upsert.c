@@ -118,20 +118,13 @@ static void add_schema_columns(struct up *u, const char *path)
 {
 	struct strbuf text = STRBUF_INIT;
 	struct json_doc d;
-	struct json_error je;
 	struct aperr e;
 
-	tool_read_file(path, "--columns-from", &text);
 	json_doc_init(&d, 0);
-	json_error_init(&je);
-	if (json_parse(&d, text.buf ? text.buf : "", text.len, &je) < 0) {
-		json_error_to_aperr(&je, &e);
-		die(EX_CONFIG, "--columns-from %s: %s", path, e.msg);
-	}
+	tool_read_json(path, "--columns-from schema", &text, &d);
 	if (db_schema_columns(&d, add_property, u, &e) < 0)
 		die(e.code, "--columns-from %s: %s", path, e.msg);
 	json_doc_release(&d);
-	json_error_release(&je);
 	strbuf_release(&text);
 }
 

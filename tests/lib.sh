@@ -167,6 +167,23 @@ pg_start() {
 		$as "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
 			-o "-k $PGDIR -c listen_addresses= -c fsync=off" start > /dev/null 2>&1
 }
+# For the tests that run once per database backend ($B: sqlite, or pg or
+# postgresql with pg_start's server): url NAME is a database's --db,
+# q NAME SQL a query on it ('|' between fields).
+url() {
+	if [ "$B" = sqlite ]; then
+		echo "$TESTDIR/$1.db"
+	else
+		echo "postgresql:///$1?host=$PGDIR&user=postgres"
+	fi
+}
+q() {
+	if [ "$B" = sqlite ]; then
+		sqlite3 "$TESTDIR/$1.db" "$2"
+	else
+		psql -X -q -At -F'|' "$(url "$1")" -c "$2"
+	fi
+}
 pg_stop() {
 	[ -n "$PGDIR" ] || return 0
 	$as "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop > /dev/null 2>&1

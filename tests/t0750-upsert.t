@@ -18,20 +18,6 @@ gen() {
 # --- the backends: url NAME, q NAME SQL, field NAME (SQL for record's NAME) ---
 trap 'pg_stop; for p in $mock_pids; do kill "$p" 2>/dev/null; done; rm -rf "$TESTDIR"' EXIT
 
-url() {
-	if [ "$B" = sqlite ]; then
-		echo "$1.db"
-	else
-		echo "postgresql:///$1?host=$PGDIR&user=postgres"
-	fi
-}
-q() {
-	if [ "$B" = sqlite ]; then
-		sqlite3 "$1.db" "$2"
-	else
-		psql -X -q -At -F'|' "$(url "$1")" -c "$2"
-	fi
-}
 field() {
 	if [ "$B" = sqlite ]; then
 		echo "json_extract(record, '\$.$1')"

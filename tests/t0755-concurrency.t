@@ -14,12 +14,6 @@ if pg_start; then
 else
 	echo "ok 1 # SKIP PostgreSQL is not installed (.ci/run installs it)"
 fi
-url() {
-	if [ "$B" = sqlite ]; then echo "$PWD/$1.db"; else echo "postgresql:///$1?host=$PGDIR&user=postgres"; fi
-}
-q() {
-	if [ "$B" = sqlite ]; then sqlite3 "$1.db" "$2"; else psql -X -q -At -F'|' "$(url "$1")" -c "$2"; fi
-}
 newdb() {
 	if [ "$B" = postgresql ]; then
 		psql -X -q "postgresql:///postgres?host=$PGDIR&user=postgres" -c "CREATE DATABASE $1" > /dev/null
