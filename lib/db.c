@@ -23,6 +23,13 @@ struct db {
 	const char *record_type;	/* PostgreSQL: "jsonb" (default), "json" or "text" */
 	uint64_t last_inserted, last_updated;	/* PostgreSQL: what the last db_write did */
 	int want_stored;		/* PostgreSQL: db_lookup returns the stored records */
+	/*
+	 * Columns asked for that the table lacks: added, and filled from the
+	 * stored records, in the transaction of the first batch (evolved: in
+	 * the open one; a rollback takes them back, and the statements that
+	 * named them).
+	 */
+	int evolve, evolved;
 };
 
 static struct db *pgsql_open(const char *url, struct aperr *e);
@@ -422,7 +429,10 @@ static const char *sql_type(enum db_type t)
 	}
 }
 
-/* Does table have every column it needs?  0 or -1 (EX_CONFIG naming the missing one). */
+/*
+ * Does table have the first ncols columns, record and ingested_at?  0 or
+ * -1 (EX_CONFIG naming the missing one).
+ */
 static int check_columns(struct db *db, const char *table, const struct db_column *cols,
 			 size_t ncols, struct aperr *e)
 {
@@ -650,13 +660,13 @@ out:
 }
 
 /*
- * The table follows the columns asked for: a missing one is added and
- * filled from the stored records; one of another declared type is
- * EX_DATAERR (apipe never changes a column's type).  In the caller's
- * transaction.
+ * The table follows the columns asked for: a missing one is noted in
+ * db->evolve, and with apply added and filled from the stored records; one
+ * of another declared type is EX_DATAERR (apipe never changes a column's
+ * type).  In the caller's transaction.
  */
 static int sqlite_evolve(struct db *db, const char *table, const struct db_column *cols,
-			 size_t ncols, size_t nkeys, struct aperr *e)
+			 size_t ncols, size_t nkeys, int apply, struct aperr *e)
 {
 	struct strbuf q = STRBUF_INIT;
 	size_t i;
@@ -674,6 +684,9 @@ static int sqlite_evolve(struct db *db, const char *table, const struct db_colum
 			free(have);
 			continue;
 		}
+		db->evolve = 1;
+		if (!apply)
+			continue;	/* checked now, added with the first batch */
 		strbuf_reset(&q);
 		strbuf_addstr(&q, "ALTER TABLE ");
 		ident(&q, table);
@@ -685,6 +698,20 @@ static int sqlite_evolve(struct db *db, const char *table, const struct db_colum
 	}
 	strbuf_release(&q);
 	return rc;
+}
+
+/* SQLite: the prepared upsert of one row, every column named.  0, or -1 (e). */
+static int sqlite_put_statement(struct db *db, struct aperr *e)
+{
+	struct strbuf q = STRBUF_INIT;
+	int r;
+
+	sqlite3_finalize(db->put);
+	db->put = NULL;
+	sql_upsert(&q, db->table, db->cols, db->ncols, db->nkeys, NULL, NULL);
+	r = prep(db, q.buf, &db->put, e);
+	strbuf_release(&q);
+	return r;
 }
 
 int db_prepare(struct db *db, const char *table, const struct db_column *cols, size_t ncols,
@@ -705,9 +732,10 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 	/* one writer at a time: a second first run waits, then finds the columns there */
 	if (exec(db, "BEGIN IMMEDIATE", e) < 0)
 		goto out;
+	db->evolve = 0;
 	if (exec(db, q.buf, e) < 0 || exec(db, STATE_TABLE_SQL("TEXT"), e) < 0 ||
-	    sqlite_evolve(db, table, cols, ncols, nkeys, e) < 0 ||
-	    check_columns(db, table, cols, ncols, e) < 0) {
+	    check_columns(db, table, cols, nkeys, e) < 0 ||
+	    sqlite_evolve(db, table, cols, ncols, nkeys, 0, e) < 0) {
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
@@ -715,11 +743,7 @@ int db_prepare(struct db *db, const char *table, const struct db_column *cols, s
 		goto out;
 	strbuf_reset(&q);
 	sql_find(&q, table, cols, nkeys);
-	if (prep(db, q.buf, &db->find, e) < 0)
-		goto out;
-	strbuf_reset(&q);
-	sql_upsert(&q, table, cols, ncols, nkeys, NULL, NULL);
-	if (prep(db, q.buf, &db->put, e) < 0 ||
+	if (prep(db, q.buf, &db->find, e) < 0 || (!db->evolve && sqlite_put_statement(db, e) < 0) ||
 	    prep(db, "INSERT INTO apipe_state (name, value, updated_at) VALUES (?1, ?2, ?3) "
 		     "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
 		     "updated_at = excluded.updated_at", &db->sput, e) < 0)
@@ -821,30 +845,52 @@ int db_reconnect(struct db *db, struct aperr *e)
 	return db->table ? pgsql_prepare(db, db->table, db->cols, db->ncols, db->nkeys, e) : 0;
 }
 
+static int pgsql_evolve_now(struct db *db, struct aperr *e);
+
 int db_begin(struct db *db, struct aperr *e)
 {
+	int r = db->pg ? pgsql_exec(db, "BEGIN", "BEGIN", e) : step_done(db, db->begin, "BEGIN", e);
+
+	if (r < 0 || !db->evolve)
+		return r;
+	/* the columns the table lacks, in this batch's transaction */
+	db->evolved = 1;
 	if (db->pg)
-		return pgsql_exec(db, "BEGIN", "BEGIN", e);
-	return step_done(db, db->begin, "BEGIN", e);
+		r = pgsql_evolve_now(db, e);
+	else if (sqlite_evolve(db, db->table, db->cols, db->ncols, db->nkeys, 1, e) < 0 ||
+		 sqlite_put_statement(db, e) < 0)
+		r = -1;
+	if (r < 0)
+		db_rollback(db);
+	return r;
 }
 
 int db_commit(struct db *db, struct aperr *e)
 {
-	if (db->pg)
-		return pgsql_exec(db, "COMMIT", "COMMIT", e);
-	return step_done(db, db->commit, "COMMIT", e);
+	int r = db->pg ? pgsql_exec(db, "COMMIT", "COMMIT", e) : step_done(db, db->commit, "COMMIT", e);
+
+	if (r == 0 && db->evolved)
+		db->evolve = db->evolved = 0;
+	return r;
 }
 
 void db_rollback(struct db *db)
 {
 	if (db->pg) {
 		PQclear(PQexec(db->pg, "ROLLBACK"));
-		return;
+		if (db->evolved)	/* statements naming columns that are gone again */
+			PQclear(PQexec(db->pg, "DEALLOCATE ALL"));
+	} else {
+		if (!sqlite3_get_autocommit(db->h)) {
+			sqlite3_step(db->rollback);
+			sqlite3_reset(db->rollback);
+		}
+		if (db->evolved) {
+			sqlite3_finalize(db->put);
+			db->put = NULL;
+		}
 	}
-	if (!sqlite3_get_autocommit(db->h)) {
-		sqlite3_step(db->rollback);
-		sqlite3_reset(db->rollback);
-	}
+	db->evolved = 0;
 }
 
 static void bind(sqlite3_stmt *st, int i, const struct db_value *v)
@@ -1201,13 +1247,13 @@ static const char *pgsql_fits(enum db_type t)
 
 /*
  * As sqlite_evolve, in the caller's transaction under the DDL lock: a
- * missing column is added and filled from the stored records, each value
+ * missing column is noted, and with apply added and filled from the stored records, each value
  * checked for its JSON type and cast (a value that does not cast aborts
  * the transaction: nothing is rewritten); a column of another type is
  * EX_DATAERR.
  */
 static int pgsql_evolve(struct db *db, const char *table, const struct db_column *cols,
-			size_t ncols, size_t nkeys, struct aperr *e)
+			size_t ncols, size_t nkeys, int apply, struct aperr *e)
 {
 	const char *rec = "\"record\"::jsonb";	/* whatever type keeps it (a no-op for jsonb) */
 	struct strbuf q = STRBUF_INIT, path = STRBUF_INIT;
@@ -1252,6 +1298,9 @@ static int pgsql_evolve(struct db *db, const char *table, const struct db_column
 			continue;
 		}
 		PQclear(res);
+		db->evolve = 1;
+		if (!apply)
+			continue;	/* checked now, added with the first batch */
 		strbuf_reset(&path);
 		pg_path_literal(&path, &cols[i].ptr);
 		strbuf_reset(&q);
@@ -1318,12 +1367,17 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 	 */
 	if (pgsql_exec(db, "BEGIN", "BEGIN", e) < 0)
 		goto out;
+	db->evolve = 0;
 	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
 	    pgsql_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
 	    pgsql_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0 ||
-	    pgsql_evolve(db, table, cols, ncols, nkeys, e) < 0 ||
+	    pgsql_evolve(db, table, cols, ncols, nkeys, 0, e) < 0 ||
 	    pgsql_exec(db, "COMMIT", "COMMIT", e) < 0) {
 		pgsql_exec(db, "ROLLBACK", "ROLLBACK", &(struct aperr){ 0, "" });
+		goto out;
+	}
+	if (db->evolve) {	/* the rest comes with the first batch (db_begin) */
+		rc = 0;
 		goto out;
 	}
 	if (pgsql_check_table(db, table, cols, ncols, e) < 0 ||
@@ -1337,6 +1391,20 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 out:
 	strbuf_release(&q);
 	return rc;
+}
+
+/* In the open transaction: take the DDL lock, add the missing columns, then what names them. */
+static int pgsql_evolve_now(struct db *db, struct aperr *e)
+{
+	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
+	    pgsql_evolve(db, db->table, db->cols, db->ncols, db->nkeys, 1, e) < 0 ||
+	    pgsql_check_table(db, db->table, db->cols, db->ncols, e) < 0 ||
+	    pgsql_temp_tables(db, db->table, db->cols, db->ncols, db->nkeys, e) < 0 ||
+	    pgsql_exec(db, "DEALLOCATE ALL", "DEALLOCATE", e) < 0 ||
+	    pgsql_statements(db, db->table, db->cols, db->ncols, db->nkeys, e) < 0)
+		return -1;
+	db->evolve = 1;	/* until the commit */
+	return 0;
 }
 
 /* A value as libpq text: integers and reals printed, booleans as t/f. */

@@ -155,7 +155,13 @@ is "$(sqlite3 t.db 'select big from t where id = 10')" 10000000000000000000010 "
 is "$?" 0 "a million records: exit 0"
 mb=$(( $(wc -c < m.jsonl) / 1048576 ))
 rss=$(( $(cat rss) / 1024 ))
-ok "$([ "$rss" -lt 160 ]; echo $?)" "max RSS ${rss} MiB for ${mb} MiB of input (row groups of 100000 rows)"
+case $APIPE_BIN in
+*/build-san/*)	# a sanitizer's shadow memory and quarantine are not the program's
+	echo "ok $((tap_n + 1)) # SKIP max RSS with sanitizers (${rss} MiB) is not the program's"
+	tap_n=$((tap_n + 1)) ;;
+*)
+	ok "$([ "$rss" -lt 160 ]; echo $?)" "max RSS ${rss} MiB for ${mb} MiB of input (row groups of 100000 rows)" ;;
+esac
 dump m.parquet m.d
 is "$(head -1 m.d | python3 -c 'import json,sys; d = json.load(sys.stdin); print(d["rows"], d["row_groups"])')" \
 	"1000000 10" "DuckDB reads 1000000 rows in 10 row groups"

@@ -42,10 +42,14 @@ backend() {
 		"1|1.5 2|- 3|12345.25 4|0.5 5|- " "$B: price filled from the stored records, and for the new rows"
 	is "$(q evo "select id, coalesce(cast(tags as text), '-') from t where id in (1, 2, 5) order by id" | tr -d ' ' | tr '\n' ' ')" \
 		'1|["x"] 2|[] 5|- ' "$B: tags too, as JSON"
-	run upsert --db "$D" --table t --key id=/id:integer --column name=/name --column qty=/qty:integer < /dev/null
+	run upsert --db "$D" --table t --key id=/id:integer --column name=/name --column note=/note:text < /dev/null
+	is "$rc:$(coltype evo t note)" "0:" "$B: no records, no batch: a column no batch needed is not added"
+	echo '{"id":6,"name":"f","qty":6}' > run3.jsonl
+	run upsert --db "$D" --table t --key id=/id:integer --column name=/name --column qty=/qty:integer < run3.jsonl
 	is "$rc" 65 "$B: a stored value that does not fit the new column: exit 65"
 	like err 'adding column qty to t: the stored record .*"many".*nothing was changed' "$B: the message names the record"
 	is "$(coltype evo t qty)" "" "$B: and the column was not added"
+	is "$(q evo "select count(*), max(id) from t")" "5|5" "$B: nor the batch that needed it (record 6)"
 	run upsert --db "$D" --table t --key id=/id:integer --column name=/name:integer < /dev/null
 	is "$rc" 65 "$B: a column of another type: exit 65"
 	like err "column name of t is .*, not .*: apipe does not change a column's type" "$B: said so"

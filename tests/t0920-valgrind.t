@@ -36,6 +36,11 @@ vg schema-infer schema infer
 schema infer < recs.jsonl > base.json
 vg schema-diff schema diff --fail-on none base.json
 vg upsert upsert --db up.db --table t --key /id --only-newer --order-field /updated_at --column s=/status:text
+vg tabulate-parquet tabulate --format parquet --row-group 64 -o t.parquet
+vg tabulate-csv tabulate --format csv --column id=/id:integer --column s=/status --dead-letter tdl.jsonl
+vg singer-to singer --to --stream o --key /id
+cp out.singer-to in
+vg singer-from singer --from --stream o
 cp pages.jsonl in
 vg store-raw store-raw arch
 : > in
