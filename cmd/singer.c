@@ -179,17 +179,9 @@ static void one_state(struct sg *s, const char *line, size_t n, uint64_t lineno)
 	s->states++;
 }
 
-/* A held line of the inference window: a record, or a state line. */
-struct held {
-	struct strbuf text;
-	size_t *end;
-	uint64_t *lineno;
-	size_t n, a;
-};
-
 static void do_to(struct sg *s)
 {
-	struct held h;
+	struct lines h;
 	struct shape *sh = NULL;
 	struct strbuf schema = STRBUF_INIT, pretty = STRBUF_INIT;
 	struct aperr e;
@@ -198,7 +190,6 @@ static void do_to(struct sg *s)
 	int r;
 
 	memset(&h, 0, sizeof(h));
-	strbuf_init(&h.text, 0);
 	if (s->schema) {
 		schema_from_file(s, &schema);
 	} else {
@@ -206,17 +197,8 @@ static void do_to(struct sg *s)
 		if (!(sh = shape_new()))
 			die(EX_OSERR, "out of memory");
 		while (records < s->infer && (r = lreader_next(&s->in, &line, &n, &e)) > 0) {
-			if (h.n == h.a) {
-				h.a = h.a ? h.a * 2 : 64;
-				h.end = realloc(h.end, h.a * sizeof(*h.end));
-				h.lineno = realloc(h.lineno, h.a * sizeof(*h.lineno));
-				if (!h.end || !h.lineno)
-					die(EX_OSERR, "out of memory");
-			}
-			if (strbuf_add(&h.text, line, n) < 0)
-				die(EX_OSERR, "out of memory");
-			h.end[h.n] = h.text.len;
-			h.lineno[h.n++] = s->in.lineno;
+			if (lines_hold(&h, line, n, s->in.lineno, &e) < 0)
+				die_err(&e);
 			if (jsonl_is_state(line, n))
 				continue;
 			records++;
@@ -235,16 +217,15 @@ static void do_to(struct sg *s)
 		die(EX_OSERR, "out of memory");
 	emit_schema(s, schema.buf, schema.len);
 	for (i = 0; i < h.n; i++) {
-		size_t from = i ? h.end[i - 1] : 0;
+		uint64_t no;
+		const char *l = lines_get(&h, i, &n, &no);
 
-		if (jsonl_is_state(h.text.buf + from, h.end[i] - from))
-			one_state(s, h.text.buf + from, h.end[i] - from, h.lineno[i]);
+		if (jsonl_is_state(l, n))
+			one_state(s, l, n, no);
 		else
-			one_record(s, h.text.buf + from, h.end[i] - from, h.lineno[i]);
+			one_record(s, l, n, no);
 	}
-	strbuf_release(&h.text);
-	free(h.end);
-	free(h.lineno);
+	lines_release(&h);
 	strbuf_release(&schema);
 	while ((r = lreader_next(&s->in, &line, &n, &e)) > 0) {
 		if (jsonl_is_state(line, n))

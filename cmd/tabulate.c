@@ -246,29 +246,6 @@ static void put_row(struct tab *t, const struct json_doc *d, uint64_t lineno, co
 	t->rows++;
 }
 
-/* The lines held while the columns were inferred. */
-struct held {
-	struct strbuf text;
-	size_t *end;
-	uint64_t *lineno;
-	size_t n, a;
-};
-
-static void hold(struct held *h, const char *line, size_t n, uint64_t lineno)
-{
-	if (h->n == h->a) {
-		h->a = h->a ? h->a * 2 : 64;
-		h->end = realloc(h->end, h->a * sizeof(*h->end));
-		h->lineno = realloc(h->lineno, h->a * sizeof(*h->lineno));
-		if (!h->end || !h->lineno)
-			die(EX_OSERR, "out of memory");
-	}
-	if (strbuf_add(&h->text, line, n) < 0)
-		die(EX_OSERR, "out of memory");
-	h->end[h->n] = h->text.len;
-	h->lineno[h->n++] = lineno;
-}
-
 static void one(struct tab *t, struct json_doc *d, struct json_error *je, const char *line,
 		size_t n, uint64_t lineno)
 {
@@ -302,7 +279,7 @@ int cmd_tabulate(int argc, char **argv)
 	struct lreader in;
 	struct json_doc d;
 	struct json_error je;
-	struct held h;
+	struct lines h;
 	struct tab_infer *inf;
 	struct aperr e;
 	const char *line;
@@ -323,7 +300,6 @@ int cmd_tabulate(int argc, char **argv)
 	if (t.dl_path && dl_open(&t.dl, t.dl_path, &e) < 0)
 		die_err(&e);
 	strbuf_init(&t.row, 0);
-	strbuf_init(&h.text, 0);
 	if (lreader_init(&in, 0, "stdin", t.common.max_line, &e) < 0)
 		die_err(&e);
 	json_doc_init(&d, t.common.max_depth);
@@ -337,7 +313,8 @@ int cmd_tabulate(int argc, char **argv)
 			t.states++;
 			continue;
 		}
-		hold(&h, line, n, in.lineno);
+		if (lines_hold(&h, line, n, in.lineno, &e) < 0)
+			die_err(&e);
 		if (json_parse(&d, line, n, NULL) == 0 &&
 		    tab_infer_add(inf, t.cols, t.ncols, &d, &e) < 0)
 			die_err(&e);
@@ -351,13 +328,12 @@ int cmd_tabulate(int argc, char **argv)
 		db_value_init(&t.vals[i].v);
 	start_table(&t);
 	for (i = 0; i < h.n; i++) {
-		size_t from = i ? h.end[i - 1] : 0;
+		uint64_t no;
+		const char *l = lines_get(&h, i, &n, &no);
 
-		one(&t, &d, &je, h.text.buf + from, h.end[i] - from, h.lineno[i]);
+		one(&t, &d, &je, l, n, no);
 	}
-	strbuf_release(&h.text);
-	free(h.end);
-	free(h.lineno);
+	lines_release(&h);
 	while ((r = lreader_next(&in, &line, &n, &e)) > 0) {
 		if (jsonl_is_state(line, n))
 			t.states++;	/* a file is written whole or not at all: no progress to keep */

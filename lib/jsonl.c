@@ -237,3 +237,44 @@ int lreader_idle(const struct lreader *r)
 
 	return !lreader_ready(r) && poll(&pfd, 1, 0) == 0;
 }
+
+int lines_hold(struct lines *h, const char *line, size_t n, uint64_t lineno, struct aperr *e)
+{
+	if (h->n == h->a) {
+		size_t a = h->a ? h->a * 2 : 64;
+		size_t *end = realloc(h->end, a * sizeof(*end));
+		uint64_t *no;
+
+		if (!end)
+			return aperr_set(e, EX_OSERR, "out of memory");
+		h->end = end;
+		if (!(no = realloc(h->lineno, a * sizeof(*no))))
+			return aperr_set(e, EX_OSERR, "out of memory");
+		h->lineno = no;
+		h->a = a;
+	}
+	if (h->alloc - h->len < n) {
+		size_t a = h->alloc ? h->alloc : 4096;
+		char *t;
+
+		while (a - h->len < n)
+			a *= 2;
+		if (!(t = realloc(h->text, a)))
+			return aperr_set(e, EX_OSERR, "out of memory");
+		h->text = t;
+		h->alloc = a;
+	}
+	memcpy(h->text + h->len, line, n);
+	h->len += n;
+	h->end[h->n] = h->len;
+	h->lineno[h->n++] = lineno;
+	return 0;
+}
+
+void lines_release(struct lines *h)
+{
+	free(h->text);
+	free(h->end);
+	free(h->lineno);
+	memset(h, 0, sizeof(*h));
+}

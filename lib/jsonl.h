@@ -56,6 +56,31 @@ int lreader_ready(const struct lreader *r);
  */
 int lreader_idle(const struct lreader *r);
 
+/*
+ * Lines held back while a stage looks ahead (tabulate and singer infer
+ * their columns or schema from the first lines, then write those lines
+ * first).  lines_hold() copies a line with its number; lines_get() hands
+ * line i back; lines_release() frees them.  Memory grows with what is
+ * held: callers bound it (--infer).
+ */
+struct lines {
+	char *text;
+	size_t len, alloc;
+	size_t *end;		/* one past each line in text */
+	uint64_t *lineno;
+	size_t n, a;
+};
+int lines_hold(struct lines *h, const char *line, size_t n, uint64_t lineno, struct aperr *e);
+static inline const char *lines_get(const struct lines *h, size_t i, size_t *n, uint64_t *lineno)
+{
+	size_t from = i ? h->end[i - 1] : 0;
+
+	*n = h->end[i] - from;
+	*lineno = h->lineno[i];
+	return h->text + from;
+}
+void lines_release(struct lines *h);
+
 #define LW_EPIPE (-2)
 
 /*

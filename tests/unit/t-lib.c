@@ -253,6 +253,33 @@ static void test_lreader(void)
 }
 
 /* The command line's numbers: counts and decimals, through the one number parser. */
+static void test_lines(void)
+{
+	struct lines h;
+	struct aperr e;
+	char buf[5000];
+	size_t i, n, bad = 0;
+	uint64_t no;
+
+	memset(&h, 0, sizeof(h));
+	for (i = 0; i < 1000; i++) {
+		memset(buf, 'a' + (int)(i % 26), i * 5 % sizeof(buf));
+		if (lines_hold(&h, buf, i * 5 % sizeof(buf), 10 + i, &e) < 0)
+			bad++;
+	}
+	is_int(bad, 0, "1000 lines of 0 to 4995 bytes held");
+	for (i = 0; i < 1000; i++) {
+		const char *l = lines_get(&h, i, &n, &no);
+
+		if (n != i * 5 % sizeof(buf) || no != 10 + i || (n && (l[0] != 'a' + (int)(i % 26) ||
+								      l[n - 1] != l[0])))
+			bad++;
+	}
+	is_int(bad, 0, "each handed back whole, with its number");
+	lines_release(&h);
+	is_int(h.n, 0, "released");
+}
+
 static void test_option_numbers(void)
 {
 	static const struct {
@@ -350,5 +377,6 @@ int main(void)
 	test_base64_utf8();
 	test_strbuf_cap();
 	test_lreader();
+	test_lines();
 	return done_testing();
 }
