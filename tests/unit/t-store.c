@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "../tap.h"
 #include "../../lib/archive.h"
 #include "../../lib/db.h"
@@ -318,6 +320,25 @@ static int col(struct db_column *c, const char *name, const char *ptr, enum db_t
 	c->name = strdup(name);
 	c->type = t;
 	return json_ptr_parse(&c->ptr, ptr, &e);
+}
+
+/* Does table t of the SQLite file at path have the column name?  (Read with sqlite3 itself.) */
+static int has_column(const char *path, const char *name)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int r = -1;
+
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "SELECT count(*) FROM pragma_table_info('t') WHERE name = ?1", -1,
+			       &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			r = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	return r;
 }
 
 static int value_of(struct db_column *c, const char *json, struct db_value *v, struct aperr *e)
@@ -651,15 +672,32 @@ static void test_db(void)
 
 	db = db_open(url.buf, &e);
 	{
-		struct db_column more[4];
+		struct db_column more[4], nokey[3];
 
+		/* a column the table lacks: added with the first batch, taken back by a rollback */
 		memcpy(more, cols, sizeof(cols));
-		col(&more[3], "extra", "/x", DB_TEXT);
-		is_int(db_prepare(db, "t", more, 4, 1, &e), -1, "a table without an asked-for column");
-		is_int(e.code, EX_CONFIG, "is EX_CONFIG");
-		ok(strstr(e.msg, "extra") != NULL, "naming the column");
+		col(&more[3], "extra", "/n", DB_REAL);
+		is_int(db_prepare(db, "t", more, 4, 1, &e), 0, "a table without an asked-for column");
+		is_int(has_column(url.buf + 7, "extra"), 0, "is not changed when prepared");
+		is_int(db_begin(db, &e), 0, "the first batch adds it");
+		db_rollback(db);
+		is_int(has_column(url.buf + 7, "extra"), 0, "a rollback takes it back");
+		is_int(db_begin(db, &e), 0, "the next batch adds it again");
+		is_int(db_commit(db, &e), 0, "and commits");
+		is_int(has_column(url.buf + 7, "extra"), 1, "the column is there");
+		is_int(db_begin(db, &e) == 0 && db_commit(db, &e) == 0, 1, "later batches go on");
 		json_ptr_release(&more[3].ptr);
 		free(more[3].name);
+		db_close(db);
+		/* a key column it lacks is a configuration error */
+		db = db_open(url.buf, &e);
+		col(&nokey[0], "nokey", "/nokey", DB_ANY);
+		memcpy(&nokey[1], &cols[1], 2 * sizeof(cols[0]));
+		is_int(db_prepare(db, "t", nokey, 3, 1, &e), -1, "a table without the key column");
+		is_int(e.code, EX_CONFIG, "is EX_CONFIG");
+		ok(strstr(e.msg, "nokey") != NULL, "naming the column");
+		json_ptr_release(&nokey[0].ptr);
+		free(nokey[0].name);
 	}
 	db_close(db);
 	strbuf_reset(&url);
