@@ -253,7 +253,7 @@ int lines_hold(struct lines *h, const char *line, size_t n, uint64_t lineno, str
 		h->lineno = no;
 		h->a = a;
 	}
-	if (h->alloc - h->len < n) {
+	if (!h->text || h->alloc - h->len < n) {
 		size_t a = h->alloc ? h->alloc : 4096;
 		char *t;
 
@@ -264,7 +264,8 @@ int lines_hold(struct lines *h, const char *line, size_t n, uint64_t lineno, str
 		h->text = t;
 		h->alloc = a;
 	}
-	memcpy(h->text + h->len, line, n);
+	if (n)
+		memcpy(h->text + h->len, line, n);
 	h->len += n;
 	h->end[h->n] = h->len;
 	h->lineno[h->n++] = lineno;
