@@ -430,34 +430,48 @@ static const char *sql_type(enum db_type t)
 }
 
 /*
+ * Table's column name: 1 with its declared type in *type ("" when untyped;
+ * the caller frees it; type may be NULL), 0 when there is none, -1 (e).
+ */
+static int sqlite_column_type(struct db *db, const char *table, const char *name, char **type,
+			      struct aperr *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (prep(db, "SELECT type FROM pragma_table_info(?) WHERE name = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	r = sqlite3_step(st) == SQLITE_ROW;
+	if (r && type) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		if (!(*type = strdup(t ? t : "")))
+			r = aperr_set(e, EX_OSERR, "out of memory");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
  * Does table have the first ncols columns, record and ingested_at?  0 or
  * -1 (EX_CONFIG naming the missing one).
  */
 static int check_columns(struct db *db, const char *table, const struct db_column *cols,
 			 size_t ncols, struct aperr *e)
 {
-	struct strbuf q = STRBUF_INIT;
-	sqlite3_stmt *st = NULL;
 	size_t i;
-	int rc = 0;
+	int r = 1;
 
-	strbuf_addstr(&q, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
-	if (prep(db, q.buf, &st, e) < 0) {
-		strbuf_release(&q);
-		return -1;
-	}
-	for (i = 0; i <= ncols + 1 && rc == 0; i++) {
+	for (i = 0; i <= ncols + 1 && r == 1; i++) {
 		const char *name = i < ncols ? cols[i].name : i == ncols ? "record" : "ingested_at";
 
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW)
-			rc = aperr_set(e, EX_CONFIG, "table %s exists without a column %s", table, name);
+		r = sqlite_column_type(db, table, name, NULL, e);
+		if (r == 0)
+			return aperr_set(e, EX_CONFIG, "table %s exists without a column %s", table, name);
 	}
-	sqlite3_finalize(st);
-	strbuf_release(&q);
-	return rc;
+	return r < 0 ? -1 : 0;
 }
 
 /*
@@ -575,23 +589,6 @@ static void sql_upsert(struct strbuf *q, const char *table, const struct db_colu
 	"CREATE TABLE IF NOT EXISTS apipe_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, " \
 	"updated_at " time_type " NOT NULL)"
 
-/* The declared type of table's column name ("" when untyped), or NULL when there is none. */
-static char *sqlite_column_type(struct db *db, const char *table, const char *name)
-{
-	sqlite3_stmt *st = NULL;
-	char *t = NULL;
-
-	if (sqlite3_prepare_v2(db->h, "SELECT type FROM pragma_table_info(?) WHERE name = ?", -1,
-			       &st, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		t = strdup(sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
-	sqlite3_finalize(st);
-	return t;
-}
-
 static void bind(sqlite3_stmt *st, int i, const struct db_value *v);
 static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct aperr *e);
 
@@ -673,10 +670,15 @@ static int sqlite_evolve(struct db *db, const char *table, const struct db_colum
 	int rc = 0;
 
 	for (i = nkeys; i < ncols && rc == 0; i++) {
-		char *have = sqlite_column_type(db, table, cols[i].name);
+		char *have = NULL;
 		const char *want = sql_type(cols[i].type);
+		int r = sqlite_column_type(db, table, cols[i].name, &have, e);
 
-		if (have) {
+		if (r < 0) {
+			rc = -1;
+			break;
+		}
+		if (r) {
 			if (cols[i].type != DB_ANY && strcasecmp(have, want + (*want == ' ')))
 				rc = aperr_set(e, EX_DATAERR, "column %s of %s is %s, not %s: apipe does "
 					       "not change a column's type", cols[i].name, table,
@@ -1058,57 +1060,6 @@ static const char *pgsql_type(enum db_type t)
 	}
 }
 
-/*
- * An existing table must have every column, and keep its records as
- * --record-type asks.  0, or -1 (e).
- */
-static int pgsql_check_table(struct db *db, const char *table, const struct db_column *cols,
-			     size_t ncols, struct aperr *e)
-{
-	const char *rtype = db->record_type ? db->record_type : "jsonb";
-	PGresult *res;
-	size_t i;
-	int rc = -1;
-
-	/* every column there? */
-	for (i = 0; i <= ncols + 1; i++) {
-		const char *name = i < ncols ? cols[i].name : i == ncols ? "record" : "ingested_at";
-		const char *pv[2] = { table, name };
-
-		res = PQexecParams(db->pg, "SELECT 1 FROM information_schema.columns WHERE "
-				   "table_name = $1 AND column_name = $2", 2, NULL, pv, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			pgerr(db, res, "information_schema", e);
-			goto out;
-		}
-		if (PQntuples(res) == 0) {
-			PQclear(res);
-			aperr_set(e, EX_CONFIG, "table %s exists without a column %s", table, name);
-			goto out;
-		}
-		PQclear(res);
-	}
-	{
-		/* the record column keeps the type it was created with */
-		const char *pv[1] = { table };
-
-		res = PQexecParams(db->pg, "SELECT data_type FROM information_schema.columns WHERE "
-				   "table_name = $1 AND column_name = 'record'", 1, NULL, pv, NULL,
-				   NULL, 0);
-		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-		    strcmp(PQgetvalue(res, 0, 0), rtype)) {
-			aperr_set(e, EX_CONFIG, "table %s keeps its records as %s, not %s "
-				  "(--record-type)", table, PQgetvalue(res, 0, 0), rtype);
-			PQclear(res);
-			goto out;
-		}
-		PQclear(res);
-	}
-	rc = 0;
-out:
-	return rc;
-}
-
 /* The batch path: keys and rows go through temporary tables shaped like the table.  0, or -1. */
 static int pgsql_temp_tables(struct db *db, const char *table, const struct db_column *cols,
 			     size_t ncols, size_t nkeys, struct aperr *e)
@@ -1246,6 +1197,29 @@ static const char *pgsql_fits(enum db_type t)
 }
 
 /*
+ * Table's column name: 1 with its information_schema data_type in type
+ * (replaced), 0 when there is none, -1 (e).
+ */
+static int pgsql_column_type(struct db *db, const char *table, const char *name,
+			     struct strbuf *type, struct aperr *e)
+{
+	const char *pv[2] = { table, name };
+	PGresult *res = PQexecParams(db->pg, "SELECT data_type FROM information_schema.columns "
+				     "WHERE table_name = $1 AND column_name = $2", 2, NULL, pv,
+				     NULL, NULL, 0);
+	int r;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pgerr(db, res, "information_schema", e);
+	r = PQntuples(res) > 0;
+	strbuf_reset(type);
+	if (r && strbuf_addstr(type, PQgetvalue(res, 0, 0)) < 0)
+		r = aperr_set(e, EX_OSERR, "out of memory");
+	PQclear(res);
+	return r;
+}
+
+/*
  * As sqlite_evolve, in the caller's transaction under the DDL lock: a
  * missing column is noted, and with apply added and filled from the stored records, each value
  * checked for its JSON type and cast (a value that does not cast aborts
@@ -1256,48 +1230,42 @@ static int pgsql_evolve(struct db *db, const char *table, const struct db_column
 			size_t ncols, size_t nkeys, int apply, struct aperr *e)
 {
 	const char *rec = "\"record\"::jsonb";	/* whatever type keeps it (a no-op for jsonb) */
-	struct strbuf q = STRBUF_INIT, path = STRBUF_INIT;
+	const char *rtype = db->record_type ? db->record_type : "jsonb";
+	struct strbuf q = STRBUF_INIT, path = STRBUF_INIT, have = STRBUF_INIT;
 	PGresult *res;
 	size_t i;
-	int rc = 0;
+	int rc = 0, r;
 
 	/* an existing table keeps its keys and its records as they are: checked before any change */
 	for (i = 0; i <= nkeys + 1 && rc == 0; i++) {
 		const char *name = i < nkeys ? cols[i].name : i == nkeys ? "record" : "ingested_at";
-		const char *pv[2] = { table, name };
 
-		res = PQexecParams(db->pg, "SELECT data_type FROM information_schema.columns WHERE "
-				   "table_name = $1 AND column_name = $2", 2, NULL, pv, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			return pgerr(db, res, "information_schema", e);
-		if (!PQntuples(res))
+		r = pgsql_column_type(db, table, name, &have, e);
+		if (r < 0)
+			rc = -1;
+		else if (!r)
 			rc = aperr_set(e, EX_CONFIG, "table %s exists without a column %s", table, name);
-		else if (i == nkeys && strcmp(PQgetvalue(res, 0, 0),
-					      db->record_type ? db->record_type : "jsonb"))
+		else if (i == nkeys && strcmp(have.buf ? have.buf : "", rtype))
 			rc = aperr_set(e, EX_CONFIG, "table %s keeps its records as %s, not %s "
-				       "(--record-type)", table, PQgetvalue(res, 0, 0),
-				       db->record_type ? db->record_type : "jsonb");
-		PQclear(res);
+				       "(--record-type)", table, have.buf ? have.buf : "", rtype);
 	}
 	for (i = nkeys; i < ncols && rc == 0; i++) {
-		const char *pv[2] = { table, cols[i].name }, *fits = pgsql_fits(cols[i].type);
+		const char *fits = pgsql_fits(cols[i].type);
 
-		res = PQexecParams(db->pg, "SELECT data_type FROM information_schema.columns WHERE "
-				   "table_name = $1 AND column_name = $2", 2, NULL, pv, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			rc = pgerr(db, res, "information_schema", e);
+		r = pgsql_column_type(db, table, cols[i].name, &have, e);
+		if (r < 0) {
+			rc = -1;
 			break;
 		}
-		if (PQntuples(res)) {
-			if (cols[i].type != DB_ANY &&
-			    strcmp(PQgetvalue(res, 0, 0), pgsql_data_type(cols[i].type)))
+		if (r) {
+			const char *ht = have.buf ? have.buf : "";
+
+			if (cols[i].type != DB_ANY && strcmp(ht, pgsql_data_type(cols[i].type)))
 				rc = aperr_set(e, EX_DATAERR, "column %s of %s is %s, not %s: apipe does "
-					       "not change a column's type", cols[i].name, table,
-					       PQgetvalue(res, 0, 0), pgsql_data_type(cols[i].type));
-			PQclear(res);
+					       "not change a column's type", cols[i].name, table, ht,
+					       pgsql_data_type(cols[i].type));
 			continue;
 		}
-		PQclear(res);
 		db->evolve = 1;
 		if (!apply)
 			continue;	/* checked now, added with the first batch */
@@ -1349,7 +1317,17 @@ static int pgsql_evolve(struct db *db, const char *table, const struct db_column
 	}
 	strbuf_release(&q);
 	strbuf_release(&path);
+	strbuf_release(&have);
 	return rc;
+}
+
+/* What names the table's columns: the batch's temporary tables and prepared statements. */
+static int pgsql_ready(struct db *db, struct aperr *e)
+{
+	if (pgsql_temp_tables(db, db->table, db->cols, db->ncols, db->nkeys, e) < 0 ||
+	    pgsql_exec(db, "DEALLOCATE ALL", "DEALLOCATE", e) < 0)	/* when prepared again */
+		return -1;
+	return pgsql_statements(db, db->table, db->cols, db->ncols, db->nkeys, e);
 }
 
 static int pgsql_prepare(struct db *db, const char *table, const struct db_column *cols,
@@ -1376,18 +1354,8 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 		pgsql_exec(db, "ROLLBACK", "ROLLBACK", &(struct aperr){ 0, "" });
 		goto out;
 	}
-	if (db->evolve) {	/* the rest comes with the first batch (db_begin) */
-		rc = 0;
-		goto out;
-	}
-	if (pgsql_check_table(db, table, cols, ncols, e) < 0 ||
-	    pgsql_temp_tables(db, table, cols, ncols, nkeys, e) < 0)
-		goto out;
-	if (pgsql_exec(db, "DEALLOCATE ALL", "DEALLOCATE", e) < 0)	/* when prepared again */
-		goto out;
-	if (pgsql_statements(db, table, cols, ncols, nkeys, e) < 0)
-		goto out;
-	rc = 0;
+	/* with columns to add, what names them comes with the first batch (db_begin) */
+	rc = db->evolve ? 0 : pgsql_ready(db, e);
 out:
 	strbuf_release(&q);
 	return rc;
@@ -1398,10 +1366,7 @@ static int pgsql_evolve_now(struct db *db, struct aperr *e)
 {
 	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
 	    pgsql_evolve(db, db->table, db->cols, db->ncols, db->nkeys, 1, e) < 0 ||
-	    pgsql_check_table(db, db->table, db->cols, db->ncols, e) < 0 ||
-	    pgsql_temp_tables(db, db->table, db->cols, db->ncols, db->nkeys, e) < 0 ||
-	    pgsql_exec(db, "DEALLOCATE ALL", "DEALLOCATE", e) < 0 ||
-	    pgsql_statements(db, db->table, db->cols, db->ncols, db->nkeys, e) < 0)
+	    pgsql_ready(db, e) < 0)
 		return -1;
 	db->evolve = 1;	/* until the commit */
 	return 0;
