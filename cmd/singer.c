@@ -290,24 +290,15 @@ static void do_from(struct sg *s)
 						      json_srclen(&s->d, m.record), &e), &e);
 			s->records++;
 			break;
-		case SINGER_STATE: {
-			struct jsonw w;
-
+		case SINGER_STATE:
 			/* after the records it covers, as apipe's in-band state */
 			strbuf_reset(&s->line);
-			strbuf_addstr(&s->line, APIPE_STATE_PREFIX);
-			jw_init(&w, &s->line);
-			jw_object(&w);
-			jw_key(&w, "apipe_state");
-			jw_text(&w, name.buf, name.len);
-			jw_member_raw(&w, "value", json_src(&s->d, m.value), json_srclen(&s->d, m.value));
-			jw_end_object(&w);
-			if (jw_finish(&w) < 0)
-				die(EX_OSERR, "the state line: %s", jw_error(&w));
+			if (jw_state_line(&s->line, name.buf, name.len, json_src(&s->d, m.value),
+					  json_srclen(&s->d, m.value), &e) < 0)
+				die_err(&e);
 			put(s);
 			s->states++;
 			break;
-		}
 		case SINGER_SCHEMA:
 			if (json_str_eq(&s->d, m.stream, s->stream, strlen(s->stream))) {
 				s->schemas++;

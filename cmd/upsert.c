@@ -91,7 +91,6 @@ static void add_column(struct up *u, const char *arg, int key)
 static int add_property(void *ctx, const char *name, size_t nl, enum db_type t, struct aperr *e)
 {
 	struct up *u = ctx;
-	struct strbuf spec = STRBUF_INIT;
 	size_t i;
 
 	for (i = 0; i < u->ncols; i++)
@@ -99,18 +98,12 @@ static int add_property(void *ctx, const char *name, size_t nl, enum db_type t, 
 			return 0;	/* given: a key, or a --column */
 	if ((nl == 6 && !memcmp(name, "record", 6)) || (nl == 11 && !memcmp(name, "ingested_at", 11)))
 		return 0;	/* the table's own: the record keeps it */
-	json_ptr_append(&spec, name, nl);
 	u->cols = realloc(u->cols, (u->ncols + 1) * sizeof(*u->cols));
-	if (!u->cols || strbuf_failed(&spec))
+	if (!u->cols)
 		die(EX_OSERR, "out of memory");
-	memset(&u->cols[u->ncols], 0, sizeof(*u->cols));
-	if (memchr(name, '\0', nl) || !(u->cols[u->ncols].name = strndup(name, nl)) ||
-	    json_ptr_parse(&u->cols[u->ncols].ptr, spec.buf, e) < 0) {
-		strbuf_release(&spec);
-		return aperr_set(e, EX_CONFIG, "property %.*s cannot be a column", (int)nl, name);
-	}
-	u->cols[u->ncols++].type = t;
-	strbuf_release(&spec);
+	if (db_column_member(&u->cols[u->ncols], name, nl, t, e) < 0)
+		return -1;
+	u->ncols++;
 	return 0;
 }
 

@@ -115,19 +115,9 @@ static int put_line(struct crawler *cr, const char *line, size_t n, struct aperr
 static int state_emit(struct crawler *cr, const char *value, size_t n, struct aperr *e)
 {
 	struct strbuf sl = STRBUF_INIT;
-	struct jsonw w;
-	int r;
+	int r = jw_state_line(&sl, cr->state_name, strlen(cr->state_name), value, n, e);
 
-	strbuf_addstr(&sl, APIPE_STATE_PREFIX);
-	jw_init(&w, &sl);
-	jw_object(&w);
-	jw_key(&w, "apipe_state");
-	jw_text(&w, cr->state_name, strlen(cr->state_name));
-	jw_member_raw(&w, "value", value, n);
-	jw_end_object(&w);
-	if (jw_finish(&w) < 0)
-		r = aperr_set(e, EX_OSERR, "the state line: %s", jw_error(&w));
-	else
+	if (r == 0)
 		r = put_line(cr, sl.buf, sl.len, e);
 	strbuf_release(&sl);
 	return r;

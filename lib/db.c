@@ -108,6 +108,26 @@ int db_column_parse(struct db_column *c, const char *arg, int typed, struct aper
 	return 0;
 }
 
+int db_column_member(struct db_column *c, const char *name, size_t nl, enum db_type t,
+		     struct aperr *e)
+{
+	struct strbuf p = STRBUF_INIT;
+
+	memset(c, 0, sizeof(*c));
+	if (memchr(name, '\0', nl))
+		return aperr_set(e, EX_CONFIG, "property %.*s cannot be a column", (int)nl, name);
+	if (json_ptr_append(&p, name, nl) < 0 || !(c->name = strndup(name, nl)) ||
+	    json_ptr_parse(&c->ptr, p.buf, e) < 0) {
+		free(c->name);
+		c->name = NULL;
+		strbuf_release(&p);
+		return aperr_set(e, EX_OSERR, "out of memory");
+	}
+	strbuf_release(&p);
+	c->type = t;
+	return 0;
+}
+
 /* A schema's "type" (string or list) and "format" as a column type; -1: none usable. */
 static int schema_type(const struct json_doc *d, uint32_t s)
 {

@@ -59,6 +59,9 @@ const char *db_type_name(enum db_type t);
  * c owns its name and pointer.
  */
 int db_column_parse(struct db_column *c, const char *arg, int typed, struct aperr *e);
+/* A column named name[0..nl) at the top-level member of that name, of type t; 0, or -1 (e). */
+int db_column_member(struct db_column *c, const char *name, size_t nl, enum db_type t,
+		     struct aperr *e);
 /*
  * The columns a JSON Schema document's top-level "properties" describe, in
  * the order written, each handed to add(ctx, name, length, type): integer,

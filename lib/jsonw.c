@@ -4,6 +4,7 @@
 
 #include "base64.h"
 #include "json.h"
+#include "jsonl.h"
 #include "jsonw.h"
 #include "utf8.h"
 
@@ -359,5 +360,22 @@ int jw_finish_line(struct jsonw *w)
 		jw_fail(w, "out of room");
 		return -1;
 	}
+	return 0;
+}
+
+int jw_state_line(struct strbuf *out, const char *name, size_t nl, const char *value,
+		  size_t vn, struct aperr *e)
+{
+	struct jsonw w;
+
+	strbuf_addstr(out, APIPE_STATE_PREFIX);
+	jw_init(&w, out);
+	jw_object(&w);
+	jw_key(&w, "apipe_state");
+	jw_text(&w, name, nl);
+	jw_member_raw(&w, "value", value, vn);
+	jw_end_object(&w);
+	if (jw_finish(&w) < 0)
+		return aperr_set(e, EX_OSERR, "the state line: %s", jw_error(&w));
 	return 0;
 }

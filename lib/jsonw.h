@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "strbuf.h"
 
 struct json_doc;
@@ -100,6 +101,13 @@ void jw_bytes(struct jsonw *w, const struct jw_body_names *names, const char *by
 /* Fail the writer with why (a static string), as a caller's own check may. */
 void jw_fail(struct jsonw *w, const char *why);
 /* 0 when everything was written and every container closed, else -1. */
+/*
+ * Append an in-band state line (jsonl.h: RS, then
+ * {"apipe_state":NAME,"value":VALUE}, VALUE the caller's JSON text) to out.
+ * 0, or -1 with EX_OSERR in e.
+ */
+int jw_state_line(struct strbuf *out, const char *name, size_t nl, const char *value,
+		  size_t vn, struct aperr *e);
 int jw_finish(struct jsonw *w);
 /* The same, then a newline after the value: a JSON Lines line.  On -1 jw_error() says why. */
 int jw_finish_line(struct jsonw *w);

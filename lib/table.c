@@ -22,21 +22,13 @@ static int add_col(struct tab_col **cols, size_t *n, const char *name, size_t nl
 		   struct aperr *e)
 {
 	struct tab_col *c = realloc(*cols, (*n + 1) * sizeof(**cols));
-	struct strbuf p = STRBUF_INIT;
 
 	if (!c)
 		return aperr_set(e, EX_OSERR, "out of memory");
 	*cols = c;
-	c = &c[*n];
-	memset(c, 0, sizeof(*c));
-	if (json_ptr_append(&p, name, nl) < 0 || !(c->c.name = strndup(name, nl)) ||
-	    json_ptr_parse(&c->c.ptr, p.buf, e) < 0) {
-		free(c->c.name);
-		strbuf_release(&p);
-		return aperr_set(e, EX_OSERR, "out of memory");
-	}
-	strbuf_release(&p);
-	c->c.type = t;
+	memset(&c[*n], 0, sizeof(c[*n]));
+	if (db_column_member(&c[*n].c, name, nl, t, e) < 0)
+		return -1;
 	(*n)++;
 	return 0;
 }
