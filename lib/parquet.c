@@ -629,10 +629,10 @@ static void *build_thread(void *arg)
 	return NULL;
 }
 
-/* Write column c's built page; note its chunk. */
-static int write_chunk(struct pq_writer *w, struct pq_col *c, struct aperr *e)
+/* Write column c's built page; note it as its chunk of row group g. */
+static int write_chunk(struct pq_writer *w, struct pq_col *c, size_t g, struct aperr *e)
 {
-	struct chunk *k = &c->chunks[w->ngroups];
+	struct chunk *k = &c->chunks[g];
 	const struct strbuf *body = w->codec == PQ_GZIP ? &c->zbuf : &c->page;
 	const struct side *j = &c->job;
 	struct tc t;
@@ -724,7 +724,7 @@ static int write_chunk(struct pq_writer *w, struct pq_col *c, struct aperr *e)
 /* Write the pending row group: help build its pages, then write them in column order. */
 static int finish_job(struct pq_writer *w, struct aperr *e)
 {
-	size_t i;
+	size_t i, n = w->ngroups;
 	int64_t *g;
 
 	if (!w->job_pending)
@@ -735,28 +735,23 @@ static int finish_job(struct pq_writer *w, struct aperr *e)
 		w->bg_started = 0;
 	}
 	w->job_pending = 0;
-	g = realloc(w->group_rows_n, (w->ngroups + 1) * sizeof(*g));
+	g = realloc(w->group_rows_n, (n + 1) * sizeof(*g));
 	if (!g)
 		return oom(e);
 	w->group_rows_n = g;
 	for (i = 0; i < w->ncols; i++) {
-		struct chunk *k = realloc(w->cols[i].chunks, (w->ngroups + 1) * sizeof(*k));
+		struct chunk *k = realloc(w->cols[i].chunks, (n + 1) * sizeof(*k));
 
 		if (!k)
 			return oom(e);
-		memset(&k[w->ngroups], 0, sizeof(*k));
+		memset(&k[n], 0, sizeof(*k));
 		w->cols[i].chunks = k;
 	}
-	w->ngroups++;	/* from here pq_free releases this group's chunks */
-	for (i = 0; i < w->ncols; i++) {
-		w->ngroups--;
-		if (write_chunk(w, &w->cols[i], e) < 0) {
-			w->ngroups++;
+	w->ngroups = n + 1;	/* from here pq_free releases this group's chunks */
+	g[n] = (int64_t)w->job_rows;
+	for (i = 0; i < w->ncols; i++)
+		if (write_chunk(w, &w->cols[i], n, e) < 0)
 			return -1;
-		}
-		w->ngroups++;
-	}
-	g[w->ngroups - 1] = (int64_t)w->job_rows;
 	return 0;
 }
 
