@@ -318,10 +318,10 @@ void tool_finish(struct lwriter *out)
 	lwriter_release(out);
 }
 
-int tool_parse_line(struct json_doc *d, struct json_error *je, const char *line,
-		    size_t n, uint64_t lineno, struct aperr *e)
+int tool_parse_line(struct json_doc *d, struct json_error *je, const struct json_pick *pk,
+		    const char *line, size_t n, uint64_t lineno, struct aperr *e)
 {
-	int r = json_parse(d, line, n, je);
+	int r = json_parse_pick(d, line, n, pk, je);
 
 	if (r == -2)
 		die(EX_OSERR, "line %llu: out of memory", (unsigned long long)lineno);

@@ -122,13 +122,15 @@ void tool_stats_end(struct tool_stats *st, const char *path);
 void tool_check_write(int r, const struct aperr *e);
 struct json_doc;
 struct json_error;
+struct json_pick;
 /*
- * Parse one input line into d.  Returns 0, or -1 with a message naming
- * the byte and the JSON Pointer in e (the error pointer stays in je);
- * running out of memory ends the run.
+ * Parse one input line into d, whole, or only the members pk picks (the
+ * line is checked whole either way).  Returns 0, or -1 with a message
+ * naming the byte and the JSON Pointer in e (the error pointer stays in
+ * je); running out of memory ends the run.
  */
-int tool_parse_line(struct json_doc *d, struct json_error *je, const char *line,
-		    size_t n, uint64_t lineno, struct aperr *e);
+int tool_parse_line(struct json_doc *d, struct json_error *je, const struct json_pick *pk,
+		    const char *line, size_t n, uint64_t lineno, struct aperr *e);
 /*
  * Set up a filter: line reader on stdin and writer on stdout (registered
  * with tool_set_output) bounded by the common options, and a parser.

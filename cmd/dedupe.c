@@ -58,6 +58,10 @@ struct dedupe_run {
 	uint8_t sipkey[16];
 	uint64_t keyspec;
 	struct strbuf canon;
+	struct strbuf held;		/* the record whose key is being fetched, … */
+	struct hash128 held_key;	/* … and its fingerprint */
+	int holding;
+	struct json_pick pick;		/* the key and version members: the rest is only checked */
 	struct ordval ver;
 	uint64_t lines, written, duplicates, missing_count, seen_loaded;
 };
@@ -76,11 +80,49 @@ static void parse_missing(struct dedupe_run *r, const char *arg)
 }
 
 /* A line that cannot be deduplicated: stop, pass it on, or dead-letter it. */
+/*
+ * The record held back while its key's slot is fetched from memory (the
+ * next line is parsed meanwhile): pass it on if its key is new.  Every
+ * other output (a rejection, a state line, the end) lets it go first, so
+ * the order of everything written is the order of the input.
+ */
+static void release_held(struct dedupe_run *r)
+{
+	struct aperr e;
+
+	if (!r->holding)
+		return;
+	r->holding = 0;
+	switch (fpset_add(&r->set, r->held_key)) {
+	case 1:
+		tool_check_write(lwriter_line(&r->out, r->held.buf, r->held.len, &e), &e);
+		r->written++;
+		break;
+	case 0:
+		r->duplicates++;
+		break;
+	default:
+		die(EX_OSERR, "out of memory after %llu keys", (unsigned long long)r->set.count);
+	}
+}
+
+static void hold(struct dedupe_run *r, const char *line, size_t n, struct hash128 h)
+{
+	fpset_prefetch(&r->set, h);
+	release_held(r);
+	strbuf_reset(&r->held);
+	if (strbuf_add(&r->held, line, n) < 0)
+		die(EX_OSERR, "out of memory");
+	r->held_key = h;
+	r->holding = 1;
+}
+
 static void reject(struct dedupe_run *r, uint64_t lineno, const char *line, size_t n,
 		   int is_json, const char *instance, const char *msg)
 {
 	struct aperr e;
 
+	release_held(r);
 	r->missing_count++;
 	if (is_json && r->missing == MISSING_PASS) {
 		tool_check_write(lwriter_line(&r->out, line, n, &e), &e);
@@ -153,7 +195,7 @@ static void process(struct dedupe_run *r, struct json_doc *d, struct json_error 
 	struct hash128 h;
 	struct aperr e;
 
-	if (tool_parse_line(d, je, line, n, lineno, &e) < 0) {
+	if (tool_parse_line(d, je, &r->pick, line, n, lineno, &e) < 0) {
 		reject(r, lineno, line, n, 0, je->pointer.len ? je->pointer.buf : NULL, e.msg);
 		return;
 	}
@@ -163,17 +205,7 @@ static void process(struct dedupe_run *r, struct json_doc *d, struct json_error 
 		keep_latest(r, d, h, line, n, lineno);
 		return;
 	}
-	switch (fpset_add(&r->set, h)) {
-	case 1:
-		tool_check_write(lwriter_line(&r->out, line, n, &e), &e);
-		r->written++;
-		break;
-	case 0:
-		r->duplicates++;
-		break;
-	default:
-		die(EX_OSERR, "out of memory after %llu keys", (unsigned long long)r->set.count);
-	}
+	hold(r, line, n, h);
 }
 
 static void write_stats(struct dedupe_run *r, const struct lreader *in)
@@ -316,6 +348,7 @@ int cmd_dedupe(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	cli_common_init(&r.common);
 	strbuf_init(&r.canon, 0);
+	strbuf_init(&r.held, 0);
 	strbuf_init(&r.staged, 0);
 	strbuf_init(&r.state, 0);
 	ordval_init(&r.ver);
@@ -334,6 +367,11 @@ int cmd_dedupe(int argc, char **argv)
 		die_err(&e);
 	if (open_seen(&r, &lockfd))
 		return 0;	/* --commit: done */
+	json_pick_init(&r.pick);
+	for (k = 0; k < r.nkeys; k++)
+		json_pick_add(&r.pick, &r.keys[k]);
+	if (r.have_version)
+		json_pick_add(&r.pick, &r.version);
 	tool_filter_init(&r.common, &in, &r.out, &d, &je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
 		if (jsonl_is_state(line, n)) {
@@ -343,6 +381,7 @@ int cmd_dedupe(int argc, char **argv)
 				if (strbuf_add(&r.state, line, n) < 0)
 					die(EX_OSERR, "out of memory");
 			} else {
+				release_held(&r);
 				tool_check_write(lwriter_line(&r.out, line, n, &e), &e);
 			}
 			continue;
@@ -352,6 +391,7 @@ int cmd_dedupe(int argc, char **argv)
 	}
 	if (rc < 0)
 		die_err(&e);
+	release_held(&r);
 	if (r.latest)
 		flush_latest(&r);
 	if (r.state.len)
@@ -384,6 +424,7 @@ int cmd_dedupe(int argc, char **argv)
 		json_ptr_release(&r.version);
 	ordval_release(&r.ver);
 	strbuf_release(&r.canon);
+	strbuf_release(&r.held);
 	strbuf_release(&r.staged);
 	strbuf_release(&r.state);
 	json_error_release(&je);

@@ -189,7 +189,7 @@ static void process(struct records_run *r, struct json_doc *d, struct json_error
 	uint32_t i;
 	size_t index = 0;
 
-	if (tool_parse_line(d, je, line, n, lineno, &e) < 0) {
+	if (tool_parse_line(d, je, NULL, line, n, lineno, &e) < 0) {
 		reject(r, lineno, line, n, 0, je->pointer.len ? je->pointer.buf : NULL, e.msg);
 		return;
 	}

@@ -72,7 +72,7 @@ static void read_records(struct run *r)
 				tool_check_write(lwriter_line(&r->out, line, n, &e), &e);
 			continue;
 		}
-		if (tool_parse_line(&r->d, &r->je, line, n, r->in.lineno, &e) < 0)
+		if (tool_parse_line(&r->d, &r->je, NULL, line, n, r->in.lineno, &e) < 0)
 			die(EX_DATAERR, "line %llu: %s", (unsigned long long)r->in.lineno, e.msg);
 		r->records++;
 		if (shape_observe(r->sh, &r->d, 0, r->in.lineno, &e) < 0)

@@ -154,7 +154,7 @@ static void one_record(struct sg *s, const char *line, size_t n, uint64_t lineno
 {
 	struct aperr e;
 
-	if (tool_parse_line(&s->d, &s->je, line, n, lineno, &e) < 0)
+	if (tool_parse_line(&s->d, &s->je, NULL, line, n, lineno, &e) < 0)
 		die(EX_DATAERR, "line %llu: %s", (unsigned long long)lineno, e.msg);
 	if (json_type(&s->d, 0) != JSON_OBJECT)
 		die(EX_DATAERR, "line %llu: a Singer record is a JSON object, not %s",
@@ -170,7 +170,7 @@ static void one_state(struct sg *s, const char *line, size_t n, uint64_t lineno)
 	struct aperr e;
 
 	/* the whole {"apipe_state":NAME,"value":…} object is the STATE's value */
-	if (tool_parse_line(&s->d, &s->je, line + 1, n - 1, lineno, &e) < 0)
+	if (tool_parse_line(&s->d, &s->je, NULL, line + 1, n - 1, lineno, &e) < 0)
 		die(EX_DATAERR, "line %llu: a state line that is not JSON: %s",
 		    (unsigned long long)lineno, e.msg);
 	strbuf_reset(&s->line);
@@ -276,7 +276,7 @@ static void do_from(struct sg *s)
 	else
 		strbuf_addf(&name, "singer.%s", s->stream);
 	while ((r = lreader_next(&s->in, &line, &n, &e)) > 0) {
-		if (tool_parse_line(&s->d, &s->je, line, n, s->in.lineno, &e) < 0 ||
+		if (tool_parse_line(&s->d, &s->je, NULL, line, n, s->in.lineno, &e) < 0 ||
 		    singer_read(&s->d, &m, &e) < 0)
 			die(EX_DATAERR, "line %llu: %s", (unsigned long long)s->in.lineno, e.msg);
 		switch (m.type) {

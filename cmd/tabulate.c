@@ -251,7 +251,7 @@ static void one(struct tab *t, struct json_doc *d, struct json_error *je, const 
 {
 	struct aperr e;
 
-	if (tool_parse_line(d, je, line, n, lineno, &e) < 0)
+	if (tool_parse_line(d, je, NULL, line, n, lineno, &e) < 0)
 		reject(t, lineno, line, n, 0, je->pointer.len ? je->pointer.buf : NULL, e.msg);
 	else if (json_type(d, 0) != JSON_OBJECT && t->from_data)
 		reject(t, lineno, line, n, 1, NULL, "not an object: no columns to put it in");

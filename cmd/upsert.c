@@ -140,7 +140,7 @@ static void take_state(struct up *u, const char *line, size_t n)
 	struct aperr e;
 	uint32_t tn, tv;
 
-	if (tool_parse_line(&u->d, &u->je, line + 1, n - 1, u->in.lineno, &e) < 0 ||
+	if (tool_parse_line(&u->d, &u->je, NULL, line + 1, n - 1, u->in.lineno, &e) < 0 ||
 	    json_type(&u->d, 0) != JSON_OBJECT ||
 	    !(tn = json_get(&u->d, 0, "apipe_state", 11)) || json_type(&u->d, tn) != JSON_STRING ||
 	    !(tv = json_get(&u->d, 0, "value", 5)) || json_str_decode(&u->d, tn, &name) < 0 ||
@@ -175,7 +175,7 @@ static void one(struct up *u, const char *line, size_t n)
 	int r;
 
 	u->records++;
-	if (tool_parse_line(&u->d, &u->je, line, n, u->in.lineno, &e) < 0) {
+	if (tool_parse_line(&u->d, &u->je, NULL, line, n, u->in.lineno, &e) < 0) {
 		reject(u, line, n, 0, u->je.pointer.len ? u->je.pointer.buf : NULL, e.msg);
 		return;
 	}

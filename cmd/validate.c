@@ -148,7 +148,7 @@ static void one(struct val *v, const char *line, size_t n)
 	int r;
 
 	v->records++;
-	if (tool_parse_line(&v->d, &v->je, line, n, v->in.lineno, &e) < 0) {
+	if (tool_parse_line(&v->d, &v->je, NULL, line, n, v->in.lineno, &e) < 0) {
 		v->invalid++;
 		count_kind(v, "json");
 		if (!v->dl_path)

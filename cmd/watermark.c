@@ -223,6 +223,7 @@ static int do_list(struct wm_opts *o)
 struct track_run {
 	struct wm_opts *o;
 	struct wm_track w;
+	struct json_pick pick;		/* the field's member: the rest is only checked */
 	uint64_t lines, invalid;
 };
 
@@ -231,7 +232,7 @@ static void track_line(struct track_run *t, struct json_doc *d, struct json_erro
 {
 	struct aperr e;
 
-	if (tool_parse_line(d, je, line, n, lineno, &e) == 0 && wm_track_record(&t->w, d, &e) == 0)
+	if (tool_parse_line(d, je, &t->pick, line, n, lineno, &e) == 0 && wm_track_record(&t->w, d, &e) == 0)
 		return;
 	if (!t->o->skip_invalid)
 		die(EX_DATAERR, "line %llu: %s: %s (use --skip-invalid to pass such records)",
@@ -272,6 +273,8 @@ static int do_track(struct wm_opts *o)
 	if (o->type && s.exists && s.kind != (enum ordkind)o->type)
 		die(EX_CONFIG, "watermark %s holds a %s; --type %s does not match", o->name,
 		    ordkind_name(s.kind), ordkind_name((enum ordkind)o->type));
+	json_pick_init(&t.pick);
+	json_pick_add(&t.pick, &t.w.field);
 	tool_filter_init(&o->common, &in, &out, &d, &je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
 		if (!jsonl_is_state(line, n)) {	/* in-band state passes untracked */

@@ -173,6 +173,14 @@ int fpset_has(const struct fpset *s, struct hash128 h)
 	return 0;
 }
 
+void fpset_prefetch(const struct fpset *s, struct hash128 h)
+{
+	const struct fpset_part *p = &s->part[part_index(&h)];
+
+	if (p->slot)
+		__builtin_prefetch(&p->slot[home(p, &h)]);
+}
+
 int fpset_each(const struct fpset *s, int (*fn)(void *ctx, struct hash128 h), void *ctx)
 {
 	size_t k, i;

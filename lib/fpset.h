@@ -44,6 +44,11 @@ int fpset_reserve(struct fpset *s, uint64_t n);
 /* 1 when h was added, 0 when it was already there, -1 out of memory. */
 int fpset_add(struct fpset *s, struct hash128 h);
 int fpset_has(const struct fpset *s, struct hash128 h);
+/*
+ * Start loading the slot where h would go, so that a later fpset_add(h)
+ * or fpset_has(h) does not wait on memory; a hint, changes nothing.
+ */
+void fpset_prefetch(const struct fpset *s, struct hash128 h);
 /* Call fn for every member, in a deterministic order; stops on non-zero. */
 int fpset_each(const struct fpset *s, int (*fn)(void *ctx, struct hash128 h), void *ctx);
 /* Bytes held by the tables. */

@@ -254,28 +254,17 @@ static const char *scan_number(const char *p, const char *end)
 	return p;
 }
 
-int json_parse(struct json_doc *d, const char *src, size_t len, struct json_error *je)
+/*
+ * Tokenize the one value at *pp onto the tape, with base containers
+ * already open on d->stack; *pp moves past it.  0, -1 (a syntax error,
+ * filled into je) or -2 (out of memory).
+ */
+static int parse_tape(struct json_doc *d, const char **pp, const char *end, unsigned base,
+		      struct json_error *je)
 {
-	const char *p = src, *end = src + len, *q;
-	unsigned depth = 0;
+	const char *src = d->src, *p = *pp, *q;
+	unsigned depth = base;
 	uint32_t t;
-
-	d->src = src;
-	d->len = len;
-	d->ntok = 0;
-	d->has_ws = 0;
-	if (je) {
-		je->msg[0] = '\0';
-		strbuf_reset(&je->pointer);
-	}
-	if (len > JSON_MAX_SIZE)
-		return fail(d, 0, je, src, "document too large");
-	if (!d->stack) {
-		d->stack = malloc(sizeof(*d->stack) * d->max_depth);
-		if (!d->stack)
-			return -2;
-	}
-	p = skip_ws(p, end);
 
 value:
 	if (d->ntok == d->atok && grow_tape(d) < 0)
@@ -346,10 +335,8 @@ value:
 	d->tok[t].next = t + 1;
 
 after:
-	if (!depth) {
-		p = skip_ws(p, end);
-		if (p != end)
-			return fail(d, 0, je, p, "trailing data after the JSON value");
+	if (depth == base) {
+		*pp = p;
 		return 0;
 	}
 	q = skip_ws(p, end);
@@ -411,6 +398,247 @@ key:
 		d->has_ws = 1;
 	p = q;
 	goto value;
+}
+
+static int parse_begin(struct json_doc *d, const char *src, size_t len, struct json_error *je)
+{
+	d->src = src;
+	d->len = len;
+	d->ntok = 0;
+	d->has_ws = 0;
+	if (je) {
+		je->msg[0] = '\0';
+		strbuf_reset(&je->pointer);
+	}
+	if (len > JSON_MAX_SIZE)
+		return fail(d, 0, je, src, "document too large");
+	if (!d->stack) {
+		d->stack = malloc(sizeof(*d->stack) * d->max_depth);
+		if (!d->stack)
+			return -2;
+	}
+	return 0;
+}
+
+int json_parse(struct json_doc *d, const char *src, size_t len, struct json_error *je)
+{
+	const char *p, *end = src + len;
+	int r = parse_begin(d, src, len, je);
+
+	if (r < 0)
+		return r;
+	p = skip_ws(src, end);
+	if ((r = parse_tape(d, &p, end, 0, je)) < 0)
+		return r;
+	p = skip_ws(p, end);
+	if (p != end)
+		return fail(d, 0, je, p, "trailing data after the JSON value");
+	return 0;
+}
+
+/*
+ * Check the one value at p without building tokens (depth containers
+ * already open): its end, or NULL when it is not valid JSON.  It accepts
+ * exactly what parse_tape accepts; json_parse_pick() leaves the message
+ * of a rejected document to json_parse().
+ */
+static const char *skip_value(struct json_doc *d, const char *p, const char *end, unsigned depth)
+{
+	unsigned base = depth;
+	uint32_t *close = d->stack;
+	const char *errat, *why;
+	int esc;
+
+value:
+	if (p >= end)
+		return NULL;
+	switch (*p) {
+	case '{':
+	case '[':
+		if (depth >= d->max_depth)
+			return NULL;
+		close[depth++] = *p == '{' ? '}' : ']';
+		p = skip_ws(p + 1, end);
+		if (p < end && *p == (char)close[depth - 1]) {
+			p++;
+			depth--;
+			goto after;
+		}
+		if (close[depth - 1] == '}')
+			goto key;
+		goto value;
+	case '"':
+		if (!(p = scan_string(p, end, &esc, &errat, &why)))
+			return NULL;
+		break;
+	case 't':
+		if (end - p < 4 || memcmp(p, "true", 4))
+			return NULL;
+		p += 4;
+		break;
+	case 'f':
+		if (end - p < 5 || memcmp(p, "false", 5))
+			return NULL;
+		p += 5;
+		break;
+	case 'n':
+		if (end - p < 4 || memcmp(p, "null", 4))
+			return NULL;
+		p += 4;
+		break;
+	default:
+		if (!(p = scan_number(p, end)))
+			return NULL;
+	}
+after:
+	if (depth == base)
+		return p;
+	p = skip_ws(p, end);
+	if (p < end && *p == ',') {
+		p = skip_ws(p + 1, end);
+		if (close[depth - 1] == '}')
+			goto key;
+		goto value;
+	}
+	if (p < end && *p == (char)close[depth - 1]) {
+		p++;
+		depth--;
+		goto after;
+	}
+	return NULL;
+key:
+	if (p >= end || *p != '"' || !(p = scan_string(p, end, &esc, &errat, &why)))
+		return NULL;
+	p = skip_ws(p, end);
+	if (p >= end || *p != ':')
+		return NULL;
+	p = skip_ws(p + 1, end);
+	goto value;
+}
+
+void json_pick_init(struct json_pick *pk)
+{
+	memset(pk, 0, sizeof(*pk));
+}
+
+void json_pick_add(struct json_pick *pk, const struct json_ptr *p)
+{
+	size_t k;
+
+	if (!p->nseg || pk->n == JSON_PICK_MAX) {
+		pk->all = 1;
+		return;
+	}
+	for (k = 0; k < pk->n; k++)
+		if (pk->name[k].n == p->seg[0].n && !memcmp(pk->name[k].s, p->seg[0].s, p->seg[0].n))
+			return;
+	pk->name[pk->n].s = p->seg[0].s;
+	pk->name[pk->n++].n = p->seg[0].n;
+}
+
+/* The index in pk of the member name of key body s[0..n), or -1. */
+static int pick_index(const struct json_pick *pk, const char *s, size_t n, int esc)
+{
+	struct strbuf dec = STRBUF_INIT;
+	size_t k;
+	int r = -1;
+
+	if (esc) {
+		if (json_unescape(s, n, &dec) < 0) {
+			strbuf_release(&dec);
+			return -2;
+		}
+		s = dec.buf ? dec.buf : "";
+		n = dec.len;
+	}
+	for (k = 0; k < pk->n && r < 0; k++)
+		if (pk->name[k].n == n && !memcmp(pk->name[k].s, s, n))
+			r = (int)k;
+	strbuf_release(&dec);
+	return r;
+}
+
+int json_parse_pick(struct json_doc *d, const char *src, size_t len, const struct json_pick *pk,
+		    struct json_error *je)
+{
+	const char *p, *q, *end = src + len, *errat, *why;
+	unsigned char taken[JSON_PICK_MAX];
+	int r, esc, k;
+
+	if (!pk || pk->all)
+		return json_parse(d, src, len, je);
+	if ((r = parse_begin(d, src, len, je)) < 0)
+		return r;
+	p = skip_ws(src, end);
+	if (p == end || *p != '{' || !d->max_depth)
+		return json_parse(d, src, len, je);
+	if (d->ntok == d->atok && grow_tape(d) < 0)
+		return -2;
+	memset(taken, 0, pk->n);
+	d->has_ws = 1;	/* the root's members are not all on the tape: never copied whole */
+	d->ntok = 1;
+	d->tok[0].type = JSON_OBJECT;
+	d->tok[0].flags = 0;
+	d->tok[0].start = (uint32_t)(p - src);
+	d->stack[0] = 0;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		goto close;
+	for (;;) {
+		if (p >= end || *p != '"')
+			goto slow;
+		esc = 0;
+		if (!(q = scan_string(p, end, &esc, &errat, &why)))
+			goto slow;
+		k = pick_index(pk, p + 1, (size_t)(q - p) - 2, esc);
+		if (k == -2)
+			return -2;
+		if (k >= 0 && !taken[k]) {
+			uint32_t t;
+
+			taken[k] = 1;
+			if (d->ntok == d->atok && grow_tape(d) < 0)
+				return -2;
+			t = d->ntok++;
+			d->tok[t].type = JSON_STRING;
+			d->tok[t].flags = esc ? JSON_F_ESCAPED : 0;
+			d->tok[t].start = (uint32_t)(p - src);
+			d->tok[t].end = (uint32_t)(q - src);
+			d->tok[t].next = t + 1;
+		} else {
+			k = -1;
+		}
+		p = skip_ws(q, end);
+		if (p >= end || *p != ':')
+			goto slow;
+		p = skip_ws(p + 1, end);
+		if (k >= 0) {
+			if ((r = parse_tape(d, &p, end, 1, NULL)) == -2)
+				return -2;
+			if (r < 0)
+				goto slow;
+		} else if (!(p = skip_value(d, p, end, 1))) {
+			goto slow;
+		}
+		p = skip_ws(p, end);
+		if (p < end && *p == ',') {
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			break;
+		goto slow;
+	}
+close:
+	p++;
+	d->tok[0].end = (uint32_t)(p - src);
+	d->tok[0].next = d->ntok;
+	if (skip_ws(p, end) != end)
+		goto slow;
+	return 0;
+slow:
+	/* not valid JSON: the full parser finds the same fault and words it */
+	return json_parse(d, src, len, je);
 }
 
 int json_error_to_aperr(const struct json_error *je, struct aperr *e)

@@ -204,4 +204,34 @@ int json_ptr_append_index(struct strbuf *ptr, size_t i);
 int json_ptr_set(const struct json_ptr *p, const struct json_doc *d, const char *v, size_t vn,
 		 struct strbuf *out, struct aperr *e);
 
+/*
+ * Picking: parse only what a few pointers need.  A filter that reads one
+ * or two members of each record (dedupe's key, watermark's field) names
+ * them in a json_pick; json_parse_pick() then checks the whole document
+ * exactly as json_parse() does (same acceptance, same error and message),
+ * but when the root is an object only the first occurrence of each picked
+ * top-level member goes on the tape: the rest is checked by a scan that
+ * builds no tokens.  json_ptr_eval() of every added pointer answers as on
+ * a full parse; the root's iteration, count, minify and canon see only the
+ * picked members.  A root that is not an object is parsed whole.
+ *
+ * Ownership: a json_pick borrows the added pointers' segments (they must
+ * outlive it) and holds nothing to free.
+ */
+#define JSON_PICK_MAX 16
+struct json_pick {
+	struct {
+		const char *s;
+		size_t n;
+	} name[JSON_PICK_MAX];	/* first segments of the added pointers */
+	size_t n;
+	int all;		/* a pointer needs the whole document */
+};
+void json_pick_init(struct json_pick *pk);
+/* Make pointer p answer on picked documents (the root pointer, or too many names: pick all). */
+void json_pick_add(struct json_pick *pk, const struct json_ptr *p);
+/* As json_parse(); pk NULL, or picking all, is json_parse(). */
+int json_parse_pick(struct json_doc *d, const char *src, size_t len, const struct json_pick *pk,
+		    struct json_error *je);
+
 #endif

@@ -3,6 +3,10 @@
  *   jsoncheck FILE…            print "accept NAME" or "reject NAME" per file
  *   jsoncheck --prefixes FILE… every strict prefix of each (object or array)
  *                              document must be rejected; prints one line a file
+ * Every document is also read by json_parse_pick() picking /b: as it is,
+ * as the skipped member of {"a":DOC,"b":0} and as the picked member of
+ * {"a":0,"b":DOC}.  A verdict that differs from json_parse()'s is reported
+ * on stderr and fails the run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +14,35 @@
 
 #include "../lib/json.h"
 #include "../lib/statefile.h"
+
+/* Does json_parse_pick() (picking /b) give json_parse()'s verdict on doc, bare and wrapped? */
+static int pick_agrees(struct json_doc *d, const char *doc, size_t n, int want)
+{
+	static const char *const wrap[][2] = { { "{\"a\":", ",\"b\":0}" }, { "{\"a\":0,\"b\":", "}" } };
+	struct strbuf w = STRBUF_INIT;
+	struct json_ptr p;
+	struct json_pick pk;
+	struct aperr e;
+	size_t k;
+	int r;
+
+	if (json_ptr_parse(&p, "/b", &e) < 0)
+		return 0;
+	json_pick_init(&pk);
+	json_pick_add(&pk, &p);
+	r = (json_parse_pick(d, doc, n, &pk, NULL) == 0) == want;
+	for (k = 0; k < 2; k++) {
+		strbuf_reset(&w);
+		strbuf_addstr(&w, wrap[k][0]);
+		strbuf_add(&w, doc, n);
+		strbuf_addstr(&w, wrap[k][1]);
+		r = r && (json_parse_pick(d, w.buf, w.len, &pk, NULL) == 0) ==
+			 (json_parse(d, w.buf, w.len, NULL) == 0);
+	}
+	strbuf_release(&w);
+	json_ptr_release(&p);
+	return r;
+}
 
 int main(int argc, char **argv)
 {
@@ -37,6 +70,10 @@ int main(int argc, char **argv)
 			if (r == -2)
 				return 3;
 			printf("%s %s\n", r == 0 ? "accept" : "reject", name);
+			if (!pick_agrees(&d, file.buf ? file.buf : "", file.len, r == 0)) {
+				fprintf(stderr, "jsoncheck: %s: json_parse_pick disagrees\n", name);
+				bad = 1;
+			}
 		} else {
 			size_t n, len = file.len, accepted = 0;
 			int whole;

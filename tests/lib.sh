@@ -220,6 +220,12 @@ kill_rounds() {
 	done < "$1"
 }
 
+# flip_byte FILE OFFSET: invert every bit of one byte, so the file surely changes.
+flip_byte() {
+	_b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf '%03o' $((_b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
 # count FILE REGEX: how many lines of FILE match.
 count() {
 	grep -Ec -- "$2" "$1" || true

@@ -42,6 +42,23 @@ lines '{"id":1}' 'oops' > in
 run dedupe --key /id < in
 is "$rc" 65 "a line that is not JSON: exit 65"
 like err 'line 2: invalid JSON at byte 1' "naming the line"
+
+# only /id is tokenized, but every line is checked whole, and a record
+# held while its key is looked up keeps its place among the other output
+st=$(printf '\036{"apipe_state":"s","value":1}')
+printf '%s\n' '{"id":1,"z":[{"a":"\u00e9"}]}' "$st" '{"id":2}' '{"id":1}' '{"x":0}' '{"id":3}' > in
+run dedupe --key /id --missing pass < in
+printf '%s\n' '{"id":1,"z":[{"a":"\u00e9"}]}' "$st" '{"id":2}' '{"x":0}' '{"id":3}' > want
+is_file out want "state lines and passed keyless records stay in input order"
+printf '%s\n' '{"id":1}' '{"id":2,"z":{"a":[1,,2]}}' '{"id":3}' > in
+run dedupe --key /id < in
+is "$rc" 65 "a fault after the key member stops the run"
+like err '^dedupe: line 2: invalid JSON at byte 21 \(in /z/a/1\): expected a value' \
+	"named by line, byte and pointer, as a full parse names it"
+is "$(cat out)" '{"id":1}' "the record before it was written"
+printf '{"id":1,"s":"\377"}\n{"id":1,"s":"ok"}\n' > in
+run dedupe --key /id --missing dead-letter:dl.jsonl < in
+is "$(cat out)" '{"id":1,"s":"ok"}' "a record with invalid UTF-8 after its key goes to the dead letters"
 run dedupe --key /id --missing bogus < in
 is "$rc" 64 "a bad --missing is a usage error"
 run dedupe < in
@@ -99,7 +116,7 @@ is "$(wc -c < seen.bin | tr -d ' ')" $((64 + 4 * 16)) "and does not save its key
 run dedupe --key /id --seen seen.bin --commit
 is "$(wc -c < seen.bin | tr -d ' ')" $((64 + 4 * 16)) "nor stage them for a --commit"
 cp seen.bin seen.bak
-printf 'X' | dd of=seen.bin bs=1 seek=70 conv=notrunc 2>/dev/null
+flip_byte seen.bin 70
 run dedupe --key /id --seen seen.bin < in1
 is "$rc" 65 "a damaged seen-file: exit 65"
 like err 'damaged seen-file \(checksum mismatch\)' "is reported, not reset"

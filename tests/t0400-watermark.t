@@ -53,6 +53,13 @@ run watermark track $W --order-field /u --skip-invalid --stats s.json < in
 is "$rc" 0 "--skip-invalid passes it on"
 is "$(wc -l < out | tr -d ' ')" 3 "all three records written"
 is "$(jq -c '[.lines,.invalid,.max]' s.json)" '[3,1,"2027-01-02T00:00:00Z"]' "--stats"
+# only /u is tokenized, but the rest of each line is checked too
+lines '{"u":"2027-01-01T00:00:00Z","a":[1]}' '{"u":"2027-01-09T00:00:00Z","a":[1,]}' > in
+run watermark track $W --order-field /u < in
+is "$rc" 65 "a fault after the field: exit 65"
+like err '^watermark: line 2: /u: invalid JSON at byte 36 \(in /a/1\): expected a value' \
+	"naming the line, the byte and the pointer of the fault"
+is "$(watermark get $W)" "2026-02-01T00:00:00Z" "and the watermark did not move"
 # a stale staged value from a failed run is replaced by the next clean run
 lines '{"u":"2026-03-01T00:00:00Z"}' | watermark track $W --order-field /u > /dev/null
 is "$(jq -r .pending st/gh.json)" "2026-03-01T00:00:00Z" "a clean run restages"

@@ -120,7 +120,7 @@ is_file out a7/manifest.jsonl "--list --json prints the manifest lines"
 # --- corruption ------------------------------------------------------------------------
 cp -R a3 c1
 seg=$(ls c1/seg-*.gz | head -1)
-printf 'X' | dd of="$seg" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$seg" 100
 run store-raw --replay c1
 is "$rc" 65 "a flipped byte: exit 65"
 like err "^store-raw: $seg: corrupt: its SHA-256 does not match the manifest" "naming the file"

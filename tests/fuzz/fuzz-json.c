@@ -1,10 +1,58 @@
-/* libFuzzer target: the JSON parser, pointer evaluation, minify and canon. */
+/*
+ * libFuzzer target: the JSON parser, pointer evaluation, minify and canon;
+ * json_parse_pick() against json_parse() (same verdict, same error, same
+ * answer for every picked pointer).
+ */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../../lib/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_pick(struct json_doc *full, const char *s, size_t n)
+{
+	static const char *const ptrs[] = { "/a", "/b/0", "/", "/a~1b" };
+	static struct json_doc d;
+	static struct json_error je, fe;
+	static int init;
+	struct json_ptr p[4];
+	struct json_pick pk;
+	struct aperr e;
+	size_t k;
+	int rf, rp;
+
+	if (!init) {
+		json_doc_init(&d, 64);
+		json_error_init(&je);
+		json_error_init(&fe);
+		init = 1;
+	}
+	json_pick_init(&pk);
+	for (k = 0; k < 4; k++) {
+		if (json_ptr_parse(&p[k], ptrs[k], &e) < 0)
+			__builtin_trap();
+		json_pick_add(&pk, &p[k]);
+	}
+	rf = json_parse(full, s, n, &fe);
+	rp = json_parse_pick(&d, s, n, &pk, &je);
+	if (rf != rp)
+		__builtin_trap();
+	if (rf && (je.offset != fe.offset || strcmp(je.msg, fe.msg)))
+		__builtin_trap();
+	for (k = 0; !rf && k < 4; k++) {
+		uint32_t tf = json_ptr_eval(&p[k], full, 0), tp = json_ptr_eval(&p[k], &d, 0);
+
+		if ((tf == JSON_ABSENT) != (tp == JSON_ABSENT))
+			__builtin_trap();
+		if (tf != JSON_ABSENT && (json_srclen(full, tf) != json_srclen(&d, tp) ||
+					  json_src(full, tf) != json_src(&d, tp)))
+			__builtin_trap();
+	}
+	for (k = 0; k < 4; k++)
+		json_ptr_release(&p[k]);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_doc_init(&d, 64);
 		init = 1;
 	}
+	check_pick(&d, (const char *)data, size);
 	if (json_parse(&d, (const char *)data, size, NULL) == 0) {
 		json_minify(&d, 0, &out);
 		/* minified output must parse again, to the same bytes */

@@ -122,6 +122,87 @@ static void test_pointer(void)
 	}
 }
 
+/*
+ * json_parse_pick: the pointers it was given answer exactly as on a full
+ * parse, and a bad document fails with the full parser's message.
+ */
+static void test_pick(void)
+{
+	static const char *const ptrs[] = { "/id", "/meta/rev", "/A", "/dup", "/tags/1" };
+	static const char *const docs[] = {
+		"{\"id\":7,\"meta\":{\"rev\":[1,2],\"x\":{}},\"tags\":[\"a\",\"b\"]}",
+		" { \"name\" : \"caf\u00e9\" , \"id\" : \"k\" , \"dup\" : 1 , \"dup\" : 2 } ",
+		"{\"\\u0041\":4,\"\\u0069d\":5,\"id\":6}",
+		"{\"skip\":[[{\"a\":[true,false,null,-1.5e3,\"\\n\"]}]],\"id\":{\"k\":[0]}}",
+		"{}", "[{\"id\":1}]", "\"id\"", "{\"meta\":{\"rev\":3}}",
+		/* rejected: in a skipped member, in a picked one, after the last */
+		"{\"skip\":[1,2,x],\"id\":1}", "{\"id\":[1,}", "{\"id\":1}x", "{\"id\":1,}",
+		"{\"skip\":\"\xc3\"}", "{\"skip\":01}", "{\"id\" 1}", "{\"a\":{\"b\":[1,2,x]},\"id\":1}",
+		"{\"skip\":\"\\x\"}", "{\"skip\":[1]]}", "{\"skip\":[1,]}", "{\"skip\":{\"a\":1,}}", "{\"skip\":{\"a\":1,\"b\"}}", "{",
+	};
+	struct json_ptr p[5];
+	struct json_pick pk;
+	struct json_doc full;
+	struct json_error fe;
+	struct aperr e;
+	size_t i, k;
+	char desc[160];
+
+	json_doc_init(&full, 0);
+	json_error_init(&fe);
+	json_pick_init(&pk);
+	for (k = 0; k < 5; k++) {
+		json_ptr_parse(&p[k], ptrs[k], &e);
+		json_pick_add(&pk, &p[k]);
+	}
+	ok(!pk.all && pk.n == 5, "five member names are picked");
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		int rf = json_parse(&full, docs[i], strlen(docs[i]), &fe);
+		int rp = json_parse_pick(&d, docs[i], strlen(docs[i]), &pk, &je);
+
+		snprintf(desc, sizeof(desc), "%s: the verdict of a full parse", docs[i]);
+		is_int(rp, rf, desc);
+		if (rf != 0) {
+			snprintf(desc, sizeof(desc), "%s: the same error", docs[i]);
+			is_str(je.msg, fe.msg, desc);
+			is_int(je.offset, fe.offset, "at the same byte");
+			is_str(je.pointer.buf ? je.pointer.buf : "", fe.pointer.buf ? fe.pointer.buf : "",
+			       "under the same pointer");
+			continue;
+		}
+		for (k = 0; k < 5; k++) {
+			uint32_t tf = json_ptr_eval(&p[k], &full, 0), tp = json_ptr_eval(&p[k], &d, 0);
+
+			snprintf(desc, sizeof(desc), "%s: %s as on a full parse", docs[i], ptrs[k]);
+			if (tf == JSON_ABSENT || tp == JSON_ABSENT)
+				is_int(tp, tf, desc);
+			else
+				ok(json_srclen(&d, tp) == json_srclen(&full, tf) &&
+				   !memcmp(json_src(&d, tp), json_src(&full, tf), json_srclen(&d, tp)),
+				   desc);
+		}
+	}
+	ok(json_parse_pick(&d, docs[0], strlen(docs[0]), &pk, NULL) == 0 && json_count(&d, 0) == 3,
+	   "the root of a picked document holds the picked members only");
+	{
+		struct json_doc shallow;
+		static const char deep[] = "{\"skip\":[[[[1]]]],\"id\":1}";
+
+		json_doc_init(&shallow, 4);
+		ok(json_parse_pick(&shallow, deep, strlen(deep), &pk, &je) == -1 &&
+		   strstr(je.msg, "too deep"), "the depth limit holds inside a skipped member");
+		json_doc_release(&shallow);
+	}
+	json_ptr_release(&p[0]);
+	json_ptr_parse(&p[0], "", &e);
+	json_pick_add(&pk, &p[0]);
+	ok(pk.all, "the root pointer picks the whole document");
+	for (k = 0; k < 5; k++)
+		json_ptr_release(&p[k]);
+	json_error_release(&fe);
+	json_doc_release(&full);
+}
+
 static void test_minify(void)
 {
 	static const struct { const char *in, *out; } cases[] = {
@@ -417,6 +498,7 @@ int main(void)
 	test_depth();
 	test_error_pointer();
 	test_pointer();
+	test_pick();
 	test_minify();
 	test_canon();
 	test_numbers();
