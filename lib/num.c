@@ -244,20 +244,30 @@ int num_cmp_dec(const struct decnum *a, const struct decnum *b)
 	return a->neg ? -cmp_mag(a, b) : cmp_mag(a, b);
 }
 
-/* A JSON integer of at most 18 digits (so it fits an int64_t) into *v. */
-static int small_int(const char *s, size_t n, int64_t *v)
+/*
+ * A JSON number [-]digits[.digits] (no exponent) of at most 18 digits as
+ * the integer of its digits, *v, and the number of them after the point,
+ * *scale; the digits before the point in *ni.  1, or 0 for any other form.
+ */
+static int small_dec(const char *s, size_t n, int64_t *v, int *scale, int *ni)
 {
-	size_t i = s[0] == '-';
+	size_t i = s[0] == '-', dot = 0, digits = 0;
 	int64_t x = 0;
 
-	if (n - i == 0 || n - i > 18)
-		return 0;
 	for (; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
+		if (s[i] == '.' && !dot) {
+			dot = i;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9' || ++digits > 18)
 			return 0;
 		x = x * 10 + (s[i] - '0');
 	}
+	if (!digits)
+		return 0;
 	*v = s[0] == '-' ? -x : x;
+	*scale = dot ? (int)(n - dot - 1) : 0;
+	*ni = (int)digits - *scale;
 	return 1;
 }
 
@@ -265,9 +275,20 @@ int num_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
 	struct decnum x, y;
 	int64_t i, j;
+	int sa, sb, na, nb;
 
-	if (alen && blen && small_int(a, alen, &i) && small_int(b, blen, &j))
-		return i < j ? -1 : i > j;
+	if (alen && blen && small_dec(a, alen, &i, &sa, &na) && small_dec(b, blen, &j, &sb, &nb)) {
+		/* exact in 64 bits when both fit at the finer scale */
+		int s = sa > sb ? sa : sb;
+
+		if (na + s <= 18 && nb + s <= 18) {
+			for (; sa < s; sa++)
+				i *= 10;
+			for (; sb < s; sb++)
+				j *= 10;
+			return i < j ? -1 : i > j;
+		}
+	}
 	num_decompose(a, alen, &x);
 	num_decompose(b, blen, &y);
 	return num_cmp_dec(&x, &y);

@@ -254,8 +254,14 @@ static int quiet(struct vctx *v, struct sch_node *n, const struct json_doc *d, u
 
 static int is_integer(const struct json_doc *d, uint32_t t)
 {
+	const char *s = json_src(d, t);
+	size_t i, n = json_srclen(d, t);
 	struct decnum dn;
 
+	for (i = 0; i < n && s[i] != '.' && s[i] != 'e' && s[i] != 'E'; i++)
+		;
+	if (i == n)
+		return 1;	/* no fraction, no exponent: a whole number as written */
 	if (num_decompose(json_src(d, t), json_srclen(d, t), &dn) < 0)
 		return 0;
 	return dn.zero || (int64_t)dn.nsig <= dn.adj;
@@ -631,10 +637,12 @@ static int check_object(struct vctx *v, struct sch_node *n, const struct json_do
 
 		json_str_view(d, k, &name, &nm, &nl);
 		/* members usually come in the schema's order: look from the last match on */
-		for (j = 0; j < n->nprops; j++) {
-			i = (hint + j) % n->nprops;
+		for (j = 0, i = hint; j < n->nprops; j++, i++) {
+			if (i == n->nprops)
+				i = 0;
 			if (n->props[i].name.len == nl &&
-			    !memcmp(n->props[i].name.buf ? n->props[i].name.buf : "", nm, nl)) {
+			    (!nl || (n->props[i].name.buf[0] == nm[0] &&
+				     !memcmp(n->props[i].name.buf, nm, nl)))) {
 				matched = 1;
 				hint = i + 1;
 				ann_key(a, k);

@@ -21,6 +21,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #define STRBUF_DEFAULT_CAP ((size_t)1 << 32)
 
@@ -38,9 +39,27 @@ void strbuf_init(struct strbuf *sb, size_t cap);
 void strbuf_release(struct strbuf *sb);
 /* Ensure room for extra more bytes (plus the NUL); 0 or -1. */
 int strbuf_grow(struct strbuf *sb, size_t extra);
-int strbuf_add(struct strbuf *sb, const void *data, size_t len);
+/* Append len bytes (strbuf_add) or one (strbuf_addch); 0, or -1 (and failed set). */
+int strbuf_add_grow(struct strbuf *sb, const void *data, size_t len);
+static inline int strbuf_add(struct strbuf *sb, const void *data, size_t len)
+{
+	/* the common case, inline: room already allocated and under the cap */
+	if (len < sb->alloc - sb->len && len <= sb->cap - sb->len && !sb->failed) {
+		if (len)
+			memcpy(sb->buf + sb->len, data, len);
+		sb->len += len;
+		sb->buf[sb->len] = '\0';
+		return 0;
+	}
+	return strbuf_add_grow(sb, data, len);
+}
+static inline int strbuf_addch(struct strbuf *sb, int c)
+{
+	char ch = (char)c;
+
+	return strbuf_add(sb, &ch, 1);
+}
 int strbuf_addstr(struct strbuf *sb, const char *s);
-int strbuf_addch(struct strbuf *sb, int c);
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
