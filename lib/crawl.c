@@ -220,15 +220,18 @@ static struct crawl_job *job_new(struct crawl *c, const char *url, const struct 
 	return j;
 }
 
-static void job_free(struct crawl_job *j)
+static void job_free(const struct crawl_cfg *cfg, struct crawl_job *j)
 {
-	http_req_release(&j->req);
+	if (cfg->io.release)
+		cfg->io.release(cfg->io.ctx, &j->req);
+	else
+		http_req_release(&j->req);
 	free(j);
 }
 
-void crawl_job_free(struct crawl_job *j)
+void crawl_job_free(const struct crawl_cfg *cfg, struct crawl_job *j)
 {
-	job_free(j);
+	job_free(cfg, j);
 }
 
 static int submit(struct crawl *c, const char *url, const struct strbuf *body, uint64_t page,
@@ -252,7 +255,7 @@ static int submit(struct crawl *c, const char *url, const struct strbuf *body, u
 	j->pos = pos;
 	j->req.seq = page;
 	if (c->cfg->io.submit(c->cfg->io.ctx, &j->req, e) < 0) {
-		job_free(j);
+		job_free(c->cfg, j);
 		return -1;
 	}
 	c->live[c->nlive++] = j;
@@ -278,13 +281,13 @@ static void drop_all(struct crawl *c)
 
 	for (i = 0; i < c->nlive; i++) {
 		c->cfg->io.abandon(c->cfg->io.ctx, &c->live[i]->req);
-		job_free(c->live[i]);
+		job_free(c->cfg, c->live[i]);
 	}
 	c->nlive = 0;
 	for (i = 0; i < c->ringn; i++)
 		if (c->ring[i]) {
 			c->dropped++;
-			job_free(c->ring[i]);
+			job_free(c->cfg, c->ring[i]);
 			c->ring[i] = NULL;
 		}
 }
@@ -611,7 +614,7 @@ void crawl_take(struct crawl *c, struct crawl_job *j)
 	unlive(c, j);
 	if (j->gen != c->gen || j->page < c->page || j->page >= c->page + c->ringn) {
 		c->dropped++;	/* a guess that proved wrong, answered anyway */
-		job_free(j);
+		job_free(c->cfg, j);
 		return;
 	}
 	c->ring[j->page % c->ringn] = j;
@@ -631,7 +634,7 @@ void crawl_advance(struct crawl *c, struct crawl_job *j, size_t nrecords)
 {
 	int guessed;
 
-	job_free(j);
+	job_free(c->cfg, j);
 	c->records += nrecords;
 	c->pages++;
 	c->page++;

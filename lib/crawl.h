@@ -104,6 +104,11 @@ struct crawl_io {
 	int (*submit)(void *ctx, struct http_req *r, struct aperr *e);
 	/* Forget r, sent and not yet back: it never comes back. */
 	void (*abandon)(void *ctx, struct http_req *r);
+	/*
+	 * Free r, back or abandoned; what it used may serve a later request.
+	 * NULL: http_req_release().
+	 */
+	void (*release)(void *ctx, struct http_req *r);
 	/* May the run's credentials follow r to url?  NULL: only to r's origin. */
 	int (*creds_allowed)(void *ctx, const struct http_req *r, const char *url);
 	/*
@@ -217,7 +222,7 @@ struct crawl_job *crawl_ready(struct crawl *c);
 int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
 	       struct json_error *je, struct pg_result *res, struct aperr *e);
 /* Free job j (one crawl_ready() handed out) without counting it: the run stops at it. */
-void crawl_job_free(struct crawl_job *j);
+void crawl_job_free(const struct crawl_cfg *cfg, struct crawl_job *j);
 /* Page j was written: count it, free it, and drop what was fetched ahead on a wrong guess. */
 void crawl_advance(struct crawl *c, struct crawl_job *j, size_t nrecords);
 /* Fill ck (at_page) with where c stands; its strings are c's and shown's. */

@@ -68,6 +68,11 @@ static void io_abandon(void *ctx, struct http_req *r)
 	http_abandon(ctx, r);
 }
 
+static void io_release(void *ctx, struct http_req *r)
+{
+	http_client_release_req(ctx, r);
+}
+
 static int io_creds_allowed(void *ctx, const struct http_req *r, const char *url)
 {
 	return http_creds_allowed(ctx, r, url);
@@ -84,6 +89,7 @@ void crawler_use_client(struct crawler *cr, struct http_client *client)
 	cr->cfg.io.ctx = client;
 	cr->cfg.io.submit = io_submit;
 	cr->cfg.io.abandon = io_abandon;
+	cr->cfg.io.release = io_release;
 	cr->cfg.io.creds_allowed = io_creds_allowed;
 	cr->cfg.io.next = io_next;
 }
@@ -296,7 +302,7 @@ static int handle_page(struct crawler *cr, struct crawl_job *j, struct aperr *e)
 
 	if (crawl_page(c, j, &cr->d, &cr->je, &cr->res, e) < 0 ||
 	    (r = write_envelope(cr, j, e)) != 0) {
-		crawl_job_free(j);	/* the run stops at this page */
+		crawl_job_free(&cr->cfg, j);	/* the run stops at this page */
 		return r ? r : -1;
 	}
 	if (cr->hooks.written)

@@ -155,7 +155,7 @@ static int serve(struct rig *g, uint64_t page, const char *body)
 	crawl_take(&g->c, j);
 	while ((j = crawl_ready(&g->c))) {
 		if (crawl_page(&g->c, j, &g->d, &g->je, &g->res, &g->e) < 0) {
-			crawl_job_free(j);
+			crawl_job_free(&g->cfg, j);
 			return -1;
 		}
 		crawl_advance(&g->c, j, g->res.nrecords);
