@@ -254,6 +254,22 @@ static const char *scan_number(const char *p, const char *end)
 	return p;
 }
 
+/* Put the object key src[p..q) on the tape: 0, or -2 when out of memory. */
+static inline int push_key(struct json_doc *d, const char *p, const char *q, int esc)
+{
+	uint32_t t;
+
+	if (d->ntok == d->atok && grow_tape(d) < 0)
+		return -2;
+	t = d->ntok++;
+	d->tok[t].type = JSON_STRING;
+	d->tok[t].flags = esc ? JSON_F_ESCAPED : 0;
+	d->tok[t].start = (uint32_t)(p - d->src);
+	d->tok[t].end = (uint32_t)(q - d->src);
+	d->tok[t].next = t + 1;
+	return 0;
+}
+
 /*
  * Tokenize the one value at *pp onto the tape, with base containers
  * already open on d->stack; *pp moves past it.  0, -1 (a syntax error,
@@ -377,14 +393,8 @@ key:
 		q = scan_string(p, end, &esc, &errat, &why);
 		if (!q)
 			return fail(d, depth, je, errat, why);
-		if (d->ntok == d->atok && grow_tape(d) < 0)
+		if (push_key(d, p, q, esc) < 0)
 			return -2;
-		t = d->ntok++;
-		d->tok[t].type = JSON_STRING;
-		d->tok[t].flags = esc ? JSON_F_ESCAPED : 0;
-		d->tok[t].start = (uint32_t)(p - src);
-		d->tok[t].end = (uint32_t)(q - src);
-		d->tok[t].next = t + 1;
 		p = q;
 	}
 	q = skip_ws(p, end);
@@ -594,17 +604,9 @@ int json_parse_pick(struct json_doc *d, const char *src, size_t len, const struc
 		if (k == -2)
 			return -2;
 		if (k >= 0 && !taken[k]) {
-			uint32_t t;
-
 			taken[k] = 1;
-			if (d->ntok == d->atok && grow_tape(d) < 0)
+			if (push_key(d, p, q, esc) < 0)
 				return -2;
-			t = d->ntok++;
-			d->tok[t].type = JSON_STRING;
-			d->tok[t].flags = esc ? JSON_F_ESCAPED : 0;
-			d->tok[t].start = (uint32_t)(p - src);
-			d->tok[t].end = (uint32_t)(q - src);
-			d->tok[t].next = t + 1;
 		} else {
 			k = -1;
 		}
