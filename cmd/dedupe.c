@@ -79,7 +79,6 @@ static void parse_missing(struct dedupe_run *r, const char *arg)
 		usage_error("--missing: '%s' is not error, pass or dead-letter:FILE", arg);
 }
 
-/* A line that cannot be deduplicated: stop, pass it on, or dead-letter it. */
 /*
  * The record held back while its key's slot is fetched from memory (the
  * next line is parsed meanwhile): pass it on if its key is new.  Every
@@ -117,6 +116,7 @@ static void hold(struct dedupe_run *r, const char *line, size_t n, struct hash12
 	r->holding = 1;
 }
 
+/* A line that cannot be deduplicated: stop, pass it on, or dead-letter it. */
 static void reject(struct dedupe_run *r, uint64_t lineno, const char *line, size_t n,
 		   int is_json, const char *instance, const char *msg)
 {
