@@ -254,6 +254,53 @@ static const char *scan_number(const char *p, const char *end)
 	return p;
 }
 
+/* The literal w (n bytes) at p: its end, or NULL with *errat and *why. */
+static inline const char *scan_word(const char *p, const char *end, const char *w, size_t n,
+				    const char **errat, const char **why)
+{
+	if ((size_t)(end - p) < n || memcmp(p, w, n)) {
+		*errat = p;
+		*why = "expected a value";
+		return NULL;
+	}
+	return p + n;
+}
+
+/*
+ * The scalar at p < end (a string, number, true, false or null), for both
+ * the tokenizer and skip_value, so the two accept the same grammar: its
+ * end, *type and *esc (a string with escapes), or NULL with *errat and
+ * *why saying where and what is wrong.
+ */
+static inline const char *scan_scalar(const char *p, const char *end, enum json_type *type,
+				      int *esc, const char **errat, const char **why)
+{
+	const char *q;
+
+	*esc = 0;
+	switch (*p) {
+	case '"':
+		*type = JSON_STRING;
+		return scan_string(p, end, esc, errat, why);
+	case 't':
+		*type = JSON_TRUE;
+		return scan_word(p, end, "true", 4, errat, why);
+	case 'f':
+		*type = JSON_FALSE;
+		return scan_word(p, end, "false", 5, errat, why);
+	case 'n':
+		*type = JSON_NULL;
+		return scan_word(p, end, "null", 4, errat, why);
+	default:
+		*type = JSON_NUMBER;
+		if (!(q = scan_number(p, end))) {
+			*errat = p;
+			*why = "expected a value";
+		}
+		return q;
+	}
+}
+
 /* Put the object key src[p..q) on the tape: 0, or -2 when out of memory. */
 static inline int push_key(struct json_doc *d, const char *p, const char *q, int esc)
 {
@@ -309,43 +356,18 @@ value:
 			goto key;
 		}
 		goto value;
-	case '"': {
-		int esc = 0;
-		const char *errat = NULL, *why = NULL;
+	default: {
+		enum json_type type;
+		int esc;
+		const char *errat, *why;
 
-		q = scan_string(p, end, &esc, &errat, &why);
-		if (!q)
+		if (!(q = scan_scalar(p, end, &type, &esc, &errat, &why)))
 			return fail(d, depth, je, errat, why);
-		d->tok[t].type = JSON_STRING;
+		d->tok[t].type = (uint16_t)type;
 		d->tok[t].flags = esc ? JSON_F_ESCAPED : 0;
 		p = q;
 		break;
 	}
-	case 't':
-		if (end - p < 4 || memcmp(p, "true", 4))
-			return fail(d, depth, je, p, "expected a value");
-		d->tok[t].type = JSON_TRUE;
-		p += 4;
-		break;
-	case 'f':
-		if (end - p < 5 || memcmp(p, "false", 5))
-			return fail(d, depth, je, p, "expected a value");
-		d->tok[t].type = JSON_FALSE;
-		p += 5;
-		break;
-	case 'n':
-		if (end - p < 4 || memcmp(p, "null", 4))
-			return fail(d, depth, je, p, "expected a value");
-		d->tok[t].type = JSON_NULL;
-		p += 4;
-		break;
-	default:
-		q = scan_number(p, end);
-		if (!q)
-			return fail(d, depth, je, p, "expected a value");
-		d->tok[t].type = JSON_NUMBER;
-		p = q;
-		break;
 	}
 	d->tok[t].end = (uint32_t)(p - src);
 	d->tok[t].next = t + 1;
@@ -457,6 +479,7 @@ static const char *skip_value(struct json_doc *d, const char *p, const char *end
 	unsigned base = depth;
 	uint32_t *close = d->stack;
 	const char *errat, *why;
+	enum json_type type;
 	int esc;
 
 value:
@@ -477,27 +500,8 @@ value:
 		if (close[depth - 1] == '}')
 			goto key;
 		goto value;
-	case '"':
-		if (!(p = scan_string(p, end, &esc, &errat, &why)))
-			return NULL;
-		break;
-	case 't':
-		if (end - p < 4 || memcmp(p, "true", 4))
-			return NULL;
-		p += 4;
-		break;
-	case 'f':
-		if (end - p < 5 || memcmp(p, "false", 5))
-			return NULL;
-		p += 5;
-		break;
-	case 'n':
-		if (end - p < 4 || memcmp(p, "null", 4))
-			return NULL;
-		p += 4;
-		break;
 	default:
-		if (!(p = scan_number(p, end)))
+		if (!(p = scan_scalar(p, end, &type, &esc, &errat, &why)))
 			return NULL;
 	}
 after:

@@ -262,7 +262,7 @@ static int is_integer(const struct json_doc *d, uint32_t t)
 		;
 	if (i == n)
 		return 1;	/* no fraction, no exponent: a whole number as written */
-	if (num_decompose(json_src(d, t), json_srclen(d, t), &dn) < 0)
+	if (num_decompose(s, n, &dn) < 0)
 		return 0;
 	return dn.zero || (int64_t)dn.nsig <= dn.adj;
 }
@@ -641,8 +641,7 @@ static int check_object(struct vctx *v, struct sch_node *n, const struct json_do
 			if (i == n->nprops)
 				i = 0;
 			if (n->props[i].name.len == nl &&
-			    (!nl || (n->props[i].name.buf[0] == nm[0] &&
-				     !memcmp(n->props[i].name.buf, nm, nl)))) {
+			    !memcmp(n->props[i].name.buf ? n->props[i].name.buf : "", nm, nl)) {
 				matched = 1;
 				hint = i + 1;
 				ann_key(a, k);

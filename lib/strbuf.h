@@ -39,8 +39,9 @@ void strbuf_init(struct strbuf *sb, size_t cap);
 void strbuf_release(struct strbuf *sb);
 /* Ensure room for extra more bytes (plus the NUL); 0 or -1. */
 int strbuf_grow(struct strbuf *sb, size_t extra);
-/* Append len bytes (strbuf_add) or one (strbuf_addch); 0, or -1 (and failed set). */
+/* strbuf_add's slow path, growing the buffer: call strbuf_add. */
 int strbuf_add_grow(struct strbuf *sb, const void *data, size_t len);
+/* Append len bytes (strbuf_add) or one (strbuf_addch); 0, or -1 (and failed set). */
 static inline int strbuf_add(struct strbuf *sb, const void *data, size_t len)
 {
 	/* the common case, inline: room already allocated and under the cap */
