@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -8,56 +9,101 @@
 #include "secret.h"
 #include "utf8.h"
 
+/* One response header as http.c keeps it: "name\0value\0", the name lowercased. */
+struct hdr {
+	const char *name, *val;
+	size_t nlen, vlen;
+	size_t at;		/* its place in the response */
+	size_t off;		/* its joined values in add_headers' vals */
+};
+
+/* By name, then by place: a name's values stay in the order they came. */
+static int cmp_hdr(const void *a, const void *b)
+{
+	const struct hdr *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int cmp_at(const void *a, const void *b)
+{
+	const struct hdr *x = a, *y = b;
+
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/*
+ * "headers": one member a name, in the order names first came, its values
+ * joined by ", ".  Sorting keeps this n log n: a server sending thousands
+ * of headers costs no more than their bytes.
+ */
 static void add_headers(struct jsonw *w, const struct http_req *r, const struct envelope_opts *o)
 {
 	const char *p = r->resp_headers.buf, *end = p + r->resp_headers.len;
-	struct strbuf val = STRBUF_INIT;
+	struct hdr small[2][32], *h = small[0], *g = small[1];
+	struct strbuf val = STRBUF_INIT, vals = STRBUF_INIT;
+	size_t n = 0, ng = 0, i, j;
 
 	jw_key(w, "headers");
 	jw_object(w);
-	while (p && p < end) {
-		const char *v = p + strlen(p) + 1, *q, *done = r->resp_headers.buf;
-		size_t nl = strlen(p);
-		int seen = 0;
-
-		/* Skip a name already written (its values were joined then). */
-		while (done < p) {
-			const char *dv = done + strlen(done) + 1;
-
-			if (!strcmp(done, p)) {
-				seen = 1;
-				break;
-			}
-			done = dv + strlen(dv) + 1;
-		}
-		if (!seen) {
-			strbuf_reset(&val);
-			for (q = p; q < end;) {
-				const char *qv = q + strlen(q) + 1;
-
-				if (!strcmp(q, p)) {
-					if (val.len)
-						strbuf_addstr(&val, ", ");
-					strbuf_addstr(&val, qv);
-				}
-				q = qv + strlen(qv) + 1;
-			}
-			if (redact_header_name(p, nl) ||
-			    (o->redact_header && !strcasecmp(o->redact_header, p))) {
-				strbuf_reset(&val);
-				strbuf_addstr(&val, SECRET_MASK);
-			}
-			if (o->secrets)
-				secrets_scrub(o->secrets, &val);
-			if (strbuf_failed(&val))
-				jw_fail(w, "out of memory");
-			jw_key_text(w, p, nl);
-			jw_text(w, val.buf ? val.buf : "", val.len);
-		}
-		p = v + strlen(v) + 1;
+	for (const char *q = p; q && q < end; q += strlen(q) + 1)
+		n++;
+	n /= 2;
+	if (n > sizeof(small[0]) / sizeof(small[0][0]) &&
+	    (!(h = malloc(n * sizeof(*h))) || !(g = malloc(n * sizeof(*g))))) {
+		jw_fail(w, "out of memory");
+		goto out;
 	}
+	for (i = 0; i < n; i++) {
+		h[i].name = p;
+		h[i].nlen = strlen(p);
+		h[i].val = p + h[i].nlen + 1;
+		h[i].vlen = strlen(h[i].val);
+		h[i].at = i;
+		p = h[i].val + h[i].vlen + 1;
+	}
+	qsort(h, n, sizeof(*h), cmp_hdr);
+	/* Each name once, at its first place, with all its values (offsets into vals). */
+	for (i = 0; i < n; i = j) {
+		strbuf_reset(&val);
+		for (j = i; j < n && !strcmp(h[j].name, h[i].name); j++) {
+			if (j > i)
+				strbuf_addstr(&val, ", ");
+			strbuf_add(&val, h[j].val, h[j].vlen);
+		}
+		if (redact_header_name(h[i].name, h[i].nlen) ||
+		    (o->redact_header && !strcasecmp(o->redact_header, h[i].name))) {
+			strbuf_reset(&val);
+			strbuf_addstr(&val, SECRET_MASK);
+		}
+		if (o->secrets)
+			secrets_scrub(o->secrets, &val);
+		g[ng] = h[i];
+		g[ng].off = vals.len;
+		g[ng].vlen = val.len;
+		strbuf_add(&vals, val.buf ? val.buf : "", val.len);
+		ng++;
+	}
+	if (strbuf_failed(&val) || strbuf_failed(&vals)) {
+		jw_fail(w, "out of memory");
+		goto out;
+	}
+	qsort(g, ng, sizeof(*g), cmp_at);
+	for (i = 0; i < ng; i++) {
+		jw_key_text(w, g[i].name, g[i].nlen);
+		jw_text(w, vals.buf ? vals.buf + g[i].off : "", g[i].vlen);
+	}
+out:
+	if (h != small[0])
+		free(h);
+	if (g != small[1])
+		free(g);
 	jw_end_object(w);
 	strbuf_release(&val);
+	strbuf_release(&vals);
 }
 
 /* A member whose value is text from outside, in text (which may have failed). */

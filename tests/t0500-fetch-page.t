@@ -27,6 +27,17 @@ sed 's/.*"body"://; s/}$//' out > got
 
 is_file got want "envelope body keeps every number and string as sent"
 
+# 12,000 headers under 3,000 names: each name once, in first-come order,
+# its values joined in order (a sort, not a scan per name)
+run fetch-page "$M/hostile?kind=headers"
+is "$rc" 0 "12,000 response headers: exit 0"
+is "$(jq -r '[.headers | keys_unsorted[] | select(startswith("x-h"))] | length' out)" 3000 \
+	"one member a header name"
+is "$(jq -r '[.headers | keys_unsorted[] | select(startswith("x-h"))][0,1,2999]' out | tr '\n' ' ')" \
+	"x-h0 x-h1 x-h2999 " "names in the order they first came"
+is "$(jq -r '.headers["x-h0"] + "|" + .headers["x-h2999"]' out)" "0, 3000, 6000, 9000|2999, 5999, 8999, 11999" \
+	"each name's values joined in the order sent"
+
 run fetch-page "$M/raw?kind=text" "$M/raw?kind=binary"
 is "$(jq -r '.body_text' out | head -2 | tr '\n' '|')" 'plain text, café|"quoted"|' "a text body goes to body_text"
 is "$(sed -n 2p out | jq -r .body_base64 | base64 -d | od -An -tx1 | tr -d ' \n')" "89504e4700ff01" \

@@ -265,6 +265,53 @@ static void add_header(struct http_req *r, const char *name, const char *value)
 	strbuf_add(&r->resp_headers, value, strlen(value) + 1);
 }
 
+/* Names in the order they first came, each name's values joined in order,
+ * past the 32 add_headers keeps on its stack too. */
+static void test_envelope_headers(void)
+{
+	struct http_req r;
+	struct envelope_opts o;
+	struct strbuf out = STRBUF_INIT, want = STRBUF_INIT;
+	struct json_doc bd;
+	char name[16], value[16];
+	int i;
+
+	http_req_init(&r);
+	json_doc_init(&bd, 64);
+	r.url = strdup("http://127.0.0.1:1/");
+	r.status = 200;
+	memset(&o, 0, sizeof(o));
+	add_header(&r, "x-b", "1");
+	add_header(&r, "x-a", "2");
+	add_header(&r, "x-b", "3");
+	add_header(&r, "authorization", "Bearer t");
+	add_header(&r, "x-c", "");
+	add_header(&r, "x-a", "4");
+	add_header(&r, "x-b", "5");
+	envelope_build(&out, &r, &o, &bd);
+	ok(strstr(out.buf, "\"headers\":{\"x-b\":\"1, 3, 5\",\"x-a\":\"2, 4\","
+			   "\"authorization\":\"REDACTED\",\"x-c\":\"\"},") != NULL,
+	   "headers: first-come order, values joined in order, credentials masked");
+
+	strbuf_reset(&r.resp_headers);
+	strbuf_addstr(&want, "\"headers\":{");
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "h%d", 99 - i % 50);
+		snprintf(value, sizeof(value), "%d", i);
+		add_header(&r, name, value);
+	}
+	for (i = 0; i < 50; i++)
+		strbuf_addf(&want, "%s\"h%d\":\"%d, %d\"", i ? "," : "", 99 - i, i, i + 50);
+	strbuf_addstr(&want, "},");
+	strbuf_reset(&out);
+	envelope_build(&out, &r, &o, &bd);
+	ok(strstr(out.buf, want.buf) != NULL, "100 headers under 50 names, in order");
+	strbuf_release(&want);
+	strbuf_release(&out);
+	json_doc_release(&bd);
+	http_req_release(&r);
+}
+
 static void test_envelope(void)
 {
 	struct http_req r;
@@ -420,6 +467,7 @@ int main(void)
 	test_idna();
 	test_cli();
 	test_envelope();
+	test_envelope_headers();
 	test_dedupe();
 	json_doc_release(&d);
 	json_error_release(&je);
