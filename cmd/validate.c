@@ -55,6 +55,7 @@ struct val {
 	struct lwriter out;
 	struct json_doc d;
 	struct json_error je;
+	struct json_pick pick;		/* the root members the schema can look at */
 	struct strbuf errs;
 	uint64_t records, valid, invalid;
 	struct kind *kinds;
@@ -110,6 +111,8 @@ static void load_schema(struct val *v)
 		aperr_prefix(&e, "%s", v->schema_path);
 		die_err(&e);
 	}
+	json_pick_init(&v->pick);
+	sch_pick(&v->s, &v->pick);	/* -1: the parse stays whole */
 	strbuf_release(&text);
 }
 
@@ -148,7 +151,7 @@ static void one(struct val *v, const char *line, size_t n)
 	int r;
 
 	v->records++;
-	if (tool_parse_line(&v->d, &v->je, NULL, line, n, v->in.lineno, &e) < 0) {
+	if (tool_parse_line(&v->d, &v->je, &v->pick, line, n, v->in.lineno, &e) < 0) {
 		v->invalid++;
 		count_kind(v, "json");
 		if (!v->dl_path)

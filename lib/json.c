@@ -535,19 +535,28 @@ void json_pick_init(struct json_pick *pk)
 	memset(pk, 0, sizeof(*pk));
 }
 
-void json_pick_add(struct json_pick *pk, const struct json_ptr *p)
+int json_pick_add_name(struct json_pick *pk, const char *s, size_t n)
 {
 	size_t k;
 
-	if (!p->nseg || pk->n == JSON_PICK_MAX) {
-		pk->all = 1;
-		return;
-	}
 	for (k = 0; k < pk->n; k++)
-		if (pk->name[k].n == p->seg[0].n && !memcmp(pk->name[k].s, p->seg[0].s, p->seg[0].n))
-			return;
-	pk->name[pk->n].s = p->seg[0].s;
-	pk->name[pk->n++].n = p->seg[0].n;
+		if (pk->name[k].n == n && !memcmp(pk->name[k].s, s, n))
+			return 0;
+	if (pk->n == JSON_PICK_MAX) {
+		pk->all = 1;
+		return -1;
+	}
+	pk->name[pk->n].s = s;
+	pk->name[pk->n++].n = n;
+	return 0;
+}
+
+void json_pick_add(struct json_pick *pk, const struct json_ptr *p)
+{
+	if (!p->nseg)
+		pk->all = 1;
+	else
+		json_pick_add_name(pk, p->seg[0].s, p->seg[0].n);
 }
 
 /* The index in pk of the member name of key body s[0..n), or -1. */
@@ -612,6 +621,8 @@ int json_parse_pick(struct json_doc *d, const char *src, size_t len, const struc
 			if (push_key(d, p, q, esc) < 0)
 				return -2;
 		} else {
+			if (k >= 0 && pk->whole_on_repeat)
+				return json_parse(d, src, len, je);
 			k = -1;
 		}
 		p = skip_ws(q, end);

@@ -215,8 +215,12 @@ int json_ptr_set(const struct json_ptr *p, const struct json_doc *d, const char 
  * a full parse; the root's iteration, count, minify and canon see only the
  * picked members.  A root that is not an object is parsed whole.
  *
- * Ownership: a json_pick borrows the added pointers' segments (they must
- * outlive it) and holds nothing to free.
+ * With whole_on_repeat set, a picked name that comes twice in the root
+ * makes the parse whole, as json_parse(): for a caller that looks at
+ * every occurrence of a name (validate), not only the first.
+ *
+ * Ownership: a json_pick borrows the added pointers' segments and names
+ * (they must outlive it) and holds nothing to free.
  */
 #define JSON_PICK_MAX 16
 struct json_pick {
@@ -226,10 +230,13 @@ struct json_pick {
 	} name[JSON_PICK_MAX];	/* first segments of the added pointers */
 	size_t n;
 	int all;		/* a pointer needs the whole document */
+	int whole_on_repeat;	/* a picked name twice: parse whole */
 };
 void json_pick_init(struct json_pick *pk);
 /* Make pointer p answer on picked documents (the root pointer, or too many names: pick all). */
 void json_pick_add(struct json_pick *pk, const struct json_ptr *p);
+/* Pick the root member named s[0..n) (borrowed): 0, or -1 when pk was full (it picks all). */
+int json_pick_add_name(struct json_pick *pk, const char *s, size_t n);
 /* As json_parse(); pk NULL, or picking all, is json_parse(). */
 int json_parse_pick(struct json_doc *d, const char *src, size_t len, const struct json_pick *pk,
 		    struct json_error *je);

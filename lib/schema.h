@@ -97,5 +97,17 @@ void sch_errors_release(struct sch_errors *es);
  */
 int sch_validate(struct sch *s, const struct json_doc *d, uint32_t t, struct sch_errors *es,
 		 struct aperr *e);
+/*
+ * The root members validation can look at, when the schema names them
+ * all (properties, required, dependent*, through $ref and the in-place
+ * applicators): they are added to pk, with whole_on_repeat set (every
+ * occurrence of a name is validated), and 0 is returned.  -1, with
+ * pk->all set, when any member may matter: additionalProperties,
+ * patternProperties, propertyNames, min/maxProperties,
+ * unevaluatedProperties, enum or const over the object, $dynamicRef, or
+ * more names than a pick holds.  Validating a pick-parsed document
+ * (json_parse_pick) then gives what validating a full parse gives.
+ */
+int sch_pick(struct sch *s, struct json_pick *pk);
 
 #endif

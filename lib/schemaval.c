@@ -899,3 +899,75 @@ int sch_validate(struct sch *s, const struct json_doc *d, uint32_t t, struct sch
 		return -1;
 	return r;
 }
+
+/*
+ * The root members schema n can look at when the instance is an object,
+ * added to pk: 0, or -1 when any member may matter (a keyword over all
+ * members, the value as a whole, a dynamic reference, or too many names).
+ */
+static int pick_names(struct sch *s, struct sch_node *n, struct json_pick *pk, unsigned depth)
+{
+	struct sch_node **lists[3] = { n->all, n->any, n->one };
+	size_t counts[3] = { n->nall, n->nany, n->none };
+	struct sch_node *subs[4] = { n->not_, n->if_, n->then_, n->else_ };
+	size_t i, j;
+	struct aperr e;
+
+	if (n->boolean >= 0)
+		return 0;
+	if (depth > 64 || n->dynref || n->has_enum || n->has_const || n->additional || n->names ||
+	    n->npats || n->has_props[0] || n->has_props[1] || n->uneval_props)
+		return -1;
+	if (n->ref) {
+		struct sch_node *tn = sch_target(s, n, &e);
+
+		if (!tn || pick_names(s, tn, pk, depth + 1) < 0)
+			return -1;
+	}
+	for (i = 0; i < n->nprops; i++)
+		if (json_pick_add_name(pk, n->props[i].name.buf ? n->props[i].name.buf : "",
+				       n->props[i].name.len) < 0)
+			return -1;
+	for (i = 0; i < n->nrequired; i++)
+		if (json_pick_add_name(pk, n->required[i].buf ? n->required[i].buf : "",
+				       n->required[i].len) < 0)
+			return -1;
+	for (i = 0; i < n->ndepreq; i++) {
+		if (json_pick_add_name(pk, n->depreq[i].name.buf ? n->depreq[i].name.buf : "",
+				       n->depreq[i].name.len) < 0)
+			return -1;
+		for (j = 0; j < n->depreq[i].n; j++)
+			if (json_pick_add_name(pk, n->depreq[i].req[j].buf ? n->depreq[i].req[j].buf : "",
+					       n->depreq[i].req[j].len) < 0)
+				return -1;
+	}
+	for (i = 0; i < n->ndepschemas; i++)
+		if (json_pick_add_name(pk, n->depschemas[i].name.buf ? n->depschemas[i].name.buf : "",
+				       n->depschemas[i].name.len) < 0 ||
+		    pick_names(s, n->depschemas[i].s, pk, depth + 1) < 0)
+			return -1;
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < counts[i]; j++)
+			if (pick_names(s, lists[i][j], pk, depth + 1) < 0)
+				return -1;
+	for (i = 0; i < 4; i++)
+		if (subs[i] && pick_names(s, subs[i], pk, depth + 1) < 0)
+			return -1;
+	return 0;
+}
+
+int sch_pick(struct sch *s, struct json_pick *pk)
+{
+	struct json_pick mine;
+
+	json_pick_init(&mine);
+	if (pick_names(s, s->root, &mine, 0) < 0) {
+		pk->all = 1;
+		return -1;
+	}
+	for (size_t i = 0; i < mine.n; i++)
+		if (json_pick_add_name(pk, mine.name[i].s, mine.name[i].n) < 0)
+			return -1;
+	pk->whole_on_repeat = 1;
+	return 0;
+}

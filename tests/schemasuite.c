@@ -3,8 +3,11 @@
  *
  *   schemasuite --draft 2020-12|7 --remotes DIR --meta DIR [--format-assert] [-v] FILE...
  *
- * Prints "FILE PASSED TOTAL" per file (a test whose schema does not
- * compile counts as failed), and with -v each failure.  Exits 0.
+ * Prints "FILE PASSED TOTAL PICKED DIFFER" per file (a test whose schema
+ * does not compile counts as failed), and with -v each failure.  PICKED
+ * counts the object instances whose schema names every member it can look
+ * at (sch_pick), validated a second time on a pick parse; DIFFER counts
+ * those whose verdict or errors differ from the full parse's.  Exits 0.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,23 @@
 #include "../lib/statefile.h"
 
 static int verbose, format_assert;
+
+/* The same verdict and the same errors (where and which keyword), in order. */
+static int same(int a, const struct sch_errors *x, int b, const struct sch_errors *y)
+{
+	size_t i;
+
+	if (a != b || x->n != y->n || x->total != y->total)
+		return 0;
+	for (i = 0; i < x->n; i++)
+		if (strcmp(x->e[i].keyword, y->e[i].keyword) ||
+		    x->e[i].instance.len != y->e[i].instance.len ||
+		    (x->e[i].instance.len &&
+		     memcmp(x->e[i].instance.buf, y->e[i].instance.buf, x->e[i].instance.len)) ||
+		    strcmp(x->e[i].message, y->e[i].message))
+			return 0;
+	return 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -36,16 +56,20 @@ int main(int argc, char **argv)
 	}
 	for (; i < argc; i++) {
 		struct strbuf text = STRBUF_INIT, src = STRBUF_INIT;
-		struct json_doc d, td;
+		struct json_doc d, td, pd;
 		struct json_error je;
 		struct aperr e;
+		struct sch_errors fe, pe;
 		uint32_t g, t;
-		unsigned passed = 0, total = 0;
+		unsigned passed = 0, total = 0, picked = 0, differ = 0;
 		const char *base = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
 
 		json_doc_init(&d, 512);
 		json_doc_init(&td, 512);
+		json_doc_init(&pd, 512);
 		json_error_init(&je);
+		sch_errors_init(&fe);
+		sch_errors_init(&pe);
 		if (statefile_read(argv[i], &text, 1 << 26, &e) != 0 ||
 		    json_parse(&d, text.buf, text.len, &je) < 0) {
 			printf("%s 0 0 unreadable\n", base);
@@ -54,7 +78,8 @@ int main(int argc, char **argv)
 		for (g = json_first(&d, 0); g; g = json_next(&d, 0, g)) {
 			uint32_t schema = json_get(&d, g, "schema", 6), tests = json_get(&d, g, "tests", 5);
 			struct sch s;
-			int compiled;
+			struct json_pick pk;
+			int compiled, picks;
 
 			sch_init(&s, draft);
 			s.format_assert = format_assert;
@@ -64,6 +89,8 @@ int main(int argc, char **argv)
 			strbuf_reset(&src);
 			json_minify(&d, schema, &src);
 			compiled = sch_compile(&s, "", src.buf, src.len, &e) == 0;
+			json_pick_init(&pk);
+			picks = compiled && sch_pick(&s, &pk) == 0;
 			if (!compiled && verbose)
 				printf("# %s: %.*s: schema: %s\n", base, 80, json_src(&d, g + 2), e.msg);
 			for (t = json_first(&d, tests); t; t = json_next(&d, tests, t)) {
@@ -75,7 +102,21 @@ int main(int argc, char **argv)
 				if (compiled) {
 					json_minify(&d, data, &ds);
 					if (json_parse(&td, ds.buf, ds.len, &je) == 0)
-						got = sch_validate(&s, &td, 0, NULL, &e);
+						got = sch_validate(&s, &td, 0, &fe, &e);
+					if (picks && got >= 0 && json_type(&td, 0) == JSON_OBJECT) {
+						int pgot = -1;
+
+						picked++;
+						if (json_parse_pick(&pd, ds.buf, ds.len, &pk, &je) == 0)
+							pgot = sch_validate(&s, &pd, 0, &pe, &e);
+						if (!same(got, &fe, pgot, &pe)) {
+							differ++;
+							printf("# %s: %.*s: picked %d, whole %d\n", base,
+							       (int)json_srclen(&d, json_get(&d, t, "description", 11)),
+							       json_src(&d, json_get(&d, t, "description", 11)),
+							       pgot, got);
+						}
+					}
 				}
 				if (got == want)
 					passed++;
@@ -88,12 +129,15 @@ int main(int argc, char **argv)
 			}
 			sch_release(&s);
 		}
-		printf("%s %u %u\n", base, passed, total);
+		printf("%s %u %u %u %u\n", base, passed, total, picked, differ);
 		strbuf_release(&text);
 		strbuf_release(&src);
 		json_doc_release(&d);
 		json_doc_release(&td);
+		json_doc_release(&pd);
 		json_error_release(&je);
+		sch_errors_release(&fe);
+		sch_errors_release(&pe);
 	}
 	return 0;
 }

@@ -31,6 +31,12 @@ for f in date-time date time duration email hostname ipv4 ipv6 uri uri-reference
 		is "$got" "$(echo "$got" | awk '{ print $3 " of " $3 }')" "$dr $f: every test passes"
 	done
 done
+# a schema that names every member it can look at (sch_pick) gives on a
+# pick parse the verdict and the errors of a full parse, suite test by test
+is "$(awk '$2 != "#" { d += $6 } END { print d + 0 }' now.txt)" 0 "a pick parse never changes a verdict or an error"
+grep ' # .*: picked' now.txt | sed 's/^/# /' || true
+is "$(awk '$2 != "#" { p += $5 } END { print (p >= 400) ? "many" : p + 0 }' now.txt)" many \
+	"and that was checked on hundreds of object instances"
 awk '$1 !~ /-(optional|format)$/ { p += $3; t += $4 } END { printf "# %d of %d required suite tests pass\n", p, t }' now.txt
 awk '$1 ~ /-(optional|format)$/ { p += $3; t += $4 } END { printf "# %d of %d optional suite tests pass\n", p, t }' now.txt
 awk '$1 ~ /-(optional|format)$/ && $3 != $4 { printf "# %s %s: %d of %d\n", $1, $2, $3, $4 }' now.txt

@@ -106,6 +106,25 @@ lines '"x"' '1' > odd.jsonl
 run validate --schema odd.json --dead-letter oddl.jsonl < odd.jsonl
 is "$rc:$(cat out):$(jq -c .line oddl.jsonl)" '0:"x":2' "an odd base URI resolves without reading out of bounds"
 
+# a schema naming the few members it looks at: the rest is checked as JSON, not tokenized,
+# and every record gets the verdict and the errors a full parse gives
+echo '{"type":"object","required":["id"],"properties":{"id":{"type":"integer"},"ts":{"type":"string"}}}' > few.json
+lines '{"x":[1,{"y":"z"}],"id":1,"ts":"a"}' '{"id":1,"pad":"x","id":"two"}' '{"ts":"a","pad":[1,2]}' \
+	'{"id":3,"pad":[1,,2]}' '{"id":4,"pad":"\x"}' '{"id":5,"pad":{"a":1,}}' '{"id":6}' > few.jsonl
+printf '{"id":7,"pad":"\377"}\n' >> few.jsonl
+run validate --schema few.json --dead-letter fewdl.jsonl < few.jsonl
+is "$rc:$(tr '\n' ' ' < out)" '0:{"x":[1,{"y":"z"}],"id":1,"ts":"a"} {"id":6} ' \
+	"members the schema does not name: checked, and passed through"
+is "$(jq -c '[.line, ([.errors[] | .instance + " " + (.keyword // "json")] | join(","))]' fewdl.jsonl | tr '\n' ' ')" \
+	'[2,"/id type"] [3," required"] [4,"/pad/1 json"] [5,"/pad json"] [6,"/pad json"] [8,"/pad json"] ' \
+	"a repeated name is validated every time; a fault in an unnamed member is named by its pointer"
+run validate --schema few.json < few.jsonl
+is "$rc" 65 "without a dead-letter file the first invalid record stops the run"
+like err '^validate: line 2: /id: ' "naming the line and the pointer"
+printf '{"id":1,"pad":[1,}\n' > bad.jsonl
+run validate --schema few.json < bad.jsonl
+like err 'line 1: invalid JSON at byte 18 \(in /pad/1\)' "invalid JSON in an unnamed member: the byte and the pointer"
+
 # --- the embedded metaschemas ----------------------------------------------------------------
 echo '{"$ref":"https://json-schema.org/draft/2020-12/schema"}' > meta.json
 lines '{"type":"object","properties":{"a":{"minLength":2}}}' '{"type":"thing"}' '{"minLength":-1}' > schemas.jsonl

@@ -5,6 +5,7 @@
 #include "../../lib/json.h"
 #include "../../lib/jsonw.h"
 #include "../../lib/num.h"
+#include "../../lib/schema.h"
 
 static struct json_doc d;
 static struct json_error je;
@@ -193,14 +194,100 @@ static void test_pick(void)
 		   strstr(je.msg, "too deep"), "the depth limit holds inside a skipped member");
 		json_doc_release(&shallow);
 	}
+	{
+		static const char rep[] = "{\"dup\":1,\"x\":[2],\"dup\":\"3\"}";
+
+		ok(json_parse_pick(&d, rep, strlen(rep), &pk, &je) == 0 && json_count(&d, 0) == 1,
+		   "a picked name twice: the first occurrence only");
+		pk.whole_on_repeat = 1;
+		ok(json_parse_pick(&d, rep, strlen(rep), &pk, &je) == 0 && json_count(&d, 0) == 3,
+		   "with whole_on_repeat: the whole document, every occurrence");
+		ok(json_parse_pick(&d, docs[0], strlen(docs[0]), &pk, &je) == 0 &&
+		   json_count(&d, 0) == 3, "and no repeat: still picked");
+		pk.whole_on_repeat = 0;
+	}
+	is_int(json_pick_add_name(&pk, "id", 2), 0, "a name already picked is picked once");
+	is_int((int)pk.n, 5, "so the count stays");
+	for (k = pk.n; k < JSON_PICK_MAX; k++) {
+		static char nm[JSON_PICK_MAX][8];	/* borrowed by the pick */
+
+		snprintf(nm[k], sizeof(nm[k]), "n%zu", k);
+		json_pick_add_name(&pk, nm[k], strlen(nm[k]));
+	}
+	ok(!pk.all && pk.n == JSON_PICK_MAX, "a pick holds JSON_PICK_MAX names");
+	is_int(json_pick_add_name(&pk, "one-more", 8), -1, "one more is refused");
+	ok(pk.all, "and makes the pick whole");
 	json_ptr_release(&p[0]);
 	json_ptr_parse(&p[0], "", &e);
+	json_pick_init(&pk);
 	json_pick_add(&pk, &p[0]);
 	ok(pk.all, "the root pointer picks the whole document");
 	for (k = 0; k < 5; k++)
 		json_ptr_release(&p[k]);
 	json_error_release(&fe);
 	json_doc_release(&full);
+}
+
+/* Which root members a schema can look at: named (picked), or any (whole). */
+static void test_sch_pick(void)
+{
+	static const struct { const char *schema, *names; } cases[] = {
+		{ "{\"type\":\"object\",\"required\":[\"id\",\"ts\"],"
+		  "\"properties\":{\"id\":{\"type\":\"integer\"}}}", "id,ts" },
+		{ "{\"dependentRequired\":{\"a\":[\"b\",\"c\"]},"
+		  "\"dependentSchemas\":{\"d\":{\"required\":[\"e\"]}}}", "a,b,c,d,e" },
+		{ "{\"allOf\":[{\"required\":[\"a\"]}],\"anyOf\":[{\"required\":[\"b\"]},true],"
+		  "\"oneOf\":[{\"properties\":{\"c\":false}}],\"not\":{\"required\":[\"d\"]},"
+		  "\"if\":{\"required\":[\"e\"]},\"then\":{\"required\":[\"f\"]},"
+		  "\"else\":{\"required\":[\"g\"]}}", "a,b,c,d,e,f,g" },
+		{ "{\"$defs\":{\"r\":{\"required\":[\"x\"]}},\"$ref\":\"#/$defs/r\","
+		  "\"properties\":{\"y\":{\"additionalProperties\":false}}}", "x,y" },
+		{ "{\"$defs\":{\"r\":{\"$ref\":\"#\"}},\"$ref\":\"#/$defs/r\"}", NULL },
+		{ "true", "" },
+		{ "{\"properties\":{\"a\":{}},\"additionalProperties\":false}", NULL },
+		{ "{\"patternProperties\":{\"^a\":{}}}", NULL },
+		{ "{\"propertyNames\":{\"maxLength\":3}}", NULL },
+		{ "{\"minProperties\":1}", NULL },
+		{ "{\"maxProperties\":1}", NULL },
+		{ "{\"unevaluatedProperties\":false}", NULL },
+		{ "{\"enum\":[{\"a\":1}]}", NULL },
+		{ "{\"const\":{\"a\":1}}", NULL },
+		{ "{\"allOf\":[{\"additionalProperties\":false}]}", NULL },
+		{ "{\"$defs\":{\"n\":{\"$dynamicAnchor\":\"x\",\"required\":[\"a\"]}},"
+		  "\"$dynamicRef\":\"#x\"}", NULL },
+		{ "{\"required\":[\"a1\",\"a2\",\"a3\",\"a4\",\"a5\",\"a6\",\"a7\",\"a8\","
+		  "\"a9\",\"a10\",\"a11\",\"a12\",\"a13\",\"a14\",\"a15\",\"a16\",\"a17\"]}", NULL },
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sch s;
+		struct json_pick pk;
+		struct aperr e;
+		struct strbuf got = STRBUF_INIT;
+		char desc[200];
+		int r;
+
+		sch_init(&s, SCH_DRAFT_2020_12);
+		json_pick_init(&pk);
+		if (sch_compile(&s, "", cases[i].schema, strlen(cases[i].schema), &e) < 0) {
+			ok(0, e.msg);
+			sch_release(&s);
+			continue;
+		}
+		r = sch_pick(&s, &pk);
+		for (k = 0; k < pk.n; k++)
+			strbuf_addf(&got, "%s%.*s", k ? "," : "", (int)pk.name[k].n, pk.name[k].s);
+		snprintf(desc, sizeof(desc), "%.120s: %s", cases[i].schema,
+			 cases[i].names ? cases[i].names : "any member may matter");
+		if (cases[i].names)
+			ok(r == 0 && !pk.all && pk.whole_on_repeat &&
+			   !strcmp(got.buf ? got.buf : "", cases[i].names), desc);
+		else
+			ok(r == -1 && pk.all, desc);
+		strbuf_release(&got);
+		sch_release(&s);
+	}
 }
 
 static void test_minify(void)
@@ -505,6 +592,7 @@ int main(void)
 	test_error_pointer();
 	test_pointer();
 	test_pick();
+	test_sch_pick();
 	test_minify();
 	test_canon();
 	test_numbers();
