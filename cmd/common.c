@@ -337,6 +337,8 @@ void tool_filter_init(const struct cli_common *c, struct lreader *in, struct lwr
 	    lwriter_init(out, 1, "stdout", 0, &e) < 0)
 		die_err(&e);
 	tool_set_output(out);
-	json_doc_init(d, c->max_depth);
-	json_error_init(je);
+	if (d)
+		json_doc_init(d, c->max_depth);
+	if (je)
+		json_error_init(je);
 }

@@ -133,7 +133,8 @@ int tool_parse_line(struct json_doc *d, struct json_error *je, const struct json
 		    const char *line, size_t n, uint64_t lineno, struct aperr *e);
 /*
  * Set up a filter: line reader on stdin and writer on stdout (registered
- * with tool_set_output) bounded by the common options, and a parser.
+ * with tool_set_output) bounded by the common options, and a parser (d and
+ * je may be NULL: the caller keeps its own).
  */
 void tool_filter_init(const struct cli_common *c, struct lreader *in, struct lwriter *out,
 		      struct json_doc *d, struct json_error *je);

@@ -67,6 +67,7 @@ void sch_release(struct sch *s)
 	if (s->vs) {
 		free(s->vs->segs);
 		free(s->vs->scope);
+		pcre2_match_data_free(s->vs->md);
 		free(s->vs);
 	}
 	for (i = 0; i < s->nregs; i++)

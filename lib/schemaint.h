@@ -104,6 +104,7 @@ struct sch_vstate {
 	size_t asegs;
 	const char **scope;
 	size_t ascope;
+	pcre2_match_data *md;	/* for every pattern: only whether it matches counts */
 };
 
 /* A compilation: the schema set and where its first failure goes. */

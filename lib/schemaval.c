@@ -439,14 +439,17 @@ static int unique_items(const struct json_doc *d, uint32_t arr, size_t *a, size_
 	return 1;
 }
 
-static int re_match(pcre2_code *re, const char *s, size_t n)
+static int re_match(struct vctx *v, pcre2_code *re, const char *s, size_t n)
 {
 	/* whether it matches is all that counts: one pair of offsets will do, for every pattern */
-	static __thread pcre2_match_data *md;
+	struct sch_vstate *vs = v->s->vs;
 
-	if (!md && !(md = pcre2_match_data_create(1, NULL)))
+	if (!vs->md && !(vs->md = pcre2_match_data_create(1, NULL))) {
+		v->failed = 1;
+		aperr_set(v->e, EX_OSERR, "out of memory matching a pattern");
 		return 0;
-	return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0;
+	}
+	return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, vs->md, NULL) >= 0;
 }
 
 /*
@@ -543,7 +546,7 @@ static int check_string(struct vctx *v, struct sch_node *n, const struct json_do
 		cps = utf8_count(str, sl);
 		ok &= within(v, n, cps, n->has_len, n->len, "minLength", "maxLength", "characters");
 	}
-	if (n->pattern && !re_match(n->pattern, str, sl))
+	if (n->pattern && !re_match(v, n->pattern, str, sl))
 		ok = fail(v, n, "pattern", "does not match the pattern");
 	strbuf_release(&buf);
 	return ok;
@@ -650,7 +653,7 @@ static int check_object(struct vctx *v, struct sch_node *n, const struct json_do
 			}
 		}
 		for (i = 0; i < n->npats; i++)
-			if (re_match(n->pats[i].re, nm, nl)) {
+			if (re_match(v, n->pats[i].re, nm, nl)) {
 				matched = 1;
 				ann_key(a, k);
 				ok &= child(v, n->pats[i].s, d, k + 1, nm, nl, 0, 0);

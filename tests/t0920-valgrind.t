@@ -32,6 +32,8 @@ vg dedupe dedupe --key /id --seen seen
 vg dedupe-latest dedupe --key /id --latest --order-field /updated_at
 vg watermark watermark track --state wm --name n --order-field /updated_at
 vg validate validate --schema orders.schema.json --format-assert --dead-letter dl.jsonl
+vg validate-j3 validate -j 3 --schema orders.schema.json --format-assert --dead-letter dlj.jsonl
+is "$(cat out.validate-j3 dlj.jsonl | cksum)" "$(cat out.validate dl.jsonl | cksum)" "... and -j 3 wrote the same"
 vg schema-infer schema infer
 schema infer < recs.jsonl > base.json
 vg schema-diff schema diff --fail-on none base.json

@@ -125,6 +125,55 @@ printf '{"id":1,"pad":[1,}\n' > bad.jsonl
 run validate --schema few.json < bad.jsonl
 like err 'line 1: invalid JSON at byte 18 \(in /pad/1\)' "invalid JSON in an unnamed member: the byte and the pointer"
 
+# --- -j: checking threads, output in input order -------------------------------------------
+# 3,000 records over many batches: valid, schema-invalid, not JSON, invalid UTF-8, in-band
+# state lines, and a 1.5 MB record (a batch of its own); every -j writes the same bytes
+awk 'BEGIN {
+	for (i = 1; i <= 3000; i++) {
+		if (i % 7 == 0) printf "{\"id\":\"s%d\",\"ts\":\"a\"}\n", i
+		else if (i % 11 == 0) printf "{\"id\":%d,\"pad\":[1,,2]}\n", i
+		else if (i % 13 == 0) printf "\036{\"apipe_state\":\"x\",\"value\":%d}\n", i
+		else if (i % 17 == 0) printf "{\"ts\":\"no id %d\"}\n", i
+		else if (i == 1500) { printf "{\"id\":1500,\"pad\":\""; for (k = 0; k < 150000; k++) printf "0123456789"; print "\"}" }
+		else printf "{\"id\":%d,\"ts\":\"t\",\"n\":[%d,{\"k\":\"v\"}]}\n", i, i
+	}
+}' > many.jsonl
+printf '{"id":3001,"pad":"\377"}\n' >> many.jsonl
+run validate --schema few.json --dead-letter mdl1.jsonl --stats mst1.json < many.jsonl
+cp out mout1
+is "$rc:$(wc -l < mout1):$(wc -l < mdl1.jsonl)" "0:2212:789" "-j 1: the valid records and state lines out, the rest dead-lettered"
+for j in 2 3 8; do
+	run validate -j $j --schema few.json --dead-letter mdl$j.jsonl --stats mst$j.json < many.jsonl
+	is "$rc" 0 "-j $j exits 0"
+	is_file out mout1 "-j $j writes the same records and state lines, in order"
+	is_file mdl$j.jsonl mdl1.jsonl "-j $j writes the same dead letters, in order"
+	is "$(jq -c 'del(.seconds)' mst$j.json)" "$(jq -c 'del(.seconds)' mst1.json)" "-j $j counts the same"
+done
+# without a dead letter the first invalid record (line 7) stops every -j alike
+run validate --schema few.json < many.jsonl
+cp out sout1
+echo "$rc:$(cat err)" > serr1
+is "$(cat serr1)" "65:validate: line 7: /id: string is not allowed here (schema /properties/id/type)" \
+	"-j 1 stops at line 7"
+for j in 2 4; do
+	run validate -j $j --schema few.json < many.jsonl
+	is "$rc:$(cat err)" "$(cat serr1)" "-j $j stops at the same line with the same message"
+	is_file out sout1 "... having written every valid record before it and none after"
+done
+# a line over --max-line: what came before is committed, then the run stops, for every -j
+run validate --schema few.json --dead-letter ml1.jsonl --max-line 100000 < many.jsonl
+cp out mlout1
+echo "$rc:$(cat err)" > mlerr1
+like mlerr1 '^65:validate: stdin: line 1500: longer than the --max-line limit' "-j 1: a line over --max-line stops the run"
+run validate -j 3 --schema few.json --dead-letter ml3.jsonl --max-line 100000 < many.jsonl
+is "$rc:$(cat err)" "$(cat mlerr1)" "-j 3: the same line, the same message"
+is_file out mlout1 "... after the same records"
+is_file ml3.jsonl ml1.jsonl "... and the same dead letters"
+for bad in 0 65 x; do
+	run validate -j $bad --schema few.json < /dev/null
+	is "$rc" 64 "-j $bad is bad usage"
+done
+
 # --- the embedded metaschemas ----------------------------------------------------------------
 echo '{"$ref":"https://json-schema.org/draft/2020-12/schema"}' > meta.json
 lines '{"type":"object","properties":{"a":{"minLength":2}}}' '{"type":"thing"}' '{"minLength":-1}' > schemas.jsonl

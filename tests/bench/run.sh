@@ -132,6 +132,8 @@ pair "watermark track (small)" "$mbs" "cat | cat" "cat small.jsonl | cat" \
 	"rm -rf st; cat small.jsonl | watermark track --state st --name b --order-field /ts"
 pair "validate (15 properties, formats)" "$mbo" "cat | cat" "cat orders.jsonl | cat" \
 	"cat orders.jsonl | validate --schema orders.schema.json --format-assert"
+pair "validate -j 2 (15 properties, formats)" "$mbo" "cat | cat" "cat orders.jsonl | cat" \
+	"cat orders.jsonl | validate -j 2 --schema orders.schema.json --format-assert"
 # a schema naming 2 of the 15 members: the other 13 are checked, not tokenized (no goal: shown)
 echo '{"type":"object","required":["id","updated_at"],"properties":{"id":{"type":"integer","minimum":1},"updated_at":{"type":"string","format":"date-time"}}}' > "$work/few.schema.json"
 pair "validate (2 of 15 members named)" "$mbo" "cat | cat" "cat orders.jsonl | cat" \
