@@ -17,7 +17,13 @@
  * unless format_assert is set, then lib/format checks it.
  *
  * Ownership: struct sch owns every compiled node, the schema texts it
- * was given (copied) and its registry; sch_release() frees them.
+ * was given (copied), its registry and what validation reuses (PCRE2
+ * match data among it); sch_release() frees them.
+ *
+ * Thread-safety: a struct sch belongs to one thread at a time (validation
+ * compiles $ref targets on first use and reuses its state); separate
+ * struct sch values share nothing and may validate on separate threads at
+ * once (validate -j compiles one a thread).
  * Errors found by sch_validate() go to a struct sch_errors the caller
  * owns and resets.
  */
