@@ -3,13 +3,13 @@
  * byte, invalid ones to a dead letter with every reason.
  */
 #include <getopt.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
 #include "../lib/deadletter.h"
 #include "../lib/json.h"
+#include "../lib/linepool.h"
 #include "../lib/num.h"
 #include "../lib/schema.h"
 
@@ -54,27 +54,10 @@ struct checker {
 	struct json_error je;
 	struct json_pick pick;		/* the root members the schema can look at */
 	struct strbuf errs;
-	pthread_t tid;
 };
 
 /* What a line came to, for commit() to act on in input order. */
 enum verdict { V_STATE, V_VALID, V_JSON, V_SCHEMA, V_LIMIT };
-
-struct result {
-	uint64_t lineno;
-	size_t off, len;	/* the line, in its batch's text */
-	enum verdict what;
-	int code;		/* V_LIMIT: the exit status */
-	size_t ioff, ilen;	/* what commit() needs, in the batch's info (see check()) */
-};
-
-/* Lines checked together by one worker (-j), and what they came to. */
-struct batch {
-	struct strbuf text, info;
-	struct result *r;
-	size_t n, a;
-	int done;		/* checked: commit() may take it */
-};
 
 struct val {
 	struct cli_common common;
@@ -85,13 +68,7 @@ struct val {
 	uint64_t min_records;
 	unsigned jobs;		/* checking threads (-j); 1: the main thread checks */
 	struct strbuf schema;	/* its text, compiled once a checker */
-	struct checker main;	/* -j 1 */
-	struct checker *workers;
-	struct batch *ring;	/* -j: batches, filled, checked and committed in turn */
-	size_t nring, head, tail, taken;	/* oldest in flight; next to fill; next to check */
-	int stop;
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
+	struct checker *checkers;	/* one a job */
 	struct deadletter dl;
 	struct lreader in;
 	struct lwriter out;
@@ -116,6 +93,7 @@ static void count_kind(struct val *v, const char *kw)
 	v->kinds[v->nkinds++].n = 1;
 }
 
+/* The schema's text, and its draft when --draft did not say. */
 static void load_schema(struct val *v)
 {
 	struct json_doc d;
@@ -206,9 +184,10 @@ static int errors_json(struct checker *c)
  *             stops a run, a NUL, the errors as a JSON array;
  *   V_LIMIT   the message (the exit status in *code).
  */
-static enum verdict check(struct checker *c, const char *line, size_t n, uint64_t lineno,
-			  struct strbuf *info, int *code)
+static int check(void *wctx, const char *line, size_t n, uint64_t lineno, struct strbuf *info,
+		 int *code)
 {
+	struct checker *c = wctx;
 	struct aperr e;
 	int r;
 	size_t i;
@@ -249,9 +228,10 @@ static enum verdict check(struct checker *c, const char *line, size_t n, uint64_
 }
 
 /* Act on what check() found, in input order: pass on, dead-letter or stop. */
-static void commit(struct val *v, const char *line, size_t n, uint64_t lineno, enum verdict what,
-		   int code, const char *info, size_t ilen)
+static void commit(void *ctx, const char *line, size_t n, uint64_t lineno, int what, int code,
+		   const char *info, size_t ilen)
 {
+	struct val *v = ctx;
 	struct aperr e;
 
 	if (what == V_STATE) {
@@ -300,181 +280,6 @@ static void commit(struct val *v, const char *line, size_t n, uint64_t lineno, e
 	case V_STATE:
 		break;
 	}
-}
-
-/* -j 1: check and commit each line at once. */
-static void one(struct val *v, const char *line, size_t n)
-{
-	struct strbuf info = STRBUF_INIT;
-	int code = 0;
-	enum verdict what = check(&v->main, line, n, v->in.lineno, &info, &code);
-
-	if (strbuf_failed(&info))
-		die(EX_OSERR, "line %llu: out of memory", (unsigned long long)v->in.lineno);
-	commit(v, line, n, v->in.lineno, what, code, info.buf ? info.buf : "", info.len);
-	strbuf_release(&info);
-}
-
-/* --- -j: workers check batches while the main thread reads and commits --- */
-
-#define BATCH_LINES 512
-#define BATCH_BYTES ((size_t)1 << 20)
-
-static void check_batch(struct checker *c, struct batch *b)
-{
-	size_t i;
-
-	strbuf_reset(&b->info);
-	for (i = 0; i < b->n; i++) {
-		struct result *r = &b->r[i];
-
-		r->ioff = b->info.len;
-		r->what = check(c, b->text.buf + r->off, r->len, r->lineno, &b->info, &r->code);
-		r->ilen = b->info.len - r->ioff;
-	}
-}
-
-static void *worker(void *arg)
-{
-	struct val *v = arg;
-	struct checker *c = NULL;
-	size_t i;
-
-	pthread_mutex_lock(&v->mu);
-	for (i = 0; i < v->jobs; i++)
-		if (pthread_equal(v->workers[i].tid, pthread_self()))
-			c = &v->workers[i];
-	for (;;) {
-		struct batch *b;
-
-		while (!v->stop && v->taken == v->tail)
-			pthread_cond_wait(&v->work, &v->mu);
-		if (v->taken == v->tail)
-			break;
-		b = &v->ring[v->taken++ % v->nring];
-		pthread_mutex_unlock(&v->mu);
-		check_batch(c, b);
-		pthread_mutex_lock(&v->mu);
-		b->done = 1;
-		pthread_cond_broadcast(&v->done);
-	}
-	pthread_mutex_unlock(&v->mu);
-	return NULL;
-}
-
-/* Commit the oldest batch in flight once it is checked, and free its place. */
-static void commit_oldest(struct val *v)
-{
-	struct batch *b = &v->ring[v->head % v->nring];
-	size_t i;
-
-	pthread_mutex_lock(&v->mu);
-	while (!b->done)
-		pthread_cond_wait(&v->done, &v->mu);
-	pthread_mutex_unlock(&v->mu);
-	if (strbuf_failed(&b->info) || strbuf_failed(&b->text))
-		die(EX_OSERR, "out of memory");
-	for (i = 0; i < b->n; i++) {
-		const struct result *r = &b->r[i];
-
-		commit(v, b->text.buf + r->off, r->len, r->lineno, r->what, r->code,
-		       b->info.buf ? b->info.buf + r->ioff : "", r->ilen);
-	}
-	b->n = 0;
-	b->done = 0;
-	strbuf_reset(&b->text);
-	v->head++;
-}
-
-/* Hand the batch being filled to the workers; wait for room when all are in flight. */
-static void publish(struct val *v)
-{
-	if (!v->ring[v->tail % v->nring].n)
-		return;
-	pthread_mutex_lock(&v->mu);
-	v->tail++;
-	pthread_cond_signal(&v->work);
-	pthread_mutex_unlock(&v->mu);
-	if (v->tail - v->head == v->nring)
-		commit_oldest(v);
-}
-
-static void add_line(struct val *v, const char *line, size_t n)
-{
-	struct batch *b = &v->ring[v->tail % v->nring];
-	struct result *r;
-
-	if (b->n == b->a) {
-		size_t a = b->a ? b->a * 2 : 64;
-		struct result *nr = realloc(b->r, a * sizeof(*nr));
-
-		if (!nr)
-			die(EX_OSERR, "out of memory");
-		b->r = nr;
-		b->a = a;
-	}
-	r = &b->r[b->n++];
-	r->lineno = v->in.lineno;
-	r->off = b->text.len;
-	r->len = n;
-	strbuf_add(&b->text, line, n);
-	if (strbuf_failed(&b->text))
-		die(EX_OSERR, "line %llu: out of memory", (unsigned long long)v->in.lineno);
-	if (b->n == BATCH_LINES || b->text.len >= BATCH_BYTES)
-		publish(v);
-}
-
-static void start_workers(struct val *v)
-{
-	size_t i;
-
-	v->nring = (size_t)v->jobs * 2 + 1;
-	v->ring = calloc(v->nring, sizeof(*v->ring));
-	v->workers = calloc(v->jobs, sizeof(*v->workers));
-	if (!v->ring || !v->workers)
-		die(EX_OSERR, "out of memory");
-	for (i = 0; i < v->nring; i++) {
-		strbuf_init(&v->ring[i].text, 0);
-		strbuf_init(&v->ring[i].info, 0);
-	}
-	pthread_mutex_init(&v->mu, NULL);
-	pthread_cond_init(&v->work, NULL);
-	pthread_cond_init(&v->done, NULL);
-	pthread_mutex_lock(&v->mu);	/* each worker finds its checker once all are started */
-	for (i = 0; i < v->jobs; i++) {
-		checker_init(v, &v->workers[i]);
-		if (pthread_create(&v->workers[i].tid, NULL, worker, v))
-			die(EX_OSERR, "cannot start a checking thread");
-	}
-	pthread_mutex_unlock(&v->mu);
-}
-
-/* Commit what is in flight, then stop the workers. */
-static void finish_workers(struct val *v)
-{
-	size_t i;
-
-	publish(v);
-	while (v->head < v->tail)
-		commit_oldest(v);
-	pthread_mutex_lock(&v->mu);
-	v->stop = 1;
-	pthread_cond_broadcast(&v->work);
-	pthread_mutex_unlock(&v->mu);
-	for (i = 0; i < v->jobs; i++) {
-		pthread_join(v->workers[i].tid, NULL);
-		checker_release(&v->workers[i]);
-	}
-	for (i = 0; i < v->nring; i++) {
-		strbuf_release(&v->ring[i].text);
-		strbuf_release(&v->ring[i].info);
-		free(v->ring[i].r);
-	}
-	free(v->ring);
-	free(v->workers);
-	pthread_mutex_destroy(&v->mu);
-	pthread_cond_destroy(&v->work);
-	pthread_cond_destroy(&v->done);
 }
 
 static int by_count(const void *a, const void *b)
@@ -539,9 +344,12 @@ static const struct cli_help help[] = {
 int cmd_validate(int argc, char **argv)
 {
 	struct val v;
-	struct aperr e;
+	struct aperr e, e2;
+	struct linepool *pool;
+	void *wctx[LP_MAX_JOBS];
 	const char *line;
 	size_t n;
+	unsigned i;
 	int opt, r, alarm;
 
 	tool_set_help(help, NULL);
@@ -557,7 +365,7 @@ int cmd_validate(int argc, char **argv)
 		case 'j': {
 			uint64_t j;
 
-			if (num_parse_count(optarg, 1, 64, &j, "-j", &e) < 0)
+			if (num_parse_count(optarg, 1, LP_MAX_JOBS, &j, "-j", &e) < 0)
 				usage_error("%s", e.msg);
 			v.jobs = (unsigned)j;
 			break;
@@ -592,20 +400,23 @@ int cmd_validate(int argc, char **argv)
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	load_schema(&v);
-	checker_init(&v, &v.main);	/* also when -j: a schema that does not compile stops here */
+	if (!(v.checkers = calloc(v.jobs, sizeof(*v.checkers))))
+		die(EX_OSERR, "out of memory");
+	for (i = 0; i < v.jobs; i++) {
+		checker_init(&v, &v.checkers[i]);
+		wctx[i] = &v.checkers[i];
+	}
 	tool_filter_init(&v.common, &v.in, &v.out, NULL, NULL);
 	if (v.dl_path && dl_open(&v.dl, v.dl_path, &e) < 0)
 		die_err(&e);
-	if (v.jobs > 1)
-		start_workers(&v);
-	while ((r = lreader_next(&v.in, &line, &n, &e)) > 0) {
-		if (v.jobs > 1)
-			add_line(&v, line, n);
-		else
-			one(&v, line, n);
-	}
-	if (v.jobs > 1)
-		finish_workers(&v);	/* the lines before a read error are committed first */
+	if (!(pool = lp_start(v.jobs, wctx, check, commit, &v, &e)))
+		die_err(&e);
+	while ((r = lreader_next(&v.in, &line, &n, &e)) > 0)
+		if (lp_add(pool, line, n, v.in.lineno, &e) < 0)
+			die_err(&e);
+	/* the lines before a read error are committed first */
+	if (lp_finish(pool, r < 0 ? &e2 : &e) < 0)
+		die_err(r < 0 ? &e2 : &e);
 	if (r < 0)
 		die_err(&e);
 	if (dl_close(&v.dl, &e) < 0)
@@ -617,7 +428,9 @@ int cmd_validate(int argc, char **argv)
 		warnmsg("%llu records: %llu valid, %llu invalid", (unsigned long long)v.records,
 			(unsigned long long)v.valid, (unsigned long long)v.invalid);
 	alarm = alarm_rate(&v);
-	checker_release(&v.main);
+	for (i = 0; i < v.jobs; i++)
+		checker_release(&v.checkers[i]);
+	free(v.checkers);
 	strbuf_release(&v.schema);
 	free(v.kinds);
 	lreader_release(&v.in);

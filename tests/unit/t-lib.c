@@ -10,6 +10,7 @@
 #include "../../lib/hash.h"
 #include "../../lib/instant.h"
 #include "../../lib/jsonl.h"
+#include "../../lib/linepool.h"
 #include "../../lib/num.h"
 #include "../../lib/strbuf.h"
 #include "../../lib/utf8.h"
@@ -252,6 +253,63 @@ static void test_lreader(void)
 	unlink(path);
 }
 
+/* linepool: every line checked once, committed once, in input order, for any number of jobs. */
+struct lp_seen {
+	uint64_t next;		/* the line number commit() expects */
+	size_t bad;
+};
+
+static int lp_check(void *wctx, const char *line, size_t n, uint64_t lineno, struct strbuf *info,
+		    int *code)
+{
+	(void)wctx;
+	strbuf_addf(info, "%llu:%.*s", (unsigned long long)lineno * 3, (int)n, line);
+	*code = (int)(lineno % 5);
+	return (int)(n % 7);
+}
+
+static void lp_commit(void *ctx, const char *line, size_t n, uint64_t lineno, int verdict, int code,
+		      const char *info, size_t ilen)
+{
+	struct lp_seen *s = ctx;
+	char want[64];
+	int k = snprintf(want, sizeof(want), "%llu:%.*s", (unsigned long long)lineno * 3, (int)n, line);
+
+	if (lineno != s->next || verdict != (int)(n % 7) || code != (int)(lineno % 5) ||
+	    ilen != (size_t)k || memcmp(info, want, ilen))
+		s->bad++;
+	s->next++;
+}
+
+static void test_linepool(void)
+{
+	static const unsigned jobs[] = { 1, 2, 7 };
+	void *wctx[LP_MAX_JOBS] = { 0 };
+	size_t j;
+
+	for (j = 0; j < sizeof(jobs) / sizeof(jobs[0]); j++) {
+		struct lp_seen s = { 1, 0 };
+		struct aperr e;
+		struct linepool *p = lp_start(jobs[j], wctx, lp_check, lp_commit, &s, &e);
+		char line[32];
+		uint64_t i;
+		int bad = 0;
+
+		ok(p != NULL, "a pool starts");
+		if (!p)
+			continue;
+		for (i = 1; i <= 20000 && !bad; i++) {
+			int n = snprintf(line, sizeof(line), "l%llu", (unsigned long long)(i * 7919 % 100003));
+
+			bad = lp_add(p, line, (size_t)n, i, &e) < 0;
+		}
+		is_int(bad, 0, "20,000 lines handed over");
+		is_int(lp_finish(p, &e), 0, "and finished");
+		is_int(s.next, 20001, "each committed once");
+		is_int(s.bad, 0, "in order, with what its check found");
+	}
+}
+
 /* The command line's numbers: counts and decimals, through the one number parser. */
 static void test_lines(void)
 {
@@ -377,6 +435,7 @@ int main(void)
 	test_base64_utf8();
 	test_strbuf_cap();
 	test_lreader();
+	test_linepool();
 	test_lines();
 	return done_testing();
 }
