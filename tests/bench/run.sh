@@ -197,6 +197,12 @@ awk -F'\t' '
 	function row(what, fig, ref, ratio, target, ok, rss) {
 		printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", what, fig, ref, ratio, target, ok ? "holds" : "MISSES", rss
 	}
+	function info(n) {	# shown, with no goal
+		if (!(n in med))
+			return
+		printf "%s\t%s\t%s\t%s\t-\t-\t%s\n", n, sprintf("%.0f MB/s", mb[n] / (t[n] < 0.01 ? 0.01 : t[n])),
+		    ref[n], sprintf("%.2fx [%.2f-%.2f]", med_r[n], rlo[n], rhi[n]), sprintf("%.1f MiB", rss[n] / 1024)
+	}
 	function pr(n, target, want,    ok) {
 		if (!(n in med))
 			return
@@ -216,6 +222,8 @@ awk -F'\t' '
 		pr("dedupe --key /id (small)", ">= 0.8x", 0.8)
 		pr("watermark track (small)", ">= 0.8x", 0.8)
 		pr("validate (15 properties, formats)", ">= 0.5x", 0.5)
+		info("validate -j 2 (15 properties, formats)")
+		info("validate (2 of 15 members named)")
 		pr("validate (ajv 8)", ">= 2x", 2)
 		pr("records (jq)", ">= 25x", 25)
 		pr("dedupe --key /id (jq)", ">= 25x", 25)
