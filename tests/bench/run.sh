@@ -256,33 +256,56 @@ base="http://127.0.0.1:$(cat port)"
 awk -v n="$nreq" -v b="$base" 'BEGIN { for (i = 0; i < n; i++) printf "%s/items/%d\n", b, i % 100 + 1 }' > urls
 sed 's/.*/url = "&"/' urls > curl.cfg
 
-# rmeasure NAME COMMAND [REQUESTS]: requests per second of sh -c COMMAND, the
-# median of RUNS runs after a warm-up, with min and max
-rmeasure() {
-	nr=${3:-$nreq}
+# one_rate KIND ARG: one run's requests per second.  KIND "wrk": wrk -t1
+# -c16 for two seconds against the URL ARG; else KIND is the number of
+# requests the command ARG makes, and the rate is that over its time.
+one_rate() {
+	if [ "$1" = wrk ]; then
+		wrk -t1 -c16 -d2s "$2" 2>/dev/null | awk '/^Requests\/sec:/ { print $2 }'
+		return
+	fi
+	t0=$(date +%s.%N)
 	sh -c "$2" > /dev/null 2>&1
+	t1=$(date +%s.%N)
+	awk -v n="$1" -v s="$t0" -v e="$t1" 'BEGIN { d = e - s; if (d < 0.001) d = 0.001; print n / d }'
+}
+
+# rpair NAME REFNAME REFKIND REFARG KIND ARG: NAME's rate against REFNAME's,
+# pair by pair (the reference, then the tool, RUNS times after a warm-up of
+# each): medians with min and max, and the median of the ratios.  Adds
+# "NAME|REFNAME|rate|ratio|ratio-min|ratio-max" to rates.
+rpair() {
+	one_rate "$3" "$4" > /dev/null
+	one_rate "$5" "$6" > /dev/null
 	: > "$work/q"
+	: > "$work/qr"
+	: > "$work/qq"
 	k=0
 	while [ $k -lt "$runs" ]; do
-		t0=$(date +%s.%N)
-		sh -c "$2" > /dev/null 2>&1
-		t1=$(date +%s.%N)
-		awk -v n="$nr" -v s="$t0" -v e="$t1" 'BEGIN { d = e - s; if (d < 0.001) d = 0.001; print n / d }' >> "$work/q"
+		rr=$(one_rate "$3" "$4")
+		tt=$(one_rate "$5" "$6")
+		echo "$rr" >> "$work/qr"
+		echo "$tt" >> "$work/q"
+		awk -v a="$tt" -v b="$rr" 'BEGIN { print (b > 0 ? a / b : 0) }' >> "$work/qq"
 		k=$((k + 1))
 	done
+	stats "$work/qr"
+	rm_=$med rlo=$lo rhi=$hi
 	stats "$work/q"
 	qm=$med qmin=$lo qmax=$hi
-	printf '%-44s %10.0f req/s (%.0f-%.0f)\n' "$1" "$qm" "$qmin" "$qmax"
-	echo "$1|$qm" >> "$work/rates"
+	stats "$work/qq"
+	printf '%-32s %8.0f req/s (%.0f-%.0f)  %.2fx %s, %.0f req/s (%.0f-%.0f); ratio %.2f-%.2f\n' \
+		"$1" "$qm" "$qmin" "$qmax" "$med" "$2" "$rm_" "$rlo" "$rhi" "$lo" "$hi"
+	echo "$1|$2|$qm|$med|$lo|$hi" >> "$work/rates"
 }
 
 echo
-echo "HTTP: $nreq requests to the mock API on 127.0.0.1 (median of $runs)"
-: > rates
-rmeasure "curl --parallel --parallel-max 16" "curl -s --parallel --parallel-max 16 -K curl.cfg"
-rmeasure "fetch-page -j 16" "fetch-page -j 16 < urls"
-rmeasure "curl (sequential, keep-alive)" "curl -s -K curl.cfg"
-rmeasure "fetch-page -j 1" "fetch-page -j 1 < urls"
+echo "HTTP: $nreq requests to the mock API on 127.0.0.1 (median of $runs, pair by pair)"
+: > "$work/rates"
+rpair "fetch-page -j 16" "curl --parallel --parallel-max 16" \
+	"$nreq" "curl -s --parallel --parallel-max 16 -K curl.cfg" "$nreq" "fetch-page -j 16 < urls"
+rpair "fetch-page -j 1" "curl (sequential, keep-alive)" \
+	"$nreq" "curl -s -K curl.cfg" "$nreq" "fetch-page -j 1 < urls"
 
 # nginx serving 200 small JSON files, and wrk (1 thread, 16 connections) as
 # the ceiling of what a client can ask of it (Debian's nginx and wrk)
@@ -321,35 +344,26 @@ NGX
 	awk -v n="$nng" -v b="http://127.0.0.1:$nport" 'BEGIN { for (i = 0; i < n; i++) printf "%s/%d.json\n", b, i % 200 + 1 }' > nurls
 	sed 's/.*/url = "&"/' nurls > ncurl.cfg
 	echo
-	echo "HTTP: nginx serving 200 small JSON files (median of $runs)"
-	: > "$work/q"
-	k=0
-	while [ $k -lt "$runs" ]; do
-		wrk -t1 -c16 -d2s "http://127.0.0.1:$nport/1.json" 2>/dev/null |
-			awk '/^Requests\/sec:/ { print $2 }' >> "$work/q"
-		k=$((k + 1))
-	done
-	stats "$work/q"
-	qm=$med qmin=$lo qmax=$hi
-	printf '%-44s %10.0f req/s (%.0f-%.0f)\n' "wrk -t1 -c16 (nginx)" "$qm" "$qmin" "$qmax"
-	echo "wrk -t1 -c16 (nginx)|$qm" >> "$work/rates"
-	rmeasure "fetch-page -j 16 (nginx)" "fetch-page -j 16 < nurls" "$nng"
-	rmeasure "curl --parallel-max 16 (nginx)" "curl -s --parallel --parallel-max 16 -K ncurl.cfg" "$nng"
+	echo "HTTP: nginx serving 200 small JSON files (median of $runs, pair by pair)"
+	rpair "fetch-page -j 16 (nginx)" "wrk -t1 -c16 (nginx)" \
+		wrk "http://127.0.0.1:$nport/1.json" "$nng" "fetch-page -j 16 < nurls"
+	rpair "fetch-page -j 16 (nginx)" "curl --parallel-max 16 (nginx)" \
+		"$nng" "curl -s --parallel --parallel-max 16 -K ncurl.cfg" "$nng" "fetch-page -j 16 < nurls"
 	kill $ngx 2>/dev/null
 fi
-awk -F'|' '{ r[$1] = $2 }
-	function row(what, ref, want) {
-		if (!(what in r) || !(ref in r))
+awk -F'|' '{ k = $1 "|" $2; rate[k] = $3; p[k] = $4; lo[k] = $5; hi[k] = $6 }
+	function row(what, ref, want,    k) {
+		k = what "|" ref
+		if (!(k in p))
 			return
-		p = r[what] / r[ref]
-		printf "%s\t%.0f req/s\t%s\t%.2fx\t>= %.1fx\t%s\t-\n", what, r[what], ref, p, want, ((p >= want) ? "holds" : "MISSES")
+		printf "%s\t%.0f req/s\t%s\t%.2fx [%.2f-%.2f]\t>= %.1fx\t%s\t-\n", what, rate[k], ref, p[k], lo[k], hi[k], want, ((p[k] >= want) ? "holds" : "MISSES")
 	}
 	END {
 		row("fetch-page -j 16", "curl --parallel --parallel-max 16", 1.0)
 		row("fetch-page -j 1", "curl (sequential, keep-alive)", 1.0)
 		row("fetch-page -j 16 (nginx)", "wrk -t1 -c16 (nginx)", 0.7)
 		row("fetch-page -j 16 (nginx)", "curl --parallel-max 16 (nginx)", 1.2)
-	}' rates >> "$work/report"
+	}' "$work/rates" >> "$work/report"
 
 # --- paginate: 200 pages at 10 ms of server latency -----------------------------
 # The floor is pages x latency; a sequential crawl should add little to it,
