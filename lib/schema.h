@@ -97,6 +97,8 @@ int sch_compile(struct sch *s, const char *uri, const char *text, size_t n, stru
 void sch_errors_init(struct sch_errors *es);
 void sch_errors_reset(struct sch_errors *es);
 void sch_errors_release(struct sch_errors *es);
+/* 1 when a and b hold the same errors (where, which keyword and schema, the message), in order. */
+int sch_errors_same(const struct sch_errors *a, const struct sch_errors *b);
 /*
  * 1 valid, 0 invalid (errors in es when non-NULL), -1 a limit was hit (e).
  * Not reentrant: one struct sch validates one instance at a time.

@@ -26,6 +26,24 @@ void sch_errors_release(struct sch_errors *es)
 	memset(es, 0, sizeof(*es));
 }
 
+int sch_errors_same(const struct sch_errors *a, const struct sch_errors *b)
+{
+	size_t i;
+
+	if (a->n != b->n || a->total != b->total)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		const struct sch_error *x = &a->e[i], *y = &b->e[i];
+
+		if (strcmp(x->keyword, y->keyword) || strcmp(x->message, y->message) ||
+		    x->instance.len != y->instance.len || x->schema.len != y->schema.len ||
+		    (x->instance.len && memcmp(x->instance.buf, y->instance.buf, x->instance.len)) ||
+		    (x->schema.len && memcmp(x->schema.buf, y->schema.buf, x->schema.len)))
+			return 0;
+	}
+	return 1;
+}
+
 struct vctx {
 	struct sch *s;
 	struct sch_errors *es;

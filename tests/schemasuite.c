@@ -19,23 +19,6 @@
 
 static int verbose, format_assert;
 
-/* The same verdict and the same errors (where and which keyword), in order. */
-static int same(int a, const struct sch_errors *x, int b, const struct sch_errors *y)
-{
-	size_t i;
-
-	if (a != b || x->n != y->n || x->total != y->total)
-		return 0;
-	for (i = 0; i < x->n; i++)
-		if (strcmp(x->e[i].keyword, y->e[i].keyword) ||
-		    x->e[i].instance.len != y->e[i].instance.len ||
-		    (x->e[i].instance.len &&
-		     memcmp(x->e[i].instance.buf, y->e[i].instance.buf, x->e[i].instance.len)) ||
-		    strcmp(x->e[i].message, y->e[i].message))
-			return 0;
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	enum sch_draft draft = SCH_DRAFT_2020_12;
@@ -109,7 +92,7 @@ int main(int argc, char **argv)
 						picked++;
 						if (json_parse_pick(&pd, ds.buf, ds.len, &pk, &je) == 0)
 							pgot = sch_validate(&s, &pd, 0, &pe, &e);
-						if (!same(got, &fe, pgot, &pe)) {
+						if (got != pgot || !sch_errors_same(&fe, &pe)) {
 							differ++;
 							printf("# %s: %.*s: picked %d, whole %d\n", base,
 							       (int)json_srclen(&d, json_get(&d, t, "description", 11)),

@@ -6,26 +6,10 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "../../lib/schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int same_errors(const struct sch_errors *x, const struct sch_errors *y)
-{
-	size_t i;
-
-	if (x->n != y->n || x->total != y->total)
-		return 0;
-	for (i = 0; i < x->n; i++)
-		if (strcmp(x->e[i].keyword, y->e[i].keyword) || strcmp(x->e[i].message, y->e[i].message) ||
-		    x->e[i].instance.len != y->e[i].instance.len ||
-		    (x->e[i].instance.len &&
-		     memcmp(x->e[i].instance.buf, y->e[i].instance.buf, x->e[i].instance.len)))
-			return 0;
-	return 1;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				if (json_parse_pick(&pd, (const char *)data, size, &pk, NULL) == 0)
 					picked = sch_validate(&s, &pd, 0, &ps, &e);
-				if (picked != full || !same_errors(&es, &ps))
+				if (picked != full || !sch_errors_same(&es, &ps))
 					__builtin_trap();
 			}
 			sch_errors_release(&es);

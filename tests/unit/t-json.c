@@ -290,6 +290,34 @@ static void test_sch_pick(void)
 	}
 }
 
+/* sch_errors_same: the same errors in the same order, or not. */
+static void test_sch_errors_same(void)
+{
+	static const char schema[] = "{\"properties\":{\"a\":{\"type\":\"string\"},"
+				     "\"b\":{\"minimum\":2}}}";
+	static const char *const docs[] = { "{\"a\":1,\"b\":1}", "{\"a\":1,\"b\":1}",
+					    "{\"b\":1,\"a\":1}", "{\"a\":1}", "{\"a\":\"x\"}" };
+	struct sch s;
+	struct sch_errors es[5];
+	struct aperr e;
+	size_t i;
+
+	sch_init(&s, SCH_DRAFT_2020_12);
+	ok(sch_compile(&s, "", schema, strlen(schema), &e) == 0, "a schema for comparing errors");
+	for (i = 0; i < 5; i++) {
+		sch_errors_init(&es[i]);
+		ok(parses(docs[i]) && sch_validate(&s, &d, 0, &es[i], &e) >= 0, docs[i]);
+	}
+	ok(sch_errors_same(&es[0], &es[1]), "the same instance: the same errors");
+	ok(!sch_errors_same(&es[0], &es[2]), "the same errors in another order differ");
+	ok(!sch_errors_same(&es[0], &es[3]), "fewer errors differ");
+	ok(!sch_errors_same(&es[3], &es[4]) && sch_errors_same(&es[4], &es[4]) && !es[4].n,
+	   "no errors against one; none equals none");
+	for (i = 0; i < 5; i++)
+		sch_errors_release(&es[i]);
+	sch_release(&s);
+}
+
 static void test_minify(void)
 {
 	static const struct { const char *in, *out; } cases[] = {
@@ -593,6 +621,7 @@ int main(void)
 	test_pointer();
 	test_pick();
 	test_sch_pick();
+	test_sch_errors_same();
 	test_minify();
 	test_canon();
 	test_numbers();
