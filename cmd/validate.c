@@ -179,7 +179,8 @@ static int errors_json(struct checker *c)
 /*
  * Check one record; touches nothing but c and info, so workers run it at
  * once.  What commit() needs goes to info:
- *   V_JSON    the message, NUL, the JSON Pointer of the fault (may be empty);
+ *   V_JSON    the message, NUL, the JSON Pointer of the fault (may be
+ *             empty), NUL;
  *   V_SCHEMA  each error's keyword and a NUL, a NUL, the message that
  *             stops a run, a NUL, the errors as a JSON array;
  *   V_LIMIT   the message (the exit status in *code).
@@ -197,6 +198,7 @@ static int check(void *wctx, const char *line, size_t n, uint64_t lineno, struct
 	if (tool_parse_line(&c->d, &c->je, &c->pick, line, n, lineno, &e) < 0) {
 		strbuf_add(info, e.msg, strlen(e.msg) + 1);
 		strbuf_add(info, c->je.pointer.buf ? c->je.pointer.buf : "", c->je.pointer.len);
+		strbuf_addch(info, '\0');
 		return V_JSON;
 	}
 	r = sch_validate(&c->s, &c->d, 0, &c->es, &e);
@@ -245,20 +247,14 @@ static void commit(void *ctx, const char *line, size_t n, uint64_t lineno, int w
 		tool_check_write(lwriter_line(&v->out, line, n, &e), &e);
 		return;
 	case V_JSON: {
-		size_t ml = strlen(info);
+		const char *ptr = info + strlen(info) + 1;
 
 		v->invalid++;
 		count_kind(v, "json");
 		if (!v->dl_path)
 			die(EX_DATAERR, "line %llu: %s", (unsigned long long)lineno, info);
-		{
-			struct strbuf ptr = STRBUF_INIT;
-
-			strbuf_add(&ptr, info + ml + 1, ilen - ml - 1);
-			if (dl_write(&v->dl, lineno, line, n, 0, ptr.len ? ptr.buf : NULL, info, &e) < 0)
-				die_err(&e);
-			strbuf_release(&ptr);
-		}
+		if (dl_write(&v->dl, lineno, line, n, 0, *ptr ? ptr : NULL, info, &e) < 0)
+			die_err(&e);
 		return;
 	}
 	case V_SCHEMA: {

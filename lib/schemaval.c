@@ -921,6 +921,12 @@ int sch_validate(struct sch *s, const struct json_doc *d, uint32_t t, struct sch
 	return r;
 }
 
+/* Pick the member a schema names in sb: 0, or -1 when the pick is full. */
+static int pick_sb(struct json_pick *pk, const struct strbuf *sb)
+{
+	return json_pick_add_name(pk, sb->buf ? sb->buf : "", sb->len);
+}
+
 /*
  * The root members schema n can look at when the instance is an object,
  * added to pk: 0, or -1 when any member may matter (a keyword over all
@@ -946,25 +952,20 @@ static int pick_names(struct sch *s, struct sch_node *n, struct json_pick *pk, u
 			return -1;
 	}
 	for (i = 0; i < n->nprops; i++)
-		if (json_pick_add_name(pk, n->props[i].name.buf ? n->props[i].name.buf : "",
-				       n->props[i].name.len) < 0)
+		if (pick_sb(pk, &n->props[i].name) < 0)
 			return -1;
 	for (i = 0; i < n->nrequired; i++)
-		if (json_pick_add_name(pk, n->required[i].buf ? n->required[i].buf : "",
-				       n->required[i].len) < 0)
+		if (pick_sb(pk, &n->required[i]) < 0)
 			return -1;
 	for (i = 0; i < n->ndepreq; i++) {
-		if (json_pick_add_name(pk, n->depreq[i].name.buf ? n->depreq[i].name.buf : "",
-				       n->depreq[i].name.len) < 0)
+		if (pick_sb(pk, &n->depreq[i].name) < 0)
 			return -1;
 		for (j = 0; j < n->depreq[i].n; j++)
-			if (json_pick_add_name(pk, n->depreq[i].req[j].buf ? n->depreq[i].req[j].buf : "",
-					       n->depreq[i].req[j].len) < 0)
+			if (pick_sb(pk, &n->depreq[i].req[j]) < 0)
 				return -1;
 	}
 	for (i = 0; i < n->ndepschemas; i++)
-		if (json_pick_add_name(pk, n->depschemas[i].name.buf ? n->depschemas[i].name.buf : "",
-				       n->depschemas[i].name.len) < 0 ||
+		if (pick_sb(pk, &n->depschemas[i].name) < 0 ||
 		    pick_names(s, n->depschemas[i].s, pk, depth + 1) < 0)
 			return -1;
 	for (i = 0; i < 3; i++)
