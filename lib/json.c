@@ -148,7 +148,8 @@ static inline int hexval(int c)
  * Scan a string starting at the opening quote.  Returns the position after
  * the closing quote, or NULL with *why set.  Sets *escaped.
  */
-static const char *scan_string(const char *p, const char *end, int *escaped,
+static inline __attribute__((always_inline)) const char *
+scan_string(const char *p, const char *end, int *escaped,
 			       const char **errat, const char **why)
 {
 	p++;
@@ -577,7 +578,8 @@ static int pick_index(const struct json_pick *pk, const char *s, size_t n, int e
 	for (k = 0; k < pk->n && r < 0; k++)
 		if (pk->name[k].n == n && !memcmp(pk->name[k].s, s, n))
 			r = (int)k;
-	strbuf_release(&dec);
+	if (esc)	/* a name without escapes is compared in place: nothing to free */
+		strbuf_release(&dec);
 	return r;
 }
 
