@@ -19,10 +19,10 @@ static const char usage_text[] =
 	"usage: dedupe [-hqv] --key pointer [--key pointer ...]\n"
 	"              [--latest --order-field pointer] [--seen file [--commit]]\n"
 	"              [--missing error | pass | dead-letter:file]\n"
-	"              [--stats file] [--max-line size] [--max-depth n]\n";
+	"              [--lazy] [--stats file] [--max-line size] [--max-depth n]\n";
 
 enum { OPT_KEY = CLI_OPT_FIRST_TOOL, OPT_LATEST, OPT_VERSION, OPT_SEEN, OPT_MISSING, OPT_COMMIT,
-       OPT_OLD_VERSION };
+       OPT_OLD_VERSION, OPT_LAZY };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
@@ -33,6 +33,7 @@ static const struct option longopts[] = {
 	{ "missing", required_argument, NULL, OPT_MISSING },
 	{ "seen", required_argument, NULL, OPT_SEEN },
 	{ "commit", no_argument, NULL, OPT_COMMIT },
+	{ "lazy", no_argument, NULL, OPT_LAZY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -62,6 +63,7 @@ struct dedupe_run {
 	struct hash128 held_key;	/* … and its fingerprint */
 	int holding;
 	struct json_pick pick;		/* the key and version members: the rest is only checked */
+	int lazy;			/* --lazy: … or not read */
 	struct ordval ver;
 	uint64_t lines, written, duplicates, missing_count, seen_loaded;
 };
@@ -253,6 +255,7 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 			break;
 		case OPT_SEEN: r->seen = optarg; break;
 		case OPT_COMMIT: r->commit = 1; break;
+		case OPT_LAZY: r->lazy = 1; break;
 		case OPT_MISSING: parse_missing(r, optarg); break;
 		default: tool_common_opt(&r->common, c, optarg);
 		}
@@ -283,6 +286,7 @@ static const struct cli_help help[] = {
 	{ "Deduplication", "--missing error|pass|dead-letter:file", "what a record without its key does" },
 	{ "Deduplication", "--seen file", "keys seen by earlier runs" },
 	{ "Deduplication", "--commit", "commit what the last run staged in --seen" },
+	{ "Deduplication", "--lazy", "read each line only as far as its key (a later stage checks it)" },
 	{ NULL, NULL, NULL }
 };
 
@@ -372,6 +376,7 @@ int cmd_dedupe(int argc, char **argv)
 		json_pick_add(&r.pick, &r.keys[k]);
 	if (r.have_version)
 		json_pick_add(&r.pick, &r.version);
+	r.pick.lazy = r.lazy;
 	tool_filter_init(&r.common, &in, &r.out, &d, &je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
 		if (jsonl_is_state(line, n)) {

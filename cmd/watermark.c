@@ -19,7 +19,7 @@ static const char usage_text[] =
 	"usage: watermark get --state dir | --db path --name name [--lookback duration]\n"
 	"                 [--format raw | rfc3339 | epoch | epoch-ms] [--default value]\n"
 	"       watermark track --state dir --name name --order-field pointer [--type type]\n"
-	"                 [--commit-on-eof] [--skip-invalid]\n"
+	"                 [--commit-on-eof] [--skip-invalid] [--lazy]\n"
 	"       watermark commit --state dir --name name\n"
 	"       watermark set --state dir --name name [--type type] value\n"
 	"       watermark list --state dir\n"
@@ -27,7 +27,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_STATE = CLI_OPT_FIRST_TOOL, OPT_OLD_FIELD, OPT_NAME, OPT_FIELD, OPT_TYPE, OPT_COMMIT_ON_EOF,
-	OPT_SKIP_INVALID, OPT_LOOKBACK, OPT_FORMAT, OPT_DEFAULT, OPT_DB
+	OPT_SKIP_INVALID, OPT_LOOKBACK, OPT_FORMAT, OPT_DEFAULT, OPT_DB, OPT_LAZY
 };
 
 static const struct option longopts[] = {
@@ -39,6 +39,7 @@ static const struct option longopts[] = {
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "commit-on-eof", no_argument, NULL, OPT_COMMIT_ON_EOF },
 	{ "skip-invalid", no_argument, NULL, OPT_SKIP_INVALID },
+	{ "lazy", no_argument, NULL, OPT_LAZY },
 	{ "lookback", required_argument, NULL, OPT_LOOKBACK },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "default", required_argument, NULL, OPT_DEFAULT },
@@ -51,6 +52,7 @@ struct wm_opts {
 	const char *cmd, *state, *name, *field, *format, *deflt, *db;
 	int type;		/* enum ordkind, ORD_AUTO when not given */
 	int commit_on_eof, skip_invalid, have_lookback;
+	int lazy;		/* --lazy: read a line only as far as the field */
 	struct instant lookback;
 	char *path;		/* DIR/NAME.json */
 };
@@ -223,7 +225,7 @@ static int do_list(struct wm_opts *o)
 struct track_run {
 	struct wm_opts *o;
 	struct wm_track w;
-	struct json_pick pick;		/* the field's member: the rest is only checked */
+	struct json_pick pick;		/* the field's member: the rest is only checked (or, lazy, not read) */
 	uint64_t lines, invalid;
 };
 
@@ -275,6 +277,7 @@ static int do_track(struct wm_opts *o)
 		    ordkind_name(s.kind), ordkind_name((enum ordkind)o->type));
 	json_pick_init(&t.pick);
 	json_pick_add(&t.pick, &t.w.field);
+	t.pick.lazy = o->lazy;
 	tool_filter_init(&o->common, &in, &out, &d, &je);
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
 		if (!jsonl_is_state(line, n)) {	/* in-band state passes untracked */
@@ -338,6 +341,7 @@ static const struct cli_help help[] = {
 	{ "track", "--type type", "rfc3339, epoch, epoch-ms, integer, decimal or string" },
 	{ "track", "--commit-on-eof", "commit at the end of input (not into a pipe)" },
 	{ "track", "--skip-invalid", "pass records whose field is unusable" },
+	{ "track", "--lazy", "read each line only as far as the field (a later stage checks it)" },
 	{ "get", "--lookback duration", "subtract this from the value" },
 	{ "get", "--format raw|rfc3339|epoch|epoch-ms", "how to print it" },
 	{ "get", "--default value", "what to print when there is none" },
@@ -372,6 +376,7 @@ int cmd_watermark(int argc, char **argv)
 			break;
 		case OPT_COMMIT_ON_EOF: o.commit_on_eof = 1; break;
 		case OPT_SKIP_INVALID: o.skip_invalid = 1; break;
+		case OPT_LAZY: o.lazy = 1; break;
 		case OPT_LOOKBACK:
 			if (duration_parse(optarg, &o.lookback, &e) < 0)
 				usage_error("--lookback: %s", e.msg);

@@ -588,6 +588,7 @@ int json_parse_pick(struct json_doc *d, const char *src, size_t len, const struc
 {
 	const char *p, *q, *end = src + len, *errat, *why;
 	unsigned char taken[JSON_PICK_MAX];
+	size_t found = 0;
 	int r, esc, k;
 
 	if (!pk || pk->all)
@@ -623,7 +624,7 @@ int json_parse_pick(struct json_doc *d, const char *src, size_t len, const struc
 			if (push_key(d, p, q, esc) < 0)
 				return -2;
 		} else {
-			if (k >= 0 && pk->whole_on_repeat)
+			if (k >= 0 && pk->whole_on_repeat && !pk->lazy)
 				return json_parse(d, src, len, je);
 			k = -1;
 		}
@@ -636,6 +637,12 @@ int json_parse_pick(struct json_doc *d, const char *src, size_t len, const struc
 				return -2;
 			if (r < 0)
 				goto slow;
+			if (pk->lazy && ++found == pk->n) {
+				/* every picked name is on the tape: the rest is not read */
+				d->tok[0].end = (uint32_t)(p - src);
+				d->tok[0].next = d->ntok;
+				return 0;
+			}
 		} else if (!(p = skip_value(d, p, end, 1))) {
 			goto slow;
 		}

@@ -219,6 +219,14 @@ int json_ptr_set(const struct json_ptr *p, const struct json_doc *d, const char 
  * makes the parse whole, as json_parse(): for a caller that looks at
  * every occurrence of a name (validate), not only the first.
  *
+ * With lazy set, parsing stops once every picked name was found: what
+ * follows the last of them is neither read nor checked, and the root
+ * token ends there.  The bytes before it are checked as always, so a
+ * fault there, or a picked name that never comes (the whole document is
+ * then read), gets the same answer and message as json_parse().  For a
+ * filter whose input a later stage checks (dedupe --lazy, watermark
+ * track --lazy); whole_on_repeat is then ignored.
+ *
  * Ownership: a json_pick borrows the added pointers' segments and names
  * (they must outlive it) and holds nothing to free.
  */
@@ -231,6 +239,7 @@ struct json_pick {
 	size_t n;
 	int all;		/* a pointer needs the whole document */
 	int whole_on_repeat;	/* a picked name twice: parse whole */
+	int lazy;		/* stop once every picked name was found */
 };
 void json_pick_init(struct json_pick *pk);
 /* Make pointer p answer on picked documents (the root pointer, or too many names: pick all). */

@@ -59,6 +59,37 @@ is "$(cat out)" '{"id":1}' "the record before it was written"
 printf '{"id":1,"s":"\377"}\n{"id":1,"s":"ok"}\n' > in
 run dedupe --key /id --missing dead-letter:dl.jsonl < in
 is "$(cat out)" '{"id":1,"s":"ok"}' "a record with invalid UTF-8 after its key goes to the dead letters"
+
+# --lazy: each line is read only as far as its key; what follows passes
+# on unread, byte for byte, and a fault there is the next stage's to find
+printf '%s\n' '{"id":1,"z":{"a":[1,,2]}}' '{"id":2,"s":"\377"} trailing' '{"id":1,"x":0}' \
+	'{"id":3' > in
+run dedupe --lazy --key /id < in
+is "$rc" 0 "--lazy: faults after the key do not stop the run"
+printf '%s\n' '{"id":1,"z":{"a":[1,,2]}}' '{"id":2,"s":"\377"} trailing' '{"id":3' > want
+is_file out want "--lazy: the lines pass on byte for byte, the duplicate dropped"
+printf '%s\n' '{"z":[1,,2],"id":1}' '{"id":2}' > in
+run dedupe --lazy --key /id < in
+is "$rc" 65 "--lazy: a fault before the key still stops the run"
+like err '^dedupe: line 1: invalid JSON at byte 9 \(in /z/1\): expected a value' \
+	"named as without --lazy"
+printf '%s\n' '{"x":1,"y":[}' '{"id":2}' > in
+run dedupe --lazy --key /id --missing pass < in
+is "$rc" 65 "--lazy: a line without its key is read whole, and checked"
+like err '^dedupe: line 1: invalid JSON at byte 13 \(in /y/0\): expected a value' "and named"
+printf '%s\n' '{"id":1,"v":2,"t":"x"' '{"id":1,"v":3,"t":"y"' '{"t":"z","id":2,"v":1}' > in
+run dedupe --lazy --key /id --latest --order-field /v < in
+printf '%s\n' '{"id":1,"v":3,"t":"y"' '{"t":"z","id":2,"v":1}' > want
+is_file out want "--lazy --latest: the key and the order field are read, then it stops"
+genrecords_small() {
+	awk 'BEGIN { for (i = 0; i < 3000; i++)
+		printf "{\"id\":%d,\"n\":\"r%d\",\"tags\":[\"a\",{\"b\":[1,2.5e3,null]}],\"ok\":true}\n", i % 1700, i }'
+}
+genrecords_small > in
+run dedupe --key /id < in
+mv out want
+run dedupe --lazy --key /id < in
+is_file out want "--lazy: on valid input the same output as without it (3,000 records)"
 run dedupe --key /id --missing bogus < in
 is "$rc" 64 "a bad --missing is a usage error"
 run dedupe < in

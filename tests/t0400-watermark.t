@@ -60,6 +60,35 @@ is "$rc" 65 "a fault after the field: exit 65"
 like err '^watermark: line 2: /u: invalid JSON at byte 36 \(in /a/1\): expected a value' \
 	"naming the line, the byte and the pointer of the fault"
 is "$(watermark get $W)" "2026-02-01T00:00:00Z" "and the watermark did not move"
+# --lazy: a line is read only as far as the field's member; the rest
+# passes on unread, and a fault there is the next stage's to find
+printf '%s\n' '{"u":"2027-01-01T00:00:00Z","a":[1,]}' '{"u":"2027-01-09T00:00:00Z"} x' \
+	'{"id":1,"u":"2027-01-05T00:00:00Z","s":"\377' > in
+run watermark track $W --order-field /u --lazy --stats s.json < in
+is "$rc" 0 "--lazy: faults after the field do not stop track"
+is_file out in "--lazy: the lines pass on byte for byte"
+is "$(jq -c '[.lines,.max]' s.json)" '[3,"2027-01-09T00:00:00Z"]' "--lazy: every field was read"
+printf '%s\n' '{"a":[1,],"u":"2027-01-01T00:00:00Z"}' > in
+run watermark track $W --order-field /u --lazy < in
+is "$rc" 65 "--lazy: a fault before the field still stops it"
+like err '^watermark: line 1: /u: invalid JSON at byte 9 \(in /a/1\): expected a value' \
+	"named as without --lazy"
+printf '%s\n' '{"u":"2027-01-01T00:00:00Z"}' '{"x":[1,]}' > in
+run watermark track $W --order-field /u --lazy --skip-invalid --stats s.json < in
+is "$(jq -c '[.lines,.invalid]' s.json)" '[2,1]' \
+	"--lazy --skip-invalid: a line without the field is read whole, and counted invalid"
+run watermark track $W --order-field /u --lazy < in
+like err '^watermark: line 2: /u: invalid JSON at byte 9 \(in /x/1\): expected a value' \
+	"and its fault is found"
+awk 'BEGIN { for (i = 0; i < 2000; i++)
+	printf "{\"id\":%d,\"u\":\"2026-0%d-1%dT0%d:00:00%s\",\"t\":[\"a\",{\"b\":[1,null]}]}\n",
+		i, i % 9 + 1, i % 10, i % 10, i % 3 ? "Z" : "+05:30" }' > in
+run watermark track --state st2 --name a --order-field /u < in
+mv out want
+run watermark track --state st2 --name b --order-field /u --lazy < in
+is_file out want "--lazy: on valid input the same output as without it (2,000 records)"
+is "$(jq -r .pending st2/b.json)" "$(jq -r .pending st2/a.json)" "and the same value staged"
+is "$(watermark get $W)" "2026-02-01T00:00:00Z" "no --lazy run moved the committed watermark"
 # a stale staged value from a failed run is replaced by the next clean run
 lines '{"u":"2026-03-01T00:00:00Z"}' | watermark track $W --order-field /u > /dev/null
 is "$(jq -r .pending st/gh.json)" "2026-03-01T00:00:00Z" "a clean run restages"

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the JSON parser, pointer evaluation, minify and canon;
  * json_parse_pick() against json_parse() (same verdict, same error, same
- * answer for every picked pointer).
+ * answer for every picked pointer), and a lazy pick too (the same, up to
+ * where it stopped).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -63,6 +64,28 @@ static void check_pick(struct json_doc *full, const char *s, size_t n)
 					repeat = 1;
 		/* a repeat: every member on the tape, as on a full parse */
 		if (repeat && json_count(&d, 0) != json_count(full, 0))
+			__builtin_trap();
+	}
+	/*
+	 * lazy: what a full parse accepts it accepts, with the same answers;
+	 * what it rejects a full parse rejects alike; what it accepts and a
+	 * full parse rejects has its fault past where the lazy parse stopped
+	 */
+	json_pick_init(&pk);	/* one name, so that it often stops early */
+	json_pick_add(&pk, &p[0]);
+	pk.lazy = 1;
+	rp = json_parse_pick(&d, s, n, &pk, &je);
+	if (rp < 0 && (!rf || je.offset != fe.offset || strcmp(je.msg, fe.msg)))
+		__builtin_trap();
+	if (!rp && rf && fe.offset < d.tok[0].end)
+		__builtin_trap();
+	if (!rf && !rp) {
+		uint32_t tf = json_ptr_eval(&p[0], full, 0), tp = json_ptr_eval(&p[0], &d, 0);
+
+		if ((tf == JSON_ABSENT) != (tp == JSON_ABSENT))
+			__builtin_trap();
+		if (tf != JSON_ABSENT && (json_src(full, tf) != json_src(&d, tp) ||
+					  json_srclen(full, tf) != json_srclen(&d, tp)))
 			__builtin_trap();
 	}
 	for (k = 0; k < 4; k++)

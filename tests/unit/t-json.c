@@ -228,6 +228,85 @@ static void test_pick(void)
 	json_doc_release(&full);
 }
 
+/*
+ * A lazy pick stops after the last picked member: what follows is not
+ * read.  Before it, and when a name never comes, it answers as a full
+ * parse does (verdict, message, byte, pointer).
+ */
+static void test_pick_lazy(void)
+{
+	static const struct {
+		const char *doc;
+		int ok;			/* the lazy verdict: 0, or -1 */
+		const char *id, *ts;	/* the picked values' text, NULL when absent */
+		size_t end;		/* where the root token ends (lazy, accepted) */
+	} t[] = {
+		/* the tail after the last picked member is not read */
+		{ "{\"id\":1,\"ts\":\"a\",\"x\":[1,2,x]}", 0, "1", "\"a\"", 16 },
+		{ "{\"ts\":\"a\",\"id\":[1,2] , garbage", 0, "[1,2]", "\"a\"", 20 },
+		{ "{\"id\":1,\"skip\":{\"a\":[]},\"ts\":2,\"id\":3", 0, "1", "2", 30 },
+		/* a fault before it: rejected as a full parse rejects it */
+		{ "{\"id\":1,\"skip\":[1,2,x],\"ts\":2}", -1, NULL, NULL, 0 },
+		{ "{\"id\":1,\"ts\":[1,}", -1, NULL, NULL, 0 },
+		{ "{\"skip\":\"\xc3\",\"id\":1,\"ts\":2}", -1, NULL, NULL, 0 },
+		/* a name that never comes: the whole line is read, and checked */
+		{ "{\"id\":1,\"other\":2}", 0, "1", NULL, 18 },
+		{ "{\"id\":1,\"other\":2}x", -1, NULL, NULL, 0 },
+		{ "{\"id\":1,\"other\":[}", -1, NULL, NULL, 0 },
+		/* a root that is not an object is parsed whole */
+		{ "[{\"id\":1,\"ts\":2}]", 0, NULL, NULL, 17 },
+		{ "[1,x]", -1, NULL, NULL, 0 },
+	};
+	struct json_ptr id, ts;
+	struct json_pick pk;
+	struct json_doc full;
+	struct json_error fe;
+	struct aperr e;
+	size_t i;
+	char desc[200];
+
+	json_doc_init(&full, 0);
+	json_error_init(&fe);
+	json_ptr_parse(&id, "/id", &e);
+	json_ptr_parse(&ts, "/ts", &e);
+	json_pick_init(&pk);
+	json_pick_add(&pk, &id);
+	json_pick_add(&pk, &ts);
+	pk.lazy = 1;
+	pk.whole_on_repeat = 1;	/* ignored when lazy */
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *doc = t[i].doc;
+		int r = json_parse_pick(&d, doc, strlen(doc), &pk, &je);
+		uint32_t vi, vt;
+
+		snprintf(desc, sizeof(desc), "lazy %s: %s", doc, t[i].ok ? "rejected" : "accepted");
+		is_int(r, t[i].ok, desc);
+		if (r != 0) {
+			is_int(json_parse(&full, doc, strlen(doc), &fe), -1, "  and a full parse rejects it");
+			is_str(je.msg, fe.msg, "  with the same message");
+			is_int(je.offset, fe.offset, "  at the same byte");
+			is_str(je.pointer.buf ? je.pointer.buf : "", fe.pointer.buf ? fe.pointer.buf : "",
+			       "  under the same pointer");
+			continue;
+		}
+		vi = json_ptr_eval(&id, &d, 0);
+		vt = json_ptr_eval(&ts, &d, 0);
+		snprintf(desc, sizeof(desc), "  /id is %s", t[i].id ? t[i].id : "absent");
+		ok(t[i].id ? vi != JSON_ABSENT && json_srclen(&d, vi) == strlen(t[i].id) &&
+			     !memcmp(json_src(&d, vi), t[i].id, strlen(t[i].id))
+			   : vi == JSON_ABSENT, desc);
+		snprintf(desc, sizeof(desc), "  /ts is %s", t[i].ts ? t[i].ts : "absent");
+		ok(t[i].ts ? vt != JSON_ABSENT && json_srclen(&d, vt) == strlen(t[i].ts) &&
+			     !memcmp(json_src(&d, vt), t[i].ts, strlen(t[i].ts))
+			   : vt == JSON_ABSENT, desc);
+		is_int(json_srclen(&d, 0), t[i].end, "  the root token ends where reading stopped");
+	}
+	json_ptr_release(&id);
+	json_ptr_release(&ts);
+	json_error_release(&fe);
+	json_doc_release(&full);
+}
+
 /* Which root members a schema can look at: named (picked), or any (whole). */
 static void test_sch_pick(void)
 {
@@ -620,6 +699,7 @@ int main(void)
 	test_error_pointer();
 	test_pointer();
 	test_pick();
+	test_pick_lazy();
 	test_sch_pick();
 	test_sch_errors_same();
 	test_minify();
