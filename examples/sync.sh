@@ -25,13 +25,15 @@ since=$(watermark get --state "$STATE" --name items --lookback 5m --default 1970
 # Every page since then (keyset on the id) | archived | one record a line |
 # checked against the schema (the rest to a dead letter) | once per id |
 # the newest updated_at staged | landed by id, never older over newer.
+# Past records and validate every line is checked JSON, so dedupe and
+# watermark read each only as far as the members they need (--lazy).
 paginate --style keyset --order-field /id --order-param since_id \
 	--stats "$STATE/paginate.stats" "$@" "$API/keyset?limit=100&updated_after=$since" |
 	store-raw --append "$STATE/archive" |
 	records |
 	validate --schema "$schema" --dead-letter "$STATE/invalid.jsonl" --stats "$STATE/validate.stats" |
-	dedupe --key /id --latest --order-field /updated_at |
-	watermark track --state "$STATE" --name items --order-field /updated_at |
+	dedupe --lazy --key /id --latest --order-field /updated_at |
+	watermark track --lazy --state "$STATE" --name items --order-field /updated_at |
 	upsert --db "$db" --table items --key /id --only-newer --order-field /updated_at --stats "$STATE/upsert.stats"
 
 # Only now does the next run start later.

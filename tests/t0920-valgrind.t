@@ -31,6 +31,9 @@ cp recs.jsonl in
 vg dedupe dedupe --key /id --seen seen
 vg dedupe-latest dedupe --key /id --latest --order-field /updated_at
 vg watermark watermark track --state wm --name n --order-field /updated_at
+vg dedupe-lazy dedupe --lazy --key /id --latest --order-field /updated_at
+is "$(cksum < out.dedupe-lazy)" "$(cksum < out.dedupe-latest)" "... and --lazy wrote the same"
+vg watermark-lazy watermark track --lazy --state wm --name l --order-field /updated_at
 vg validate validate --schema orders.schema.json --format-assert --dead-letter dl.jsonl
 vg validate-j3 validate -j 3 --schema orders.schema.json --format-assert --dead-letter dlj.jsonl
 is "$(cat out.validate-j3 dlj.jsonl | cksum)" "$(cat out.validate dl.jsonl | cksum)" "... and -j 3 wrote the same"
