@@ -58,6 +58,8 @@ LIBS = $(DEP_LIBS) -lm -lpthread
 # Everything built depends on $(O)/FLAGS, which changes only when the
 # compiler, its flags or the libraries do: a rebuild follows a change of
 # CFLAGS, DEVELOPER or SANITIZE without a make clean.
+.DEFAULT_GOAL := all
+
 BUILD_FLAGS = $(CC) $(ALL_CFLAGS) | $(ALL_LDFLAGS) $(LIBS) $(MHD_LIBS)
 $(O)/FLAGS: FORCE
 	@mkdir -p $(O)

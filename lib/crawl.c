@@ -541,6 +541,163 @@ static int check_stuck(struct crawl *c, const struct crawl_job *j, const struct 
 	return 0;
 }
 
+/*
+ * Page 1 under a style the user named: a path to the next position that
+ * is not there at all (a typo; present and null is the last page) stops
+ * the crawl, naming the members that are there.
+ */
+static int explicit_paths(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
+			  struct aperr *e)
+{
+	const struct json_ptr *p = c->spec.style == PG_CURSOR ? &c->spec.cursor_ptr
+				   : c->spec.style == PG_NEXT_URL ? &c->spec.next_ptr : NULL;
+	const char *path = c->spec.style == PG_CURSOR ? c->spec.cursor_path : c->spec.next_path;
+	struct strbuf m = STRBUF_INIT;
+	uint32_t k, o = 0;
+	size_t i, n = 0;
+	int rc;
+
+	if (!p || !d || json_ptr_eval(p, d, 0) != JSON_ABSENT)
+		return 0;
+	/* name the members of the deepest object on the path that is there */
+	for (i = 1; i <= p->nseg; i++) {
+		struct json_ptr part = *p;
+		uint32_t t;
+
+		part.nseg = i;
+		t = json_ptr_eval(&part, d, 0);
+		if (t == JSON_ABSENT || json_type(d, t) != JSON_OBJECT)
+			break;
+		o = t;
+	}
+	strbuf_addf(&m, "%s is not in the page (%s is there and holds:", path,
+		    o ? "its parent" : "the top level");
+	for (k = json_type(d, o) == JSON_OBJECT ? json_first(d, o) : 0; k; k = json_next(d, o, k)) {
+		if (n++ >= 20) {
+			strbuf_addstr(&m, " ...");
+			break;
+		}
+		strbuf_addch(&m, ' ');
+		strbuf_add(&m, json_src(d, k) + 1, json_srclen(d, k) - 2);
+	}
+	strbuf_addstr(&m, "); a path absent from page 1 is taken for a mistake, not for the end");
+	rc = fail(c, j->page, j->req.url, EX_DATAERR, m.buf ? m.buf : "", e);
+	strbuf_release(&m);
+	return rc;
+}
+
+/* Page 1 of a guess that page 2 must confirm: what page 2 must differ from. */
+static void keep_first(struct crawl *c, const struct json_doc *d, const struct pg_result *res)
+{
+	c->has_first = c->spec.confirm && !c->done;
+	if (!c->has_first)
+		return;
+	c->first_hash = res->nrecords ? siphash64(c->cfg->key, json_src(d, res->array),
+						  json_srclen(d, res->array))
+				      : 0;
+	c->first_n = res->nrecords;
+	c->first_pos = pg_start_position(&c->spec, c->l->tmpl.url, c->l->tmpl.body.buf,
+					 c->l->tmpl.has_body ? c->l->tmpl.body.len : 0);
+	strbuf_reset(&c->first_token);
+	strbuf_add(&c->first_token, res->token.buf ? res->token.buf : "", res->token.len);
+	strbuf_reset(&c->first_token_json);
+	strbuf_add(&c->first_token_json, res->token_json.buf ? res->token_json.buf : "",
+		   res->token_json.len);
+	strbuf_reset(&c->tried);
+	strbuf_addf(&c->tried, "'%s'", c->spec.style == PG_CURSOR ? c->spec.cursor_param
+					: c->spec.style == PG_OFFSET ? c->spec.offset_param
+					: c->spec.page_param);
+}
+
+/* The request for page 2 under the spec now in force, from page 1's position. */
+static int page2_request(struct crawl *c, struct aperr *e)
+{
+	char num[24];
+	const char *value = num, *json = num;
+
+	switch (c->spec.style) {
+	case PG_CURSOR:
+		value = c->first_token.buf ? c->first_token.buf : "";
+		json = c->first_token_json.buf ? c->first_token_json.buf : "\"\"";
+		break;
+	case PG_OFFSET:
+		c->pos = c->first_pos + c->first_n;
+		c->step = c->first_n;
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)c->pos);
+		break;
+	case PG_PAGE:
+		c->pos = c->spec.start_page + 1;
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)c->pos);
+		break;
+	default:
+		return aperr_set(e, EX_SOFTWARE, "no position to confirm");
+	}
+	c->has_next_body = pg_uses_body(&c->spec);
+	if (pg_url(&c->spec, c->l->tmpl.url, value, &c->next) < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return position_body(c, json, &c->next_body, e);
+}
+
+/*
+ * Page 2 of a guess: refuted (4xx, or page 1 again), move to the next
+ * candidate and return 1; confirmed, return 0; refuted with nothing left,
+ * -1 naming what was tried.
+ */
+static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
+			 const struct pg_result *res, struct aperr *e)
+{
+	const struct http_req *r = &j->req;
+	struct strbuf m = STRBUF_INIT, which = STRBUF_INIT;
+	int refuted, rc = 0;
+
+	if (!c->has_first || j->page != 2)
+		return 0;
+	refuted = r->status >= 400 && r->status < 500 && r->status != 401 && r->status != 403 &&
+		  r->status != 429;
+	if (!refuted && res && res->nrecords && c->first_n &&
+	    siphash64(c->cfg->key, json_src(d, res->array), json_srclen(d, res->array)) ==
+		    c->first_hash)
+		refuted = 1;
+	if (!refuted && res && c->spec.style == PG_CURSOR && res->has_token &&
+	    res->token.len == c->first_token.len &&
+	    !memcmp(res->token.buf ? res->token.buf : "", c->first_token.buf ? c->first_token.buf : "",
+		    res->token.len))
+		refuted = 1;
+	if (!refuted) {
+		c->has_first = 0;
+		c->spec.confirm = 0;
+		pg_spec_set(&c->spec.cand, NULL);
+		return 0;
+	}
+	if (r->status >= 400)
+		strbuf_addf(&m, "HTTP %ld", r->status);
+	else
+		strbuf_addstr(&m, "page 1 again");
+	if (pg_next_candidate(&c->spec, &which)) {
+		struct strbuf line = STRBUF_INIT;
+
+		strbuf_addf(&line, "auto: page 2 under %s was %s: trying %s", c->tried.buf,
+			    m.buf, which.buf);
+		say(c, line.buf ? line.buf : "");
+		strbuf_release(&line);
+		strbuf_addf(&c->tried, ", %s", which.buf + strcspn(which.buf, "'"));
+		drop_ahead(c);
+		rc = page2_request(c, e) < 0 ? -1 : 1;
+	} else {
+		struct strbuf why = STRBUF_INIT;
+
+		strbuf_addf(&why, "page 1 gave no sure way to page 2, and page 2 was %s with the "
+			    "position sent back as %s, each parameter APIs use for it: name the "
+			    "parameter (--cursor-param, --offset-param or --page-param) or the style",
+			    m.buf, c->tried.buf);
+		rc = fail(c, j->page, r->url, EX_DATAERR, why.buf ? why.buf : "", e);
+		strbuf_release(&why);
+	}
+	strbuf_release(&m);
+	strbuf_release(&which);
+	return rc;
+}
+
 /* Page 1 of an auto crawl: the style the response shows. */
 static int resolve(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
 		   struct aperr *e)
@@ -571,6 +728,12 @@ int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
 	const struct http_req *r = &j->req;
 	const struct json_doc *body = NULL;
 
+	if (r->outcome != HTTP_FAILED && r->status >= 400 && r->status < 500) {
+		int k = confirm_page2(c, j, d, NULL, e);
+
+		if (k != 0)
+			return k;
+	}
 	if (r->outcome == HTTP_FAILED || r->exit_code || r->status < 200 || r->status > 299) {
 		char m[600];
 
@@ -590,8 +753,18 @@ int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
 	}
 	if (pg_examine(&c->spec, r->url, r, body, res, e) < 0)
 		return fail(c, j->page, r->url, e->code, e->msg, e);
+	{
+		int k = confirm_page2(c, j, d, res, e);
+
+		if (k != 0)
+			return k;
+	}
 	if (check_stuck(c, j, d, res, e) < 0 || next_page(c, j, res, e) < 0)
 		return -1;
+	if (j->page == 1 && c->explicit_style && explicit_paths(c, j, body, e) < 0)
+		return -1;
+	if (j->page == 1)
+		keep_first(c, d, res);
 	if (res->has_total) {	/* the latest the API said */
 		c->has_total = 1;
 		c->total = res->total;
@@ -658,6 +831,9 @@ static int begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_list
 	strbuf_init(&c->next_body, 0);
 	strbuf_init(&c->why, 0);
 	strbuf_init(&c->shown, 0);
+	strbuf_init(&c->first_token, 0);
+	strbuf_init(&c->first_token_json, 0);
+	strbuf_init(&c->tried, 0);
 	fpset_init(&c->seen);
 	c->ringn = cfg->concurrency * 2 + 2;
 	c->ring = calloc(c->ringn, sizeof(*c->ring));
@@ -687,6 +863,7 @@ int crawl_begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listi
 	if (begin(c, cfg, l, e) < 0 || pg_spec_copy(&c->spec, user, e) < 0)
 		return -1;
 	c->resolved = c->spec.style != PG_AUTO;
+	c->explicit_style = c->resolved;
 	c->page = 1;
 	if (!c->resolved) {
 		strbuf_addstr(&c->next, t->url);
@@ -756,6 +933,9 @@ void crawl_end(struct crawl *c)
 	strbuf_release(&c->next_body);
 	strbuf_release(&c->why);
 	strbuf_release(&c->shown);
+	strbuf_release(&c->first_token);
+	strbuf_release(&c->first_token_json);
+	strbuf_release(&c->tried);
 	pg_spec_release(&c->spec);
 }
 

@@ -181,6 +181,11 @@ struct crawl {
 	struct fpset seen;		/* requests already made (a loop is an error) */
 	uint64_t prev_hash;		/* the previous page's records (offset/page) */
 	int has_prev;
+	/* page 1 of a guess page 2 must confirm (spec.confirm): its records, its position */
+	int has_first;
+	uint64_t first_hash, first_pos, first_n;
+	struct strbuf first_token, first_token_json, tried;
+	int explicit_style;		/* the user named the style: its paths must be there */
 	/* fetch-ahead: pages gen_page.. were guessed at gen_pos + k * gen_step */
 	uint64_t gen, gen_page, gen_pos, gen_step, last_submitted;
 	struct crawl_job **ring;
@@ -217,7 +222,10 @@ struct crawl_job *crawl_ready(struct crawl *c);
  * Apply the rules to page j, using d as scratch for its body and res for
  * what it holds.  Sets c->next (and c->next_body), or c->done on the last
  * page.  *parsed says whether d holds the body.  -1 (e: "page N (URL): why",
- * secrets masked) when the listing must stop at this page.
+ * secrets masked) when the listing must stop at this page.  1 when page 2
+ * refuted the parameter auto chose for the position (the API answered
+ * 4xx, or page 1 again) and the next candidate is in force: the page is
+ * not written, the caller frees j and crawl_submit() asks for page 2 anew.
  */
 int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
 	       struct json_error *je, struct pg_result *res, struct aperr *e);

@@ -300,8 +300,13 @@ static int handle_page(struct crawler *cr, struct crawl_job *j, struct aperr *e)
 	size_t n;
 	int r = 0;
 
-	if (crawl_page(c, j, &cr->d, &cr->je, &cr->res, e) < 0 ||
-	    (r = write_envelope(cr, j, e)) != 0) {
+	r = crawl_page(c, j, &cr->d, &cr->je, &cr->res, e);
+	if (r > 0) {
+		/* page 2 refuted auto's choice: asked for again under the next candidate */
+		crawl_job_free(&cr->cfg, j);
+		return 0;
+	}
+	if (r < 0 || (r = write_envelope(cr, j, e)) != 0) {
 		crawl_job_free(&cr->cfg, j);	/* the run stops at this page */
 		return r ? r : -1;
 	}

@@ -124,6 +124,25 @@ const char *http_req_header(const struct http_req *r, const char *name, size_t *
 	return NULL;
 }
 
+int http_req_header_all(const struct http_req *r, const char *name, struct strbuf *out)
+{
+	const char *p = r->resp_headers.buf, *end = p + r->resp_headers.len;
+	int found = 0;
+
+	strbuf_reset(out);
+	while (p && p < end) {
+		const char *v = p + strlen(p) + 1;
+
+		if (!strcmp(p, name)) {
+			if (found++)
+				strbuf_add(out, ", ", 2);
+			strbuf_addstr(out, v);
+		}
+		p = v + strlen(v) + 1;
+	}
+	return found > 0;
+}
+
 /* --- redaction ---------------------------------------------------------- */
 
 /* --- easy handles -------------------------------------------------------- */

@@ -120,8 +120,19 @@ void http_req_init(struct http_req *r);
 void http_req_release(struct http_req *r);
 /* Clear the result part so the request can be submitted again. */
 void http_req_reset_result(struct http_req *r);
-/* The value of response header name (lowercase), or NULL; *n its length. */
+/*
+ * The value of response header name (lowercase), or NULL; *n its length.
+ * The first field line only: for fields that hold one value (Retry-After,
+ * Content-Type).
+ */
 const char *http_req_header(const struct http_req *r, const char *name, size_t *n);
+/*
+ * Every field line of response header name (lowercase), joined with ", "
+ * into out (reset first), as RFC 9110 5.3 combines them: 1, or 0 when the
+ * response has none.  For list fields (Link) and any lookup that must not
+ * miss a second line.
+ */
+int http_req_header_all(const struct http_req *r, const char *name, struct strbuf *out);
 
 struct http_stats {
 	uint64_t requests, attempts, retries, reauths, failed;

@@ -624,7 +624,8 @@ int json_parse_pick(struct json_doc *d, const char *src, size_t len, const struc
 			if (push_key(d, p, q, esc) < 0)
 				return -2;
 		} else {
-			if (k >= 0 && pk->whole_on_repeat && !pk->lazy)
+			/* a picked name twice: its last value counts, as on a full parse */
+			if (k >= 0 && !pk->lazy)
 				return json_parse(d, src, len, je);
 			k = -1;
 		}
@@ -844,14 +845,15 @@ int json_str_eq(const struct json_doc *d, uint32_t t, const char *k, size_t kn)
 
 uint32_t json_get(const struct json_doc *d, uint32_t obj, const char *key, size_t klen)
 {
-	uint32_t i;
+	uint32_t i, found = 0;
 
 	if (d->tok[obj].type != JSON_OBJECT)
 		return 0;
+	/* a name given twice: the last one counts, as in JavaScript and Python */
 	for (i = json_first(d, obj); i; i = json_next(d, obj, i))
 		if (json_str_eq(d, i, key, klen))
-			return i + 1;
-	return 0;
+			found = i + 1;
+	return found;
 }
 
 size_t json_minify_to(const struct json_doc *d, uint32_t t, char *out0)
@@ -1066,12 +1068,15 @@ static int canon_open(const struct json_doc *d, uint32_t t, struct canon_frame *
 	f->n = i;
 	if (f->n > 1) {
 		qsort_r(f->m, f->n, sizeof(*f->m), cmp_mem, f->names.buf);
-		/* a repeated name counts once: keep its first occurrence */
+		/* a repeated name counts once: keep its last occurrence, as lookups do */
 		for (i = 1, j = 1; i < f->n; i++) {
 			const struct canon_mem *p = &f->m[j - 1], *c = &f->m[i];
 
-			if (p->len == c->len && !memcmp(f->names.buf + p->off, f->names.buf + c->off, c->len))
+			if (p->len == c->len && !memcmp(f->names.buf + p->off, f->names.buf + c->off,
+							c->len)) {
+				f->m[j - 1] = *c;
 				continue;
+			}
 			f->m[j++] = *c;
 		}
 		f->n = j;

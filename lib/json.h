@@ -7,7 +7,7 @@
  * strict RFC 8259: UTF-8 is validated, control characters in strings and
  * trailing garbage are rejected, numbers follow the grammar, and nesting is
  * bounded (default 512) with an explicit stack, never recursion.  Duplicate
- * object keys are accepted; lookups return the first occurrence.
+ * object keys are accepted; lookups return the last occurrence.
  *
  * Ownership: struct json_doc owns its token array and reuses it across
  * json_parse() calls (parse line after line into one doc and the array
@@ -116,7 +116,10 @@ static inline uint32_t json_next(const struct json_doc *d, uint32_t c, uint32_t 
 /* Number of elements or members. */
 size_t json_count(const struct json_doc *d, uint32_t c);
 
-/* Member lookup by unescaped key; returns the value token or 0. */
+/*
+ * Member lookup by unescaped key; returns the value token or 0.  A name
+ * an object holds twice gives its last value, as JavaScript and Python do.
+ */
 uint32_t json_get(const struct json_doc *d, uint32_t obj, const char *key, size_t klen);
 
 /* Does string token t decode to exactly s[0..n)? */
@@ -153,7 +156,7 @@ int json_quote(struct strbuf *out, const char *s, size_t n);
  * Canonical form for key equality and hashing: strings unescaped exactly
  * (a lone surrogate such as \ud800 stays itself, as WTF-8, so it equals no
  * other string), numbers by exact value (1, 1.0 and 10e-1 alike), object
- * members sorted by name (a repeated name counts once, its first value,
+ * members sorted by name (a repeated name counts once, its last value,
  * as lookups do), arrays in order.  Two values are equal as keys exactly
  * when they are equal as JSON values, and exactly then are their canonical
  * forms equal.  The encoding is self-delimiting, so concatenating several
@@ -215,9 +218,9 @@ int json_ptr_set(const struct json_ptr *p, const struct json_doc *d, const char 
  * a full parse; the root's iteration, count, minify and canon see only the
  * picked members.  A root that is not an object is parsed whole.
  *
- * With whole_on_repeat set, a picked name that comes twice in the root
- * makes the parse whole, as json_parse(): for a caller that looks at
- * every occurrence of a name (validate), not only the first.
+ * A picked name that comes twice in the root makes the parse whole, as
+ * json_parse(), so that its last value counts as on a full parse
+ * (whole_on_repeat is kept for the callers that set it; it changes nothing).
  *
  * With lazy set, parsing stops once every picked name was found: what
  * follows the last of them is neither read nor checked, and the root
@@ -225,7 +228,8 @@ int json_ptr_set(const struct json_ptr *p, const struct json_doc *d, const char 
  * fault there, or a picked name that never comes (the whole document is
  * then read), gets the same answer and message as json_parse().  For a
  * filter whose input a later stage checks (dedupe --lazy, watermark
- * track --lazy); whole_on_repeat is then ignored.
+ * track --lazy); a picked name that comes twice then keeps its first
+ * value, the one read before the parse stopped.
  *
  * Ownership: a json_pick borrows the added pointers' segments and names
  * (they must outlive it) and holds nothing to free.

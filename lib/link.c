@@ -37,7 +37,7 @@ int link_find(const char *v, size_t n, const char *rel, struct strbuf *out, stru
 
 	for (;;) {
 		const char *uri, *uri_end;
-		int match = 0;
+		int match = 0, none = 0;
 
 		p = skip_ows(p, end);
 		while (p < end && *p == ',')	/* empty elements are allowed */
@@ -96,12 +96,18 @@ int link_find(const char *v, size_t n, const char *rel, struct strbuf *out, stru
 			}
 			if (nl == 3 && !strncasecmp(name, "rel", 3) && val && !match)
 				match = rel_has(val, vl, rel);
+			/* Sentry: a link kept for polling, with no results behind it */
+			if (nl == 7 && !strncasecmp(name, "results", 7) && val && vl == 5 &&
+			    !strncasecmp(val, "false", 5))
+				none = 1;
 			strbuf_release(&q);
 			p = skip_ows(p, end);
 		}
 		if (p < end && *p != ',')
 			return aperr_set(e, EX_DATAERR, "Link header: unexpected '%c' at byte %zu", *p,
 					 (size_t)(p - v));
+		if (match && none)
+			return 2;
 		if (match) {
 			strbuf_add(out, uri, (size_t)(uri_end - uri));
 			return 1;

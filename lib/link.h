@@ -18,8 +18,10 @@
 
 /*
  * Append to out the target of the first link whose rel includes rel
- * ("next").  Returns 1 when found, 0 when not, -1 when the header is not
- * a Link header value (e has the byte offset).
+ * ("next").  Returns 1 when found, 0 when not, 2 when the link is there
+ * with results="false" (Sentry keeps a next link on the last page and says
+ * so that way; nothing is appended), -1 when the header is not a Link
+ * header value (e has the byte offset).
  */
 int link_find(const char *v, size_t n, const char *rel, struct strbuf *out, struct aperr *e);
 

@@ -96,6 +96,7 @@ static const struct {
 	{ "key_field", offsetof(struct pg_spec, key_field) },
 	{ "key_param", offsetof(struct pg_spec, key_param) },
 	{ "records_path", offsetof(struct pg_spec, records_path) },
+	{ "cand", offsetof(struct pg_spec, cand) },
 };
 #define SPEC_FIELD(s, i) ((char **)(void *)((char *)(s) + spec_strings[i].off))
 #define SPEC_CFIELD(s, i) (*(char *const *)(const void *)((const char *)(s) + spec_strings[i].off))
@@ -171,6 +172,53 @@ int pg_spec_compile(struct pg_spec *s, struct aperr *e)
 	return 0;
 }
 
+int pg_next_candidate(struct pg_spec *s, struct strbuf *why)
+{
+	char *line, *rest, *kind, *name, *base;
+	int ok = 0;
+
+	while (!ok && s->cand && *s->cand) {
+		struct aperr e;
+
+		line = strdup(s->cand);
+		if (!line)
+			return 0;
+		rest = strchr(line, '\n');
+		if (rest)
+			*rest++ = '\0';
+		pg_spec_set(&s->cand, rest && *rest ? s->cand + (rest - line) : NULL);
+		kind = line;
+		name = strchr(kind, ' ');
+		if (!name) {
+			free(line);
+			continue;
+		}
+		*name++ = '\0';
+		base = strrchr(name, ' ');
+		if (!strcmp(kind, "cursor")) {
+			pg_spec_set(&s->cursor_param, name);
+		} else if (!strcmp(kind, "offset")) {
+			s->style = PG_OFFSET;
+			pg_spec_set(&s->offset_param, name);
+		} else if (!strcmp(kind, "page") && base) {
+			*base++ = '\0';
+			s->style = PG_PAGE;
+			pg_spec_set(&s->page_param, name);
+			s->start_page = strtoull(base, NULL, 10);
+		} else {
+			free(line);
+			continue;
+		}
+		strbuf_reset(why);
+		strbuf_addf(why, "%s '%s'", kind, name);
+		ok = pg_spec_compile(s, &e) == 0;
+		free(line);
+	}
+	if (!s->cand || !*s->cand)
+		pg_spec_set(&s->cand, NULL);
+	return ok;
+}
+
 /* ---- checkpoints ---- */
 
 void pg_spec_json(const struct pg_spec *s, struct jsonw *w)
@@ -190,6 +238,10 @@ void pg_spec_json(const struct pg_spec *s, struct jsonw *w)
 	}
 	if (s->guessed) {
 		jw_key(w, "guessed");
+		jw_bool(w, 1);
+	}
+	if (s->confirm) {
+		jw_key(w, "confirm");
 		jw_bool(w, 1);
 	}
 	jw_end_object(w);
@@ -228,6 +280,8 @@ int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
 	s->start_page_set = t && json_type(d, t) == JSON_TRUE;
 	t = json_get(d, obj, "guessed", 7);
 	s->guessed = t && json_type(d, t) == JSON_TRUE;
+	t = json_get(d, obj, "confirm", 7);
+	s->confirm = t && json_type(d, t) == JSON_TRUE;
 	strbuf_release(&v);
 	return pg_spec_compile(s, e) < 0 ? aperr_set(e, EX_DATAERR, "/spec: %s", e->msg) : 0;
 }
@@ -451,6 +505,47 @@ static int position_token(const struct json_doc *d, uint32_t t, int body, enum j
 	return k;
 }
 
+/*
+ * A next link that is a path beside an absolute "base" (Confluence's
+ * _links: {"base": "https://x/wiki", "next": "/rest/api/…"}) is relative
+ * to that base, not to the host: ref becomes base + ref.
+ */
+static void based_ref(const struct pg_spec *s, const struct json_doc *d, struct strbuf *ref)
+{
+	struct json_ptr parent;
+	const char *slash = strrchr(s->next_path, '/');
+	struct strbuf b = STRBUF_INIT, p = STRBUF_INIT;
+	uint32_t o, t;
+
+	if (!slash || !ref->buf || ref->buf[0] != '/' || ref->buf[1] == '/')
+		return;
+	strbuf_add(&p, s->next_path, (size_t)(slash - s->next_path));
+	if (json_ptr_parse(&parent, p.buf ? p.buf : "", NULL) == 0) {
+		o = json_ptr_eval(&parent, d, 0);
+		t = o != JSON_ABSENT ? json_get(d, o, "base", 4) : 0;
+		if (t && json_type(d, t) == JSON_STRING && json_str_decode(d, t, &b) == 0 && b.buf &&
+		    (!strncasecmp(b.buf, "http://", 7) || !strncasecmp(b.buf, "https://", 8))) {
+			const char *bpath = strchr(b.buf + 8, '/');
+			size_t bl;
+
+			while (b.len && b.buf[b.len - 1] == '/')
+				strbuf_setlen(&b, b.len - 1);
+			bpath = strchr(b.buf + 8, '/');
+			bl = bpath ? strlen(bpath) : 0;
+			/* a path that already starts with the base's own is left alone */
+			if (!bl || strncmp(ref->buf, bpath, bl) || (ref->buf[bl] && ref->buf[bl] != '/' &&
+								      ref->buf[bl] != '?')) {
+				strbuf_add(&b, ref->buf, ref->len);
+				strbuf_reset(ref);
+				strbuf_add(ref, b.buf, b.len);
+			}
+		}
+		json_ptr_release(&parent);
+	}
+	strbuf_release(&b);
+	strbuf_release(&p);
+}
+
 int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *r,
 	       const struct json_doc *d, struct pg_result *res, struct aperr *e)
 {
@@ -493,12 +588,17 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 		int rc = 0;
 
 		if (s->style == PG_LINK) {
-			size_t n;
-			const char *v = http_req_header(r, "link", &n);
+			struct strbuf v = STRBUF_INIT;
 
-			k = v ? link_find(v, n, "next", &ref, e) : 0;
+			k = http_req_header_all(r, "link", &v) ? link_find(v.buf, v.len, "next", &ref, e)
+								 : 0;
+			strbuf_release(&v);
 			if (k < 0)
 				rc = -1;
+			if (k == 2) {	/* a next link that says it leads to nothing */
+				res->more = 0;
+				k = 0;
+			}
 		} else {
 			t = json_ptr_eval(&s->next_ptr, d, 0);
 			k = t != JSON_ABSENT && json_type(d, t) == JSON_NUMBER ? -1
@@ -507,6 +607,8 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 				rc = aperr_set(e, EX_DATAERR, "%s: the next URL is %s, not a string",
 					       s->next_path, json_type_name(json_type(d, t)));
 		}
+		if (k > 0 && s->style == PG_NEXT_URL)
+			based_ref(s, d, &ref);
 		if (k > 0 && url_resolve(url, ref.buf, &res->token, e) < 0)
 			rc = aperr_prefix(e, "%s", s->style == PG_LINK ? "Link header" : s->next_path);
 		res->has_token = rc == 0 && k > 0;
@@ -686,38 +788,20 @@ static const char *const next_url_paths[] = {
 	"/meta/next", "/meta/next_url", "/meta/links/next", NULL
 };
 
-/* A cursor in the body, and the parameter that usually carries it back. */
-static const struct { const char *path, *param; } cursor_paths[] = {
-	{ "/response_metadata/next_cursor", "cursor" },
-	{ "/next_cursor", "cursor" },
-	{ "/nextCursor", "cursor" },
-	{ "/pagination/next_cursor", "cursor" },
-	{ "/pagination/nextCursor", "cursor" },
-	{ "/meta/next_cursor", "cursor" },
-	{ "/meta/nextCursor", "cursor" },
-	{ "/paging/next_cursor", "cursor" },
-	{ "/nextPageToken", "pageToken" },
-	{ "/next_page_token", "page_token" },
-	{ "/meta/next_token", "pagination_token" },
-	{ "/next_token", "next_token" },
-	{ "/nextToken", "nextToken" },
-	{ "/paging/cursors/after", "after" },
-	{ "/pageInfo/endCursor", "after" },
-	{ "/page_info/end_cursor", "after" },
-	{ "/cursors/after", "after" },
-	{ "/continuation", "continuation" },
-	{ "/cursor", "cursor" },
-	{ "/after", "after" },
-	{ "/next", "cursor" },
-	{ "/meta/next", "cursor" },
-	{ "/pagination/next", "cursor" },
-	{ NULL, NULL }
+/* A cursor in the body at a known place; its parameter comes from token_pairs. */
+static const char *const cursor_paths[] = {
+	"/response_metadata/next_cursor", "/next_cursor", "/nextCursor", "/pagination/next_cursor",
+	"/pagination/nextCursor", "/meta/next_cursor", "/meta/nextCursor", "/paging/next_cursor",
+	"/nextPageToken", "/next_page_token", "/meta/next_token", "/next_token", "/nextToken",
+	"/paging/cursors/after", "/pageInfo/endCursor", "/page_info/end_cursor", "/cursors/after",
+	"/continuation", "/cursor", "/after", "/next", "/meta/next", "/pagination/next", NULL
 };
 
 /* Names a start URL may already use for a cursor. */
 static const char *const cursor_params[] = {
 	"cursor", "pageToken", "page_token", "after", "starting_after", "next_token",
-	"pagination_token", "nextToken", "continuation", "continuationToken", NULL
+	"pagination_token", "nextToken", "continuation", "continuationToken", "page[after]",
+	"page[cursor]", "start_cursor", "continue", NULL
 };
 
 
@@ -733,22 +817,6 @@ static const char *const offset_params[] = { "offset", "_start", "skip", "start"
 					     "$skip", "page[offset]", NULL };
 static const char *const page_params[] = { "page", "_page", "pageNumber", "page_number",
 					   "page[number]", "p", NULL };
-
-/* The first of paths present with a number: its token, or JSON_ABSENT. */
-static uint32_t first_number(const struct json_doc *d, const char *const *paths, const char **which)
-{
-	size_t i;
-
-	for (i = 0; paths[i]; i++) {
-		uint32_t t = at(d, paths[i]);
-
-		if (t != JSON_ABSENT && json_type(d, t) == JSON_NUMBER) {
-			*which = paths[i];
-			return t;
-		}
-	}
-	return JSON_ABSENT;
-}
 
 /* What the response showed, for a message when auto cannot decide. */
 static void describe(const struct json_doc *d, const struct http_req *r,
@@ -806,9 +874,37 @@ static const char *const done_names[] = {
 /* Numbers that report how many records the whole listing holds. */
 static const char *const total_names[] = {
 	"total", "totalcount", "totalresults", "totalitems", "totalelements", "totalrecords",
-	"totalrows", "totalentries", "totalhits", "totalsize", "count", "recordcount",
-	"resultcount", "itemcount", "numfound", "numresults", "odatacount", "found", NULL
+	"totalrows", "totalentries", "totalhits", "totalsize", "numfound", "numresults",
+	"odatacount", "nbhits", "objectcount", NULL
 };
+/*
+ * Numbers that are the listing's size in some APIs and the page's in
+ * others (Cloudflare's result_info.count, X's meta.result_count,
+ * Confluence's size): a total only when beyond the records on the page.
+ */
+static const char *const weak_total_names[] = {
+	"count", "recordcount", "resultcount", "itemcount", "found", "size", NULL
+};
+/*
+ * Names APIs give an opaque position to send back, when a string beside
+ * the records or in a paging object holds it: Airtable's offset,
+ * Cloudflare's result_info.cursor, Pinterest's bookmark, Nexus's
+ * continuationToken, Kubernetes' metadata.continue, Reddit's data.after,
+ * Intercom's pages.next.starting_after.
+ */
+static const char *const position_names[] = {
+	"offset", "cursor", "marker", "bookmark", "continuation", "continuationtoken", "continue",
+	"after", "aftercursor", "searchafter", "pagetoken", "startingafter", "skiptoken",
+	"scrollid", NULL
+};
+/* Objects such a position may sit in (and the top level, and next: {…}). */
+static const char *const paging_objects[] = {
+	"paging", "pagination", "meta", "metadata", "resultinfo", "cursors", "cursor", "next",
+	"nextpage", "page", "pageinfo", "responsemetadata", "additionaldata", "data", "result",
+	"pages", NULL
+};
+/* Objects whose members never describe the listing (Elasticsearch's shard counts). */
+static const char *const foreign_objects[] = { "shards", NULL };
 
 #define SIGNAL_DEPTH 6
 
@@ -818,8 +914,14 @@ struct sig {
 };
 
 struct signals {
-	struct sig url, token, flag, total, relay_cursor, relay_more;
+	struct sig url, token, flag, total, relay_cursor, relay_more, postoken;
 	int url_empty, token_empty;	/* there, and empty: the last page */
+	int postoken_empty;
+	int total_weak;			/* the total found is under a weak name */
+	int weak_beyond;		/* a figure under a weak name is above the page's records */
+	size_t nrecords;		/* on the page: a weak total must be beyond it */
+	struct strbuf postoken_name;
+	struct strbuf parent;		/* the enclosing object's name, normalised */
 	int flag_sense;			/* 1: true means more; 0: true means the last page */
 	int flag_value;
 	uint64_t total_value;
@@ -830,7 +932,7 @@ struct signals {
 static void signals_init(struct signals *g)
 {
 	struct sig *all[] = { &g->url, &g->token, &g->flag, &g->total, &g->relay_cursor,
-			      &g->relay_more };
+			      &g->relay_more, &g->postoken };
 	size_t i;
 
 	memset(g, 0, sizeof(*g));
@@ -839,6 +941,8 @@ static void signals_init(struct signals *g)
 		all[i]->depth = -1;
 	}
 	strbuf_init(&g->token_name, 0);
+	strbuf_init(&g->postoken_name, 0);
+	strbuf_init(&g->parent, 0);
 	strbuf_init(&g->name, 0);
 	strbuf_init(&g->norm, 0);
 }
@@ -852,6 +956,9 @@ static void signals_release(struct signals *g)
 	strbuf_release(&g->relay_cursor.ptr);
 	strbuf_release(&g->relay_more.ptr);
 	strbuf_release(&g->token_name);
+	strbuf_release(&g->postoken.ptr);
+	strbuf_release(&g->postoken_name);
+	strbuf_release(&g->parent);
 	strbuf_release(&g->name);
 	strbuf_release(&g->norm);
 }
@@ -923,6 +1030,9 @@ static void walk_next(const struct json_doc *d, uint32_t v, const struct strbuf 
  * continuation booleans in either sense, a reported total, a Relay
  * pageInfo.  Arrays (the records among them) are not entered.
  */
+static void take_total(struct signals *g, const struct strbuf *ptr, int depth, uint64_t total,
+		       int weak);
+
 static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int depth,
 		 struct signals *g, struct strbuf *val)
 {
@@ -959,9 +1069,12 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 					json_ptr_append(&g->relay_more.ptr, hn, strlen(hn));
 				}
 			}
-			if (!strcmp(g->norm.buf, "total") && total_at(d, v, &total) &&
-			    sig_take(&g->total, ptr, depth))
-				g->total_value = total;
+			if (in_list(g->norm.buf, foreign_objects)) {
+				strbuf_setlen(ptr, base);
+				continue;
+			}
+			if (!strcmp(g->norm.buf, "total") && total_at(d, v, &total))
+				take_total(g, ptr, depth, total, 0);
 			if (nexty) {
 				static const char *const hrefs[] = { "href", "url", "link", "uri", NULL };
 				const char *const *n;
@@ -978,8 +1091,17 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 						break;
 					}
 			}
-			if (depth < SIGNAL_DEPTH)
+			if (depth < SIGNAL_DEPTH) {
+				struct strbuf saved = STRBUF_INIT;
+
+				strbuf_add(&saved, g->parent.buf ? g->parent.buf : "", g->parent.len);
+				strbuf_reset(&g->parent);
+				strbuf_add(&g->parent, g->norm.buf, g->norm.len);
 				walk(d, v, ptr, depth + 1, g, val);
+				strbuf_reset(&g->parent);
+				strbuf_add(&g->parent, saved.buf ? saved.buf : "", saved.len);
+				strbuf_release(&saved);
+			}
 		} else if (vt == JSON_TRUE || vt == JSON_FALSE) {
 			int sense = in_list(g->norm.buf, more_names) ? 1
 				    : in_list(g->norm.buf, done_names) ? 0 : -1;
@@ -989,12 +1111,45 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 				g->flag_value = vt == JSON_TRUE;
 			}
 		} else if (vt == JSON_NUMBER && in_list(g->norm.buf, total_names)) {
-			if (total_at(d, v, &total) && sig_take(&g->total, ptr, depth))
-				g->total_value = total;
+			if (total_at(d, v, &total))
+				take_total(g, ptr, depth, total, 0);
+		} else if (vt == JSON_NUMBER && in_list(g->norm.buf, weak_total_names)) {
+			if (total_at(d, v, &total) && total > g->nrecords) {
+				g->weak_beyond = 1;
+				take_total(g, ptr, depth, total, 1);
+			}
 		} else if (nexty && vt != JSON_ARRAY) {
 			walk_next(d, v, ptr, depth, g, val);
+		} else if ((vt == JSON_STRING || vt == JSON_NULL) &&
+			   in_list(g->norm.buf, position_names) &&
+			   (!depth || in_list(g->parent.buf ? g->parent.buf : "", paging_objects))) {
+			int kv = scalar_value(d, v, val);
+
+			if (kv >= 0 && !(kv > 0 && looks_like_url(val->buf)) &&
+			    sig_take(&g->postoken, ptr, depth)) {
+				g->postoken_empty = kv == 0;
+				strbuf_reset(&g->postoken_name);
+				strbuf_add(&g->postoken_name, g->name.buf, g->name.len);
+			}
 		}
 		strbuf_setlen(ptr, base);
+	}
+}
+
+/*
+ * A total at ptr: a name that always means the listing's size wins over
+ * one that may be the page's, then the shallowest.
+ */
+static void take_total(struct signals *g, const struct strbuf *ptr, int depth, uint64_t total,
+		       int weak)
+{
+	if (g->total.depth >= 0 && !g->total_weak && weak)
+		return;
+	if (g->total.depth >= 0 && g->total_weak && !weak)
+		g->total.depth = -1;
+	if (sig_take(&g->total, ptr, depth)) {
+		g->total_value = total;
+		g->total_weak = weak;
 	}
 }
 
@@ -1026,29 +1181,216 @@ static const char *carried_cursor_param(const char *url, struct strbuf *probe)
 }
 
 /*
- * The parameter a token found under a member name goes back in: a cursor
- * parameter the request already carries, else the name without "next"
- * ("next_cursor" → cursor, "nextPageToken" → pageToken, "next" → cursor).
+ * The parameters a token goes back in, by the name of the member that
+ * holds it (lower-cased, without separators), as APIs document the pairs;
+ * "%d" is the name without "next" (nextPageToken: pageToken, NextMarker:
+ * Marker, next_page_token: page_token) and "%o" the name itself.  A name
+ * not here goes back as "%d" then "%o".  The first is tried first; page 2
+ * confirms it or moves on (pg_next_candidate).
  */
-static void token_param(const char *url, const char *name, struct strbuf *out,
-			struct strbuf *probe)
+static const struct {
+	const char *member, *params, *apis;
+} token_pairs[] = {
+	{ "nextcursor", "cursor\nstart_cursor\n%o", "Slack, Notion" },
+	{ "nextpagetoken", "%d\n%o", "Google; Jira's search/jql, Zoom" },
+	{ "nexttoken", "%o\npagination_token", "X search; X timelines; AWS NextToken" },
+	{ "next", "cursor\noffset\npage\nnext", "Lever reads its next as offset" },
+	{ "endcursor", "after", "Relay" },
+	{ "nextoffset", "offset", "Chargebee" },
+	{ "nextpage", "page\n%o", "Stripe search" },
+	{ "nextstart", "start", "Pipedrive" },
+	{ "aftercursor", "%o\nafter", "OneLogin" },
+};
+
+/* name lower-cased without separators into out */
+static void norm_name(const char *name, struct strbuf *out)
 {
-	const char *rest = name, *carried = carried_cursor_param(url, probe);
+	strbuf_reset(out);
+	for (; *name; name++)
+		if (isalnum((unsigned char)*name))
+			strbuf_addch(out, tolower((unsigned char)*name));
+	if (!out->buf)
+		strbuf_addstr(out, "");
+}
+
+/* name without its "next" (NextMarker: Marker, nextPageToken: pageToken), or "" */
+static void derived_name(const char *name, struct strbuf *out)
+{
+	const char *rest = name;
 
 	strbuf_reset(out);
-	if (carried) {
-		strbuf_addstr(out, carried);
+	if (strncasecmp(rest, "next", 4))
 		return;
-	}
-	if (!strncasecmp(rest, "next", 4))
-		rest += 4;
+	rest += 4;
 	rest += strspn(rest, "_-.");
-	if (!*rest || strcasestr(name, "next") != name) {
-		strbuf_addstr(out, "cursor");
+	if (!*rest || !strcasecmp(rest, "token"))
 		return;
-	}
-	strbuf_addch(out, tolower((unsigned char)*rest));
+	if (name[0] == 'n')
+		strbuf_addch(out, tolower((unsigned char)*rest));
+	else
+		strbuf_addch(out, *rest);
 	strbuf_addstr(out, rest + 1);
+}
+
+static void add_cand(struct strbuf *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list->buf ? list->buf : "";
+
+	if (!n)
+		return;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (l == n && !memcmp(p, name, n))
+			return;
+		p += l + (nl ? 1 : 0);
+	}
+	if (list->len)
+		strbuf_addch(list, '\n');
+	strbuf_addstr(list, name);
+}
+
+/* Does the request carry name, in its query string or its JSON body? */
+static int request_carries(const char *url, const struct json_doc *body, const char *name,
+			   struct strbuf *probe)
+{
+	uint32_t vars;
+
+	if (url_get_query(url, name, probe) == 1)
+		return 1;
+	if (!body)
+		return 0;
+	if (json_get(body, 0, name, strlen(name)))
+		return 1;
+	vars = json_get(body, 0, "variables", 9);
+	return vars && json_type(body, vars) == JSON_OBJECT && json_get(body, vars, name, strlen(name));
+}
+
+/*
+ * The candidates for a token held under member name, one a line, into
+ * list: the one the request already carries alone (sure), else the pairs
+ * APIs document, in the body first when the request is a JSON POST.
+ * Returns 1 when the choice is sure, 0 when page 2 must confirm it.
+ */
+static int token_candidates(const char *url, const struct json_doc *body, const char *name,
+			    struct strbuf *list, struct strbuf *probe)
+{
+	struct strbuf norm = STRBUF_INIT, der = STRBUF_INIT, names = STRBUF_INIT;
+	const char *params = "%d\n%o", *carried = carried_cursor_param(url, probe), *p;
+	size_t i;
+	int sure = 0;
+
+	strbuf_reset(list);
+	norm_name(name, &norm);
+	derived_name(name, &der);
+	for (i = 0; i < sizeof(token_pairs) / sizeof(*token_pairs); i++)
+		if (!strcmp(norm.buf, token_pairs[i].member))
+			params = token_pairs[i].params;
+	for (p = params; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		struct strbuf one = STRBUF_INIT;
+
+		if (l == 2 && !memcmp(p, "%d", 2))
+			strbuf_add(&one, der.buf ? der.buf : "", der.len);
+		else if (l == 2 && !memcmp(p, "%o", 2))
+			strbuf_addstr(&one, name);
+		else
+			strbuf_add(&one, p, l);
+		if (one.buf)
+			add_cand(&names, one.buf);
+		strbuf_release(&one);
+		p += l + (nl ? 1 : 0);
+	}
+	if (!names.len)
+		add_cand(&names, "cursor");
+	/* the request already names one of them: that one, for sure */
+	for (p = names.buf; p && *p && !sure;) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		struct strbuf one = STRBUF_INIT;
+
+		strbuf_add(&one, p, l);
+		if (request_carries(url, body, one.buf, probe)) {
+			strbuf_reset(list);
+			if (url_get_query(url, one.buf, probe) == 1) {
+				strbuf_addstr(list, one.buf);
+			} else {
+				strbuf_addstr(list, "body:");
+				if (!json_get(body, 0, one.buf, one.len))
+					strbuf_addstr(list, "/variables");
+				json_ptr_append(list, one.buf, one.len);
+			}
+			sure = 1;
+		}
+		strbuf_release(&one);
+		p += l + (nl ? 1 : 0);
+	}
+	if (!sure && carried) {
+		strbuf_addstr(list, carried);
+		sure = 1;
+	}
+	if (!sure) {
+		int in_body = body && !json_get(body, 0, "query", 5);
+		int pass;
+
+		/* a JSON POST reads its position from the body (Notion, search APIs) */
+		for (pass = in_body ? 0 : 1; pass < 2; pass++)
+			for (p = names.buf; p && *p;) {
+				const char *nl = strchr(p, '\n');
+				size_t l = nl ? (size_t)(nl - p) : strlen(p);
+				struct strbuf one = STRBUF_INIT;
+
+				if (!pass) {
+					strbuf_addstr(&one, "body:");
+					json_ptr_append(&one, p, l);
+				} else {
+					strbuf_add(&one, p, l);
+				}
+				add_cand(list, one.buf);
+				strbuf_release(&one);
+				p += l + (nl ? 1 : 0);
+			}
+	}
+	strbuf_release(&norm);
+	strbuf_release(&der);
+	strbuf_release(&names);
+	return sure;
+}
+
+/*
+ * Choose the cursor style with the token at path (held under member
+ * name): its first candidate parameter, the rest kept for page 2 to try.
+ */
+static void set_cursor(struct pg_spec *s, const char *url, const struct json_doc *body,
+		       const char *path, const char *name, struct strbuf *probe)
+{
+	struct strbuf list = STRBUF_INIT, rest = STRBUF_INIT;
+	const char *nl;
+	int sure = token_candidates(url, body, name, &list, probe);
+
+	s->style = PG_CURSOR;
+	pg_spec_set(&s->cursor_path, path);
+	nl = list.buf ? strchr(list.buf, '\n') : NULL;
+	for (; nl && *nl;) {
+		const char *p = nl + 1, *next = strchr(p, '\n');
+		size_t l = next ? (size_t)(next - p) : strlen(p);
+
+		if (rest.len)
+			strbuf_addch(&rest, '\n');
+		strbuf_addstr(&rest, "cursor ");
+		strbuf_add(&rest, p, l);
+		nl = next;
+	}
+	if (list.buf && strchr(list.buf, '\n'))
+		strbuf_setlen(&list, (size_t)(strchr(list.buf, '\n') - list.buf));
+	pg_spec_set(&s->cursor_param, list.buf ? list.buf : "cursor");
+	pg_spec_set(&s->cand, rest.len ? rest.buf : NULL);
+	s->confirm = !sure;
+	strbuf_release(&list);
+	strbuf_release(&rest);
 }
 
 /* ---- where the request keeps its position ---- */
@@ -1160,10 +1502,20 @@ struct detect {
 	const struct json_doc *body;	/* the request's JSON body, or NULL */
 	struct pg_result res;
 	struct signals g;
-	struct strbuf v, probe, param;
+	struct strbuf v, probe, param, linkv;
 	struct strbuf *why;
 	int evidence_total;		/* a total beyond this page */
+	uint64_t reported_size;		/* a page size the body reports (limit, per_page …), 0: none */
 };
+
+/* -v's account of a cursor chosen. */
+static void why_cursor(const struct pg_spec *s, struct strbuf *why, int empty)
+{
+	strbuf_addf(why, "%s holds a cursor%s; it goes back in '%s'", s->cursor_path,
+		    empty ? " (empty: the last page)" : "", s->cursor_param);
+	if (s->confirm && s->cand)
+		strbuf_addstr(why, " (page 2 confirms it, or the other names APIs use are tried)");
+}
 
 /* 1: a next URL or a cursor decided the style; 0: neither is there. */
 static int detect_links(struct detect *x)
@@ -1199,21 +1551,20 @@ static int detect_links(struct detect *x)
 		s->style = PG_CURSOR;
 		pg_spec_set(&s->cursor_path, x->g.relay_cursor.ptr.buf);
 		pg_spec_set(&s->more_path, x->g.relay_more.ptr.buf);
-		if (x->body && json_get(x->body, 0, "query", 5))
+		if (x->body && json_get(x->body, 0, "query", 5)) {
 			relay_param(x->body, &x->param);
-		else
-			token_param(x->url, "after", &x->param, &x->probe);
-		pg_spec_set(&s->cursor_param, x->param.buf);
+			pg_spec_set(&s->cursor_param, x->param.buf);
+		} else {
+			set_cursor(s, x->url, x->body, x->g.relay_cursor.ptr.buf, "endCursor", &x->probe);
+		}
 		strbuf_addf(x->why, "a Relay connection: %s says whether more follow, %s is the "
 			    "cursor; it goes back in '%s'", x->g.relay_more.ptr.buf,
 			    x->g.relay_cursor.ptr.buf, s->cursor_param);
 		return 1;
 	}
 	/* a cursor at a known place (Slack, Google, Twitter …) */
-	for (i = 0; cursor_paths[i].path; i++) {
-		const char *carried;
-
-		t = at(d, cursor_paths[i].path);
+	for (i = 0; cursor_paths[i]; i++) {
+		t = at(d, cursor_paths[i]);
 		if (t == JSON_ABSENT)
 			continue;
 		k = scalar_value(d, t, &x->v);
@@ -1221,23 +1572,24 @@ static int detect_links(struct detect *x)
 			continue;
 		if (k == 0 && json_type(d, t) != JSON_NULL && json_type(d, t) != JSON_STRING)
 			continue;
-		s->style = PG_CURSOR;
-		pg_spec_set(&s->cursor_path, cursor_paths[i].path);
-		carried = carried_cursor_param(x->url, &x->probe);
-		pg_spec_set(&s->cursor_param, carried ? carried : cursor_paths[i].param);
-		strbuf_addf(x->why, "%s holds a cursor%s; it goes back in '%s'", cursor_paths[i].path,
-			    k ? "" : " (empty: the last page)", s->cursor_param);
+		set_cursor(s, x->url, x->body, cursor_paths[i], strrchr(cursor_paths[i], '/') + 1,
+			   &x->probe);
+		why_cursor(s, x->why, k == 0);
 		return 1;
 	}
-	/* a member anywhere whose name says next, holding a token or a number */
-	if (x->g.token.depth >= 0) {
-		s->style = PG_CURSOR;
-		pg_spec_set(&s->cursor_path, x->g.token.ptr.buf);
-		token_param(x->url, x->g.token_name.buf ? x->g.token_name.buf : "", &x->param,
-			    &x->probe);
-		pg_spec_set(&s->cursor_param, x->param.buf);
-		strbuf_addf(x->why, "%s holds a cursor%s; it goes back in '%s'", x->g.token.ptr.buf,
-			    x->g.token_empty ? " (empty: the last page)" : "", s->cursor_param);
+	/*
+	 * a member anywhere whose name says next, holding a token or a number;
+	 * then a token under a name APIs give positions (offset, cursor,
+	 * marker, bookmark, continue …) beside the records or in a paging object
+	 */
+	for (i = 0; i < 2; i++) {
+		const struct sig *g = i ? &x->g.postoken : &x->g.token;
+		const struct strbuf *name = i ? &x->g.postoken_name : &x->g.token_name;
+
+		if (g->depth < 0)
+			continue;
+		set_cursor(s, x->url, x->body, g->ptr.buf, name->buf ? name->buf : "", &x->probe);
+		why_cursor(s, x->why, i ? x->g.postoken_empty : x->g.token_empty);
 		return 1;
 	}
 	return 0;
@@ -1275,61 +1627,299 @@ static int detect_flag(struct detect *x)
 	return -1;
 }
 
+/* Numbers in the body that echo the position, or describe the page size. */
+struct numscan {
+	struct strbuf off, off_name, off_parent;	/* an offset echo: where, its name */
+	struct strbuf page, page_name, page_parent;	/* a page number echo */
+	uint64_t page_value, size;
+	int has_off, has_page, has_hint, has_size;
+	struct strbuf hint;				/* a page count or size: where */
+};
+
+/* Echoes of an offset (Jira's startAt, Confluence's start) and of a page number. */
+static const char *const offset_echoes[] = { "offset", "skip", "startat", "start", "from",
+					     "startindex", NULL };
+static const char *const page_echoes[] = { "page", "currentpage", "pagenumber", "pageno", NULL };
+/* Members that say a listing is paged: page counts and sizes. */
+static const char *const page_counts[] = { "totalpages", "lastpage", "nbpages", "pagecount",
+					   "pages", NULL };
+static const char *const page_sizes[] = { "perpage", "pagesize", "pagelen", "hitsperpage",
+					  "limit", "maxresults", "take", "resultsperpage", NULL };
+
+static void scan_numbers(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int depth,
+			 const char *parent, struct numscan *ns, struct strbuf *name)
+{
+	size_t base = ptr->len;
+	uint32_t k;
+	struct strbuf norm = STRBUF_INIT;
+
+	for (k = json_first(d, t); k; k = json_next(d, t, k)) {
+		uint32_t v = k + 1;
+
+		strbuf_reset(name);
+		json_str_decode(d, k, name);
+		norm_name(name->buf ? name->buf : "", &norm);
+		json_ptr_append(ptr, name->buf ? name->buf : "", name->len);
+		if (json_type(d, v) == JSON_OBJECT && depth < 3 &&
+		    !in_list(norm.buf, foreign_objects)) {
+			struct strbuf sub = STRBUF_INIT;
+
+			strbuf_add(&sub, norm.buf, norm.len);
+			scan_numbers(d, v, ptr, depth + 1, sub.buf, ns, name);
+			strbuf_release(&sub);
+		} else if (json_type(d, v) == JSON_NUMBER) {
+			uint64_t n = 0;
+			int whole = json_u64(d, v, &n) == 0;
+			/* Spring's page.number; any page echo elsewhere */
+			int is_page = in_list(norm.buf, page_echoes) ||
+				      (!strcmp(norm.buf, "number") && !strcmp(parent, "page"));
+			struct strbuf *w = NULL, *wn = NULL, *wp = NULL;
+
+			if (whole && !ns->has_off && in_list(norm.buf, offset_echoes)) {
+				ns->has_off = 1;
+				w = &ns->off, wn = &ns->off_name, wp = &ns->off_parent;
+			} else if (whole && !ns->has_page && is_page) {
+				ns->has_page = 1;
+				ns->page_value = n;
+				w = &ns->page, wn = &ns->page_name, wp = &ns->page_parent;
+			} else if (whole && in_list(norm.buf, page_sizes)) {
+				if (!ns->has_size)
+					ns->size = n;
+				ns->has_size = 1;
+			}
+			if (in_list(norm.buf, page_counts) || in_list(norm.buf, page_sizes)) {
+				if (!ns->has_hint)
+					strbuf_add(&ns->hint, ptr->buf, ptr->len);
+				ns->has_hint = 1;
+			}
+			if (w) {
+				strbuf_add(w, ptr->buf, ptr->len);
+				strbuf_add(wn, name->buf ? name->buf : "", name->len);
+				strbuf_addstr(wp, depth ? parent : "");
+			}
+		}
+		strbuf_setlen(ptr, base);
+	}
+	strbuf_release(&norm);
+}
+
+static void numscan_init(struct numscan *ns)
+{
+	struct strbuf *all[] = { &ns->off, &ns->off_name, &ns->off_parent, &ns->page,
+				 &ns->page_name, &ns->page_parent, &ns->hint };
+	size_t i;
+
+	memset(ns, 0, sizeof(*ns));
+	for (i = 0; i < sizeof(all) / sizeof(*all); i++)
+		strbuf_init(all[i], 0);
+}
+
+static void numscan_release(struct numscan *ns)
+{
+	strbuf_release(&ns->off);
+	strbuf_release(&ns->off_name);
+	strbuf_release(&ns->off_parent);
+	strbuf_release(&ns->page);
+	strbuf_release(&ns->page_name);
+	strbuf_release(&ns->page_parent);
+	strbuf_release(&ns->hint);
+}
+
+/*
+ * A query parameter of the request whose name ends with the echo's
+ * (Magento's searchCriteria[currentPage] for search_criteria.current_page):
+ * into out, 1; else 0.
+ */
+static int param_like(const char *url, const char *echo, struct strbuf *out)
+{
+	const char *q = strchr(url, '?');
+	struct strbuf want = STRBUF_INIT, n = STRBUF_INIT, raw = STRBUF_INIT;
+	int found = 0;
+
+	norm_name(echo, &want);
+	while (q && *q && !found) {
+		const char *amp, *eq;
+
+		q++;
+		amp = strchr(q, '&');
+		eq = memchr(q, '=', amp ? (size_t)(amp - q) : strlen(q));
+		strbuf_reset(&raw);
+		strbuf_add(&raw, q, eq ? (size_t)(eq - q) : amp ? (size_t)(amp - q) : strlen(q));
+		strbuf_reset(out);
+		if (url_decode(out, raw.buf ? raw.buf : "", raw.len) == 0 && out->buf) {
+			norm_name(out->buf, &n);
+			/* per_page ends with page too: a size is never the position */
+			found = n.len > want.len && want.len >= 4 &&
+				!strcmp(n.buf + n.len - want.len, want.buf) &&
+				!strstr(n.buf, "size") && !strstr(n.buf, "per") &&
+				!in_list(n.buf, page_sizes);
+		}
+		q = amp;
+	}
+	if (!found)
+		strbuf_reset(out);
+	strbuf_release(&want);
+	strbuf_release(&n);
+	strbuf_release(&raw);
+	return found;
+}
+
+/* "KIND NAME[ BASE]" lines after the first, into s->cand (the first goes in force). */
+static void add_guess(struct strbuf *cand, const char *kind, const char *name, int base)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	if (base >= 0)
+		strbuf_addf(&line, "%s %s %d", kind, name, base);
+	else
+		strbuf_addf(&line, "%s %s", kind, name);
+	add_cand(cand, line.buf);
+	strbuf_release(&line);
+}
+
+/* Put the first of cand in force: s->cand keeps the rest, and page 2 confirms. */
+static void adopt_guesses(struct pg_spec *s, struct strbuf *cand, struct strbuf *why)
+{
+	pg_spec_set(&s->cand, cand->buf);
+	pg_spec_set(&s->cursor_param, NULL);
+	s->confirm = 1;
+	pg_next_candidate(s, why);
+	s->confirm = 1;
+	s->per_page = 0;
+	s->limit = 0;
+}
+
+/* The other names APIs read an offset or a page number under, for page 2 to try. */
+static void generic_guesses(struct strbuf *cand, int pages_first)
+{
+	static const char *const offsets[] = { "offset", "start", "skip", "from", "startAt",
+					       "_start", "$skip", NULL };
+	size_t i;
+
+	if (pages_first) {
+		add_guess(cand, "page", "page", 0);
+		add_guess(cand, "page", "page", 1);
+	}
+	for (i = 0; offsets[i]; i++) {
+		add_guess(cand, "offset", offsets[i], -1);
+		if (i == 0 && !pages_first) {
+			add_guess(cand, "page", "page", 0);
+			add_guess(cand, "page", "page", 1);
+		}
+	}
+}
+
 /* offset/limit or a page number in the body: 1 decided, 0 not. */
 static int detect_body_position(struct detect *x)
 {
-	static const char *const offsets[] = { "/offset", "/meta/offset", "/pagination/offset",
-					       "/paging/offset", "/skip", NULL };
-	static const char *const pages[] = { "/page", "/current_page", "/currentPage",
-					     "/page_number", "/pageNumber", "/meta/page",
-					     "/meta/current_page", "/pagination/page",
-					     "/pagination/current_page", "/paging/page", NULL };
-	static const char *const page_hints[] = { "/total_pages", "/totalPages",
-						  "/last_page", "/lastPage", "/per_page",
-						  "/perPage", "/page_size", "/pageSize",
-						  "/meta/total_pages", "/meta/last_page",
-						  "/meta/per_page", "/pagination/total_pages",
-						  "/pagination/per_page", "/pagination/last_page",
-						  "/paging/total_pages", NULL };
-	static const char *const limits[] = { "/limit", "/meta/limit", "/pagination/limit",
-					      "/paging/limit", "/take", NULL };
-	const struct json_doc *d = x->d;
+	struct numscan ns;
+	struct strbuf name = STRBUF_INIT, cand = STRBUF_INIT, which = STRBUF_INIT;
 	struct pg_spec *s = x->s;
-	const char *which = NULL, *w2 = NULL;
-	uint32_t t;
+	int decided = 0;
 
-	if (first_number(d, offsets, &which) != JSON_ABSENT &&
-	    (first_number(d, limits, &w2) != JSON_ABSENT || x->res.has_total)) {
-		const char *param = strrchr(which, '/') + 1;
+	numscan_init(&ns);
+	if (json_type(x->d, 0) == JSON_OBJECT)
+		scan_numbers(x->d, 0, &x->probe, 0, "", &ns, &name);
+	strbuf_reset(&x->probe);
+	if (ns.has_off && (ns.has_hint || x->res.has_total)) {
+		strbuf_reset(&x->param);
+		if (request_carries(x->url, NULL, ns.off_name.buf, &x->probe) ||
+		    param_like(x->url, ns.off_name.buf, &x->param)) {
+			s->style = PG_OFFSET;
+			pg_spec_set(&s->offset_param, x->param.len ? x->param.buf : ns.off_name.buf);
+		} else {
+			add_guess(&cand, "offset", ns.off_name.buf, -1);
+			if (ns.off_parent.len) {
+				strbuf_addf(&which, "%s[%s]", ns.off_parent.buf, ns.off_name.buf);
+				add_guess(&cand, "offset", which.buf, -1);
+			}
+			generic_guesses(&cand, 0);
+			adopt_guesses(s, &cand, &which);
+		}
+		s->limit = 0;
+		strbuf_addf(x->why, "%s echoes the offset, with %s: offset pagination ('%s', stepping "
+			    "by the records each page holds%s)", ns.off.buf,
+			    ns.has_hint ? ns.hint.buf : "a total", s->offset_param,
+			    s->confirm ? "; page 2 confirms the name, or the other names APIs use "
+					 "are tried" : "");
+		decided = 1;
+	} else if (ns.has_page && (ns.has_hint || x->res.has_total)) {
+		int base = (int)(ns.page_value > 1 ? 1 : ns.page_value);
 
-		s->style = PG_OFFSET;
-		pg_spec_set(&s->offset_param, param);
-		if (url_get_query(x->url, "limit", &x->probe) == 1 && x->probe.buf)
-			num_parse_u64(x->probe.buf, &s->limit, "limit", NULL);
-		else
-			s->limit = 0;
-		strbuf_addf(x->why, "%s with %s: offset pagination ('%s', stepping by the "
-			    "records each page holds)", which, w2 ? w2 : "a total", param);
-		return 1;
+		strbuf_reset(&x->param);
+		if (request_carries(x->url, NULL, ns.page_name.buf, &x->probe) ||
+		    param_like(x->url, ns.page_name.buf, &x->param)) {
+			s->style = PG_PAGE;
+			pg_spec_set(&s->page_param, x->param.len ? x->param.buf : ns.page_name.buf);
+			s->start_page = ns.page_value;
+			s->per_page = 0;
+		} else {
+			const char *own = !strcmp(ns.page_name.buf, "number") ? "page" : ns.page_name.buf;
+
+			add_guess(&cand, "page", own, base);
+			add_guess(&cand, "page", "page", base);
+			if (ns.page_parent.len && strcmp(ns.page_parent.buf, "page")) {
+				strbuf_addf(&which, "%s[%s]", ns.page_parent.buf, own);
+				add_guess(&cand, "page", which.buf, base);
+				strbuf_reset(&which);
+				strbuf_addf(&which, "%s[%s]", ns.page_parent.buf, "page");
+				add_guess(&cand, "page", which.buf, base);
+			}
+			adopt_guesses(s, &cand, &which);
+			s->start_page = ns.page_value;
+		}
+		strbuf_addf(x->why, "%s echoes the page number, with %s: page-number pagination "
+			    "('%s'%s)", ns.page.buf, ns.has_hint ? ns.hint.buf : "a total",
+			    s->page_param, s->confirm ? "; page 2 confirms the name, or the other names "
+							"APIs use are tried" : "");
+		decided = 1;
 	}
-	if ((t = first_number(d, pages, &which)) != JSON_ABSENT &&
-	    (first_number(d, page_hints, &w2) != JSON_ABSENT || x->res.has_total)) {
-		const char *param = strrchr(which, '/') + 1;
-		uint64_t cur = 1;
+	if (!decided && ns.has_size)
+		x->reported_size = ns.size;
+	numscan_release(&ns);
+	strbuf_release(&name);
+	strbuf_release(&cand);
+	strbuf_release(&which);
+	return decided;
+}
 
-		s->style = PG_PAGE;
-		/* the body's name is the parameter's only when the URL uses it */
-		if (url_get_query(x->url, param, &x->probe) != 1)
-			param = "page";
-		pg_spec_set(&s->page_param, param);
-		json_u64(d, t, &cur);
-		s->start_page = cur;
-		s->per_page = 0;
-		strbuf_addf(x->why, "%s with %s: page-number pagination ('%s')", which,
-			    w2 ? w2 : "a total", s->page_param);
-		return 1;
-	}
-	return 0;
+/*
+ * The API reports a total beyond this page and nothing says where the
+ * next page is: guess the position parameters APIs use most, each held
+ * to being confirmed by page 2 (page 1 again, or a 4xx, moves on) and
+ * the crawl to meeting the total.  Page counts put page numbers first.
+ */
+static int detect_total_guess(struct detect *x)
+{
+	struct strbuf cand = STRBUF_INIT, which = STRBUF_INIT;
+	struct pg_spec *s = x->s;
+	struct numscan ns;
+	struct strbuf name = STRBUF_INIT;
+
+	if (!x->evidence_total)
+		return 0;
+	numscan_init(&ns);
+	if (json_type(x->d, 0) == JSON_OBJECT)
+		scan_numbers(x->d, 0, &x->probe, 0, "", &ns, &name);
+	strbuf_reset(&x->probe);
+	/* the data-driven part: shapes whose parameter is known */
+	if (json_type(x->d, 0) == JSON_OBJECT && json_get(x->d, 0, "_shards", 7))
+		add_guess(&cand, "offset", "from", -1);		/* Elasticsearch: from/size */
+	if (json_type(x->d, 0) == JSON_OBJECT && json_get(x->d, 0, "help", 4) &&
+	    json_get(x->d, 0, "success", 7))
+		add_guess(&cand, "offset", "start", -1);	/* CKAN: start/rows */
+	generic_guesses(&cand, ns.has_hint);
+	adopt_guesses(s, &cand, &which);
+	s->guessed = 1;
+	strbuf_addf(x->why, "the API reports a total of %llu and the page holds %zu, with no "
+		    "position to go on from: trying %s (page 2 confirms it, or the other names APIs "
+		    "use are tried; the crawl must then fetch that total)",
+		    (unsigned long long)x->res.total, x->res.nrecords, which.buf);
+	numscan_release(&ns);
+	strbuf_release(&name);
+	strbuf_release(&cand);
+	strbuf_release(&which);
+	return 1;
 }
 
 /*
@@ -1448,6 +2038,37 @@ static int check_evidence(struct detect *x, struct aperr *e)
 	return rc;
 }
 
+/*
+ * A page count a page size could be: 10 or more, and a multiple of 5 or
+ * of 12, or a power of two (the defaults APIs document: 10, 20, 25, 30,
+ * 50, 100, 200, 1000; 12, 24; 64, 128, 256).
+ */
+static int round_count(size_t n)
+{
+	return n >= 10 && (n % 5 == 0 || n % 12 == 0 || (n & (n - 1)) == 0);
+}
+
+/*
+ * Page 1 shows nothing that leads on: is it evidently the whole listing?
+ * It is when it is empty, when a total says so (a figure that may be the
+ * page's own count never does: see weak_total_names), when it holds fewer
+ * records than the page size the request asked for or the body reports,
+ * or when its count is not one a page size could be (round_count).
+ */
+static int one_page_evident(struct detect *x)
+{
+	uint64_t want = 0;
+	size_t n = x->res.nrecords;
+
+	if (!n || (x->res.has_total && x->res.total <= n))
+		return 1;
+	if (request_param(x->url, x->body, size_params, &x->param, &want, &x->probe) && want > n)
+		return 1;
+	if (x->reported_size > n)
+		return 1;
+	return !round_count(n);
+}
+
 /* Nothing decided: a listing of one page, unless the page says otherwise. */
 static int detect_none(struct detect *x, struct aperr *e)
 {
@@ -1470,6 +2091,15 @@ static int detect_none(struct detect *x, struct aperr *e)
 				 "%zu records (%s=%llu) and %s; name the style with --style",
 				 x->res.nrecords, x->param.buf, (unsigned long long)want, x->why->buf);
 	}
+	if (!one_page_evident(x)) {
+		describe(x->d, x->r, &x->res, x->why);
+		return aperr_set(e, EX_DATAERR, "cannot tell whether this is the whole listing: "
+				 "%zu records, a number of records a page of this API could be cut "
+				 "at, and nothing that says where a next page is or that this is the "
+				 "last (%s); if it is one page, say so with --style none; else name the "
+				 "style (for example --style page --page-param page)",
+				 x->res.nrecords, x->why->buf);
+	}
 	x->s->style = PG_NONE;
 	strbuf_addstr(x->why, "no Link header, next URL, cursor, continuation flag, total, offset "
 			      "or page fields: a listing of one page");
@@ -1480,16 +2110,23 @@ static int detect_run(struct detect *x, struct aperr *e)
 {
 	const struct json_doc *d = x->d;
 	struct pg_spec *s = x->s;
-	size_t n;
-	const char *link = http_req_header(x->r, "link", &n);
-	int k;
+	size_t n = 0;
+	const char *link = NULL;
+	int k, kl = 0;
 
-	/* 1. RFC 8288 Link header (GitHub and every API that follows it) */
-	if (link && link_find(link, n, "next", &x->probe, e) < 0)
+	/* 1. RFC 8288 Link header (GitHub and every API that follows it), every field line */
+	if (http_req_header_all(x->r, "link", &x->linkv)) {
+		link = x->linkv.buf ? x->linkv.buf : "";
+		n = x->linkv.len;
+	}
+	if (link && (kl = link_find(link, n, "next", &x->probe, e)) < 0) {
 		return aperr_prefix(e, "cannot tell how this API paginates");
-	if (link && x->probe.len) {
+	}
+	if (link && (x->probe.len || kl == 2)) {
 		s->style = PG_LINK;
-		strbuf_addstr(x->why, "the Link header has rel=\"next\"");
+		strbuf_addstr(x->why, kl == 2 ? "the Link header's rel=\"next\" says results=\"false\": "
+						"the last page"
+					      : "the Link header has rel=\"next\"");
 		return 0;
 	}
 	if (find_records(s, d, &x->res, e) < 0) {
@@ -1498,6 +2135,7 @@ static int detect_run(struct detect *x, struct aperr *e)
 		return -1;
 	}
 	page_total(s, d, x->r, &x->res);
+	x->g.nrecords = x->res.nrecords;
 	if (json_type(d, 0) == JSON_OBJECT) {
 		strbuf_reset(&x->probe);
 		walk(d, 0, &x->probe, 0, &x->g, &x->v);
@@ -1507,7 +2145,8 @@ static int detect_run(struct detect *x, struct aperr *e)
 		x->res.total = x->g.total_value;
 		pg_spec_set(&s->total_path, x->g.total.ptr.buf);
 	}
-	x->evidence_total = x->res.has_total && x->res.total > x->res.nrecords;
+	/* any figure beyond the page's records says there is more, whichever total is used */
+	x->evidence_total = (x->res.has_total && x->res.total > x->res.nrecords) || x->g.weak_beyond;
 	if (link) {
 		static const char *const rels[] = { "last", "prev", "first" };
 		size_t m;
@@ -1525,7 +2164,8 @@ static int detect_run(struct detect *x, struct aperr *e)
 		}
 	}
 	if (json_type(d, 0) != JSON_OBJECT)
-		return detect_request_position(x) || detect_size_family(x) ? 0 : detect_none(x, e);
+		return detect_request_position(x) || detect_size_family(x) || detect_total_guess(x)
+			       ? 0 : detect_none(x, e);
 	/* 2. a next URL, 3. a cursor */
 	if (detect_links(x)) {
 		if (!s->more_path)
@@ -1541,6 +2181,11 @@ static int detect_run(struct detect *x, struct aperr *e)
 	k = detect_flag(x);
 	if (k > 0)
 		return 0;
+	/* 8. a total beyond the page and nothing else: the usual names, confirmed by page 2 */
+	if (k == 0 && detect_total_guess(x)) {
+		adopt_flag(s, &x->g);
+		return 0;
+	}
 	if (k < 0) {
 		strbuf_addf(x->why, "%s says more follow but there is no cursor, next URL or "
 			    "record id to go on from; ", x->g.flag.ptr.buf);
@@ -1569,6 +2214,7 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 	strbuf_init(&x.v, 0);
 	strbuf_init(&x.probe, 0);
 	strbuf_init(&x.param, 0);
+	strbuf_init(&x.linkv, 0);
 	json_doc_init(&body, 64);
 	if (request_body(r, &body))
 		x.body = &body;
@@ -1584,6 +2230,7 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 	strbuf_release(&x.v);
 	strbuf_release(&x.probe);
 	strbuf_release(&x.param);
+	strbuf_release(&x.linkv);
 	return rc;
 }
 

@@ -45,6 +45,11 @@ struct pg_spec {
 	int start_page_set;
 	int guessed;				/* auto guessed the position parameter: the
 						 * reported total must be met */
+	int confirm;				/* auto chose the position's parameter from
+						 * the names APIs use: page 2 must confirm it
+						 * (pg_next_candidate) */
+	char *cand;				/* the other candidates, one a line: "cursor
+						 * NAME", "offset NAME", "page NAME BASE" */
 	char *key_field, *key_param;		/* keyset */
 	char *records_path;			/* NULL: detected as records(1) does */
 	/* compiled by pg_spec_compile() */
@@ -66,6 +71,13 @@ const char *pg_style_name(enum pg_style s);
  * --order-param) and compile the pointers.  0, or -1 (EX_USAGE).
  */
 int pg_spec_compile(struct pg_spec *s, struct aperr *e);
+/*
+ * Page 2 refuted the position parameter auto chose (the API answered 4xx,
+ * or the first page again): move s to the next candidate (s->cand) and
+ * compile it.  1 when there was one (why says which), 0 when none is left.
+ */
+int pg_next_candidate(struct pg_spec *s, struct strbuf *why);
+
 /* dst (uninitialised) becomes a copy of src.  0 or -1. */
 int pg_spec_copy(struct pg_spec *dst, const struct pg_spec *src, struct aperr *e);
 /* The spec as a JSON object (for checkpoints), and back.  0 or -1. */

@@ -5,8 +5,11 @@
 
 static const char *const preferred[] = {
 	"data", "items", "results", "records", "entries", "value", "nodes", "edges",
-	"rows", "hits", "objects", "list", NULL
+	"rows", "hits", "objects", "list", "result", NULL
 };
+
+/* Arrays that sit beside the records and are never them, by name. */
+static const char *const beside[] = { "errors", "warnings", "messages", "notices", NULL };
 
 #define MAX_DETECT_DEPTH 4
 
@@ -82,6 +85,32 @@ static void add_candidate(struct found *f, const struct json_doc *d, uint32_t ar
 }
 
 /*
+ * An array beside others that is evidently not the records: errors or
+ * messages by name (Cloudflare), scalars (Siren's class), or hypermedia
+ * links, objects with rel and href (PayPal's HATEOAS links, Siren).
+ */
+static int not_records(const struct json_doc *d, uint32_t key, uint32_t arr)
+{
+	const char *const *name;
+	uint32_t i;
+	int links = 1, scalars = 1;
+
+	for (name = beside; *name; name++)
+		if (json_str_eq(d, key, *name, strlen(*name)))
+			return 1;
+	if (!json_first(d, arr))
+		return 0;
+	for (i = json_first(d, arr); i; i = json_next(d, arr, i)) {
+		if (json_type(d, i) == JSON_OBJECT || json_type(d, i) == JSON_ARRAY)
+			scalars = 0;
+		if (json_type(d, i) != JSON_OBJECT || !json_get(d, i, "rel", 3) ||
+		    !json_get(d, i, "href", 4))
+			links = 0;
+	}
+	return links || scalars;
+}
+
+/*
  * Search object t (its pointer in where) for record arrays; a decisive
  * pick sets f->array with nfound 1.  Several undecided candidates leave
  * nfound > 1.
@@ -108,6 +137,20 @@ static void detect(const struct json_doc *d, uint32_t t, struct strbuf *where,
 				narr = 1;
 				break;
 			}
+		}
+	}
+	if (narr > 1) {
+		uint32_t only = 0;
+		size_t plausible = 0;
+
+		for (i = json_first(d, t); i; i = json_next(d, t, i))
+			if (json_type(d, i + 1) == JSON_ARRAY && !not_records(d, i, i + 1)) {
+				plausible++;
+				only = i;
+			}
+		if (plausible == 1) {
+			arrkey = only;
+			narr = 1;
 		}
 	}
 	if (narr == 1) {
