@@ -146,12 +146,17 @@ static void progress(void *ctx, const struct crawler *cr)
 		fputc('\n', stderr);
 }
 
-static void write_stats(struct pg_run *p)
+/* The run's stats; err: the error that stopped it, NULL when it ended. */
+static void write_stats(struct pg_run *p, const struct aperr *err)
 {
 	struct tool_stats st;
 
 	tool_stats_begin(&st, NULL);
 	crawler_stats_json(&p->cr, &st.w);
+	if (err) {
+		jw_member_str(&st.w, "error", err->msg);
+		jw_member_u64(&st.w, "exit", (uint64_t)err->code);
+	}
 	/* requests = pages + dropped_ahead + abandoned + discarded (+ failed) */
 	jw_member_u64(&st.w, "requests", http_client_stats(p->client)->requests);
 	jw_member_u64(&st.w, "dropped_ahead", p->cr.dropped_ahead);
@@ -171,9 +176,9 @@ static void spec_opt(struct pg_run *p, int opt, const char *arg)
 
 	switch (opt) {
 	case OPT_STYLE:
-		if (pg_style_parse(arg, &s->style, &e) < 0 || s->style == PG_NONE)
+		if (pg_style_parse(arg, &s->style, &e) < 0)
 			usage_error("--style: '%s' is not one of auto, cursor, next-url, "
-				    "link, offset, page, keyset", arg);
+				    "link, offset, page, keyset, none", arg);
 		return;
 	case OPT_RECORDS_PATH: field = &s->records_path; break;
 	case OPT_CURSOR_PATH: field = &s->cursor_path; break;
@@ -404,11 +409,14 @@ int cmd_paginate(int argc, char **argv)
 	r = crawler_run(&p.cr, &e);
 	if (r == LW_EPIPE || (r < 0 && p.cr.out.failed))
 		tool_check_write(r, &e);
-	if (r < 0)
+	if (r < 0) {
+		if (p.common.stats)	/* what was done before the run stopped, and why */
+			write_stats(&p, &e);
 		die_err(&e);
+	}
 	progress(&p, NULL);
 	if (p.common.stats)
-		write_stats(&p);
+		write_stats(&p, NULL);
 	if (p.cr.require_total && p.cr.short_listings)
 		die(1, "--require-total: %llu listing%s fetched fewer records than the API "
 		    "reported, or reported no total", (unsigned long long)p.cr.short_listings,

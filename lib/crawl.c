@@ -690,6 +690,13 @@ static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struc
 			    "position sent back as %s, each parameter APIs use for it: name the "
 			    "parameter (--cursor-param, --offset-param or --page-param) or the style",
 			    m.buf, c->tried.buf);
+		if (c->spec.style == PG_CURSOR)
+			strbuf_addf(&why, ", as in: paginate --style cursor --cursor-path %s "
+				    "--cursor-param NAME '%s'", c->spec.cursor_path,
+				    crawl_shown(c->cfg, &c->shown, c->l->tmpl.url));
+		else
+			strbuf_addf(&why, ", as in: paginate --style offset --offset-param NAME '%s'",
+				    crawl_shown(c->cfg, &c->shown, c->l->tmpl.url));
 		rc = fail(c, j->page, r->url, EX_DATAERR, why.buf ? why.buf : "", e);
 		strbuf_release(&why);
 	}
@@ -705,8 +712,19 @@ static int resolve(struct crawl *c, const struct crawl_job *j, const struct json
 	const struct http_req *r = &j->req, *t = &c->l->tmpl;
 
 	strbuf_reset(&c->why);
-	if (pg_detect(&c->spec, r->url, r, d, &c->why, e) < 0)
-		return fail(c, j->page, r->url, e->code, e->msg, e);
+	if (pg_detect(&c->spec, r->url, r, d, &c->why, e) < 0) {
+		struct strbuf m = STRBUF_INIT;
+		int rc;
+
+		/* a command to copy: the style named, as the message says */
+		strbuf_addstr(&m, e->msg);
+		if (e->code == EX_DATAERR)
+			strbuf_addf(&m, " (to take page 1 as the whole listing: paginate --style none "
+				    "'%s')", crawl_shown(c->cfg, &c->shown, t->url));
+		rc = fail(c, j->page, r->url, e->code, m.buf ? m.buf : e->msg, e);
+		strbuf_release(&m);
+		return rc;
+	}
 	c->resolved = 1;
 	c->has_next_body = pg_uses_body(&c->spec);
 	c->pos = pg_start_position(&c->spec, t->url, t->body.buf, t->has_body ? t->body.len : 0);

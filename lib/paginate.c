@@ -32,7 +32,7 @@ int pg_style_parse(const char *name, enum pg_style *out, struct aperr *e)
 			return 0;
 		}
 	return aperr_set(e, EX_USAGE,
-			 "--style: '%s' is not one of auto, cursor, next-url, link, offset, page, keyset",
+			 "--style: '%s' is not one of auto, cursor, next-url, link, offset, page, keyset, none",
 			 name);
 }
 
@@ -506,6 +506,47 @@ static int position_token(const struct json_doc *d, uint32_t t, int body, enum j
 }
 
 /*
+ * In an array of hypermedia links (PayPal's and Siren's links, HAL-style
+ * link arrays), the href of the one whose rel is, or includes, "next":
+ * its token, or JSON_ABSENT when no link is rel next.  -1 in *links when
+ * the array holds no links at all.
+ */
+static uint32_t rel_next_links(const struct json_doc *d, uint32_t arr, int *links)
+{
+	static const char *const hrefs[] = { "href", "url", "uri", "link", NULL };
+	uint32_t i, r, h, k;
+	size_t n;
+
+	*links = 0;
+	for (i = json_first(d, arr); i; i = json_next(d, arr, i)) {
+		int next = 0;
+
+		if (json_type(d, i) != JSON_OBJECT || !(r = json_get(d, i, "rel", 3)))
+			continue;
+		for (n = 0, h = 0; hrefs[n] && !h; n++)
+			h = json_get(d, i, hrefs[n], strlen(hrefs[n]));
+		if (!h)
+			continue;
+		*links = 1;
+		if (json_type(d, r) == JSON_STRING)
+			next = json_str_eq(d, r, "next", 4);
+		else if (json_type(d, r) == JSON_ARRAY)
+			for (k = json_first(d, r); k && !next; k = json_next(d, r, k))
+				next = json_type(d, k) == JSON_STRING && json_str_eq(d, k, "next", 4);
+		if (next)
+			return h;
+	}
+	return JSON_ABSENT;
+}
+
+static uint32_t rel_next(const struct json_doc *d, uint32_t arr)
+{
+	int links;
+
+	return rel_next_links(d, arr, &links);
+}
+
+/*
  * A next link that is a path beside an absolute "base" (Confluence's
  * _links: {"base": "https://x/wiki", "next": "/rest/api/…"}) is relative
  * to that base, not to the host: ref becomes base + ref.
@@ -601,6 +642,8 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 			}
 		} else {
 			t = json_ptr_eval(&s->next_ptr, d, 0);
+			if (t != JSON_ABSENT && json_type(d, t) == JSON_ARRAY)
+				t = rel_next(d, t);	/* HATEOAS links: [{"rel": "next", "href": …}] */
 			k = t != JSON_ABSENT && json_type(d, t) == JSON_NUMBER ? -1
 									: scalar_value(d, t, &ref);
 			if (k < 0)
@@ -1118,6 +1161,12 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 				g->weak_beyond = 1;
 				take_total(g, ptr, depth, total, 1);
 			}
+		} else if (vt == JSON_ARRAY && strstr(g->norm.buf, "link")) {
+			int links;
+			uint32_t h = rel_next_links(d, v, &links);
+
+			if (links && sig_take(&g->url, ptr, depth))
+				g->url_empty = h == JSON_ABSENT || scalar_value(d, h, val) <= 0;
 		} else if (nexty && vt != JSON_ARRAY) {
 			walk_next(d, v, ptr, depth, g, val);
 		} else if ((vt == JSON_STRING || vt == JSON_NULL) &&

@@ -241,6 +241,29 @@ static int graphql_errors(const struct json_doc *d, struct records_page *pg, str
 	return -1;
 }
 
+/*
+ * An object with no record array that says it holds no records: the
+ * records' member null ({"data": null}), or a count or total of 0.
+ */
+static int says_empty(const struct json_doc *d, uint32_t o)
+{
+	static const char *const zeros[] = { "total", "count", "total_count", "totalCount",
+					     "totalResults", "total_items", "totalItems",
+					     "result_count", NULL };
+	const char *const *name;
+	uint32_t t;
+	uint64_t n;
+
+	for (name = preferred; *name; name++)
+		if ((t = json_get(d, o, *name, strlen(*name))) && json_type(d, t) == JSON_NULL)
+			return 1;
+	for (name = zeros; *name; name++)
+		if ((t = json_get(d, o, *name, strlen(*name))) && json_type(d, t) == JSON_NUMBER &&
+		    json_u64(d, t, &n) == 0 && n == 0)
+			return 1;
+	return 0;
+}
+
 int records_find(const struct json_doc *d, const struct json_ptr *path,
 		 struct records_page *pg, struct aperr *e)
 {
@@ -292,6 +315,8 @@ int records_find(const struct json_doc *d, const struct json_ptr *path,
 		r = aperr_set(e, EX_DATAERR,
 			      "several arrays could hold the records (%s); choose one with --records-path",
 			      f.cands.buf);
+	} else if (says_empty(d, pg->body)) {
+		pg->array = JSON_ABSENT;	/* {"data": null}, {"total": 0}: no records */
 	} else {
 		r = aperr_set(e, EX_DATAERR, "no record array found in the %s; "
 			      "give its location with --records-path",
