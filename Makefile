@@ -178,16 +178,18 @@ fuzz-run: fuzz
 	done
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(PROGRAMS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/apipe-config.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/apipe.7 $(DESTDIR)$(MANDIR)/man7/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/apipe/metaschemas
 	install -m 644 $(O)/share/metaschemas/README.md $(DESTDIR)$(PREFIX)/share/doc/apipe/metaschemas/
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
-	rm -f $(DESTDIR)$(MANDIR)/man5/apipe-config.5
+	rm -f $(DESTDIR)$(MANDIR)/man5/apipe-config.5 $(DESTDIR)$(MANDIR)/man7/apipe.7
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/apipe
 
 clean:

@@ -9,9 +9,9 @@
 start_mock api --records 100
 export BASE
 
-for page in "$APIPE_TOP"/man/*.[15]; do
+for page in "$APIPE_TOP"/man/*.[157]; do
 	name=$(basename "$page")
-	name=${name%.[15]}
+	name=${name%.[157]}
 	mkdir "$name" && cp -R "$APIPE_TOP"/tests/fixtures/examples/. "$name"/
 	awk -v dir="$name" '
 		function unesc(s) {

@@ -48,4 +48,13 @@ for p in $programs; do
 	is "$(comm -23 help.opts page.opts | tr '\n' ' ')" "" "$p.1 describes every option --help lists"
 	is "$(grep -c '^\.Sh EXIT STATUS' "$page")" 1 "$p.1 has EXIT STATUS"
 done
+for page in "$APIPE_TOP"/man/apipe.7 "$APIPE_TOP"/man/apipe-config.5; do
+	mandoc -T lint -W warning "$page" > lint 2>&1 || true
+	is "$(cat lint)" "" "mandoc -T lint finds no warning in $(basename "$page")"
+done
+# apipe(7) names every program
+for p in $programs; do
+	sed 's/\\-/-/g' "$APIPE_TOP/man/apipe.7" | grep -qxF ".It Xr $p 1"
+	ok $? "apipe.7 introduces $p"
+done
 done_testing
