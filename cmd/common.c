@@ -126,6 +126,19 @@ void usage_error(const char *fmt, ...)
 	exit(EX_USAGE);
 }
 
+void tool_check_urls(char *const *urls, size_t n, int use_stdin, const char *base_url)
+{
+	size_t i;
+
+	if (use_stdin && isatty(0))
+		usage_error("no URL, and standard input is a terminal: give a URL, or request "
+			    "lines on standard input");
+	for (i = 0; i < n && !base_url; i++)
+		if (!strstr(urls[i], "://") && access(urls[i], F_OK) == 0)
+			usage_error("%s: a file, not a URL; to send the request lines it holds, give "
+				    "it on standard input: %s < %s", urls[i], progname, urls[i]);
+}
+
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
 	int idx = -1, c = getopt_long(argc, argv, shortopts, longopts, &idx);

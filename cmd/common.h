@@ -29,6 +29,13 @@ void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "name: message" and "name: try 'name --help'" on stderr, and exit 64. */
 void usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
+/*
+ * The listings of an HTTP program, before any request: no URL while
+ * standard input is a terminal is a usage error (not a silent wait), and
+ * an argument that is no URL but an existing file (with no --base-url to
+ * resolve it against) says to give its request lines on standard input.
+ */
+void tool_check_urls(char *const *urls, size_t n, int use_stdin, const char *base_url);
 struct option;
 /*
  * getopt_long, but a long option must be typed whole: getopt_long takes

@@ -341,6 +341,7 @@ int cmd_fetch_page(int argc, char **argv)
 	f.urls = argv + optind;
 	f.nurls = argc - optind;
 	f.use_stdin = f.nurls == 0;
+	tool_check_urls(f.urls, (size_t)f.nurls, f.use_stdin, f.hc.base_url);
 	if (f.use_stdin && lreader_init(&f.in, 0, "stdin", f.common.max_line, &e) < 0)
 		die_err(&e);
 	if (lwriter_init(&f.out, fd, outpath ? outpath : "stdout", 1 << 16, &e) < 0)

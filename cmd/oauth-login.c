@@ -36,6 +36,7 @@ static const char usage_text[] =
 	"       [--redirect-port n] [--no-browser] [--timeout s]\n"
 	"       [-k] [--http1.1] [--cert file] [--key file] [--cacert file]\n"
 	"       [--retry n] [--retry-delay s] [--retry-max-time s] [--max-delay s]\n"
+	"       [--retry-connrefused]\n"
 	"       [--connect-timeout s] [--max-time s] --oauth2-store file\n"
 	"       oauth-login --refresh [--client-secret secret] --oauth2-store file\n"
 	"       oauth-login --show --oauth2-store file\n";

@@ -678,6 +678,23 @@ static int curl_retryable(CURLcode rc)
 	       !strcmp(k, "connection");
 }
 
+/*
+ * A refused connection or an unknown host while no server of the run has
+ * answered yet: a mistake no retry can fix (curl does not retry these
+ * either), unless --retry-connrefused asks to wait for a server.
+ */
+static int first_contact(const struct http_client *c, CURLcode rc)
+{
+	size_t i;
+
+	if (c->pol.retry_first || (rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST))
+		return 0;
+	for (i = 0; i < HTTP_STATUS_SLOTS; i++)
+		if (c->stats.by_status[i])
+			return 0;
+	return 1;
+}
+
 /* The quota slot (API key) r's last attempt used. */
 static struct quota_slot *slot_of(struct http_client *c, const struct http_req *r)
 {
@@ -836,6 +853,12 @@ static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, 
 			logf_(c, "< %s (attempt %u)", why, r->attempts);
 			if (refused) {
 				fail(r, EX_UNAVAILABLE, "tls", "%s", why);
+				give_up = 1;
+			} else if (first_contact(c, rc)) {
+				/* nothing of the run has answered yet: a typo, not a blip */
+				fail(r, EX_UNAVAILABLE, curl_kind(rc), "%s (no server of this run has "
+				     "answered yet, so it is not retried; check the URL, or give "
+				     "--retry-connrefused to wait for a server that is starting)", why);
 				give_up = 1;
 			} else if (curl_retryable(rc)) {
 				give_up = retry_or_give_up(c, r, now, 0, 0, &ri, why,

@@ -66,6 +66,8 @@ struct http_policy {
 	char *const *trusted;		/* origins credentials may also go to (url_origin form) */
 	size_t ntrusted;
 	int http1;			/* HTTP/1.1 only */
+	int retry_first;		/* retry a refused connection or an unknown host
+					 * before any server of the run has answered */
 	const char *cert, *key, *cacert;	/* client certificate, its key, CA bundle */
 	const char *user_agent;
 };

@@ -37,6 +37,8 @@ const struct cli_help http_cli_transport_help[] = {
 	{ "Retries and limits", "--retry n", "retries of a failed request (default 5)" },
 	{ "Retries and limits", "--retry-delay s", "the first retry's wait, doubled after" },
 	{ "Retries and limits", "--retry-max-time s", "give up retrying after this long" },
+	{ "Retries and limits", "--retry-connrefused", "retry a refused connection or an unknown host "
+						       "before any server has answered" },
 	{ "Retries and limits", "--max-delay s", "the longest wait between retries" },
 	{ "Retries and limits", "--connect-timeout s", "the longest wait to connect" },
 	{ "Retries and limits", "--max-time s", "the longest one attempt may take" },
@@ -486,6 +488,7 @@ static int transport_opt(struct http_cli *h, int opt, const char *arg, struct ap
 	case HTTP_OPT_COMPRESSED: h->pol.compressed = 1; return 1;
 	case HTTP_OPT_NO_COMPRESSED: h->pol.compressed = 0; return 1;
 	case HTTP_OPT_HTTP1: h->pol.http1 = 1; return 1;
+	case HTTP_OPT_RETRY_CONNREFUSED: h->pol.retry_first = 1; return 1;
 	case HTTP_OPT_CERT: h->pol.cert = arg; return 1;
 	case HTTP_OPT_KEY: h->pol.key = arg; return 1;
 	case HTTP_OPT_CACERT: h->pol.cacert = arg; return 1;

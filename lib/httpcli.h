@@ -31,7 +31,8 @@ enum {
 	HTTP_OPT_JWT_CLAIMS, HTTP_OPT_JWT_TTL, HTTP_OPT_MAX_BODY, HTTP_OPT_STORE,
 	HTTP_OPT_TRUST_ORIGIN, HTTP_OPT_DATA_BINARY, HTTP_OPT_DATA_RAW, HTTP_OPT_DATA_URLENCODE,
 	HTTP_OPT_JSON, HTTP_OPT_NETRC, HTTP_OPT_NETRC_FILE, HTTP_OPT_BASE_URL,
-	HTTP_OPT_SHOW_ERROR, HTTP_OPT_INCLUDE, HTTP_OPT_PROFILE, HTTP_OPT_FAIL, HTTP_OPT_OUTPUT_DIR
+	HTTP_OPT_SHOW_ERROR, HTTP_OPT_INCLUDE, HTTP_OPT_PROFILE, HTTP_OPT_FAIL, HTTP_OPT_OUTPUT_DIR,
+	HTTP_OPT_RETRY_CONNREFUSED
 };
 
 /*
@@ -49,6 +50,7 @@ enum {
 	{ "retry", required_argument, NULL, HTTP_OPT_RETRY }, \
 	{ "retry-delay", required_argument, NULL, HTTP_OPT_RETRY_DELAY }, \
 	{ "retry-max-time", required_argument, NULL, HTTP_OPT_RETRY_MAX_TIME }, \
+	{ "retry-connrefused", no_argument, NULL, HTTP_OPT_RETRY_CONNREFUSED }, \
 	{ "max-delay", required_argument, NULL, HTTP_OPT_MAX_DELAY }, \
 	{ "connect-timeout", required_argument, NULL, HTTP_OPT_CONNECT_TIMEOUT }, \
 	{ "max-time", required_argument, NULL, HTTP_OPT_MAX_TIME }, \
@@ -128,6 +130,7 @@ enum {
 "       [-u user:secret] [--netrc | --netrc-file file] [-w format]\n" \
 "       [-j n] [-L] [-k] [--http1.1] [--no-compressed]\n" \
 "       [--retry n] [--retry-delay s] [--retry-max-time s] [--max-delay s]\n" \
+"       [--retry-connrefused]\n" \
 "       [--connect-timeout s] [--max-time s] [--max-body size]\n" \
 "       [--rate n[/s|/m|/h]] [--burst n] [--min-remaining n]\n" \
 "       [--cert file] [--key file] [--cacert file] [--trust-origin origin]...\n" \

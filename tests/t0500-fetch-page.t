@@ -140,13 +140,27 @@ run fetch-page --retry-max-time 0.5 "$M/items/9?fail=503&fail_times=5&retry_afte
 is "$rc" 75 "--retry-max-time bounds the retries"
 like err 'would pass --retry-max-time' "and says so"
 
-# connection refused: retried, then exit 75
+# connection refused before any server answered: a mistake, failed at once;
+# with --retry-connrefused, or once a server of the run has answered, retried
 start_mock dead
 DEAD=$BASE
 kill $(echo $mock_pids | awk '{print $NF}'); sleep 0.2
-run fetch-page --retry 1 --retry-delay 0.01 "$DEAD/items/1"
-is "$rc" 75 "connection refused: retried, then exit 75"
+run fetch-page --retry 3 --retry-delay 1 "$DEAD/items/1"
+is "$rc" 69 "connection refused on the run's first contact: exit 69 at once"
+is "$(jq -c '[.status, .attempts, .error.kind]' out)" '[0,1,"connect"]' "one attempt, the failure kind in the envelope"
+like err "not retried.*--retry-connrefused" "the message says what to do"
+run fetch-page --retry 1 --retry-delay 0.01 "http://no-such-host.invalid/x"
+is "$rc" 69 "an unknown host on the first contact: exit 69 at once"
+run fetch-page --retry-connrefused --retry 1 --retry-delay 0.01 "$DEAD/items/1"
+is "$rc" 75 "--retry-connrefused: retried, then exit 75"
 is "$(jq -c '[.status, .attempts, .error.kind]' out)" '[0,2,"connect"]' "the envelope records the failure kind"
+printf '%s\n' "$M/items/1" "$DEAD/items/1" > two
+run fetch-page --retry 1 --retry-delay 0.01 < two
+is "$rc" 75 "refused after a server of the run answered: retried (a blip), then exit 75"
+echo '{}' > items.json
+run fetch-page items.json
+is "$rc" 64 "a file name given as a URL: a usage error"
+like err "a file, not a URL.*fetch-page < items.json" "... saying to give it on standard input"
 
 # --- auth and secrets ------------------------------------------------------------
 K1=key-one-9f8e7d K2=key-two-6c5b4a K3=key-three-3a2b1c

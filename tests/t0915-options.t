@@ -46,7 +46,7 @@ like err "unknown option '--page'.*--page-param" "naming the option it is not"
 run fetch-page --fai http://127.0.0.1:9/x
 is "$rc" 64 "fetch-page --fai (for --fail or --fail-on) is refused"
 run fetch-page --fail --retry 0 http://127.0.0.1:9/x
-is "$rc" 75 "fetch-page --fail is curl's --fail, accepted (the run goes on to fail to connect)"
+is "$rc" 69 "fetch-page --fail is curl's --fail, accepted (the run goes on to fail to connect)"
 run paginate --offset 100 http://127.0.0.1:9/x
 is "$rc" 64 "paginate --offset (for --offset-param) is refused"
 run fetch-page --key /id http://127.0.0.1:9/x
@@ -55,7 +55,7 @@ like err 'goes with --cert' "saying --key is the TLS client key"
 run paginate --cert /nonexistent/c.pem --key /nonexistent/k.pem http://127.0.0.1:9/x
 is "$rc" 66 "an unreadable client certificate or key is refused before any request"
 run fetch-page --max-time=5 --retry 0 http://127.0.0.1:9/x
-is "$rc" 75 "a whole option with = still works (the run goes on to fail to connect)"
+is "$rc" 69 "a whole option with = still works (the run goes on to fail to connect)"
 # one name for one thing: the old spellings are refused, naming the new one
 while IFS='|' read -r cmd new; do
 	# shellcheck disable=SC2086
