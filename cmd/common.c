@@ -303,7 +303,10 @@ void tool_stats_end(struct tool_stats *st, const char *path)
 		die(EX_OSERR, "--stats: %s", jw_error(&st->w));
 	if (st->scrub)
 		secrets_scrub(st->scrub, &st->sb);
-	if (path && statefile_write(path, st->sb.buf, st->sb.len, 0, &e) < 0) {
+	if (path && !strcmp(path, "-")) {	/* standard error, as curl's -w does */
+		if (fwrite(st->sb.buf, 1, st->sb.len, stderr) != st->sb.len || fflush(stderr))
+			die(EX_IOERR, "--stats: standard error: %s", strerror(errno));
+	} else if (path && statefile_write(path, st->sb.buf, st->sb.len, 0, &e) < 0) {
 		aperr_prefix(&e, "--stats");
 		die(EX_CANTCREAT, "%s", e.msg);
 	}

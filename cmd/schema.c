@@ -225,6 +225,13 @@ static void parse_args(struct run *r, int argc, char **argv)
 	if (argc < 2 || (strcmp(argv[1], "infer") && strcmp(argv[1], "diff"))) {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 			tool_help_exit(usage_text);
+		if (argc >= 2 && !strcmp(argv[1], "--version")) {
+			struct cli_common c;
+
+			memset(&c, 0, sizeof(c));
+			c.version = 1;
+			tool_common_done(&c, usage_text);
+		}
 		usage_error("infer or diff?");
 	}
 	r->diff = !strcmp(argv[1], "diff");

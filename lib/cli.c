@@ -10,7 +10,7 @@ const struct cli_help cli_common_help[] = {
 	{ "General", "--version", "the version, and exit" },
 	{ "General", "-q, --quiet", "no warnings or progress" },
 	{ "General", "-v, --verbose", "say what is done, on standard error" },
-	{ "General", "--stats file", "write the run's figures to file as JSON" },
+	{ "General", "--stats file", "write the run's figures to file as JSON (-: standard error)" },
 	{ "General", "--max-line size", "longest input or output line (default 64M)" },
 	{ "General", "--max-depth n", "deepest JSON nesting accepted (default 512)" },
 	{ NULL, NULL, NULL }

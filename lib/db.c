@@ -79,7 +79,8 @@ int db_column_parse(struct db_column *c, const char *arg, int typed, struct aper
 		*colon = '\0';
 	}
 	if (json_ptr_parse(&c->ptr, ptr, e) < 0) {
-		aperr_set(e, EX_USAGE, "%s: %s", arg, e->msg);
+		aperr_prefix(e, "%s", arg);	/* never e->msg formatted into itself */
+		e->code = EX_USAGE;
 		free(copy);
 		return -1;
 	}

@@ -38,7 +38,8 @@ int json_ptr_parse(struct json_ptr *p, const char *text, struct aperr *e)
 	memset(p, 0, sizeof(*p));
 	if (*s && *s != '/')
 		return aperr_set(e, EX_USAGE,
-				 "bad JSON Pointer '%s': must be empty or start with '/'", text);
+				 "bad JSON Pointer '%s': must be empty or start with '/'%s", text,
+				 text[0] == '.' ? " (a jq path? a JSON Pointer writes .a.b as /a/b)" : "");
 	for (i = 0; s[i]; i++)
 		if (s[i] == '/')
 			n++;

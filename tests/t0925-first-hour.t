@@ -1,0 +1,38 @@
+#!/bin/sh
+# A newcomer's first hour: plain make builds everything, every program
+# answers --version, --stats - is standard error, a jq path gets a hint,
+# a usage error reads as it was written, and the HTTP programs fail at
+# once on what no retry fixes.
+. "$APIPE_TOP/tests/lib.sh"
+
+make -C "$APIPE_TOP" -p -n 2>/dev/null | grep -q '^\.DEFAULT_GOAL := all$'
+ok $? "make with no target builds all"
+
+for p in $(sed -n 's/^PROGRAMS = //p' "$APIPE_TOP/Makefile"); do
+	run "$p" --version
+	is "$rc:$(cut -d' ' -f1-2 out)" "0:$p (apipe)" "$p --version"
+done
+
+echo '{"data":[{"id":1},{"id":2}]}' > page.json
+run records --stats - < page.json
+is "$rc" 0 "--stats - exits 0"
+is "$(jq -c '[.tool, .records]' err)" '["records",2]' "... and writes the stats to standard error"
+ok "$([ ! -e ./- ]; echo $?)" "... not to a file named -"
+
+run dedupe --key .id < page.json
+is "$rc" 64 "a jq path as a key: usage error"
+like err "a jq path\? a JSON Pointer writes .a.b as /a/b" "... with the JSON Pointer spelling"
+
+run upsert --db t.db --table t --key id < page.json
+is "$rc" 64 "upsert --key without its /: usage error"
+like err "bad JSON Pointer 'id': must be empty or start with '/'" "... the message reads as written"
+
+run paginate --style cursor --cursor-path /nxt --cursor-param cursor \
+	"file://$PWD/page.json"
+is "$rc" 64 "paginate of a file:// URL: usage error"
+
+echo '{}' > items.json
+run paginate items.json
+is "$rc" 64 "paginate items.json: a file is no URL"
+like err "standard input: paginate < items.json" "... saying how to give its lines"
+done_testing
