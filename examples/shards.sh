@@ -20,7 +20,7 @@ set -euo pipefail
 : "${DB:?DB: the database (postgresql://… or a SQLite path)}"
 : "${TABLE:?TABLE: the table}"
 : "${URL:?URL: the listing, {} standing for the shard}"
-KEY=${KEY:-/id}
+RECORD_KEY=${RECORD_KEY:-/id}	# the records' key (KEY is left to the API key the README passes)
 RECORD_TYPE=${RECORD_TYPE:-}	# PostgreSQL: jsonb (default), json or text
 VERSION=${VERSION:-/updated_at}
 jobs=4
@@ -41,12 +41,12 @@ shard() {
 	url=${URL//\{\}/$s}
 	paginate -q --state "crawl-$s" --resume-from "$DB" "$@" "$url" |
 		records |
-		upsert --db "$DB" --table "$TABLE" --key "$KEY" --only-newer \
+		upsert --db "$DB" --table "$TABLE" --key "$RECORD_KEY" --only-newer \
 			--watermark-name "$TABLE-$s" --order-field "$VERSION" \
 			${RECORD_TYPE:+--record-type "$RECORD_TYPE"}
 }
 export -f shard
-export DB TABLE URL KEY VERSION RECORD_TYPE
+export DB TABLE URL RECORD_KEY VERSION RECORD_TYPE
 
 status=0
 if command -v parallel > /dev/null 2>&1; then

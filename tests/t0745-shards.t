@@ -50,6 +50,18 @@ done
 is "$(q "select count(*) from apipe_state where name like 'crawl-%' and value = '{\"version\":1,\"complete\":true}'")" \
 	8 "every shard's crawl state is complete"
 
+# the README's line as printed: the API key in KEY, which is not the records' key
+KEY=api-key-5f4e3d2c1b
+export KEY
+rc=0
+TABLE=readme URL="$BASE/keyset?limit=40&shard={}&shards=8" \
+	bash "$APIPE_TOP/examples/shards.sh" -j 8 0 1 2 3 4 5 6 7 -- --api-key-header X-Api-Key=env:KEY \
+	$P > /dev/null 2> readme.err || rc=$?
+is "$rc" 0 "the README's sharding line, with the API key in KEY: exit 0"
+is "$(q "select count(*) from readme")" "$N" "... every record landed"
+unlike readme.err "$KEY" "... and the key is never printed"
+unset KEY
+
 # a failing stage fails its shard, and so the script
 rc=0
 URL="$BASE/nosuch/{}" bash "$APIPE_TOP/examples/shards.sh" -j 2 a b -- --retry 0 > /dev/null 2> fail.err || rc=$?
