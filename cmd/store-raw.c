@@ -203,8 +203,9 @@ static void archive(struct store_run *s)
 		tool_check_write(r, &e);
 	if (r < 0) {
 		tool_finish(&out);
-		die(EX_IOERR, "%s: %s; the segment being written was dropped, the manifest lists "
-		    "only complete segments", s->dir, e.msg);
+		die(EX_IOERR, "%s: %s; the manifest lists only complete segments, and no line "
+		    "passed on is lost: run again with --append to list what was kept",
+		    s->dir, e.msg);
 	}
 	if (s->common.stats)
 		archive_stats(s, lines, in.bytes, &w.pool, redacted);

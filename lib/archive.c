@@ -435,6 +435,8 @@ int archive_seg_commit(struct archive_seg *w, const char *dir, const struct arch
 		aperr_errno(e, EX_IOERR, "%s: fsync", w->tmp.buf);
 		goto out;
 	}
+	w->synced = w->bytes;	/* whole now: kept should the rest fail */
+	w->passed_on = 1;
 	if (close(w->fd) < 0) {
 		w->fd = -1;
 		aperr_errno(e, EX_IOERR, "%s: close", w->tmp.buf);
@@ -458,17 +460,35 @@ out:
 	return r;
 }
 
-void archive_seg_abort(struct archive_seg *w)
+int archive_seg_sync(struct archive_seg *w, struct aperr *e)
 {
+	if (fdatasync(w->fd) < 0)
+		return aperr_errno(e, EX_IOERR, "%s: fdatasync", w->tmp.buf);
+	w->synced = w->bytes;
+	w->passed_on = w->synced > 0;
+	return 0;
+}
+
+int archive_seg_abort(struct archive_seg *w)
+{
+	int kept = 0;
+
+	if (w->passed_on && w->tmp.len) {
+		/* cut back to the whole gzip members that were synced, and keep them */
+		if (w->fd >= 0 && ftruncate(w->fd, (off_t)w->synced) == 0)
+			(void)fsync(w->fd);
+		kept = 1;
+	}
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
-	if (w->tmp.len)
+	if (w->tmp.len && !kept)
 		unlink(w->tmp.buf);
 	strbuf_release(&w->tmp);
 	strbuf_release(&w->path);
 	EVP_MD_CTX_free(w->sha);
 	w->sha = NULL;
+	return kept;
 }
 
 /* --- reading segments ------------------------------------------------------------ */

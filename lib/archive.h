@@ -104,6 +104,8 @@ struct archive_seg {
 	char name[96];
 	EVP_MD_CTX *sha;
 	uint64_t bytes;
+	uint64_t synced;		/* bytes made durable by archive_seg_sync() */
+	int passed_on;			/* synced lines were passed on: never removed */
 };
 
 int archive_seg_open(struct archive_seg *w, const char *dir, const char *name, struct aperr *e);
@@ -114,7 +116,19 @@ int archive_seg_write(struct archive_seg *w, const void *data, size_t n, struct 
  */
 int archive_seg_commit(struct archive_seg *w, const char *dir, const struct archive_meta *meta,
 		       struct aperr *e);
-void archive_seg_abort(struct archive_seg *w);	/* close and remove the temporary file */
+/*
+ * Make what was written durable (fdatasync): the lines in it may now be
+ * passed on, so from here on the segment is never removed.  0 or -1 (e).
+ */
+int archive_seg_sync(struct archive_seg *w, struct aperr *e);
+/*
+ * Close the temporary file after a failure.  A segment none of whose lines
+ * was passed on is removed; one that was (archive_seg_sync) is cut back to
+ * what was synced and kept, for archive_recover() to list on the next run,
+ * exactly as after a crash: a line passed on is never lost.  1 when it was
+ * kept, 0 when removed.
+ */
+int archive_seg_abort(struct archive_seg *w);
 
 /* "seg-<UTC time>-<seq>.jsonl.gz" for now and seq. */
 void archive_segment_name(char *buf, size_t n, uint64_t seq);

@@ -84,8 +84,8 @@ static void *writer_main(void *arg)
 				r = archive_seg_commit(&w, p->dir, &j->meta, &e);
 				if (!r)
 					p->segments++;
-			} else if (!r && j->sync && open && fdatasync(w.fd) < 0) {
-				r = aperr_errno(&e, EX_IOERR, "%s: fdatasync", w.tmp.buf);
+			} else if (!r && j->sync && open) {
+				r = archive_seg_sync(&w, &e);
 			}
 			if (!r && (j->seg_end || j->sync)) {
 				pthread_mutex_lock(&p->mu);
@@ -94,8 +94,17 @@ static void *writer_main(void *arg)
 			}
 			p->compressed += j->out.len;
 			if (r < 0) {
-				if (open)
-					archive_seg_abort(&w);
+				/* what was passed on stays, for the next run to recover */
+				if (open) {
+					char name[sizeof(w.name)], why[sizeof(e.msg)];
+
+					memcpy(name, w.name, sizeof(name));
+					memcpy(why, e.msg, sizeof(why));
+					if (archive_seg_abort(&w))
+						snprintf(e.msg, sizeof(e.msg), "%s; the lines of %s "
+							 "passed on are kept in %s.tmp, and the next "
+							 "run with --append lists them", why, name, name);
+				}
 				open = 0;
 				pthread_mutex_lock(&p->mu);
 				if (!p->failed) {

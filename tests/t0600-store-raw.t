@@ -202,15 +202,55 @@ cp first.jsonl disk.jsonl
 printf '{"url":"https://api.example.com/blob","status":200,"body_text":"%s"}\n' \
 	"$(head -c 800000 /dev/urandom | base64 -w0)" >> disk.jsonl
 rc=0
-(trap '' XFSZ; ulimit -f 1000; exec store-raw --segment-size 100K full < disk.jsonl > /dev/null 2> err) || rc=$?
+# the size limit on the archive only: what is passed on goes through a pipe
+{ (trap '' XFSZ; ulimit -f 1000; exec store-raw --segment-size 100K full < disk.jsonl 2> err) ||
+	echo $? > rc.file; } | cat > passed.jsonl
+[ -s rc.file ] && rc=$(cat rc.file)
 is "$rc" 74 "a full disk (file size limit): exit 74"
-like err 'the segment being written was dropped, the manifest lists only complete segments' "with a clear message"
+like err 'the manifest lists only complete segments, and no line passed on is lost' "with a clear message"
 run store-raw --replay full
 is "$rc" 0 "every listed segment verifies"
 n=$(wc -l < out)
 is "$([ "$n" -gt 0 ] && head -n "$n" disk.jsonl | cmp -s - out && echo prefix)" prefix \
 	"what is listed is a prefix of the input ($n lines)"
+store-raw --append full < /dev/null > /dev/null 2> recover.err
+store-raw --replay full > after.jsonl
+is "$(wc -l < passed.jsonl | tr -d ' '):$(head -n "$(wc -l < passed.jsonl)" after.jsonl | cmp -s - passed.jsonl && echo all)" \
+	"$(wc -l < passed.jsonl | tr -d ' '):all" "after --append, every line passed on replays ($(wc -l < passed.jsonl | tr -d ' '))"
 is "$(ls full | grep -c tmp)" 0 "no temporary segment is left"
+
+# a real full disk (tmpfs) at several moments: every line passed on is replayed
+# after the next --append, none twice
+if mkdir -p disk && mount -t tmpfs -o size=600k tmpfs disk 2>/dev/null; then
+	trap 'umount "$TESTDIR/disk" 2>/dev/null; for p in $mock_pids; do kill "$p" 2>/dev/null; done; rm -rf "$TESTDIR"' EXIT
+	i=0
+	while [ $i -lt 300 ]; do
+		printf '{"url":"https://api.example.com/p?i=%d","status":200,"body_text":"%s"}\n' "$i" \
+			"$(head -c 3000 /dev/urandom | base64 -w0)"
+		i=$((i + 1))
+	done > blobs.jsonl
+	bad=0
+	for size in 60K 110K 170K 260K; do
+		rm -rf disk/a
+		head -c "$size" /dev/zero > disk/filler 2>/dev/null
+		rc=0
+		store-raw --segment-size 64K disk/a < blobs.jsonl > passed.jsonl 2> err || rc=$?
+		rm -f disk/filler
+		store-raw --append disk/a < /dev/null > /dev/null 2>> recover.err || bad=$((bad + 1))
+		store-raw --replay disk/a > after.jsonl 2>> recover.err || bad=$((bad + 1))
+		# every line passed on is in the archive, once
+		sort passed.jsonl > p.sorted
+		sort after.jsonl > a.sorted
+		[ "$(comm -23 p.sorted a.sorted | wc -l)" -eq 0 ] || { bad=$((bad + 1)); diag "$size: lines passed on and lost"; }
+		[ "$(sort after.jsonl | uniq -d | wc -l)" -eq 0 ] || { bad=$((bad + 1)); diag "$size: a line archived twice"; }
+		[ "$rc" -eq 0 ] || [ "$rc" -eq 74 ] || { bad=$((bad + 1)); diag "$size: exit $rc"; }
+		diag "disk full after $size: exit $rc, $(wc -l < passed.jsonl) passed on, $(wc -l < after.jsonl) replayed"
+	done
+	is "$bad" 0 "a full tmpfs at four moments: every line passed on is replayed after --append, none twice"
+	umount disk
+else
+	ok 0 "# SKIP a tmpfs cannot be mounted here (not root)"
+fi
 
 # --- usage -------------------------------------------------------------------------------------------
 run store-raw
