@@ -363,8 +363,18 @@ struct archive_replay {
 void archive_replay_init(struct archive_replay *rp);
 void archive_replay_release(struct archive_replay *rp);
 /*
+ * Does manifest m account for archive dir?  -1 (EX_DATAERR, saying how to
+ * repair) when its last line is torn, when it lists a segment twice, when
+ * a segment file is there that it does not list (a lost manifest line, or
+ * a lost manifest), or when a temporary segment is left unrecovered.  A
+ * listed segment that is missing, truncated or edited is found by its
+ * checksum when it is read.
+ */
+int archive_check_dir(const char *dir, const struct archive_manifest *m, struct aperr *e);
+/*
  * Read the manifest: -1 (EX_NOINPUT) when dir is no directory, or the
- * manifest's error.  A torn last line is no error here (rp->m.torn).
+ * manifest's error; with verify, archive_check_dir()'s too.  Without
+ * verify a torn last line is no error (rp->m.torn).
  */
 int archive_replay_open(struct archive_replay *rp, struct aperr *e);
 /* Emit the selected envelopes: 0; -1 when fail() stopped; emit()'s nonzero. */

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,57 @@ void archive_replay_release(struct archive_replay *rp)
 	json_error_release(&rp->je);
 }
 
+/* Is name a segment's file name (seg-….jsonl.gz), or its temporary (….tmp)? 1, 2, or 0. */
+static int segment_file(const char *name)
+{
+	static const char seg[] = ".jsonl.gz", tmp[] = ".jsonl.gz.tmp";
+	size_t n = strlen(name);
+
+	if (strncmp(name, "seg-", 4))
+		return 0;
+	if (n > 4 + sizeof(tmp) - 1 && !strcmp(name + n - (sizeof(tmp) - 1), tmp))
+		return 2;
+	return n > 4 + sizeof(seg) - 1 && !strcmp(name + n - (sizeof(seg) - 1), seg);
+}
+
+int archive_check_dir(const char *dir, const struct archive_manifest *m, struct aperr *e)
+{
+	DIR *dh;
+	struct dirent *de;
+	size_t i, j;
+	int r = 0;
+
+	if (m->torn)
+		return aperr_set(e, EX_DATAERR, "%s: manifest.jsonl: line %llu is incomplete (torn); "
+				 "run store-raw --append %s < /dev/null to repair it", dir,
+				 (unsigned long long)m->torn_lineno, dir);
+	for (i = 0; i < m->n; i++)
+		for (j = i + 1; j < m->n; j++)
+			if (!strcmp(m->e[i].file, m->e[j].file))
+				return aperr_set(e, EX_DATAERR, "%s: the manifest lists %s twice (lines "
+						 "%zu and %zu): it was edited", dir, m->e[i].file,
+						 i + 1, j + 1);
+	if (!(dh = opendir(dir)))
+		return aperr_errno(e, EX_NOINPUT, "%s", dir);
+	while (!r && (de = readdir(dh))) {
+		int kind = segment_file(de->d_name);
+
+		if (kind == 2)
+			r = aperr_set(e, EX_DATAERR, "%s: %s is a segment not yet recovered (a run "
+				      "stopped while writing it; lines in it may have been passed on): "
+				      "run store-raw --append %s < /dev/null to list it", dir,
+				      de->d_name, dir);
+		for (i = 0; kind == 1 && i < m->n && strcmp(m->e[i].file, de->d_name); i++)
+			;
+		if (!r && kind == 1 && i == m->n)
+			r = aperr_set(e, EX_DATAERR, "%s: %s is in the archive but not in its manifest "
+				      "(a run stopped before listing it, or a manifest line was lost); run "
+				      "store-raw --append %s < /dev/null to list it", dir, de->d_name, dir);
+	}
+	closedir(dh);
+	return r;
+}
+
 int archive_replay_open(struct archive_replay *rp, struct aperr *e)
 {
 	struct stat st;
@@ -41,7 +93,10 @@ int archive_replay_open(struct archive_replay *rp, struct aperr *e)
 		return aperr_set(e, EX_NOINPUT, "%s: no such archive directory", rp->dir);
 	json_doc_init(&rp->d, rp->max_depth);
 	json_error_init(&rp->je);
-	return archive_manifest_read(rp->dir, &rp->m, e);
+	if (archive_manifest_read(rp->dir, &rp->m, e) < 0)
+		return -1;
+	/* with verify, the manifest must account for every segment there is */
+	return rp->verify ? archive_check_dir(rp->dir, &rp->m, e) : 0;
 }
 
 static struct latest_slot *latest_find(const struct archive_latest *m, const struct hash128 *h)

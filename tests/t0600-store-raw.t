@@ -182,7 +182,12 @@ while [ $i -le 20 ]; do
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	if [ -d k ]; then
-		store-raw --replay k > got 2>/dev/null || { fails=$((fails + 1)); diag "run $i: replay failed"; }
+		# before recovery, replay refuses an archive with an unrecovered segment or a
+		# torn manifest line (what was passed on may be in it) rather than replay short
+		rrc=0
+		store-raw --replay k > got 2> rerr || rrc=$?
+		[ "$rrc" -eq 0 ] || { [ "$rrc" -eq 65 ] && grep -Eq 'not yet recovered|incomplete|not in its manifest' rerr; } ||
+			{ fails=$((fails + 1)); diag "run $i: replay exit $rrc: $(head -1 rerr)"; }
 		n=$(wc -l < got)
 		head -n "$n" crash.jsonl | cmp -s - got || { fails=$((fails + 1)); diag "run $i: not a prefix"; }
 		store-raw --append k < /dev/null > /dev/null 2>&1 || { fails=$((fails + 1)); diag "run $i: recovery failed"; }
@@ -194,7 +199,7 @@ while [ $i -le 20 ]; do
 	fi
 	i=$((i + 1))
 done
-is "$fails" 0 "20 kills: listed segments verify, replay is a prefix, a rerun with --append completes it"
+is "$fails" 0 "20 kills: replay is a prefix or refuses until recovered, a rerun with --append completes it"
 
 # --- a full disk ---------------------------------------------------------------------------------
 # small segments fit under the file size limit; the last one, incompressible, does not
@@ -251,6 +256,32 @@ if mkdir -p disk && mount -t tmpfs -o size=600k tmpfs disk 2>/dev/null; then
 else
 	ok 0 "# SKIP a tmpfs cannot be mounted here (not root)"
 fi
+
+# --- a manifest that lost data: --replay (which verifies) refuses rather than replay short --------
+printf '{"url":"http://h/%d","status":200}\n' 1 2 3 4 > four.jsonl
+mk() { rm -rf m4; store-raw --segment-lines 1 m4 < four.jsonl > /dev/null; }
+mk; run store-raw --replay m4
+is "$rc:$(wc -l < out | tr -d ' ')" "0:4" "a whole archive replays its 4 lines"
+mk; rm m4/manifest.jsonl; run store-raw --replay m4
+is "$rc" 65 "the manifest deleted, segments on disk: exit 65, not 0 with nothing"
+like err "not in its manifest" "... naming a segment it does not list"
+run store-raw --no-verify --replay m4
+is "$rc" 0 "--no-verify reads what the manifest lists (nothing)"
+store-raw --append m4 < /dev/null > /dev/null 2>&1
+run store-raw --replay m4
+is "$rc:$(sort out | cmp -s - four.jsonl && echo same)" "0:same" "--append lists the segments again: every line replays"
+mk; sed -i 2d m4/manifest.jsonl; run store-raw --replay m4
+is "$rc" 65 "a manifest line removed: exit 65"
+mk; sed -n 2p m4/manifest.jsonl >> m4/manifest.jsonl; run store-raw --replay m4
+is "$rc" 65 "a manifest line duplicated: exit 65, not a segment replayed twice"
+like err "lists seg-.* twice" "... saying so"
+mk; printf '{"file":"seg-x' >> m4/manifest.jsonl; run store-raw --replay m4
+is "$rc" 65 "a torn last manifest line: exit 65"
+mk; mv "m4/$(ls m4 | grep -m1 'seg-')" "m4/$(ls m4 | grep -m1 'seg-').tmp"; run store-raw --replay m4
+is "$rc" 65 "a segment left unrecovered: exit 65"
+like err "not yet recovered" "... saying to run --append first"
+mk; f=$(ls m4 | grep -m1 'seg-'); head -c 10 "m4/$f" > t.gz; mv t.gz "m4/$f"; run store-raw --replay m4
+is "$rc" 65 "a truncated segment: exit 65 (its checksum)"
 
 # --- usage -------------------------------------------------------------------------------------------
 run store-raw
