@@ -344,6 +344,14 @@ int tool_parse_line(struct json_doc *d, struct json_error *je, const struct json
 	return r < 0 ? json_error_to_aperr(je, e) : 0;
 }
 
+/* The upstream paused: what the filter holds goes on now (an error shows at the next write). */
+static void flush_on_idle(void *ctx)
+{
+	struct aperr e;
+
+	(void)lwriter_flush(ctx, &e);
+}
+
 void tool_filter_init(const struct cli_common *c, struct lreader *in, struct lwriter *out,
 		      struct json_doc *d, struct json_error *je)
 {
@@ -352,6 +360,8 @@ void tool_filter_init(const struct cli_common *c, struct lreader *in, struct lwr
 	if (lreader_init(in, 0, "stdin", c->max_line, &e) < 0 ||
 	    lwriter_init(out, 1, "stdout", 0, &e) < 0)
 		die_err(&e);
+	in->on_idle = flush_on_idle;
+	in->idle_ctx = out;
 	tool_set_output(out);
 	if (d)
 		json_doc_init(d, c->max_depth);

@@ -337,6 +337,16 @@ static int open_seen(struct dedupe_run *r, int *lockfd)
 	return 0;
 }
 
+/* The upstream paused: the record held back and what is buffered go on now. */
+static void on_idle(void *ctx)
+{
+	struct dedupe_run *r = ctx;
+	struct aperr e;
+
+	release_held(r);
+	(void)lwriter_flush(&r->out, &e);
+}
+
 int cmd_dedupe(int argc, char **argv)
 {
 	struct dedupe_run r;
@@ -378,6 +388,8 @@ int cmd_dedupe(int argc, char **argv)
 		json_pick_add(&r.pick, &r.version);
 	r.pick.lazy = r.lazy;
 	tool_filter_init(&r.common, &in, &r.out, &d, &je);
+	in.on_idle = on_idle;
+	in.idle_ctx = &r;
 	while ((rc = lreader_next(&in, &line, &n, &e)) > 0) {
 		if (jsonl_is_state(line, n)) {
 			/* in-band state: on in order; with --latest after the records it covers */

@@ -166,6 +166,7 @@ static void archive(struct store_run *s)
 	int lockfd, r;
 
 	tool_filter_init(&s->common, &in, &out, &d, &je);
+	in.on_idle = NULL;	/* a line goes on once archived: the writer's own idle rule */
 	lockfd = open_archive(s, &seq);
 	w.segment_size = s->segment_size;
 	w.segment_lines = s->segment_lines;

@@ -75,6 +75,7 @@ struct val {
 	uint64_t records, valid, invalid;
 	struct kind *kinds;
 	size_t nkinds;
+	struct linepool *pool;	/* -j: the lines being checked */
 };
 
 static void count_kind(struct val *v, const char *kw)
@@ -337,6 +338,17 @@ static const struct cli_help help[] = {
 	{ NULL, NULL, NULL }
 };
 
+/* The upstream paused: the lines being checked are committed, and go on now. */
+static void on_idle(void *ctx)
+{
+	struct val *v = ctx;
+	struct aperr e;
+
+	if (lp_drain(v->pool, &e) < 0)
+		die_err(&e);
+	(void)lwriter_flush(&v->out, &e);
+}
+
 int cmd_validate(int argc, char **argv)
 {
 	struct val v;
@@ -407,6 +419,9 @@ int cmd_validate(int argc, char **argv)
 		die_err(&e);
 	if (!(pool = lp_start(v.jobs, wctx, check, commit, &v, &e)))
 		die_err(&e);
+	v.pool = pool;
+	v.in.on_idle = on_idle;
+	v.in.idle_ctx = &v;
 	while ((r = lreader_next(&v.in, &line, &n, &e)) > 0)
 		if (lp_add(pool, line, n, v.in.lineno, &e) < 0)
 			die_err(&e);

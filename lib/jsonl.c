@@ -99,6 +99,12 @@ int lreader_next(struct lreader *r, const char **line, size_t *len, struct aperr
 		scanned = have;
 		if (make_room(r, e) < 0)
 			return -1;
+		if (r->on_idle) {
+			struct pollfd pfd = { r->fd, POLLIN, 0 };
+
+			if (poll(&pfd, 1, 0) == 0)
+				r->on_idle(r->idle_ctx);
+		}
 		for (;;) {
 			ssize_t k = read(r->fd, r->buf + r->end, r->alloc - r->end);
 

@@ -244,6 +244,18 @@ int lp_add(struct linepool *p, const char *line, size_t n, uint64_t lineno, stru
 	return 0;
 }
 
+int lp_drain(struct linepool *p, struct aperr *e)
+{
+	int r = 0;
+
+	if (p->jobs > 1) {
+		r = publish(p, e);
+		while (!r && p->head < p->tail)
+			r = commit_oldest(p, e);
+	}
+	return r;
+}
+
 int lp_finish(struct linepool *p, struct aperr *e)
 {
 	int r = 0;

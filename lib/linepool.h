@@ -48,6 +48,11 @@ struct linepool *lp_start(unsigned jobs, void **wctx, lp_check_fn check, lp_comm
 			  void *ctx, struct aperr *e);
 /* Hand over line lineno (copied); may commit earlier lines first.  0, or -1 (e). */
 int lp_add(struct linepool *p, const char *line, size_t n, uint64_t lineno, struct aperr *e);
+/*
+ * Commit every line handed over so far, waiting for the workers (the
+ * upstream paused: what is held goes on now).  0, or -1 (e).
+ */
+int lp_drain(struct linepool *p, struct aperr *e);
 /* Commit every line handed over, stop the workers, free p.  0, or -1 (e). */
 int lp_finish(struct linepool *p, struct aperr *e);
 

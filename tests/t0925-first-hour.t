@@ -35,4 +35,18 @@ echo '{}' > items.json
 run paginate items.json
 is "$rc" 64 "paginate items.json: a file is no URL"
 like err "standard input: paginate < items.json" "... saying how to give its lines"
+# filters pass a record on as soon as their input pauses, not when a buffer
+# fills: the producer sends its second page only once the first page's
+# record came out of the whole chain (a filter that held it would hang here)
+mkfifo back
+echo '{"type":"object"}' > any.json
+rc=0
+timeout 60 sh -c '
+	{ echo "{\"data\":[{\"id\":1}]}"; read go < back; echo "{\"data\":[{\"id\":2}]}"; } |
+		records | validate -j 2 --schema any.json | dedupe --key /id |
+		watermark track --state wm --name w --order-field /id |
+		{ read first; echo "$first" > first.out; echo go > back; cat > rest.out; }
+' || rc=$?
+is "$rc" 0 "records | validate -j 2 | dedupe | watermark track pass each record on while the upstream waits"
+is "$(cat first.out 2>/dev/null) $(cat rest.out 2>/dev/null)" '{"id":1} {"id":2}' "... both records, in order"
 done_testing
