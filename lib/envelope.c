@@ -154,7 +154,19 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	jw_member_str(&w, "page_key", o->page_key);
 	if (o->meta)
 		jw_member_raw(&w, "meta", o->meta, o->meta_len);
-	jw_body(&w, &jw_body_names, r->resp_body.buf, r->resp_body.len, d);
+	if (o->secrets && r->resp_body.len && !utf8_valid(r->resp_body.buf, r->resp_body.len)) {
+		/* bytes that go out base64-encoded: masked before, where they can be seen */
+		struct strbuf raw = STRBUF_INIT;
+
+		strbuf_add(&raw, r->resp_body.buf, r->resp_body.len);
+		secrets_scrub(o->secrets, &raw);
+		jw_body(&w, &jw_body_names, raw.buf ? raw.buf : "", raw.len, d);
+		if (raw.buf)
+			explicit_bzero(raw.buf, raw.len);
+		strbuf_release(&raw);
+	} else {
+		jw_body(&w, &jw_body_names, r->resp_body.buf, r->resp_body.len, d);
+	}
 	if (r->error_kind[0]) {
 		strbuf_reset(&tmp);
 		strbuf_addstr(&tmp, r->error);

@@ -79,78 +79,355 @@ int secrets_add(struct secrets *s, const char *value)
 	return r;
 }
 
-void secrets_scrub(const struct secrets *s, struct strbuf *sb)
+/* ---- masking by meaning: every spelling of a held value ---- */
+
+/*
+ * A decoded view of source bytes: byte i came from source [from[i], to[i]).
+ * Decoding (JSON escapes, percent-encoding, '+') is what makes "a\/b",
+ * "a\u002fb", "a%2fb" and "a%2Fb" all show "a/b", so one search finds them.
+ */
+struct view {
+	char *b;
+	size_t *from, *to;
+	size_t n, a;
+};
+
+static int view_put(struct view *v, char c, size_t from, size_t to)
+{
+	if (v->n == v->a) {
+		size_t a = v->a ? v->a * 2 : 256;
+		char *b = realloc(v->b, a);
+		size_t *f = b ? realloc(v->from, a * sizeof(*f)) : NULL;
+		size_t *t = f ? realloc(v->to, a * sizeof(*t)) : NULL;
+
+		if (b)
+			v->b = b;
+		if (f)
+			v->from = f;
+		if (!t)
+			return -1;
+		v->to = t;
+		v->a = a;
+	}
+	v->b[v->n] = c;
+	v->from[v->n] = from;
+	v->to[v->n] = to;
+	v->n++;
+	return 0;
+}
+
+static void view_release(struct view *v)
+{
+	if (v->b)
+		explicit_bzero(v->b, v->n);
+	free(v->b);
+	free(v->from);
+	free(v->to);
+	memset(v, 0, sizeof(*v));
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* in's bytes with %XX (either case) and '+' decoded; 1 when anything was, 0 not, -1. */
+static int view_pct(const struct view *in, struct view *out)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < in->n; i++) {
+		int h, l;
+
+		if (in->b[i] == '%' && i + 2 < in->n && (h = hexval(in->b[i + 1])) >= 0 &&
+		    (l = hexval(in->b[i + 2])) >= 0) {
+			if (view_put(out, (char)(h << 4 | l), in->from[i], in->to[i + 2]) < 0)
+				return -1;
+			i += 2;
+			any = 1;
+		} else if (in->b[i] == '+') {
+			if (view_put(out, ' ', in->from[i], in->to[i]) < 0)
+				return -1;
+			any = 1;
+		} else if (view_put(out, in->b[i], in->from[i], in->to[i]) < 0) {
+			return -1;
+		}
+	}
+	return any;
+}
+
+/* src[0..n) with JSON string escapes decoded (\uXXXX to UTF-8); 1, 0 or -1 as above. */
+static int view_json(const char *src, size_t n, size_t base, struct view *out)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned long cp;
+		char u[4];
+		size_t k, len, end;
+		const char *simple = "\"\"\\\\//b\bf\fn\nr\rt\t";
+		const char *m;
+
+		if (src[i] != '\\' || i + 1 >= n) {
+			if (view_put(out, src[i], base + i, base + i + 1) < 0)
+				return -1;
+			continue;
+		}
+		if (src[i + 1] != 'u') {
+			for (m = simple; *m && *m != src[i + 1]; m += 2)
+				;
+			if (!*m) {
+				if (view_put(out, src[i], base + i, base + i + 1) < 0)
+					return -1;
+				continue;
+			}
+			if (view_put(out, m[1], base + i, base + i + 2) < 0)
+				return -1;
+			i++;
+			any = 1;
+			continue;
+		}
+		if (i + 6 > n) {	/* too short for \uXXXX: as it is */
+			if (view_put(out, src[i], base + i, base + i + 1) < 0)
+				return -1;
+			continue;
+		}
+		for (cp = 0, k = 2; k < 6; k++) {
+			int h = hexval(src[i + k]);
+
+			if (h < 0)
+				break;
+			cp = cp << 4 | (unsigned long)h;
+		}
+		if (k < 6) {
+			if (view_put(out, src[i], base + i, base + i + 1) < 0)
+				return -1;
+			continue;
+		}
+		end = i + 6;
+		/* a surrogate pair */
+		if (cp >= 0xd800 && cp < 0xdc00 && i + 12 <= n && src[i + 6] == '\\' &&
+		    src[i + 7] == 'u') {
+			unsigned long lo = 0;
+
+			for (k = 8; k < 12 && hexval(src[i + k]) >= 0; k++)
+				lo = lo << 4 | (unsigned long)hexval(src[i + k]);
+			if (k == 12 && lo >= 0xdc00 && lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				end = i + 12;
+			}
+		}
+		if (cp < 0x80) {
+			u[0] = (char)cp;
+			len = 1;
+		} else if (cp < 0x800) {
+			u[0] = (char)(0xc0 | cp >> 6);
+			u[1] = (char)(0x80 | (cp & 0x3f));
+			len = 2;
+		} else if (cp < 0x10000) {
+			u[0] = (char)(0xe0 | cp >> 12);
+			u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+			u[2] = (char)(0x80 | (cp & 0x3f));
+			len = 3;
+		} else {
+			u[0] = (char)(0xf0 | cp >> 18);
+			u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+			u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+			u[3] = (char)(0x80 | (cp & 0x3f));
+			len = 4;
+		}
+		for (k = 0; k < len; k++)
+			if (view_put(out, u[k], base + i, base + end) < 0)
+				return -1;
+		i = end - 1;
+		any = 1;
+	}
+	return any;
+}
+
+/* Source ranges to mask. */
+struct ranges {
+	size_t (*r)[2];
+	size_t n, a;
+};
+
+static int range_add(struct ranges *rs, size_t from, size_t to)
+{
+	if (rs->n == rs->a) {
+		size_t a = rs->a ? rs->a * 2 : 8;
+		size_t (*nr)[2] = realloc(rs->r, a * sizeof(*nr));
+
+		if (!nr)
+			return -1;
+		rs->r = nr;
+		rs->a = a;
+	}
+	rs->r[rs->n][0] = from;
+	rs->r[rs->n][1] = to;
+	rs->n++;
+	return 0;
+}
+
+/* Every held value in view v, as source ranges. */
+static int find_in_view(const struct secrets *s, const struct view *v, struct ranges *rs)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		const char *v = s->v[i];
-		size_t vl = strlen(v), ml = strlen(SECRET_MASK), pos = 0;
-		char *hit;
+		size_t vl = strlen(s->v[i]), pos = 0;
+		const char *hit;
 
-		while (sb->len && (hit = memmem(sb->buf + pos, sb->len - pos, v, vl))) {
-			size_t at = (size_t)(hit - sb->buf), tail = sb->len - at - vl;
+		while (v->n >= vl + pos && (hit = memmem(v->b + pos, v->n - pos, s->v[i], vl))) {
+			size_t at = (size_t)(hit - v->b);
 
-			/* The mask is never longer than a remembered value. */
-			if (ml > vl)
-				ml = vl;
-			memcpy(sb->buf + at, SECRET_MASK, ml);
-			memmove(sb->buf + at + ml, sb->buf + at + vl, tail);
-			sb->len -= vl - ml;
-			sb->buf[sb->len] = '\0';
-			pos = at + ml;
+			if (range_add(rs, v->from[at], v->to[at + vl - 1]) < 0)
+				return -1;
+			pos = at + vl;
 		}
 	}
+	return 0;
+}
+
+/* Every held value in src[0..n) itself, as source ranges (base added). */
+static int find_raw(const struct secrets *s, const char *src, size_t n, size_t base,
+		    struct ranges *rs)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		size_t vl = strlen(s->v[i]), pos = 0;
+		const char *hit;
+
+		while (n >= vl + pos && (hit = memmem(src + pos, n - pos, s->v[i], vl))) {
+			size_t at = (size_t)(hit - src);
+
+			if (range_add(rs, base + at, base + at + vl) < 0)
+				return -1;
+			pos = at + vl;
+		}
+	}
+	return 0;
 }
 
 /*
- * Where a match at sb[at] really starts in JSON text: at an escape it cuts
- * into ("\n" whose 'n' begins the value, or the hex digits of a \uXXXX).
+ * Find the held values in src[0..n) (at base in the whole text) in every
+ * spelling: as they are, JSON-escaped in any way, percent-encoded in either
+ * case or with '+' for space, and both at once.
  */
-static size_t json_match_start(const struct strbuf *sb, size_t at)
+static int find_all(const struct secrets *s, const char *src, size_t n, size_t base,
+		    struct ranges *rs)
 {
-	size_t i, k;
+	struct view j, jp;
+	int r = 0, k;
 
-	for (i = 1; i <= 5 && i <= at; i++) {
-		char c = sb->buf[at - i];
+	if (find_raw(s, src, n, base, rs) < 0)
+		return -1;
+	if (!memchr(src, '\\', n) && !memchr(src, '%', n) && !memchr(src, '+', n))
+		return 0;	/* nothing decodes: the bytes were the only spelling */
+	memset(&j, 0, sizeof(j));
+	memset(&jp, 0, sizeof(jp));
+	k = view_json(src, n, base, &j);
+	if (k < 0)
+		r = -1;
+	if (!r && k > 0 && find_in_view(s, &j, rs) < 0)
+		r = -1;
+	if (!r && (k = view_pct(&j, &jp)) < 0)
+		r = -1;
+	if (!r && k > 0 && find_in_view(s, &jp, rs) < 0)
+		r = -1;
+	view_release(&j);
+	view_release(&jp);
+	return r;
+}
 
-		if (c != '\\') {
-			if (i == 1 || c == 'u' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-			    (c >= 'A' && c <= 'F'))
-				continue;
-			break;
+static int cmp_range(const void *x, const void *y)
+{
+	const size_t *a = x, *b = y;
+
+	return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+/*
+ * Rewrite sb with every range masked (merged when they overlap): each by
+ * SECRET_MASK cut to the range's length, so the text never grows.
+ * Returns how many ranges were masked.
+ */
+static size_t apply(struct ranges *rs, struct strbuf *sb)
+{
+	size_t i, out = 0, in = 0, n = 0, ml = strlen(SECRET_MASK);
+
+	if (!rs->n)
+		return 0;
+	qsort(rs->r, rs->n, sizeof(*rs->r), cmp_range);
+	for (i = 0; i < rs->n; i++) {
+		size_t from = rs->r[i][0], to = rs->r[i][1], put;
+
+		while (i + 1 < rs->n && rs->r[i + 1][0] < to) {
+			if (rs->r[i + 1][1] > to)
+				to = rs->r[i + 1][1];
+			i++;
 		}
-		/* an escape starts here when an odd run of backslashes ends here */
-		for (k = 0; k < at - i + 1 && sb->buf[at - i - k] == '\\'; k++)
-			;
-		if (k % 2 == 1 && (i == 1 || sb->buf[at - i + 1] == 'u'))
-			return at - i;
-		break;
+		if (from < in)
+			from = in;
+		if (to <= from)
+			continue;
+		memmove(sb->buf + out, sb->buf + in, from - in);
+		out += from - in;
+		put = ml < to - from ? ml : to - from;
+		memcpy(sb->buf + out, SECRET_MASK, put);
+		out += put;
+		in = to;
+		n++;
 	}
-	return at;
+	memmove(sb->buf + out, sb->buf + in, sb->len - in);
+	out += sb->len - in;
+	if (out < sb->len)
+		explicit_bzero(sb->buf + out, sb->len - out);
+	sb->len = out;
+	sb->buf[sb->len] = '\0';
+	return n;
+}
+
+void secrets_scrub(const struct secrets *s, struct strbuf *sb)
+{
+	struct ranges rs = { NULL, 0, 0 };
+
+	if (!s || !s->n || !sb->len)
+		return;
+	if (find_all(s, sb->buf, sb->len, 0, &rs) == 0)
+		apply(&rs, sb);
+	free(rs.r);
 }
 
 size_t secrets_scrub_json(const struct secrets *s, struct strbuf *sb)
 {
-	size_t i, hits = 0, ml = strlen(SECRET_MASK);
+	struct ranges rs = { NULL, 0, 0 };
+	size_t i, hits = 0;
 
-	for (i = 0; i < s->n; i++) {
-		const char *v = s->v[i];
-		size_t vl = strlen(v), pos = 0;
-		char *hit;
+	if (!s || !s->n || !sb->len)
+		return 0;
+	/*
+	 * Only inside strings (keys and values): a held value equal to a number
+	 * or a literal is data, and masking it would break the JSON.
+	 */
+	for (i = 0; i < sb->len; i++) {
+		size_t start;
 
-		while (sb->len > pos && (hit = memmem(sb->buf + pos, sb->len - pos, v, vl))) {
-			size_t at = (size_t)(hit - sb->buf), from = json_match_start(sb, at);
-			size_t cut = at + vl - from, put = ml < cut ? ml : cut;
-
-			memcpy(sb->buf + from, SECRET_MASK, put);
-			memmove(sb->buf + from + put, sb->buf + from + cut, sb->len - from - cut);
-			sb->len -= cut - put;
-			sb->buf[sb->len] = '\0';
-			pos = from + put;
-			hits++;
-		}
+		if (sb->buf[i] != '"')
+			continue;
+		start = ++i;
+		while (i < sb->len && sb->buf[i] != '"')
+			i += sb->buf[i] == '\\' ? 2 : 1;
+		if (i > sb->len)
+			i = sb->len;
+		if (find_all(s, sb->buf + start, i - start, start, &rs) < 0)
+			break;
 	}
+	hits = apply(&rs, sb);
+	free(rs.r);
 	return hits;
 }
 

@@ -223,4 +223,30 @@ for prog in fetch-page paginate; do
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 done
+# --- a held secret echoed in other spellings never reaches the output ---------------------
+SPELL='tok/en+secret-778899'
+export SPELL
+python3 - > spell.json <<'PY'
+import json
+t = "tok/en+secret-778899"
+routes = {
+    "/slash": {"status": 200, "body": '{"a":"tok\\/en+secret-778899"}'},
+    "/uesc": {"status": 200, "body": '{"a":"\\u0074ok/en\\u002bsecret-778899"}'},
+    "/pct": {"status": 200, "body": '{"u":"https://x/?t=tok%2fen%2bsecret-778899&n=1"}'},
+    "/bytes": {"status": 200, "body": '{"u":"t=%74%6f%6b%2F%65%6E%2B%73ecret-778899"}'},
+    "/num": {"status": 200, "body": '{"id":778899,"n":"x"}'},
+}
+print(json.dumps(routes))
+PY
+start_routes spell 127.0.0.1 spell.json
+for r in slash uesc pct bytes; do
+	run fetch-page --bearer env:SPELL "http://127.0.0.1:$RPORT/$r"
+	is "$rc" 0 "/$r: fetched"
+	jq -r '.body | .. | strings' out > strs
+	python3 -c 'import sys, urllib.parse; d = sys.stdin.read(); sys.exit(1 if "tok/en+secret" in d or "tok/en+secret" in urllib.parse.unquote(d) else 0)' < strs
+	ok $? "/$r: the secret echoed in another spelling is masked"
+done
+is "$(jq -c .body out)" '{"u":"t=REDACTED"}' "... every byte percent-encoded: masked whole"
+run fetch-page --bearer env:SPELL "http://127.0.0.1:$RPORT/num"
+is "$(jq -c .body out)" '{"id":778899,"n":"x"}' "a number that is part of the secret stays, and the JSON stays valid"
 done_testing

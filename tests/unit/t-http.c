@@ -166,6 +166,35 @@ static void test_redaction(void)
 	strbuf_addstr(&sb, "a s3cr/t+value b s3cr%2Ft%2Bvalue c filevalue");
 	secrets_scrub(&s, &sb);
 	is_str(sb.buf, "a REDACTED b REDACTED c REDACTED", "scrub plain and percent-encoded values");
+	{
+		/* every spelling of a held value, by meaning (the value is s3cr/t+value) */
+		static const struct { const char *in, *want, *what; } json[] = {
+			{ "{\"k\":\"s3cr\\/t+value\"}", "{\"k\":\"REDACTED\"}", "\\/ (PHP's JSON)" },
+			{ "{\"k\":\"\\u0073\\u0033cr/t\\u002bvalue\"}", "{\"k\":\"REDACTED\"}",
+			  "\\u escapes" },
+			{ "{\"u\":\"https://a/?k=s3cr%2ft%2bvalue&x=1\"}",
+			  "{\"u\":\"https://a/?k=REDACTED&x=1\"}", "lower-case percent-encoding" },
+			{ "{\"u\":\"q=%73%33%63%72%2F%74%2B%76%61%6C%75%65\"}",
+			  "{\"u\":\"q=REDACTED\"}", "every byte percent-encoded" },
+			{ "{\"u\":\"s3cr\\u002ft%2Bvalue\"}", "{\"u\":\"REDACTED\"}",
+			  "a JSON escape and percent-encoding at once" },
+			{ "{\"id\":123456,\"n\":\"123456\"}", "{\"id\":123456,\"n\":\"REDACT\"}",
+			  "a held number: in strings only, the JSON stays valid" },
+		};
+		size_t i;
+
+		ok(secrets_add(&s, "123456") == 0 && secrets_add(&s, "with space") == 0, "more values");
+		for (i = 0; i < sizeof(json) / sizeof(*json); i++) {
+			strbuf_reset(&sb);
+			strbuf_addstr(&sb, json[i].in);
+			secrets_scrub_json(&s, &sb);
+			is_str(sb.buf, json[i].want, json[i].what);
+		}
+		strbuf_reset(&sb);
+		strbuf_addstr(&sb, "-v: GET /x?q=with+space&r=with%20space");
+		secrets_scrub(&s, &sb);
+		is_str(sb.buf, "-v: GET /x?q=REDACTED&r=REDACTED", "'+' for space, in a plain line");
+	}
 	secrets_release(&s);
 	strbuf_release(&sb);
 }
