@@ -139,6 +139,37 @@ void tool_check_urls(char *const *urls, size_t n, int use_stdin, const char *bas
 				    "it on standard input: %s < %s", urls[i], progname, urls[i]);
 }
 
+/* Does a PostgreSQL URL or conninfo carry a password? */
+static int pg_password(const char *t)
+{
+	const char *at, *colon, *rest;
+
+	if (strstr(t, "password="))
+		return 1;
+	if (strncmp(t, "postgresql://", 13) && strncmp(t, "postgres://", 11))
+		return 0;
+	rest = strstr(t, "://") + 3;
+	at = strchr(rest, '@');
+	colon = strchr(rest, ':');
+	return at && colon && colon < at && !memchr(rest, '/', (size_t)(at - rest));
+}
+
+const char *tool_db_target(const char *arg, const char *opt)
+{
+	struct aperr e;
+	char *v;
+
+	if (secret_is_ref(arg)) {
+		if (secret_resolve(arg, opt, NULL, &v, &e) < 0)
+			die_err(&e);
+		return v;
+	}
+	if (pg_password(arg))
+		usage_error("%s: a password on the command line shows in ps; give it in PGPASSWORD "
+			    "or ~/.pgpass, or the whole URL as env:NAME or file:PATH", opt);
+	return arg;
+}
+
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
 	int idx = -1, c = getopt_long(argc, argv, shortopts, longopts, &idx);

@@ -36,6 +36,14 @@ void usage_error(const char *fmt, ...)
  * resolve it against) says to give its request lines on standard input.
  */
 void tool_check_urls(char *const *urls, size_t n, int use_stdin, const char *base_url);
+/*
+ * A database named on the command line (--db, --resume-from): env:NAME or
+ * file:PATH is read (so a PostgreSQL URL with its password stays out of
+ * ps); a literal PostgreSQL URL or conninfo holding a password is a usage
+ * error naming the ways that keep it secret.  Returns the target (owned
+ * by the process).
+ */
+const char *tool_db_target(const char *arg, const char *opt);
 struct option;
 /*
  * getopt_long, but a long option must be typed whole: getopt_long takes

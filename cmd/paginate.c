@@ -270,7 +270,7 @@ static void parse_args(struct pg_run *p, int *argc, char ***argv)
 		case 'o': p->cr.outpath = optarg; break;
 		case OPT_CHECKPOINT: p->cr.checkpoint = optarg; break;
 		case OPT_STATE: p->cr.state_name = optarg; break;
-		case OPT_RESUME_FROM: p->resume_from = optarg; break;
+		case OPT_RESUME_FROM: p->resume_from = tool_db_target(optarg, "--resume-from"); break;
 		case OPT_RESTART: p->restart = 1; break;
 		case OPT_REQUIRE_TOTAL: p->cr.require_total = 1; break;
 		case OPT_GRAPHQL: p->graphql = optarg; break;

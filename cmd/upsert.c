@@ -231,7 +231,7 @@ static void parse_args(struct up *u, int argc, char **argv)
 
 	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
 		switch (opt) {
-		case OPT_DB: u->dburl = optarg; break;
+		case OPT_DB: u->dburl = tool_db_target(optarg, "--db"); break;
 		case OPT_TABLE: u->table = optarg; break;
 		case OPT_KEY: {
 			char *list = strdup(optarg), *tok, *save = NULL;

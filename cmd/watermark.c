@@ -384,7 +384,7 @@ int cmd_watermark(int argc, char **argv)
 			break;
 		case OPT_FORMAT: o.format = optarg; break;
 		case OPT_DEFAULT: o.deflt = optarg; break;
-		case OPT_DB: o.db = optarg; break;
+		case OPT_DB: o.db = tool_db_target(optarg, "--db"); break;
 		default: tool_common_opt(&o.common, c, optarg);
 		}
 	}

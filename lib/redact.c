@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,14 +14,61 @@ static int name_in(const char *name, size_t n, const char *const *list)
 	return 0;
 }
 
+/*
+ * A header name that carries a credential, by its words (split at '-' and
+ * '_', compared without case): the well-known ones, any name with a word
+ * that always means one (token, secret, password, cookie, credential,
+ * apikey, authorization: X-Shopify-Access-Token, Api-Token, X-Api-Secret),
+ * and a "key" after a word that makes it a credential's (X-Goog-Api-Key,
+ * Ocp-Apim-Subscription-Key, X-Auth-Key), but not Idempotency-Key.
+ * Spaces around the name (a "Name : value" header) do not hide it.
+ */
 int redact_header_name(const char *name, size_t n)
 {
 	static const char *const names[] = {
-		"authorization", "proxy-authorization", "cookie", "set-cookie",
-		"x-api-key", "api-key", "x-auth-token", "x-access-token", "private-token",
-		"x-amz-security-token", NULL
+		"authorization", "proxy-authorization", "cookie", "set-cookie", "private-token", NULL
 	};
-	return name_in(name, n, names);
+	static const char *const always[] = {
+		"token", "secret", "password", "passwd", "cookie", "credential", "credentials",
+		"apikey", "authorization", "accesstoken", "sessiontoken", NULL
+	};
+	static const char *const key_after[] = {
+		"api", "subscription", "access", "secret", "private", "auth", "client", "app",
+		"application", "master", "admin", "service", "account", "license", "dev",
+		"developer", "partner", "consumer", NULL
+	};
+	char prev[32] = "";
+	size_t i = 0, j, k;
+
+	while (n && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+		n--;
+	while (n && (*name == ' ' || *name == '\t')) {
+		name++;
+		n--;
+	}
+	if (name_in(name, n, names))
+		return 1;
+	while (i < n) {
+		char w[32];
+
+		for (j = i; j < n && name[j] != '-' && name[j] != '_'; j++)
+			;
+		if (j - i < sizeof(w)) {
+			memcpy(w, name + i, j - i);
+			w[j - i] = '\0';
+			for (k = 0; w[k]; k++)
+				w[k] = (char)tolower((unsigned char)w[k]);
+			if (name_in(w, strlen(w), always))
+				return 1;
+			if (!strcmp(w, "key") && name_in(prev, strlen(prev), key_after))
+				return 1;
+			memcpy(prev, w, strlen(w) + 1);
+		} else {
+			prev[0] = '\0';
+		}
+		i = j + 1;
+	}
+	return 0;
 }
 
 int redact_param_name(const char *name, size_t n)

@@ -52,6 +52,21 @@ run paginate --retry 0 < line.json
 is "$rc" 65 "a credential header of a request line counts as a credential"
 is "$(wc -l < b.log | tr -d ' ')" 0 "and does not reach the other origin"
 
+# the credential headers of APIs that do not use the ten best-known names
+for h in X-Goog-Api-Key Ocp-Apim-Subscription-Key X-Shopify-Access-Token Api-Token; do
+	: > b.log
+	echo "{\"url\":\"$A/first\",\"headers\":{\"$h\":\"from-a-line\"}}" > line.json
+	run paginate --retry 0 < line.json
+	is "$rc" 65 "a request line's $h counts as a credential: the other origin stops the crawl"
+	is "$(wc -l < b.log | tr -d ' ')" 0 "... and $h does not reach it"
+	run fetch-page -H "$h: literal-value" "$A/first"
+	is "$rc" 64 "-H '$h: …' as a literal is refused"
+done
+run fetch-page -H 'Authorization : Bearer x' "$A/first"
+is "$rc" 64 "-H 'Authorization : x' (a space before the colon) is refused too"
+run fetch-page -H 'Idempotency-Key: k-1' "$A/first"
+is "$rc" 0 "-H 'Idempotency-Key: …' is no credential"
+
 run paginate --retry 0 "$A/first"
 is "$rc" 0 "without credentials the crawl follows the link"
 is "$(grep -c '"id":' out)" 2 "both pages"
@@ -249,4 +264,15 @@ done
 is "$(jq -c .body out)" '{"u":"t=REDACTED"}' "... every byte percent-encoded: masked whole"
 run fetch-page --bearer env:SPELL "http://127.0.0.1:$RPORT/num"
 is "$(jq -c .body out)" '{"id":778899,"n":"x"}' "a number that is part of the secret stays, and the JSON stays valid"
+# --- a database password never on the command line -------------------------------------------
+for cmd in "upsert --table t --key /id --db" "watermark get --name w --db" "paginate --state s --resume-from"; do
+	# shellcheck disable=SC2086
+	run $cmd 'postgresql://app:pw-in-argv@127.0.0.1/db' < /dev/null
+	is "$rc" 64 "$cmd with a password in the URL: refused (it shows in ps)"
+	like err "PGPASSWORD.*env:NAME" "... naming the ways that keep it secret"
+done
+DBURL=$PWD/envdb.db
+export DBURL
+echo '{"id":1}' | upsert --db env:DBURL --table t --key /id
+is "$(sqlite3 envdb.db 'select count(*) from t')" 1 "--db env:NAME reads the target from the environment"
 done_testing
