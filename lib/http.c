@@ -290,8 +290,8 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 
 		if (!strncasecmp(l->data, "accept:", 7))
 			have_accept = 1;
-		if (!creds && redact_header_name(l->data, nl))
-			continue;	/* a credential header stays with its origin */
+		if (!creds && redact_header_bound(l->data, nl))
+			continue;	/* a header the user added stays with its origin */
 		h = curl_slist_append(h, l->data);
 	}
 	if (!have_accept)
@@ -1056,7 +1056,7 @@ int http_headers_copy(struct curl_slist **dst, const struct curl_slist *src)
 int http_headers_sensitive(const struct curl_slist *h)
 {
 	for (; h; h = h->next)
-		if (redact_header_name(h->data, strcspn(h->data, ":")))
+		if (redact_header_bound(h->data, strcspn(h->data, ":")))
 			return 1;
 	return 0;
 }

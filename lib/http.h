@@ -222,7 +222,7 @@ void http_easy_setup(struct Curl_easy *easy, const struct http_policy *p);
 
 /* Append a copy of every line of header list src to *dst; 0, or -1 out of memory. */
 int http_headers_copy(struct curl_slist **dst, const struct curl_slist *src);
-/* 1 when a line of header list h carries a credential (redact_header_name). */
+/* 1 when a line of header list h is bound to its origin (redact_header_bound). */
 int http_headers_sensitive(const struct curl_slist *h);
 /* Release what libcurl keeps for the whole program (at exit). */
 void http_global_cleanup(void);

@@ -183,7 +183,7 @@ static int header_opt(struct http_cli *h, const char *arg, struct aperr *e)
 
 	if (!colon || colon == arg)
 		return aperr_set(e, EX_USAGE, "-H: expected 'Name: value', got '%s'", arg);
-	if (redact_header_name(arg, (size_t)(colon - arg)))
+	if (redact_header_literal(arg, (size_t)(colon - arg)))
 		return aperr_set(e, EX_USAGE,
 				 "-H %.*s: credentials on the command line are refused (they "
 				 "show in ps); use --bearer, --basic or --api-key-header with "

@@ -14,6 +14,49 @@ static int name_in(const char *name, size_t n, const char *const *list)
 	return 0;
 }
 
+static void trim(const char **name, size_t *n)
+{
+	while (*n && ((*name)[*n - 1] == ' ' || (*name)[*n - 1] == '\t'))
+		(*n)--;
+	while (*n && (**name == ' ' || **name == '\t')) {
+		(*name)++;
+		(*n)--;
+	}
+}
+
+/*
+ * Has name a word (split at '-' and '_', without case) in words, or the
+ * word "key" right after one in key_after (NULL: none)?
+ */
+static int has_word(const char *name, size_t n, const char *const *words,
+		    const char *const *key_after)
+{
+	char prev[32] = "";
+	size_t i = 0, j, k;
+
+	while (i < n) {
+		char w[32];
+
+		for (j = i; j < n && name[j] != '-' && name[j] != '_'; j++)
+			;
+		if (j - i < sizeof(w)) {
+			memcpy(w, name + i, j - i);
+			w[j - i] = '\0';
+			for (k = 0; w[k]; k++)
+				w[k] = (char)tolower((unsigned char)w[k]);
+			if (name_in(w, strlen(w), words))
+				return 1;
+			if (key_after && !strcmp(w, "key") && name_in(prev, strlen(prev), key_after))
+				return 1;
+			memcpy(prev, w, strlen(w) + 1);
+		} else {
+			prev[0] = '\0';
+		}
+		i = j + 1;
+	}
+	return 0;
+}
+
 /*
  * A header name that carries a credential, by its words (split at '-' and
  * '_', compared without case): the well-known ones, any name with a word
@@ -37,38 +80,36 @@ int redact_header_name(const char *name, size_t n)
 		"application", "master", "admin", "service", "account", "license", "dev",
 		"developer", "partner", "consumer", NULL
 	};
-	char prev[32] = "";
-	size_t i = 0, j, k;
-
-	while (n && (name[n - 1] == ' ' || name[n - 1] == '\t'))
-		n--;
-	while (n && (*name == ' ' || *name == '\t')) {
-		name++;
-		n--;
-	}
+	trim(&name, &n);
 	if (name_in(name, n, names))
 		return 1;
-	while (i < n) {
-		char w[32];
+	return has_word(name, n, always, key_after);
+}
 
-		for (j = i; j < n && name[j] != '-' && name[j] != '_'; j++)
-			;
-		if (j - i < sizeof(w)) {
-			memcpy(w, name + i, j - i);
-			w[j - i] = '\0';
-			for (k = 0; w[k]; k++)
-				w[k] = (char)tolower((unsigned char)w[k]);
-			if (name_in(w, strlen(w), always))
-				return 1;
-			if (!strcmp(w, "key") && name_in(prev, strlen(prev), key_after))
-				return 1;
-			memcpy(prev, w, strlen(w) + 1);
-		} else {
-			prev[0] = '\0';
-		}
-		i = j + 1;
-	}
-	return 0;
+int redact_header_literal(const char *name, size_t n)
+{
+	/* what a name says: key, token, secret, auth, session, signature, password */
+	static const char *const says[] = {
+		"key", "token", "secret", "auth", "session", "signature", "password", "passwd",
+		"apikey", "authorization", "cookie", "credential", "credentials", NULL
+	};
+
+	trim(&name, &n);
+	return redact_header_name(name, n) || has_word(name, n, says, NULL);
+}
+
+int redact_header_bound(const char *name, size_t n)
+{
+	/* headers known to carry no secret: they may follow a request anywhere */
+	static const char *const harmless[] = {
+		"accept", "accept-encoding", "accept-language", "accept-charset", "content-type",
+		"content-language", "user-agent", "referer", "cache-control", "pragma",
+		"if-none-match", "if-match", "if-modified-since", "if-unmodified-since", "prefer",
+		"x-request-id", "x-correlation-id", "dnt", "x-requested-with", "range", NULL
+	};
+
+	trim(&name, &n);
+	return !name_in(name, n, harmless);
 }
 
 int redact_param_name(const char *name, size_t n)

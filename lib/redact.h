@@ -19,9 +19,26 @@
 #include "json.h"
 #include "strbuf.h"
 
-/* Does a header (or a query parameter) of this name carry a credential? */
+/*
+ * Does a header (or a query parameter) of this name carry a credential?
+ * Header names by their words: see lib/redact.c.  Its value is masked in
+ * whatever is written.
+ */
 int redact_header_name(const char *name, size_t n);
 int redact_param_name(const char *name, size_t n);
+/*
+ * May a header of this name not be given as a literal on the command line
+ * (-H)?  Every credential header, and any whose name says key, token,
+ * secret, auth, session, signature or password.
+ */
+int redact_header_literal(const char *name, size_t n);
+/*
+ * Is a header the user adds bound to the origin it was given for?  Every
+ * one but a short list known to carry no secret (Accept, Content-Type,
+ * User-Agent …): such a header is dropped on a hop to another origin and
+ * makes a crawl hold credentials.
+ */
+int redact_header_bound(const char *name, size_t n);
 /*
  * Append url to out with the values of credential query parameters (and
  * of the extra parameter name, when non-NULL) masked.  0 or -1.

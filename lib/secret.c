@@ -402,6 +402,47 @@ void secrets_scrub(const struct secrets *s, struct strbuf *sb)
 	free(rs.r);
 }
 
+/* Numbers outside strings that hold a secret become the string "REDACTED". */
+static size_t mask_numbers(const struct secrets *s, struct strbuf *sb)
+{
+	struct strbuf out = STRBUF_INIT;
+	size_t i, last = 0, hits = 0, k;
+
+	for (i = 0; i < sb->len; i++) {
+		size_t start;
+		int held = 0;
+
+		if (sb->buf[i] == '"') {	/* skip the string */
+			for (i++; i < sb->len && sb->buf[i] != '"'; i++)
+				if (sb->buf[i] == '\\')
+					i++;
+			continue;
+		}
+		if (sb->buf[i] != '-' && (sb->buf[i] < '0' || sb->buf[i] > '9'))
+			continue;
+		start = i;
+		while (i < sb->len && strchr("0123456789+-.eE", sb->buf[i]))
+			i++;
+		for (k = 0; k < s->n && !held; k++)
+			held = memmem(sb->buf + start, i - start, s->v[k], strlen(s->v[k])) != NULL;
+		if (held) {
+			strbuf_add(&out, sb->buf + last, start - last);
+			strbuf_addstr(&out, "\"" SECRET_MASK "\"");
+			last = i;
+			hits++;
+		}
+		i--;
+	}
+	if (hits) {
+		strbuf_add(&out, sb->buf + last, sb->len - last);
+		explicit_bzero(sb->buf, sb->len);
+		strbuf_reset(sb);
+		strbuf_add(sb, out.buf, out.len);
+	}
+	strbuf_release(&out);
+	return hits;
+}
+
 size_t secrets_scrub_json(const struct secrets *s, struct strbuf *sb)
 {
 	struct ranges rs = { NULL, 0, 0 };
@@ -410,9 +451,10 @@ size_t secrets_scrub_json(const struct secrets *s, struct strbuf *sb)
 	if (!s || !s->n || !sb->len)
 		return 0;
 	/*
-	 * Only inside strings (keys and values): a held value equal to a number
-	 * or a literal is data, and masking it would break the JSON.
+	 * Inside strings (keys and values) a value is masked in place; a number
+	 * that holds one becomes the string "REDACTED", so the JSON stays valid.
 	 */
+	hits = mask_numbers(s, sb);
 	for (i = 0; i < sb->len; i++) {
 		size_t start;
 
@@ -426,7 +468,7 @@ size_t secrets_scrub_json(const struct secrets *s, struct strbuf *sb)
 		if (find_all(s, sb->buf + start, i - start, start, &rs) < 0)
 			break;
 	}
-	hits = apply(&rs, sb);
+	hits += apply(&rs, sb);
 	free(rs.r);
 	return hits;
 }
@@ -492,6 +534,14 @@ int secret_resolve(const char *ref, const char *what, struct secrets *s, char **
 		return aperr_set(e, EX_USAGE,
 				 "%s: literal secrets are refused (they show in ps); "
 				 "use env:NAME or file:PATH", what);
+	}
+	if (*out && strlen(*out) < 4) {
+		explicit_bzero(*out, strlen(*out));
+		free(*out);
+		*out = NULL;
+		return aperr_set(e, EX_CONFIG, "%s: %s holds a secret shorter than 4 bytes, too short "
+				 "to be found and masked in what is written without masking ordinary "
+				 "text; use a longer one", what, ref);
 	}
 	if (!*out || (s && secrets_add(s, *out) < 0)) {
 		free(*out);

@@ -64,8 +64,24 @@ for h in X-Goog-Api-Key Ocp-Apim-Subscription-Key X-Shopify-Access-Token Api-Tok
 done
 run fetch-page -H 'Authorization : Bearer x' "$A/first"
 is "$rc" 64 "-H 'Authorization : x' (a space before the colon) is refused too"
-run fetch-page -H 'Idempotency-Key: k-1' "$A/first"
-is "$rc" 0 "-H 'Idempotency-Key: …' is no credential"
+for h in Idempotency-Key X-Session-Id X-Hub-Signature X-Auth-User; do
+	run fetch-page -H "$h: literal" "$A/first"
+	is "$rc" 64 "-H '$h: …': a name that says key, session, signature or auth takes no literal"
+done
+run fetch-page -H 'X-Team: red' "$A/first"
+is "$rc" 0 "-H 'X-Team: red' takes a literal"
+# every header the user adds is bound to its origin, but those known to carry no secret
+: > b.log
+echo "{\"url\":\"$A/first\",\"headers\":{\"X-Team\":\"red\"}}" > line.json
+run paginate --retry 0 < line.json
+is "$rc" 65 "a request line's X-Team header binds the crawl to its origin"
+is "$(wc -l < b.log | tr -d ' ')" 0 "... nothing reaches the other origin"
+run paginate --retry 0 --trust-origin "$B" < line.json
+is "$rc" 0 "... unless --trust-origin names it"
+: > b.log
+echo "{\"url\":\"$A/first\",\"headers\":{\"Accept-Language\":\"fr\"}}" > line.json
+run paginate --retry 0 < line.json
+is "$rc" 0 "Accept-Language is known to carry no secret: the crawl follows the link"
 
 run paginate --retry 0 "$A/first"
 is "$rc" 0 "without credentials the crawl follows the link"
@@ -263,7 +279,7 @@ for r in slash uesc pct bytes; do
 done
 is "$(jq -c .body out)" '{"u":"t=REDACTED"}' "... every byte percent-encoded: masked whole"
 run fetch-page --bearer env:SPELL "http://127.0.0.1:$RPORT/num"
-is "$(jq -c .body out)" '{"id":778899,"n":"x"}' "a number that is part of the secret stays, and the JSON stays valid"
+is "$(jq -c .body out)" '{"id":778899,"n":"x"}' "a number that is only part of the secret stays, and the JSON stays valid"
 # --- a database password never on the command line -------------------------------------------
 for cmd in "upsert --table t --key /id --db" "watermark get --name w --db" "paginate --state s --resume-from"; do
 	# shellcheck disable=SC2086
@@ -275,4 +291,10 @@ DBURL=$PWD/envdb.db
 export DBURL
 echo '{"id":1}' | upsert --db env:DBURL --table t --key /id
 is "$(sqlite3 envdb.db 'select count(*) from t')" 1 "--db env:NAME reads the target from the environment"
+# --- a secret too short to mask is refused -------------------------------------------------
+SHORT=abc
+export SHORT
+run fetch-page --bearer env:SHORT "$A/first"
+is "$rc" 78 "a 3-byte secret: refused (78)"
+like err "shorter than 4 bytes" "... saying why"
 done_testing

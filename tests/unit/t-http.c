@@ -178,8 +178,9 @@ static void test_redaction(void)
 			  "{\"u\":\"q=REDACTED\"}", "every byte percent-encoded" },
 			{ "{\"u\":\"s3cr\\u002ft%2Bvalue\"}", "{\"u\":\"REDACTED\"}",
 			  "a JSON escape and percent-encoding at once" },
-			{ "{\"id\":123456,\"n\":\"123456\"}", "{\"id\":123456,\"n\":\"REDACT\"}",
-			  "a held number: in strings only, the JSON stays valid" },
+			{ "{\"id\":123456,\"n\":\"123456\",\"a\":[1,-1234567]}",
+			  "{\"id\":\"REDACTED\",\"n\":\"REDACT\",\"a\":[1,\"REDACTED\"]}",
+			  "a held number: a number holding it becomes a string, the JSON stays valid" },
 		};
 		size_t i;
 
