@@ -318,21 +318,23 @@ static int find_raw(const struct secrets *s, const char *src, size_t n, size_t b
  * case or with '+' for space, and both at once.
  */
 static int find_all(const struct secrets *s, const char *src, size_t n, size_t base,
-		    struct ranges *rs)
+		    int json, struct ranges *rs)
 {
 	struct view j, jp;
 	int r = 0, k;
+	int esc = memchr(src, '\\', n) != NULL;
 
-	if (find_raw(s, src, n, base, rs) < 0)
+	/* in a JSON string a match must not cut an escape: there the decoded view decides */
+	if ((!json || !esc) && find_raw(s, src, n, base, rs) < 0)
 		return -1;
-	if (!memchr(src, '\\', n) && !memchr(src, '%', n) && !memchr(src, '+', n))
+	if (!esc && !memchr(src, '%', n) && !memchr(src, '+', n))
 		return 0;	/* nothing decodes: the bytes were the only spelling */
 	memset(&j, 0, sizeof(j));
 	memset(&jp, 0, sizeof(jp));
 	k = view_json(src, n, base, &j);
 	if (k < 0)
 		r = -1;
-	if (!r && k > 0 && find_in_view(s, &j, rs) < 0)
+	if (!r && (k > 0 || json) && find_in_view(s, &j, rs) < 0)
 		r = -1;
 	if (!r && (k = view_pct(&j, &jp)) < 0)
 		r = -1;
@@ -397,7 +399,7 @@ void secrets_scrub(const struct secrets *s, struct strbuf *sb)
 
 	if (!s || !s->n || !sb->len)
 		return;
-	if (find_all(s, sb->buf, sb->len, 0, &rs) == 0)
+	if (find_all(s, sb->buf, sb->len, 0, 0, &rs) == 0)
 		apply(&rs, sb);
 	free(rs.r);
 }
@@ -465,7 +467,7 @@ size_t secrets_scrub_json(const struct secrets *s, struct strbuf *sb)
 			i += sb->buf[i] == '\\' ? 2 : 1;
 		if (i > sb->len)
 			i = sb->len;
-		if (find_all(s, sb->buf + start, i - start, start, &rs) < 0)
+		if (find_all(s, sb->buf + start, i - start, start, 1, &rs) < 0)
 			break;
 	}
 	hits += apply(&rs, sb);

@@ -2,7 +2,11 @@
  * libFuzzer target: the redactor (lib/redact).  For any JSON object line,
  * redact_envelope must give valid JSON in which nothing is left to redact
  * (a second pass masks nothing), with the line unchanged when it masked
- * nothing, and no credential header value left in clear.
+ * nothing, and no credential header value left in clear.  And the masking
+ * of held secrets by meaning (lib/secret): on any JSON, secrets_scrub_json
+ * keeps it JSON and leaves nothing a second pass would mask, in any
+ * spelling (JSON escapes, percent-encoding, '+'); on any bytes,
+ * secrets_scrub leaves nothing a second pass would change.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +15,43 @@
 
 #include "../../lib/json.h"
 #include "../../lib/redact.h"
+#include "../../lib/secret.h"
+
+/* held values with characters that every spelling changes */
+static void scrub_checks(const uint8_t *data, size_t size, int is_json)
+{
+	struct secrets s;
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	struct json_doc d;
+	struct json_error je;
+
+	secrets_init(&s);
+	secrets_add(&s, "s3/cr+t");
+	secrets_add(&s, "k\u00e9y 42");
+	secrets_add(&s, "123456");
+	strbuf_add(&a, data, size);
+	if (is_json) {
+		secrets_scrub_json(&s, &a);
+		json_doc_init(&d, 64);
+		json_error_init(&je);
+		if (json_parse(&d, a.buf ? a.buf : "", a.len, &je) != 0)
+			abort();	/* masking keeps JSON JSON */
+		json_doc_release(&d);
+		json_error_release(&je);
+		strbuf_add(&b, a.buf ? a.buf : "", a.len);
+		if (secrets_scrub_json(&s, &b) != 0)
+			abort();	/* nothing is left in any spelling */
+	} else {
+		secrets_scrub(&s, &a);
+		strbuf_add(&b, a.buf ? a.buf : "", a.len);
+		secrets_scrub(&s, &b);
+		if (a.len != b.len || (a.len && memcmp(a.buf, b.buf, a.len)))
+			abort();	/* nothing is left to mask */
+	}
+	secrets_release(&s);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,6 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		m = redact_envelope(&d, out.buf ? out.buf : "", out.len, &again, NULL);
 		if (m != 0)
 			abort();	/* and nothing is left to mask */
+		scrub_checks(data, size, 1);
+	} else {
+		scrub_checks(data, size, 0);
 	}
 	json_doc_release(&d);
 	json_error_release(&je);

@@ -178,6 +178,8 @@ static void test_redaction(void)
 			  "{\"u\":\"q=REDACTED\"}", "every byte percent-encoded" },
 			{ "{\"u\":\"s3cr\\u002ft%2Bvalue\"}", "{\"u\":\"REDACTED\"}",
 			  "a JSON escape and percent-encoding at once" },
+			{ "{\"k\":\"a\\u00123456sn\"}", "{\"k\":\"a\\u00123456sn\"}",
+			  "bytes of an escape are not a held value's (the fuzzer's find)" },
 			{ "{\"id\":123456,\"n\":\"123456\",\"a\":[1,-1234567]}",
 			  "{\"id\":\"REDACTED\",\"n\":\"REDACT\",\"a\":[1,\"REDACTED\"]}",
 			  "a held number: a number holding it becomes a string, the JSON stays valid" },
