@@ -333,6 +333,7 @@ static void open_all(struct pg_run *p, int argc, char **argv)
 	p->nurls = argc - optind;
 	p->use_stdin = p->nurls == 0;
 	tool_check_urls(p->urls, (size_t)p->nurls, p->use_stdin, p->hc.base_url);
+	cr->input_lines = p->use_stdin;
 	/* several listings and -j N: N listings at once, each a page at a time */
 	cr->nactive = (p->use_stdin || p->nurls > 1) && p->hc.pol.concurrency > 1 &&
 		      !cr->max_pages ? p->hc.pol.concurrency : 1;

@@ -249,9 +249,16 @@ int archive_writer_finish(struct archive_writer *w, struct lwriter *out, struct 
 	struct aperr pe;
 	int r = 0;
 
-	if (w->seg_lines && !archive_pool_failed(&w->pool, &pe))
+	if (w->seg_lines && !archive_pool_failed(&w->pool, &pe)) {
 		r = mark(w, archive_pool_end_segment(&w->pool, &w->j, &w->chunk, &w->meta), e);
-	else if (w->j)
+	} else if (w->held.len && !archive_pool_failed(&w->pool, &pe)) {
+		/* held lines no segment covers (in-band state alone): a sync reaches them */
+		if (!w->j)
+			w->j = archive_pool_get(&w->pool, w->chunk++);
+		w->j->sync = 1;
+		r = mark(w, w->j->seq, e);
+		archive_pool_submit(&w->pool, w->j);
+	} else if (w->j)
 		archive_pool_submit(&w->pool, w->j);	/* the writer drops it after a failure */
 	w->j = NULL;
 	archive_pool_finish(&w->pool);

@@ -487,6 +487,8 @@ static int next_listing(struct crawler *cr, struct crawl_listing *l, uint64_t in
 	}
 	if (crawl_listing_ready(l, &cr->cfg, cr->auth && cr->auth->kind != AUTH_NONE, e) < 0) {
 		crawl_listing_release(l);
+		if (cr->input_lines && e->code == EX_USAGE)
+			e->code = EX_DATAERR;
 		return -1;
 	}
 	return 1;

@@ -74,6 +74,8 @@ struct crawler {
 	const char *state_name;		/* in-band state lines; NULL: none */
 	const char *ck_label;		/* the checkpoint's name in messages */
 	int unordered, require_total;
+	int input_lines;		/* the listings are request lines read from input:
+					 * a bad one is bad data (65), not usage (64) */
 	size_t nactive;			/* listings crawled at once */
 	size_t max_line, max_depth;
 

@@ -1,0 +1,25 @@
+#!/bin/sh
+# The smaller promises of durability: a state line alone goes through
+# store-raw; paginate's exit statuses are its manual's (74 on a full disk,
+# 65 for a bad request line on standard input).
+. "$APIPE_TOP/tests/lib.sh"
+
+printf '\036{"apipe_state":"s","value":{"version":1,"complete":true}}\n' > state.jsonl
+run store-raw arch < state.jsonl
+is "$rc" 0 "store-raw with nothing but a state line: exit 0"
+is_file out state.jsonl "... and the state line is passed on, not dropped"
+
+echo '{"url":"ftp://example.com/x"}' > bad.jsonl
+run paginate < bad.jsonl
+is "$rc" 65 "a request line that is no http URL: bad data (65), not usage"
+
+start_mock api --records 5000
+if mkdir -p disk && mount -t tmpfs -o size=64k tmpfs disk 2>/dev/null; then
+	trap 'umount "$TESTDIR/disk" 2>/dev/null; for p in $mock_pids; do kill "$p" 2>/dev/null; done; rm -rf "$TESTDIR"' EXIT
+	run paginate -o disk/pages.jsonl --style offset --limit 100 "$BASE/items"
+	is "$rc" 74 "paginate -o on a full disk: 74, as its manual says"
+	umount disk
+else
+	ok 0 "# SKIP a tmpfs cannot be mounted here (not root)"
+fi
+done_testing
