@@ -129,6 +129,9 @@ static void flush(struct up *u)
 		die_err(&e);
 }
 
+static void reject(struct up *u, const char *line, size_t n, int is_json, const char *ptr,
+		   const char *msg);
+
 /*
  * An in-band state line: {"apipe_state":NAME,"value":…} after RS.  Its
  * value is written to apipe_state in the transaction that commits every
@@ -144,9 +147,16 @@ static void take_state(struct up *u, const char *line, size_t n)
 	    json_type(&u->d, 0) != JSON_OBJECT ||
 	    !(tn = json_get(&u->d, 0, "apipe_state", 11)) || json_type(&u->d, tn) != JSON_STRING ||
 	    !(tv = json_get(&u->d, 0, "value", 5)) || json_str_decode(&u->d, tn, &name) < 0 ||
-	    !name.len)
-		die(EX_DATAERR, "line %llu: a state line (it begins with RS) that is not "
-		    "{\"apipe_state\":NAME,\"value\":…}", (unsigned long long)u->in.lineno);
+	    !name.len) {
+		/*
+		 * With a dead letter it goes there like a bad record: no state is
+		 * committed for it, so a resumed crawl starts earlier, never later.
+		 */
+		reject(u, line, n, 0, NULL, "a state line (it begins with RS) that is not "
+		       "{\"apipe_state\":NAME,\"value\":…}");
+		strbuf_release(&name);
+		return;
+	}
 	if (json_minify(&u->d, tv, &value) < 0 ||
 	    upsert_state(&u->ups, name.buf, value.buf, value.len, &e) < 0)
 		die(EX_OSERR, "out of memory");

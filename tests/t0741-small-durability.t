@@ -9,6 +9,13 @@ run store-raw arch < state.jsonl
 is "$rc" 0 "store-raw with nothing but a state line: exit 0"
 is_file out state.jsonl "... and the state line is passed on, not dropped"
 
+printf '{"id":1}\n\036{"apipe_state":"s",\n{"id":2}\n' > badstate.jsonl
+run upsert --db u.db --table t --key /id --dead-letter dl.jsonl < badstate.jsonl
+is "$rc:$(sqlite3 u.db 'select count(*) from t')" "0:2" "upsert --dead-letter goes on past a malformed state line"
+is "$(jq -r .line dl.jsonl)" 2 "... which is dead-lettered"
+is "$(sqlite3 u.db "select count(*) from apipe_state where name = 's'" 2>/dev/null || echo 0)" 0 \
+	"... and no state is committed for it"
+
 echo '{"url":"ftp://example.com/x"}' > bad.jsonl
 run paginate < bad.jsonl
 is "$rc" 65 "a request line that is no http URL: bad data (65), not usage"
