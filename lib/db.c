@@ -610,6 +610,39 @@ static void sql_upsert(struct strbuf *q, const char *table, const struct db_colu
 	"CREATE TABLE IF NOT EXISTS apipe_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, " \
 	"updated_at " time_type " NOT NULL)"
 
+/*
+ * apipe_instant_key(text): an RFC 3339 instant as a number that orders
+ * exactly as lib/instant does -- nanoseconds and beyond (18 digits), a
+ * leap second after 23:59:59.999… and before the next day, any offset,
+ * years 0000 to 9999 -- where timestamptz drops the nanoseconds, maps
+ * 23:59:60 to the next midnight and refuses year 0000.  Seconds since the
+ * epoch in UTC (days by Hinnant's days_from_civil), plus 0.5 in a leap
+ * second, plus half the fraction; NULL for text that is no instant.
+ * upsert --only-newer compares versions with it in SQL.
+ */
+#define INSTANT_KEY_SQL \
+	"CREATE OR REPLACE FUNCTION apipe_instant_key(t text) RETURNS numeric " \
+	"LANGUAGE plpgsql IMMUTABLE STRICT AS $apipe$ " \
+	"DECLARE m text[]; y bigint; mo bigint; era bigint; yoe bigint; doy bigint; " \
+	"days bigint; s bigint; leap int := 0; off bigint := 0; secs numeric; " \
+	"frac numeric := 0; " \
+	"BEGIN " \
+	"m := regexp_match(t, '^(\\d{4})-(\\d{2})-(\\d{2})(?:[Tt ](\\d{2}):(\\d{2}):(\\d{2})" \
+	"(?:\\.(\\d+))?(?:[Zz]|([+-])(\\d{2})(?::?(\\d{2}))?))?$'); " \
+	"IF m IS NULL THEN RETURN NULL; END IF; " \
+	"mo := m[2]::bigint; y := m[1]::bigint - CASE WHEN mo <= 2 THEN 1 ELSE 0 END; " \
+	"era := floor(y / 400.0)::bigint; yoe := y - era * 400; " \
+	"doy := (153 * (mo + CASE WHEN mo > 2 THEN -3 ELSE 9 END) + 2) / 5 + m[3]::bigint - 1; " \
+	"days := era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468; " \
+	"IF m[4] IS NULL THEN RETURN days * 86400; END IF; " \
+	"s := m[6]::bigint; IF s = 60 THEN s := 59; leap := 1; END IF; " \
+	"IF m[8] IS NOT NULL THEN off := (m[9]::bigint * 3600 + coalesce(m[10], '0')::bigint * 60) " \
+	"* CASE WHEN m[8] = '-' THEN -1 ELSE 1 END; END IF; " \
+	"IF m[7] IS NOT NULL THEN frac := ('0.' || left(m[7], 18))::numeric; END IF; " \
+	"secs := days * 86400 + m[4]::bigint * 3600 + m[5]::bigint * 60 + s - off; " \
+	"RETURN secs + leap * 0.5 + frac / 2; " \
+	"END $apipe$"
+
 static void bind(sqlite3_stmt *st, int i, const struct db_value *v);
 static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct aperr *e);
 
@@ -839,9 +872,13 @@ int db_set_newer(struct db *db, const struct json_ptr *p, const char *cast, stru
 		strbuf_addf(&neu, text ? "(excluded.\"record\"::jsonb #>> %s)" :
 				   "(excluded.\"record\" #>> %s)", path.buf);
 		/* absent on either side: not older (as upsert decides); else stored <= new */
-		strbuf_addf(&g, "(%s IS NULL OR %s IS NULL OR %s::%s%s <= %s::%s%s)", old.buf, neu.buf,
-			    old.buf, ty, cast ? "" : " COLLATE \"C\"", neu.buf, ty,
-			    cast ? "" : " COLLATE \"C\"");
+		if (cast && !strcmp(cast, "timestamptz"))	/* exactly, as the program orders */
+			strbuf_addf(&g, "(%s IS NULL OR %s IS NULL OR apipe_instant_key(%s) <= "
+				    "apipe_instant_key(%s))", old.buf, neu.buf, old.buf, neu.buf);
+		else
+			strbuf_addf(&g, "(%s IS NULL OR %s IS NULL OR %s::%s%s <= %s::%s%s)", old.buf,
+				    neu.buf, old.buf, ty, cast ? "" : " COLLATE \"C\"", neu.buf, ty,
+				    cast ? "" : " COLLATE \"C\"");
 		strbuf_release(&old);
 		strbuf_release(&neu);
 	}
@@ -1370,6 +1407,7 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
 	    pgsql_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
 	    pgsql_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0 ||
+	    pgsql_exec(db, INSTANT_KEY_SQL, "CREATE FUNCTION", e) < 0 ||
 	    pgsql_evolve(db, table, cols, ncols, nkeys, 0, e) < 0 ||
 	    pgsql_exec(db, "COMMIT", "COMMIT", e) < 0) {
 		pgsql_exec(db, "ROLLBACK", "ROLLBACK", &(struct aperr){ 0, "" });
