@@ -90,7 +90,8 @@ static void load_baseline(struct run *r, const char *path)
 	struct json_doc d;
 	struct aperr e;
 
-	json_doc_init(&d, r->common.max_depth);
+	/* a schema nests about twice as deep as the records it describes */
+	json_doc_init(&d, 4 * r->common.max_depth);
 	tool_read_json(path, "baseline", &text, &d);
 	if (!(r->sh = shape_load_baseline(&d, 0, &e)))
 		die(e.code, "%s: %s", path, e.msg);

@@ -206,11 +206,16 @@ static void do_to(struct sg *s)
 			    shape_observe(sh, &s->d, 0, s->in.lineno, &e) < 0)
 				die_err(&e);
 		}
+		struct json_doc sd;
+
 		shape_schema_json(&pretty, sh, records);
 		shape_free(sh);
-		if (json_parse(&s->d, pretty.buf, pretty.len, NULL) < 0)
+		/* a schema nests about twice as deep as the records it describes */
+		json_doc_init(&sd, 4 * s->common.max_depth);
+		if (json_parse(&sd, pretty.buf, pretty.len, NULL) < 0)
 			die(EX_SOFTWARE, "the inferred schema is not JSON");
-		json_minify(&s->d, 0, &schema);
+		json_minify(&sd, 0, &schema);
+		json_doc_release(&sd);
 		strbuf_release(&pretty);
 	}
 	if (strbuf_failed(&schema))

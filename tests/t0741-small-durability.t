@@ -1,7 +1,8 @@
 #!/bin/sh
 # The smaller promises of durability: a state line alone goes through
-# store-raw; paginate's exit statuses are its manual's (74 on a full disk,
-# 65 for a bad request line on standard input).
+# store-raw; upsert --dead-letter goes past a malformed state line; deep
+# records' schemas are read back; paginate's exit statuses are its
+# manual's (74 on a full disk, 65 for a bad request line on standard input).
 . "$APIPE_TOP/tests/lib.sh"
 
 printf '\036{"apipe_state":"s","value":{"version":1,"complete":true}}\n' > state.jsonl
@@ -15,6 +16,19 @@ is "$rc:$(sqlite3 u.db 'select count(*) from t')" "0:2" "upsert --dead-letter go
 is "$(jq -r .line dl.jsonl)" 2 "... which is dead-lettered"
 is "$(sqlite3 u.db "select count(*) from apipe_state where name = 's'" 2>/dev/null || echo 0)" 0 \
 	"... and no state is committed for it"
+
+# deep records: the schema that describes them nests twice as deep, and is still read
+python3 -c 's = "1"
+for i in range(511): s = "[" + s + "]"
+print("{\"id\":1,\"a\":" + s + "}")' > deep.jsonl
+run singer --to --stream s --key /id < deep.jsonl
+is "$rc" 0 "singer --to with a record 512 deep: exit 0 (not 70)"
+python3 -c 's = "1"
+for i in range(300): s = "{\"a\":" + s + "}"
+print(s)' > deep2.jsonl
+schema infer < deep2.jsonl > base.json
+run schema diff base.json < deep2.jsonl
+is "$rc" 0 "schema diff reads the baseline schema infer wrote for records 300 deep"
 
 echo '{"url":"ftp://example.com/x"}' > bad.jsonl
 run paginate < bad.jsonl
