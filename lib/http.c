@@ -156,7 +156,14 @@ void http_easy_setup(CURL *easy, const struct http_policy *p)
 	if (p->compressed)
 		curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
-			 p->http1 ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
+			 p->http1 ? (long)CURL_HTTP_VERSION_1_1
+			 : p->http2 == 2 ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+			 : p->http2 == 1 ? (long)CURL_HTTP_VERSION_2_0 : (long)CURL_HTTP_VERSION_2TLS);
+	if (p->ipresolve)
+		curl_easy_setopt(easy, CURLOPT_IPRESOLVE,
+				 p->ipresolve == 4 ? (long)CURL_IPRESOLVE_V4 : (long)CURL_IPRESOLVE_V6);
+	if (p->noproxy)
+		curl_easy_setopt(easy, CURLOPT_NOPROXY, p->noproxy);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, p->insecure ? 0L : 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, p->insecure ? 0L : 2L);
 	if (p->cacert)

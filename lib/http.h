@@ -66,6 +66,10 @@ struct http_policy {
 	char *const *trusted;		/* origins credentials may also go to (url_origin form) */
 	size_t ntrusted;
 	int http1;			/* HTTP/1.1 only */
+	int http2;			/* 1: HTTP/2 also over plain http (upgrade); 2: HTTP/2 with
+					 * prior knowledge (no upgrade) */
+	int ipresolve;			/* 4 or 6: that IP version only; 0: either */
+	const char *noproxy;		/* hosts no proxy is used for (curl's --noproxy) */
 	int retry_first;		/* retry a refused connection or an unknown host
 					 * before any server of the run has answered */
 	const char *cert, *key, *cacert;	/* client certificate, its key, CA bundle */

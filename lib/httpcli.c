@@ -49,6 +49,13 @@ const struct cli_help http_cli_help[] = {
 	{ "Config", "-K, --config file", "read options from file, one a line, as curl does" },
 	{ "Config", "--profile name", "read ~/.config/apipe/name.conf first (APIPE_PROFILE)" },
 	{ "Config", "--base-url url", "what a relative URL (/v1/orders) resolves against" },
+	{ "Connection", "--http2", "HTTP/2 over plain http too (an upgrade)" },
+	{ "Connection", "--http2-prior-knowledge", "HTTP/2 with no upgrade (h2c)" },
+	{ "Connection", "-4, --ipv4", "IPv4 addresses only" },
+	{ "Connection", "-6, --ipv6", "IPv6 addresses only" },
+	{ "Connection", "--noproxy hosts", "hosts reached without a proxy, as curl takes them" },
+	{ "Retries and limits", "-m s", "--max-time, as curl spells it" },
+	{ "Retries and limits", "--parallel-max n", "-j, as curl spells the number" },
 	{ "Request", "-X, --request method", "the HTTP method" },
 	{ "Request", "-H, --header 'name: value'", "add a request header (no credentials)" },
 	{ "Request", "-A, --user-agent agent", "the User-Agent header" },
@@ -251,6 +258,21 @@ static int data_urlencode(struct http_cli *h, const char *arg, struct aperr *e)
 }
 
 /* curl's --json: like --data-json, with Accept: application/json. */
+/* The whole of file path into out.  0, or -1 (EX_NOINPUT). */
+static int read_file(const char *path, struct strbuf *out, struct aperr *e)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[65536];
+	size_t got;
+
+	if (!f)
+		return aperr_errno(e, EX_NOINPUT, "%s", path);
+	while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(out, buf, got);
+	fclose(f);
+	return 0;
+}
+
 static int curl_json(struct http_cli *h, const char *arg, struct aperr *e)
 {
 	struct curl_slist *n;
@@ -272,10 +294,15 @@ static const struct {
 	{ 'O', "-O/--remote-name", "apipe writes JSON Lines, not files named after the URL; use -o FILE" },
 	{ 'F', "-F/--form", "multipart bodies are not sent; use --json, --data-json or -d" },
 	{ 'T', "-T/--upload-file", "uploads are not apipe's job; use -d @FILE or --data-binary @FILE" },
-	{ 'b', "-b/--cookie", "apipe keeps no cookies; send one with -H 'Cookie: ...' if an API needs it" },
+	{ 'b', "-b/--cookie", "apipe keeps no cookies; send one an API needs with "
+			      "--api-key-header Cookie=env:NAME (a cookie is a credential)" },
 	{ 'c', "-c/--cookie-jar", "apipe keeps no cookies" },
 	{ 'x', "-x/--proxy", "set https_proxy (or http_proxy) in the environment; a proxy URL on "
 			     "the command line may hold credentials" },
+	{ HTTP_OPT_OAUTH2_BEARER, "--oauth2-bearer", "a token on the command line shows in ps; use "
+						     "--bearer env:NAME or --bearer file:PATH" },
+	{ 'Z', "-Z/--parallel", "apipe's requests run several at once with -j N (or "
+				"--parallel-max N, as curl spells the number)" },
 	{ '#', "-#/--progress-bar", "a progress line is shown on a terminal; -s hides it" },
 	{ HTTP_OPT_OUTPUT_DIR, "--output-dir", "apipe writes one stream; use -o FILE" },
 };
@@ -383,11 +410,17 @@ static int request_opt(struct http_cli *h, int opt, const char *arg, struct aper
 		if (opt == HTTP_OPT_DATA_JSON) {
 			struct json_doc d;
 			struct json_error je;
+			struct strbuf text = STRBUF_INIT;
 			int bad;
 
+			/* @file: the file's JSON, as curl's --json @file */
+			if (arg[0] == '@' && read_file(arg + 1, &text, e) < 0)
+				return aperr_prefix(e, "--json");
 			json_doc_init(&d, JSON_DEFAULT_DEPTH);
 			json_error_init(&je);
-			bad = json_parse(&d, arg, strlen(arg), &je) != 0;
+			bad = arg[0] == '@' ? json_parse(&d, text.buf ? text.buf : "", text.len, &je) != 0
+					    : json_parse(&d, arg, strlen(arg), &je) != 0;
+			strbuf_release(&text);
 			json_doc_release(&d);
 			json_error_release(&je);
 			if (bad || h->has_data)
@@ -397,15 +430,8 @@ static int request_opt(struct http_cli *h, int opt, const char *arg, struct aper
 		}
 		if (arg[0] == '@') {
 			/* like curl: the file's content */
-			FILE *f = fopen(arg + 1, "rb");
-			char buf[65536];
-			size_t got;
-
-			if (!f)
-				return aperr_errno(e, EX_NOINPUT, "-d %s", arg);
-			while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
-				strbuf_add(&h->data, buf, got);
-			fclose(f);
+			if (read_file(arg + 1, &h->data, e) < 0)
+				return aperr_prefix(e, "-d");
 		} else {
 			strbuf_addstr(&h->data, arg);
 		}
@@ -437,6 +463,10 @@ static int transport_opt(struct http_cli *h, int opt, const char *arg, struct ap
 	uint64_t n;
 	double s;
 
+	if (opt == 'm')
+		opt = HTTP_OPT_MAX_TIME;	/* curl's -m */
+	else if (opt == HTTP_OPT_PARALLEL_MAX)
+		opt = 'j';			/* curl's spelling of the number */
 	switch (opt) {
 	case 'j':
 		if (count(arg, "-j", 1000, &n, e) < 0 || !n)
@@ -487,7 +517,12 @@ static int transport_opt(struct http_cli *h, int opt, const char *arg, struct ap
 		return 1;
 	case HTTP_OPT_COMPRESSED: h->pol.compressed = 1; return 1;
 	case HTTP_OPT_NO_COMPRESSED: h->pol.compressed = 0; return 1;
-	case HTTP_OPT_HTTP1: h->pol.http1 = 1; return 1;
+	case HTTP_OPT_HTTP1: h->pol.http1 = 1; h->pol.http2 = 0; return 1;
+	case HTTP_OPT_HTTP2: h->pol.http2 = 1; h->pol.http1 = 0; return 1;
+	case HTTP_OPT_HTTP2_PK: h->pol.http2 = 2; h->pol.http1 = 0; return 1;
+	case '4': h->pol.ipresolve = 4; return 1;
+	case '6': h->pol.ipresolve = 6; return 1;
+	case HTTP_OPT_NOPROXY: h->pol.noproxy = arg; return 1;
 	case HTTP_OPT_RETRY_CONNREFUSED: h->pol.retry_first = 1; return 1;
 	case HTTP_OPT_CERT: h->pol.cert = arg; return 1;
 	case HTTP_OPT_KEY: h->pol.key = arg; return 1;

@@ -32,7 +32,8 @@ enum {
 	HTTP_OPT_TRUST_ORIGIN, HTTP_OPT_DATA_BINARY, HTTP_OPT_DATA_RAW, HTTP_OPT_DATA_URLENCODE,
 	HTTP_OPT_JSON, HTTP_OPT_NETRC, HTTP_OPT_NETRC_FILE, HTTP_OPT_BASE_URL,
 	HTTP_OPT_SHOW_ERROR, HTTP_OPT_INCLUDE, HTTP_OPT_PROFILE, HTTP_OPT_FAIL, HTTP_OPT_OUTPUT_DIR,
-	HTTP_OPT_RETRY_CONNREFUSED
+	HTTP_OPT_RETRY_CONNREFUSED, HTTP_OPT_HTTP2, HTTP_OPT_HTTP2_PK, HTTP_OPT_NOPROXY,
+	HTTP_OPT_OAUTH2_BEARER, HTTP_OPT_PARALLEL_MAX
 };
 
 /*
@@ -41,7 +42,7 @@ enum {
  * in the envelope), -I (HEAD).  -K and --profile are read before the
  * options (tool_expand_config); -o is each program's.
  */
-#define HTTP_CLI_SHORTOPTS "X:H:d:j:LksSu:A:e:Gw:iIfOF:T:b:c:x:#"
+#define HTTP_CLI_SHORTOPTS "X:H:d:j:LksSu:A:e:Gw:iIfOF:T:b:c:x:#m:46Z"
 
 /* The transport options alone (TLS, retries, timeouts), for a program that makes
  * its own requests (oauth-login); http_cli_opt() takes them into h->pol. */
@@ -119,7 +120,14 @@ enum {
 	{ "progress-bar", no_argument, NULL, '#' }, \
 	{ "fail", no_argument, NULL, 'f' }, \
 	{ "fail-with-body", no_argument, NULL, HTTP_OPT_FAIL }, \
-	{ "output-dir", required_argument, NULL, HTTP_OPT_OUTPUT_DIR }
+	{ "output-dir", required_argument, NULL, HTTP_OPT_OUTPUT_DIR }, \
+	{ "http2", no_argument, NULL, HTTP_OPT_HTTP2 }, \
+	{ "http2-prior-knowledge", no_argument, NULL, HTTP_OPT_HTTP2_PK }, \
+	{ "ipv4", no_argument, NULL, '4' }, \
+	{ "ipv6", no_argument, NULL, '6' }, \
+	{ "noproxy", required_argument, NULL, HTTP_OPT_NOPROXY }, \
+	{ "oauth2-bearer", required_argument, NULL, HTTP_OPT_OAUTH2_BEARER }, \
+	{ "parallel-max", required_argument, NULL, HTTP_OPT_PARALLEL_MAX }
 
 /* The usage lines for these options, for a program's usage text. */
 #define HTTP_CLI_USAGE \
@@ -128,10 +136,11 @@ enum {
 "       [-d data | --data-binary data | --data-raw data | --data-urlencode data |\n" \
 "        --data-json json | --json json] [-G] [--query name=value]...\n" \
 "       [-u user:secret] [--netrc | --netrc-file file] [-w format]\n" \
-"       [-j n] [-L] [-k] [--http1.1] [--no-compressed]\n" \
+"       [-j n] [-L] [-k] [--http1.1 | --http2 | --http2-prior-knowledge] [-4 | -6]\n" \
+"       [--noproxy hosts] [--no-compressed]\n" \
 "       [--retry n] [--retry-delay s] [--retry-max-time s] [--max-delay s]\n" \
 "       [--retry-connrefused]\n" \
-"       [--connect-timeout s] [--max-time s] [--max-body size]\n" \
+"       [--connect-timeout s] [-m s | --max-time s] [--max-body size]\n" \
 "       [--rate n[/s|/m|/h]] [--burst n] [--min-remaining n]\n" \
 "       [--cert file] [--key file] [--cacert file] [--trust-origin origin]...\n" \
 "       [--api-key-header name=secret] [--api-key-query name=secret]\n" \

@@ -79,8 +79,31 @@ is "$rc" 0 "-k: accepted"
 run fetch-page -X PUT -H 'X-Trace: 7' -d 'x' "$BASE/echo"
 is "$(echo_of '[.body.method, .body.headers["x-trace"], .body.body]')" '["PUT","7","x"]' "-X -H -d"
 
+run fetch-page -m 5 "$BASE/echo"
+is "$rc" 0 "-m 5: curl's --max-time"
+run fetch-page -m x "$BASE/echo"
+is "$rc" 64 "-m x: a bad number, named as --max-time"
+run fetch-page -4 "$BASE/echo"
+is "$rc" 0 "-4: IPv4 only"
+run fetch-page -6 "$BASE/echo"
+is "$rc" 69 "-6: IPv6 only (the mock listens on 127.0.0.1: no server, at once)"
+run fetch-page --http2 "$BASE/echo"
+is "$rc" 0 "--http2: accepted (an upgrade the server may ignore)"
+run fetch-page --noproxy '*' "$BASE/echo"
+is "$rc" 0 "--noproxy '*': accepted"
+printf '%s\n' "$BASE/echo?a" "$BASE/echo?b" "$BASE/echo?c" > three
+run fetch-page --parallel-max 3 < three
+is "$(jq -r .body.uri out | tr '\n' ' ')" "/echo?a /echo?b /echo?c " "--parallel-max 3: curl's spelling of -j 3, output in input order"
+echo '{"q":"from a file"}' > q.json
+run fetch-page --json @q.json "$BASE/echo"
+is "$(echo_of .body.body)" '"{\"q\":\"from a file\"}\n"' "--json @file: the file's JSON"
+echo 'not json' > nj.txt
+run fetch-page --json @nj.txt "$BASE/echo"
+is "$rc" 64 "--json @file that is not JSON: refused"
+
 # --- flags that cannot apply: one line that says why ---------------------------
-for f in -O '-F a=b' '-T f' '-b c=1' '-c jar' '-x http://p' '-#' '--output-dir d'; do
+for f in -O '-F a=b' '-T f' '-b c=1' '-c jar' '-x http://p' '-#' '--output-dir d' \
+	'--oauth2-bearer tok' -Z; do
 	# shellcheck disable=SC2086
 	run fetch-page $f "$BASE/echo"
 	is "$rc" 64 "curl's $f is refused"
