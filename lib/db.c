@@ -1394,7 +1394,18 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 	struct strbuf q = STRBUF_INIT;
 	int rc = -1;
 	const char *rtype = db->record_type ? db->record_type : "jsonb";
+	size_t i;
 
+	/* PostgreSQL cuts a name past 63 bytes without a word: two names could become one */
+	if (strlen(table) > 63)
+		return aperr_set(e, EX_USAGE, "--table: '%.40s...' is %zu bytes; PostgreSQL cuts names "
+				 "past 63, so give a shorter one", table, strlen(table));
+	for (i = 0; i < ncols; i++)
+		if (cols[i].name && strlen(cols[i].name) > 63)
+			return aperr_set(e, EX_USAGE, "column '%.40s...' is %zu bytes; PostgreSQL cuts "
+					 "names past 63 (two could become one): name it shorter "
+					 "with --column NAME=POINTER", cols[i].name,
+					 strlen(cols[i].name));
 	sql_create(&q, &pgsql_dialect, table, cols, ncols, nkeys, rtype);
 	/*
 	 * CREATE TABLE IF NOT EXISTS is not safe against itself: two first runs

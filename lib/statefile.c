@@ -158,9 +158,11 @@ static int lock_file(const char *path, const char *what, int wait, struct aperr 
 
 	if (strbuf_addf(&lk, "%s.lock", path) < 0)
 		return aperr_set(e, EX_OSERR, "out of memory");
-	fd = open(lk.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* a symbolic link planted at the lock's name is refused, never followed */
+	fd = open(lk.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		aperr_errno(e, EX_CANTCREAT, "%s: cannot open lock file %s", what, lk.buf);
+		aperr_errno(e, EX_CANTCREAT, "%s: cannot open lock file %s%s", what, lk.buf,
+			    errno == ELOOP ? " (a symbolic link: refused)" : "");
 		strbuf_release(&lk);
 		return -1;
 	}

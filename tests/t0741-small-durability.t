@@ -30,6 +30,15 @@ schema infer < deep2.jsonl > base.json
 run schema diff base.json < deep2.jsonl
 is "$rc" 0 "schema diff reads the baseline schema infer wrote for records 300 deep"
 
+# a symbolic link planted at a lock file's name is refused, not followed
+mkdir -p wst
+ln -s "$PWD/planted-target" wst/w.json.lock
+rc=0
+echo '{"t":"2026-01-01T00:00:00Z"}' | watermark track --state wst --name w --order-field /t > /dev/null 2> lockerr || rc=$?
+is "$rc:$([ -e planted-target ] && echo created || echo absent)" "73:absent" \
+	"a symlink at a lock's name: refused (73), nothing created at its target"
+like lockerr "symbolic link" "... saying so"
+
 echo '{"url":"ftp://example.com/x"}' > bad.jsonl
 run paginate < bad.jsonl
 is "$rc" 65 "a request line that is no http URL: bad data (65), not usage"

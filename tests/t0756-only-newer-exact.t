@@ -56,4 +56,12 @@ for B in $backends; do
 	is "$(q seq "select count(*) from t where CAST(record AS text) like '%\"new\"%'")" "$N" \
 		"$B: an older version after the newest changes nothing"
 done
+if [ "$backends" = "sqlite pg" ]; then
+	B=pg
+	long=$(printf 'c%.0s' $(seq 70))
+	echo '{"id":1,"x":1}' > one.jsonl
+	run upsert --db "$(url postgres)" --table t2 --key /id --column "$long=/x" < one.jsonl
+	is "$rc" 64 "PostgreSQL: a column name over 63 bytes is refused, not cut"
+	like err "cuts names past 63" "... saying why"
+fi
 done_testing
