@@ -85,6 +85,8 @@ enum pkce_outcome pkce_callback(const struct pkce *p, const char *code, const ch
 		return PKCE_NO_CODE;
 	}
 	*status = 200;
-	*page = "Signed in. You can close this window and return to the terminal.\n";
+	/* the code exchange is still to come, and can fail: the terminal says how it ended */
+	*page = "Received. The terminal finishes the sign-in and says whether it worked; you can "
+		"close this window.\n";
 	return PKCE_GOT_CODE;
 }

@@ -39,7 +39,8 @@ like login.err '^http://127\.0\.0\.1:[0-9]+/authorize\?response_type=code&client
 page=$(curl -sL "$url")
 finish_login
 is "$rc" 0 "the simulated browser completes the sign-in"
-is "$page" "Signed in. You can close this window and return to the terminal." "the browser gets a short page"
+is "$page" "Received. The terminal finishes the sign-in and says whether it worked; you can close this window." \
+	"the browser gets a short page that claims nothing the code exchange may still undo"
 is "$(stat -c %a store.json)" 600 "the store has mode 0600"
 is "$(grep -c "$CLIENT_SECRET" store.json)" 0 "the store holds no client secret"
 is "$(jq -r '[.token_url, .client_id, .scope, (.access_token | length > 0), (.refresh_token | length > 0), (.expires_at > .obtained_at)] | @tsv' store.json)" \
