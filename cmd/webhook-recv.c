@@ -27,13 +27,15 @@
 static const char usage_text[] =
 	"usage: webhook-recv [-hqv] --listen addr:port --secret secret\n"
 	"       --scheme github | stripe | slack | standard | hmac-sha256 [--header name]\n"
-	"       [--tolerance s] [--out dir] [--max-body size] [--port-file file]\n"
+	"       [--tolerance s] [--out dir] [--max-body size] [--max-held size]\n"
+	"       [--port-file file]\n"
 	"       [--max-connections n] [--max-client-connections n] [--request-timeout s]\n"
 	"       [--stats file]\n";
 
 enum {
 	OPT_LISTEN = CLI_OPT_FIRST_TOOL, OPT_SECRET, OPT_SCHEME, OPT_HEADER, OPT_TOLERANCE,
-	OPT_OUT, OPT_MAX_BODY, OPT_PORT_FILE, OPT_MAX_CONN, OPT_MAX_CLIENT, OPT_REQ_TIMEOUT
+	OPT_OUT, OPT_MAX_BODY, OPT_PORT_FILE, OPT_MAX_CONN, OPT_MAX_CLIENT, OPT_REQ_TIMEOUT,
+	OPT_MAX_HELD
 };
 
 static const struct option longopts[] = {
@@ -45,6 +47,7 @@ static const struct option longopts[] = {
 	{ "tolerance", required_argument, NULL, OPT_TOLERANCE },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+	{ "max-held", required_argument, NULL, OPT_MAX_HELD },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 	{ "max-client-connections", required_argument, NULL, OPT_MAX_CLIENT },
@@ -63,14 +66,44 @@ struct recv {
 	struct secrets secrets;
 	struct strbuf key;
 	struct wh_sink sink;
-	pthread_mutex_t mu;		/* the counts */
+	pthread_mutex_t mu;		/* the counts, and held */
 	uint64_t rejected[HTTP_STATUS_SLOTS];
+	uint64_t max_held;		/* bytes all unfinished bodies may hold (--max-held) */
+	uint64_t held;			/* what they hold now (reserved) */
 };
 
-/* One request: its body as it arrives. */
+/* One request: its body as it arrives, and what it reserved of max_held. */
 struct conn {
 	struct strbuf body;
+	uint64_t reserved;
 };
+
+/*
+ * Reserve n more bytes of the process's budget for unfinished bodies
+ * (none of which is authenticated until it is whole): 1, or 0 when the
+ * budget is spent (the request is answered 503 with Retry-After).
+ */
+static int reserve(struct recv *rv, struct conn *k, uint64_t n)
+{
+	int ok;
+
+	pthread_mutex_lock(&rv->mu);
+	ok = rv->held + n <= rv->max_held;
+	if (ok) {
+		rv->held += n;
+		k->reserved += n;
+	}
+	pthread_mutex_unlock(&rv->mu);
+	return ok;
+}
+
+static void unreserve(struct recv *rv, struct conn *k)
+{
+	pthread_mutex_lock(&rv->mu);
+	rv->held -= k->reserved;
+	k->reserved = 0;
+	pthread_mutex_unlock(&rv->mu);
+}
 
 static const char *header_of(void *ctx, const char *name)
 {
@@ -97,6 +130,8 @@ static enum MHD_Result respond(struct recv *rv, struct MHD_Connection *c, unsign
 	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
 	if (status == 405)
 		MHD_add_response_header(r, "Allow", "POST");
+	if (status == 503)
+		MHD_add_response_header(r, "Retry-After", "1");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	if (status >= 400)
@@ -184,6 +219,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		strbuf_init(&k->body, (size_t)-1);
 		*con_cls = k;
+		/* the whole declared body is reserved before a byte of it is read */
+		if (cl && !reserve(rv, k, n))
+			return respond(rv, c, 503, "busy: too many bodies on their way (--max-held); "
+					   "send it again\n");
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -191,6 +230,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			/* a chunked body past the cap: no answer can be queued mid-body, so the
 			 * connection is closed rather than read on */
 			rejected(rv, 413, "a chunked body passed --max-body; connection closed");
+			return MHD_NO;
+		}
+		/* a body without Content-Length reserves as it grows (as the buffer does) */
+		if (k->body.len + *upload_size > k->reserved &&
+		    !reserve(rv, k, 2 * (k->body.len + *upload_size) - k->reserved)) {
+			rejected(rv, 503, "a chunked body passed --max-held; connection closed");
 			return MHD_NO;
 		}
 		strbuf_add(&k->body, upload, *upload_size);
@@ -213,6 +258,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (ci && ci->socket_context)
 		wh_deadlines_touch(&rv->deadlines, ci->socket_context);
 	if (k) {
+		unreserve(rv, k);
 		strbuf_release(&k->body);
 		free(k);
 		*con_cls = NULL;
@@ -335,6 +381,7 @@ static const struct cli_help help[] = {
 	{ "Server", "--port-file file", "write the port listened on to file" },
 	{ "Server", "--out dir", "where events are written (default standard output)" },
 	{ "Server", "--max-body size", "largest request body" },
+	{ "Server", "--max-held size", "what all bodies on their way may hold (64M)" },
 	{ "Server", "--max-connections n", "connections at once" },
 	{ "Server", "--max-client-connections n", "connections at once from one address" },
 	{ "Server", "--request-timeout s", "the longest a request may take" },
@@ -359,6 +406,7 @@ int cmd_webhook_recv(int argc, char **argv)
 	strbuf_init(&rv.key, 0);
 	rv.tolerance = 300;
 	rv.max_body = 1 << 20;
+	rv.max_held = (uint64_t)64 << 20;
 	rv.max_conn = 4000;
 	rv.max_client = 64;
 	rv.req_timeout = 30;
@@ -381,6 +429,10 @@ int cmd_webhook_recv(int argc, char **argv)
 				usage_error("%s", e.msg);
 			break;
 		case OPT_OUT: rv.out_dir = optarg; break;
+		case OPT_MAX_HELD:
+			if (num_parse_size(optarg, &rv.max_held, "--max-held", &e) < 0)
+				die_opt(&e);
+			break;
 		case OPT_MAX_BODY:
 			if (num_parse_size(optarg, &rv.max_body, "--max-body", &e) < 0)
 				usage_error("%s", e.msg);

@@ -236,4 +236,49 @@ is "$rc" 64 "--header goes with hmac-sha256"
 run webhook-recv --listen 127.0.0.1:0 --secret env:H_SECRET --scheme github --request-timeout nan
 is "$rc" 64 "--request-timeout nan is a usage error"
 
+# --- bodies on their way share one budget (--max-held) ----------------------------------------
+# 60 clients each declare a 1 MiB body, send 600 KB of it and stall: past the
+# budget they get 503 with Retry-After, the memory stays near the budget, and
+# a signed delivery from another address lands once the stalled ones time out
+start_wh held --secret env:H_SECRET --scheme hmac-sha256 --header X-Sig --out held.d \
+	--max-held 8M --max-client-connections 1000 --request-timeout 4
+HPORT=$(cat held.port)
+python3 - "$HPORT" > held.result <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+socks, codes = [], []
+for i in range(60):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"POST /hook HTTP/1.1\r\nHost: x\r\nX-Sig: 00\r\nContent-Length: 1048576\r\n\r\n")
+    try:
+        s.sendall(b"x" * 600000)
+    except OSError:
+        pass
+    socks.append(s)
+time.sleep(1.5)
+n503 = 0
+for s in socks:
+    s.settimeout(0.2)
+    try:
+        if b" 503 " in s.recv(200):
+            n503 += 1
+    except OSError:
+        pass
+print(n503)
+time.sleep(4)
+PY
+hpid=$!
+sleep 1.2
+rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$wh_pid/status")
+body='{"held":1}'
+sig=$(hmac_hex "$H_SECRET" "$body")
+code=$(curl -s --interface 127.0.0.2 --retry 20 --retry-delay 1 -o held.resp -w '%{http_code}' \
+	-H "X-Sig: $sig" -H 'X-Delivery-Id: held-1' --data-binary "$body" "http://127.0.0.1:$HPORT/hook")
+wait "$hpid"
+is "$([ "$(cat held.result)" -ge 40 ] && echo yes)" yes \
+	"past --max-held 8M, the stalled bodies get 503 ($(cat held.result) of 60)"
+is "$([ "$rss" -lt 40960 ] && echo yes)" yes "... webhook-recv holds about the budget (${rss} KiB, not 60 MiB)"
+is "$code" 200 "a signed delivery from another client still lands (with retries)"
+stop_wh
+is "$(cat held.d/events-*.jsonl | jq -r .id)" "held-1" "... and is stored"
 done_testing
