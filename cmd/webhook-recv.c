@@ -206,7 +206,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (!k) {
 		const char *cl = header_of(c, "content-length");
-		uint64_t n;
+		uint64_t n = 0;
 		struct aperr e;
 
 		/* refuse from the headers alone, before a byte of the body is read */
