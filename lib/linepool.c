@@ -258,14 +258,10 @@ int lp_drain(struct linepool *p, struct aperr *e)
 
 int lp_finish(struct linepool *p, struct aperr *e)
 {
-	int r = 0;
+	int r = lp_drain(p, e);
 
-	if (p->jobs > 1) {
-		r = publish(p, e);
-		while (!r && p->head < p->tail)
-			r = commit_oldest(p, e);
+	if (p->jobs > 1)
 		stop_workers(p);
-	}
 	pool_free(p);
 	return r;
 }
