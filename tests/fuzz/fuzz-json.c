@@ -2,7 +2,8 @@
  * libFuzzer target: the JSON parser, pointer evaluation, minify and canon;
  * json_parse_pick() against json_parse() (same verdict, same error, same
  * answer for every picked pointer), and a lazy pick too (the same, up to
- * where it stopped).
+ * where it stopped, but for a picked name given twice, where the lazy pick
+ * keeps the first value and a full parse the last).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,20 @@ static int same_answer(const struct json_ptr *p, const struct json_doc *full,
 	if (tf == JSON_ABSENT || tp == JSON_ABSENT)
 		return tf == tp;
 	return json_src(full, tf) == json_src(d, tp) && json_srclen(full, tf) == json_srclen(d, tp);
+}
+
+/* Does the root object hold the name s[0..n) more than once? */
+static int root_repeats(const struct json_doc *d, const char *s, size_t n)
+{
+	uint32_t m;
+	int seen = 0;
+
+	if (json_type(d, 0) != JSON_OBJECT)
+		return 0;
+	for (m = json_first(d, 0); m; m = json_next(d, 0, m))
+		if (json_str_eq(d, m, s, n) && ++seen > 1)
+			return 1;
+	return 0;
 }
 
 static void check_pick(struct json_doc *full, const char *s, size_t n)
@@ -84,7 +99,11 @@ static void check_pick(struct json_doc *full, const char *s, size_t n)
 		__builtin_trap();
 	if (!rp && rf && fe.offset < d.tok[0].end)
 		__builtin_trap();
-	if (!rf && !rp && !same_answer(&p[0], full, &d))
+	/*
+	 * the same answer, but where the picked name comes twice: a full parse
+	 * takes the last, a lazy one stops at the first (json.h says so)
+	 */
+	if (!rf && !rp && !root_repeats(full, "a", 1) && !same_answer(&p[0], full, &d))
 		__builtin_trap();
 	for (k = 0; k < 4; k++)
 		json_ptr_release(&p[k]);
