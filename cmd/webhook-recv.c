@@ -176,12 +176,17 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 	is_json = k->body.len && json_parse(&d, body, k->body.len, &je) == 0;
 	strbuf_init(&line, (size_t)-1);
 	if (is_json || wh_allows_text(rv->scheme)) {	/* else r stays 2: refused */
+		char sk[72];
+		const char *signed_key = wh_signed_key(rv->scheme, body, k->body.len, sk) == 0 ? sk
+											: NULL;
+
 		wh_delivery_id(rv->scheme, idh ? header_of(c, idh) : NULL, is_json ? &d : NULL, &id);
-		r = wh_event(&line, rv->scheme, id.buf, id.len, headers_json, c, is_json ? &d : NULL,
-			     body, k->body.len, &rv->secrets, &e);
+		r = wh_event(&line, rv->scheme, id.buf, id.len, signed_key, headers_json, c,
+			     is_json ? &d : NULL, body, k->body.len, &rv->secrets, &e);
 		if (r < 0)
 			warnmsg("cannot write an event: %s", e.msg);
-		else if ((r = wh_sink_put(&rv->sink, id.buf, id.len, line.buf, line.len, &e)) < 0)
+		else if ((r = wh_sink_put_signed(&rv->sink, id.buf, id.len, signed_key, line.buf,
+						 line.len, &e)) < 0)
 			warnmsg("cannot store an event: %s; it was not acknowledged", e.msg);
 	}
 	json_doc_release(&d);

@@ -75,14 +75,24 @@ void wh_header_json(struct jsonw *w, const char *name, const char *value);
 
 /*
  * The event line (with its newline) appended to out:
- * {"received_at","id","scheme","headers":{…},"body"…}.  headers() writes
- * the members of the headers object (wh_header_json for each); d is the
- * parsed body, or NULL when it is not JSON (then it goes as text or
- * base64).  Secrets are scrubbed.  0 or -1 (e: the cap, or not UTF-8).
+ * {"received_at","id","signed"?,"scheme","headers":{…},"body"…}.  headers()
+ * writes the members of the headers object (wh_header_json for each); d is
+ * the parsed body, or NULL when it is not JSON (then it goes as text or
+ * base64); signed (NULL: none) is wh_signed_key()'s.  Secrets are
+ * scrubbed.  0 or -1 (e: the cap, or not UTF-8).
  */
 int wh_event(struct strbuf *out, enum wh_scheme s, const char *id, size_t idn,
-	     void (*headers)(void *ctx, struct jsonw *w), void *ctx, const struct json_doc *d,
-	     const char *body, size_t n, const struct secrets *secrets, struct aperr *e);
+	     const char *signed_key, void (*headers)(void *ctx, struct jsonw *w), void *ctx,
+	     const struct json_doc *d, const char *body, size_t n, const struct secrets *secrets,
+	     struct aperr *e);
+/*
+ * What identifies a delivery by what is signed, for the schemes whose
+ * delivery id the signature does not cover (github, hmac-sha256: only the
+ * body is signed): "sha256:" and the body's SHA-256 in hex, into out (66
+ * bytes with its NUL).  0, or -1 when the scheme signs its id or timestamp
+ * too (a replay under a new id needs a new signature there).
+ */
+int wh_signed_key(enum wh_scheme s, const char *body, size_t n, char out[72]);
 
 /*
  * The sink: events appended to DIR/events-TIME-PID.jsonl, each synced
@@ -109,6 +119,12 @@ int wh_sink_open(struct wh_sink *s, const char *dir, struct aperr *e);
  */
 int wh_sink_put(struct wh_sink *s, const char *id, size_t idn, const char *line, size_t n,
 		struct aperr *e);
+/*
+ * The same, a duplicate when the delivery id or the signed key (NULL:
+ * none) was seen: a body replayed under a new, unsigned id is recognised.
+ */
+int wh_sink_put_signed(struct wh_sink *s, const char *id, size_t idn, const char *signed_key,
+		       const char *line, size_t n, struct aperr *e);
 /* Make everything durable and close.  0, or the writer's error. */
 int wh_sink_close(struct wh_sink *s, struct aperr *e);
 

@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <openssl/sha.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,9 +54,28 @@ void wh_header_json(struct jsonw *w, const char *name, const char *value)
 	strbuf_release(&low);
 }
 
+int wh_signed_key(enum wh_scheme s, const char *body, size_t n, char out[72])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	if (s != WH_GITHUB && s != WH_HMAC)
+		return -1;
+	SHA256((const unsigned char *)(body ? body : ""), n, md);
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < sizeof(md); i++) {
+		out[7 + 2 * i] = hex[md[i] >> 4];
+		out[8 + 2 * i] = hex[md[i] & 15];
+	}
+	out[7 + 2 * sizeof(md)] = '\0';
+	return 0;
+}
+
 int wh_event(struct strbuf *out, enum wh_scheme s, const char *id, size_t idn,
-	     void (*headers)(void *ctx, struct jsonw *w), void *ctx, const struct json_doc *d,
-	     const char *body, size_t n, const struct secrets *secrets, struct aperr *e)
+	     const char *signed_key, void (*headers)(void *ctx, struct jsonw *w), void *ctx,
+	     const struct json_doc *d, const char *body, size_t n, const struct secrets *secrets,
+	     struct aperr *e)
 {
 	struct instant now;
 	struct jsonw w;
@@ -71,6 +91,8 @@ int wh_event(struct strbuf *out, enum wh_scheme s, const char *id, size_t idn,
 		jw_text(&w, id, idn);
 	else
 		jw_null(&w);
+	if (signed_key)
+		jw_member_str(&w, "signed", signed_key);
 	jw_member_str(&w, "scheme", wh_scheme_name(s));
 	jw_key(&w, "headers");
 	jw_object(&w);
@@ -105,16 +127,23 @@ static void seen_in(struct wh_sink *s, const char *path, struct json_doc *d, str
 		return;
 	}
 	while (lreader_next(&in, &line, &n, &e) > 0) {
-		uint32_t t;
-		struct hash128 h;
+		static const char *const names[] = { "id", "signed" };
+		size_t k;
 
-		if (json_parse(d, line, n, je) < 0 || !(t = json_get(d, 0, "id", 2)) ||
-		    json_type(d, t) != JSON_STRING)
+		if (json_parse(d, line, n, je) < 0)
 			continue;
-		strbuf_reset(id);
-		json_str_decode(d, t, id);
-		siphash128(s->key, id->buf ? id->buf : "", id->len, &h);
-		fpset_add(&s->seen, h);
+		/* the delivery id, and the signed key: either makes a later one a duplicate */
+		for (k = 0; k < 2; k++) {
+			uint32_t t = json_get(d, 0, names[k], strlen(names[k]));
+			struct hash128 h;
+
+			if (!t || json_type(d, t) != JSON_STRING)
+				continue;
+			strbuf_reset(id);
+			json_str_decode(d, t, id);
+			siphash128(s->key, id->buf ? id->buf : "", id->len, &h);
+			fpset_add(&s->seen, h);
+		}
 	}
 	lreader_release(&in);
 	close(fd);
@@ -188,13 +217,21 @@ int wh_sink_open(struct wh_sink *s, const char *dir, struct aperr *e)
 int wh_sink_put(struct wh_sink *s, const char *id, size_t idn, const char *line, size_t n,
 		struct aperr *e)
 {
-	struct hash128 h;
+	return wh_sink_put_signed(s, id, idn, NULL, line, n, e);
+}
+
+int wh_sink_put_signed(struct wh_sink *s, const char *id, size_t idn, const char *signed_key,
+		       const char *line, size_t n, struct aperr *e)
+{
+	struct hash128 h, hs;
 	int r = 0;
 
 	e->msg[0] = '\0';
 	siphash128(s->key, id ? id : "", idn, &h);
+	if (signed_key)
+		siphash128(s->key, signed_key, strlen(signed_key), &hs);
 	pthread_mutex_lock(&s->mu);
-	if (idn && fpset_has(&s->seen, h)) {
+	if ((idn && fpset_has(&s->seen, h)) || (signed_key && fpset_has(&s->seen, hs))) {
 		r = 1;
 		s->duplicates++;
 	} else if (lwriter_write(&s->out, line, n, e) != 0 ||
@@ -205,6 +242,8 @@ int wh_sink_put(struct wh_sink *s, const char *id, size_t idn, const char *line,
 	} else {
 		if (idn)
 			fpset_add(&s->seen, h);
+		if (signed_key)
+			fpset_add(&s->seen, hs);
 		s->accepted++;
 	}
 	pthread_mutex_unlock(&s->mu);

@@ -42,6 +42,9 @@ is "$(cat resp)" "stored" "... and acknowledged as stored"
 is "$(post -H "X-Hub-Signature-256: $SIG" -H 'X-GitHub-Delivery: d-1' --data-binary 'Hello, World!' "$URL")" 200 \
 	"the same delivery again is acknowledged"
 is "$(cat resp)" "duplicate delivery; already stored" "... as a duplicate"
+is "$(post -H "X-Hub-Signature-256: $SIG" -H 'X-GitHub-Delivery: d-forged' --data-binary 'Hello, World!' "$URL"):$(cat resp)" \
+	"200:duplicate delivery; already stored" \
+	"the same signed body replayed under a new (unsigned) delivery id: a duplicate, not stored again"
 is "$(post -H "X-Hub-Signature-256: $SIG" -H 'X-GitHub-Delivery: d-2' --data-binary 'Hello, World?' "$URL")" 401 \
 	"a tampered body: 401"
 is "$(cat resp)" "bad signature" "... saying why"
@@ -61,6 +64,8 @@ cat gh.d/events-*.jsonl > gh.events
 is "$(wc -l < gh.events)" 2 "two events were stored (the duplicate and the rejected ones were not)"
 is "$(sed -n 1p gh.events | jq -c '[.id, .scheme, .body_text]')" '["d-1","github","Hello, World!"]' \
 	"a form body is kept as body_text, with its delivery id"
+is "$(sed -n 1p gh.events | jq -r .signed)" "sha256:$(printf 'Hello, World!' | sha256sum | cut -d' ' -f1)" \
+	"... and what identifies it by what is signed (the body's SHA-256)"
 is "$(sed -n 2p gh.events | sed 's/.*"body"://; s/}$//')" "$body" "a JSON body is kept byte for byte"
 is "$(sed -n 2p gh.events | jq -r '.headers.authorization')" "REDACTED" "credential headers are redacted"
 is "$(sed -n 2p gh.events | jq -r '.headers["x-note"]')" "café crème" "a header value that is not UTF-8 is read as Latin-1: the line stays JSON"
@@ -72,6 +77,8 @@ is "$(grep -c "$GH_SECRET" gh.d/events-*.jsonl gh.err | awk -F: '{ s += $2 } END
 start_wh gh2 --secret env:GH_SECRET --scheme github --out gh.d
 is "$(post -H "X-Hub-Signature-256: $SIG" -H 'X-GitHub-Delivery: d-1' --data-binary 'Hello, World!' "$URL"):$(cat resp)" \
 	"200:duplicate delivery; already stored" "after a restart, a delivery stored before is still a duplicate"
+is "$(post -H "X-Hub-Signature-256: $SIG" -H 'X-GitHub-Delivery: d-forged-2' --data-binary 'Hello, World!' "$URL"):$(cat resp)" \
+	"200:duplicate delivery; already stored" "... and so is its body replayed under a new id"
 stop_wh
 
 # --- Standard Webhooks: the specification's example ---------------------------------

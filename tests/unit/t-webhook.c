@@ -89,13 +89,13 @@ static void test_sink(void)
 	is_str(id.buf ? id.buf : "", "gh-1", "delivery id: the scheme's header first");
 	secrets_init(&sec);
 	secrets_add(&sec, "s3cret");
-	ok(wh_event(&line, WH_GITHUB, "gh-1", 4, two_headers, NULL, NULL, "a=1", 3, &sec, &e) == 0 &&
+	ok(wh_event(&line, WH_GITHUB, "gh-1", 4, NULL, two_headers, NULL, NULL, "a=1", 3, &sec, &e) == 0 &&
 	   strstr(line.buf, "\"id\":\"gh-1\",\"scheme\":\"github\",\"headers\":{\"content-type\":"
 		  "\"application/json\",\"authorization\":\"") && !strstr(line.buf, "s3cret") &&
 	   strstr(line.buf, "\"body_text\":\"a=1\"}\n"),
 	   "event: names lowercased, the credential masked, a body that is not JSON as text");
 	strbuf_reset(&line);
-	ok(wh_event(&line, WH_STANDARD, NULL, 0, two_headers, NULL, &d, NULL, 0, &sec, &e) == 0 &&
+	ok(wh_event(&line, WH_STANDARD, NULL, 0, NULL, two_headers, NULL, &d, NULL, 0, &sec, &e) == 0 &&
 	   strstr(line.buf, "\"id\":null") && strstr(line.buf, "\"body\":{\"event_id\":\"E1\""),
 	   "event: a JSON body as JSON, no id as null");
 	json_doc_release(&d);
