@@ -228,8 +228,7 @@ int wh_sink_put_signed(struct wh_sink *s, const char *id, size_t idn, const char
 
 	e->msg[0] = '\0';
 	siphash128(s->key, id ? id : "", idn, &h);
-	if (signed_key)
-		siphash128(s->key, signed_key, strlen(signed_key), &hs);
+	siphash128(s->key, signed_key ? signed_key : "", signed_key ? strlen(signed_key) : 0, &hs);
 	pthread_mutex_lock(&s->mu);
 	if ((idn && fpset_has(&s->seen, h)) || (signed_key && fpset_has(&s->seen, hs))) {
 		r = 1;
