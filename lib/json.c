@@ -134,15 +134,6 @@ static inline const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
-static inline int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /*
  * Scan a string starting at the opening quote.  Returns the position after
@@ -191,8 +182,8 @@ scan_string(const char *p, const char *end, int *escaped,
 				p += 2;
 				continue;
 			case 'u':
-				if (end - p < 6 || hexval(p[2]) < 0 || hexval(p[3]) < 0 ||
-				    hexval(p[4]) < 0 || hexval(p[5]) < 0) {
+				if (end - p < 6 || num_hexval(p[2]) < 0 || num_hexval(p[3]) < 0 ||
+				    num_hexval(p[4]) < 0 || num_hexval(p[5]) < 0) {
 					*errat = p;
 					*why = "bad \\u escape (four hex digits expected)";
 					return NULL;
@@ -689,6 +680,23 @@ size_t json_count(const struct json_doc *d, uint32_t c)
 
 /* Decode one escape at s (s[0] == '\\'); returns bytes consumed, fills out. */
 static size_t decode_escape(const char *s, const char *end, char out[4], size_t *outn,
+			    int exact);
+
+size_t json_escape_decode(const char *s, const char *end, char out[4], size_t *outn)
+{
+	if (end - s < 2 || s[0] != '\\')
+		return 0;
+	if (s[1] == 'u') {
+		if (end - s < 6 || num_hexval(s[2]) < 0 || num_hexval(s[3]) < 0 ||
+		    num_hexval(s[4]) < 0 || num_hexval(s[5]) < 0)
+			return 0;
+	} else if (!s[1] || !strchr("\"\\/bfnrt", s[1])) {
+		return 0;
+	}
+	return decode_escape(s, end, out, outn, 1);
+}
+
+static size_t decode_escape(const char *s, const char *end, char out[4], size_t *outn,
 			    int exact)
 {
 	unsigned cp;
@@ -703,10 +711,13 @@ static size_t decode_escape(const char *s, const char *end, char out[4], size_t 
 		break;
 	default: out[0] = s[1]; *outn = 1; return 2;
 	}
-	cp = (unsigned)(hexval(s[2]) << 12 | hexval(s[3]) << 8 | hexval(s[4]) << 4 | hexval(s[5]));
-	if (cp >= 0xd800 && cp <= 0xdbff && end - s >= 12 && s[6] == '\\' && s[7] == 'u') {
-		unsigned lo = (unsigned)(hexval(s[8]) << 12 | hexval(s[9]) << 8 |
-					 hexval(s[10]) << 4 | hexval(s[11]));
+	cp = (unsigned)(num_hexval(s[2]) << 12 | num_hexval(s[3]) << 8 | num_hexval(s[4]) << 4 | num_hexval(s[5]));
+	/* the low half is read only when it is four hex digits (json_escape_decode's text) */
+	if (cp >= 0xd800 && cp <= 0xdbff && end - s >= 12 && s[6] == '\\' && s[7] == 'u' &&
+	    num_hexval(s[8]) >= 0 && num_hexval(s[9]) >= 0 && num_hexval(s[10]) >= 0 &&
+	    num_hexval(s[11]) >= 0) {
+		unsigned lo = (unsigned)(num_hexval(s[8]) << 12 | num_hexval(s[9]) << 8 |
+					 num_hexval(s[10]) << 4 | num_hexval(s[11]));
 
 		if (lo >= 0xdc00 && lo <= 0xdfff) {
 			*outn = utf8_encode(0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00), out);

@@ -122,6 +122,15 @@ size_t json_count(const struct json_doc *d, uint32_t c);
  */
 uint32_t json_get(const struct json_doc *d, uint32_t obj, const char *key, size_t klen);
 
+/*
+ * The JSON string escape at s (s[0] is its backslash), decoded into out
+ * (*outn bytes: UTF-8, a surrogate pair as one code point, a lone
+ * surrogate as WTF-8, as json_str_decode does): how many bytes of s it
+ * spans, or 0 when s holds no valid escape.  For text that may hold
+ * escapes, valid or not (lib/secret's masking).
+ */
+size_t json_escape_decode(const char *s, const char *end, char out[4], size_t *outn);
+
 /* Does string token t decode to exactly s[0..n)? */
 int json_str_eq(const struct json_doc *d, uint32_t t, const char *s, size_t n);
 /*

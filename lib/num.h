@@ -19,6 +19,17 @@
 #include "err.h"
 #include "strbuf.h"
 
+/* The value of hex digit c (either case), or -1: JSON's \u escapes, percent-encoding. */
+static inline int num_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 struct decnum {
 	const char *ip; size_t in;	/* integer digits */
 	const char *fp; size_t fn;	/* fraction digits */

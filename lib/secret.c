@@ -3,8 +3,8 @@
 
 
 #include "json.h"
+#include "num.h"
 #include "secret.h"
-#include "url.h"
 #include "statefile.h"
 
 void secrets_init(struct secrets *s)
@@ -48,35 +48,10 @@ static int add_one(struct secrets *s, const char *value)
 
 int secrets_add(struct secrets *s, const char *value)
 {
-	struct strbuf enc = STRBUF_INIT;
-	int r;
-
+	/* its other spellings (escaped, percent-encoded) are found by decoding: see find_all */
 	if (strlen(value) < 4)
 		return 0;
-	if (add_one(s, value) < 0)
-		return -1;
-	/* The percent-encoded form, as it appears in a query string. */
-	if (url_encode(&enc, value, strlen(value)) < 0) {
-		strbuf_release(&enc);
-		return -1;
-	}
-	r = strcmp(enc.buf, value) ? add_one(s, enc.buf) : 0;
-	strbuf_release(&enc);
-	if (r == 0) {
-		/* The JSON-escaped form, as it appears inside a JSON string. */
-		struct strbuf q = STRBUF_INIT;
-
-		if (json_quote(&q, value, strlen(value)) < 0 || q.len < 2)
-			r = -1;
-		else if (q.len - 2 != strlen(value) || memcmp(q.buf + 1, value, q.len - 2)) {
-			q.buf[q.len - 1] = '\0';
-			r = add_one(s, q.buf + 1);
-		}
-		if (q.buf)
-			explicit_bzero(q.buf, q.len);
-		strbuf_release(&q);
-	}
-	return r;
+	return add_one(s, value);
 }
 
 /* ---- masking by meaning: every spelling of a held value ---- */
@@ -126,12 +101,6 @@ static void view_release(struct view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* in's bytes with %XX (either case) and '+' decoded; 1 when anything was, 0 not, -1. */
 static int view_pct(const struct view *in, struct view *out)
 {
@@ -141,8 +110,8 @@ static int view_pct(const struct view *in, struct view *out)
 	for (i = 0; i < in->n; i++) {
 		int h, l;
 
-		if (in->b[i] == '%' && i + 2 < in->n && (h = hexval(in->b[i + 1])) >= 0 &&
-		    (l = hexval(in->b[i + 2])) >= 0) {
+		if (in->b[i] == '%' && i + 2 < in->n && (h = num_hexval(in->b[i + 1])) >= 0 &&
+		    (l = num_hexval(in->b[i + 2])) >= 0) {
 			if (view_put(out, (char)(h << 4 | l), in->from[i], in->to[i + 2]) < 0)
 				return -1;
 			i += 2;
@@ -158,92 +127,23 @@ static int view_pct(const struct view *in, struct view *out)
 	return any;
 }
 
-/* src[0..n) with JSON string escapes decoded (\uXXXX to UTF-8); 1, 0 or -1 as above. */
+/* src[0..n) with JSON string escapes decoded (json_escape_decode); 1, 0 or -1 as above. */
 static int view_json(const char *src, size_t n, size_t base, struct view *out)
 {
-	size_t i;
+	size_t i, k, len, j;
+	char u[4];
 	int any = 0;
 
 	for (i = 0; i < n; i++) {
-		unsigned long cp;
-		char u[4];
-		size_t k, len, end;
-		const char *simple = "\"\"\\\\//b\bf\fn\nr\rt\t";
-		const char *m;
-
-		if (src[i] != '\\' || i + 1 >= n) {
-			if (view_put(out, src[i], base + i, base + i + 1) < 0)
-				return -1;
-			continue;
-		}
-		if (src[i + 1] != 'u') {
-			for (m = simple; *m && *m != src[i + 1]; m += 2)
-				;
-			if (!*m) {
-				if (view_put(out, src[i], base + i, base + i + 1) < 0)
+		if (src[i] == '\\' && (k = json_escape_decode(src + i, src + n, u, &len)) > 0) {
+			for (j = 0; j < len; j++)
+				if (view_put(out, u[j], base + i, base + i + k) < 0)
 					return -1;
-				continue;
-			}
-			if (view_put(out, m[1], base + i, base + i + 2) < 0)
-				return -1;
-			i++;
+			i += k - 1;
 			any = 1;
-			continue;
+		} else if (view_put(out, src[i], base + i, base + i + 1) < 0) {
+			return -1;
 		}
-		if (i + 6 > n) {	/* too short for \uXXXX: as it is */
-			if (view_put(out, src[i], base + i, base + i + 1) < 0)
-				return -1;
-			continue;
-		}
-		for (cp = 0, k = 2; k < 6; k++) {
-			int h = hexval(src[i + k]);
-
-			if (h < 0)
-				break;
-			cp = cp << 4 | (unsigned long)h;
-		}
-		if (k < 6) {
-			if (view_put(out, src[i], base + i, base + i + 1) < 0)
-				return -1;
-			continue;
-		}
-		end = i + 6;
-		/* a surrogate pair */
-		if (cp >= 0xd800 && cp < 0xdc00 && i + 12 <= n && src[i + 6] == '\\' &&
-		    src[i + 7] == 'u') {
-			unsigned long lo = 0;
-
-			for (k = 8; k < 12 && hexval(src[i + k]) >= 0; k++)
-				lo = lo << 4 | (unsigned long)hexval(src[i + k]);
-			if (k == 12 && lo >= 0xdc00 && lo < 0xe000) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				end = i + 12;
-			}
-		}
-		if (cp < 0x80) {
-			u[0] = (char)cp;
-			len = 1;
-		} else if (cp < 0x800) {
-			u[0] = (char)(0xc0 | cp >> 6);
-			u[1] = (char)(0x80 | (cp & 0x3f));
-			len = 2;
-		} else if (cp < 0x10000) {
-			u[0] = (char)(0xe0 | cp >> 12);
-			u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-			u[2] = (char)(0x80 | (cp & 0x3f));
-			len = 3;
-		} else {
-			u[0] = (char)(0xf0 | cp >> 18);
-			u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-			u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-			u[3] = (char)(0x80 | (cp & 0x3f));
-			len = 4;
-		}
-		for (k = 0; k < len; k++)
-			if (view_put(out, u[k], base + i, base + end) < 0)
-				return -1;
-		i = end - 1;
-		any = 1;
 	}
 	return any;
 }

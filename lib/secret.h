@@ -6,9 +6,10 @@
  * newline removed).  A literal value is refused, because command lines are
  * visible to every user through ps(1).
  *
- * struct secrets remembers every secret value the run holds (and their
- * percent-encoded forms), so anything about to be written -- an error
- * message, a verbose line, a URL -- can be scrubbed of them.
+ * struct secrets remembers every secret value the run holds, so anything
+ * about to be written -- an error message, a verbose line, a URL -- can be
+ * scrubbed of them in any spelling (JSON-escaped, percent-encoded: the
+ * scrub decodes what it reads).
  *
  * Thread-safety: a struct secrets is built before any thread starts and
  * only read afterwards; secrets_scrub() and secrets_scrub_json() may then
@@ -33,12 +34,16 @@ void secrets_init(struct secrets *s);
 void secrets_release(struct secrets *s);	/* wipes and frees the values */
 /* Remember a value (copied) to be scrubbed; values shorter than 4 bytes are not. */
 int secrets_add(struct secrets *s, const char *value);
-/* Replace every remembered value in sb by SECRET_MASK. */
+/*
+ * Replace every remembered value in sb by SECRET_MASK (cut to the length
+ * of what it covers), in every spelling: as it is, JSON-escaped in any
+ * way, percent-encoded in either case or with '+' for space.
+ */
 void secrets_scrub(const struct secrets *s, struct strbuf *sb);
 /*
- * The same in JSON text, where a value may also stand JSON-escaped: a match
- * that begins inside an escape takes the whole escape, so the text stays
- * valid JSON.  Returns how many values were replaced.
+ * The same in JSON text: inside strings, where a match never cuts an
+ * escape, and a number that holds a value becomes the string "REDACTED",
+ * so the text stays valid JSON.  Returns how many values were replaced.
  */
 size_t secrets_scrub_json(const struct secrets *s, struct strbuf *sb);
 /* The same for a NUL-terminated string in place (the mask is never longer). */

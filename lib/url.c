@@ -2,6 +2,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "num.h"
 #include "url.h"
 
 /* Length of the scheme of url ("http" or "https"), 0 when it is neither. */
@@ -121,19 +122,14 @@ int url_encode(struct strbuf *out, const char *s, size_t n)
 	return strbuf_failed(out) ? -1 : 0;
 }
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 int url_decode(struct strbuf *out, const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			strbuf_addch(out, hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && num_hexval(s[i + 1]) >= 0 && num_hexval(s[i + 2]) >= 0) {
+			strbuf_addch(out, num_hexval(s[i + 1]) * 16 + num_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			strbuf_addch(out, s[i]);

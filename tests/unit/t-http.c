@@ -194,6 +194,11 @@ static void test_redaction(void)
 			is_str(sb.buf, json[i].want, json[i].what);
 		}
 		strbuf_reset(&sb);
+		strbuf_addstr(&sb, "a \\uDade\\uDk s3cr\\/t+value");
+		secrets_scrub(&s, &sb);
+		is_str(sb.buf, "a \\uDade\\uDk REDACTED",
+		       "a high surrogate before a bad escape in plain text: read as it is (the fuzzer's find)");
+		strbuf_reset(&sb);
 		strbuf_addstr(&sb, "-v: GET /x?q=with+space&r=with%20space");
 		secrets_scrub(&s, &sb);
 		is_str(sb.buf, "-v: GET /x?q=REDACTED&r=REDACTED", "'+' for space, in a plain line");
