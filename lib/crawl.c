@@ -519,6 +519,13 @@ static int next_page(struct crawl *c, const struct crawl_job *j, const struct pg
 	return check_loop(c, j, res, e);
 }
 
+/* A page's records, as a fingerprint: two pages with the same records have the same. */
+static uint64_t records_hash(const struct crawl *c, const struct json_doc *d,
+			     const struct pg_result *res)
+{
+	return siphash64(c->cfg->key, json_src(d, res->array), json_srclen(d, res->array));
+}
+
 /* The same records as the page before: the server ignores the position. */
 static int check_stuck(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
 		       const struct pg_result *res, struct aperr *e)
@@ -527,7 +534,7 @@ static int check_stuck(struct crawl *c, const struct crawl_job *j, const struct 
 
 	if ((c->spec.style != PG_OFFSET && c->spec.style != PG_PAGE) || !res->nrecords)
 		return 0;
-	h = siphash64(c->cfg->key, json_src(d, res->array), json_srclen(d, res->array));
+	h = records_hash(c, d, res);
 	if (c->has_prev && h == c->prev_hash) {
 		char m[200];
 
@@ -592,9 +599,7 @@ static void keep_first(struct crawl *c, const struct json_doc *d, const struct p
 	c->has_first = c->spec.confirm && !c->done;
 	if (!c->has_first)
 		return;
-	c->first_hash = res->nrecords ? siphash64(c->cfg->key, json_src(d, res->array),
-						  json_srclen(d, res->array))
-				      : 0;
+	c->first_hash = res->nrecords ? records_hash(c, d, res) : 0;
 	c->first_n = res->nrecords;
 	c->first_pos = pg_start_position(&c->spec, c->l->tmpl.url, c->l->tmpl.body.buf,
 					 c->l->tmpl.has_body ? c->l->tmpl.body.len : 0);
@@ -654,9 +659,7 @@ static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struc
 		return 0;
 	refuted = r->status >= 400 && r->status < 500 && r->status != 401 && r->status != 403 &&
 		  r->status != 429;
-	if (!refuted && res && res->nrecords && c->first_n &&
-	    siphash64(c->cfg->key, json_src(d, res->array), json_srclen(d, res->array)) ==
-		    c->first_hash)
+	if (!refuted && res && res->nrecords && c->first_n && records_hash(c, d, res) == c->first_hash)
 		refuted = 1;
 	if (!refuted && res && c->spec.style == PG_CURSOR && res->has_token &&
 	    res->token.len == c->first_token.len &&
