@@ -362,21 +362,33 @@ static void derived_name(const char *name, struct strbuf *out)
 	strbuf_addstr(out, rest + 1);
 }
 
+/*
+ * The next item of a list of lines at *p: 1 with item and its length set
+ * and *p moved past it, 0 at the end.
+ */
+static int next_item(const char **p, const char **item, size_t *len)
+{
+	const char *nl;
+
+	if (!*p || !**p)
+		return 0;
+	nl = strchr(*p, '\n');
+	*item = *p;
+	*len = nl ? (size_t)(nl - *p) : strlen(*p);
+	*p += *len + (nl ? 1 : 0);
+	return 1;
+}
+
 static void add_cand(struct strbuf *list, const char *name)
 {
-	size_t n = strlen(name);
-	const char *p = list->buf ? list->buf : "";
+	size_t n = strlen(name), l;
+	const char *p = list->buf, *it;
 
 	if (!n)
 		return;
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-
-		if (l == n && !memcmp(p, name, n))
+	while (next_item(&p, &it, &l))
+		if (l == n && !memcmp(it, name, n))
 			return;
-		p += l + (nl ? 1 : 0);
-	}
 	if (list->len)
 		strbuf_addch(list, '\n');
 	strbuf_addstr(list, name);
@@ -408,8 +420,8 @@ static int token_candidates(const char *url, const struct json_doc *body, const 
 			    struct strbuf *list, struct strbuf *probe)
 {
 	struct strbuf norm = STRBUF_INIT, der = STRBUF_INIT, names = STRBUF_INIT;
-	const char *params = "%d\n%o", *carried = carried_cursor_param(url, probe), *p;
-	size_t i;
+	const char *params = "%d\n%o", *carried = carried_cursor_param(url, probe), *p, *it;
+	size_t i, l;
 	int sure = 0;
 
 	strbuf_reset(list);
@@ -418,31 +430,26 @@ static int token_candidates(const char *url, const struct json_doc *body, const 
 	for (i = 0; i < pgr_ntoken_pairs; i++)
 		if (!strcmp(norm.buf, pgr_token_pairs[i].member))
 			params = pgr_token_pairs[i].params;
-	for (p = params; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+	for (p = params; next_item(&p, &it, &l);) {
 		struct strbuf one = STRBUF_INIT;
 
-		if (l == 2 && !memcmp(p, "%d", 2))
+		if (l == 2 && !memcmp(it, "%d", 2))
 			strbuf_add(&one, der.buf ? der.buf : "", der.len);
-		else if (l == 2 && !memcmp(p, "%o", 2))
+		else if (l == 2 && !memcmp(it, "%o", 2))
 			strbuf_addstr(&one, name);
 		else
-			strbuf_add(&one, p, l);
+			strbuf_add(&one, it, l);
 		if (one.buf)
 			add_cand(&names, one.buf);
 		strbuf_release(&one);
-		p += l + (nl ? 1 : 0);
 	}
 	if (!names.len)
 		add_cand(&names, "cursor");
 	/* the request already names one of them: that one, for sure */
-	for (p = names.buf; p && *p && !sure;) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+	for (p = names.buf; !sure && next_item(&p, &it, &l);) {
 		struct strbuf one = STRBUF_INIT;
 
-		strbuf_add(&one, p, l);
+		strbuf_add(&one, it, l);
 		if (request_carries(url, body, one.buf, probe)) {
 			strbuf_reset(list);
 			if (url_get_query(url, one.buf, probe) == 1) {
@@ -456,7 +463,6 @@ static int token_candidates(const char *url, const struct json_doc *body, const 
 			sure = 1;
 		}
 		strbuf_release(&one);
-		p += l + (nl ? 1 : 0);
 	}
 	if (!sure && carried) {
 		strbuf_addstr(list, carried);
@@ -468,20 +474,17 @@ static int token_candidates(const char *url, const struct json_doc *body, const 
 
 		/* a JSON POST reads its position from the body (Notion, search APIs) */
 		for (pass = in_body ? 0 : 1; pass < 2; pass++)
-			for (p = names.buf; p && *p;) {
-				const char *nl = strchr(p, '\n');
-				size_t l = nl ? (size_t)(nl - p) : strlen(p);
+			for (p = names.buf; next_item(&p, &it, &l);) {
 				struct strbuf one = STRBUF_INIT;
 
 				if (!pass) {
 					strbuf_addstr(&one, "body:");
-					json_ptr_append(&one, p, l);
+					json_ptr_append(&one, it, l);
 				} else {
-					strbuf_add(&one, p, l);
+					strbuf_add(&one, it, l);
 				}
 				add_cand(list, one.buf);
 				strbuf_release(&one);
-				p += l + (nl ? 1 : 0);
 			}
 	}
 	strbuf_release(&norm);
@@ -497,28 +500,28 @@ static int token_candidates(const char *url, const struct json_doc *body, const 
 static void set_cursor(struct pg_spec *s, const char *url, const struct json_doc *body,
 		       const char *path, const char *name, struct strbuf *probe)
 {
-	struct strbuf list = STRBUF_INIT, rest = STRBUF_INIT;
-	const char *nl;
+	struct strbuf first = STRBUF_INIT, rest = STRBUF_INIT, list = STRBUF_INIT;
+	const char *p, *it;
+	size_t l;
 	int sure = token_candidates(url, body, name, &list, probe);
 
 	s->style = PG_CURSOR;
 	pg_spec_set(&s->cursor_path, path);
-	nl = list.buf ? strchr(list.buf, '\n') : NULL;
-	for (; nl && *nl;) {
-		const char *p = nl + 1, *next = strchr(p, '\n');
-		size_t l = next ? (size_t)(next - p) : strlen(p);
-
+	/* the first candidate goes in force, the others wait as "cursor NAME" lines */
+	for (p = list.buf; next_item(&p, &it, &l);) {
+		if (!first.len) {
+			strbuf_add(&first, it, l);
+			continue;
+		}
 		if (rest.len)
 			strbuf_addch(&rest, '\n');
 		strbuf_addstr(&rest, "cursor ");
-		strbuf_add(&rest, p, l);
-		nl = next;
+		strbuf_add(&rest, it, l);
 	}
-	if (list.buf && strchr(list.buf, '\n'))
-		strbuf_setlen(&list, (size_t)(strchr(list.buf, '\n') - list.buf));
-	pg_spec_set(&s->cursor_param, list.buf ? list.buf : "cursor");
+	pg_spec_set(&s->cursor_param, first.len ? first.buf : "cursor");
 	pg_spec_set(&s->cand, rest.len ? rest.buf : NULL);
 	s->confirm = !sure;
+	strbuf_release(&first);
 	strbuf_release(&list);
 	strbuf_release(&rest);
 }
