@@ -107,6 +107,42 @@ static int add_property(void *ctx, const char *name, size_t nl, enum db_type t, 
 	return 0;
 }
 
+/*
+ * A column the table's registry lists: one this writer does not name is
+ * filled as the writer that added it fills it; an untyped one it names
+ * takes the registered type.  (A pointer that differs is db_prepare's error.)
+ */
+static int add_registered(void *ctx, const char *name, const struct json_ptr *p, enum db_type t,
+			  struct aperr *e)
+{
+	struct up *u = ctx;
+	struct db_column *c;
+	size_t i;
+
+	for (i = 0; i < u->ncols; i++)
+		if (!strcmp(u->cols[i].name, name)) {
+			if (i >= u->nkeys && u->cols[i].type == DB_ANY)
+				u->cols[i].type = t;
+			return 0;
+		}
+	u->cols = realloc(u->cols, (u->ncols + 1) * sizeof(*u->cols));
+	if (!u->cols)
+		die(EX_OSERR, "out of memory");
+	c = &u->cols[u->ncols];
+	c->type = t;
+	if (!(c->name = strdup(name)))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	if (json_ptr_parse(&c->ptr, p->text, e) < 0) {
+		free(c->name);
+		return -1;
+	}
+	u->ncols++;
+	if (u->common.verbose)
+		warnmsg("column %s of %s: filled from %s as the table's other writers do",
+			name, u->table, p->text);
+	return 0;
+}
+
 static void add_schema_columns(struct up *u, const char *path)
 {
 	struct strbuf text = STRBUF_INIT;
@@ -323,7 +359,8 @@ static void open_all(struct up *u)
 		db_set_record_type(u->db, u->record_type);
 	if (u->db)	/* the stored records are read back only to compare versions */
 		db_want_stored(u->db, u->have_newer);
-	if (!u->db || db_prepare(u->db, u->table, u->cols, u->ncols, u->nkeys, &e) < 0)
+	if (!u->db || db_table_columns(u->db, u->table, add_registered, u, &e) < 0 ||
+	    db_prepare(u->db, u->table, u->cols, u->ncols, u->nkeys, &e) < 0)
 		die_err(&e);
 	ups->db = u->db;
 	ups->cols = u->cols;

@@ -39,6 +39,8 @@ static int pgsql_exec(struct db *db, const char *sql, const char *what, struct a
 static int pgsql_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e);
 static int pgsql_state_put(struct db *db, const char *name, const char *value,
 			   const char *updated_at, struct aperr *e);
+static int column_register(struct db *db, const char *table, const struct db_column *col,
+			   struct aperr *e);
 
 static const char *const type_names[] = {
 	"any", "text", "integer", "real", "boolean", "json", "timestamp"
@@ -737,6 +739,8 @@ static int sqlite_evolve(struct db *db, const char *table, const struct db_colum
 				rc = aperr_set(e, EX_DATAERR, "column %s of %s is %s, not %s: apipe does "
 					       "not change a column's type", cols[i].name, table,
 					       *have ? have : "untyped", want + (*want == ' '));
+			else
+				rc = column_register(db, table, &cols[i], e);
 			free(have);
 			continue;
 		}
@@ -749,7 +753,8 @@ static int sqlite_evolve(struct db *db, const char *table, const struct db_colum
 		strbuf_addstr(&q, " ADD COLUMN ");
 		ident(&q, cols[i].name);
 		strbuf_addstr(&q, want);
-		if (exec(db, q.buf, e) < 0 || sqlite_backfill(db, table, &cols[i], e) < 0)
+		if (exec(db, q.buf, e) < 0 || sqlite_backfill(db, table, &cols[i], e) < 0 ||
+		    column_register(db, table, &cols[i], e) < 0)
 			rc = -1;
 	}
 	strbuf_release(&q);
@@ -1322,6 +1327,8 @@ static int pgsql_evolve(struct db *db, const char *table, const struct db_column
 				rc = aperr_set(e, EX_DATAERR, "column %s of %s is %s, not %s: apipe does "
 					       "not change a column's type", cols[i].name, table, ht,
 					       pgsql_data_type(cols[i].type));
+			else
+				rc = column_register(db, table, &cols[i], e);
 			continue;
 		}
 		db->evolve = 1;
@@ -1370,7 +1377,8 @@ static int pgsql_evolve(struct db *db, const char *table, const struct db_column
 			strbuf_addf(&q, " = %s #> %s", rec, path.buf);
 		else
 			strbuf_addf(&q, " = (%s #>> %s)::%s", rec, path.buf, pgsql_type(cols[i].type) + 1);
-		if (pgsql_exec(db, q.buf, "backfill", e) < 0)
+		if (pgsql_exec(db, q.buf, "backfill", e) < 0 ||
+		    column_register(db, table, &cols[i], e) < 0)
 			rc = -1;
 	}
 	strbuf_release(&q);
@@ -1685,6 +1693,144 @@ int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *in
 	}
 	return 0;	/* apipe_write empties itself at the end of the transaction (no TRUNCATE,
 			 * which gives a temporary table a new file every batch) */
+}
+
+/* ---- the column registry: which pointer fills each column, for every writer ---- */
+
+#define COLUMNS_TABLE_SQL \
+	"CREATE TABLE IF NOT EXISTS apipe_columns (tbl TEXT NOT NULL, name TEXT NOT NULL, " \
+	"pointer TEXT NOT NULL, type TEXT NOT NULL, PRIMARY KEY (tbl, name))"
+
+/*
+ * Run sql (parameters $1…$np, text) on either engine; each result row's
+ * first ncol columns as text to row(ctx, vals, e) (NULL: ignored).  0, or
+ * -1 (e).  A missing table is an empty result when missing_ok.
+ */
+static int query(struct db *db, const char *sql, const char *const *pv, int np, int ncol,
+		 int (*row)(void *ctx, const char *const *vals, struct aperr *e), void *ctx,
+		 int missing_ok, struct aperr *e)
+{
+	const char *vals[4];
+	int i, r, rc = 0;
+
+	if (ncol > 4)
+		return aperr_set(e, EX_SOFTWARE, "query: %d columns", ncol);
+	if (db->pg) {
+		PGresult *res = PQexecParams(db->pg, sql, np, NULL, pv, NULL, NULL, 0);
+		int n;
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+			if (missing_ok && st && !strcmp(st, "42P01")) {
+				PQclear(res);
+				return 0;
+			}
+			return pgerr(db, res, "SELECT", e);
+		}
+		n = PQntuples(res);
+		for (r = 0; r < n && rc == 0 && row; r++) {
+			for (i = 0; i < ncol; i++)
+				vals[i] = PQgetvalue(res, r, i);
+			rc = row(ctx, vals, e);
+		}
+		PQclear(res);
+		return rc;
+	} else {
+		sqlite3_stmt *st = NULL;
+
+		if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+			if (missing_ok && strstr(sqlite3_errmsg(db->h), "no such table"))
+				return 0;
+			return sqlerr(db, e, "prepare");
+		}
+		for (i = 0; i < np; i++)
+			sqlite3_bind_text(st, i + 1, pv[i], -1, SQLITE_STATIC);
+		while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW) {
+			for (i = 0; i < ncol; i++) {
+				vals[i] = (const char *)sqlite3_column_text(st, i);
+				if (!vals[i])
+					vals[i] = "";
+			}
+			rc = row ? row(ctx, vals, e) : 0;
+		}
+		if (rc == 0 && r != SQLITE_DONE)
+			rc = sqlerr(db, e, "SELECT");
+		sqlite3_finalize(st);
+		return rc;
+	}
+}
+
+struct columns_read {
+	const char *table;
+	int (*add)(void *ctx, const char *name, const struct json_ptr *p, enum db_type t,
+		   struct aperr *e);
+	void *ctx;
+};
+
+static int column_row(void *ctx, const char *const *v, struct aperr *e)
+{
+	struct columns_read *cr = ctx;
+	struct json_ptr p;
+	int t = db_type_parse(v[2]), r;
+
+	if (t < 0 || json_ptr_parse(&p, v[1], e) < 0)
+		return aperr_set(e, EX_CONFIG, "apipe_columns: column %s of %s has pointer '%s' and "
+				 "type '%s', which apipe does not know", v[0], cr->table, v[1], v[2]);
+	r = cr->add(cr->ctx, v[0], &p, (enum db_type)t, e);
+	json_ptr_release(&p);
+	return r;
+}
+
+int db_table_columns(struct db *db, const char *table,
+		     int (*add)(void *ctx, const char *name, const struct json_ptr *p,
+				enum db_type t, struct aperr *e),
+		     void *ctx, struct aperr *e)
+{
+	struct columns_read cr = { table, add, ctx };
+	const char *pv[1] = { table };
+
+	return query(db, "SELECT name, pointer, type FROM apipe_columns WHERE tbl = $1 ORDER BY name",
+		     pv, 1, 3, column_row, &cr, 1, e);
+}
+
+struct column_check {
+	const char *table;
+	const struct db_column *col;
+};
+
+/* A column's pointer as the registry has it (its type is the table's: evolve checks it). */
+
+static int column_same(void *ctx, const char *const *v, struct aperr *e)
+{
+	struct column_check *cc = ctx;
+
+	if (strcmp(v[0], cc->col->ptr.text))
+		return aperr_set(e, EX_CONFIG, "column %s of %s is filled from %s by the table's "
+				 "other writers, not %s: every writer fills a column the same way; "
+				 "name another column", cc->col->name, cc->table, v[0],
+				 cc->col->ptr.text);
+	return 0;
+}
+
+/*
+ * In the open transaction, once column col of table exists: it enters the
+ * registry (the first writer to name a column says how it is filled), and
+ * a registry entry that fills it from another pointer is EX_CONFIG.
+ */
+static int column_register(struct db *db, const char *table, const struct db_column *col,
+			   struct aperr *e)
+{
+	const char *pv[4] = { table, col->name, col->ptr.text, db_type_name(col->type) };
+	struct column_check cc = { table, col };
+
+	if (query(db, COLUMNS_TABLE_SQL, NULL, 0, 0, NULL, NULL, 0, e) < 0 ||
+	    query(db, "INSERT INTO apipe_columns (tbl, name, pointer, type) "
+		      "VALUES ($1, $2, $3, $4) ON CONFLICT (tbl, name) DO NOTHING",
+		  pv, 4, 0, NULL, NULL, 0, e) < 0)
+		return -1;
+	return query(db, "SELECT pointer, type FROM apipe_columns WHERE tbl = $1 AND name = $2",
+		     pv, 2, 2, column_same, &cc, 0, e);
 }
 
 int db_state_lock(struct db *db, const char *name, struct aperr *e)

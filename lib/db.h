@@ -85,14 +85,28 @@ int db_value_from_json(const struct db_column *col, const struct json_doc *d, ui
 void db_value_init(struct db_value *v);
 void db_value_release(struct db_value *v);
 
+/*
+ * The table's registered columns (apipe_columns: each column past the key
+ * that a writer named, and the pointer and type that fill it), in name
+ * order, each handed to add(ctx, name, pointer, type, e); p is borrowed for
+ * the call.  A writer adds the ones it does not name before db_prepare, so
+ * every writer fills every column.  0 (none when the registry is missing),
+ * or -1 with e (EX_CONFIG for an entry apipe cannot read, or add's error).
+ */
+int db_table_columns(struct db *db, const char *table,
+		     int (*add)(void *ctx, const char *name, const struct json_ptr *p,
+				enum db_type t, struct aperr *e),
+		     void *ctx, struct aperr *e);
 /* Open url (a path or sqlite:PATH).  EX_CANTCREAT, EX_CONFIG or EX_UNAVAILABLE. */
 struct db *db_open(const char *url, struct aperr *e);
 void db_close(struct db *db);
 
 /*
  * Create table (keys first, then the other columns, record, ingested_at)
- * and apipe_state when missing, and prepare the statements.  An existing
- * table missing one of the columns is EX_CONFIG.
+ * and apipe_state when missing, and prepare the statements.  Each column
+ * past the key enters the registry (apipe_columns) once the table has it;
+ * one the registry fills from another pointer is EX_CONFIG, as is an
+ * existing table missing one of the key columns.
  */
 int db_prepare(struct db *db, const char *table, const struct db_column *cols, size_t ncols,
 	       size_t nkeys, struct aperr *e);

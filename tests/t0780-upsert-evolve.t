@@ -82,13 +82,34 @@ backend() {
 	is "$r1 $r2" "0 0" "$B: two first runs at once both exit 0"
 	is "$(q race 'select count(*), count(distinct id), sum(a) from r')" "800|800|320400" "$B: every row once"
 	is "$(q race "select count(*) from r where id > 400 and b = 'v' || id")" 400 "$B: the second run's column holds its values"
+
+	# a typed column is the table's: a writer that does not name it fills it as the others do
+	D=$(url reg)
+	printf '%s\n' '{"id":1,"s":"a","n":"x","at":"2026-01-01T01:00:00+01:00"}' > reg1.jsonl
+	printf '%s\n' '{"id":2,"s":"b","n":"y","at":"2026-01-02T00:00:00Z"}' '{"id":3,"n":"z","q":"many"}' > reg2.jsonl
+	run upsert --db "$D" --table t --key id=/id:integer --column st=/s:text --column at=/at:timestamp < reg1.jsonl
+	is "$rc" 0 "$B: a writer names two typed columns"
+	run upsert -v --db "$D" --table t --key id=/id:integer < reg2.jsonl
+	is "$rc" 0 "$B: a writer that names none"
+	like err "column st of t: filled from /s as the table's other writers do" "$B: -v says it fills the table's columns"
+	is "$(q reg "select id, coalesce(st, '-'), coalesce(cast(at as text), '-') from t order by id" | sed 's/ 00:00:00+00$/T00:00:00Z/' | tr '\n' ' ')" \
+		"1|a|2026-01-01T00:00:00Z 2|b|2026-01-02T00:00:00Z 3|-|- " "$B: its rows have them filled, typed"
+	run upsert --db "$D" --table t --key id=/id:integer --column st=/n:text < /dev/null
+	is "$rc" 78 "$B: a writer filling the column from another pointer: exit 78"
+	like err "column st of t is filled from /s by the table's other writers, not /n" "$B: said so"
+	run upsert --db "$D" --table t --key id=/id:integer --column q=/q:integer < reg2.jsonl
+	is "$rc" 65 "$B: a column that cannot be added (a stored value does not fit): exit 65"
+	echo '{"id":4,"s":"d"}' > reg3.jsonl
+	run upsert --db "$D" --table t --key id=/id:integer < reg3.jsonl
+	is "$rc" 0 "$B: the failed column is not the table's: the next writer is not bound to it"
+	is "$(q reg "select id, st from t where id = 4")" "4|d" "$B: and fills the columns the table has"
 }
 
 B=sqlite
 backend
 if pg_start; then
 	B=pg
-	for db in evo typed race; do
+	for db in evo typed race reg; do
 		psql -X -q "postgresql:///postgres?host=$PGDIR&user=postgres" -c "create database $db" > /dev/null
 	done
 	backend
