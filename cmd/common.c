@@ -375,6 +375,20 @@ int tool_parse_line(struct json_doc *d, struct json_error *je, const struct json
 	return r < 0 ? json_error_to_aperr(je, e) : 0;
 }
 
+void tool_refuse_lost_state(const char *line, size_t n, uint64_t lineno)
+{
+	static const char head[] = "{\"apipe_state\":";
+
+	while (n && (*line == ' ' || *line == '\t')) {
+		line++;
+		n--;
+	}
+	if (n >= sizeof(head) - 1 && !memcmp(line, head, sizeof(head) - 1))
+		die(EX_DATAERR, "line %llu: an in-band state line without its RS byte: a stage "
+		    "before this one rewrote it (jq does); pass lines that begin with RS on "
+		    "unchanged (see IN-BAND STATE in apipe(7))", (unsigned long long)lineno);
+}
+
 /* The upstream paused: what the filter holds goes on now (an error shows at the next write). */
 static void flush_on_idle(void *ctx)
 {

@@ -151,6 +151,11 @@ int tool_parse_line(struct json_doc *d, struct json_error *je, const struct json
  * with tool_set_output) bounded by the common options, and a parser (d and
  * je may be NULL: the caller keeps its own).
  */
+/*
+ * A line that is an in-band state line without its RS byte (a stage such
+ * as jq rewrote it): exit 65 naming the line and what to do.
+ */
+void tool_refuse_lost_state(const char *line, size_t n, uint64_t lineno);
 void tool_filter_init(const struct cli_common *c, struct lreader *in, struct lwriter *out,
 		      struct json_doc *d, struct json_error *je);
 /* The writer die() flushes before exiting, so accepted output is not lost. */

@@ -313,6 +313,7 @@ int cmd_tabulate(int argc, char **argv)
 			t.states++;
 			continue;
 		}
+		tool_refuse_lost_state(line, n, in.lineno);
 		if (lines_hold(&h, line, n, in.lineno, &e) < 0)
 			die_err(&e);
 		if (json_parse(&d, line, n, NULL) == 0 &&
@@ -337,8 +338,10 @@ int cmd_tabulate(int argc, char **argv)
 	while ((r = lreader_next(&in, &line, &n, &e)) > 0) {
 		if (jsonl_is_state(line, n))
 			t.states++;	/* a file is written whole or not at all: no progress to keep */
-		else
+		else {
+			tool_refuse_lost_state(line, n, in.lineno);
 			one(&t, &d, &je, line, n, in.lineno);
+		}
 	}
 	if (r < 0)
 		die_err(&e);

@@ -19,14 +19,14 @@ static const char usage_text[] =
 	"usage: upsert [-hqv] --db path --table name --key pointer[,pointer...]\n"
 	"       [--column name=pointer[:type]]... [--columns-from schema] [--batch n]\n"
 	"       [--order-field pointer [--only-newer] [--watermark-name name]]\n"
-	"       [--dead-letter file]\n"
+	"       [--dead-letter file] [--state name]\n"
 	"       [--record-type jsonb | json | text]\n"
 	"       [--stats file] [--max-line size] [--max-depth n]\n";
 
 enum {
 	OPT_DB = CLI_OPT_FIRST_TOOL, OPT_TABLE, OPT_KEY, OPT_COLUMN, OPT_BATCH, OPT_ONLY_NEWER,
 	OPT_WM_NAME, OPT_WM_FIELD, OPT_DEAD_LETTER, OPT_RECORD_TYPE, OPT_ORDER_FIELD,
-	OPT_COLUMNS_FROM
+	OPT_COLUMNS_FROM, OPT_STATE
 };
 
 static const struct option longopts[] = {
@@ -43,12 +43,15 @@ static const struct option longopts[] = {
 	{ "watermark-name", required_argument, NULL, OPT_WM_NAME },
 	{ "watermark-field", required_argument, NULL, OPT_WM_FIELD },
 	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
+	{ "state", required_argument, NULL, OPT_STATE },
 	{ NULL, 0, NULL, 0 }
 };
 
 struct up {
 	struct cli_common common;
 	const char *dburl, *table, *wm_name, *dl_path;
+	const char *want_state;		/* --state: rows land only once this state has come */
+	int state_seen;
 	struct db_column *cols;
 	size_t ncols, nkeys;
 	uint64_t batch_size;
@@ -165,6 +168,12 @@ static void flush(struct up *u)
 		die_err(&e);
 }
 
+/* With --state, nothing lands before the first state line of that name. */
+static int may_land(const struct up *u)
+{
+	return !u->want_state || u->state_seen;
+}
+
 static void reject(struct up *u, const char *line, size_t n, int is_json, const char *ptr,
 		   const char *msg);
 
@@ -193,6 +202,8 @@ static void take_state(struct up *u, const char *line, size_t n)
 		strbuf_release(&name);
 		return;
 	}
+	if (u->want_state && !strcmp(name.buf, u->want_state))
+		u->state_seen = 1;
 	if (json_minify(&u->d, tv, &value) < 0 ||
 	    upsert_state(&u->ups, name.buf, value.buf, value.len, &e) < 0)
 		die(EX_OSERR, "out of memory");
@@ -207,11 +218,31 @@ static void reject(struct up *u, const char *line, size_t n, int is_json, const 
 	struct aperr e;
 
 	if (!u->dl_path)
-		die(EX_DATAERR, "line %llu: %s%s%s", (unsigned long long)u->in.lineno,
-		    ptr ? ptr : "", ptr ? ": " : "", msg);
+		die(EX_DATAERR, "line %llu: %s%s%s%s%s%s", (unsigned long long)u->in.lineno,
+		    ptr ? ptr : "", ptr ? ": " : "", msg,
+		    may_land(u) ? "" : "; no state line ", may_land(u) ? "" : u->want_state,
+		    may_land(u) ? "" : " has come yet, so nothing landed (a stage that rewrites "
+				       "state lines, as jq does, would explain both: see IN-BAND "
+				       "STATE in apipe(7))");
 	if (dl_write(&u->dl, u->in.lineno, line, n, is_json, ptr, msg, &e) < 0)
 		die_err(&e);
 	u->dead++;
+}
+
+static void no_state(const struct up *u) __attribute__((noreturn));
+static void no_state(const struct up *u)
+{
+	die(EX_DATAERR, "line %llu: %llu records and no state line %s before them: a stage "
+	    "between paginate --state %s and upsert drops state lines (jq does; see IN-BAND "
+	    "STATE in apipe(7)); nothing landed", (unsigned long long)u->in.lineno,
+	    (unsigned long long)u->ups.nrows, u->want_state, u->want_state);
+}
+
+/* Records held for the first state line: a bound, so a stream that lost them ends. */
+static void hold_check(const struct up *u)
+{
+	if (u->ups.nrows >= 64 * u->batch_size || u->ups.batch.len >= (256u << 20))
+		no_state(u);
 }
 
 static void one(struct up *u, const char *line, size_t n)
@@ -221,6 +252,7 @@ static void one(struct up *u, const char *line, size_t n)
 	int r;
 
 	u->records++;
+	tool_refuse_lost_state(line, n, u->in.lineno);
 	if (tool_parse_line(&u->d, &u->je, NULL, line, n, u->in.lineno, &e) < 0) {
 		reject(u, line, n, 0, u->je.pointer.len ? u->je.pointer.buf : NULL, e.msg);
 		return;
@@ -234,6 +266,8 @@ static void one(struct up *u, const char *line, size_t n)
 		reject(u, line, n, 1, ptr, e.msg);
 	else if (r < 0)
 		die_err(&e);
+	else if (!may_land(u))
+		hold_check(u);
 	else if (u->ups.nrows >= u->batch_size)
 		flush(u);
 }
@@ -265,6 +299,7 @@ static const struct cli_help help[] = {
 	{ "Table", "--only-newer", "update only when --order-field is newer" },
 	{ "Table", "--watermark-name name", "keep --order-field's greatest value with the rows" },
 	{ "Table", "--dead-letter file", "records that cannot land go to file" },
+	{ "Table", "--state name", "land rows only once paginate's state line name has come" },
 	{ NULL, NULL, NULL }
 };
 
@@ -298,6 +333,11 @@ static void parse_args(struct up *u, int argc, char **argv)
 		case OPT_ONLY_NEWER: u->have_newer = 1; break;
 		case OPT_ORDER_FIELD: order = optarg; break;
 		case OPT_WM_NAME: u->wm_name = optarg; break;
+		case OPT_STATE:
+			if (!*optarg)
+				usage_error("--state: a name");
+			u->want_state = optarg;
+			break;
 		case OPT_WM_FIELD: tool_renamed("--watermark-field", "--order-field");
 		case OPT_DEAD_LETTER: u->dl_path = optarg; break;
 		case OPT_RECORD_TYPE:
@@ -392,11 +432,13 @@ static void run(struct up *u)
 		else
 			one(u, line, n);
 		/* the upstream paused: land what is held (and the state it completes) now */
-		if (upsert_dirty(&u->ups) && lreader_idle(&u->in))
+		if (may_land(u) && upsert_dirty(&u->ups) && lreader_idle(&u->in))
 			flush(u);
 	}
 	if (r < 0)
 		die_err(&e);
+	if (!may_land(u) && u->ups.nrows)
+		no_state(u);
 	flush(u);
 	if (dl_close(&u->dl, &e) < 0)
 		die_err(&e);
