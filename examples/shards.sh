@@ -41,7 +41,7 @@ shard() {
 	url=${URL//\{\}/$s}
 	paginate -q --state "crawl-$s" --resume-from "$DB" "$@" "$url" |
 		records |
-		upsert --db "$DB" --table "$TABLE" --key "$RECORD_KEY" --only-newer \
+		upsert --db "$DB" --table "$TABLE" --key "$RECORD_KEY" --state "crawl-$s" --only-newer \
 			--watermark-name "$TABLE-$s" --order-field "$VERSION" \
 			${RECORD_TYPE:+--record-type "$RECORD_TYPE"}
 }

@@ -143,6 +143,8 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	jw_member_str(&w, "method", r->method ? r->method : r->has_body ? "POST" : "GET");
 	jw_key(&w, "status");
 	jw_i64(&w, r->status);
+	if (r->http_version[0])
+		jw_member_str(&w, "http_version", r->http_version);
 	add_headers(&w, r, o);
 	instant_format_ms(&t, ts, sizeof(ts));
 	jw_member_str(&w, "fetched_at", ts);

@@ -65,6 +65,24 @@ void http_policy_init(struct http_policy *p)
 	p->user_agent = "apipe/0.1.0";
 }
 
+/* The HTTP version of the final response, as the envelope names it. */
+static void set_http_version(struct http_req *r, CURLcode rc)
+{
+	long v = 0;
+	const char *s = "";
+
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &v);
+	switch (v) {
+	case CURL_HTTP_VERSION_1_0: s = "1.0"; break;
+	case CURL_HTTP_VERSION_1_1: s = "1.1"; break;
+	case CURL_HTTP_VERSION_2_0: s = "2"; break;
+	case CURL_HTTP_VERSION_3: s = "3"; break;
+	default: break;
+	}
+	snprintf(r->http_version, sizeof(r->http_version), "%s", s);
+}
+
 void http_req_init(struct http_req *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -77,6 +95,7 @@ void http_req_reset_result(struct http_req *r)
 {
 	r->outcome = HTTP_OK;
 	r->status = 0;
+	r->http_version[0] = 0;
 	strbuf_reset(&r->resp_headers);
 	strbuf_reset(&r->resp_body);
 	r->attempts = r->retries_used = 0;
@@ -831,6 +850,7 @@ static int attempt_done(struct http_client *c, struct http_req *r, CURLcode rc, 
 	if (slot_of(c, r)->inflight)
 		slot_of(c, r)->inflight--;
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	set_http_version(r, rc);
 	curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total);
 	r->elapsed_ms = (double)total / 1000;
 	r->status = rc == CURLE_OK ? status : 0;

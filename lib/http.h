@@ -100,6 +100,7 @@ struct http_req {
 	unsigned redirects;
 	enum http_outcome outcome;
 	long status;			/* final HTTP status, 0 when none */
+	char http_version[4];		/* of the final response: "1.0", "1.1", "2", "3"; "" when none */
 	struct strbuf resp_headers;	/* "name\0value\0" pairs, names lowercased */
 	struct strbuf resp_body;
 	unsigned attempts;

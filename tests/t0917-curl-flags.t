@@ -89,6 +89,15 @@ run fetch-page -6 "$BASE/echo"
 is "$rc" 69 "-6: IPv6 only (the mock listens on 127.0.0.1: no server, at once)"
 run fetch-page --http2 "$BASE/echo"
 is "$rc" 0 "--http2: accepted (an upgrade the server may ignore)"
+is "$(jq -r .http_version out)" 1.1 "the envelope names the version that answered: 1.1"
+node "$APIPE_TOP/tests/bin/h2c-server.js" h2.port &
+mock_pids="$mock_pids $!"
+H2=$(wait_port h2.port)
+run fetch-page --http2-prior-knowledge "http://127.0.0.1:$H2/x?a=1"
+is "$rc:$(jq -c '[.status, .http_version, .body.path]' out)" '0:[200,"2","/x?a=1"]' \
+	"--http2-prior-knowledge against an HTTP/2-only server: http_version 2"
+run paginate --http2-prior-knowledge --style none "http://127.0.0.1:$H2/x?a=1"
+is "$(jq -r .http_version out)" 2 "paginate too"
 run fetch-page --noproxy '*' "$BASE/echo"
 is "$rc" 0 "--noproxy '*': accepted"
 printf '%s\n' "$BASE/echo?a" "$BASE/echo?b" "$BASE/echo?c" > three
