@@ -385,6 +385,12 @@ static void on_warn(void *ctx, const char *msg)
 	warnmsg("%s", msg);
 }
 
+static void on_log(void *ctx, const char *msg)
+{
+	(void)ctx;
+	warnmsg("%s", msg);
+}
+
 /* Open the input, the output, the dead letters and the database. */
 static void open_all(struct up *u)
 {
@@ -399,6 +405,8 @@ static void open_all(struct up *u)
 		db_set_record_type(u->db, u->record_type);
 	if (u->db)	/* the stored records are read back only to compare versions */
 		db_want_stored(u->db, u->have_newer);
+	if (u->db && u->common.verbose)
+		db_set_log(u->db, on_log, u);
 	if (!u->db || db_table_columns(u->db, u->table, add_registered, u, &e) < 0 ||
 	    db_prepare(u->db, u->table, u->cols, u->ncols, u->nkeys, &e) < 0)
 		die_err(&e);

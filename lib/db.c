@@ -30,6 +30,15 @@ struct db {
 	 * named them).
 	 */
 	int evolve, evolved;
+	/*
+	 * PostgreSQL: the table is missing and a key column untyped: it is
+	 * created in the first batch that has rows, each such key bigint when
+	 * every value of that batch is an integer, else text (created: in the
+	 * open transaction).
+	 */
+	int create_pending, created;
+	void (*log)(void *ctx, const char *msg);
+	void *log_ctx;
 };
 
 static struct db *pgsql_open(const char *url, struct aperr *e);
@@ -41,6 +50,11 @@ static int pgsql_state_put(struct db *db, const char *name, const char *value,
 			   const char *updated_at, struct aperr *e);
 static int column_register(struct db *db, const char *table, const struct db_column *col,
 			   struct aperr *e);
+static int query(struct db *db, const char *sql, const char *const *pv, int np, int ncol,
+		 int (*row)(void *ctx, const char *const *vals, struct aperr *e), void *ctx,
+		 int missing_ok, struct aperr *e);
+static int pgsql_defer_create(struct db *db, const char *table, const struct db_column *cols,
+			      size_t nkeys, struct aperr *e);
 
 static const char *const type_names[] = {
 	"any", "text", "integer", "real", "boolean", "json", "timestamp"
@@ -934,8 +948,11 @@ int db_commit(struct db *db, struct aperr *e)
 {
 	int r = db->pg ? pgsql_exec(db, "COMMIT", "COMMIT", e) : step_done(db, db->commit, "COMMIT", e);
 
-	if (r == 0 && db->evolved)
+	if (r == 0 && db->created)
+		db->create_pending = 0;
+	if (r == 0 && db->evolved && !db->create_pending)
 		db->evolve = db->evolved = 0;
+	db->created = 0;
 	return r;
 }
 
@@ -955,7 +972,7 @@ void db_rollback(struct db *db)
 			db->put = NULL;
 		}
 	}
-	db->evolved = 0;
+	db->evolved = db->created = 0;
 }
 
 static void bind(sqlite3_stmt *st, int i, const struct db_value *v)
@@ -1423,11 +1440,13 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 	if (pgsql_exec(db, "BEGIN", "BEGIN", e) < 0)
 		goto out;
 	db->evolve = 0;
+	db->create_pending = 0;
 	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
-	    pgsql_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
 	    pgsql_exec(db, STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0 ||
 	    pgsql_exec(db, INSTANT_KEY_SQL, "CREATE FUNCTION", e) < 0 ||
-	    pgsql_evolve(db, table, cols, ncols, nkeys, 0, e) < 0 ||
+	    pgsql_defer_create(db, table, cols, nkeys, e) < 0 ||
+	    (!db->create_pending && (pgsql_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
+				     pgsql_evolve(db, table, cols, ncols, nkeys, 0, e) < 0)) ||
 	    pgsql_exec(db, "COMMIT", "COMMIT", e) < 0) {
 		pgsql_exec(db, "ROLLBACK", "ROLLBACK", &(struct aperr){ 0, "" });
 		goto out;
@@ -1442,12 +1461,98 @@ out:
 /* In the open transaction: take the DDL lock, add the missing columns, then what names them. */
 static int pgsql_evolve_now(struct db *db, struct aperr *e)
 {
-	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
-	    pgsql_evolve(db, db->table, db->cols, db->ncols, db->nkeys, 1, e) < 0 ||
+	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0)
+		return -1;
+	if (db->create_pending)
+		return 0;	/* the first rows type the keys: pgsql_create_now */
+	if (pgsql_evolve(db, db->table, db->cols, db->ncols, db->nkeys, 1, e) < 0 ||
 	    pgsql_ready(db, e) < 0)
 		return -1;
 	db->evolve = 1;	/* until the commit */
 	return 0;
+}
+
+static int table_exists(void *ctx, const char *const *v, struct aperr *e)
+{
+	(void)e;
+	*(int *)ctx = !strcmp(v[0], "t");
+	return 0;
+}
+
+/* Under the DDL lock: is table missing with a key to type from the first rows?  0 or -1. */
+static int pgsql_defer_create(struct db *db, const char *table, const struct db_column *cols,
+			      size_t nkeys, struct aperr *e)
+{
+	const char *pv[1] = { table };
+	int exists = 0;
+	size_t i;
+
+	for (i = 0; i < nkeys && cols[i].type != DB_ANY; i++)
+		;
+	if (i == nkeys)
+		return 0;	/* every key typed by --key */
+	if (query(db, "SELECT to_regclass(quote_ident($1)) IS NOT NULL", pv, 1, 1, table_exists,
+		  &exists, 0, e) < 0)
+		return -1;
+	if (!exists)
+		db->create_pending = db->evolve = 1;
+	return 0;
+}
+
+/*
+ * The first batch with rows (n of them, in rows or prow): create the table,
+ * each untyped key bigint when every value here is an integer, else text,
+ * add the columns a concurrent writer's table lacks, and prepare what names
+ * them.  In the open transaction, under the DDL lock.  0, or -1 (e).
+ */
+static int pgsql_create_now(struct db *db, const struct db_row *rows,
+			    struct db_row *const *prow, size_t n, struct aperr *e)
+{
+	const char *rtype = db->record_type ? db->record_type : "jsonb";
+	struct db_column *cols = calloc(db->ncols, sizeof(*cols));
+	struct strbuf q = STRBUF_INIT;
+	size_t i, k;
+	int rc = -1;
+
+	if (!cols)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	memcpy(cols, db->cols, db->ncols * sizeof(*cols));
+	for (k = 0; k < db->nkeys; k++) {
+		int ints = 1;
+
+		if (cols[k].type != DB_ANY)
+			continue;
+		for (i = 0; i < n && ints; i++) {
+			const struct db_value *v = &(rows ? &rows[i] : prow[i])->vals[k];
+
+			ints = !v->null && v->kind == DBV_INT;
+		}
+		cols[k].type = ints ? DB_INTEGER : DB_TEXT;
+		if (db->log) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg), "key %s of the new table %s: %s, as every key of "
+				 "the first batch is %s", cols[k].name, db->table,
+				 ints ? "bigint" : "text", ints ? "an integer" : "not an integer");
+			db->log(db->log_ctx, msg);
+		}
+	}
+	sql_create(&q, &pgsql_dialect, db->table, cols, db->ncols, db->nkeys, rtype);
+	if (pgsql_exec(db, q.buf, "CREATE TABLE", e) == 0 &&
+	    pgsql_evolve(db, db->table, db->cols, db->ncols, db->nkeys, 1, e) == 0 &&
+	    pgsql_ready(db, e) == 0)
+		rc = 0;
+	if (rc == 0)
+		db->created = 1;	/* kept at the commit */
+	strbuf_release(&q);
+	free(cols);
+	return rc;
+}
+
+void db_set_log(struct db *db, void (*log)(void *ctx, const char *msg), void *ctx)
+{
+	db->log = log;
+	db->log_ctx = ctx;
 }
 
 /* A value as libpq text: integers and reals printed, booleans as t/f. */
@@ -1592,6 +1697,9 @@ int db_lookup(struct db *db, struct db_row *rows, size_t n, struct aperr *e)
 		rows[i].found = rows[i].same = 0;
 		strbuf_reset(&rows[i].stored);
 	}
+	if (db->pg && db->create_pending && !db->created && n &&
+	    pgsql_create_now(db, rows, NULL, n, e) < 0)
+		return -1;
 	if (!db->pg) {
 		for (i = 0; i < n; i++) {
 			r = sqlite_find(db, rows[i].vals, rows[i].rec, rows[i].n, &rows[i].stored,
@@ -1661,6 +1769,8 @@ int db_write(struct db *db, struct db_row *const *rows, size_t n, const char *in
 	db->last_inserted = db->last_updated = 0;
 	if (!n)
 		return 0;
+	if (db->create_pending && !db->created && pgsql_create_now(db, NULL, rows, n, e) < 0)
+		return -1;
 	strbuf_init(&o, (size_t)-1);
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < db->ncols; k++) {

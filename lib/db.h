@@ -103,7 +103,10 @@ void db_close(struct db *db);
 
 /*
  * Create table (keys first, then the other columns, record, ingested_at)
- * and apipe_state when missing, and prepare the statements.  Each column
+ * and apipe_state when missing, and prepare the statements.  PostgreSQL:
+ * a missing table with a key not typed by its column (DB_ANY) is created
+ * with the first batch that has rows, that key bigint when every one of
+ * its values there is an integer, else text.  Each column
  * past the key enters the registry (apipe_columns) once the table has it;
  * one the registry fills from another pointer is EX_CONFIG, as is an
  * existing table missing one of the key columns.
@@ -139,6 +142,11 @@ int db_set_newer(struct db *db, const struct json_ptr *p, const char *cast, stru
  * (PostgreSQL; a no-op for SQLite).  0, or -1 (EX_TEMPFAIL).
  */
 int db_reconnect(struct db *db, struct aperr *e);
+/*
+ * Where db says what it decided on its own (a new PostgreSQL table's key
+ * type); NULL: nowhere.
+ */
+void db_set_log(struct db *db, void (*log)(void *ctx, const char *msg), void *ctx);
 /* BEGIN IMMEDIATE (waits for other writers), COMMIT, ROLLBACK. */
 int db_begin(struct db *db, struct aperr *e);
 int db_commit(struct db *db, struct aperr *e);

@@ -93,7 +93,9 @@ suite() {
 	run upsert --db "$(url bad)" --table t --key /id --column n=/n:integer < bad.jsonl
 	is "$rc" 65 "$B: a value that does not fit its column stops the run (65)"
 	like err '^upsert: line 2: /n: "five" does not fit column n \(integer\)' "$B: ... naming the line and pointer"
-	is "$(q bad 'SELECT count(*) FROM t')" 0 "$B: ... and commits nothing of the batch"
+	# (PostgreSQL creates a table whose key --key does not type with its first batch)
+	is "$(q bad 'SELECT count(*) FROM t' 2> /dev/null || echo none)" "$([ $B = sqlite ] && echo 0 || echo none)" \
+		"$B: ... and commits nothing of the batch"
 	rm -f dl.jsonl
 	run upsert --db "$(url bad)" --table t --key /id --column n=/n:integer --dead-letter dl.jsonl --stats st < bad.jsonl
 	is "$rc" 0 "$B: with --dead-letter the run goes on"

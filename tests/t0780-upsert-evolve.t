@@ -105,14 +105,39 @@ backend() {
 	is "$(q reg "select id, st from t where id = 4")" "4|d" "$B: and fills the columns the table has"
 }
 
+# PostgreSQL: a new table's untyped key is typed from the first batch's values
+pg_keys() {
+	D=$(url keys)
+	printf '%s\n' '{"id":3,"v":1}' '{"id":9007199254740993,"v":2}' > ik.jsonl
+	run upsert -v --db "$D" --table ints --key /id < ik.jsonl
+	is "$rc:$(coltype keys ints id)" "0:bigint" "pg: every key of the first batch an integer: bigint"
+	like err "key id of the new table ints: bigint, as every key of the first batch is an integer" "pg: -v says so"
+	is "$(q keys 'select id from ints order by id' | tr '\n' ' ')" "3 9007199254740993 " "pg: the keys exactly"
+	echo '{"id":"x7","v":3}' > sk.jsonl
+	run upsert --db "$D" --table ints --key /id < sk.jsonl
+	is "$rc" 65 "pg: a later key that is not an integer: bad input (65)"
+	printf '%s\n' '{"id":1,"v":1}' '{"id":"b","v":2}' > mk.jsonl
+	run upsert -v --db "$D" --table mixed --key /id < mk.jsonl
+	is "$rc:$(coltype keys mixed id)" "0:text" "pg: a first batch with a key that is not an integer: text"
+	run upsert --db "$D" --table typed --key id=/id:text < ik.jsonl
+	is "$rc:$(coltype keys typed id)" "0:text" "pg: a key typed by --key keeps its type"
+	printf '\036{"apipe_state":"s","value":1}\n' > so.jsonl
+	run upsert --db "$D" --table later --key /id < so.jsonl
+	is "$rc:$(coltype keys later id)" "0:" "pg: a batch without rows creates no table"
+	run upsert --db "$D" --table later --key /id < ik.jsonl
+	is "$rc:$(coltype keys later id)" "0:bigint" "pg: the first batch with rows does"
+	is "$(q keys "select value from apipe_state where name = 's'")" 1 "pg: and the state of the first came with it"
+}
+
 B=sqlite
 backend
 if pg_start; then
 	B=pg
-	for db in evo typed race reg; do
+	for db in evo typed race reg keys; do
 		psql -X -q "postgresql:///postgres?host=$PGDIR&user=postgres" -c "create database $db" > /dev/null
 	done
 	backend
+	pg_keys
 	pg_stop
 else
 	echo "ok $((tap_n + 1)) # SKIP PostgreSQL is not installed (apt-get install postgresql)"
