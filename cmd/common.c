@@ -375,6 +375,36 @@ int tool_parse_line(struct json_doc *d, struct json_error *je, const struct json
 	return r < 0 ? json_error_to_aperr(je, e) : 0;
 }
 
+/* A duration as 42s, 3m05s or 2h03m. */
+static void put_duration(double s)
+{
+	unsigned long t = s > 0 && s < 1e9 ? (unsigned long)(s + 0.5) : 0;
+
+	if (t < 60)
+		fprintf(stderr, "%lus", t);
+	else if (t < 3600)
+		fprintf(stderr, "%lum%02lus", t / 60, t % 60);
+	else
+		fprintf(stderr, "%luh%02lum", t / 3600, t / 60 % 60);
+}
+
+void tool_progress_rate(double seconds, double count, const char *unit)
+{
+	fputs("elapsed ", stderr);
+	put_duration(seconds);
+	fprintf(stderr, ", %.1f %s/s", seconds > 0 ? count / seconds : 0.0, unit);
+}
+
+void tool_progress_eta(double rate, uint64_t done, uint64_t total)
+{
+	fprintf(stderr, ", %.0f%% of %llu", total ? 100.0 * (double)done / (double)total : 100.0,
+		(unsigned long long)total);
+	if (rate > 0) {
+		fputs(", ETA ", stderr);
+		put_duration((double)(total - done) / rate);
+	}
+}
+
 void tool_refuse_lost_state(const char *line, size_t n, uint64_t lineno)
 {
 	static const char head[] = "{\"apipe_state\":";

@@ -224,9 +224,13 @@ static void progress(struct fetch_run *f, int final)
 	else
 		fprintf(stderr, "\r%s: %llu/%d done", progname, (unsigned long long)f->written,
 			f->nurls);
-	fprintf(stderr, ", %llu retries, %.1f req/s ",
-		(unsigned long long)http_client_stats(f->client)->retries,
-		now > 0 ? (double)f->written / now : 0.0);
+	fprintf(stderr, ", %llu retries, ",
+		(unsigned long long)http_client_stats(f->client)->retries);
+	tool_progress_rate(now, (double)f->written, "req");
+	if (!f->use_stdin && f->nurls > 0)
+		tool_progress_eta(now > 0 ? (double)f->written / now : 0, f->written,
+				  (uint64_t)f->nurls);
+	fputs("\033[K", stderr);
 	if (final)
 		fputc('\n', stderr);
 }

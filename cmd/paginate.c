@@ -139,9 +139,17 @@ static void progress(void *ctx, const struct crawler *cr)
 	if (!p->tty || p->common.quiet || (cr && now - p->last_progress < 0.25))
 		return;
 	p->last_progress = now;
-	fprintf(stderr, "\r%s: %llu pages, %llu records, %llu retries ", progname,
+	fprintf(stderr, "\r%s: %llu pages, %llu records, %llu retries, ", progname,
 		(unsigned long long)p->cr.pages, (unsigned long long)p->cr.records,
 		(unsigned long long)http_client_stats(p->client)->retries);
+	tool_progress_rate(now, (double)p->cr.records, "records");
+	if (cr) {
+		uint64_t total, done;
+
+		if (crawler_under_way(cr, &total, &done) && total >= done)
+			tool_progress_eta(now > 0 ? (double)p->cr.records / now : 0, done, total);
+	}
+	fputs("\033[K", stderr);	/* the rest of a longer line before */
 	if (!cr)
 		fputc('\n', stderr);
 }

@@ -232,6 +232,25 @@ void crawler_stats_json(const struct crawler *cr, struct jsonw *w)
 	jw_member_u64(w, "short_listings", cr->short_listings);
 }
 
+int crawler_under_way(const struct crawler *cr, uint64_t *total, uint64_t *records)
+{
+	size_t i, n = 0;
+
+	*total = *records = 0;
+	for (i = 0; i < cr->nslots; i++) {
+		const struct crawl *c = &cr->slots[i].c;
+
+		if (cr->slots[i].state != SLOT_ACTIVE)
+			continue;
+		if (!c->has_total)
+			return 0;
+		*total += c->total;
+		*records += c->records;
+		n++;
+	}
+	return n > 0;
+}
+
 int crawler_open_output(struct crawler *cr, struct aperr *e)
 {
 	int fd = 1;

@@ -123,6 +123,12 @@ int crawler_load(struct crawler *cr, const char *text, size_t n, struct aperr *e
 int crawler_resume(struct crawler *cr, const char *db, struct aperr *e);
 
 /*
+ * The listings under way: 1 when each has reported a total, with the sum
+ * of their totals and of the records they wrote; else 0.
+ */
+int crawler_under_way(const struct crawler *cr, uint64_t *total, uint64_t *records);
+
+/*
  * Open the output (outpath, or stdout), cut back to what a loaded
  * checkpoint vouches for, or emptied.
  */

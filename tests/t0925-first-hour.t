@@ -49,4 +49,16 @@ timeout 60 sh -c '
 ' || rc=$?
 is "$rc" 0 "records | validate -j 2 | dedupe | watermark track pass each record on while the upstream waits"
 is "$(cat first.out 2>/dev/null) $(cat rest.out 2>/dev/null)" '{"id":1} {"id":2}' "... both records, in order"
+
+# the progress line on a terminal (script(1) gives the programs one):
+# elapsed time, a rate and, with a total, how far and how long still
+start_mock slow --records 100 --latency-ms 150
+script -qec "paginate -o /dev/null '$BASE/items?limit=10'" /dev/null | tr '\r' '\n' > prog.txt
+like prog.txt '^paginate: [0-9]+ pages, [0-9]+ records, 0 retries, elapsed [0-9]+s, [0-9.]+ records/s, [0-9]+% of 100, ETA [0-9]+s' \
+	"paginate's progress: elapsed, records a second, the share of the listing's total and an ETA"
+like prog.txt '^paginate: 11 pages, 100 records, 0 retries, elapsed [0-9]+s, [0-9.]+ records/s' "... and the last line, the whole run"
+script -qec "fetch-page '$BASE/items?limit=10' '$BASE/items?limit=20' '$BASE/items?limit=30' > /dev/null" /dev/null | tr '\r' '\n' > fprog.txt
+like fprog.txt '^fetch-page: 3/3 done, 0 retries, elapsed [0-9]+s, [0-9.]+ req/s, 100% of 3' "fetch-page's too"
+paginate -o /dev/null "$BASE/items?limit=10" 2> noprog.txt
+is "$(wc -c < noprog.txt | tr -d ' ')" 0 "no progress line when standard error is no terminal"
 done_testing
