@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -30,12 +31,13 @@ static const char usage_text[] =
 	"       [--tolerance s] [--out dir] [--max-body size] [--max-held size]\n"
 	"       [--port-file file]\n"
 	"       [--max-connections n] [--max-client-connections n] [--request-timeout s]\n"
-	"       [--stats file]\n";
+	"       [--stats file]\n"
+	"       webhook-recv [-q] --read dir [--follow]\n";
 
 enum {
 	OPT_LISTEN = CLI_OPT_FIRST_TOOL, OPT_SECRET, OPT_SCHEME, OPT_HEADER, OPT_TOLERANCE,
 	OPT_OUT, OPT_MAX_BODY, OPT_PORT_FILE, OPT_MAX_CONN, OPT_MAX_CLIENT, OPT_REQ_TIMEOUT,
-	OPT_MAX_HELD
+	OPT_MAX_HELD, OPT_READ, OPT_FOLLOW
 };
 
 static const struct option longopts[] = {
@@ -52,6 +54,8 @@ static const struct option longopts[] = {
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 	{ "max-client-connections", required_argument, NULL, OPT_MAX_CLIENT },
 	{ "request-timeout", required_argument, NULL, OPT_REQ_TIMEOUT },
+	{ "read", required_argument, NULL, OPT_READ },
+	{ "follow", no_argument, NULL, OPT_FOLLOW },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -394,11 +398,63 @@ static const struct cli_help help[] = {
 	{ "Signatures", "--scheme scheme", "github, stripe, slack, standard or hmac-sha256" },
 	{ "Signatures", "--header name", "the signature header (hmac-sha256)" },
 	{ "Signatures", "--tolerance s", "how old a signed timestamp may be" },
+	{ "Reading", "--read dir", "the events stored in dir, in order, to standard output" },
+	{ "Reading", "--follow", "then each event as it is stored, new files included" },
 	{ NULL, NULL, NULL }
 };
 
+static volatile sig_atomic_t reader_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	reader_stop = 1;
+}
+
+/*
+ * --read: the events stored in dir to standard output, every file in name
+ * order; with follow, then what is written later, new files included,
+ * until SIGTERM or SIGINT.
+ */
+static int read_events(const char *dir, int follow)
+{
+	struct wh_reader r;
+	struct lwriter out;
+	struct sigaction sa;
+	struct aperr e;
+	uint64_t lines;
+
+	if (wh_reader_open(&r, dir, &e) < 0 || lwriter_init(&out, 1, "stdout", 1 << 16, &e) < 0)
+		die_err(&e);
+	tool_set_output(&out);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	do {
+		if (wh_reader_poll(&r, &out, &lines, &e) < 0)
+			die_err(&e);
+		tool_check_write(lwriter_flush(&out, &e), &e);
+		/*
+		 * Idle: wait a tenth of a second (what a consumer waits for an
+		 * event), and stop when the reader of a pipe has gone.
+		 */
+		if (follow && !lines && !reader_stop) {
+			struct pollfd pfd = { 1, 0, 0 };
+
+			if (poll(&pfd, 1, 100) > 0 && (pfd.revents & (POLLERR | POLLHUP)))
+				break;
+		}
+	} while (follow && !reader_stop);
+	wh_reader_close(&r);
+	tool_finish(&out);
+	return 0;
+}
+
 int cmd_webhook_recv(int argc, char **argv)
 {
+	const char *read_dir = NULL;
+	int follow = 0;
 	struct recv rv;
 	struct aperr e;
 	char *secret = NULL;
@@ -457,10 +513,22 @@ int cmd_webhook_recv(int argc, char **argv)
 				usage_error("%s", e.msg);
 			break;
 		case OPT_PORT_FILE: rv.port_file = optarg; break;
+		case OPT_READ: read_dir = optarg; break;
+		case OPT_FOLLOW: follow = 1; break;
 		default: tool_common_opt(&rv.common, opt, optarg);
 		}
 	}
 	tool_common_done(&rv.common, usage_text);
+	if (follow && !read_dir)
+		usage_error("--follow goes with --read");
+	if (read_dir) {
+		if (rv.listen || secret || have_scheme || rv.out_dir)
+			usage_error("--read reads what a receiver stored: no --listen, --secret, "
+				    "--scheme or --out");
+		if (optind < argc)
+			usage_error("unexpected argument '%s'", argv[optind]);
+		return read_events(read_dir, follow);
+	}
 	if (!rv.listen || !secret || !have_scheme)
 		usage_error("--listen, --secret and --scheme are required");
 	if (rv.header && rv.scheme != WH_HMAC)

@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
 #include "fpset.h"
@@ -127,6 +128,33 @@ int wh_sink_put_signed(struct wh_sink *s, const char *id, size_t idn, const char
 		       const char *line, size_t n, struct aperr *e);
 /* Make everything durable and close.  0, or the writer's error. */
 int wh_sink_close(struct wh_sink *s, struct aperr *e);
+
+/* ---- reading the stored events back (whread.c) ---- */
+
+/*
+ * A reader of a sink's directory: every events file in name order (the
+ * time its receiver started, then its pid), each line once, a line only
+ * once it is whole.  Owns its names and offsets (wh_reader_close).
+ */
+struct wh_read_file {
+	char *name;
+	off_t off;			/* the bytes of whole lines already read */
+};
+struct wh_reader {
+	char *dir;
+	struct wh_read_file *f;
+	size_t n;
+	struct strbuf acc;		/* scratch: what one file holds past off */
+};
+
+/* dir must be a directory: 0, or -1 (EX_NOINPUT). */
+int wh_reader_open(struct wh_reader *r, const char *dir, struct aperr *e);
+/*
+ * The whole lines written since the last poll, file by file, appended to
+ * out; *lines how many.  A file that shrank is EX_DATAERR.  0 or -1 (e).
+ */
+int wh_reader_poll(struct wh_reader *r, struct lwriter *out, uint64_t *lines, struct aperr *e);
+void wh_reader_close(struct wh_reader *r);
 
 /* ---- request deadlines (whsink.c) ---- */
 

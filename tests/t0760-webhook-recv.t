@@ -288,4 +288,46 @@ is "$([ "$rss" -lt 40960 ] && echo yes)" yes "... webhook-recv holds about the b
 is "$code" 200 "a signed delivery from another client still lands (with retries)"
 stop_wh
 is "$(cat held.d/events-*.jsonl | jq -r .id)" "held-1" "... and is stored"
+
+# --- reading the events back: --read, --follow into upsert, across receivers ----------
+export R_SECRET=read-side-secret
+send() {	# ID: a signed event with that id, to $URL
+	_b="{\"id\":\"$1\",\"n\":1}"
+	post -H "X-Sig: $(hmac_hex "$R_SECRET" "$_b")" -H "X-Delivery-Id: $1" --data-binary "$_b" "$URL" > /dev/null
+}
+start_wh rd1 --secret env:R_SECRET --scheme hmac-sha256 --header X-Sig --out rd.d
+for i in 1 2 3; do send "e$i"; done
+{ webhook-recv --read rd.d --follow 2> follow.err & echo $! > follow.pid; wait; } |
+	upsert --db rd.db --table ev --key id=/body/id 2> upsert.err &
+upid=$!
+for i in 4 5; do send "e$i"; done
+stop_wh
+start_wh rd2 --secret env:R_SECRET --scheme hmac-sha256 --header X-Sig --out rd.d
+for i in 6 7 8; do send "e$i"; done
+send e2	# a redelivery: stored once
+stop_wh
+f=$(ls rd.d/events-*.jsonl | tail -1)
+printf '{"id":"e9","body":{"id":"e9"' >> "$f"	# a line being written
+i=0
+while [ "$(sqlite3 rd.db 'select count(*) from ev' 2>/dev/null)" != 8 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+is "$(ls rd.d/events-*.jsonl | wc -l | tr -d ' ')" 2 "two receivers, two events files"
+is "$(sqlite3 rd.db "select group_concat(id) from (select json_extract(record, '\$.body.id') id from ev order by 1)")" \
+	"e1,e2,e3,e4,e5,e6,e7,e8" "--read --follow | upsert: every event of both files, as they were stored, each once"
+printf ',"n":1}}\n' >> "$f"	# the line completed
+i=0
+while [ "$(sqlite3 rd.db 'select count(*) from ev' 2>/dev/null)" != 9 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+is "$(sqlite3 rd.db "select count(*) from ev where id = 'e9'")" 1 "a line is read once it is whole"
+kill -TERM "$(cat follow.pid)"
+urc=0
+wait "$upid" || urc=$?
+is "$urc:$(cat follow.err upsert.err)" "0:" "--follow ends quietly on SIGTERM, and upsert with it"
+webhook-recv --read rd.d --follow | head -1 > first.jsonl
+is "$(jq -r .body.id first.jsonl)" e1 "--follow stops when its reader has gone (head -1)"
+run webhook-recv --read rd.d
+is "$(jq -r .body.id out | tr '\n' ' ')" "e1 e2 e3 e4 e5 e6 e7 e8 e9 " "--read: every stored event in order, then the end"
+is "$rc" 0 "... exit 0"
+run webhook-recv --read nothing.d
+is "$rc" 66 "--read of a missing directory: 66"
+run webhook-recv --read rd.d --listen 127.0.0.1:0
+is "$rc" 64 "--read with --listen: usage"
 done_testing
