@@ -351,6 +351,8 @@ static void open_all(struct pg_run *p, int argc, char **argv)
 		struct strbuf what = STRBUF_INIT;
 
 		strbuf_addf(&what, "checkpoint %s", cr->checkpoint);
+		if (statefile_mkparent(cr->checkpoint, &e) < 0)
+			die_err(&e);
 		p->lockfd = statefile_lock(cr->checkpoint, what.buf, &e);
 		strbuf_release(&what);
 		if (p->lockfd < 0)

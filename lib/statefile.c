@@ -223,6 +223,21 @@ int statefile_mkdirs(const char *dir, struct aperr *e)
 	return 0;
 }
 
+int statefile_mkparent(const char *path, struct aperr *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int r;
+
+	if (!slash || slash == path)
+		return 0;
+	if (!(dir = strndup(path, (size_t)(slash - path))))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	r = statefile_mkdirs(dir, e);
+	free(dir);
+	return r;
+}
+
 int statefile_clean(const char *path, struct aperr *e)
 {
 	const char *slash = strrchr(path, '/');

@@ -55,5 +55,7 @@ int statefile_clean(const char *path, struct aperr *e);
 int statefile_sync_dir(const char *path, struct aperr *e);
 /* mkdir -p with mode 0755; 0 or -1 (EX_CANTCREAT). */
 int statefile_mkdirs(const char *dir, struct aperr *e);
+/* The directories that hold the file path, created as statefile_mkdirs() does. */
+int statefile_mkparent(const char *path, struct aperr *e);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include <stdint.h>
 #include <ctype.h>
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -48,10 +49,13 @@ static const char usage_text[] =
 "                [--fault-rate percent] [--latency-ms n] [--mutate-after n]\n"
 "                [--mutate-insert n] [--no-mutate-update]\n"
 "                [--drift added|removed|retyped] [--gzip]\n"
-"                [--code-ttl seconds]\n"
+"                [--code-ttl seconds] [--alias path=endpoint]...\n"
 "\n"
 "Secrets (--key, --bearer-token, --user, --client-secret, --refresh-token,\n"
 "--jwt-secret) may be given as env:NAME; this is a test server.\n"
+"--alias serves an endpoint under another path (a real API's, for the\n"
+"README's lines): a '*' in path matches one segment, a path ending in '/'\n"
+"its prefix (the rest is appended to endpoint).\n"
 "\n"
 "Endpoints (records are {id, updated_at, name, amount, owner, tags, note}):\n"
 "  GET /items?offset=&limit=          {items, total, offset, limit}\n"
@@ -126,7 +130,42 @@ static struct {
 	struct counter *counters;	/* fail_times per URL, quotas per identity */
 	size_t ncounters;
 	unsigned port;
+	char **alias_from, **alias_to;	/* --alias */
+	size_t naliases;
 } S;
+
+/* Does path match pattern, '*' one segment, a final '/' a prefix?  The rest, or NULL. */
+static const char *alias_match(const char *pat, const char *path)
+{
+	while (*pat) {
+		if (*pat == '*') {
+			while (*path && *path != '/')
+				path++;
+			pat++;
+		} else if (*pat++ != *path++) {
+			return NULL;
+		}
+		if (!*pat && pat[-1] == '/')
+			return path;
+	}
+	return *path ? NULL : path;
+}
+
+/* The endpoint a request's path names: an --alias's, or the path. */
+static const char *alias_of(const char *url, char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < S.naliases; i++) {
+		const char *rest = alias_match(S.alias_from[i], url);
+
+		if (rest) {
+			snprintf(buf, n, "%s%s", S.alias_to[i], rest);
+			return buf;
+		}
+	}
+	return url;
+}
 
 struct reqctx {
 	char *uri;
@@ -1159,7 +1198,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	struct reply r;
 	struct MHD_Response *resp;
 	const char *p, *ae;
-	char who[64] = "anonymous";
+	char who[64] = "anonymous", aliased[1024];
 	unsigned long n;
 	enum MHD_Result ret;
 
@@ -1174,6 +1213,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	url = alias_of(url, aliased, sizeof(aliased));
 	memset(&r, 0, sizeof(r));
 	strbuf_init(&r.body, STRBUF_DEFAULT_CAP);
 	strbuf_init(&r.headers, STRBUF_DEFAULT_CAP);
@@ -1258,7 +1298,7 @@ enum {
 	O_PORT_FILE = 256, O_PORT, O_SEED, O_RECORDS, O_LOG, O_AUTH, O_KEY, O_KEY_HEADER,
 	O_KEY_PARAM, O_BEARER, O_USER, O_CLIENT_ID, O_CLIENT_SECRET, O_REFRESH, O_TTL,
 	O_JWT_SECRET, O_QUOTA, O_WINDOW, O_RESET, O_FAULT_RATE, O_LATENCY, O_MUTATE_AFTER,
-	O_MUTATE_INSERT, O_NO_MUTATE_UPDATE, O_DRIFT, O_GZIP, O_EXPIRES_IN, O_CODE_TTL
+	O_MUTATE_INSERT, O_NO_MUTATE_UPDATE, O_DRIFT, O_GZIP, O_EXPIRES_IN, O_CODE_TTL, O_ALIAS
 };
 
 int main(int argc, char **argv)
@@ -1293,6 +1333,7 @@ int main(int argc, char **argv)
 		{ "gzip", no_argument, NULL, O_GZIP },
 		{ "expires-in", required_argument, NULL, O_EXPIRES_IN },
 		{ "code-ttl", required_argument, NULL, O_CODE_TTL },
+		{ "alias", required_argument, NULL, O_ALIAS },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *port_file = NULL;
@@ -1356,6 +1397,20 @@ int main(int argc, char **argv)
 		case O_GZIP: S.gzip = 1; break;
 		case O_EXPIRES_IN: S.expires_in = strtod(optarg, NULL); break;
 		case O_CODE_TTL: S.code_ttl = strtod(optarg, NULL); break;
+		case O_ALIAS: {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || *optarg != '/' || eq[1] != '/')
+				errx(64, "--alias: /path=/endpoint");
+			*eq = '\0';
+			S.alias_from = realloc(S.alias_from, (S.naliases + 1) * sizeof(char *));
+			S.alias_to = realloc(S.alias_to, (S.naliases + 1) * sizeof(char *));
+			if (!S.alias_from || !S.alias_to)
+				errx(71, "out of memory");
+			S.alias_from[S.naliases] = optarg;
+			S.alias_to[S.naliases++] = eq + 1;
+			break;
+		}
 		default: fputs(usage_text, stderr); return 64;
 		}
 	}
