@@ -79,7 +79,17 @@ UNIT_SRC = $(wildcard tests/unit/t-*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 TEST_HELPERS = $(O)/tests/jsoncheck $(O)/tests/genrecords $(O)/tests/mock-api $(O)/tests/schemasuite
 
-all: $(BINS)
+COMPLETIONS = $(O)/share/completion/apipe.bash $(O)/share/completion/_apipe
+
+all: $(BINS) $(COMPLETIONS)
+
+# the shell completions, from each program's --list-options
+$(O)/share/completion/apipe.bash: tools/gen-completion.sh $(BINS)
+	@mkdir -p $(dir $@)
+	sh tools/gen-completion.sh $(O)/bin $@.tmp $(O)/share/completion/_apipe.tmp
+	mv $(O)/share/completion/_apipe.tmp $(O)/share/completion/_apipe
+	mv $@.tmp $@
+$(O)/share/completion/_apipe: $(O)/share/completion/apipe.bash
 
 $(O)/%.o: %.c $(O)/FLAGS
 	@mkdir -p $(dir $@)
@@ -186,11 +196,20 @@ install: all
 	install -m 644 man/apipe.7 $(DESTDIR)$(MANDIR)/man7/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/apipe/metaschemas
 	install -m 644 $(O)/share/metaschemas/README.md $(DESTDIR)$(PREFIX)/share/doc/apipe/metaschemas/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	for p in $(PROGRAMS); do \
+		install -m 644 $(O)/share/completion/apipe.bash \
+			$(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$p || exit 1; \
+	done
+	install -m 644 $(O)/share/completion/_apipe $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 	rm -f $(DESTDIR)$(MANDIR)/man5/apipe-config.5 $(DESTDIR)$(MANDIR)/man7/apipe.7
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/apipe
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(PREFIX)/share/bash-completion/completions/%)
+	rm -f $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_apipe
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -170,11 +170,68 @@ const char *tool_db_target(const char *arg, const char *opt)
 	return arg;
 }
 
+static const struct cli_help *help_tables[4];	/* own, shared, more, common */
+
+/* Is the option token tok (with its dashes) one getopt takes? */
+static int takes(const char *tok, size_t n, const char *shortopts, const struct option *longopts)
+{
+	size_t i;
+
+	if (n == 2 && tok[1] != '-')
+		return tok[1] != ':' && strchr(shortopts, tok[1]) != NULL;
+	for (i = 0; n > 2 && longopts[i].name; i++)
+		if (strlen(longopts[i].name) == n - 2 && !strncmp(longopts[i].name, tok + 2, n - 2))
+			return 1;
+	return 0;
+}
+
+/*
+ * --list-options (for the shell completions): every documented option,
+ * one a line: the option, its argument's name ("" for none) and its
+ * meaning, tab-separated -- each --help entry one of whose options the
+ * getopt table or the short option string takes (-K, which the config
+ * expansion takes, comes with --config).
+ */
+static void list_options(const char *shortopts, const struct option *longopts)
+{
+	size_t t, i;
+
+	if (!help_tables[3])
+		tool_set_help(NULL, NULL);
+	for (t = 0; t < 4; t++)
+		for (i = 0; help_tables[t] && help_tables[t][i].opt; i++) {
+			const struct cli_help *h = &help_tables[t][i];
+			const char *p = h->opt, *meta = h->opt;
+			int any = 0;
+
+			/* the argument's name: what follows the last option */
+			while (*meta == '-') {
+				size_t w = strcspn(meta, ", ");
+
+				any |= takes(meta, w, shortopts, longopts);
+				meta += w;
+				meta += strspn(meta, ", ");
+			}
+			while (any && *p == '-') {
+				size_t w = strcspn(p, ", ");
+
+				printf("%.*s\t%s\t%s\n", (int)w, p, meta, h->meaning);
+				p += w;
+				p += strspn(p, ", ");
+			}
+		}
+	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
+}
+
 int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
-	int idx = -1, c = getopt_long(argc, argv, shortopts, longopts, &idx);
+	int idx = -1, c;
 	const char *tok;
 	size_t n;
+
+	if (optind <= 1 && argc >= 2 && !strcmp(argv[argc - 1], "--list-options"))
+		list_options(shortopts, longopts);
+	c = getopt_long(argc, argv, shortopts, longopts, &idx);
 
 	if (c == -1 || c == '?' || idx < 0 || optind < 1)
 		return c;
@@ -217,7 +274,6 @@ void tool_common_opt(struct cli_common *c, int opt, const char *arg)
 	}
 }
 
-static const struct cli_help *help_tables[4];	/* own, shared, more, common */
 
 void tool_set_help(const struct cli_help *own, const struct cli_help *shared)
 {

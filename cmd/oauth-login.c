@@ -348,7 +348,7 @@ int cmd_oauth_login(int argc, char **argv)
 	strbuf_init(&l.scope, 0);
 	http_cli_init(&l.hc);
 	l.timeout = 300;
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
+	while ((opt = tool_getopt(argc, argv, "hqvk", longopts)) != -1) {
 		switch (opt) {
 		case OPT_AUTHORIZE: l.authorize_url = optarg; break;
 		case OPT_TOKEN_URL: l.token_url = optarg; break;
