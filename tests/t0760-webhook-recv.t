@@ -289,6 +289,44 @@ is "$code" 200 "a signed delivery from another client still lands (with retries)
 stop_wh
 is "$(cat held.d/events-*.jsonl | jq -r .id)" "held-1" "... and is stored"
 
+# the defaults: 240 unsigned bodies of 1 MiB from four addresses, each sent but
+# its last byte, stall; webhook-recv stays within 96 MiB and the rest get 503
+start_wh dflt --secret env:H_SECRET --scheme hmac-sha256 --header X-Sig --out dflt.d
+python3 - "$(cat dflt.port)" > dflt.result <<'PY' &
+import socket, sys, time
+port, socks, n503 = int(sys.argv[1]), [], 0
+for i in range(240):
+    s = socket.socket()
+    s.bind(("127.0.0.%d" % (2 + i // 60), 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"POST /hook HTTP/1.1\r\nHost: x\r\nX-Sig: 00\r\nContent-Length: 1048576\r\n\r\n")
+    try:
+        s.settimeout(2)
+        s.sendall(b"x" * 1048575)
+    except OSError:
+        pass
+    socks.append(s)
+time.sleep(1)
+for s in socks:
+    s.settimeout(0.05)
+    try:
+        if b" 503 " in s.recv(200):
+            n503 += 1
+    except OSError:
+        pass
+print(n503)
+sys.stdout.flush()
+time.sleep(3)
+PY
+dpid=$!
+i=0
+while [ ! -s dflt.result ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$wh_pid/status")
+wait "$dpid"
+is "$([ "$hwm" -le 98304 ] && echo yes)" yes "240 stalled unsigned 1 MiB bodies: webhook-recv peaks at ${hwm} KiB (at most 96 MiB)"
+is "$([ "$(cat dflt.result)" -ge 150 ] && echo yes)" yes "... the bodies past the default budget got 503 ($(cat dflt.result) of 240)"
+stop_wh
+
 # --- reading the events back: --read, --follow into upsert, across receivers ----------
 export R_SECRET=read-side-secret
 send() {	# ID: a signed event with that id, to $URL
