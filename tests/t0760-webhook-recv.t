@@ -323,7 +323,13 @@ i=0
 while [ ! -s dflt.result ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$wh_pid/status")
 wait "$dpid"
-is "$([ "$hwm" -le 98304 ] && echo yes)" yes "240 stalled unsigned 1 MiB bodies: webhook-recv peaks at ${hwm} KiB (at most 96 MiB)"
+if ldd "$APIPE_BIN/webhook-recv" | grep -q libasan; then	# its allocator keeps freed memory
+	echo "ok $((tap_n + 1)) # SKIP under ASan memory is ASan's (peak ${hwm} KiB)"
+	tap_n=$((tap_n + 1))
+else
+	is "$([ "$hwm" -le 98304 ] && echo yes)" yes \
+		"240 stalled unsigned 1 MiB bodies: webhook-recv peaks at ${hwm} KiB (at most 96 MiB)"
+fi
 is "$([ "$(cat dflt.result)" -ge 150 ] && echo yes)" yes "... the bodies past the default budget got 503 ($(cat dflt.result) of 240)"
 stop_wh
 
