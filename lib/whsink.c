@@ -102,12 +102,21 @@ int wh_event(struct strbuf *out, enum wh_scheme s, const char *id, size_t idn,
 		jw_key(&w, "body");
 		jw_value(&w, d, 0);
 	} else {
-		jw_bytes(&w, &jw_body_names, body, n);
+		/* bytes that may go out base64-encoded: masked first, where they can be seen */
+		struct strbuf raw = STRBUF_INIT;
+
+		strbuf_add(&raw, body ? body : "", n);
+		secrets_scrub(secrets, &raw);
+		jw_bytes(&w, &jw_body_names, raw.buf ? raw.buf : "", raw.len);
+		if (raw.buf)
+			explicit_bzero(raw.buf, raw.len);
+		strbuf_release(&raw);
 	}
 	jw_end_object(&w);
 	if (jw_finish_line(&w) < 0)
 		return aperr_set(e, EX_DATAERR, "%s", jw_error(&w));
-	secrets_scrub(secrets, out);
+	/* a secret a sender echoed, in any spelling; the line stays JSON */
+	secrets_scrub_json(secrets, out);
 	return 0;
 }
 

@@ -333,6 +333,20 @@ fi
 is "$([ "$(cat dflt.result)" -ge 150 ] && echo yes)" yes "... the bodies past the default budget got 503 ($(cat dflt.result) of 240)"
 stop_wh
 
+# --- a secret a sender echoes is masked in the stored event, which stays JSON ----------
+export NUM_SECRET=1234567890
+start_wh echo --secret env:NUM_SECRET --scheme hmac-sha256 --header X-Sig --out echo.d
+body='{"n":1234567890,"s":"x\/1234567890","t":"\u0031234567890"}'
+post -H "X-Sig: $(hmac_hex "$NUM_SECRET" "$body")" -H 'X-Delivery-Id: echo-1' --data-binary "$body" "$URL" > /dev/null
+bin=$(printf 'bin\377 1234567890')
+post -H "X-Sig: $(hmac_hex "$NUM_SECRET" "$bin")" -H 'X-Delivery-Id: echo-2' --data-binary "$bin" "$URL" > /dev/null
+stop_wh
+is "$(jq -c 'select(.id == "echo-1") | .body' echo.d/events-*.jsonl)" '{"n":"REDACTED","s":"x/REDACTED","t":"REDACTED"}' \
+	"the secret echoed as a number, with \\/ and as \\u escapes: masked, the line still JSON"
+is "$(jq -r 'select(.id == "echo-2") | .body_base64' echo.d/events-*.jsonl | base64 -d | od -An -c | tr -s ' ')" \
+	"$(printf 'bin\377 REDACTED' | od -An -c | tr -s ' ')" "a body that is not UTF-8: masked before it is base64-encoded"
+unlike echo.d/events-*.jsonl 1234567890 "the secret appears nowhere in the events file"
+
 # --- reading the events back: --read, --follow into upsert, across receivers ----------
 export R_SECRET=read-side-secret
 send() {	# ID: a signed event with that id, to $URL
