@@ -1,6 +1,6 @@
 /*
  * archive: a directory of gzip segments and the manifest that lists them
- * (DESIGN.md, "Archive").
+ * (store-raw(1), DESCRIPTION).
  *
  *   DIR/seg-20261123T120000Z-000001.jsonl.gz   one or more gzip members
  *   DIR/manifest.jsonl                         one line per complete segment

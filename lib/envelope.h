@@ -1,6 +1,5 @@
 /*
- * envelope: one response as one JSON line (DESIGN.md, "The response
- * envelope").
+ * envelope: one response as one JSON line (apipe(7), "The envelope").
  *
  *   {"url","final_url"?,"method","status","headers":{…},"fetched_at","elapsed_ms",
  *    "attempts","page"?,"page_key"?,"meta"?,

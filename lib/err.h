@@ -2,7 +2,7 @@
  * err: how lib/ reports failure.  lib/ never prints and never exits; a
  * function that can fail takes a struct aperr *, fills it and returns -1.
  * cmd/ decides what to print and which exit status to use (code is one of
- * the sysexits.h values listed in DESIGN.md).
+ * the sysexits.h values apipe(7) lists under EXIT STATUS).
  */
 #ifndef APIPE_ERR_H
 #define APIPE_ERR_H

@@ -92,7 +92,7 @@ void lines_release(struct lines *h);
 #define LW_EPIPE (-2)
 
 /*
- * In-band state (DESIGN.md, "Resume state"): a line that begins with RS
+ * In-band state (apipe(7), "In-band state"): a line that begins with RS
  * (0x1e, as in RFC 7464) carries {"apipe_state":NAME,"value":…} after it.
  * No JSON text may begin with that byte, so a record is never taken for a
  * state line, nor a state line for a record.  Filters pass state lines on

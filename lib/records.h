@@ -2,7 +2,7 @@
  * records: where a page's records are.
  *
  * An input document is either a response envelope (an object with "url"
- * and a "body", "status" or "error", see DESIGN.md) or a plain JSON
+ * and a "body", "status" or "error", see apipe(7)) or a plain JSON
  * document.  For an envelope the record array is looked up in its body,
  * and an envelope of a failed exchange or a non-2xx status is refused.
  *

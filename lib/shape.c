@@ -11,8 +11,6 @@ static const char *const type_names[SH_NTYPES] = {
 };
 static const char *const format_names[SHF_N] = { "date-time", "date", "uuid", "email", "uri" };
 
-/* Every object occurrence observed gets its own serial (member stamps). */
-static uint64_t serial;
 
 struct ctx {
 	struct strbuf scratch;
@@ -170,11 +168,10 @@ static int observe(struct shape *sh, const struct json_doc *d, uint32_t t, struc
 static int observe_object(struct shape *sh, const struct json_doc *d, uint32_t t,
 			  struct ctx *c, unsigned depth)
 {
-	uint64_t me = ++serial;
+	uint64_t me = ++sh->nobj;	/* this occurrence: its members are stamped with it */
 	uint32_t k;
 	size_t i;
 
-	sh->nobj++;
 	for (k = json_first(d, t); k; k = json_next(d, t, k)) {
 		struct shape *p;
 		const char *name;

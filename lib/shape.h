@@ -55,7 +55,7 @@ struct shape {
 	struct shape **props;	/* members, in order of first appearance */
 	size_t nprops, aprops, hint;
 	struct shape *items;	/* every array item here, merged */
-	uint64_t stamp;		/* the object occurrence it was last seen in */
+	uint64_t stamp;		/* its parent's occurrence (nobj) it was last seen in */
 
 	/* from the baseline (diff) */
 	int baseline;		/* node came from the baseline */

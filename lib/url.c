@@ -78,16 +78,6 @@ int url_origin(const char *url, struct strbuf *out)
 	return strbuf_failed(out) ? -1 : 0;
 }
 
-int url_same_origin(const char *a, const char *b)
-{
-	struct strbuf oa = STRBUF_INIT, ob = STRBUF_INIT;
-	int same = url_origin(a, &oa) == 0 && url_origin(b, &ob) == 0 && !strcmp(oa.buf, ob.buf);
-
-	strbuf_release(&oa);
-	strbuf_release(&ob);
-	return same;
-}
-
 int url_origin_arg(const char *arg, struct strbuf *out)
 {
 	size_t sl = scheme_len(arg);

@@ -23,8 +23,6 @@
  * -1 when url is not an absolute http(s) URL with a host (or out failed).
  */
 int url_origin(const char *url, struct strbuf *out);
-/* 1 when a and b have the same origin, 0 when not or either is not a URL. */
-int url_same_origin(const char *a, const char *b);
 /* 1 when url's scheme is https (case-insensitive). */
 int url_is_https(const char *url);
 /*

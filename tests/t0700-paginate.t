@@ -1,6 +1,6 @@
 #!/bin/sh
 # paginate against tests/mock-api: every style crawls a 10,000-record
-# dataset exactly; auto-detection of the shapes in API-SHAPES.md;
+# dataset exactly; auto-detection of the public APIs' shapes the mock serves;
 # termination, loops, hostile headers; checkpoints and exact resume.
 . "$APIPE_TOP/tests/lib.sh"
 
@@ -70,7 +70,7 @@ run $P --style cursor --cursor-path /next_cursor --cursor-param cursor "$M/curso
 jq -r .page_key out > keys2
 is_file keys2 keys1 "page_key is stable from run to run"
 
-# --- auto: every API in API-SHAPES.md, and the mock's own shapes -------------
+# --- auto: the public APIs' shapes the mock serves, and its own -------------
 for case in "link?per_page=250 link" "stripe?limit=250 keyset" "slack?limit=250 cursor" \
 	"google?pageSize=250 cursor" "jsonapi?page%5Bsize%5D=250 next-url" \
 	"items?limit=250 offset" "pages?per_page=250 page" "cursor?limit=250 cursor" \
