@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <libpq-fe.h>
 
+#include "backoff.h"
 #include "db.h"
 #include "instant.h"
 #include "num.h"
@@ -406,11 +407,19 @@ struct db *db_open(const char *url, struct aperr *e)
 	 * the same: try again for as long as the busy timeout would wait.
 	 */
 	{
-		int tries = 0, r;
+		struct backoff bo;
+		double waited = 0;
+		unsigned tries = 0;
+		int r;
 
-		while ((r = exec(db, "PRAGMA journal_mode=WAL", e)) < 0 && tries++ < 3000 &&
-		       (sqlite3_errcode(db->h) == SQLITE_BUSY || sqlite3_errcode(db->h) == SQLITE_LOCKED))
-			usleep(10000);
+		backoff_init(&bo, 0.01, 0.2, 0.005);
+		while ((r = exec(db, "PRAGMA journal_mode=WAL", e)) < 0 && waited < 30 &&
+		       (sqlite3_errcode(db->h) == SQLITE_BUSY || sqlite3_errcode(db->h) == SQLITE_LOCKED)) {
+			double d = backoff_delay(&bo, tries++);
+
+			backoff_sleep(d);
+			waited += d;
+		}
 		if (r < 0) {
 			aperr_prefix(e, "%s", path);
 			db_close(db);
@@ -1095,12 +1104,15 @@ static int pgsql_exec(struct db *db, const char *sql, const char *what, struct a
 static struct db *pgsql_open(const char *url, struct aperr *e)
 {
 	struct db *db = calloc(1, sizeof(*db));
+	struct backoff bo;
 	int tries;
 
 	if (!db) {
 		aperr_set(e, EX_OSERR, "out of memory");
 		return NULL;
 	}
+	backoff_init(&bo, 0.4, 3, 0.1);	/* a server starting or restarting */
+	bo.jitter = 0.5;
 	for (tries = 0;; tries++) {
 		db->pg = PQconnectdb(url);
 		if (db->pg && PQstatus(db->pg) == CONNECTION_OK)
@@ -1119,7 +1131,7 @@ static struct db *pgsql_open(const char *url, struct aperr *e)
 		}
 		PQfinish(db->pg);
 		db->pg = NULL;
-		usleep(200000u << tries);	/* a server starting or restarting */
+		backoff_sleep(backoff_delay(&bo, (unsigned)tries));
 	}
 	if (pgsql_exec(db, "SET client_min_messages = warning", "SET", e) < 0) {
 		db_close(db);

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "auth.h"
+#include "backoff.h"
 #include "hash.h"
 #include "http.h"
 #include "jsonw.h"
@@ -43,7 +44,7 @@ struct http_client {
 	unsigned nslots;
 	struct bucket bucket;
 	double gated_since;		/* a start was held back since then (0: not) */
-	uint64_t rng;
+	struct backoff bo;		/* the backoff waits (lib/backoff: shared with the databases) */
 	struct http_stats stats;
 	CURL **idle;			/* transfers handed back for reuse (owned) */
 	size_t nidle;
@@ -413,8 +414,7 @@ struct http_client *http_client_new(const struct http_policy *p, struct auth *au
 	for (i = 0; i < c->nslots; i++)
 		c->slots[i].remaining = -1;
 	bucket_init(&c->bucket, p->rate, p->burst, mono_now());
-	if (hash_random(&c->rng, sizeof(c->rng)) < 0 || !c->rng)
-		c->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
+	backoff_init(&c->bo, p->retry_delay, p->max_delay, MIN_WAIT);
 	return c;
 }
 
@@ -453,15 +453,6 @@ void http_client_release_req(struct http_client *c, struct http_req *r)
 const struct http_stats *http_client_stats(const struct http_client *c)
 {
 	return &c->stats;
-}
-
-static double rand01(struct http_client *c)
-{
-	/* xorshift64*: jitter only, not security. */
-	c->rng ^= c->rng >> 12;
-	c->rng ^= c->rng << 25;
-	c->rng ^= c->rng >> 27;
-	return (double)((c->rng * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
 }
 
 static int push(struct http_req ***arr, size_t *n, size_t *alloc, struct http_req *r)
@@ -797,11 +788,10 @@ static int retry_or_give_up(struct http_client *c, struct http_req *r, double no
 		delay = ri->reset_in;
 		reason = "rate-limit";
 	} else {
-		double ceil = c->pol.retry_delay * ldexp(1.0, (int)(r->retries_used < 30 ? r->retries_used : 30));
-
-		if (ceil > cap)
-			ceil = cap;
-		delay = rand01(c) * ceil;
+		/* the policy as it stands now (a caller may change c->pol between runs) */
+		c->bo.base = c->pol.retry_delay;
+		c->bo.cap = cap;
+		delay = backoff_delay(&c->bo, r->retries_used);
 		reason = "backoff";
 	}
 	{
@@ -1034,14 +1024,8 @@ int http_perform_one(struct http_client *c, struct http_req *r, struct aperr *e)
 		/* Scheduled for another attempt: wait here. */
 		c->nwaiting--;
 		now = mono_now();
-		if (r->not_before > now) {
-			struct timespec ts;
-			double d = r->not_before - now;
-
-			ts.tv_sec = (time_t)d;
-			ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
-			nanosleep(&ts, NULL);
-		}
+		if (r->not_before > now)
+			backoff_sleep(r->not_before - now);
 	}
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "hash.h"
 #include "instant.h"
 #include "upsert.h"
@@ -292,11 +293,14 @@ static int fail(struct upsert *u)
 
 int upsert_flush(struct upsert *u, struct aperr *e)
 {
+	struct backoff bo;
 	unsigned tries = 0;
 	size_t k;
 
 	if (!upsert_dirty(u))
 		return 0;
+	backoff_init(&bo, 0.2, 5, 0.05);	/* six tries over 5 to 10 seconds: a restart's */
+	bo.jitter = 0.5;
 	while (flush_once(u, e) < 0) {
 		if (e->code != EX_TEMPFAIL || tries >= 6)
 			return fail(u);
@@ -307,7 +311,7 @@ int upsert_flush(struct upsert *u, struct aperr *e)
 			snprintf(m, sizeof(m), "%s; replaying the batch (%u)", e->msg, tries + 1);
 			u->warn(u->ctx, m);
 		}
-		usleep(100000u << tries);
+		backoff_sleep(backoff_delay(&bo, tries));
 		tries++;
 		if (db_reconnect(u->db, e) < 0 && tries >= 6)
 			return fail(u);

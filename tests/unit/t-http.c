@@ -7,6 +7,7 @@
 #include "../../lib/redact.h"
 #include "../tap.h"
 #include "../../lib/auth.h"
+#include "../../lib/backoff.h"
 #include "../../lib/crawl.h"
 #include "../../lib/http.h"
 #include "../../lib/instant.h"
@@ -115,6 +116,40 @@ static void test_bucket(void)
 	ok(bucket_take(&b, 100.5) == 0, "after the wait it passes");
 	bucket_init(&b, 0, 0, 0);
 	ok(bucket_take(&b, 0) == 0 && bucket_take(&b, 0) == 0, "rate 0: no limit");
+}
+
+/* The one backoff policy: the ceiling doubles to the cap, jitter draws below it, the floor holds. */
+static void test_backoff(void)
+{
+	struct backoff b;
+	unsigned n, i, in = 1, spread = 0;
+	double d, first = -1;
+
+	backoff_init(&b, 0.1, 1.5, 0.01);
+	b.jitter = 0;
+	is_int((long long)(backoff_delay(&b, 0) * 1000), 100, "no jitter: the first wait is the base");
+	is_int((long long)(backoff_delay(&b, 3) * 1000), 800, "doubling with each retry");
+	is_int((long long)(backoff_delay(&b, 4) * 1000), 1500, "to the cap");
+	is_int((long long)(backoff_delay(&b, 99) * 1000), 1500, "and no further, however many retries");
+	b.jitter = 1;
+	for (n = 0; n < 8; n++)
+		for (i = 0; i < 200; i++) {
+			double c = 0.1 * (double)(1u << n) > 1.5 ? 1.5 : 0.1 * (double)(1u << n);
+
+			d = backoff_delay(&b, n);
+			in &= d >= 0.01 && d <= c;
+			if (first < 0)
+				first = d;
+			spread |= d != first;
+		}
+	ok(in, "full jitter: every wait between the floor and that retry's ceiling");
+	ok(spread, "and the waits differ (clients spread out)");
+	b.jitter = 0.5;
+	for (i = 0, in = 1; i < 200; i++) {
+		d = backoff_delay(&b, 2);
+		in &= d >= 0.2 && d <= 0.4;
+	}
+	ok(in, "half jitter: in the upper half of the ceiling");
 }
 
 static void redact(const char *url, const char *extra, const char *want)
@@ -664,6 +699,7 @@ int main(void)
 	test_retry_after();
 	test_rl_info();
 	test_bucket();
+	test_backoff();
 	test_redaction();
 	test_jwt();
 	return done_testing();
