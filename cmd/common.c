@@ -362,7 +362,7 @@ void tool_read_json(const char *path, const char *what, struct strbuf *text, str
 
 	tool_read_file(path, what, text);
 	json_error_init(&je);
-	if (json_parse(d, text->buf ? text->buf : "", text->len, &je) < 0) {
+	if (json_parse(d, text->buf, text->len, &je) < 0) {
 		json_error_to_aperr(&je, &e);
 		die(EX_CONFIG, "%s: %s", path, e.msg);
 	}

@@ -148,7 +148,7 @@ static const char *shown_url(struct fetch_run *f, const struct http_req *r)
 	strbuf_release(&u);
 	redact_url(&u, r->url, f->hc.auth.key_name);
 	secrets_scrub(&f->hc.secrets, &u);
-	return u.buf ? u.buf : "";
+	return u.buf;
 }
 
 static void write_job(struct fetch_run *f, struct job *j)

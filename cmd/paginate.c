@@ -223,7 +223,7 @@ static void graphql_body(struct pg_run *p)
 	if (p->hc.has_data)
 		usage_error("--graphql makes the body: no -d or --data-json with it");
 	tool_read_file(p->graphql, "--graphql", &q);
-	if (pg_graphql_body(q.buf ? q.buf : "", q.len, p->variables, &b, &e) < 0) {
+	if (pg_graphql_body(q.buf, q.len, p->variables, &b, &e) < 0) {
 		if (e.code == EX_USAGE)
 			usage_error("%s", e.msg);
 		die(e.code, "--graphql %s: %s", p->graphql, e.msg);

@@ -170,7 +170,7 @@ static int page_keys(struct records_run *r, const struct json_doc *d,
 	if (why) {
 		struct strbuf p = STRBUF_INIT;
 
-		strbuf_addstr(&p, pg->where.buf ? pg->where.buf : "");
+		strbuf_addstr(&p, pg->where.buf);
 		json_ptr_append_index(&p, index - 1);
 		strbuf_addstr(&p, r->key.text);
 		reject(r, lineno, line, n, 1, p.buf, why);
@@ -204,7 +204,7 @@ static void process(struct records_run *r, struct json_doc *d, struct json_error
 			if (json_type(d, rec) != JSON_OBJECT) {
 				struct strbuf p = STRBUF_INIT;
 
-				strbuf_addstr(&p, pg->where.buf ? pg->where.buf : "");
+				strbuf_addstr(&p, pg->where.buf);
 				json_ptr_append_index(&p, index);
 				reject(r, lineno, line, n, 1, p.buf,
 				       "--meta needs records that are objects");

@@ -110,7 +110,7 @@ static void change(struct run *r, enum change c, const struct strbuf *path, cons
 	jw_object(&w);
 	jw_member_str(&w, "change", change_names[c]);
 	jw_key(&w, "path");
-	jw_text(&w, path->buf ? path->buf : "", path->len);
+	jw_text(&w, path->buf, path->len);
 	jw_member_raw(&w, "from", from, strlen(from));
 	jw_member_raw(&w, "to", to, strlen(to));
 	jw_member_u64(&w, "count", count);
@@ -204,15 +204,15 @@ static void write_report(struct run *r)
 	compare(r, r->sh, &path, 0);
 	strbuf_release(&path);
 	if (r->report_path) {
-		if (statefile_write(r->report_path, r->report.buf ? r->report.buf : "",
+		if (statefile_write(r->report_path, r->report.buf,
 				    r->report.len, 0, &e) < 0) {
 			aperr_prefix(&e, "--report");
 			die(EX_CANTCREAT, "%s", e.msg);
 		}
 	} else if (r->tee) {
-		fputs(r->report.buf ? r->report.buf : "", stderr);
+		fputs(r->report.buf, stderr);
 	} else {
-		tool_check_write(lwriter_write(&r->out, r->report.buf ? r->report.buf : "",
+		tool_check_write(lwriter_write(&r->out, r->report.buf,
 					       r->report.len, &e), &e);
 	}
 }

@@ -112,7 +112,7 @@ static void load_schema(struct val *v)
 		if (json_parse(&d, v->schema.buf, v->schema.len, &je) == 0 &&
 		    json_type(&d, 0) == JSON_OBJECT &&
 		    (t = json_get(&d, 0, "$schema", 7)) && json_type(&d, t) == JSON_STRING &&
-		    json_str_decode(&d, t, &ms) == 0 && ms.buf &&
+		    json_str_decode(&d, t, &ms) == 0 && ms.len &&
 		    (strstr(ms.buf, "draft-07") || strstr(ms.buf, "draft-06") || strstr(ms.buf, "draft-04")))
 			v->draft = SCH_DRAFT_7;
 		json_doc_release(&d);
@@ -165,9 +165,9 @@ static int errors_json(struct checker *c)
 
 		jw_object(&w);
 		jw_key(&w, "instance");
-		jw_text(&w, er->instance.buf ? er->instance.buf : "", er->instance.len);
+		jw_text(&w, er->instance.buf, er->instance.len);
 		jw_key(&w, "schema");
-		jw_text(&w, er->schema.buf ? er->schema.buf : "", er->schema.len);
+		jw_text(&w, er->schema.buf, er->schema.len);
 		jw_member_str(&w, "keyword", er->keyword);
 		jw_key(&w, "message");
 		jw_text(&w, er->message, strlen(er->message));
@@ -198,7 +198,7 @@ static int check(void *wctx, const char *line, size_t n, uint64_t lineno, struct
 		return V_STATE;
 	if (tool_parse_line(&c->d, &c->je, &c->pick, line, n, lineno, &e) < 0) {
 		strbuf_add(info, e.msg, strlen(e.msg) + 1);
-		strbuf_add(info, c->je.pointer.buf ? c->je.pointer.buf : "", c->je.pointer.len);
+		strbuf_add(info, c->je.pointer.buf, c->je.pointer.len);
 		strbuf_addch(info, '\0');
 		return V_JSON;
 	}
@@ -218,7 +218,7 @@ static int check(void *wctx, const char *line, size_t n, uint64_t lineno, struct
 
 		strbuf_addf(info, "line %llu: %s: %s (schema %s)", (unsigned long long)lineno,
 			    er->instance.len ? er->instance.buf : "/", er->message,
-			    er->schema.buf ? er->schema.buf : "");
+			    er->schema.buf);
 	} else {
 		strbuf_addf(info, "line %llu: invalid", (unsigned long long)lineno);
 	}
@@ -321,7 +321,7 @@ static int alarm_rate(struct val *v)
 			    (unsigned long long)v->kinds[i].n);
 	warnmsg("ALARM: %.2f%% of %llu records were invalid, more than --max-invalid-rate %g%%; "
 		"most frequent errors: %s", rate, (unsigned long long)v->records, v->max_rate,
-		top.buf ? top.buf : "none");
+		top.len ? top.buf : "none");
 	strbuf_release(&top);
 	return 1;
 }

@@ -215,7 +215,7 @@ static int do_list(struct wm_opts *o)
 
 	if (wm_list(o->state, &out, &e) < 0)
 		die_err(&e);
-	if (fwrite(out.buf ? out.buf : "", 1, out.len, stdout) != out.len || fflush(stdout) != 0 ||
+	if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0 ||
 	    ferror(stdout))
 		die(EX_IOERR, "stdout: write error");
 	strbuf_release(&out);

@@ -162,7 +162,7 @@ static enum MHD_Result accept_event(struct recv *rv, struct MHD_Connection *c, s
 	struct json_error je;
 	struct strbuf line = STRBUF_INIT, id = STRBUF_INIT;
 	const char *idh = wh_id_header(rv->scheme);
-	const char *body = k->body.buf ? k->body.buf : "";
+	const char *body = k->body.buf;
 	char why[160];
 	int is_json, r = 2;
 	struct aperr e;

@@ -289,7 +289,7 @@ int archive_manifest_read(const char *dir, struct archive_manifest *m, struct ap
 	strbuf_addf(&path, "%s/%s", dir, ARCHIVE_MANIFEST);
 	r = statefile_read(path.buf, &buf, (size_t)1 << 30, e);
 	if (r == 0)
-		r = archive_manifest_parse(buf.buf ? buf.buf : "", buf.len, path.buf, m, e);
+		r = archive_manifest_parse(buf.buf, buf.len, path.buf, m, e);
 	else
 		r = r < 0 ? -1 : 0;
 	strbuf_release(&path);
@@ -357,7 +357,7 @@ int archive_gz_member(struct strbuf *out, const void *in, size_t n, int level)
 	r = deflate(&z, Z_FINISH);
 	if (r == Z_STREAM_END)
 		out->len += z.total_out;
-	if (out->buf)
+	if (out->alloc)
 		out->buf[out->len] = '\0';
 	deflateEnd(&z);
 	return r == Z_STREAM_END ? 0 : -1;

@@ -212,7 +212,7 @@ static int take(struct archive_replay *rp, const char *line, size_t n, const str
 	struct latest_slot *sl;
 
 	if (rp->latest)
-		siphash128(rp->key, url->buf ? url->buf : "", url->len, &h);
+		siphash128(rp->key, url->buf, url->len, &h);
 	if (!emit)
 		return latest_note(rp->seen, &h, t, rp->lines, e);
 	if (rp->latest) {

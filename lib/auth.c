@@ -240,7 +240,7 @@ static int take_token(struct auth *a, const struct http_req *r, double asked_at,
 
 	json_doc_init(&d, 64);
 	json_error_init(&je);
-	if (json_parse(&d, r->resp_body.buf ? r->resp_body.buf : "", r->resp_body.len, &je) != 0 ||
+	if (json_parse(&d, r->resp_body.buf, r->resp_body.len, &je) != 0 ||
 	    json_type(&d, 0) != JSON_OBJECT) {
 		aperr_set(e, EX_PROTOCOL, "token endpoint: the response is not a JSON object");
 		goto out;
@@ -302,7 +302,7 @@ static void grant_error(const struct http_req *r, char *buf, size_t n)
 	snprintf(buf, n, "HTTP %ld", r->status);
 	json_doc_init(&d, 64);
 	json_error_init(&je);
-	if (json_parse(&d, r->resp_body.buf ? r->resp_body.buf : "", r->resp_body.len, &je) == 0 &&
+	if (json_parse(&d, r->resp_body.buf, r->resp_body.len, &je) == 0 &&
 	    json_type(&d, 0) == JSON_OBJECT && (t = json_get(&d, 0, "error", 5)) &&
 	    json_type(&d, t) == JSON_STRING && json_str_decode(&d, t, &v) == 0)
 		snprintf(buf, n, "HTTP %ld, %.200s", r->status, v.buf);

@@ -102,7 +102,7 @@ int base64url_decode(struct strbuf *out, const char *s, size_t n)
 	}
 	while (std.len % 4)
 		strbuf_addch(&std, '=');
-	r = base64_decode(out, std.buf ? std.buf : "", std.len);
+	r = base64_decode(out, std.buf, std.len);
 	strbuf_release(&std);
 	return r;
 }

@@ -114,7 +114,7 @@ static int config_line(const struct config *cf, const char *path, unsigned linen
 	if (config_value(q, v) < 0)
 		return aperr_set(e, EX_USAGE, "%s:%u: an unterminated quoted value", path, lineno);
 	if (nl == 3 && !strncmp(name, "url", 3) && dashes != 1) {
-		argvec_add(cf->urls, v->buf ? v->buf : "", v->len);
+		argvec_add(cf->urls, v->buf, v->len);
 		return 0;
 	}
 	if ((nl == 6 && !strncmp(name, "config", 6)) || (nl == 1 && *name == 'K') ||
@@ -140,11 +140,11 @@ static int config_line(const struct config *cf, const char *path, unsigned linen
 
 		strbuf_addstr(&o, "--");
 		strbuf_add(&o, name, nl);
-		argvec_add(cf->args, o.buf ? o.buf : "--", o.len);
+		argvec_add(cf->args, o.len ? o.buf : "--", o.len);
 		strbuf_release(&o);
 	}
 	if (takes)
-		argvec_add(cf->args, v->buf ? v->buf : "", v->len);
+		argvec_add(cf->args, v->buf, v->len);
 	return 0;
 }
 
@@ -159,7 +159,7 @@ static int config_read(const struct config *cf, const char *path, const char *wh
 
 	if (r == 1)
 		r = aperr_set(e, EX_NOINPUT, "%s: no such %s", path, what);
-	for (p = text.buf ? text.buf : ""; r == 0 && *p; p = line) {
+	for (p = text.buf; r == 0 && *p; p = line) {
 		size_t len = strcspn(p, "\n");
 
 		line = p + len + (p[len] == '\n');
@@ -212,7 +212,7 @@ static int read_profile(const struct config *cf, int argc, char **av, const char
 		strbuf_addf(&path, "%s/apipe/%s.conf", xdg, profile);
 	else
 		strbuf_addf(&path, "%s/.config/apipe/%s.conf", home ? home : "", profile);
-	r = config_read(cf, path.buf ? path.buf : "", "profile", e);
+	r = config_read(cf, path.buf, "profile", e);
 	strbuf_release(&path);
 	return r;
 }

@@ -122,7 +122,7 @@ const char *crawl_shown(const struct crawl_cfg *cfg, struct strbuf *out, const c
 	strbuf_reset(out);
 	redact_url(out, url, cfg->key_param);
 	secrets_scrub(cfg->secrets, out);
-	return out->buf ? out->buf : "";
+	return out->buf;
 }
 
 int crawl_page_error(const struct crawl_cfg *cfg, uint64_t page, const char *url, int code,
@@ -135,8 +135,8 @@ int crawl_page_error(const struct crawl_cfg *cfg, uint64_t page, const char *url
 	secrets_scrub(cfg->secrets, &m);
 	crawl_shown(cfg, &u, url);
 	strbuf_shorten(&u, 300);
-	aperr_set(e, code, "page %llu (%s): %s", (unsigned long long)page, u.buf ? u.buf : "",
-		  m.buf ? m.buf : "");
+	aperr_set(e, code, "page %llu (%s): %s", (unsigned long long)page, u.buf,
+		  m.buf);
 	strbuf_release(&m);
 	strbuf_release(&u);
 	return -1;
@@ -171,7 +171,7 @@ int crawl_listing_ready(struct crawl_listing *l, const struct crawl_cfg *cfg, in
 
 		crawl_shown(cfg, &u, l->tmpl.url);
 		strbuf_shorten(&u, 300);
-		aperr_set(e, EX_USAGE, "%s: not an http or https URL", u.buf ? u.buf : "");
+		aperr_set(e, EX_USAGE, "%s: not an http or https URL", u.buf);
 		strbuf_release(&u);
 		return -1;
 	}
@@ -203,13 +203,13 @@ static struct crawl_job *job_new(struct crawl *c, const char *url, const struct 
 	if (l->tmpl.method)
 		j->req.method = strdup(l->tmpl.method);
 	if (body) {
-		strbuf_add(&j->req.body, body->buf ? body->buf : "", body->len);
+		strbuf_add(&j->req.body, body->buf, body->len);
 		j->req.has_body = 1;
 	} else if (l->tmpl.has_body) {
 		strbuf_add(&j->req.body, l->tmpl.body.buf, l->tmpl.body.len);
 		j->req.has_body = 1;
 	}
-	j->req.cred_origin = strdup(l->origin.buf ? l->origin.buf : "");
+	j->req.cred_origin = strdup(l->origin.buf);
 	if (http_headers_copy(&j->req.headers, l->tmpl.headers) < 0 || !j->req.url ||
 	    !j->req.cred_origin || (l->tmpl.method && !j->req.method) ||
 	    strbuf_failed(&j->req.body)) {
@@ -381,7 +381,7 @@ static int check_origin(struct crawl *c, const struct crawl_job *j, struct aperr
 		strbuf_addf(&m, "the next page is at %s, another origin than %s where the "
 			    "credentials were given; stopping (--trust-origin %s follows it)",
 			    to.buf, l->origin.buf, to.buf);
-	fail(c, j->page, j->req.url, EX_DATAERR, m.buf ? m.buf : "another origin", e);
+	fail(c, j->page, j->req.url, EX_DATAERR, m.len ? m.buf : "another origin", e);
 	strbuf_release(&to);
 	strbuf_release(&m);
 	return -1;
@@ -392,16 +392,16 @@ static int request_hash(const struct crawl *c, struct hash128 *h, struct aperr *
 {
 	struct strbuf m = STRBUF_INIT;
 
-	strbuf_add(&m, c->next.buf ? c->next.buf : "", c->next.len);
+	strbuf_add(&m, c->next.buf, c->next.len);
 	if (c->has_next_body) {
 		strbuf_addch(&m, '\0');
-		strbuf_add(&m, c->next_body.buf ? c->next_body.buf : "", c->next_body.len);
+		strbuf_add(&m, c->next_body.buf, c->next_body.len);
 	}
 	if (strbuf_failed(&m)) {
 		strbuf_release(&m);
 		return aperr_set(e, EX_OSERR, "out of memory");
 	}
-	siphash128(c->cfg->key, m.buf ? m.buf : "", m.len, h);
+	siphash128(c->cfg->key, m.buf, m.len, h);
 	strbuf_release(&m);
 	return 0;
 }
@@ -430,7 +430,7 @@ static int check_loop(struct crawl *c, const struct crawl_job *j, const struct p
 		strbuf_addf(&m, "the next URL %s was already followed: the listing loops; stopping",
 			    u.buf);
 	}
-	fail(c, j->page, j->req.url, EX_DATAERR, m.buf ? m.buf : "a loop", e);
+	fail(c, j->page, j->req.url, EX_DATAERR, m.len ? m.buf : "a loop", e);
 	strbuf_release(&m);
 	strbuf_release(&u);
 	return -1;
@@ -588,7 +588,7 @@ static int explicit_paths(struct crawl *c, const struct crawl_job *j, const stru
 		strbuf_add(&m, json_src(d, k) + 1, json_srclen(d, k) - 2);
 	}
 	strbuf_addstr(&m, "); a path absent from page 1 is taken for a mistake, not for the end");
-	rc = fail(c, j->page, j->req.url, EX_DATAERR, m.buf ? m.buf : "", e);
+	rc = fail(c, j->page, j->req.url, EX_DATAERR, m.buf, e);
 	strbuf_release(&m);
 	return rc;
 }
@@ -604,9 +604,9 @@ static void keep_first(struct crawl *c, const struct json_doc *d, const struct p
 	c->first_pos = pg_start_position(&c->spec, c->l->tmpl.url, c->l->tmpl.body.buf,
 					 c->l->tmpl.has_body ? c->l->tmpl.body.len : 0);
 	strbuf_reset(&c->first_token);
-	strbuf_add(&c->first_token, res->token.buf ? res->token.buf : "", res->token.len);
+	strbuf_add(&c->first_token, res->token.buf, res->token.len);
 	strbuf_reset(&c->first_token_json);
-	strbuf_add(&c->first_token_json, res->token_json.buf ? res->token_json.buf : "",
+	strbuf_add(&c->first_token_json, res->token_json.buf,
 		   res->token_json.len);
 	strbuf_reset(&c->tried);
 	strbuf_addf(&c->tried, "'%s'", c->spec.style == PG_CURSOR ? c->spec.cursor_param
@@ -622,8 +622,8 @@ static int page2_request(struct crawl *c, struct aperr *e)
 
 	switch (c->spec.style) {
 	case PG_CURSOR:
-		value = c->first_token.buf ? c->first_token.buf : "";
-		json = c->first_token_json.buf ? c->first_token_json.buf : "\"\"";
+		value = c->first_token.buf;
+		json = c->first_token_json.len ? c->first_token_json.buf : "\"\"";
 		break;
 	case PG_OFFSET:
 		c->pos = c->first_pos + c->first_n;
@@ -663,7 +663,7 @@ static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struc
 		refuted = 1;
 	if (!refuted && res && c->spec.style == PG_CURSOR && res->has_token &&
 	    res->token.len == c->first_token.len &&
-	    !memcmp(res->token.buf ? res->token.buf : "", c->first_token.buf ? c->first_token.buf : "",
+	    !memcmp(res->token.buf, c->first_token.buf,
 		    res->token.len))
 		refuted = 1;
 	if (!refuted) {
@@ -681,7 +681,7 @@ static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struc
 
 		strbuf_addf(&line, "auto: page 2 under %s was %s: trying %s", c->tried.buf,
 			    m.buf, which.buf);
-		say(c, line.buf ? line.buf : "");
+		say(c, line.buf);
 		strbuf_release(&line);
 		strbuf_addf(&c->tried, ", %s", which.buf + strcspn(which.buf, "'"));
 		drop_ahead(c);
@@ -700,7 +700,7 @@ static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struc
 		else
 			strbuf_addf(&why, ", as in: paginate --style offset --offset-param NAME '%s'",
 				    crawl_shown(c->cfg, &c->shown, c->l->tmpl.url));
-		rc = fail(c, j->page, r->url, EX_DATAERR, why.buf ? why.buf : "", e);
+		rc = fail(c, j->page, r->url, EX_DATAERR, why.buf, e);
 		strbuf_release(&why);
 	}
 	strbuf_release(&m);
@@ -736,8 +736,8 @@ static int resolve(struct crawl *c, const struct crawl_job *j, const struct json
 		struct strbuf m = STRBUF_INIT;
 
 		strbuf_addf(&m, "auto: style %s: %s", pg_style_name(c->spec.style),
-			    c->why.buf ? c->why.buf : "");
-		say(c, m.buf ? m.buf : "");
+			    c->why.buf);
+		say(c, m.buf);
 		strbuf_release(&m);
 	}
 	return 0;
@@ -796,7 +796,7 @@ int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
 		strbuf_addf(&m, "page %llu: %zu records%s%s", (unsigned long long)j->page,
 			    res->nrecords, c->done ? ", the last page" : ", next ",
 			    c->done ? "" : crawl_shown(c->cfg, &u, c->next.buf));
-		say(c, m.buf ? m.buf : "");
+		say(c, m.buf);
 		strbuf_release(&m);
 		strbuf_release(&u);
 	}
@@ -913,7 +913,7 @@ int crawl_resume(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_list
 	/* the real request decides, not its masked text: ?code=US is not ?code=FR */
 	if (!v.buf || !json_str_eq(cd, tok->start_id, l->id, strlen(l->id))) {
 		aperr_set(e, EX_CONFIG, "%s was written for a crawl of %s, not %s; use --restart "
-			  "to start over", label, v.buf ? v.buf : "?",
+			  "to start over", label, v.len ? v.buf : "?",
 			  crawl_shown(cfg, &c->shown, l->tmpl.url));
 		strbuf_release(&v);
 		return -1;
@@ -967,7 +967,7 @@ void crawl_ck_fill(struct crawl *c, struct crawl_ck *ck)
 	ck->start_id = c->l->id;
 	ck->next = c->next.buf;
 	ck->next_len = c->next.len;
-	ck->next_body = c->has_next_body ? (c->next_body.buf ? c->next_body.buf : "") : NULL;
+	ck->next_body = c->has_next_body ? (c->next_body.buf) : NULL;
 	ck->next_body_len = c->next_body.len;
 	ck->page = c->page;
 	ck->pos = c->pos;

@@ -203,11 +203,11 @@ int crawler_resume(struct crawler *cr, const char *db, struct aperr *e)
 		r = db_state_get(h, cr->state_name, &ck, e);
 		db_close(h);
 		if (r > 0)
-			r = crawler_load(cr, ck.buf ? ck.buf : "", ck.len, e);
+			r = crawler_load(cr, ck.buf, ck.len, e);
 	} else if (cr->checkpoint) {
 		r = statefile_read(cr->checkpoint, &ck, 1 << 24, e);
 		if (r == 0)
-			r = crawler_load(cr, ck.buf ? ck.buf : "", ck.len, e);
+			r = crawler_load(cr, ck.buf, ck.len, e);
 	} else {
 		r = 0;
 	}
@@ -532,7 +532,7 @@ static int begin_listing(struct crawler *cr, struct crawler_slot *sl, int resume
 		snprintf(m, sizeof(m), "resuming at page %llu from ", (unsigned long long)c->page);
 		strbuf_addstr(&msg, m);
 		strbuf_addstr(&msg, cr->ck_label);
-		cr->cfg.io.log(cr->cfg.io.ctx, msg.buf ? msg.buf : m);
+		cr->cfg.io.log(cr->cfg.io.ctx, msg.len ? msg.buf : m);
 		strbuf_release(&msg);
 	}
 	return 0;

@@ -212,11 +212,11 @@ int db_schema_columns(const struct json_doc *d,
 		}
 		if (t < 0) {
 			aperr_set(e, EX_CONFIG, "property %s: its \"type\" is not one a column can "
-				  "take", name.buf ? name.buf : "");
+				  "take", name.buf);
 			strbuf_release(&name);
 			return -1;
 		}
-		if (add(ctx, name.buf ? name.buf : "", name.len, (enum db_type)t, e) < 0) {
+		if (add(ctx, name.buf, name.len, (enum db_type)t, e) < 0) {
 			strbuf_release(&name);
 			return -1;
 		}
@@ -993,7 +993,7 @@ static void bind(sqlite3_stmt *st, int i, const struct db_value *v)
 	else if (v->kind == DBV_REAL)
 		sqlite3_bind_double(st, i, v->r);
 	else
-		sqlite3_bind_text(st, i, v->s.buf ? v->s.buf : "", (int)v->s.len, SQLITE_STATIC);
+		sqlite3_bind_text(st, i, v->s.buf, (int)v->s.len, SQLITE_STATIC);
 }
 
 /* SQLite: the stored record of one key, and whether it is byte for byte rec. 1, 0 or -1. */
@@ -1337,9 +1337,9 @@ static int pgsql_evolve(struct db *db, const char *table, const struct db_column
 			rc = -1;
 		else if (!r)
 			rc = aperr_set(e, EX_CONFIG, "table %s exists without a column %s", table, name);
-		else if (i == nkeys && strcmp(have.buf ? have.buf : "", rtype))
+		else if (i == nkeys && strcmp(have.buf, rtype))
 			rc = aperr_set(e, EX_CONFIG, "table %s keeps its records as %s, not %s "
-				       "(--record-type)", table, have.buf ? have.buf : "", rtype);
+				       "(--record-type)", table, have.buf, rtype);
 	}
 	for (i = nkeys; i < ncols && rc == 0; i++) {
 		const char *fits = pgsql_fits(cols[i].type);
@@ -1350,7 +1350,7 @@ static int pgsql_evolve(struct db *db, const char *table, const struct db_column
 			break;
 		}
 		if (r) {
-			const char *ht = have.buf ? have.buf : "";
+			const char *ht = have.buf;
 
 			if (cols[i].type != DB_ANY && strcmp(ht, pgsql_data_type(cols[i].type)))
 				rc = aperr_set(e, EX_DATAERR, "column %s of %s is %s, not %s: apipe does "
@@ -1582,7 +1582,7 @@ static const char *pgsql_text(const struct db_value *v, enum db_type t, char *bu
 		snprintf(buf, n, "%.17g", v->r);
 		return buf;
 	}
-	return v->s.buf ? v->s.buf : "";
+	return v->s.buf;
 }
 
 static int pgsql_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e)

@@ -21,7 +21,7 @@ int dedupe_key(const struct json_ptr *keys, size_t nkeys, const struct json_doc 
 		if (json_canon(d, t, canon) < 0)
 			return aperr_set(e, EX_OSERR, "out of memory");
 	}
-	siphash128(sipkey, canon->buf ? canon->buf : "", canon->len, h);
+	siphash128(sipkey, canon->buf, canon->len, h);
 	return 0;
 }
 

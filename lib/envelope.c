@@ -84,7 +84,7 @@ static void add_headers(struct jsonw *w, const struct http_req *r, const struct 
 		g[ng] = h[i];
 		g[ng].off = vals.len;
 		g[ng].vlen = val.len;
-		strbuf_add(&vals, val.buf ? val.buf : "", val.len);
+		strbuf_add(&vals, val.buf, val.len);
 		ng++;
 	}
 	if (strbuf_failed(&val) || strbuf_failed(&vals)) {
@@ -112,7 +112,7 @@ static void add_text(struct jsonw *w, const char *key, const struct strbuf *text
 	if (strbuf_failed(text))
 		jw_fail(w, "out of memory");
 	jw_key(w, key);
-	jw_text(w, text->buf ? text->buf : "", text->len);
+	jw_text(w, text->buf, text->len);
 }
 
 /* url, redacted and scrubbed, as member key (nothing when url is NULL). */
@@ -162,7 +162,7 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 
 		strbuf_add(&raw, r->resp_body.buf, r->resp_body.len);
 		secrets_scrub(o->secrets, &raw);
-		jw_body(&w, &jw_body_names, raw.buf ? raw.buf : "", raw.len, d);
+		jw_body(&w, &jw_body_names, raw.buf, raw.len, d);
 		if (raw.buf)
 			explicit_bzero(raw.buf, raw.len);
 		strbuf_release(&raw);
@@ -203,7 +203,7 @@ int envelope_body_only(struct strbuf *out, const struct http_req *r, struct json
 
 		strbuf_add(&t, r->resp_body.buf, r->resp_body.len);
 		secrets_scrub(secrets, &t);
-		json_quote(out, t.buf ? t.buf : "", t.len);
+		json_quote(out, t.buf, t.len);
 		strbuf_release(&t);
 	} else {
 		return 1;

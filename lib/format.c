@@ -482,7 +482,7 @@ pcre2_code *format_regex(const char *src0, size_t n0, char *err, size_t errn)
 	pcre2_code *re;
 
 	ecma_properties(src0, n0, &tr);
-	src = tr.buf ? tr.buf : "";
+	src = tr.buf;
 	n = tr.len;
 	re = pcre2_compile((PCRE2_SPTR)src, n, PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY, &code,
 			   &off, NULL);

@@ -262,7 +262,7 @@ static void logf_(struct http_client *c, const char *fmt, ...)
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
 	secrets_scrub(c->secrets, &sb);
-	if (sb.buf)
+	if (sb.len)
 		c->log(c->log_ctx, sb.buf);
 	strbuf_release(&sb);
 }
@@ -354,7 +354,7 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 			curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 					 (curl_off_t)r->body.len);
 			curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS,
-					 r->body.buf ? r->body.buf : "");
+					 r->body.buf);
 		}
 		if (strcmp(method, "POST") || !body)
 			curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
@@ -373,7 +373,7 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 		struct strbuf red = STRBUF_INIT;
 
 		redact_url(&red, target, c->auth ? c->auth->key_name : NULL);
-		logf_(c, "> %s %s (attempt %u)", method, red.buf ? red.buf : "", r->attempts);
+		logf_(c, "> %s %s (attempt %u)", method, red.buf, r->attempts);
 		strbuf_release(&red);
 	}
 	return 0;

@@ -251,7 +251,7 @@ static int data_urlencode(struct http_cli *h, const char *arg, struct aperr *e)
 		strbuf_add(&h->data, arg, nl);
 		strbuf_addch(&h->data, '=');
 	}
-	url_encode(&h->data, v.buf ? v.buf : "", v.len);
+	url_encode(&h->data, v.buf, v.len);
 	strbuf_release(&v);
 	h->has_data = 1;
 	return strbuf_failed(&h->data) ? aperr_set(e, EX_OSERR, "out of memory") : 0;
@@ -418,7 +418,7 @@ static int request_opt(struct http_cli *h, int opt, const char *arg, struct aper
 				return aperr_prefix(e, "--json");
 			json_doc_init(&d, JSON_DEFAULT_DEPTH);
 			json_error_init(&je);
-			bad = arg[0] == '@' ? json_parse(&d, text.buf ? text.buf : "", text.len, &je) != 0
+			bad = arg[0] == '@' ? json_parse(&d, text.buf, text.len, &je) != 0
 					    : json_parse(&d, arg, strlen(arg), &je) != 0;
 			strbuf_release(&text);
 			json_doc_release(&d);
@@ -725,7 +725,7 @@ static int netrc_load(struct http_cli *h, struct aperr *e)
 	while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
 		strbuf_add(&text, buf, got);
 	fclose(f);
-	p = text.buf ? text.buf : "";
+	p = text.buf;
 	while (more) {
 		more = netrc_word(&p, &w);
 		if (!more || !strcmp(w.buf, "machine") || !strcmp(w.buf, "default")) {
@@ -870,7 +870,7 @@ void http_cli_write_out(const struct http_cli *h, const struct http_req *r, stru
 		strbuf_add(&t, out->buf + before, out->len - before);
 		secrets_scrub(&h->secrets, &t);
 		strbuf_setlen(out, before);
-		strbuf_add(out, t.buf ? t.buf : "", t.len);
+		strbuf_add(out, t.buf, t.len);
 		strbuf_release(&t);
 	}
 }
@@ -1050,7 +1050,7 @@ static int line_query(const struct json_doc *d, uint32_t val, struct http_req *r
 				strbuf_add(&qv, json_src(d, item), json_srclen(d, item));
 			else
 				continue;	/* null: no parameter */
-			url_add_query(&url, name.buf ? name.buf : "", name.len, qv.buf ? qv.buf : "",
+			url_add_query(&url, name.buf, name.len, qv.buf,
 				      qv.len);
 		}
 		strbuf_release(&name);

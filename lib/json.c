@@ -103,7 +103,7 @@ static void error_pointer(struct json_doc *d, unsigned depth, struct json_error 
 				struct strbuf dec = STRBUF_INIT;
 
 				if (json_str_decode(d, key, &dec) == 0)
-					json_ptr_append(p, dec.buf ? dec.buf : "", dec.len);
+					json_ptr_append(p, dec.buf, dec.len);
 				strbuf_release(&dec);
 			}
 		}
@@ -563,7 +563,7 @@ static int pick_index(const struct json_pick *pk, const char *s, size_t n, int e
 			strbuf_release(&dec);
 			return -2;
 		}
-		s = dec.buf ? dec.buf : "";
+		s = dec.buf;
 		n = dec.len;
 	}
 	for (k = 0; k < pk->n && r < 0; k++)
@@ -808,7 +808,7 @@ int json_str_view(const struct json_doc *d, uint32_t t, struct strbuf *buf, cons
 	strbuf_reset(buf);
 	if (json_str_decode(d, t, buf) < 0)
 		return -1;
-	*p = buf->buf ? buf->buf : "";
+	*p = buf->buf;
 	*n = buf->len;
 	return 0;
 }

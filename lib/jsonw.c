@@ -199,7 +199,7 @@ static const char *as_utf8(struct jsonw *w, struct strbuf *buf, const char *s, s
 		return NULL;
 	}
 	*n = buf->len;
-	return buf->buf ? buf->buf : "";
+	return buf->buf;
 }
 
 void jw_text(struct jsonw *w, const char *s, size_t n)

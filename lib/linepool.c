@@ -217,7 +217,7 @@ int lp_add(struct linepool *p, const char *line, size_t n, uint64_t lineno, stru
 		if (strbuf_failed(&p->info))
 			return aperr_set(e, EX_OSERR, "out of memory checking line %llu",
 					 (unsigned long long)lineno);
-		p->commit(p->ctx, line, n, lineno, verdict, code, p->info.buf ? p->info.buf : "",
+		p->commit(p->ctx, line, n, lineno, verdict, code, p->info.buf,
 			  p->info.len);
 		return 0;
 	}

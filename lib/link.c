@@ -85,7 +85,7 @@ int link_find(const char *v, size_t n, const char *rel, struct strbuf *out, stru
 								 "Link header: unterminated quoted string");
 					}
 					p++;
-					val = q.buf ? q.buf : "";
+					val = q.buf;
 					vl = q.len;
 				} else {
 					val = p;

@@ -135,8 +135,8 @@ int ordval_copy(struct ordval *dst, const struct ordval *src)
 	dst->t = src->t;
 	strbuf_reset(&dst->raw);
 	strbuf_reset(&dst->str);
-	if (strbuf_add(&dst->raw, src->raw.buf ? src->raw.buf : "", src->raw.len) < 0 ||
-	    strbuf_add(&dst->str, src->str.buf ? src->str.buf : "", src->str.len) < 0)
+	if (strbuf_add(&dst->raw, src->raw.buf, src->raw.len) < 0 ||
+	    strbuf_add(&dst->str, src->str.buf, src->str.len) < 0)
 		return -1;
 	return 0;
 }

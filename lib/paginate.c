@@ -272,7 +272,7 @@ int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
 	if (json_type(d, obj) != JSON_OBJECT)
 		return aperr_set(e, EX_DATAERR, "/spec: not an object");
 	t = json_get(d, obj, "style", 5);
-	if (!t || json_str_decode(d, t, &v) < 0 || pg_style_parse(v.buf ? v.buf : "", &s->style, e) < 0) {
+	if (!t || json_str_decode(d, t, &v) < 0 || pg_style_parse(v.buf, &s->style, e) < 0) {
 		strbuf_release(&v);
 		return aperr_set(e, EX_DATAERR, "/spec/style: not a style");
 	}
@@ -280,7 +280,7 @@ int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
 		t = json_get(d, obj, spec_strings[i].name, strlen(spec_strings[i].name));
 		strbuf_reset(&v);
 		if (t && json_type(d, t) == JSON_STRING && json_str_decode(d, t, &v) == 0)
-			pg_spec_set(SPEC_FIELD(s, i), v.buf ? v.buf : "");
+			pg_spec_set(SPEC_FIELD(s, i), v.buf);
 		else
 			pg_spec_set(SPEC_FIELD(s, i), NULL);
 	}
@@ -460,7 +460,7 @@ static const char *snippet(const struct json_doc *d, struct strbuf *sb)
 	strbuf_reset(sb);
 	json_minify(d, 0, sb);
 	strbuf_shorten(sb, 200);
-	return sb->buf ? sb->buf : "";
+	return sb->buf;
 }
 
 int pgi_find_records(const struct pg_spec *s, const struct json_doc *d,
@@ -574,10 +574,10 @@ static void based_ref(const struct pg_spec *s, const struct json_doc *d, struct 
 	if (!slash || !ref->buf || ref->buf[0] != '/' || ref->buf[1] == '/')
 		return;
 	strbuf_add(&p, s->next_path, (size_t)(slash - s->next_path));
-	if (json_ptr_parse(&parent, p.buf ? p.buf : "", NULL) == 0) {
+	if (json_ptr_parse(&parent, p.buf, NULL) == 0) {
 		o = json_ptr_eval(&parent, d, 0);
 		t = o != JSON_ABSENT ? json_get(d, o, "base", 4) : 0;
-		if (t && json_type(d, t) == JSON_STRING && json_str_decode(d, t, &b) == 0 && b.buf &&
+		if (t && json_type(d, t) == JSON_STRING && json_str_decode(d, t, &b) == 0 && b.len &&
 		    (!strncasecmp(b.buf, "http://", 7) || !strncasecmp(b.buf, "https://", 8))) {
 			const char *bpath = strchr(b.buf + 8, '/');
 			size_t bl;
@@ -695,7 +695,7 @@ static int read_keyset(const struct pg_spec *s, const char *url, const struct ht
 	k = position_token(d, t, in_body(s->key_param), JSON_ARRAY, res);
 	if (k <= 0)
 		return aperr_set(e, EX_DATAERR, "%s/%zu%s: the last record has no usable key",
-				 res->rp.where.buf ? res->rp.where.buf : "", res->nrecords - 1,
+				 res->rp.where.buf, res->nrecords - 1,
 				 s->key_field);
 	res->has_token = 1;
 	return 0;
@@ -869,8 +869,8 @@ int pg_body(const struct pg_spec *s, const char *base, size_t n, const char *val
 			break;
 		}
 		strbuf_reset(&cur);
-		strbuf_add(&cur, out->buf ? out->buf : "", out->len);
-		empty = strspn(cur.buf ? cur.buf : "", " \t\r\n") == cur.len;
+		strbuf_add(&cur, out->buf, out->len);
+		empty = strspn(cur.buf, " \t\r\n") == cur.len;
 		json_doc_init(&d, 64);
 		json_error_init(&je);
 		if (!empty && json_parse(&d, cur.buf, cur.len, &je) < 0)
@@ -911,7 +911,7 @@ uint64_t pg_start_position(const struct pg_spec *s, const char *base, const char
 		}
 		json_doc_release(&d);
 		json_error_release(&je);
-	} else if (url_get_query(base, name, &v) == 1 && v.buf) {
+	} else if (url_get_query(base, name, &v) == 1 && v.len) {
 		num_parse_u64(v.buf, &n, "offset", NULL);
 	}
 	strbuf_release(&v);
@@ -934,7 +934,7 @@ int pg_request_id(const struct http_req *r, const struct secrets *secrets, char 
 	strbuf_addch(&m, '\n');
 	if (r->has_body)
 		strbuf_add(&m, r->body.buf, r->body.len);
-	if (strbuf_failed(&m) || !m.buf) {
+	if (strbuf_failed(&m) || !m.len) {
 		strbuf_release(&m);
 		return -1;
 	}

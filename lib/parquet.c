@@ -493,12 +493,12 @@ int pq_bytes(struct pq_writer *w, size_t col, const char *p, size_t n, struct ap
 		return oom(e);
 	if (c->c.kind == PQ_JSON)
 		return 0;	/* JSON has no order: no min or max */
-	if (!c->cur.has_minmax || bytes_cmp(p, n, c->cur.smin.buf ? c->cur.smin.buf : "", c->cur.smin.len) < 0) {
+	if (!c->cur.has_minmax || bytes_cmp(p, n, c->cur.smin.buf, c->cur.smin.len) < 0) {
 		strbuf_reset(&c->cur.smin);
 		if (strbuf_add(&c->cur.smin, p, n) < 0)
 			return oom(e);
 	}
-	if (!c->cur.has_minmax || bytes_cmp(p, n, c->cur.smax.buf ? c->cur.smax.buf : "", c->cur.smax.len) > 0) {
+	if (!c->cur.has_minmax || bytes_cmp(p, n, c->cur.smax.buf, c->cur.smax.len) > 0) {
 		strbuf_reset(&c->cur.smax);
 		if (strbuf_add(&c->cur.smax, p, n) < 0)
 			return oom(e);
@@ -527,7 +527,7 @@ static int put_levels(struct strbuf *page, const struct strbuf *defs)
 	for (k = 0; k < 4; k++)
 		len[k] = (char)(run.len >> (8 * k));
 	strbuf_add(page, len, 4);
-	strbuf_add(page, run.buf ? run.buf : "", run.len);
+	strbuf_add(page, run.buf, run.len);
 	strbuf_release(&run);
 	return strbuf_failed(page) ? -1 : 0;
 }
@@ -547,7 +547,7 @@ static int gzip_into(struct strbuf *out, const struct strbuf *in)
 		deflateEnd(&z);
 		return -1;
 	}
-	z.next_in = (Bytef *)(uintptr_t)(in->buf ? in->buf : "");
+	z.next_in = (Bytef *)(uintptr_t)(in->buf);
 	z.avail_in = (uInt)in->len;
 	z.next_out = (Bytef *)out->buf;
 	z.avail_out = (uInt)bound;
@@ -608,7 +608,7 @@ static void build_page(struct pq_writer *w, struct pq_col *c)
 		if (!c->zfailed && w->codec == PQ_GZIP)
 			c->zfailed = gzip_into(&c->dzbuf, &c->dpage) < 0;
 	} else {
-		c->zfailed |= strbuf_add(&c->page, j->vals.buf ? j->vals.buf : "", j->vals.len) < 0;
+		c->zfailed |= strbuf_add(&c->page, j->vals.buf, j->vals.len) < 0;
 	}
 	if (!c->zfailed && w->codec == PQ_GZIP && c->page.len <= INT32_MAX)
 		c->zfailed = gzip_into(&c->zbuf, &c->page) < 0;
@@ -666,7 +666,7 @@ static int write_chunk(struct pq_writer *w, struct pq_col *c, size_t g, struct a
 		k->dict_offset = w->pos;
 		k->uncompressed += (int64_t)(w->hdr.len + c->dpage.len);
 		k->compressed += (int64_t)(w->hdr.len + dbody->len);
-		if (put(w, w->hdr.buf, w->hdr.len, e) || put(w, dbody->buf ? dbody->buf : "", dbody->len, e))
+		if (put(w, w->hdr.buf, w->hdr.len, e) || put(w, dbody->buf, dbody->len, e))
 			return -1;
 	}
 	strbuf_reset(&w->hdr);
@@ -689,7 +689,7 @@ static int write_chunk(struct pq_writer *w, struct pq_col *c, size_t g, struct a
 	k->nulls = j->nulls;
 	k->uncompressed += (int64_t)(w->hdr.len + c->page.len);
 	k->compressed += (int64_t)(w->hdr.len + body->len);
-	if (put(w, w->hdr.buf, w->hdr.len, e) || put(w, body->buf ? body->buf : "", body->len, e))
+	if (put(w, w->hdr.buf, w->hdr.len, e) || put(w, body->buf, body->len, e))
 		return -1;
 	k->has_minmax = j->has_minmax;
 	if (j->has_minmax) {
@@ -711,8 +711,8 @@ static int write_chunk(struct pq_writer *w, struct pq_col *c, size_t g, struct a
 			strbuf_add(&k->max, b, 16);
 			break;
 		default:
-			strbuf_add(&k->min, j->smin.buf ? j->smin.buf : "", j->smin.len);
-			strbuf_add(&k->max, j->smax.buf ? j->smax.buf : "", j->smax.len);
+			strbuf_add(&k->min, j->smin.buf, j->smin.len);
+			strbuf_add(&k->max, j->smax.buf, j->smax.len);
 			break;
 		}
 		if (strbuf_failed(&k->min) || strbuf_failed(&k->max))

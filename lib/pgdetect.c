@@ -133,7 +133,7 @@ static int sig_take(struct sig *s, const struct strbuf *ptr, int depth)
 	if (s->depth >= 0 && s->depth <= depth)
 		return 0;
 	strbuf_reset(&s->ptr);
-	strbuf_add(&s->ptr, ptr->buf ? ptr->buf : "", ptr->len);
+	strbuf_add(&s->ptr, ptr->buf, ptr->len);
 	s->depth = depth;
 	return 1;
 }
@@ -207,11 +207,9 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 		for (i = 0; i < g->name.len; i++)
 			if (isalnum((unsigned char)g->name.buf[i]))
 				strbuf_addch(&g->norm, tolower((unsigned char)g->name.buf[i]));
-		if (!g->norm.buf)
-			strbuf_addstr(&g->norm, "");
 		nexty = strstr(g->norm.buf, "next") && strncmp(g->norm.buf, "has", 3) &&
 			!strstr(g->norm.buf, "prev");
-		json_ptr_append(ptr, g->name.buf ? g->name.buf : "", g->name.len);
+		json_ptr_append(ptr, g->name.buf, g->name.len);
 		if (vt == JSON_OBJECT) {
 			if (!strcmp(g->norm.buf, "pageinfo") && g->relay_cursor.depth < 0) {
 				int snake = !json_get(d, v, "endCursor", 9);
@@ -250,12 +248,12 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 			if (depth < SIGNAL_DEPTH) {
 				struct strbuf saved = STRBUF_INIT;
 
-				strbuf_add(&saved, g->parent.buf ? g->parent.buf : "", g->parent.len);
+				strbuf_add(&saved, g->parent.buf, g->parent.len);
 				strbuf_reset(&g->parent);
 				strbuf_add(&g->parent, g->norm.buf, g->norm.len);
 				walk(d, v, ptr, depth + 1, g, val);
 				strbuf_reset(&g->parent);
-				strbuf_add(&g->parent, saved.buf ? saved.buf : "", saved.len);
+				strbuf_add(&g->parent, saved.buf, saved.len);
 				strbuf_release(&saved);
 			}
 		} else if (vt == JSON_TRUE || vt == JSON_FALSE) {
@@ -284,7 +282,7 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 			walk_next(d, v, ptr, depth, g, val);
 		} else if ((vt == JSON_STRING || vt == JSON_NULL) &&
 			   pgr_in_list(g->norm.buf, pgr_position_names) &&
-			   (!depth || pgr_in_list(g->parent.buf ? g->parent.buf : "", pgr_paging_objects))) {
+			   (!depth || pgr_in_list(g->parent.buf, pgr_paging_objects))) {
 			int kv = pgi_scalar_value(d, v, val);
 
 			if (kv >= 0 && !(kv > 0 && looks_like_url(val->buf)) &&
@@ -434,12 +432,12 @@ static int token_candidates(const char *url, const struct json_doc *body, const 
 		struct strbuf one = STRBUF_INIT;
 
 		if (l == 2 && !memcmp(it, "%d", 2))
-			strbuf_add(&one, der.buf ? der.buf : "", der.len);
+			strbuf_add(&one, der.buf, der.len);
 		else if (l == 2 && !memcmp(it, "%o", 2))
 			strbuf_addstr(&one, name);
 		else
 			strbuf_add(&one, it, l);
-		if (one.buf)
+		if (one.len)
 			add_cand(&names, one.buf);
 		strbuf_release(&one);
 	}
@@ -553,7 +551,7 @@ static int request_param(const char *url, const struct json_doc *body, const cha
 	size_t i;
 
 	for (i = 0; names[i]; i++)
-		if (url_get_query(url, names[i], probe) == 1 && probe->buf &&
+		if (url_get_query(url, names[i], probe) == 1 && probe->len &&
 		    num_parse_u64(probe->buf, value, "position", NULL) == 0) {
 			strbuf_reset(param);
 			strbuf_addstr(param, names[i]);
@@ -708,7 +706,7 @@ static int detect_links(struct detect *x)
 
 		if (g->depth < 0)
 			continue;
-		set_cursor(s, x->url, x->body, g->ptr.buf, name->buf ? name->buf : "", &x->probe);
+		set_cursor(s, x->url, x->body, g->ptr.buf, name->buf, &x->probe);
 		why_cursor(s, x->why, i ? x->g.postoken_empty : x->g.token_empty);
 		return 1;
 	}
@@ -769,8 +767,8 @@ static void scan_numbers(const struct json_doc *d, uint32_t t, struct strbuf *pt
 
 		strbuf_reset(name);
 		json_str_decode(d, k, name);
-		pgr_norm(name->buf ? name->buf : "", &norm);
-		json_ptr_append(ptr, name->buf ? name->buf : "", name->len);
+		pgr_norm(name->buf, &norm);
+		json_ptr_append(ptr, name->buf, name->len);
 		if (json_type(d, v) == JSON_OBJECT && depth < 3 &&
 		    !pgr_in_list(norm.buf, pgr_foreign_objects)) {
 			struct strbuf sub = STRBUF_INIT;
@@ -809,7 +807,7 @@ static void scan_numbers(const struct json_doc *d, uint32_t t, struct strbuf *pt
 			}
 			if (w) {
 				strbuf_add(w, ptr->buf, ptr->len);
-				strbuf_add(wn, name->buf ? name->buf : "", name->len);
+				strbuf_add(wn, name->buf, name->len);
 				strbuf_addstr(wp, depth ? parent : "");
 			}
 		}
@@ -861,7 +859,7 @@ static int param_like(const char *url, const char *echo, struct strbuf *out)
 		strbuf_reset(&raw);
 		strbuf_add(&raw, q, eq ? (size_t)(eq - q) : amp ? (size_t)(amp - q) : strlen(q));
 		strbuf_reset(out);
-		if (url_decode(out, raw.buf ? raw.buf : "", raw.len) == 0 && out->buf) {
+		if (url_decode(out, raw.buf, raw.len) == 0 && out->buf) {
 			pgr_norm(out->buf, &n);
 			/* per_page ends with page too: a size is never the position */
 			found = n.len > want.len && want.len >= 4 &&
@@ -1239,7 +1237,7 @@ static int detect_run(struct detect *x, struct aperr *e)
 
 	/* 1. RFC 8288 Link header (GitHub and every API that follows it), every field line */
 	if (http_req_header_all(x->r, "link", &x->linkv)) {
-		link = x->linkv.buf ? x->linkv.buf : "";
+		link = x->linkv.buf;
 		n = x->linkv.len;
 	}
 	if (link && (kl = link_find(link, n, "next", &x->probe, e)) < 0) {

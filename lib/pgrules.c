@@ -175,6 +175,4 @@ void pgr_norm(const char *name, struct strbuf *out)
 	for (; *name; name++)
 		if (isalnum((unsigned char)*name))
 			strbuf_addch(out, (char)tolower((unsigned char)*name));
-	if (!out->buf)
-		strbuf_addstr(out, "");
 }

@@ -57,7 +57,7 @@ static void append_key(struct strbuf *p, const struct json_doc *d, uint32_t key)
 	struct strbuf k = STRBUF_INIT;
 
 	json_str_decode(d, key, &k);
-	json_ptr_append(p, k.buf ? k.buf : "", k.len);
+	json_ptr_append(p, k.buf, k.len);
 	strbuf_release(&k);
 }
 
@@ -75,11 +75,11 @@ static void add_candidate(struct found *f, const struct json_doc *d, uint32_t ar
 {
 	if (f->nfound++ == 0) {
 		strbuf_reset(&f->where);
-		strbuf_add(&f->where, where->buf ? where->buf : "", where->len);
+		strbuf_add(&f->where, where->buf, where->len);
 	}
 	if (f->cands.len)
 		strbuf_addstr(&f->cands, ", ");
-	strbuf_add(&f->cands, where->buf ? where->buf : "", where->len);
+	strbuf_add(&f->cands, where->buf, where->len);
 	if (json_first(d, arr))
 		f->all_empty = 0;
 }

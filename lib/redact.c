@@ -209,7 +209,7 @@ static void url_member(const struct json_doc *d, uint32_t t, const char *ptr,
 {
 	struct strbuf url = STRBUF_INIT, red = STRBUF_INIT, q = STRBUF_INIT;
 
-	if (!t || json_type(d, t) != JSON_STRING || json_str_decode(d, t, &url) < 0 || !url.buf)
+	if (!t || json_type(d, t) != JSON_STRING || json_str_decode(d, t, &url) < 0 || !url.len)
 		goto out;
 	if (redact_url(&red, url.buf, NULL) < 0) {
 		ed->failed = 1;

@@ -122,7 +122,7 @@ static void dot_segments(struct strbuf *out, size_t at)
 	}
 	strbuf_addstr(&o, end);
 	strbuf_setlen(out, at);
-	strbuf_add(out, o.buf ? o.buf : "", o.len);
+	strbuf_add(out, o.buf, o.len);
 	strbuf_release(&o);
 }
 
@@ -271,7 +271,7 @@ static int scan(struct sch *s, size_t res, uint32_t tok, const char *base, unsig
 	if (json_type(d, tok) != JSON_OBJECT || depth > 200)
 		return 0;
 	strbuf_addstr(&abs, base);
-	if (sch_str_member(d, tok, "$id", &id) && id.buf) {
+	if (sch_str_member(d, tok, "$id", &id) && id.len) {
 		if (s->draft == SCH_DRAFT_7 && id.buf[0] == '#') {
 			/* draft-07: "$id": "#name" is an anchor */
 			sch_uri_resolve(base, id.buf, &v);	/* v is not id: no aliasing */
@@ -287,12 +287,12 @@ static int scan(struct sch *s, size_t res, uint32_t tok, const char *base, unsig
 			rc = reg_add(s, abs.buf, res, tok);
 		}
 	}
-	if (rc == 0 && sch_str_member(d, tok, "$anchor", &v) && v.buf) {
+	if (rc == 0 && sch_str_member(d, tok, "$anchor", &v) && v.len) {
 		strbuf_reset(&id);
 		strbuf_addf(&id, "%s#%s", abs.buf, v.buf);
 		rc = reg_add(s, id.buf, res, tok);
 	}
-	if (rc == 0 && s->draft != SCH_DRAFT_7 && sch_str_member(d, tok, "$dynamicAnchor", &v) && v.buf) {
+	if (rc == 0 && s->draft != SCH_DRAFT_7 && sch_str_member(d, tok, "$dynamicAnchor", &v) && v.len) {
 		size_t before = s->nregs;
 
 		strbuf_reset(&id);
@@ -356,7 +356,7 @@ int sch_add_resource(struct sch *s, const char *uri, const char *text, size_t n,
 		return aperr_prefix(e, "%s: the schema is not JSON", uri && *uri ? uri : "schema");
 	}
 	json_error_release(&je);
-	if (json_type(&r->doc, 0) == JSON_OBJECT && sch_str_member(&r->doc, 0, "$id", &id) && id.buf &&
+	if (json_type(&r->doc, 0) == JSON_OBJECT && sch_str_member(&r->doc, 0, "$id", &id) && id.len &&
 	    id.buf[0] != '#') {
 		struct strbuf abs = STRBUF_INIT;
 		char *h;

@@ -126,8 +126,8 @@ static int sub_object(struct comp *c, size_t res, uint32_t obj, const char *base
 		json_str_decode(d, i, &pr->name);
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s/%s", path, key);
-		json_ptr_append(&p, pr->name.buf ? pr->name.buf : "", pr->name.len);
-		if (patterns && !(pr->re = format_regex(pr->name.buf ? pr->name.buf : "", pr->name.len, err,
+		json_ptr_append(&p, pr->name.buf, pr->name.len);
+		if (patterns && !(pr->re = format_regex(pr->name.buf, pr->name.len, err,
 						  sizeof(err)))) {
 			strbuf_release(&p);
 			return bad(c, path, key, "%s", err);
@@ -326,7 +326,7 @@ static int kw_pattern(struct kw_ctx *k)
 	strbuf_reset(k->v);
 	if (json_type(k->d, k->val) != JSON_STRING || json_str_decode(k->d, k->val, k->v) < 0)
 		return bad(k->c, k->path, k->key, "must be a string");
-	if (!(k->n->pattern = format_regex(k->v->buf ? k->v->buf : "", k->v->len, err, sizeof(err))))
+	if (!(k->n->pattern = format_regex(k->v->buf, k->v->len, err, sizeof(err))))
 		return bad(k->c, k->path, k->key, "%s", err);
 	return 0;
 }
@@ -338,7 +338,7 @@ static int kw_format(struct kw_ctx *k)
 	strbuf_reset(k->v);
 	json_str_decode(k->d, k->val, k->v);
 	free(k->n->format);
-	k->n->format = strdup(k->v->buf ? k->v->buf : "");
+	k->n->format = strdup(k->v->buf);
 	k->n->format_fn = format_lookup(k->n->format);
 	return 0;
 }
@@ -402,7 +402,7 @@ static int kw_depreq(struct kw_ctx *k)
 			strbuf_init(&pr->name, 0);
 			json_str_decode(k->d, t, &pr->name);
 			strbuf_addf(&p, "%s/%s", k->path, k->key);
-			json_ptr_append(&p, pr->name.buf ? pr->name.buf : "", pr->name.len);
+			json_ptr_append(&p, pr->name.buf, pr->name.len);
 			pr->s = compile(k->c, k->res, t + 1, k->base, p.buf, k->depth + 1);
 			strbuf_release(&p);
 			if (!pr->s)
@@ -536,7 +536,7 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 		return NULL;
 	}
 	strbuf_addstr(&abs, base);
-	if (sch_str_member(d, tok, "$id", &v) && v.buf && v.buf[0] != '#' &&
+	if (sch_str_member(d, tok, "$id", &v) && v.len && v.buf[0] != '#' &&
 	    !(draft7 && json_get(d, tok, "$ref", 4))) {
 		const struct sch_reg *r = NULL;
 		char *h;
@@ -555,7 +555,7 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 		if (h)
 			strbuf_setlen(&abs, (size_t)(h - abs.buf));
 	}
-	n->base = intern(c->s, abs.buf ? abs.buf : "");
+	n->base = intern(c->s, abs.buf);
 	if (!draft7 && (t = json_get(d, tok, "$dynamicRef", 11))) {
 		struct strbuf r = STRBUF_INIT;
 
@@ -565,7 +565,7 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 			goto out;
 		}
 		sch_uri_resolve(abs.buf, v.buf, &r);
-		n->dynref = strdup(r.buf ? r.buf : "");
+		n->dynref = strdup(r.buf);
 		strbuf_release(&r);
 	}
 	if ((t = json_get(d, tok, "$ref", 4))) {
@@ -578,7 +578,7 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 			struct strbuf r = STRBUF_INIT;
 
 			sch_uri_resolve(abs.buf, v.buf, &r);	/* not in place: it resets its output */
-			n->ref = strdup(r.buf ? r.buf : "");
+			n->ref = strdup(r.buf);
 			strbuf_release(&r);
 		}
 		if (draft7) {	/* draft-07: $ref's siblings are ignored */
@@ -591,7 +591,7 @@ static struct sch_node *compile(struct comp *c, size_t res, uint32_t tok, const 
 	kc.d = d;
 	kc.res = res;
 	kc.tok = tok;
-	kc.base = abs.buf ? abs.buf : "";
+	kc.base = abs.buf;
 	kc.path = path;
 	kc.depth = depth;
 	kc.draft7 = draft7;
@@ -688,7 +688,7 @@ struct sch_node *sch_resolve(struct sch *s, const struct sch_node *n, const char
 
 				for (k = 0; k < p.nseg && cur != JSON_ABSENT; k++) {
 					if (json_type(d, cur) == JSON_OBJECT && k > 0 &&
-					    sch_str_member(d, cur, "$id", &dec) && dec.buf && dec.buf[0] != '#') {
+					    sch_str_member(d, cur, "$id", &dec) && dec.len && dec.buf[0] != '#') {
 						struct strbuf nb = STRBUF_INIT;
 
 						sch_uri_resolve(base.buf, dec.buf, &nb);
@@ -762,7 +762,7 @@ int sch_compile(struct sch *s, const char *uri, const char *text, size_t n, stru
 		struct strbuf ms = STRBUF_INIT;
 		const struct sch_reg *r;
 
-		if (s->draft != SCH_DRAFT_7 && sch_str_member(&s->res[res].doc, 0, "$schema", &ms) && ms.buf &&
+		if (s->draft != SCH_DRAFT_7 && sch_str_member(&s->res[res].doc, 0, "$schema", &ms) && ms.len &&
 		    (r = sch_reg_find(s, ms.buf, strcspn(ms.buf, "#")))) {
 			const struct json_doc *md = &s->res[r->res].doc;
 			uint32_t voc = json_get(md, r->tok, "$vocabulary", 11);

@@ -134,7 +134,7 @@ static int fail(struct vctx *v, const struct sch_node *n, const char *kw, const 
 			else
 				json_ptr_append_index(&er->instance, v->segs[i].n);
 	}
-	strbuf_addf(&er->schema, "%s/%s", n->path.buf ? n->path.buf : "", kw);
+	strbuf_addf(&er->schema, "%s/%s", n->path.buf, kw);
 	snprintf(er->keyword, sizeof(er->keyword), "%s", kw);
 	va_start(ap, fmt);
 	vsnprintf(er->message, sizeof(er->message), fmt, ap);
@@ -429,7 +429,7 @@ static int equal(const struct json_doc *a, uint32_t x, const struct json_doc *b,
 
 			strbuf_reset(&k);
 			json_str_decode(a, i, &k);
-			m = json_get(b, y, k.buf ? k.buf : "", k.len);
+			m = json_get(b, y, k.buf, k.len);
 			r = m && equal(a, i + 1, b, m, depth + 1);
 		}
 		strbuf_release(&k);
@@ -924,7 +924,7 @@ int sch_validate(struct sch *s, const struct json_doc *d, uint32_t t, struct sch
 /* Pick the member a schema names in sb: 0, or -1 when the pick is full. */
 static int pick_sb(struct json_pick *pk, const struct strbuf *sb)
 {
-	return json_pick_add_name(pk, sb->buf ? sb->buf : "", sb->len);
+	return json_pick_add_name(pk, sb->buf, sb->len);
 }
 
 /*

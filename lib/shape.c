@@ -324,9 +324,9 @@ static int load_member(struct shape *sh, const char *kw, const struct json_doc *
 			strbuf_reset(tmp);
 			if (json_str_decode(d, k, tmp) < 0)
 				return oom(e);
-			if (find_prop(sh, tmp->buf ? tmp->buf : "", tmp->len))
+			if (find_prop(sh, tmp->buf, tmp->len))
 				continue;
-			if (!(p = add_prop(sh, tmp->buf ? tmp->buf : "", tmp->len)))
+			if (!(p = add_prop(sh, tmp->buf, tmp->len)))
 				return oom(e);
 			json_ptr_append(ptr, p->name, p->namelen);
 			if (json_type(d, k + 1) == JSON_OBJECT &&
@@ -346,8 +346,8 @@ static int load_member(struct shape *sh, const char *kw, const struct json_doc *
 			strbuf_reset(tmp);
 			if (json_str_decode(d, k, tmp) < 0)
 				return oom(e);
-			p = find_prop(sh, tmp->buf ? tmp->buf : "", tmp->len);
-			if (!p && !(p = add_prop(sh, tmp->buf ? tmp->buf : "", tmp->len)))
+			p = find_prop(sh, tmp->buf, tmp->len);
+			if (!p && !(p = add_prop(sh, tmp->buf, tmp->len)))
 				return oom(e);
 			p->baseline = 1;
 			p->required = 1;

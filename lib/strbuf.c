@@ -5,11 +5,11 @@
 
 #include "strbuf.h"
 
-static char strbuf_empty[1];
+char strbuf_slopbuf[1];
 
 void strbuf_init(struct strbuf *sb, size_t cap)
 {
-	sb->buf = NULL;
+	sb->buf = strbuf_slopbuf;
 	sb->len = 0;
 	sb->alloc = 0;
 	sb->cap = cap ? cap : STRBUF_DEFAULT_CAP;
@@ -18,9 +18,9 @@ void strbuf_init(struct strbuf *sb, size_t cap)
 
 void strbuf_release(struct strbuf *sb)
 {
-	if (sb->buf != strbuf_empty)
+	if (sb->alloc)
 		free(sb->buf);
-	sb->buf = NULL;
+	sb->buf = strbuf_slopbuf;
 	sb->len = 0;
 	sb->alloc = 0;
 	sb->failed = 0;
@@ -43,12 +43,12 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 	n = sb->alloc ? sb->alloc : 64;
 	while (n < want)
 		n = n < SIZE_MAX / 2 ? n * 2 : want;
-	p = realloc(sb->buf == strbuf_empty ? NULL : sb->buf, n);
+	p = realloc(sb->alloc ? sb->buf : NULL, n);
 	if (!p) {
 		sb->failed = 1;
 		return -1;
 	}
-	if (!sb->buf)
+	if (!sb->alloc)
 		p[0] = '\0';
 	sb->buf = p;
 	sb->alloc = n;
@@ -99,7 +99,7 @@ int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 
 char *strbuf_detach(struct strbuf *sb, size_t *len)
 {
-	char *p = sb->buf;
+	char *p = sb->alloc ? sb->buf : NULL;
 
 	if (len)
 		*len = sb->len;
@@ -108,7 +108,7 @@ char *strbuf_detach(struct strbuf *sb, size_t *len)
 		if (p)
 			p[0] = '\0';
 	}
-	sb->buf = NULL;
+	sb->buf = strbuf_slopbuf;
 	sb->len = 0;
 	sb->alloc = 0;
 	return p;

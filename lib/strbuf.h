@@ -2,9 +2,11 @@
  * strbuf: a growable byte buffer with a hard cap.
  *
  * Ownership: a strbuf owns buf; strbuf_release() frees it and leaves an
- * empty buffer that may be reused.  buf is always NUL-terminated after any
- * successful call, so it can be handed to C string functions when the
- * content has no NUL of its own.  Every growing call fails (returns -1 and
+ * empty buffer that may be reused.  buf is never NULL and always
+ * NUL-terminated: an empty strbuf that holds no allocation points at a
+ * shared empty string (strbuf_slopbuf, as git's strbuf; never written to),
+ * so buf can be handed to C string functions when the content has no NUL
+ * of its own.  Whether it holds something is len, not buf.  Every growing call fails (returns -1 and
  * leaves the content unchanged) rather than exceed cap or on allocation
  * failure; it never exits.
  *
@@ -33,7 +35,8 @@ struct strbuf {
 	int failed;	/* an append failed since the last reset */
 };
 
-#define STRBUF_INIT { NULL, 0, 0, STRBUF_DEFAULT_CAP, 0 }
+extern char strbuf_slopbuf[];
+#define STRBUF_INIT { strbuf_slopbuf, 0, 0, STRBUF_DEFAULT_CAP, 0 }
 
 void strbuf_init(struct strbuf *sb, size_t cap);
 void strbuf_release(struct strbuf *sb);
@@ -69,7 +72,7 @@ static inline void strbuf_reset(struct strbuf *sb)
 {
 	sb->len = 0;
 	sb->failed = 0;
-	if (sb->buf)
+	if (sb->alloc)
 		sb->buf[0] = '\0';
 }
 /* Did an append fail since the last reset? */
@@ -81,7 +84,7 @@ static inline int strbuf_failed(const struct strbuf *sb)
 static inline void strbuf_setlen(struct strbuf *sb, size_t len)
 {
 	sb->len = len;
-	if (sb->buf)
+	if (sb->alloc)
 		sb->buf[len] = '\0';
 }
 /* Cut sb to at most max bytes (max > 3), the last three "..." when it was cut. */

@@ -130,7 +130,7 @@ static void observe(struct obs *o, const struct json_doc *d, uint32_t t)
 			o->scale = sc;
 		break;
 	case JSON_STRING:
-		if (json_str_decode(d, t, &s) == 0 && s.buf &&
+		if (json_str_decode(d, t, &s) == 0 && s.len &&
 		    instant_parse(s.buf, s.len, 1, &when) == 0)
 			o->seen |= O_TIME;
 		else
@@ -193,7 +193,7 @@ int tab_infer_add(struct tab_infer *inf, const struct tab_col *given, size_t ngi
 			o = obs_at(inf, inf->n < ngiven ? ngiven : inf->n);
 			if (!o || !(o->name = malloc(name.len + 1)))
 				break;
-			memcpy(o->name, name.buf ? name.buf : "", name.len);
+			memcpy(o->name, name.buf, name.len);
 			o->name[name.len] = '\0';
 			o->nl = name.len;
 		}
@@ -348,7 +348,7 @@ int tab_put_parquet(struct pq_writer *w, size_t i, const struct tab_col *c,
 	case DB_INTEGER: case DB_BOOLEAN: case DB_TIMESTAMP:
 		return pq_int(w, i, v->v.i, e);
 	default:
-		return pq_bytes(w, i, v->v.s.buf ? v->v.s.buf : "", v->v.s.len, e);
+		return pq_bytes(w, i, v->v.s.buf, v->v.s.len, e);
 	}
 }
 
@@ -383,6 +383,6 @@ int tab_put_csv(struct strbuf *out, const struct tab_col *c, const struct tab_va
 		snprintf(buf, sizeof(buf), "%lld", (long long)v->v.i);
 		return strbuf_addstr(out, buf);
 	default:
-		return tab_csv_field(out, v->v.s.buf ? v->v.s.buf : "", v->v.s.len);
+		return tab_csv_field(out, v->v.s.buf, v->v.s.len);
 	}
 }

@@ -114,7 +114,7 @@ static int key_bytes(const struct upsert *u, const struct db_row *r, struct strb
 			strbuf_addf(k, "r%.17g", v->r);
 		else {
 			strbuf_addch(k, 's');
-			strbuf_add(k, v->s.buf ? v->s.buf : "", v->s.len);
+			strbuf_add(k, v->s.buf, v->s.len);
 		}
 		strbuf_addch(k, '\0');
 	}

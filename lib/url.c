@@ -163,8 +163,6 @@ static int pair_named(const char *p, size_t n, const char *name, struct strbuf *
 		strbuf_reset(value);
 		if (url_decode(value, eq ? eq + 1 : p + n, eq ? n - kl - 1 : 0) < 0)
 			return -1;
-		if (!value->buf)
-			strbuf_addstr(value, "");
 	}
 	return match;
 }
@@ -202,7 +200,7 @@ int url_get_query(const char *url, const char *name, struct strbuf *value)
 int url_set_query(struct strbuf *url, const char *name, const char *value)
 {
 	struct strbuf o = STRBUF_INIT;
-	const char *u = url->buf ? url->buf : "", *qs, *qe, *p;
+	const char *u = url->buf, *qs, *qe, *p;
 	int any = 0, r;
 
 	query_span(u, &qs, &qe);

@@ -77,7 +77,7 @@ static void mac(const struct strbuf *key, unsigned char out[32], const char *bod
 		strbuf_addstr(&m, part);
 	va_end(ap);
 	strbuf_add(&m, body, n);
-	if (!HMAC(EVP_sha256(), key->buf, (int)key->len, (const unsigned char *)(m.buf ? m.buf : ""),
+	if (!HMAC(EVP_sha256(), key->buf, (int)key->len, (const unsigned char *)(m.buf),
 		  m.len, out, &outlen))
 		memset(out, 0, 32);
 	strbuf_release(&m);

@@ -46,8 +46,8 @@ void wh_header_json(struct jsonw *w, const char *name, const char *value)
 		strbuf_addch(&low, (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]));
 	if (strbuf_failed(&low))
 		jw_fail(w, "out of memory");
-	jw_key_text(w, low.buf ? low.buf : "", low.len);
-	if (redact_header_name(low.buf ? low.buf : "", low.len))
+	jw_key_text(w, low.buf, low.len);
+	if (redact_header_name(low.buf, low.len))
 		jw_str(w, SECRET_MASK);
 	else
 		jw_text(w, value, strlen(value));
@@ -107,7 +107,7 @@ int wh_event(struct strbuf *out, enum wh_scheme s, const char *id, size_t idn,
 
 		strbuf_add(&raw, body ? body : "", n);
 		secrets_scrub(secrets, &raw);
-		jw_bytes(&w, &jw_body_names, raw.buf ? raw.buf : "", raw.len);
+		jw_bytes(&w, &jw_body_names, raw.buf, raw.len);
 		if (raw.buf)
 			explicit_bzero(raw.buf, raw.len);
 		strbuf_release(&raw);
@@ -150,7 +150,7 @@ static void seen_in(struct wh_sink *s, const char *path, struct json_doc *d, str
 				continue;
 			strbuf_reset(id);
 			json_str_decode(d, t, id);
-			siphash128(s->key, id->buf ? id->buf : "", id->len, &h);
+			siphash128(s->key, id->buf, id->len, &h);
 			fpset_add(&s->seen, h);
 		}
 	}

@@ -45,7 +45,7 @@ int wm_lock(const char *dir, const char *path, const char *name, struct aperr *e
 	if (statefile_mkdirs(dir, e) < 0)
 		return -1;
 	strbuf_addf(&what, "watermark %s", name);
-	fd = statefile_lock(path, what.buf ? what.buf : "watermark", e);
+	fd = statefile_lock(path, what.len ? what.buf : "watermark", e);
 	strbuf_release(&what);
 	return fd;
 }
@@ -97,7 +97,7 @@ int wm_state_load(const char *path, struct wm_state *s, struct aperr *e)
 		r = damaged(path, "no type", e);
 	} else {
 		json_str_decode(&d, t, &ty);
-		r = ordkind_parse(ty.buf ? ty.buf : "");
+		r = ordkind_parse(ty.buf);
 		if (r <= ORD_AUTO) {
 			r = damaged(path, "unknown type", e);
 		} else {

@@ -65,12 +65,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (!prefixes) {
-			int r = json_parse(&d, file.buf ? file.buf : "", file.len, NULL);
+			int r = json_parse(&d, file.buf, file.len, NULL);
 
 			if (r == -2)
 				return 3;
 			printf("%s %s\n", r == 0 ? "accept" : "reject", name);
-			if (!pick_agrees(&d, file.buf ? file.buf : "", file.len, r == 0)) {
+			if (!pick_agrees(&d, file.buf, file.len, r == 0)) {
 				fprintf(stderr, "jsoncheck: %s: json_parse_pick disagrees\n", name);
 				bad = 1;
 			}

@@ -34,16 +34,16 @@ static void scrub_checks(const uint8_t *data, size_t size, int is_json)
 		secrets_scrub_json(&s, &a);
 		json_doc_init(&d, 64);
 		json_error_init(&je);
-		if (json_parse(&d, a.buf ? a.buf : "", a.len, &je) != 0)
+		if (json_parse(&d, a.buf, a.len, &je) != 0)
 			abort();	/* masking keeps JSON JSON */
 		json_doc_release(&d);
 		json_error_release(&je);
-		strbuf_add(&b, a.buf ? a.buf : "", a.len);
+		strbuf_add(&b, a.buf, a.len);
 		if (secrets_scrub_json(&s, &b) != 0)
 			abort();	/* nothing is left in any spelling */
 	} else {
 		secrets_scrub(&s, &a);
-		strbuf_add(&b, a.buf ? a.buf : "", a.len);
+		strbuf_add(&b, a.buf, a.len);
 		secrets_scrub(&s, &b);
 		if (a.len != b.len || (a.len && memcmp(a.buf, b.buf, a.len)))
 			abort();	/* nothing is left to mask */
@@ -72,9 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();	/* nothing masked: the line as it was */
 		if (n > 0 && !where.len)
 			abort();	/* a mask names where */
-		if (json_parse(&d, out.buf ? out.buf : "", out.len, &je) != 0)
+		if (json_parse(&d, out.buf, out.len, &je) != 0)
 			abort();	/* the result is JSON */
-		m = redact_envelope(&d, out.buf ? out.buf : "", out.len, &again, NULL);
+		m = redact_envelope(&d, out.buf, out.len, &again, NULL);
 		if (m != 0)
 			abort();	/* and nothing is left to mask */
 		scrub_checks(data, size, 1);

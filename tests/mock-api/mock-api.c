@@ -1100,7 +1100,7 @@ static void echo(struct MHD_Connection *c, const char *method, const char *uri,
 	strbuf_addstr(&r->body, ",\"headers\":{");
 	MHD_get_connection_values(c, MHD_HEADER_KIND, echo_header, &r->body);
 	strbuf_addstr(&r->body, "},\"body\":");
-	json_quote(&r->body, body->buf ? body->buf : "", body->len);
+	json_quote(&r->body, body->buf, body->len);
 	strbuf_addch(&r->body, '}');
 }
 
@@ -1124,7 +1124,7 @@ static void log_request(struct MHD_Connection *c, unsigned long n, const char *m
 	strbuf_addstr(&o, ",\"headers\":{");
 	MHD_get_connection_values(c, MHD_HEADER_KIND, echo_header, &o);
 	strbuf_addstr(&o, "},\"body\":");
-	json_quote(&o, body->buf ? body->buf : "", body->len);
+	json_quote(&o, body->buf, body->len);
 	strbuf_addf(&o, ",\"status\":%d,\"who\":\"%s\",\"fault\":", r->drop ? 0 : r->status, who);
 	if (r->fault[0])
 		json_quote(&o, r->fault, strlen(r->fault));
@@ -1223,7 +1223,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	pthread_mutex_unlock(&S.mu);
 
 	if (!strcmp(url, "/oauth/token") && !strcmp(method, "POST")) {
-		token_endpoint(c, ctx->body.buf ? ctx->body.buf : "", &r);
+		token_endpoint(c, ctx->body.buf, &r);
 	} else if (!strcmp(url, "/authorize")) {
 		authorize(c, &r);
 	} else if (!strcmp(url, "/echo")) {

@@ -557,10 +557,10 @@ static void test_crawl_ck(void)
 	   in.step == 50 && in.empty_run == 1 && in.records == 100 && in.pages == 2 && in.has_total &&
 	   in.total == 9223372036854775807ULL, "checkpoint: every number comes back");
 	json_str_decode(&cd, tk.next_body, &v);
-	is_str(v.buf ? v.buf : "", "{\"after\":[1,\"x\"]}", "checkpoint: the next body comes back as text");
+	is_str(v.buf, "{\"after\":[1,\"x\"]}", "checkpoint: the next body comes back as text");
 	strbuf_reset(&v);
 	json_str_decode(&cd, tk.next, &v);
-	is_str(v.buf ? v.buf : "", ck.next, "checkpoint: and the next URL");
+	is_str(v.buf, ck.next, "checkpoint: and the next URL");
 	ok(tk.start && tk.start_id && tk.spec, "checkpoint: start, start_id and spec are there");
 
 	strbuf_reset(&sb);

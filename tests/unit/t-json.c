@@ -74,7 +74,7 @@ static void test_error_pointer(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ok(!parses(cases[i].doc), "bad document rejected");
 		snprintf(desc, sizeof(desc), "error pointer for %s", cases[i].doc);
-		is_mem(je.pointer.buf ? je.pointer.buf : "", je.pointer.len, cases[i].ptr, desc);
+		is_mem(je.pointer.buf, je.pointer.len, cases[i].ptr, desc);
 		is_int(je.offset, cases[i].off, "error offset");
 	}
 }
@@ -167,7 +167,7 @@ static void test_pick(void)
 			snprintf(desc, sizeof(desc), "%s: the same error", docs[i]);
 			is_str(je.msg, fe.msg, desc);
 			is_int(je.offset, fe.offset, "at the same byte");
-			is_str(je.pointer.buf ? je.pointer.buf : "", fe.pointer.buf ? fe.pointer.buf : "",
+			is_str(je.pointer.buf, fe.pointer.buf,
 			       "under the same pointer");
 			continue;
 		}
@@ -295,7 +295,7 @@ static void test_pick_lazy(void)
 			is_int(json_parse(&full, doc, strlen(doc), &fe), -1, "  and a full parse rejects it");
 			is_str(je.msg, fe.msg, "  with the same message");
 			is_int(je.offset, fe.offset, "  at the same byte");
-			is_str(je.pointer.buf ? je.pointer.buf : "", fe.pointer.buf ? fe.pointer.buf : "",
+			is_str(je.pointer.buf, fe.pointer.buf,
 			       "  under the same pointer");
 			continue;
 		}
@@ -365,7 +365,7 @@ static void test_sch_pick(void)
 			 cases[i].names ? cases[i].names : "any member may matter");
 		if (cases[i].names)
 			ok(r == 0 && !pk.all && pk.whole_on_repeat &&
-			   !strcmp(got.buf ? got.buf : "", cases[i].names), desc);
+			   !strcmp(got.buf, cases[i].names), desc);
 		else
 			ok(r == -1 && pk.all, desc);
 		strbuf_release(&got);
@@ -473,7 +473,7 @@ static void test_canon(void)
 			num_canon(ints[i], strlen(ints[i]), &x);
 			num_canon(alt, strlen(alt), &y);
 			snprintf(desc, sizeof(desc), "canonical %s is that of %s", ints[i], alt);
-			is_mem(x.buf, x.len, y.buf ? y.buf : "", desc);
+			is_mem(x.buf, x.len, y.buf, desc);
 		}
 		strbuf_release(&x);
 		strbuf_release(&y);

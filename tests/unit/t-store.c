@@ -149,11 +149,11 @@ static void test_pool(void)
 
 		strbuf_addf(&path, "%s/%s", sub.buf, m.e[i].file);
 		read_lines(path.buf, &one, &rc);
-		strbuf_add(&all, one.buf ? one.buf : "", one.len);
+		strbuf_add(&all, one.buf, one.len);
 		strbuf_release(&one);
 		strbuf_release(&path);
 	}
-	is_mem(all.buf, all.len, want.buf ? want.buf : "", "pool: jobs compressed in any order are written in order");
+	is_mem(all.buf, all.len, want.buf, "pool: jobs compressed in any order are written in order");
 	archive_manifest_release(&m);
 
 	strbuf_reset(&sub);
@@ -521,7 +521,7 @@ static void test_replay(void)
 	unlink(seg);
 	em.stop_on_fail = 0;
 	ok(replay_into(rdir, &em, NULL, 0, NULL, &e) == 0 && em.fails == 1 &&
-	   !strncmp(em.out.buf ? em.out.buf : "", newer, strlen(newer)),
+	   !strncmp(em.out.buf, newer, strlen(newer)),
 	   "replay: a missing segment is reported once, and the run may go on");
 	em.stop_on_fail = 1;
 	ok(replay_into(rdir, &em, NULL, 0, NULL, &e) == -1 && e.code == EX_NOINPUT &&
