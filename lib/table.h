@@ -12,7 +12,7 @@
 #ifndef APIPE_TABLE_H
 #define APIPE_TABLE_H
 
-#include "db.h"
+#include "dbcol.h"
 #include "json.h"
 #include "parquet.h"
 
