@@ -193,6 +193,8 @@ static int takes(const char *tok, size_t n, const char *shortopts, const struct 
  * expansion takes, comes with --config).
  */
 static void list_options(const char *shortopts, const struct option *longopts)
+	__attribute__((noreturn));
+static void list_options(const char *shortopts, const struct option *longopts)
 {
 	size_t t, i;
 
