@@ -1076,28 +1076,3 @@ void http_global_cleanup(void)
 {
 	curl_global_cleanup();
 }
-
-int url_resolve(const char *base, const char *ref, struct strbuf *out, struct aperr *e)
-{
-	CURLU *u = curl_url();
-	char *s = NULL, *scheme = NULL;
-	int r = -1;
-
-	if (!u)
-		return aperr_set(e, EX_OSERR, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK)
-		aperr_set(e, EX_DATAERR, "'%s' is not a URL", base);
-	else if (curl_url_set(u, CURLUPART_URL, ref, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
-		aperr_set(e, EX_DATAERR, "'%s' is not a URL reference", ref);
-	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-		 (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")))
-		aperr_set(e, EX_DATAERR, "'%s' is not an http or https URL", ref);
-	else if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
-		aperr_set(e, EX_DATAERR, "'%s' cannot be resolved", ref);
-	else
-		r = strbuf_addstr(out, s) < 0 ? aperr_set(e, EX_OSERR, "out of memory") : 0;
-	curl_free(s);
-	curl_free(scheme);
-	curl_url_cleanup(u);
-	return r;
-}

@@ -232,11 +232,5 @@ int http_headers_sensitive(const struct curl_slist *h);
 /* Release what libcurl keeps for the whole program (at exit). */
 void http_global_cleanup(void);
 
-/*
- * ref resolved against base (RFC 3986, by the same URL parser the requests
- * use), appended to out; it must be http or https.  0, or -1 with
- * EX_DATAERR (not a URL) or EX_OSERR in e.
- */
-int url_resolve(const char *base, const char *ref, struct strbuf *out, struct aperr *e);
 
 #endif

@@ -16,6 +16,7 @@
 #ifndef APIPE_URL_H
 #define APIPE_URL_H
 
+#include "err.h"
 #include "strbuf.h"
 
 /*
@@ -50,5 +51,12 @@ int url_get_query(const char *url, const char *name, struct strbuf *value);
  * 0 or -1.
  */
 int url_set_query(struct strbuf *url, const char *name, const char *value);
+
+/*
+ * ref resolved against base (RFC 3986, by the same URL parser the requests
+ * use), appended to out; it must be http or https.  0, or -1 with
+ * EX_DATAERR (not a URL) or EX_OSERR in e.
+ */
+int url_resolve(const char *base, const char *ref, struct strbuf *out, struct aperr *e);
 
 #endif
