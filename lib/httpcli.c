@@ -2,18 +2,14 @@
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* libcurl's handles as the struct types http.h names (struct Curl_easy, Curl_multi) */
 #define CURL_STRICTER
 #include <curl/curl.h>
 
-#include "base64.h"
-#include "link.h"
 #include "redact.h"
 #include "httpcli.h"
-#include "jsonw.h"
 #include "url.h"
 #include "json.h"
 #include "num.h"
@@ -672,208 +668,7 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e)
 	return curl_opt(h, opt, arg, e);
 }
 
-/* The next whitespace-separated word of a .netrc (quotes as curl reads them). */
-static int netrc_word(const char **p, struct strbuf *w)
-{
-	const char *s = *p;
 
-	strbuf_reset(w);
-	s += strspn(s, " \t\r\n");
-	if (!*s)
-		return 0;
-	if (*s == '"') {
-		for (s++; *s && *s != '"'; s++) {
-			if (*s == '\\' && s[1])
-				s++;
-			strbuf_addch(w, *s);
-		}
-		if (*s)
-			s++;
-	} else {
-		size_t n = strcspn(s, " \t\r\n");
-
-		strbuf_add(w, s, n);
-		s += n;
-	}
-	*p = s;
-	return 1;
-}
-
-/*
- * --netrc: credentials per machine, as curl and ftp read them.  The file
- * holds passwords, so it must be private (like a token store); each entry
- * becomes a Basic Authorization header for its host only.
- */
-static int netrc_load(struct http_cli *h, struct aperr *e)
-{
-	struct strbuf text = STRBUF_INIT, w = STRBUF_INIT, hdr = STRBUF_INIT, cred = STRBUF_INIT;
-	char *machine = NULL, *login = NULL, *pass = NULL;
-	const char *p;
-	struct stat st;
-	FILE *f = fopen(h->netrc, "r");
-	char buf[4096];
-	size_t got;
-	int rc = 0, more = 1;
-
-	if (!f)
-		return aperr_errno(e, EX_NOINPUT, "--netrc %s", h->netrc);
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
-		fclose(f);
-		return aperr_set(e, EX_CONFIG, "%s holds passwords and others may read it: chmod 600 "
-				 "%s", h->netrc, h->netrc);
-	}
-	while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_add(&text, buf, got);
-	fclose(f);
-	p = text.buf;
-	while (more) {
-		more = netrc_word(&p, &w);
-		if (!more || !strcmp(w.buf, "machine") || !strcmp(w.buf, "default")) {
-			if (machine && login && pass) {
-				struct netrc_entry *n = realloc(h->netrc_entries,
-								(h->nnetrc + 1) * sizeof(*n));
-
-				if (!n) {
-					rc = aperr_set(e, EX_OSERR, "out of memory");
-					break;
-				}
-				h->netrc_entries = n;
-				strbuf_reset(&cred);
-				strbuf_addf(&cred, "%s:%s", login, pass);
-				strbuf_reset(&hdr);
-				strbuf_addstr(&hdr, "Authorization: Basic ");
-				base64_encode(&hdr, cred.buf, cred.len);
-				secrets_add(&h->secrets, pass);
-				secrets_add(&h->secrets, hdr.buf + 21);
-				n[h->nnetrc].machine = machine;
-				n[h->nnetrc].header = strbuf_detach(&hdr, NULL);
-				h->nnetrc++;
-				machine = NULL;
-			}
-			free(machine);
-			free(login);
-			if (pass)
-				explicit_bzero(pass, strlen(pass));
-			free(pass);
-			machine = login = pass = NULL;
-			if (!more)
-				break;
-			if (!strcmp(w.buf, "default"))
-				machine = strdup("");
-			else if (netrc_word(&p, &w))
-				machine = strdup(w.buf);
-		} else if (!strcmp(w.buf, "login") && netrc_word(&p, &w)) {
-			free(login);
-			login = strdup(w.buf);
-		} else if (!strcmp(w.buf, "password") && netrc_word(&p, &w)) {
-			free(pass);
-			pass = strdup(w.buf);
-		} else if (!strcmp(w.buf, "macdef")) {
-			const char *end = strstr(p, "\n\n");	/* a macro runs to a blank line */
-
-			p = end ? end + 2 : p + strlen(p);
-		}
-	}
-	if (text.buf)
-		explicit_bzero(text.buf, text.len);
-	if (cred.buf)
-		explicit_bzero(cred.buf, cred.len);
-	strbuf_release(&text);
-	strbuf_release(&w);
-	strbuf_release(&hdr);
-	strbuf_release(&cred);
-	return rc;
-}
-
-/* The netrc entry for url's host (else "default"), or NULL. */
-static const struct netrc_entry *netrc_for(const struct http_cli *h, const char *url)
-{
-	struct strbuf host = STRBUF_INIT;
-	const struct netrc_entry *dflt = NULL, *hit = NULL;
-	const char *s = strstr(url, "://");
-	size_t i, n;
-
-	if (!s)
-		return NULL;
-	s += 3;
-	n = strcspn(s, "/?#");
-	strbuf_add(&host, s, n);
-	if (host.buf && strchr(host.buf, '@'))
-		return NULL;		/* credentials in the URL: not apipe's */
-	if (host.buf && host.buf[0] != '[' && strchr(host.buf, ':'))
-		strbuf_setlen(&host, (size_t)(strchr(host.buf, ':') - host.buf));
-	for (i = 0; i < h->nnetrc && !hit; i++) {
-		if (!h->netrc_entries[i].machine[0])
-			dflt = &h->netrc_entries[i];
-		else if (host.buf && !strcasecmp(h->netrc_entries[i].machine, host.buf))
-			hit = &h->netrc_entries[i];
-	}
-	strbuf_release(&host);
-	return hit ? hit : dflt;
-}
-
-void http_cli_write_out(const struct http_cli *h, const struct http_req *r, struct strbuf *out)
-{
-	const char *f = h->write_out ? h->write_out : "";
-	size_t before = out->len, n;
-	const char *v;
-
-	while (*f) {
-		if (*f == '\\' && f[1]) {
-			strbuf_addch(out, f[1] == 'n' ? '\n' : f[1] == 't' ? '\t' : f[1] == 'r' ? '\r'
-										 : f[1]);
-			f += 2;
-		} else if (f[0] == '%' && f[1] == '%') {
-			strbuf_addch(out, '%');
-			f += 2;
-		} else if (f[0] == '%' && f[1] == '{' && strchr(f, '}')) {
-			const char *name = f + 2;
-			size_t nl = (size_t)(strchr(f, '}') - name);
-
-#define IS(s) (nl == sizeof(s) - 1 && !strncmp(name, s, nl))
-			if (IS("http_code") || IS("response_code"))
-				strbuf_addf(out, "%03ld", r->status);
-			else if (IS("url_effective"))
-				strbuf_addstr(out, r->final_url ? r->final_url : r->url);
-			else if (IS("url"))
-				strbuf_addstr(out, r->url);
-			else if (IS("method"))
-				strbuf_addstr(out, r->method ? r->method : r->has_body ? "POST" : "GET");
-			else if (IS("size_download"))
-				strbuf_addf(out, "%zu", r->resp_body.len);
-			else if (IS("time_total"))
-				strbuf_addf(out, "%.6f", r->elapsed_ms / 1000);
-			else if (IS("num_redirects"))
-				strbuf_addf(out, "%u", r->redirects);
-			else if (IS("num_retries"))
-				strbuf_addf(out, "%u", r->attempts ? r->attempts - 1 : 0);
-			else if (IS("content_type")) {
-				v = http_req_header(r, "content-type", &n);
-				if (v)
-					strbuf_add(out, v, n);
-			}
-			else if (IS("exitcode"))
-				strbuf_addf(out, "%d", r->exit_code);
-			else if (IS("errormsg"))
-				strbuf_addstr(out, r->error);
-			else
-				strbuf_add(out, f, nl + 3);	/* unknown: as written, as curl does */
-#undef IS
-			f = name + nl + 1;
-		} else {
-			strbuf_addch(out, *f++);
-		}
-	}
-	if (out->len > before) {
-		struct strbuf t = STRBUF_INIT;
-
-		strbuf_add(&t, out->buf + before, out->len - before);
-		secrets_scrub(&h->secrets, &t);
-		strbuf_setlen(out, before);
-		strbuf_add(out, t.buf, t.len);
-		strbuf_release(&t);
-	}
-}
 
 int http_cli_finish(struct http_cli *h, struct aperr *e)
 {
@@ -938,7 +733,7 @@ int http_cli_finish(struct http_cli *h, struct aperr *e)
 		if (h->auth.kind != AUTH_NONE)
 			return aperr_set(e, EX_USAGE, "--netrc and another kind of authentication: "
 					 "one per run");
-		if (netrc_load(h, e) < 0)
+		if (http_cli_netrc_load(h, e) < 0)
 			return -1;
 	}
 	if (h->data_json) {
@@ -984,7 +779,7 @@ int http_cli_request(const struct http_cli *h, struct http_req *r, const char *u
 	}
 	for (l = h->headers; l; l = l->next)
 		r->headers = curl_slist_append(r->headers, l->data);
-	if (h->nnetrc && (nr = netrc_for(h, r->url)))
+	if (h->nnetrc && (nr = http_cli_netrc_for(h, r->url)))
 		r->headers = curl_slist_append(r->headers, nr->header);
 	if (h->has_data) {
 		strbuf_reset(&r->body);
@@ -995,174 +790,3 @@ int http_cli_request(const struct http_cli *h, struct http_req *r, const char *u
 		return aperr_set(e, EX_OSERR, "out of memory");
 	return 0;
 }
-/* A request line's "headers" object (val) into r's headers. */
-static int line_headers(const struct json_doc *d, uint32_t val, struct http_req *r,
-			uint64_t lineno, struct aperr *e)
-{
-	uint32_t hk;
-
-	if (json_type(d, val) != JSON_OBJECT)
-		return aperr_set(e, EX_DATAERR, "line %llu: /headers: must be an object",
-				 (unsigned long long)lineno);
-	for (hk = json_first(d, val); hk; hk = json_next(d, val, hk)) {
-		struct strbuf hl = STRBUF_INIT;
-		int bad;
-
-		json_str_decode(d, hk, &hl);
-		strbuf_addstr(&hl, ": ");
-		bad = json_type(d, hk + 1) != JSON_STRING || json_str_decode(d, hk + 1, &hl) < 0 ||
-		      strpbrk(hl.buf, "\r\n");
-		if (!bad)
-			r->headers = curl_slist_append(r->headers, hl.buf);
-		strbuf_release(&hl);
-		if (bad)
-			return aperr_set(e, EX_DATAERR,
-					 "line %llu: /headers: values must be one-line strings",
-					 (unsigned long long)lineno);
-	}
-	return 0;
-}
-
-/* A request line's "query" object (val): its parameters added to r's URL (null: none). */
-static int line_query(const struct json_doc *d, uint32_t val, struct http_req *r,
-		      uint64_t lineno, struct aperr *e)
-{
-	struct strbuf url = STRBUF_INIT;
-	uint32_t q;
-
-	if (json_type(d, val) != JSON_OBJECT)
-		return aperr_set(e, EX_DATAERR, "line %llu: /query: must be an object",
-				 (unsigned long long)lineno);
-	strbuf_addstr(&url, r->url);
-	for (q = json_first(d, val); q; q = json_next(d, val, q)) {
-		struct strbuf name = STRBUF_INIT, qv = STRBUF_INIT;
-		uint32_t x = q + 1, item;
-		int many = json_type(d, x) == JSON_ARRAY;
-
-		json_str_decode(d, q, &name);
-		for (item = many ? json_first(d, x) : x; item; item = many ? json_next(d, x, item) : 0) {
-			enum json_type it = json_type(d, item);
-
-			strbuf_reset(&qv);
-			if (it == JSON_STRING)
-				json_str_decode(d, item, &qv);
-			else if (it == JSON_NUMBER || it == JSON_TRUE || it == JSON_FALSE)
-				strbuf_add(&qv, json_src(d, item), json_srclen(d, item));
-			else
-				continue;	/* null: no parameter */
-			url_add_query(&url, name.buf, name.len, qv.buf,
-				      qv.len);
-		}
-		strbuf_release(&name);
-		strbuf_release(&qv);
-	}
-	if (strbuf_failed(&url)) {
-		strbuf_release(&url);
-		return aperr_set(e, EX_OSERR, "out of memory");
-	}
-	free(r->url);
-	r->url = strbuf_detach(&url, NULL);
-	return 0;
-}
-
-int http_cli_request_line(const struct http_cli *h, struct json_doc *d, struct json_error *je,
-			  const char *line, size_t n, uint64_t lineno, struct http_req *r,
-			  struct strbuf *meta, struct aperr *e)
-{
-	struct strbuf v = STRBUF_INIT;
-	struct jsonw mw;
-	uint32_t k;
-	int rc = -1, r2, first_meta = 1;
-
-	while (n && (*line == ' ' || *line == '\t')) {
-		line++;
-		n--;
-	}
-	if (*line != '{') {
-		while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-			n--;
-		if (memchr(line, ' ', n) || memchr(line, '\0', n))
-			return aperr_set(e, EX_DATAERR, "line %llu: not a URL or a JSON request",
-					 (unsigned long long)lineno);
-		strbuf_add(&v, line, n);
-		rc = http_cli_request(h, r, v.buf, e);
-		strbuf_release(&v);
-		return rc;
-	}
-	r2 = json_parse(d, line, n, je);
-	if (r2 == -2)
-		return aperr_set(e, EX_OSERR, "line %llu: out of memory", (unsigned long long)lineno);
-	if (r2 < 0) {
-		json_error_to_aperr(je, e);
-		return aperr_prefix(e, "line %llu", (unsigned long long)lineno);
-	}
-	if (json_type(d, 0) != JSON_OBJECT)
-		return aperr_set(e, EX_DATAERR, "line %llu: a request is a JSON object",
-				 (unsigned long long)lineno);
-	k = json_get(d, 0, "url", 3);
-	if (!k || json_type(d, k) != JSON_STRING || json_str_decode(d, k, &v) < 0 || !v.len) {
-		aperr_set(e, EX_DATAERR, "line %llu: /url: %s", (unsigned long long)lineno,
-			  k ? "must be a non-empty string" : "missing");
-		goto out;
-	}
-	if (http_cli_request(h, r, v.buf, e) < 0)
-		goto out;
-	for (k = json_first(d, 0); k; k = json_next(d, 0, k)) {
-		uint32_t val = k + 1;
-		const char *key = json_src(d, k) + 1;
-		size_t kl = json_srclen(d, k) - 2;
-		enum json_type t = json_type(d, val);
-
-		strbuf_reset(&v);
-		if (json_str_eq(d, k, "url", 3)) {
-			continue;
-		} else if (json_str_eq(d, k, "method", 6)) {
-			if (t != JSON_STRING || json_str_decode(d, val, &v) < 0 || !v.len ||
-			    strpbrk(v.buf, " \r\n")) {
-				aperr_set(e, EX_DATAERR, "line %llu: /method: must be a method name",
-					  (unsigned long long)lineno);
-				goto out;
-			}
-			free(r->method);
-			r->method = strbuf_detach(&v, NULL);
-		} else if (json_str_eq(d, k, "headers", 7)) {
-			if (line_headers(d, val, r, lineno, e) < 0)
-				goto out;
-		} else if (json_str_eq(d, k, "query", 5)) {
-			if (line_query(d, val, r, lineno, e) < 0)
-				goto out;
-		} else if (json_str_eq(d, k, "body", 4)) {
-			strbuf_reset(&r->body);
-			if (t == JSON_STRING) {
-				json_str_decode(d, val, &r->body);
-			} else {
-				json_minify(d, val, &r->body);
-				r->headers = curl_slist_append(r->headers,
-								   "Content-Type: application/json");
-			}
-			r->has_body = 1;
-		} else {
-			/* anything else is carried into the envelope under meta */
-			if (first_meta) {
-				jw_init(&mw, meta);
-				jw_object(&mw);
-				first_meta = 0;
-			}
-			jw_key_json(&mw, key, kl);
-			jw_value(&mw, d, val);
-		}
-	}
-	if (!first_meta) {
-		jw_end_object(&mw);
-		if (jw_finish(&mw) < 0) {
-			aperr_set(e, EX_DATAERR, "line %llu: its other members: %s",
-				  (unsigned long long)lineno, jw_error(&mw));
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	strbuf_release(&v);
-	return rc;
-}
-

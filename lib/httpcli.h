@@ -192,6 +192,14 @@ int http_cli_opt(struct http_cli *h, int opt, const char *arg, struct aperr *e);
 /* After the options: resolve what waits, check the whole.  0 or -1 (e). */
 int http_cli_finish(struct http_cli *h, struct aperr *e);
 /*
+ * lib/netrc: load h->netrc (a private file, as curl reads it) into
+ * h->netrc_entries, the passwords held as secrets (0, or -1 with
+ * EX_NOINPUT, EX_CONFIG or EX_DATAERR); the entry for url's host, else the
+ * default one, else NULL.
+ */
+int http_cli_netrc_load(struct http_cli *h, struct aperr *e);
+const struct netrc_entry *http_cli_netrc_for(const struct http_cli *h, const char *url);
+/*
  * -w: r's figures in format (curl's %{http_code}, %{response_code},
  * %{url_effective}, %{url}, %{method}, %{size_download}, %{time_total},
  * %{num_redirects}, %{num_retries}, %{content_type}, %{exitcode},
