@@ -24,6 +24,8 @@
 #include "../lib/secret.h"
 #include "../lib/statefile.h"
 #include "../lib/webhook.h"
+#include "../lib/whread.h"
+#include "../lib/whsink.h"
 
 static const char usage_text[] =
 	"usage: webhook-recv [-hqv] --listen addr:port --secret secret\n"

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "webhook.h"
+#include "whread.h"
 
 int wh_reader_open(struct wh_reader *r, const char *dir, struct aperr *e)
 {

@@ -18,7 +18,7 @@
 #include "redact.h"
 #include "secret.h"
 #include "statefile.h"
-#include "webhook.h"
+#include "whsink.h"
 
 void wh_delivery_id(enum wh_scheme s, const char *header, const struct json_doc *d,
 		    struct strbuf *id)

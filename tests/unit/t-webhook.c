@@ -14,6 +14,7 @@
 #include "../../lib/jsonw.h"
 #include "../../lib/secret.h"
 #include "../../lib/webhook.h"
+#include "../../lib/whsink.h"
 
 /* Headers as "name\0value\0…\0". */
 static const char *lookup(void *ctx, const char *name)
