@@ -25,6 +25,7 @@
 #include "../lib/httpcli.h"
 #include "../lib/json.h"
 #include "../lib/num.h"
+#include "../lib/clock.h"
 #include "../lib/ratelimit.h"
 #include "../lib/secret.h"
 #include "../lib/pkce.h"

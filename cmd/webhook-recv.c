@@ -16,11 +16,11 @@
 #include <microhttpd.h>
 
 #include "common.h"
+#include "../lib/clock.h"
 #include "../lib/httpstatus.h"
 #include "../lib/json.h"
 #include "../lib/jsonw.h"
 #include "../lib/num.h"
-#include "../lib/ratelimit.h"
 #include "../lib/secret.h"
 #include "../lib/statefile.h"
 #include "../lib/webhook.h"

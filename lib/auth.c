@@ -16,6 +16,7 @@
 #include "base64.h"
 #include "http.h"
 #include "json.h"
+#include "clock.h"
 #include "ratelimit.h"
 #include "statefile.h"
 #include "tokenstore.h"

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "backoff.h"
 #include "hash.h"
 #include "http.h"

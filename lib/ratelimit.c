@@ -6,22 +6,6 @@
 #include "instant.h"
 #include "ratelimit.h"
 
-double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double real_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A decimal number, optionally signed, filling exactly n bytes. */
 static int parse_decimal(const char *v, size_t n, double *out)
 {

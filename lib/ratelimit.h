@@ -7,7 +7,7 @@
  * IETF RateLimit / RateLimit-Policy headers (both the "limit=, remaining=,
  * reset=" form and the structured "r=;t=" form).  A token bucket for
  * --rate.  Times are seconds as doubles: real time for dates sent by
- * servers, the monotonic clock for scheduling.  Nothing here allocates.
+ * servers (times on the monotonic clock, lib/clock).  Nothing here allocates.
  */
 #ifndef APIPE_RATELIMIT_H
 #define APIPE_RATELIMIT_H
@@ -43,9 +43,5 @@ struct bucket {
 void bucket_init(struct bucket *b, double rate, double burst, double now);
 /* Take a token at monotonic time now: 0, or the seconds until one is due. */
 double bucket_take(struct bucket *b, double now);
-
-/* Monotonic and real clocks in seconds. */
-double mono_now(void);
-double real_now(void);
 
 #endif
