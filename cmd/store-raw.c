@@ -21,6 +21,8 @@
 #include "../lib/secret.h"
 #include "common.h"
 #include "../lib/archive.h"
+#include "../lib/archreplay.h"
+#include "../lib/archwriter.h"
 #include "../lib/hash.h"
 #include "../lib/json.h"
 #include "../lib/num.h"

@@ -18,7 +18,8 @@
  * in store-raw's compression workers at once; a segment writer (archive_seg_*)
  * and the manifest belong to one thread (store-raw's writer thread).
  *
- * Names: every function and type here begins with archive_.
+ * Names: every function and type here, and in archpool.h, archwriter.h
+ * and archreplay.h (the modules built on it), begins with archive_.
  */
 #ifndef APIPE_ARCHIVE_H
 #define APIPE_ARCHIVE_H
@@ -172,83 +173,6 @@ int archive_sha256_file(const char *path, char hex[65], struct aperr *e);
 int archive_recover(const char *dir, int level, struct strbuf *report, struct aperr *e);
 
 /*
- * The compression pool: chunks of lines are compressed by worker threads
- * in any order and written, in sequence order, by one writer thread into
- * segments that are committed (and listed in the manifest) in order.
- *
- * The caller takes the job for the next sequence number (it waits while
- * that job is still in use), fills in (lines) and the segment marks, and
- * submits it.  seg_start opens segment name before the job's bytes;
- * seg_end commits it after them with meta (archive_pool_end_segment does
- * this); sync makes everything written so far durable.  What is durable
- * is told by archive_pool_durable(): every job below that sequence number.
- *
- * A failure (compression, I/O) stops the writing; the jobs after it are
- * dropped and archive_pool_failed() says why.  Nothing is listed in the
- * manifest that was not written whole.
- *
- * Thread-safety: the functions below are called from one thread (the
- * caller's); the pool's own threads share its state under its mutex.
- * Ownership: the pool owns its jobs and their buffers;
- * archive_pool_finish() waits for what was submitted, stops the threads
- * and frees everything.
- */
-enum archive_job_state { ARCHIVE_JOB_FREE, ARCHIVE_JOB_FILLED, ARCHIVE_JOB_BUSY,
-			 ARCHIVE_JOB_COMPRESSED };
-
-struct archive_job {
-	enum archive_job_state state;	/* the pool's */
-	uint64_t seq;
-	struct strbuf in;		/* the caller's lines (reset by the pool once written) */
-	struct strbuf out;		/* the pool's: in, compressed */
-	int seg_start, seg_end;
-	int sync;			/* make everything written so far durable */
-	char name[96];			/* the segment seg_start opens */
-	struct archive_meta meta;	/* the segment's summary, with seg_end */
-};
-
-#define ARCHIVE_POOL_MAX_WORKERS 16
-
-struct archive_pool {
-	pthread_mutex_t mu;
-	pthread_cond_t work, done, freed;
-	struct archive_job *jobs;
-	size_t njobs;
-	uint64_t next_write;
-	uint64_t durable;		/* every job below this sequence number is on disk */
-	int stop, failed, level;
-	struct aperr err;
-	const char *dir;
-	pthread_t workers[ARCHIVE_POOL_MAX_WORKERS], writer;
-	unsigned nworkers;
-	int writer_started;
-	uint64_t segments, compressed;	/* segments committed, compressed bytes written */
-};
-
-/* Start workers (1..ARCHIVE_POOL_MAX_WORKERS) compressing at level into dir.  0, or -1. */
-int archive_pool_start(struct archive_pool *p, const char *dir, int level, unsigned workers,
-		       struct aperr *e);
-/* The job for sequence number seq, once it is free. */
-struct archive_job *archive_pool_get(struct archive_pool *p, uint64_t seq);
-void archive_pool_submit(struct archive_pool *p, struct archive_job *j);
-/*
- * End the segment being filled: its last job *j (an empty job, sequence
- * number (*next)++, when *j is NULL) carries meta (moved in; meta is left
- * empty) and is submitted.  *j becomes NULL.  Returns its sequence number.
- */
-uint64_t archive_pool_end_segment(struct archive_pool *p, struct archive_job **j, uint64_t *next,
-				  struct archive_meta *meta);
-/*
- * Every job below the number returned is durable; with wait, first wait
- * until seq is, or a failure.
- */
-uint64_t archive_pool_durable(struct archive_pool *p, int wait, uint64_t seq);
-/* 1 (with why in e) once the pool failed, else 0. */
-int archive_pool_failed(struct archive_pool *p, struct aperr *e);
-/* Wait for everything submitted to be written, then stop the threads and free the jobs. */
-void archive_pool_finish(struct archive_pool *p);
-
-/*
  * Claim dir for a run that writes to it: create it, take its lock (a lock
  * held elsewhere: EX_TEMPFAIL), refuse an archive already there unless
  * append (EX_CANTCREAT), and recover what a crashed run left (each action
@@ -260,124 +184,5 @@ int archive_claim(const char *dir, int append, int level, uint64_t *last_seq,
 
 /* The manifest as the table store-raw --list shows, with a total line, appended to out. */
 void archive_list_text(const struct archive_manifest *m, struct strbuf *out);
-
-/* ---- the writer (archwriter.c) ---- */
-
-/*
- * Archiving a stream of envelopes: each goes into the segment being
- * filled (a new one when it would pass segment_size or segment_lines),
- * gathered into chunks of ARCHIVE_CHUNK bytes for the pool.  Lines are
- * passed downstream only once they are archived: the writer holds them,
- * with marks saying up to where each submitted chunk reaches, and
- * archive_writer_pass() writes out what the pool made durable.  A line
- * that is passed on but not archived (in-band state) is held in its place.
- *
- * Ownership: the writer owns its pool, its held lines and the segment's
- * summary.  Thread-safety: one thread calls it (the pool has its own).
- */
-#define ARCHIVE_CHUNK ((size_t)1 << 20)
-#define ARCHIVE_HELD_MAX (16 * ARCHIVE_CHUNK)	/* held before a sync is forced */
-
-struct archive_writer {
-	uint64_t segment_size, segment_lines;	/* the caller's; 0 lines: no bound */
-	struct archive_pool pool;
-	struct archive_job *j;		/* the chunk being filled; NULL: none */
-	struct archive_meta meta;	/* the segment's summary so far */
-	uint64_t seq;			/* the last segment's number */
-	uint64_t chunk;			/* the next chunk's sequence number */
-	uint64_t seg_bytes, seg_lines;	/* in the segment being filled */
-	struct strbuf held;		/* lines not yet passed on */
-	struct archive_mark {
-		uint64_t seq;
-		size_t end;
-	} *marks;			/* chunk seq reaches held[0..end) */
-	size_t nmarks, amarks;
-	int gone;			/* the reader went away (EPIPE): nothing more is passed on */
-};
-
-/*
- * Start archiving into dir (locked, recovered), whose last segment is
- * number last_seq, with threads workers at gzip level.  0 or -1 (e).
- */
-int archive_writer_start(struct archive_writer *w, const char *dir, int level, unsigned threads,
-			 uint64_t last_seq, struct aperr *e);
-/*
- * Archive arch (an bytes; d its parse, or NULL when it is no JSON) and
- * hold line (n bytes, what goes downstream: arch before redaction) to
- * pass on once it is durable.  0 or -1 (e).
- */
-int archive_writer_add(struct archive_writer *w, const char *line, size_t n, const char *arch,
-		       size_t an, const struct json_doc *d, struct aperr *e);
-/* Hold line to pass on after the lines before it, without archiving it.  0 or -1. */
-int archive_writer_hold(struct archive_writer *w, const char *line, size_t n, struct aperr *e);
-/*
- * Pass on to out what is durable; with sync, first make everything so far
- * durable and wait for it.  0, or out's error (-1); a reader that went
- * away sets w->gone and ends the passing quietly.
- */
-int archive_writer_pass(struct archive_writer *w, struct lwriter *out, int sync, struct aperr *e);
-/*
- * The input ended (or the run stops: complete false): the segment being
- * filled is committed unless the pool failed, the pool is finished, and
- * what it made durable is passed on.  0; out's error; or -1 with the
- * pool's failure in e (what was not written whole is not listed).
- */
-int archive_writer_finish(struct archive_writer *w, struct lwriter *out, struct aperr *e);
-void archive_writer_release(struct archive_writer *w);
-
-/* ---- replay (archreplay.c) ---- */
-
-/*
- * Reading an archive back: the envelopes of the segments the manifest
- * lists, in order, that pass the filters -- a URL prefix, a fetched_at
- * window, and latest (only the newest copy of each URL: a first pass
- * notes it, a second emits).  Segments whose manifest entry shows they
- * cannot match are not opened.  With verify, each segment's SHA-256 is
- * checked against the manifest before it is read.
- *
- * Ownership: the replay borrows its filters and dir; it owns the latest
- * map and its scratch (archive_replay_release).  Thread-safety: none.
- */
-struct archive_replay {
-	/* the caller's */
-	const char *dir;
-	const char *endpoint;		/* URL prefix; NULL: any */
-	struct instant since, until;
-	int have_since, have_until, latest, verify;
-	size_t max_line, max_depth;
-	void *ctx;
-	/* Each envelope selected, in order: 0, or nonzero to stop (returned as is). */
-	int (*emit)(void *ctx, const char *line, size_t n, struct aperr *e);
-	/* A segment that cannot be read: 0 goes on to the next, -1 stops. */
-	int (*fail)(void *ctx, const struct aperr *e);
-
-	/* the replay's */
-	struct archive_manifest m;
-	uint64_t lines, emitted;	/* lines read; envelopes emitted */
-	struct json_doc d;
-	struct json_error je;
-	struct archive_latest *seen;
-	uint8_t key[16];
-};
-
-void archive_replay_init(struct archive_replay *rp);
-void archive_replay_release(struct archive_replay *rp);
-/*
- * Does manifest m account for archive dir?  -1 (EX_DATAERR, saying how to
- * repair) when its last line is torn, when it lists a segment twice, when
- * a segment file is there that it does not list (a lost manifest line, or
- * a lost manifest), or when a temporary segment is left unrecovered.  A
- * listed segment that is missing, truncated or edited is found by its
- * checksum when it is read.
- */
-int archive_check_dir(const char *dir, const struct archive_manifest *m, struct aperr *e);
-/*
- * Read the manifest: -1 (EX_NOINPUT) when dir is no directory, or the
- * manifest's error; with verify, archive_check_dir()'s too.  Without
- * verify a torn last line is no error (rp->m.torn).
- */
-int archive_replay_open(struct archive_replay *rp, struct aperr *e);
-/* Emit the selected envelopes: 0; -1 when fail() stopped; emit()'s nonzero. */
-int archive_replay_run(struct archive_replay *rp, struct aperr *e);
 
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "archpool.h"
 
 static void *worker_main(void *arg)
 {

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "archive.h"
+#include "archreplay.h"
 #include "hash.h"
 
 /* URL -> the newest copy's (time, ordinal), for latest. */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive.h"
+#include "archwriter.h"
 #include "statefile.h"
 
 int archive_claim(const char *dir, int append, int level, uint64_t *last_seq,

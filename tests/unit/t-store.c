@@ -9,6 +9,9 @@
 
 #include "../tap.h"
 #include "../../lib/archive.h"
+#include "../../lib/archpool.h"
+#include "../../lib/archreplay.h"
+#include "../../lib/archwriter.h"
 #include "../../lib/db.h"
 #include "../../lib/json.h"
 #include "../../lib/statefile.h"
