@@ -78,11 +78,11 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-struct pg_run {
+struct pag_run {
 	struct cli_common common;
 	struct http_cli hc;
 	struct http_client *client;
-	struct pg_spec user;
+	struct pag_spec user;
 	struct crawler cr;
 	const char *resume_from;	/* the sink that keeps the in-band state */
 	int restart, lockfd;
@@ -107,7 +107,7 @@ static void on_log(void *ctx, const char *line)
 static int next_listing(void *ctx, uint64_t index, struct http_req *tmpl, struct strbuf *meta,
 			struct aperr *e)
 {
-	struct pg_run *p = ctx;
+	struct pag_run *p = ctx;
 	const char *line;
 	size_t n;
 	int r;
@@ -128,12 +128,12 @@ static int next_listing(void *ctx, uint64_t index, struct http_req *tmpl, struct
 
 static void written(void *ctx, const struct http_req *r)
 {
-	tool_write_out(&((struct pg_run *)ctx)->hc, r);
+	tool_write_out(&((struct pag_run *)ctx)->hc, r);
 }
 
 static void progress(void *ctx, const struct crawler *cr)
 {
-	struct pg_run *p = ctx;
+	struct pag_run *p = ctx;
 	double now = tool_seconds();
 
 	if (!p->tty || p->common.quiet || (cr && now - p->last_progress < 0.25))
@@ -155,7 +155,7 @@ static void progress(void *ctx, const struct crawler *cr)
 }
 
 /* The run's stats; err: the error that stopped it, NULL when it ended. */
-static void write_stats(struct pg_run *p, const struct aperr *err)
+static void write_stats(struct pag_run *p, const struct aperr *err)
 {
 	struct tool_stats st;
 
@@ -175,16 +175,16 @@ static void write_stats(struct pg_run *p, const struct aperr *err)
 	tool_stats_end(&st, p->common.stats);
 }
 
-static void spec_opt(struct pg_run *p, int opt, const char *arg)
+static void spec_opt(struct pag_run *p, int opt, const char *arg)
 {
-	struct pg_spec *s = &p->user;
+	struct pag_spec *s = &p->user;
 	struct aperr e;
 	char **field = NULL;
 	uint64_t *num = NULL;
 
 	switch (opt) {
 	case OPT_STYLE:
-		if (pg_style_parse(arg, &s->style, &e) < 0)
+		if (pag_style_parse(arg, &s->style, &e) < 0)
 			usage_error("--style: '%s' is not one of auto, cursor, next-url, "
 				    "link, offset, page, keyset, none", arg);
 		return;
@@ -208,14 +208,14 @@ static void spec_opt(struct pg_run *p, int opt, const char *arg)
 	case OPT_MAX_EMPTY: num = &p->cr.cfg.max_empty; break;
 	default: break;
 	}
-	if (field && (!*arg || pg_spec_set(field, arg) < 0))
+	if (field && (!*arg || pag_spec_set(field, arg) < 0))
 		usage_error("an empty value for a name or pointer option");
 	if (num && num_parse_u64(arg, num, "option", &e) < 0)
 		usage_error("%s", e.msg);
 }
 
 /* --graphql FILE [--variables JSON]: the body every request of the listing posts. */
-static void graphql_body(struct pg_run *p)
+static void graphql_body(struct pag_run *p)
 {
 	struct strbuf q = STRBUF_INIT, b = STRBUF_INIT;
 	struct aperr e;
@@ -223,7 +223,7 @@ static void graphql_body(struct pg_run *p)
 	if (p->hc.has_data)
 		usage_error("--graphql makes the body: no -d or --data-json with it");
 	tool_read_file(p->graphql, "--graphql", &q);
-	if (pg_graphql_body(q.buf, q.len, p->variables, &b, &e) < 0) {
+	if (pag_graphql_body(q.buf, q.len, p->variables, &b, &e) < 0) {
 		if (e.code == EX_USAGE)
 			usage_error("%s", e.msg);
 		die(e.code, "--graphql %s: %s", p->graphql, e.msg);
@@ -267,7 +267,7 @@ static const struct cli_help help[] = {
 };
 
 /* The options into p (dies with 64 on a usage error); *argc, *argv as -K expanded them. */
-static void parse_args(struct pg_run *p, int *argc, char ***argv)
+static void parse_args(struct pag_run *p, int *argc, char ***argv)
 {
 	struct aperr e;
 	int opt, r;
@@ -305,7 +305,7 @@ static void parse_args(struct pg_run *p, int *argc, char ***argv)
 		usage_error("--variables goes with --graphql");
 	if (http_cli_finish(&p->hc, &e) < 0)
 		die_opt(&e);
-	if (pg_spec_compile(&p->user, &e) < 0)
+	if (pag_spec_compile(&p->user, &e) < 0)
 		usage_error("%s", e.msg);
 	if (p->hc.quiet)
 		p->common.quiet = 1;
@@ -331,7 +331,7 @@ static void parse_args(struct pg_run *p, int *argc, char ***argv)
 }
 
 /* The listings to crawl, the checkpoint or state to resume from, the output and the client. */
-static void open_all(struct pg_run *p, int argc, char **argv)
+static void open_all(struct pag_run *p, int argc, char **argv)
 {
 	struct crawler *cr = &p->cr;
 	struct aperr e;
@@ -385,7 +385,7 @@ static void open_all(struct pg_run *p, int argc, char **argv)
 	}
 }
 
-static void hooks(struct pg_run *p)
+static void hooks(struct pag_run *p)
 {
 	struct crawler *cr = &p->cr;
 
@@ -403,7 +403,7 @@ static void hooks(struct pg_run *p)
 
 int cmd_paginate(int argc, char **argv)
 {
-	struct pg_run p;
+	struct pag_run p;
 	struct aperr e;
 	int r;
 
@@ -412,7 +412,7 @@ int cmd_paginate(int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	cli_common_init(&p.common);
 	http_cli_init(&p.hc);
-	pg_spec_init(&p.user);
+	pag_spec_init(&p.user);
 	crawler_init(&p.cr);
 	p.lockfd = -1;
 	parse_args(&p, &argc, &argv);
@@ -437,7 +437,7 @@ int cmd_paginate(int argc, char **argv)
 	http_client_free(p.client);
 	statefile_unlock(p.lockfd);
 	crawler_release(&p.cr);
-	pg_spec_release(&p.user);
+	pag_spec_release(&p.user);
 	json_doc_release(&p.rd);
 	json_error_release(&p.je);
 	if (p.use_stdin)

@@ -56,14 +56,14 @@ struct tab {
 	int parquet;
 	const char *output, *schema, *dl_path;
 	uint64_t infer, group_rows;
-	enum pq_codec codec;
+	enum parquet_codec codec;
 	struct tab_col *cols;
 	size_t ncols;
 	int from_data;		/* no --schema, no --column: the members seen are the columns */
 	struct deadletter dl;
 	struct lwriter out;
 	struct strbuf tmp_path, row;
-	struct pq_writer *pq;
+	struct parquet_writer *pq;
 	struct tab_val *vals;	/* one a column */
 	uint64_t rows, dead, states;
 };
@@ -162,7 +162,7 @@ static void open_output(struct tab *t)
 
 static void start_table(struct tab *t)
 {
-	struct pq_column *pc;
+	struct parquet_column *pc;
 	struct aperr e;
 	size_t i;
 
@@ -174,7 +174,7 @@ static void start_table(struct tab *t)
 			die(EX_OSERR, "out of memory");
 		for (i = 0; i < t->ncols; i++)
 			pc[i] = tab_pq_column(&t->cols[i]);
-		t->pq = pq_new(&t->out, pc, t->ncols, (size_t)t->group_rows, t->codec, &e);
+		t->pq = parquet_new(&t->out, pc, t->ncols, (size_t)t->group_rows, t->codec, &e);
 		free(pc);
 		if (!t->pq)
 			die_err(&e);
@@ -229,7 +229,7 @@ static void put_row(struct tab *t, const struct json_doc *d, uint64_t lineno, co
 		for (i = 0; i < t->ncols; i++)
 			if (tab_put_parquet(t->pq, i, &t->cols[i], &t->vals[i], &e) < 0)
 				die_err(&e);
-		if (pq_end_row(t->pq, &e) < 0)
+		if (parquet_end_row(t->pq, &e) < 0)
 			die_err(&e);
 	} else {
 		strbuf_reset(&t->row);
@@ -268,7 +268,7 @@ static void write_stats(struct tab *t)
 	jw_member_u64(&st.w, "dead_lettered", t->dead);
 	jw_member_u64(&st.w, "state_lines", t->states);
 	jw_member_u64(&st.w, "columns", t->ncols);
-	jw_member_u64(&st.w, "row_groups", t->pq ? pq_row_groups(t->pq) : 0);
+	jw_member_u64(&st.w, "row_groups", t->pq ? parquet_row_groups(t->pq) : 0);
 	jw_member_u64(&st.w, "bytes", t->out.bytes);
 	tool_stats_end(&st, t->common.stats);
 }
@@ -345,7 +345,7 @@ int cmd_tabulate(int argc, char **argv)
 	}
 	if (r < 0)
 		die_err(&e);
-	if (t.pq && pq_finish(t.pq, &e) < 0)
+	if (t.pq && parquet_finish(t.pq, &e) < 0)
 		die_err(&e);
 	if (t.output) {
 		if (lwriter_flush(&t.out, &e) < 0 ||
@@ -364,7 +364,7 @@ int cmd_tabulate(int argc, char **argv)
 	if (t.common.verbose)
 		warnmsg("%llu rows, %llu dead-lettered", (unsigned long long)t.rows,
 			(unsigned long long)t.dead);
-	pq_free(t.pq);
+	parquet_free(t.pq);
 	for (i = 0; i < t.ncols; i++)
 		db_value_release(&t.vals[i].v);
 	free(t.vals);

@@ -34,7 +34,7 @@ void crawl_ck_write(struct jsonw *w, const struct crawl_ck *ck)
 		if (ck->has_total)
 			jw_member_u64(w, "total", ck->total);
 		jw_key(w, "spec");
-		pg_spec_json(ck->spec, w);
+		pag_spec_json(ck->spec, w);
 	}
 	jw_end_object(w);
 }
@@ -175,7 +175,7 @@ int crawl_listing_ready(struct crawl_listing *l, const struct crawl_cfg *cfg, in
 		strbuf_release(&u);
 		return -1;
 	}
-	if (pg_request_id(&l->tmpl, cfg->secrets, l->id) < 0)
+	if (pag_request_id(&l->tmpl, cfg->secrets, l->id) < 0)
 		return aperr_set(e, EX_OSERR, "out of memory");
 	/* the template's headers (-H) are in the request's, and a request line's too */
 	l->holds_creds = has_auth || http_headers_sensitive(l->tmpl.headers);
@@ -303,7 +303,7 @@ static void drop_ahead(struct crawl *c)
 static int fetch_ahead(const struct crawl *c)
 {
 	return c->resolved && c->cfg->ahead && c->cfg->concurrency > 1 &&
-	       (c->spec.style == PG_PAGE || (c->spec.style == PG_OFFSET && c->step > 0));
+	       (c->spec.style == PAG_PAGE || (c->spec.style == PAG_OFFSET && c->step > 0));
 }
 
 /*
@@ -316,7 +316,7 @@ static int position_body(struct crawl *c, const char *value, struct strbuf *out,
 
 	if (!c->has_next_body)
 		return 0;
-	return pg_body(&c->spec, t->body.buf, t->has_body ? t->body.len : 0, value, out, e);
+	return pag_body(&c->spec, t->body.buf, t->has_body ? t->body.len : 0, value, out, e);
 }
 
 int crawl_submit(struct crawl *c, uint64_t pages_left, struct aperr *e)
@@ -332,7 +332,7 @@ int crawl_submit(struct crawl *c, uint64_t pages_left, struct aperr *e)
 	if (c->last_submitted < c->page) {
 		c->gen_page = c->page;
 		c->gen_pos = c->pos;
-		c->gen_step = c->spec.style == PG_PAGE ? 1 : c->step;
+		c->gen_step = c->spec.style == PAG_PAGE ? 1 : c->step;
 		if (submit(c, c->next.buf, nb, c->page, c->pos, e) < 0)
 			return -1;
 	}
@@ -344,7 +344,7 @@ int crawl_submit(struct crawl *c, uint64_t pages_left, struct aperr *e)
 		int r;
 
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)pos);
-		r = pg_url(&c->spec, c->l->tmpl.url, num, &u) < 0
+		r = pag_url(&c->spec, c->l->tmpl.url, num, &u) < 0
 			    ? aperr_set(e, EX_OSERR, "out of memory")
 			    : position_body(c, num, &b, e);
 		if (r == 0)
@@ -407,7 +407,7 @@ static int request_hash(const struct crawl *c, struct hash128 *h, struct aperr *
 }
 
 /* A next request already made: the listing loops. */
-static int check_loop(struct crawl *c, const struct crawl_job *j, const struct pg_result *res,
+static int check_loop(struct crawl *c, const struct crawl_job *j, const struct pag_result *res,
 		      struct aperr *e)
 {
 	struct strbuf m = STRBUF_INIT, u = STRBUF_INIT;
@@ -421,9 +421,9 @@ static int check_loop(struct crawl *c, const struct crawl_job *j, const struct p
 		return aperr_set(e, EX_OSERR, "out of memory");
 	if (r > 0)
 		return 0;
-	if (c->spec.style == PG_CURSOR || c->spec.style == PG_KEYSET) {
+	if (c->spec.style == PAG_CURSOR || c->spec.style == PAG_KEYSET) {
 		strbuf_addf(&m, "the next %s '%s' was already followed: the listing loops; stopping",
-			    c->spec.style == PG_CURSOR ? "cursor" : "key", res->token.buf);
+			    c->spec.style == PAG_CURSOR ? "cursor" : "key", res->token.buf);
 	} else {
 		crawl_shown(c->cfg, &u, c->next.buf);
 		strbuf_shorten(&u, 300);
@@ -437,7 +437,7 @@ static int check_loop(struct crawl *c, const struct crawl_job *j, const struct p
 }
 
 /* Where the page leads: the position after it, and whether there is one. */
-static int step(struct crawl *c, const struct pg_result *res, int *more, struct aperr *e)
+static int step(struct crawl *c, const struct pag_result *res, int *more, struct aperr *e)
 {
 	size_t n = res->nrecords;
 	char num[24];
@@ -445,16 +445,16 @@ static int step(struct crawl *c, const struct pg_result *res, int *more, struct 
 	*more = 0;
 	strbuf_reset(&c->next);
 	switch (c->spec.style) {
-	case PG_CURSOR:
-	case PG_KEYSET:
+	case PAG_CURSOR:
+	case PAG_KEYSET:
 		*more = res->has_token && res->more != 0;
-		if (*more && pg_url(&c->spec, c->l->tmpl.url, res->token.buf, &c->next) < 0)
+		if (*more && pag_url(&c->spec, c->l->tmpl.url, res->token.buf, &c->next) < 0)
 			return aperr_set(e, EX_OSERR, "out of memory");
 		if (*more)
 			return position_body(c, res->token_json.buf, &c->next_body, e);
 		return 0;
-	case PG_NEXT_URL:
-	case PG_LINK:
+	case PAG_NEXT_URL:
+	case PAG_LINK:
 		*more = res->has_token && res->more != 0;
 		if (*more) {
 			strbuf_add(&c->next, res->token.buf, res->token.len);
@@ -463,13 +463,13 @@ static int step(struct crawl *c, const struct pg_result *res, int *more, struct 
 				return aperr_set(e, EX_OSERR, "out of memory");
 		}
 		return 0;
-	case PG_OFFSET:
+	case PAG_OFFSET:
 		*more = n > 0;
 		c->pos += n;
 		if (!c->step || n < c->step)
 			c->step = n;	/* the server's own page size, when it caps limit */
 		break;
-	case PG_PAGE:
+	case PAG_PAGE:
 		*more = n > 0;
 		c->pos++;
 		break;
@@ -479,13 +479,13 @@ static int step(struct crawl *c, const struct pg_result *res, int *more, struct 
 	if (!*more)
 		return 0;
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)c->pos);
-	if (pg_url(&c->spec, c->l->tmpl.url, num, &c->next) < 0)
+	if (pag_url(&c->spec, c->l->tmpl.url, num, &c->next) < 0)
 		return aperr_set(e, EX_OSERR, "out of memory");
 	return position_body(c, num, &c->next_body, e);
 }
 
 /* Where the page leads: sets c->next, or c->done; -1 when the listing must stop here. */
-static int next_page(struct crawl *c, const struct crawl_job *j, const struct pg_result *res,
+static int next_page(struct crawl *c, const struct crawl_job *j, const struct pag_result *res,
 		     struct aperr *e)
 {
 	int more;
@@ -521,18 +521,18 @@ static int next_page(struct crawl *c, const struct crawl_job *j, const struct pg
 
 /* A page's records, as a fingerprint: two pages with the same records have the same. */
 static uint64_t records_hash(const struct crawl *c, const struct json_doc *d,
-			     const struct pg_result *res)
+			     const struct pag_result *res)
 {
 	return siphash64(c->cfg->key, json_src(d, res->array), json_srclen(d, res->array));
 }
 
 /* The same records as the page before: the server ignores the position. */
 static int check_stuck(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
-		       const struct pg_result *res, struct aperr *e)
+		       const struct pag_result *res, struct aperr *e)
 {
 	uint64_t h;
 
-	if ((c->spec.style != PG_OFFSET && c->spec.style != PG_PAGE) || !res->nrecords)
+	if ((c->spec.style != PAG_OFFSET && c->spec.style != PAG_PAGE) || !res->nrecords)
 		return 0;
 	h = records_hash(c, d, res);
 	if (c->has_prev && h == c->prev_hash) {
@@ -540,7 +540,7 @@ static int check_stuck(struct crawl *c, const struct crawl_job *j, const struct 
 
 		snprintf(m, sizeof(m), "the same records as page %llu: does the API ignore '%s'? "
 			 "stopping", (unsigned long long)(j->page - 1),
-			 c->spec.style == PG_OFFSET ? c->spec.offset_param : c->spec.page_param);
+			 c->spec.style == PAG_OFFSET ? c->spec.offset_param : c->spec.page_param);
 		return fail(c, j->page, j->req.url, EX_DATAERR, m, e);
 	}
 	c->prev_hash = h;
@@ -556,9 +556,9 @@ static int check_stuck(struct crawl *c, const struct crawl_job *j, const struct 
 static int explicit_paths(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
 			  struct aperr *e)
 {
-	const struct json_ptr *p = c->spec.style == PG_CURSOR ? &c->spec.cursor_ptr
-				   : c->spec.style == PG_NEXT_URL ? &c->spec.next_ptr : NULL;
-	const char *path = c->spec.style == PG_CURSOR ? c->spec.cursor_path : c->spec.next_path;
+	const struct json_ptr *p = c->spec.style == PAG_CURSOR ? &c->spec.cursor_ptr
+				   : c->spec.style == PAG_NEXT_URL ? &c->spec.next_ptr : NULL;
+	const char *path = c->spec.style == PAG_CURSOR ? c->spec.cursor_path : c->spec.next_path;
 	struct strbuf m = STRBUF_INIT;
 	uint32_t k, o = 0;
 	size_t i, n = 0;
@@ -594,14 +594,14 @@ static int explicit_paths(struct crawl *c, const struct crawl_job *j, const stru
 }
 
 /* Page 1 of a guess that page 2 must confirm: what page 2 must differ from. */
-static void keep_first(struct crawl *c, const struct json_doc *d, const struct pg_result *res)
+static void keep_first(struct crawl *c, const struct json_doc *d, const struct pag_result *res)
 {
 	c->has_first = c->spec.confirm && !c->done;
 	if (!c->has_first)
 		return;
 	c->first_hash = res->nrecords ? records_hash(c, d, res) : 0;
 	c->first_n = res->nrecords;
-	c->first_pos = pg_start_position(&c->spec, c->l->tmpl.url, c->l->tmpl.body.buf,
+	c->first_pos = pag_start_position(&c->spec, c->l->tmpl.url, c->l->tmpl.body.buf,
 					 c->l->tmpl.has_body ? c->l->tmpl.body.len : 0);
 	strbuf_reset(&c->first_token);
 	strbuf_add(&c->first_token, res->token.buf, res->token.len);
@@ -609,8 +609,8 @@ static void keep_first(struct crawl *c, const struct json_doc *d, const struct p
 	strbuf_add(&c->first_token_json, res->token_json.buf,
 		   res->token_json.len);
 	strbuf_reset(&c->tried);
-	strbuf_addf(&c->tried, "'%s'", c->spec.style == PG_CURSOR ? c->spec.cursor_param
-					: c->spec.style == PG_OFFSET ? c->spec.offset_param
+	strbuf_addf(&c->tried, "'%s'", c->spec.style == PAG_CURSOR ? c->spec.cursor_param
+					: c->spec.style == PAG_OFFSET ? c->spec.offset_param
 					: c->spec.page_param);
 }
 
@@ -621,24 +621,24 @@ static int page2_request(struct crawl *c, struct aperr *e)
 	const char *value = num, *json = num;
 
 	switch (c->spec.style) {
-	case PG_CURSOR:
+	case PAG_CURSOR:
 		value = c->first_token.buf;
 		json = c->first_token_json.len ? c->first_token_json.buf : "\"\"";
 		break;
-	case PG_OFFSET:
+	case PAG_OFFSET:
 		c->pos = c->first_pos + c->first_n;
 		c->step = c->first_n;
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)c->pos);
 		break;
-	case PG_PAGE:
+	case PAG_PAGE:
 		c->pos = c->spec.start_page + 1;
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)c->pos);
 		break;
 	default:
 		return aperr_set(e, EX_SOFTWARE, "no position to confirm");
 	}
-	c->has_next_body = pg_uses_body(&c->spec);
-	if (pg_url(&c->spec, c->l->tmpl.url, value, &c->next) < 0)
+	c->has_next_body = pag_uses_body(&c->spec);
+	if (pag_url(&c->spec, c->l->tmpl.url, value, &c->next) < 0)
 		return aperr_set(e, EX_OSERR, "out of memory");
 	return position_body(c, json, &c->next_body, e);
 }
@@ -649,7 +649,7 @@ static int page2_request(struct crawl *c, struct aperr *e)
  * -1 naming what was tried.
  */
 static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
-			 const struct pg_result *res, struct aperr *e)
+			 const struct pag_result *res, struct aperr *e)
 {
 	const struct http_req *r = &j->req;
 	struct strbuf m = STRBUF_INIT, which = STRBUF_INIT;
@@ -661,7 +661,7 @@ static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struc
 		  r->status != 429;
 	if (!refuted && res && res->nrecords && c->first_n && records_hash(c, d, res) == c->first_hash)
 		refuted = 1;
-	if (!refuted && res && c->spec.style == PG_CURSOR && res->has_token &&
+	if (!refuted && res && c->spec.style == PAG_CURSOR && res->has_token &&
 	    res->token.len == c->first_token.len &&
 	    !memcmp(res->token.buf, c->first_token.buf,
 		    res->token.len))
@@ -669,14 +669,14 @@ static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struc
 	if (!refuted) {
 		c->has_first = 0;
 		c->spec.confirm = 0;
-		pg_spec_set(&c->spec.cand, NULL);
+		pag_spec_set(&c->spec.cand, NULL);
 		return 0;
 	}
 	if (r->status >= 400)
 		strbuf_addf(&m, "HTTP %ld", r->status);
 	else
 		strbuf_addstr(&m, "page 1 again");
-	if (pg_next_candidate(&c->spec, &which)) {
+	if (pag_next_candidate(&c->spec, &which)) {
 		struct strbuf line = STRBUF_INIT;
 
 		strbuf_addf(&line, "auto: page 2 under %s was %s: trying %s", c->tried.buf,
@@ -693,7 +693,7 @@ static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struc
 			    "position sent back as %s, each parameter APIs use for it: name the "
 			    "parameter (--cursor-param, --offset-param or --page-param) or the style",
 			    m.buf, c->tried.buf);
-		if (c->spec.style == PG_CURSOR)
+		if (c->spec.style == PAG_CURSOR)
 			strbuf_addf(&why, ", as in: paginate --style cursor --cursor-path %s "
 				    "--cursor-param NAME '%s'", c->spec.cursor_path,
 				    crawl_shown(c->cfg, &c->shown, c->l->tmpl.url));
@@ -715,7 +715,7 @@ static int resolve(struct crawl *c, const struct crawl_job *j, const struct json
 	const struct http_req *r = &j->req, *t = &c->l->tmpl;
 
 	strbuf_reset(&c->why);
-	if (pg_detect(&c->spec, r->url, r, d, &c->why, e) < 0) {
+	if (pag_detect(&c->spec, r->url, r, d, &c->why, e) < 0) {
 		struct strbuf m = STRBUF_INIT;
 		int rc;
 
@@ -729,13 +729,13 @@ static int resolve(struct crawl *c, const struct crawl_job *j, const struct json
 		return rc;
 	}
 	c->resolved = 1;
-	c->has_next_body = pg_uses_body(&c->spec);
-	c->pos = pg_start_position(&c->spec, t->url, t->body.buf, t->has_body ? t->body.len : 0);
-	c->step = c->spec.style == PG_OFFSET ? c->spec.limit : 0;
+	c->has_next_body = pag_uses_body(&c->spec);
+	c->pos = pag_start_position(&c->spec, t->url, t->body.buf, t->has_body ? t->body.len : 0);
+	c->step = c->spec.style == PAG_OFFSET ? c->spec.limit : 0;
 	if (c->cfg->io.log) {
 		struct strbuf m = STRBUF_INIT;
 
-		strbuf_addf(&m, "auto: style %s: %s", pg_style_name(c->spec.style),
+		strbuf_addf(&m, "auto: style %s: %s", pag_style_name(c->spec.style),
 			    c->why.buf);
 		say(c, m.buf);
 		strbuf_release(&m);
@@ -744,7 +744,7 @@ static int resolve(struct crawl *c, const struct crawl_job *j, const struct json
 }
 
 int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
-	       struct json_error *je, struct pg_result *res, struct aperr *e)
+	       struct json_error *je, struct pag_result *res, struct aperr *e)
 {
 	const struct http_req *r = &j->req;
 	const struct json_doc *body = NULL;
@@ -772,7 +772,7 @@ int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
 		json_error_to_aperr(je, e);
 		return fail(c, j->page, r->url, EX_DATAERR, e->msg, e);
 	}
-	if (pg_examine(&c->spec, r->url, r, body, res, e) < 0)
+	if (pag_examine(&c->spec, r->url, r, body, res, e) < 0)
 		return fail(c, j->page, r->url, e->code, e->msg, e);
 	{
 		int k = confirm_page2(c, j, d, res, e);
@@ -877,27 +877,27 @@ static int first_seen(struct crawl *c, struct aperr *e)
 }
 
 int crawl_begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
-		const struct pg_spec *user, struct aperr *e)
+		const struct pag_spec *user, struct aperr *e)
 {
 	const struct http_req *t = &l->tmpl;
 
-	if (begin(c, cfg, l, e) < 0 || pg_spec_copy(&c->spec, user, e) < 0)
+	if (begin(c, cfg, l, e) < 0 || pag_spec_copy(&c->spec, user, e) < 0)
 		return -1;
-	c->resolved = c->spec.style != PG_AUTO;
+	c->resolved = c->spec.style != PAG_AUTO;
 	c->explicit_style = c->resolved;
 	c->page = 1;
 	if (!c->resolved) {
 		strbuf_addstr(&c->next, t->url);
 		return first_seen(c, e);
 	}
-	if (pg_url(&c->spec, t->url, NULL, &c->next) < 0)
+	if (pag_url(&c->spec, t->url, NULL, &c->next) < 0)
 		return aperr_set(e, EX_OSERR, "out of memory");
-	c->has_next_body = pg_uses_body(&c->spec);
+	c->has_next_body = pag_uses_body(&c->spec);
 	if (c->has_next_body &&
-	    pg_body(&c->spec, t->body.buf, t->has_body ? t->body.len : 0, NULL, &c->next_body, e) < 0)
+	    pag_body(&c->spec, t->body.buf, t->has_body ? t->body.len : 0, NULL, &c->next_body, e) < 0)
 		return -1;
-	c->pos = pg_start_position(&c->spec, t->url, c->next_body.buf, c->next_body.len);
-	c->step = c->spec.style == PG_OFFSET ? c->spec.limit : 0;
+	c->pos = pag_start_position(&c->spec, t->url, c->next_body.buf, c->next_body.len);
+	c->step = c->spec.style == PAG_OFFSET ? c->spec.limit : 0;
 	return first_seen(c, e);
 }
 
@@ -919,10 +919,10 @@ int crawl_resume(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_list
 		return -1;
 	}
 	strbuf_release(&v);
-	if (pg_spec_from_json(&c->spec, cd, tok->spec, e) < 0)
+	if (pag_spec_from_json(&c->spec, cd, tok->spec, e) < 0)
 		return aperr_prefix(e, "%s", label);
-	c->resolved = c->spec.style != PG_AUTO;
-	c->has_next_body = c->resolved && pg_uses_body(&c->spec);
+	c->resolved = c->spec.style != PAG_AUTO;
+	c->has_next_body = c->resolved && pag_uses_body(&c->spec);
 	json_str_decode(cd, tok->next, &c->next);
 	if (c->has_next_body && !tok->next_body)
 		return aperr_set(e, EX_DATAERR, "%s: /next_body: not a string; use --restart to "
@@ -957,7 +957,7 @@ void crawl_end(struct crawl *c)
 	strbuf_release(&c->first_token);
 	strbuf_release(&c->first_token_json);
 	strbuf_release(&c->tried);
-	pg_spec_release(&c->spec);
+	pag_spec_release(&c->spec);
 }
 
 void crawl_ck_fill(struct crawl *c, struct crawl_ck *ck)

@@ -29,7 +29,7 @@
  *   {"version":1,"complete":true}                           the last crawl ended
  *
  * start is the start URL as shown (secrets masked); start_id identifies
- * the real start request (pg_request_id), so a checkpoint is only resumed
+ * the real start request (pag_request_id), so a checkpoint is only resumed
  * by the crawl it was written for.  next is the URL of the next page to
  * write, next_body its body when the position travels in it; spec is the
  * pagination in force (auto resolved to the style found).
@@ -71,7 +71,7 @@ struct crawl_ck {
 	uint64_t page, pos, step, empty_run, records, pages;
 	int has_total;
 	uint64_t total;
-	const struct pg_spec *spec;	/* writing only */
+	const struct pag_spec *spec;	/* writing only */
 };
 
 /* Write ck as the checkpoint's JSON object. */
@@ -139,7 +139,7 @@ struct crawl_listing {
 	uint64_t index;
 	struct strbuf origin;		/* the start URL's origin: where credentials go */
 	int holds_creds;		/* auth, or a credential header in its request */
-	char id[33];			/* the start request's identity (pg_request_id) */
+	char id[33];			/* the start request's identity (pag_request_id) */
 };
 
 /* Ready l for index: an empty template the caller fills, then crawl_listing_ready(). */
@@ -167,7 +167,7 @@ struct crawl {
 	const struct crawl_cfg *cfg;
 	struct crawl_listing *l;
 	void *owner;			/* copied into each job */
-	struct pg_spec spec;
+	struct pag_spec spec;
 	int resolved;			/* the style is known (not auto before page 1) */
 	struct strbuf next;		/* URL of the next page to write */
 	struct strbuf next_body;	/* and its body, when the position goes there */
@@ -197,7 +197,7 @@ struct crawl {
 
 /* Start l's crawl at its first page, with the pagination user asks for. */
 int crawl_begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
-		const struct pg_spec *user, struct aperr *e);
+		const struct pag_spec *user, struct aperr *e);
 /*
  * Resume l's crawl where checkpoint ck (read from cd by crawl_ck_read)
  * says it stands.  label names the checkpoint in messages.  -1 (EX_CONFIG)
@@ -228,7 +228,7 @@ struct crawl_job *crawl_ready(struct crawl *c);
  * not written, the caller frees j and crawl_submit() asks for page 2 anew.
  */
 int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
-	       struct json_error *je, struct pg_result *res, struct aperr *e);
+	       struct json_error *je, struct pag_result *res, struct aperr *e);
 /* Free job j (one crawl_ready() handed out) without counting it: the run stops at it. */
 void crawl_job_free(const struct crawl_cfg *cfg, struct crawl_job *j);
 /* Page j was written: count it, free it, and drop what was fetched ahead on a wrong guess. */

@@ -36,7 +36,7 @@ void crawler_init(struct crawler *cr)
 	json_error_init(&cr->je);
 	strbuf_init(&cr->tmp, 0);
 	strbuf_init(&cr->ck, 0);
-	pg_result_init(&cr->res);
+	pag_result_init(&cr->res);
 	cr->out.fd = -1;
 }
 
@@ -49,7 +49,7 @@ void crawler_release(struct crawler *cr)
 		free(cr->slots);
 		cr->slots = NULL;
 	}
-	pg_result_release(&cr->res);
+	pag_result_release(&cr->res);
 	json_doc_release(&cr->d);
 	json_doc_release(&cr->cd);
 	json_error_release(&cr->je);
@@ -302,7 +302,7 @@ static int write_envelope(struct crawler *cr, const struct crawl_job *j, struct 
 		eo.redact_param = cr->auth->key_name;
 	if (cr->auth && cr->auth->kind == AUTH_KEY_HEADER)
 		eo.redact_header = cr->auth->key_name;
-	if (pg_request_id(&j->req, cr->cfg.secrets, key) < 0)
+	if (pag_request_id(&j->req, cr->cfg.secrets, key) < 0)
 		return aperr_set(e, EX_OSERR, "out of memory");
 	eo.page_key = key;
 	strbuf_reset(&cr->env);
@@ -358,7 +358,7 @@ static int finish_listing(struct crawler *cr, struct aperr *e)
 	int r = 0;
 
 	cr->listings++;
-	cr->last_style = pg_style_name(c->spec.style);
+	cr->last_style = pag_style_name(c->spec.style);
 	if (c->has_total) {
 		cr->any_total = 1;
 		cr->reported_total += c->total;
@@ -369,7 +369,7 @@ static int finish_listing(struct crawler *cr, struct aperr *e)
 			r = aperr_set(e, EX_DATAERR, "%s: auto guessed '%s' and the crawl fetched %llu "
 				      "of the %llu records the API reports: the guess was wrong; name "
 				      "the style with --style", shown(cr, start),
-				      c->spec.style == PG_OFFSET ? c->spec.offset_param
+				      c->spec.style == PAG_OFFSET ? c->spec.offset_param
 								 : c->spec.page_param,
 				      (unsigned long long)c->records, (unsigned long long)c->total);
 		else if (!cr->stopped_max && c->total != c->records)

@@ -66,7 +66,7 @@ struct crawler {
 	struct crawl_cfg cfg;		/* cfg.io.submit etc.: crawler_use_client() fills them */
 	struct http_client *client;
 	const struct auth *auth;	/* redaction of the envelope's request */
-	const struct pg_spec *user;	/* the pagination asked for */
+	const struct pag_spec *user;	/* the pagination asked for */
 	struct crawler_hooks hooks;
 	uint64_t max_pages;		/* 0: no bound */
 	const char *checkpoint;		/* a checkpoint file; NULL: none */
@@ -89,7 +89,7 @@ struct crawler {
 	struct json_doc d, cd;
 	struct json_error je;
 	struct strbuf env, tmp, ck;
-	struct pg_result res;
+	struct pag_result res;
 	int have_ck;			/* a checkpoint of a crawl under way was loaded */
 	struct crawl_ck ck_in;		/* what it says; its strings are tokens of cd */
 	struct crawl_ck_tokens ck_tok;

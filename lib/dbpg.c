@@ -323,7 +323,7 @@ static int pgsql_column_type(struct db *db, const char *table, const char *name,
 }
 
 /* Pointer p as a PostgreSQL text[] literal, '{"a","b"}', quotes and backslashes escaped. */
-static void pg_path_literal(struct strbuf *path, const struct json_ptr *p)
+static void pgsql_path_literal(struct strbuf *path, const struct json_ptr *p)
 {
 	size_t i, k;
 
@@ -397,7 +397,7 @@ static int pgsql_evolve(struct db *db, const char *table, const struct db_column
 		if (!apply)
 			continue;	/* checked now, added with the first batch */
 		strbuf_reset(&path);
-		pg_path_literal(&path, &cols[i].ptr);
+		pgsql_path_literal(&path, &cols[i].ptr);
 		strbuf_reset(&q);
 		strbuf_addstr(&q, "ALTER TABLE ");
 		dbi_ident(&q, table);
@@ -712,7 +712,7 @@ static int pgsql_set_newer(struct db *db, const struct json_ptr *p, const char *
 
 	if (PG(db)->guard)
 		return 0;
-	pg_path_literal(&path, p);
+	pgsql_path_literal(&path, p);
 	dbi_ident(&t, db->table);
 	{
 		/* the record as json(b), whatever column type keeps it */

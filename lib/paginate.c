@@ -12,36 +12,36 @@
 #include "num.h"
 #include "jsonw.h"
 #include "paginate.h"
-#include "pgint.h"
+#include "pagint.h"
 
 /*
- * Each style as a unit, indexed by enum pg_style: its name, how it reads
- * the next position from a page (pg_examine), and the parameters a
- * request for a position carries (pg_url, pg_body).  A new style is a row
- * of pg_styles[] (below, with the functions).
+ * Each style as a unit, indexed by enum pag_style: its name, how it reads
+ * the next position from a page (pag_examine), and the parameters a
+ * request for a position carries (pag_url, pag_body).  A new style is a row
+ * of pag_styles[] (below, with the functions).
  */
-#define NSTYLES ((size_t)PG_NONE + 1)
-struct pg_style_unit {
+#define NSTYLES ((size_t)PAG_NONE + 1)
+struct pag_style_unit {
 	const char *name;
-	int (*read)(const struct pg_spec *s, const char *url, const struct http_req *r,
-		    const struct json_doc *d, struct pg_result *res, struct aperr *e);
-	size_t (*params)(const struct pg_spec *s, const char *value, char num[2][24],
+	int (*read)(const struct pag_spec *s, const char *url, const struct http_req *r,
+		    const struct json_doc *d, struct pag_result *res, struct aperr *e);
+	size_t (*params)(const struct pag_spec *s, const char *value, char num[2][24],
 			 const char *names[2], const char *vals[2]);
 };
-static const struct pg_style_unit pg_styles[NSTYLES];
+static const struct pag_style_unit pag_styles[NSTYLES];
 
-const char *pg_style_name(enum pg_style s)
+const char *pag_style_name(enum pag_style s)
 {
-	return (size_t)s < NSTYLES ? pg_styles[s].name : "?";
+	return (size_t)s < NSTYLES ? pag_styles[s].name : "?";
 }
 
-int pg_style_parse(const char *name, enum pg_style *out, struct aperr *e)
+int pag_style_parse(const char *name, enum pag_style *out, struct aperr *e)
 {
 	size_t i;
 
 	for (i = 0; i < NSTYLES; i++)
-		if (!strcmp(name, pg_styles[i].name)) {
-			*out = (enum pg_style)i;
+		if (!strcmp(name, pag_styles[i].name)) {
+			*out = (enum pag_style)i;
 			return 0;
 		}
 	return aperr_set(e, EX_USAGE,
@@ -55,7 +55,7 @@ static int in_body(const char *param)
 	return param && !strncmp(param, "body:", 5);
 }
 
-int pg_spec_set(char **field, const char *v)
+int pag_spec_set(char **field, const char *v)
 {
 	char *c = v ? strdup(v) : NULL;
 
@@ -66,18 +66,18 @@ int pg_spec_set(char **field, const char *v)
 	return 0;
 }
 
-void pg_spec_init(struct pg_spec *s)
+void pag_spec_init(struct pag_spec *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->style = PG_AUTO;
+	s->style = PAG_AUTO;
 	s->start_page = 1;
-	pg_spec_set(&s->offset_param, "offset");
-	pg_spec_set(&s->limit_param, "limit");
-	pg_spec_set(&s->page_param, "page");
-	pg_spec_set(&s->per_page_param, "per_page");
+	pag_spec_set(&s->offset_param, "offset");
+	pag_spec_set(&s->limit_param, "limit");
+	pag_spec_set(&s->page_param, "page");
+	pag_spec_set(&s->per_page_param, "per_page");
 }
 
-static void uncompile(struct pg_spec *s)
+static void uncompile(struct pag_spec *s)
 {
 	if (!s->compiled)
 		return;
@@ -96,25 +96,25 @@ static const struct {
 	const char *name;
 	size_t off;
 } spec_strings[] = {
-	{ "cursor_path", offsetof(struct pg_spec, cursor_path) },
-	{ "cursor_param", offsetof(struct pg_spec, cursor_param) },
-	{ "next_path", offsetof(struct pg_spec, next_path) },
-	{ "more_path", offsetof(struct pg_spec, more_path) },
-	{ "done_path", offsetof(struct pg_spec, done_path) },
-	{ "total_path", offsetof(struct pg_spec, total_path) },
-	{ "offset_param", offsetof(struct pg_spec, offset_param) },
-	{ "limit_param", offsetof(struct pg_spec, limit_param) },
-	{ "page_param", offsetof(struct pg_spec, page_param) },
-	{ "per_page_param", offsetof(struct pg_spec, per_page_param) },
-	{ "key_field", offsetof(struct pg_spec, key_field) },
-	{ "key_param", offsetof(struct pg_spec, key_param) },
-	{ "records_path", offsetof(struct pg_spec, records_path) },
-	{ "cand", offsetof(struct pg_spec, cand) },
+	{ "cursor_path", offsetof(struct pag_spec, cursor_path) },
+	{ "cursor_param", offsetof(struct pag_spec, cursor_param) },
+	{ "next_path", offsetof(struct pag_spec, next_path) },
+	{ "more_path", offsetof(struct pag_spec, more_path) },
+	{ "done_path", offsetof(struct pag_spec, done_path) },
+	{ "total_path", offsetof(struct pag_spec, total_path) },
+	{ "offset_param", offsetof(struct pag_spec, offset_param) },
+	{ "limit_param", offsetof(struct pag_spec, limit_param) },
+	{ "page_param", offsetof(struct pag_spec, page_param) },
+	{ "per_page_param", offsetof(struct pag_spec, per_page_param) },
+	{ "key_field", offsetof(struct pag_spec, key_field) },
+	{ "key_param", offsetof(struct pag_spec, key_param) },
+	{ "records_path", offsetof(struct pag_spec, records_path) },
+	{ "cand", offsetof(struct pag_spec, cand) },
 };
 #define SPEC_FIELD(s, i) ((char **)(void *)((char *)(s) + spec_strings[i].off))
 #define SPEC_CFIELD(s, i) (*(char *const *)(const void *)((const char *)(s) + spec_strings[i].off))
 
-void pg_spec_release(struct pg_spec *s)
+void pag_spec_release(struct pag_spec *s)
 {
 	size_t i;
 
@@ -132,20 +132,20 @@ static int compile_one(struct json_ptr *p, const char *text, const char *opt, st
 	return 0;
 }
 
-int pg_spec_compile(struct pg_spec *s, struct aperr *e)
+int pag_spec_compile(struct pag_spec *s, struct aperr *e)
 {
 	const char *need = NULL;
 
 	uncompile(s);
-	if (s->style == PG_CURSOR && (!s->cursor_path || !s->cursor_param))
+	if (s->style == PAG_CURSOR && (!s->cursor_path || !s->cursor_param))
 		need = "--style cursor needs --cursor-path and --cursor-param";
-	else if (s->style == PG_NEXT_URL && !s->next_path)
+	else if (s->style == PAG_NEXT_URL && !s->next_path)
 		need = "--style next-url needs --next-path";
-	else if (s->style == PG_KEYSET && (!s->key_field || !s->key_param))
+	else if (s->style == PAG_KEYSET && (!s->key_field || !s->key_param))
 		need = "--style keyset needs --order-field and --order-param";
-	else if (s->style == PG_OFFSET && (!s->offset_param || !*s->offset_param))
+	else if (s->style == PAG_OFFSET && (!s->offset_param || !*s->offset_param))
 		need = "--style offset needs an --offset-param name";
-	else if (s->style == PG_PAGE && (!s->page_param || !*s->page_param))
+	else if (s->style == PAG_PAGE && (!s->page_param || !*s->page_param))
 		need = "--style page needs a --page-param name";
 	if (need)
 		return aperr_set(e, EX_USAGE, "%s", need);
@@ -185,7 +185,7 @@ int pg_spec_compile(struct pg_spec *s, struct aperr *e)
 	return 0;
 }
 
-int pg_next_candidate(struct pg_spec *s, struct strbuf *why)
+int pag_next_candidate(struct pag_spec *s, struct strbuf *why)
 {
 	char *line, *rest, *kind, *name, *base;
 	int ok = 0;
@@ -199,7 +199,7 @@ int pg_next_candidate(struct pg_spec *s, struct strbuf *why)
 		rest = strchr(line, '\n');
 		if (rest)
 			*rest++ = '\0';
-		pg_spec_set(&s->cand, rest && *rest ? s->cand + (rest - line) : NULL);
+		pag_spec_set(&s->cand, rest && *rest ? s->cand + (rest - line) : NULL);
 		kind = line;
 		name = strchr(kind, ' ');
 		if (!name) {
@@ -209,14 +209,14 @@ int pg_next_candidate(struct pg_spec *s, struct strbuf *why)
 		*name++ = '\0';
 		base = strrchr(name, ' ');
 		if (!strcmp(kind, "cursor")) {
-			pg_spec_set(&s->cursor_param, name);
+			pag_spec_set(&s->cursor_param, name);
 		} else if (!strcmp(kind, "offset")) {
-			s->style = PG_OFFSET;
-			pg_spec_set(&s->offset_param, name);
+			s->style = PAG_OFFSET;
+			pag_spec_set(&s->offset_param, name);
 		} else if (!strcmp(kind, "page") && base) {
 			*base++ = '\0';
-			s->style = PG_PAGE;
-			pg_spec_set(&s->page_param, name);
+			s->style = PAG_PAGE;
+			pag_spec_set(&s->page_param, name);
 			s->start_page = strtoull(base, NULL, 10);
 		} else {
 			free(line);
@@ -224,22 +224,22 @@ int pg_next_candidate(struct pg_spec *s, struct strbuf *why)
 		}
 		strbuf_reset(why);
 		strbuf_addf(why, "%s '%s'", kind, name);
-		ok = pg_spec_compile(s, &e) == 0;
+		ok = pag_spec_compile(s, &e) == 0;
 		free(line);
 	}
 	if (!s->cand || !*s->cand)
-		pg_spec_set(&s->cand, NULL);
+		pag_spec_set(&s->cand, NULL);
 	return ok;
 }
 
 /* ---- checkpoints ---- */
 
-void pg_spec_json(const struct pg_spec *s, struct jsonw *w)
+void pag_spec_json(const struct pag_spec *s, struct jsonw *w)
 {
 	size_t i;
 
 	jw_object(w);
-	jw_member_str(w, "style", pg_style_name(s->style));
+	jw_member_str(w, "style", pag_style_name(s->style));
 	for (i = 0; i < sizeof(spec_strings) / sizeof(*spec_strings); i++)
 		jw_member_str(w, spec_strings[i].name, SPEC_CFIELD(s, i));
 	jw_member_u64(w, "limit", s->limit);
@@ -260,7 +260,7 @@ void pg_spec_json(const struct pg_spec *s, struct jsonw *w)
 	jw_end_object(w);
 }
 
-int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
+int pag_spec_from_json(struct pag_spec *s, const struct json_doc *d, uint32_t obj,
 		      struct aperr *e)
 {
 	struct strbuf v = STRBUF_INIT;
@@ -272,7 +272,7 @@ int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
 	if (json_type(d, obj) != JSON_OBJECT)
 		return aperr_set(e, EX_DATAERR, "/spec: not an object");
 	t = json_get(d, obj, "style", 5);
-	if (!t || json_str_decode(d, t, &v) < 0 || pg_style_parse(v.buf, &s->style, e) < 0) {
+	if (!t || json_str_decode(d, t, &v) < 0 || pag_style_parse(v.buf, &s->style, e) < 0) {
 		strbuf_release(&v);
 		return aperr_set(e, EX_DATAERR, "/spec/style: not a style");
 	}
@@ -280,9 +280,9 @@ int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
 		t = json_get(d, obj, spec_strings[i].name, strlen(spec_strings[i].name));
 		strbuf_reset(&v);
 		if (t && json_type(d, t) == JSON_STRING && json_str_decode(d, t, &v) == 0)
-			pg_spec_set(SPEC_FIELD(s, i), v.buf);
+			pag_spec_set(SPEC_FIELD(s, i), v.buf);
 		else
-			pg_spec_set(SPEC_FIELD(s, i), NULL);
+			pag_spec_set(SPEC_FIELD(s, i), NULL);
 	}
 	for (i = 0; i < 3; i++) {
 		t = json_get(d, obj, numnames[i], strlen(numnames[i]));
@@ -296,12 +296,12 @@ int pg_spec_from_json(struct pg_spec *s, const struct json_doc *d, uint32_t obj,
 	t = json_get(d, obj, "confirm", 7);
 	s->confirm = t && json_type(d, t) == JSON_TRUE;
 	strbuf_release(&v);
-	return pg_spec_compile(s, e) < 0 ? aperr_set(e, EX_DATAERR, "/spec: %s", e->msg) : 0;
+	return pag_spec_compile(s, e) < 0 ? aperr_set(e, EX_DATAERR, "/spec: %s", e->msg) : 0;
 }
 
 /* ---- reading a response ---- */
 
-void pg_result_init(struct pg_result *res)
+void pag_result_init(struct pag_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	records_page_init(&res->rp);
@@ -310,7 +310,7 @@ void pg_result_init(struct pg_result *res)
 	strbuf_init(&res->scratch, 0);
 }
 
-void pg_result_release(struct pg_result *res)
+void pag_result_release(struct pag_result *res)
 {
 	records_page_release(&res->rp);
 	strbuf_release(&res->token);
@@ -319,7 +319,7 @@ void pg_result_release(struct pg_result *res)
 }
 
 /* Token at the pointer text p (from the root), or JSON_ABSENT. */
-uint32_t pgi_at(const struct json_doc *d, const char *p)
+uint32_t pagi_at(const struct json_doc *d, const char *p)
 {
 	struct json_ptr ptr;
 	uint32_t t;
@@ -336,7 +336,7 @@ uint32_t pgi_at(const struct json_doc *d, const char *p)
  * 1 when usable (non-empty), 0 when null, "", false or absent, -1 when
  * it is something else (an object, an array, true).
  */
-int pgi_scalar_value(const struct json_doc *d, uint32_t t, struct strbuf *out)
+int pagi_scalar_value(const struct json_doc *d, uint32_t t, struct strbuf *out)
 {
 	strbuf_reset(out);
 	if (t == JSON_ABSENT)
@@ -364,13 +364,13 @@ static const char *const total_paths[] = {
 	"/totalElements", "/@odata.count", NULL
 };
 
-static void find_total(const struct json_doc *d, struct pg_result *res)
+static void find_total(const struct json_doc *d, struct pag_result *res)
 {
 	size_t i;
 
 	res->has_total = 0;
 	for (i = 0; d && total_paths[i]; i++) {
-		uint32_t t = pgi_at(d, total_paths[i]);
+		uint32_t t = pagi_at(d, total_paths[i]);
 
 		if (t != JSON_ABSENT && json_u64(d, t, &res->total) == 0) {
 			res->has_total = 1;
@@ -416,7 +416,7 @@ static int header_total(const struct http_req *r, uint64_t *total)
  * A total at token t: a number, or {"value": n} (Elasticsearch's
  * hits.total).  1 with *total set, else 0.
  */
-int pgi_total_at(const struct json_doc *d, uint32_t t, uint64_t *total)
+int pagi_total_at(const struct json_doc *d, uint32_t t, uint64_t *total)
 {
 	if (t != JSON_ABSENT && json_type(d, t) == JSON_OBJECT)
 		t = json_get(d, t, "value", 5);
@@ -424,11 +424,11 @@ int pgi_total_at(const struct json_doc *d, uint32_t t, uint64_t *total)
 }
 
 /* The total a page reports: at the spec's path, the known places, or a header. */
-void pgi_page_total(const struct pg_spec *s, const struct json_doc *d,
-		       const struct http_req *r, struct pg_result *res)
+void pagi_page_total(const struct pag_spec *s, const struct json_doc *d,
+		       const struct http_req *r, struct pag_result *res)
 {
 	if (s->total_path) {
-		res->has_total = pgi_total_at(d, json_ptr_eval(&s->total_ptr, d, 0), &res->total);
+		res->has_total = pagi_total_at(d, json_ptr_eval(&s->total_ptr, d, 0), &res->total);
 		return;
 	}
 	find_total(d, res);
@@ -463,8 +463,8 @@ static const char *snippet(const struct json_doc *d, struct strbuf *sb)
 	return sb->buf;
 }
 
-int pgi_find_records(const struct pg_spec *s, const struct json_doc *d,
-			struct pg_result *res, struct aperr *e)
+int pagi_find_records(const struct pag_spec *s, const struct json_doc *d,
+			struct pag_result *res, struct aperr *e)
 {
 	res->array = JSON_ABSENT;
 	res->nrecords = 0;
@@ -483,7 +483,7 @@ int pgi_find_records(const struct pg_spec *s, const struct json_doc *d,
 }
 
 /* The last record of the page (its node for GraphQL edges). */
-uint32_t pgi_last_record(const struct json_doc *d, const struct pg_result *res)
+uint32_t pagi_last_record(const struct json_doc *d, const struct pag_result *res)
 {
 	uint32_t i, last = 0;
 
@@ -498,10 +498,10 @@ uint32_t pgi_last_record(const struct json_doc *d, const struct pg_result *res)
  * The next position at token t into res->token (for a query string) and
  * res->token_json (for a request body).  A body parameter also takes a
  * non-empty array -- Elasticsearch's search_after -- or, up to widest
- * (JSON_OBJECT), an object.  As pgi_scalar_value(): 1, 0 or -1.
+ * (JSON_OBJECT), an object.  As pagi_scalar_value(): 1, 0 or -1.
  */
 static int position_token(const struct json_doc *d, uint32_t t, int body, enum json_type widest,
-			  struct pg_result *res)
+			  struct pag_result *res)
 {
 	int k;
 
@@ -511,7 +511,7 @@ static int position_token(const struct json_doc *d, uint32_t t, int body, enum j
 		strbuf_reset(&res->token);
 		json_minify(d, t, &res->token);
 	} else {
-		k = pgi_scalar_value(d, t, &res->token);
+		k = pagi_scalar_value(d, t, &res->token);
 	}
 	if (k > 0)
 		json_minify(d, t, &res->token_json);
@@ -524,7 +524,7 @@ static int position_token(const struct json_doc *d, uint32_t t, int body, enum j
  * its token, or JSON_ABSENT when no link is rel next.  -1 in *links when
  * the array holds no links at all.
  */
-uint32_t pgi_rel_next_links(const struct json_doc *d, uint32_t arr, int *links)
+uint32_t pagi_rel_next_links(const struct json_doc *d, uint32_t arr, int *links)
 {
 	static const char *const hrefs[] = { "href", "url", "uri", "link", NULL };
 	uint32_t i, r, h, k;
@@ -556,7 +556,7 @@ static uint32_t rel_next(const struct json_doc *d, uint32_t arr)
 {
 	int links;
 
-	return pgi_rel_next_links(d, arr, &links);
+	return pagi_rel_next_links(d, arr, &links);
 }
 
 /*
@@ -564,7 +564,7 @@ static uint32_t rel_next(const struct json_doc *d, uint32_t arr)
  * _links: {"base": "https://x/wiki", "next": "/rest/api/…"}) is relative
  * to that base, not to the host: ref becomes base + ref.
  */
-static void based_ref(const struct pg_spec *s, const struct json_doc *d, struct strbuf *ref)
+static void based_ref(const struct pag_spec *s, const struct json_doc *d, struct strbuf *ref)
 {
 	struct json_ptr parent;
 	const char *slash = strrchr(s->next_path, '/');
@@ -602,8 +602,8 @@ static void based_ref(const struct pg_spec *s, const struct json_doc *d, struct 
 
 /* ---- the styles: how each reads the next position from a page ---- */
 
-static int read_nothing(const struct pg_spec *s, const char *url, const struct http_req *r,
-			const struct json_doc *d, struct pg_result *res, struct aperr *e)
+static int read_nothing(const struct pag_spec *s, const char *url, const struct http_req *r,
+			const struct json_doc *d, struct pag_result *res, struct aperr *e)
 {
 	(void)s;
 	(void)url;
@@ -614,8 +614,8 @@ static int read_nothing(const struct pg_spec *s, const char *url, const struct h
 	return 0;	/* offset, page: the position is counted, not read; none: one page */
 }
 
-static int read_cursor(const struct pg_spec *s, const char *url, const struct http_req *r,
-		       const struct json_doc *d, struct pg_result *res, struct aperr *e)
+static int read_cursor(const struct pag_spec *s, const char *url, const struct http_req *r,
+		       const struct json_doc *d, struct pag_result *res, struct aperr *e)
 {
 	uint32_t t = json_ptr_eval(&s->cursor_ptr, d, 0);
 	int k = position_token(d, t, in_body(s->cursor_param), JSON_OBJECT, res);
@@ -630,22 +630,22 @@ static int read_cursor(const struct pg_spec *s, const char *url, const struct ht
 }
 
 /* The next URL (resolved) into res->token; k the reference's verdict. */
-static int next_ref(const struct pg_spec *s, const char *url, const struct json_doc *d,
-		    struct strbuf *ref, int k, struct pg_result *res, struct aperr *e)
+static int next_ref(const struct pag_spec *s, const char *url, const struct json_doc *d,
+		    struct strbuf *ref, int k, struct pag_result *res, struct aperr *e)
 {
 	int rc = 0;
 
-	if (k > 0 && s->style == PG_NEXT_URL)
+	if (k > 0 && s->style == PAG_NEXT_URL)
 		based_ref(s, d, ref);
 	if (k > 0 && url_resolve(url, ref->buf, &res->token, e) < 0)
-		rc = aperr_prefix(e, "%s", s->style == PG_LINK ? "Link header" : s->next_path);
+		rc = aperr_prefix(e, "%s", s->style == PAG_LINK ? "Link header" : s->next_path);
 	res->has_token = rc == 0 && k > 0;
 	strbuf_release(ref);
 	return rc;
 }
 
-static int read_next_url(const struct pg_spec *s, const char *url, const struct http_req *r,
-			 const struct json_doc *d, struct pg_result *res, struct aperr *e)
+static int read_next_url(const struct pag_spec *s, const char *url, const struct http_req *r,
+			 const struct json_doc *d, struct pag_result *res, struct aperr *e)
 {
 	struct strbuf ref = STRBUF_INIT;
 	uint32_t t = json_ptr_eval(&s->next_ptr, d, 0);
@@ -654,7 +654,7 @@ static int read_next_url(const struct pg_spec *s, const char *url, const struct 
 	(void)r;
 	if (t != JSON_ABSENT && json_type(d, t) == JSON_ARRAY)
 		t = rel_next(d, t);	/* HATEOAS links: [{"rel": "next", "href": …}] */
-	k = t != JSON_ABSENT && json_type(d, t) == JSON_NUMBER ? -1 : pgi_scalar_value(d, t, &ref);
+	k = t != JSON_ABSENT && json_type(d, t) == JSON_NUMBER ? -1 : pagi_scalar_value(d, t, &ref);
 	if (k < 0) {
 		strbuf_release(&ref);
 		return aperr_set(e, EX_DATAERR, "%s: the next URL is %s, not a string", s->next_path,
@@ -663,8 +663,8 @@ static int read_next_url(const struct pg_spec *s, const char *url, const struct 
 	return next_ref(s, url, d, &ref, k, res, e);
 }
 
-static int read_link(const struct pg_spec *s, const char *url, const struct http_req *r,
-		     const struct json_doc *d, struct pg_result *res, struct aperr *e)
+static int read_link(const struct pag_spec *s, const char *url, const struct http_req *r,
+		     const struct json_doc *d, struct pag_result *res, struct aperr *e)
 {
 	struct strbuf ref = STRBUF_INIT, v = STRBUF_INIT;
 	int k = http_req_header_all(r, "link", &v) ? link_find(v.buf, v.len, "next", &ref, e) : 0;
@@ -681,8 +681,8 @@ static int read_link(const struct pg_spec *s, const char *url, const struct http
 	return next_ref(s, url, d, &ref, k, res, e);
 }
 
-static int read_keyset(const struct pg_spec *s, const char *url, const struct http_req *r,
-		       const struct json_doc *d, struct pg_result *res, struct aperr *e)
+static int read_keyset(const struct pag_spec *s, const char *url, const struct http_req *r,
+		       const struct json_doc *d, struct pag_result *res, struct aperr *e)
 {
 	uint32_t t;
 	int k;
@@ -691,7 +691,7 @@ static int read_keyset(const struct pg_spec *s, const char *url, const struct ht
 	(void)r;
 	if (!res->nrecords)
 		return 0;
-	t = json_ptr_eval(&s->key_ptr, d, pgi_last_record(d, res));
+	t = json_ptr_eval(&s->key_ptr, d, pagi_last_record(d, res));
 	k = position_token(d, t, in_body(s->key_param), JSON_ARRAY, res);
 	if (k <= 0)
 		return aperr_set(e, EX_DATAERR, "%s/%zu%s: the last record has no usable key",
@@ -704,13 +704,13 @@ static int read_keyset(const struct pg_spec *s, const char *url, const struct ht
 /* ---- the styles: how each puts a position into a request ---- */
 
 /* cursor, keyset: the token under its parameter; nothing on the first request */
-static size_t params_token(const struct pg_spec *s, const char *value, char num[2][24],
+static size_t params_token(const struct pag_spec *s, const char *value, char num[2][24],
 			   const char *names[2], const char *vals[2])
 {
 	(void)num;
 	if (!value)
 		return 0;
-	names[0] = s->style == PG_CURSOR ? s->cursor_param : s->key_param;
+	names[0] = s->style == PAG_CURSOR ? s->cursor_param : s->key_param;
 	vals[0] = value;
 	return 1;
 }
@@ -728,7 +728,7 @@ static size_t add_size(size_t n, uint64_t size, const char *param, char num[2][2
 }
 
 /* offset: the offset (none on the first request), and the limit when set */
-static size_t params_offset(const struct pg_spec *s, const char *value, char num[2][24],
+static size_t params_offset(const struct pag_spec *s, const char *value, char num[2][24],
 			    const char *names[2], const char *vals[2])
 {
 	size_t n = 0;
@@ -741,7 +741,7 @@ static size_t params_offset(const struct pg_spec *s, const char *value, char num
 }
 
 /* page: the page number (the start page when asked for), and the page size when set */
-static size_t params_page(const struct pg_spec *s, const char *value, char num[2][24],
+static size_t params_page(const struct pag_spec *s, const char *value, char num[2][24],
 			  const char *names[2], const char *vals[2])
 {
 	size_t n = 0;
@@ -755,7 +755,7 @@ static size_t params_page(const struct pg_spec *s, const char *value, char num[2
 }
 
 /* next-url, link, none: the URL is the position; nothing is added */
-static size_t params_none(const struct pg_spec *s, const char *value, char num[2][24],
+static size_t params_none(const struct pag_spec *s, const char *value, char num[2][24],
 			  const char *names[2], const char *vals[2])
 {
 	(void)s;
@@ -766,20 +766,20 @@ static size_t params_none(const struct pg_spec *s, const char *value, char num[2
 	return 0;
 }
 
-/* The units: see struct pg_style_unit. */
-static const struct pg_style_unit pg_styles[NSTYLES] = {
-	[PG_AUTO] = { "auto", read_nothing, params_none },
-	[PG_CURSOR] = { "cursor", read_cursor, params_token },
-	[PG_NEXT_URL] = { "next-url", read_next_url, params_none },
-	[PG_LINK] = { "link", read_link, params_none },
-	[PG_OFFSET] = { "offset", read_nothing, params_offset },
-	[PG_PAGE] = { "page", read_nothing, params_page },
-	[PG_KEYSET] = { "keyset", read_keyset, params_token },
-	[PG_NONE] = { "none", read_nothing, params_none },
+/* The units: see struct pag_style_unit. */
+static const struct pag_style_unit pag_styles[NSTYLES] = {
+	[PAG_AUTO] = { "auto", read_nothing, params_none },
+	[PAG_CURSOR] = { "cursor", read_cursor, params_token },
+	[PAG_NEXT_URL] = { "next-url", read_next_url, params_none },
+	[PAG_LINK] = { "link", read_link, params_none },
+	[PAG_OFFSET] = { "offset", read_nothing, params_offset },
+	[PAG_PAGE] = { "page", read_nothing, params_page },
+	[PAG_KEYSET] = { "keyset", read_keyset, params_token },
+	[PAG_NONE] = { "none", read_nothing, params_none },
 };
 
-int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *r,
-	       const struct json_doc *d, struct pg_result *res, struct aperr *e)
+int pag_examine(const struct pag_spec *s, const char *url, const struct http_req *r,
+	       const struct json_doc *d, struct pag_result *res, struct aperr *e)
 {
 	uint32_t t;
 
@@ -787,9 +787,9 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 	res->has_token = 0;
 	strbuf_reset(&res->token);
 	strbuf_reset(&res->token_json);
-	if (pgi_find_records(s, d, res, e) < 0)
+	if (pagi_find_records(s, d, res, e) < 0)
 		return -1;
-	pgi_page_total(s, d, r, res);
+	pagi_page_total(s, d, r, res);
 	if (s->more_path) {
 		t = json_ptr_eval(&s->more_ptr, d, 0);
 		if (t != JSON_ABSENT && json_type(d, t) == JSON_TRUE)
@@ -804,7 +804,7 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
 		else if (t != JSON_ABSENT && json_type(d, t) == JSON_FALSE)
 			res->more = 1;
 	}
-	return pg_styles[s->style].read(s, url, r, d, res, e);
+	return pag_styles[s->style].read(s, url, r, d, res, e);
 }
 
 /*
@@ -812,13 +812,13 @@ int pg_examine(const struct pg_spec *s, const char *url, const struct http_req *
  * the first request): up to two (name, value) pairs in names/vals, the
  * numbers written into num (two slots of 24).  Returns how many.
  */
-static size_t position_params(const struct pg_spec *s, const char *value, char num[2][24],
+static size_t position_params(const struct pag_spec *s, const char *value, char num[2][24],
 			      const char *names[2], const char *vals[2])
 {
-	return pg_styles[s->style].params(s, value, num, names, vals);
+	return pag_styles[s->style].params(s, value, num, names, vals);
 }
 
-int pg_url(const struct pg_spec *s, const char *base, const char *value, struct strbuf *out)
+int pag_url(const struct pag_spec *s, const char *base, const char *value, struct strbuf *out)
 {
 	char num[2][24];
 	const char *names[2], *vals[2];
@@ -833,18 +833,18 @@ int pg_url(const struct pg_spec *s, const char *base, const char *value, struct 
 	return r;
 }
 
-int pg_uses_body(const struct pg_spec *s)
+int pag_uses_body(const struct pag_spec *s)
 {
 	switch (s->style) {
-	case PG_CURSOR: return in_body(s->cursor_param);
-	case PG_KEYSET: return in_body(s->key_param);
-	case PG_OFFSET: return in_body(s->offset_param) || in_body(s->limit_param);
-	case PG_PAGE: return in_body(s->page_param) || in_body(s->per_page_param);
+	case PAG_CURSOR: return in_body(s->cursor_param);
+	case PAG_KEYSET: return in_body(s->key_param);
+	case PAG_OFFSET: return in_body(s->offset_param) || in_body(s->limit_param);
+	case PAG_PAGE: return in_body(s->page_param) || in_body(s->per_page_param);
 	default: return 0;
 	}
 }
 
-int pg_body(const struct pg_spec *s, const char *base, size_t n, const char *value,
+int pag_body(const struct pag_spec *s, const char *base, size_t n, const char *value,
 	    struct strbuf *out, struct aperr *e)
 {
 	char num[2][24];
@@ -885,14 +885,14 @@ int pg_body(const struct pg_spec *s, const char *base, size_t n, const char *val
 	return rc;
 }
 
-uint64_t pg_start_position(const struct pg_spec *s, const char *base, const char *body,
+uint64_t pag_start_position(const struct pag_spec *s, const char *base, const char *body,
 			   size_t bn)
 {
 	struct strbuf v = STRBUF_INIT;
-	uint64_t n = s->style == PG_PAGE ? s->start_page : 0;
-	const char *name = s->style == PG_PAGE ? s->page_param : s->offset_param;
+	uint64_t n = s->style == PAG_PAGE ? s->start_page : 0;
+	const char *name = s->style == PAG_PAGE ? s->page_param : s->offset_param;
 
-	if ((s->style != PG_PAGE && s->style != PG_OFFSET) || (s->style == PG_PAGE && s->start_page_set))
+	if ((s->style != PAG_PAGE && s->style != PAG_OFFSET) || (s->style == PAG_PAGE && s->start_page_set))
 		return n;
 	if (in_body(name)) {
 		struct json_doc d;
@@ -918,7 +918,7 @@ uint64_t pg_start_position(const struct pg_spec *s, const char *base, const char
 	return n;
 }
 
-int pg_request_id(const struct http_req *r, const struct secrets *secrets, char out[33])
+int pag_request_id(const struct http_req *r, const struct secrets *secrets, char out[33])
 {
 	struct strbuf m = STRBUF_INIT;
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -949,7 +949,7 @@ int pg_request_id(const struct http_req *r, const struct secrets *secrets, char 
 	return 0;
 }
 
-int pg_spec_copy(struct pg_spec *dst, const struct pg_spec *src, struct aperr *e)
+int pag_spec_copy(struct pag_spec *dst, const struct pag_spec *src, struct aperr *e)
 {
 	struct strbuf j = STRBUF_INIT;
 	struct jsonw w;
@@ -959,19 +959,19 @@ int pg_spec_copy(struct pg_spec *dst, const struct pg_spec *src, struct aperr *e
 
 	json_doc_init(&d, 4);
 	json_error_init(&je);
-	pg_spec_init(dst);
+	pag_spec_init(dst);
 	jw_init(&w, &j);
-	pg_spec_json(src, &w);
+	pag_spec_json(src, &w);
 	rc = jw_finish(&w) < 0 || json_parse(&d, j.buf, j.len, &je) < 0
 		     ? aperr_set(e, EX_OSERR, "out of memory")
-		     : pg_spec_from_json(dst, &d, 0, e);
+		     : pag_spec_from_json(dst, &d, 0, e);
 	json_doc_release(&d);
 	json_error_release(&je);
 	strbuf_release(&j);
 	return rc;
 }
 
-int pg_graphql_body(const char *query, size_t n, const char *variables, struct strbuf *out,
+int pag_graphql_body(const char *query, size_t n, const char *variables, struct strbuf *out,
 		    struct aperr *e)
 {
 	struct jsonw w;

@@ -130,8 +130,8 @@ struct side {
 	size_t ndict, nslot, nidx, aidx, adpos;
 };
 
-struct pq_col {
-	struct pq_column c;
+struct parquet_col {
+	struct parquet_column c;
 	struct side cur, job;
 	struct strbuf page, zbuf;	/* job's page, and compressed */
 	struct strbuf dpage, dzbuf;	/* job's dictionary page, and compressed */
@@ -140,13 +140,13 @@ struct pq_col {
 	struct chunk *chunks;	/* one a row group written */
 };
 
-struct pq_writer {
+struct parquet_writer {
 	struct lwriter *out;
-	struct pq_col *cols;
+	struct parquet_col *cols;
 	size_t ncols, group_rows, rows_in_group, ngroups;
 	uint64_t rows;
 	int64_t pos;		/* bytes written */
-	enum pq_codec codec;
+	enum parquet_codec codec;
 	int64_t *group_rows_n;	/* rows of each group written */
 	struct strbuf hdr;
 	/*
@@ -202,10 +202,10 @@ static int oom(struct aperr *e)
 	return aperr_set(e, EX_OSERR, "out of memory");
 }
 
-struct pq_writer *pq_new(struct lwriter *out, const struct pq_column *cols, size_t ncols,
-			 size_t group_rows, enum pq_codec codec, struct aperr *e)
+struct parquet_writer *parquet_new(struct lwriter *out, const struct parquet_column *cols, size_t ncols,
+			 size_t group_rows, enum parquet_codec codec, struct aperr *e)
 {
-	struct pq_writer *w = calloc(1, sizeof(*w));
+	struct parquet_writer *w = calloc(1, sizeof(*w));
 	size_t i;
 
 	if (!w || !(w->cols = calloc(ncols ? ncols : 1, sizeof(*w->cols)))) {
@@ -219,7 +219,7 @@ struct pq_writer *pq_new(struct lwriter *out, const struct pq_column *cols, size
 	w->codec = codec;
 	strbuf_init(&w->hdr, 0);
 	for (i = 0; i < ncols; i++) {
-		struct pq_col *c = &w->cols[i];
+		struct parquet_col *c = &w->cols[i];
 
 		c->c = cols[i];
 		c->c.name = strdup(cols[i].name);
@@ -231,7 +231,7 @@ struct pq_writer *pq_new(struct lwriter *out, const struct pq_column *cols, size
 		strbuf_init(&c->dzbuf, 0);
 		if (!c->c.name) {
 			w->ncols = i + 1;
-			pq_free(w);
+			parquet_free(w);
 			oom(e);
 			return NULL;
 		}
@@ -239,7 +239,7 @@ struct pq_writer *pq_new(struct lwriter *out, const struct pq_column *cols, size
 	return w;
 }
 
-void pq_free(struct pq_writer *w)
+void parquet_free(struct parquet_writer *w)
 {
 	size_t i, g;
 
@@ -248,7 +248,7 @@ void pq_free(struct pq_writer *w)
 	if (w->bg_started)
 		pthread_join(w->bg, NULL);
 	for (i = 0; i < w->ncols; i++) {
-		struct pq_col *c = &w->cols[i];
+		struct parquet_col *c = &w->cols[i];
 
 		free((char *)(uintptr_t)c->c.name);
 		side_release(&c->cur);
@@ -269,17 +269,17 @@ void pq_free(struct pq_writer *w)
 	free(w);
 }
 
-uint64_t pq_rows(const struct pq_writer *w)
+uint64_t parquet_rows(const struct parquet_writer *w)
 {
 	return w->rows;
 }
 
-size_t pq_row_groups(const struct pq_writer *w)
+size_t parquet_row_groups(const struct parquet_writer *w)
 {
 	return w->ngroups;
 }
 
-static int put(struct pq_writer *w, const void *p, size_t n, struct aperr *e)
+static int put(struct parquet_writer *w, const void *p, size_t n, struct aperr *e)
 {
 	int r = lwriter_write(w->out, p, n, e);
 
@@ -309,9 +309,9 @@ static void be128(char *o, __int128 v)
 	}
 }
 
-static int value_start(struct pq_writer *w, size_t col, int present, struct aperr *e)
+static int value_start(struct parquet_writer *w, size_t col, int present, struct aperr *e)
 {
-	struct pq_col *c = &w->cols[col];
+	struct parquet_col *c = &w->cols[col];
 
 	if (strbuf_addch(&c->cur.defs, present ? 1 : 0) < 0)
 		return oom(e);
@@ -322,14 +322,14 @@ static int value_start(struct pq_writer *w, size_t col, int present, struct aper
 	return 0;
 }
 
-int pq_null(struct pq_writer *w, size_t col, struct aperr *e)
+int parquet_null(struct parquet_writer *w, size_t col, struct aperr *e)
 {
 	return value_start(w, col, 0, e);
 }
 
-int pq_int(struct pq_writer *w, size_t col, int64_t v, struct aperr *e)
+int parquet_int(struct parquet_writer *w, size_t col, int64_t v, struct aperr *e)
 {
-	struct pq_col *c = &w->cols[col];
+	struct parquet_col *c = &w->cols[col];
 	char b[8];
 
 	if (value_start(w, col, 1, e) < 0)
@@ -355,9 +355,9 @@ int pq_int(struct pq_writer *w, size_t col, int64_t v, struct aperr *e)
 	return 0;
 }
 
-int pq_decimal(struct pq_writer *w, size_t col, __int128 v, struct aperr *e)
+int parquet_decimal(struct parquet_writer *w, size_t col, __int128 v, struct aperr *e)
 {
-	struct pq_col *c = &w->cols[col];
+	struct parquet_col *c = &w->cols[col];
 	char b[16];
 
 	if (value_start(w, col, 1, e) < 0)
@@ -476,9 +476,9 @@ static int dict_add(struct side *d, const char *p, size_t n)
 	return 0;
 }
 
-int pq_bytes(struct pq_writer *w, size_t col, const char *p, size_t n, struct aperr *e)
+int parquet_bytes(struct parquet_writer *w, size_t col, const char *p, size_t n, struct aperr *e)
 {
-	struct pq_col *c = &w->cols[col];
+	struct parquet_col *c = &w->cols[col];
 	char b[4];
 	int i;
 
@@ -557,7 +557,7 @@ static int gzip_into(struct strbuf *out, const struct strbuf *in)
 	return r == Z_STREAM_END ? 0 : -1;
 }
 
-static int physical(enum pq_kind k)
+static int physical(enum parquet_kind k)
 {
 	switch (k) {
 	case PQ_INT64: case PQ_TIMESTAMP: return T_INT64;
@@ -588,7 +588,7 @@ static int put_indices(struct strbuf *page, const uint32_t *idx, size_t n, unsig
 	return strbuf_failed(page) ? -1 : 0;
 }
 
-static void build_page(struct pq_writer *w, struct pq_col *c)
+static void build_page(struct parquet_writer *w, struct parquet_col *c)
 {
 	const struct side *j = &c->job;
 	unsigned bw = 1;
@@ -615,7 +615,7 @@ static void build_page(struct pq_writer *w, struct pq_col *c)
 }
 
 /* Take columns of the pending group and build their pages until none is left. */
-static void build_pages(struct pq_writer *w)
+static void build_pages(struct parquet_writer *w)
 {
 	size_t i;
 
@@ -630,7 +630,7 @@ static void *build_thread(void *arg)
 }
 
 /* Write column c's built page; note it as its chunk of row group g. */
-static int write_chunk(struct pq_writer *w, struct pq_col *c, size_t g, struct aperr *e)
+static int write_chunk(struct parquet_writer *w, struct parquet_col *c, size_t g, struct aperr *e)
 {
 	struct chunk *k = &c->chunks[g];
 	const struct strbuf *body = w->codec == PQ_GZIP ? &c->zbuf : &c->page;
@@ -722,7 +722,7 @@ static int write_chunk(struct pq_writer *w, struct pq_col *c, size_t g, struct a
 }
 
 /* Write the pending row group: help build its pages, then write them in column order. */
-static int finish_job(struct pq_writer *w, struct aperr *e)
+static int finish_job(struct parquet_writer *w, struct aperr *e)
 {
 	size_t i, n = w->ngroups;
 	int64_t *g;
@@ -747,7 +747,7 @@ static int finish_job(struct pq_writer *w, struct aperr *e)
 		memset(&k[n], 0, sizeof(*k));
 		w->cols[i].chunks = k;
 	}
-	w->ngroups = n + 1;	/* from here pq_free releases this group's chunks */
+	w->ngroups = n + 1;	/* from here parquet_free releases this group's chunks */
 	g[n] = (int64_t)w->job_rows;
 	for (i = 0; i < w->ncols; i++)
 		if (write_chunk(w, &w->cols[i], n, e) < 0)
@@ -756,7 +756,7 @@ static int finish_job(struct pq_writer *w, struct aperr *e)
 }
 
 /* Hand the filled row group to a thread to build, after writing the one before. */
-static int write_group(struct pq_writer *w, struct aperr *e)
+static int write_group(struct parquet_writer *w, struct aperr *e)
 {
 	size_t i;
 
@@ -765,7 +765,7 @@ static int write_group(struct pq_writer *w, struct aperr *e)
 	if (finish_job(w, e) < 0)
 		return -1;
 	for (i = 0; i < w->ncols; i++) {
-		struct pq_col *c = &w->cols[i];
+		struct parquet_col *c = &w->cols[i];
 		struct side tmp = c->job;
 
 		c->job = c->cur;
@@ -780,7 +780,7 @@ static int write_group(struct pq_writer *w, struct aperr *e)
 	return 0;
 }
 
-int pq_end_row(struct pq_writer *w, struct aperr *e)
+int parquet_end_row(struct parquet_writer *w, struct aperr *e)
 {
 	w->rows++;
 	if (!w->pos && put(w, "PAR1", 4, e))
@@ -790,7 +790,7 @@ int pq_end_row(struct pq_writer *w, struct aperr *e)
 	return 0;
 }
 
-static void schema_element(struct tc *t, const struct pq_column *c)
+static void schema_element(struct tc *t, const struct parquet_column *c)
 {
 	tc_begin(t, 0);
 	tc_i32(t, 1, physical(c->kind));			/* type */
@@ -842,7 +842,7 @@ static void schema_element(struct tc *t, const struct pq_column *c)
 	tc_end(t);
 }
 
-int pq_finish(struct pq_writer *w, struct aperr *e)
+int parquet_finish(struct parquet_writer *w, struct aperr *e)
 {
 	struct strbuf f = STRBUF_INIT;
 	struct tc t;

@@ -5,13 +5,13 @@
  * PLAIN encoding, pages UNCOMPRESSED or GZIP (zlib), statistics (null
  * count, and min and max where the type orders) per column chunk.
  *
- * Rows are added value by value, column by column, then pq_end_row().
+ * Rows are added value by value, column by column, then parquet_end_row().
  * A row group is written out when it holds the configured number of rows,
  * so memory is bounded by a row group, not by the input.  The file is
  * written front to back (the footer last), so any descriptor works.
  *
  * Ownership: the writer copies the column names; it borrows the output
- * writer, which must outlive it.  pq_free() releases everything.
+ * writer, which must outlive it.  parquet_free() releases everything.
  */
 #ifndef APIPE_PARQUET_H
 #define APIPE_PARQUET_H
@@ -22,7 +22,7 @@
 #include "err.h"
 #include "jsonl.h"
 
-enum pq_kind {
+enum parquet_kind {
 	PQ_INT64,	/* INT64 */
 	PQ_DECIMAL,	/* FIXED_LEN_BYTE_ARRAY(16), DECIMAL(38, scale) */
 	PQ_STRING,	/* BYTE_ARRAY, STRING (UTF-8) */
@@ -31,43 +31,43 @@ enum pq_kind {
 	PQ_JSON,	/* BYTE_ARRAY, JSON */
 };
 
-enum pq_codec { PQ_UNCOMPRESSED = 0, PQ_GZIP = 2 };
+enum parquet_codec { PQ_UNCOMPRESSED = 0, PQ_GZIP = 2 };
 
 #define PQ_DECIMAL_PRECISION 38
 
-struct pq_column {
+struct parquet_column {
 	const char *name;
-	enum pq_kind kind;
+	enum parquet_kind kind;
 	int scale;		/* PQ_DECIMAL: digits after the point, 0 … 38 */
 };
 
-struct pq_writer;
+struct parquet_writer;
 
 /*
  * A writer of ncols columns onto out, writing a row group every
  * group_rows rows (0: 65536).  NULL with EX_OSERR in e when memory ran out.
  */
-struct pq_writer *pq_new(struct lwriter *out, const struct pq_column *cols, size_t ncols,
-			 size_t group_rows, enum pq_codec codec, struct aperr *e);
-void pq_free(struct pq_writer *w);
+struct parquet_writer *parquet_new(struct lwriter *out, const struct parquet_column *cols, size_t ncols,
+			 size_t group_rows, enum parquet_codec codec, struct aperr *e);
+void parquet_free(struct parquet_writer *w);
 
 /*
  * The next value of column col in the current row, of the column's kind:
- * pq_null for any; pq_int for PQ_INT64, PQ_TIMESTAMP (microseconds since
- * the epoch) and PQ_BOOLEAN (0 or 1); pq_decimal for PQ_DECIMAL (the
- * unscaled value, |v| < 10^38); pq_bytes for PQ_STRING and PQ_JSON.
+ * parquet_null for any; parquet_int for PQ_INT64, PQ_TIMESTAMP (microseconds since
+ * the epoch) and PQ_BOOLEAN (0 or 1); parquet_decimal for PQ_DECIMAL (the
+ * unscaled value, |v| < 10^38); parquet_bytes for PQ_STRING and PQ_JSON.
  * Each returns 0, or -1 (EX_OSERR) when memory ran out.
  */
-int pq_null(struct pq_writer *w, size_t col, struct aperr *e);
-int pq_int(struct pq_writer *w, size_t col, int64_t v, struct aperr *e);
-int pq_decimal(struct pq_writer *w, size_t col, __int128 v, struct aperr *e);
-int pq_bytes(struct pq_writer *w, size_t col, const char *p, size_t n, struct aperr *e);
+int parquet_null(struct parquet_writer *w, size_t col, struct aperr *e);
+int parquet_int(struct parquet_writer *w, size_t col, int64_t v, struct aperr *e);
+int parquet_decimal(struct parquet_writer *w, size_t col, __int128 v, struct aperr *e);
+int parquet_bytes(struct parquet_writer *w, size_t col, const char *p, size_t n, struct aperr *e);
 /* Every column has its value: the row is complete (a full row group is written). */
-int pq_end_row(struct pq_writer *w, struct aperr *e);
+int parquet_end_row(struct parquet_writer *w, struct aperr *e);
 /* Write what is left and the footer.  0, or -1 (write errors as the lwriter reports). */
-int pq_finish(struct pq_writer *w, struct aperr *e);
+int parquet_finish(struct parquet_writer *w, struct aperr *e);
 /* Rows and row groups written so far. */
-uint64_t pq_rows(const struct pq_writer *w);
-size_t pq_row_groups(const struct pq_writer *w);
+uint64_t parquet_rows(const struct parquet_writer *w);
+size_t parquet_row_groups(const struct parquet_writer *w);
 
 #endif

@@ -254,9 +254,9 @@ int tab_infer_finish(struct tab_infer *inf, struct tab_col **cols, size_t *n, in
 
 /* --- values ---------------------------------------------------------------- */
 
-struct pq_column tab_pq_column(const struct tab_col *c)
+struct parquet_column tab_pq_column(const struct tab_col *c)
 {
-	struct pq_column p;
+	struct parquet_column p;
 
 	p.name = c->c.name;
 	p.scale = 0;
@@ -337,18 +337,18 @@ int tab_value(const struct tab_col *c, const struct json_doc *d, struct tab_val 
 	return 0;
 }
 
-int tab_put_parquet(struct pq_writer *w, size_t i, const struct tab_col *c,
+int tab_put_parquet(struct parquet_writer *w, size_t i, const struct tab_col *c,
 		    const struct tab_val *v, struct aperr *e)
 {
 	if (v->null)
-		return pq_null(w, i, e);
+		return parquet_null(w, i, e);
 	switch (c->c.type) {
 	case DB_REAL:
-		return pq_decimal(w, i, v->dec, e);
+		return parquet_decimal(w, i, v->dec, e);
 	case DB_INTEGER: case DB_BOOLEAN: case DB_TIMESTAMP:
-		return pq_int(w, i, v->v.i, e);
+		return parquet_int(w, i, v->v.i, e);
 	default:
-		return pq_bytes(w, i, v->v.s.buf, v->v.s.len, e);
+		return parquet_bytes(w, i, v->v.s.buf, v->v.s.len, e);
 	}
 }
 

@@ -55,7 +55,7 @@ int tab_infer_finish(struct tab_infer *inf, struct tab_col **cols, size_t *n, in
 		     struct aperr *e);
 
 /* The Parquet column for c. */
-struct pq_column tab_pq_column(const struct tab_col *c);
+struct parquet_column tab_pq_column(const struct tab_col *c);
 
 /* One value of one record, converted for its column. */
 struct tab_val {
@@ -74,7 +74,7 @@ struct tab_val {
 int tab_value(const struct tab_col *c, const struct json_doc *d, struct tab_val *v,
 	      struct aperr *e);
 /* Add v as column i's next value. */
-int tab_put_parquet(struct pq_writer *w, size_t i, const struct tab_col *c,
+int tab_put_parquet(struct parquet_writer *w, size_t i, const struct tab_col *c,
 		    const struct tab_val *v, struct aperr *e);
 /* Append v as one RFC 4180 field: numbers as sent, timestamps in UTC, text quoted when it must be. */
 int tab_put_csv(struct strbuf *out, const struct tab_col *c, const struct tab_val *v);

@@ -83,15 +83,15 @@ struct rig {
 	struct secrets secrets;
 	struct crawl_cfg cfg;
 	struct crawl_listing l;
-	struct pg_spec spec;
+	struct pag_spec spec;
 	struct crawl c;
 	struct json_doc d;
 	struct json_error je;
-	struct pg_result res;
+	struct pag_result res;
 	struct aperr e;
 };
 
-static void rig_init(struct rig *g, const char *url, enum pg_style style, size_t concurrency)
+static void rig_init(struct rig *g, const char *url, enum pag_style style, size_t concurrency)
 {
 	memset(g, 0, sizeof(*g));
 	secrets_init(&g->secrets);
@@ -107,17 +107,17 @@ static void rig_init(struct rig *g, const char *url, enum pg_style style, size_t
 	memcpy(g->cfg.key, "0123456789abcdef", 16);
 	crawl_listing_init(&g->l, 0);
 	g->l.tmpl.url = strdup(url);
-	pg_spec_init(&g->spec);
+	pag_spec_init(&g->spec);
 	g->spec.style = style;
-	pg_spec_set(&g->spec.records_path, "/items");
+	pag_spec_set(&g->spec.records_path, "/items");
 	json_doc_init(&g->d, 64);
 	json_error_init(&g->je);
-	pg_result_init(&g->res);
+	pag_result_init(&g->res);
 }
 
 static int rig_start(struct rig *g)
 {
-	if (pg_spec_compile(&g->spec, &g->e) < 0 ||
+	if (pag_spec_compile(&g->spec, &g->e) < 0 ||
 	    crawl_listing_ready(&g->l, &g->cfg, 0, &g->e) < 0)
 		return -1;
 	return crawl_begin(&g->c, &g->cfg, &g->l, &g->spec, &g->e);
@@ -133,8 +133,8 @@ static void rig_release(struct rig *g)
 		free(g->w.sent[i]);
 	}
 	crawl_listing_release(&g->l);
-	pg_spec_release(&g->spec);
-	pg_result_release(&g->res);
+	pag_spec_release(&g->spec);
+	pag_result_release(&g->res);
 	json_doc_release(&g->d);
 	json_error_release(&g->je);
 	secrets_release(&g->secrets);
@@ -177,9 +177,9 @@ static void test_cursor(void)
 {
 	struct rig g;
 
-	rig_init(&g, "http://api.test/items", PG_CURSOR, 1);
-	pg_spec_set(&g.spec.cursor_path, "/next");
-	pg_spec_set(&g.spec.cursor_param, "cursor");
+	rig_init(&g, "http://api.test/items", PAG_CURSOR, 1);
+	pag_spec_set(&g.spec.cursor_path, "/next");
+	pag_spec_set(&g.spec.cursor_param, "cursor");
 	ok(rig_start(&g) == 0 && crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 1,
 	   "cursor: page 1 is sent");
 	is_str(sent_url(&g, 1), "http://api.test/items", "cursor: page 1 is the start URL");
@@ -196,10 +196,10 @@ static void test_cursor(void)
 	is_int(g.c.records, 3, "cursor: the records of the pages before it are counted");
 	rig_release(&g);
 
-	rig_init(&g, "http://api.test/items", PG_CURSOR, 1);
-	pg_spec_set(&g.spec.cursor_path, "/next");
-	pg_spec_set(&g.spec.cursor_param, "cursor");
-	pg_spec_set(&g.spec.more_path, "/has_more");
+	rig_init(&g, "http://api.test/items", PAG_CURSOR, 1);
+	pag_spec_set(&g.spec.cursor_path, "/next");
+	pag_spec_set(&g.spec.cursor_param, "cursor");
+	pag_spec_set(&g.spec.more_path, "/has_more");
 	rig_start(&g);
 	crawl_submit(&g.c, 0, &g.e);
 	ok(serve(&g, 1, "{\"items\":[1],\"has_more\":true}") < 0 &&
@@ -207,9 +207,9 @@ static void test_cursor(void)
 	   "cursor: 'more' without a cursor stops rather than ends short");
 	rig_release(&g);
 
-	rig_init(&g, "http://api.test/items", PG_CURSOR, 1);
-	pg_spec_set(&g.spec.cursor_path, "/next");
-	pg_spec_set(&g.spec.cursor_param, "cursor");
+	rig_init(&g, "http://api.test/items", PAG_CURSOR, 1);
+	pag_spec_set(&g.spec.cursor_path, "/next");
+	pag_spec_set(&g.spec.cursor_param, "cursor");
 	rig_start(&g);
 	crawl_submit(&g.c, 0, &g.e);
 	ok(serve(&g, 1, "{\"items\":[1],\"next\":null}") == 0 && g.c.done && g.c.records == 1,
@@ -224,10 +224,10 @@ static void test_empty_run(void)
 	uint64_t pg;
 	int r = 0;
 
-	rig_init(&g, "http://api.test/items", PG_CURSOR, 1);
+	rig_init(&g, "http://api.test/items", PAG_CURSOR, 1);
 	g.cfg.max_empty = 2;
-	pg_spec_set(&g.spec.cursor_path, "/next");
-	pg_spec_set(&g.spec.cursor_param, "cursor");
+	pag_spec_set(&g.spec.cursor_path, "/next");
+	pag_spec_set(&g.spec.cursor_param, "cursor");
 	rig_start(&g);
 	for (pg = 1; pg <= 4 && r == 0; pg++) {
 		crawl_submit(&g.c, 0, &g.e);
@@ -245,7 +245,7 @@ static void test_offset_ahead(void)
 {
 	struct rig g;
 
-	rig_init(&g, "http://api.test/items", PG_OFFSET, 3);
+	rig_init(&g, "http://api.test/items", PAG_OFFSET, 3);
 	g.spec.limit = 2;
 	ok(rig_start(&g) == 0 && crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 3,
 	   "offset -j3: three pages go out at once");
@@ -271,7 +271,7 @@ static void test_offset_ahead(void)
 	   "offset: an empty page ends it, every record once");
 	rig_release(&g);
 
-	rig_init(&g, "http://api.test/items", PG_OFFSET, 4);
+	rig_init(&g, "http://api.test/items", PAG_OFFSET, 4);
 	g.spec.limit = 10;
 	rig_start(&g);
 	ok(crawl_submit(&g.c, 2, &g.e) == 0 && g.w.nsent == 2,
@@ -283,7 +283,7 @@ static void test_stuck(void)
 {
 	struct rig g;
 
-	rig_init(&g, "http://api.test/items", PG_PAGE, 1);
+	rig_init(&g, "http://api.test/items", PAG_PAGE, 1);
 	rig_start(&g);
 	crawl_submit(&g.c, 0, &g.e);
 	ok(serve(&g, 1, "{\"items\":[1,2]}") == 0, "page: page 1");
@@ -301,10 +301,10 @@ static void test_origin(void)
 	int trust;
 
 	for (trust = 0; trust < 2; trust++) {
-		rig_init(&g, "https://api.test/items?token=s3cret", PG_NEXT_URL, 1);
-		pg_spec_set(&g.spec.next_path, "/next");
+		rig_init(&g, "https://api.test/items?token=s3cret", PAG_NEXT_URL, 1);
+		pag_spec_set(&g.spec.next_path, "/next");
 		g.w.trust = trust;
-		pg_spec_compile(&g.spec, &g.e);
+		pag_spec_compile(&g.spec, &g.e);
 		crawl_listing_ready(&g.l, &g.cfg, 1, &g.e);
 		crawl_begin(&g.c, &g.cfg, &g.l, &g.spec, &g.e);
 		ok(g.l.holds_creds, "origin: a listing with credentials holds them");
@@ -327,10 +327,10 @@ static void test_origin(void)
 		rig_release(&g);
 	}
 
-	rig_init(&g, "https://api.test/items", PG_NEXT_URL, 1);
-	pg_spec_set(&g.spec.next_path, "/next");
+	rig_init(&g, "https://api.test/items", PAG_NEXT_URL, 1);
+	pag_spec_set(&g.spec.next_path, "/next");
 	g.w.trust = 1;
-	pg_spec_compile(&g.spec, &g.e);
+	pag_spec_compile(&g.spec, &g.e);
 	crawl_listing_ready(&g.l, &g.cfg, 1, &g.e);
 	crawl_begin(&g.c, &g.cfg, &g.l, &g.spec, &g.e);
 	crawl_submit(&g.c, 0, &g.e);
@@ -346,7 +346,7 @@ static void test_failures(void)
 	struct rig g;
 	struct crawl_job *j;
 
-	rig_init(&g, "http://api.test/items", PG_PAGE, 1);
+	rig_init(&g, "http://api.test/items", PAG_PAGE, 1);
 	rig_start(&g);
 	crawl_submit(&g.c, 0, &g.e);
 	j = sent(&g.w, 1);
@@ -359,21 +359,21 @@ static void test_failures(void)
 	crawl_advance(&g.c, j, 0);
 	rig_release(&g);
 
-	rig_init(&g, "http://api.test/items", PG_PAGE, 1);
+	rig_init(&g, "http://api.test/items", PAG_PAGE, 1);
 	rig_start(&g);
 	crawl_submit(&g.c, 0, &g.e);
 	ok(serve(&g, 1, "{\"items\":[1,") < 0 && g.e.code == EX_DATAERR,
 	   "a body that is not JSON stops the listing with 65");
 	rig_release(&g);
 
-	rig_init(&g, "http://api.test/items", PG_PAGE, 1);
+	rig_init(&g, "http://api.test/items", PAG_PAGE, 1);
 	rig_start(&g);
 	g.w.fail_submit = 1;
 	ok(crawl_submit(&g.c, 0, &g.e) < 0 && g.e.code == EX_UNAVAILABLE && g.c.nlive == 0,
 	   "a request that cannot go out is an error, and nothing is left live");
 	rig_release(&g);
 
-	rig_init(&g, "ftp://api.test/items", PG_PAGE, 1);
+	rig_init(&g, "ftp://api.test/items", PAG_PAGE, 1);
 	ok(crawl_listing_ready(&g.l, &g.cfg, 0, &g.e) < 0 && g.e.code == EX_USAGE,
 	   "a start URL that is not http(s) is a usage error");
 	rig_release(&g);
@@ -388,7 +388,7 @@ static void test_resume(void)
 	struct json_doc cd;
 	struct jsonw w;
 
-	rig_init(&g, "http://api.test/items", PG_OFFSET, 1);
+	rig_init(&g, "http://api.test/items", PAG_OFFSET, 1);
 	g.spec.limit = 2;
 	rig_start(&g);
 	crawl_submit(&g.c, 0, &g.e);
@@ -401,7 +401,7 @@ static void test_resume(void)
 	ok(json_parse(&cd, sb.buf, sb.len, NULL) == 0 && crawl_ck_read(&cd, &in, &tk, &g.e) == 1,
 	   "resume: a crawl's checkpoint reads back");
 
-	rig_init(&h, "http://api.test/items", PG_OFFSET, 1);
+	rig_init(&h, "http://api.test/items", PAG_OFFSET, 1);
 	crawl_listing_ready(&h.l, &h.cfg, 0, &h.e);
 	ok(crawl_resume(&h.c, &h.cfg, &h.l, &cd, &in, &tk, "ck", &h.e) == 0 && h.c.page == 2 &&
 	   h.c.pos == 2 && h.c.records == 2 && crawl_submit(&h.c, 0, &h.e) == 0,
@@ -410,7 +410,7 @@ static void test_resume(void)
 	       "resume: with the request the checkpoint named");
 	rig_release(&h);
 
-	rig_init(&h, "http://api.test/other", PG_OFFSET, 1);
+	rig_init(&h, "http://api.test/other", PAG_OFFSET, 1);
 	crawl_listing_ready(&h.l, &h.cfg, 0, &h.e);
 	ok(crawl_resume(&h.c, &h.cfg, &h.l, &cd, &in, &tk, "ck", &h.e) < 0 &&
 	   h.e.code == EX_CONFIG && strstr(h.e.msg, "ck was written for a crawl of "
@@ -511,17 +511,17 @@ static int crawl_run(const char *const *urls, size_t n, const char *out, const c
 {
 	static struct secrets none;
 	struct listings ls = { urls, n };
-	struct pg_spec spec;
+	struct pag_spec spec;
 	struct crawler cr;
 	int r;
 
 	secrets_init(&none);
-	pg_spec_init(&spec);
-	spec.style = PG_CURSOR;
-	pg_spec_set(&spec.records_path, "/items");
-	pg_spec_set(&spec.cursor_path, "/next");
-	pg_spec_set(&spec.cursor_param, "c");
-	pg_spec_compile(&spec, e);
+	pag_spec_init(&spec);
+	spec.style = PAG_CURSOR;
+	pag_spec_set(&spec.records_path, "/items");
+	pag_spec_set(&spec.cursor_path, "/next");
+	pag_spec_set(&spec.cursor_param, "c");
+	pag_spec_compile(&spec, e);
 	crawler_init(&cr);
 	cr.cfg.io.ctx = sv;
 	cr.cfg.io.submit = srv_submit;
@@ -550,7 +550,7 @@ static int crawl_run(const char *const *urls, size_t n, const char *out, const c
 		close(cr.out.fd);
 	lwriter_release(&cr.out);
 	crawler_release(&cr);
-	pg_spec_release(&spec);
+	pag_spec_release(&spec);
 	return r;
 }
 

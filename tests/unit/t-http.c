@@ -377,7 +377,7 @@ static void test_query(void)
 	strbuf_release(&v);
 }
 
-/* pg_detect keeps the shallowest total, and the value that goes with it. */
+/* pag_detect keeps the shallowest total, and the value that goes with it. */
 static void test_detect_total(void)
 {
 	static const char body[] = "{\"items\":[{\"id\":1}],\"meta\":{\"count\":5,"
@@ -385,21 +385,21 @@ static void test_detect_total(void)
 	struct json_doc d;
 	struct json_error je;
 	struct http_req r;
-	struct pg_spec s;
+	struct pag_spec s;
 	struct strbuf why = STRBUF_INIT;
 	struct aperr e;
 
 	json_doc_init(&d, 64);
 	json_error_init(&je);
 	http_req_init(&r);
-	pg_spec_init(&s);
+	pag_spec_init(&s);
 	ok(json_parse(&d, body, strlen(body), &je) == 0, "the page parses");
-	ok(pg_detect(&s, "https://a/items", &r, &d, &why, &e) == 0 && s.guessed && s.confirm &&
-	   s.cand && (s.style == PG_OFFSET || s.style == PG_PAGE),
+	ok(pag_detect(&s, "https://a/items", &r, &d, &why, &e) == 0 && s.guessed && s.confirm &&
+	   s.cand && (s.style == PAG_OFFSET || s.style == PAG_PAGE),
 	   "a total of 5 at /meta/count above 1 record with no way on, whatever a deeper total "
 	   "says: a guess that page 2 must confirm and the crawl must meet the total, never one "
 	   "page and the end");
-	pg_spec_release(&s);
+	pag_spec_release(&s);
 	http_req_release(&r);
 	json_doc_release(&d);
 	json_error_release(&je);
@@ -408,73 +408,73 @@ static void test_detect_total(void)
 
 static void test_pg_url(void)
 {
-	struct pg_spec s, c;
+	struct pag_spec s, c;
 	struct strbuf u = STRBUF_INIT, j1 = STRBUF_INIT, j2 = STRBUF_INIT;
 	struct jsonw w1, w2;
 	struct aperr e;
 
-	pg_spec_init(&s);
-	s.style = PG_OFFSET;
+	pag_spec_init(&s);
+	s.style = PAG_OFFSET;
 	s.limit = 50;
-	ok(pg_spec_compile(&s, &e) == 0, "offset compiles with the default names");
-	pg_url(&s, "https://a/items?offset=7&q=1", NULL, &u);
+	ok(pag_spec_compile(&s, &e) == 0, "offset compiles with the default names");
+	pag_url(&s, "https://a/items?offset=7&q=1", NULL, &u);
 	is_str(u.buf, "https://a/items?offset=7&q=1&limit=50", "offset: the first request adds the limit");
-	is_int(pg_start_position(&s, "https://a/items?offset=7&q=1", NULL, 0), 7, "offset: starts at the URL's offset");
-	pg_url(&s, "https://a/items?offset=7&q=1", "57", &u);
+	is_int(pag_start_position(&s, "https://a/items?offset=7&q=1", NULL, 0), 7, "offset: starts at the URL's offset");
+	pag_url(&s, "https://a/items?offset=7&q=1", "57", &u);
 	is_str(u.buf, "https://a/items?q=1&offset=57&limit=50", "offset: a later page");
-	s.style = PG_PAGE;
+	s.style = PAG_PAGE;
 	s.per_page = 20;
-	pg_url(&s, "https://a/p", "3", &u);
+	pag_url(&s, "https://a/p", "3", &u);
 	is_str(u.buf, "https://a/p?page=3&per_page=20", "page: number and size");
-	pg_url(&s, "https://a/p", NULL, &u);
+	pag_url(&s, "https://a/p", NULL, &u);
 	is_str(u.buf, "https://a/p?per_page=20", "page: the first request leaves the page to the server");
 	s.start_page = 0;
 	s.start_page_set = 1;
-	pg_url(&s, "https://a/p", NULL, &u);
+	pag_url(&s, "https://a/p", NULL, &u);
 	is_str(u.buf, "https://a/p?page=0&per_page=20", "page: --start-page 0 is sent");
-	is_int(pg_start_position(&s, "https://a/p?page=5", NULL, 0), 0, "page: --start-page wins over the URL");
-	s.style = PG_CURSOR;
-	ok(pg_spec_compile(&s, &e) < 0 && e.code == EX_USAGE, "cursor without its path is a usage error");
-	pg_spec_set(&s.cursor_path, "/meta/next");
-	pg_spec_set(&s.cursor_param, "after");
-	ok(pg_spec_compile(&s, &e) == 0, "cursor with path and parameter compiles");
-	pg_url(&s, "https://a/e?after=x&n=1", "y==", &u);
+	is_int(pag_start_position(&s, "https://a/p?page=5", NULL, 0), 0, "page: --start-page wins over the URL");
+	s.style = PAG_CURSOR;
+	ok(pag_spec_compile(&s, &e) < 0 && e.code == EX_USAGE, "cursor without its path is a usage error");
+	pag_spec_set(&s.cursor_path, "/meta/next");
+	pag_spec_set(&s.cursor_param, "after");
+	ok(pag_spec_compile(&s, &e) == 0, "cursor with path and parameter compiles");
+	pag_url(&s, "https://a/e?after=x&n=1", "y==", &u);
 	is_str(u.buf, "https://a/e?n=1&after=y%3D%3D", "cursor: replaced and encoded");
-	ok(pg_spec_copy(&c, &s, &e) == 0, "a spec copies (through its JSON form)");
+	ok(pag_spec_copy(&c, &s, &e) == 0, "a spec copies (through its JSON form)");
 	jw_init(&w1, &j1);
-	pg_spec_json(&s, &w1);
+	pag_spec_json(&s, &w1);
 	jw_init(&w2, &j2);
-	pg_spec_json(&c, &w2);
+	pag_spec_json(&c, &w2);
 	ok(jw_finish(&w1) == 0 && jw_finish(&w2) == 0, "a spec writes as JSON");
 	is_str(j2.buf, j1.buf, "... and the copy is the same spec");
 	is_str(j1.buf, "{\"style\":\"cursor\",\"cursor_path\":\"/meta/next\",\"cursor_param\":\"after\","
 	       "\"offset_param\":\"offset\",\"limit_param\":\"limit\",\"page_param\":\"page\","
 	       "\"per_page_param\":\"per_page\",\"limit\":50,\"start_page\":0,\"per_page\":20,"
 	       "\"start_page_set\":true}", "the JSON form of a spec");
-	pg_spec_release(&s);
-	pg_spec_release(&c);
+	pag_spec_release(&s);
+	pag_spec_release(&c);
 	/* positions in a JSON request body */
-	pg_spec_init(&s);
-	s.style = PG_PAGE;
-	pg_spec_set(&s.page_param, "body:/variables/page");
+	pag_spec_init(&s);
+	s.style = PAG_PAGE;
+	pag_spec_set(&s.page_param, "body:/variables/page");
 	s.per_page = 25;
-	pg_spec_set(&s.per_page_param, "body:/variables/perPage");
-	ok(pg_spec_compile(&s, &e) == 0 && pg_uses_body(&s), "page in the body compiles, and uses it");
-	pg_url(&s, "https://a/graphql", "3", &u);
+	pag_spec_set(&s.per_page_param, "body:/variables/perPage");
+	ok(pag_spec_compile(&s, &e) == 0 && pag_uses_body(&s), "page in the body compiles, and uses it");
+	pag_url(&s, "https://a/graphql", "3", &u);
 	is_str(u.buf, "https://a/graphql", "body parameters stay out of the URL");
-	ok(pg_body(&s, "{\"query\":\"q\"}", 13, "3", &u, &e) == 0, "pg_body sets them");
+	ok(pag_body(&s, "{\"query\":\"q\"}", 13, "3", &u, &e) == 0, "pag_body sets them");
 	is_str(u.buf, "{\"query\":\"q\",\"variables\":{\"page\":3,\"perPage\":25}}",
 	       "... page and size in the variables, as numbers");
-	is_int(pg_start_position(&s, "https://a/graphql", "{\"variables\":{\"page\":0}}", 24), 0,
+	is_int(pag_start_position(&s, "https://a/graphql", "{\"variables\":{\"page\":0}}", 24), 0,
 	       "page: starts at the body's own page");
 	s.start_page_set = 0;
 	s.start_page = 1;
-	ok(pg_body(&s, "[]", 2, "2", &u, &e) < 0 && e.code == EX_USAGE,
+	ok(pag_body(&s, "[]", 2, "2", &u, &e) < 0 && e.code == EX_USAGE,
 	   "a body that cannot hold the pointer: a usage error");
-	ok(pg_body(&s, "{", 1, "2", &u, &e) < 0 && e.code == EX_DATAERR, "a body that is not JSON: 65");
-	pg_spec_set(&s.page_param, "body:x");
-	ok(pg_spec_compile(&s, &e) < 0 && e.code == EX_USAGE, "body: with a malformed pointer");
-	pg_spec_release(&s);
+	ok(pag_body(&s, "{", 1, "2", &u, &e) < 0 && e.code == EX_DATAERR, "a body that is not JSON: 65");
+	pag_spec_set(&s.page_param, "body:x");
+	ok(pag_spec_compile(&s, &e) < 0 && e.code == EX_USAGE, "body: with a malformed pointer");
+	pag_spec_release(&s);
 	strbuf_release(&u);
 	strbuf_release(&j1);
 	strbuf_release(&j2);
@@ -502,7 +502,7 @@ static void test_counts(void)
 /* The checkpoint format: written, read back, refused when it is not one. */
 static void test_crawl_ck(void)
 {
-	struct pg_spec spec;
+	struct pag_spec spec;
 	struct crawl_ck ck = { 0 }, in;
 	struct crawl_ck_tokens tk;
 	struct strbuf sb = STRBUF_INIT, v = STRBUF_INIT;
@@ -527,8 +527,8 @@ static void test_crawl_ck(void)
 	};
 
 	json_doc_init(&cd, 16);
-	pg_spec_init(&spec);
-	spec.style = PG_OFFSET;
+	pag_spec_init(&spec);
+	spec.style = PAG_OFFSET;
 	spec.limit = 50;
 	ck.listing = 3;
 	ck.output_bytes = 12345;
@@ -584,7 +584,7 @@ static void test_crawl_ck(void)
 		   crawl_ck_read(&cd, &in, &tk, &e) < 0 && e.code == EX_DATAERR && strstr(e.msg, bad[i].why),
 		   desc);
 	}
-	pg_spec_release(&spec);
+	pag_spec_release(&spec);
 	json_doc_release(&cd);
 	strbuf_release(&sb);
 	strbuf_release(&v);

@@ -1,12 +1,12 @@
 /*
- * pgdetect: --style auto.  pg_detect() reads a first response and chooses
+ * pagdetect: --style auto.  pag_detect() reads a first response and chooses
  * the style, where the next position is and where it goes back, applying
- * the tables of lib/pgrules.c in a fixed order: a Link header, a next URL
+ * the tables of lib/pagrules.c in a fixed order: a Link header, a next URL
  * or a cursor in the body, offset or page numbers the body echoes or the
  * request carries, a continuation flag, a total with nothing else (the
  * usual names, confirmed by page 2), and last the evidence that page 1 is
  * the whole listing.  A choice the evidence leaves open is marked for
- * page 2 to confirm (pg_spec.confirm, .cand; lib/crawl.c tries them).
+ * page 2 to confirm (pag_spec.confirm, .cand; lib/crawl.c tries them).
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -17,8 +17,8 @@
 
 #include "link.h"
 #include "num.h"
-#include "pgint.h"
-#include "pgrules.h"
+#include "pagint.h"
+#include "pagrules.h"
 #include "url.h"
 
 
@@ -30,7 +30,7 @@
 
 /* What the response showed, for a message when auto cannot decide. */
 static void describe(const struct json_doc *d, const struct http_req *r,
-		     const struct pg_result *res, struct strbuf *o)
+		     const struct pag_result *res, struct strbuf *o)
 {
 	uint32_t k;
 	size_t n = 0;
@@ -156,7 +156,7 @@ static int looks_like_url(const char *s)
 static void walk_next(const struct json_doc *d, uint32_t v, const struct strbuf *ptr, int depth,
 		      struct signals *g, struct strbuf *val)
 {
-	int k = pgi_scalar_value(d, v, val);
+	int k = pagi_scalar_value(d, v, val);
 	/*
 	 * A number is a token (a page number, an offset).  A string is a URL
 	 * when it looks like one, or when the name says URL and the value has
@@ -227,7 +227,7 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 				strbuf_setlen(ptr, base);
 				continue;
 			}
-			if (!strcmp(g->norm.buf, "total") && pgi_total_at(d, v, &total))
+			if (!strcmp(g->norm.buf, "total") && pagi_total_at(d, v, &total))
 				take_total(g, ptr, depth, total, 0);
 			if (nexty) {
 				static const char *const hrefs[] = { "href", "url", "link", "uri", NULL };
@@ -240,7 +240,7 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 
 						json_ptr_append(ptr, *n, strlen(*n));
 						if (sig_take(&g->url, ptr, depth))
-							g->url_empty = pgi_scalar_value(d, c, val) == 0;
+							g->url_empty = pagi_scalar_value(d, c, val) == 0;
 						strbuf_setlen(ptr, at);
 						break;
 					}
@@ -265,25 +265,25 @@ static void walk(const struct json_doc *d, uint32_t t, struct strbuf *ptr, int d
 				g->flag_value = vt == JSON_TRUE;
 			}
 		} else if (vt == JSON_NUMBER && pgr_in_list(g->norm.buf, pgr_total_names)) {
-			if (pgi_total_at(d, v, &total))
+			if (pagi_total_at(d, v, &total))
 				take_total(g, ptr, depth, total, 0);
 		} else if (vt == JSON_NUMBER && pgr_in_list(g->norm.buf, pgr_weak_total_names)) {
-			if (pgi_total_at(d, v, &total) && total > g->nrecords) {
+			if (pagi_total_at(d, v, &total) && total > g->nrecords) {
 				g->weak_beyond = 1;
 				take_total(g, ptr, depth, total, 1);
 			}
 		} else if (vt == JSON_ARRAY && strstr(g->norm.buf, "link")) {
 			int links;
-			uint32_t h = pgi_rel_next_links(d, v, &links);
+			uint32_t h = pagi_rel_next_links(d, v, &links);
 
 			if (links && sig_take(&g->url, ptr, depth))
-				g->url_empty = h == JSON_ABSENT || pgi_scalar_value(d, h, val) <= 0;
+				g->url_empty = h == JSON_ABSENT || pagi_scalar_value(d, h, val) <= 0;
 		} else if (nexty && vt != JSON_ARRAY) {
 			walk_next(d, v, ptr, depth, g, val);
 		} else if ((vt == JSON_STRING || vt == JSON_NULL) &&
 			   pgr_in_list(g->norm.buf, pgr_position_names) &&
 			   (!depth || pgr_in_list(g->parent.buf, pgr_paging_objects))) {
-			int kv = pgi_scalar_value(d, v, val);
+			int kv = pagi_scalar_value(d, v, val);
 
 			if (kv >= 0 && !(kv > 0 && looks_like_url(val->buf)) &&
 			    sig_take(&g->postoken, ptr, depth)) {
@@ -322,11 +322,11 @@ static int flag_more(const struct signals *g)
 }
 
 /* The spec follows the flag on every page (has_more, or is_last). */
-static void adopt_flag(struct pg_spec *s, const struct signals *g)
+static void adopt_flag(struct pag_spec *s, const struct signals *g)
 {
 	if (g->flag.depth < 0)
 		return;
-	pg_spec_set(g->flag_sense ? &s->more_path : &s->done_path, g->flag.ptr.buf);
+	pag_spec_set(g->flag_sense ? &s->more_path : &s->done_path, g->flag.ptr.buf);
 }
 
 /* A cursor parameter the request already carries, or NULL. */
@@ -495,7 +495,7 @@ static int token_candidates(const char *url, const struct json_doc *body, const 
  * Choose the cursor style with the token at path (held under member
  * name): its first candidate parameter, the rest kept for page 2 to try.
  */
-static void set_cursor(struct pg_spec *s, const char *url, const struct json_doc *body,
+static void set_cursor(struct pag_spec *s, const char *url, const struct json_doc *body,
 		       const char *path, const char *name, struct strbuf *probe)
 {
 	struct strbuf first = STRBUF_INIT, rest = STRBUF_INIT, list = STRBUF_INIT;
@@ -503,8 +503,8 @@ static void set_cursor(struct pg_spec *s, const char *url, const struct json_doc
 	size_t l;
 	int sure = token_candidates(url, body, name, &list, probe);
 
-	s->style = PG_CURSOR;
-	pg_spec_set(&s->cursor_path, path);
+	s->style = PAG_CURSOR;
+	pag_spec_set(&s->cursor_path, path);
 	/* the first candidate goes in force, the others wait as "cursor NAME" lines */
 	for (p = list.buf; next_item(&p, &it, &l);) {
 		if (!first.len) {
@@ -516,8 +516,8 @@ static void set_cursor(struct pg_spec *s, const char *url, const struct json_doc
 		strbuf_addstr(&rest, "cursor ");
 		strbuf_add(&rest, it, l);
 	}
-	pg_spec_set(&s->cursor_param, first.len ? first.buf : "cursor");
-	pg_spec_set(&s->cand, rest.len ? rest.buf : NULL);
+	pag_spec_set(&s->cursor_param, first.len ? first.buf : "cursor");
+	pag_spec_set(&s->cand, rest.len ? rest.buf : NULL);
 	s->confirm = !sure;
 	strbuf_release(&first);
 	strbuf_release(&list);
@@ -611,14 +611,14 @@ static void relay_param(const struct json_doc *body, struct strbuf *out)
 
 /* ---- --style auto ---- */
 
-/* What pg_detect works with. */
+/* What pag_detect works with. */
 struct detect {
-	struct pg_spec *s;
+	struct pag_spec *s;
 	const char *url;
 	const struct http_req *r;
 	const struct json_doc *d;
 	const struct json_doc *body;	/* the request's JSON body, or NULL */
-	struct pg_result res;
+	struct pag_result res;
 	struct signals g;
 	struct strbuf v, probe, param, linkv;
 	struct strbuf *why;
@@ -627,7 +627,7 @@ struct detect {
 };
 
 /* -v's account of a cursor chosen. */
-static void why_cursor(const struct pg_spec *s, struct strbuf *why, int empty)
+static void why_cursor(const struct pag_spec *s, struct strbuf *why, int empty)
 {
 	strbuf_addf(why, "%s holds a cursor%s; it goes back in '%s'", s->cursor_path,
 		    empty ? " (empty: the last page)" : "", s->cursor_param);
@@ -639,39 +639,39 @@ static void why_cursor(const struct pg_spec *s, struct strbuf *why, int empty)
 static int detect_links(struct detect *x)
 {
 	const struct json_doc *d = x->d;
-	struct pg_spec *s = x->s;
+	struct pag_spec *s = x->s;
 	uint32_t t;
 	size_t i;
 	int k;
 
 	/* a next URL at a known place (JSON:API links.next, OData, Facebook paging.next …) */
 	for (i = 0; pgr_next_url_paths[i]; i++) {
-		t = pgi_at(d, pgr_next_url_paths[i]);
+		t = pagi_at(d, pgr_next_url_paths[i]);
 		if (t == JSON_ABSENT || json_type(d, t) != JSON_STRING)
 			continue;
-		if (pgi_scalar_value(d, t, &x->v) > 0 && looks_like_url(x->v.buf)) {
-			s->style = PG_NEXT_URL;
-			pg_spec_set(&s->next_path, pgr_next_url_paths[i]);
+		if (pagi_scalar_value(d, t, &x->v) > 0 && looks_like_url(x->v.buf)) {
+			s->style = PAG_NEXT_URL;
+			pag_spec_set(&s->next_path, pgr_next_url_paths[i]);
 			strbuf_addf(x->why, "%s holds a URL", pgr_next_url_paths[i]);
 			return 1;
 		}
 	}
 	/* a member anywhere whose name says next, holding a URL */
 	if (x->g.url.depth >= 0) {
-		s->style = PG_NEXT_URL;
-		pg_spec_set(&s->next_path, x->g.url.ptr.buf);
+		s->style = PAG_NEXT_URL;
+		pag_spec_set(&s->next_path, x->g.url.ptr.buf);
 		strbuf_addf(x->why, "%s %s", x->g.url.ptr.buf,
 			    x->g.url_empty ? "is empty: the last page" : "holds the next URL");
 		return 1;
 	}
 	/* a Relay connection (GraphQL): pageInfo { hasNextPage endCursor } */
 	if (x->g.relay_cursor.depth >= 0) {
-		s->style = PG_CURSOR;
-		pg_spec_set(&s->cursor_path, x->g.relay_cursor.ptr.buf);
-		pg_spec_set(&s->more_path, x->g.relay_more.ptr.buf);
+		s->style = PAG_CURSOR;
+		pag_spec_set(&s->cursor_path, x->g.relay_cursor.ptr.buf);
+		pag_spec_set(&s->more_path, x->g.relay_more.ptr.buf);
 		if (x->body && json_get(x->body, 0, "query", 5)) {
 			relay_param(x->body, &x->param);
-			pg_spec_set(&s->cursor_param, x->param.buf);
+			pag_spec_set(&s->cursor_param, x->param.buf);
 		} else {
 			set_cursor(s, x->url, x->body, x->g.relay_cursor.ptr.buf, "endCursor", &x->probe);
 		}
@@ -682,10 +682,10 @@ static int detect_links(struct detect *x)
 	}
 	/* a cursor at a known place (Slack, Google, Twitter …) */
 	for (i = 0; pgr_cursor_paths[i]; i++) {
-		t = pgi_at(d, pgr_cursor_paths[i]);
+		t = pagi_at(d, pgr_cursor_paths[i]);
 		if (t == JSON_ABSENT)
 			continue;
-		k = pgi_scalar_value(d, t, &x->v);
+		k = pagi_scalar_value(d, t, &x->v);
 		if (k < 0 || (k > 0 && json_type(d, t) == JSON_STRING && looks_like_url(x->v.buf)))
 			continue;
 		if (k == 0 && json_type(d, t) != JSON_NULL && json_type(d, t) != JSON_STRING)
@@ -717,25 +717,25 @@ static int detect_links(struct detect *x)
 static int detect_flag(struct detect *x)
 {
 	const struct json_doc *d = x->d;
-	struct pg_spec *s = x->s;
+	struct pag_spec *s = x->s;
 	uint32_t t;
 	int more = flag_more(&x->g);
 
 	if (more < 0)
 		return 0;
 	if (!more) {
-		s->style = PG_NONE;
+		s->style = PAG_NONE;
 		adopt_flag(s, &x->g);
 		strbuf_addf(x->why, "%s is %s: the only page", x->g.flag.ptr.buf,
 			    x->g.flag_value ? "true" : "false");
 		return 1;
 	}
-	t = x->res.nrecords ? json_get(d, pgi_last_record(d, &x->res), "id", 2) : 0;
+	t = x->res.nrecords ? json_get(d, pagi_last_record(d, &x->res), "id", 2) : 0;
 	if (t && (json_type(d, t) == JSON_STRING || json_type(d, t) == JSON_NUMBER)) {
-		s->style = PG_KEYSET;
+		s->style = PAG_KEYSET;
 		adopt_flag(s, &x->g);
-		pg_spec_set(&s->key_field, "/id");
-		pg_spec_set(&s->key_param, url_get_query(x->url, "starting_after", &x->probe) == 1 ||
+		pag_spec_set(&s->key_field, "/id");
+		pag_spec_set(&s->key_param, url_get_query(x->url, "starting_after", &x->probe) == 1 ||
 						   url_get_query(x->url, "after", &x->probe) != 1
 					   ? "starting_after" : "after");
 		strbuf_addf(x->why, "%s says more follow and records have an id: the next page "
@@ -891,12 +891,12 @@ static void add_guess(struct strbuf *cand, const char *kind, const char *name, i
 }
 
 /* Put the first of cand in force: s->cand keeps the rest, and page 2 confirms. */
-static void adopt_guesses(struct pg_spec *s, struct strbuf *cand, struct strbuf *why)
+static void adopt_guesses(struct pag_spec *s, struct strbuf *cand, struct strbuf *why)
 {
-	pg_spec_set(&s->cand, cand->buf);
-	pg_spec_set(&s->cursor_param, NULL);
+	pag_spec_set(&s->cand, cand->buf);
+	pag_spec_set(&s->cursor_param, NULL);
 	s->confirm = 1;
-	pg_next_candidate(s, why);
+	pag_next_candidate(s, why);
 	s->confirm = 1;
 	s->per_page = 0;
 	s->limit = 0;
@@ -927,7 +927,7 @@ static int detect_body_position(struct detect *x)
 {
 	struct numscan ns;
 	struct strbuf name = STRBUF_INIT, cand = STRBUF_INIT, which = STRBUF_INIT;
-	struct pg_spec *s = x->s;
+	struct pag_spec *s = x->s;
 	int decided = 0;
 
 	numscan_init(&ns);
@@ -938,8 +938,8 @@ static int detect_body_position(struct detect *x)
 		strbuf_reset(&x->param);
 		if (request_carries(x->url, NULL, ns.off_name.buf, &x->probe) ||
 		    param_like(x->url, ns.off_name.buf, &x->param)) {
-			s->style = PG_OFFSET;
-			pg_spec_set(&s->offset_param, x->param.len ? x->param.buf : ns.off_name.buf);
+			s->style = PAG_OFFSET;
+			pag_spec_set(&s->offset_param, x->param.len ? x->param.buf : ns.off_name.buf);
 		} else {
 			add_guess(&cand, "offset", ns.off_name.buf, -1);
 			if (ns.off_parent.len) {
@@ -962,8 +962,8 @@ static int detect_body_position(struct detect *x)
 		strbuf_reset(&x->param);
 		if (request_carries(x->url, NULL, ns.page_name.buf, &x->probe) ||
 		    param_like(x->url, ns.page_name.buf, &x->param)) {
-			s->style = PG_PAGE;
-			pg_spec_set(&s->page_param, x->param.len ? x->param.buf : ns.page_name.buf);
+			s->style = PAG_PAGE;
+			pag_spec_set(&s->page_param, x->param.len ? x->param.buf : ns.page_name.buf);
 			s->start_page = ns.page_value;
 			s->per_page = 0;
 		} else {
@@ -1005,7 +1005,7 @@ static int detect_body_position(struct detect *x)
 static int detect_total_guess(struct detect *x)
 {
 	struct strbuf cand = STRBUF_INIT, which = STRBUF_INIT;
-	struct pg_spec *s = x->s;
+	struct pag_spec *s = x->s;
 	struct numscan ns;
 	struct strbuf name = STRBUF_INIT;
 	size_t i;
@@ -1050,7 +1050,7 @@ static int detect_total_guess(struct detect *x)
  */
 static int detect_request_position(struct detect *x)
 {
-	struct pg_spec *s = x->s;
+	struct pag_spec *s = x->s;
 	uint64_t want = 0, pos = 0;
 	const char *because;
 	int full = full_page(x->url, x->body, x->res.nrecords, &x->param, &want, &x->probe);
@@ -1060,8 +1060,8 @@ static int detect_request_position(struct detect *x)
 	if (!because)
 		return 0;
 	if (request_param(x->url, x->body, pgr_offset_params, &x->param, &pos, &x->probe)) {
-		s->style = PG_OFFSET;
-		pg_spec_set(&s->offset_param, x->param.buf);
+		s->style = PAG_OFFSET;
+		pag_spec_set(&s->offset_param, x->param.buf);
 		s->limit = 0;	/* the size stays as the request gives it */
 		strbuf_addf(x->why, "the request carries '%s' and the page says there is more "
 			    "(%s): offset pagination, stepping by the records each page holds",
@@ -1069,8 +1069,8 @@ static int detect_request_position(struct detect *x)
 		return 1;
 	}
 	if (request_param(x->url, x->body, pgr_page_params, &x->param, &pos, &x->probe)) {
-		s->style = PG_PAGE;
-		pg_spec_set(&s->page_param, x->param.buf);
+		s->style = PAG_PAGE;
+		pag_spec_set(&s->page_param, x->param.buf);
 		s->start_page = pos;
 		s->per_page = 0;
 		strbuf_addf(x->why, "the request carries '%s' and the page says there is more "
@@ -1087,7 +1087,7 @@ static int detect_request_position(struct detect *x)
  */
 static int detect_size_family(struct detect *x)
 {
-	struct pg_spec *s = x->s;
+	struct pag_spec *s = x->s;
 	uint64_t want = 0;
 	size_t i;
 
@@ -1099,12 +1099,12 @@ static int detect_size_family(struct detect *x)
 			continue;
 		s->guessed = 1;
 		if (pgr_families[i].offset) {
-			s->style = PG_OFFSET;
-			pg_spec_set(&s->offset_param, pgr_families[i].offset);
+			s->style = PAG_OFFSET;
+			pag_spec_set(&s->offset_param, pgr_families[i].offset);
 			s->limit = 0;
 		} else {
-			s->style = PG_PAGE;
-			pg_spec_set(&s->page_param, pgr_families[i].page);
+			s->style = PAG_PAGE;
+			pag_spec_set(&s->page_param, pgr_families[i].page);
 			s->start_page = 1;
 			s->per_page = 0;
 		}
@@ -1124,20 +1124,20 @@ static int detect_size_family(struct detect *x)
  */
 static int check_evidence(struct detect *x, struct aperr *e)
 {
-	struct pg_result res;
+	struct pag_result res;
 	int leads = 0, more = flag_more(&x->g), rc = 0;
 
-	pg_result_init(&res);
-	if (pg_examine(x->s, x->url, x->r, x->d, &res, e) < 0) {
-		pg_result_release(&res);
+	pag_result_init(&res);
+	if (pag_examine(x->s, x->url, x->r, x->d, &res, e) < 0) {
+		pag_result_release(&res);
 		return -1;
 	}
 	switch (x->s->style) {
-	case PG_OFFSET:
-	case PG_PAGE:
+	case PAG_OFFSET:
+	case PAG_PAGE:
 		leads = res.nrecords > 0;
 		break;
-	case PG_NONE:
+	case PAG_NONE:
 		leads = 0;
 		break;
 	default:
@@ -1155,7 +1155,7 @@ static int check_evidence(struct detect *x, struct aperr *e)
 			       "--cursor-path with --cursor-param, --offset-param, --page-param)",
 			       x->why->buf);
 	}
-	pg_result_release(&res);
+	pag_result_release(&res);
 	return rc;
 }
 
@@ -1221,7 +1221,7 @@ static int detect_none(struct detect *x, struct aperr *e)
 				 "style (for example --style page --page-param page)",
 				 x->res.nrecords, x->why->buf);
 	}
-	x->s->style = PG_NONE;
+	x->s->style = PAG_NONE;
 	strbuf_addstr(x->why, "no Link header, next URL, cursor, continuation flag, total, offset "
 			      "or page fields: a listing of one page");
 	return 0;
@@ -1230,7 +1230,7 @@ static int detect_none(struct detect *x, struct aperr *e)
 static int detect_run(struct detect *x, struct aperr *e)
 {
 	const struct json_doc *d = x->d;
-	struct pg_spec *s = x->s;
+	struct pag_spec *s = x->s;
 	size_t n = 0;
 	const char *link = NULL;
 	int k, kl = 0;
@@ -1244,18 +1244,18 @@ static int detect_run(struct detect *x, struct aperr *e)
 		return aperr_prefix(e, "cannot tell how this API paginates");
 	}
 	if (link && (x->probe.len || kl == 2)) {
-		s->style = PG_LINK;
+		s->style = PAG_LINK;
 		strbuf_addstr(x->why, kl == 2 ? "the Link header's rel=\"next\" says results=\"false\": "
 						"the last page"
 					      : "the Link header has rel=\"next\"");
 		return 0;
 	}
-	if (pgi_find_records(s, d, &x->res, e) < 0) {
+	if (pagi_find_records(s, d, &x->res, e) < 0) {
 		if (e->code == EX_DATAERR && d)
 			aperr_prefix(e, "cannot tell how this API paginates");
 		return -1;
 	}
-	pgi_page_total(s, d, x->r, &x->res);
+	pagi_page_total(s, d, x->r, &x->res);
 	x->g.nrecords = x->res.nrecords;
 	if (json_type(d, 0) == JSON_OBJECT) {
 		strbuf_reset(&x->probe);
@@ -1264,7 +1264,7 @@ static int detect_run(struct detect *x, struct aperr *e)
 	if (!x->res.has_total && x->g.total.depth >= 0) {
 		x->res.has_total = 1;
 		x->res.total = x->g.total_value;
-		pg_spec_set(&s->total_path, x->g.total.ptr.buf);
+		pag_spec_set(&s->total_path, x->g.total.ptr.buf);
 	}
 	/* any figure beyond the page's records says there is more, whichever total is used */
 	x->evidence_total = (x->res.has_total && x->res.total > x->res.nrecords) || x->g.weak_beyond;
@@ -1278,7 +1278,7 @@ static int detect_run(struct detect *x, struct aperr *e)
 				break;
 		}
 		if (m < 3) {
-			s->style = PG_LINK;
+			s->style = PAG_LINK;
 			strbuf_addf(x->why, "the Link header has rel=\"%s\" and no rel=\"next\": the "
 				    "last page", rels[m]);
 			return 0;
@@ -1317,7 +1317,7 @@ static int detect_run(struct detect *x, struct aperr *e)
 	return detect_none(x, e);
 }
 
-int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
+int pag_detect(struct pag_spec *s, const char *url, const struct http_req *r,
 	      const struct json_doc *d, struct strbuf *why, struct aperr *e)
 {
 	struct detect x;
@@ -1330,7 +1330,7 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 	x.r = r;
 	x.d = d;
 	x.why = why;
-	pg_result_init(&x.res);
+	pag_result_init(&x.res);
 	signals_init(&x.g);
 	strbuf_init(&x.v, 0);
 	strbuf_init(&x.probe, 0);
@@ -1342,11 +1342,11 @@ int pg_detect(struct pg_spec *s, const char *url, const struct http_req *r,
 	strbuf_reset(why);
 	rc = detect_run(&x, e);
 	if (rc == 0)
-		rc = pg_spec_compile(s, e);
+		rc = pag_spec_compile(s, e);
 	if (rc == 0)
 		rc = check_evidence(&x, e);
 	json_doc_release(&body);
-	pg_result_release(&x.res);
+	pag_result_release(&x.res);
 	signals_release(&x.g);
 	strbuf_release(&x.v);
 	strbuf_release(&x.probe);

@@ -1,13 +1,13 @@
 /*
- * pgrules: the names and shapes --style auto reads, as data.  Each table
- * says which APIs' documented responses it comes from; lib/pgdetect.c
+ * pagrules: the names and shapes --style auto reads, as data.  Each table
+ * says which APIs' documented responses it comes from; lib/pagdetect.c
  * holds the procedure that applies them.  A new API shape is a row here.
  */
 #include <ctype.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "pgrules.h"
+#include "pagrules.h"
 
 /* A next URL in the body: where it may be. */
 const char *const pgr_next_url_paths[] = {
@@ -106,7 +106,7 @@ const char *const pgr_foreign_objects[] = { "shards", NULL };
  * "%d" is the name without "next" (nextPageToken: pageToken, NextMarker:
  * Marker, next_page_token: page_token) and "%o" the name itself.  A name
  * not here goes back as "%d" then "%o".  The first is tried first; page 2
- * confirms it or moves on (pg_next_candidate).
+ * confirms it or moves on (pag_next_candidate).
  */
 const struct pgr_pair pgr_token_pairs[] = {
 	{ "nextcursor", "cursor\nstart_cursor\n%o", "Slack, Notion" },

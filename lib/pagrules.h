@@ -1,5 +1,5 @@
 /*
- * pgrules: what --style auto looks for, as tables (lib/pgrules.c names the
+ * pagrules: what --style auto looks for, as tables (lib/pagrules.c names the
  * APIs each row comes from).  Lists of strings end with NULL.  Names
  * compared "normalised" are lower-cased with everything but letters and
  * digits dropped (next_page_token and nextPageToken are both
@@ -8,8 +8,8 @@
  * Nothing here allocates or holds state; the tables are read-only and may
  * be read by any thread.
  */
-#ifndef APIPE_PGRULES_H
-#define APIPE_PGRULES_H
+#ifndef APIPE_PAGRULES_H
+#define APIPE_PAGRULES_H
 
 #include <stddef.h>
 
