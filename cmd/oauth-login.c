@@ -208,6 +208,7 @@ static void login(struct login *l)
 	struct sockaddr_in sa;
 	struct strbuf redirect = STRBUF_INIT, url = STRBUF_INIT;
 	struct http_client *client;
+	struct auth_transport tr;
 	struct auth a;
 	struct aperr e;
 	struct pollfd p;
@@ -268,7 +269,8 @@ static void login(struct login *l)
 		break;
 	}
 	client = client_new(l, &a);
-	if (auth_exchange_code(&a, client, l->code, l->pkce.verifier, redirect.buf, &e) < 0) {
+	http_client_transport(client, &tr);
+	if (auth_exchange_code(&a, &tr, l->code, l->pkce.verifier, redirect.buf, &e) < 0) {
 		secrets_scrub_str(&l->secrets, e.msg);
 		die_err(&e);
 	}
@@ -290,11 +292,13 @@ static void login(struct login *l)
 static void refresh(struct login *l)
 {
 	struct http_client *client;
+	struct auth_transport tr;
 	struct auth a;
 	struct aperr e;
 
 	client = client_new(l, &a);
-	if (auth_load_store(&a, l->store, &e) < 0 || auth_refresh_now(&a, client, &e) < 0) {
+	http_client_transport(client, &tr);
+	if (auth_load_store(&a, l->store, &e) < 0 || auth_refresh_now(&a, &tr, &e) < 0) {
 		secrets_scrub_str(&l->secrets, e.msg);
 		die_err(&e);
 	}

@@ -312,7 +312,7 @@ static void grant_error(const struct http_req *r, char *buf, size_t n)
 	json_error_release(&je);
 }
 
-static int token_request(struct auth *a, struct http_client *c, const char *grant,
+static int token_request(struct auth *a, const struct auth_transport *t, const char *grant,
 			 const char *const *extra, struct aperr *e)
 {
 	struct http_req r;
@@ -367,7 +367,7 @@ static int token_request(struct auth *a, struct http_client *c, const char *gran
 		aperr_set(e, EX_OSERR, "out of memory");
 		goto out;
 	}
-	if (http_perform_one(c, &r, e) < 0)
+	if (t->perform(t->ctx, &r, e) < 0)
 		goto out;
 	if (r.outcome == HTTP_FAILED) {
 		aperr_set(e, r.exit_code ? r.exit_code : EX_TEMPFAIL, "token endpoint: %s", r.error);
@@ -470,7 +470,7 @@ int auth_load_store(struct auth *a, const char *path, struct aperr *e)
  * process wrote, or refresh with the newest refresh token and write the
  * result back before anyone else can read the old one.
  */
-static int store_token(struct auth *a, struct http_client *c, struct aperr *e)
+static int store_token(struct auth *a, const struct auth_transport *t, struct aperr *e)
 {
 	struct tokenset ts;
 	int fd, rc = -1;
@@ -494,7 +494,7 @@ static int store_token(struct auth *a, struct http_client *c, struct aperr *e)
 			  "token; run oauth-login again", a->store_path);
 		goto out;
 	}
-	if (token_request(a, c, "refresh_token", NULL, e) < 0) {
+	if (token_request(a, t, "refresh_token", NULL, e) < 0) {
 		if (e->code == EX_NOPERM)
 			aperr_set(e, EX_NOPERM, "%s: the refresh was refused (the grant was revoked or "
 				  "expired): %s; run oauth-login again", a->store_path, e->msg);
@@ -511,42 +511,42 @@ out:
 	return rc;
 }
 
-int auth_refresh_now(struct auth *a, struct http_client *c, struct aperr *e)
+int auth_refresh_now(struct auth *a, const struct auth_transport *t, struct aperr *e)
 {
 	a->stale = 1;
 	if (a->store_path)
-		return store_token(a, c, e);
-	return token_request(a, c, "refresh_token", NULL, e);
+		return store_token(a, t, e);
+	return token_request(a, t, "refresh_token", NULL, e);
 }
 
-int auth_exchange_code(struct auth *a, struct http_client *c, const char *code,
+int auth_exchange_code(struct auth *a, const struct auth_transport *t, const char *code,
 		       const char *verifier, const char *redirect_uri, struct aperr *e)
 {
 	const char *extra[] = { "code", code, "redirect_uri", redirect_uri, "code_verifier",
 				verifier, NULL };
 
-	return token_request(a, c, "authorization_code", extra, e);
+	return token_request(a, t, "authorization_code", extra, e);
 }
 
 /* An access token valid for at least the margin. */
-static int oauth_token(struct auth *a, struct http_client *c, struct aperr *e)
+static int oauth_token(struct auth *a, const struct auth_transport *t, struct aperr *e)
 {
 	if (token_fresh(a))
 		return 0;
 	if (a->store_path)
-		return store_token(a, c, e);
+		return store_token(a, t, e);
 	if (a->refresh_token) {
-		if (token_request(a, c, "refresh_token", NULL, e) == 0)
+		if (token_request(a, t, "refresh_token", NULL, e) == 0)
 			return 0;
 		if (!(a->client_id && a->client_secret) && !a->jwt_alg)
 			return -1;
 	}
 	if (a->jwt_alg)
-		return token_request(a, c, "urn:ietf:params:oauth:grant-type:jwt-bearer", NULL, e);
-	return token_request(a, c, "client_credentials", NULL, e);
+		return token_request(a, t, "urn:ietf:params:oauth:grant-type:jwt-bearer", NULL, e);
+	return token_request(a, t, "client_credentials", NULL, e);
 }
 
-int auth_apply(struct auth *a, struct http_client *c, unsigned key, struct curl_slist **h,
+int auth_apply(struct auth *a, const struct auth_transport *t, unsigned key, struct curl_slist **h,
 	       struct strbuf *url, unsigned *gen, struct aperr *e)
 {
 	struct strbuf hdr = STRBUF_INIT;
@@ -583,7 +583,7 @@ int auth_apply(struct auth *a, struct http_client *c, unsigned key, struct curl_
 		secrets_add(a->secrets, hdr.buf + 21);
 		break;
 	case AUTH_OAUTH2:
-		if (oauth_token(a, c, e) < 0)
+		if (oauth_token(a, t, e) < 0)
 			rc = -1;
 		else
 			strbuf_addf(&hdr, "Authorization: Bearer %s", a->access_token);

@@ -21,7 +21,18 @@
 #include "secret.h"
 #include "strbuf.h"
 
-struct http_client;
+struct http_req;
+
+/*
+ * How auth sends its token requests: perform(ctx, r, e) makes request r
+ * (its retries included) and fills in the result; 0, or -1 (e) when it
+ * could not be made at all.  lib/http gives one (http_client_transport),
+ * so auth does not call the client that calls it.
+ */
+struct auth_transport {
+	int (*perform)(void *ctx, struct http_req *r, struct aperr *e);
+	void *ctx;
+};
 struct curl_slist;
 
 enum auth_kind {
@@ -85,7 +96,7 @@ int auth_refreshable(const struct auth *a);
  * c).  *gen receives the token generation used.  Returns 0 or -1 (e;
  * EX_NOPERM when the token endpoint refused the grant).
  */
-int auth_apply(struct auth *a, struct http_client *c, unsigned key, struct curl_slist **h,
+int auth_apply(struct auth *a, const struct auth_transport *t, unsigned key, struct curl_slist **h,
 	       struct strbuf *url, unsigned *gen, struct aperr *e);
 /* A request sent with token generation gen got a 401: refresh before the next use. */
 void auth_invalidate(struct auth *a, unsigned gen);
@@ -102,13 +113,13 @@ int auth_load_store(struct auth *a, const char *path, struct aperr *e);
 /* Fill ts (initialised) with the current token set.  0 or -1. */
 int auth_tokenset(const struct auth *a, struct tokenset *ts);
 /* Refresh the access token now (through the store when there is one).  0 or -1. */
-int auth_refresh_now(struct auth *a, struct http_client *c, struct aperr *e);
+int auth_refresh_now(struct auth *a, const struct auth_transport *t, struct aperr *e);
 /*
  * The authorization_code grant (RFC 6749 4.1.3, with the PKCE verifier
  * of RFC 7636): the token set goes into a.  0 or -1 (EX_NOPERM when the
  * endpoint refuses the code).
  */
-int auth_exchange_code(struct auth *a, struct http_client *c, const char *code,
+int auth_exchange_code(struct auth *a, const struct auth_transport *t, const char *code,
 		       const char *verifier, const char *redirect_uri, struct aperr *e);
 
 /*

@@ -29,6 +29,7 @@ struct http_client {
 	struct Curl_multi *multi;
 	struct http_policy pol;
 	struct auth *auth;		/* not owned; may be NULL */
+	struct auth_transport tr;	/* how auth's token requests go: through this client */
 	struct secrets *secrets;	/* not owned */
 	http_log_fn log;
 	void *log_ctx;
@@ -83,85 +84,6 @@ static void set_http_version(struct http_req *r, CURLcode rc)
 	default: break;
 	}
 	snprintf(r->http_version, sizeof(r->http_version), "%s", s);
-}
-
-void http_req_init(struct http_req *r)
-{
-	memset(r, 0, sizeof(*r));
-	strbuf_init(&r->body, STRBUF_DEFAULT_CAP);
-	strbuf_init(&r->resp_headers, (size_t)1 << 20);
-	strbuf_init(&r->resp_body, STRBUF_DEFAULT_CAP);
-}
-
-void http_req_reset_result(struct http_req *r)
-{
-	r->outcome = HTTP_OK;
-	r->status = 0;
-	r->http_version[0] = 0;
-	strbuf_reset(&r->resp_headers);
-	strbuf_reset(&r->resp_body);
-	r->attempts = r->retries_used = 0;
-	r->elapsed_ms = r->waited_ms = 0;
-	r->exit_code = 0;
-	r->error_kind[0] = r->error[0] = '\0';
-	r->reauthed = r->too_large = 0;
-	r->first_start = r->not_before = 0;
-	free(r->final_url);
-	r->final_url = NULL;
-	r->redirects = 0;
-	r->redir_get = r->in_hop = 0;
-}
-
-void http_req_release(struct http_req *r)
-{
-	free(r->method);
-	free(r->url);
-	free(r->cred_origin);
-	free(r->final_url);
-	curl_slist_free_all(r->headers);
-	curl_slist_free_all(r->sent_headers);
-	free(r->sent_url);
-	strbuf_release(&r->body);
-	strbuf_release(&r->resp_headers);
-	strbuf_release(&r->resp_body);
-	if (r->easy)
-		curl_easy_cleanup(r->easy);
-	memset(r, 0, sizeof(*r));
-}
-
-const char *http_req_header(const struct http_req *r, const char *name, size_t *n)
-{
-	const char *p = r->resp_headers.buf, *end = p + r->resp_headers.len;
-
-	while (p && p < end) {
-		const char *v = p + strlen(p) + 1;
-
-		if (!strcmp(p, name)) {
-			*n = strlen(v);
-			return v;
-		}
-		p = v + strlen(v) + 1;
-	}
-	return NULL;
-}
-
-int http_req_header_all(const struct http_req *r, const char *name, struct strbuf *out)
-{
-	const char *p = r->resp_headers.buf, *end = p + r->resp_headers.len;
-	int found = 0;
-
-	strbuf_reset(out);
-	while (p && p < end) {
-		const char *v = p + strlen(p) + 1;
-
-		if (!strcmp(p, name)) {
-			if (found++)
-				strbuf_add(out, ", ", 2);
-			strbuf_addstr(out, v);
-		}
-		p = v + strlen(v) + 1;
-	}
-	return found > 0;
 }
 
 /* --- redaction ---------------------------------------------------------- */
@@ -327,7 +249,7 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 	if (!creds && r->redirects)
 		logf_(c, "* %s is another origin: no credentials sent there", target);
 	if (c->auth && !r->no_auth && creds &&
-	    auth_apply(c->auth, c, key, &h, &url, &r->token_gen, e) < 0) {
+	    auth_apply(c->auth, &c->tr, key, &h, &url, &r->token_gen, e) < 0) {
 		curl_slist_free_all(h);
 		strbuf_release(&url);
 		return -1;
@@ -416,6 +338,7 @@ struct http_client *http_client_new(const struct http_policy *p, struct auth *au
 		c->slots[i].remaining = -1;
 	bucket_init(&c->bucket, p->rate, p->burst, mono_now());
 	backoff_init(&c->bo, p->retry_delay, p->max_delay, MIN_WAIT);
+	http_client_transport(c, &c->tr);
 	return c;
 }
 
@@ -1001,6 +924,17 @@ struct http_req *http_next(struct http_client *c, int watch_fd, int *failed, str
 		if (watch_fd >= 0 && wfd.revents)
 			return NULL;
 	}
+}
+
+static int perform_for_auth(void *ctx, struct http_req *r, struct aperr *e)
+{
+	return http_perform_one(ctx, r, e);
+}
+
+void http_client_transport(struct http_client *c, struct auth_transport *t)
+{
+	t->perform = perform_for_auth;
+	t->ctx = c;
 }
 
 int http_perform_one(struct http_client *c, struct http_req *r, struct aperr *e)

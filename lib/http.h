@@ -48,6 +48,7 @@ struct curl_slist;
 #define HTTP_ERRBUF_SIZE 256
 
 struct auth;
+struct auth_transport;
 
 struct http_policy {
 	long connect_timeout_ms;	/* default 10 s */
@@ -206,6 +207,8 @@ struct http_req *http_next(struct http_client *c, int watch_fd, int *failed,
  * the same policy, retries and TLS settings.  Fills r's result part.
  */
 int http_perform_one(struct http_client *c, struct http_req *r, struct aperr *e);
+/* Auth's token requests through c (struct auth_transport, lib/auth.h). */
+void http_client_transport(struct http_client *c, struct auth_transport *t);
 
 /*
  * Append the client's counters as JSON object members (no braces):
