@@ -221,7 +221,8 @@ struct crawl_job *crawl_ready(struct crawl *c);
 /*
  * Apply the rules to page j, using d as scratch for its body and res for
  * what it holds.  Sets c->next (and c->next_body), or c->done on the last
- * page.  *parsed says whether d holds the body.  -1 (e: "page N (URL): why",
+ * page.  On 0, d holds the body's parse (the envelope writes it from
+ * there: envelope_opts.body_parsed).  -1 (e: "page N (URL): why",
  * secrets masked) when the listing must stop at this page.  1 when page 2
  * refuted the parameter auto chose for the position (the API answered
  * 4xx, or page 1 again) and the next candidate is in force: the page is

@@ -305,6 +305,7 @@ static int write_envelope(struct crawler *cr, const struct crawl_job *j, struct 
 	if (pag_request_id(&j->req, cr->cfg.secrets, key) < 0)
 		return aperr_set(e, EX_OSERR, "out of memory");
 	eo.page_key = key;
+	eo.body_parsed = 1;	/* crawl_page left the page's parse in cr->d */
 	strbuf_reset(&cr->env);
 	if (envelope_build(&cr->env, &j->req, &eo, &cr->d) < 0)
 		return crawl_page_error(&cr->cfg, j->page, j->req.url, EX_DATAERR,

@@ -166,6 +166,9 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 		if (raw.buf)
 			explicit_bzero(raw.buf, raw.len);
 		strbuf_release(&raw);
+	} else if (o->body_parsed && r->resp_body.len) {
+		jw_key(&w, jw_body_names.json);	/* the page as the crawl read it */
+		jw_value(&w, d, 0);
 	} else {
 		jw_body(&w, &jw_body_names, r->resp_body.buf, r->resp_body.len, d);
 	}

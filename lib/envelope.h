@@ -30,11 +30,12 @@ struct envelope_opts {
 	const char *redact_param;	/* one more query parameter to mask */
 	const char *redact_header;	/* one more header to mask */
 	const struct secrets *secrets;	/* values to scrub from url, headers, error */
+	int body_parsed;		/* d already holds the body, parsed (the crawl's page) */
 };
 
 /*
  * Append r's envelope (no newline) to out, using d as scratch for the
- * body.  Returns 0, or -1 when out's cap is exceeded (out then holds part
+ * body (or, with o->body_parsed, as the body's parse: not parsed again).  Returns 0, or -1 when out's cap is exceeded (out then holds part
  * of a line: the caller drops it).
  */
 int envelope_build(struct strbuf *out, const struct http_req *r,
