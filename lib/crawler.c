@@ -17,8 +17,8 @@
 enum slot_state { SLOT_FREE, SLOT_ACTIVE, SLOT_FINISHED };
 struct crawler_slot {
 	enum slot_state state;
-	struct crawl_listing l;
-	struct crawl c;
+	struct listing_spec l;
+	struct listing c;
 	int buffered;			/* writes to its own file until it is the head */
 	int fd;
 	struct lwriter w;
@@ -96,7 +96,7 @@ void crawler_use_client(struct crawler *cr, struct http_client *client)
 
 static const char *shown(struct crawler *cr, const char *url)
 {
-	return crawl_shown(&cr->cfg, &cr->tmp, url);
+	return listing_shown(&cr->cfg, &cr->tmp, url);
 }
 
 static void warn(struct crawler *cr, const char *msg)
@@ -139,7 +139,7 @@ static int checkpoint_put(struct crawler *cr, int listing_done, int state, struc
 {
 	struct crawler_slot *sl = cr->cur;
 	struct strbuf j = STRBUF_INIT;
-	struct crawl_ck ck = { 0 };
+	struct listing_ck ck = { 0 };
 	struct jsonw w;
 	int file = cr->checkpoint && !sl->buffered;
 	int r = 0;
@@ -150,11 +150,11 @@ static int checkpoint_put(struct crawler *cr, int listing_done, int state, struc
 	if (cr->outpath && file && (r = lwriter_sync(&cr->out, e)) != 0)
 		return r;
 	if (!listing_done)
-		crawl_ck_fill(&sl->c, &ck);
+		listing_ck_fill(&sl->c, &ck);
 	ck.listing = sl->l.index + (listing_done ? 1 : 0);
 	ck.output_bytes = cr->out_base + cr->out.bytes;
 	jw_init(&w, &j);
-	crawl_ck_write(&w, &ck);
+	listing_ck_write(&w, &ck);
 	if (jw_finish_line(&w) < 0)
 		r = aperr_set(e, EX_OSERR, "the checkpoint: %s", jw_error(&w));
 	secrets_scrub(cr->cfg.secrets, &j);
@@ -177,7 +177,7 @@ int crawler_load(struct crawler *cr, const char *text, size_t n, struct aperr *e
 	if (json_parse(&cr->cd, cr->ck.buf, cr->ck.len, &cr->je) < 0)
 		return aperr_set(e, EX_DATAERR, "%s: not a paginate checkpoint; use --restart to "
 				 "start over", cr->ck_label);
-	r = crawl_ck_read(&cr->cd, &cr->ck_in, &cr->ck_tok, e);
+	r = listing_ck_read(&cr->cd, &cr->ck_in, &cr->ck_tok, e);
 	if (r < 0) {
 		char why[sizeof(e->msg)];
 
@@ -238,7 +238,7 @@ int crawler_under_way(const struct crawler *cr, uint64_t *total, uint64_t *recor
 
 	*total = *records = 0;
 	for (i = 0; i < cr->nslots; i++) {
-		const struct crawl *c = &cr->slots[i].c;
+		const struct listing *c = &cr->slots[i].c;
 
 		if (cr->slots[i].state != SLOT_ACTIVE)
 			continue;
@@ -287,9 +287,9 @@ int crawler_open_output(struct crawler *cr, struct aperr *e)
 
 /* ---- one page ---- */
 
-static int write_envelope(struct crawler *cr, const struct crawl_job *j, struct aperr *e)
+static int write_envelope(struct crawler *cr, const struct listing_job *j, struct aperr *e)
 {
-	const struct crawl_listing *l = &cr->cur->l;
+	const struct listing_spec *l = &cr->cur->l;
 	struct envelope_opts eo;
 	char key[33];
 
@@ -305,29 +305,29 @@ static int write_envelope(struct crawler *cr, const struct crawl_job *j, struct 
 	if (pag_request_id(&j->req, cr->cfg.secrets, key) < 0)
 		return aperr_set(e, EX_OSERR, "out of memory");
 	eo.page_key = key;
-	eo.body_parsed = 1;	/* crawl_page left the page's parse in cr->d */
+	eo.body_parsed = 1;	/* listing_page left the page's parse in cr->d */
 	strbuf_reset(&cr->env);
 	if (envelope_build(&cr->env, &j->req, &eo, &cr->d) < 0)
-		return crawl_page_error(&cr->cfg, j->page, j->req.url, EX_DATAERR,
+		return listing_page_error(&cr->cfg, j->page, j->req.url, EX_DATAERR,
 					"the envelope exceeds --max-line", e);
 	return put_line(cr, cr->env.buf, cr->env.len, e);
 }
 
 /* Page j of the crawl at hand is back, its turn come: check it, write it, checkpoint it. */
-static int handle_page(struct crawler *cr, struct crawl_job *j, struct aperr *e)
+static int handle_page(struct crawler *cr, struct listing_job *j, struct aperr *e)
 {
-	struct crawl *c = &cr->cur->c;
+	struct listing *c = &cr->cur->c;
 	size_t n;
 	int r = 0;
 
-	r = crawl_page(c, j, &cr->d, &cr->je, &cr->res, e);
+	r = listing_page(c, j, &cr->d, &cr->je, &cr->res, e);
 	if (r > 0) {
 		/* page 2 refuted auto's choice: asked for again under the next candidate */
-		crawl_job_free(&cr->cfg, j);
+		listing_job_free(&cr->cfg, j);
 		return 0;
 	}
 	if (r < 0 || (r = write_envelope(cr, j, e)) != 0) {
-		crawl_job_free(&cr->cfg, j);	/* the run stops at this page */
+		listing_job_free(&cr->cfg, j);	/* the run stops at this page */
 		return r ? r : -1;
 	}
 	if (cr->hooks.written)
@@ -337,7 +337,7 @@ static int handle_page(struct crawler *cr, struct crawl_job *j, struct aperr *e)
 	cr->pages++;
 	if (!n)
 		cr->empty_pages++;
-	crawl_advance(c, j, n);
+	listing_advance(c, j, n);
 	if (!c->done && cr->max_pages && cr->pages >= cr->max_pages) {
 		cr->stopped_max = 1;
 		c->done = 1;
@@ -353,7 +353,7 @@ static int handle_page(struct crawler *cr, struct crawl_job *j, struct aperr *e)
 /* The crawl at hand ended: hold it to its total, note it, checkpoint it. */
 static int finish_listing(struct crawler *cr, struct aperr *e)
 {
-	struct crawl *c = &cr->cur->c;
+	struct listing *c = &cr->cur->c;
 	const char *start = cr->cur->l.tmpl.url;
 	struct strbuf m = STRBUF_INIT;
 	int r = 0;
@@ -387,7 +387,7 @@ static int finish_listing(struct crawler *cr, struct aperr *e)
 	strbuf_release(&m);
 	if (!r && !cr->stopped_max)
 		r = checkpoint_put(cr, 1, 1, e);
-	crawl_end(c);
+	listing_end(c);
 	cr->dropped_ahead += c->dropped;
 	return r;
 }
@@ -461,7 +461,7 @@ static int slot_unbuffer(struct crawler *cr, struct crawler_slot *sl, struct ape
 
 static void slot_free(struct crawler_slot *sl)
 {
-	crawl_listing_release(&sl->l);
+	listing_spec_release(&sl->l);
 	sl->state = SLOT_FREE;
 }
 
@@ -492,21 +492,21 @@ static int advance_head(struct crawler *cr, struct aperr *e)
 }
 
 /* The listing at index into l: 1, 0 at the end, -1 (e). */
-static int next_listing(struct crawler *cr, struct crawl_listing *l, uint64_t index,
+static int next_listing(struct crawler *cr, struct listing_spec *l, uint64_t index,
 			struct aperr *e)
 {
 	int r;
 
-	crawl_listing_init(l, index);
+	listing_spec_init(l, index);
 	r = cr->hooks.next(cr->hooks.ctx, index, &l->tmpl, &l->meta, e);
 	if (r <= 0) {
-		crawl_listing_release(l);
+		listing_spec_release(l);
 		if (r < 0)
 			secrets_scrub_str(cr->cfg.secrets, e->msg);
 		return r;
 	}
-	if (crawl_listing_ready(l, &cr->cfg, cr->auth && cr->auth->kind != AUTH_NONE, e) < 0) {
-		crawl_listing_release(l);
+	if (listing_spec_ready(l, &cr->cfg, cr->auth && cr->auth->kind != AUTH_NONE, e) < 0) {
+		listing_spec_release(l);
 		if (cr->input_lines && e->code == EX_USAGE)
 			e->code = EX_DATAERR;
 		return -1;
@@ -518,13 +518,13 @@ static int next_listing(struct crawler *cr, struct crawl_listing *l, uint64_t in
 static int begin_listing(struct crawler *cr, struct crawler_slot *sl, int resume,
 			 struct aperr *e)
 {
-	struct crawl *c = &sl->c;
+	struct listing *c = &sl->c;
 	char m[80];
 
 	c->owner = sl;
 	if (!resume)
-		return crawl_begin(c, &cr->cfg, &sl->l, cr->user, e);
-	if (crawl_resume(c, &cr->cfg, &sl->l, &cr->cd, &cr->ck_in, &cr->ck_tok, cr->ck_label,
+		return listing_begin(c, &cr->cfg, &sl->l, cr->user, e);
+	if (listing_resume(c, &cr->cfg, &sl->l, &cr->cd, &cr->ck_in, &cr->ck_tok, cr->ck_label,
 			 e) < 0)
 		return -1;
 	if (cr->cfg.io.log) {
@@ -560,20 +560,20 @@ static int start_listing(struct crawler *cr, uint64_t *index, struct aperr *e)
 			return r;
 		if (!cr->have_ck || *index >= cr->ck_in.listing)
 			break;
-		crawl_listing_release(&sl->l);	/* done before the checkpoint */
+		listing_spec_release(&sl->l);	/* done before the checkpoint */
 		++*index;
 		if (cr->head < *index)
 			cr->head = *index;
 	}
 	if (cr->max_pages && cr->pages >= cr->max_pages) {
 		cr->stopped_max = 1;	/* the checkpoint names this listing next */
-		crawl_listing_release(&sl->l);
+		listing_spec_release(&sl->l);
 		return 0;
 	}
 	sl->state = SLOT_ACTIVE;
 	sl->buffered = 0;
 	if (!cr->unordered && *index != cr->head && (r = slot_buffer(sl, e)) != 0) {
-		crawl_listing_release(&sl->l);
+		listing_spec_release(&sl->l);
 		sl->state = SLOT_FREE;
 		return r;
 	}
@@ -585,22 +585,22 @@ static int start_listing(struct crawler *cr, uint64_t *index, struct aperr *e)
 }
 
 /* A response is back: its listing's pages that are whole now, in order. */
-static int take(struct crawler *cr, struct crawl_job *j, struct aperr *e)
+static int take(struct crawler *cr, struct listing_job *j, struct aperr *e)
 {
-	struct crawl *c;
+	struct listing *c;
 	int r;
 
 	use_slot(cr, j->owner);
 	c = &cr->cur->c;
-	crawl_take(c, j);
-	while ((j = crawl_ready(c)))
+	listing_take(c, j);
+	while ((j = listing_ready(c)))
 		if ((r = handle_page(cr, j, e)) != 0)
 			return r;
 	return 0;
 }
 
 /* Listings started, requests going, responses taken, until no listing is left. */
-static int crawl_all(struct crawler *cr, struct aperr *e)
+static int listing_all(struct crawler *cr, struct aperr *e)
 {
 	uint64_t index = 0;
 	size_t active = 0, i;
@@ -622,7 +622,7 @@ static int crawl_all(struct crawler *cr, struct aperr *e)
 			return 0;
 		for (i = 0; i < cr->nslots; i++)
 			if (cr->slots[i].state == SLOT_ACTIVE &&
-			    crawl_submit(&cr->slots[i].c, cr->max_pages ? cr->max_pages - cr->pages : 0,
+			    listing_submit(&cr->slots[i].c, cr->max_pages ? cr->max_pages - cr->pages : 0,
 					 e) < 0)
 				return -1;
 		req = cr->cfg.io.next(cr->cfg.io.ctx, &failed, e);
@@ -658,7 +658,7 @@ static void drop_slots(struct crawler *cr)
 		if (sl->state == SLOT_FREE)
 			continue;
 		if (sl->state == SLOT_ACTIVE) {
-			crawl_end(&sl->c);
+			listing_end(&sl->c);
 			cr->dropped_ahead += sl->c.dropped;
 		}
 		if (sl->buffered) {
@@ -679,7 +679,7 @@ static int ended(struct crawler *cr, struct aperr *e)
 	cr->w = &cr->out;
 	if (cr->state_name) {
 		jw_init(&w, &done);
-		crawl_ck_complete(&w);
+		listing_ck_complete(&w);
 		if (jw_finish(&w) < 0)
 			r = aperr_set(e, EX_OSERR, "out of memory");
 		else
@@ -708,7 +708,7 @@ int crawler_run(struct crawler *cr, struct aperr *e)
 	cr->slots = calloc(cr->nslots, sizeof(*cr->slots));
 	if (!cr->slots)
 		return aperr_set(e, EX_OSERR, "out of memory");
-	r = crawl_all(cr, e);
+	r = listing_all(cr, e);
 	if (r != 0)
 		return r;	/* crawler_release() frees what the run holds */
 	drop_slots(cr);

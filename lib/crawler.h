@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crawl.h"
+#include "listing.h"
 #include "envelope.h"
 #include "jsonl.h"
 
@@ -63,7 +63,7 @@ struct crawler_slot;
 
 struct crawler {
 	/* the caller's: set after crawler_init() */
-	struct crawl_cfg cfg;		/* cfg.io.submit etc.: crawler_use_client() fills them */
+	struct listing_cfg cfg;		/* cfg.io.submit etc.: crawler_use_client() fills them */
 	struct http_client *client;
 	const struct auth *auth;	/* redaction of the envelope's request */
 	const struct pag_spec *user;	/* the pagination asked for */
@@ -91,8 +91,8 @@ struct crawler {
 	struct strbuf env, tmp, ck;
 	struct pag_result res;
 	int have_ck;			/* a checkpoint of a crawl under way was loaded */
-	struct crawl_ck ck_in;		/* what it says; its strings are tokens of cd */
-	struct crawl_ck_tokens ck_tok;
+	struct listing_ck ck_in;		/* what it says; its strings are tokens of cd */
+	struct listing_ck_tokens ck_tok;
 
 	/* totals, read after crawler_run() */
 	uint64_t listings, pages, records, empty_pages, reported_total, short_listings;

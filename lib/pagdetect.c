@@ -6,7 +6,7 @@
  * request carries, a continuation flag, a total with nothing else (the
  * usual names, confirmed by page 2), and last the evidence that page 1 is
  * the whole listing.  A choice the evidence leaves open is marked for
- * page 2 to confirm (pag_spec.confirm, .cand; lib/crawl.c tries them).
+ * page 2 to confirm (pag_spec.confirm, .cand; lib/listing.c tries them).
  */
 #include <ctype.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /*
  * lib/crawl's engine with the test playing the server: requests are
- * caught by a struct crawl_io of its own, answered in any order, and the
+ * caught by a struct listing_io of its own, answered in any order, and the
  * engine's rules (order, fetch-ahead, loops, empty runs, origins, stuck
  * positions, "more" with nothing to go on) are checked page by page.
  */
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "../../lib/crawl.h"
+#include "../../lib/listing.h"
 #include "../../lib/crawler.h"
 #include "../../lib/statefile.h"
 #include "../../lib/jsonw.h"
@@ -18,7 +18,7 @@
 
 /* The server's side: what was sent, what was given up. */
 struct wire {
-	struct crawl_job *sent[64];
+	struct listing_job *sent[64];
 	size_t nsent;
 	size_t abandoned;
 	int trust;		/* creds_allowed answers this */
@@ -57,13 +57,13 @@ static int w_creds(void *ctx, const struct http_req *r, const char *url)
 }
 
 /* The job sent for page, taken off the wire; NULL when there is none. */
-static struct crawl_job *sent(struct wire *w, uint64_t page)
+static struct listing_job *sent(struct wire *w, uint64_t page)
 {
 	size_t i;
 
 	for (i = 0; i < w->nsent; i++)
 		if (w->sent[i]->page == page) {
-			struct crawl_job *j = w->sent[i];
+			struct listing_job *j = w->sent[i];
 
 			w->sent[i] = w->sent[--w->nsent];
 			return j;
@@ -71,7 +71,7 @@ static struct crawl_job *sent(struct wire *w, uint64_t page)
 	return NULL;
 }
 
-static void answer(struct crawl_job *j, long status, const char *body)
+static void answer(struct listing_job *j, long status, const char *body)
 {
 	j->req.outcome = HTTP_OK;
 	j->req.status = status;
@@ -81,10 +81,10 @@ static void answer(struct crawl_job *j, long status, const char *body)
 struct rig {
 	struct wire w;
 	struct secrets secrets;
-	struct crawl_cfg cfg;
-	struct crawl_listing l;
+	struct listing_cfg cfg;
+	struct listing_spec l;
 	struct pag_spec spec;
-	struct crawl c;
+	struct listing c;
 	struct json_doc d;
 	struct json_error je;
 	struct pag_result res;
@@ -105,7 +105,7 @@ static void rig_init(struct rig *g, const char *url, enum pag_style style, size_
 	g->cfg.ahead = 1;
 	g->cfg.max_empty = 3;
 	memcpy(g->cfg.key, "0123456789abcdef", 16);
-	crawl_listing_init(&g->l, 0);
+	listing_spec_init(&g->l, 0);
 	g->l.tmpl.url = strdup(url);
 	pag_spec_init(&g->spec);
 	g->spec.style = style;
@@ -118,21 +118,21 @@ static void rig_init(struct rig *g, const char *url, enum pag_style style, size_
 static int rig_start(struct rig *g)
 {
 	if (pag_spec_compile(&g->spec, &g->e) < 0 ||
-	    crawl_listing_ready(&g->l, &g->cfg, 0, &g->e) < 0)
+	    listing_spec_ready(&g->l, &g->cfg, 0, &g->e) < 0)
 		return -1;
-	return crawl_begin(&g->c, &g->cfg, &g->l, &g->spec, &g->e);
+	return listing_begin(&g->c, &g->cfg, &g->l, &g->spec, &g->e);
 }
 
 static void rig_release(struct rig *g)
 {
 	size_t i;
 
-	crawl_end(&g->c);
+	listing_end(&g->c);
 	for (i = 0; i < g->w.nsent; i++) {	/* sent and never answered nor abandoned */
 		http_req_release(&g->w.sent[i]->req);
 		free(g->w.sent[i]);
 	}
-	crawl_listing_release(&g->l);
+	listing_spec_release(&g->l);
 	pag_spec_release(&g->spec);
 	pag_result_release(&g->res);
 	json_doc_release(&g->d);
@@ -146,19 +146,19 @@ static void rig_release(struct rig *g)
  */
 static int serve(struct rig *g, uint64_t page, const char *body)
 {
-	struct crawl_job *j = sent(&g->w, page);
+	struct listing_job *j = sent(&g->w, page);
 
 	if (!j)
 		return aperr_set(&g->e, EX_SOFTWARE, "page %llu was not sent",
 				 (unsigned long long)page);
 	answer(j, 200, body);
-	crawl_take(&g->c, j);
-	while ((j = crawl_ready(&g->c))) {
-		if (crawl_page(&g->c, j, &g->d, &g->je, &g->res, &g->e) < 0) {
-			crawl_job_free(&g->cfg, j);
+	listing_take(&g->c, j);
+	while ((j = listing_ready(&g->c))) {
+		if (listing_page(&g->c, j, &g->d, &g->je, &g->res, &g->e) < 0) {
+			listing_job_free(&g->cfg, j);
 			return -1;
 		}
-		crawl_advance(&g->c, j, g->res.nrecords);
+		listing_advance(&g->c, j, g->res.nrecords);
 	}
 	return 0;
 }
@@ -180,15 +180,15 @@ static void test_cursor(void)
 	rig_init(&g, "http://api.test/items", PAG_CURSOR, 1);
 	pag_spec_set(&g.spec.cursor_path, "/next");
 	pag_spec_set(&g.spec.cursor_param, "cursor");
-	ok(rig_start(&g) == 0 && crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 1,
+	ok(rig_start(&g) == 0 && listing_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 1,
 	   "cursor: page 1 is sent");
 	is_str(sent_url(&g, 1), "http://api.test/items", "cursor: page 1 is the start URL");
 	ok(serve(&g, 1, "{\"items\":[1,2],\"next\":\"a\"}") == 0 && !g.c.done,
 	   "cursor: page 1 leads on");
 	is_str(g.c.next.buf, "http://api.test/items?cursor=a", "cursor: the next URL carries it");
-	ok(crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 1, "cursor: one request at a time");
+	ok(listing_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 1, "cursor: one request at a time");
 	ok(serve(&g, 2, "{\"items\":[3],\"next\":\"b\"}") == 0, "cursor: page 2");
-	crawl_submit(&g.c, 0, &g.e);
+	listing_submit(&g.c, 0, &g.e);
 	ok(serve(&g, 3, "{\"items\":[4],\"next\":\"a\"}") < 0 && g.e.code == EX_DATAERR &&
 	   strstr(g.e.msg, "page 3 (http://api.test/items?cursor=b)") &&
 	   strstr(g.e.msg, "the next cursor 'a' was already followed"),
@@ -201,7 +201,7 @@ static void test_cursor(void)
 	pag_spec_set(&g.spec.cursor_param, "cursor");
 	pag_spec_set(&g.spec.more_path, "/has_more");
 	rig_start(&g);
-	crawl_submit(&g.c, 0, &g.e);
+	listing_submit(&g.c, 0, &g.e);
 	ok(serve(&g, 1, "{\"items\":[1],\"has_more\":true}") < 0 &&
 	   strstr(g.e.msg, "says more pages follow but gives nothing to go on"),
 	   "cursor: 'more' without a cursor stops rather than ends short");
@@ -211,7 +211,7 @@ static void test_cursor(void)
 	pag_spec_set(&g.spec.cursor_path, "/next");
 	pag_spec_set(&g.spec.cursor_param, "cursor");
 	rig_start(&g);
-	crawl_submit(&g.c, 0, &g.e);
+	listing_submit(&g.c, 0, &g.e);
 	ok(serve(&g, 1, "{\"items\":[1],\"next\":null}") == 0 && g.c.done && g.c.records == 1,
 	   "cursor: no cursor and no 'more': the natural end");
 	rig_release(&g);
@@ -230,7 +230,7 @@ static void test_empty_run(void)
 	pag_spec_set(&g.spec.cursor_param, "cursor");
 	rig_start(&g);
 	for (pg = 1; pg <= 4 && r == 0; pg++) {
-		crawl_submit(&g.c, 0, &g.e);
+		listing_submit(&g.c, 0, &g.e);
 		snprintf(body, sizeof(body), "{\"items\":[],\"next\":\"c%llu\"}",
 			 (unsigned long long)pg);
 		r = serve(&g, pg, body);
@@ -247,7 +247,7 @@ static void test_offset_ahead(void)
 
 	rig_init(&g, "http://api.test/items", PAG_OFFSET, 3);
 	g.spec.limit = 2;
-	ok(rig_start(&g) == 0 && crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 3,
+	ok(rig_start(&g) == 0 && listing_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 3,
 	   "offset -j3: three pages go out at once");
 	is_str(sent_url(&g, 3), "http://api.test/items?offset=4&limit=2",
 	       "offset -j3: page 3 is guessed at offset 4");
@@ -255,13 +255,13 @@ static void test_offset_ahead(void)
 	   "offset: page 2 back first waits for page 1");
 	ok(serve(&g, 1, "{\"items\":[1,2]}") == 0 && g.c.page == 3 && g.c.pages == 2 &&
 	   g.c.records == 4, "offset: page 1 back, pages 1 and 2 are taken in order");
-	ok(crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 3,
+	ok(listing_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 3,
 	   "offset: the window moves on (pages 3, 4, 5 out)");
 	ok(serve(&g, 3, "{\"items\":[5]}") == 0 && g.c.pos == 5 && g.c.step == 1,
 	   "offset: a short page 3 shows the server's page size");
 	ok(g.w.abandoned == 2 && g.w.nsent == 0 && g.c.gen == 1,
 	   "offset: the wrong guesses in flight are given up");
-	ok(crawl_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 3, "offset: guessing again");
+	ok(listing_submit(&g.c, 0, &g.e) == 0 && g.w.nsent == 3, "offset: guessing again");
 	is_str(sent_url(&g, 4), "http://api.test/items?offset=5&limit=2",
 	       "offset: page 4 at the position the short page gave");
 	is_str(sent_url(&g, 6), "http://api.test/items?offset=7&limit=2",
@@ -274,7 +274,7 @@ static void test_offset_ahead(void)
 	rig_init(&g, "http://api.test/items", PAG_OFFSET, 4);
 	g.spec.limit = 10;
 	rig_start(&g);
-	ok(crawl_submit(&g.c, 2, &g.e) == 0 && g.w.nsent == 2,
+	ok(listing_submit(&g.c, 2, &g.e) == 0 && g.w.nsent == 2,
 	   "offset: no more requests than the pages left (--max-pages)");
 	rig_release(&g);
 }
@@ -285,9 +285,9 @@ static void test_stuck(void)
 
 	rig_init(&g, "http://api.test/items", PAG_PAGE, 1);
 	rig_start(&g);
-	crawl_submit(&g.c, 0, &g.e);
+	listing_submit(&g.c, 0, &g.e);
 	ok(serve(&g, 1, "{\"items\":[1,2]}") == 0, "page: page 1");
-	crawl_submit(&g.c, 0, &g.e);
+	listing_submit(&g.c, 0, &g.e);
 	is_str(sent_url(&g, 2), "http://api.test/items?page=2", "page: page 2 asked for");
 	ok(serve(&g, 2, "{\"items\":[1,2]}") < 0 &&
 	   strstr(g.e.msg, "the same records as page 1: does the API ignore 'page'?"),
@@ -305,10 +305,10 @@ static void test_origin(void)
 		pag_spec_set(&g.spec.next_path, "/next");
 		g.w.trust = trust;
 		pag_spec_compile(&g.spec, &g.e);
-		crawl_listing_ready(&g.l, &g.cfg, 1, &g.e);
-		crawl_begin(&g.c, &g.cfg, &g.l, &g.spec, &g.e);
+		listing_spec_ready(&g.l, &g.cfg, 1, &g.e);
+		listing_begin(&g.c, &g.cfg, &g.l, &g.spec, &g.e);
 		ok(g.l.holds_creds, "origin: a listing with credentials holds them");
-		crawl_submit(&g.c, 0, &g.e);
+		listing_submit(&g.c, 0, &g.e);
 		if (!trust) {
 			ok(serve(&g, 1, "{\"items\":[1],\"next\":\"https://other.test/p2\"}") < 0 &&
 			   strstr(g.e.msg, "another origin than https://api.test") &&
@@ -319,7 +319,7 @@ static void test_origin(void)
 		} else {
 			ok(serve(&g, 1, "{\"items\":[1],\"next\":\"https://other.test/p2\"}") == 0 &&
 			   !g.c.done, "origin: a trusted origin is followed");
-			ok(crawl_submit(&g.c, 0, &g.e) == 0 &&
+			ok(listing_submit(&g.c, 0, &g.e) == 0 &&
 			   !strcmp(sent_url(&g, 2), "https://other.test/p2") &&
 			   !strcmp(g.w.sent[0]->req.cred_origin, "https://api.test:443"),
 			   "origin: its request still names where the credentials were given");
@@ -331,9 +331,9 @@ static void test_origin(void)
 	pag_spec_set(&g.spec.next_path, "/next");
 	g.w.trust = 1;
 	pag_spec_compile(&g.spec, &g.e);
-	crawl_listing_ready(&g.l, &g.cfg, 1, &g.e);
-	crawl_begin(&g.c, &g.cfg, &g.l, &g.spec, &g.e);
-	crawl_submit(&g.c, 0, &g.e);
+	listing_spec_ready(&g.l, &g.cfg, 1, &g.e);
+	listing_begin(&g.c, &g.cfg, &g.l, &g.spec, &g.e);
+	listing_submit(&g.c, 0, &g.e);
 	g.w.trust = 0;
 	ok(serve(&g, 1, "{\"items\":[1],\"next\":\"http://api.test/p2\"}") < 0 &&
 	   strstr(g.e.msg, "plain http after https://api.test"),
@@ -344,24 +344,24 @@ static void test_origin(void)
 static void test_failures(void)
 {
 	struct rig g;
-	struct crawl_job *j;
+	struct listing_job *j;
 
 	rig_init(&g, "http://api.test/items", PAG_PAGE, 1);
 	rig_start(&g);
-	crawl_submit(&g.c, 0, &g.e);
+	listing_submit(&g.c, 0, &g.e);
 	j = sent(&g.w, 1);
 	answer(j, 503, "busy");
-	crawl_take(&g.c, j);
-	j = crawl_ready(&g.c);
-	ok(j && crawl_page(&g.c, j, &g.d, &g.je, &g.res, &g.e) < 0 &&
+	listing_take(&g.c, j);
+	j = listing_ready(&g.c);
+	ok(j && listing_page(&g.c, j, &g.d, &g.je, &g.res, &g.e) < 0 &&
 	   g.e.code == EX_UNAVAILABLE && strstr(g.e.msg, "page 1 (http://api.test/items): HTTP 503"),
 	   "a page that fails stops the listing: 69, its page and URL");
-	crawl_advance(&g.c, j, 0);
+	listing_advance(&g.c, j, 0);
 	rig_release(&g);
 
 	rig_init(&g, "http://api.test/items", PAG_PAGE, 1);
 	rig_start(&g);
-	crawl_submit(&g.c, 0, &g.e);
+	listing_submit(&g.c, 0, &g.e);
 	ok(serve(&g, 1, "{\"items\":[1,") < 0 && g.e.code == EX_DATAERR,
 	   "a body that is not JSON stops the listing with 65");
 	rig_release(&g);
@@ -369,12 +369,12 @@ static void test_failures(void)
 	rig_init(&g, "http://api.test/items", PAG_PAGE, 1);
 	rig_start(&g);
 	g.w.fail_submit = 1;
-	ok(crawl_submit(&g.c, 0, &g.e) < 0 && g.e.code == EX_UNAVAILABLE && g.c.nlive == 0,
+	ok(listing_submit(&g.c, 0, &g.e) < 0 && g.e.code == EX_UNAVAILABLE && g.c.nlive == 0,
 	   "a request that cannot go out is an error, and nothing is left live");
 	rig_release(&g);
 
 	rig_init(&g, "ftp://api.test/items", PAG_PAGE, 1);
-	ok(crawl_listing_ready(&g.l, &g.cfg, 0, &g.e) < 0 && g.e.code == EX_USAGE,
+	ok(listing_spec_ready(&g.l, &g.cfg, 0, &g.e) < 0 && g.e.code == EX_USAGE,
 	   "a start URL that is not http(s) is a usage error");
 	rig_release(&g);
 }
@@ -383,36 +383,36 @@ static void test_resume(void)
 {
 	struct rig g, h;
 	struct strbuf sb = STRBUF_INIT;
-	struct crawl_ck ck = { 0 }, in;
-	struct crawl_ck_tokens tk;
+	struct listing_ck ck = { 0 }, in;
+	struct listing_ck_tokens tk;
 	struct json_doc cd;
 	struct jsonw w;
 
 	rig_init(&g, "http://api.test/items", PAG_OFFSET, 1);
 	g.spec.limit = 2;
 	rig_start(&g);
-	crawl_submit(&g.c, 0, &g.e);
+	listing_submit(&g.c, 0, &g.e);
 	serve(&g, 1, "{\"items\":[1,2]}");
-	crawl_ck_fill(&g.c, &ck);
+	listing_ck_fill(&g.c, &ck);
 	jw_init(&w, &sb);
-	crawl_ck_write(&w, &ck);
+	listing_ck_write(&w, &ck);
 	jw_finish(&w);
 	json_doc_init(&cd, 16);
-	ok(json_parse(&cd, sb.buf, sb.len, NULL) == 0 && crawl_ck_read(&cd, &in, &tk, &g.e) == 1,
+	ok(json_parse(&cd, sb.buf, sb.len, NULL) == 0 && listing_ck_read(&cd, &in, &tk, &g.e) == 1,
 	   "resume: a crawl's checkpoint reads back");
 
 	rig_init(&h, "http://api.test/items", PAG_OFFSET, 1);
-	crawl_listing_ready(&h.l, &h.cfg, 0, &h.e);
-	ok(crawl_resume(&h.c, &h.cfg, &h.l, &cd, &in, &tk, "ck", &h.e) == 0 && h.c.page == 2 &&
-	   h.c.pos == 2 && h.c.records == 2 && crawl_submit(&h.c, 0, &h.e) == 0,
+	listing_spec_ready(&h.l, &h.cfg, 0, &h.e);
+	ok(listing_resume(&h.c, &h.cfg, &h.l, &cd, &in, &tk, "ck", &h.e) == 0 && h.c.page == 2 &&
+	   h.c.pos == 2 && h.c.records == 2 && listing_submit(&h.c, 0, &h.e) == 0,
 	   "resume: the crawl goes on at page 2");
 	is_str(sent_url(&h, 2), "http://api.test/items?offset=2&limit=2",
 	       "resume: with the request the checkpoint named");
 	rig_release(&h);
 
 	rig_init(&h, "http://api.test/other", PAG_OFFSET, 1);
-	crawl_listing_ready(&h.l, &h.cfg, 0, &h.e);
-	ok(crawl_resume(&h.c, &h.cfg, &h.l, &cd, &in, &tk, "ck", &h.e) < 0 &&
+	listing_spec_ready(&h.l, &h.cfg, 0, &h.e);
+	ok(listing_resume(&h.c, &h.cfg, &h.l, &cd, &in, &tk, "ck", &h.e) < 0 &&
 	   h.e.code == EX_CONFIG && strstr(h.e.msg, "ck was written for a crawl of "
 					   "http://api.test/items, not http://api.test/other"),
 	   "resume: a checkpoint of another listing is refused (78)");
@@ -505,7 +505,7 @@ static int next_url(void *ctx, uint64_t index, struct http_req *tmpl, struct str
 }
 
 /* Run a crawler over urls; its output file is out, its checkpoint ck.  The run's result. */
-static int crawl_run(const char *const *urls, size_t n, const char *out, const char *ck,
+static int listing_run(const char *const *urls, size_t n, const char *out, const char *ck,
 		     const char *state, uint64_t max_pages, size_t nactive, struct server *sv,
 		     struct aperr *e)
 {
@@ -599,19 +599,19 @@ static void test_crawler(void)
 		return;
 	snprintf(out, sizeof(out), "%.200s/out.jsonl", dir);
 	snprintf(ck, sizeof(ck), "%.200s/ck", dir);
-	ok(crawl_run(urls, 3, out, ck, NULL, 0, 1, &sv, &e) == 0 && sv.requests == 9,
+	ok(listing_run(urls, 3, out, ck, NULL, 0, 1, &sv, &e) == 0 && sv.requests == 9,
 	   "crawler: three listings of three pages, nine requests");
 	records_of(out, &got);
 	is_str(got.buf, "a1 a2 a3 a4 b1 b2 b3 b4 c1 c2 c3 c4 ", "crawler: every record once, in order");
 	ok(access(ck, F_OK) < 0, "crawler: the checkpoint goes when the crawl ends");
 
 	sv.requests = 0;
-	r = crawl_run(urls, 3, out, ck, NULL, 4, 1, &sv, &e);
+	r = listing_run(urls, 3, out, ck, NULL, 4, 1, &sv, &e);
 	ok(r == 0 && sv.requests == 4 && access(ck, F_OK) == 0,
 	   "crawler: --max-pages 4 stops with a checkpoint");
 	records_of(out, &got);
 	is_str(got.buf, "a1 a2 a3 a4 b1 b2 ", "crawler: the pages written so far");
-	r = crawl_run(urls, 3, out, ck, NULL, 0, 1, &sv, &e);
+	r = listing_run(urls, 3, out, ck, NULL, 0, 1, &sv, &e);
 	records_of(out, &got);
 	ok(r == 0 && sv.requests == 9 && access(ck, F_OK) < 0,
 	   "crawler: the resumed run makes only the five requests left");
@@ -619,20 +619,20 @@ static void test_crawler(void)
 	       "crawler: resumed, every record exactly once");
 
 	sv.requests = 0;
-	ok(crawl_run(urls, 3, out, NULL, NULL, 0, 3, &sv, &e) == 0 && sv.requests == 9,
+	ok(listing_run(urls, 3, out, NULL, NULL, 0, 3, &sv, &e) == 0 && sv.requests == 9,
 	   "crawler: three listings at once");
 	records_of(out, &got);
 	is_str(got.buf, "a1 a2 a3 a4 b1 b2 b3 b4 c1 c2 c3 c4 ",
 	       "crawler: at once, the output still reads listing after listing");
 
-	ok(crawl_run(urls, 2, out, NULL, "s", 0, 1, &sv, &e) == 0, "crawler: with in-band state");
+	ok(listing_run(urls, 2, out, NULL, "s", 0, 1, &sv, &e) == 0, "crawler: with in-band state");
 	records_of(out, &got);
 	is_str(got.buf, "a1 a2 S a3 S a4 S b1 b2 S b3 S b4 S S ",
 	       "crawler: a state line after each page, the end said once more");
 
 	sv.fail = "/b?c=2";
 	unlink(ck);
-	r = crawl_run(urls, 3, out, ck, NULL, 0, 3, &sv, &e);
+	r = listing_run(urls, 3, out, ck, NULL, 0, 3, &sv, &e);
 	records_of(out, &got);
 	ok(r < 0 && e.code == EX_UNAVAILABLE && strstr(e.msg, "page 2 (http://api.test/b?c=2): HTTP 503"),
 	   "crawler: a page that fails stops the run, naming the page");
@@ -640,7 +640,7 @@ static void test_crawler(void)
 	   !strstr(got.buf, "c"), "crawler: what the head listing wrote stays; nothing of the "
 				  "failed listing's later pages, nor of the listings after it");
 	sv.fail = NULL;
-	r = crawl_run(urls, 3, out, ck, NULL, 0, 1, &sv, &e);
+	r = listing_run(urls, 3, out, ck, NULL, 0, 1, &sv, &e);
 	records_of(out, &got);
 	ok(r == 0, "crawler: the run after the failure resumes");
 	is_str(got.buf, "a1 a2 a3 a4 b1 b2 b3 b4 c1 c2 c3 c4 ",

@@ -8,7 +8,7 @@
 #include "../tap.h"
 #include "../../lib/auth.h"
 #include "../../lib/backoff.h"
-#include "../../lib/crawl.h"
+#include "../../lib/listing.h"
 #include "../../lib/http.h"
 #include "../../lib/instant.h"
 #include "../../lib/json.h"
@@ -503,8 +503,8 @@ static void test_counts(void)
 static void test_crawl_ck(void)
 {
 	struct pag_spec spec;
-	struct crawl_ck ck = { 0 }, in;
-	struct crawl_ck_tokens tk;
+	struct listing_ck ck = { 0 }, in;
+	struct listing_ck_tokens tk;
 	struct strbuf sb = STRBUF_INIT, v = STRBUF_INIT;
 	struct json_doc cd;
 	struct jsonw w;
@@ -549,9 +549,9 @@ static void test_crawl_ck(void)
 	ck.total = 9223372036854775807ULL;	/* json_u64 reads up to INT64_MAX */
 	ck.spec = &spec;
 	jw_init(&w, &sb);
-	crawl_ck_write(&w, &ck);
+	listing_ck_write(&w, &ck);
 	ok(jw_finish(&w) == 0, "checkpoint: written");
-	ok(json_parse(&cd, sb.buf, sb.len, NULL) == 0 && crawl_ck_read(&cd, &in, &tk, &e) == 1,
+	ok(json_parse(&cd, sb.buf, sb.len, NULL) == 0 && listing_ck_read(&cd, &in, &tk, &e) == 1,
 	   "checkpoint: read back as a crawl under way");
 	ok(in.at_page && in.listing == 3 && in.output_bytes == 12345 && in.page == 3 && in.pos == 100 &&
 	   in.step == 50 && in.empty_run == 1 && in.records == 100 && in.pages == 2 && in.has_total &&
@@ -567,21 +567,21 @@ static void test_crawl_ck(void)
 	ck.at_page = 0;
 	ck.listing = 4;
 	jw_init(&w, &sb);
-	crawl_ck_write(&w, &ck);
+	listing_ck_write(&w, &ck);
 	ok(jw_finish(&w) == 0 && json_parse(&cd, sb.buf, sb.len, NULL) == 0 &&
-	   crawl_ck_read(&cd, &in, &tk, &e) == 1 && !in.at_page && in.listing == 4 && !tk.next,
+	   listing_ck_read(&cd, &in, &tk, &e) == 1 && !in.at_page && in.listing == 4 && !tk.next,
 	   "checkpoint: between listings, only where the next listing starts");
 	strbuf_reset(&sb);
 	jw_init(&w, &sb);
-	crawl_ck_complete(&w);
+	listing_ck_complete(&w);
 	ok(jw_finish(&w) == 0 && json_parse(&cd, sb.buf, sb.len, NULL) == 0 &&
-	   crawl_ck_read(&cd, &in, &tk, &e) == 0, "checkpoint: a complete crawl reads as 0");
+	   listing_ck_read(&cd, &in, &tk, &e) == 0, "checkpoint: a complete crawl reads as 0");
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		char desc[160];
 
 		snprintf(desc, sizeof(desc), "checkpoint: refused, naming %s: %.60s", bad[i].why, bad[i].json);
 		ok(json_parse(&cd, bad[i].json, strlen(bad[i].json), NULL) == 0 &&
-		   crawl_ck_read(&cd, &in, &tk, &e) < 0 && e.code == EX_DATAERR && strstr(e.msg, bad[i].why),
+		   listing_ck_read(&cd, &in, &tk, &e) < 0 && e.code == EX_DATAERR && strstr(e.msg, bad[i].why),
 		   desc);
 	}
 	pag_spec_release(&spec);

@@ -2,17 +2,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crawl.h"
+#include "listing.h"
 #include "hash.h"
 #include "jsonw.h"
 #include "redact.h"
 #include "secret.h"
 #include "url.h"
 
-void crawl_ck_write(struct jsonw *w, const struct crawl_ck *ck)
+void listing_ck_write(struct jsonw *w, const struct listing_ck *ck)
 {
 	jw_object(w);
-	jw_member_u64(w, "version", CRAWL_CK_VERSION);
+	jw_member_u64(w, "version", LISTING_CK_VERSION);
 	jw_member_u64(w, "listing", ck->listing);
 	jw_member_u64(w, "output_bytes", ck->output_bytes);
 	if (ck->at_page) {
@@ -39,10 +39,10 @@ void crawl_ck_write(struct jsonw *w, const struct crawl_ck *ck)
 	jw_end_object(w);
 }
 
-void crawl_ck_complete(struct jsonw *w)
+void listing_ck_complete(struct jsonw *w)
 {
 	jw_object(w);
-	jw_member_u64(w, "version", CRAWL_CK_VERSION);
+	jw_member_u64(w, "version", LISTING_CK_VERSION);
 	jw_key(w, "complete");
 	jw_bool(w, 1);
 	jw_end_object(w);
@@ -73,7 +73,7 @@ static int string(const struct json_doc *d, const char *name, int optional, uint
 	return 0;
 }
 
-int crawl_ck_read(const struct json_doc *d, struct crawl_ck *ck, struct crawl_ck_tokens *tk,
+int listing_ck_read(const struct json_doc *d, struct listing_ck *ck, struct listing_ck_tokens *tk,
 		  struct aperr *e)
 {
 	uint64_t version;
@@ -85,7 +85,7 @@ int crawl_ck_read(const struct json_doc *d, struct crawl_ck *ck, struct crawl_ck
 		return aperr_set(e, EX_DATAERR, "not a paginate checkpoint (not a JSON object)");
 	if (whole(d, "version", &version, e) < 0)
 		return -1;
-	if (version != CRAWL_CK_VERSION)
+	if (version != LISTING_CK_VERSION)
 		return aperr_set(e, EX_DATAERR, "/version: %llu, not a version this paginate reads",
 				 (unsigned long long)version);
 	t = json_get(d, 0, "complete", 8);
@@ -117,7 +117,7 @@ int crawl_ck_read(const struct json_doc *d, struct crawl_ck *ck, struct crawl_ck
 
 /* ---- the engine ---- */
 
-const char *crawl_shown(const struct crawl_cfg *cfg, struct strbuf *out, const char *url)
+const char *listing_shown(const struct listing_cfg *cfg, struct strbuf *out, const char *url)
 {
 	strbuf_reset(out);
 	redact_url(out, url, cfg->key_param);
@@ -125,7 +125,7 @@ const char *crawl_shown(const struct crawl_cfg *cfg, struct strbuf *out, const c
 	return out->buf;
 }
 
-int crawl_page_error(const struct crawl_cfg *cfg, uint64_t page, const char *url, int code,
+int listing_page_error(const struct listing_cfg *cfg, uint64_t page, const char *url, int code,
 		     const char *why, struct aperr *e)
 {
 	struct strbuf m = STRBUF_INIT;
@@ -133,7 +133,7 @@ int crawl_page_error(const struct crawl_cfg *cfg, uint64_t page, const char *url
 
 	strbuf_addstr(&m, why);
 	secrets_scrub(cfg->secrets, &m);
-	crawl_shown(cfg, &u, url);
+	listing_shown(cfg, &u, url);
 	strbuf_shorten(&u, 300);
 	aperr_set(e, code, "page %llu (%s): %s", (unsigned long long)page, u.buf,
 		  m.buf);
@@ -142,19 +142,19 @@ int crawl_page_error(const struct crawl_cfg *cfg, uint64_t page, const char *url
 	return -1;
 }
 
-static int fail(const struct crawl *c, uint64_t page, const char *url, int code, const char *why,
+static int fail(const struct listing *c, uint64_t page, const char *url, int code, const char *why,
 		struct aperr *e)
 {
-	return crawl_page_error(c->cfg, page, url, code, why, e);
+	return listing_page_error(c->cfg, page, url, code, why, e);
 }
 
-static void say(const struct crawl *c, const char *line)
+static void say(const struct listing *c, const char *line)
 {
 	if (c->cfg->io.log)
 		c->cfg->io.log(c->cfg->io.ctx, line);
 }
 
-void crawl_listing_init(struct crawl_listing *l, uint64_t index)
+void listing_spec_init(struct listing_spec *l, uint64_t index)
 {
 	memset(l, 0, sizeof(*l));
 	http_req_init(&l->tmpl);
@@ -163,13 +163,13 @@ void crawl_listing_init(struct crawl_listing *l, uint64_t index)
 	l->index = index;
 }
 
-int crawl_listing_ready(struct crawl_listing *l, const struct crawl_cfg *cfg, int has_auth,
+int listing_spec_ready(struct listing_spec *l, const struct listing_cfg *cfg, int has_auth,
 			struct aperr *e)
 {
 	if (url_origin(l->tmpl.url, &l->origin) < 0) {
 		struct strbuf u = STRBUF_INIT;
 
-		crawl_shown(cfg, &u, l->tmpl.url);
+		listing_shown(cfg, &u, l->tmpl.url);
 		strbuf_shorten(&u, 300);
 		aperr_set(e, EX_USAGE, "%s: not an http or https URL", u.buf);
 		strbuf_release(&u);
@@ -182,17 +182,17 @@ int crawl_listing_ready(struct crawl_listing *l, const struct crawl_cfg *cfg, in
 	return 0;
 }
 
-void crawl_listing_release(struct crawl_listing *l)
+void listing_spec_release(struct listing_spec *l)
 {
 	http_req_release(&l->tmpl);
 	strbuf_release(&l->meta);
 	strbuf_release(&l->origin);
 }
 
-static struct crawl_job *job_new(struct crawl *c, const char *url, const struct strbuf *body)
+static struct listing_job *job_new(struct listing *c, const char *url, const struct strbuf *body)
 {
-	const struct crawl_listing *l = c->l;
-	struct crawl_job *j = calloc(1, sizeof(*j));
+	const struct listing_spec *l = c->l;
+	struct listing_job *j = calloc(1, sizeof(*j));
 
 	if (!j)
 		return NULL;
@@ -220,7 +220,7 @@ static struct crawl_job *job_new(struct crawl *c, const char *url, const struct 
 	return j;
 }
 
-static void job_free(const struct crawl_cfg *cfg, struct crawl_job *j)
+static void job_free(const struct listing_cfg *cfg, struct listing_job *j)
 {
 	if (cfg->io.release)
 		cfg->io.release(cfg->io.ctx, &j->req);
@@ -229,19 +229,19 @@ static void job_free(const struct crawl_cfg *cfg, struct crawl_job *j)
 	free(j);
 }
 
-void crawl_job_free(const struct crawl_cfg *cfg, struct crawl_job *j)
+void listing_job_free(const struct listing_cfg *cfg, struct listing_job *j)
 {
 	job_free(cfg, j);
 }
 
-static int submit(struct crawl *c, const char *url, const struct strbuf *body, uint64_t page,
+static int submit(struct listing *c, const char *url, const struct strbuf *body, uint64_t page,
 		  uint64_t pos, struct aperr *e)
 {
-	struct crawl_job *j;
+	struct listing_job *j;
 
 	if (c->nlive == c->alive) {
 		size_t n = c->alive ? c->alive * 2 : 16;
-		struct crawl_job **live = realloc(c->live, n * sizeof(*live));
+		struct listing_job **live = realloc(c->live, n * sizeof(*live));
 
 		if (!live)
 			return aperr_set(e, EX_OSERR, "out of memory");
@@ -263,7 +263,7 @@ static int submit(struct crawl *c, const char *url, const struct strbuf *body, u
 	return 0;
 }
 
-static void unlive(struct crawl *c, const struct crawl_job *j)
+static void unlive(struct listing *c, const struct listing_job *j)
 {
 	size_t i;
 
@@ -275,7 +275,7 @@ static void unlive(struct crawl *c, const struct crawl_job *j)
 }
 
 /* Stop what is in flight and free what waits in the ring. */
-static void drop_all(struct crawl *c)
+static void drop_all(struct listing *c)
 {
 	size_t i;
 
@@ -293,14 +293,14 @@ static void drop_all(struct crawl *c)
 }
 
 /* Forget every guess: what is in flight and what waits. */
-static void drop_ahead(struct crawl *c)
+static void drop_ahead(struct listing *c)
 {
 	drop_all(c);
 	c->gen++;
 	c->last_submitted = c->page - 1;
 }
 
-static int fetch_ahead(const struct crawl *c)
+static int fetch_ahead(const struct listing *c)
 {
 	return c->resolved && c->cfg->ahead && c->cfg->concurrency > 1 &&
 	       (c->spec.style == PAG_PAGE || (c->spec.style == PAG_OFFSET && c->step > 0));
@@ -310,7 +310,7 @@ static int fetch_ahead(const struct crawl *c)
  * The body of the request for position value (JSON: a cursor as the page
  * held it, or a number), when the style puts its position there.
  */
-static int position_body(struct crawl *c, const char *value, struct strbuf *out, struct aperr *e)
+static int position_body(struct listing *c, const char *value, struct strbuf *out, struct aperr *e)
 {
 	const struct http_req *t = &c->l->tmpl;
 
@@ -319,7 +319,7 @@ static int position_body(struct crawl *c, const char *value, struct strbuf *out,
 	return pag_body(&c->spec, t->body.buf, t->has_body ? t->body.len : 0, value, out, e);
 }
 
-int crawl_submit(struct crawl *c, uint64_t pages_left, struct aperr *e)
+int listing_submit(struct listing *c, uint64_t pages_left, struct aperr *e)
 {
 	const struct strbuf *nb = c->has_next_body ? &c->next_body : NULL;
 	char num[24];
@@ -362,9 +362,9 @@ int crawl_submit(struct crawl *c, uint64_t pages_left, struct aperr *e)
  * credentials may not follow it there (an https listing never goes on over
  * http with them), so the crawl stops unless the user trusts that origin.
  */
-static int check_origin(struct crawl *c, const struct crawl_job *j, struct aperr *e)
+static int check_origin(struct listing *c, const struct listing_job *j, struct aperr *e)
 {
-	const struct crawl_listing *l = c->l;
+	const struct listing_spec *l = c->l;
 	struct strbuf to = STRBUF_INIT, m = STRBUF_INIT;
 	int ok = !l->holds_creds;
 
@@ -388,7 +388,7 @@ static int check_origin(struct crawl *c, const struct crawl_job *j, struct aperr
 }
 
 /* The next request's fingerprint: its URL and body (a loop is an error). */
-static int request_hash(const struct crawl *c, struct hash128 *h, struct aperr *e)
+static int request_hash(const struct listing *c, struct hash128 *h, struct aperr *e)
 {
 	struct strbuf m = STRBUF_INIT;
 
@@ -407,7 +407,7 @@ static int request_hash(const struct crawl *c, struct hash128 *h, struct aperr *
 }
 
 /* A next request already made: the listing loops. */
-static int check_loop(struct crawl *c, const struct crawl_job *j, const struct pag_result *res,
+static int check_loop(struct listing *c, const struct listing_job *j, const struct pag_result *res,
 		      struct aperr *e)
 {
 	struct strbuf m = STRBUF_INIT, u = STRBUF_INIT;
@@ -425,7 +425,7 @@ static int check_loop(struct crawl *c, const struct crawl_job *j, const struct p
 		strbuf_addf(&m, "the next %s '%s' was already followed: the listing loops; stopping",
 			    c->spec.style == PAG_CURSOR ? "cursor" : "key", res->token.buf);
 	} else {
-		crawl_shown(c->cfg, &u, c->next.buf);
+		listing_shown(c->cfg, &u, c->next.buf);
 		strbuf_shorten(&u, 300);
 		strbuf_addf(&m, "the next URL %s was already followed: the listing loops; stopping",
 			    u.buf);
@@ -437,7 +437,7 @@ static int check_loop(struct crawl *c, const struct crawl_job *j, const struct p
 }
 
 /* Where the page leads: the position after it, and whether there is one. */
-static int step(struct crawl *c, const struct pag_result *res, int *more, struct aperr *e)
+static int step(struct listing *c, const struct pag_result *res, int *more, struct aperr *e)
 {
 	size_t n = res->nrecords;
 	char num[24];
@@ -485,7 +485,7 @@ static int step(struct crawl *c, const struct pag_result *res, int *more, struct
 }
 
 /* Where the page leads: sets c->next, or c->done; -1 when the listing must stop here. */
-static int next_page(struct crawl *c, const struct crawl_job *j, const struct pag_result *res,
+static int next_page(struct listing *c, const struct listing_job *j, const struct pag_result *res,
 		     struct aperr *e)
 {
 	int more;
@@ -520,14 +520,14 @@ static int next_page(struct crawl *c, const struct crawl_job *j, const struct pa
 }
 
 /* A page's records, as a fingerprint: two pages with the same records have the same. */
-static uint64_t records_hash(const struct crawl *c, const struct json_doc *d,
+static uint64_t records_hash(const struct listing *c, const struct json_doc *d,
 			     const struct pag_result *res)
 {
 	return siphash64(c->cfg->key, json_src(d, res->array), json_srclen(d, res->array));
 }
 
 /* The same records as the page before: the server ignores the position. */
-static int check_stuck(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
+static int check_stuck(struct listing *c, const struct listing_job *j, const struct json_doc *d,
 		       const struct pag_result *res, struct aperr *e)
 {
 	uint64_t h;
@@ -553,7 +553,7 @@ static int check_stuck(struct crawl *c, const struct crawl_job *j, const struct 
  * is not there at all (a typo; present and null is the last page) stops
  * the crawl, naming the members that are there.
  */
-static int explicit_paths(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
+static int explicit_paths(struct listing *c, const struct listing_job *j, const struct json_doc *d,
 			  struct aperr *e)
 {
 	const struct json_ptr *p = c->spec.style == PAG_CURSOR ? &c->spec.cursor_ptr
@@ -594,7 +594,7 @@ static int explicit_paths(struct crawl *c, const struct crawl_job *j, const stru
 }
 
 /* Page 1 of a guess that page 2 must confirm: what page 2 must differ from. */
-static void keep_first(struct crawl *c, const struct json_doc *d, const struct pag_result *res)
+static void keep_first(struct listing *c, const struct json_doc *d, const struct pag_result *res)
 {
 	c->has_first = c->spec.confirm && !c->done;
 	if (!c->has_first)
@@ -615,7 +615,7 @@ static void keep_first(struct crawl *c, const struct json_doc *d, const struct p
 }
 
 /* The request for page 2 under the spec now in force, from page 1's position. */
-static int page2_request(struct crawl *c, struct aperr *e)
+static int page2_request(struct listing *c, struct aperr *e)
 {
 	char num[24];
 	const char *value = num, *json = num;
@@ -648,7 +648,7 @@ static int page2_request(struct crawl *c, struct aperr *e)
  * candidate and return 1; confirmed, return 0; refuted with nothing left,
  * -1 naming what was tried.
  */
-static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
+static int confirm_page2(struct listing *c, const struct listing_job *j, const struct json_doc *d,
 			 const struct pag_result *res, struct aperr *e)
 {
 	const struct http_req *r = &j->req;
@@ -696,10 +696,10 @@ static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struc
 		if (c->spec.style == PAG_CURSOR)
 			strbuf_addf(&why, ", as in: paginate --style cursor --cursor-path %s "
 				    "--cursor-param NAME '%s'", c->spec.cursor_path,
-				    crawl_shown(c->cfg, &c->shown, c->l->tmpl.url));
+				    listing_shown(c->cfg, &c->shown, c->l->tmpl.url));
 		else
 			strbuf_addf(&why, ", as in: paginate --style offset --offset-param NAME '%s'",
-				    crawl_shown(c->cfg, &c->shown, c->l->tmpl.url));
+				    listing_shown(c->cfg, &c->shown, c->l->tmpl.url));
 		rc = fail(c, j->page, r->url, EX_DATAERR, why.buf, e);
 		strbuf_release(&why);
 	}
@@ -709,7 +709,7 @@ static int confirm_page2(struct crawl *c, const struct crawl_job *j, const struc
 }
 
 /* Page 1 of an auto crawl: the style the response shows. */
-static int resolve(struct crawl *c, const struct crawl_job *j, const struct json_doc *d,
+static int resolve(struct listing *c, const struct listing_job *j, const struct json_doc *d,
 		   struct aperr *e)
 {
 	const struct http_req *r = &j->req, *t = &c->l->tmpl;
@@ -723,7 +723,7 @@ static int resolve(struct crawl *c, const struct crawl_job *j, const struct json
 		strbuf_addstr(&m, e->msg);
 		if (e->code == EX_DATAERR)
 			strbuf_addf(&m, " (to take page 1 as the whole listing: paginate --style none "
-				    "'%s')", crawl_shown(c->cfg, &c->shown, t->url));
+				    "'%s')", listing_shown(c->cfg, &c->shown, t->url));
 		rc = fail(c, j->page, r->url, e->code, m.buf ? m.buf : e->msg, e);
 		strbuf_release(&m);
 		return rc;
@@ -743,7 +743,7 @@ static int resolve(struct crawl *c, const struct crawl_job *j, const struct json
 	return 0;
 }
 
-int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
+int listing_page(struct listing *c, const struct listing_job *j, struct json_doc *d,
 	       struct json_error *je, struct pag_result *res, struct aperr *e)
 {
 	const struct http_req *r = &j->req;
@@ -795,7 +795,7 @@ int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
 
 		strbuf_addf(&m, "page %llu: %zu records%s%s", (unsigned long long)j->page,
 			    res->nrecords, c->done ? ", the last page" : ", next ",
-			    c->done ? "" : crawl_shown(c->cfg, &u, c->next.buf));
+			    c->done ? "" : listing_shown(c->cfg, &u, c->next.buf));
 		say(c, m.buf);
 		strbuf_release(&m);
 		strbuf_release(&u);
@@ -803,7 +803,7 @@ int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
 	return 0;
 }
 
-void crawl_take(struct crawl *c, struct crawl_job *j)
+void listing_take(struct listing *c, struct listing_job *j)
 {
 	unlive(c, j);
 	if (j->gen != c->gen || j->page < c->page || j->page >= c->page + c->ringn) {
@@ -814,9 +814,9 @@ void crawl_take(struct crawl *c, struct crawl_job *j)
 	c->ring[j->page % c->ringn] = j;
 }
 
-struct crawl_job *crawl_ready(struct crawl *c)
+struct listing_job *listing_ready(struct listing *c)
 {
-	struct crawl_job *j = c->ring[c->page % c->ringn];
+	struct listing_job *j = c->ring[c->page % c->ringn];
 
 	if (c->done || !j || j->page != c->page)
 		return NULL;
@@ -824,7 +824,7 @@ struct crawl_job *crawl_ready(struct crawl *c)
 	return j;
 }
 
-void crawl_advance(struct crawl *c, struct crawl_job *j, size_t nrecords)
+void listing_advance(struct listing *c, struct listing_job *j, size_t nrecords)
 {
 	int guessed;
 
@@ -839,7 +839,7 @@ void crawl_advance(struct crawl *c, struct crawl_job *j, size_t nrecords)
 		drop_ahead(c);
 }
 
-static int begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
+static int begin(struct listing *c, const struct listing_cfg *cfg, struct listing_spec *l,
 		 struct aperr *e)
 {
 	void *owner = c->owner;
@@ -864,7 +864,7 @@ static int begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_list
 }
 
 /* The first request is a request made: a listing that comes back to it loops. */
-static int first_seen(struct crawl *c, struct aperr *e)
+static int first_seen(struct listing *c, struct aperr *e)
 {
 	struct hash128 h;
 
@@ -876,7 +876,7 @@ static int first_seen(struct crawl *c, struct aperr *e)
 	return 0;
 }
 
-int crawl_begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
+int listing_begin(struct listing *c, const struct listing_cfg *cfg, struct listing_spec *l,
 		const struct pag_spec *user, struct aperr *e)
 {
 	const struct http_req *t = &l->tmpl;
@@ -901,9 +901,9 @@ int crawl_begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listi
 	return first_seen(c, e);
 }
 
-int crawl_resume(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
-		 const struct json_doc *cd, const struct crawl_ck *ck,
-		 const struct crawl_ck_tokens *tok, const char *label, struct aperr *e)
+int listing_resume(struct listing *c, const struct listing_cfg *cfg, struct listing_spec *l,
+		 const struct json_doc *cd, const struct listing_ck *ck,
+		 const struct listing_ck_tokens *tok, const char *label, struct aperr *e)
 {
 	struct strbuf v = STRBUF_INIT;
 
@@ -914,7 +914,7 @@ int crawl_resume(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_list
 	if (!v.buf || !json_str_eq(cd, tok->start_id, l->id, strlen(l->id))) {
 		aperr_set(e, EX_CONFIG, "%s was written for a crawl of %s, not %s; use --restart "
 			  "to start over", label, v.len ? v.buf : "?",
-			  crawl_shown(cfg, &c->shown, l->tmpl.url));
+			  listing_shown(cfg, &c->shown, l->tmpl.url));
 		strbuf_release(&v);
 		return -1;
 	}
@@ -940,7 +940,7 @@ int crawl_resume(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_list
 	return first_seen(c, e);
 }
 
-void crawl_end(struct crawl *c)
+void listing_end(struct listing *c)
 {
 	if (c->ring)
 		drop_all(c);	/* what waits was fetched ahead past the end */
@@ -960,10 +960,10 @@ void crawl_end(struct crawl *c)
 	pag_spec_release(&c->spec);
 }
 
-void crawl_ck_fill(struct crawl *c, struct crawl_ck *ck)
+void listing_ck_fill(struct listing *c, struct listing_ck *ck)
 {
 	ck->at_page = 1;
-	ck->start = crawl_shown(c->cfg, &c->shown, c->l->tmpl.url);
+	ck->start = listing_shown(c->cfg, &c->shown, c->l->tmpl.url);
 	ck->start_id = c->l->id;
 	ck->next = c->next.buf;
 	ck->next_len = c->next.len;

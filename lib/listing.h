@@ -1,20 +1,20 @@
 /*
- * crawl: one listing's pagination, page by page to its natural end, and
+ * listing: one listing's pagination, page by page to its natural end, and
  * the checkpoint that says where it stands.
  *
- * The engine.  A struct crawl follows one listing: it names the requests
- * to make (crawl_submit: the next page, and with fetch-ahead the pages
+ * The engine.  A struct listing follows one listing: it names the requests
+ * to make (listing_submit: the next page, and with fetch-ahead the pages
  * after it, guessed at the offset step or the next page number), takes the
- * responses in any order (crawl_take) and hands them back in page order
- * (crawl_ready).  crawl_page() applies the rules to a page: its status,
+ * responses in any order (listing_take) and hands them back in page order
+ * (listing_ready).  listing_page() applies the rules to a page: its status,
  * its body, the style found (auto), where it leads next, and why the
  * listing ends or must stop -- "more pages" with nothing to go on, a next
  * page on an origin the credentials may not go to, too many empty pages in
  * a row, a request already made (a loop), the same records as the page
- * before (the API ignores the position).  crawl_advance() moves past the
+ * before (the API ignores the position).  listing_advance() moves past the
  * page once the caller has written it; a page that shows the guess was
  * wrong discards what was fetched ahead.  The engine never does I/O
- * itself: requests go out and are given up through struct crawl_io, so a
+ * itself: requests go out and are given up through struct listing_io, so a
  * test can play the server.
  *
  * The checkpoint's format (version 1):
@@ -34,17 +34,17 @@
  * write, next_body its body when the position travels in it; spec is the
  * pagination in force (auto resolved to the style found).
  *
- * Ownership: struct crawl_ck borrows every string it is given to write;
- * what crawl_ck_read() fills points into the parsed document d (strings
+ * Ownership: struct listing_ck borrows every string it is given to write;
+ * what listing_ck_read() fills points into the parsed document d (strings
  * are token numbers, decoded by the caller).  Nothing is allocated.
- * A struct crawl owns its jobs (until crawl_ready hands one out, which the
- * caller gives back through crawl_advance), its spec and its strings; it
- * borrows its struct crawl_cfg and its listing, which must outlive it.
+ * A struct listing owns its jobs (until listing_ready hands one out, which the
+ * caller gives back through listing_advance), its spec and its strings; it
+ * borrows its struct listing_cfg and its listing, which must outlive it.
  *
  * Thread-safety: none; a crawl is used by one thread.
  */
-#ifndef APIPE_CRAWL_H
-#define APIPE_CRAWL_H
+#ifndef APIPE_LISTING_H
+#define APIPE_LISTING_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -56,14 +56,14 @@
 #include "http.h"
 #include "strbuf.h"
 
-#define CRAWL_CK_VERSION 1
+#define LISTING_CK_VERSION 1
 
 struct jsonw;
 
-struct crawl_ck {
+struct listing_ck {
 	uint64_t listing, output_bytes;
 	int at_page;			/* the listing is under way: what follows is set */
-	const char *start, *start_id;	/* writing: strings; reading: see crawl_ck_read */
+	const char *start, *start_id;	/* writing: strings; reading: see listing_ck_read */
 	const char *next;
 	size_t next_len;
 	const char *next_body;		/* NULL: none */
@@ -75,13 +75,13 @@ struct crawl_ck {
 };
 
 /* Write ck as the checkpoint's JSON object. */
-void crawl_ck_write(struct jsonw *w, const struct crawl_ck *ck);
+void listing_ck_write(struct jsonw *w, const struct listing_ck *ck);
 
 /* Write the checkpoint that says the last crawl ended. */
-void crawl_ck_complete(struct jsonw *w);
+void listing_ck_complete(struct jsonw *w);
 
-/* What crawl_ck_read() found: token numbers in d for the strings. */
-struct crawl_ck_tokens {
+/* What listing_ck_read() found: token numbers in d for the strings. */
+struct listing_ck_tokens {
 	uint32_t start, start_id, next, next_body, spec;	/* 0: absent */
 };
 
@@ -92,15 +92,15 @@ struct crawl_ck_tokens {
  * naming the JSON Pointer) when it is no version-1 checkpoint or a member
  * is not what it must be.
  */
-int crawl_ck_read(const struct json_doc *d, struct crawl_ck *ck, struct crawl_ck_tokens *tokens,
+int listing_ck_read(const struct json_doc *d, struct listing_ck *ck, struct listing_ck_tokens *tokens,
 		  struct aperr *e);
 
 /* ---- the engine ---- */
 
 /* How the engine reaches the network: set by the caller. */
-struct crawl_io {
+struct listing_io {
 	void *ctx;
-	/* Send r; it comes back to crawl_take().  -1 (e) when it cannot go. */
+	/* Send r; it comes back to listing_take().  -1 (e) when it cannot go. */
 	int (*submit)(void *ctx, struct http_req *r, struct aperr *e);
 	/* Forget r, sent and not yet back: it never comes back. */
 	void (*abandon)(void *ctx, struct http_req *r);
@@ -122,8 +122,8 @@ struct crawl_io {
 };
 
 /* What every listing of a run shares; borrowed by each crawl. */
-struct crawl_cfg {
-	struct crawl_io io;
+struct listing_cfg {
+	struct listing_io io;
 	const struct secrets *secrets;	/* scrubbed from every message */
 	const char *key_param;		/* an API key sent in the query: masked, never followed */
 	size_t concurrency;		/* -j: requests in flight */
@@ -133,7 +133,7 @@ struct crawl_cfg {
 };
 
 /* One listing: its start request, as the template of every page request. */
-struct crawl_listing {
+struct listing_spec {
 	struct http_req tmpl;
 	struct strbuf meta;		/* the request line's meta, as JSON; empty: none */
 	uint64_t index;
@@ -142,19 +142,19 @@ struct crawl_listing {
 	char id[33];			/* the start request's identity (pag_request_id) */
 };
 
-/* Ready l for index: an empty template the caller fills, then crawl_listing_ready(). */
-void crawl_listing_init(struct crawl_listing *l, uint64_t index);
+/* Ready l for index: an empty template the caller fills, then listing_spec_ready(). */
+void listing_spec_init(struct listing_spec *l, uint64_t index);
 /*
  * l's template is filled: work out its origin and identity.  has_auth:
  * the run adds credentials of its own.  -1 (EX_USAGE) when the URL is no
  * http or https URL.
  */
-int crawl_listing_ready(struct crawl_listing *l, const struct crawl_cfg *cfg, int has_auth,
+int listing_spec_ready(struct listing_spec *l, const struct listing_cfg *cfg, int has_auth,
 			struct aperr *e);
-void crawl_listing_release(struct crawl_listing *l);
+void listing_spec_release(struct listing_spec *l);
 
 /* One page request; req.udata points back at it. */
-struct crawl_job {
+struct listing_job {
 	struct http_req req;
 	void *owner;			/* the caller's: the crawl's owner when submitted */
 	uint64_t gen;			/* the guess it belongs to (fetch-ahead) */
@@ -163,9 +163,9 @@ struct crawl_job {
 };
 
 /* Where a listing's crawl stands: the next page not yet written. */
-struct crawl {
-	const struct crawl_cfg *cfg;
-	struct crawl_listing *l;
+struct listing {
+	const struct listing_cfg *cfg;
+	struct listing_spec *l;
 	void *owner;			/* copied into each job */
 	struct pag_spec spec;
 	int resolved;			/* the style is known (not auto before page 1) */
@@ -188,36 +188,36 @@ struct crawl {
 	int explicit_style;		/* the user named the style: its paths must be there */
 	/* fetch-ahead: pages gen_page.. were guessed at gen_pos + k * gen_step */
 	uint64_t gen, gen_page, gen_pos, gen_step, last_submitted;
-	struct crawl_job **ring;
+	struct listing_job **ring;
 	size_t ringn;
-	struct crawl_job **live;	/* submitted, not yet back */
+	struct listing_job **live;	/* submitted, not yet back */
 	size_t nlive, alive;
 	struct strbuf why, shown;	/* scratch */
 };
 
 /* Start l's crawl at its first page, with the pagination user asks for. */
-int crawl_begin(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
+int listing_begin(struct listing *c, const struct listing_cfg *cfg, struct listing_spec *l,
 		const struct pag_spec *user, struct aperr *e);
 /*
- * Resume l's crawl where checkpoint ck (read from cd by crawl_ck_read)
+ * Resume l's crawl where checkpoint ck (read from cd by listing_ck_read)
  * says it stands.  label names the checkpoint in messages.  -1 (EX_CONFIG)
  * when ck was written for another listing, EX_DATAERR when it is damaged.
  */
-int crawl_resume(struct crawl *c, const struct crawl_cfg *cfg, struct crawl_listing *l,
-		 const struct json_doc *cd, const struct crawl_ck *ck,
-		 const struct crawl_ck_tokens *tok, const char *label, struct aperr *e);
+int listing_resume(struct listing *c, const struct listing_cfg *cfg, struct listing_spec *l,
+		 const struct json_doc *cd, const struct listing_ck *ck,
+		 const struct listing_ck_tokens *tok, const char *label, struct aperr *e);
 /* Stop what is in flight, free what waits; c->dropped counts what was fetched for nothing. */
-void crawl_end(struct crawl *c);
+void listing_end(struct listing *c);
 
 /*
  * Keep the requests going: the next page, and with fetch-ahead the pages
  * after it, at most pages_left in all (0: no bound).
  */
-int crawl_submit(struct crawl *c, uint64_t pages_left, struct aperr *e);
+int listing_submit(struct listing *c, uint64_t pages_left, struct aperr *e);
 /* A response to one of c's jobs: kept for its turn, or dropped (a wrong guess). */
-void crawl_take(struct crawl *c, struct crawl_job *j);
+void listing_take(struct listing *c, struct listing_job *j);
 /* The next page in order, when it is back; NULL otherwise.  The caller owns it. */
-struct crawl_job *crawl_ready(struct crawl *c);
+struct listing_job *listing_ready(struct listing *c);
 /*
  * Apply the rules to page j, using d as scratch for its body and res for
  * what it holds.  Sets c->next (and c->next_body), or c->done on the last
@@ -226,24 +226,24 @@ struct crawl_job *crawl_ready(struct crawl *c);
  * secrets masked) when the listing must stop at this page.  1 when page 2
  * refuted the parameter auto chose for the position (the API answered
  * 4xx, or page 1 again) and the next candidate is in force: the page is
- * not written, the caller frees j and crawl_submit() asks for page 2 anew.
+ * not written, the caller frees j and listing_submit() asks for page 2 anew.
  */
-int crawl_page(struct crawl *c, const struct crawl_job *j, struct json_doc *d,
+int listing_page(struct listing *c, const struct listing_job *j, struct json_doc *d,
 	       struct json_error *je, struct pag_result *res, struct aperr *e);
-/* Free job j (one crawl_ready() handed out) without counting it: the run stops at it. */
-void crawl_job_free(const struct crawl_cfg *cfg, struct crawl_job *j);
+/* Free job j (one listing_ready() handed out) without counting it: the run stops at it. */
+void listing_job_free(const struct listing_cfg *cfg, struct listing_job *j);
 /* Page j was written: count it, free it, and drop what was fetched ahead on a wrong guess. */
-void crawl_advance(struct crawl *c, struct crawl_job *j, size_t nrecords);
+void listing_advance(struct listing *c, struct listing_job *j, size_t nrecords);
 /* Fill ck (at_page) with where c stands; its strings are c's and shown's. */
-void crawl_ck_fill(struct crawl *c, struct crawl_ck *ck);
+void listing_ck_fill(struct listing *c, struct listing_ck *ck);
 /*
  * Stop at page (its URL url) for why: e becomes "page N (URL): why" with
  * code, the URL masked and cut to 300 bytes, secrets scrubbed from why
  * (which may be e's own message).  Returns -1.
  */
-int crawl_page_error(const struct crawl_cfg *cfg, uint64_t page, const char *url, int code,
+int listing_page_error(const struct listing_cfg *cfg, uint64_t page, const char *url, int code,
 		     const char *why, struct aperr *e);
 /* url as a message or checkpoint may show it, secrets masked: out's text, reset first. */
-const char *crawl_shown(const struct crawl_cfg *cfg, struct strbuf *out, const char *url);
+const char *listing_shown(const struct listing_cfg *cfg, struct strbuf *out, const char *url);
 
 #endif
