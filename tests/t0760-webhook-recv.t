@@ -384,6 +384,16 @@ is "$(jq -r .body.id first.jsonl)" e1 "--follow stops when its reader has gone (
 run webhook-recv --read rd.d
 is "$(jq -r .body.id out | tr '\n' ' ')" "e1 e2 e3 e4 e5 e6 e7 e8 e9 " "--read: every stored event in order, then the end"
 is "$rc" 0 "... exit 0"
+: > shrink.out
+webhook-recv --read rd.d --follow >> shrink.out 2> shrink.err &
+spid=$!
+i=0
+while [ "$(wc -l < shrink.out)" -lt 9 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+: > "$f"	# an events file cut short behind the reader's back
+src=0
+wait "$spid" || src=$?
+is "$src" 65 "--follow: an events file that shrank stops the reader (65), nothing read twice or skipped silently"
+like shrink.err "shorter than the .* bytes already read: an events file is only ever appended to" "... saying so"
 run webhook-recv --read nothing.d
 is "$rc" 66 "--read of a missing directory: 66"
 run webhook-recv --read rd.d --listen 127.0.0.1:0
