@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -16,7 +17,7 @@
 #include "../lib/table.h"
 
 static const char usage_text[] =
-	"usage: tabulate [-hqv] --format parquet | csv [-o file] [--schema file]\n"
+	"usage: tabulate [-hqv] [--format parquet | csv] [-o file] [--schema file]\n"
 	"       [--column name=pointer[:type]]... [--infer n] [--row-group rows]\n"
 	"       [--compression none | gzip] [--dead-letter file]\n"
 	"       [--stats file] [--max-line size] [--max-depth n]\n";
@@ -112,8 +113,16 @@ static void parse_args(struct tab *t, int argc, char **argv)
 	tool_common_done(&t->common, usage_text);
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (t->parquet < 0 && t->output) {	/* -o orders.parquet says which */
+		size_t n = strlen(t->output);
+
+		if (n > 8 && !strcasecmp(t->output + n - 8, ".parquet"))
+			t->parquet = 1;
+		else if (n > 4 && !strcasecmp(t->output + n - 4, ".csv"))
+			t->parquet = 0;
+	}
 	if (t->parquet < 0)
-		usage_error("--format is required");
+		usage_error("--format parquet or csv is required (or -o FILE.parquet, FILE.csv)");
 	if (t->schema && t->ncols)
 		usage_error("give --schema or --column, not both");
 }

@@ -167,4 +167,14 @@ is "$(head -1 m.d | python3 -c 'import json,sys; d = json.load(sys.stdin); print
 	"1000000 10" "DuckDB reads 1000000 rows in 10 row groups"
 check m.jsonl m.d
 is "$?" 0 "and every value of every row equals its record's"
+
+# -o names the format when --format does not
+printf '%s\n' '{"id":1,"s":"a"}' '{"id":2,"s":"b"}' > two.jsonl
+run tabulate -o two.CSV < two.jsonl
+is "$rc:$(tr -d '\r' < two.CSV | tr '\n' ' ')" "0:id,s 1,a 2,b " "-o FILE.CSV: CSV"
+run tabulate -o two.parquet < two.jsonl
+is "$rc:$(head -c 4 two.parquet)" "0:PAR1" "-o FILE.parquet: Parquet"
+run tabulate -o two.txt < two.jsonl
+is "$rc" 64 "-o FILE.txt without --format: usage"
+like err "--format parquet or csv is required" "... saying what to give"
 done_testing
