@@ -170,69 +170,87 @@ const char *tool_db_target(const char *arg, const char *opt)
 	return arg;
 }
 
-static const struct cli_help *help_tables[4];	/* own, shared, more, common */
+/* The program's option tables: its own, one or two shared, then the common one. */
+static const struct cli_opt *opt_tables[4];
+static struct option *longopts;	/* getopt's table, made from them */
+static char shortopts[128];
 
-/* Is the option token tok (with its dashes) one getopt takes? */
-static int takes(const char *tok, size_t n, const char *shortopts, const struct option *longopts)
+static void make_getopt_tables(void)
 {
-	size_t i;
+	size_t t, i, n = 0, k = 0;
 
-	if (n == 2 && tok[1] != '-')
-		return tok[1] != ':' && strchr(shortopts, tok[1]) != NULL;
-	for (i = 0; n > 2 && longopts[i].name; i++)
-		if (strlen(longopts[i].name) == n - 2 && !strncmp(longopts[i].name, tok + 2, n - 2))
-			return 1;
-	return 0;
+	if (longopts)
+		return;
+	if (!opt_tables[3])
+		tool_set_options(NULL, NULL, NULL);
+	for (t = 0; t < 4; t++)
+		for (i = 0; opt_tables[t] && opt_tables[t][i].id; i++)
+			n++;
+	if (!(longopts = calloc(n + 1, sizeof(*longopts))))
+		die(EX_OSERR, "out of memory");
+	n = 0;
+	for (t = 0; t < 4; t++)
+		for (i = 0; opt_tables[t] && opt_tables[t][i].id; i++) {
+			const struct cli_opt *o = &opt_tables[t][i];
+
+			if (o->name) {
+				longopts[n].name = o->name;
+				longopts[n].has_arg = o->has_arg;
+				longopts[n].val = o->id;
+				n++;
+			}
+			if (o->letter && k + 3 < sizeof(shortopts)) {
+				shortopts[k++] = (char)o->letter;
+				if (o->has_arg == required_argument)
+					shortopts[k++] = ':';
+			}
+		}
+	shortopts[k] = '\0';
+}
+
+/* "-o, --output file" as --help shows an option, into buf. */
+static const char *shown(const struct cli_opt *o, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%c%s%s%s%s%s", o->letter ? "-" : "", o->letter ? o->letter : ' ',
+		 o->letter && o->name ? ", " : "", o->name ? "--" : "", o->name ? o->name : "",
+		 o->arg ? " " : "", o->arg ? o->arg : "");
+	return buf + (o->letter ? 0 : 1);
 }
 
 /*
- * --list-options (for the shell completions): every documented option,
+ * --list-options (for the shell completions): every option --help lists,
  * one a line: the option, its argument's name ("" for none) and its
- * meaning, tab-separated -- each --help entry one of whose options the
- * getopt table or the short option string takes (-K, which the config
- * expansion takes, comes with --config).
+ * meaning, tab-separated; an option with both forms gives two lines.
  */
-static void list_options(const char *shortopts, const struct option *longopts)
-	__attribute__((noreturn));
-static void list_options(const char *shortopts, const struct option *longopts)
+static void list_options(void) __attribute__((noreturn));
+static void list_options(void)
 {
 	size_t t, i;
 
-	if (!help_tables[3])
-		tool_set_help(NULL, NULL);
 	for (t = 0; t < 4; t++)
-		for (i = 0; help_tables[t] && help_tables[t][i].opt; i++) {
-			const struct cli_help *h = &help_tables[t][i];
-			const char *p = h->opt, *meta = h->opt;
-			int any = 0;
+		for (i = 0; opt_tables[t] && opt_tables[t][i].id; i++) {
+			const struct cli_opt *o = &opt_tables[t][i];
+			const char *arg = o->arg ? o->arg : "";
 
-			/* the argument's name: what follows the last option */
-			while (*meta == '-') {
-				size_t w = strcspn(meta, ", ");
-
-				any |= takes(meta, w, shortopts, longopts);
-				meta += w;
-				meta += strspn(meta, ", ");
-			}
-			while (any && *p == '-') {
-				size_t w = strcspn(p, ", ");
-
-				printf("%.*s\t%s\t%s\n", (int)w, p, meta, h->meaning);
-				p += w;
-				p += strspn(p, ", ");
-			}
+			if (!o->help)
+				continue;
+			if (o->letter)
+				printf("-%c\t%s\t%s\n", o->letter, arg, o->help);
+			if (o->name)
+				printf("--%s\t%s\t%s\n", o->name, arg, o->help);
 		}
 	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
 }
 
-int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+int tool_getopt(int argc, char **argv)
 {
 	int idx = -1, c;
 	const char *tok;
 	size_t n;
 
+	make_getopt_tables();
 	if (optind <= 1 && argc >= 2 && !strcmp(argv[argc - 1], "--list-options"))
-		list_options(shortopts, longopts);
+		list_options();
 	c = getopt_long(argc, argv, shortopts, longopts, &idx);
 
 	if (c == -1 || c == '?' || idx < 0 || optind < 1)
@@ -253,11 +271,11 @@ int tool_getopt(int argc, char **argv, const char *shortopts, const struct optio
 /* The expanded arguments live as long as the program (volatile: kept, not optimised away). */
 static char **volatile expanded;
 
-void tool_expand_config(int *argc, char ***argv, const char *shortopts,
-			const struct option *longopts)
+void tool_expand_config(int *argc, char ***argv)
 {
 	struct aperr e;
 
+	make_getopt_tables();
 	if (cli_config_expand(*argc, *argv, shortopts, longopts, argc, argv, &e) < 0)
 		die_opt(&e);
 	expanded = *argv;
@@ -277,47 +295,51 @@ void tool_common_opt(struct cli_common *c, int opt, const char *arg)
 }
 
 
-void tool_set_help(const struct cli_help *own, const struct cli_help *shared)
+void tool_set_options(const struct cli_opt *own, const struct cli_opt *shared,
+		      const struct cli_opt *more)
 {
-	help_tables[0] = own;
-	help_tables[1] = shared;
-	help_tables[2] = NULL;
-	help_tables[3] = cli_common_help;
+	opt_tables[0] = own;
+	opt_tables[1] = shared;
+	opt_tables[2] = more;
+	opt_tables[3] = cli_common_options;
 }
 
-void tool_add_help(const struct cli_help *more)
-{
-	help_tables[2] = more;
-}
-
-/* --help: the usage, then every option with its meaning, by group. */
+/* --help: the usage, then every listed option with its meaning, by group. */
 static void print_help(const char *usage)
 {
 	const char *groups[32];
+	char buf[160];
 	size_t ngroups = 0, g, t, i;
 
 	fputs(usage, stdout);
 	for (t = 0; t < 4; t++)
-		for (i = 0; help_tables[t] && help_tables[t][i].opt; i++) {
+		for (i = 0; opt_tables[t] && opt_tables[t][i].id; i++) {
+			const struct cli_opt *o = &opt_tables[t][i];
+
+			if (!o->help)
+				continue;
 			for (g = 0; g < ngroups; g++)
-				if (!strcmp(groups[g], help_tables[t][i].group))
+				if (!strcmp(groups[g], o->group))
 					break;
 			if (g == ngroups && ngroups < 32)
-				groups[ngroups++] = help_tables[t][i].group;
+				groups[ngroups++] = o->group;
 		}
 	for (g = 0; g < ngroups; g++) {
 		printf("\n%s:\n", groups[g]);
 		for (t = 0; t < 4; t++)
-			for (i = 0; help_tables[t] && help_tables[t][i].opt; i++) {
-				const struct cli_help *h = &help_tables[t][i];
-				int w = (int)strlen(h->opt);
+			for (i = 0; opt_tables[t] && opt_tables[t][i].id; i++) {
+				const struct cli_opt *o = &opt_tables[t][i];
+				const char *opt;
+				int w;
 
-				if (strcmp(h->group, groups[g]))
+				if (!o->help || strcmp(o->group, groups[g]))
 					continue;
+				opt = shown(o, buf, sizeof(buf));
+				w = (int)strlen(opt);
 				if (w > 30)
-					printf("  %s\n  %32s%s\n", h->opt, "", h->meaning);
+					printf("  %s\n  %32s%s\n", opt, "", o->help);
 				else
-					printf("  %-32s%s\n", h->opt, h->meaning);
+					printf("  %-32s%s\n", opt, o->help);
 			}
 	}
 	printf("\nSee %s(1).\n", progname);
@@ -330,8 +352,8 @@ void tool_renamed(const char *old, const char *now)
 
 void tool_help_exit(const char *usage)
 {
-	if (!help_tables[3])
-		tool_set_help(NULL, NULL);
+	if (!opt_tables[3])
+		tool_set_options(NULL, NULL, NULL);
 	print_help(usage);
 	exit(fflush(stdout) == 0 ? 0 : EX_IOERR);
 }

@@ -51,15 +51,16 @@ struct option;
  * change what a program does.  A prefix is a usage error naming the option
  * it would have been.
  */
-int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+int tool_getopt(int argc, char **argv);
 /*
- * The --help tables of the program (own) and of a module it shares
- * (shared, or NULL: the HTTP options); --help prints the usage and them,
- * grouped, then the common options.
+ * The program's options, declared once (struct cli_opt, lib/cli.h): its
+ * own table and up to two shared ones (NULL: none; the HTTP options), the
+ * common options after them.  getopt's table and short option string,
+ * --help (grouped, in table order) and --list-options (the completions)
+ * are all made from them.  Call before tool_getopt().
  */
-void tool_set_help(const struct cli_help *own, const struct cli_help *shared);
-/* A third table of options for --help (after shared, before the common ones). */
-void tool_add_help(const struct cli_help *more);
+void tool_set_options(const struct cli_opt *own, const struct cli_opt *shared,
+		      const struct cli_opt *more);
 /* An option renamed for one name per concept: exit 64 naming the new spelling. */
 void tool_renamed(const char *old, const char *now) __attribute__((noreturn));
 /* Print --help and exit 0. */
@@ -76,8 +77,7 @@ void tool_help_exit(const char *usage) __attribute__((noreturn));
  * vector (never freed: it lives as long as the program); a bad file dies
  * with 64 naming its line, a missing one with 66.
  */
-void tool_expand_config(int *argc, char ***argv, const char *shortopts,
-			const struct option *longopts);
+void tool_expand_config(int *argc, char ***argv);
 /*
  * Handle an option the tool did not recognise: common options are taken,
  * '?' (getopt's complaint, already printed) exits 64.

@@ -24,17 +24,16 @@ static const char usage_text[] =
 enum { OPT_KEY = CLI_OPT_FIRST_TOOL, OPT_LATEST, OPT_VERSION, OPT_SEEN, OPT_MISSING, OPT_COMMIT,
        OPT_OLD_VERSION, OPT_LAZY };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "latest", no_argument, NULL, OPT_LATEST },
-	{ "order-field", required_argument, NULL, OPT_VERSION },
-	{ "version-field", required_argument, NULL, OPT_OLD_VERSION },
-	{ "missing", required_argument, NULL, OPT_MISSING },
-	{ "seen", required_argument, NULL, OPT_SEEN },
-	{ "commit", no_argument, NULL, OPT_COMMIT },
-	{ "lazy", no_argument, NULL, OPT_LAZY },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "key", 0, required_argument, OPT_KEY, "pointer", "Deduplication", "the record key (repeatable: a composite key)" },
+	{ "latest", 0, no_argument, OPT_LATEST, NULL, "Deduplication", "keep the newest version of each key, not the first" },
+	{ "order-field", 0, required_argument, OPT_VERSION, "pointer", "Deduplication", "with --latest: the field that orders versions" },
+	{ "missing", 0, required_argument, OPT_MISSING, "error|pass|dead-letter:file", "Deduplication", "what a record without its key does" },
+	{ "seen", 0, required_argument, OPT_SEEN, "file", "Deduplication", "keys seen by earlier runs" },
+	{ "commit", 0, no_argument, OPT_COMMIT, NULL, "Deduplication", "commit what the last run staged in --seen" },
+	{ "lazy", 0, no_argument, OPT_LAZY, NULL, "Deduplication", "read each line only as far as its key (a later stage checks it)" },
+	{ "version-field", 0, required_argument, OPT_OLD_VERSION, NULL, NULL, NULL },
+	CLI_OPT_END
 };
 
 enum missing_policy { MISSING_ERROR, MISSING_PASS, MISSING_DEAD_LETTER };
@@ -234,7 +233,7 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 	size_t k;
 	int c;
 
-	while ((c = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
+	while ((c = tool_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case OPT_KEY:
 			r->keys = realloc(r->keys, (r->nkeys + 1) * sizeof(*r->keys));
@@ -278,17 +277,6 @@ static void parse_args(struct dedupe_run *r, int argc, char **argv)
 	r->keyspec = siphash64((const uint8_t *)"apipe-dedupe-key", spec.buf, spec.len);
 	strbuf_release(&spec);
 }
-
-static const struct cli_help help[] = {
-	{ "Deduplication", "--key pointer", "the record key (repeatable: a composite key)" },
-	{ "Deduplication", "--latest", "keep the newest version of each key, not the first" },
-	{ "Deduplication", "--order-field pointer", "with --latest: the field that orders versions" },
-	{ "Deduplication", "--missing error|pass|dead-letter:file", "what a record without its key does" },
-	{ "Deduplication", "--seen file", "keys seen by earlier runs" },
-	{ "Deduplication", "--commit", "commit what the last run staged in --seen" },
-	{ "Deduplication", "--lazy", "read each line only as far as its key (a later stage checks it)" },
-	{ NULL, NULL, NULL }
-};
 
 /*
  * --seen FILE: lock it and load the keys kept (or, with --commit, promote
@@ -358,7 +346,7 @@ int cmd_dedupe(int argc, char **argv)
 	size_t n, k;
 	int rc, lockfd = -1;
 
-	tool_set_help(help, NULL);
+	tool_set_options(options, NULL, NULL);
 	memset(&r, 0, sizeof(r));
 	cli_common_init(&r.common);
 	strbuf_init(&r.canon, 0);

@@ -24,14 +24,12 @@ static const char usage_text[] =
 
 enum { OPT_BODY = CLI_OPT_FIRST_TOOL, OPT_UNORDERED, OPT_FAIL_ON };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	HTTP_CLI_LONGOPTS,
-	{ "body", no_argument, NULL, OPT_BODY },
-	{ "unordered", no_argument, NULL, OPT_UNORDERED },
-	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-	{ "output", required_argument, NULL, 'o' },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "output", 'o', required_argument, 'o', "file", "Output", "write the envelopes to file" },
+	{ "body", 0, no_argument, OPT_BODY, NULL, "Output", "write each response's body alone (JSON, or a JSON string)" },
+	{ "unordered", 0, no_argument, OPT_UNORDERED, NULL, "Output", "write responses as they complete" },
+	{ "fail-on", 0, required_argument, OPT_FAIL_ON, "statuses", "Output", "which statuses fail the run: 404,5xx, or none" },
+	CLI_OPT_END
 };
 
 /* What one request carries besides the HTTP part. */
@@ -297,14 +295,6 @@ static void write_stats(struct fetch_run *f)
 	tool_stats_end(&st, f->common.stats);
 }
 
-static const struct cli_help help[] = {
-	{ "Output", "-o, --output file", "write the envelopes to file" },
-	{ "Output", "--body", "write each response's body alone (JSON, or a JSON string)" },
-	{ "Output", "--unordered", "write responses as they complete" },
-	{ "Output", "--fail-on statuses", "which statuses fail the run: 404,5xx, or none" },
-	{ NULL, NULL, NULL }
-};
-
 int cmd_fetch_page(int argc, char **argv)
 {
 	struct fetch_run f;
@@ -312,13 +302,12 @@ int cmd_fetch_page(int argc, char **argv)
 	const char *outpath = NULL;
 	int opt, r, fd = 1;
 
-	tool_set_help(help, http_cli_help);
-	tool_add_help(http_cli_transport_help);
+	tool_set_options(options, http_cli_options, http_cli_transport_options);
 	memset(&f, 0, sizeof(f));
 	cli_common_init(&f.common);
 	http_cli_init(&f.hc);
-	tool_expand_config(&argc, &argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts);
-	while ((opt = tool_getopt(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts)) != -1) {
+	tool_expand_config(&argc, &argv);
+	while ((opt = tool_getopt(argc, argv)) != -1) {
 		switch (opt) {
 		case 'o': outpath = optarg; break;
 		case OPT_BODY: f.body_only = 1; break;

@@ -48,23 +48,21 @@ enum {
 	OPT_OLD_TOKEN_URL, OPT_OLD_STORE
 };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "authorize-url", required_argument, NULL, OPT_AUTHORIZE },
-	{ "oauth2-token-url", required_argument, NULL, OPT_TOKEN_URL },
-	{ "token-url", required_argument, NULL, OPT_OLD_TOKEN_URL },
-	{ "client-id", required_argument, NULL, OPT_CLIENT_ID },
-	{ "client-secret", required_argument, NULL, OPT_CLIENT_SECRET },
-	{ "scope", required_argument, NULL, OPT_SCOPE },
-	{ "redirect-port", required_argument, NULL, OPT_PORT },
-	{ "no-browser", no_argument, NULL, OPT_NO_BROWSER },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "oauth2-store", required_argument, NULL, OPT_STORE },
-	{ "store", required_argument, NULL, OPT_OLD_STORE },
-	{ "refresh", no_argument, NULL, OPT_REFRESH },
-	{ "show", no_argument, NULL, OPT_SHOW },
-	HTTP_CLI_TRANSPORT_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "authorize-url", 0, required_argument, OPT_AUTHORIZE, "url", "Login", "the authorization endpoint" },
+	{ "oauth2-token-url", 0, required_argument, OPT_TOKEN_URL, "url", "Login", "the token endpoint" },
+	{ "client-id", 0, required_argument, OPT_CLIENT_ID, "id", "Login", "the client id" },
+	{ "client-secret", 0, required_argument, OPT_CLIENT_SECRET, "secret", "Login", "the client secret (env:NAME or file:PATH)" },
+	{ "scope", 0, required_argument, OPT_SCOPE, "scope", "Login", "a scope to ask for (repeatable)" },
+	{ "redirect-port", 0, required_argument, OPT_PORT, "n", "Login", "the loopback port of the redirect" },
+	{ "no-browser", 0, no_argument, OPT_NO_BROWSER, NULL, "Login", "print the URL instead of opening a browser" },
+	{ "timeout", 0, required_argument, OPT_TIMEOUT, "s", "Login", "how long to wait for the redirect" },
+	{ "oauth2-store", 0, required_argument, OPT_STORE, "file", "Login", "where the tokens are kept (mode 600)" },
+	{ "refresh", 0, no_argument, OPT_REFRESH, NULL, "Other", "refresh the stored token" },
+	{ "show", 0, no_argument, OPT_SHOW, NULL, "Other", "show what the store holds (secrets masked)" },
+	{ "token-url", 0, required_argument, OPT_OLD_TOKEN_URL, NULL, NULL, NULL },
+	{ "store", 0, required_argument, OPT_OLD_STORE, NULL, NULL, NULL },
+	CLI_OPT_END
 };
 
 /* What the browser's redirect brought. */
@@ -325,35 +323,20 @@ static void show(struct login *l)
 	tokenset_release(&ts);
 }
 
-static const struct cli_help help[] = {
-	{ "Login", "--authorize-url url", "the authorization endpoint" },
-	{ "Login", "--oauth2-token-url url", "the token endpoint" },
-	{ "Login", "--client-id id", "the client id" },
-	{ "Login", "--client-secret secret", "the client secret (env:NAME or file:PATH)" },
-	{ "Login", "--scope scope", "a scope to ask for (repeatable)" },
-	{ "Login", "--redirect-port n", "the loopback port of the redirect" },
-	{ "Login", "--no-browser", "print the URL instead of opening a browser" },
-	{ "Login", "--timeout s", "how long to wait for the redirect" },
-	{ "Login", "--oauth2-store file", "where the tokens are kept (mode 600)" },
-	{ "Other", "--refresh", "refresh the stored token" },
-	{ "Other", "--show", "show what the store holds (secrets masked)" },
-	{ NULL, NULL, NULL }
-};
-
 int cmd_oauth_login(int argc, char **argv)
 {
 	struct login l;
 	struct aperr e;
 	int opt, r;
 
-	tool_set_help(help, http_cli_transport_help);
+	tool_set_options(options, http_cli_transport_options, NULL);
 	memset(&l, 0, sizeof(l));
 	cli_common_init(&l.common);
 	secrets_init(&l.secrets);
 	strbuf_init(&l.scope, 0);
 	http_cli_init(&l.hc);
 	l.timeout = 300;
-	while ((opt = tool_getopt(argc, argv, "hqvk", longopts)) != -1) {
+	while ((opt = tool_getopt(argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_AUTHORIZE: l.authorize_url = optarg; break;
 		case OPT_TOKEN_URL: l.token_url = optarg; break;

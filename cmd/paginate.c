@@ -42,40 +42,38 @@ enum {
 	OPT_VARIABLES, OPT_UNORDERED, OPT_OLD_KEY_FIELD, OPT_OLD_KEY_PARAM
 };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	HTTP_CLI_LONGOPTS,
-	{ "style", required_argument, NULL, OPT_STYLE },
-	{ "records-path", required_argument, NULL, OPT_RECORDS_PATH },
-	{ "cursor-path", required_argument, NULL, OPT_CURSOR_PATH },
-	{ "cursor-param", required_argument, NULL, OPT_CURSOR_PARAM },
-	{ "next-path", required_argument, NULL, OPT_NEXT_PATH },
-	{ "limit", required_argument, NULL, OPT_LIMIT },
-	{ "offset-param", required_argument, NULL, OPT_OFFSET_PARAM },
-	{ "limit-param", required_argument, NULL, OPT_LIMIT_PARAM },
-	{ "page-param", required_argument, NULL, OPT_PAGE_PARAM },
-	{ "start-page", required_argument, NULL, OPT_START_PAGE },
-	{ "per-page", required_argument, NULL, OPT_PER_PAGE },
-	{ "per-page-param", required_argument, NULL, OPT_PER_PAGE_PARAM },
-	{ "order-field", required_argument, NULL, OPT_KEY_FIELD },
-	{ "order-param", required_argument, NULL, OPT_KEY_PARAM },
-	{ "key-field", required_argument, NULL, OPT_OLD_KEY_FIELD },
-	{ "key-param", required_argument, NULL, OPT_OLD_KEY_PARAM },
-	{ "has-more-path", required_argument, NULL, OPT_MORE_PATH },
-	{ "last-page-path", required_argument, NULL, OPT_DONE_PATH },
-	{ "total-path", required_argument, NULL, OPT_TOTAL_PATH },
-	{ "require-total", no_argument, NULL, OPT_REQUIRE_TOTAL },
-	{ "graphql", required_argument, NULL, OPT_GRAPHQL },
-	{ "variables", required_argument, NULL, OPT_VARIABLES },
-	{ "unordered", no_argument, NULL, OPT_UNORDERED },
-	{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
-	{ "max-empty-pages", required_argument, NULL, OPT_MAX_EMPTY },
-	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
-	{ "state", required_argument, NULL, OPT_STATE },
-	{ "resume-from", required_argument, NULL, OPT_RESUME_FROM },
-	{ "restart", no_argument, NULL, OPT_RESTART },
-	{ "output", required_argument, NULL, 'o' },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "output", 'o', required_argument, 'o', "file", "Output", "write the envelopes to file" },
+	{ "style", 0, required_argument, OPT_STYLE, "style", "Pagination", "auto (default), cursor, next-url, link, offset, page, keyset" },
+	{ "records-path", 0, required_argument, OPT_RECORDS_PATH, "pointer", "Pagination", "where a page's records are" },
+	{ "cursor-path", 0, required_argument, OPT_CURSOR_PATH, "pointer", "Pagination", "cursor: where the next cursor is" },
+	{ "cursor-param", 0, required_argument, OPT_CURSOR_PARAM, "name", "Pagination", "cursor: the parameter it goes back in (or body:/pointer)" },
+	{ "next-path", 0, required_argument, OPT_NEXT_PATH, "pointer", "Pagination", "next-url: where the next URL is" },
+	{ "limit", 0, required_argument, OPT_LIMIT, "n", "Pagination", "offset: the page size asked for" },
+	{ "offset-param", 0, required_argument, OPT_OFFSET_PARAM, "name", "Pagination", "offset: its parameter (default offset)" },
+	{ "limit-param", 0, required_argument, OPT_LIMIT_PARAM, "name", "Pagination", "offset: the size's parameter (default limit)" },
+	{ "page-param", 0, required_argument, OPT_PAGE_PARAM, "name", "Pagination", "page: its parameter (default page)" },
+	{ "start-page", 0, required_argument, OPT_START_PAGE, "n", "Pagination", "page: the first page number (default 1)" },
+	{ "per-page", 0, required_argument, OPT_PER_PAGE, "n", "Pagination", "page: the page size asked for" },
+	{ "per-page-param", 0, required_argument, OPT_PER_PAGE_PARAM, "name", "Pagination", "page: the size's parameter (default per_page)" },
+	{ "order-field", 0, required_argument, OPT_KEY_FIELD, "pointer", "Pagination", "keyset: the field the listing is ordered by" },
+	{ "order-param", 0, required_argument, OPT_KEY_PARAM, "name", "Pagination", "keyset: the parameter the last value goes back in" },
+	{ "has-more-path", 0, required_argument, OPT_MORE_PATH, "pointer", "Pagination", "a boolean: more pages follow" },
+	{ "last-page-path", 0, required_argument, OPT_DONE_PATH, "pointer", "Pagination", "a boolean: this is the last page" },
+	{ "total-path", 0, required_argument, OPT_TOTAL_PATH, "pointer", "Pagination", "where the body reports the listing's total" },
+	{ "graphql", 0, required_argument, OPT_GRAPHQL, "file", "Pagination", "post this GraphQL query with its variables" },
+	{ "variables", 0, required_argument, OPT_VARIABLES, "json", "Pagination", "the GraphQL variables (default {})" },
+	{ "max-pages", 0, required_argument, OPT_MAX_PAGES, "n", "Pagination", "stop after n pages (a checkpoint goes on)" },
+	{ "max-empty-pages", 0, required_argument, OPT_MAX_EMPTY, "n", "Pagination", "empty pages in a row that still point on (default 3)" },
+	{ "require-total", 0, no_argument, OPT_REQUIRE_TOTAL, NULL, "Completeness", "exit 1 when a listing fetched fewer than its total" },
+	{ "unordered", 0, no_argument, OPT_UNORDERED, NULL, "Completeness", "with -j and several listings: pages as they come" },
+	{ "checkpoint", 0, required_argument, OPT_CHECKPOINT, "file", "Resume", "where the crawl stands, after each page written" },
+	{ "state", 0, required_argument, OPT_STATE, "name", "Resume", "write in-band state lines for the sink to keep" },
+	{ "resume-from", 0, required_argument, OPT_RESUME_FROM, "db", "Resume", "resume from the state the sink kept" },
+	{ "restart", 0, no_argument, OPT_RESTART, NULL, "Resume", "ignore the checkpoint or kept state" },
+	{ "key-field", 0, required_argument, OPT_OLD_KEY_FIELD, NULL, NULL, NULL },
+	{ "key-param", 0, required_argument, OPT_OLD_KEY_PARAM, NULL, NULL, NULL },
+	CLI_OPT_END
 };
 
 struct pag_run {
@@ -234,46 +232,14 @@ static void graphql_body(struct pag_run *p)
 	strbuf_release(&b);
 }
 
-static const struct cli_help help[] = {
-	{ "Output", "-o, --output file", "write the envelopes to file" },
-	{ "Pagination", "--style style", "auto (default), cursor, next-url, link, offset, page, keyset" },
-	{ "Pagination", "--records-path pointer", "where a page's records are" },
-	{ "Pagination", "--cursor-path pointer", "cursor: where the next cursor is" },
-	{ "Pagination", "--cursor-param name", "cursor: the parameter it goes back in (or body:/pointer)" },
-	{ "Pagination", "--next-path pointer", "next-url: where the next URL is" },
-	{ "Pagination", "--limit n", "offset: the page size asked for" },
-	{ "Pagination", "--offset-param name", "offset: its parameter (default offset)" },
-	{ "Pagination", "--limit-param name", "offset: the size's parameter (default limit)" },
-	{ "Pagination", "--page-param name", "page: its parameter (default page)" },
-	{ "Pagination", "--start-page n", "page: the first page number (default 1)" },
-	{ "Pagination", "--per-page n", "page: the page size asked for" },
-	{ "Pagination", "--per-page-param name", "page: the size's parameter (default per_page)" },
-	{ "Pagination", "--order-field pointer", "keyset: the field the listing is ordered by" },
-	{ "Pagination", "--order-param name", "keyset: the parameter the last value goes back in" },
-	{ "Pagination", "--has-more-path pointer", "a boolean: more pages follow" },
-	{ "Pagination", "--last-page-path pointer", "a boolean: this is the last page" },
-	{ "Pagination", "--total-path pointer", "where the body reports the listing's total" },
-	{ "Pagination", "--graphql file", "post this GraphQL query with its variables" },
-	{ "Pagination", "--variables json", "the GraphQL variables (default {})" },
-	{ "Pagination", "--max-pages n", "stop after n pages (a checkpoint goes on)" },
-	{ "Pagination", "--max-empty-pages n", "empty pages in a row that still point on (default 3)" },
-	{ "Completeness", "--require-total", "exit 1 when a listing fetched fewer than its total" },
-	{ "Completeness", "--unordered", "with -j and several listings: pages as they come" },
-	{ "Resume", "--checkpoint file", "where the crawl stands, after each page written" },
-	{ "Resume", "--state name", "write in-band state lines for the sink to keep" },
-	{ "Resume", "--resume-from db", "resume from the state the sink kept" },
-	{ "Resume", "--restart", "ignore the checkpoint or kept state" },
-	{ NULL, NULL, NULL }
-};
-
 /* The options into p (dies with 64 on a usage error); *argc, *argv as -K expanded them. */
 static void parse_args(struct pag_run *p, int *argc, char ***argv)
 {
 	struct aperr e;
 	int opt, r;
 
-	tool_expand_config(argc, argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts);
-	while ((opt = tool_getopt(*argc, *argv, "hqvo:" HTTP_CLI_SHORTOPTS, longopts)) != -1) {
+	tool_expand_config(argc, argv);
+	while ((opt = tool_getopt(*argc, *argv)) != -1) {
 		switch (opt) {
 		case 'o': p->cr.outpath = optarg; break;
 		case OPT_CHECKPOINT: p->cr.checkpoint = optarg; break;
@@ -407,8 +373,7 @@ int cmd_paginate(int argc, char **argv)
 	struct aperr e;
 	int r;
 
-	tool_set_help(help, http_cli_help);
-	tool_add_help(http_cli_transport_help);
+	tool_set_options(options, http_cli_options, http_cli_transport_options);
 	memset(&p, 0, sizeof(p));
 	cli_common_init(&p.common);
 	http_cli_init(&p.hc);

@@ -18,15 +18,14 @@ static const char usage_text[] =
 
 enum { OPT_PATH = CLI_OPT_FIRST_TOOL, OPT_META, OPT_DEAD_LETTER, OPT_KEY, OPT_KEY_SEP, OPT_OLD_PATH };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "records-path", required_argument, NULL, OPT_PATH },
-	{ "path", required_argument, NULL, OPT_OLD_PATH },
-	{ "meta", no_argument, NULL, OPT_META },
-	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "key-separator", required_argument, NULL, OPT_KEY_SEP },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "records-path", 0, required_argument, OPT_PATH, "pointer", "Records", "where a page's records are" },
+	{ "meta", 0, no_argument, OPT_META, NULL, "Records", "add _apipe: url, page, fetched_at, meta, index" },
+	{ "dead-letter", 0, required_argument, OPT_DEAD_LETTER, "file", "Records", "bad lines go to file instead of stopping the run" },
+	{ "key", 0, required_argument, OPT_KEY, "pointer", "Keyed output", "write KEY<sep>RECORD lines (for kcat -K), byte for byte" },
+	{ "key-separator", 0, required_argument, OPT_KEY_SEP, "sep", "Keyed output", "the separator (default a tab)" },
+	{ "path", 0, required_argument, OPT_OLD_PATH, NULL, NULL, NULL },
+	CLI_OPT_END
 };
 
 struct records_run {
@@ -242,15 +241,6 @@ static void write_stats(struct records_run *r, const struct lreader *in)
 	tool_stats_end(&st, r->common.stats);
 }
 
-static const struct cli_help help[] = {
-	{ "Records", "--records-path pointer", "where a page's records are" },
-	{ "Records", "--meta", "add _apipe: url, page, fetched_at, meta, index" },
-	{ "Records", "--dead-letter file", "bad lines go to file instead of stopping the run" },
-	{ "Keyed output", "--key pointer", "write KEY<sep>RECORD lines (for kcat -K), byte for byte" },
-	{ "Keyed output", "--key-separator sep", "the separator (default a tab)" },
-	{ NULL, NULL, NULL }
-};
-
 int cmd_records(int argc, char **argv)
 {
 	struct records_run r;
@@ -263,11 +253,11 @@ int cmd_records(int argc, char **argv)
 	size_t n;
 	int c, rc;
 
-	tool_set_help(help, NULL);
+	tool_set_options(options, NULL, NULL);
 	memset(&r, 0, sizeof(r));
 	cli_common_init(&r.common);
 	strbuf_init(&r.metabuf, 0);
-	while ((c = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
+	while ((c = tool_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case OPT_PATH:
 			if (r.have_path)

@@ -20,13 +20,12 @@ static const char usage_text[] =
 
 enum { OPT_SAMPLE = CLI_OPT_FIRST_TOOL, OPT_REPORT, OPT_TEE, OPT_FAIL_ON };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "sample", required_argument, NULL, OPT_SAMPLE },
-	{ "report", required_argument, NULL, OPT_REPORT },
-	{ "tee", no_argument, NULL, OPT_TEE },
-	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "sample", 0, required_argument, OPT_SAMPLE, "n", "schema infer", "infer from the first n records" },
+	{ "report", 0, required_argument, OPT_REPORT, "file", "schema diff", "write the differences to file" },
+	{ "tee", 0, no_argument, OPT_TEE, NULL, "schema diff", "pass the records on" },
+	{ "fail-on", 0, required_argument, OPT_FAIL_ON, "breaking|any|none", "schema diff", "which differences fail the run" },
+	CLI_OPT_END
 };
 
 /* The change kinds; "breaking" ones fail the run by default. */
@@ -238,7 +237,7 @@ static void parse_args(struct run *r, int argc, char **argv)
 	r->diff = !strcmp(argv[1], "diff");
 	argc--;
 	argv++;
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
+	while ((opt = tool_getopt(argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_SAMPLE:
 			if (r->diff)
@@ -285,20 +284,12 @@ static void write_stats(struct run *r)
 	tool_stats_end(&st, r->common.stats);
 }
 
-static const struct cli_help help[] = {
-	{ "schema infer", "--sample n", "infer from the first n records" },
-	{ "schema diff", "--report file", "write the differences to file" },
-	{ "schema diff", "--tee", "pass the records on" },
-	{ "schema diff", "--fail-on breaking|any|none", "which differences fail the run" },
-	{ NULL, NULL, NULL }
-};
-
 int cmd_schema(int argc, char **argv)
 {
 	struct run r;
 	int failed = 0;
 
-	tool_set_help(help, NULL);
+	tool_set_options(options, NULL, NULL);
 	memset(&r, 0, sizeof(r));
 	cli_common_init(&r.common);
 	r.fail_mask = BREAKING;

@@ -27,29 +27,16 @@ enum {
 	OPT_STATE_NAME, OPT_SCHEMA_OUT
 };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "to", no_argument, NULL, OPT_TO },
-	{ "from", no_argument, NULL, OPT_FROM },
-	{ "stream", required_argument, NULL, OPT_STREAM },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "schema", required_argument, NULL, OPT_SCHEMA },
-	{ "infer", required_argument, NULL, OPT_INFER },
-	{ "state-name", required_argument, NULL, OPT_STATE_NAME },
-	{ "schema-out", required_argument, NULL, OPT_SCHEMA_OUT },
-	{ NULL, 0, NULL, 0 }
-};
-
-static const struct cli_help help[] = {
-	{ "Singer", "--to", "records and state in, Singer messages out (for a target)" },
-	{ "Singer", "--from", "a tap's messages in, one stream's records and state out" },
-	{ "Singer", "--stream name", "the stream" },
-	{ "Singer", "--key pointer", "--to: a key property (a top-level member; repeatable)" },
-	{ "Singer", "--schema file", "--to: the SCHEMA message's schema (default: inferred)" },
-	{ "Singer", "--infer n", "--to: records the schema is inferred from (default 100)" },
-	{ "Singer", "--state-name name", "--from: the in-band state's name (default singer.STREAM)" },
-	{ "Singer", "--schema-out file", "--from: write the stream's last schema to file" },
-	{ NULL, NULL, NULL }
+static const struct cli_opt options[] = {
+	{ "to", 0, no_argument, OPT_TO, NULL, "Singer", "records and state in, Singer messages out (for a target)" },
+	{ "from", 0, no_argument, OPT_FROM, NULL, "Singer", "a tap's messages in, one stream's records and state out" },
+	{ "stream", 0, required_argument, OPT_STREAM, "name", "Singer", "the stream" },
+	{ "key", 0, required_argument, OPT_KEY, "pointer", "Singer", "--to: a key property (a top-level member; repeatable)" },
+	{ "schema", 0, required_argument, OPT_SCHEMA, "file", "Singer", "--to: the SCHEMA message's schema (default: inferred)" },
+	{ "infer", 0, required_argument, OPT_INFER, "n", "Singer", "--to: records the schema is inferred from (default 100)" },
+	{ "state-name", 0, required_argument, OPT_STATE_NAME, "name", "Singer", "--from: the in-band state's name (default singer.STREAM)" },
+	{ "schema-out", 0, required_argument, OPT_SCHEMA_OUT, "file", "Singer", "--from: write the stream's last schema to file" },
+	CLI_OPT_END
 };
 
 struct sg {
@@ -86,7 +73,7 @@ static void parse_args(struct sg *s, int argc, char **argv)
 	struct aperr e;
 	int opt;
 
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
+	while ((opt = tool_getopt(argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_TO: s->to = 1; break;
 		case OPT_FROM: s->from = 1; break;
@@ -338,7 +325,7 @@ int cmd_singer(int argc, char **argv)
 {
 	struct sg s;
 
-	tool_set_help(help, NULL);
+	tool_set_options(options, NULL, NULL);
 	memset(&s, 0, sizeof(s));
 	cli_common_init(&s.common);
 	s.infer = 100;

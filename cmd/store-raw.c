@@ -42,25 +42,24 @@ enum {
 	OPT_UNTIL, OPT_LATEST, OPT_VERIFY, OPT_NO_VERIFY, OPT_KEEP_GOING
 };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "append", no_argument, NULL, OPT_APPEND },
-	{ "redact", no_argument, NULL, OPT_REDACT },
-	{ "segment-size", required_argument, NULL, OPT_SEGMENT_SIZE },
-	{ "segment-lines", required_argument, NULL, OPT_SEGMENT_LINES },
-	{ "level", required_argument, NULL, OPT_LEVEL },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "replay", no_argument, NULL, OPT_REPLAY },
-	{ "list", no_argument, NULL, OPT_LIST },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
-	{ "since", required_argument, NULL, OPT_SINCE },
-	{ "until", required_argument, NULL, OPT_UNTIL },
-	{ "latest", no_argument, NULL, OPT_LATEST },
-	{ "verify", no_argument, NULL, OPT_VERIFY },
-	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
-	{ "keep-going", no_argument, NULL, OPT_KEEP_GOING },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "append", 0, no_argument, OPT_APPEND, NULL, "Archive", "add to an existing archive" },
+	{ "redact", 0, no_argument, OPT_REDACT, NULL, "Archive", "mask credentials in what is archived" },
+	{ "segment-size", 0, required_argument, OPT_SEGMENT_SIZE, "size", "Archive", "start a new segment at this size" },
+	{ "segment-lines", 0, required_argument, OPT_SEGMENT_LINES, "n", "Archive", "start a new segment after n lines" },
+	{ "level", 0, required_argument, OPT_LEVEL, "1-9", "Archive", "gzip level" },
+	{ "threads", 0, required_argument, OPT_THREADS, "n", "Archive", "compression threads" },
+	{ "replay", 0, no_argument, OPT_REPLAY, NULL, "Replay", "write the archived lines back, in order" },
+	{ "endpoint", 0, required_argument, OPT_ENDPOINT, "prefix", "Replay", "only URLs that start with prefix" },
+	{ "since", 0, required_argument, OPT_SINCE, "time", "Replay", "only lines fetched at or after time" },
+	{ "until", 0, required_argument, OPT_UNTIL, "time", "Replay", "only lines fetched before time" },
+	{ "latest", 0, no_argument, OPT_LATEST, NULL, "Replay", "only the latest response of each page" },
+	{ "verify", 0, no_argument, OPT_VERIFY, NULL, "Replay", "check each segment's checksum (the default)" },
+	{ "no-verify", 0, no_argument, OPT_NO_VERIFY, NULL, "Replay", "do not" },
+	{ "keep-going", 0, no_argument, OPT_KEEP_GOING, NULL, "Replay", "skip a damaged segment instead of stopping" },
+	{ "list", 0, no_argument, OPT_LIST, NULL, "List", "list the segments" },
+	{ "json", 0, no_argument, OPT_JSON, NULL, "List", "as JSON Lines" },
+	CLI_OPT_END
 };
 
 struct store_run {
@@ -329,26 +328,6 @@ static void time_opt(const char *arg, const char *opt, struct instant *t)
 		usage_error("%s: '%s' is not an RFC 3339 time", opt, arg);
 }
 
-static const struct cli_help help[] = {
-	{ "Archive", "--append", "add to an existing archive" },
-	{ "Archive", "--redact", "mask credentials in what is archived" },
-	{ "Archive", "--segment-size size", "start a new segment at this size" },
-	{ "Archive", "--segment-lines n", "start a new segment after n lines" },
-	{ "Archive", "--level 1-9", "gzip level" },
-	{ "Archive", "--threads n", "compression threads" },
-	{ "Replay", "--replay", "write the archived lines back, in order" },
-	{ "Replay", "--endpoint prefix", "only URLs that start with prefix" },
-	{ "Replay", "--since time", "only lines fetched at or after time" },
-	{ "Replay", "--until time", "only lines fetched before time" },
-	{ "Replay", "--latest", "only the latest response of each page" },
-	{ "Replay", "--verify", "check each segment's checksum (the default)" },
-	{ "Replay", "--no-verify", "do not" },
-	{ "Replay", "--keep-going", "skip a damaged segment instead of stopping" },
-	{ "List", "--list", "list the segments" },
-	{ "List", "--json", "as JSON Lines" },
-	{ NULL, NULL, NULL }
-};
-
 int cmd_store_raw(int argc, char **argv)
 {
 	struct store_run s;
@@ -357,7 +336,7 @@ int cmd_store_raw(int argc, char **argv)
 	int opt;
 	long nproc;
 
-	tool_set_help(help, NULL);
+	tool_set_options(options, NULL, NULL);
 	memset(&s, 0, sizeof(s));
 	cli_common_init(&s.common);
 	s.segment_size = (uint64_t)64 << 20;
@@ -366,7 +345,7 @@ int cmd_store_raw(int argc, char **argv)
 	s.rp.verify = 1;
 	nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	s.threads = nproc < 1 ? 1 : nproc > 4 ? 4 : (unsigned)nproc;
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
+	while ((opt = tool_getopt(argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_APPEND: s.append = 1; break;
 		case OPT_REDACT: s.redact = 1; break;

@@ -27,29 +27,16 @@ enum {
 	OPT_COMPRESSION, OPT_DEAD_LETTER
 };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "schema", required_argument, NULL, OPT_SCHEMA },
-	{ "column", required_argument, NULL, OPT_COLUMN },
-	{ "infer", required_argument, NULL, OPT_INFER },
-	{ "row-group", required_argument, NULL, OPT_ROW_GROUP },
-	{ "compression", required_argument, NULL, OPT_COMPRESSION },
-	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
-	{ NULL, 0, NULL, 0 }
-};
-
-static const struct cli_help help[] = {
-	{ "Table", "--format parquet|csv", "what to write" },
-	{ "Table", "-o, --output file", "write file (atomically: all of it or nothing); default stdout" },
-	{ "Table", "--schema file", "columns from a JSON Schema's top-level properties" },
-	{ "Table", "--column name=pointer[:type]", "a column: text, integer, real, boolean, json, timestamp" },
-	{ "Table", "--infer n", "records read before the columns are fixed (default 1000)" },
-	{ "Table", "--row-group rows", "Parquet rows a row group (default 65536)" },
-	{ "Table", "--compression none|gzip", "Parquet page compression (default gzip)" },
-	{ "Table", "--dead-letter file", "records with a value that does not fit go to file" },
-	{ NULL, NULL, NULL }
+static const struct cli_opt options[] = {
+	{ "format", 0, required_argument, OPT_FORMAT, "parquet|csv", "Table", "what to write" },
+	{ "output", 'o', required_argument, 'o', "file", "Table", "write file (atomically: all of it or nothing); default stdout" },
+	{ "schema", 0, required_argument, OPT_SCHEMA, "file", "Table", "columns from a JSON Schema's top-level properties" },
+	{ "column", 0, required_argument, OPT_COLUMN, "name=pointer[:type]", "Table", "a column: text, integer, real, boolean, json, timestamp" },
+	{ "infer", 0, required_argument, OPT_INFER, "n", "Table", "records read before the columns are fixed (default 1000)" },
+	{ "row-group", 0, required_argument, OPT_ROW_GROUP, "rows", "Table", "Parquet rows a row group (default 65536)" },
+	{ "compression", 0, required_argument, OPT_COMPRESSION, "none|gzip", "Table", "Parquet page compression (default gzip)" },
+	{ "dead-letter", 0, required_argument, OPT_DEAD_LETTER, "file", "Table", "records with a value that does not fit go to file" },
+	CLI_OPT_END
 };
 
 struct tab {
@@ -74,7 +61,7 @@ static void parse_args(struct tab *t, int argc, char **argv)
 	struct aperr e;
 	int opt;
 
-	while ((opt = tool_getopt(argc, argv, "hqvo:", longopts)) != -1) {
+	while ((opt = tool_getopt(argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_FORMAT:
 			if (strcmp(optarg, "parquet") && strcmp(optarg, "csv"))
@@ -295,7 +282,7 @@ int cmd_tabulate(int argc, char **argv)
 	size_t n, i;
 	int r;
 
-	tool_set_help(help, NULL);
+	tool_set_options(options, NULL, NULL);
 	memset(&t, 0, sizeof(t));
 	memset(&h, 0, sizeof(h));
 	cli_common_init(&t.common);

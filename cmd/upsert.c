@@ -29,22 +29,21 @@ enum {
 	OPT_COLUMNS_FROM, OPT_STATE
 };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "db", required_argument, NULL, OPT_DB },
-	{ "table", required_argument, NULL, OPT_TABLE },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "column", required_argument, NULL, OPT_COLUMN },
-	{ "columns-from", required_argument, NULL, OPT_COLUMNS_FROM },
-	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "record-type", required_argument, NULL, OPT_RECORD_TYPE },
-	{ "only-newer", no_argument, NULL, OPT_ONLY_NEWER },
-	{ "order-field", required_argument, NULL, OPT_ORDER_FIELD },
-	{ "watermark-name", required_argument, NULL, OPT_WM_NAME },
-	{ "watermark-field", required_argument, NULL, OPT_WM_FIELD },
-	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
-	{ "state", required_argument, NULL, OPT_STATE },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "db", 0, required_argument, OPT_DB, "path", "Table", "a SQLite file or a postgresql:// URL" },
+	{ "table", 0, required_argument, OPT_TABLE, "name", "Table", "the table" },
+	{ "key", 0, required_argument, OPT_KEY, "pointer[,pointer...]", "Table", "the record key" },
+	{ "column", 0, required_argument, OPT_COLUMN, "name=pointer[:type]", "Table", "a column of its own, from the record" },
+	{ "columns-from", 0, required_argument, OPT_COLUMNS_FROM, "schema", "Table", "a typed column for each top-level property of a JSON Schema" },
+	{ "record-type", 0, required_argument, OPT_RECORD_TYPE, "jsonb|json|text", "Table", "PostgreSQL: how the record is kept" },
+	{ "batch", 0, required_argument, OPT_BATCH, "n", "Table", "records a transaction" },
+	{ "order-field", 0, required_argument, OPT_ORDER_FIELD, "pointer", "Table", "the field that orders a record's versions" },
+	{ "only-newer", 0, no_argument, OPT_ONLY_NEWER, NULL, "Table", "update only when --order-field is newer" },
+	{ "watermark-name", 0, required_argument, OPT_WM_NAME, "name", "Table", "keep --order-field's greatest value with the rows" },
+	{ "dead-letter", 0, required_argument, OPT_DEAD_LETTER, "file", "Table", "records that cannot land go to file" },
+	{ "state", 0, required_argument, OPT_STATE, "name", "Table", "land rows only once paginate's state line name has come" },
+	{ "watermark-field", 0, required_argument, OPT_WM_FIELD, NULL, NULL, NULL },
+	CLI_OPT_END
 };
 
 struct up {
@@ -287,22 +286,6 @@ static void write_stats(struct up *u)
 	tool_stats_end(&st, u->common.stats);
 }
 
-static const struct cli_help help[] = {
-	{ "Table", "--db path", "a SQLite file or a postgresql:// URL" },
-	{ "Table", "--table name", "the table" },
-	{ "Table", "--key pointer[,pointer...]", "the record key" },
-	{ "Table", "--column name=pointer[:type]", "a column of its own, from the record" },
-	{ "Table", "--columns-from schema", "a typed column for each top-level property of a JSON Schema" },
-	{ "Table", "--record-type jsonb|json|text", "PostgreSQL: how the record is kept" },
-	{ "Table", "--batch n", "records a transaction" },
-	{ "Table", "--order-field pointer", "the field that orders a record's versions" },
-	{ "Table", "--only-newer", "update only when --order-field is newer" },
-	{ "Table", "--watermark-name name", "keep --order-field's greatest value with the rows" },
-	{ "Table", "--dead-letter file", "records that cannot land go to file" },
-	{ "Table", "--state name", "land rows only once paginate's state line name has come" },
-	{ NULL, NULL, NULL }
-};
-
 /* The options into u (dies with 64 on a usage error). */
 static void parse_args(struct up *u, int argc, char **argv)
 {
@@ -310,7 +293,7 @@ static void parse_args(struct up *u, int argc, char **argv)
 	struct aperr e;
 	int opt;
 
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
+	while ((opt = tool_getopt(argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_DB: u->dburl = tool_db_target(optarg, "--db"); break;
 		case OPT_TABLE: u->table = optarg; break;
@@ -483,7 +466,7 @@ int cmd_upsert(int argc, char **argv)
 {
 	struct up u;
 
-	tool_set_help(help, NULL);
+	tool_set_options(options, NULL, NULL);
 	memset(&u, 0, sizeof(u));
 	cli_common_init(&u.common);
 	u.batch_size = 0;	/* the default depends on the database */

@@ -24,16 +24,16 @@ enum {
 	OPT_REF_DIR, OPT_FORMAT_ASSERT
 };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "schema", required_argument, NULL, OPT_SCHEMA },
-	{ "draft", required_argument, NULL, OPT_DRAFT },
-	{ "dead-letter", required_argument, NULL, OPT_DEAD_LETTER },
-	{ "max-invalid-rate", required_argument, NULL, OPT_MAX_RATE },
-	{ "min-records", required_argument, NULL, OPT_MIN_RECORDS },
-	{ "ref-dir", required_argument, NULL, OPT_REF_DIR },
-	{ "format-assert", no_argument, NULL, OPT_FORMAT_ASSERT },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "schema", 0, required_argument, OPT_SCHEMA, "file", "Validation", "the JSON Schema records must meet" },
+	{ "draft", 0, required_argument, OPT_DRAFT, "2020-12|7", "Validation", "the schema's draft when it does not say" },
+	{ "format-assert", 0, no_argument, OPT_FORMAT_ASSERT, NULL, "Validation", "check format (date-time, email ...) as an assertion" },
+	{ "ref-dir", 0, required_argument, OPT_REF_DIR, "dir", "Validation", "where $ref'd schemas are found" },
+	{ "dead-letter", 0, required_argument, OPT_DEAD_LETTER, "file", "Validation", "invalid records go to file" },
+	{ "max-invalid-rate", 0, required_argument, OPT_MAX_RATE, "percent", "Validation", "fail when more records than this are invalid" },
+	{ "min-records", 0, required_argument, OPT_MIN_RECORDS, "n", "Validation", "fail when fewer records came" },
+	{ NULL, 'j', required_argument, 'j', "jobs", "Validation", "check on this many threads (output keeps the input's order)" },
+	CLI_OPT_END
 };
 
 /* Error counts by keyword. */
@@ -326,18 +326,6 @@ static int alarm_rate(struct val *v)
 	return 1;
 }
 
-static const struct cli_help help[] = {
-	{ "Validation", "--schema file", "the JSON Schema records must meet" },
-	{ "Validation", "--draft 2020-12|7", "the schema's draft when it does not say" },
-	{ "Validation", "--format-assert", "check format (date-time, email ...) as an assertion" },
-	{ "Validation", "--ref-dir dir", "where $ref'd schemas are found" },
-	{ "Validation", "--dead-letter file", "invalid records go to file" },
-	{ "Validation", "--max-invalid-rate percent", "fail when more records than this are invalid" },
-	{ "Validation", "--min-records n", "fail when fewer records came" },
-	{ "Validation", "-j jobs", "check on this many threads (output keeps the input's order)" },
-	{ NULL, NULL, NULL }
-};
-
 /* The upstream paused: the lines being checked are committed, and go on now. */
 static void on_idle(void *ctx)
 {
@@ -360,7 +348,7 @@ int cmd_validate(int argc, char **argv)
 	unsigned i;
 	int opt, r, alarm;
 
-	tool_set_help(help, NULL);
+	tool_set_options(options, NULL, NULL);
 	memset(&v, 0, sizeof(v));
 	cli_common_init(&v.common);
 	v.draft = -1;
@@ -368,7 +356,7 @@ int cmd_validate(int argc, char **argv)
 	v.min_records = 100;
 	v.jobs = 1;
 	strbuf_init(&v.schema, 0);
-	while ((opt = tool_getopt(argc, argv, "hqvj:", longopts)) != -1) {
+	while ((opt = tool_getopt(argc, argv)) != -1) {
 		switch (opt) {
 		case 'j': {
 			uint64_t j;

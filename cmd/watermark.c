@@ -30,21 +30,20 @@ enum {
 	OPT_SKIP_INVALID, OPT_LOOKBACK, OPT_FORMAT, OPT_DEFAULT, OPT_DB, OPT_LAZY
 };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "state", required_argument, NULL, OPT_STATE },
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "order-field", required_argument, NULL, OPT_FIELD },
-	{ "field", required_argument, NULL, OPT_OLD_FIELD },
-	{ "type", required_argument, NULL, OPT_TYPE },
-	{ "commit-on-eof", no_argument, NULL, OPT_COMMIT_ON_EOF },
-	{ "skip-invalid", no_argument, NULL, OPT_SKIP_INVALID },
-	{ "lazy", no_argument, NULL, OPT_LAZY },
-	{ "lookback", required_argument, NULL, OPT_LOOKBACK },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "default", required_argument, NULL, OPT_DEFAULT },
-	{ "db", required_argument, NULL, OPT_DB },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "state", 0, required_argument, OPT_STATE, "dir", "State", "where watermarks are kept" },
+	{ "db", 0, required_argument, OPT_DB, "path", "State", "read a watermark upsert kept" },
+	{ "name", 0, required_argument, OPT_NAME, "name", "State", "the watermark's name" },
+	{ "order-field", 0, required_argument, OPT_FIELD, "pointer", "track", "the field whose greatest value is tracked" },
+	{ "type", 0, required_argument, OPT_TYPE, "type", "track", "rfc3339, epoch, epoch-ms, integer, decimal or string" },
+	{ "commit-on-eof", 0, no_argument, OPT_COMMIT_ON_EOF, NULL, "track", "commit at the end of input (not into a pipe)" },
+	{ "skip-invalid", 0, no_argument, OPT_SKIP_INVALID, NULL, "track", "pass records whose field is unusable" },
+	{ "lazy", 0, no_argument, OPT_LAZY, NULL, "track", "read each line only as far as the field (a later stage checks it)" },
+	{ "lookback", 0, required_argument, OPT_LOOKBACK, "duration", "get", "subtract this from the value" },
+	{ "format", 0, required_argument, OPT_FORMAT, "raw|rfc3339|epoch|epoch-ms", "get", "how to print it" },
+	{ "default", 0, required_argument, OPT_DEFAULT, "value", "get", "what to print when there is none" },
+	{ "field", 0, required_argument, OPT_OLD_FIELD, NULL, NULL, NULL },
+	CLI_OPT_END
 };
 
 struct wm_opts {
@@ -333,28 +332,13 @@ static int do_track(struct wm_opts *o)
 
 static int dispatch(struct wm_opts *o, int argc, char **argv);
 
-static const struct cli_help help[] = {
-	{ "State", "--state dir", "where watermarks are kept" },
-	{ "State", "--db path", "read a watermark upsert kept" },
-	{ "State", "--name name", "the watermark's name" },
-	{ "track", "--order-field pointer", "the field whose greatest value is tracked" },
-	{ "track", "--type type", "rfc3339, epoch, epoch-ms, integer, decimal or string" },
-	{ "track", "--commit-on-eof", "commit at the end of input (not into a pipe)" },
-	{ "track", "--skip-invalid", "pass records whose field is unusable" },
-	{ "track", "--lazy", "read each line only as far as the field (a later stage checks it)" },
-	{ "get", "--lookback duration", "subtract this from the value" },
-	{ "get", "--format raw|rfc3339|epoch|epoch-ms", "how to print it" },
-	{ "get", "--default value", "what to print when there is none" },
-	{ NULL, NULL, NULL }
-};
-
 int cmd_watermark(int argc, char **argv)
 {
 	struct wm_opts o;
 	struct aperr e;
 	int c, r;
 
-	tool_set_help(help, NULL);
+	tool_set_options(options, NULL, NULL);
 	memset(&o, 0, sizeof(o));
 	cli_common_init(&o.common);
 	if (argc >= 2 && argv[1][0] != '-') {
@@ -362,7 +346,7 @@ int cmd_watermark(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	while ((c = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
+	while ((c = tool_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case OPT_STATE: o.state = optarg; break;
 		case OPT_NAME: o.name = optarg; break;

@@ -42,23 +42,22 @@ enum {
 	OPT_MAX_HELD, OPT_READ, OPT_FOLLOW
 };
 
-static const struct option longopts[] = {
-	CLI_COMMON_LONGOPTS,
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "secret", required_argument, NULL, OPT_SECRET },
-	{ "scheme", required_argument, NULL, OPT_SCHEME },
-	{ "header", required_argument, NULL, OPT_HEADER },
-	{ "tolerance", required_argument, NULL, OPT_TOLERANCE },
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
-	{ "max-held", required_argument, NULL, OPT_MAX_HELD },
-	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
-	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
-	{ "max-client-connections", required_argument, NULL, OPT_MAX_CLIENT },
-	{ "request-timeout", required_argument, NULL, OPT_REQ_TIMEOUT },
-	{ "read", required_argument, NULL, OPT_READ },
-	{ "follow", no_argument, NULL, OPT_FOLLOW },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "listen", 0, required_argument, OPT_LISTEN, "addr:port", "Server", "where to listen" },
+	{ "port-file", 0, required_argument, OPT_PORT_FILE, "file", "Server", "write the port listened on to file" },
+	{ "out", 0, required_argument, OPT_OUT, "dir", "Server", "where events are written (default standard output)" },
+	{ "max-body", 0, required_argument, OPT_MAX_BODY, "size", "Server", "largest request body" },
+	{ "max-held", 0, required_argument, OPT_MAX_HELD, "size", "Server", "what all bodies on their way may hold (64M)" },
+	{ "max-connections", 0, required_argument, OPT_MAX_CONN, "n", "Server", "connections at once" },
+	{ "max-client-connections", 0, required_argument, OPT_MAX_CLIENT, "n", "Server", "connections at once from one address" },
+	{ "request-timeout", 0, required_argument, OPT_REQ_TIMEOUT, "s", "Server", "the longest a request may take" },
+	{ "secret", 0, required_argument, OPT_SECRET, "secret", "Signatures", "the signing secret (env:NAME or file:PATH)" },
+	{ "scheme", 0, required_argument, OPT_SCHEME, "scheme", "Signatures", "github, stripe, slack, standard or hmac-sha256" },
+	{ "header", 0, required_argument, OPT_HEADER, "name", "Signatures", "the signature header (hmac-sha256)" },
+	{ "tolerance", 0, required_argument, OPT_TOLERANCE, "s", "Signatures", "how old a signed timestamp may be" },
+	{ "read", 0, required_argument, OPT_READ, "dir", "Reading", "the events stored in dir, in order, to standard output" },
+	{ "follow", 0, no_argument, OPT_FOLLOW, NULL, "Reading", "then each event as it is stored, new files included" },
+	CLI_OPT_END
 };
 
 struct recv {
@@ -387,24 +386,6 @@ static void write_stats(struct recv *rv)
 	tool_stats_end(&st, rv->common.stats);
 }
 
-static const struct cli_help help[] = {
-	{ "Server", "--listen addr:port", "where to listen" },
-	{ "Server", "--port-file file", "write the port listened on to file" },
-	{ "Server", "--out dir", "where events are written (default standard output)" },
-	{ "Server", "--max-body size", "largest request body" },
-	{ "Server", "--max-held size", "what all bodies on their way may hold (64M)" },
-	{ "Server", "--max-connections n", "connections at once" },
-	{ "Server", "--max-client-connections n", "connections at once from one address" },
-	{ "Server", "--request-timeout s", "the longest a request may take" },
-	{ "Signatures", "--secret secret", "the signing secret (env:NAME or file:PATH)" },
-	{ "Signatures", "--scheme scheme", "github, stripe, slack, standard or hmac-sha256" },
-	{ "Signatures", "--header name", "the signature header (hmac-sha256)" },
-	{ "Signatures", "--tolerance s", "how old a signed timestamp may be" },
-	{ "Reading", "--read dir", "the events stored in dir, in order, to standard output" },
-	{ "Reading", "--follow", "then each event as it is stored, new files included" },
-	{ NULL, NULL, NULL }
-};
-
 static volatile sig_atomic_t reader_stop;
 
 static void on_stop(int sig)
@@ -462,7 +443,7 @@ int cmd_webhook_recv(int argc, char **argv)
 	char *secret = NULL;
 	int opt, have_scheme = 0;
 
-	tool_set_help(help, NULL);
+	tool_set_options(options, NULL, NULL);
 	memset(&rv, 0, sizeof(rv));
 	cli_common_init(&rv.common);
 	secrets_init(&rv.secrets);
@@ -473,7 +454,7 @@ int cmd_webhook_recv(int argc, char **argv)
 	rv.max_conn = 4000;
 	rv.max_client = 64;
 	rv.req_timeout = 30;
-	while ((opt = tool_getopt(argc, argv, "hqv", longopts)) != -1) {
+	while ((opt = tool_getopt(argc, argv)) != -1) {
 		switch (opt) {
 		case OPT_LISTEN: rv.listen = optarg; break;
 		case OPT_SECRET:

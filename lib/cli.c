@@ -5,15 +5,15 @@
 #include "jsonl.h"
 #include "num.h"
 
-const struct cli_help cli_common_help[] = {
-	{ "General", "-h, --help", "this help, and exit" },
-	{ "General", "--version", "the version, and exit" },
-	{ "General", "-q, --quiet", "no warnings or progress" },
-	{ "General", "-v, --verbose", "say what is done, on standard error" },
-	{ "General", "--stats file", "write the run's figures to file as JSON (-: standard error)" },
-	{ "General", "--max-line size", "longest input or output line (default 64M)" },
-	{ "General", "--max-depth n", "deepest JSON nesting accepted (default 512)" },
-	{ NULL, NULL, NULL }
+const struct cli_opt cli_common_options[] = {
+	{ "help", 'h', no_argument, 'h', NULL, "General", "this help, and exit" },
+	{ "version", 0, no_argument, CLI_OPT_VERSION, NULL, "General", "the version, and exit" },
+	{ "quiet", 'q', no_argument, 'q', NULL, "General", "no warnings or progress" },
+	{ "verbose", 'v', no_argument, 'v', NULL, "General", "say what is done, on standard error" },
+	{ "stats", 0, required_argument, CLI_OPT_STATS, "file", "General", "write the run's figures to file as JSON (-: standard error)" },
+	{ "max-line", 0, required_argument, CLI_OPT_MAX_LINE, "size", "General", "longest input or output line (default 64M)" },
+	{ "max-depth", 0, required_argument, CLI_OPT_MAX_DEPTH, "n", "General", "deepest JSON nesting accepted (default 512)" },
+	CLI_OPT_END
 };
 
 void cli_common_init(struct cli_common *c)

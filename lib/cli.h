@@ -1,8 +1,8 @@
 /*
  * cli: the options every tool shares, parsed in one place.
  *
- * A tool puts CLI_COMMON_LONGOPTS in its getopt_long table and "hqv" in its
- * short option string, then hands every option it does not know itself to
+ * A tool lists cli_common_options after its own (tool_set_options: it is
+ * always there), then hands every option it does not know itself to
  * cli_common_opt().  Nothing here prints; the tool prints help and version.
  */
 #ifndef APIPE_CLI_H
@@ -23,15 +23,6 @@ enum {
 	CLI_OPT_FIRST_TOOL	/* tools number their own long-only options from here */
 };
 
-#define CLI_COMMON_LONGOPTS \
-	{ "help", no_argument, NULL, 'h' }, \
-	{ "version", no_argument, NULL, CLI_OPT_VERSION }, \
-	{ "quiet", no_argument, NULL, 'q' }, \
-	{ "verbose", no_argument, NULL, 'v' }, \
-	{ "stats", required_argument, NULL, CLI_OPT_STATS }, \
-	{ "max-line", required_argument, NULL, CLI_OPT_MAX_LINE }, \
-	{ "max-depth", required_argument, NULL, CLI_OPT_MAX_DEPTH }
-
 struct cli_common {
 	int help, version;
 	int quiet, verbose;
@@ -41,13 +32,24 @@ struct cli_common {
 };
 
 /*
- * One line of a program's --help: the group it is listed under, the
- * option as typed, and what it does.  Tables end with a NULL opt.
+ * An option, declared once: getopt's table, the short option string,
+ * --help and the shell completions (--list-options) are all made from the
+ * tables of these a program hands to tool_set_options().  name is the long
+ * name (NULL: a short option alone), letter the short one (0: none), id
+ * what the option parser returns for the long form (the letter for the
+ * short form), arg the argument's name as --help shows it, group and help
+ * where --help lists it and what it says (NULL: not listed -- a refused
+ * spelling or an old name).  A table ends with CLI_OPT_END.
  */
-struct cli_help {
-	const char *group, *opt, *meaning;
+struct cli_opt {
+	const char *name;
+	int letter;
+	int has_arg;
+	int id;
+	const char *arg, *group, *help;
 };
-extern const struct cli_help cli_common_help[];
+#define CLI_OPT_END { NULL, 0, 0, 0, NULL, NULL, NULL }
+extern const struct cli_opt cli_common_options[];	/* -h, --version, -q, -v, --stats… */
 
 void cli_common_init(struct cli_common *c);
 /*

@@ -1,9 +1,10 @@
 /*
  * httpcli: the command-line options every HTTP program shares (fetch-page,
  * paginate): request shape, auth, retries, rate limits, timeouts and TLS,
- * parsed in one place.  A program puts HTTP_CLI_LONGOPTS in its getopt
- * table and HTTP_CLI_SHORTOPTS in its short option string, hands each
- * option to http_cli_opt(), then calls http_cli_finish() once.
+ * parsed in one place.  A program hands http_cli_options and
+ * http_cli_transport_options (struct cli_opt tables, declared once) to
+ * tool_set_options(), each option to http_cli_opt(), then calls
+ * http_cli_finish() once.
  *
  * Ownership: struct http_cli owns its struct secrets, struct auth and the
  * request template; http_cli_release() wipes and frees them.
@@ -42,92 +43,6 @@ enum {
  * in the envelope), -I (HEAD).  -K and --profile are read before the
  * options (tool_expand_config); -o is each program's.
  */
-#define HTTP_CLI_SHORTOPTS "X:H:d:j:LksSu:A:e:Gw:iIfOF:T:b:c:x:#m:46Z"
-
-/* The transport options alone (TLS, retries, timeouts), for a program that makes
- * its own requests (oauth-login); http_cli_opt() takes them into h->pol. */
-#define HTTP_CLI_TRANSPORT_LONGOPTS \
-	{ "insecure", no_argument, NULL, 'k' }, \
-	{ "retry", required_argument, NULL, HTTP_OPT_RETRY }, \
-	{ "retry-delay", required_argument, NULL, HTTP_OPT_RETRY_DELAY }, \
-	{ "retry-max-time", required_argument, NULL, HTTP_OPT_RETRY_MAX_TIME }, \
-	{ "retry-connrefused", no_argument, NULL, HTTP_OPT_RETRY_CONNREFUSED }, \
-	{ "max-delay", required_argument, NULL, HTTP_OPT_MAX_DELAY }, \
-	{ "connect-timeout", required_argument, NULL, HTTP_OPT_CONNECT_TIMEOUT }, \
-	{ "max-time", required_argument, NULL, HTTP_OPT_MAX_TIME }, \
-	{ "http1.1", no_argument, NULL, HTTP_OPT_HTTP1 }, \
-	{ "cert", required_argument, NULL, HTTP_OPT_CERT }, \
-	{ "key", required_argument, NULL, HTTP_OPT_KEY }, \
-	{ "cacert", required_argument, NULL, HTTP_OPT_CACERT }
-
-#define HTTP_CLI_LONGOPTS \
-	HTTP_CLI_TRANSPORT_LONGOPTS, \
-	{ "request", required_argument, NULL, 'X' }, \
-	{ "header", required_argument, NULL, 'H' }, \
-	{ "data", required_argument, NULL, 'd' }, \
-	{ "data-json", required_argument, NULL, HTTP_OPT_DATA_JSON }, \
-	{ "query", required_argument, NULL, HTTP_OPT_QUERY }, \
-	{ "parallel", required_argument, NULL, 'j' }, \
-	{ "location", no_argument, NULL, 'L' }, \
-	{ "max-body", required_argument, NULL, HTTP_OPT_MAX_BODY }, \
-	{ "rate", required_argument, NULL, HTTP_OPT_RATE }, \
-	{ "burst", required_argument, NULL, HTTP_OPT_BURST }, \
-	{ "min-remaining", required_argument, NULL, HTTP_OPT_MIN_REMAINING }, \
-	{ "compressed", no_argument, NULL, HTTP_OPT_COMPRESSED }, \
-	{ "no-compressed", no_argument, NULL, HTTP_OPT_NO_COMPRESSED }, \
-	{ "api-key-header", required_argument, NULL, HTTP_OPT_KEY_HEADER }, \
-	{ "api-key-query", required_argument, NULL, HTTP_OPT_KEY_QUERY }, \
-	{ "api-keys", required_argument, NULL, HTTP_OPT_KEYS }, \
-	{ "api-key-name", required_argument, NULL, HTTP_OPT_KEY_NAME }, \
-	{ "bearer", required_argument, NULL, HTTP_OPT_BEARER }, \
-	{ "basic", required_argument, NULL, HTTP_OPT_BASIC }, \
-	{ "oauth2-token-url", required_argument, NULL, HTTP_OPT_TOKEN_URL }, \
-	{ "oauth2-store", required_argument, NULL, HTTP_OPT_STORE }, \
-	{ "client-id", required_argument, NULL, HTTP_OPT_CLIENT_ID }, \
-	{ "client-secret", required_argument, NULL, HTTP_OPT_CLIENT_SECRET }, \
-	{ "scope", required_argument, NULL, HTTP_OPT_SCOPE }, \
-	{ "refresh-token", required_argument, NULL, HTTP_OPT_REFRESH_TOKEN }, \
-	{ "token-margin", required_argument, NULL, HTTP_OPT_TOKEN_MARGIN }, \
-	{ "jwt-alg", required_argument, NULL, HTTP_OPT_JWT_ALG }, \
-	{ "jwt-key", required_argument, NULL, HTTP_OPT_JWT_KEY }, \
-	{ "jwt-claims", required_argument, NULL, HTTP_OPT_JWT_CLAIMS }, \
-	{ "jwt-ttl", required_argument, NULL, HTTP_OPT_JWT_TTL }, \
-	{ "trust-origin", required_argument, NULL, HTTP_OPT_TRUST_ORIGIN }, \
-	{ "silent", no_argument, NULL, 's' }, \
-	{ "show-error", no_argument, NULL, HTTP_OPT_SHOW_ERROR }, \
-	{ "user", required_argument, NULL, 'u' }, \
-	{ "user-agent", required_argument, NULL, 'A' }, \
-	{ "referer", required_argument, NULL, 'e' }, \
-	{ "get", no_argument, NULL, 'G' }, \
-	{ "data-binary", required_argument, NULL, HTTP_OPT_DATA_BINARY }, \
-	{ "data-raw", required_argument, NULL, HTTP_OPT_DATA_RAW }, \
-	{ "data-urlencode", required_argument, NULL, HTTP_OPT_DATA_URLENCODE }, \
-	{ "json", required_argument, NULL, HTTP_OPT_JSON }, \
-	{ "netrc", no_argument, NULL, HTTP_OPT_NETRC }, \
-	{ "netrc-file", required_argument, NULL, HTTP_OPT_NETRC_FILE }, \
-	{ "base-url", required_argument, NULL, HTTP_OPT_BASE_URL }, \
-	{ "write-out", required_argument, NULL, 'w' }, \
-	{ "include", no_argument, NULL, HTTP_OPT_INCLUDE }, \
-	{ "head", no_argument, NULL, 'I' }, \
-	{ "config", required_argument, NULL, 'K' }, \
-	{ "profile", required_argument, NULL, HTTP_OPT_PROFILE }, \
-	{ "remote-name", no_argument, NULL, 'O' }, \
-	{ "form", required_argument, NULL, 'F' }, \
-	{ "upload-file", required_argument, NULL, 'T' }, \
-	{ "cookie", required_argument, NULL, 'b' }, \
-	{ "cookie-jar", required_argument, NULL, 'c' }, \
-	{ "proxy", required_argument, NULL, 'x' }, \
-	{ "progress-bar", no_argument, NULL, '#' }, \
-	{ "fail", no_argument, NULL, 'f' }, \
-	{ "fail-with-body", no_argument, NULL, HTTP_OPT_FAIL }, \
-	{ "output-dir", required_argument, NULL, HTTP_OPT_OUTPUT_DIR }, \
-	{ "http2", no_argument, NULL, HTTP_OPT_HTTP2 }, \
-	{ "http2-prior-knowledge", no_argument, NULL, HTTP_OPT_HTTP2_PK }, \
-	{ "ipv4", no_argument, NULL, '4' }, \
-	{ "ipv6", no_argument, NULL, '6' }, \
-	{ "noproxy", required_argument, NULL, HTTP_OPT_NOPROXY }, \
-	{ "oauth2-bearer", required_argument, NULL, HTTP_OPT_OAUTH2_BEARER }, \
-	{ "parallel-max", required_argument, NULL, HTTP_OPT_PARALLEL_MAX }
 
 /* The usage lines for these options, for a program's usage text. */
 #define HTTP_CLI_USAGE \
@@ -151,10 +66,13 @@ enum {
 "       [--oauth2-store file]\n" \
 "       [--jwt-alg HS256|RS256 --jwt-key secret] [--jwt-claims json] [--jwt-ttl s]\n"
 
-/* The HTTP options for --help. */
-/* --help tables: the request options, and the transport options (TLS, retries, timeouts). */
-extern const struct cli_help http_cli_help[];
-extern const struct cli_help http_cli_transport_help[];
+/*
+ * The HTTP options, declared once: the request options (shape, auth,
+ * output, curl's refused spellings), and the transport ones (TLS, retries,
+ * timeouts) that oauth-login shares.
+ */
+extern const struct cli_opt http_cli_options[];
+extern const struct cli_opt http_cli_transport_options[];
 
 struct http_cli {
 	struct http_policy pol;
