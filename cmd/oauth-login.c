@@ -39,6 +39,7 @@ static const char usage_text[] =
 	"       [--retry n] [--retry-delay s] [--retry-max-time s] [--max-delay s]\n"
 	"       [--retry-connrefused]\n"
 	"       [--connect-timeout s] [--max-time s] --oauth2-store file\n"
+	"       [--stats file] [--max-line size] [--max-depth n]\n"
 	"       oauth-login --refresh [--client-secret secret] --oauth2-store file\n"
 	"       oauth-login --show --oauth2-store file\n";
 

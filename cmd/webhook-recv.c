@@ -33,7 +33,7 @@ static const char usage_text[] =
 	"       [--tolerance s] [--out dir] [--max-body size] [--max-held size]\n"
 	"       [--port-file file]\n"
 	"       [--max-connections n] [--max-client-connections n] [--request-timeout s]\n"
-	"       [--stats file]\n"
+	"       [--stats file] [--max-line size] [--max-depth n]\n"
 	"       webhook-recv [-q] --read dir [--follow]\n";
 
 enum {

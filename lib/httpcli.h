@@ -52,7 +52,8 @@ enum {
 "        --data-json json | --json json] [-G] [--query name=value]...\n" \
 "       [-u user:secret] [--netrc | --netrc-file file] [-w format]\n" \
 "       [-j n] [-L] [-k] [--http1.1 | --http2 | --http2-prior-knowledge] [-4 | -6]\n" \
-"       [--noproxy hosts] [--no-compressed]\n" \
+"       [--noproxy hosts] [--compressed | --no-compressed] [--parallel-max n]\n" \
+"       [-f | --fail-with-body]\n" \
 "       [--retry n] [--retry-delay s] [--retry-max-time s] [--max-delay s]\n" \
 "       [--retry-connrefused]\n" \
 "       [--connect-timeout s] [-m s | --max-time s] [--max-body size]\n" \

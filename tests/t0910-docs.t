@@ -45,6 +45,17 @@ for p in $programs; do
 	help_opts "$p" > help.opts
 	page_opts "$page" > page.opts
 	is "$(comm -23 usage.opts help.opts | tr '\n' ' ')" "" "$p --help gives a meaning to every option of its usage"
+	# the option table (--list-options: an option's short and long forms on
+	# lines in a row, with one meaning): every option in the usage, in
+	# either form (--help and --version, the common ones, aside)
+	"$p" --list-options | awk -F'\t' '
+		$1 ~ /^--/ && prev ~ /^-[^-]/ && $3 == pm { print prev " " $1; prev = ""; next }
+		{ if (prev != "") print prev; prev = $1; pm = $3 }
+		END { if (prev != "") print prev }' | grep -vx -- '-h --help' | grep -vx -- '--version' > table.opts
+	missing=$(while read -r a b; do
+		grep -qx -- "$a" usage.opts || { [ -n "$b" ] && grep -qx -- "$b" usage.opts; } || echo "$a${b:+ $b}"
+	done < table.opts | tr '\n' ',')
+	is "$missing" "" "$p: its usage names every option of its table"
 	is "$(comm -23 help.opts page.opts | tr '\n' ' ')" "" "$p.1 describes every option --help lists"
 	is "$(grep -c '^\.Sh EXIT STATUS' "$page")" 1 "$p.1 has EXIT STATUS"
 done
