@@ -235,10 +235,6 @@ void db_row_release(struct db_row *r, size_t ncols)
 
 /* ---- the column registry: which pointer fills each column, for every writer ---- */
 
-#define COLUMNS_TABLE_SQL \
-	"CREATE TABLE IF NOT EXISTS apipe_columns (tbl TEXT NOT NULL, name TEXT NOT NULL, " \
-	"pointer TEXT NOT NULL, type TEXT NOT NULL, PRIMARY KEY (tbl, name))"
-
 struct columns_read {
 	const char *table;
 	int (*add)(void *ctx, const char *name, const struct json_ptr *p, enum db_type t,
@@ -268,8 +264,8 @@ int db_table_columns(struct db *db, const char *table,
 	struct columns_read cr = { table, add, ctx };
 	const char *pv[1] = { table };
 
-	return db->ops->query(db, "SELECT name, pointer, type FROM apipe_columns WHERE tbl = $1 ORDER BY name",
-		     pv, 1, 3, column_row, &cr, 1, e);
+	return db->ops->query(db, "SELECT name, pointer, type FROM apipe_columns WHERE tbl = $1 "
+			      "ORDER BY name", pv, 1, 3, column_row, &cr, 1, e);
 }
 
 struct column_check {
@@ -278,7 +274,6 @@ struct column_check {
 };
 
 /* A column's pointer as the registry has it (its type is the table's: evolve checks it). */
-
 static int column_same(void *ctx, const char *const *v, struct aperr *e)
 {
 	struct column_check *cc = ctx;
@@ -291,23 +286,18 @@ static int column_same(void *ctx, const char *const *v, struct aperr *e)
 	return 0;
 }
 
-/*
- * In the open transaction, once column col of table exists: it enters the
- * registry (the first writer to name a column says how it is filled), and
- * a registry entry that fills it from another pointer is EX_CONFIG.
- */
+/* The first writer to name a column says how it is filled (lib/dbint.h). */
 int dbi_column_register(struct db *db, const char *table, const struct db_column *col,
-			   struct aperr *e)
+			struct aperr *e)
 {
 	const char *pv[4] = { table, col->name, col->ptr.text, db_type_name(col->type) };
 	struct column_check cc = { table, col };
 
-	if (db->ops->query(db, COLUMNS_TABLE_SQL, NULL, 0, 0, NULL, NULL, 0, e) < 0 ||
-	    db->ops->query(db, "INSERT INTO apipe_columns (tbl, name, pointer, type) "
-		      "VALUES ($1, $2, $3, $4) ON CONFLICT (tbl, name) DO NOTHING",
-		  pv, 4, 0, NULL, NULL, 0, e) < 0)
+	if (db->ops->query(db, "INSERT INTO apipe_columns (tbl, name, pointer, type) "
+			   "VALUES ($1, $2, $3, $4) ON CONFLICT (tbl, name) DO NOTHING",
+			   pv, 4, 0, NULL, NULL, 0, e) < 0)
 		return -1;
-	return db->ops->query(db, "SELECT pointer, type FROM apipe_columns WHERE tbl = $1 AND name = $2",
-		     pv, 2, 2, column_same, &cc, 0, e);
+	return db->ops->query(db, "SELECT pointer FROM apipe_columns WHERE tbl = $1 AND name = $2",
+			      pv, 2, 1, column_same, &cc, 0, e);
 }
 

@@ -95,11 +95,16 @@ void dbi_sql_upsert(struct strbuf *q, const char *table, const struct db_column 
 		    size_t ncols, size_t nkeys, const char *from, const char *guard);
 /*
  * In the open transaction, once column col of table exists: it enters the
- * registry (apipe_columns), and an entry that fills it from another
- * pointer is EX_CONFIG.  0 or -1.
+ * registry (apipe_columns, which the engine's prepare made), and an entry
+ * that fills it from another pointer is EX_CONFIG.  0 or -1.
  */
 int dbi_column_register(struct db *db, const char *table, const struct db_column *col,
 			struct aperr *e);
+
+/* The column registry (dbi_column_register), made where apipe_state is. */
+#define DBI_COLUMNS_TABLE_SQL \
+	"CREATE TABLE IF NOT EXISTS apipe_columns (tbl TEXT NOT NULL, name TEXT NOT NULL, " \
+	"pointer TEXT NOT NULL, type TEXT NOT NULL, PRIMARY KEY (tbl, name))"
 
 #define DBI_STATE_TABLE_SQL(time_type) \
 	"CREATE TABLE IF NOT EXISTS apipe_state (name TEXT PRIMARY KEY, value TEXT NOT NULL, " \

@@ -458,9 +458,12 @@ static int pgsql_ready(struct db *db, struct aperr *e)
 	return pgsql_statements(db, db->table, db->cols, db->ncols, db->nkeys, e);
 }
 
-static int pgsql_prepare(struct db *db, const char *table, const struct db_column *cols,
-			 size_t ncols, size_t nkeys, struct aperr *e)
+/* Create or check the table and prepare the statements (db_prepare). */
+static int pgsql_prepare(struct db *db, struct aperr *e)
 {
+	const char *table = db->table;
+	const struct db_column *cols = db->cols;
+	size_t ncols = db->ncols, nkeys = db->nkeys;
 	struct strbuf q = STRBUF_INIT;
 	int rc = -1;
 	const char *rtype = db->record_type ? db->record_type : "jsonb";
@@ -488,6 +491,7 @@ static int pgsql_prepare(struct db *db, const char *table, const struct db_colum
 	PG(db)->create_pending = 0;
 	if (pgsql_exec(db, "SELECT pg_advisory_xact_lock(" PG_DDL_LOCK ")", "lock", e) < 0 ||
 	    pgsql_exec(db, DBI_STATE_TABLE_SQL("timestamptz"), "CREATE TABLE", e) < 0 ||
+	    pgsql_exec(db, DBI_COLUMNS_TABLE_SQL, "CREATE TABLE", e) < 0 ||
 	    pgsql_exec(db, INSTANT_KEY_SQL, "CREATE FUNCTION", e) < 0 ||
 	    pgsql_defer_create(db, table, cols, nkeys, e) < 0 ||
 	    (!PG(db)->create_pending && (pgsql_exec(db, q.buf, "CREATE TABLE", e) < 0 ||
@@ -576,19 +580,19 @@ static int pgsql_create_now(struct db *db, const struct db_row *rows,
 		if (db->log) {
 			char msg[200];
 
-			snprintf(msg, sizeof(msg), "key %s of the new table %s: %s, as every key of "
-				 "the first batch is %s", cols[k].name, db->table,
-				 ints ? "bigint" : "text", ints ? "an integer" : "not an integer");
+			snprintf(msg, sizeof(msg), "key %s of the new table %s: %s, as %s key of the "
+				 "first batch is %s", cols[k].name, db->table, ints ? "bigint" : "text",
+				 ints ? "every" : "a", ints ? "an integer" : "not an integer");
 			db->log(db->log_ctx, msg);
 		}
 	}
 	dbi_sql_create(&q, &pgsql_dialect, db->table, cols, db->ncols, db->nkeys, rtype);
 	if (pgsql_exec(db, q.buf, "CREATE TABLE", e) == 0 &&
 	    pgsql_evolve(db, db->table, db->cols, db->ncols, db->nkeys, 1, e) == 0 &&
-	    pgsql_ready(db, e) == 0)
-		rc = 0;
-	if (rc == 0)
+	    pgsql_ready(db, e) == 0) {
 		PG(db)->created = 1;	/* kept at the commit */
+		rc = 0;
+	}
 	strbuf_release(&q);
 	free(cols);
 	return rc;
@@ -742,7 +746,7 @@ static int pgsql_set_newer(struct db *db, const struct json_ptr *p, const char *
 		return aperr_set(e, EX_OSERR, "out of memory");
 	}
 	PG(db)->guard = strbuf_detach(&g, NULL);
-	r = pgsql_prepare(db, db->table, db->cols, db->ncols, db->nkeys, e);
+	r = pgsql_prepare(db, e);
 	return r;
 }
 
@@ -751,12 +755,6 @@ static void pgsql_close(struct db *db)
 	PQfinish(PG(db)->pg);
 	free(PG(db)->guard);
 	free(PG(db));
-}
-
-/* db_prepare */
-static int pgsql_prepare_op(struct db *db, struct aperr *e)
-{
-	return pgsql_prepare(db, db->table, db->cols, db->ncols, db->nkeys, e);
 }
 
 /* After a lost connection: connect again and prepare the statements again. */
@@ -769,7 +767,7 @@ static int pgsql_reconnect(struct db *db, struct aperr *e)
 		return aperr_set(e, EX_TEMPFAIL, "cannot reconnect to PostgreSQL");
 	if (pgsql_exec(db, "SET client_min_messages = warning", "SET", e) < 0)
 		return -1;
-	return db->table ? pgsql_prepare_op(db, e) : 0;
+	return db->table ? pgsql_prepare(db, e) : 0;
 }
 
 static void pgsql_rollback(struct db *db)
@@ -952,7 +950,7 @@ static int pgsql_state_lock(struct db *db, const char *name, struct aperr *e)
 }
 
 const struct db_ops dbpg_ops = {
-	"PostgreSQL", pgsql_prepare_op, pgsql_set_newer, pgsql_reconnect, pgsql_begin,
+	"PostgreSQL", pgsql_prepare, pgsql_set_newer, pgsql_reconnect, pgsql_begin,
 	pgsql_commit, pgsql_rollback, pgsql_lookup, pgsql_write, pgsql_state_get, pgsql_state_put,
 	pgsql_state_lock, pgsql_query, pgsql_close
 };

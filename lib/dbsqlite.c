@@ -386,6 +386,7 @@ static int sqlite_prepare(struct db *db, struct aperr *e)
 		goto out;
 	db->evolve = 0;
 	if (exec(db, q.buf, e) < 0 || exec(db, DBI_STATE_TABLE_SQL("TEXT"), e) < 0 ||
+	    exec(db, DBI_COLUMNS_TABLE_SQL, e) < 0 ||
 	    check_columns(db, table, cols, nkeys, e) < 0 ||
 	    sqlite_evolve(db, table, cols, ncols, nkeys, 0, e) < 0) {
 		sqlite3_exec(SQ(db)->h, "ROLLBACK", NULL, NULL, NULL);
