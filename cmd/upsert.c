@@ -67,16 +67,21 @@ struct up {
 	uint64_t dead, records;
 };
 
-/* NAME=POINTER[:TYPE] or POINTER. */
-static void add_column(struct up *u, const char *arg, int key)
+/* Room for one more column: the slot after the last (u->ncols is the caller's to count). */
+static struct db_column *next_column(struct up *u)
 {
-	struct db_column *c;
-	struct aperr e;
-
 	u->cols = realloc(u->cols, (u->ncols + 1) * sizeof(*u->cols));
 	if (!u->cols)
 		die(EX_OSERR, "out of memory");
-	c = &u->cols[u->ncols];
+	return &u->cols[u->ncols];
+}
+
+/* NAME=POINTER[:TYPE] or POINTER. */
+static void add_column(struct up *u, const char *arg, int key)
+{
+	struct db_column *c = next_column(u);
+	struct aperr e;
+
 	if (db_column_parse(c, arg, key ? 2 : 1, &e) < 0) {
 		if (e.code == EX_OSERR)
 			die_err(&e);
@@ -100,10 +105,7 @@ static int add_property(void *ctx, const char *name, size_t nl, enum db_type t, 
 			return 0;	/* given: a key, or a --column */
 	if ((nl == 6 && !memcmp(name, "record", 6)) || (nl == 11 && !memcmp(name, "ingested_at", 11)))
 		return 0;	/* the table's own: the record keeps it */
-	u->cols = realloc(u->cols, (u->ncols + 1) * sizeof(*u->cols));
-	if (!u->cols)
-		die(EX_OSERR, "out of memory");
-	if (db_column_member(&u->cols[u->ncols], name, nl, t, e) < 0)
+	if (db_column_member(next_column(u), name, nl, t, e) < 0)
 		return -1;
 	u->ncols++;
 	return 0;
@@ -127,10 +129,7 @@ static int add_registered(void *ctx, const char *name, const struct json_ptr *p,
 				u->cols[i].type = t;
 			return 0;
 		}
-	u->cols = realloc(u->cols, (u->ncols + 1) * sizeof(*u->cols));
-	if (!u->cols)
-		die(EX_OSERR, "out of memory");
-	c = &u->cols[u->ncols];
+	c = next_column(u);
 	c->type = t;
 	if (!(c->name = strdup(name)))
 		return aperr_set(e, EX_OSERR, "out of memory");
@@ -368,12 +367,6 @@ static void on_warn(void *ctx, const char *msg)
 	warnmsg("%s", msg);
 }
 
-static void on_log(void *ctx, const char *msg)
-{
-	(void)ctx;
-	warnmsg("%s", msg);
-}
-
 /* Open the input, the output, the dead letters and the database. */
 static void open_all(struct up *u)
 {
@@ -389,7 +382,7 @@ static void open_all(struct up *u)
 	if (u->db)	/* the stored records are read back only to compare versions */
 		db_want_stored(u->db, u->have_newer);
 	if (u->db && u->common.verbose)
-		db_set_log(u->db, on_log, u);
+		db_set_log(u->db, on_warn, u);
 	if (!u->db || db_table_columns(u->db, u->table, add_registered, u, &e) < 0 ||
 	    db_prepare(u->db, u->table, u->cols, u->ncols, u->nkeys, &e) < 0)
 		die_err(&e);
