@@ -128,6 +128,21 @@ static void add_url(struct jsonw *w, const char *key, const char *url,
 	add_text(w, key, tmp);
 }
 
+void envelope_bytes(struct jsonw *w, const char *bytes, size_t n, const struct secrets *s,
+		    struct json_doc *d)
+{
+	struct strbuf raw = STRBUF_INIT;
+
+	strbuf_add(&raw, bytes, n);
+	secrets_scrub(s, &raw);
+	if (d)
+		jw_body(w, &jw_body_names, raw.buf, raw.len, d);
+	else
+		jw_bytes(w, &jw_body_names, raw.buf, raw.len);
+	explicit_bzero(raw.buf, raw.len);
+	strbuf_release(&raw);
+}
+
 int envelope_build(struct strbuf *out, const struct http_req *r,
 		   const struct envelope_opts *o, struct json_doc *d)
 {
@@ -157,15 +172,7 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	if (o->meta)
 		jw_member_raw(&w, "meta", o->meta, o->meta_len);
 	if (o->secrets && r->resp_body.len && !utf8_valid(r->resp_body.buf, r->resp_body.len)) {
-		/* bytes that go out base64-encoded: masked before, where they can be seen */
-		struct strbuf raw = STRBUF_INIT;
-
-		strbuf_add(&raw, r->resp_body.buf, r->resp_body.len);
-		secrets_scrub(o->secrets, &raw);
-		jw_body(&w, &jw_body_names, raw.buf, raw.len, d);
-		if (raw.buf)
-			explicit_bzero(raw.buf, raw.len);
-		strbuf_release(&raw);
+		envelope_bytes(&w, r->resp_body.buf, r->resp_body.len, o->secrets, d);
 	} else if (o->body_parsed && r->resp_body.len) {
 		jw_key(&w, jw_body_names.json);	/* the page as the crawl read it */
 		jw_value(&w, d, 0);

@@ -38,6 +38,15 @@ struct envelope_opts {
  * body (or, with o->body_parsed, as the body's parse: not parsed again).  Returns 0, or -1 when out's cap is exceeded (out then holds part
  * of a line: the caller drops it).
  */
+/*
+ * A body that is not valid UTF-8, the values s holds masked first, where
+ * they can still be seen (base64 would hide them), then written as
+ * jw_body() writes it with d as scratch (d NULL: as jw_bytes(), never as
+ * JSON); the masked copy is wiped.
+ */
+struct jsonw;
+void envelope_bytes(struct jsonw *w, const char *bytes, size_t n, const struct secrets *s,
+		    struct json_doc *d);
 int envelope_build(struct strbuf *out, const struct http_req *r,
 		   const struct envelope_opts *o, struct json_doc *d);
 

@@ -13,6 +13,7 @@
 
 #include "hash.h"
 #include "instant.h"
+#include "envelope.h"
 #include "jsonw.h"
 #include "num.h"
 #include "redact.h"
@@ -102,15 +103,7 @@ int wh_event(struct strbuf *out, enum wh_scheme s, const char *id, size_t idn,
 		jw_key(&w, "body");
 		jw_value(&w, d, 0);
 	} else {
-		/* bytes that may go out base64-encoded: masked first, where they can be seen */
-		struct strbuf raw = STRBUF_INIT;
-
-		strbuf_add(&raw, body ? body : "", n);
-		secrets_scrub(secrets, &raw);
-		jw_bytes(&w, &jw_body_names, raw.buf, raw.len);
-		if (raw.buf)
-			explicit_bzero(raw.buf, raw.len);
-		strbuf_release(&raw);
+		envelope_bytes(&w, body ? body : "", n, secrets, NULL);
 	}
 	jw_end_object(&w);
 	if (jw_finish_line(&w) < 0)
