@@ -294,7 +294,6 @@ void tool_common_opt(struct cli_common *c, int opt, const char *arg)
 	}
 }
 
-
 void tool_set_options(const struct cli_opt *own, const struct cli_opt *shared,
 		      const struct cli_opt *more)
 {

@@ -250,30 +250,7 @@ is "$rc" 64 "--request-timeout nan is a usage error"
 start_wh held --secret env:H_SECRET --scheme hmac-sha256 --header X-Sig --out held.d \
 	--max-held 8M --max-client-connections 1000 --request-timeout 4
 HPORT=$(cat held.port)
-python3 - "$HPORT" > held.result <<'PY' &
-import socket, sys, time
-port = int(sys.argv[1])
-socks, codes = [], []
-for i in range(60):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"POST /hook HTTP/1.1\r\nHost: x\r\nX-Sig: 00\r\nContent-Length: 1048576\r\n\r\n")
-    try:
-        s.sendall(b"x" * 600000)
-    except OSError:
-        pass
-    socks.append(s)
-time.sleep(1.5)
-n503 = 0
-for s in socks:
-    s.settimeout(0.2)
-    try:
-        if b" 503 " in s.recv(200):
-            n503 += 1
-    except OSError:
-        pass
-print(n503)
-time.sleep(4)
-PY
+python3 "$APIPE_TOP/tests/bin/stall-bodies.py" "$HPORT" 60 600000 > held.result &
 hpid=$!
 sleep 1.2
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$wh_pid/status")
@@ -292,32 +269,8 @@ is "$(cat held.d/events-*.jsonl | jq -r .id)" "held-1" "... and is stored"
 # the defaults: 240 unsigned bodies of 1 MiB from four addresses, each sent but
 # its last byte, stall; webhook-recv stays within 96 MiB and the rest get 503
 start_wh dflt --secret env:H_SECRET --scheme hmac-sha256 --header X-Sig --out dflt.d
-python3 - "$(cat dflt.port)" > dflt.result <<'PY' &
-import socket, sys, time
-port, socks, n503 = int(sys.argv[1]), [], 0
-for i in range(240):
-    s = socket.socket()
-    s.bind(("127.0.0.%d" % (2 + i // 60), 0))
-    s.connect(("127.0.0.1", port))
-    s.sendall(b"POST /hook HTTP/1.1\r\nHost: x\r\nX-Sig: 00\r\nContent-Length: 1048576\r\n\r\n")
-    try:
-        s.settimeout(2)
-        s.sendall(b"x" * 1048575)
-    except OSError:
-        pass
-    socks.append(s)
-time.sleep(1)
-for s in socks:
-    s.settimeout(0.05)
-    try:
-        if b" 503 " in s.recv(200):
-            n503 += 1
-    except OSError:
-        pass
-print(n503)
-sys.stdout.flush()
-time.sleep(3)
-PY
+python3 "$APIPE_TOP/tests/bin/stall-bodies.py" "$(cat dflt.port)" 240 1048575 --per-address 60 \
+	--send-timeout 2 --wait 1 --recv-timeout 0.05 --hold 3 > dflt.result &
 dpid=$!
 i=0
 while [ ! -s dflt.result ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
