@@ -474,8 +474,10 @@ void tool_progress_rate(double seconds, double count, const char *unit)
 	fprintf(stderr, ", %.1f %s/s", seconds > 0 ? count / seconds : 0.0, unit);
 }
 
-void tool_progress_eta(double rate, uint64_t done, uint64_t total)
+void tool_progress_eta(double seconds, double count, uint64_t done, uint64_t total)
 {
+	double rate = seconds > 0 ? count / seconds : 0;
+
 	fprintf(stderr, ", %.0f%% of %llu", total ? 100.0 * (double)done / (double)total : 100.0,
 		(unsigned long long)total);
 	if (rate > 0) {

@@ -158,11 +158,11 @@ int tool_parse_line(struct json_doc *d, struct json_error *je, const struct json
 void tool_refuse_lost_state(const char *line, size_t n, uint64_t lineno);
 /*
  * A progress line's parts on standard error: "elapsed 1m05s, 153.2 UNIT/s"
- * after count in seconds; ", 40% of TOTAL, ETA 0m12s" for done of total at
- * rate a second.
+ * for count in seconds; ", 40% of TOTAL, ETA 0m12s" for done of total at
+ * that rate.
  */
 void tool_progress_rate(double seconds, double count, const char *unit);
-void tool_progress_eta(double rate, uint64_t done, uint64_t total);
+void tool_progress_eta(double seconds, double count, uint64_t done, uint64_t total);
 void tool_filter_init(const struct cli_common *c, struct lreader *in, struct lwriter *out,
 		      struct json_doc *d, struct json_error *je);
 /* The writer die() flushes before exiting, so accepted output is not lost. */

@@ -226,8 +226,7 @@ static void progress(struct fetch_run *f, int final)
 		(unsigned long long)http_client_stats(f->client)->retries);
 	tool_progress_rate(now, (double)f->written, "req");
 	if (!f->use_stdin && f->nurls > 0)
-		tool_progress_eta(now > 0 ? (double)f->written / now : 0, f->written,
-				  (uint64_t)f->nurls);
+		tool_progress_eta(now, (double)f->written, f->written, (uint64_t)f->nurls);
 	fputs("\033[K", stderr);
 	if (final)
 		fputc('\n', stderr);

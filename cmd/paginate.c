@@ -145,7 +145,7 @@ static void progress(void *ctx, const struct crawler *cr)
 		uint64_t total, done;
 
 		if (crawler_under_way(cr, &total, &done) && total >= done)
-			tool_progress_eta(now > 0 ? (double)p->cr.records / now : 0, done, total);
+			tool_progress_eta(now, (double)p->cr.records, done, total);
 	}
 	fputs("\033[K", stderr);	/* the rest of a longer line before */
 	if (!cr)
