@@ -405,7 +405,7 @@ static int read_events(const char *dir, int follow)
 	struct lwriter out;
 	struct sigaction sa;
 	struct aperr e;
-	uint64_t lines;
+	uint64_t got;
 
 	if (wh_reader_open(&r, dir, &e) < 0 || lwriter_init(&out, 1, "stdout", 1 << 16, &e) < 0)
 		die_err(&e);
@@ -415,14 +415,14 @@ static int read_events(const char *dir, int follow)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	do {
-		if (wh_reader_poll(&r, &out, &lines, &e) < 0)
+		if (wh_reader_poll(&r, &out, &got, &e) < 0)
 			die_err(&e);
 		tool_check_write(lwriter_flush(&out, &e), &e);
 		/*
 		 * Idle: wait a tenth of a second (what a consumer waits for an
 		 * event), and stop when the reader of a pipe has gone.
 		 */
-		if (follow && !lines && !reader_stop) {
+		if (follow && !got && !reader_stop) {
 			struct pollfd pfd = { 1, 0, 0 };
 
 			if (poll(&pfd, 1, 100) > 0 && (pfd.revents & (POLLERR | POLLHUP)))

@@ -68,7 +68,7 @@ static struct wh_read_file *file_of(struct wh_reader *r, const char *name)
 
 /* The complete lines of one file past what was read, to out. */
 static int read_file(struct wh_reader *r, struct wh_read_file *f, struct lwriter *out,
-		     uint64_t *lines, struct aperr *e)
+		     uint64_t *bytes, struct aperr *e)
 {
 	struct strbuf path = STRBUF_INIT;
 	struct stat st;
@@ -104,14 +104,14 @@ static int read_file(struct wh_reader *r, struct wh_read_file *f, struct lwriter
 			aperr_set(e, EX_OSERR, "out of memory");
 			goto out;
 		}
-		/* what ends in a newline goes out; a line being written waits */
-		if (!(nl = memrchr(r->acc.buf, '\n', r->acc.len)))
+		/* what ends in a newline goes out; a line being written waits (only
+		 * the new bytes can hold one: the rest was searched before) */
+		if (!(nl = memrchr(buf, '\n', (size_t)got)))
 			continue;
-		keep = (size_t)(nl + 1 - r->acc.buf);
+		keep = r->acc.len - (size_t)got + (size_t)(nl + 1 - buf);
 		if (lwriter_write(out, r->acc.buf, keep, e) < 0)
 			goto out;
-		for (nl = r->acc.buf; (nl = memchr(nl, '\n', keep - (size_t)(nl - r->acc.buf))); nl++)
-			++*lines;
+		*bytes += keep;
 		f->off += (off_t)keep;
 		memmove(r->acc.buf, r->acc.buf + keep, r->acc.len - keep);
 		strbuf_setlen(&r->acc, r->acc.len - keep);
@@ -124,12 +124,12 @@ out:
 	return rc;
 }
 
-int wh_reader_poll(struct wh_reader *r, struct lwriter *out, uint64_t *lines, struct aperr *e)
+int wh_reader_poll(struct wh_reader *r, struct lwriter *out, uint64_t *bytes, struct aperr *e)
 {
 	struct dirent **names = NULL;
 	int n, i, rc = 0;
 
-	*lines = 0;
+	*bytes = 0;
 	n = scandir(r->dir, &names, events_file, alphasort);
 	if (n < 0)
 		return aperr_errno(e, EX_IOERR, "%s", r->dir);
@@ -139,7 +139,7 @@ int wh_reader_poll(struct wh_reader *r, struct lwriter *out, uint64_t *lines, st
 		if (rc == 0 && !f)
 			rc = aperr_set(e, EX_OSERR, "out of memory");
 		else if (rc == 0)
-			rc = read_file(r, f, out, lines, e);
+			rc = read_file(r, f, out, bytes, e);
 		free(names[i]);
 	}
 	free(names);

@@ -33,9 +33,10 @@ struct wh_reader {
 int wh_reader_open(struct wh_reader *r, const char *dir, struct aperr *e);
 /*
  * The whole lines written since the last poll, file by file, appended to
- * out; *lines how many.  A file that shrank is EX_DATAERR.  0 or -1 (e).
+ * out; *bytes how many bytes they are.  A file that shrank is EX_DATAERR.
+ * 0 or -1 (e).
  */
-int wh_reader_poll(struct wh_reader *r, struct lwriter *out, uint64_t *lines, struct aperr *e);
+int wh_reader_poll(struct wh_reader *r, struct lwriter *out, uint64_t *bytes, struct aperr *e);
 void wh_reader_close(struct wh_reader *r);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,7 +14,9 @@
 #include "../tap.h"
 #include "../../lib/jsonw.h"
 #include "../../lib/secret.h"
+#include "../../lib/statefile.h"
 #include "../../lib/webhook.h"
+#include "../../lib/whread.h"
 #include "../../lib/whsink.h"
 
 /* Headers as "name\0value\0…\0". */
@@ -128,9 +131,56 @@ static void test_sink(void)
 	close(sv[1]);
 }
 
+/* The reader: a line longer than a read, then one being written, then its end. */
+static void test_reader(void)
+{
+	char dir[] = "/tmp/apipe-t-whread-XXXXXX", path[300], outp[300];
+	struct wh_reader r;
+	struct lwriter out;
+	struct aperr e;
+	struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+	uint64_t bytes = 0;
+	FILE *f;
+	int fd, i;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof(path), "%s/events-20261207T000000000Z-1.jsonl", dir);
+	snprintf(outp, sizeof(outp), "%s/out", dir);
+	strbuf_addstr(&want, "{\"id\":\"");
+	for (i = 0; i < 200000; i++)
+		strbuf_addch(&want, (char)('a' + i % 26));
+	strbuf_addstr(&want, "\"}\n{\"id\":\"short\"}\n");
+	f = fopen(path, "w");
+	fwrite(want.buf, 1, want.len, f);
+	fputs("{\"id\":\"partial", f);
+	fclose(f);
+	fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(wh_reader_open(&r, dir, &e) == 0 && lwriter_init(&out, fd, "out", 1 << 16, &e) == 0,
+	   "reader: opened");
+	ok(wh_reader_poll(&r, &out, &bytes, &e) == 0 && lwriter_flush(&out, &e) == 0, "reader: polled");
+	is_int(bytes, want.len, "reader: the whole lines, a 200 KB one across reads, not the partial one");
+	f = fopen(path, "a");
+	fputs("\"}\n", f);
+	fclose(f);
+	ok(wh_reader_poll(&r, &out, &bytes, &e) == 0 && lwriter_flush(&out, &e) == 0, "reader: again");
+	is_int(bytes, strlen("{\"id\":\"partial\"}\n"), "reader: the line, once it is whole");
+	strbuf_addstr(&want, "{\"id\":\"partial\"}\n");
+	statefile_read(outp, &got, 1 << 20, &e);
+	ok(got.len == want.len && !memcmp(got.buf, want.buf, got.len), "reader: every byte once, in order");
+	wh_reader_close(&r);
+	close(fd);
+	unlink(path);
+	unlink(outp);
+	rmdir(dir);
+	strbuf_release(&got);
+	strbuf_release(&want);
+}
+
 int main(void)
 {
 	test_sink();
+	test_reader();
 	char why[128];
 	static const char gh[] = "X-Hub-Signature-256\0" GH_SIG "\0";
 	static const char gh_bad[] = "X-Hub-Signature-256\0sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e18\0";
