@@ -712,10 +712,7 @@ static int retry_or_give_up(struct http_client *c, struct http_req *r, double no
 		delay = ri->reset_in;
 		reason = "rate-limit";
 	} else {
-		/* the policy as it stands now (a caller may change c->pol between runs) */
-		c->bo.base = c->pol.retry_delay;
-		c->bo.cap = cap;
-		delay = backoff_delay(&c->bo, r->retries_used);
+		delay = backoff_delay(&c->bo, r->retries_used);	/* --retry-delay, --max-delay */
 		reason = "backoff";
 	}
 	{
