@@ -382,10 +382,9 @@ static int token_request(struct auth *a, const struct auth_transport *t, const c
 	}
 	rc = take_token(a, &r, asked, e);
 out:
-	explicit_bzero(form.buf ? form.buf : why, form.buf ? form.len : 0);
+	explicit_bzero(form.buf, form.len);
 	strbuf_release(&form);
-	if (r.resp_body.buf)
-		explicit_bzero(r.resp_body.buf, r.resp_body.len);
+	explicit_bzero(r.resp_body.buf, r.resp_body.len);
 	http_req_release(&r);
 	return rc;
 }
@@ -602,8 +601,7 @@ int auth_apply(struct auth *a, const struct auth_transport *t, unsigned key, str
 	*gen = a->gen;
 	if (rc == 0 && hdr.len)
 		*h = curl_slist_append(*h, hdr.buf);
-	if (hdr.buf)
-		explicit_bzero(hdr.buf, hdr.len);
+	explicit_bzero(hdr.buf, hdr.len);
 	strbuf_release(&hdr);
 	return rc;
 }

@@ -114,10 +114,8 @@ int http_cli_netrc_load(struct http_cli *h, struct aperr *e)
 			p = end ? end + 2 : p + strlen(p);
 		}
 	}
-	if (text.buf)
-		explicit_bzero(text.buf, text.len);
-	if (cred.buf)
-		explicit_bzero(cred.buf, cred.len);
+	explicit_bzero(text.buf, text.len);
+	explicit_bzero(cred.buf, cred.len);
 	strbuf_release(&text);
 	strbuf_release(&w);
 	strbuf_release(&hdr);

@@ -627,26 +627,26 @@ static int check_object(struct vctx *v, struct sch_node *n, const struct json_do
 	ok &= within(v, n, count, n->has_props, n->props_n, "minProperties", "maxProperties",
 		     "properties");
 	for (i = 0, k = 0; i < n->nrequired; i++)
-		if (!find_key(d, t, &k, n->required[i].buf ? n->required[i].buf : "",
+		if (!find_key(d, t, &k, n->required[i].buf,
 			      n->required[i].len))
 			ok = fail(v, n, "required", "%s is required",
-				  n->required[i].buf ? n->required[i].buf : "");
+				  n->required[i].buf);
 	for (i = 0; i < n->ndepreq; i++) {
 		size_t r;
 
-		if (!json_get(d, t, n->depreq[i].name.buf ? n->depreq[i].name.buf : "",
+		if (!json_get(d, t, n->depreq[i].name.buf,
 			      n->depreq[i].name.len))
 			continue;
 		for (r = 0; r < n->depreq[i].n; r++)
-			if (!json_get(d, t, n->depreq[i].req[r].buf ? n->depreq[i].req[r].buf : "",
+			if (!json_get(d, t, n->depreq[i].req[r].buf,
 				      n->depreq[i].req[r].len))
 				ok = fail(v, n, v->s->draft == SCH_DRAFT_7 ? "dependencies"
 									   : "dependentRequired",
 					  "%s needs %s", n->depreq[i].name.buf,
-					  n->depreq[i].req[r].buf ? n->depreq[i].req[r].buf : "");
+					  n->depreq[i].req[r].buf);
 	}
 	for (i = 0; i < n->ndepschemas; i++)
-		if (json_get(d, t, n->depschemas[i].name.buf ? n->depschemas[i].name.buf : "",
+		if (json_get(d, t, n->depschemas[i].name.buf,
 			     n->depschemas[i].name.len))
 			ok &= check(v, n->depschemas[i].s, d, t, a);
 	size_t hint = 0;
@@ -662,7 +662,7 @@ static int check_object(struct vctx *v, struct sch_node *n, const struct json_do
 			if (i == n->nprops)
 				i = 0;
 			if (n->props[i].name.len == nl &&
-			    !memcmp(n->props[i].name.buf ? n->props[i].name.buf : "", nm, nl)) {
+			    !memcmp(n->props[i].name.buf, nm, nl)) {
 				matched = 1;
 				hint = i + 1;
 				ann_key(a, k);

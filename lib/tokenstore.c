@@ -107,10 +107,8 @@ int tokenstore_read(const char *path, struct tokenset *ts, struct aperr *e)
 	}
 	rc = 0;
 out:
-	if (buf.buf)
-		explicit_bzero(buf.buf, buf.len);
-	if (v.buf)
-		explicit_bzero(v.buf, v.len);
+	explicit_bzero(buf.buf, buf.len);
+	explicit_bzero(v.buf, v.len);
 	strbuf_release(&buf);
 	strbuf_release(&v);
 	json_doc_release(&d);
@@ -140,16 +138,14 @@ int tokenstore_write(const char *path, const struct tokenset *ts, struct aperr *
 	jw_member_str(&w, "client_id", ts->client_id);
 	jw_end_object(&w);
 	if (jw_finish_line(&w) < 0) {
-		if (o.buf)
-			explicit_bzero(o.buf, o.len);
+		explicit_bzero(o.buf, o.len);
 		strbuf_release(&o);
 		return aperr_set(e, EX_OSERR, "%s: cannot write the tokens: %s", path,
 				 jw_error(&w));
 	}
 	rc = o.buf ? statefile_write(path, o.buf, o.len, 1, e)
 		   : aperr_set(e, EX_OSERR, "out of memory");
-	if (o.buf)
-		explicit_bzero(o.buf, o.len);
+	explicit_bzero(o.buf, o.len);
 	strbuf_release(&o);
 	return rc;
 }
