@@ -154,14 +154,22 @@ static int pg_password(const char *t)
 	return at && colon && colon < at && !memchr(rest, '/', (size_t)(at - rest));
 }
 
+/* Resolved database targets live as long as the program (kept reachable, as expanded is). */
+static char *volatile db_targets[4];
+
 const char *tool_db_target(const char *arg, const char *opt)
 {
 	struct aperr e;
 	char *v;
+	size_t i;
 
 	if (secret_is_ref(arg)) {
 		if (secret_resolve(arg, opt, NULL, &v, &e) < 0)
 			die_err(&e);
+		for (i = 0; i < sizeof(db_targets) / sizeof(*db_targets) && db_targets[i]; i++)
+			;
+		if (i < sizeof(db_targets) / sizeof(*db_targets))
+			db_targets[i] = v;
 		return v;
 	}
 	if (pg_password(arg))

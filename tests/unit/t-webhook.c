@@ -169,6 +169,7 @@ static void test_reader(void)
 	statefile_read(outp, &got, 1 << 20, &e);
 	ok(got.len == want.len && !memcmp(got.buf, want.buf, got.len), "reader: every byte once, in order");
 	wh_reader_close(&r);
+	lwriter_release(&out);
 	close(fd);
 	unlink(path);
 	unlink(outp);
