@@ -22,6 +22,7 @@
 #include "common.h"
 #include "../lib/archive.h"
 #include "../lib/archreplay.h"
+#include "../lib/archs3.h"
 #include "../lib/archwriter.h"
 #include "../lib/hash.h"
 #include "../lib/json.h"
@@ -31,10 +32,13 @@
 static const char usage_text[] =
 	"usage: store-raw [-hqv] [--append] [--redact] [--segment-size size]\n"
 	"                 [--segment-lines n] [--level 1-9] [--threads n] [--stats file]\n"
-	"                 [--max-line size] [--max-depth n] dir\n"
+	"                 [--max-line size] [--max-depth n] [s3-options] dir | s3://bucket/prefix\n"
 	"       store-raw --replay [-qv] [--endpoint prefix] [--since time] [--until time]\n"
-	"                 [--latest] [--verify | --no-verify] [--keep-going] dir\n"
-	"       store-raw --list [--json] dir\n";
+	"                 [--latest] [--verify | --no-verify] [--keep-going] [s3-options]\n"
+	"                 dir | s3://bucket/prefix\n"
+	"       store-raw --list [--json] [s3-options] dir | s3://bucket/prefix\n"
+	"s3-options: [--aws-access-key-id ref] [--aws-secret-access-key ref]\n"
+	"            [--aws-session-token ref] [--aws-region region] [--s3-endpoint url]\n";
 
 enum {
 	OPT_APPEND = CLI_OPT_FIRST_TOOL, OPT_REDACT, OPT_SEGMENT_SIZE, OPT_SEGMENT_LINES,
@@ -70,6 +74,11 @@ struct store_run {
 	int level;
 	unsigned threads;
 	struct archive_replay rp;	/* --replay's filters */
+	struct s3_opts s3o;		/* an archive in object storage: */
+	int objects;			/* dir is an s3:// URL */
+	struct secrets secrets;
+	struct s3 s3;
+	struct archive_s3 as3;
 };
 
 /* --- archiving -------------------------------------------------------------------- */
@@ -80,10 +89,15 @@ static int open_archive(struct store_run *s, uint64_t *seq)
 	struct strbuf report = STRBUF_INIT;
 	struct aperr e;
 	char *l, *save = NULL;
-	int lockfd = archive_claim(s->dir, s->append, s->level, seq, &report, &e);
+	int lockfd = -1;
 
-	if (lockfd < 0)
+	/* object storage has no lock: a second writer's segments are listed beside ours */
+	if (s->objects) {
+		if (archive_s3_claim(&s->as3, s->append, seq, &report, &e) < 0)
+			die_err(&e);
+	} else if ((lockfd = archive_claim(s->dir, s->append, s->level, seq, &report, &e)) < 0) {
 		die_err(&e);
+	}
 	for (l = report.len ? strtok_r(report.buf, "\n", &save) : NULL; l && !s->common.quiet;
 	     l = strtok_r(NULL, "\n", &save))
 		warnmsg("%s: recovered: %s", s->dir, l);
@@ -171,6 +185,7 @@ static void archive(struct store_run *s)
 	lockfd = open_archive(s, &seq);
 	w.segment_size = s->segment_size;
 	w.segment_lines = s->segment_lines;
+	w.s3 = s->objects ? &s->as3 : NULL;
 	if (archive_writer_start(&w, s->dir, s->level, s->threads, seq, &e) < 0)
 		die_err(&e);
 	while ((r = lreader_next(&in, &line, &n, &e)) == 1) {
@@ -213,7 +228,8 @@ static void archive(struct store_run *s)
 		archive_stats(s, lines, in.bytes, &w.pool, redacted);
 	tool_finish(&out);
 	archive_writer_release(&w);
-	statefile_unlock(lockfd);
+	if (lockfd >= 0)
+		statefile_unlock(lockfd);
 	lreader_release(&in);
 	json_doc_release(&d);
 	json_error_release(&je);
@@ -255,6 +271,7 @@ static int replay(struct store_run *s)
 	memset(&rp, 0, sizeof(rp));
 	rp.keep_going = s->keep_going;
 	ar->dir = s->dir;
+	ar->s3 = s->objects ? &s->as3 : NULL;
 	ar->max_line = s->common.max_line;
 	ar->max_depth = s->common.max_depth;
 	ar->ctx = &rp;
@@ -302,7 +319,8 @@ static int list(struct store_run *s)
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 
-	if (archive_manifest_read(s->dir, &m, &e) < 0)
+	if ((s->objects ? archive_s3_manifest(&s->as3, &m, NULL, &e) :
+	     archive_manifest_read(s->dir, &m, &e)) < 0)
 		die_err(&e);
 	if (lwriter_init(&out, 1, "stdout", 0, &e) < 0)
 		die_err(&e);
@@ -322,6 +340,19 @@ static int list(struct store_run *s)
 
 /* --- main ----------------------------------------------------------------------------- */
 
+/* The archive is in object storage: the store opened, its credentials held as secrets. */
+static void open_objects(struct store_run *s)
+{
+	struct aperr e;
+
+	tool_hold_secrets();
+	secrets_init(&s->secrets);
+	if (s3_open(&s->s3, &s->s3o, &s->secrets, &e) < 0 ||
+	    archive_s3_init(&s->as3, &s->s3, s->dir, &e) < 0)
+		die_err(&e);
+	s->objects = 1;
+}
+
 static void time_opt(const char *arg, const char *opt, struct instant *t)
 {
 	if (instant_parse(arg, strlen(arg), 0, t) < 0)
@@ -333,10 +364,10 @@ int cmd_store_raw(int argc, char **argv)
 	struct store_run s;
 	struct aperr e;
 	uint64_t v;
-	int opt;
+	int opt, r = 0;
 	long nproc;
 
-	tool_set_options(options, NULL, NULL);
+	tool_set_options(options, s3_cli_options, NULL);
 	memset(&s, 0, sizeof(s));
 	cli_common_init(&s.common);
 	s.segment_size = (uint64_t)64 << 20;
@@ -379,24 +410,36 @@ int cmd_store_raw(int argc, char **argv)
 		case OPT_VERIFY: s.rp.verify = 1; break;
 		case OPT_NO_VERIFY: s.rp.verify = 0; break;
 		case OPT_KEEP_GOING: s.keep_going = 1; break;
-		default: tool_common_opt(&s.common, opt, optarg);
+		default:
+			if (!s3_cli_opt(&s.s3o, opt, optarg))
+				tool_common_opt(&s.common, opt, optarg);
 		}
 	}
 	tool_common_done(&s.common, usage_text);
 	if (argc - optind != 1)
-		usage_error("one archive directory is needed");
+		usage_error("one archive directory (or s3:// URL) is needed");
 	s.dir = argv[optind];
+	if (s3_is_url(s.dir))
+		open_objects(&s);
+	else if (s.s3o.key_id || s.s3o.secret || s.s3o.token || s.s3o.region || s.s3o.endpoint)
+		usage_error("the --aws- and --s3- options go with an s3:// archive");
 	if (s.replay + s.list > 1)
 		usage_error("--replay and --list do not go together");
 	if (!s.replay && (s.rp.endpoint || s.rp.have_since || s.rp.have_until || s.rp.latest ||
 			  s.keep_going))
 		usage_error("--endpoint, --since, --until, --latest and --keep-going go with --replay");
 	if (s.replay)
-		return replay(&s);
-	if (s.list)
-		return list(&s);
-	archive(&s);
-	return 0;
+		r = replay(&s);
+	else if (s.list)
+		r = list(&s);
+	else
+		archive(&s);
+	if (s.objects) {
+		archive_s3_release(&s.as3);
+		s3_close(&s.s3);
+		secrets_release(&s.secrets);
+	}
+	return r;
 }
 
 int main(int argc, char **argv)

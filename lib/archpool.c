@@ -8,6 +8,65 @@
 #include <unistd.h>
 
 #include "archpool.h"
+#include "archs3.h"
+
+/*
+ * A segment being written: to a file (archive_seg), or gathered in memory
+ * and stored whole as an object when it ends (p->s3).
+ */
+struct seg_out {
+	struct archive_seg f;
+	struct strbuf obj;
+	char name[96];
+};
+
+static int out_open(struct archive_pool *p, struct seg_out *o, const char *name, struct aperr *e)
+{
+	if (!p->s3)
+		return archive_seg_open(&o->f, p->dir, name, e);
+	strbuf_reset(&o->obj);
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	return 0;
+}
+
+static int out_write(struct archive_pool *p, struct seg_out *o, const void *data, size_t n,
+		     struct aperr *e)
+{
+	if (!p->s3)
+		return archive_seg_write(&o->f, data, n, e);
+	if (strbuf_add(&o->obj, data, n) < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+static int out_commit(struct archive_pool *p, struct seg_out *o, const struct archive_meta *meta,
+		      struct aperr *e)
+{
+	int r;
+
+	if (!p->s3)
+		return archive_seg_commit(&o->f, p->dir, meta, e);
+	r = archive_s3_commit(p->s3, o->name, o->obj.buf, o->obj.len, meta, e);
+	strbuf_reset(&o->obj);
+	return r;
+}
+
+/* Make what was written durable: a file is synced; an object is durable only whole. */
+static int out_sync(struct archive_pool *p, struct seg_out *o, struct aperr *e)
+{
+	if (!p->s3)
+		return archive_seg_sync(&o->f, e);
+	return aperr_set(e, EX_SOFTWARE, "%s: a sync inside an object", o->name);
+}
+
+/* After a failure: 1 when the file was kept for the next run (objects never are partial). */
+static int out_abort(struct archive_pool *p, struct seg_out *o)
+{
+	if (!p->s3)
+		return archive_seg_abort(&o->f);
+	strbuf_reset(&o->obj);
+	return 0;
+}
 
 static void *worker_main(void *arg)
 {
@@ -49,9 +108,11 @@ static void *worker_main(void *arg)
 static void *writer_main(void *arg)
 {
 	struct archive_pool *p = arg;
-	struct archive_seg w;
+	struct seg_out w;
 	int open = 0;
 
+	memset(&w, 0, sizeof(w));
+	strbuf_init(&w.obj, STRBUF_DEFAULT_CAP);
 	for (;;) {
 		struct archive_job *j;
 		struct aperr e = { 0, "" };
@@ -63,7 +124,8 @@ static void *writer_main(void *arg)
 			if (p->stop && j->state == ARCHIVE_JOB_FREE) {
 				pthread_mutex_unlock(&p->mu);
 				if (open)
-					archive_seg_abort(&w);
+					out_abort(p, &w);
+				strbuf_release(&w.obj);
 				return NULL;
 			}
 			pthread_cond_wait(&p->done, &p->mu);
@@ -74,18 +136,18 @@ static void *writer_main(void *arg)
 			int r = 0;
 
 			if (j->seg_start) {
-				r = archive_seg_open(&w, p->dir, j->name, &e);
+				r = out_open(p, &w, j->name, &e);
 				open = r == 0;
 			}
 			if (!r && j->out.len)
-				r = archive_seg_write(&w, j->out.buf, j->out.len, &e);
+				r = out_write(p, &w, j->out.buf, j->out.len, &e);
 			if (!r && j->seg_end) {
 				open = 0;
-				r = archive_seg_commit(&w, p->dir, &j->meta, &e);
+				r = out_commit(p, &w, &j->meta, &e);
 				if (!r)
 					p->segments++;
 			} else if (!r && j->sync && open) {
-				r = archive_seg_sync(&w, &e);
+				r = out_sync(p, &w, &e);
 			}
 			if (!r && (j->seg_end || j->sync)) {
 				pthread_mutex_lock(&p->mu);
@@ -96,11 +158,11 @@ static void *writer_main(void *arg)
 			if (r < 0) {
 				/* what was passed on stays, for the next run to recover */
 				if (open) {
-					char name[sizeof(w.name)], why[sizeof(e.msg)];
+					char name[sizeof(w.f.name)], why[sizeof(e.msg)];
 
-					memcpy(name, w.name, sizeof(name));
+					memcpy(name, w.f.name, sizeof(name));
 					memcpy(why, e.msg, sizeof(why));
-					if (archive_seg_abort(&w))
+					if (out_abort(p, &w))
 						snprintf(e.msg, sizeof(e.msg), "%s; the lines of %s "
 							 "passed on are kept in %s.tmp, and the next "
 							 "run with --append lists them", why, name, name);
@@ -114,7 +176,7 @@ static void *writer_main(void *arg)
 				pthread_mutex_unlock(&p->mu);
 			}
 		} else if (open) {
-			archive_seg_abort(&w);
+			out_abort(p, &w);
 			open = 0;
 		}
 		pthread_mutex_lock(&p->mu);
@@ -128,12 +190,13 @@ static void *writer_main(void *arg)
 	}
 }
 
-int archive_pool_start(struct archive_pool *p, const char *dir, int level, unsigned workers,
-		       struct aperr *e)
+int archive_pool_start(struct archive_pool *p, const char *dir, struct archive_s3 *s3, int level,
+		       unsigned workers, struct aperr *e)
 {
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
+	p->s3 = s3;
 	if (!workers || workers > ARCHIVE_POOL_MAX_WORKERS)
 		return aperr_set(e, EX_USAGE, "threads: must be between 1 and %d",
 				 ARCHIVE_POOL_MAX_WORKERS);

@@ -59,15 +59,22 @@ struct archive_pool {
 	int stop, failed, level;
 	struct aperr err;
 	const char *dir;
+	struct archive_s3 *s3;		/* NULL: segments are files in dir */
 	pthread_t workers[ARCHIVE_POOL_MAX_WORKERS], writer;
 	unsigned nworkers;
 	int writer_started;
 	uint64_t segments, compressed;	/* segments committed, compressed bytes written */
 };
 
-/* Start workers (1..ARCHIVE_POOL_MAX_WORKERS) compressing at level into dir.  0, or -1. */
-int archive_pool_start(struct archive_pool *p, const char *dir, int level, unsigned workers,
-		       struct aperr *e);
+/*
+ * Start workers (1..ARCHIVE_POOL_MAX_WORKERS) compressing at level into
+ * dir, or into object storage s3 (non-NULL, borrowed: each segment is
+ * stored whole when it ends, and a sync inside a segment is an error, so
+ * its caller ends segments instead).  0, or -1.
+ */
+struct archive_s3;
+int archive_pool_start(struct archive_pool *p, const char *dir, struct archive_s3 *s3, int level,
+		       unsigned workers, struct aperr *e);
 /* The job for sequence number seq, once it is free. */
 struct archive_job *archive_pool_get(struct archive_pool *p, uint64_t seq);
 void archive_pool_submit(struct archive_pool *p, struct archive_job *j);

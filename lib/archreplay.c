@@ -2,8 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "archreplay.h"
+#include "archs3.h"
 #include "hash.h"
 
 /* URL -> the newest copy's (time, ordinal), for latest. */
@@ -89,6 +91,18 @@ int archive_replay_open(struct archive_replay *rp, struct aperr *e)
 {
 	struct stat st;
 
+	if (rp->s3) {
+		struct strbuf orphans = STRBUF_INIT;
+		int r;
+
+		json_doc_init(&rp->d, rp->max_depth);
+		json_error_init(&rp->je);
+		r = archive_s3_manifest(rp->s3, &rp->m, rp->verify ? &orphans : NULL, e);
+		if (!r && rp->verify)
+			r = archive_s3_check(rp->s3, &orphans, e);
+		strbuf_release(&orphans);
+		return r;
+	}
 	if (stat(rp->dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return aperr_set(e, EX_NOINPUT, "%s: no such archive directory", rp->dir);
 	json_doc_init(&rp->d, rp->max_depth);
@@ -188,19 +202,23 @@ static int may_match(const struct archive_replay *rp, const struct archive_entry
 	return 1;
 }
 
-/* The segment at path is whole: its SHA-256 is the one listed.  -1 (e) otherwise. */
-static int verified(const char *path, const struct archive_entry *me, struct aperr *e)
+/*
+ * The segment at path (shown as shown) is whole: its SHA-256 is the one
+ * listed.  -1 (e) otherwise.
+ */
+static int verified(const char *path, const char *shown, const struct archive_entry *me,
+		    struct aperr *e)
 {
 	char sha[65];
 
 	if (archive_sha256_file(path, sha, e) < 0) {
 		if (e->code == EX_NOINPUT)
-			aperr_set(e, EX_NOINPUT, "%s: missing (listed in the manifest)", path);
+			aperr_set(e, EX_NOINPUT, "%s: missing (listed in the manifest)", shown);
 		return -1;
 	}
 	if (strcmp(sha, me->sha256))
 		return aperr_set(e, EX_DATAERR, "%s: corrupt: its SHA-256 does not match the "
-				 "manifest", path);
+				 "manifest", shown);
 	return 0;
 }
 
@@ -224,8 +242,9 @@ static int take(struct archive_replay *rp, const char *line, size_t n, const str
 	return rp->emit(rp->ctx, line, n, e);
 }
 
-/* Read one segment: 0; fail()'s -1; emit()'s nonzero. */
-static int segment(struct archive_replay *rp, const char *path, int emit, struct aperr *e)
+/* Read one segment (shown as shown): 0; fail()'s -1; emit()'s nonzero. */
+static int segment(struct archive_replay *rp, const char *path, const char *shown, int emit,
+		   struct aperr *e)
 {
 	struct archive_gzlines g;
 	struct strbuf url = STRBUF_INIT;
@@ -236,9 +255,10 @@ static int segment(struct archive_replay *rp, const char *path, int emit, struct
 
 	if (archive_gzlines_open(&g, path, rp->max_line, e) < 0) {
 		if (e->code == EX_NOINPUT)
-			aperr_set(e, EX_NOINPUT, "%s: missing (listed in the manifest)", path);
+			aperr_set(e, EX_NOINPUT, "%s: missing (listed in the manifest)", shown);
 		return report ? rp->fail(rp->ctx, e) : 0;
 	}
+	g.name = shown;
 	while ((r = archive_gzlines_next(&g, &line, &n, e)) == 1) {
 		struct instant t;
 
@@ -256,7 +276,7 @@ static int segment(struct archive_replay *rp, const char *path, int emit, struct
 /* One pass over the segments that may match; emit (pass 2) or note (pass 1). */
 static int pass(struct archive_replay *rp, int emit, struct aperr *e)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, shown = STRBUF_INIT;
 	size_t i;
 	int r = 0;
 
@@ -268,14 +288,22 @@ static int pass(struct archive_replay *rp, int emit, struct aperr *e)
 			continue;
 		strbuf_reset(&path);
 		strbuf_addf(&path, "%s/%s", rp->dir, me->file);
-		if (strbuf_failed(&path))
+		strbuf_reset(&shown);
+		strbuf_addstr(&shown, path.buf);
+		if (rp->s3 && archive_s3_fetch(rp->s3, me->file, &path, e) < 0)
+			r = rp->fail(rp->ctx, e);
+		else if (strbuf_failed(&path) || strbuf_failed(&shown))
 			r = aperr_set(e, EX_OSERR, "out of memory");
-		else if (rp->verify && (emit || !rp->latest) && verified(path.buf, me, e) < 0)
+		else if (rp->verify && (emit || !rp->latest) &&
+			 verified(path.buf, shown.buf, me, e) < 0)
 			r = rp->fail(rp->ctx, e);
 		else
-			r = segment(rp, path.buf, emit, e);
+			r = segment(rp, path.buf, shown.buf, emit, e);
+		if (rp->s3 && path.len)
+			unlink(path.buf);	/* a download, read */
 	}
 	strbuf_release(&path);
+	strbuf_release(&shown);
 	return r;
 }
 

@@ -24,6 +24,7 @@
 struct archive_replay {
 	/* the caller's */
 	const char *dir;
+	struct archive_s3 *s3;		/* non-NULL: the archive is there (dir its URL) */
 	const char *endpoint;		/* URL prefix; NULL: any */
 	struct instant since, until;
 	int have_since, have_until, latest, verify;

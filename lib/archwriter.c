@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archs3.h"
 #include "archwriter.h"
 #include "statefile.h"
 
@@ -106,14 +107,16 @@ int archive_writer_start(struct archive_writer *w, const char *dir, int level, u
 			 uint64_t last_seq, struct aperr *e)
 {
 	uint64_t size = w->segment_size, lines = w->segment_lines;
+	struct archive_s3 *s3 = w->s3;
 
 	memset(w, 0, sizeof(*w));
 	w->segment_size = size;
 	w->segment_lines = lines;
+	w->s3 = s3;
 	w->seq = last_seq;
 	strbuf_init(&w->held, 0);
 	archive_meta_init(&w->meta);
-	return archive_pool_start(&w->pool, dir, level, threads, e);
+	return archive_pool_start(&w->pool, dir, s3, level, threads, e);
 }
 
 void archive_writer_release(struct archive_writer *w)
@@ -177,7 +180,10 @@ int archive_writer_add(struct archive_writer *w, const char *line, size_t n, con
 		w->j = archive_pool_get(&w->pool, w->chunk++);
 		if (!w->seg_lines) {
 			w->j->seg_start = 1;
-			archive_segment_name(w->j->name, sizeof(w->j->name), ++w->seq);
+			if (w->s3)
+				archive_s3_segment_name(w->s3, w->j->name, sizeof(w->j->name), ++w->seq);
+			else
+				archive_segment_name(w->j->name, sizeof(w->j->name), ++w->seq);
 		}
 	}
 	if (strbuf_add(&w->j->in, arch, an) < 0 || strbuf_addch(&w->j->in, '\n') < 0)
@@ -233,6 +239,14 @@ int archive_writer_pass(struct archive_writer *w, struct lwriter *out, int sync,
 
 	if (!sync)
 		return release(w, out, 0, 0, e);
+	if (w->s3 && w->seg_lines) {
+		/* an object cannot be synced part-way: the segment ends here */
+		upto = archive_pool_end_segment(&w->pool, &w->j, &w->chunk, &w->meta);
+		w->seg_bytes = w->seg_lines = 0;
+		if (mark(w, upto, e) < 0)
+			return -1;
+		return release(w, out, 1, upto, e);
+	}
 	if (!w->j)
 		w->j = archive_pool_get(&w->pool, w->chunk++);	/* an empty job that only syncs */
 	w->j->sync = 1;

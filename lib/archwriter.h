@@ -29,6 +29,8 @@
 
 struct archive_writer {
 	uint64_t segment_size, segment_lines;	/* the caller's; 0 lines: no bound */
+	struct archive_s3 *s3;		/* the caller's: segments become objects there
+					 * (each sync ends the segment); NULL: files */
 	struct archive_pool pool;
 	struct archive_job *j;		/* the chunk being filled; NULL: none */
 	struct archive_meta meta;	/* the segment's summary so far */
@@ -44,8 +46,9 @@ struct archive_writer {
 	int gone;			/* the reader went away (EPIPE): nothing more is passed on */
 };
 
+struct archive_s3;
 /*
- * Start archiving into dir (locked, recovered), whose last segment is
+ * Start archiving into dir (or w->s3, set before) (locked, recovered), whose last segment is
  * number last_seq, with threads workers at gzip level.  0 or -1 (e).
  */
 int archive_writer_start(struct archive_writer *w, const char *dir, int level, unsigned threads,

@@ -261,6 +261,10 @@ static int prepare_attempt(struct http_client *c, struct http_req *r, unsigned k
 	r->key = key;
 	curl_easy_setopt(r->easy, CURLOPT_URL, r->sent_url);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, h);
+	if (r->aws_sigv4 && creds) {
+		curl_easy_setopt(r->easy, CURLOPT_AWS_SIGV4, r->aws_sigv4);
+		curl_easy_setopt(r->easy, CURLOPT_USERPWD, r->aws_userpwd);
+	}
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);

@@ -39,7 +39,7 @@
 
 /*
  * libcurl's handles and header list, named but not defined here: only the
- * HTTP client modules (http.c, httpcli.c, auth.c) include libcurl's header.
+ * HTTP client modules (http.c, httpcli.c, auth.c, s3.c) include libcurl's header.
  */
 struct Curl_easy;
 struct Curl_multi;
@@ -93,6 +93,13 @@ struct http_req {
 	struct strbuf body;
 	int has_body;
 	int no_auth;			/* do not add the run's credentials */
+	/*
+	 * AWS Signature Version 4 (lib/s3): libcurl's CURLOPT_AWS_SIGV4
+	 * parameter and "key id:secret", both borrowed; sent only where the
+	 * run's credentials may go.  The payload's hash is the caller's
+	 * x-amz-content-sha256 header.
+	 */
+	const char *aws_sigv4, *aws_userpwd;
 	uint64_t seq;
 	void *udata;
 

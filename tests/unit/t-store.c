@@ -89,7 +89,7 @@ static int pool_run(const char *sub, unsigned workers, size_t nseg, struct strbu
 	size_t s, k, i;
 	int failed;
 
-	if (archive_pool_start(&p, sub, 6, workers, e) < 0)
+	if (archive_pool_start(&p, sub, NULL, 6, workers, e) < 0)
 		return -1;
 	archive_meta_init(&m);
 	for (s = 0; s < nseg; s++) {
@@ -164,7 +164,7 @@ static void test_pool(void)
 	strbuf_reset(&want);
 	ok(pool_run(sub.buf, 2, 2, &want, &jobs, &e) < 0 && e.msg[0], "pool: a directory it cannot write fails the pool, saying why");
 	is_int(jobs, 0, "pool: and nothing is durable");
-	ok(archive_pool_start(&(struct archive_pool){ 0 }, dir, 6, 0, &e) < 0 && e.code == EX_USAGE,
+	ok(archive_pool_start(&(struct archive_pool){ 0 }, dir, NULL, 6, 0, &e) < 0 && e.code == EX_USAGE,
 	   "pool: zero workers is refused");
 	strbuf_release(&sub);
 	strbuf_release(&want);
