@@ -2,17 +2,20 @@
  * tabulate: records as a table, a Parquet file or CSV (RFC 4180), with
  * typed columns from --column specs, a JSON Schema, or the first records.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "../lib/deadletter.h"
 #include "../lib/json.h"
 #include "../lib/num.h"
+#include "../lib/s3.h"
 #include "../lib/statefile.h"
 #include "../lib/table.h"
 
@@ -20,7 +23,9 @@ static const char usage_text[] =
 	"usage: tabulate [-hqv] [--format parquet | csv] [-o file] [--schema file]\n"
 	"       [--column name=pointer[:type]]... [--infer n] [--row-group rows]\n"
 	"       [--compression none | gzip] [--dead-letter file]\n"
-	"       [--stats file] [--max-line size] [--max-depth n]\n";
+	"       [--stats file] [--max-line size] [--max-depth n]\n"
+	"       [--aws-access-key-id ref] [--aws-secret-access-key ref]\n"
+	"       [--aws-session-token ref] [--aws-region region] [--s3-endpoint url]\n";
 
 enum {
 	OPT_FORMAT = CLI_OPT_FIRST_TOOL, OPT_SCHEMA, OPT_COLUMN, OPT_INFER, OPT_ROW_GROUP,
@@ -29,7 +34,7 @@ enum {
 
 static const struct cli_opt options[] = {
 	{ "format", 0, required_argument, OPT_FORMAT, "parquet|csv", "Table", "what to write" },
-	{ "output", 'o', required_argument, 'o', "file", "Table", "write file (atomically: all of it or nothing); default stdout" },
+	{ "output", 'o', required_argument, 'o', "file", "Table", "write file or s3://bucket/key (atomically: all of it or nothing); default stdout" },
 	{ "schema", 0, required_argument, OPT_SCHEMA, "file", "Table", "columns from a JSON Schema's top-level properties" },
 	{ "column", 0, required_argument, OPT_COLUMN, "name=pointer[:type]", "Table", "a column: text, integer, real, boolean, json, timestamp" },
 	{ "infer", 0, required_argument, OPT_INFER, "n", "Table", "records read before the columns are fixed (default 1000)" },
@@ -54,6 +59,11 @@ struct tab {
 	struct parquet_writer *pq;
 	struct tab_val *vals;	/* one a column */
 	uint64_t rows, dead, states;
+	struct s3_opts s3o;	/* -o s3://: written to an unnamed file, stored at the end */
+	int objects;
+	struct secrets sec;
+	struct s3 s3;
+	char *bucket, *key;
 };
 
 static void parse_args(struct tab *t, int argc, char **argv)
@@ -94,9 +104,15 @@ static void parse_args(struct tab *t, int argc, char **argv)
 			t->codec = !strcmp(optarg, "gzip") ? PQ_GZIP : PQ_UNCOMPRESSED;
 			break;
 		case OPT_DEAD_LETTER: t->dl_path = optarg; break;
-		default: tool_common_opt(&t->common, opt, optarg);
+		default:
+			if (!s3_cli_opt(&t->s3o, opt, optarg))
+				tool_common_opt(&t->common, opt, optarg);
 		}
 	}
+	t->objects = s3_is_url(t->output);
+	if (!t->objects && (t->s3o.key_id || t->s3o.secret || t->s3o.token || t->s3o.region ||
+			    t->s3o.endpoint))
+		usage_error("the --aws- and --s3- options go with -o s3://bucket/key");
 	tool_common_done(&t->common, usage_text);
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
@@ -144,7 +160,22 @@ static void open_output(struct tab *t)
 	int fd = 1;
 
 	strbuf_init(&t->tmp_path, 0);
-	if (t->output) {
+	if (t->objects) {
+		/* an unnamed file: nothing of a failed run is left anywhere */
+		const char *dir = getenv("TMPDIR");
+
+		tool_hold_secrets();
+		secrets_init(&t->sec);
+		if (s3_url_parse(t->output, &t->bucket, &t->key, &e) < 0 ||
+		    s3_open(&t->s3, &t->s3o, &t->sec, &e) < 0)
+			die_err(&e);
+		if (!*t->key)
+			die(EX_USAGE, "%s: no object key (s3://bucket/key)", t->output);
+		strbuf_addf(&t->tmp_path, "%s/tabulate.XXXXXX", dir && *dir ? dir : "/tmp");
+		if ((fd = mkstemp(t->tmp_path.buf)) < 0)
+			die(EX_CANTCREAT, "%s: %s", t->tmp_path.buf, strerror(errno));
+		unlink(t->tmp_path.buf);
+	} else if (t->output) {
 		fd = statefile_begin(t->output, &t->tmp_path, 0, &e);
 		if (fd < 0)
 			die_err(&e);
@@ -154,6 +185,31 @@ static void open_output(struct tab *t)
 	if (lwriter_init(&t->out, fd, t->output ? t->output : "stdout", 0, &e) < 0)
 		die_err(&e);
 	tool_set_output(&t->out);
+}
+
+/*
+ * -o s3://: the finished file is stored as the object (a multipart upload
+ * when large, completed only once every part is stored, else aborted).
+ */
+static void store_object(struct tab *t)
+{
+	struct aperr e;
+	struct stat st;
+
+	if (lwriter_flush(&t->out, &e) < 0)
+		die_err(&e);
+	if (fstat(t->out.fd, &st) < 0)
+		die(EX_IOERR, "%s: %s", t->tmp_path.buf, strerror(errno));
+	if (s3_put_file(&t->s3, t->bucket, t->key, t->out.fd, (uint64_t)st.st_size,
+			t->parquet ? "application/vnd.apache.parquet" : "text/csv", &e) < 0)
+		die_err(&e);
+	s3_close(&t->s3);
+	secrets_release(&t->sec);
+	free(t->bucket);
+	free(t->key);
+	close(t->out.fd);
+	tool_set_output(NULL);
+	lwriter_release(&t->out);
 }
 
 static void start_table(struct tab *t)
@@ -282,7 +338,7 @@ int cmd_tabulate(int argc, char **argv)
 	size_t n, i;
 	int r;
 
-	tool_set_options(options, NULL, NULL);
+	tool_set_options(options, s3_cli_options, NULL);
 	memset(&t, 0, sizeof(t));
 	memset(&h, 0, sizeof(h));
 	cli_common_init(&t.common);
@@ -343,7 +399,9 @@ int cmd_tabulate(int argc, char **argv)
 		die_err(&e);
 	if (t.pq && parquet_finish(t.pq, &e) < 0)
 		die_err(&e);
-	if (t.output) {
+	if (t.objects) {
+		store_object(&t);
+	} else if (t.output) {
 		if (lwriter_flush(&t.out, &e) < 0 ||
 		    statefile_commit(t.out.fd, t.tmp_path.buf, t.output, &e) < 0)
 			die_err(&e);

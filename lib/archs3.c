@@ -327,9 +327,14 @@ static int adopt(struct archive_s3 *a, const char *name, struct aperr *e)
 		while ((gr = archive_gzlines_next(&g, &l, &n, e)) == 1)
 			archive_meta_add(&meta, json_parse(&d, l, n, &je) == 0 ? &d : NULL, n);
 		archive_gzlines_close(&g);
-		if (gr < 0)
+		if (gr < 0) {
+			char why[sizeof(e->msg)];
+			const char *at = strstr(e->msg, ": ");
+
+			snprintf(why, sizeof(why), "%s", at ? at + 2 : e->msg);
 			r = aperr_set(e, EX_DATAERR, "%s/%s: not an archive segment (%s); move it "
-				      "out of the archive", a->url, name, e->msg);
+				      "out of the archive", a->url, name, why);
+		}
 	}
 	if (!r && (archive_sha256_file(path.buf, sha, e) < 0 || stat(path.buf, &st) < 0))
 		r = aperr_errno(e, EX_IOERR, "%s", path.buf);

@@ -3,7 +3,7 @@
 Signature Version 4 with botocore before passing it on.
 
   s3-sigv4-proxy.py UPSTREAM_PORT LOG KEY_ID:SECRET... [--clock-offset S]
-                    [--fail-first N]
+                    [--fail-first N] [--slow-parts S] [--deny-part N]
 
 Listens on 127.0.0.1 (port 0; the port is printed on the first line of
 standard output), recomputes each request's signature with botocore's
@@ -12,7 +12,9 @@ x-amz-content-sha256 the signature covers is the SHA-256 of the body
 received, and refuses a mismatch (403 SignatureDoesNotMatch), an unknown
 key id (403 InvalidAccessKeyId) or a date more than 15 minutes from its
 clock (403 RequestTimeTooSkewed; --clock-offset moves its clock).  The
-first N requests (--fail-first) get 503 SlowDown.  Every request is logged
+first N requests (--fail-first) get 503 SlowDown; each part of a multipart
+upload waits S seconds (--slow-parts); part N is refused (--deny-part, 403
+AccessDenied).  Every request is logged
 to LOG as one JSON line: method, path, outcome.
 """
 import hashlib
@@ -24,7 +26,7 @@ import sys
 import threading
 import time
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -33,13 +35,17 @@ from botocore.credentials import Credentials
 args = sys.argv[1:]
 upstream = int(args.pop(0))
 logpath = args.pop(0)
-keys, offset, fail_first = {}, 0.0, 0
+keys, offset, fail_first, slow_parts, deny_part = {}, 0.0, 0, 0.0, None
 while args:
     a = args.pop(0)
     if a == "--clock-offset":
         offset = float(args.pop(0))
     elif a == "--fail-first":
         fail_first = int(args.pop(0))
+    elif a == "--slow-parts":
+        slow_parts = float(args.pop(0))
+    elif a == "--deny-part":
+        deny_part = args.pop(0)
     else:
         k, s = a.split(":", 1)
         keys[k] = s
@@ -112,6 +118,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             bad = ("AccessDenied", "malformed authorization: %s" % ex)
         if bad is None and nth <= fail_first:
             bad = ("SlowDown", "Please reduce your request rate.")
+        part = parse_qs(urlsplit(self.path).query).get("partNumber", [None])[0]
+        if bad is None and part is not None and part == deny_part:
+            bad = ("AccessDenied", "Access Denied")
+        if part is not None and slow_parts:
+            time.sleep(slow_parts)
         if bad is not None:
             entry["outcome"] = bad[0]
             log(entry)
