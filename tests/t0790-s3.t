@@ -223,6 +223,14 @@ wait $tp 2>/dev/null
 is "$(grep -c '"query": "uploads="' slowparts.log)" 1 "the killed tabulate had begun a multipart upload"
 is "$(aws s3 ls s3://lake/tables/killed.csv | grep -c . || true)" 0 "kill -9 during it leaves no object"
 
+# a session token goes with every request, signed, and is never printed
+: > main.log
+run env AWS_SESSION_TOKEN=tok3n-of-the-session store-raw -v s3://lake/raw/token < pages.jsonl
+is "$rc" 0 "with AWS_SESSION_TOKEN set"
+is "$(grep -c '"token_signed": true' main.log) $(grep -c . main.log)" "$(grep -c . main.log) $(grep -c . main.log)" \
+	"... every request carries it, under the signature"
+unlike err "tok3n-of-the-session" "... and -v does not print it"
+
 # -v says what it does, and no secret
 run store-raw -v --append s3://lake/raw/api < more.jsonl
 unlike err "s3cr3t-lake-key" "-v prints no secret"

@@ -189,6 +189,31 @@ if [ -d "$APIPE_NPM/@duckdb/node-api" ] && command -v node > /dev/null; then
 	rm -f ref.parquet t.parquet
 fi
 
+# store-raw through s3:// against the aws CLI copying the same bytes (the
+# gzip of the pages) to and from the same server: s3rver from npm on
+# loopback, credentials its defaults
+if [ -x "$APIPE_NPM/.bin/s3rver" ] && [ -x /usr/bin/aws ]; then
+	mkdir -p s3data
+	node "$APIPE_NPM/.bin/s3rver" -d s3data -a 127.0.0.1 -p 0 --configure-bucket bench \
+		> s3rver.out 2>&1 &
+	s3pid=$!
+	i=0
+	while ! grep -q 'listening on' s3rver.out && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	s3e="http://127.0.0.1:$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' s3rver.out)"
+	export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
+		AWS_REGION=us-east-1 AWS_ENDPOINT_URL_S3="$s3e" AWS_CONFIG_FILE=/dev/null \
+		AWS_SHARED_CREDENTIALS_FILE=/dev/null
+	pair "store-raw to s3:// (pages)" "$mbp" "gzip -6 | aws s3 cp" \
+		"gzip -6 < pages.jsonl | /usr/bin/aws --endpoint-url $s3e s3 cp --quiet - s3://bench/ref.gz" \
+		"store-raw s3://bench/raw-\$(date +%s%N) < pages.jsonl"
+	store-raw s3://bench/replay < pages.jsonl > /dev/null
+	pair "store-raw --replay from s3://" "$mbp" "aws s3 cp | zcat" \
+		"/usr/bin/aws --endpoint-url $s3e s3 cp --quiet s3://bench/ref.gz - | zcat" \
+		"store-raw --replay s3://bench/replay"
+	kill $s3pid 2>/dev/null
+	rm -rf s3data
+fi
+
 # dedupe's memory: bytes a distinct key at 10M keys, from the max RSS of a
 # run over 10M keys less that of a run over one key
 nk=${BENCH_KEYS:-10000000}
@@ -237,6 +262,8 @@ awk -F'\t' '
 		pr("watermark track (jq)", ">= 25x", 25)
 		pr("store-raw (pages)", ">= 1.0x", 1)
 		pr("store-raw --replay (pages)", ">= 0.9x", 0.9)
+		info("store-raw to s3:// (pages)")
+		info("store-raw --replay from s3://")
 		pr("upsert (SQLite)", ">= 1.0x", 1)
 		pr("tabulate (Parquet, gzip)", ">= 1.0x", 1)
 	}' "$work/pairs" >> "$work/report"

@@ -134,6 +134,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(out)
             return
         entry["outcome"] = "verified"
+        if self.headers.get("x-amz-security-token") is not None:
+            signed = self.headers.get("Authorization", "").split("SignedHeaders=")[-1].split(",")[0]
+            entry["token_signed"] = "x-amz-security-token" in signed.split(";")
         log(entry)
         c = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
         fwd = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "expect")}

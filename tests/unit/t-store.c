@@ -371,6 +371,7 @@ static void test_writer(void)
 	lwriter_init(&out, fd, "out", 0, &e);
 	w.segment_size = 1 << 20;
 	w.segment_lines = 2;
+	w.s3 = NULL;	/* files */
 	ok(archive_writer_start(&w, wdir, 6, 2, 0, &e) == 0, "writer: started");
 	for (i = 0; i < 3 && !r; i++) {
 		json_parse(&d, lines[i], strlen(lines[i]), &je);
