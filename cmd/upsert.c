@@ -19,14 +19,14 @@ static const char usage_text[] =
 	"usage: upsert [-hqv] --db path --table name --key pointer[,pointer...]\n"
 	"       [--column name=pointer[:type]]... [--columns-from schema] [--batch n]\n"
 	"       [--order-field pointer [--only-newer] [--watermark-name name]]\n"
-	"       [--dead-letter file] [--state name]\n"
+	"       [--dead-letter file] [--state name] [--replace]\n"
 	"       [--record-type jsonb | json | text]\n"
 	"       [--stats file] [--max-line size] [--max-depth n]\n";
 
 enum {
 	OPT_DB = CLI_OPT_FIRST_TOOL, OPT_TABLE, OPT_KEY, OPT_COLUMN, OPT_BATCH, OPT_ONLY_NEWER,
 	OPT_WM_NAME, OPT_WM_FIELD, OPT_DEAD_LETTER, OPT_RECORD_TYPE, OPT_ORDER_FIELD,
-	OPT_COLUMNS_FROM, OPT_STATE
+	OPT_COLUMNS_FROM, OPT_STATE, OPT_REPLACE
 };
 
 static const struct cli_opt options[] = {
@@ -42,6 +42,7 @@ static const struct cli_opt options[] = {
 	{ "watermark-name", 0, required_argument, OPT_WM_NAME, "name", "Table", "keep --order-field's greatest value with the rows" },
 	{ "dead-letter", 0, required_argument, OPT_DEAD_LETTER, "file", "Table", "records that cannot land go to file" },
 	{ "state", 0, required_argument, OPT_STATE, "name", "Table", "land rows only once paginate's state line name has come" },
+	{ "replace", 0, no_argument, OPT_REPLACE, NULL, "Table", "the table becomes exactly this run's records (swapped in at its end)" },
 	{ "watermark-field", 0, required_argument, OPT_WM_FIELD, NULL, NULL, NULL },
 	CLI_OPT_END
 };
@@ -57,6 +58,8 @@ struct up {
 	struct json_ptr newer, wm_field;
 	int have_newer, have_wm;
 	const char *record_type;	/* --record-type (PostgreSQL), NULL: jsonb */
+	int replace;			/* --replace: land in staging, swap in at the end */
+	struct strbuf staging;
 	struct db *db;
 	struct upsert ups;
 	struct lreader in;
@@ -315,6 +318,7 @@ static void parse_args(struct up *u, int argc, char **argv)
 		case OPT_ONLY_NEWER: u->have_newer = 1; break;
 		case OPT_ORDER_FIELD: order = optarg; break;
 		case OPT_WM_NAME: u->wm_name = optarg; break;
+		case OPT_REPLACE: u->replace = 1; break;
 		case OPT_STATE:
 			if (!*optarg)
 				usage_error("--state: a name");
@@ -383,9 +387,18 @@ static void open_all(struct up *u)
 		db_want_stored(u->db, u->have_newer);
 	if (u->db && u->common.verbose)
 		db_set_log(u->db, on_warn, u);
+	strbuf_init(&u->staging, 0);
+	if (u->replace)	/* beside the table, under a name of its own */
+		strbuf_addf(&u->staging, "%s__apipe_replace", u->table);
 	if (!u->db || db_table_columns(u->db, u->table, add_registered, u, &e) < 0 ||
-	    db_prepare(u->db, u->table, u->cols, u->ncols, u->nkeys, &e) < 0)
+	    (u->replace && db_replace_begin(u->db, u->table, u->staging.buf, &e) < 0) ||
+	    db_prepare(u->db, u->replace ? u->staging.buf : u->table, u->cols, u->ncols, u->nkeys,
+		       &e) < 0)
 		die_err(&e);
+	if (u->replace) {
+		ups->replace_table = u->table;
+		ups->replace_staging = u->staging.buf;
+	}
 	ups->db = u->db;
 	ups->cols = u->cols;
 	ups->ncols = u->ncols;
@@ -423,6 +436,8 @@ static void run(struct up *u)
 		die_err(&e);
 	if (!may_land(u) && u->ups.nrows)
 		no_state(u);
+	if (u->replace && upsert_replace(&u->ups, &e) < 0)
+		die(e.code, "%s; the table %s is as it was", e.msg, u->table);
 	flush(u);
 	if (dl_close(&u->dl, &e) < 0)
 		die_err(&e);
@@ -453,6 +468,7 @@ static void release_all(struct up *u)
 	json_doc_release(&u->d);
 	json_error_release(&u->je);
 	lreader_release(&u->in);
+	strbuf_release(&u->staging);
 }
 
 int cmd_upsert(int argc, char **argv)

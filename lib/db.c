@@ -301,3 +301,101 @@ int dbi_column_register(struct db *db, const char *table, const struct db_column
 			      pv, 2, 1, column_same, &cc, 0, e);
 }
 
+
+/* ---- replacing a table: staging beside it, swapped in at the end ---- */
+
+static int exec_sql(struct db *db, const char *sql, const char *const *pv, int np, int missing_ok,
+		    struct aperr *e)
+{
+	return db->ops->query(db, sql, pv, np, 0, NULL, NULL, missing_ok, e);
+}
+
+/* "DROP TABLE IF EXISTS t" and the like: verb, then the quoted table, then rest. */
+static int exec_on(struct db *db, const char *verb, const char *table, const char *rest,
+		   struct aperr *e)
+{
+	struct strbuf q = STRBUF_INIT;
+	int r;
+
+	strbuf_addstr(&q, verb);
+	dbi_ident(&q, table);
+	strbuf_addstr(&q, rest);
+	r = strbuf_failed(&q) ? aperr_set(e, EX_OSERR, "out of memory") :
+	    exec_sql(db, q.buf, NULL, 0, 0, e);
+	strbuf_release(&q);
+	return r;
+}
+
+static int found_row(void *ctx, const char *const *v, struct aperr *e)
+{
+	(void)v;
+	(void)e;
+	*(int *)ctx = 1;
+	return 0;
+}
+
+/* Is there a table of that name?  1, 0, or -1 (e). */
+static int table_there(struct db *db, const char *table, struct aperr *e)
+{
+	const char *pv[1] = { table };
+	int found = 0;
+
+	if (db->ops->query(db, db->ops == &dbpg_ops ?
+			   "SELECT 1 FROM pg_tables WHERE tablename = $1 AND schemaname = current_schema()" :
+			   "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
+			   pv, 1, 1, found_row, &found, 0, e) < 0)
+		return -1;
+	return found;
+}
+
+int db_replace_begin(struct db *db, const char *table, const char *staging, struct aperr *e)
+{
+	const char *pv[1] = { staging };
+
+	if (db->ops->replace_lock(db, table, e) < 0 || db->ops->begin(db, e) < 0)
+		return -1;
+	if (exec_on(db, "DROP TABLE IF EXISTS ", staging, "", e) < 0 ||
+	    exec_sql(db, "DELETE FROM apipe_columns WHERE tbl = $1", pv, 1, 1, e) < 0) {
+		db->ops->rollback(db);
+		return -1;
+	}
+	return db->ops->commit(db, e);
+}
+
+int db_replace_swap(struct db *db, const char *table, const char *staging, struct aperr *e)
+{
+	const char *pv[2] = { table, staging };
+	struct strbuf q = STRBUF_INIT;
+	int there = table_there(db, staging, e), r = 0;
+
+	if (there < 0)
+		return -1;
+	if (!there) {	/* no rows came: the table is emptied */
+		there = table_there(db, table, e);
+		return there <= 0 ? there : exec_on(db, "DELETE FROM ", table, "", e);
+	}
+	strbuf_addstr(&q, " RENAME TO ");
+	dbi_ident(&q, table);
+	r = exec_on(db, "DROP TABLE IF EXISTS ", table, "", e);
+	if (!r)
+		r = exec_on(db, "ALTER TABLE ", staging, q.buf, e);
+	if (!r && db->ops == &dbpg_ops) {
+		/* the primary key's index keeps the name it was made under: it follows */
+		struct strbuf from = STRBUF_INIT, to = STRBUF_INIT;
+
+		strbuf_addf(&from, "%.58s_pkey", staging);
+		strbuf_addf(&to, "%.58s_pkey", table);
+		strbuf_reset(&q);
+		strbuf_addstr(&q, " RENAME TO ");
+		dbi_ident(&q, to.buf);
+		r = exec_on(db, "ALTER INDEX IF EXISTS ", from.buf, q.buf, e);
+		strbuf_release(&from);
+		strbuf_release(&to);
+	}
+	if (!r)
+		r = exec_sql(db, "DELETE FROM apipe_columns WHERE tbl = $1", pv, 1, 1, e);
+	if (!r)
+		r = exec_sql(db, "UPDATE apipe_columns SET tbl = $1 WHERE tbl = $2", pv, 2, 1, e);
+	strbuf_release(&q);
+	return r;
+}

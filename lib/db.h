@@ -143,6 +143,20 @@ int db_written(const struct db *db, uint64_t *inserted, uint64_t *updated);
  */
 int db_state_lock(struct db *db, const char *name, struct aperr *e);
 
+/*
+ * Replacing a table (upsert --replace): the run's rows are landed in
+ * staging, a table beside it, and swapped in at the end.
+ * db_replace_begin() takes the right to replace table for the rest of the
+ * run (another run holding it: EX_TEMPFAIL) and drops what a stopped run
+ * left in staging; call it before db_prepare(staging).
+ * db_replace_swap(), in the transaction that lands the last batch, makes
+ * staging the table: the old one is dropped, staging renamed to it, and
+ * its registered columns become the table's (a staging never created, as
+ * when there were no rows, empties the table instead).  0 or -1 (e).
+ */
+int db_replace_begin(struct db *db, const char *table, const char *staging, struct aperr *e);
+int db_replace_swap(struct db *db, const char *table, const char *staging, struct aperr *e);
+
 /* apipe_state: 1 found (value set), 0 not, -1 error. */
 int db_state_get(struct db *db, const char *name, struct strbuf *value, struct aperr *e);
 int db_state_put(struct db *db, const char *name, const char *value, const char *updated_at,

@@ -39,6 +39,11 @@ struct db_ops {
 	int (*query)(struct db *db, const char *sql, const char *const *pv, int np, int ncol,
 		     int (*row)(void *ctx, const char *const *vals, struct aperr *e), void *ctx,
 		     int missing_ok, struct aperr *e);
+	/*
+	 * Hold, to the end of the run, the right to replace table (upsert
+	 * --replace): -1 (EX_TEMPFAIL) when another run holds it.
+	 */
+	int (*replace_lock)(struct db *db, const char *table, struct aperr *e);
 	void (*close)(struct db *db);
 };
 #define DBI_QUERY_COLS 4

@@ -35,6 +35,8 @@ struct db_pg {
 #define PG_DDL_LOCK "439052693605"
 /* The first half of the two-part advisory lock on one apipe_state row (int4). */
 #define PG_STATE_LOCK "1634757989"
+/* The first half of the session lock of upsert --replace on one table (int4). */
+#define PG_REPLACE_LOCK "1634757990"
 
 /*
  * apipe_instant_key(text): an RFC 3339 instant as a number that orders
@@ -949,8 +951,27 @@ static int pgsql_state_lock(struct db *db, const char *name, struct aperr *e)
 	return 0;
 }
 
+/* One --replace of a table at a time: a session advisory lock, held to the end of the run. */
+static int pgsql_replace_lock(struct db *db, const char *table, struct aperr *e)
+{
+	const char *pv[1] = { table };
+	PGresult *res;
+	int got;
+
+	res = PQexecParams(PG(db)->pg, "SELECT pg_try_advisory_lock(" PG_REPLACE_LOCK ", hashtext($1))",
+			   1, NULL, pv, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pgerr(db, res, "lock", e);
+	got = !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	if (!got)
+		return aperr_set(e, EX_TEMPFAIL, "another upsert --replace of %s is running (replacing "
+				 "waits for no one: run it again after)", table);
+	return 0;
+}
+
 const struct db_ops dbpg_ops = {
 	"PostgreSQL", pgsql_prepare, pgsql_set_newer, pgsql_reconnect, pgsql_begin,
 	pgsql_commit, pgsql_rollback, pgsql_lookup, pgsql_write, pgsql_state_get, pgsql_state_put,
-	pgsql_state_lock, pgsql_query, pgsql_close
+	pgsql_state_lock, pgsql_query, pgsql_replace_lock, pgsql_close
 };

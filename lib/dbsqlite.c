@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -18,6 +21,8 @@
 struct db_sqlite {
 	struct db db;
 	sqlite3 *h;
+	char *path;
+	int replace_fd;			/* the flock(2) of --replace, or -1 */
 	sqlite3_stmt *find, *put, *begin, *commit, *rollback, *sget, *sput;
 };
 #define SQ(d) ((struct db_sqlite *)(d))
@@ -328,6 +333,12 @@ struct db *dbsqlite_open(const char *path, struct aperr *e)
 		return NULL;
 	}
 	db->ops = &dbsqlite_ops;
+	s->replace_fd = -1;
+	if (!(s->path = strdup(path))) {
+		aperr_set(e, EX_OSERR, "out of memory");
+		sqlite_close(db);
+		return NULL;
+	}
 	if (sqlite3_open_v2(path, &SQ(db)->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 						  SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		aperr_set(e, EX_CANTCREAT, "%s: %s", path,
@@ -419,6 +430,9 @@ static void sqlite_close(struct db *db)
 	sqlite3_finalize(s->sget);
 	sqlite3_finalize(s->sput);
 	sqlite3_close(s->h);
+	if (s->replace_fd >= 0)
+		close(s->replace_fd);
+	free(s->path);
 	free(s);
 }
 
@@ -573,8 +587,31 @@ static int sqlite_state_lock(struct db *db, const char *name, struct aperr *e)
 	return sqlite_nothing(db, e);
 }
 
+/*
+ * One --replace at a time in a database: an flock(2) of its file, held to
+ * the end of the run (SQLite's own locks are fcntl(2) locks: they do not
+ * meet).
+ */
+static int sqlite_replace_lock(struct db *db, const char *table, struct aperr *e)
+{
+	struct db_sqlite *s = SQ(db);
+
+	if (s->replace_fd >= 0)
+		return 0;
+	if ((s->replace_fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return aperr_errno(e, EX_CANTCREAT, "%s", s->path);
+	if (flock(s->replace_fd, LOCK_EX | LOCK_NB) < 0) {
+		close(s->replace_fd);
+		s->replace_fd = -1;
+		return aperr_set(e, EX_TEMPFAIL, "%s: another upsert --replace is running in this "
+				 "database (replacing %s waits for no one: run it again after)",
+				 s->path, table);
+	}
+	return 0;
+}
+
 const struct db_ops dbsqlite_ops = {
 	"SQLite", sqlite_prepare, sqlite_set_newer, sqlite_nothing, sqlite_begin, sqlite_commit,
 	sqlite_rollback, sqlite_lookup, sqlite_write, sqlite_state_get, sqlite_state_put,
-	sqlite_state_lock, sqlite_query, sqlite_close
+	sqlite_state_lock, sqlite_query, sqlite_replace_lock, sqlite_close
 };

@@ -262,6 +262,10 @@ static int flush_once(struct upsert *u, struct aperr *e)
 			return -1;
 		recount(u);
 	}
+	if (u->replace_table && !u->swapping)
+		goto commit;	/* the watermark and the states wait for the swap */
+	if (u->swapping && db_replace_swap(u->db, u->replace_table, u->replace_staging, e) < 0)
+		return -1;
 	if (u->wm_field && u->have_wm_batch && put_watermark(u, e) < 0)
 		return -1;
 	/* the states the rows of this batch and before it complete */
@@ -272,6 +276,7 @@ static int flush_once(struct upsert *u, struct aperr *e)
 	/* a dead-lettered record counts as landed: on disk before the state says so */
 	if (u->states_dirty && u->before_commit && u->before_commit(u->ctx, e) < 0)
 		return -1;
+commit:
 	if (db_commit(u->db, e) < 0)
 		return -1;
 	u->in_tx = 0;
@@ -280,7 +285,7 @@ static int flush_once(struct upsert *u, struct aperr *e)
 
 int upsert_dirty(const struct upsert *u)
 {
-	return u->nrows || u->states_dirty;
+	return u->nrows || (u->states_dirty && (!u->replace_table || u->swapping));
 }
 
 static int fail(struct upsert *u)
@@ -322,12 +327,25 @@ int upsert_flush(struct upsert *u, struct aperr *e)
 	u->unchanged += u->b_count[2];
 	u->skipped += u->b_count[3];
 	u->nrows = 0;
-	u->have_wm_batch = 0;
 	strbuf_reset(&u->batch);
+	if (u->replace_table && !u->swapping)
+		return 0;	/* held for the swap */
+	u->have_wm_batch = 0;
 	for (k = 0; k < u->nstates; k++)
 		u->states[k].dirty = 0;
 	u->states_dirty = 0;
 	return 0;
+}
+
+int upsert_replace(struct upsert *u, struct aperr *e)
+{
+	int r;
+
+	u->swapping = 1;
+	u->states_dirty = 1;	/* a flush even without rows: the swap */
+	r = upsert_flush(u, e);
+	u->swapping = 0;
+	return r;
 }
 
 int upsert_state(struct upsert *u, const char *name, const char *value, size_t n,

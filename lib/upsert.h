@@ -47,6 +47,12 @@ struct upsert {
 	int (*before_commit)(void *ctx, struct aperr *e);
 	/* A batch being landed again after msg; NULL: quiet. */
 	void (*warn)(void *ctx, const char *msg);
+	/*
+	 * --replace: the rows land in staging (the database is prepared on
+	 * it), and the watermark and the states are held until
+	 * upsert_replace(), which swaps staging in for table with them.
+	 */
+	const char *replace_table, *replace_staging;
 
 	/* totals over the batches landed */
 	uint64_t inserted, updated, unchanged, skipped, batches;
@@ -54,6 +60,7 @@ struct upsert {
 	/* the upsert's */
 	int newer_in_sql;		/* db_set_newer done */
 	int in_tx;
+	int swapping;			/* the flush that swaps (upsert_replace) */
 	uint8_t mapkey[16];
 	struct json_doc d, sd;
 	struct json_error je;
@@ -104,5 +111,12 @@ int upsert_state(struct upsert *u, const char *name, const char *value, size_t n
 int upsert_dirty(const struct upsert *u);
 /* Land the open batch.  0 or -1 (e, rolled back). */
 int upsert_flush(struct upsert *u, struct aperr *e);
+/*
+ * --replace, at the end of a successful run: land the open batch, swap
+ * staging in for the table (db_replace_swap), and commit the watermark
+ * and the states with it, in one transaction.  0 or -1 (e, rolled back:
+ * the old table is whole).
+ */
+int upsert_replace(struct upsert *u, struct aperr *e);
 
 #endif
