@@ -20,13 +20,14 @@ static const char usage_text[] =
 	"       [--column name=pointer[:type]]... [--columns-from schema] [--batch n]\n"
 	"       [--order-field pointer [--only-newer] [--watermark-name name]]\n"
 	"       [--dead-letter file] [--state name] [--replace]\n"
+	"       [--delete-when pointer[=value]]\n"
 	"       [--record-type jsonb | json | text]\n"
 	"       [--stats file] [--max-line size] [--max-depth n]\n";
 
 enum {
 	OPT_DB = CLI_OPT_FIRST_TOOL, OPT_TABLE, OPT_KEY, OPT_COLUMN, OPT_BATCH, OPT_ONLY_NEWER,
 	OPT_WM_NAME, OPT_WM_FIELD, OPT_DEAD_LETTER, OPT_RECORD_TYPE, OPT_ORDER_FIELD,
-	OPT_COLUMNS_FROM, OPT_STATE, OPT_REPLACE
+	OPT_COLUMNS_FROM, OPT_STATE, OPT_REPLACE, OPT_DELETE_WHEN
 };
 
 static const struct cli_opt options[] = {
@@ -43,6 +44,7 @@ static const struct cli_opt options[] = {
 	{ "dead-letter", 0, required_argument, OPT_DEAD_LETTER, "file", "Table", "records that cannot land go to file" },
 	{ "state", 0, required_argument, OPT_STATE, "name", "Table", "land rows only once paginate's state line name has come" },
 	{ "replace", 0, no_argument, OPT_REPLACE, NULL, "Table", "the table becomes exactly this run's records (swapped in at its end)" },
+	{ "delete-when", 0, required_argument, OPT_DELETE_WHEN, "pointer[=value]", "Table", "a record whose value there is true (or a string, or value) deletes its key's row" },
 	{ "watermark-field", 0, required_argument, OPT_WM_FIELD, NULL, NULL, NULL },
 	CLI_OPT_END
 };
@@ -60,6 +62,9 @@ struct up {
 	const char *record_type;	/* --record-type (PostgreSQL), NULL: jsonb */
 	int replace;			/* --replace: land in staging, swap in at the end */
 	struct strbuf staging;
+	struct json_ptr del;		/* --delete-when POINTER[=VALUE] */
+	char *del_value;
+	int have_del;
 	struct db *db;
 	struct upsert ups;
 	struct lreader in;
@@ -283,6 +288,7 @@ static void write_stats(struct up *u)
 	jw_member_u64(&st.w, "updated", u->ups.updated);
 	jw_member_u64(&st.w, "unchanged", u->ups.unchanged);
 	jw_member_u64(&st.w, "skipped", u->ups.skipped);
+	jw_member_u64(&st.w, "deleted", u->ups.deleted);
 	jw_member_u64(&st.w, "dead_lettered", u->dead);
 	jw_member_u64(&st.w, "batches", u->ups.batches);
 	tool_stats_end(&st, u->common.stats);
@@ -319,6 +325,23 @@ static void parse_args(struct up *u, int argc, char **argv)
 		case OPT_ORDER_FIELD: order = optarg; break;
 		case OPT_WM_NAME: u->wm_name = optarg; break;
 		case OPT_REPLACE: u->replace = 1; break;
+		case OPT_DELETE_WHEN: {
+			char *p = strdup(optarg), *eq = p ? strchr(p, '=') : NULL;
+
+			if (!p)
+				die(EX_OSERR, "out of memory");
+			if (eq) {
+				*eq = '\0';
+				u->del_value = strdup(eq + 1);
+			}
+			if (u->have_del)
+				usage_error("--delete-when: once");
+			if (json_ptr_parse(&u->del, p, &e) < 0)
+				usage_error("--delete-when: %s", e.msg);
+			u->have_del = 1;
+			free(p);
+			break;
+		}
 		case OPT_STATE:
 			if (!*optarg)
 				usage_error("--state: a name");
@@ -399,6 +422,12 @@ static void open_all(struct up *u)
 		ups->replace_table = u->table;
 		ups->replace_staging = u->staging.buf;
 	}
+	/* with deletes and versions, a delete leaves a tombstone */
+	if (u->have_del && u->have_newer && db_tombstones_prepare(u->db, &e) < 0)
+		die_err(&e);
+	ups->table = u->replace ? u->staging.buf : u->table;
+	ups->del = u->have_del ? &u->del : NULL;
+	ups->del_value = u->del_value;
 	ups->db = u->db;
 	ups->cols = u->cols;
 	ups->ncols = u->ncols;
@@ -444,10 +473,11 @@ static void run(struct up *u)
 	if (u->common.stats)
 		write_stats(u);
 	if (u->common.verbose)
-		warnmsg("%llu inserted, %llu updated, %llu unchanged, %llu skipped, %llu dead-lettered",
+		warnmsg("%llu inserted, %llu updated, %llu unchanged, %llu skipped, %llu deleted, "
+			"%llu dead-lettered",
 			(unsigned long long)u->ups.inserted, (unsigned long long)u->ups.updated,
 			(unsigned long long)u->ups.unchanged, (unsigned long long)u->ups.skipped,
-			(unsigned long long)u->dead);
+			(unsigned long long)u->ups.deleted, (unsigned long long)u->dead);
 }
 
 static void release_all(struct up *u)
@@ -465,6 +495,9 @@ static void release_all(struct up *u)
 		json_ptr_release(&u->newer);
 	if (u->have_wm)
 		json_ptr_release(&u->wm_field);
+	if (u->have_del)
+		json_ptr_release(&u->del);
+	free(u->del_value);
 	json_doc_release(&u->d);
 	json_error_release(&u->je);
 	lreader_release(&u->in);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dbint.h"
+#include "jsonw.h"
 
 struct db *db_open(const char *url, struct aperr *e)
 {
@@ -97,7 +98,7 @@ int db_lookup(struct db *db, struct db_row *rows, size_t n, struct aperr *e)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		rows[i].found = rows[i].same = 0;
+		rows[i].found = rows[i].same = rows[i].tomb = 0;
 		strbuf_reset(&rows[i].stored);
 	}
 	return db->ops->lookup(db, rows, n, e);
@@ -351,11 +352,14 @@ static int table_there(struct db *db, const char *table, struct aperr *e)
 int db_replace_begin(struct db *db, const char *table, const char *staging, struct aperr *e)
 {
 	const char *pv[1] = { staging };
+	int there;
 
 	if (db->ops->replace_lock(db, table, e) < 0 || db->ops->begin(db, e) < 0)
 		return -1;
+	/* (a statement that fails aborts a PostgreSQL transaction: look before) */
 	if (exec_on(db, "DROP TABLE IF EXISTS ", staging, "", e) < 0 ||
-	    exec_sql(db, "DELETE FROM apipe_columns WHERE tbl = $1", pv, 1, 1, e) < 0) {
+	    (there = table_there(db, "apipe_columns", e)) < 0 ||
+	    (there && exec_sql(db, "DELETE FROM apipe_columns WHERE tbl = $1", pv, 1, 0, e) < 0)) {
 		db->ops->rollback(db);
 		return -1;
 	}
@@ -393,9 +397,255 @@ int db_replace_swap(struct db *db, const char *table, const char *staging, struc
 		strbuf_release(&to);
 	}
 	if (!r)
-		r = exec_sql(db, "DELETE FROM apipe_columns WHERE tbl = $1", pv, 1, 1, e);
+		r = exec_sql(db, "DELETE FROM apipe_columns WHERE tbl = $1", pv, 1, 0, e);
 	if (!r)
-		r = exec_sql(db, "UPDATE apipe_columns SET tbl = $1 WHERE tbl = $2", pv, 2, 1, e);
+		r = exec_sql(db, "UPDATE apipe_columns SET tbl = $1 WHERE tbl = $2", pv, 2, 0, e);
+	/* the new table is a whole image: what was deleted from the old one is no matter */
+	if (!r && (there = table_there(db, "apipe_tombstones", e)) < 0)
+		r = -1;
+	if (!r && there)
+		r = exec_sql(db, "DELETE FROM apipe_tombstones WHERE tbl = $1", pv, 1, 0, e);
+	strbuf_release(&q);
+	return r;
+}
+
+/* ---- deletes and tombstones ---- */
+
+int db_key_text(const struct db_value *vals, size_t nkeys, struct strbuf *out)
+{
+	struct jsonw w;
+	size_t i;
+
+	strbuf_reset(out);
+	jw_init(&w, out);
+	jw_array(&w);
+	for (i = 0; i < nkeys; i++) {
+		const struct db_value *v = &vals[i];
+
+		if (v->kind == DBV_INT)
+			jw_i64(&w, v->i);
+		else if (v->kind == DBV_REAL)
+			jw_fixed(&w, v->r, -1);
+		else
+			jw_strn(&w, v->s.buf, v->s.len);
+	}
+	jw_end_array(&w);
+	return jw_finish(&w) < 0 || strbuf_failed(out) ? -1 : 0;
+}
+
+/* keys as a PostgreSQL text[] literal: {"…","…"} */
+static int pg_text_array(struct strbuf *o, const struct strbuf *keys, size_t n)
+{
+	size_t i, k;
+
+	strbuf_addch(o, '{');
+	for (i = 0; i < n; i++) {
+		strbuf_addstr(o, i ? ",\"" : "\"");
+		for (k = 0; k < keys[i].len; k++) {
+			if (keys[i].buf[k] == '"' || keys[i].buf[k] == '\\')
+				strbuf_addch(o, '\\');
+			strbuf_addch(o, keys[i].buf[k]);
+		}
+		strbuf_addch(o, '"');
+	}
+	strbuf_addch(o, '}');
+	return strbuf_failed(o) ? -1 : 0;
+}
+
+#define PG_KEY_LOCK "1634757991"	/* the first half of a key's advisory lock (int4) */
+
+int db_key_locks(struct db *db, const struct strbuf *keys, size_t n, struct aperr *e)
+{
+	struct strbuf a = STRBUF_INIT;
+	int r;
+
+	if (db->ops != &dbpg_ops || !n)
+		return 0;	/* SQLite: BEGIN IMMEDIATE serialises the writers */
+	if (pg_text_array(&a, keys, n) < 0) {
+		strbuf_release(&a);
+		return aperr_set(e, EX_OSERR, "out of memory");
+	}
+	/* one order for every writer: no deadlock between batches that share keys */
+	r = db->ops->query(db, "SELECT pg_advisory_xact_lock(" PG_KEY_LOCK ", h) FROM (SELECT "
+			   "DISTINCT hashtext($2 || k) AS h FROM unnest($1::text[]) AS k) s ORDER BY h",
+			   (const char *const[]){ a.buf, db->table }, 2, 0, NULL, NULL, 0, e);
+	strbuf_release(&a);
+	return r;
+}
+
+int db_tombstones_prepare(struct db *db, struct aperr *e)
+{
+	int r;
+
+	if (db->ops != &dbpg_ops)
+		return exec_sql(db, "CREATE TABLE IF NOT EXISTS apipe_tombstones (tbl TEXT NOT NULL, "
+				"key TEXT NOT NULL, record TEXT NOT NULL, deleted_at TEXT NOT NULL, "
+				"PRIMARY KEY (tbl, key))", NULL, 0, 0, e);
+	/* PostgreSQL: under apipe's DDL lock, as db_prepare creates tables (two at once collide) */
+	if (exec_sql(db, "BEGIN", NULL, 0, 0, e) < 0)
+		return -1;
+	r = exec_sql(db, "SELECT pg_advisory_xact_lock(" DBI_PG_DDL_LOCK ")", NULL, 0, 0, e);
+	if (!r)
+		r = exec_sql(db, "CREATE TABLE IF NOT EXISTS apipe_tombstones (tbl TEXT NOT NULL, key "
+			     "TEXT NOT NULL, record TEXT NOT NULL, deleted_at timestamptz NOT NULL, "
+			     "PRIMARY KEY (tbl, key))", NULL, 0, 0, e);
+	if (!r)
+		return exec_sql(db, "COMMIT", NULL, 0, 0, e);
+	exec_sql(db, "ROLLBACK", NULL, 0, 0, &(struct aperr){ 0, "" });
+	return -1;
+}
+
+struct tomb_ctx {
+	struct db_row *rows;
+	const struct strbuf *keys;
+	size_t n;
+	size_t at;			/* SQLite: the row asked about */
+};
+
+/* PostgreSQL: (key, record) of each tombstone of the batch's keys. */
+static int tomb_rows(void *ctx, const char *const *v, struct aperr *e)
+{
+	struct tomb_ctx *t = ctx;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (!t->rows[i].found && !strcmp(v[0], t->keys[i].buf)) {
+			t->rows[i].tomb = 1;
+			strbuf_reset(&t->rows[i].stored);
+			if (strbuf_addstr(&t->rows[i].stored, v[1]) < 0)
+				return aperr_set(e, EX_OSERR, "out of memory");
+		}
+	return 0;
+}
+
+/* SQLite: (record) of the tombstone of row t->at. */
+static int tomb_one(void *ctx, const char *const *v, struct aperr *e)
+{
+	struct tomb_ctx *t = ctx;
+
+	t->rows[t->at].tomb = 1;
+	strbuf_reset(&t->rows[t->at].stored);
+	if (strbuf_addstr(&t->rows[t->at].stored, v[0]) < 0)
+		return aperr_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+int db_tomb_lookup(struct db *db, const char *table, struct db_row *rows, const struct strbuf *keys,
+		   size_t n, struct aperr *e)
+{
+	struct tomb_ctx t = { rows, keys, n, 0 };
+	struct strbuf a = STRBUF_INIT;
+	size_t i;
+	int r = 0;
+
+	if (db->ops == &dbpg_ops) {
+		if (pg_text_array(&a, keys, n) < 0)
+			r = aperr_set(e, EX_OSERR, "out of memory");
+		else
+			r = db->ops->query(db, "SELECT key, record FROM apipe_tombstones WHERE tbl = $1 "
+					   "AND key = ANY($2::text[])", (const char *const[]){ table, a.buf },
+					   2, 2, tomb_rows, &t, 0, e);
+		strbuf_release(&a);
+		return r;
+	}
+	for (i = 0; i < n && !r; i++) {
+		if (rows[i].found)
+			continue;
+		t.at = i;
+		r = db->ops->query(db, "SELECT record FROM apipe_tombstones WHERE tbl = $1 AND key = $2",
+				   (const char *const[]){ table, keys[i].buf }, 2, 1, tomb_one, &t, 0, e);
+	}
+	return r;
+}
+
+static int count_row(void *ctx, const char *const *v, struct aperr *e)
+{
+	(void)v;
+	(void)e;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+int db_delete(struct db *db, const char *table, struct db_row *const *rows,
+	      const struct strbuf *const *keys, size_t n, int tomb, const char *deleted_at,
+	      uint64_t *deleted, struct aperr *e)
+{
+	struct strbuf q = STRBUF_INIT, rec = STRBUF_INIT, v[8];
+	const char *pv[8];
+	size_t i, k, nk = db->nkeys < 8 ? db->nkeys : 8;
+	int r = 0;
+
+	*deleted = 0;
+	if (db->nkeys > 8)
+		return aperr_set(e, EX_USAGE, "--delete-when: at most 8 key columns");
+	/* a table not made yet (PostgreSQL makes it with its first rows) has no row to delete */
+	if ((r = table_there(db, table, e)) < 0)
+		return -1;
+	if (!r && !tomb)
+		return 0;
+	if (!r)
+		nk = 0;		/* only the tombstones */
+	r = 0;
+	/* a statement a key: its values as text, compared as the column compares them */
+	strbuf_addstr(&q, "DELETE FROM ");
+	dbi_ident(&q, table);
+	strbuf_addstr(&q, " WHERE ");
+	for (k = 0; k < nk; k++) {
+		strbuf_addstr(&q, k ? " AND " : "");
+		dbi_ident(&q, db->cols[k].name);
+		strbuf_addf(&q, " = $%zu", k + 1);
+	}
+	strbuf_addstr(&q, " RETURNING 1");
+	for (k = 0; k < nk; k++)
+		strbuf_init(&v[k], 0);
+	for (i = 0; i < n && !r; i++) {
+		struct strbuf sq = STRBUF_INIT;
+		const char *sql = q.buf;
+
+		for (k = 0; k < nk; k++) {
+			const struct db_value *dv = &rows[i]->vals[k];
+
+			strbuf_reset(&v[k]);
+			if (dv->kind == DBV_INT)
+				strbuf_addf(&v[k], "%lld", (long long)dv->i);
+			else if (dv->kind == DBV_REAL)
+				strbuf_addf(&v[k], "%.17g", dv->r);
+			else
+				strbuf_add(&v[k], dv->s.buf, dv->s.len);
+			pv[k] = v[k].buf;
+		}
+		if (nk && db->ops != &dbpg_ops) {
+			/* SQLite compares a number with a number: the text is cast back */
+			strbuf_addstr(&sq, "DELETE FROM ");
+			dbi_ident(&sq, table);
+			strbuf_addstr(&sq, " WHERE ");
+			for (k = 0; k < nk; k++) {
+				int kind = rows[i]->vals[k].kind;
+
+				strbuf_addstr(&sq, k ? " AND " : "");
+				dbi_ident(&sq, db->cols[k].name);
+				strbuf_addf(&sq, kind == DBV_INT ? " = CAST($%zu AS INTEGER)" :
+					    kind == DBV_REAL ? " = CAST($%zu AS REAL)" : " = $%zu", k + 1);
+			}
+			strbuf_addstr(&sq, " RETURNING 1");
+			sql = sq.buf;
+		}
+		if (nk)
+			r = db->ops->query(db, sql, pv, (int)nk, 1, count_row, deleted, 0, e);
+		strbuf_release(&sq);
+		strbuf_reset(&rec);
+		if (!r && tomb && strbuf_add(&rec, rows[i]->rec, rows[i]->n) < 0)
+			r = aperr_set(e, EX_OSERR, "out of memory");
+		if (!r && tomb)
+			r = exec_sql(db, "INSERT INTO apipe_tombstones (tbl, key, record, deleted_at) "
+				     "VALUES ($1, $2, $3, $4) ON CONFLICT (tbl, key) DO UPDATE SET "
+				     "record = excluded.record, deleted_at = excluded.deleted_at",
+				     (const char *const[]){ table, keys[i]->buf, rec.buf, deleted_at },
+				     4, 0, e);
+	}
+	strbuf_release(&rec);
+	for (k = 0; k < nk; k++)
+		strbuf_release(&v[k]);
 	strbuf_release(&q);
 	return r;
 }

@@ -110,6 +110,9 @@ struct db_row {
 	size_t n;
 	int found, same;		/* a stored row; equal to rec (bytes, or jsonb values) */
 	struct strbuf stored;		/* its record (PostgreSQL: with db_want_stored) */
+	int del;			/* the caller's: this record deletes its key's row */
+	int tomb;			/* no stored row, a tombstone (db_tomb_lookup): its
+					 * record is in stored */
 };
 
 void db_row_init(struct db_row *r, size_t ncols);
@@ -142,6 +145,29 @@ int db_written(const struct db *db, uint64_t *inserted, uint64_t *updated);
  * a watermark that may only grow -- is not raced by another run.  0 or -1.
  */
 int db_state_lock(struct db *db, const char *name, struct aperr *e);
+
+/*
+ * Deletes (upsert --delete-when).  A key is named in text by
+ * db_key_text(): the JSON array of its values.  db_key_locks() holds each
+ * key of a batch to the end of the transaction (PostgreSQL: advisory
+ * locks taken in one order, so writers of the same keys wait for each
+ * other and see what the other committed; SQLite: a no-op, its writers are
+ * serialised), before the lookup.  db_delete() removes the rows of keys,
+ * and with tomb records each delete as a tombstone in apipe_tombstones
+ * (tbl, key, record, deleted_at) -- the newest delete of each key, kept
+ * so that an older copy arriving later is known as older.
+ * db_tomb_lookup() fills rows[i].tomb and .stored for each row found
+ * neither stored nor deleted-then-written, from those tombstones.  Each
+ * 0 or -1 (e).
+ */
+int db_key_text(const struct db_value *vals, size_t nkeys, struct strbuf *out);
+int db_key_locks(struct db *db, const struct strbuf *keys, size_t n, struct aperr *e);
+int db_tombstones_prepare(struct db *db, struct aperr *e);
+int db_tomb_lookup(struct db *db, const char *table, struct db_row *rows, const struct strbuf *keys,
+		   size_t n, struct aperr *e);
+int db_delete(struct db *db, const char *table, struct db_row *const *rows,
+	      const struct strbuf *const *keys, size_t n, int tomb, const char *deleted_at,
+	      uint64_t *deleted, struct aperr *e);
 
 /*
  * Replacing a table (upsert --replace): the run's rows are landed in

@@ -70,6 +70,8 @@ struct db {
 };
 
 extern const struct db_ops dbsqlite_ops, dbpg_ops;
+/* PostgreSQL: the advisory lock key under which apipe makes tables ("apipe" in ASCII). */
+#define DBI_PG_DDL_LOCK "439052693605"
 /* Open an engine's database: EX_CANTCREAT, EX_CONFIG, EX_TEMPFAIL or EX_UNAVAILABLE. */
 struct db *dbsqlite_open(const char *path, struct aperr *e);
 struct db *dbpg_open(const char *url, struct aperr *e);

@@ -31,8 +31,7 @@ struct db_pg {
 };
 #define PG(d) ((struct db_pg *)(d))
 
-/* The advisory lock key under which apipe creates tables ("apipe" in ASCII). */
-#define PG_DDL_LOCK "439052693605"
+#define PG_DDL_LOCK DBI_PG_DDL_LOCK
 /* The first half of the two-part advisory lock on one apipe_state row (int4). */
 #define PG_STATE_LOCK "1634757989"
 /* The first half of the session lock of upsert --replace on one table (int4). */
@@ -797,7 +796,18 @@ static int pgsql_begin(struct db *db, struct aperr *e)
 
 static int pgsql_commit(struct db *db, struct aperr *e)
 {
-	int r = pgsql_exec(db, "COMMIT", "COMMIT", e);
+	PGresult *res = PQexec(PG(db)->pg, "COMMIT");
+	int r = 0;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		r = pgerr(db, res, "COMMIT", e);
+	} else {
+		/* a transaction a failed statement aborted answers COMMIT with ROLLBACK */
+		if (strcmp(PQcmdStatus(res), "COMMIT"))
+			r = aperr_set(e, EX_SOFTWARE, "COMMIT: the transaction was aborted (%s)",
+				      PQcmdStatus(res));
+		PQclear(res);
+	}
 
 	if (r == 0 && PG(db)->created)
 		PG(db)->create_pending = 0;

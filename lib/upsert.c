@@ -33,7 +33,13 @@ void upsert_release(struct upsert *u)
 	for (i = 0; i < u->arows; i++) {
 		db_row_release(&u->rows[i], u->ncols);
 		strbuf_release(&u->key[i]);
+		strbuf_release(&u->ktext[i]);
 	}
+	free(u->ktext);
+	free(u->afterdel);
+	free(u->dl);
+	free(u->dlkey);
+	free(u->pdl);
 	free(u->rows);
 	free(u->off);
 	free(u->key);
@@ -58,6 +64,44 @@ void upsert_release(struct upsert *u)
 	json_error_release(&u->je);
 }
 
+/*
+ * Does record d delete its key's row (--delete-when)?  Without a value: a
+ * true, or a string (a deleted_at), does; false, null or nothing does not.
+ * With one: a string equal to it, or a number, boolean or null whose JSON
+ * text is it.  Any other type is no delete flag: -1 (EX_DATAERR).
+ */
+static int is_delete(const struct upsert *u, const struct json_doc *d, int *del, struct aperr *e)
+{
+	uint32_t t = json_ptr_eval(u->del, d, 0);
+	enum json_type ty;
+	struct strbuf s = STRBUF_INIT;
+
+	*del = 0;
+	if (t == JSON_ABSENT)
+		return 0;
+	ty = json_type(d, t);
+	if (ty == JSON_OBJECT || ty == JSON_ARRAY || (!u->del_value && ty == JSON_NUMBER))
+		return aperr_set(e, EX_DATAERR, "%s %s as a delete flag (true, false, null or a "
+				 "string%s)", ty == JSON_ARRAY || ty == JSON_OBJECT ? "an" : "a", json_type_name(ty),
+				 u->del_value ? "" : "; a number needs --delete-when POINTER=VALUE");
+	if (!u->del_value) {
+		*del = ty == JSON_TRUE || ty == JSON_STRING;
+		return 0;
+	}
+	if (ty == JSON_STRING) {
+		if (json_str_decode(d, t, &s) < 0) {
+			strbuf_release(&s);
+			return aperr_set(e, EX_OSERR, "out of memory");
+		}
+		*del = !strcmp(s.buf, u->del_value) && s.len == strlen(u->del_value);
+		strbuf_release(&s);
+	} else {
+		*del = json_srclen(d, t) == strlen(u->del_value) &&
+		       !memcmp(json_src(d, t), u->del_value, json_srclen(d, t));
+	}
+	return 0;
+}
+
 /* Extract record d into row r: 0, or -1 with *ptr naming the pointer at fault. */
 static int extract(struct upsert *u, const struct json_doc *d, struct db_row *r, const char **ptr,
 		   struct aperr *e)
@@ -70,6 +114,11 @@ static int extract(struct upsert *u, const struct json_doc *d, struct db_row *r,
 			return -1;
 		if (i < u->nkeys && r->vals[i].null)
 			return aperr_set(e, EX_DATAERR, "the record has no key here");
+	}
+	r->del = 0;
+	if (u->del && is_delete(u, d, &r->del, e) < 0) {
+		*ptr = u->del->text;
+		return -1;
 	}
 	if (u->wm_field) {
 		uint32_t t = json_ptr_eval(u->wm_field, d, 0);
@@ -136,6 +185,20 @@ static size_t map_slot(const struct upsert *u, size_t i, size_t *j)
 	return slot;
 }
 
+/* Drop the NULL entries of v (and the same ones of k, when not NULL). */
+static void compact(struct db_row **v, const struct strbuf **k, size_t *n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < *n; i++)
+		if (v[i]) {
+			if (k)
+				k[o] = k[i];
+			v[o++] = v[i];
+		}
+	*n = o;
+}
+
 /*
  * Decide each row in input order, as if applied one at a time: insert,
  * update, unchanged or skipped (--only-newer), against what is stored or
@@ -157,26 +220,63 @@ static int decide(struct upsert *u, struct aperr *e)
 		u->nmap = nmap;
 	}
 	memset(u->map, 0, u->nmap * sizeof(*u->map));
-	u->nwr = 0;
+	u->nwr = u->ndl = 0;
 	memset(u->b_count, 0, sizeof(u->b_count));
 	for (i = 0; i < u->nrows; i++) {
 		struct db_row *r = &u->rows[i];
 		size_t j, slot = map_slot(u, i, &j);
-		const char *cur = r->stored.buf;
+		const char *cur = r->found || r->tomb ? r->stored.buf : NULL;
 		size_t curn = r->stored.len;
-		int found = r->found, same = r->same, write;
+		int found = r->found, tomb = r->tomb, same = r->same, write;
 
 		if (u->map[slot]) {
 			/* an earlier row of this batch had the key */
 			cur = u->after[j];
 			curn = u->afterlen[j];
-			found = cur != NULL;
+			tomb = cur && u->afterdel[j];
+			found = cur && !tomb;
 			same = found && curn == r->n && !memcmp(cur, r->rec, r->n);
 		}
-		write = !found || (!same && !(u->newer && older(u, r->rec, r->n, cur, curn)));
-		u->b_count[!found ? 0 : same ? 2 : write ? 1 : 3]++;
-		u->pending[i] = -1;
+		u->pending[i] = u->pdl[i] = -1;
+		if (r->del) {
+			/* a delete: unless older than what the key holds (a row or a tombstone) */
+			if ((found || tomb) && u->newer && older(u, r->rec, r->n, cur, curn)) {
+				u->b_count[3]++;
+				u->after[i] = cur;
+				u->afterlen[i] = curn;
+				u->afterdel[i] = tomb;
+			} else {
+				if (u->map[slot] && u->pending[j] >= 0) {
+					u->wr[u->pending[j]] = NULL;	/* the earlier write never happens */
+					u->pending[j] = -1;
+				}
+				if (u->map[slot] && u->pdl[j] >= 0) {
+					u->dl[u->pdl[j]] = r;	/* this delete takes the earlier one's place */
+					u->dlkey[u->pdl[j]] = &u->ktext[i];
+					u->pdl[i] = u->pdl[j];
+					u->pdl[j] = -1;
+				} else {
+					u->pdl[i] = (ssize_t)u->ndl;
+					u->dlkey[u->ndl] = &u->ktext[i];
+					u->dl[u->ndl++] = r;
+				}
+				u->after[i] = r->rec;
+				u->afterlen[i] = r->n;
+				u->afterdel[i] = 1;
+			}
+			u->map[slot] = i + 1;
+			continue;
+		}
+		write = tomb ? !(u->newer && older(u, r->rec, r->n, cur, curn)) :
+			!found || (!same && !(u->newer && older(u, r->rec, r->n, cur, curn)));
+		/* inserted (or, under a newer tombstone, skipped); unchanged, updated, skipped */
+		u->b_count[!found ? (write ? 0 : 3) : same ? 2 : write ? 1 : 3]++;
 		if (write) {
+			if (u->map[slot] && u->pdl[j] >= 0) {
+				/* an upsert after a delete in this batch: the upsert alone says it */
+				u->dl[u->pdl[j]] = NULL;
+				u->pdl[j] = -1;
+			}
 			if (u->map[slot] && u->pending[j] >= 0) {
 				/* the earlier write is superseded: this one takes its place */
 				u->wr[u->pending[j]] = r;
@@ -188,13 +288,17 @@ static int decide(struct upsert *u, struct aperr *e)
 			}
 			u->after[i] = r->rec;
 			u->afterlen[i] = r->n;
+			u->afterdel[i] = 0;
 		} else {
-			/* unchanged: this record stands for the stored one (equal to it) */
-			u->after[i] = !found ? NULL : same ? r->rec : cur;
-			u->afterlen[i] = !found ? 0 : same ? r->n : curn;
+			/* unchanged or older: what the key holds stands */
+			u->after[i] = !found && !tomb ? NULL : same ? r->rec : cur;
+			u->afterlen[i] = !found && !tomb ? 0 : same ? r->n : curn;
+			u->afterdel[i] = tomb;
 		}
 		u->map[slot] = i + 1;
 	}
+	compact(u->wr, NULL, &u->nwr);
+	compact(u->dl, u->dlkey, &u->ndl);
 	return 0;
 }
 
@@ -255,12 +359,22 @@ static int flush_once(struct upsert *u, struct aperr *e)
 		u->rows[i].rec = u->batch.buf + u->off[i];
 		u->rows[i].n = (i + 1 < u->nrows ? u->off[i + 1] : u->batch.len) - u->off[i] - 1;
 	}
-	u->nwr = 0;
+	u->nwr = u->ndl = 0;
 	if (u->nrows) {
-		if (db_lookup(u->db, u->rows, u->nrows, e) < 0 || decide(u, e) < 0 ||
-		    db_write(u->db, u->wr, u->nwr, u->now, e) < 0)
+		uint64_t deleted = 0;
+
+		/* with deletes, a key's writers wait for each other: a tombstone is seen */
+		if (u->del && db_key_locks(u->db, u->ktext, u->nrows, e) < 0)
+			return -1;
+		if (db_lookup(u->db, u->rows, u->nrows, e) < 0 ||
+		    (u->del && u->newer && db_tomb_lookup(u->db, u->table, u->rows, u->ktext,
+							   u->nrows, e) < 0) ||
+		    decide(u, e) < 0 || db_write(u->db, u->wr, u->nwr, u->now, e) < 0 ||
+		    (u->ndl && db_delete(u->db, u->table, u->dl, u->dlkey, u->ndl, u->newer != NULL,
+					 u->now, &deleted, e) < 0))
 			return -1;
 		recount(u);
+		u->b_count[4] = deleted;
 	}
 	if (u->replace_table && !u->swapping)
 		goto commit;	/* the watermark and the states wait for the swap */
@@ -326,6 +440,7 @@ int upsert_flush(struct upsert *u, struct aperr *e)
 	u->updated += u->b_count[1];
 	u->unchanged += u->b_count[2];
 	u->skipped += u->b_count[3];
+	u->deleted += u->b_count[4];
 	u->nrows = 0;
 	strbuf_reset(&u->batch);
 	if (u->replace_table && !u->swapping)
@@ -379,7 +494,7 @@ static struct db_row *next_row(struct upsert *u)
 {
 	if (u->nrows == u->arows) {
 		size_t na = u->arows ? u->arows * 2 : 64, i;
-		void *p[7];
+		void *p[12];
 
 		p[0] = realloc(u->rows, na * sizeof(*u->rows));
 		if (p[0])
@@ -402,12 +517,28 @@ static struct db_row *next_row(struct upsert *u)
 		p[6] = realloc(u->pending, na * sizeof(*u->pending));
 		if (p[6])
 			u->pending = p[6];
-		for (i = 0; i < 7; i++)
+		p[7] = realloc(u->ktext, na * sizeof(*u->ktext));
+		if (p[7])
+			u->ktext = p[7];
+		p[8] = realloc(u->afterdel, na * sizeof(*u->afterdel));
+		if (p[8])
+			u->afterdel = p[8];
+		p[9] = realloc(u->dl, na * sizeof(*u->dl));
+		if (p[9])
+			u->dl = p[9];
+		p[10] = realloc(u->dlkey, na * sizeof(*u->dlkey));
+		if (p[10])
+			u->dlkey = p[10];
+		p[11] = realloc(u->pdl, na * sizeof(*u->pdl));
+		if (p[11])
+			u->pdl = p[11];
+		for (i = 0; i < 12; i++)
 			if (!p[i])
 				return NULL;
 		for (i = u->arows; i < na; i++) {
 			db_row_init(&u->rows[i], u->ncols);
 			strbuf_init(&u->key[i], 0);
+			strbuf_init(&u->ktext[i], 0);
 		}
 		u->arows = na;
 	}
@@ -447,7 +578,8 @@ int upsert_add(struct upsert *u, const struct json_doc *d, const char *line, siz
 			return aperr_set(e, EX_OSERR, "out of memory");
 		u->have_wm_batch = 1;
 	}
-	if (key_bytes(u, r, &u->key[u->nrows]) < 0)
+	if (key_bytes(u, r, &u->key[u->nrows]) < 0 ||
+	    (u->del && db_key_text(r->vals, u->nkeys, &u->ktext[u->nrows]) < 0))
 		return aperr_set(e, EX_OSERR, "out of memory");
 	u->off[u->nrows] = u->batch.len;
 	if (strbuf_add(&u->batch, line, n) < 0 || strbuf_addch(&u->batch, '\n') < 0)

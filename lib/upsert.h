@@ -53,9 +53,18 @@ struct upsert {
 	 * upsert_replace(), which swaps staging in for table with them.
 	 */
 	const char *replace_table, *replace_staging;
+	/*
+	 * --delete-when: a record whose value at del is true (or a string, as
+	 * a deleted_at; or, with del_value, equal to it) deletes its key's
+	 * row; with newer, each delete is kept as a tombstone.  table names
+	 * the table the database is prepared on.
+	 */
+	const struct json_ptr *del;
+	const char *del_value;
+	const char *table;
 
 	/* totals over the batches landed */
-	uint64_t inserted, updated, unchanged, skipped, batches;
+	uint64_t inserted, updated, unchanged, skipped, deleted, batches;
 
 	/* the upsert's */
 	int newer_in_sql;		/* db_set_newer done */
@@ -86,7 +95,13 @@ struct upsert {
 	size_t nwr;
 	ssize_t *pending;		/* per row: its index in wr, or -1 */
 	size_t *map, nmap;		/* key → 1 + the latest row with it */
-	uint64_t b_count[4];		/* inserted, updated, unchanged, skipped */
+	struct strbuf *ktext;		/* with del: each row's key as text (db_key_text) */
+	int *afterdel;			/* after[i] is a tombstone: the key has no row */
+	struct db_row **dl;		/* the deletes to make, and their keys */
+	const struct strbuf **dlkey;
+	size_t ndl;
+	ssize_t *pdl;			/* per row: its index in dl, or -1 */
+	uint64_t b_count[5];		/* inserted, updated, unchanged, skipped, deleted */
 	char now[64];
 };
 

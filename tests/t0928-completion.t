@@ -42,7 +42,7 @@ complete_words() {	# WORD...: the candidates for the last word
 	bash -c '. "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _apipe; printf "%s\n" "${COMPREPLY[@]}"' \
 		"$BASHC" "$@" | sort
 }
-is "$(complete_words upsert --d | tr '\n' ' ')" "--db --dead-letter " "bash: upsert --d<TAB>"
+is "$(complete_words upsert --d | tr '\n' ' ')" "--db --dead-letter --delete-when " "bash: upsert --d<TAB>"
 is "$(complete_words schema '' | tr '\n' ' ')" "diff infer " "bash: schema <TAB>: its subcommands"
 is "$(complete_words watermark track --order | tr '\n' ' ')" "--order-field " "bash: a subcommand's options"
 touch state.ck states.txt
