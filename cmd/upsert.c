@@ -20,14 +20,14 @@ static const char usage_text[] =
 	"       [--column name=pointer[:type]]... [--columns-from schema] [--batch n]\n"
 	"       [--order-field pointer [--only-newer] [--watermark-name name]]\n"
 	"       [--dead-letter file] [--state name] [--replace]\n"
-	"       [--delete-when pointer[=value]]\n"
+	"       [--delete-when pointer[=value]] [--child pointer=table]...\n"
 	"       [--record-type jsonb | json | text]\n"
 	"       [--stats file] [--max-line size] [--max-depth n]\n";
 
 enum {
 	OPT_DB = CLI_OPT_FIRST_TOOL, OPT_TABLE, OPT_KEY, OPT_COLUMN, OPT_BATCH, OPT_ONLY_NEWER,
 	OPT_WM_NAME, OPT_WM_FIELD, OPT_DEAD_LETTER, OPT_RECORD_TYPE, OPT_ORDER_FIELD,
-	OPT_COLUMNS_FROM, OPT_STATE, OPT_REPLACE, OPT_DELETE_WHEN
+	OPT_COLUMNS_FROM, OPT_STATE, OPT_REPLACE, OPT_DELETE_WHEN, OPT_CHILD
 };
 
 static const struct cli_opt options[] = {
@@ -44,6 +44,7 @@ static const struct cli_opt options[] = {
 	{ "dead-letter", 0, required_argument, OPT_DEAD_LETTER, "file", "Table", "records that cannot land go to file" },
 	{ "state", 0, required_argument, OPT_STATE, "name", "Table", "land rows only once paginate's state line name has come" },
 	{ "replace", 0, no_argument, OPT_REPLACE, NULL, "Table", "the table becomes exactly this run's records (swapped in at its end)" },
+	{ "child", 0, required_argument, OPT_CHILD, "pointer=table", "Table", "each element of the array at pointer a row of table, replaced with its parent" },
 	{ "delete-when", 0, required_argument, OPT_DELETE_WHEN, "pointer[=value]", "Table", "a record whose value there is true (or a string, or value) deletes its key's row" },
 	{ "watermark-field", 0, required_argument, OPT_WM_FIELD, NULL, NULL, NULL },
 	CLI_OPT_END
@@ -62,6 +63,8 @@ struct up {
 	const char *record_type;	/* --record-type (PostgreSQL), NULL: jsonb */
 	int replace;			/* --replace: land in staging, swap in at the end */
 	struct strbuf staging;
+	struct upsert_child *children;	/* --child POINTER=TABLE, each */
+	size_t nchildren;
 	struct json_ptr del;		/* --delete-when POINTER[=VALUE] */
 	char *del_value;
 	int have_del;
@@ -100,6 +103,27 @@ static void add_column(struct up *u, const char *arg, int key)
 	u->ncols++;
 	if (key)
 		u->nkeys++;
+}
+
+/* --child POINTER=TABLE */
+static void add_child(struct up *u, const char *arg)
+{
+	const char *eq = strrchr(arg, '=');
+	struct upsert_child *c;
+	struct aperr e;
+	char *p;
+
+	if (!eq || eq == arg || !eq[1])
+		usage_error("--child %s: POINTER=TABLE", arg);
+	u->children = realloc(u->children, (u->nchildren + 1) * sizeof(*u->children));
+	if (!u->children || !(p = strndup(arg, (size_t)(eq - arg))))
+		die(EX_OSERR, "out of memory");
+	c = &u->children[u->nchildren];
+	c->table = eq + 1;
+	if (json_ptr_parse(&c->ptr, p, &e) < 0)
+		usage_error("--child %s: %s", arg, e.msg);
+	free(p);
+	u->nchildren++;
 }
 
 /* A property of --columns-from: a column at /NAME, unless one of that name is given. */
@@ -325,6 +349,7 @@ static void parse_args(struct up *u, int argc, char **argv)
 		case OPT_ORDER_FIELD: order = optarg; break;
 		case OPT_WM_NAME: u->wm_name = optarg; break;
 		case OPT_REPLACE: u->replace = 1; break;
+		case OPT_CHILD: add_child(u, optarg); break;
 		case OPT_DELETE_WHEN: {
 			char *p = strdup(optarg), *eq = p ? strchr(p, '=') : NULL;
 
@@ -372,6 +397,16 @@ static void parse_args(struct up *u, int argc, char **argv)
 	if ((u->have_newer || u->wm_name) && !order)
 		usage_error("--%s needs --order-field, the field that orders versions",
 			    u->have_newer ? "only-newer" : "watermark-name");
+	for (size_t i = 0; i < u->nchildren; i++) {
+		if (!strcmp(u->children[i].table, u->table))
+			usage_error("--child %s: the table of the records themselves",
+				    u->children[i].table);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(u->children[i].table, u->children[j].table))
+				usage_error("--child: %s twice", u->children[i].table);
+	}
+	if (u->nchildren && u->replace)
+		usage_error("--child and --replace do not go together");
 	if (order && !u->have_newer && !u->wm_name)
 		usage_error("--order-field goes with --only-newer or --watermark-name");
 	if (u->have_newer && json_ptr_parse(&u->newer, order, &e) < 0)
@@ -427,6 +462,8 @@ static void open_all(struct up *u)
 		die_err(&e);
 	ups->table = u->replace ? u->staging.buf : u->table;
 	ups->del = u->have_del ? &u->del : NULL;
+	ups->children = u->children;
+	ups->nchildren = u->nchildren;
 	ups->del_value = u->del_value;
 	ups->db = u->db;
 	ups->cols = u->cols;
@@ -495,6 +532,9 @@ static void release_all(struct up *u)
 		json_ptr_release(&u->newer);
 	if (u->have_wm)
 		json_ptr_release(&u->wm_field);
+	for (i = 0; i < u->nchildren; i++)
+		json_ptr_release(&u->children[i].ptr);
+	free(u->children);
 	if (u->have_del)
 		json_ptr_release(&u->del);
 	free(u->del_value);

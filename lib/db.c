@@ -566,73 +566,69 @@ static int count_row(void *ctx, const char *const *v, struct aperr *e)
 	return 0;
 }
 
+/*
+ * A row's key as statement parameters: each value as text into v[k] (pv[k]
+ * pointing at it), and to q the comparison of each key column with its
+ * parameter, from $first on -- SQLite compares a number with a number,
+ * so there the text is cast back as the value was.
+ */
+static void key_params(const struct db *db, const struct db_value *vals, struct strbuf *v,
+		       const char **pv, struct strbuf *q, size_t first)
+{
+	size_t k;
+
+	for (k = 0; k < db->nkeys; k++) {
+		const struct db_value *dv = &vals[k];
+
+		strbuf_reset(&v[k]);
+		if (dv->kind == DBV_INT)
+			strbuf_addf(&v[k], "%lld", (long long)dv->i);
+		else if (dv->kind == DBV_REAL)
+			strbuf_addf(&v[k], "%.17g", dv->r);
+		else
+			strbuf_add(&v[k], dv->s.buf, dv->s.len);
+		pv[k] = v[k].buf;
+		if (!q)
+			continue;
+		strbuf_addstr(q, k ? " AND " : "");
+		dbi_ident(q, db->cols[k].name);
+		strbuf_addf(q, db->ops == &dbpg_ops || dv->kind == DBV_TEXT ? " = $%zu" :
+			    dv->kind == DBV_INT ? " = CAST($%zu AS INTEGER)" : " = CAST($%zu AS REAL)",
+			    first + k);
+	}
+}
+
+#define DB_MAX_KEYS 8	/* key columns of a table with deletes or children */
+
 int db_delete(struct db *db, const char *table, struct db_row *const *rows,
 	      const struct strbuf *const *keys, size_t n, int tomb, const char *deleted_at,
 	      uint64_t *deleted, struct aperr *e)
 {
-	struct strbuf q = STRBUF_INIT, rec = STRBUF_INIT, v[8];
-	const char *pv[8];
-	size_t i, k, nk = db->nkeys < 8 ? db->nkeys : 8;
-	int r = 0;
+	struct strbuf q = STRBUF_INIT, rec = STRBUF_INIT, v[DB_MAX_KEYS];
+	const char *pv[DB_MAX_KEYS];
+	size_t i, k;
+	int r, there;
 
 	*deleted = 0;
-	if (db->nkeys > 8)
-		return aperr_set(e, EX_USAGE, "--delete-when: at most 8 key columns");
+	if (db->nkeys > DB_MAX_KEYS)
+		return aperr_set(e, EX_USAGE, "--delete-when: at most %d key columns", DB_MAX_KEYS);
 	/* a table not made yet (PostgreSQL makes it with its first rows) has no row to delete */
-	if ((r = table_there(db, table, e)) < 0)
+	if ((there = table_there(db, table, e)) < 0)
 		return -1;
-	if (!r && !tomb)
+	if (!there && !tomb)
 		return 0;
-	if (!r)
-		nk = 0;		/* only the tombstones */
-	r = 0;
-	/* a statement a key: its values as text, compared as the column compares them */
-	strbuf_addstr(&q, "DELETE FROM ");
-	dbi_ident(&q, table);
-	strbuf_addstr(&q, " WHERE ");
-	for (k = 0; k < nk; k++) {
-		strbuf_addstr(&q, k ? " AND " : "");
-		dbi_ident(&q, db->cols[k].name);
-		strbuf_addf(&q, " = $%zu", k + 1);
-	}
-	strbuf_addstr(&q, " RETURNING 1");
-	for (k = 0; k < nk; k++)
+	for (k = 0; k < db->nkeys; k++)
 		strbuf_init(&v[k], 0);
-	for (i = 0; i < n && !r; i++) {
-		struct strbuf sq = STRBUF_INIT;
-		const char *sql = q.buf;
-
-		for (k = 0; k < nk; k++) {
-			const struct db_value *dv = &rows[i]->vals[k];
-
-			strbuf_reset(&v[k]);
-			if (dv->kind == DBV_INT)
-				strbuf_addf(&v[k], "%lld", (long long)dv->i);
-			else if (dv->kind == DBV_REAL)
-				strbuf_addf(&v[k], "%.17g", dv->r);
-			else
-				strbuf_add(&v[k], dv->s.buf, dv->s.len);
-			pv[k] = v[k].buf;
-		}
-		if (nk && db->ops != &dbpg_ops) {
-			/* SQLite compares a number with a number: the text is cast back */
-			strbuf_addstr(&sq, "DELETE FROM ");
-			dbi_ident(&sq, table);
-			strbuf_addstr(&sq, " WHERE ");
-			for (k = 0; k < nk; k++) {
-				int kind = rows[i]->vals[k].kind;
-
-				strbuf_addstr(&sq, k ? " AND " : "");
-				dbi_ident(&sq, db->cols[k].name);
-				strbuf_addf(&sq, kind == DBV_INT ? " = CAST($%zu AS INTEGER)" :
-					    kind == DBV_REAL ? " = CAST($%zu AS REAL)" : " = $%zu", k + 1);
-			}
-			strbuf_addstr(&sq, " RETURNING 1");
-			sql = sq.buf;
-		}
-		if (nk)
-			r = db->ops->query(db, sql, pv, (int)nk, 1, count_row, deleted, 0, e);
-		strbuf_release(&sq);
+	for (i = 0, r = 0; i < n && !r; i++) {
+		/* a statement a key */
+		strbuf_reset(&q);
+		strbuf_addstr(&q, "DELETE FROM ");
+		dbi_ident(&q, table);
+		strbuf_addstr(&q, " WHERE ");
+		key_params(db, rows[i]->vals, v, pv, &q, 1);
+		strbuf_addstr(&q, " RETURNING 1");
+		if (there)
+			r = db->ops->query(db, q.buf, pv, (int)db->nkeys, 1, count_row, deleted, 0, e);
 		strbuf_reset(&rec);
 		if (!r && tomb && strbuf_add(&rec, rows[i]->rec, rows[i]->n) < 0)
 			r = aperr_set(e, EX_OSERR, "out of memory");
@@ -643,9 +639,125 @@ int db_delete(struct db *db, const char *table, struct db_row *const *rows,
 				     (const char *const[]){ table, keys[i]->buf, rec.buf, deleted_at },
 				     4, 0, e);
 	}
+	for (k = 0; k < db->nkeys; k++)
+		strbuf_release(&v[k]);
 	strbuf_release(&rec);
+	strbuf_release(&q);
+	return r;
+}
+
+/* ---- child tables: the elements of a record's array, one row each ---- */
+
+struct coltype {
+	struct strbuf *q;
+	int found;
+};
+
+static int coltype_row(void *ctx, const char *const *v, struct aperr *e)
+{
+	struct coltype *c = ctx;
+
+	(void)e;
+	strbuf_addf(c->q, " %s", *v[0] ? v[0] : "");
+	c->found = 1;
+	return 0;
+}
+
+int db_child_ready(struct db *db, const char *child, const char *parent, struct aperr *e)
+{
+	struct strbuf q = STRBUF_INIT;
+	int pg = db->ops == &dbpg_ops, there, r = 0;
+	size_t k;
+
+	if (db->nkeys > DB_MAX_KEYS)
+		return aperr_set(e, EX_USAGE, "--child: at most %d key columns", DB_MAX_KEYS);
+	if ((there = table_there(db, child, e)) != 0)
+		return there < 0 ? -1 : 1;
+	if ((there = table_there(db, parent, e)) <= 0)
+		return there;	/* no parent rows yet (PostgreSQL makes it with the first) */
+	/* PostgreSQL: under apipe's DDL lock, held to the end of the transaction */
+	if (pg && exec_sql(db, "SELECT pg_advisory_xact_lock(" DBI_PG_DDL_LOCK ")", NULL, 0, 0, e) < 0)
+		return -1;
+	/* the key columns typed as the parent's are (a join compares them) */
+	strbuf_addstr(&q, "CREATE TABLE IF NOT EXISTS ");
+	dbi_ident(&q, child);
+	strbuf_addstr(&q, " (");
+	for (k = 0; k < db->nkeys && !r; k++) {
+		struct coltype ct = { &q, 0 };
+
+		dbi_ident(&q, db->cols[k].name);
+		r = db->ops->query(db, pg ? "SELECT data_type FROM information_schema.columns WHERE "
+				   "table_schema = current_schema() AND table_name = $1 AND "
+				   "column_name = $2" :
+				   "SELECT type FROM pragma_table_info($1) WHERE name = $2",
+				   (const char *const[]){ parent, db->cols[k].name }, 2, 1, coltype_row,
+				   &ct, 0, e);
+		if (!r && !ct.found)
+			r = aperr_set(e, EX_CONFIG, "%s: no key column %s to give %s", parent,
+				      db->cols[k].name, child);
+		strbuf_addstr(&q, " NOT NULL, ");
+	}
+	strbuf_addf(&q, "\"position\" %s NOT NULL, \"record\" %s NOT NULL, \"ingested_at\" %s "
+		    "NOT NULL, PRIMARY KEY (", pg ? "bigint" : "INTEGER",
+		    pg ? (db->record_type ? db->record_type : "jsonb") : "TEXT",
+		    pg ? "timestamptz" : "TEXT");
+	dbi_key_list(&q, "", db->cols, db->nkeys);
+	strbuf_addstr(&q, ", \"position\"))");
+	if (!r)
+		r = exec_sql(db, q.buf, NULL, 0, 0, e);
+	strbuf_release(&q);
+	return r < 0 ? -1 : 1;
+}
+
+int db_child_put(struct db *db, const char *child, const struct db_value *keys,
+		 const char *const *elems, const size_t *lens, size_t n, const char *now,
+		 struct aperr *e)
+{
+	struct strbuf q = STRBUF_INIT, rec = STRBUF_INIT, pos = STRBUF_INIT, v[DB_MAX_KEYS];
+	const char *pv[DB_MAX_KEYS + 3];
+	size_t i, k, nk = db->nkeys;
+	int r;
+
+	for (k = 0; k < nk; k++)
+		strbuf_init(&v[k], 0);
+	/* the parent's children go, whatever they were, then its array's elements come */
+	strbuf_addstr(&q, "DELETE FROM ");
+	dbi_ident(&q, child);
+	strbuf_addstr(&q, " WHERE ");
+	key_params(db, keys, v, pv, &q, 1);
+	r = exec_sql(db, q.buf, pv, (int)nk, 0, e);
+	strbuf_reset(&q);
+	strbuf_addstr(&q, "INSERT INTO ");
+	dbi_ident(&q, child);
+	strbuf_addstr(&q, " (");
+	dbi_key_list(&q, "", db->cols, nk);
+	strbuf_addstr(&q, ", \"position\", \"record\", \"ingested_at\") VALUES (");
+	for (k = 0; k < nk; k++) {
+		const struct db_value *dv = &keys[k];
+
+		strbuf_addf(&q, db->ops == &dbpg_ops || dv->kind == DBV_TEXT ? "$%zu, " :
+			    dv->kind == DBV_INT ? "CAST($%zu AS INTEGER), " : "CAST($%zu AS REAL), ",
+			    k + 1);
+	}
+	strbuf_addf(&q, db->ops == &dbpg_ops ? "$%zu, $%zu, $%zu)" :
+		    "CAST($%zu AS INTEGER), $%zu, $%zu)", nk + 1, nk + 2, nk + 3);
+	for (i = 0; i < n && !r; i++) {
+		strbuf_reset(&pos);
+		strbuf_addf(&pos, "%zu", i);
+		strbuf_reset(&rec);
+		if (strbuf_add(&rec, elems[i], lens[i]) < 0 || strbuf_failed(&q)) {
+			r = aperr_set(e, EX_OSERR, "out of memory");
+			break;
+		}
+		pv[nk] = pos.buf;
+		pv[nk + 1] = rec.buf;
+		pv[nk + 2] = now;
+		r = exec_sql(db, q.buf, pv, (int)nk + 3, 0, e);
+	}
 	for (k = 0; k < nk; k++)
 		strbuf_release(&v[k]);
 	strbuf_release(&q);
+	strbuf_release(&rec);
+	strbuf_release(&pos);
 	return r;
 }

@@ -170,6 +170,22 @@ int db_delete(struct db *db, const char *table, struct db_row *const *rows,
 	      uint64_t *deleted, struct aperr *e);
 
 /*
+ * Child tables (upsert --child): the elements of an array in each record,
+ * a row each, under the parent's key and the element's position, with the
+ * element as the record column.  db_child_ready(), in a batch's
+ * transaction once the parent table exists, makes child when missing: the
+ * parent's key columns typed as in parent, "position", "record" and
+ * "ingested_at", keyed by the parent's key and the position: 1 when it is
+ * there, 0 when the parent table is not there yet either (no child to
+ * put), -1 (e).  db_child_put() replaces a parent's children by the n
+ * elements given (elems[i], lens[i] bytes; n = 0: none).  0 or -1 (e).
+ */
+int db_child_ready(struct db *db, const char *child, const char *parent, struct aperr *e);
+int db_child_put(struct db *db, const char *child, const struct db_value *keys,
+		 const char *const *elems, const size_t *lens, size_t n, const char *now,
+		 struct aperr *e);
+
+/*
  * Replacing a table (upsert --replace): the run's rows are landed in
  * staging, a table beside it, and swapped in at the end.
  * db_replace_begin() takes the right to replace table for the rest of the

@@ -36,6 +36,8 @@ void upsert_release(struct upsert *u)
 		strbuf_release(&u->ktext[i]);
 	}
 	free(u->ktext);
+	free(u->elem);
+	free(u->elemlen);
 	free(u->afterdel);
 	free(u->dl);
 	free(u->dlkey);
@@ -114,6 +116,15 @@ static int extract(struct upsert *u, const struct json_doc *d, struct db_row *r,
 			return -1;
 		if (i < u->nkeys && r->vals[i].null)
 			return aperr_set(e, EX_DATAERR, "the record has no key here");
+	}
+	for (i = 0; i < u->nchildren; i++) {
+		uint32_t t = json_ptr_eval(&u->children[i].ptr, d, 0);
+
+		*ptr = u->children[i].ptr.text;
+		if (t != JSON_ABSENT && json_type(d, t) != JSON_ARRAY && json_type(d, t) != JSON_NULL)
+			return aperr_set(e, EX_DATAERR, "%s %s where --child %s wants an array",
+					 json_type(d, t) == JSON_OBJECT ? "an" : "a",
+					 json_type_name(json_type(d, t)), u->children[i].table);
 	}
 	r->del = 0;
 	if (u->del && is_delete(u, d, &r->del, e) < 0) {
@@ -344,6 +355,64 @@ static int put_watermark(struct upsert *u, struct aperr *e)
 	return 0;
 }
 
+/* Row r's elements of the array at p, into u->elem and u->elemlen: how many.  -1 out of memory. */
+static ssize_t elements(struct upsert *u, const struct db_row *r, const struct json_ptr *p)
+{
+	uint32_t a, t;
+	size_t n = 0;
+
+	if (json_parse(&u->d, r->rec, r->n, &u->je) < 0 ||
+	    (a = json_ptr_eval(p, &u->d, 0)) == JSON_ABSENT || json_type(&u->d, a) != JSON_ARRAY)
+		return 0;	/* checked when it was added: none, or null */
+	for (t = json_first(&u->d, a); t; t = json_next(&u->d, a, t)) {
+		if (n == u->aelem) {
+			size_t na = u->aelem ? 2 * u->aelem : 16;
+			const char **pe = realloc(u->elem, na * sizeof(*pe));
+			size_t *pl = pe ? realloc(u->elemlen, na * sizeof(*pl)) : NULL;
+
+			if (pe)
+				u->elem = pe;
+			if (!pl)
+				return -1;
+			u->elemlen = pl;
+			u->aelem = na;
+		}
+		u->elem[n] = json_src(&u->d, t);
+		u->elemlen[n++] = json_srclen(&u->d, t);
+	}
+	return (ssize_t)n;
+}
+
+/* The children of the parents written (their arrays' elements) and deleted (none). */
+static int put_children(struct upsert *u, struct aperr *e)
+{
+	size_t c, i;
+
+	for (c = 0; c < u->nchildren; c++) {
+		const struct upsert_child *ch = &u->children[c];
+
+		int ready;
+
+		if (!u->nwr && !u->ndl)
+			return 0;
+		if ((ready = db_child_ready(u->db, ch->table, u->table, e)) <= 0)
+			return ready;
+		for (i = 0; i < u->nwr; i++) {
+			ssize_t n = elements(u, u->wr[i], &ch->ptr);
+
+			if (n < 0)
+				return aperr_set(e, EX_OSERR, "out of memory");
+			if (db_child_put(u->db, ch->table, u->wr[i]->vals, u->elem, u->elemlen,
+					 (size_t)n, u->now, e) < 0)
+				return -1;
+		}
+		for (i = 0; i < u->ndl; i++)
+			if (db_child_put(u->db, ch->table, u->dl[i]->vals, NULL, NULL, 0, u->now, e) < 0)
+				return -1;
+	}
+	return 0;
+}
+
 /* One attempt at the open batch: lookup, decide, write, watermark, states, commit. */
 static int flush_once(struct upsert *u, struct aperr *e)
 {
@@ -375,6 +444,8 @@ static int flush_once(struct upsert *u, struct aperr *e)
 			return -1;
 		recount(u);
 		u->b_count[4] = deleted;
+		if (u->nchildren && put_children(u, e) < 0)
+			return -1;
 	}
 	if (u->replace_table && !u->swapping)
 		goto commit;	/* the watermark and the states wait for the swap */

@@ -62,6 +62,16 @@ struct upsert {
 	const struct json_ptr *del;
 	const char *del_value;
 	const char *table;
+	/*
+	 * --child: the elements of the array at each one's pointer land in its
+	 * table (db_child_put), replaced with their parent in its transaction:
+	 * a parent written gets its array's elements, one deleted none.
+	 */
+	const struct upsert_child {
+		struct json_ptr ptr;
+		const char *table;
+	} *children;
+	size_t nchildren;
 
 	/* totals over the batches landed */
 	uint64_t inserted, updated, unchanged, skipped, deleted, batches;
@@ -101,6 +111,8 @@ struct upsert {
 	const struct strbuf **dlkey;
 	size_t ndl;
 	ssize_t *pdl;			/* per row: its index in dl, or -1 */
+	const char **elem;		/* a parent's array elements, and their lengths */
+	size_t *elemlen, aelem;
 	uint64_t b_count[5];		/* inserted, updated, unchanged, skipped, deleted */
 	char now[64];
 };
