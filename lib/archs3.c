@@ -174,7 +174,8 @@ int archive_s3_manifest(struct archive_s3 *a, struct archive_manifest *m, struct
 	memset(m, 0, sizeof(*m));
 	if (list_names(a, MANIFEST_DIR, &entries, e) < 0)
 		return -1;
-	qsort(entries.v, entries.n, sizeof(*entries.v), cmp_str);
+	if (entries.n)	/* (qsort wants a non-NULL base) */
+		qsort(entries.v, entries.n, sizeof(*entries.v), cmp_str);
 	for (i = 0; i < entries.n && !r; i++) {
 		strbuf_reset(&key);
 		strbuf_addf(&key, "%s%s%s", a->prefix, MANIFEST_DIR, entries.v[i]);
