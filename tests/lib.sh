@@ -143,6 +143,20 @@ start_routes() {
 	: > "$_name.log"
 }
 
+# start_s3rver BUCKET: a real S3 API server (s3rver from npm) on 127.0.0.1
+# with BUCKET made, its data in ./s3data; its port in $S3PORT.  Stopped on exit.
+start_s3rver() {
+	[ -x "$APIPE_NPM/.bin/s3rver" ] || { echo "Bail out! s3rver is missing (make npm-peers)"; exit 1; }
+	mkdir -p s3data
+	node "$APIPE_NPM/.bin/s3rver" -d s3data -a 127.0.0.1 -p 0 --configure-bucket "$1" \
+		> s3rver.out 2>&1 &
+	mock_pids="$mock_pids $!"
+	_i=0
+	while ! grep -q 'listening on' s3rver.out && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+	S3PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' s3rver.out)
+	[ -n "$S3PORT" ] || { echo "Bail out! s3rver did not start"; cat s3rver.out; exit 1; }
+}
+
 # stop_mocks: stop every mock started so far.
 stop_mocks() {
 	for p in $mock_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done

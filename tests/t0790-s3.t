@@ -10,19 +10,12 @@
 
 PY=/usr/bin/python3	# Debian's, with python3-botocore
 AWSCLI=/usr/bin/aws
-for t in "$PY" "$AWSCLI" "$APIPE_NPM/.bin/s3rver"; do
+for t in "$PY" "$AWSCLI"; do
 	[ -x "$t" ] || { echo "Bail out! $t is missing (README's packages, make npm-peers)"; exit 1; }
 done
 
-# s3rver on port 0; its port read back from what it prints
-mkdir s3data
-node "$APIPE_NPM/.bin/s3rver" -d s3data -a 127.0.0.1 -p 0 --configure-bucket lake \
-	> s3rver.out 2>&1 &
-mock_pids="$mock_pids $!"
-i=0
-while ! grep -q 'listening on' s3rver.out && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-UP=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' s3rver.out)
-[ -n "$UP" ] || { echo "Bail out! s3rver did not start"; cat s3rver.out; exit 1; }
+start_s3rver lake
+UP=$S3PORT
 
 # proxy NAME ARGS…: a verifying proxy logging to NAME.log; its port in $PX
 proxy() {

@@ -41,6 +41,11 @@ vg schema-infer schema infer
 schema infer < recs.jsonl > base.json
 vg schema-diff schema diff --fail-on none base.json
 vg upsert upsert --db up.db --table t --key /id --only-newer --order-field /updated_at --column s=/status:text
+vg upsert-child upsert --db up2.db --table t --key /id --child /lines=t_lines --child /tags=t_tags \
+	--delete-when /active=false --only-newer --order-field /updated_at
+vg upsert-child-again upsert --db up2.db --table t --key /id --child /lines=t_lines \
+	--delete-when /active=false --only-newer --order-field /updated_at
+vg upsert-replace upsert --db up3.db --table t --key /id --column s=/status --replace
 vg tabulate-parquet tabulate --format parquet --row-group 64 -o t.parquet
 vg tabulate-csv tabulate --format csv --column id=/id:integer --column s=/status --dead-letter tdl.jsonl
 vg singer-to singer --to --stream o --key /id
@@ -50,6 +55,17 @@ cp pages.jsonl in
 vg store-raw store-raw arch
 : > in
 vg store-raw-replay store-raw --replay arch
+
+# store-raw and tabulate to and from object storage (s3rver from npm)
+start_s3rver vg
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL_S3="http://127.0.0.1:$S3PORT"
+cp pages.jsonl in
+vg store-raw-s3 store-raw --segment-lines 2 s3://vg/arch
+: > in
+vg store-raw-s3-replay store-raw --replay s3://vg/arch
+is "$(cksum < out.store-raw-s3-replay)" "$(cksum < pages.jsonl)" "... and the replay from s3:// is whole"
+cp recs.jsonl in
+vg tabulate-s3 tabulate --format csv -o s3://vg/t.csv
 
 start_mock vg --records 300 --fault-rate 20 --seed 3
 : > in
