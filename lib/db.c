@@ -567,6 +567,23 @@ static int count_row(void *ctx, const char *const *v, struct aperr *e)
 }
 
 /*
+ * Key value dv (its text t) in a statement, as parameter $n: SQLite binds
+ * every parameter as text, and a number compared with a column through a
+ * CAST would not use the column's index, so there a number is written
+ * into the statement (we formatted it: nothing else comes in).
+ */
+static void key_value(const struct db *db, const struct db_value *dv, const char *t, size_t n,
+		      struct strbuf *q)
+{
+	if (db->ops == &dbpg_ops)
+		strbuf_addf(q, "$%zu", n);
+	else if (dv->kind == DBV_TEXT || strspn(t, "0123456789+-.eE") != strlen(t))
+		strbuf_addf(q, "?%zu", n);	/* SQLite: ?N is parameter N, wherever it stands */
+	else
+		strbuf_addstr(q, t);
+}
+
+/*
  * A row's key as statement parameters: each value as text into v[k] (pv[k]
  * pointing at it), and to q the comparison of each key column with its
  * parameter, from $first on -- SQLite compares a number with a number,
@@ -592,9 +609,8 @@ static void key_params(const struct db *db, const struct db_value *vals, struct 
 			continue;
 		strbuf_addstr(q, k ? " AND " : "");
 		dbi_ident(q, db->cols[k].name);
-		strbuf_addf(q, db->ops == &dbpg_ops || dv->kind == DBV_TEXT ? " = $%zu" :
-			    dv->kind == DBV_INT ? " = CAST($%zu AS INTEGER)" : " = CAST($%zu AS REAL)",
-			    first + k);
+		strbuf_addstr(q, " = ");
+		key_value(db, dv, v[k].buf, first + k, q);
 	}
 }
 
@@ -733,14 +749,11 @@ int db_child_put(struct db *db, const char *child, const struct db_value *keys,
 	dbi_key_list(&q, "", db->cols, nk);
 	strbuf_addstr(&q, ", \"position\", \"record\", \"ingested_at\") VALUES (");
 	for (k = 0; k < nk; k++) {
-		const struct db_value *dv = &keys[k];
-
-		strbuf_addf(&q, db->ops == &dbpg_ops || dv->kind == DBV_TEXT ? "$%zu, " :
-			    dv->kind == DBV_INT ? "CAST($%zu AS INTEGER), " : "CAST($%zu AS REAL), ",
-			    k + 1);
+		key_value(db, &keys[k], v[k].buf, k + 1, &q);
+		strbuf_addstr(&q, ", ");
 	}
 	strbuf_addf(&q, db->ops == &dbpg_ops ? "$%zu, $%zu, $%zu)" :
-		    "CAST($%zu AS INTEGER), $%zu, $%zu)", nk + 1, nk + 2, nk + 3);
+		    "CAST(?%zu AS INTEGER), ?%zu, ?%zu)", nk + 1, nk + 2, nk + 3);
 	for (i = 0; i < n && !r; i++) {
 		strbuf_reset(&pos);
 		strbuf_addf(&pos, "%zu", i);

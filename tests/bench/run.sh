@@ -178,6 +178,15 @@ INSERT INTO items SELECT json_extract(line, '$.id'), line, strftime('%Y-%m-%dT%H
 SQL
 	pair "upsert (SQLite)" "$mb" "sqlite3 shell import" "rm -f ref.db*; sqlite3 ref.db < import.sql" \
 		"rm -f up.db*; upsert --db up.db --table items --key /id < records.jsonl"
+	# the sink modes against a plain upsert of the same records (orders, two
+	# line items each) into a new table
+	pair "upsert --replace (SQLite)" "$mbo" "plain upsert" \
+		"rm -f p.db*; upsert --db p.db --table o --key /id < orders.jsonl" \
+		"upsert --db r.db --table o --key /id --replace < orders.jsonl"
+	pair "upsert --child (SQLite)" "$mbo" "plain upsert" \
+		"rm -f p.db*; upsert --db p.db --table o --key /id < orders.jsonl" \
+		"rm -f c.db*; upsert --db c.db --table o --key /id --child /lines=o_lines < orders.jsonl"
+	rm -f p.db* r.db* c.db*
 fi
 # tabulate against DuckDB's own JSON-to-Parquet COPY (npm @duckdb/node-api),
 # same records, same codec; both memories are reported
@@ -265,6 +274,8 @@ awk -F'\t' '
 		info("store-raw to s3:// (pages)")
 		info("store-raw --replay from s3://")
 		pr("upsert (SQLite)", ">= 1.0x", 1)
+		info("upsert --replace (SQLite)")
+		info("upsert --child (SQLite)")
 		pr("tabulate (Parquet, gzip)", ">= 1.0x", 1)
 	}' "$work/pairs" >> "$work/report"
 [ -s "$work/refrss" ] && awk -F'\t' '{ printf "DuckDB COPY (gzip), max RSS\t-\t-\t-\t-\t-\t%.1f MiB\n", $2 / 1024 }' \
