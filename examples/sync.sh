@@ -5,6 +5,10 @@
 #   API=https://api.example.com STATE=/var/lib/apipe/items \
 #       examples/sync.sh [paginate options: auth, retries, rate limits]
 #
+# UPSERT_OPTS adds options to upsert (split at spaces), such as
+# "--delete-when /deleted --child /tags=item_tags" for an API that flags
+# deleted records and whose records hold arrays worth a table.
+#
 # Every stage is an apipe filter.  The watermark is committed only when the
 # whole pipeline succeeded, so a run that fails or is killed is simply run
 # again: it starts from the same watermark, upsert lands each record once
@@ -18,6 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 schema=${SCHEMA:-$here/items.schema.json}
 db=${DB:-$STATE/items.db}
 mkdir -p "$STATE"
+read -r -a more <<< "${UPSERT_OPTS:-}"
 
 # Where the last complete run got to, less a margin for late writers.
 since=$(watermark get --state "$STATE" --name items --lookback 5m --default 1970-01-01T00:00:00Z)
@@ -34,7 +39,8 @@ paginate --style keyset --order-field /id --order-param since_id \
 	validate --schema "$schema" --dead-letter "$STATE/invalid.jsonl" --stats "$STATE/validate.stats" |
 	dedupe --lazy --key /id --latest --order-field /updated_at |
 	watermark track --lazy --state "$STATE" --name items --order-field /updated_at |
-	upsert --db "$db" --table items --key /id --only-newer --order-field /updated_at --stats "$STATE/upsert.stats"
+	upsert --db "$db" --table items --key /id --only-newer --order-field /updated_at \
+		--stats "$STATE/upsert.stats" "${more[@]}"
 
 # Only now does the next run start later.
 watermark commit --state "$STATE" --name items

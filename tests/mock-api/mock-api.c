@@ -47,7 +47,7 @@ static const char usage_text[] =
 "                [--token-ttl seconds] [--expires-in seconds] [--jwt-secret value]\n"
 "                [--quota n] [--quota-window seconds] [--reset-style epoch|delta]\n"
 "                [--fault-rate percent] [--latency-ms n] [--mutate-after n]\n"
-"                [--mutate-insert n] [--no-mutate-update]\n"
+"                [--mutate-insert n] [--no-mutate-update] [--mutate-delete]\n"
 "                [--drift added|removed|retyped] [--gzip]\n"
 "                [--code-ttl seconds] [--alias path=endpoint]...\n"
 "\n"
@@ -124,6 +124,7 @@ static struct {
 	unsigned long mutate_after, mutate_insert, data_requests;
 	int mutated;
 	int no_mutate_update;	/* the mutation only inserts */
+	int mutate_delete;	/* the mutation also deletes: ids 7 mod 10 come back flagged deleted */
 	const char *drift;
 	int gzip;
 	unsigned long nreq;
@@ -230,18 +231,28 @@ static const char *hdr(struct MHD_Connection *c, const char *name)
 
 /* ---- the dataset ---- */
 
+/* Record id's updated_at, in seconds: later when the mutation updated or deleted it. */
+static int64_t record_sec(unsigned long id)
+{
+	int64_t sec = 1767225600 + (int64_t)id * 60;	/* 2026-01-01 */
+
+	if (S.mutated && !S.no_mutate_update && id % 10 == 1)
+		sec += 86400 * 200;	/* updated while the crawl ran */
+	if (S.mutated && S.mutate_delete && id % 10 == 7)
+		sec += 86400 * 300;	/* deleted while the crawl ran */
+	return sec;
+}
+
 static void add_record(struct strbuf *o, unsigned long id)
 {
 	static const char *const names[] = {
 		"Zoë's \\\"quoted\\\" shop", "東京 office", "plain name", "emoji \\ud83d\\ude00 row",
 		"tab\\tand\\nnewline", "ümlaut-ÄÖÜ", "€ and £", "back\\\\slash"
 	};
-	struct instant t = { 1767225600 + (int64_t)id * 60, 0, 0 };	/* 2026-01-01 */
+	struct instant t = { record_sec(id), 0, 0 };
 	char ts[64];
 	unsigned long h = (id * 2654435761UL) ^ S.seed;
 
-	if (S.mutated && !S.no_mutate_update && id % 10 == 1)
-		t.sec += 86400 * 200;	/* updated while the crawl ran */
 	instant_format(&t, ts, sizeof(ts));
 	strbuf_addf(o, "{\"id\":%lu,\"updated_at\":\"%s\",\"name\":\"%s %lu\",", id, ts,
 		    names[h % 8], id);
@@ -260,6 +271,8 @@ static void add_record(struct strbuf *o, unsigned long id)
 	}
 	if (S.drift && !strcmp(S.drift, "added"))
 		strbuf_addstr(o, ",\"extra\":{\"flag\":true}");
+	if (S.mutated && S.mutate_delete && id % 10 == 7)
+		strbuf_addstr(o, ",\"deleted\":true");
 	strbuf_addch(o, '}');
 }
 
@@ -948,10 +961,7 @@ static void page_data(struct MHD_Connection *c, const char *path, struct reply *
 		}
 		strbuf_addch(o, '[');
 		for (i = since > 0 ? (unsigned long)since : 0; i < N && n < lim; i++) {
-			if (ua && 1767225600 + (int64_t)(i + 1) * 60 +
-					  (S.mutated && !S.no_mutate_update && (i + 1) % 10 == 1 ?
-					   86400 * 200 : 0) <=
-				  after.sec)
+			if (ua && record_sec(i + 1) <= after.sec)
 				continue;
 			if (shards > 0 && (long)((i + 1) % (unsigned long)shards) != shard)
 				continue;	/* shard=K&shards=M: the ids that are K modulo M */
@@ -1298,7 +1308,7 @@ enum {
 	O_PORT_FILE = 256, O_PORT, O_SEED, O_RECORDS, O_LOG, O_AUTH, O_KEY, O_KEY_HEADER,
 	O_KEY_PARAM, O_BEARER, O_USER, O_CLIENT_ID, O_CLIENT_SECRET, O_REFRESH, O_TTL,
 	O_JWT_SECRET, O_QUOTA, O_WINDOW, O_RESET, O_FAULT_RATE, O_LATENCY, O_MUTATE_AFTER,
-	O_MUTATE_INSERT, O_NO_MUTATE_UPDATE, O_DRIFT, O_GZIP, O_EXPIRES_IN, O_CODE_TTL, O_ALIAS
+	O_MUTATE_INSERT, O_NO_MUTATE_UPDATE, O_MUTATE_DELETE, O_DRIFT, O_GZIP, O_EXPIRES_IN, O_CODE_TTL, O_ALIAS
 };
 
 int main(int argc, char **argv)
@@ -1329,6 +1339,7 @@ int main(int argc, char **argv)
 		{ "mutate-after", required_argument, NULL, O_MUTATE_AFTER },
 		{ "mutate-insert", required_argument, NULL, O_MUTATE_INSERT },
 		{ "no-mutate-update", no_argument, NULL, O_NO_MUTATE_UPDATE },
+		{ "mutate-delete", no_argument, NULL, O_MUTATE_DELETE },
 		{ "drift", required_argument, NULL, O_DRIFT },
 		{ "gzip", no_argument, NULL, O_GZIP },
 		{ "expires-in", required_argument, NULL, O_EXPIRES_IN },
@@ -1393,6 +1404,7 @@ int main(int argc, char **argv)
 		case O_MUTATE_AFTER: S.mutate_after = strtoul(optarg, NULL, 10); break;
 		case O_MUTATE_INSERT: S.mutate_insert = strtoul(optarg, NULL, 10); break;
 		case O_NO_MUTATE_UPDATE: S.no_mutate_update = 1; break;
+		case O_MUTATE_DELETE: S.mutate_delete = 1; break;
 		case O_DRIFT: S.drift = optarg; break;
 		case O_GZIP: S.gzip = 1; break;
 		case O_EXPIRES_IN: S.expires_in = strtod(optarg, NULL); break;
