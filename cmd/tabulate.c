@@ -110,26 +110,21 @@ static void add_keys(struct tab *t, const char *arg)
 	free(list);
 }
 
-/* --child POINTER=FILE: a table of its own, its columns from the rows made (tab_kid_row). */
+/* --child POINTER=FILE: a table of its own, its columns from the rows made (kid_row). */
 static void add_kid(struct tab *t, const char *arg)
 {
-	const char *eq = strchr(arg, '=');
 	struct tab *k;
 	struct aperr e;
-	char *p;
 
-	if (!eq || eq == arg || !eq[1])
-		usage_error("--child %s: POINTER=FILE", arg);
 	t->kids = realloc(t->kids, (t->nkids + 1) * sizeof(*t->kids));
-	if (!t->kids || !(p = strndup(arg, (size_t)(eq - arg))))
+	if (!t->kids)
 		die(EX_OSERR, "out of memory");
-	k = &t->kids[t->nkids++];
+	k = &t->kids[t->nkids];
 	memset(k, 0, sizeof(*k));
-	k->output = eq + 1;
 	k->from_data = 1;
-	if (json_ptr_parse(&k->kid_ptr, p, &e) < 0)
-		usage_error("--child %s: %s", arg, e.msg);
-	free(p);
+	if (cli_pointer_to(arg, &k->kid_ptr, &k->output, &e) < 0)
+		die_opt((aperr_prefix(&e, "--child"), &e));
+	t->nkids++;
 }
 
 static void parse_args(struct tab *t, int argc, char **argv)

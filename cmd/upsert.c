@@ -108,21 +108,15 @@ static void add_column(struct up *u, const char *arg, int key)
 /* --child POINTER=TABLE */
 static void add_child(struct up *u, const char *arg)
 {
-	const char *eq = strrchr(arg, '=');
 	struct upsert_child *c;
 	struct aperr e;
-	char *p;
 
-	if (!eq || eq == arg || !eq[1])
-		usage_error("--child %s: POINTER=TABLE", arg);
 	u->children = realloc(u->children, (u->nchildren + 1) * sizeof(*u->children));
-	if (!u->children || !(p = strndup(arg, (size_t)(eq - arg))))
+	if (!u->children)
 		die(EX_OSERR, "out of memory");
 	c = &u->children[u->nchildren];
-	c->table = eq + 1;
-	if (json_ptr_parse(&c->ptr, p, &e) < 0)
-		usage_error("--child %s: %s", arg, e.msg);
-	free(p);
+	if (cli_pointer_to(arg, &c->ptr, &c->table, &e) < 0)
+		die_opt((aperr_prefix(&e, "--child"), &e));
 	u->nchildren++;
 }
 

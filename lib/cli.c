@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -51,4 +52,20 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg, struct aperr 
 	default:
 		return 0;
 	}
+}
+
+int cli_pointer_to(const char *arg, struct json_ptr *p, const char **name, struct aperr *e)
+{
+	const char *eq = strchr(arg, '=');
+	char *ptr;
+	int r;
+
+	if (!eq || eq == arg || !eq[1])
+		return aperr_set(e, EX_USAGE, "%s: POINTER=NAME", arg);
+	if (!(ptr = strndup(arg, (size_t)(eq - arg))))
+		return aperr_set(e, EX_OSERR, "out of memory");
+	r = json_ptr_parse(p, ptr, e);
+	free(ptr);
+	*name = eq + 1;
+	return r;
 }

@@ -58,6 +58,13 @@ void cli_common_init(struct cli_common *c);
  * (EX_USAGE in e).
  */
 int cli_common_opt(struct cli_common *c, int opt, const char *arg, struct aperr *e);
+/*
+ * POINTER=NAME (upsert's and tabulate's --child): the pointer parsed into
+ * *p (the caller releases it), *name pointing into arg after the first
+ * '='.  0, or -1 (EX_USAGE in e).
+ */
+struct json_ptr;
+int cli_pointer_to(const char *arg, struct json_ptr *p, const char **name, struct aperr *e);
 
 /*
  * Config files and profiles (cliconfig.c), as curl's -K: each line is an

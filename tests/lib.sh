@@ -198,6 +198,20 @@ q() {
 		psql -X -q -At -F'|' "$(url "$1")" -c "$2"
 	fi
 }
+# both_backends DB…: run the caller's backend() on SQLite ($B=sqlite), then
+# on a PostgreSQL server of its own ($B=pg) holding the databases DB…;
+# without PostgreSQL the test bails out (its packages are the README's).
+both_backends() {
+	B=sqlite
+	backend
+	pg_start || { echo "Bail out! PostgreSQL is not installed (apt-get install postgresql)"; exit 1; }
+	B=pg
+	for _db in "$@"; do
+		psql -X -q "postgresql:///postgres?host=$PGDIR&user=postgres" -c "create database $_db" > /dev/null
+	done
+	backend
+	pg_stop
+}
 pg_stop() {
 	[ -n "$PGDIR" ] || return 0
 	$as "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop > /dev/null 2>&1

@@ -95,15 +95,5 @@ backend() {
 	is "$rc:$(q rep "select count(*) from t")" "0:0" "$B: --replace with no records empties the table"
 }
 
-B=sqlite
-backend
-if pg_start; then
-	B=pg
-	psql -X -q "postgresql:///postgres?host=$PGDIR&user=postgres" -c "create database rep" > /dev/null
-	backend
-	pg_stop
-else
-	echo "Bail out! PostgreSQL is not installed (apt-get install postgresql)"
-	exit 1
-fi
+both_backends rep
 done_testing

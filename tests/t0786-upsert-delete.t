@@ -93,15 +93,5 @@ backend() {
 	is_file got2.kv want.kv "$B: ... whatever the order the events come in"
 }
 
-B=sqlite
-backend
-if pg_start; then
-	B=pg
-	psql -X -q "postgresql:///postgres?host=$PGDIR&user=postgres" -c "create database del" > /dev/null
-	backend
-	pg_stop
-else
-	echo "Bail out! PostgreSQL is not installed (apt-get install postgresql)"
-	exit 1
-fi
+both_backends del
 done_testing

@@ -101,15 +101,5 @@ backend() {
 	[ $r = 0 ] || diag "$(diff want.children got.children | head -5)"
 }
 
-B=sqlite
-backend
-if pg_start; then
-	B=pg
-	psql -X -q "postgresql:///postgres?host=$PGDIR&user=postgres" -c "create database ch" > /dev/null
-	backend
-	pg_stop
-else
-	echo "Bail out! PostgreSQL is not installed (apt-get install postgresql)"
-	exit 1
-fi
+both_backends ch
 done_testing
