@@ -122,8 +122,10 @@ static void add_kid(struct tab *t, const char *arg)
 	k = &t->kids[t->nkids];
 	memset(k, 0, sizeof(*k));
 	k->from_data = 1;
-	if (cli_pointer_to(arg, &k->kid_ptr, &k->output, &e) < 0)
-		die_opt((aperr_prefix(&e, "--child"), &e));
+	if (cli_pointer_to(arg, &k->kid_ptr, &k->output, &e) < 0) {
+		aperr_prefix(&e, "--child");
+		die_opt(&e);
+	}
 	t->nkids++;
 }
 

@@ -115,8 +115,10 @@ static void add_child(struct up *u, const char *arg)
 	if (!u->children)
 		die(EX_OSERR, "out of memory");
 	c = &u->children[u->nchildren];
-	if (cli_pointer_to(arg, &c->ptr, &c->table, &e) < 0)
-		die_opt((aperr_prefix(&e, "--child"), &e));
+	if (cli_pointer_to(arg, &c->ptr, &c->table, &e) < 0) {
+		aperr_prefix(&e, "--child");
+		die_opt(&e);
+	}
 	u->nchildren++;
 }
 
