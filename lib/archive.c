@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "hash.h"
 #include "jsonw.h"
 #include "statefile.h"
 
@@ -410,18 +411,6 @@ int archive_seg_write(struct archive_seg *w, const void *data, size_t n, struct 
 	return 0;
 }
 
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char x[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = x[d[i] >> 4];
-		out[2 * i + 1] = x[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int archive_seg_commit(struct archive_seg *w, const char *dir, const struct archive_meta *meta,
 		       struct aperr *e)
 {
@@ -451,7 +440,7 @@ int archive_seg_commit(struct archive_seg *w, const char *dir, const struct arch
 	if (statefile_sync_dir(w->path.buf, e) < 0)
 		goto out;
 	EVP_DigestFinal_ex(w->sha, md, &len);
-	hex(md, len, sha);
+	hash_hex(md, len, sha);
 	archive_meta_manifest(meta, w->name, sha, w->bytes, &line);
 	r = archive_manifest_append(dir, line.buf, line.len, e);
 out:
@@ -632,7 +621,7 @@ int archive_sha256_file(const char *path, char out[65], struct aperr *e)
 	close(fd);
 	EVP_DigestFinal_ex(c, md, &len);
 	EVP_MD_CTX_free(c);
-	hex(md, len, out);
+	hash_hex(md, len, out);
 	return r;
 }
 

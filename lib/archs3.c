@@ -10,8 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
-
 #include "archs3.h"
 #include "hash.h"
 
@@ -48,7 +46,7 @@ int archive_s3_init(struct archive_s3 *a, struct s3 *s3, const char *url, struct
 		archive_s3_release(a);
 		return aperr_set(e, EX_OSERR, "no random bytes");
 	}
-	snprintf(a->run, sizeof(a->run), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+	hash_hex(rnd, sizeof(rnd), a->run);
 	return 0;
 }
 
@@ -238,17 +236,13 @@ int archive_s3_commit(struct archive_s3 *a, const char *name, const void *data, 
 		      const struct archive_meta *meta, struct aperr *e)
 {
 	struct strbuf key = STRBUF_INIT, line = STRBUF_INIT;
-	unsigned char md[SHA256_DIGEST_LENGTH];
 	char hex[65];
-	size_t i;
 	int r;
 
 	strbuf_addf(&key, "%s%s", a->prefix, name);
 	r = s3_put(a->s3, a->bucket, key.buf, data, n, "application/gzip", e);
 	if (!r) {
-		SHA256(data, n, md);
-		for (i = 0; i < sizeof(md); i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		hash_sha256_hex(data, n, hex);
 		if (archive_meta_manifest(meta, name, hex, n, &line) < 0)
 			r = aperr_set(e, EX_OSERR, "out of memory");
 	}

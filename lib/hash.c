@@ -2,6 +2,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/sha.h>
+
 #include "hash.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -95,4 +97,25 @@ int hash_random(void *buf, size_t n)
 		n -= (size_t)k;
 	}
 	return 0;
+}
+
+void hash_hex(const void *d, size_t n, char *out)
+{
+	static const char x[] = "0123456789abcdef";
+	const unsigned char *b = d;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = x[b[i] >> 4];
+		out[2 * i + 1] = x[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void hash_sha256_hex(const void *data, size_t n, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256(data, n, md);
+	hash_hex(md, sizeof(md), out);
 }

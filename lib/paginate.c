@@ -7,6 +7,7 @@
 
 #include <openssl/sha.h>
 
+#include "hash.h"
 #include "url.h"
 #include "link.h"
 #include "num.h"
@@ -922,8 +923,6 @@ int pag_request_id(const struct http_req *r, const struct secrets *secrets, char
 {
 	struct strbuf m = STRBUF_INIT;
 	unsigned char md[SHA256_DIGEST_LENGTH];
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
 
 	strbuf_addstr(&m, r->method ? r->method : r->has_body ? "POST" : "GET");
 	strbuf_addch(&m, '\n');
@@ -940,11 +939,7 @@ int pag_request_id(const struct http_req *r, const struct secrets *secrets, char
 	}
 	SHA256((const unsigned char *)m.buf, m.len, md);
 	explicit_bzero(m.buf, m.len);
-	for (i = 0; i < 16; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[32] = '\0';
+	hash_hex(md, 16, out);
 	strbuf_release(&m);
 	return 0;
 }

@@ -10,8 +10,8 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
+#include "hash.h"
 #include "http.h"
 #include "s3.h"
 #include "url.h"
@@ -204,16 +204,6 @@ static void object_url(const struct s3 *s, const char *bucket, const char *key, 
 		strbuf_addf(u, "?%s", query);
 }
 
-static void sha256_hex(const void *data, size_t n, char hex[65])
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	size_t i;
-
-	SHA256(data, n, md);
-	for (i = 0; i < sizeof(md); i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
 /*
  * The text of the first <tag>…</tag> in xml[from..n) into out (reset
  * first, entities decoded); *at moves past it.  1, or 0 when there is none.
@@ -313,7 +303,7 @@ static int request(struct s3 *s, const char *method, const char *bucket, const c
 	strbuf_addf(&what, "%s s3://%s/%s", method, bucket, key);
 	r->method = strdup(method);
 	r->url = strbuf_detach(&url, NULL);
-	sha256_hex(body ? body : "", body ? n : 0, hex);
+	hash_sha256_hex(body ? body : "", body ? n : 0, hex);
 	strbuf_addf(&h, "x-amz-content-sha256: %s", hex);
 	r->headers = curl_slist_append(r->headers, h.buf);
 	if (s->token) {

@@ -1,5 +1,4 @@
 #include <arpa/inet.h>
-#include <openssl/sha.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,19 +56,10 @@ void wh_header_json(struct jsonw *w, const char *name, const char *value)
 
 int wh_signed_key(enum wh_scheme s, const char *body, size_t n, char out[72])
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
 	if (s != WH_GITHUB && s != WH_HMAC)
 		return -1;
-	SHA256((const unsigned char *)(body ? body : ""), n, md);
 	memcpy(out, "sha256:", 7);
-	for (i = 0; i < sizeof(md); i++) {
-		out[7 + 2 * i] = hex[md[i] >> 4];
-		out[8 + 2 * i] = hex[md[i] & 15];
-	}
-	out[7 + 2 * sizeof(md)] = '\0';
+	hash_sha256_hex(body ? body : "", n, out + 7);
 	return 0;
 }
 

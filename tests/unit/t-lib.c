@@ -116,6 +116,20 @@ static void test_siphash(void)
 	       "SipHash-2-4-128, empty");
 }
 
+static void test_hex(void)
+{
+	char out[65];
+
+	hash_hex("\x00\x7f\xa5\xff", 4, out);
+	is_str(out, "007fa5ff", "hash_hex: lower case, two digits a byte");
+	hash_hex("", 0, out);
+	is_str(out, "", "hash_hex: nothing");
+	/* FIPS 180-2's example */
+	hash_sha256_hex("abc", 3, out);
+	is_str(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	       "hash_sha256_hex of \"abc\"");
+}
+
 static void test_fpset(void)
 {
 	struct fpset s;
@@ -431,6 +445,7 @@ int main(void)
 	test_option_numbers();
 	test_instants();
 	test_siphash();
+	test_hex();
 	test_fpset();
 	test_base64_utf8();
 	test_strbuf_cap();
