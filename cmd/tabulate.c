@@ -711,11 +711,11 @@ int cmd_tabulate(int argc, char **argv)
 		tool_refuse_lost_state(line, n, in.lineno);
 		if (lines_hold(&h, line, n, in.lineno, &e) < 0)
 			die_err(&e);
-		if (json_parse(&d, line, n, NULL) == 0 &&
-		    tab_infer_add(inf, t.cols, t.ncols, &d, &e) < 0)
-			die_err(&e);
-		if (t.nkids && json_parse(&d, line, n, NULL) == 0)
-			kids_infer(&t, &d);
+		if (json_parse(&d, line, n, NULL) == 0) {
+			if (tab_infer_add(inf, t.cols, t.ncols, &d, &e) < 0)
+				die_err(&e);
+			kids_infer(&t, &d);	/* (the children's rows go to their own documents) */
+		}
 	}
 	if (tab_infer_finish(inf, &t.cols, &t.ncols, t.from_data, &e) < 0)
 		die_err(&e);
