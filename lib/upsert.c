@@ -432,8 +432,12 @@ static int flush_once(struct upsert *u, struct aperr *e)
 	if (u->nrows) {
 		uint64_t deleted = 0;
 
-		/* with deletes, a key's writers wait for each other: a tombstone is seen */
-		if (u->del && db_key_locks(u->db, u->ktext, u->nrows, e) < 0)
+		/*
+		 * with deletes or children, a key's writers wait for each other, in
+		 * one order: a tombstone is seen, and a parent's rows and its
+		 * children's are locked by one writer at a time (no deadlock)
+		 */
+		if ((u->del || u->nchildren) && db_key_locks(u->db, u->ktext, u->nrows, e) < 0)
 			return -1;
 		if (db_lookup(u->db, u->rows, u->nrows, e) < 0 ||
 		    (u->del && u->newer && db_tomb_lookup(u->db, u->table, u->rows, u->ktext,
@@ -650,7 +654,7 @@ int upsert_add(struct upsert *u, const struct json_doc *d, const char *line, siz
 		u->have_wm_batch = 1;
 	}
 	if (key_bytes(u, r, &u->key[u->nrows]) < 0 ||
-	    (u->del && db_key_text(r->vals, u->nkeys, &u->ktext[u->nrows]) < 0))
+	    ((u->del || u->nchildren) && db_key_text(r->vals, u->nkeys, &u->ktext[u->nrows]) < 0))
 		return aperr_set(e, EX_OSERR, "out of memory");
 	u->off[u->nrows] = u->batch.len;
 	if (strbuf_add(&u->batch, line, n) < 0 || strbuf_addch(&u->batch, '\n') < 0)

@@ -105,7 +105,7 @@ struct upsert {
 	size_t nwr;
 	ssize_t *pending;		/* per row: its index in wr, or -1 */
 	size_t *map, nmap;		/* key → 1 + the latest row with it */
-	struct strbuf *ktext;		/* with del: each row's key as text (db_key_text) */
+	struct strbuf *ktext;		/* with del or children: each row's key as text (db_key_text) */
 	int *afterdel;			/* after[i] is a tombstone: the key has no row */
 	struct db_row **dl;		/* the deletes to make, and their keys */
 	const struct strbuf **dlkey;

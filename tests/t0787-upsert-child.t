@@ -85,6 +85,14 @@ backend() {
 		sleep $s
 		kill -9 $bg 2> /dev/null
 		wait $bg 2> /dev/null
+		# the server ends a killed client's transaction on its own time: wait for
+		# its session to go, so the two reads below see one state
+		i=0
+		while [ "$B" = pg ] && [ $i -lt 200 ] && [ "$(q ch "select count(*) from pg_stat_activity \
+			where datname = 'ch' and pid <> pg_backend_pid()")" != 0 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
 		ok "$(consistent ch k k_items /items; echo $?)" "$B: killed after ${s}s: every parent with exactly its children"
 	done
 
