@@ -30,7 +30,8 @@ WARN += -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arit
 	-Wfloat-conversion -Wcast-qual -Wimplicit-fallthrough
 endif
 
-# make lint: clang's -Weverything less the families that flag sound code here
+# make lint: STYLE.md's checkable rules (tools/style-check.sh), then
+# clang's -Weverything less the families that flag sound code here
 # (padding, sign and width conversions, declarations after statements, enum
 # switches with a default, float equality with the 0 that means "unset").
 LINT_CC ?= clang
@@ -175,6 +176,8 @@ build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC) $(wildcard lib/*.h) build-fuzz
 		-o $@ $< $(LIB_SRC) build-fuzz/gen/metaschemas.c $(LIBS)
 
 lint:
+	@sh tools/style-check.sh
+	@echo "lint: the rules of STYLE.md a script checks hold"
 	@for f in lib/*.c cmd/*.c; do $(LINT_CC) $(LINT_FLAGS) $(DEP_CFLAGS) $$f || exit 1; done
 	@echo "lint: clang -Weverything (less the families named in the Makefile) is clean"
 

@@ -197,7 +197,8 @@ static void process(struct records_run *r, struct json_doc *d, struct json_error
 		return;
 	}
 	if (r->meta) {
-		for (i = pg->array != JSON_ABSENT ? json_first(d, pg->array) : 0; i; i = json_next(d, pg->array, i)) {
+		for (i = pg->array != JSON_ABSENT ? json_first(d, pg->array) : 0; i;
+		     i = json_next(d, pg->array, i)) {
 			uint32_t rec = pg->edges ? json_get(d, i, "node", 4) : i;
 
 			if (json_type(d, rec) != JSON_OBJECT) {

@@ -396,7 +396,8 @@ int cmd_store_raw(int argc, char **argv)
 			s.level = (int)v;
 			break;
 		case OPT_THREADS:
-			if (num_parse_u64(optarg, &v, "--threads", &e) < 0 || v < 1 || v > ARCHIVE_POOL_MAX_WORKERS)
+			if (num_parse_u64(optarg, &v, "--threads", &e) < 0 || v < 1 ||
+			    v > ARCHIVE_POOL_MAX_WORKERS)
 				usage_error("--threads: 1 to %d", ARCHIVE_POOL_MAX_WORKERS);
 			s.threads = (unsigned)v;
 			break;

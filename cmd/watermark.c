@@ -224,7 +224,8 @@ static int do_list(struct wm_opts *o)
 struct track_run {
 	struct wm_opts *o;
 	struct wm_track w;
-	struct json_pick pick;		/* the field's member: the rest is only checked (or, lazy, not read) */
+	/* the field's member: the rest is only checked (or, lazy, not read) */
+	struct json_pick pick;
 	uint64_t lines, invalid;
 };
 

@@ -109,6 +109,7 @@ struct archive_seg {
 	int passed_on;			/* synced lines were passed on: never removed */
 };
 
+/* Create dir/name.tmp for a new segment (nothing listed yet).  0, or -1 (e). */
 int archive_seg_open(struct archive_seg *w, const char *dir, const char *name, struct aperr *e);
 int archive_seg_write(struct archive_seg *w, const void *data, size_t n, struct aperr *e);
 /*
@@ -148,6 +149,7 @@ struct archive_gzlines {
 	const char *name;
 };
 
+/* Open a segment at path for reading lines of at most max_line bytes.  0, or -1 (e). */
 int archive_gzlines_open(struct archive_gzlines *g, const char *path, size_t max_line,
 			 struct aperr *e);
 /*

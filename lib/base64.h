@@ -9,6 +9,7 @@
 
 #include "strbuf.h"
 
+/* Append data[0..n) in base64 with padding (RFC 4648 section 4).  0, or -1 on no room. */
 int base64_encode(struct strbuf *out, const void *data, size_t n);
 /* Decode; whitespace is not allowed.  0, or -1 on bad input or no room. */
 int base64_decode(struct strbuf *out, const char *s, size_t n);

@@ -6,6 +6,7 @@
 #ifndef APIPE_CLOCK_H
 #define APIPE_CLOCK_H
 
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC), and since the epoch. */
 double mono_now(void);
 double real_now(void);
 

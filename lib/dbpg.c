@@ -133,7 +133,8 @@ struct db *dbpg_open(const char *url, struct aperr *e)
 			char msg[300];
 			size_t l;
 
-			snprintf(msg, sizeof(msg), "%s", PG(db)->pg ? PQerrorMessage(PG(db)->pg) : "out of memory");
+			snprintf(msg, sizeof(msg), "%s",
+				 PG(db)->pg ? PQerrorMessage(PG(db)->pg) : "out of memory");
 			l = strlen(msg);
 			while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
 				msg[--l] = '\0';

@@ -360,7 +360,8 @@ struct db *dbsqlite_open(const char *path, struct aperr *e)
 
 		backoff_init(&bo, 0.01, 0.2, 0.005);
 		while ((r = exec(db, "PRAGMA journal_mode=WAL", e)) < 0 && waited < 30 &&
-		       (sqlite3_errcode(SQ(db)->h) == SQLITE_BUSY || sqlite3_errcode(SQ(db)->h) == SQLITE_LOCKED)) {
+		       (sqlite3_errcode(SQ(db)->h) == SQLITE_BUSY ||
+			sqlite3_errcode(SQ(db)->h) == SQLITE_LOCKED)) {
 			double d = backoff_delay(&bo, tries++);
 
 			backoff_sleep(d);
@@ -373,7 +374,8 @@ struct db *dbsqlite_open(const char *path, struct aperr *e)
 		}
 	}
 	if (exec(db, "PRAGMA synchronous=FULL", e) < 0 ||
-	    prep(db, "BEGIN IMMEDIATE", &SQ(db)->begin, e) < 0 || prep(db, "COMMIT", &SQ(db)->commit, e) < 0 ||
+	    prep(db, "BEGIN IMMEDIATE", &SQ(db)->begin, e) < 0 ||
+	    prep(db, "COMMIT", &SQ(db)->commit, e) < 0 ||
 	    prep(db, "ROLLBACK", &SQ(db)->rollback, e) < 0) {
 		aperr_prefix(e, "%s", path);
 		sqlite_close(db);

@@ -25,6 +25,7 @@ struct deadletter {
 	int open;
 };
 
+/* Open (append) the dead-letter file at path; dl_close() flushes and closes it.  0, or -1 (e). */
 int dl_open(struct deadletter *dl, const char *path, struct aperr *e);
 /*
  * errors_json is a JSON array of error objects, already formatted.

@@ -35,7 +35,8 @@ struct envelope_opts {
 
 /*
  * Append r's envelope (no newline) to out, using d as scratch for the
- * body (or, with o->body_parsed, as the body's parse: not parsed again).  Returns 0, or -1 when out's cap is exceeded (out then holds part
+ * body (or, with o->body_parsed, as the body's parse: not parsed again).
+ * Returns 0, or -1 when out's cap is exceeded (out then holds part
  * of a line: the caller drops it).
  */
 /*

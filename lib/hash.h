@@ -15,6 +15,7 @@ struct hash128 {
 	uint64_t lo, hi;
 };
 
+/* SipHash-2-4 of data[0..n) under key: 128 bits into out, or 64 returned. */
 void siphash128(const uint8_t key[16], const void *data, size_t n, struct hash128 *out);
 uint64_t siphash64(const uint8_t key[16], const void *data, size_t n);
 /* The n bytes at d as 2n lower-case hex digits and a NUL, into out (2n + 1 bytes). */

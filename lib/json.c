@@ -711,7 +711,8 @@ static size_t decode_escape(const char *s, const char *end, char out[4], size_t 
 		break;
 	default: out[0] = s[1]; *outn = 1; return 2;
 	}
-	cp = (unsigned)(num_hexval(s[2]) << 12 | num_hexval(s[3]) << 8 | num_hexval(s[4]) << 4 | num_hexval(s[5]));
+	cp = (unsigned)(num_hexval(s[2]) << 12 | num_hexval(s[3]) << 8 | num_hexval(s[4]) << 4 |
+		       num_hexval(s[5]));
 	/* the low half is read only when it is four hex digits (json_escape_decode's text) */
 	if (cp >= 0xd800 && cp <= 0xdbff && end - s >= 12 && s[6] == '\\' && s[7] == 'u' &&
 	    num_hexval(s[8]) >= 0 && num_hexval(s[9]) >= 0 && num_hexval(s[10]) >= 0 &&

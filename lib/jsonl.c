@@ -78,8 +78,8 @@ int lreader_next(struct lreader *r, const char **line, size_t *len, struct aperr
 			if (n && s[n - 1] == '\r')
 				n--;
 			if (n > r->max_line)
-				return aperr_set(e, EX_DATAERR,
-						 "%s: line %llu: longer than the --max-line limit of %zu bytes",
+				return aperr_set(e, EX_DATAERR, "%s: line %llu: longer than the "
+						 "--max-line limit of %zu bytes",
 						 r->name, (unsigned long long)r->lineno, r->max_line);
 			if (!n) {
 				r->empty++;

@@ -40,6 +40,7 @@ struct jsonw {
 
 void jw_init(struct jsonw *w, struct strbuf *out);
 
+/* Open and close containers; inside an object a jw_key() comes before each value. */
 void jw_object(struct jsonw *w);
 void jw_end_object(struct jsonw *w);
 void jw_array(struct jsonw *w);

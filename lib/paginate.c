@@ -46,7 +46,8 @@ int pag_style_parse(const char *name, enum pag_style *out, struct aperr *e)
 			return 0;
 		}
 	return aperr_set(e, EX_USAGE,
-			 "--style: '%s' is not one of auto, cursor, next-url, link, offset, page, keyset, none",
+			 "--style: '%s' is not one of auto, cursor, next-url, link, offset, page, "
+			 "keyset, none",
 			 name);
 }
 

@@ -912,8 +912,9 @@ int parquet_finish(struct parquet_writer *w, struct aperr *e)
 		}
 		tc_i64(&t, 2, total);				/* total_byte_size */
 		tc_i64(&t, 3, w->group_rows_n[g]);		/* num_rows */
+		/* file_offset */
 		tc_i64(&t, 5, w->cols[0].chunks[g].dict_offset ? w->cols[0].chunks[g].dict_offset
-							       : w->cols[0].chunks[g].offset);	/* file_offset */
+							       : w->cols[0].chunks[g].offset);
 		tc_i64(&t, 6, ztotal);				/* total_compressed_size */
 		tc_end(&t);
 	}

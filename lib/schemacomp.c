@@ -688,7 +688,8 @@ struct sch_node *sch_resolve(struct sch *s, const struct sch_node *n, const char
 
 				for (k = 0; k < p.nseg && cur != JSON_ABSENT; k++) {
 					if (json_type(d, cur) == JSON_OBJECT && k > 0 &&
-					    sch_str_member(d, cur, "$id", &dec) && dec.len && dec.buf[0] != '#') {
+					    sch_str_member(d, cur, "$id", &dec) && dec.len &&
+					    dec.buf[0] != '#') {
 						struct strbuf nb = STRBUF_INIT;
 
 						sch_uri_resolve(base.buf, dec.buf, &nb);
@@ -762,7 +763,8 @@ int sch_compile(struct sch *s, const char *uri, const char *text, size_t n, stru
 		struct strbuf ms = STRBUF_INIT;
 		const struct sch_reg *r;
 
-		if (s->draft != SCH_DRAFT_7 && sch_str_member(&s->res[res].doc, 0, "$schema", &ms) && ms.len &&
+		if (s->draft != SCH_DRAFT_7 &&
+		    sch_str_member(&s->res[res].doc, 0, "$schema", &ms) && ms.len &&
 		    (r = sch_reg_find(s, ms.buf, strcspn(ms.buf, "#")))) {
 			const struct json_doc *md = &s->res[r->res].doc;
 			uint32_t voc = json_get(md, r->tok, "$vocabulary", 11);

@@ -69,6 +69,7 @@ struct shape {
 	uint64_t bad_format, first_bad_format;	/* strings not of bformat */
 };
 
+/* A new empty shape (NULL when out of memory); shape_free() frees it and its children. */
 struct shape *shape_new(void);
 void shape_free(struct shape *sh);
 /*

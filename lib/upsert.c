@@ -84,7 +84,8 @@ static int is_delete(const struct upsert *u, const struct json_doc *d, int *del,
 	ty = json_type(d, t);
 	if (ty == JSON_OBJECT || ty == JSON_ARRAY || (!u->del_value && ty == JSON_NUMBER))
 		return aperr_set(e, EX_DATAERR, "%s %s as a delete flag (true, false, null or a "
-				 "string%s)", ty == JSON_ARRAY || ty == JSON_OBJECT ? "an" : "a", json_type_name(ty),
+				 "string%s)", ty == JSON_ARRAY || ty == JSON_OBJECT ? "an" : "a",
+				 json_type_name(ty),
 				 u->del_value ? "" : "; a number needs --delete-when POINTER=VALUE");
 	if (!u->del_value) {
 		*del = ty == JSON_TRUE || ty == JSON_STRING;
@@ -262,7 +263,8 @@ static int decide(struct upsert *u, struct aperr *e)
 					u->pending[j] = -1;
 				}
 				if (u->map[slot] && u->pdl[j] >= 0) {
-					u->dl[u->pdl[j]] = r;	/* this delete takes the earlier one's place */
+					/* this delete takes the earlier one's place */
+					u->dl[u->pdl[j]] = r;
 					u->dlkey[u->pdl[j]] = &u->ktext[i];
 					u->pdl[i] = u->pdl[j];
 					u->pdl[j] = -1;
