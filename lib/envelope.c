@@ -93,8 +93,12 @@ static void add_headers(struct jsonw *w, const struct http_req *r, const struct 
 	}
 	qsort(g, ng, sizeof(*g), cmp_at);
 	for (i = 0; i < ng; i++) {
-		jw_key_text(w, g[i].name, g[i].nlen);
-		jw_text(w, vals.buf ? vals.buf + g[i].off : "", g[i].vlen);
+		strbuf_reset(&val);
+		strbuf_add(&val, g[i].name, g[i].nlen);	/* a name from the server */
+		if (o->secrets)
+			secrets_scrub(o->secrets, &val);
+		jw_key_text(w, val.buf, val.len);
+		jw_text(w, vals.buf + g[i].off, g[i].vlen);
 	}
 out:
 	if (h != small[0])
@@ -150,6 +154,7 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	struct instant t = r->fetched_at;
 	struct jsonw w;
 	char ts[64];
+	size_t from;
 
 	jw_init(&w, out);
 	jw_object(&w);
@@ -169,6 +174,12 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	if (o->page)
 		jw_member_u64(&w, "page", o->page);
 	jw_member_str(&w, "page_key", o->page_key);
+	/*
+	 * What the run wrote above is scrubbed where it was written (the URLs,
+	 * the header values and names); from here on come the request line's
+	 * meta and the body, masked as JSON text once they are written.
+	 */
+	from = out->len;
 	if (o->meta)
 		jw_member_raw(&w, "meta", o->meta, o->meta_len);
 	if (o->secrets && r->resp_body.len && !utf8_valid(r->resp_body.buf, r->resp_body.len)) {
@@ -179,6 +190,9 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	} else {
 		jw_body(&w, &jw_body_names, r->resp_body.buf, r->resp_body.len, d);
 	}
+	/* a value the run holds as a secret never leaves, wherever a server echoed it */
+	if (o->secrets)
+		secrets_scrub_json_from(o->secrets, out, from);
 	if (r->error_kind[0]) {
 		strbuf_reset(&tmp);
 		strbuf_addstr(&tmp, r->error);
@@ -192,10 +206,6 @@ int envelope_build(struct strbuf *out, const struct http_req *r,
 	}
 	jw_end_object(&w);
 	strbuf_release(&tmp);
-
-	/* a value the run holds as a secret never leaves, wherever a server echoed it */
-	if (o->secrets)
-		secrets_scrub_json(o->secrets, out);
 	return jw_finish(&w) < 0 || strbuf_failed(out) ? -1 : 0;
 }
 

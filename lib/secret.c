@@ -305,12 +305,12 @@ void secrets_scrub(const struct secrets *s, struct strbuf *sb)
 }
 
 /* Numbers outside strings that hold a secret become the string "REDACTED". */
-static size_t mask_numbers(const struct secrets *s, struct strbuf *sb)
+static size_t mask_numbers(const struct secrets *s, struct strbuf *sb, size_t from)
 {
 	struct strbuf out = STRBUF_INIT;
 	size_t i, last = 0, hits = 0, k;
 
-	for (i = 0; i < sb->len; i++) {
+	for (i = from; i < sb->len; i++) {
 		size_t start;
 		int held = 0;
 
@@ -347,17 +347,22 @@ static size_t mask_numbers(const struct secrets *s, struct strbuf *sb)
 
 size_t secrets_scrub_json(const struct secrets *s, struct strbuf *sb)
 {
+	return secrets_scrub_json_from(s, sb, 0);
+}
+
+size_t secrets_scrub_json_from(const struct secrets *s, struct strbuf *sb, size_t from)
+{
 	struct ranges rs = { NULL, 0, 0 };
 	size_t i, hits = 0;
 
-	if (!s || !s->n || !sb->len)
+	if (!s || !s->n || sb->len <= from)
 		return 0;
 	/*
 	 * Inside strings (keys and values) a value is masked in place; a number
 	 * that holds one becomes the string "REDACTED", so the JSON stays valid.
 	 */
-	hits = mask_numbers(s, sb);
-	for (i = 0; i < sb->len; i++) {
+	hits = mask_numbers(s, sb, from);
+	for (i = from; i < sb->len; i++) {
 		size_t start;
 
 		if (sb->buf[i] != '"')

@@ -46,6 +46,11 @@ void secrets_scrub(const struct secrets *s, struct strbuf *sb);
  * so the text stays valid JSON.  Returns how many values were replaced.
  */
 size_t secrets_scrub_json(const struct secrets *s, struct strbuf *sb);
+/*
+ * The same over sb[from..] only, which must begin between tokens (a value
+ * or a member just written): what came before is left as it is.
+ */
+size_t secrets_scrub_json_from(const struct secrets *s, struct strbuf *sb, size_t from);
 /* The same for a NUL-terminated string in place (the mask is never longer). */
 void secrets_scrub_str(const struct secrets *s, char *str);
 

@@ -4,7 +4,8 @@
  * (a second pass masks nothing), with the line unchanged when it masked
  * nothing, and no credential header value left in clear.  And the masking
  * of held secrets by meaning (lib/secret): on any JSON, secrets_scrub_json
- * keeps it JSON and leaves nothing a second pass would mask, in any
+ * keeps it JSON and leaves nothing a second pass would mask (and from an
+ * offset masks the same, leaving what precedes it), in any
  * spelling (JSON escapes, percent-encoding, '+'); on any bytes,
  * secrets_scrub leaves nothing a second pass would change.
  */
@@ -41,6 +42,14 @@ static void scrub_checks(const uint8_t *data, size_t size, int is_json)
 		strbuf_add(&b, a.buf, a.len);
 		if (secrets_scrub_json(&s, &b) != 0)
 			abort();	/* nothing is left in any spelling */
+		/* from an offset (the envelope's body): the same masking, the prefix kept */
+		strbuf_reset(&b);
+		strbuf_addstr(&b, "{\"u\":\"s3/cr+t\",\"body\":");
+		strbuf_add(&b, data, size);
+		secrets_scrub_json_from(&s, &b, 14);
+		if (b.len != 22 + a.len || memcmp(b.buf, "{\"u\":\"s3/cr+t\",\"body\":", 22) ||
+		    memcmp(b.buf + 22, a.buf, a.len))
+			abort();
 	} else {
 		secrets_scrub(&s, &a);
 		strbuf_add(&b, a.buf, a.len);

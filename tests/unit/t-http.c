@@ -229,6 +229,11 @@ static void test_redaction(void)
 			is_str(sb.buf, json[i].want, json[i].what);
 		}
 		strbuf_reset(&sb);
+		strbuf_addstr(&sb, "{\"kept\":123456,\"body\":{\"id\":123456,\"t\":\"s3cr\\/t+value\"}}");
+		is_int((long)secrets_scrub_json_from(&s, &sb, 14), 2, "from an offset: two values masked");
+		is_str(sb.buf, "{\"kept\":123456,\"body\":{\"id\":\"REDACTED\",\"t\":\"REDACTED\"}}",
+		       "from an offset: what comes before it is left as it is, what follows masked");
+		strbuf_reset(&sb);
 		strbuf_addstr(&sb, "a \\uDade\\uDk s3cr\\/t+value");
 		secrets_scrub(&s, &sb);
 		is_str(sb.buf, "a \\uDade\\uDk REDACTED",
