@@ -70,6 +70,7 @@ struct store_run {
 	struct cli_common common;
 	const char *dir;
 	int append, redact, replay, list, json, keep_going;
+	int verify_named;		/* --verify or --no-verify given: they go with --replay */
 	uint64_t segment_size, segment_lines;
 	int level;
 	unsigned threads;
@@ -408,8 +409,8 @@ int cmd_store_raw(int argc, char **argv)
 		case OPT_SINCE: time_opt(optarg, "--since", &s.rp.since); s.rp.have_since = 1; break;
 		case OPT_UNTIL: time_opt(optarg, "--until", &s.rp.until); s.rp.have_until = 1; break;
 		case OPT_LATEST: s.rp.latest = 1; break;
-		case OPT_VERIFY: s.rp.verify = 1; break;
-		case OPT_NO_VERIFY: s.rp.verify = 0; break;
+		case OPT_VERIFY: s.rp.verify = 1; s.verify_named = 1; break;
+		case OPT_NO_VERIFY: s.rp.verify = 0; s.verify_named = 1; break;
 		case OPT_KEEP_GOING: s.keep_going = 1; break;
 		default:
 			if (!s3_cli_opt(&s.s3o, opt, optarg))
@@ -427,8 +428,9 @@ int cmd_store_raw(int argc, char **argv)
 	if (s.replay + s.list > 1)
 		usage_error("--replay and --list do not go together");
 	if (!s.replay && (s.rp.endpoint || s.rp.have_since || s.rp.have_until || s.rp.latest ||
-			  s.keep_going))
-		usage_error("--endpoint, --since, --until, --latest and --keep-going go with --replay");
+			  s.keep_going || s.verify_named))
+		usage_error("--endpoint, --since, --until, --latest, --verify, --no-verify and "
+			    "--keep-going go with --replay");
 	if (s.replay)
 		r = replay(&s);
 	else if (s.list)

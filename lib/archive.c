@@ -627,6 +627,41 @@ int archive_sha256_file(const char *path, char out[65], struct aperr *e)
 
 /* --- recovery ----------------------------------------------------------------------- */
 
+int archive_segment_line(const char *path, const char *name, unsigned max_depth,
+			 struct strbuf *out, uint64_t *lines, struct aperr *e)
+{
+	struct archive_gzlines g;
+	struct archive_meta meta;
+	struct json_doc d;
+	struct json_error je;
+	struct stat st;
+	const char *l;
+	size_t n;
+	char sha[65];
+	int r;
+
+	*lines = 0;
+	if (archive_gzlines_open(&g, path, (size_t)1 << 30, e) < 0)
+		return -1;
+	archive_meta_init(&meta);
+	json_doc_init(&d, max_depth);
+	json_error_init(&je);
+	while ((r = archive_gzlines_next(&g, &l, &n, e)) == 1)
+		archive_meta_add(&meta, json_parse(&d, l, n, &je) == 0 ? &d : NULL, n);
+	archive_gzlines_close(&g);
+	*lines = meta.lines;
+	if (r == 0 && archive_sha256_file(path, sha, e) < 0)
+		r = -1;
+	if (r == 0 && stat(path, &st) < 0)
+		r = aperr_errno(e, EX_IOERR, "%s", path);
+	if (r == 0 && archive_meta_manifest(&meta, name, sha, (uint64_t)st.st_size, out) < 0)
+		r = aperr_set(e, EX_OSERR, "out of memory");
+	archive_meta_release(&meta);
+	json_doc_release(&d);
+	json_error_release(&je);
+	return r;
+}
+
 static int quarantine(const char *dir, const char *name, struct strbuf *report, const char *why,
 		      struct aperr *e)
 {
@@ -673,52 +708,44 @@ static int recover_one(const char *dir, const char *name, int salvage, uint64_t 
 	archive_meta_init(&meta);
 	json_doc_init(&d, JSON_DEFAULT_DEPTH);
 	json_error_init(&je);
+	if (!salvage) {
+		struct strbuf ml = STRBUF_INIT;
+		uint64_t lines;
+
+		r = archive_segment_line(path.buf, name, JSON_DEFAULT_DEPTH, &ml, &lines, &ge);
+		if (r < 0 && ge.code != EX_DATAERR)
+			*e = ge;
+		else if (r < 0 || !lines)
+			rc = quarantine(dir, name, report, r < 0 ? ge.msg : "empty", e);
+		else if ((rc = archive_manifest_append(dir, ml.buf, ml.len, e)) == 0)
+			strbuf_addf(report, "%s: complete but not listed; listed now (%llu lines)\n",
+				    name, (unsigned long long)lines);
+		strbuf_release(&ml);
+		goto out;
+	}
 	if (archive_gzlines_open(&g, path.buf, (size_t)1 << 30, e) < 0)
 		goto out;
-	if (salvage) {
-		archive_segment_name(newname, sizeof(newname), seq);
-		if (archive_seg_open(&w, dir, newname, e) < 0) {
-			archive_gzlines_close(&g);
-			goto out;
-		}
-		opened = 1;
+	archive_segment_name(newname, sizeof(newname), seq);
+	if (archive_seg_open(&w, dir, newname, e) < 0) {
+		archive_gzlines_close(&g);
+		goto out;
 	}
+	opened = 1;
 	while ((r = archive_gzlines_next(&g, &line, &n, &ge)) == 1) {
 		archive_meta_add(&meta, json_parse(&d, line, n, &je) == 0 ? &d : NULL, n);
-		if (salvage) {
-			strbuf_add(&chunk, line, n);
-			strbuf_addch(&chunk, '\n');
-			if (chunk.len >= (1 << 20)) {
-				strbuf_reset(&gz);
-				if (archive_gz_member(&gz, chunk.buf, chunk.len, level) < 0 ||
-				    archive_seg_write(&w, gz.buf, gz.len, e) < 0) {
-					archive_gzlines_close(&g);
-					goto out;
-				}
-				strbuf_reset(&chunk);
+		strbuf_add(&chunk, line, n);
+		strbuf_addch(&chunk, '\n');
+		if (chunk.len >= (1 << 20)) {
+			strbuf_reset(&gz);
+			if (archive_gz_member(&gz, chunk.buf, chunk.len, level) < 0 ||
+			    archive_seg_write(&w, gz.buf, gz.len, e) < 0) {
+				archive_gzlines_close(&g);
+				goto out;
 			}
+			strbuf_reset(&chunk);
 		}
 	}
 	archive_gzlines_close(&g);
-	if (!salvage) {
-		char sha[65];
-		struct strbuf ml = STRBUF_INIT;
-		struct stat st;
-
-		if (r < 0 || !meta.lines) {
-			rc = quarantine(dir, name, report, r < 0 ? ge.msg : "empty", e);
-			goto out;
-		}
-		if (archive_sha256_file(path.buf, sha, e) < 0 || stat(path.buf, &st) < 0)
-			goto out;
-		archive_meta_manifest(&meta, name, sha, (uint64_t)st.st_size, &ml);
-		rc = archive_manifest_append(dir, ml.buf, ml.len, e);
-		strbuf_release(&ml);
-		if (!rc)
-			strbuf_addf(report, "%s: complete but not listed; listed now (%llu lines)\n",
-				    name, (unsigned long long)meta.lines);
-		goto out;
-	}
 	if (!meta.lines) {
 		archive_seg_abort(&w);
 		opened = 0;

@@ -60,6 +60,16 @@ void archive_meta_add(struct archive_meta *m, const struct json_doc *d, size_t n
 int archive_meta_manifest(const struct archive_meta *m, const char *file, const char *sha256,
 			  uint64_t bytes, struct strbuf *out);
 
+/*
+ * The manifest line (with its newline) the segment at path, named name,
+ * is listed with, made from what it holds: every line read and counted
+ * (parsed to max_depth), its SHA-256 and size; appended to out, *lines
+ * its line count.  0, or -1 (e): EX_DATAERR when it is not a whole
+ * segment (corrupt, truncated, a last line without its newline).
+ */
+int archive_segment_line(const char *path, const char *name, unsigned max_depth,
+			 struct strbuf *out, uint64_t *lines, struct aperr *e);
+
 /* One listed segment, as read back from the manifest. */
 struct archive_entry {
 	char *file;

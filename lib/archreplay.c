@@ -203,13 +203,58 @@ static int may_match(const struct archive_replay *rp, const struct archive_entry
 }
 
 /*
- * The segment at path (shown as shown) is whole: its SHA-256 is the one
- * listed.  -1 (e) otherwise.
+ * A manifest line (listed) that is not the one the segment gives (is, n
+ * bytes): EX_DATAERR naming the first member that differs.
  */
-static int verified(const char *path, const char *shown, const struct archive_entry *me,
-		    struct aperr *e)
+static int edited(const char *shown, const char *listed, const char *is, size_t n,
+		  uint64_t lines, struct aperr *e)
 {
+	struct json_doc a, b;
+	struct strbuf name = STRBUF_INIT;
+	uint32_t k = 0, v = 0;
+	int r;
+
+	json_doc_init(&a, 8);
+	json_doc_init(&b, 8);
+	if (json_parse(&a, listed, strlen(listed), NULL) == 0 && json_parse(&b, is, n, NULL) == 0) {
+		for (k = json_first(&b, 0); k; k = json_next(&b, 0, k)) {
+			strbuf_reset(&name);
+			json_str_decode(&b, k, &name);
+			v = json_get(&a, 0, name.buf, name.len);
+			if (!v || json_srclen(&a, v) != json_srclen(&b, k + 1) ||
+			    memcmp(json_src(&a, v), json_src(&b, k + 1), json_srclen(&a, v)))
+				break;
+		}
+	}
+	if (name.len && k)
+		r = aperr_set(e, EX_DATAERR, "%s: its manifest line was edited: /%s is %.*s%s, the "
+			      "segment gives %.*s%s", shown, name.buf,
+			      v ? (int)(json_srclen(&a, v) > 80 ? 80 : json_srclen(&a, v)) : 6,
+			      v ? json_src(&a, v) : "absent", v && json_srclen(&a, v) > 80 ? "..." : "",
+			      (int)(json_srclen(&b, k + 1) > 80 ? 80 : json_srclen(&b, k + 1)),
+			      json_src(&b, k + 1), json_srclen(&b, k + 1) > 80 ? "..." : "");
+	else
+		r = aperr_set(e, EX_DATAERR, "%s: its manifest line was edited (the segment holds "
+			      "%llu lines)", shown, (unsigned long long)lines);
+	json_doc_release(&a);
+	json_doc_release(&b);
+	strbuf_release(&name);
+	return r;
+}
+
+/*
+ * The segment at path (shown as shown) is whole and listed as it is: its
+ * SHA-256 is the one listed, and the manifest line it would be listed
+ * with today is the line there (an edited count, size, time or endpoint
+ * is found).  -1 (e) otherwise.
+ */
+static int verified(const struct archive_replay *rp, const char *path, const char *shown,
+		    const struct archive_entry *me, struct aperr *e)
+{
+	struct strbuf line = STRBUF_INIT;
+	uint64_t lines;
 	char sha[65];
+	int r = 0;
 
 	if (archive_sha256_file(path, sha, e) < 0) {
 		if (e->code == EX_NOINPUT)
@@ -219,7 +264,13 @@ static int verified(const char *path, const char *shown, const struct archive_en
 	if (strcmp(sha, me->sha256))
 		return aperr_set(e, EX_DATAERR, "%s: corrupt: its SHA-256 does not match the "
 				 "manifest", shown);
-	return 0;
+	if (archive_segment_line(path, me->file, rp->max_depth, &line, &lines, e) < 0)
+		r = aperr_prefix(e, "%s", shown);
+	else if (line.len && (strlen(me->line) != line.len - 1 ||
+			      memcmp(me->line, line.buf, line.len - 1)))
+		r = edited(shown, me->line, line.buf, line.len - 1, lines, e);
+	strbuf_release(&line);
+	return r;
 }
 
 /* Envelope line, the ord-th read, selected: emit it (pass 2), or note it (pass 1). */
@@ -295,7 +346,7 @@ static int pass(struct archive_replay *rp, int emit, struct aperr *e)
 		else if (strbuf_failed(&path) || strbuf_failed(&shown))
 			r = aperr_set(e, EX_OSERR, "out of memory");
 		else if (rp->verify && (emit || !rp->latest) &&
-			 verified(path.buf, shown.buf, me, e) < 0)
+			 verified(rp, path.buf, shown.buf, me, e) < 0)
 			r = rp->fail(rp->ctx, e);
 		else
 			r = segment(rp, path.buf, shown.buf, emit, e);

@@ -300,47 +300,25 @@ int archive_s3_fetch(struct archive_s3 *a, const char *file, struct strbuf *path
 static int adopt(struct archive_s3 *a, const char *name, struct aperr *e)
 {
 	struct strbuf path = STRBUF_INIT, line = STRBUF_INIT;
-	struct archive_gzlines g;
-	struct archive_meta meta;
-	struct json_doc d;
-	struct json_error je;
-	struct stat st;
-	const char *l;
-	size_t n;
-	char sha[65];
-	int r, gr;
+	uint64_t lines;
+	int r;
 
 	if (archive_s3_fetch(a, name, &path, e) < 0) {
 		strbuf_release(&path);
 		return -1;
 	}
-	archive_meta_init(&meta);
-	json_doc_init(&d, 512);
-	json_error_init(&je);
-	r = archive_gzlines_open(&g, path.buf, (size_t)1 << 30, e);
-	if (!r) {
-		while ((gr = archive_gzlines_next(&g, &l, &n, e)) == 1)
-			archive_meta_add(&meta, json_parse(&d, l, n, &je) == 0 ? &d : NULL, n);
-		archive_gzlines_close(&g);
-		if (gr < 0) {
-			char why[sizeof(e->msg)];
-			const char *at = strstr(e->msg, ": ");
+	r = archive_segment_line(path.buf, name, JSON_DEFAULT_DEPTH, &line, &lines, e);
+	if (r < 0 && e->code == EX_DATAERR) {
+		char why[sizeof(e->msg)];
+		const char *at = strstr(e->msg, ": ");
 
-			snprintf(why, sizeof(why), "%s", at ? at + 2 : e->msg);
-			r = aperr_set(e, EX_DATAERR, "%s/%s: not an archive segment (%s); move it "
-				      "out of the archive", a->url, name, why);
-		}
+		snprintf(why, sizeof(why), "%s", at ? at + 2 : e->msg);
+		r = aperr_set(e, EX_DATAERR, "%s/%s: not an archive segment (%s); move it "
+			      "out of the archive", a->url, name, why);
 	}
-	if (!r && (archive_sha256_file(path.buf, sha, e) < 0 || stat(path.buf, &st) < 0))
-		r = aperr_errno(e, EX_IOERR, "%s", path.buf);
-	if (!r && archive_meta_manifest(&meta, name, sha, (uint64_t)st.st_size, &line) < 0)
-		r = aperr_set(e, EX_OSERR, "out of memory");
 	if (!r)
 		r = put_entry(a, name, line.buf, line.len, e);
 	unlink(path.buf);
-	archive_meta_release(&meta);
-	json_doc_release(&d);
-	json_error_release(&je);
 	strbuf_release(&path);
 	strbuf_release(&line);
 	return r;
