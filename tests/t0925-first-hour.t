@@ -50,6 +50,27 @@ timeout 60 sh -c '
 is "$rc" 0 "records | validate -j 2 | dedupe | watermark track pass each record on while the upstream waits"
 is "$(cat first.out 2>/dev/null) $(cat rest.out 2>/dev/null)" '{"id":1} {"id":2}' "... both records, in order"
 
+# rows land while a slow crawl runs (400 ms a page): the first rows are in
+# the table while paginate is still fetching, not when the listing ends
+start_mock slow400 --records 200 --latency-ms 400
+( paginate "$BASE/items?limit=10" | records | upsert --db slow.db --table items --key /id ) 2> slow.err &
+pipe=$!
+seen=none
+i=0
+while [ "$i" -lt 600 ]; do
+	n=$(sqlite3 slow.db 'SELECT count(*) FROM items' 2>/dev/null || echo 0)
+	if [ "${n:-0}" -gt 0 ]; then
+		kill -0 "$pipe" 2>/dev/null && seen=running || seen=ended
+		break
+	fi
+	kill -0 "$pipe" 2>/dev/null || break
+	sleep 0.1
+	i=$((i + 1))
+done
+wait "$pipe"
+is "$?:$seen" "0:running" "paginate | records | upsert over a slow listing: rows are in the table while the crawl still runs"
+is "$(sqlite3 slow.db 'SELECT count(*), count(DISTINCT id) FROM items')" "200|200" "... and at its end every record, once"
+
 # the progress line on a terminal (script(1) gives the programs one):
 # elapsed time, a rate and, with a total, how far and how long still
 start_mock slow --records 100 --latency-ms 150
