@@ -185,7 +185,12 @@ void dbi_sql_upsert(struct strbuf *q, const char *table, const struct db_column 
 	}
 	strbuf_addstr(q, "\"record\", \"ingested_at\")");
 	if (from) {
-		strbuf_addf(q, " SELECT * FROM %s", from);
+		/*
+		 * In key order: writers of overlapping batches lock the rows they
+		 * share in one order, so they wait for each other, not deadlock.
+		 */
+		strbuf_addf(q, " SELECT * FROM %s ORDER BY ", from);
+		dbi_key_list(q, "", cols, nkeys);
 	} else {
 		strbuf_addstr(q, " VALUES (");
 		for (i = 0; i < ncols + 2; i++)
