@@ -165,9 +165,13 @@ static int selected(struct archive_replay *rp, const char *line, size_t n, struc
 
 	memset(t, 0, sizeof(*t));
 	strbuf_reset(url);
+	rp->parsed_ok = 0;
 	if (!rp->endpoint && !rp->have_since && !rp->have_until && !rp->latest)
 		return 1;
-	if (json_parse(&rp->d, line, n, &rp->je) != 0 || json_type(&rp->d, 0) != JSON_OBJECT)
+	if (json_parse(&rp->d, line, n, &rp->je) != 0)
+		return !rp->endpoint && !rp->have_since && !rp->have_until;
+	rp->parsed_ok = 1;
+	if (json_type(&rp->d, 0) != JSON_OBJECT)
 		return !rp->endpoint && !rp->have_since && !rp->have_until;
 	if ((k = json_get(&rp->d, 0, "url", 3)) && json_type(&rp->d, k) == JSON_STRING)
 		json_str_decode(&rp->d, k, url);
@@ -243,18 +247,15 @@ static int edited(const char *shown, const char *listed, const char *is, size_t 
 }
 
 /*
- * The segment at path (shown as shown) is whole and listed as it is: its
- * SHA-256 is the one listed, and the manifest line it would be listed
- * with today is the line there (an edited count, size, time or endpoint
- * is found).  -1 (e) otherwise.
+ * The segment at path (shown as shown) is whole: its SHA-256 and size are
+ * the ones listed.  -1 (e) otherwise.  Its counts and description are
+ * checked as it is read (segment()).
  */
-static int verified(const struct archive_replay *rp, const char *path, const char *shown,
-		    const struct archive_entry *me, struct aperr *e)
+static int verified(const char *path, const char *shown, const struct archive_entry *me,
+		    struct aperr *e)
 {
-	struct strbuf line = STRBUF_INIT;
-	uint64_t lines;
+	struct stat st;
 	char sha[65];
-	int r = 0;
 
 	if (archive_sha256_file(path, sha, e) < 0) {
 		if (e->code == EX_NOINPUT)
@@ -264,10 +265,40 @@ static int verified(const struct archive_replay *rp, const char *path, const cha
 	if (strcmp(sha, me->sha256))
 		return aperr_set(e, EX_DATAERR, "%s: corrupt: its SHA-256 does not match the "
 				 "manifest", shown);
-	if (archive_segment_line(path, me->file, rp->max_depth, &line, &lines, e) < 0)
-		r = aperr_prefix(e, "%s", shown);
-	else if (line.len && (strlen(me->line) != line.len - 1 ||
-			      memcmp(me->line, line.buf, line.len - 1)))
+	if (stat(path, &st) < 0)
+		return aperr_errno(e, EX_IOERR, "%s", shown);
+	if ((uint64_t)st.st_size != me->bytes)
+		return aperr_set(e, EX_DATAERR, "%s: its manifest line was edited: /bytes is %llu, "
+				 "the segment gives %llu", shown, (unsigned long long)me->bytes,
+				 (unsigned long long)st.st_size);
+	return 0;
+}
+
+/*
+ * After a verified segment was read whole: its manifest line says what it
+ * holds.  Its line count and uncompressed size always; with meta (the
+ * lines were parsed for the filters anyway) the whole line, so a time or
+ * an endpoint edited to hide the segment from a filter is found too.
+ */
+static int described(const char *shown, const struct archive_entry *me, uint64_t lines,
+		     uint64_t ubytes, const struct archive_meta *meta, struct aperr *e)
+{
+	struct strbuf line = STRBUF_INIT;
+	int r = 0;
+
+	if (lines != me->lines)
+		return aperr_set(e, EX_DATAERR, "%s: its manifest line was edited: /lines is %llu, "
+				 "the segment gives %llu", shown, (unsigned long long)me->lines,
+				 (unsigned long long)lines);
+	if (ubytes != me->ubytes)
+		return aperr_set(e, EX_DATAERR, "%s: its manifest line was edited: "
+				 "/uncompressed_bytes is %llu, the segment gives %llu", shown,
+				 (unsigned long long)me->ubytes, (unsigned long long)ubytes);
+	if (!meta)
+		return 0;
+	if (archive_meta_manifest(meta, me->file, me->sha256, me->bytes, &line) < 0)
+		r = aperr_set(e, EX_OSERR, "out of memory");
+	else if (strlen(me->line) != line.len - 1 || memcmp(me->line, line.buf, line.len - 1))
 		r = edited(shown, me->line, line.buf, line.len - 1, lines, e);
 	strbuf_release(&line);
 	return r;
@@ -294,15 +325,19 @@ static int take(struct archive_replay *rp, const char *line, size_t n, const str
 }
 
 /* Read one segment (shown as shown): 0; fail()'s -1; emit()'s nonzero. */
-static int segment(struct archive_replay *rp, const char *path, const char *shown, int emit,
-		   struct aperr *e)
+static int segment(struct archive_replay *rp, const struct archive_entry *me, const char *path,
+		   const char *shown, int emit, struct aperr *e)
 {
 	struct archive_gzlines g;
+	struct archive_meta meta;
 	struct strbuf url = STRBUF_INIT;
 	const char *line;
 	size_t n;
+	uint64_t lines = 0, ubytes = 0;
 	int r, rc = 0;
 	int report = emit || !rp->latest;	/* the first pass of latest leaves failures to the second */
+	int check = rp->verify && report;
+	int parsed = rp->endpoint || rp->have_since || rp->have_until || rp->latest;
 
 	if (archive_gzlines_open(&g, path, rp->max_line, e) < 0) {
 		if (e->code == EX_NOINPUT)
@@ -310,15 +345,26 @@ static int segment(struct archive_replay *rp, const char *path, const char *show
 		return report ? rp->fail(rp->ctx, e) : 0;
 	}
 	g.name = shown;
+	archive_meta_init(&meta);
 	while ((r = archive_gzlines_next(&g, &line, &n, e)) == 1) {
 		struct instant t;
+		int sel;
 
 		rp->lines++;
-		if (selected(rp, line, n, &url, &t) && (rc = take(rp, line, n, &url, &t, emit, e)))
+		lines++;
+		ubytes += n + 1;
+		sel = selected(rp, line, n, &url, &t);
+		if (check && parsed)	/* selected() parsed it: the description costs little */
+			archive_meta_add(&meta, rp->parsed_ok ? &rp->d : NULL, n);
+		if (sel && (rc = take(rp, line, n, &url, &t, emit, e)))
 			break;
 	}
 	archive_gzlines_close(&g);
 	strbuf_release(&url);
+	if (!rc && r == 0 && check &&
+	    described(shown, me, lines, ubytes, parsed ? &meta : NULL, e) < 0)
+		r = -1;
+	archive_meta_release(&meta);
 	if (rc)
 		return rc;
 	return r < 0 && report ? rp->fail(rp->ctx, e) : 0;
@@ -346,10 +392,10 @@ static int pass(struct archive_replay *rp, int emit, struct aperr *e)
 		else if (strbuf_failed(&path) || strbuf_failed(&shown))
 			r = aperr_set(e, EX_OSERR, "out of memory");
 		else if (rp->verify && (emit || !rp->latest) &&
-			 verified(rp, path.buf, shown.buf, me, e) < 0)
+			 verified(path.buf, shown.buf, me, e) < 0)
 			r = rp->fail(rp->ctx, e);
 		else
-			r = segment(rp, path.buf, shown.buf, emit, e);
+			r = segment(rp, me, path.buf, shown.buf, emit, e);
 		if (rp->s3 && path.len)
 			unlink(path.buf);	/* a download, read */
 	}

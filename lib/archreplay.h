@@ -40,6 +40,7 @@ struct archive_replay {
 	uint64_t lines, emitted;	/* lines read; envelopes emitted */
 	struct json_doc d;
 	struct json_error je;
+	int parsed_ok;			/* the line selected() read last parsed into d */
 	struct archive_latest *seen;
 	uint8_t key[16];
 };
@@ -52,7 +53,9 @@ void archive_replay_release(struct archive_replay *rp);
  * a segment file is there that it does not list (a lost manifest line, or
  * a lost manifest), or when a temporary segment is left unrecovered.  A
  * listed segment that is missing, truncated or edited is found by its
- * checksum when it is read.
+ * checksum and size when it is read, an edited manifest line by the lines
+ * and bytes counted as it is read (and, when the filters parse each line
+ * anyway, by the whole description: times, endpoints, statuses).
  */
 int archive_check_dir(const char *dir, const struct archive_manifest *m, struct aperr *e);
 /*

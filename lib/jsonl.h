@@ -38,14 +38,17 @@ struct lreader {
 	int eof;
 	int last_unterminated;	/* the last line had no newline */
 	/*
-	 * Called before a read that would block (the upstream paused), so a
-	 * stage passes on what it holds at once rather than when its buffer
-	 * fills: a record reaches the next stage as its page arrives.  NULL:
-	 * nothing.  Set by the caller after lreader_init().
+	 * Called before a read that would block for LREADER_IDLE_MS (the
+	 * upstream paused), so a stage passes on what it holds at once rather
+	 * than when its buffer fills: a record reaches the next stage as its
+	 * page arrives.  NULL: nothing.  Set by the caller after lreader_init().
 	 */
 	void (*on_idle)(void *ctx);
 	void *idle_ctx;
 };
+
+/* How long the input must stay empty before on_idle is called (ms). */
+#define LREADER_IDLE_MS 10
 
 int lreader_init(struct lreader *r, int fd, const char *name, size_t max_line,
 		 struct aperr *e);
