@@ -861,10 +861,21 @@ uint32_t json_get(const struct json_doc *d, uint32_t obj, const char *key, size_
 
 	if (d->tok[obj].type != JSON_OBJECT)
 		return 0;
-	/* a name given twice: the last one counts, as in JavaScript and Python */
-	for (i = json_first(d, obj); i; i = json_next(d, obj, i))
-		if (json_str_eq(d, i, key, klen))
+	/*
+	 * A name given twice: the last one counts, as in JavaScript and Python,
+	 * so every member is looked at; a name without escapes (nearly all) is
+	 * told apart by its length before its bytes, in place.
+	 */
+	for (i = json_first(d, obj); i; i = json_next(d, obj, i)) {
+		const struct json_tok *k = &d->tok[i];
+
+		if (!(k->flags & JSON_F_ESCAPED)) {
+			if (k->end - k->start == klen + 2 && !memcmp(d->src + k->start + 1, key, klen))
+				found = i + 1;
+		} else if (json_str_eq(d, i, key, klen)) {
 			found = i + 1;
+		}
+	}
 	return found;
 }
 

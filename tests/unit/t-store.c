@@ -39,7 +39,7 @@ static int write_segment(const char *name, size_t from, size_t to, struct aperr 
 	archive_meta_init(&m);
 	for (i = from; i < to; i++) {
 		json_parse(&d, lines[i], strlen(lines[i]), &je);
-		archive_meta_add(&m, &d, strlen(lines[i]) + 1);
+		archive_meta_add(&m, &d, strlen(lines[i]));
 		strbuf_addstr(&raw, lines[i]);
 		strbuf_addch(&raw, '\n');
 	}
@@ -106,7 +106,7 @@ static int pool_run(const char *sub, unsigned workers, size_t nseg, struct strbu
 				strbuf_add(&j->in, l, (size_t)n);
 				strbuf_add(want, l, (size_t)n);
 				json_parse(&d, l, (size_t)n - 1, &je);
-				archive_meta_add(&m, &d, (size_t)n);
+				archive_meta_add(&m, &d, (size_t)n - 1);
 			}
 			if (k < 2) {
 				archive_pool_submit(&p, j);
@@ -493,7 +493,7 @@ static void test_replay(void)
 
 		archive_meta_init(&m);
 		json_parse(&d, newer, strlen(newer), &je);
-		archive_meta_add(&m, &d, strlen(newer) + 1);
+		archive_meta_add(&m, &d, strlen(newer));
 		strbuf_addf(&raw, "%s\n", newer);
 		archive_gz_member(&gz, raw.buf, raw.len, 6);
 		ok(archive_seg_open(&w, rdir, "seg-20260102T000000Z-000002.jsonl.gz", &e) == 0 &&
@@ -506,8 +506,9 @@ static void test_replay(void)
 	for (i = 0; i < 3; i++)
 		strbuf_addf(&want, "%s\n", lines[i]);
 	strbuf_addf(&want, "%s\n", newer);
-	ok(replay_into(rdir, &em, NULL, 0, NULL, &e) == 0 && em.out.len == want.len &&
-	   !memcmp(em.out.buf, want.buf, want.len), "replay: every envelope, in order, byte for byte");
+	ok(replay_into(rdir, &em, NULL, 0, NULL, &e) == 0 && em.fails == 0 && em.out.len == want.len &&
+	   !memcmp(em.out.buf, want.buf, want.len),
+	   "replay: every envelope, in order, byte for byte, every segment as its manifest line says");
 	strbuf_reset(&want);
 	strbuf_addf(&want, "%s\n%s\n%s\n", lines[1], lines[2], newer);
 	ok(replay_into(rdir, &em, NULL, 1, NULL, &e) == 0 && em.out.len == want.len &&
@@ -519,7 +520,8 @@ static void test_replay(void)
 	   !memcmp(em.out.buf, want.buf, want.len), "replay --endpoint: a URL prefix");
 	strbuf_reset(&want);
 	strbuf_addf(&want, "%s\n%s\n", lines[2], newer);
-	ok(replay_into(rdir, &em, NULL, 0, "2026-01-01T00:00:02Z", &e) == 0 && em.out.len == want.len &&
+	ok(replay_into(rdir, &em, NULL, 0, "2026-01-01T00:00:02Z", &e) == 0 && em.fails == 0 &&
+	   em.out.len == want.len &&
 	   !memcmp(em.out.buf, want.buf, want.len), "replay --since: the fetched_at window");
 	snprintf(seg, sizeof(seg), "%s/seg-20260101T000000Z-000001.jsonl.gz", rdir);
 	unlink(seg);
