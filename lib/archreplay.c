@@ -276,30 +276,31 @@ static int verified(const char *path, const char *shown, const struct archive_en
 
 /*
  * After a verified segment was read whole: its manifest line says what it
- * holds.  Its line count and uncompressed size always; with meta (the
- * lines were parsed for the filters anyway) the whole line, so a time or
- * an endpoint edited to hide the segment from a filter is found too.
+ * holds (meta, counted as it was read).  Its line count and uncompressed
+ * size always; when whole (the lines were parsed for the filters anyway,
+ * and meta describes them) the whole line, so a time or an endpoint edited
+ * to hide the segment from a filter is found too.
  */
-static int described(const char *shown, const struct archive_entry *me, uint64_t lines,
-		     uint64_t ubytes, const struct archive_meta *meta, struct aperr *e)
+static int described(const char *shown, const struct archive_entry *me,
+		     const struct archive_meta *meta, int whole, struct aperr *e)
 {
 	struct strbuf line = STRBUF_INIT;
 	int r = 0;
 
-	if (lines != me->lines)
+	if (meta->lines != me->lines)
 		return aperr_set(e, EX_DATAERR, "%s: its manifest line was edited: /lines is %llu, "
 				 "the segment gives %llu", shown, (unsigned long long)me->lines,
-				 (unsigned long long)lines);
-	if (ubytes != me->ubytes)
+				 (unsigned long long)meta->lines);
+	if (meta->ubytes != me->ubytes)
 		return aperr_set(e, EX_DATAERR, "%s: its manifest line was edited: "
 				 "/uncompressed_bytes is %llu, the segment gives %llu", shown,
-				 (unsigned long long)me->ubytes, (unsigned long long)ubytes);
-	if (!meta)
+				 (unsigned long long)me->ubytes, (unsigned long long)meta->ubytes);
+	if (!whole)
 		return 0;
 	if (archive_meta_manifest(meta, me->file, me->sha256, me->bytes, &line) < 0)
 		r = aperr_set(e, EX_OSERR, "out of memory");
 	else if (strlen(me->line) != line.len - 1 || memcmp(me->line, line.buf, line.len - 1))
-		r = edited(shown, me->line, line.buf, line.len - 1, lines, e);
+		r = edited(shown, me->line, line.buf, line.len - 1, meta->lines, e);
 	strbuf_release(&line);
 	return r;
 }
@@ -333,7 +334,6 @@ static int segment(struct archive_replay *rp, const struct archive_entry *me, co
 	struct strbuf url = STRBUF_INIT;
 	const char *line;
 	size_t n;
-	uint64_t lines = 0, ubytes = 0;
 	int r, rc = 0;
 	int report = emit || !rp->latest;	/* the first pass of latest leaves failures to the second */
 	int check = rp->verify && report;
@@ -351,10 +351,8 @@ static int segment(struct archive_replay *rp, const struct archive_entry *me, co
 		int sel;
 
 		rp->lines++;
-		lines++;
-		ubytes += n + 1;
 		sel = selected(rp, line, n, &url, &t);
-		if (check && parsed)	/* selected() parsed it: the description costs little */
+		if (check)	/* counted; described too when selected() parsed it */
 			archive_meta_add(&meta, rp->parsed_ok ? &rp->d : NULL, n);
 		if (sel && (rc = take(rp, line, n, &url, &t, emit, e)))
 			break;
@@ -362,7 +360,7 @@ static int segment(struct archive_replay *rp, const struct archive_entry *me, co
 	archive_gzlines_close(&g);
 	strbuf_release(&url);
 	if (!rc && r == 0 && check &&
-	    described(shown, me, lines, ubytes, parsed ? &meta : NULL, e) < 0)
+	    described(shown, me, &meta, parsed, e) < 0)
 		r = -1;
 	archive_meta_release(&meta);
 	if (rc)
