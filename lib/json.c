@@ -825,15 +825,11 @@ int json_u64(const struct json_doc *d, uint32_t t, uint64_t *out)
 	return 0;
 }
 
-int json_str_eq(const struct json_doc *d, uint32_t t, const char *k, size_t kn)
+int json_str_eq_escaped(const struct json_doc *d, uint32_t t, const char *k, size_t kn)
 {
 	const char *s = json_src(d, t) + 1;
 	const char *end = s + json_srclen(d, t) - 2;
 
-	if (d->tok[t].type != JSON_STRING)
-		return 0;
-	if (!(d->tok[t].flags & JSON_F_ESCAPED))
-		return (size_t)(end - s) == kn && memcmp(s, k, kn) == 0;
 	while (s < end) {
 		if (*s == '\\') {
 			char buf[4];
@@ -861,21 +857,10 @@ uint32_t json_get(const struct json_doc *d, uint32_t obj, const char *key, size_
 
 	if (d->tok[obj].type != JSON_OBJECT)
 		return 0;
-	/*
-	 * A name given twice: the last one counts, as in JavaScript and Python,
-	 * so every member is looked at; a name without escapes (nearly all) is
-	 * told apart by its length before its bytes, in place.
-	 */
-	for (i = json_first(d, obj); i; i = json_next(d, obj, i)) {
-		const struct json_tok *k = &d->tok[i];
-
-		if (!(k->flags & JSON_F_ESCAPED)) {
-			if (k->end - k->start == klen + 2 && !memcmp(d->src + k->start + 1, key, klen))
-				found = i + 1;
-		} else if (json_str_eq(d, i, key, klen)) {
+	/* a name given twice: the last one counts, as in JavaScript and Python */
+	for (i = json_first(d, obj); i; i = json_next(d, obj, i))
+		if (json_str_eq(d, i, key, klen))
 			found = i + 1;
-		}
-	}
 	return found;
 }
 

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "err.h"
 #include "strbuf.h"
@@ -131,8 +132,22 @@ uint32_t json_get(const struct json_doc *d, uint32_t obj, const char *key, size_
  */
 size_t json_escape_decode(const char *s, const char *end, char out[4], size_t *outn);
 
-/* Does string token t decode to exactly s[0..n)? */
-int json_str_eq(const struct json_doc *d, uint32_t t, const char *s, size_t n);
+/* json_str_eq() of a string that holds escapes (decoded as it is compared). */
+int json_str_eq_escaped(const struct json_doc *d, uint32_t t, const char *s, size_t n);
+/*
+ * Does string token t decode to exactly s[0..n)?  A string without escapes
+ * (nearly every name) is told apart by its length, then its bytes, in place.
+ */
+static inline int json_str_eq(const struct json_doc *d, uint32_t t, const char *s, size_t n)
+{
+	const struct json_tok *k = &d->tok[t];
+
+	if (k->type != JSON_STRING)
+		return 0;
+	if (k->flags & JSON_F_ESCAPED)
+		return json_str_eq_escaped(d, t, s, n);
+	return k->end - k->start == n + 2 && memcmp(d->src + k->start + 1, s, n) == 0;
+}
 /*
  * Append the decoded bytes of string token t to out.  Lone surrogates
  * decode to U+FFFD.  Returns 0 or -1 (out of room).
